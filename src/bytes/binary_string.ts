@@ -1,0 +1,103 @@
+/**
+ * Binary strings: kvdb's one representation of keys and values.
+ *
+ * A binary string holds one byte per UTF-16 code unit (char codes 0..255),
+ * so any byte sequence — NUL, 0xFF, invalid UTF-8 — round-trips exactly.
+ * Strings are V8's cheapest small value (a `Uint8Array` slice per value costs
+ * far more to allocate), and binary strings are stored one byte per char.
+ *
+ * @example
+ * ```ts
+ * const key = bytesToBinary(new Uint8Array([0x00, 0xff]));
+ * binaryToBytes(key); // Uint8Array [0, 255]
+ * ```
+ * @module
+ */
+
+const CHUNK_CHARS = 8192;
+
+/**
+ * Decodes `bytes[start, end)` into a binary string.
+ *
+ * @example
+ * ```ts
+ * bytesToBinary(new TextEncoder().encode("abc")); // "abc"
+ * ```
+ */
+export function bytesToBinary(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): string {
+  const length = end - start;
+  if (length <= 16) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+    return s;
+  }
+  let s = "";
+  for (let i = start; i < end; i += CHUNK_CHARS) {
+    s += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + CHUNK_CHARS)) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+/**
+ * Encodes a binary string into `out` at `offset`; returns the offset after it.
+ * The caller guarantees room for `s.length` bytes.
+ *
+ * @example
+ * ```ts
+ * const out = new Uint8Array(3);
+ * writeBinary("abc", out, 0); // 3
+ * ```
+ */
+export function writeBinary(s: string, out: Uint8Array, offset: number): number {
+  for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
+  return offset + s.length;
+}
+
+/**
+ * Encodes a binary string as a new byte array.
+ *
+ * @example
+ * ```ts
+ * binaryToBytes("\x00\xff"); // Uint8Array [0, 255]
+ * ```
+ */
+export function binaryToBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  writeBinary(s, out, 0);
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Converts ordinary (UTF-16) text to the binary string of its UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * textToBinary("é"); // "\xc3\xa9"
+ * ```
+ */
+export function textToBinary(text: string): string {
+  return bytesToBinary(encoder.encode(text));
+}
+
+/**
+ * Converts a binary string holding UTF-8 back to text (invalid bytes become
+ * U+FFFD). For display and file names only, never for stored data.
+ *
+ * @example
+ * ```ts
+ * binaryToText("\xc3\xa9"); // "é"
+ * ```
+ */
+export function binaryToText(s: string): string {
+  return decoder.decode(binaryToBytes(s));
+}

@@ -1,0 +1,76 @@
+/**
+ * `kvdb cli`: the same REPL as `kvdb client`, on an engine in this process
+ * built from a config file (with its WAL when enabled), without a network.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await cliMain(["--config", "configs/config.yaml"]));
+ * ```
+ * @module
+ */
+
+import { ConfigError, loadConfig } from "../config/config.ts";
+import { Executor } from "../executor/executor.ts";
+import { createLogger } from "../log/logger.ts";
+import { LocalSession } from "../repl/local_session.ts";
+import { runRepl } from "../repl/repl.ts";
+import { openStore } from "../storage/open_store.ts";
+import { EXIT_USAGE, parseFlags } from "./_flags.ts";
+
+/** Usage of `kvdb cli`. */
+export const CLI_USAGE = `usage: kvdb cli [--config FILE]
+
+Runs the engine in this process (no server, no network) with the client's
+REPL: a prompt on a terminal, or one reply per line for piped input.
+With the WAL enabled in the config, the session's writes are durable.
+
+  -c, --config FILE   YAML config file (default: embedded defaults)
+  -h, --help          show this help`;
+
+/**
+ * Runs the local CLI; resolves to the process exit code.
+ *
+ * @example
+ * ```ts
+ * await cliMain([]);
+ * ```
+ */
+export async function cliMain(args: string[]): Promise<number> {
+  const parsed = parseFlags(
+    args,
+    { config: { type: "string", short: "c" } },
+    CLI_USAGE,
+  );
+  if (typeof parsed === "number") return parsed;
+  let config;
+  try {
+    config = await loadConfig(parsed.values.config as string | undefined);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`kvdb: config error: ${e.message}`);
+    return EXIT_USAGE;
+  }
+  // The REPL owns stdout; the engine's log lines go to stderr unless the
+  // config names a file.
+  const output = config.logging.output === "stdout" ? "stderr" : config.logging.output;
+  const log = createLogger({ level: config.logging.level, output });
+  let opened;
+  try {
+    opened = await openStore(config, log);
+  } catch (e) {
+    console.error(`kvdb: cannot open the store: ${e instanceof Error ? e.message : e}`);
+    return 1;
+  }
+  const { replication } = config;
+  const readOnly = replication.enabled && replication.replicaType === "slave";
+  const executor = new Executor(opened.store, { readOnly });
+  const session = new LocalSession(
+    executor,
+    config.network.maxMessageBytes,
+    async () => {
+      await opened.close();
+      log.close();
+    },
+  );
+  return await runRepl(session);
+}

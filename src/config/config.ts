@@ -1,0 +1,419 @@
+/**
+ * kvdb's configuration: the YAML keys of the original (engine, network,
+ * logging, wal, replication) plus `engine.partitions`, every key optional.
+ *
+ * One table, {@link CONFIG_KEYS}, names each key with its default and its
+ * rule; loading, validation and the README's reference all follow it. Any
+ * bad value stops the start with one {@link ConfigError} naming the key and
+ * the value. Relative paths are taken from the working directory, as the
+ * original did.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig("configs/master.yaml");
+ * config.network.maxConnections; // 100
+ * ```
+ * @module
+ */
+
+import { parse as parseYaml } from "yaml";
+import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
+
+/** A `host:port` pair as `Deno.listen` and `Deno.connect` take it. */
+export interface Address {
+  hostname: string;
+  port: number;
+}
+
+/** The validated configuration, with units in the names. */
+export interface Config {
+  engine: { type: "in_memory"; partitions: number };
+  network: {
+    address: Address;
+    maxConnections: number;
+    maxMessageBytes: number;
+    /** 0 disables the idle timeout. */
+    idleTimeoutMs: number;
+  };
+  logging: { level: LogLevel; output: string };
+  wal: {
+    enabled: boolean;
+    flushingBatchSize: number;
+    flushingBatchTimeoutMs: number;
+    maxSegmentBytes: number;
+    dataDirectory: string;
+  };
+  replication: {
+    enabled: boolean;
+    replicaType: "master" | "slave";
+    masterAddress: Address;
+    syncIntervalMs: number;
+  };
+}
+
+/** A config that cannot be used; the message names key and value. */
+export class ConfigError extends Error {}
+
+class RuleError extends Error {}
+
+type Rule = (raw: unknown) => unknown;
+
+function integer(min: number, max: number): Rule {
+  return (raw) => {
+    if (typeof raw !== "number" || !Number.isInteger(raw)) {
+      throw new RuleError(`must be a whole number from ${min} to ${max}`);
+    }
+    if (raw < min || raw > max) {
+      throw new RuleError(`must be from ${min} to ${max}`);
+    }
+    return raw;
+  };
+}
+
+function size(minBytes: number, maxBytes: number): Rule {
+  return (raw) => {
+    let bytes: number;
+    try {
+      bytes = parseSize(raw);
+    } catch (e) {
+      throw new RuleError(e instanceof UnitError ? e.message : String(e));
+    }
+    if (bytes < minBytes || bytes > maxBytes) {
+      throw new RuleError(
+        `must be from ${formatSize(minBytes)} to ${formatSize(maxBytes)}`,
+      );
+    }
+    return bytes;
+  };
+}
+
+function duration(minMs: number, maxMs: number, zeroAllowed = false): Rule {
+  return (raw) => {
+    let ms: number;
+    try {
+      ms = parseDurationMs(raw);
+    } catch (e) {
+      throw new RuleError(e instanceof UnitError ? e.message : String(e));
+    }
+    if (ms === 0 && zeroAllowed) return 0;
+    if (ms < minMs || ms > maxMs) {
+      throw new RuleError(
+        `must be from ${minMs}ms to ${maxMs / 1000}s` +
+          (zeroAllowed ? " (or 0 to disable)" : ""),
+      );
+    }
+    return ms;
+  };
+}
+
+function oneOf(values: readonly string[]): Rule {
+  return (raw) => {
+    if (typeof raw !== "string" || !values.includes(raw)) {
+      throw new RuleError(`must be one of: ${values.join(", ")}`);
+    }
+    return raw;
+  };
+}
+
+const boolean: Rule = (raw) => {
+  if (typeof raw !== "boolean") throw new RuleError("must be true or false");
+  return raw;
+};
+
+const nonEmptyString: Rule = (raw) => {
+  if (typeof raw !== "string" || raw.trim() === "") {
+    throw new RuleError("must be a non-empty string");
+  }
+  return raw;
+};
+
+/**
+ * Parses `host:port` (`[::1]:3223` for IPv6).
+ *
+ * @example
+ * ```ts
+ * parseAddress("127.0.0.1:3223"); // { hostname: "127.0.0.1", port: 3223 }
+ * ```
+ */
+export function parseAddress(raw: unknown): Address {
+  const match = typeof raw === "string"
+    ? /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(raw)
+    : null;
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    throw new RuleError("must be host:port, such as 127.0.0.1:3223");
+  }
+  return { hostname: match[1] ?? match[2], port };
+}
+
+/** Formats an address back to `host:port`. */
+export function formatAddress(address: Address): string {
+  return address.hostname.includes(":")
+    ? `[${address.hostname}]:${address.port}`
+    : `${address.hostname}:${address.port}`;
+}
+
+const address: Rule = (raw) => {
+  try {
+    return parseAddress(raw);
+  } catch (e) {
+    if (e instanceof RuleError) throw e;
+    throw new RuleError(String(e));
+  }
+};
+
+/** One config key: YAML path, default (as YAML writes it), rule, meaning. */
+export interface ConfigKey {
+  path: string;
+  defaultValue: unknown;
+  rule: Rule;
+  description: string;
+}
+
+/** Every config key, in file order: the single source of defaults and rules. */
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  {
+    path: "engine.type",
+    defaultValue: "in_memory",
+    rule: oneOf(["in_memory"]),
+    description: "storage engine; only in_memory exists",
+  },
+  {
+    path: "engine.partitions",
+    defaultValue: 16,
+    rule: integer(1, 1024),
+    description: "independent hash partitions of the keyspace",
+  },
+  {
+    path: "network.address",
+    defaultValue: "127.0.0.1:3223",
+    rule: address,
+    description: "host:port the server listens on for clients",
+  },
+  {
+    path: "network.max_connections",
+    defaultValue: 100,
+    rule: integer(1, 100_000),
+    description: "client connections served at once; the next gets an error",
+  },
+  {
+    path: "network.max_message_size",
+    defaultValue: "4KB",
+    rule: size(64, 512 * 1024 ** 2),
+    description: "largest request in bytes; a larger one gets an error",
+  },
+  {
+    path: "network.idle_timeout",
+    defaultValue: "5m",
+    rule: duration(10, 24 * 3_600_000, true),
+    description: "a connection idle this long is closed; 0 disables",
+  },
+  {
+    path: "logging.level",
+    defaultValue: "info",
+    rule: oneOf(LOG_LEVELS),
+    description: "debug, info, warn or error",
+  },
+  {
+    path: "logging.output",
+    defaultValue: "stdout",
+    rule: nonEmptyString,
+    description: "stdout, stderr, or a file path to append to",
+  },
+  {
+    path: "wal.enabled",
+    defaultValue: false,
+    rule: boolean,
+    description: "write-ahead log for durability",
+  },
+  {
+    path: "wal.flushing_batch_size",
+    defaultValue: 100,
+    rule: integer(1, 100_000),
+    description: "records per group commit at most",
+  },
+  {
+    path: "wal.flushing_batch_timeout",
+    defaultValue: "10ms",
+    rule: duration(1, 10_000),
+    description: "longest a batch waits for more records before its fsync",
+  },
+  {
+    path: "wal.max_segment_size",
+    defaultValue: "10MB",
+    rule: size(4096, 1024 ** 3),
+    description: "a new segment file starts when the current would pass this",
+  },
+  {
+    path: "wal.data_directory",
+    defaultValue: "./data/wal",
+    rule: nonEmptyString,
+    description: "directory of the WAL segments (created if missing)",
+  },
+  {
+    path: "replication.enabled",
+    defaultValue: false,
+    rule: boolean,
+    description: "master-slave replication (needs the WAL)",
+  },
+  {
+    path: "replication.replica_type",
+    defaultValue: "master",
+    rule: oneOf(["master", "slave"]),
+    description: "master (accepts writes) or slave (read-only replica)",
+  },
+  {
+    path: "replication.master_address",
+    defaultValue: "127.0.0.1:3232",
+    rule: address,
+    description: "master: extra address it serves replication on; slave: the master to dial",
+  },
+  {
+    path: "replication.sync_interval",
+    defaultValue: "1s",
+    rule: duration(10, 3_600_000),
+    description: "heartbeat interval and the cap on reconnect backoff",
+  },
+];
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (typeof value === "object") return JSON.stringify(value);
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Fails on any key the table does not know, naming the closest known one. */
+function rejectUnknownKeys(doc: Record<string, unknown>, where: string) {
+  const sections = new Set(CONFIG_KEYS.map((k) => k.path.split(".")[0]));
+  for (const [section, body] of Object.entries(doc)) {
+    if (!sections.has(section)) {
+      throw new ConfigError(
+        `${where}: unknown key "${section}" (known: ${[...sections].join(", ")})`,
+      );
+    }
+    if (body === null || body === undefined) continue;
+    if (!isMapping(body)) {
+      throw new ConfigError(
+        `${where}: ${section} = ${describe(body)}: must be a mapping of keys`,
+      );
+    }
+    for (const key of Object.keys(body)) {
+      const path = `${section}.${key}`;
+      if (!CONFIG_KEYS.some((k) => k.path === path)) {
+        const known = CONFIG_KEYS.filter((k) => k.path.startsWith(section + "."))
+          .map((k) => k.path.slice(section.length + 1));
+        throw new ConfigError(
+          `${where}: unknown key "${path}" (known in ${section}: ${known.join(", ")})`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Validates a parsed YAML document (or `{}`) into a {@link Config}.
+ * `where` names the source in messages.
+ *
+ * @example
+ * ```ts
+ * configFromDocument({ network: { max_connections: 10 } }, "test");
+ * ```
+ */
+export function configFromDocument(doc: unknown, where: string): Config {
+  if (doc === null || doc === undefined) doc = {};
+  if (!isMapping(doc)) {
+    throw new ConfigError(`${where}: the file must be a YAML mapping of sections`);
+  }
+  rejectUnknownKeys(doc, where);
+  const values = new Map<string, unknown>();
+  for (const key of CONFIG_KEYS) {
+    const [section, name] = key.path.split(".");
+    const body = doc[section] as Record<string, unknown> | null | undefined;
+    const raw = body?.[name];
+    const given = raw !== undefined && raw !== null;
+    try {
+      values.set(key.path, key.rule(given ? raw : key.defaultValue));
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      throw new ConfigError(`${where}: ${key.path} = ${describe(raw)}: ${e.message}`);
+    }
+  }
+  const get = <T>(path: string) => values.get(path) as T;
+  const config: Config = {
+    engine: { type: "in_memory", partitions: get("engine.partitions") },
+    network: {
+      address: get("network.address"),
+      maxConnections: get("network.max_connections"),
+      maxMessageBytes: get("network.max_message_size"),
+      idleTimeoutMs: get("network.idle_timeout"),
+    },
+    logging: { level: get("logging.level"), output: get("logging.output") },
+    wal: {
+      enabled: get("wal.enabled"),
+      flushingBatchSize: get("wal.flushing_batch_size"),
+      flushingBatchTimeoutMs: get("wal.flushing_batch_timeout"),
+      maxSegmentBytes: get("wal.max_segment_size"),
+      dataDirectory: get("wal.data_directory"),
+    },
+    replication: {
+      enabled: get("replication.enabled"),
+      replicaType: get("replication.replica_type"),
+      masterAddress: get("replication.master_address"),
+      syncIntervalMs: get("replication.sync_interval"),
+    },
+  };
+  if (config.replication.enabled && !config.wal.enabled) {
+    throw new ConfigError(
+      `${where}: replication.enabled = true: replication needs the WAL; set wal.enabled: true`,
+    );
+  }
+  return config;
+}
+
+/**
+ * Parses YAML text into a {@link Config}; syntax errors name the line.
+ *
+ * @example
+ * ```ts
+ * parseConfig("engine:\n  partitions: 4\n", "inline");
+ * ```
+ */
+export function parseConfig(text: string, where: string): Config {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new ConfigError(`${where}: not valid YAML: ${message}`);
+  }
+  return configFromDocument(doc, where);
+}
+
+/**
+ * Loads the config file at `path`, or the embedded defaults when absent.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig(undefined); // every default
+ * ```
+ */
+export async function loadConfig(path: string | undefined): Promise<Config> {
+  if (path === undefined) return configFromDocument({}, "default config");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    const reason = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    throw new ConfigError(`${path}: cannot read config: ${reason}`);
+  }
+  return parseConfig(text, path);
+}

@@ -1,0 +1,113 @@
+/**
+ * The error replies the executor sends, each in Redis's words and the text
+ * protocol's (the original kvdb's, which its users know).
+ *
+ * @example
+ * ```ts
+ * w.error(wrongArity("get"));
+ * ```
+ * @module
+ */
+
+import { CommandError } from "../protocol/reply_writer.ts";
+import { renderTextArgument } from "../protocol/text_quote.ts";
+
+const MAX_ECHOED_CHARS = 64;
+
+/** A user-supplied name, shortened and quoted so it prints safely. */
+function shown(name: string): string {
+  const cut = name.length > MAX_ECHOED_CHARS ? name.slice(0, MAX_ECHOED_CHARS) + "..." : name;
+  return renderTextArgument(cut);
+}
+
+/**
+ * An empty request line.
+ *
+ * @example
+ * ```ts
+ * emptyCommand().text; // "empty command"
+ * ```
+ */
+export function emptyCommand(): CommandError {
+  return new CommandError("ERR", "empty command", "empty command");
+}
+
+/**
+ * A command name not in the table.
+ *
+ * @example
+ * ```ts
+ * unknownCommand("FOO").text; // "invalid command 'FOO'"
+ * ```
+ */
+export function unknownCommand(name: string): CommandError {
+  return new CommandError(
+    "ERR",
+    `unknown command '${shown(name)}'`,
+    `invalid command '${shown(name)}'`,
+  );
+}
+
+/**
+ * A request with the wrong number of arguments for its command.
+ *
+ * @example
+ * ```ts
+ * wrongArity("set").message; // "wrong number of arguments for 'set' command"
+ * ```
+ */
+export function wrongArity(name: string): CommandError {
+  return new CommandError(
+    "ERR",
+    `wrong number of arguments for '${name}' command`,
+    `invalid number of arguments for '${name}' command`,
+  );
+}
+
+/**
+ * A write sent to a read-only replica.
+ *
+ * @example
+ * ```ts
+ * readOnlyReplica().code; // "READONLY"
+ * ```
+ */
+export function readOnlyReplica(): CommandError {
+  return new CommandError(
+    "READONLY",
+    "You can't write against a read only replica.",
+    "write operations not allowed on slave replica",
+  );
+}
+
+/**
+ * A write the log could not make durable (its reply must not say OK).
+ *
+ * @example
+ * ```ts
+ * writeFailed("disk full").text; // "write failed, not durable: disk full"
+ * ```
+ */
+export function writeFailed(reason: string): CommandError {
+  return new CommandError(
+    "ERR",
+    `write failed, not durable: ${reason}`,
+    `write failed, not durable: ${reason}`,
+  );
+}
+
+/**
+ * A failure inside a command that is not the client's fault.
+ *
+ * @example
+ * ```ts
+ * internalError("bug").text; // "internal error: bug"
+ * ```
+ */
+export function internalError(reason: string): CommandError {
+  return new CommandError(
+    "ERR",
+    `internal error: ${reason}`,
+    `internal error: ${reason}`,
+  );
+}

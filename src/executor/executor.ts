@@ -1,0 +1,105 @@
+/**
+ * Runs one request: looks the command up in the table, checks its arity and
+ * whether this server may write, and calls its handler. Protocol-agnostic:
+ * requests arrive as binary-string arguments and replies leave through a
+ * {@link ReplyWriter}.
+ *
+ * @example
+ * ```ts
+ * const executor = new Executor(store, { readOnly: false });
+ * executor.execute(["SET", "k", "v"], writer);
+ * ```
+ * @module
+ */
+
+import type { OutBuffer } from "../protocol/out_buffer.ts";
+import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
+import type { Store } from "../storage/store.ts";
+import { type CommandContext, COMMANDS } from "./commands.ts";
+import {
+  emptyCommand,
+  internalError,
+  readOnlyReplica,
+  unknownCommand,
+  writeFailed,
+  wrongArity,
+} from "./errors.ts";
+
+/** Server-wide facts the executor needs. */
+export interface ExecutorOptions {
+  /** A replica: writes are refused. */
+  readOnly: boolean;
+}
+
+/**
+ * Dispatches requests to the command table.
+ *
+ * @example
+ * ```ts
+ * executor.execute(["GET", "k"], writer);
+ * ```
+ */
+export class Executor {
+  readonly #ctx: CommandContext;
+  readonly #readOnly: boolean;
+
+  constructor(readonly store: Store, options: ExecutorOptions) {
+    this.#ctx = { store };
+    this.#readOnly = options.readOnly;
+  }
+
+  /** Executes one request, writing exactly one reply. */
+  execute(args: string[], w: ReplyWriter): void {
+    if (args.length === 0) {
+      w.begin(undefined, 0);
+      w.error(emptyCommand());
+      return;
+    }
+    const spec = COMMANDS.get(args[0].toUpperCase());
+    w.begin(spec?.text, args.length);
+    if (spec === undefined) {
+      w.error(unknownCommand(args[0]));
+      return;
+    }
+    if (
+      spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity
+    ) {
+      w.error(wrongArity(spec.name.toLowerCase()));
+      return;
+    }
+    if (spec.write && this.#readOnly) {
+      w.error(readOnlyReplica());
+      return;
+    }
+    try {
+      spec.run(this.#ctx, args, w);
+    } catch (e) {
+      // A handler throws only before it has replied: for a log that can no
+      // longer write, or an invariant broken by a bug. Either way the
+      // client gets an error, never a false OK, and the server stays up.
+      const reason = e instanceof Error ? e.message : String(e);
+      w.error(
+        e instanceof CommandError ? e : spec.write ? writeFailed(reason) : internalError(reason),
+      );
+    }
+  }
+
+  /**
+   * Waits until the writes behind the replies in `out` are durable. If the
+   * log fails, every one of those `replies` is replaced by an error: the
+   * writes among them are not durable, and the reads may have seen them.
+   */
+  async commit(out: OutBuffer, w: ReplyWriter, replies: number): Promise<void> {
+    if (!this.store.commitPending) return;
+    try {
+      await this.store.commit();
+    } catch (e) {
+      const error = writeFailed(e instanceof Error ? e.message : String(e));
+      out.reset();
+      for (let i = 0; i < replies; i++) {
+        w.begin(undefined, 0);
+        w.error(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The reply types every command answers with, independent of the wire.
+ *
+ * Commands call a {@link ReplyWriter}; each protocol implements it and
+ * renders straight into the connection's output buffer, so no reply objects
+ * are built. The types are Redis's RESP2 types; the text protocol renders
+ * each on one line.
+ *
+ * @example
+ * ```ts
+ * function get(w: ReplyWriter, value: string | undefined) {
+ *   if (value === undefined) w.nil();
+ *   else w.bulk(value);
+ * }
+ * ```
+ * @module
+ */
+
+/**
+ * How the text protocol renders a command's replies where it departs from
+ * the generic rendering (the original's replies, kept for good).
+ */
+export interface TextRendering {
+  /** Line for a nil reply instead of `(nil)`, e.g. `ERROR: key not found`. */
+  nil?: string;
+  /** Line for an integer reply, given the request's argument count. */
+  integer?: (value: number, argc: number) => string;
+}
+
+/**
+ * An error reply: the Redis form (`code`, `message`) and the text protocol's
+ * wording (`text`, shown after `ERROR: `).
+ *
+ * @example
+ * ```ts
+ * new CommandError("ERR", "syntax error", "syntax error");
+ * ```
+ */
+export class CommandError extends Error {
+  constructor(
+    /** Redis error code: ERR, WRONGTYPE, READONLY, ... */
+    readonly code: string,
+    /** Redis message after the code. */
+    message: string,
+    /** Text-protocol wording after `ERROR: `. */
+    readonly text: string = message,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Where a command writes its reply. Exactly one top-level reply per request;
+ * an array header is followed by that many replies.
+ *
+ * @example
+ * ```ts
+ * w.begin(undefined, 1);
+ * w.status("PONG");
+ * ```
+ */
+export interface ReplyWriter {
+  /** Starts the reply to one request (`rendering` may be undefined). */
+  begin(rendering: TextRendering | undefined, argc: number): void;
+  /** A status reply (`+OK`). */
+  status(text: string): void;
+  /** An error reply. */
+  error(error: CommandError): void;
+  /** An integer reply. */
+  integer(value: number): void;
+  /** A bulk string reply holding a binary string. */
+  bulk(value: string): void;
+  /** The nil bulk reply. */
+  nil(): void;
+  /** An array header: `count` replies follow. */
+  array(count: number): void;
+}

@@ -1,0 +1,123 @@
+/**
+ * Renders replies in the text protocol: one line per request.
+ *
+ * | reply | line |
+ * |---|---|
+ * | status | the text (`OK`, `PONG`) |
+ * | error | `ERROR: <text>` |
+ * | integer | its digits |
+ * | bulk | the value, quoted with escapes when ambiguous (see text_quote.ts) |
+ * | nil | `(nil)`, or the command's own line (GET: `ERROR: key not found`) |
+ * | array | its elements on the one line, blank-separated, each written as a request argument would be (so the line splits back into them); nil elements as `(nil)`, nested arrays in `[ ]`, an empty array as `(empty array)` |
+ *
+ * @example
+ * ```ts
+ * const out = new OutBuffer();
+ * const w = new TextReplyWriter(out);
+ * w.begin(undefined, 1);
+ * w.status("OK"); // out holds "OK\n"
+ * ```
+ * @module
+ */
+
+import type { OutBuffer } from "./out_buffer.ts";
+import type { CommandError, ReplyWriter, TextRendering } from "./reply_writer.ts";
+import { renderTextArgument, renderTextValue } from "./text_quote.ts";
+
+const LF = 0x0a;
+const SPACE = 0x20;
+
+/**
+ * A {@link ReplyWriter} for the text protocol.
+ *
+ * @example
+ * ```ts
+ * const w = new TextReplyWriter(new OutBuffer());
+ * w.begin({ nil: "ERROR: key not found" }, 2);
+ * w.nil();
+ * ```
+ */
+export class TextReplyWriter implements ReplyWriter {
+  readonly #out: OutBuffer;
+  #rendering: TextRendering | undefined;
+  #argc = 0;
+  /** Elements still due for each open array, innermost last. */
+  readonly #pending: number[] = [];
+  /** Whether the current array already holds an element (needs a blank). */
+  #started = false;
+
+  constructor(out: OutBuffer) {
+    this.#out = out;
+  }
+
+  begin(rendering: TextRendering | undefined, argc: number): void {
+    this.#rendering = rendering;
+    this.#argc = argc;
+    this.#pending.length = 0;
+    this.#started = false;
+  }
+
+  status(text: string): void {
+    this.#element(text);
+  }
+
+  error(error: CommandError): void {
+    this.#element(
+      this.#pending.length === 0 ? `ERROR: ${error.text}` : `(error) ${error.text}`,
+    );
+  }
+
+  integer(value: number): void {
+    const custom = this.#pending.length === 0
+      ? this.#rendering?.integer?.(value, this.#argc)
+      : undefined;
+    this.#element(custom ?? String(value));
+  }
+
+  bulk(value: string): void {
+    this.#element(
+      this.#pending.length === 0 ? renderTextValue(value) : renderTextArgument(value),
+    );
+  }
+
+  nil(): void {
+    const custom = this.#pending.length === 0 ? this.#rendering?.nil : undefined;
+    this.#element(custom ?? "(nil)");
+  }
+
+  array(count: number): void {
+    const nested = this.#pending.length > 0;
+    if (count === 0) {
+      this.#element(nested ? "[]" : "(empty array)");
+      return;
+    }
+    if (nested) {
+      this.#separate();
+      this.#out.ascii("[");
+    }
+    this.#pending.push(count);
+    this.#started = false;
+  }
+
+  #separate(): void {
+    if (this.#started) this.#out.byte(SPACE);
+  }
+
+  #element(rendered: string): void {
+    this.#separate();
+    this.#out.binary(rendered);
+    this.#started = true;
+    this.#close();
+  }
+
+  /** Counts one element done and closes every array that is now full. */
+  #close(): void {
+    while (this.#pending.length > 0) {
+      const top = this.#pending.length - 1;
+      if (--this.#pending[top] > 0) return;
+      this.#pending.pop();
+      if (this.#pending.length > 0) this.#out.ascii("]");
+    }
+    this.#out.byte(LF);
+  }
+}

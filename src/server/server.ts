@@ -1,0 +1,155 @@
+/**
+ * The TCP server: accepts clients on `network.address`, enforces
+ * `max_connections` and `idle_timeout`, and shuts down gracefully — stop
+ * accepting, let every connection answer what it has read, then return.
+ *
+ * @example
+ * ```ts
+ * const server = new Server(config.network, executor, log);
+ * server.listen();
+ * await server.shutdown(); // on SIGTERM
+ * ```
+ * @module
+ */
+
+import { type Config, formatAddress } from "../config/config.ts";
+import type { Executor } from "../executor/executor.ts";
+import type { Logger } from "../log/logger.ts";
+import { Connection, type ConnectionServices } from "./connection.ts";
+
+/** Longest a graceful shutdown waits for connections to finish. */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** Pause after a failed accept (e.g. out of file descriptors). */
+const ACCEPT_RETRY_MS = 50;
+
+/**
+ * A listening kvdb server.
+ *
+ * @example
+ * ```ts
+ * const server = new Server(config.network, executor, log);
+ * const address = server.listen(); // the bound address
+ * ```
+ */
+export class Server {
+  readonly #network: Config["network"];
+  readonly #log: Logger;
+  readonly #services: ConnectionServices;
+  readonly #connections = new Set<Connection>();
+  readonly #running = new Set<Promise<void>>();
+  #listener: Deno.Listener | undefined;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #closing = false;
+  #accepting: Promise<void> | undefined;
+
+  constructor(network: Config["network"], executor: Executor, log: Logger) {
+    this.#network = network;
+    this.#log = log;
+    this.#services = {
+      executor,
+      log,
+      maxMessageBytes: network.maxMessageBytes,
+      closing: () => this.#closing,
+    };
+  }
+
+  /** Binds and starts accepting; returns the bound `host:port`. */
+  listen(): string {
+    const listener = Deno.listen({
+      hostname: this.#network.address.hostname,
+      port: this.#network.address.port,
+    });
+    this.#listener = listener;
+    const bound = listener.addr as Deno.NetAddr;
+    const address = formatAddress({ hostname: bound.hostname, port: bound.port });
+    this.#accepting = this.#acceptLoop(listener);
+    if (this.#network.idleTimeoutMs > 0) {
+      const sweepMs = Math.min(1000, Math.max(10, this.#network.idleTimeoutMs / 10));
+      this.#idleTimer = setInterval(() => this.#closeIdle(), sweepMs);
+    }
+    return address;
+  }
+
+  /** Connections being served now. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Stops accepting, closes connections waiting for requests, lets the
+   * others answer what they have read, and resolves when all are done.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#idleTimer);
+    try {
+      this.#listener?.close();
+    } catch {
+      // Already closed.
+    }
+    await this.#accepting;
+    for (const connection of this.#connections) {
+      if (connection.reading) connection.close();
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+    });
+    await Promise.race([Promise.all(this.#running), grace]);
+    clearTimeout(timer);
+    for (const connection of this.#connections) connection.close();
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (this.#closing || e instanceof Deno.errors.BadResource) return;
+        this.#log.warn("accept failed", { error: String(e) });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
+      this.#admit(conn);
+    }
+  }
+
+  #admit(conn: Deno.Conn): void {
+    if (this.#connections.size >= this.#network.maxConnections) {
+      const limit = this.#network.maxConnections;
+      this.#log.warn("connection refused: too many connections", { limit });
+      const line = `ERROR: max number of clients reached (network.max_connections = ${limit})\n`;
+      conn.write(new TextEncoder().encode(line))
+        .catch(() => {})
+        .finally(() => {
+          try {
+            conn.close();
+          } catch {
+            // The peer left first.
+          }
+        });
+      return;
+    }
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const connection = new Connection(conn, this.#services);
+    this.#connections.add(connection);
+    const running = connection.run().finally(() => {
+      this.#connections.delete(connection);
+      this.#running.delete(running);
+    });
+    this.#running.add(running);
+  }
+
+  #closeIdle(): void {
+    const deadline = Date.now() - this.#network.idleTimeoutMs;
+    for (const connection of this.#connections) {
+      if (connection.lastActiveMs < deadline) {
+        connection.closeWithNotice(
+          `ERROR: idle timeout: closing connection idle for over ${this.#network.idleTimeoutMs}ms (network.idle_timeout)`,
+        );
+      }
+    }
+  }
+}

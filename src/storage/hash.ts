@@ -1,0 +1,38 @@
+/**
+ * Key hashing for partition choice.
+ *
+ * @example
+ * ```ts
+ * partitionIndex("user1", 16); // a number in 0..15, the same every run
+ * ```
+ * @module
+ */
+
+/**
+ * FNV-1a over the key's bytes (binary string char codes), 32-bit.
+ *
+ * @example
+ * ```ts
+ * fnv1a("a"); // 0xe40c292c
+ * ```
+ */
+export function fnv1a(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The partition of `key` among `partitions`.
+ *
+ * @example
+ * ```ts
+ * partitionIndex("k", 1); // 0
+ * ```
+ */
+export function partitionIndex(key: string, partitions: number): number {
+  return partitions === 1 ? 0 : fnv1a(key) % partitions;
+}

@@ -1,0 +1,275 @@
+/**
+ * Test helpers: start the real kvdb as a child process (`deno run` of
+ * main.ts with the permission flags of the `kvdb` task in deno.json) on free
+ * loopback ports, and talk to it over real TCP.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const READY_TIMEOUT_MS = 20_000;
+
+/** The permission flags users run kvdb with: those of the `kvdb` task. */
+export const KVDB_FLAGS: string[] = (() => {
+  const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+  const words = (denoJson.tasks.kvdb as string).split(/\s+/);
+  return words.filter((w) => w.startsWith("--"));
+})();
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A free loopback port below the ephemeral range (so no client's source
+ * port can collide with it; see shared/TESTING_NOTES.md).
+ */
+export function freePort(): number {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port });
+      listener.close();
+      return port;
+    } catch {
+      // Taken; try another.
+    }
+  }
+  throw new Error("no free port found");
+}
+
+/** Waits until `port` can be bound again (a killed server has let go). */
+export async function waitPortFree(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`port ${port} still busy`);
+      await delay(50);
+    }
+  }
+}
+
+/** Resolves after `ms`. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs `kvdb <args>` to completion with optional stdin bytes. */
+export async function runKvdb(
+  args: string[],
+  options: { stdin?: Uint8Array | string; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string; stdoutBytes: Uint8Array }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...KVDB_FLAGS, MAIN, ...args],
+    cwd: options.cwd ?? ROOT,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(
+      typeof options.stdin === "string" ? encoder.encode(options.stdin) : options.stdin,
+    );
+    await writer.close();
+  }
+  const out = await child.output();
+  clearTimeout(timer);
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+    stdoutBytes: out.stdout,
+  };
+}
+
+/** A kvdb server running as a child process. */
+export class ServerProcess {
+  readonly logs: string[] = [];
+  #exit: Promise<Deno.CommandStatus>;
+
+  private constructor(
+    readonly child: Deno.ChildProcess,
+    readonly port: number,
+    readonly dir: string,
+    readonly configPath: string,
+  ) {
+    this.#exit = child.status;
+  }
+
+  /**
+   * Starts `kvdb server` with `config` (a YAML-able object; the address
+   * defaults to a free loopback port) and waits for its ready line.
+   */
+  static async start(
+    config: Record<string, Record<string, unknown>> = {},
+    options: { dir?: string; port?: number } = {},
+  ): Promise<ServerProcess> {
+    const dir = options.dir ?? await Deno.makeTempDir({ prefix: "kvdb-test-" });
+    const port = options.port ?? freePort();
+    const full = structuredClone(config);
+    full.network = { address: `127.0.0.1:${port}`, ...full.network };
+    full.logging = { level: "info", output: "stdout", ...full.logging };
+    const configPath = `${dir}/config.yaml`;
+    await Deno.writeTextFile(configPath, stringify(full));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...KVDB_FLAGS, MAIN, "server", "--config", configPath],
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const server = new ServerProcess(child, port, dir, configPath);
+    await server.#waitReady();
+    return server;
+  }
+
+  async #waitReady(): Promise<void> {
+    const lines = this.#collect(this.child.stdout);
+    this.#collect(this.child.stderr);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (!this.logs.some((l) => l.includes("kvdb server listening"))) {
+      const exited = await Promise.race([this.#exit.then(() => true), delay(20)]);
+      if (exited || Date.now() > deadline) {
+        await lines;
+        throw new Error(`server did not start:\n${this.logs.join("\n")}`);
+      }
+    }
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let pending = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const parts = pending.split("\n");
+      pending = parts.pop()!;
+      this.logs.push(...parts);
+    }
+    if (pending) this.logs.push(pending);
+  }
+
+  /** Sends a signal and waits for exit; returns the exit code. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+    const status = await this.#exit;
+    await waitPortFree(this.port);
+    return status.code;
+  }
+
+  /** The exit status, once the process ends. */
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#exit;
+  }
+
+  /** Opens a TCP client to this server. */
+  connect(): Promise<TcpClient> {
+    return TcpClient.connect(this.port);
+  }
+}
+
+/** A raw TCP client reading reply lines. */
+export class TcpClient {
+  #buffered = new Uint8Array(0);
+  #closed = false;
+
+  private constructor(readonly conn: Deno.TcpConn) {}
+
+  static async connect(port: number): Promise<TcpClient> {
+    return new TcpClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Sends text or bytes as they are. */
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  /** Reads more bytes; false at end of stream. */
+  async #fill(timeoutMs: number): Promise<boolean> {
+    if (this.#closed) return false;
+    const chunk = new Uint8Array(64 * 1024);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      this.conn.read(chunk),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs}ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (n === null) {
+      this.#closed = true;
+      return false;
+    }
+    const joined = new Uint8Array(this.#buffered.length + n);
+    joined.set(this.#buffered);
+    joined.set(chunk.subarray(0, n), this.#buffered.length);
+    this.#buffered = joined;
+    return true;
+  }
+
+  /** Reads one line (without `\n`) as raw bytes; null at end of stream. */
+  async readLineBytes(timeoutMs = 10_000): Promise<Uint8Array | null> {
+    while (true) {
+      const i = this.#buffered.indexOf(0x0a);
+      if (i >= 0) {
+        const line = this.#buffered.slice(0, i);
+        this.#buffered = this.#buffered.slice(i + 1);
+        return line;
+      }
+      if (!await this.#fill(timeoutMs)) return null;
+    }
+  }
+
+  /** Reads one line as text; null at end of stream. */
+  async readLine(timeoutMs = 10_000): Promise<string | null> {
+    const line = await this.readLineBytes(timeoutMs);
+    return line === null ? null : decoder.decode(line);
+  }
+
+  /** Reads `count` lines; fails if the stream ends first. */
+  async readLines(count: number, timeoutMs = 10_000): Promise<string[]> {
+    const lines: string[] = [];
+    while (lines.length < count) {
+      const line = await this.readLine(timeoutMs);
+      if (line === null) throw new Error(`stream ended after ${lines.length} of ${count} lines`);
+      lines.push(line);
+    }
+    return lines;
+  }
+
+  /** Sends one request line and reads its reply. */
+  async command(line: string): Promise<string> {
+    await this.send(line + "\n");
+    const reply = await this.readLine();
+    if (reply === null) throw new Error(`connection closed after ${JSON.stringify(line)}`);
+    return reply;
+  }
+
+  /** Whether the server closed the stream (reads until EOF or timeout). */
+  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
+    try {
+      while (await this.#fill(timeoutMs)) { /* drain */ }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
