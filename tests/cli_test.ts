@@ -63,7 +63,7 @@ Deno.test("client: piped stdin prints only the replies, one per line", async () 
   try {
     const address = `127.0.0.1:${server.port}`;
     const piped = await runKvdb(["client", "--address", address], {
-      stdin: EXAMPLE_IN + "\n   \nSET \"a b\" \"c\\x00d\"\nGET \"a b\"\n",
+      stdin: EXAMPLE_IN + '\n   \nSET "a b" "c\\x00d"\nGET "a b"\n',
     });
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stdout, EXAMPLE_OUT + 'OK\n"c\\x00d"\n');
@@ -89,7 +89,10 @@ Deno.test("client: one command from the command line, quoted as needed", async (
   const server = await ServerProcess.start();
   try {
     const a = ["-a", `127.0.0.1:${server.port}`];
-    assert.equal((await runKvdb(["client", ...a, "SET", "greeting", "hello world"])).stdout, "OK\n");
+    assert.equal(
+      (await runKvdb(["client", ...a, "SET", "greeting", "hello world"])).stdout,
+      "OK\n",
+    );
     const got = await runKvdb(["client", ...a, "GET", "greeting"]);
     assert.equal(got.code, 0);
     assert.equal(got.stdout, "hello world\n");
@@ -104,7 +107,10 @@ Deno.test("client: an unreachable server is one clear line and a non-zero exit",
   const port = freePort();
   const result = await runKvdb(["client", "--address", `127.0.0.1:${port}`, "PING"]);
   assert.notEqual(result.code, 0);
-  assert.match(result.stderr, new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}: connection refused`));
+  assert.match(
+    result.stderr,
+    new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}: connection refused`),
+  );
   assert.equal(result.stderr.trim().split("\n").length, 1);
   const bad = await runKvdb(["client", "--address", "nowhere"]);
   assert.equal(bad.code, 2);
@@ -116,7 +122,7 @@ Deno.test("cli: the same REPL and replies in-process, from piped stdin", async (
   const path = `${dir}/config.yaml`;
   await Deno.writeTextFile(path, "engine:\n  partitions: 4\n");
   const result = await runKvdb(["cli", "--config", path], {
-    stdin: EXAMPLE_IN + "\nFOO\nDEL a b\nSET \"x y\" \"\\xff\"\nGET \"x y\"\nexit\nGET x\n",
+    stdin: EXAMPLE_IN + '\nFOO\nDEL a b\nSET "x y" "\\xff"\nGET "x y"\nexit\nGET x\n',
   });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(

@@ -200,7 +200,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     path: "network.max_message_size",
     defaultValue: "4KB",
-    rule: size(64, 512 * 1024 ** 2),
+    rule: size(64, 64 * 1024 ** 2),
     description: "largest request in bytes; a larger one gets an error",
   },
   {
@@ -327,7 +327,9 @@ function rejectUnknownKeys(doc: Record<string, unknown>, where: string) {
 export function configFromDocument(doc: unknown, where: string): Config {
   if (doc === null || doc === undefined) doc = {};
   if (!isMapping(doc)) {
-    throw new ConfigError(`${where}: the file must be a YAML mapping of sections`);
+    throw new ConfigError(
+      `${where}: the file must be a YAML mapping of sections, got ${describe(doc)}`,
+    );
   }
   rejectUnknownKeys(doc, where);
   const values = new Map<string, unknown>();

@@ -62,8 +62,10 @@ export function parseSize(value: unknown): number {
       "must be a size: a number with unit B, KB, MB, GB, KiB, MiB or GiB",
     );
   }
-  const bytes = Number(match[1]) * factor;
-  if (!Number.isSafeInteger(bytes)) {
+  // Decimal fractions are inexact in binary: 4.1 * 1e6 is 4099999.9999999995.
+  const exact = Number(match[1]) * factor;
+  const bytes = Math.round(exact);
+  if (Math.abs(exact - bytes) > 1e-6 || !Number.isSafeInteger(bytes)) {
     throw new UnitError("must be a whole number of bytes");
   }
   return bytes;
@@ -100,6 +102,9 @@ export function parseDurationMs(value: unknown): number {
   if (text.length === 0) throw new UnitError("must not be empty");
   if (!Number.isSafeInteger(Math.round(totalMs))) {
     throw new UnitError("is too long");
+  }
+  if (totalMs > 0 && Math.round(totalMs) === 0) {
+    throw new UnitError("must be at least 1ms (or 0)");
   }
   return Math.round(totalMs);
 }

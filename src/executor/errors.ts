@@ -9,6 +9,7 @@
  * @module
  */
 
+import { textToBinary } from "../bytes/binary_string.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import { renderTextArgument } from "../protocol/text_quote.ts";
 
@@ -88,7 +89,9 @@ export function readOnlyReplica(): CommandError {
  * writeFailed("disk full").text; // "write failed, not durable: disk full"
  * ```
  */
-export function writeFailed(reason: string): CommandError {
+export function writeFailed(cause: string): CommandError {
+  // Replies are binary strings; an OS message may hold any Unicode.
+  const reason = textToBinary(cause);
   return new CommandError(
     "ERR",
     `write failed, not durable: ${reason}`,
@@ -104,7 +107,8 @@ export function writeFailed(reason: string): CommandError {
  * internalError("bug").text; // "internal error: bug"
  * ```
  */
-export function internalError(reason: string): CommandError {
+export function internalError(cause: string): CommandError {
+  const reason = textToBinary(cause);
   return new CommandError(
     "ERR",
     `internal error: ${reason}`,

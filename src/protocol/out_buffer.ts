@@ -33,8 +33,9 @@ export class OutBuffer {
   readonly #initialBytes: number;
 
   constructor(initialBytes = 16 * 1024) {
-    this.#initialBytes = initialBytes;
-    this.#bytes = new Uint8Array(initialBytes);
+    // Growth doubles the capacity, so it must start above zero.
+    this.#initialBytes = Math.max(64, initialBytes);
+    this.#bytes = new Uint8Array(this.#initialBytes);
   }
 
   /** Bytes written since the last reset. */

@@ -23,7 +23,8 @@ function isPlain(code: number): boolean {
  * Whether a binary string must be quoted to read back as itself as one
  * request argument or to be shown unambiguously as a reply value: empty,
  * a non-printable byte, a blank at either end, a leading quote, or a leading
- * `ERROR:` (which a reader would take for an error reply).
+ * `ERROR:`, `(` or `[` (which a reader would take for an error, nil or an
+ * array).
  *
  * @example
  * ```ts
@@ -40,7 +41,8 @@ export function needsQuotes(s: string): boolean {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c > 0x7e) return true;
   }
-  return s.startsWith("ERROR:");
+  // Shown bare, these would read as an error reply, nil or an array.
+  return s.startsWith("ERROR:") || first === 0x28 || first === 0x5b;
 }
 
 /**
@@ -109,6 +111,9 @@ export function renderTextValue(s: string): string {
  */
 export function renderTextArgument(s: string): string {
   if (s.length === 0) return '""';
+  const first = s.charCodeAt(0);
+  // In an array line these would read as nil or a nested array.
+  if (first === 0x28 || first === 0x5b) return quoteBinary(s);
   for (let i = 0; i < s.length; i++) {
     if (!isPlain(s.charCodeAt(i))) return quoteBinary(s);
   }

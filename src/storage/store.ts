@@ -5,13 +5,15 @@
  * never the command text, so replay is deterministic and idempotent.
  *
  * A change is visible in memory before its record is fsynced; callers
- * acknowledge it only after {@link Store.commit} resolves (group commit).
+ * acknowledge it only after {@link Store.commit} resolves (group commit). If
+ * the log fails, the changes it did not make durable are undone in memory,
+ * newest first, so that memory again equals what a restart would recover.
  *
  * @example
  * ```ts
  * const store = new Store(new Engine(16), undefined);
  * store.set("k", "v");
- * await store.commit(); // durable (no-op without a WAL)
+ * await store.commit(); // durable (at once without a WAL)
  * ```
  * @module
  */
@@ -31,6 +33,14 @@ export interface LogWriter {
   readonly durableLsn: number;
 }
 
+/** How to undo one change that is not yet durable. */
+interface Undo {
+  lsn: number;
+  key: string;
+  /** The value before the change; undefined when the key did not exist. */
+  previous: string | undefined;
+}
+
 /**
  * The engine and, when enabled, the WAL, written in one order.
  *
@@ -41,6 +51,9 @@ export interface LogWriter {
  * ```
  */
 export class Store {
+  /** Changes applied in memory but not yet durable, oldest first. */
+  #undo: Undo[] = [];
+
   constructor(readonly engine: Engine, readonly log: LogWriter | undefined) {}
 
   /** The value of `key`, or `undefined`. */
@@ -50,14 +63,22 @@ export class Store {
 
   /** Logs and applies `key = value`. */
   set(key: string, value: string): void {
-    this.log?.append(LogOp.Set, key, value, 0);
+    if (this.log) {
+      const previous = this.engine.get(key);
+      const lsn = this.log.append(LogOp.Set, key, value, 0);
+      this.#undo.push({ lsn, key, previous });
+    }
     this.engine.set(key, value);
   }
 
   /** Logs and applies the removal of `key`; a missing key logs nothing. */
   delete(key: string): boolean {
-    if (this.engine.get(key) === undefined) return false;
-    this.log?.append(LogOp.Del, key, "", 0);
+    const previous = this.engine.get(key);
+    if (previous === undefined) return false;
+    if (this.log) {
+      const lsn = this.log.append(LogOp.Del, key, "", 0);
+      this.#undo.push({ lsn, key, previous });
+    }
     return this.engine.delete(key);
   }
 
@@ -66,8 +87,36 @@ export class Store {
     return this.log !== undefined && this.log.lastLsn > this.log.durableLsn;
   }
 
-  /** Resolves when every change made so far is durable. */
-  commit(): Promise<void> {
-    return this.log ? this.log.commit() : Promise.resolve();
+  /**
+   * Resolves when every change made so far is durable; rejects if the log
+   * failed, after undoing in memory every change that is not durable.
+   */
+  async commit(): Promise<void> {
+    if (!this.log) return;
+    try {
+      await this.log.commit();
+    } catch (e) {
+      this.#rollBack();
+      throw e;
+    }
+    this.#forgetDurable();
+  }
+
+  #forgetDurable(): void {
+    const durable = this.log!.durableLsn;
+    let kept = 0;
+    while (kept < this.#undo.length && this.#undo[kept].lsn <= durable) kept++;
+    if (kept > 0) this.#undo = this.#undo.slice(kept);
+  }
+
+  #rollBack(): void {
+    const durable = this.log!.durableLsn;
+    for (let i = this.#undo.length - 1; i >= 0; i--) {
+      const { lsn, key, previous } = this.#undo[i];
+      if (lsn <= durable) break;
+      if (previous === undefined) this.engine.delete(key);
+      else this.engine.set(key, previous);
+    }
+    this.#undo = [];
   }
 }

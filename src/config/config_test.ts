@@ -1,0 +1,380 @@
+import assert from "node:assert/strict";
+import {
+  type Config,
+  CONFIG_KEYS,
+  ConfigError,
+  configFromDocument,
+  loadConfig,
+  parseConfig,
+} from "./config.ts";
+
+const DEFAULTS: Config = {
+  engine: { type: "in_memory", partitions: 16 },
+  network: {
+    address: { hostname: "127.0.0.1", port: 3223 },
+    maxConnections: 100,
+    maxMessageBytes: 4000,
+    idleTimeoutMs: 300_000,
+  },
+  logging: { level: "info", output: "stdout" },
+  wal: {
+    enabled: false,
+    flushingBatchSize: 100,
+    flushingBatchTimeoutMs: 10,
+    maxSegmentBytes: 10_000_000,
+    dataDirectory: "./data/wal",
+  },
+  replication: {
+    enabled: false,
+    replicaType: "master",
+    masterAddress: { hostname: "127.0.0.1", port: 3232 },
+    syncIntervalMs: 1000,
+  },
+};
+
+/** The shipped files: the original's values, relative data directories. */
+function shipped(
+  address: number,
+  dataDirectory: string,
+  replicaType: "master" | "slave",
+  masterPort: number,
+): Config {
+  return {
+    engine: { type: "in_memory", partitions: 16 },
+    network: {
+      address: { hostname: "127.0.0.1", port: address },
+      maxConnections: 100,
+      maxMessageBytes: 4000,
+      idleTimeoutMs: 300_000,
+    },
+    logging: { level: "info", output: "stdout" },
+    wal: {
+      enabled: true,
+      flushingBatchSize: 100,
+      flushingBatchTimeoutMs: 10,
+      maxSegmentBytes: 10_000_000,
+      dataDirectory,
+    },
+    replication: {
+      enabled: true,
+      replicaType,
+      masterAddress: { hostname: "127.0.0.1", port: masterPort },
+      syncIntervalMs: 1000,
+    },
+  };
+}
+
+function repoFile(relative: string): string {
+  return new URL(`../../${relative}`, import.meta.url).pathname;
+}
+
+/** Asserts that `fn` throws a ConfigError whose message holds every part. */
+function assertConfigError(fn: () => unknown, ...parts: string[]): ConfigError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof ConfigError, `expected ConfigError, got ${String(caught)}`);
+  for (const part of parts) {
+    assert.ok(
+      caught.message.includes(part),
+      `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(part)}`,
+    );
+  }
+  return caught;
+}
+
+/** A one-key YAML document `section:\n  key: value`. */
+function yamlWith(path: string, value: string): string {
+  const [section, key] = path.split(".");
+  return `${section}:\n  ${key}: ${value}\n`;
+}
+
+Deno.test("configFromDocument: an empty document gives every default", () => {
+  assert.deepEqual(configFromDocument({}, "t"), DEFAULTS);
+  assert.deepEqual(configFromDocument(null, "t"), DEFAULTS);
+  assert.deepEqual(configFromDocument(undefined, "t"), DEFAULTS);
+});
+
+Deno.test("loadConfig(undefined) gives the embedded defaults", async () => {
+  assert.deepEqual(await loadConfig(undefined), DEFAULTS);
+});
+
+Deno.test("CONFIG_KEYS: every key has the documented default", () => {
+  const defaults = Object.fromEntries(CONFIG_KEYS.map((k) => [k.path, k.defaultValue]));
+  assert.deepEqual(defaults, {
+    "engine.type": "in_memory",
+    "engine.partitions": 16,
+    "network.address": "127.0.0.1:3223",
+    "network.max_connections": 100,
+    "network.max_message_size": "4KB",
+    "network.idle_timeout": "5m",
+    "logging.level": "info",
+    "logging.output": "stdout",
+    "wal.enabled": false,
+    "wal.flushing_batch_size": 100,
+    "wal.flushing_batch_timeout": "10ms",
+    "wal.max_segment_size": "10MB",
+    "wal.data_directory": "./data/wal",
+    "replication.enabled": false,
+    "replication.replica_type": "master",
+    "replication.master_address": "127.0.0.1:3232",
+    "replication.sync_interval": "1s",
+  });
+});
+
+Deno.test("every key absent from a section takes its default", () => {
+  const config = configFromDocument(
+    { engine: null, network: {}, logging: {}, wal: {}, replication: {} },
+    "t",
+  );
+  assert.deepEqual(config, DEFAULTS);
+});
+
+Deno.test("each key given alone is applied", () => {
+  const cases: [string, unknown, (c: Config) => unknown, unknown][] = [
+    ["engine.partitions", 4, (c) => c.engine.partitions, 4],
+    ["network.address", "0.0.0.0:4000", (c) => c.network.address, {
+      hostname: "0.0.0.0",
+      port: 4000,
+    }],
+    ["network.address", "[::1]:4000", (c) => c.network.address, { hostname: "::1", port: 4000 }],
+    ["network.max_connections", 5, (c) => c.network.maxConnections, 5],
+    ["network.max_message_size", "1KiB", (c) => c.network.maxMessageBytes, 1024],
+    ["network.max_message_size", 64, (c) => c.network.maxMessageBytes, 64],
+    ["network.idle_timeout", "0", (c) => c.network.idleTimeoutMs, 0],
+    ["network.idle_timeout", 0, (c) => c.network.idleTimeoutMs, 0],
+    ["network.idle_timeout", "1m30s", (c) => c.network.idleTimeoutMs, 90_000],
+    ["logging.level", "debug", (c) => c.logging.level, "debug"],
+    ["logging.output", "/tmp/x.log", (c) => c.logging.output, "/tmp/x.log"],
+    ["wal.enabled", true, (c) => c.wal.enabled, true],
+    ["wal.flushing_batch_size", 7, (c) => c.wal.flushingBatchSize, 7],
+    ["wal.flushing_batch_timeout", "2ms", (c) => c.wal.flushingBatchTimeoutMs, 2],
+    ["wal.max_segment_size", "1MiB", (c) => c.wal.maxSegmentBytes, 1024 * 1024],
+    ["wal.data_directory", "/var/kv", (c) => c.wal.dataDirectory, "/var/kv"],
+    ["replication.replica_type", "slave", (c) => c.replication.replicaType, "slave"],
+    ["replication.master_address", "10.0.0.1:1", (c) => c.replication.masterAddress, {
+      hostname: "10.0.0.1",
+      port: 1,
+    }],
+    ["replication.sync_interval", "250ms", (c) => c.replication.syncIntervalMs, 250],
+  ];
+  for (const [path, value, pick, expected] of cases) {
+    const [section, key] = path.split(".");
+    const config = configFromDocument({ [section]: { [key]: value } }, "t");
+    assert.deepEqual(pick(config), expected, path);
+  }
+});
+
+Deno.test("shipped configs/config.yaml has the original's values", async () => {
+  assert.deepEqual(
+    await loadConfig(repoFile("configs/config.yaml")),
+    shipped(3223, "./data/wal", "master", 3232),
+  );
+});
+
+Deno.test("shipped configs/master.yaml has the original's values", async () => {
+  assert.deepEqual(
+    await loadConfig(repoFile("configs/master.yaml")),
+    shipped(3223, "./data/master/wal", "master", 3232),
+  );
+});
+
+Deno.test("shipped configs/slave.yaml has the original's values", async () => {
+  assert.deepEqual(
+    await loadConfig(repoFile("configs/slave.yaml")),
+    shipped(3224, "./data/slave/wal", "slave", 3223),
+  );
+});
+
+Deno.test("unknown top-level key is refused by name", () => {
+  assertConfigError(() => configFromDocument({ netwrok: {} }, "f.yaml"), "f.yaml", "netwrok");
+  assertConfigError(() => parseConfig("storage:\n  x: 1\n", "f.yaml"), "storage");
+});
+
+Deno.test("unknown nested key is refused with its path", () => {
+  assertConfigError(
+    () => configFromDocument({ network: { max_conections: 5 } }, "f.yaml"),
+    "network.max_conections",
+  );
+  assertConfigError(() => parseConfig(yamlWith("wal.enable", "true"), "f"), "wal.enable");
+  assertConfigError(() => parseConfig(yamlWith("engine.toString", "1"), "f"), "engine.toString");
+  assertConfigError(
+    () => parseConfig(yamlWith("replication.constructor", "1"), "f"),
+    "replication.constructor",
+  );
+});
+
+Deno.test("a section that is not a mapping is refused", () => {
+  assertConfigError(() => configFromDocument({ network: 5 }, "f"), "network", "5");
+  assertConfigError(() => configFromDocument({ wal: "on" }, "f"), "wal", '"on"');
+  assertConfigError(() => configFromDocument({ engine: [1, 2] }, "f"), "engine", "[1,2]");
+});
+
+Deno.test("a document that is not a mapping is refused", () => {
+  assertConfigError(() => parseConfig("- a\n- b\n", "f.yaml"), "f.yaml");
+  assertConfigError(() => parseConfig("just a string\n", "f.yaml"), "f.yaml");
+});
+
+Deno.test("wrong types are refused naming key and value", () => {
+  const cases: [string, string, string][] = [
+    ["engine.partitions", '"16"', '"16"'],
+    ["engine.partitions", "1.5", "1.5"],
+    ["engine.type", "5", "5"],
+    ["network.address", "3223", "3223"],
+    ["network.address", "localhost", '"localhost"'],
+    ["network.address", "127.0.0.1:70000", "127.0.0.1:70000"],
+    ["network.max_connections", "many", '"many"'],
+    ["network.max_connections", "true", "true"],
+    ["network.max_connections", "[1]", "[1]"],
+    ["network.max_message_size", "true", "true"],
+    ["network.idle_timeout", "300", "300"],
+    ["logging.level", "verbose", '"verbose"'],
+    ["logging.level", "INFO", '"INFO"'],
+    ["logging.output", '""', '""'],
+    ["logging.output", "5", "5"],
+    ["wal.enabled", '"yes"', '"yes"'],
+    ["wal.enabled", "1", "1"],
+    ["wal.flushing_batch_size", "1.5", "1.5"],
+    ["wal.data_directory", "{a: 1}", '{"a":1}'],
+    ["replication.enabled", '"true"', '"true"'],
+    ["replication.master_address", "nowhere", '"nowhere"'],
+  ];
+  for (const [path, yaml, shown] of cases) {
+    const error = assertConfigError(() => parseConfig(yamlWith(path, yaml), "f.yaml"), path, shown);
+    assert.ok(error.message.startsWith("f.yaml: "), error.message);
+  }
+});
+
+Deno.test("bad units are refused naming key and value", () => {
+  const cases: [string, string, string][] = [
+    ["network.max_message_size", "4XB", '"4XB"'],
+    ["network.max_message_size", "4 kilobytes", '"4 kilobytes"'],
+    ["network.max_message_size", "1.5B", '"1.5B"'],
+    ["wal.max_segment_size", "10MBs", '"10MBs"'],
+    ["network.idle_timeout", "5min", '"5min"'],
+    ["network.idle_timeout", "5d", '"5d"'],
+    ["wal.flushing_batch_timeout", "10", "10"],
+    ["wal.flushing_batch_timeout", '"10"', '"10"'],
+    ["wal.flushing_batch_timeout", "10us", '"10us"'],
+    ["replication.sync_interval", "1sec", '"1sec"'],
+  ];
+  for (const [path, yaml, shown] of cases) {
+    assertConfigError(() => parseConfig(yamlWith(path, yaml), "f.yaml"), path, shown);
+  }
+});
+
+Deno.test("impossible values are refused naming key and value", () => {
+  const cases: [string, string, string][] = [
+    ["network.max_connections", "0", "0"],
+    ["network.max_connections", "-3", "-3"],
+    ["network.max_message_size", "-1", "-1"],
+    ["network.max_message_size", "-1KB", '"-1KB"'],
+    ["network.max_message_size", "63", "63"],
+    ["network.max_message_size", "63B", '"63B"'],
+    ["network.max_message_size", "0", "0"],
+    ["wal.max_segment_size", "-10MB", '"-10MB"'],
+    ["wal.max_segment_size", "0", "0"],
+    ["wal.flushing_batch_size", "0", "0"],
+    ["wal.flushing_batch_timeout", "0", "0"],
+    ["replication.sync_interval", "0", "0"],
+    ["replication.replica_type", "primary", '"primary"'],
+    ["replication.replica_type", "Slave", '"Slave"'],
+    ["engine.type", "on_disk", '"on_disk"'],
+    ["engine.partitions", "0", "0"],
+    ["engine.partitions", "-1", "-1"],
+  ];
+  for (const [path, yaml, shown] of cases) {
+    assertConfigError(() => parseConfig(yamlWith(path, yaml), "f.yaml"), path, shown);
+  }
+});
+
+Deno.test("a positive idle_timeout below 1ms is refused, not taken as 0 (disabled)", () => {
+  assertConfigError(
+    () => configFromDocument({ network: { idle_timeout: "0.4ms" } }, "f.yaml"),
+    "network.idle_timeout",
+    '"0.4ms"',
+  );
+});
+
+Deno.test("smallest allowed message size is 64 bytes", () => {
+  assert.equal(
+    parseConfig(yamlWith("network.max_message_size", "64B"), "f")
+      .network.maxMessageBytes,
+    64,
+  );
+});
+
+Deno.test("replication without the WAL is refused", () => {
+  assertConfigError(
+    () => configFromDocument({ replication: { enabled: true } }, "f.yaml"),
+    "replication.enabled",
+    "true",
+    "wal.enabled",
+  );
+  assertConfigError(
+    () => configFromDocument({ wal: { enabled: false }, replication: { enabled: true } }, "f"),
+    "replication.enabled",
+  );
+  const ok = configFromDocument({ wal: { enabled: true }, replication: { enabled: true } }, "f");
+  assert.equal(ok.replication.enabled, true);
+  assert.equal(ok.wal.enabled, true);
+});
+
+Deno.test("invalid YAML is refused naming the problem", () => {
+  const error = assertConfigError(
+    () => parseConfig("network:\n  address: [unclosed\n", "bad.yaml"),
+    "bad.yaml",
+    "not valid YAML",
+  );
+  assert.ok(error.message.length > "bad.yaml: not valid YAML: ".length, error.message);
+  assertConfigError(
+    () => parseConfig("network:\n  max_connections: 1\n  max_connections: 2\n", "dup.yaml"),
+    "dup.yaml",
+    "not valid YAML",
+  );
+  assertConfigError(() => parseConfig("a: b: c\n", "x.yaml"), "x.yaml", "not valid YAML");
+});
+
+Deno.test("an empty or comment-only file gives the defaults", async () => {
+  assert.deepEqual(parseConfig("", "f"), DEFAULTS);
+  assert.deepEqual(parseConfig("# nothing here\n", "f"), DEFAULTS);
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/empty.yaml`;
+    await Deno.writeTextFile(path, "");
+    assert.deepEqual(await loadConfig(path), DEFAULTS);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig reads a file and names it in errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/c.yaml`;
+    await Deno.writeTextFile(path, "network:\n  max_connections: 0\n");
+    await assert.rejects(loadConfig(path), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e.message.includes(path), e.message);
+      assert.ok(e.message.includes("network.max_connections = 0"), e.message);
+      return true;
+    });
+    await Deno.writeTextFile(path, "engine:\n  partitions: 3\n");
+    assert.equal((await loadConfig(path)).engine.partitions, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a missing file is a ConfigError naming the path", async () => {
+  const path = "/nonexistent/dir/kvdb-config.yaml";
+  await assert.rejects(loadConfig(path), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.ok(e.message.includes(path), e.message);
+    assert.ok(e.message.includes("no such file"), e.message);
+    return true;
+  });
+});

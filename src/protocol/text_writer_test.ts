@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { bytesToBinary } from "../bytes/binary_string.ts";
+import { OutBuffer } from "./out_buffer.ts";
+import { CommandError, type TextRendering } from "./reply_writer.ts";
+import { splitTextArguments } from "./text_decoder.ts";
+import { TextReplyWriter } from "./text_writer.ts";
+
+function setup(): { out: OutBuffer; w: TextReplyWriter; text: () => string } {
+  const out = new OutBuffer(16);
+  const w = new TextReplyWriter(out);
+  return { out, w, text: () => bytesToBinary(out.view()) };
+}
+
+const GET_LIKE: TextRendering = { nil: "ERROR: key not found" };
+const DEL_LIKE: TextRendering = {
+  integer: (n, argc) => argc > 2 ? String(n) : n === 1 ? "OK" : "ERROR: key not found",
+};
+
+Deno.test("status", () => {
+  const { w, text } = setup();
+  w.begin(undefined, 1);
+  w.status("OK");
+  assert.equal(text(), "OK\n");
+  w.begin(undefined, 1);
+  w.status("PONG");
+  assert.equal(text(), "OK\nPONG\n");
+});
+
+Deno.test("error is ERROR: text", () => {
+  const { w, text } = setup();
+  w.begin(undefined, 2);
+  w.error(new CommandError("ERR", "redis words", "key not found"));
+  assert.equal(text(), "ERROR: key not found\n");
+  w.begin(undefined, 2);
+  w.error(new CommandError("ERR", "same words"));
+  assert.equal(text(), "ERROR: key not found\nERROR: same words\n");
+});
+
+Deno.test("integer as digits", () => {
+  const { w, text } = setup();
+  for (const n of [0, 42, -7, 1234567890123]) {
+    w.begin(undefined, 1);
+    w.integer(n);
+  }
+  assert.equal(text(), "0\n42\n-7\n1234567890123\n");
+});
+
+Deno.test("custom integer rendering gets value and argc", () => {
+  const { w, text } = setup();
+  const cases: [number, number, string][] = [
+    [1, 2, "OK"],
+    [0, 2, "ERROR: key not found"],
+    [2, 3, "2"],
+    [0, 4, "0"],
+  ];
+  for (const [n, argc] of cases) {
+    w.begin(DEL_LIKE, argc);
+    w.integer(n);
+  }
+  assert.equal(text(), cases.map(([, , line]) => line + "\n").join(""));
+});
+
+Deno.test("a rendering from one request does not leak into the next", () => {
+  const { w, text } = setup();
+  w.begin(DEL_LIKE, 2);
+  w.integer(1);
+  w.begin(undefined, 2);
+  w.integer(1);
+  w.begin(GET_LIKE, 2);
+  w.nil();
+  w.begin(undefined, 2);
+  w.nil();
+  assert.equal(text(), "OK\n1\nERROR: key not found\n(nil)\n");
+});
+
+Deno.test("nil: (nil) or the command's line", () => {
+  const { w, text } = setup();
+  w.begin(undefined, 2);
+  w.nil();
+  w.begin(GET_LIKE, 2);
+  w.nil();
+  w.begin({ integer: () => "x" }, 2);
+  w.nil();
+  assert.equal(text(), "(nil)\nERROR: key not found\n(nil)\n");
+});
+
+Deno.test("bulk: plain or quoted", () => {
+  const { w, text } = setup();
+  const values = [
+    "John",
+    "hello world",
+    " lead",
+    "trail ",
+    "",
+    "a\nb",
+    "\x00\xff",
+    '"q',
+    "ERROR: x",
+  ];
+  for (const v of values) {
+    w.begin(GET_LIKE, 2);
+    w.bulk(v);
+  }
+  assert.equal(
+    text(),
+    [
+      "John",
+      "hello world",
+      '" lead"',
+      '"trail "',
+      '""',
+      '"a\\nb"',
+      '"\\x00\\xff"',
+      '"\\"q"',
+      '"ERROR: x"',
+    ].map((l) => l + "\n").join(""),
+  );
+});
+
+Deno.test("arrays: flat, empty, with nil, integer and error elements", () => {
+  const { w, text } = setup();
+  w.begin(undefined, 1);
+  w.array(3);
+  w.bulk("a");
+  w.bulk("b c");
+  w.bulk("");
+  w.begin(undefined, 1);
+  w.array(0);
+  w.begin(GET_LIKE, 1);
+  w.array(3);
+  w.nil();
+  w.integer(5);
+  w.status("OK");
+  w.begin(DEL_LIKE, 2);
+  w.array(2);
+  w.integer(1);
+  w.error(new CommandError("ERR", "bad", "bad"));
+  assert.equal(text(), 'a "b c" ""\n(empty array)\n(nil) 5 OK\n1 (error) bad\n');
+});
+
+Deno.test("arrays: nested", () => {
+  const { w, text } = setup();
+  w.begin(undefined, 1);
+  w.array(3);
+  w.bulk("a");
+  w.array(2);
+  w.bulk("b");
+  w.bulk("c d");
+  w.bulk("e");
+  w.begin(undefined, 1);
+  w.array(2);
+  w.array(0);
+  w.array(1);
+  w.array(1);
+  w.integer(7);
+  w.begin(undefined, 1);
+  w.array(1);
+  w.array(2);
+  w.nil();
+  w.bulk("x");
+  assert.equal(text(), 'a [b "c d"] e\n[] [[7]]\n[(nil) x]\n');
+});
+
+Deno.test("array elements split back into the values", () => {
+  const { out, w, text } = setup();
+  const values = ["plain", "with space", "", "\x00\xff\n", "it's", 'q"', "\\"];
+  w.begin(undefined, 1);
+  w.array(values.length);
+  for (const v of values) w.bulk(v);
+  const line = text();
+  assert.ok(line.endsWith("\n"));
+  const bytes = out.view();
+  assert.deepEqual(splitTextArguments(bytes, 0, bytes.length - 1), values);
+});
+
+Deno.test("many replies accumulate in one buffer that grows", () => {
+  const { out, w, text } = setup();
+  let expected = "";
+  for (let i = 0; i < 1000; i++) {
+    w.begin(undefined, 1);
+    w.bulk(`value-${i}`);
+    expected += `value-${i}\n`;
+  }
+  assert.equal(text(), expected);
+  assert.equal(out.length, expected.length);
+});

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { Engine } from "./engine.ts";
+import { partitionIndex } from "./hash.ts";
+import { LogOp, Store } from "./store.ts";
+
+Deno.test("Engine: get/set/delete/size", () => {
+  const engine = new Engine(16);
+  assert.equal(engine.size, 0);
+  assert.equal(engine.get("user1"), undefined);
+  engine.set("user1", "John");
+  assert.equal(engine.get("user1"), "John");
+  assert.equal(engine.size, 1);
+  engine.set("user1", "Jane");
+  assert.equal(engine.get("user1"), "Jane");
+  assert.equal(engine.size, 1);
+  engine.set("user2", "");
+  assert.equal(engine.get("user2"), "");
+  assert.equal(engine.size, 2);
+  assert.equal(engine.delete("user1"), true);
+  assert.equal(engine.delete("user1"), false);
+  assert.equal(engine.get("user1"), undefined);
+  assert.equal(engine.size, 1);
+});
+
+Deno.test("Engine: binary keys and values are exact", () => {
+  const engine = new Engine(16);
+  const keys = ["", "\x00", "\x00\x00", "\xff", "a b", "a\nb", "\r\n", "\x80\x81\xfe"];
+  keys.forEach((k, i) => engine.set(k, `v${i}\x00\xff`));
+  assert.equal(engine.size, keys.length);
+  keys.forEach((k, i) => assert.equal(engine.get(k), `v${i}\x00\xff`, JSON.stringify(k)));
+  assert.equal(engine.get("\x00\x00\x00"), undefined);
+  assert.equal(engine.delete("\x00"), true);
+  assert.equal(engine.get("\x00\x00"), "v2\x00\xff");
+  assert.equal(engine.get(""), "v0\x00\xff");
+});
+
+Deno.test("Engine: clear removes every key", () => {
+  const engine = new Engine(4);
+  for (let i = 0; i < 100; i++) engine.set(`k${i}`, "v");
+  assert.equal(engine.size, 100);
+  engine.clear();
+  assert.equal(engine.size, 0);
+  assert.equal(engine.get("k1"), undefined);
+  for (let i = 0; i < 4; i++) assert.equal(engine.partition(i).size, 0);
+  engine.set("k1", "again");
+  assert.equal(engine.get("k1"), "again");
+});
+
+Deno.test("Engine: 10k keys use every one of 16 partitions, each key in its hash's", () => {
+  const engine = new Engine(16);
+  assert.equal(engine.partitionCount, 16);
+  for (let i = 0; i < 10_000; i++) engine.set(`key${i}`, `value${i}`);
+  assert.equal(engine.size, 10_000);
+  let total = 0;
+  for (let p = 0; p < 16; p++) {
+    const partition = engine.partition(p);
+    assert.ok(partition.size > 0, `partition ${p} empty`);
+    total += partition.size;
+    for (const key of partition.keys()) assert.equal(partitionIndex(key, 16), p);
+  }
+  assert.equal(total, 10_000);
+  for (let i = 0; i < 10_000; i += 97) assert.equal(engine.get(`key${i}`), `value${i}`);
+});
+
+Deno.test("Engine: one partition works", () => {
+  const engine = new Engine(1);
+  engine.set("a", "1");
+  engine.set("b", "2");
+  assert.equal(engine.partition(0).size, 2);
+  assert.equal(engine.get("b"), "2");
+});
+
+Deno.test("Engine: constructor rejects 0, negative and non-integer partitions", () => {
+  for (const n of [0, -1, 1.5, Number.NaN, Infinity]) {
+    assert.throws(() => new Engine(n), RangeError, String(n));
+  }
+});
+
+Deno.test("Store without a log: set/get/delete", async () => {
+  const engine = new Engine(16);
+  const store = new Store(engine, undefined);
+  assert.equal(store.log, undefined);
+  assert.equal(store.get("k"), undefined);
+  store.set("k", "v");
+  assert.equal(store.get("k"), "v");
+  assert.equal(engine.get("k"), "v");
+  store.set("\x00k", "\xff");
+  assert.equal(store.get("\x00k"), "\xff");
+  assert.equal(store.delete("k"), true);
+  assert.equal(store.delete("k"), false);
+  assert.equal(store.get("k"), undefined);
+  assert.equal(store.delete("never"), false);
+  assert.equal(engine.size, 1);
+  assert.equal(store.commitPending, false);
+  assert.equal(await store.commit(), undefined);
+});
+
+Deno.test("Store: a log sees each change in order before memory does", async () => {
+  const engine = new Engine(4);
+  const seen: [number, string, string, boolean][] = [];
+  let lsn = 0;
+  let durable = 0;
+  const store = new Store(engine, {
+    append(op, key, value) {
+      seen.push([op, key, value, engine.get(key) !== undefined]);
+      return ++lsn;
+    },
+    commit() {
+      durable = lsn;
+      return Promise.resolve();
+    },
+    get lastLsn() {
+      return lsn;
+    },
+    get durableLsn() {
+      return durable;
+    },
+  });
+  store.set("k", "v");
+  assert.equal(store.commitPending, true);
+  store.delete("k");
+  store.delete("missing");
+  await store.commit();
+  assert.equal(store.commitPending, false);
+  assert.deepEqual(seen, [
+    [LogOp.Set, "k", "v", false],
+    [LogOp.Del, "k", "", true],
+  ]);
+});
