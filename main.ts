@@ -14,6 +14,7 @@ import { cliMain } from "./src/cmd/cli.ts";
 import { clientMain } from "./src/cmd/client.ts";
 import { EXIT_USAGE } from "./src/cmd/_flags.ts";
 import { serverMain } from "./src/cmd/server.ts";
+import { walMain } from "./src/cmd/wal.ts";
 
 const USAGE = `usage: kvdb <command> [flags]
 
@@ -21,6 +22,7 @@ commands:
   server   run the database server      (kvdb server --config FILE)
   client   talk to a server              (kvdb client --address HOST:PORT)
   cli      run the engine in-process     (kvdb cli --config FILE)
+  wal      check or repair a WAL         (kvdb wal check --dir DIR)
 
 Run 'kvdb <command> --help' for its flags.`;
 
@@ -28,6 +30,7 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   server: serverMain,
   client: clientMain,
   cli: cliMain,
+  wal: walMain,
 };
 
 async function main(args: string[]): Promise<number> {

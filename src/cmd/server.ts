@@ -11,7 +11,8 @@
 
 import { ConfigError, loadConfig } from "../config/config.ts";
 import { Executor } from "../executor/executor.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
+import { WalCorruptError } from "../wal/errors.ts";
 import { Server } from "../server/server.ts";
 import { openStore } from "../storage/open_store.ts";
 import { EXIT_USAGE, parseFlags } from "./_flags.ts";
@@ -70,7 +71,12 @@ export async function serverMain(args: string[]): Promise<number> {
   try {
     opened = await openStore(config, log);
   } catch (e) {
-    log.error("cannot open the store", { error: e instanceof Error ? e.message : String(e) });
+    const fields: LogFields = { error: e instanceof Error ? e.message : String(e) };
+    if (e instanceof WalCorruptError) {
+      fields.hint = `inspect with 'kvdb wal check --dir ${config.wal.dataDirectory}', ` +
+        `cut the log at the damage with 'kvdb wal repair --dir ${config.wal.dataDirectory}'`;
+    }
+    log.error("cannot open the store", fields);
     log.close();
     return 1;
   }
@@ -101,7 +107,15 @@ export async function serverMain(args: string[]): Promise<number> {
   const signal = await stopped;
   log.info("shutting down", { signal });
   await server.shutdown();
-  await opened.close();
+  try {
+    await opened.close();
+  } catch (e) {
+    log.error("the WAL could not flush on shutdown: writes not acknowledged may be lost", {
+      error: e instanceof Error ? e.message : String(e),
+    });
+    log.close();
+    return 1;
+  }
   log.info("kvdb server stopped");
   log.close();
   return 0;

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * const { store, close } = await openStore(config, log);
+ * const { store, wal, close } = await openStore(config, log);
  * await close(); // flushes the WAL
  * ```
  * @module
@@ -12,25 +12,54 @@
 
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
+import { Wal } from "../wal/wal.ts";
 import { Engine } from "./engine.ts";
 import { Store } from "./store.ts";
 
 /** An open store and how to close it. */
 export interface OpenStore {
   store: Store;
+  /** The log, when enabled. */
+  wal: Wal | undefined;
+  /** Flushes and closes the log; rejects if pending writes were not made durable. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the engine (and its WAL) for `config`.
+ * Opens the engine (and its WAL, replaying it) for `config`.
  *
  * @example
  * ```ts
  * const { store } = await openStore(config, log);
  * ```
  */
-export function openStore(config: Config, _log: Logger): Promise<OpenStore> {
+export async function openStore(config: Config, log: Logger): Promise<OpenStore> {
   const engine = new Engine(config.engine.partitions);
-  const store = new Store(engine, undefined);
-  return Promise.resolve({ store, close: () => Promise.resolve() });
+  if (!config.wal.enabled) {
+    return {
+      store: new Store(engine, undefined),
+      wal: undefined,
+      close: () => Promise.resolve(),
+    };
+  }
+  const replay = new Store(engine, undefined);
+  const startedMs = performance.now();
+  const wal = await Wal.open(
+    {
+      dir: config.wal.dataDirectory,
+      maxSegmentBytes: config.wal.maxSegmentBytes,
+      batchSize: config.wal.flushingBatchSize,
+      batchTimeoutMs: config.wal.flushingBatchTimeoutMs,
+      logger: log,
+    },
+    (record) => replay.applyRecord(record),
+  );
+  log.info("wal recovered", {
+    dir: config.wal.dataDirectory,
+    records: wal.stats().recoveredRecords,
+    lastLsn: wal.lastLsn,
+    keys: engine.size,
+    ms: Math.round(performance.now() - startedMs),
+  });
+  return { store: new Store(engine, wal), wal, close: () => wal.close() };
 }

@@ -33,6 +33,15 @@ export interface LogWriter {
   readonly durableLsn: number;
 }
 
+/** A record as the log holds it. */
+export interface LoggedChange {
+  lsn: number;
+  op: number;
+  key: string;
+  value: string;
+  expiresAtMs: number;
+}
+
 /** How to undo one change that is not yet durable. */
 interface Undo {
   lsn: number;
@@ -80,6 +89,26 @@ export class Store {
       this.#undo.push({ lsn, key, previous });
     }
     return this.engine.delete(key);
+  }
+
+  /**
+   * Applies a logged change to memory without logging it again: replay on
+   * start, and (through the replica's own log) replication.
+   */
+  applyRecord(record: LoggedChange): void {
+    switch (record.op) {
+      case LogOp.Set:
+        this.engine.set(record.key, record.value);
+        break;
+      case LogOp.Del:
+        this.engine.delete(record.key);
+        break;
+      case LogOp.FlushAll:
+        this.engine.clear();
+        break;
+      default:
+        throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);
+    }
   }
 
   /** Whether some change is applied in memory but not yet durable. */

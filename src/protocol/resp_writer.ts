@@ -1,0 +1,184 @@
+/**
+ * Renders replies in RESP2, the Redis protocol.
+ *
+ * | reply | bytes |
+ * |---|---|
+ * | status | `+OK\r\n` |
+ * | error | `-<code> <message>\r\n`, e.g. `-ERR unknown command` |
+ * | integer | `:<n>\r\n` |
+ * | bulk | `$<length>\r\n<bytes>\r\n` |
+ * | nil | `$-1\r\n` |
+ * | array | `*<count>\r\n` and then `count` replies |
+ *
+ * Status and error lines cannot hold `\r` or `\n`; each is replaced by a
+ * blank, as Redis does. Texts are binary strings; one holding a char above
+ * 0xFF is taken as ordinary text and sent as UTF-8.
+ *
+ * @example
+ * ```ts
+ * const out = new OutBuffer();
+ * const w = new RespReplyWriter(out);
+ * w.begin(undefined, 3);
+ * w.status("OK"); // out holds "+OK\r\n"
+ * ```
+ * @module
+ */
+
+import { textToBinary } from "../bytes/binary_string.ts";
+import type { OutBuffer } from "./out_buffer.ts";
+import type { CommandError, ReplyWriter, TextRendering } from "./reply_writer.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const COLON = 0x3a;
+const DOLLAR = 0x24;
+const STAR = 0x2a;
+const ZERO = 0x30;
+
+/** Lengths, counts and integers below this are written from tables. */
+const TABLE_SIZE = 1024;
+/** Least integer reply in the table (TTL answers -2 and -1). */
+const TABLE_MIN_INTEGER = -2;
+
+const OK_REPLY = "+OK\r\n";
+const NIL_REPLY = "$-1\r\n";
+
+function headers(prefix: string, from: number): string[] {
+  const table: string[] = [];
+  for (let n = from; n < TABLE_SIZE; n++) table.push(`${prefix}${n}\r\n`);
+  return table;
+}
+
+// Binary strings, not byte arrays: copying a short string char by char
+// beats TypedArray.set on a few bytes.
+const INTEGER_REPLIES = headers(":", TABLE_MIN_INTEGER);
+const BULK_HEADERS = headers("$", 0);
+const ARRAY_HEADERS = headers("*", 0);
+
+/**
+ * A {@link ReplyWriter} for RESP2 into a connection's {@link OutBuffer}.
+ *
+ * @example
+ * ```ts
+ * const w = new RespReplyWriter(new OutBuffer());
+ * w.begin(undefined, 2);
+ * w.nil(); // "$-1\r\n"
+ * ```
+ */
+export class RespReplyWriter implements ReplyWriter {
+  readonly #out: OutBuffer;
+  /** Digits of a number, least significant first. */
+  readonly #digits = new Uint8Array(24);
+
+  /** Replies are appended to `out`, which the connection sends and resets. */
+  constructor(out: OutBuffer) {
+    this.#out = out;
+  }
+
+  /** RESP has one rendering, so the text protocol's hints are ignored. */
+  begin(_rendering: TextRendering | undefined, _argc: number): void {}
+
+  status(text: string): void {
+    if (text === "OK") {
+      this.#out.binary(OK_REPLY);
+      return;
+    }
+    this.#out.byte(PLUS);
+    this.#line(text);
+    this.#crlf();
+  }
+
+  error(error: CommandError): void {
+    this.#out.byte(MINUS);
+    this.#line(error.code);
+    if (error.message !== "") {
+      this.#out.byte(SPACE);
+      this.#line(error.message);
+    }
+    this.#crlf();
+  }
+
+  integer(value: number): void {
+    if (value >= TABLE_MIN_INTEGER && value < TABLE_SIZE && Number.isInteger(value)) {
+      this.#out.binary(INTEGER_REPLIES[value - TABLE_MIN_INTEGER]);
+      return;
+    }
+    this.#number(COLON, value);
+  }
+
+  bulk(value: string): void {
+    const length = value.length;
+    if (length < TABLE_SIZE) this.#out.binary(BULK_HEADERS[length]);
+    else this.#number(DOLLAR, length);
+    this.#out.binary(value);
+    this.#crlf();
+  }
+
+  nil(): void {
+    this.#out.binary(NIL_REPLY);
+  }
+
+  array(count: number): void {
+    if (count >= 0 && count < TABLE_SIZE) this.#out.binary(ARRAY_HEADERS[count]);
+    else this.#number(STAR, count);
+  }
+
+  #crlf(): void {
+    this.#out.byte(CR);
+    this.#out.byte(LF);
+  }
+
+  /** Writes `<prefix><value>\r\n` without making a string of the digits. */
+  #number(prefix: number, value: number): void {
+    const out = this.#out;
+    if (!Number.isSafeInteger(value)) {
+      // Past 2^53 every double is an integer; BigInt spells it exactly.
+      if (!Number.isInteger(value)) throw new RangeError(`not an integer reply: ${value}`);
+      out.byte(prefix);
+      out.ascii(BigInt(value).toString());
+      this.#crlf();
+      return;
+    }
+    out.byte(prefix);
+    if (value < 0) {
+      out.byte(MINUS);
+      value = -value;
+    }
+    const digits = this.#digits;
+    let n = 0;
+    do {
+      const digit = value % 10;
+      digits[n++] = ZERO + digit;
+      value = (value - digit) / 10;
+    } while (value > 0);
+    while (n > 0) out.byte(digits[--n]);
+    this.#crlf();
+  }
+
+  /** Writes a status or error text, which must stay on its line. */
+  #line(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === CR || c === LF || c > 0xff) {
+        this.#out.binary(oneLine(text));
+        return;
+      }
+    }
+    this.#out.binary(text);
+  }
+}
+
+/** `text` with CR and LF blanked, as a binary string. */
+function oneLine(text: string): string {
+  let line = "";
+  let wide = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) wide = true;
+    line += c === CR || c === LF ? " " : text[i];
+  }
+  return wide ? textToBinary(line) : line;
+}

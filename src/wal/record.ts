@@ -1,0 +1,156 @@
+/**
+ * WAL record types, op codes and the limits every record obeys.
+ *
+ * A record logs the effect of a command (the value written, the key deleted),
+ * never the command text, so that replay is deterministic and idempotent.
+ *
+ * @example
+ * ```ts
+ * const entry: WalEntry = { op: WalOp.Set, key: "k", value: "v", expiresAtMs: 0 };
+ * ```
+ * @module
+ */
+
+/**
+ * Record op codes (one byte on disk). Never renumber: they are on disk.
+ *
+ * - `Set`: key, value, expiresAtMs (0 = no expiry).
+ * - `Del`: key.
+ * - `FlushAll`: no key.
+ * - `PExpireAt`: key, expiresAtMs (0 = persist); the value is not rewritten.
+ *
+ * @example
+ * ```ts
+ * wal.append(WalOp.Del, "k", "", 0);
+ * ```
+ */
+export const WalOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4 } as const;
+
+/**
+ * One of the {@link WalOp} codes.
+ *
+ * @example
+ * ```ts
+ * const op: WalOpCode = WalOp.Set;
+ * ```
+ */
+export type WalOpCode = typeof WalOp[keyof typeof WalOp];
+
+/**
+ * What a record says, without its position in the log. `key` and `value`
+ * are binary strings (one byte per char); `""` when the op does not use them.
+ *
+ * @example
+ * ```ts
+ * const entry: WalEntry = { op: WalOp.PExpireAt, key: "k", value: "", expiresAtMs: 1_700_000_000_000 };
+ * ```
+ */
+export interface WalEntry {
+  op: number;
+  key: string;
+  value: string;
+  /** Absolute expiry time in Unix ms; 0 = none. */
+  expiresAtMs: number;
+}
+
+/**
+ * A record at its place in the log: LSNs start at 1 and are contiguous.
+ *
+ * @example
+ * ```ts
+ * const record: WalRecord = { lsn: 1, op: WalOp.FlushAll, key: "", value: "", expiresAtMs: 0 };
+ * ```
+ */
+export interface WalRecord extends WalEntry {
+  lsn: number;
+}
+
+/**
+ * Largest key a record holds. Far above any sane key; the server's own
+ * request limits are expected to be much lower.
+ *
+ * @example
+ * ```ts
+ * if (key.length > WAL_MAX_KEY_BYTES) throw new RangeError("key too long");
+ * ```
+ */
+export const WAL_MAX_KEY_BYTES = 1024 * 1024;
+
+/**
+ * Largest value a record holds. Bounded so that one record plus a batch fits
+ * the writer's bounded buffer and a decoder never trusts a huge length field.
+ *
+ * @example
+ * ```ts
+ * if (value.length > WAL_MAX_VALUE_BYTES) throw new RangeError("value too long");
+ * ```
+ */
+export const WAL_MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Largest LSN or expiry time: both are stored as 53-bit integers so JS
+ * numbers hold them exactly.
+ *
+ * @example
+ * ```ts
+ * Number.isSafeInteger(WAL_MAX_INTEGER); // true
+ * ```
+ */
+export const WAL_MAX_INTEGER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Whether `op` is a known {@link WalOp} code.
+ *
+ * @example
+ * ```ts
+ * isWalOp(WalOp.Set); // true
+ * isWalOp(9); // false
+ * ```
+ */
+export function isWalOp(op: number): op is WalOpCode {
+  return op === WalOp.Set || op === WalOp.Del || op === WalOp.FlushAll ||
+    op === WalOp.PExpireAt;
+}
+
+/**
+ * Why an entry is not valid for its op, or `undefined` if it is. The rules
+ * keep unused fields empty so that a record has exactly one encoding.
+ *
+ * @example
+ * ```ts
+ * entryProblem(WalOp.Del, "k", "v", 0); // "DEL carries no value"
+ * ```
+ */
+export function entryProblem(
+  op: number,
+  key: string,
+  value: string,
+  expiresAtMs: number,
+): string | undefined {
+  if (!Number.isSafeInteger(expiresAtMs) || expiresAtMs < 0) {
+    return `expiresAtMs must be an integer in [0, 2^53), got ${expiresAtMs}`;
+  }
+  if (key.length > WAL_MAX_KEY_BYTES) {
+    return `key of ${key.length} bytes exceeds ${WAL_MAX_KEY_BYTES}`;
+  }
+  if (value.length > WAL_MAX_VALUE_BYTES) {
+    return `value of ${value.length} bytes exceeds ${WAL_MAX_VALUE_BYTES}`;
+  }
+  switch (op) {
+    case WalOp.Set:
+      return undefined;
+    case WalOp.Del:
+      if (value !== "") return "DEL carries no value";
+      if (expiresAtMs !== 0) return "DEL carries no expiry";
+      return undefined;
+    case WalOp.FlushAll:
+      if (key !== "" || value !== "") return "FLUSHALL carries no key or value";
+      if (expiresAtMs !== 0) return "FLUSHALL carries no expiry";
+      return undefined;
+    case WalOp.PExpireAt:
+      if (value !== "") return "PEXPIREAT carries no value";
+      return undefined;
+    default:
+      return `unknown op ${op}`;
+  }
+}

@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  flipByte,
+  frameOffsets,
+  openCollect,
+  recordingLogger,
+  segmentNames,
+  tempDir,
+  walOptions,
+  writeLog,
+} from "./_test_util.ts";
+import { WalCorruptError } from "./errors.ts";
+import { WalOp } from "./record.ts";
+import { SEGMENT_HEADER_BYTES } from "./segment.ts";
+import { Wal } from "./wal.ts";
+
+const FIRST = "0000000000000001.wal";
+
+async function expectCorrupt(dir: string, file: string, offset: number): Promise<void> {
+  const error = await assert.rejects(Wal.open(walOptions(dir), () => {}), (e: unknown) => {
+    assert.ok(e instanceof WalCorruptError, String(e));
+    assert.equal(e.file, join(dir, file));
+    assert.equal(e.offset, offset);
+    assert.ok(
+      e.message.includes(join(dir, file)) && e.message.includes(`offset ${offset}`),
+      e.message,
+    );
+    return true;
+  });
+  return error;
+}
+
+Deno.test("torn tail: garbage after the last record is cut with a warning", async () => {
+  for (
+    const garbage of [
+      [1],
+      [0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [0xff, 0xff, 0xff, 0xff, 1, 2, 3],
+      Array(100).fill(7),
+    ]
+  ) {
+    await using dir = await tempDir();
+    await writeLog(walOptions(dir.path), 20);
+    const path = join(dir.path, FIRST);
+    const size = (await Deno.stat(path)).size;
+    await Deno.writeFile(path, new Uint8Array(garbage), { append: true });
+    const random = crypto.getRandomValues(new Uint8Array(garbage.length));
+    if (garbage.length === 100) await Deno.writeFile(path, random, { append: true });
+
+    const logger = recordingLogger();
+    const { wal, records } = await openCollect(walOptions(dir.path, { logger }));
+    assert.equal(records.length, 20);
+    assert.equal((await Deno.stat(path)).size, size);
+    const warn = logger.lines.find((l) => l.level === "warn");
+    assert.ok(warn !== undefined, "warned");
+    assert.equal(warn.fields.file, path);
+    assert.equal(warn.fields.bytes, garbage.length === 100 ? 200 : garbage.length);
+    assert.equal(wal.append(WalOp.Set, "after", "x", 0), 21);
+    await wal.close();
+    const { wal: again, records: all } = await openCollect(walOptions(dir.path));
+    assert.equal(all.length, 21);
+    await again.close();
+  }
+});
+
+Deno.test("torn tail: the last record cut mid-way at any offset", async () => {
+  await using template = await tempDir();
+  await writeLog(walOptions(template.path), 10, 40);
+  const templateBytes = await Deno.readFile(join(template.path, FIRST));
+  const offsets = await frameOffsets(join(template.path, FIRST));
+  const last = offsets[offsets.length - 1];
+  const frame = templateBytes.length - last;
+  for (const keep of [1, 4, 7, 8, 12, 20, 31, 32, 40, frame - 8, frame - 1]) {
+    await using dir = await tempDir();
+    await Deno.writeFile(join(dir.path, FIRST), templateBytes.subarray(0, last + keep));
+    const logger = recordingLogger();
+    const { wal, records } = await openCollect(walOptions(dir.path, { logger }));
+    assert.equal(records.length, 9, `cut after ${keep} bytes`);
+    assert.equal(records[8].value, "v9".padEnd(40, "."));
+    assert.equal((await Deno.stat(join(dir.path, FIRST))).size, last);
+    assert.ok(logger.lines.some((l) => l.level === "warn" && l.fields.bytes === keep));
+    await wal.close();
+  }
+});
+
+Deno.test("corruption in the middle: a flipped byte in an early record stops the start", async () => {
+  await using template = await tempDir();
+  await writeLog(walOptions(template.path), 10, 40);
+  const offsets = await frameOffsets(join(template.path, FIRST));
+  // Positions in record 3: length field, CRC, LSN, op, key, value, padding.
+  for (const delta of [0, 5, 9, 16, 33, 50, 70]) {
+    await using dir = await tempDir();
+    await Deno.copyFile(join(template.path, FIRST), join(dir.path, FIRST));
+    await flipByte(join(dir.path, FIRST), offsets[2] + delta, delta === 0 ? 0x01 : 0x40);
+    await expectCorrupt(dir.path, FIRST, offsets[2]);
+  }
+});
+
+Deno.test("corruption of the second-to-last record is not mistaken for a torn tail", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path), 10, 40);
+  const offsets = await frameOffsets(join(dir.path, FIRST));
+  await flipByte(join(dir.path, FIRST), offsets[8] + 40);
+  await expectCorrupt(dir.path, FIRST, offsets[8]);
+});
+
+Deno.test("damage in a segment that is not the last is corruption, even at its end", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path, { maxSegmentBytes: 1024 }), 100, 40);
+  const names = await segmentNames(dir.path);
+  assert.ok(names.length >= 3);
+  const second = join(dir.path, names[1]);
+  const size = (await Deno.stat(second)).size;
+  await Deno.truncate(second, size - 3);
+  const offsets = await frameOffsets(second);
+  await expectCorrupt(dir.path, names[1], offsets[offsets.length - 1]);
+});
+
+Deno.test("a damaged header of an earlier segment is corruption at offset 0", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path, { maxSegmentBytes: 1024 }), 100, 40);
+  const names = await segmentNames(dir.path);
+  await flipByte(join(dir.path, names[1]), 2);
+  await expectCorrupt(dir.path, names[1], 0);
+});
+
+Deno.test("a segment from another history breaks the chain", async () => {
+  await using a = await tempDir();
+  await using b = await tempDir();
+  await writeLog(walOptions(a.path, { maxSegmentBytes: 1024 }), 60, 40);
+  const wal = await Wal.open(walOptions(b.path, { maxSegmentBytes: 1024 }), () => {});
+  for (let i = 1; i <= 60; i++) wal.append(WalOp.Set, `other${i}`, "o".repeat(40), 0);
+  await wal.close();
+  const names = await segmentNames(a.path);
+  assert.deepEqual(await segmentNames(b.path), names);
+  await Deno.copyFile(join(b.path, names[1]), join(a.path, names[1]));
+  await expectCorrupt(a.path, names[1], 16);
+});
+
+Deno.test("a last segment torn while being created is removed; appends continue", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path), 5);
+  const torn = join(dir.path, "0000000000000006.wal");
+  await Deno.writeFile(torn, new Uint8Array([0x4b, 0x57, 0x41, 0x4c, 1, 0]));
+  const logger = recordingLogger();
+  const { wal, records } = await openCollect(walOptions(dir.path, { logger }));
+  assert.equal(records.length, 5);
+  assert.ok(logger.lines.some((l) => l.level === "warn" && l.fields.file === torn));
+  assert.deepEqual(await segmentNames(dir.path), [FIRST]);
+  assert.equal(wal.append(WalOp.Set, "k", "v", 0), 6);
+  await wal.close();
+});
+
+Deno.test("an empty last segment (torn first record) is reused, not duplicated", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path, { maxSegmentBytes: 1024 }), 50, 40);
+  const names = await segmentNames(dir.path);
+  const last = join(dir.path, names[names.length - 1]);
+  await Deno.truncate(last, SEGMENT_HEADER_BYTES + 5);
+  const { wal, records } = await openCollect(walOptions(dir.path, { maxSegmentBytes: 1024 }));
+  const kept = records.length;
+  assert.equal(wal.append(WalOp.Set, "k", "v", 0), kept + 1);
+  await wal.close();
+  assert.deepEqual(await segmentNames(dir.path), names);
+  const reopened = await openCollect(walOptions(dir.path, { maxSegmentBytes: 1024 }));
+  assert.equal(reopened.records.length, kept + 1);
+  await reopened.wal.close();
+});
+
+Deno.test("foreign files in the directory stop the start, named", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path), 3);
+  await Deno.writeTextFile(join(dir.path, "stray.txt"), "x");
+  await assert.rejects(Wal.open(walOptions(dir.path), () => {}), /stray\.txt/);
+});
+
+Deno.test("deleting older segments keeps the rest verifiable (chain seed in header)", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path, { maxSegmentBytes: 1024 }), 100, 40);
+  const names = await segmentNames(dir.path);
+  await Deno.remove(join(dir.path, names[0]));
+  await Deno.remove(join(dir.path, names[1]));
+  const { wal, records } = await openCollect(walOptions(dir.path, { maxSegmentBytes: 1024 }));
+  assert.equal(records[records.length - 1].lsn, 100);
+  assert.equal(records[0].lsn, Number(names[2].slice(0, 16)));
+  assert.equal(wal.append(WalOp.Set, "k", "v", 0), 101);
+  await wal.close();
+});
+
+Deno.test("recovery logs its summary; the directory is created if missing", async () => {
+  await using dir = await tempDir();
+  const walDir = join(dir.path, "a", "b", "wal");
+  const logger = recordingLogger();
+  const { wal } = await openCollect(walOptions(walDir, { logger }));
+  wal.append(WalOp.Set, "k", "v", 0);
+  await wal.close();
+  const again = recordingLogger();
+  const { wal: reopened } = await openCollect(walOptions(walDir, { logger: again }));
+  assert.ok(again.lines.some((l) => l.message === "wal recovered" && l.fields.records === 1));
+  await reopened.close();
+});

@@ -1,0 +1,662 @@
+/**
+ * The write-ahead log writer: append records, group-commit them with one
+ * write+fdatasync per batch, rotate segments, fail loudly and for good.
+ *
+ * ## Group commit
+ *
+ * `append` only encodes into the filling batch (no I/O) and returns the
+ * LSN, so the caller applies the change to memory in exactly WAL order.
+ * `commit` returns a promise for the batch holding the last appended record.
+ * At most one write+fsync is in flight; records appended meanwhile fill the
+ * next batch. A batch is flushed:
+ * 1. at once when it reaches `batchSize` records (or 1 MiB), if nothing is
+ *    in flight — the write starts while the caller keeps parsing;
+ * 2. on the idle tick: its first record, appended while nothing is in
+ *    flight, schedules `setImmediate`, which runs once the event loop has
+ *    handed out the I/O it already has (other connections' requests), so
+ *    they join the batch; a lone client waits one fsync, never the timeout.
+ *    Not `setTimeout(0)`: Deno 2.9 clamps it to ~2 ms (measured), which
+ *    would add 2 ms to every lone write and cut 50-client throughput ~3×;
+ *    `setImmediate` costs ~2 µs;
+ * 3. the moment the in-flight fsync completes, if records arrived during it
+ *    (they waited one fsync already; waiting more would only add latency);
+ * 4. when `batchTimeoutMs` has passed since its first record, checked on
+ *    every 8th append: this bounds a long synchronous burst of appends that
+ *    keeps the idle tick from running but stays under `batchSize`.
+ *
+ * ## Rotation
+ *
+ * Decided per record at append time: a record that would push the current
+ * segment past `maxSegmentBytes` starts a new segment (the batch is split
+ * there), so no segment exceeds it — except that a segment always takes at
+ * least one record, so a record larger than `maxSegmentBytes` sits alone in
+ * a segment of its own. On rotation the old segment is fsynced before the
+ * new one is created (a torn tail is then only ever in the last segment),
+ * and the directory is fsynced before the batch counts as durable.
+ *
+ * ## Failure
+ *
+ * A failed write or fsync rejects every pending commit, sets `failure`,
+ * logs at error, and makes every later append throw and commit reject, for
+ * the life of the process: after a failed fsync the kernel may have dropped
+ * the dirty pages, so nothing written since the last good fsync can be
+ * trusted, and only recovery (a restart) can tell what reached the disk.
+ *
+ * @example
+ * ```ts
+ * const wal = await Wal.open({ dir, maxSegmentBytes: 10 << 20, batchSize: 100, batchTimeoutMs: 10, logger }, apply);
+ * const lsn = wal.append(WalOp.Set, "k", "v", 0);
+ * apply({ lsn, op: WalOp.Set, key: "k", value: "v", expiresAtMs: 0 });
+ * await wal.commit(); // durable: reply OK
+ * ```
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { clearImmediate, setImmediate } from "node:timers";
+import type { Logger } from "../log/logger.ts";
+import { Batch } from "./_batch.ts";
+import { encodeRecord, frameBytes } from "./encoder.ts";
+import { WalClosedError, WalFailedError, WalOverloadError } from "./errors.ts";
+import { readRecords, type ReadRecordsOptions } from "./reader.ts";
+import type { WalRecord } from "./record.ts";
+import { lockDirectory } from "./lock.ts";
+import { recoverWal } from "./recovery.ts";
+import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentName, syncDir } from "./segment.ts";
+
+/**
+ * Smallest allowed `maxSegmentBytes`.
+ *
+ * @example
+ * ```ts
+ * WAL_MIN_SEGMENT_BYTES; // 1024
+ * ```
+ */
+export const WAL_MIN_SEGMENT_BYTES = 1024;
+
+/**
+ * Largest allowed `maxSegmentBytes`.
+ *
+ * @example
+ * ```ts
+ * WAL_MAX_SEGMENT_BYTES; // 1 GiB
+ * ```
+ */
+export const WAL_MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Largest allowed `batchSize`.
+ *
+ * @example
+ * ```ts
+ * WAL_MAX_BATCH_SIZE; // 65536
+ * ```
+ */
+export const WAL_MAX_BATCH_SIZE = 65536;
+
+/**
+ * Largest allowed `batchTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * WAL_MAX_BATCH_TIMEOUT_MS; // 60000
+ * ```
+ */
+export const WAL_MAX_BATCH_TIMEOUT_MS = 60_000;
+
+/**
+ * A batch this large is flushed as if it had reached `batchSize`, so one
+ * write stays a size the kernel handles in one go.
+ *
+ * @example
+ * ```ts
+ * WAL_BATCH_FLUSH_BYTES; // 1 MiB
+ * ```
+ */
+export const WAL_BATCH_FLUSH_BYTES = 1024 * 1024;
+
+/**
+ * Most bytes the filling batch may hold; an append beyond throws
+ * {@link WalOverloadError}. Well above one maximal record.
+ *
+ * @example
+ * ```ts
+ * WAL_MAX_PENDING_BYTES; // 256 MiB
+ * ```
+ */
+export const WAL_MAX_PENDING_BYTES = 256 * 1024 * 1024;
+
+/**
+ * How to open a WAL.
+ *
+ * @example
+ * ```ts
+ * const options: WalOptions = { dir: "./data/wal", maxSegmentBytes: 10 << 20, batchSize: 100, batchTimeoutMs: 10, logger };
+ * ```
+ */
+export interface WalOptions {
+  /** Directory of segment files; created if missing; holds nothing else. */
+  dir: string;
+  /** Rotation threshold, [1 KiB, 1 GiB]. */
+  maxSegmentBytes: number;
+  /** Records that make a batch flush at once, [1, 65536]. */
+  batchSize: number;
+  /** Longest a batch waits after its first record, [0, 60000] ms. */
+  batchTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Counters for monitoring (INFO-style output) and benchmarks.
+ *
+ * @example
+ * ```ts
+ * const { fsyncs, maxFsyncMs } = wal.stats();
+ * ```
+ */
+export interface WalStats {
+  /** Bytes written to segment files since open (headers included). */
+  bytesWritten: number;
+  /** fdatasync calls on segment files since open. */
+  fsyncs: number;
+  /** Batches made durable since open. */
+  batches: number;
+  /** Records appended since open. */
+  records: number;
+  /** Records replayed at open. */
+  recoveredRecords: number;
+  /** Segment files in the directory. */
+  segments: number;
+  lastFsyncMs: number;
+  maxFsyncMs: number;
+  totalFsyncMs: number;
+  lastLsn: number;
+  durableLsn: number;
+  /** Appended records not yet durable. */
+  pendingRecords: number;
+  /** Bytes of the filling batch (compare with WAL_MAX_PENDING_BYTES). */
+  pendingBytes: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * An open write-ahead log. Single-threaded by construction: call it from
+ * one event loop (the server's).
+ *
+ * @example
+ * ```ts
+ * const wal = await Wal.open(options, (r) => store.apply(r));
+ * wal.append(WalOp.Del, "k", "", 0);
+ * await wal.commit();
+ * await wal.close();
+ * ```
+ */
+export class Wal {
+  /** The directory this WAL lives in. */
+  readonly dir: string;
+  readonly #maxSegmentBytes: number;
+  readonly #batchSize: number;
+  readonly #batchTimeoutMs: number;
+  readonly #logger: Logger;
+
+  #file: Deno.FsFile | undefined;
+  /** Holds the directory's `LOCK` until close (lock.ts). */
+  #lock: Deno.FsFile | undefined;
+  /** Size the current segment will have once every appended record is written; -1: no segment yet. */
+  #tailBytes: number;
+  #lastLsn: number;
+  #lastCrc: number;
+  #durableLsn: number;
+  #filling = new Batch();
+  #spare: Batch | undefined = new Batch();
+  #flushing: Batch | undefined = undefined;
+  #idle: ReturnType<typeof setImmediate> | undefined = undefined;
+  #failure: WalFailedError | undefined = undefined;
+  #closing = false;
+  #closed: Promise<void> | undefined = undefined;
+
+  #bytesWritten = 0;
+  #fsyncs = 0;
+  #batches = 0;
+  #records = 0;
+  readonly #recoveredRecords: number;
+  #segments: number;
+  #lastFsyncMs = 0;
+  #maxFsyncMs = 0;
+  #totalFsyncMs = 0;
+
+  private constructor(
+    lock: Deno.FsFile,
+    options: WalOptions,
+    file: Deno.FsFile | undefined,
+    tailBytes: number,
+    lastLsn: number,
+    lastCrc: number,
+    recoveredRecords: number,
+    segments: number,
+  ) {
+    this.#lock = lock;
+    this.dir = options.dir;
+    this.#maxSegmentBytes = options.maxSegmentBytes;
+    this.#batchSize = options.batchSize;
+    this.#batchTimeoutMs = options.batchTimeoutMs;
+    this.#logger = options.logger;
+    this.#file = file;
+    this.#tailBytes = tailBytes;
+    this.#lastLsn = lastLsn;
+    this.#lastCrc = lastCrc;
+    this.#durableLsn = lastLsn;
+    this.#recoveredRecords = recoveredRecords;
+    this.#segments = segments;
+  }
+
+  /**
+   * Creates `dir` if missing and recovers: replays every record in LSN
+   * order through `onRecord` (synchronously; `onRecord` gets one reused
+   * object, so copy fields, not the object), truncates a torn tail of the
+   * last segment with a warning, and throws `WalCorruptError` (file,
+   * offset) for damage anywhere else. Appends continue in the last segment:
+   * a restart never creates a segment.
+   *
+   * @example
+   * ```ts
+   * const wal = await Wal.open({ dir, maxSegmentBytes: 10 << 20, batchSize: 100, batchTimeoutMs: 10, logger }, (r) => store.apply(r));
+   * ```
+   */
+  static async open(
+    options: WalOptions,
+    onRecord: (record: WalRecord) => void,
+  ): Promise<Wal> {
+    validateOptions(options);
+    await Deno.mkdir(options.dir, { recursive: true });
+    const lock = await lockDirectory(options.dir);
+    let state;
+    let file: Deno.FsFile | undefined;
+    try {
+      state = await recoverWal(options.dir, options.logger, onRecord);
+      if (state.lastSegment !== undefined) {
+        file = await Deno.open(state.lastSegment.path, { append: true });
+      }
+    } catch (e) {
+      lock.close();
+      throw e;
+    }
+    return new Wal(
+      lock,
+      options,
+      file,
+      state.lastSegment === undefined ? -1 : state.lastSegmentBytes,
+      state.lastLsn,
+      state.lastCrc,
+      state.records,
+      state.segments,
+    );
+  }
+
+  /** LSN of the last appended record (0 if none). */
+  get lastLsn(): number {
+    return this.#lastLsn;
+  }
+
+  /** LSN of the last record written and fdatasynced. */
+  get durableLsn(): number {
+    return this.#durableLsn;
+  }
+
+  /** Set once a write or fsync failed; then appends throw and commits reject for good. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Encodes a record into the current batch (no I/O) and returns its LSN,
+   * `lastLsn + 1`. Throws `WalFailedError` after a failure,
+   * `WalClosedError` after `close()`, `WalOverloadError` if the pending
+   * batch is full, `RangeError` for an invalid entry (LSN not consumed).
+   *
+   * @example
+   * ```ts
+   * const lsn = wal.append(WalOp.Set, key, value, expiresAtMs);
+   * ```
+   */
+  append(op: number, key: string, value: string, expiresAtMs: number): number {
+    return this.#append(this.#lastLsn + 1, op, key, value, expiresAtMs);
+  }
+
+  /**
+   * Like {@link append}, but with the LSN given, for a replica that must
+   * log the master's LSNs. The LSN must be `lastLsn + 1`, except on an
+   * empty log (no segment, nothing appended), which may start at any LSN —
+   * a replica that loaded a snapshot taken at LSN n starts at n + 1.
+   *
+   * @example
+   * ```ts
+   * wal.appendAt(record.lsn, record.op, record.key, record.value, record.expiresAtMs);
+   * ```
+   */
+  appendAt(
+    lsn: number,
+    op: number,
+    key: string,
+    value: string,
+    expiresAtMs: number,
+  ): number {
+    const emptyLog = this.#tailBytes < 0 && this.#lastLsn === 0;
+    if (lsn !== this.#lastLsn + 1 && !emptyLog) {
+      throw new RangeError(
+        `WAL appendAt: LSN ${lsn} does not follow the last LSN ${this.#lastLsn}`,
+      );
+    }
+    return this.#append(lsn, op, key, value, expiresAtMs);
+  }
+
+  #append(
+    lsn: number,
+    op: number,
+    key: string,
+    value: string,
+    expiresAtMs: number,
+  ): number {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closing) throw new WalClosedError();
+    const frame = frameBytes(key.length, value.length);
+    const batch = this.#filling;
+    if (batch.bytes + frame > WAL_MAX_PENDING_BYTES) {
+      throw new WalOverloadError(
+        `WAL overloaded: ${batch.bytes} bytes wait for the disk (limit ${WAL_MAX_PENDING_BYTES})`,
+      );
+    }
+    batch.reserve(frame, WAL_MAX_PENDING_BYTES);
+    const startsSegment = this.#tailBytes < 0 ||
+      (this.#tailBytes > SEGMENT_HEADER_BYTES && this.#tailBytes + frame > this.#maxSegmentBytes);
+    const crc = encodeRecord(
+      batch.buf,
+      batch.bytes,
+      lsn,
+      op,
+      key,
+      value,
+      expiresAtMs,
+      this.#lastCrc,
+    );
+    // Nothing below throws: the record is in.
+    if (startsSegment) {
+      batch.cuts.push({ offset: batch.bytes, firstLsn: lsn, seedCrc: this.#lastCrc });
+      this.#tailBytes = SEGMENT_HEADER_BYTES + frame;
+    } else {
+      this.#tailBytes += frame;
+    }
+    batch.bytes += frame;
+    batch.lastLsn = lsn;
+    if (batch.records++ === 0) {
+      batch.firstLsn = lsn;
+      batch.startedMs = Date.now();
+      if (this.#flushing === undefined && this.#idle === undefined) {
+        this.#idle = setImmediate(this.#onIdle);
+      }
+    }
+    this.#lastLsn = lsn;
+    this.#lastCrc = crc;
+    this.#records++;
+    if (
+      this.#flushing === undefined &&
+      (batch.records >= this.#batchSize || batch.bytes >= WAL_BATCH_FLUSH_BYTES ||
+        ((batch.records & 7) === 0 && Date.now() - batch.startedMs >= this.#batchTimeoutMs))
+    ) {
+      this.#startFlush();
+    }
+    return lsn;
+  }
+
+  /**
+   * Resolves when every record appended so far is written and fdatasynced;
+   * rejects with `WalFailedError` if a write or fsync failed.
+   *
+   * @example
+   * ```ts
+   * wal.append(WalOp.Set, "k", "v", 0);
+   * await wal.commit();
+   * ```
+   */
+  commit(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#durableLsn >= this.#lastLsn) return RESOLVED;
+    // One promise per batch, shared by all its waiters: a batch being
+    // durable implies every batch before it is.
+    const batch = this.#filling.records > 0 ? this.#filling : this.#flushing;
+    assert(batch !== undefined && batch.lastLsn === this.#lastLsn, "pending records in no batch");
+    batch.done ??= Promise.withResolvers<void>();
+    return batch.done.promise;
+  }
+
+  /**
+   * Counters since open.
+   *
+   * @example
+   * ```ts
+   * console.log(wal.stats().fsyncs);
+   * ```
+   */
+  stats(): WalStats {
+    return {
+      bytesWritten: this.#bytesWritten,
+      fsyncs: this.#fsyncs,
+      batches: this.#batches,
+      records: this.#records,
+      recoveredRecords: this.#recoveredRecords,
+      segments: this.#segments,
+      lastFsyncMs: this.#lastFsyncMs,
+      maxFsyncMs: this.#maxFsyncMs,
+      totalFsyncMs: this.#totalFsyncMs,
+      lastLsn: this.#lastLsn,
+      durableLsn: this.#durableLsn,
+      pendingRecords: this.#lastLsn - this.#durableLsn,
+      pendingBytes: this.#filling.bytes,
+    };
+  }
+
+  /**
+   * Durable records with LSN ≥ `fromLsn` (up to `durableLsn` at the call),
+   * read from the segment files; see {@link readRecords}.
+   *
+   * @example
+   * ```ts
+   * for await (const r of wal.records(replicaLsn + 1)) send(r);
+   * ```
+   */
+  records(fromLsn: number, options: ReadRecordsOptions = {}): AsyncGenerator<WalRecord> {
+    const toLsn = Math.min(options.toLsn ?? Infinity, this.#durableLsn);
+    return readRecords(this.dir, fromLsn, { ...options, toLsn });
+  }
+
+  /**
+   * Stops appends, flushes and fsyncs everything pending (resolving the
+   * pending commits), and closes the segment file. Rejects with the
+   * failure if not everything appended could be made durable.
+   *
+   * @example
+   * ```ts
+   * Deno.addSignalListener("SIGTERM", async () => { await wal.close(); Deno.exit(0); });
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    if (this.#idle !== undefined) {
+      clearImmediate(this.#idle);
+      this.#idle = undefined;
+    }
+    if (this.#failure === undefined && this.#flushing === undefined && this.#filling.records > 0) {
+      this.#startFlush();
+    }
+    try {
+      await this.commit();
+    } finally {
+      this.#file?.close();
+      this.#file = undefined;
+      this.#lock?.close();
+      this.#lock = undefined;
+    }
+  }
+
+  #onIdle = (): void => {
+    this.#idle = undefined;
+    if (this.#flushing === undefined && this.#filling.records > 0 && this.#failure === undefined) {
+      this.#startFlush();
+    }
+  };
+
+  #startFlush(): void {
+    assert(this.#flushing === undefined, "one write+fsync in flight at a time");
+    assert(this.#filling.records > 0 && this.#failure === undefined);
+    if (this.#idle !== undefined) {
+      clearImmediate(this.#idle);
+      this.#idle = undefined;
+    }
+    const batch = this.#filling;
+    this.#filling = this.#spare ?? new Batch();
+    this.#spare = undefined;
+    this.#flushing = batch;
+    this.#writeBatch(batch).then(
+      () => this.#flushed(batch),
+      (error) => this.#fail(error),
+    );
+  }
+
+  async #writeBatch(batch: Batch): Promise<void> {
+    let from = 0;
+    let created = false;
+    for (const cut of batch.cuts) {
+      if (cut.offset > from) await this.#write(batch.buf.subarray(from, cut.offset));
+      if (this.#file !== undefined) {
+        // The old segment must be durable before a newer one exists, so that
+        // only the last segment can ever have a torn tail.
+        if (cut.offset > from) await this.#sync();
+        this.#file.close();
+        this.#file = undefined;
+      }
+      this.#file = await this.#createSegment(cut.firstLsn, cut.seedCrc);
+      created = true;
+      from = cut.offset;
+    }
+    await this.#write(batch.buf.subarray(from, batch.bytes));
+    await this.#sync();
+    if (created) await syncDir(this.dir);
+  }
+
+  async #createSegment(firstLsn: number, seedCrc: number): Promise<Deno.FsFile> {
+    const path = join(this.dir, segmentName(firstLsn));
+    // createNew: an existing file of that name is someone else's data.
+    const file = await Deno.open(path, { append: true, createNew: true });
+    this.#segments++;
+    try {
+      await writeAll(file, encodeSegmentHeader({ firstLsn, seedCrc }));
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+    this.#bytesWritten += SEGMENT_HEADER_BYTES;
+    this.#logger.debug("wal segment created", { file: path });
+    return file;
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    assert(this.#file !== undefined, "write with no open segment");
+    await writeAll(this.#file, bytes);
+    this.#bytesWritten += bytes.length;
+  }
+
+  async #sync(): Promise<void> {
+    assert(this.#file !== undefined, "sync with no open segment");
+    const startedMs = performance.now();
+    await this.#file.syncData();
+    const ms = performance.now() - startedMs;
+    this.#fsyncs++;
+    this.#lastFsyncMs = ms;
+    this.#totalFsyncMs += ms;
+    if (ms > this.#maxFsyncMs) this.#maxFsyncMs = ms;
+  }
+
+  #flushed(batch: Batch): void {
+    assert(batch === this.#flushing, "the batch in flight completed");
+    // durableLsn 0: an empty log, which appendAt may start at any LSN.
+    assert(
+      this.#durableLsn === 0 || batch.firstLsn === this.#durableLsn + 1,
+      "batches complete in LSN order",
+    );
+    this.#durableLsn = batch.lastLsn;
+    this.#batches++;
+    this.#flushing = undefined;
+    const done = batch.done;
+    batch.reset();
+    this.#spare = batch;
+    // Records that arrived during the fsync go out now: they already waited.
+    if (this.#filling.records > 0) this.#startFlush();
+    done?.resolve();
+  }
+
+  #fail(cause: unknown): void {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const failure = new WalFailedError(
+      `WAL write or fsync failed; refusing writes until restart: ${message}`,
+      { cause },
+    );
+    this.#failure = failure;
+    this.#logger.error("WAL WRITE FAILED: refusing all writes until restart", {
+      dir: this.dir,
+      error: message,
+      lastLsn: this.#lastLsn,
+      durableLsn: this.#durableLsn,
+      notDurable: this.#lastLsn - this.#durableLsn,
+    });
+    if (this.#idle !== undefined) {
+      clearImmediate(this.#idle);
+      this.#idle = undefined;
+    }
+    this.#flushing?.done?.reject(failure);
+    this.#flushing = undefined;
+    this.#filling.done?.reject(failure);
+    this.#filling.done = undefined;
+    try {
+      this.#file?.close();
+    } catch {
+      // Already closed or unusable: the failure above is what matters.
+    }
+    this.#file = undefined;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) {
+    const n = await file.write(bytes.subarray(at));
+    if (n <= 0) throw new Error(`write made no progress (${at} of ${bytes.length} bytes)`);
+    at += n;
+  }
+}
+
+function validateOptions(options: WalOptions): void {
+  if (typeof options.dir !== "string" || options.dir === "") {
+    throw new TypeError("WAL dir must be a non-empty path");
+  }
+  checkInteger(
+    "maxSegmentBytes",
+    options.maxSegmentBytes,
+    WAL_MIN_SEGMENT_BYTES,
+    WAL_MAX_SEGMENT_BYTES,
+  );
+  checkInteger("batchSize", options.batchSize, 1, WAL_MAX_BATCH_SIZE);
+  checkInteger("batchTimeoutMs", options.batchTimeoutMs, 0, WAL_MAX_BATCH_TIMEOUT_MS);
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`WAL ${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
+}
