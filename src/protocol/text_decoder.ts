@@ -153,6 +153,8 @@ export class TextRequestDecoder {
   args: string[] | undefined;
   /** Error reply for the bytes just consumed. */
   error: CommandError | undefined;
+  /** Never set: every text-protocol error leaves the connection usable. */
+  readonly fatal = false;
   readonly #maxMessageBytes: number;
   #discarding = false;
 

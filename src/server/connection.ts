@@ -19,9 +19,7 @@
 import type { Executor } from "../executor/executor.ts";
 import type { Logger } from "../log/logger.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
-import type { ReplyWriter } from "../protocol/reply_writer.ts";
-import { TextRequestDecoder } from "../protocol/text_decoder.ts";
-import { TextReplyWriter } from "../protocol/text_writer.ts";
+import { type Protocol, protocolFor } from "../protocol/protocol.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
 const OUT_FLUSH_BYTES = 256 * 1024;
@@ -51,8 +49,8 @@ export class Connection {
   readonly #conn: Deno.Conn;
   readonly #services: ConnectionServices;
   readonly #out = new OutBuffer();
-  readonly #decoder: TextRequestDecoder;
-  readonly #writer: ReplyWriter;
+  /** Chosen by the first byte received. */
+  #protocol: Protocol | undefined;
   #closed = false;
   /** Requests whose replies are in `#out` (to answer each if commit fails). */
   #unsentReplies = 0;
@@ -60,50 +58,69 @@ export class Connection {
   constructor(conn: Deno.Conn, services: ConnectionServices) {
     this.#conn = conn;
     this.#services = services;
-    this.#decoder = new TextRequestDecoder(services.maxMessageBytes);
-    this.#writer = new TextReplyWriter(this.#out);
+  }
+
+  /** The protocol spoken, once the first byte has arrived. */
+  get protocol(): Protocol["name"] | undefined {
+    return this.#protocol?.name;
   }
 
   /** Serves requests until the peer closes, an error, or shutdown. */
   async run(): Promise<void> {
-    const { executor } = this.#services;
-    let buffer = new Uint8Array(
-      Math.max(MIN_READ_BYTES, this.#decoder.maxBufferedBytes),
-    );
+    const { executor, maxMessageBytes } = this.#services;
+    let buffer = new Uint8Array(MIN_READ_BYTES);
     let start = 0;
     let end = 0;
     try {
       while (!this.#closed) {
         if (end === buffer.length) {
-          // The decoder consumes any request longer than its limit, so a
-          // full buffer always has a decoded prefix to drop.
-          if (start === 0) throw new Error("read buffer full of one request");
-          buffer.copyWithin(0, start, end);
-          end -= start;
-          start = 0;
+          if (start > 0) {
+            buffer.copyWithin(0, start, end);
+            end -= start;
+            start = 0;
+          } else {
+            // One request fills the buffer: grow it, up to the size at
+            // which the decoder must decide (it consumes any request
+            // over the limit), so memory follows the requests actually sent.
+            const limit = this.#protocol!.decoder.maxBufferedBytes;
+            if (buffer.length >= limit) throw new Error("decoder made no progress at its limit");
+            const grown = new Uint8Array(Math.min(limit, buffer.length * 2));
+            grown.set(buffer);
+            buffer = grown;
+          }
         }
         this.reading = true;
         const n = await this.#conn.read(buffer.subarray(end));
         this.reading = false;
         if (n === null) break;
         this.lastActiveMs = Date.now();
+        if (n === 0) continue;
+        this.#protocol ??= protocolFor(buffer[end], maxMessageBytes, this.#out);
+        const { decoder, writer } = this.#protocol;
         end += n;
+        let fatal = false;
         while (start < end) {
-          const used = this.#decoder.decode(buffer, start, end);
+          const used = decoder.decode(buffer, start, end);
           if (used === 0) break;
           start += used;
-          if (this.#decoder.args !== undefined) {
-            executor.execute(this.#decoder.args, this.#writer);
-          } else if (this.#decoder.error !== undefined) {
-            this.#writer.begin(undefined, 0);
-            this.#writer.error(this.#decoder.error);
+          if (decoder.args !== undefined) {
+            executor.execute(decoder.args, writer);
+          } else if (decoder.error !== undefined) {
+            writer.begin(undefined, 0);
+            writer.error(decoder.error);
+            fatal = decoder.fatal;
           } else continue;
           this.#unsentReplies++;
+          if (fatal) break;
           if (this.#out.length >= OUT_FLUSH_BYTES) await this.#flush();
         }
-        if (start === end) start = end = 0;
+        if (start === end) {
+          start = end = 0;
+          // A large request grew the buffer; don't keep it for an idle client.
+          if (buffer.length > MIN_READ_BYTES) buffer = new Uint8Array(MIN_READ_BYTES);
+        }
         await this.#flush();
-        if (this.#services.closing()) break;
+        if (fatal || this.#services.closing()) break;
       }
     } catch (e) {
       if (!this.#closed && !isDisconnect(e)) {
@@ -120,7 +137,8 @@ export class Connection {
    * a reply), then closes it.
    */
   async closeWithNotice(line: string): Promise<void> {
-    if (this.reading && !this.#closed) {
+    // RESP clients would take an unasked line for the next reply.
+    if (this.reading && !this.#closed && this.#protocol?.name !== "resp") {
       await writeAll(this.#conn, new TextEncoder().encode(line + "\n"))
         .catch(() => {});
     }
@@ -143,7 +161,7 @@ export class Connection {
     if (this.#out.length === 0) return;
     await this.#services.executor.commit(
       this.#out,
-      this.#writer,
+      this.#protocol!.writer,
       this.#unsentReplies,
     );
     await writeAll(this.#conn, this.#out.view());

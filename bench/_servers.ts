@@ -1,0 +1,243 @@
+/**
+ * Bench helpers: start kvdb and redis-server side by side on free loopback
+ * ports, run redis-benchmark against either, read a process's CPU time and
+ * resident memory from /proc.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+const KVDB_FLAGS = (denoJson.tasks.kvdb as string).split(/\s+/).filter((w) => w.startsWith("--"));
+const CLOCK_TICKS_PER_S = 100;
+
+/** A server under test. */
+export interface BenchServer {
+  name: "kvdb" | "redis";
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port below the ephemeral range. */
+export function freePort(): number {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // Taken.
+    }
+  }
+  throw new Error("no free port");
+}
+
+async function waitReady(port: number, child: Deno.ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode("*1\r\n$4\r\nPING\r\n"));
+      const buf = new Uint8Array(64);
+      const n = await conn.read(buf);
+      conn.close();
+      if (n && new TextDecoder().decode(buf.subarray(0, n)).startsWith("+PONG")) return;
+    } catch {
+      // Not yet.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`server on ${port} did not start`);
+}
+
+async function stopChild(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Gone.
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await child.status;
+  clearTimeout(timer);
+}
+
+/** Starts kvdb with `config` sections (address filled in). */
+export async function startKvdb(
+  dir: string,
+  config: Record<string, Record<string, unknown>> = {},
+): Promise<BenchServer & { logs: () => Promise<string> }> {
+  const port = freePort();
+  const path = `${dir}/kvdb-${port}.yaml`;
+  const logPath = `${dir}/kvdb-${port}.log`;
+  await Deno.writeTextFile(
+    path,
+    stringify({
+      ...config,
+      network: { address: `127.0.0.1:${port}`, max_connections: 1000, ...config.network },
+      logging: { level: "info", output: logPath },
+    }),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...KVDB_FLAGS, `${ROOT}main.ts`, "server", "--config", path],
+    cwd: dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitReady(port, child);
+  return {
+    name: "kvdb",
+    port,
+    pid: child.pid,
+    stop: () => stopChild(child),
+    logs: () => Deno.readTextFile(logPath),
+  };
+}
+
+/** Starts redis-server with extra arguments (no persistence unless asked). */
+export async function startRedis(dir: string, args: string[] = []): Promise<BenchServer> {
+  const port = freePort();
+  const child = new Deno.Command("redis-server", {
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--maxclients",
+      "1000",
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitReady(port, child);
+  return { name: "redis", port, pid: child.pid, stop: () => stopChild(child) };
+}
+
+/**
+ * Reads a /proc file through `cat`: Deno grants /proc reads only with
+ * --allow-all, and the bench runs with named permissions.
+ */
+export function readProc(path: string): string {
+  const out = new Deno.Command("cat", { args: [path], stdout: "piped" }).outputSync();
+  if (!out.success) throw new Error(`cannot read ${path}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** Resident memory of a process in bytes. */
+export function residentBytes(pid: number): number {
+  const status = readProc(`/proc/${pid}/status`);
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+/** One redis-benchmark test result. */
+export interface BenchResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU microseconds per request. */
+  cpuUsPerRequest: number;
+}
+
+/**
+ * Runs `redis-benchmark -t <test>` against `server` and parses its CSV.
+ */
+export async function redisBenchmark(
+  server: BenchServer,
+  test: "set" | "get",
+  options: { requests: number; clients: number; pipeline: number; keyspace?: number },
+): Promise<BenchResult> {
+  const cpuBefore = cpuSeconds(server.pid);
+  const out = await new Deno.Command("redis-benchmark", {
+    args: [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(server.port),
+      "-t",
+      test,
+      "-n",
+      String(options.requests),
+      "-c",
+      String(options.clients),
+      "-P",
+      String(options.pipeline),
+      "-r",
+      String(options.keyspace ?? 100_000),
+      "--csv",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const text = new TextDecoder().decode(out.stdout);
+  const line = text.trim().split("\n").find((l) => l.startsWith(`"${test.toUpperCase()}"`));
+  if (!out.success || !line) {
+    throw new Error(`redis-benchmark failed: ${text} ${new TextDecoder().decode(out.stderr)}`);
+  }
+  const cells = line.split(",").map((c) => Number(c.replaceAll('"', "")));
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  return {
+    rps: cells[1],
+    p50Ms: cells[4],
+    p99Ms: cells[6],
+    cpuUsPerRequest: (cpu * 1e6) / options.requests,
+  };
+}
+
+/**
+ * Loads `count` distinct keys (`key:%012d`, 16 bytes) with 64-byte values
+ * over one pipelined RESP connection.
+ */
+export async function loadKeys(port: number, count: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const value = "v".repeat(64);
+  const encoder = new TextEncoder();
+  const batch = 1000;
+  const reply = new Uint8Array(64 * 1024);
+  for (let i = 0; i < count; i += batch) {
+    let request = "";
+    const n = Math.min(batch, count - i);
+    for (let j = 0; j < n; j++) {
+      const key = `key:${String(i + j).padStart(12, "0")}`;
+      request += `*3\r\n$3\r\nSET\r\n$16\r\n${key}\r\n$64\r\n${value}\r\n`;
+    }
+    const bytes = encoder.encode(request);
+    let written = 0;
+    while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+    let replies = 0;
+    while (replies < n) {
+      const got = await conn.read(reply);
+      if (got === null) throw new Error("server closed during load");
+      for (let k = 0; k < got; k++) if (reply[k] === 0x0a) replies++;
+    }
+  }
+  conn.close();
+}
+
+/** The median of numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -1,0 +1,358 @@
+/**
+ * `deno task bench`: kvdb against redis-server on this machine, side by
+ * side, with the same redis-benchmark load, alternating A/B for several
+ * rounds; medians and kvdb/redis ratios. Also kvdb's WAL on its own: the
+ * disk's raw fdatasync rate, group commit, and replay of 1M records.
+ *
+ *     deno task bench [--rounds 3] [--quick]
+ *
+ * Writes bench/results/latest.json and bench/results/latest.svg, prints a
+ * Markdown table (the one in README.md).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  type BenchResult,
+  type BenchServer,
+  loadKeys,
+  median,
+  readProc,
+  redisBenchmark,
+  residentBytes,
+  startKvdb,
+  startRedis,
+} from "./_servers.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: { rounds: { type: "string", default: "3" }, quick: { type: "boolean" } },
+});
+const ROUNDS = Number(flags.rounds);
+const SCALE = flags.quick ? 0.1 : 1;
+const n = (requests: number) => Math.max(1000, Math.round(requests * SCALE));
+const MEMORY_KEYS = flags.quick ? 100_000 : 1_000_000;
+
+async function ensureRedis(): Promise<void> {
+  const has = async (cmd: string) => {
+    try {
+      return (await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`] }).output())
+        .success;
+    } catch {
+      return false;
+    }
+  };
+  if (await has("redis-server") && await has("redis-benchmark")) return;
+  console.error("installing redis-server and redis-tools with apt-get ...");
+  for (const args of [["update", "-qq"], ["install", "-y", "-qq", "redis-server", "redis-tools"]]) {
+    const out = await new Deno.Command("apt-get", { args, stdout: "null" }).output();
+    if (!out.success) throw new Error(`apt-get ${args.join(" ")} failed`);
+  }
+}
+
+interface Scenario {
+  name: string;
+  /** Which metric is compared: throughput (higher is better) or p50 latency. */
+  metric: "rps" | "p50";
+  test: "set" | "get";
+  requests: number;
+  clients: number;
+  pipeline: number;
+  durable: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "SET, 50 clients",
+    metric: "rps",
+    test: "set",
+    requests: n(200_000),
+    clients: 50,
+    pipeline: 1,
+    durable: false,
+  },
+  {
+    name: "GET, 50 clients",
+    metric: "rps",
+    test: "get",
+    requests: n(200_000),
+    clients: 50,
+    pipeline: 1,
+    durable: false,
+  },
+  {
+    name: "SET, 50 clients, pipeline 16",
+    metric: "rps",
+    test: "set",
+    requests: n(1_000_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
+  },
+  {
+    name: "GET, 50 clients, pipeline 16",
+    metric: "rps",
+    test: "get",
+    requests: n(1_000_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
+  },
+  {
+    name: "SET, 1 client (latency)",
+    metric: "p50",
+    test: "set",
+    requests: n(20_000),
+    clients: 1,
+    pipeline: 1,
+    durable: false,
+  },
+  {
+    name: "GET, 1 client (latency)",
+    metric: "p50",
+    test: "get",
+    requests: n(20_000),
+    clients: 1,
+    pipeline: 1,
+    durable: false,
+  },
+  {
+    name: "durable SET, 50 clients",
+    metric: "rps",
+    test: "set",
+    requests: n(100_000),
+    clients: 50,
+    pipeline: 1,
+    durable: true,
+  },
+  {
+    name: "durable SET, 1 client",
+    metric: "p50",
+    test: "set",
+    requests: n(5_000),
+    clients: 1,
+    pipeline: 1,
+    durable: true,
+  },
+];
+
+interface Row {
+  name: string;
+  metric: string;
+  kvdb: BenchResult;
+  redis: BenchResult;
+  /** kvdb relative to redis, > 1 is kvdb better. */
+  ratio: number;
+}
+
+function medianResult(results: BenchResult[]): BenchResult {
+  return {
+    rps: median(results.map((r) => r.rps)),
+    p50Ms: median(results.map((r) => r.p50Ms)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest)),
+  };
+}
+
+async function runScenarios(dir: string): Promise<Row[]> {
+  const plain = [await startKvdb(dir), await startRedis(dir)];
+  const durable = [
+    await startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/wal` } }),
+    await startRedis(dir, [
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--appendfilename",
+      "bench.aof",
+    ]),
+  ];
+  const rows: Row[] = [];
+  try {
+    for (const s of SCENARIOS) {
+      const servers = s.durable ? durable : plain;
+      const results: Record<string, BenchResult[]> = { kvdb: [], redis: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternate who goes first, so drift on a shared machine is shared.
+        const order: BenchServer[] = round % 2 === 0 ? servers : [servers[1], servers[0]];
+        for (const server of order) {
+          results[server.name].push(await redisBenchmark(server, s.test, s));
+        }
+      }
+      const kvdb = medianResult(results.kvdb);
+      const redis = medianResult(results.redis);
+      const ratio = s.metric === "rps" ? kvdb.rps / redis.rps : redis.p50Ms / kvdb.p50Ms;
+      rows.push({ name: s.name, metric: s.metric, kvdb, redis, ratio });
+      console.error(`  ${s.name}: kvdb ${fmt(kvdb, s.metric)}, redis ${fmt(redis, s.metric)}`);
+    }
+  } finally {
+    for (const server of [...plain, ...durable]) await server.stop();
+  }
+  return rows;
+}
+
+async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {
+  const result = { kvdb: 0, redis: 0 };
+  for (const start of [() => startKvdb(dir), () => startRedis(dir)]) {
+    const server = await start();
+    try {
+      await loadKeys(server.port, MEMORY_KEYS);
+      await new Promise((r) => setTimeout(r, 500));
+      result[server.name] = residentBytes(server.pid);
+    } finally {
+      await server.stop();
+    }
+  }
+  return result;
+}
+
+async function replay(dir: string): Promise<{ records: number; ms: number }> {
+  const config = { wal: { enabled: true, data_directory: `${dir}/replay-wal` } };
+  const first = await startKvdb(dir, config);
+  await loadKeys(first.port, MEMORY_KEYS);
+  await first.stop();
+  const second = await startKvdb(dir, config);
+  const logs = await second.logs();
+  await second.stop();
+  const line = logs.split("\n").filter((l) => l.includes("wal recovered")).pop() ?? "";
+  return {
+    records: Number(/records=(\d+)/.exec(line)?.[1]),
+    ms: Number(/ms=(\d+)/.exec(line)?.[1]),
+  };
+}
+
+async function walBench(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      new URL("./wal_bench.ts", import.meta.url).pathname,
+      "--replay-records",
+      String(MEMORY_KEYS),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+function fmt(r: BenchResult, metric: string): string {
+  return metric === "rps"
+    ? `${Math.round(r.rps).toLocaleString("en-US")}/s (${r.cpuUsPerRequest.toFixed(1)} µs CPU/req)`
+    : `p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms`;
+}
+
+function chart(rows: Row[], mem: { kvdb: number; redis: number }): string {
+  const bars = [
+    ...rows.map((r) => ({ label: r.name, ratio: r.ratio })),
+    { label: "memory, 1M keys (redis/kvdb)", ratio: mem.redis / mem.kvdb },
+  ];
+  const width = 720;
+  const barHeight = 22;
+  const left = 260;
+  const scale = (width - left - 60) / Math.max(2, ...bars.map((b) => b.ratio));
+  const height = bars.length * (barHeight + 8) + 50;
+  const esc = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;");
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+    `font-family="sans-serif" font-size="12">\n` +
+    `<text x="10" y="18" font-size="14">kvdb relative to redis-server (higher is better for kvdb; 1.0 = parity)</text>\n`;
+  bars.forEach((b, i) => {
+    const y = 30 + i * (barHeight + 8);
+    const w = Math.max(1, b.ratio * scale);
+    const color = b.ratio >= 1 ? "#3a7" : "#d63";
+    svg += `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(b.label)}</text>\n` +
+      `<rect x="${left}" y="${y}" width="${
+        w.toFixed(1)
+      }" height="${barHeight}" fill="${color}"/>\n` +
+      `<text x="${(left + w + 4).toFixed(1)}" y="${y + 15}">${b.ratio.toFixed(2)}×</text>\n`;
+  });
+  const one = left + scale;
+  svg += `<line x1="${one}" y1="26" x2="${one}" y2="${
+    height - 10
+  }" stroke="#333" stroke-dasharray="4 3"/>\n</svg>\n`;
+  return svg;
+}
+
+async function machine(): Promise<string> {
+  const cpu = readProc("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+  const redis = new TextDecoder().decode(
+    (await new Deno.Command("redis-server", { args: ["--version"], stdout: "piped" }).output())
+      .stdout,
+  ).match(/v=(\S+)/)?.[1];
+  return `${navigator.hardwareConcurrency} cores (${cpu}), Deno ${Deno.version.deno}, redis-server ${redis}`;
+}
+
+async function main(): Promise<void> {
+  await ensureRedis();
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-bench-" });
+  try {
+    const host = await machine();
+    console.error(`machine: ${host}; ${ROUNDS} rounds${flags.quick ? " (quick)" : ""}`);
+    const rows = await runScenarios(dir);
+    console.error("  memory ...");
+    const mem = await memory(dir);
+    console.error("  replay ...");
+    const replayed = await replay(dir);
+    console.error("  WAL alone ...");
+    const wal = await walBench();
+
+    const lines = [
+      `Machine: ${host}. ${new Date().toISOString().slice(0, 10)}. ` +
+      `\`deno task bench\`: medians of ${ROUNDS} alternating rounds, redis-benchmark -r 100000.`,
+      "",
+      "| load | kvdb | redis-server | kvdb/redis |",
+      "|---|---:|---:|---:|",
+      ...rows.map((r) =>
+        `| ${r.name} | ${fmt(r.kvdb, r.metric)} | ${fmt(r.redis, r.metric)} | ${
+          r.ratio.toFixed(2)
+        }× |`
+      ),
+      `| resident memory, ${MEMORY_KEYS.toLocaleString("en-US")} keys (16 B keys, 64 B values) | ${
+        (mem.kvdb / 2 ** 20).toFixed(0)
+      } MiB | ${(mem.redis / 2 ** 20).toFixed(0)} MiB | ${
+        (mem.kvdb / mem.redis).toFixed(2)
+      }× the memory |`,
+      "",
+      "Ratios: throughput kvdb/redis; latency rows redis p50 / kvdb p50 (so > 1 means kvdb is faster).",
+      "Durable rows: kvdb with `wal.enabled: true` (batch 100, 10ms) against redis-server",
+      "`--appendonly yes --appendfsync always`.",
+      "",
+      `Restart replaying ${
+        replayed.records.toLocaleString("en-US")
+      } WAL records into memory: ${replayed.ms} ms.`,
+      "",
+      "The WAL on its own (bench/wal_bench.ts):",
+      "",
+      wal,
+    ];
+    const table = lines.join("\n");
+    console.log(table);
+    const results = new URL("./results/", import.meta.url).pathname;
+    await Deno.mkdir(results, { recursive: true });
+    await Deno.writeTextFile(
+      `${results}latest.json`,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          machine: host,
+          rounds: ROUNDS,
+          quick: !!flags.quick,
+          rows,
+          memory: mem,
+          replay: replayed,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    await Deno.writeTextFile(`${results}latest.svg`, chart(rows, mem));
+    await Deno.writeTextFile(`${results}latest.md`, table + "\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+await main();

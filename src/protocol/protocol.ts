@@ -1,0 +1,68 @@
+/**
+ * The two wire protocols behind one interface, and the rule that picks one
+ * per connection: a connection whose first byte is `*` speaks RESP2 for its
+ * whole life; any other first byte means the text protocol.
+ *
+ * @example
+ * ```ts
+ * const { decoder, writer } = protocolFor(firstByte, 4096, out);
+ * ```
+ * @module
+ */
+
+import type { OutBuffer } from "./out_buffer.ts";
+import type { CommandError, ReplyWriter } from "./reply_writer.ts";
+import { RespRequestDecoder } from "./resp_decoder.ts";
+import { RespReplyWriter } from "./resp_writer.ts";
+import { TextRequestDecoder } from "./text_decoder.ts";
+import { TextReplyWriter } from "./text_writer.ts";
+
+/**
+ * An incremental request decoder. After {@link decode} returns a positive
+ * count, `args` holds a request, or `error` a reply to send (and close after
+ * it when `fatal`), or neither (bytes skipped).
+ */
+export interface RequestDecoder {
+  args: string[] | undefined;
+  error: CommandError | undefined;
+  fatal: boolean;
+  /** Bytes that, once buffered, always let `decode` make progress. */
+  readonly maxBufferedBytes: number;
+  /** Decodes at most one request from `bytes[start, end)`; bytes used (0: need more). */
+  decode(bytes: Uint8Array, start: number, end: number): number;
+}
+
+/** A connection's protocol: how it reads requests and writes replies. */
+export interface Protocol {
+  name: "text" | "resp";
+  decoder: RequestDecoder;
+  writer: ReplyWriter;
+}
+
+const STAR = 0x2a;
+
+/**
+ * The protocol a connection speaks, from its first byte.
+ *
+ * @example
+ * ```ts
+ * protocolFor(0x2a, 4096, out).name; // "resp"
+ * ```
+ */
+export function protocolFor(
+  firstByte: number,
+  maxMessageBytes: number,
+  out: OutBuffer,
+): Protocol {
+  return firstByte === STAR
+    ? {
+      name: "resp",
+      decoder: new RespRequestDecoder(maxMessageBytes),
+      writer: new RespReplyWriter(out),
+    }
+    : {
+      name: "text",
+      decoder: new TextRequestDecoder(maxMessageBytes),
+      writer: new TextReplyWriter(out),
+    };
+}
