@@ -24,6 +24,7 @@ import {
   startKvdb,
   startRedis,
 } from "./_servers.ts";
+import { replicationLag } from "./_replication_lag.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -296,6 +297,8 @@ async function main(): Promise<void> {
     const mem = await memory(dir);
     console.error("  replay ...");
     const replayed = await replay(dir);
+    console.error("  replication lag ...");
+    const lag = await replicationLag(dir, 10_000, flags.quick ? 2 : 5);
     console.error("  WAL alone ...");
     const wal = await walBench();
 
@@ -320,6 +323,12 @@ async function main(): Promise<void> {
       "Durable rows: kvdb with `wal.enabled: true` (batch 100, 10ms) against redis-server",
       "`--appendonly yes --appendfsync always`.",
       "",
+      `Replication lag at ${lag.writesPerSecond.toLocaleString("en-US")} writes/s ` +
+      `(${lag.samples} sampled writes, from the master's OK to readable on the replica): ` +
+      `p50 ${lag.p50Ms.toFixed(2)} ms, p99 ${lag.p99Ms.toFixed(2)} ms, max ${
+        lag.maxMs.toFixed(2)
+      } ms.`,
+      "",
       `Restart replaying ${
         replayed.records.toLocaleString("en-US")
       } WAL records into memory: ${replayed.ms} ms.`,
@@ -343,6 +352,7 @@ async function main(): Promise<void> {
           rows,
           memory: mem,
           replay: replayed,
+          replicationLag: lag,
         },
         null,
         2,

@@ -12,6 +12,7 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { type Config, ConfigError, loadConfig } from "../config/config.ts";
 
 /** Exit code for bad usage and bad configuration. */
 export const EXIT_USAGE = 2;
@@ -52,6 +53,28 @@ export function parseFlags(
   } catch (e) {
     const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
     console.error(`kvdb: ${message}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+}
+
+/**
+ * Parses `[--config FILE]` and loads that config (or the defaults); returns
+ * an exit code instead after help (0), bad usage or a bad config (2).
+ *
+ * @example
+ * ```ts
+ * const config = await configFromFlags(args, USAGE);
+ * if (typeof config === "number") return config;
+ * ```
+ */
+export async function configFromFlags(args: string[], usage: string): Promise<Config | number> {
+  const parsed = parseFlags(args, { config: { type: "string", short: "c" } }, usage);
+  if (typeof parsed === "number") return parsed;
+  try {
+    return await loadConfig(parsed.values.config as string | undefined);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`kvdb: config error: ${e.message}`);
     return EXIT_USAGE;
   }
 }

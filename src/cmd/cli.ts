@@ -9,13 +9,12 @@
  * @module
  */
 
-import { ConfigError, loadConfig } from "../config/config.ts";
 import { Executor } from "../executor/executor.ts";
 import { createLogger } from "../log/logger.ts";
 import { LocalSession } from "../repl/local_session.ts";
 import { runRepl } from "../repl/repl.ts";
 import { openStore } from "../storage/open_store.ts";
-import { EXIT_USAGE, parseFlags } from "./_flags.ts";
+import { configFromFlags } from "./_flags.ts";
 
 /** Usage of `kvdb cli`. */
 export const CLI_USAGE = `usage: kvdb cli [--config FILE]
@@ -36,20 +35,8 @@ With the WAL enabled in the config, the session's writes are durable.
  * ```
  */
 export async function cliMain(args: string[]): Promise<number> {
-  const parsed = parseFlags(
-    args,
-    { config: { type: "string", short: "c" } },
-    CLI_USAGE,
-  );
-  if (typeof parsed === "number") return parsed;
-  let config;
-  try {
-    config = await loadConfig(parsed.values.config as string | undefined);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(`kvdb: config error: ${e.message}`);
-    return EXIT_USAGE;
-  }
+  const config = await configFromFlags(args, CLI_USAGE);
+  if (typeof config === "number") return config;
   // The REPL owns stdout; the engine's log lines go to stderr unless the
   // config names a file.
   const output = config.logging.output === "stdout" ? "stderr" : config.logging.output;

@@ -9,13 +9,14 @@
  * @module
  */
 
-import { ConfigError, loadConfig } from "../config/config.ts";
+import { formatAddress } from "../config/config.ts";
+import { replicationLogLayer, startReplication } from "../replication/replication.ts";
 import { Executor } from "../executor/executor.ts";
 import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
 import { WalCorruptError } from "../wal/errors.ts";
 import { Server } from "../server/server.ts";
 import { openStore } from "../storage/open_store.ts";
-import { EXIT_USAGE, parseFlags } from "./_flags.ts";
+import { configFromFlags, EXIT_USAGE } from "./_flags.ts";
 
 /** Usage of `kvdb server`. */
 export const SERVER_USAGE = `usage: kvdb server [--config FILE]
@@ -35,21 +36,9 @@ Runs the kvdb server. Without --config it uses the embedded defaults
  * ```
  */
 export async function serverMain(args: string[]): Promise<number> {
-  const parsed = parseFlags(
-    args,
-    { config: { type: "string", short: "c" } },
-    SERVER_USAGE,
-  );
-  if (typeof parsed === "number") return parsed;
-  let config;
+  const config = await configFromFlags(args, SERVER_USAGE);
+  if (typeof config === "number") return config;
   let log: Logger;
-  try {
-    config = await loadConfig(parsed.values.config as string | undefined);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(`kvdb: config error: ${e.message}`);
-    return EXIT_USAGE;
-  }
   try {
     log = createLogger(config.logging);
   } catch (e) {
@@ -69,7 +58,7 @@ export async function serverMain(args: string[]): Promise<number> {
 
   let opened;
   try {
-    opened = await openStore(config, log);
+    opened = await openStore(config, log, { wrapLog: replicationLogLayer(config) });
   } catch (e) {
     const fields: LogFields = { error: e instanceof Error ? e.message : String(e) };
     if (e instanceof WalCorruptError) {
@@ -83,30 +72,64 @@ export async function serverMain(args: string[]): Promise<number> {
   const { replication } = config;
   const readOnly = replication.enabled && replication.replicaType === "slave";
   const executor = new Executor(opened.store, { readOnly });
-  const server = new Server(config.network, executor, log);
-  let address: string;
+  let running;
   try {
-    address = server.listen();
+    running = await startReplication(config, opened, log);
+  } catch (e) {
+    log.error("cannot start replication", { error: e instanceof Error ? e.message : String(e) });
+    await opened.close().catch(() => {});
+    log.close();
+    return 1;
+  }
+  const takeovers = running?.takeovers ?? new Map();
+  const servers = [new Server({ network: config.network, takeovers }, executor, log)];
+  const replicationAddress = replication.masterAddress;
+  if (
+    running?.role === "master" &&
+    formatAddress(replicationAddress) !== formatAddress(config.network.address)
+  ) {
+    servers.push(
+      new Server(
+        {
+          network: { ...config.network, address: replicationAddress },
+          takeovers,
+          takeoverOnly: true,
+        },
+        executor,
+        log,
+      ),
+    );
+  }
+  const addresses: string[] = [];
+  try {
+    for (const server of servers) addresses.push(server.listen());
   } catch (e) {
     log.error("cannot listen", {
-      address: `${config.network.address.hostname}:${config.network.address.port}`,
+      address: formatAddress(
+        servers[addresses.length] === servers[0] ? config.network.address : replicationAddress,
+      ),
       error: e instanceof Error ? e.message : String(e),
     });
-    await opened.close();
+    for (const server of servers) await server.shutdown();
+    await running?.stop();
+    await opened.close().catch(() => {});
     log.close();
     return 1;
   }
   log.info("kvdb server listening", {
-    address,
+    address: addresses[0],
+    ...(addresses[1] ? { replicationAddress: addresses[1] } : {}),
     role: readOnly ? "slave" : "master",
     wal: config.wal.enabled,
+    replication: replication.enabled,
     partitions: config.engine.partitions,
     pid: Deno.pid,
   });
 
   const signal = await stopped;
   log.info("shutting down", { signal });
-  await server.shutdown();
+  await running?.stop();
+  for (const server of servers) await server.shutdown();
   try {
     await opened.close();
   } catch (e) {

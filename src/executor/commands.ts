@@ -14,7 +14,8 @@
  * @module
  */
 
-import type { ReplyWriter, TextRendering } from "../protocol/reply_writer.ts";
+import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
+import { globMatch } from "./glob.ts";
 import type { Store } from "../storage/store.ts";
 import { wrongArity } from "./errors.ts";
 
@@ -83,6 +84,46 @@ const TABLE: CommandSpec[] = [
         if (ctx.store.delete(args[i])) deleted++;
       }
       w.integer(deleted);
+    },
+  },
+  {
+    name: "DBSIZE",
+    arity: 1,
+    write: false,
+    run(ctx, _args, w) {
+      w.integer(ctx.store.engine.size);
+    },
+  },
+  {
+    name: "KEYS",
+    arity: 2,
+    write: false,
+    run(ctx, args, w) {
+      const { engine } = ctx.store;
+      const pattern = args[1];
+      const keys: string[] = [];
+      for (let i = 0; i < engine.partitionCount; i++) {
+        for (const key of engine.partition(i).keys()) {
+          if (pattern === "*" || globMatch(pattern, key)) keys.push(key);
+        }
+      }
+      w.array(keys.length);
+      for (const key of keys) w.bulk(key);
+    },
+  },
+  {
+    // A master's connections hand REPLSYNC to replication before it gets
+    // here; reaching the table means this server does not serve replicas.
+    name: "REPLSYNC",
+    arity: -1,
+    write: false,
+    run(_ctx, _args, w) {
+      w.error(
+        new CommandError(
+          "ERR",
+          "this server does not serve replicas (it is not a master with replication enabled)",
+        ),
+      );
     },
   },
 ];

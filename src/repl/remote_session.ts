@@ -16,6 +16,7 @@
  */
 
 import { type Address, formatAddress } from "../config/config.ts";
+import { joinLines, writeAll } from "../bytes/io.ts";
 import type { ReplSession } from "./session.ts";
 
 const LF = 0x0a;
@@ -173,20 +174,8 @@ export class RemoteSession implements ReplSession {
 
   async run(lines: Uint8Array[]): Promise<Uint8Array[]> {
     if (this.#reader.closed) await this.#reconnect();
-    let length = 0;
-    for (const line of lines) length += line.length + 1;
-    const request = new Uint8Array(length);
-    let at = 0;
-    for (const line of lines) {
-      request.set(line, at);
-      at += line.length;
-      request[at++] = LF;
-    }
     try {
-      let written = 0;
-      while (written < request.length) {
-        written += await this.#conn.write(request.subarray(written));
-      }
+      await writeAll(this.#conn, joinLines(lines));
     } catch (e) {
       throw new SessionError(
         `connection lost while sending: ${e instanceof Error ? e.message : String(e)}`,

@@ -16,6 +16,7 @@
 
 import { createInterface } from "node:readline";
 import process from "node:process";
+import { joinLines, writeAll } from "../bytes/io.ts";
 import type { ReplSession } from "./session.ts";
 
 const PROMPT = "> ";
@@ -39,20 +40,8 @@ function classify(line: Uint8Array): "blank" | "exit" | "request" {
   return text === "exit" || text === "quit" ? "exit" : "request";
 }
 
-async function writeOut(chunks: Uint8Array[]): Promise<void> {
-  let length = 0;
-  for (const c of chunks) length += c.length + 1;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-    out[at++] = LF;
-  }
-  let written = 0;
-  while (written < out.length) {
-    written += await Deno.stdout.write(out.subarray(written));
-  }
+function writeOut(lines: Uint8Array[]): Promise<void> {
+  return writeAll(Deno.stdout, joinLines(lines));
 }
 
 /**

@@ -17,12 +17,21 @@
  */
 
 import type { Executor } from "../executor/executor.ts";
+import { writeAll } from "../bytes/io.ts";
 import type { Logger } from "../log/logger.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
 import { type Protocol, protocolFor } from "../protocol/protocol.ts";
+import { CommandError } from "../protocol/reply_writer.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
 const OUT_FLUSH_BYTES = 256 * 1024;
+
+/**
+ * Takes a connection over after a request that turns it into something
+ * else (a replica's `REPLSYNC`): gets the socket, the request and the bytes
+ * read after it, and resolves when done with the connection.
+ */
+export type Takeover = (conn: Deno.Conn, args: string[], rest: Uint8Array) => Promise<void>;
 
 /** What a connection needs from its server. */
 export interface ConnectionServices {
@@ -31,6 +40,10 @@ export interface ConnectionServices {
   maxMessageBytes: number;
   /** True once the server is shutting down: finish the batch, then close. */
   closing(): boolean;
+  /** Requests (by upper-case command name) that take the connection over. */
+  takeovers: ReadonlyMap<string, Takeover>;
+  /** Serve only the takeover requests (a replication-only port). */
+  takeoverOnly: boolean;
 }
 
 /**
@@ -46,6 +59,8 @@ export class Connection {
   lastActiveMs = Date.now();
   /** Waiting for the peer's next bytes (nothing of ours is in flight). */
   reading = false;
+  /** Taken over (by replication): not idle-timed, closed at shutdown. */
+  takenOver = false;
   readonly #conn: Deno.Conn;
   readonly #services: ConnectionServices;
   readonly #out = new OutBuffer();
@@ -104,7 +119,20 @@ export class Connection {
           if (used === 0) break;
           start += used;
           if (decoder.args !== undefined) {
-            executor.execute(decoder.args, writer);
+            const takeover = this.#takeoverFor(decoder.args);
+            if (takeover !== undefined) {
+              await this.#flush();
+              this.takenOver = true;
+              await takeover(this.#conn, decoder.args, buffer.slice(start, end));
+              return;
+            }
+            if (this.#services.takeoverOnly) {
+              writer.begin(undefined, 0);
+              writer.error(takeoverOnlyError());
+              fatal = true;
+            } else {
+              executor.execute(decoder.args, writer);
+            }
           } else if (decoder.error !== undefined) {
             writer.begin(undefined, 0);
             writer.error(decoder.error);
@@ -156,6 +184,11 @@ export class Connection {
     }
   }
 
+  #takeoverFor(args: string[]): Takeover | undefined {
+    if (this.#services.takeovers.size === 0 || args.length === 0) return undefined;
+    return this.#services.takeovers.get(args[0].toUpperCase());
+  }
+
   /** Waits for durability of the batch's writes, then sends its replies. */
   async #flush(): Promise<void> {
     if (this.#out.length === 0) return;
@@ -171,11 +204,12 @@ export class Connection {
   }
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await conn.write(bytes.subarray(written));
-  }
+function takeoverOnlyError(): CommandError {
+  return new CommandError(
+    "ERR",
+    "this port serves replication only (replication.master_address)",
+    "this port serves replication only (replication.master_address)",
+  );
 }
 
 function isDisconnect(e: unknown): boolean {

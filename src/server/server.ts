@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const server = new Server(config.network, executor, log);
+ * const server = new Server({ network: config.network }, executor, log);
  * server.listen();
  * await server.shutdown(); // on SIGTERM
  * ```
@@ -15,7 +15,18 @@
 import { type Config, formatAddress } from "../config/config.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { Logger } from "../log/logger.ts";
-import { Connection, type ConnectionServices } from "./connection.ts";
+import { Connection, type ConnectionServices, type Takeover } from "./connection.ts";
+
+/** What a server listens on and for. */
+export interface ServerOptions {
+  network: Config["network"];
+  /** Requests (upper-case command names) that take a connection over. */
+  takeovers?: ReadonlyMap<string, Takeover>;
+  /** Serve only the takeover requests (a replication-only listener). */
+  takeoverOnly?: boolean;
+  /** Name for log lines ("clients", "replication"). */
+  name?: string;
+}
 
 /** Longest a graceful shutdown waits for connections to finish. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -27,7 +38,7 @@ const ACCEPT_RETRY_MS = 50;
  *
  * @example
  * ```ts
- * const server = new Server(config.network, executor, log);
+ * const server = new Server({ network: config.network }, executor, log);
  * const address = server.listen(); // the bound address
  * ```
  */
@@ -42,14 +53,16 @@ export class Server {
   #closing = false;
   #accepting: Promise<void> | undefined;
 
-  constructor(network: Config["network"], executor: Executor, log: Logger) {
-    this.#network = network;
+  constructor(options: ServerOptions, executor: Executor, log: Logger) {
+    this.#network = options.network;
     this.#log = log;
     this.#services = {
       executor,
       log,
-      maxMessageBytes: network.maxMessageBytes,
+      maxMessageBytes: options.network.maxMessageBytes,
       closing: () => this.#closing,
+      takeovers: options.takeovers ?? new Map(),
+      takeoverOnly: options.takeoverOnly ?? false,
     };
   }
 
@@ -90,7 +103,7 @@ export class Server {
     }
     await this.#accepting;
     for (const connection of this.#connections) {
-      if (connection.reading) connection.close();
+      if (connection.reading || connection.takenOver) connection.close();
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
@@ -145,7 +158,7 @@ export class Server {
   #closeIdle(): void {
     const deadline = Date.now() - this.#network.idleTimeoutMs;
     for (const connection of this.#connections) {
-      if (connection.lastActiveMs < deadline) {
+      if (connection.lastActiveMs < deadline && !connection.takenOver) {
         connection.closeWithNotice(
           `ERROR: idle timeout: closing connection idle for over ${this.#network.idleTimeoutMs}ms (network.idle_timeout)`,
         );

@@ -14,7 +14,7 @@ import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { Wal } from "../wal/wal.ts";
 import { Engine } from "./engine.ts";
-import { Store } from "./store.ts";
+import { type LogWriter, Store } from "./store.ts";
 
 /** An open store and how to close it. */
 export interface OpenStore {
@@ -33,7 +33,14 @@ export interface OpenStore {
  * const { store } = await openStore(config, log);
  * ```
  */
-export async function openStore(config: Config, log: Logger): Promise<OpenStore> {
+export async function openStore(
+  config: Config,
+  log: Logger,
+  options: {
+    /** Puts a layer between the store and the WAL (replication's backlog). */
+    wrapLog?: (wal: Wal) => LogWriter;
+  } = {},
+): Promise<OpenStore> {
   const engine = new Engine(config.engine.partitions);
   if (!config.wal.enabled) {
     return {
@@ -61,5 +68,6 @@ export async function openStore(config: Config, log: Logger): Promise<OpenStore>
     keys: engine.size,
     ms: Math.round(performance.now() - startedMs),
   });
-  return { store: new Store(engine, wal), wal, close: () => wal.close() };
+  const logWriter = options.wrapLog ? options.wrapLog(wal) : wal;
+  return { store: new Store(engine, logWriter), wal, close: () => wal.close() };
 }

@@ -27,8 +27,12 @@ export const LogOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4 } as const;
 export interface LogWriter {
   /** Buffers a record; returns its LSN. Throws if the log has failed. */
   append(op: number, key: string, value: string, expiresAtMs: number): number;
+  /** Buffers a record at a given LSN (a replica copying its master's log). */
+  appendAt(lsn: number, op: number, key: string, value: string, expiresAtMs: number): number;
   /** Resolves when everything appended so far is durable. */
   commit(): Promise<void>;
+  /** Removes every record (a replica about to copy its master's log anew). */
+  discardAll(): Promise<void>;
   readonly lastLsn: number;
   readonly durableLsn: number;
 }
@@ -109,6 +113,24 @@ export class Store {
       default:
         throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);
     }
+  }
+
+  /**
+   * Logs a master's record under the master's LSN, then applies it: a
+   * replica's log is a copy of its master's, so it can resume where it
+   * stopped.
+   */
+  applyReplicated(record: LoggedChange): void {
+    if (!this.log) throw new Error("replication needs the WAL");
+    this.log.appendAt(record.lsn, record.op, record.key, record.value, record.expiresAtMs);
+    this.applyRecord(record);
+  }
+
+  /** Empties the keyspace and the log (before a full resynchronisation). */
+  async discardAll(): Promise<void> {
+    await this.log?.discardAll();
+    this.#undo = [];
+    this.engine.clear();
   }
 
   /** Whether some change is applied in memory but not yet durable. */

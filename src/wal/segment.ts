@@ -75,8 +75,11 @@ export const SEGMENT_NAME_DIGITS = 16;
 
 const SEGMENT_NAME = /^([0-9]{16,20})\.wal$/;
 const BACKUP_DIR = /^repair-backup-/;
-/** Files of ours that are not segments: the process lock (lock.ts). */
-const OWN_FILES = new Set(["LOCK"]);
+/**
+ * Files of ours that are not segments: the process lock (lock.ts) and the
+ * replication identity (replication/replication_identity.ts).
+ */
+const OWN_FILES = new Set(["LOCK", "REPLICATION", "REPLICATION.tmp"]);
 
 /**
  * What a segment header says.

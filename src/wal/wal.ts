@@ -63,7 +63,13 @@ import { readRecords, type ReadRecordsOptions } from "./reader.ts";
 import type { WalRecord } from "./record.ts";
 import { lockDirectory } from "./lock.ts";
 import { recoverWal } from "./recovery.ts";
-import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentName, syncDir } from "./segment.ts";
+import {
+  encodeSegmentHeader,
+  listSegments,
+  SEGMENT_HEADER_BYTES,
+  segmentName,
+  syncDir,
+} from "./segment.ts";
 
 /**
  * Smallest allowed `maxSegmentBytes`.
@@ -204,6 +210,7 @@ export class Wal {
   #file: Deno.FsFile | undefined;
   /** Holds the directory's `LOCK` until close (lock.ts). */
   #lock: Deno.FsFile | undefined;
+  readonly #durableListeners = new Set<() => void>();
   /** Size the current segment will have once every appended record is written; -1: no segment yet. */
   #tailBytes: number;
   #lastLsn: number;
@@ -502,6 +509,7 @@ export class Wal {
       this.#file = undefined;
       this.#lock?.close();
       this.#lock = undefined;
+      this.#notifyDurable();
     }
   }
 
@@ -599,6 +607,57 @@ export class Wal {
     // Records that arrived during the fsync go out now: they already waited.
     if (this.#filling.records > 0) this.#startFlush();
     done?.resolve();
+    this.#notifyDurable();
+  }
+
+  #notifyDurable(): void {
+    for (const listener of this.#durableListeners) listener();
+  }
+
+  /**
+   * Calls `listener` each time `durableLsn` advances, and once when the log
+   * fails or closes (so waiters can look at `failure`); returns a function
+   * that removes it. Replication ships records only once they are durable.
+   *
+   * @example
+   * ```ts
+   * const stop = wal.onDurable(() => wakeSenders());
+   * stop();
+   * ```
+   */
+  onDurable(listener: () => void): () => void {
+    this.#durableListeners.add(listener);
+    return () => this.#durableListeners.delete(listener);
+  }
+
+  /**
+   * Removes every record and segment, leaving an empty log whose next
+   * `appendAt` may take any LSN: a replica discarding its history to
+   * resynchronise from its master. Waits for the batch in flight first.
+   *
+   * @example
+   * ```ts
+   * await wal.discardAll();
+   * wal.appendAt(1, WalOp.Set, "k", "v", 0);
+   * ```
+   */
+  async discardAll(): Promise<void> {
+    if (this.#lastLsn > this.#durableLsn) await this.commit();
+    if (this.#failure) throw this.#failure;
+    if (this.#closing) throw new WalClosedError();
+    assert(this.#flushing === undefined && this.#filling.records === 0, "nothing in flight");
+    this.#file?.close();
+    this.#file = undefined;
+    for (const segment of (await listSegments(this.dir)).segments) {
+      await Deno.remove(segment.path);
+    }
+    await syncDir(this.dir);
+    this.#tailBytes = -1;
+    this.#lastLsn = 0;
+    this.#lastCrc = 0;
+    this.#durableLsn = 0;
+    this.#segments = 0;
+    this.#logger.warn("wal discarded: every segment removed", { dir: this.dir });
   }
 
   #fail(cause: unknown): void {
@@ -629,6 +688,7 @@ export class Wal {
       // Already closed or unusable: the failure above is what matters.
     }
     this.#file = undefined;
+    this.#notifyDurable();
   }
 }
 

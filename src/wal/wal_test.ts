@@ -291,3 +291,27 @@ Deno.test("the header and frames land where the layout says", async () => {
     SEGMENT_HEADER_BYTES + frameBytes(1, 1) + frameBytes(4, 6),
   );
 });
+
+Deno.test("onDurable fires as durableLsn advances; discardAll empties the log for appendAt", async () => {
+  await using dir = await tempDir();
+  const { wal } = await openCollect(walOptions(dir.path));
+  const seen: number[] = [];
+  const stop = wal.onDurable(() => seen.push(wal.durableLsn));
+  wal.append(WalOp.Set, "a", "1", 0);
+  await wal.commit();
+  wal.append(WalOp.Set, "b", "2", 0);
+  await wal.commit();
+  assert.deepEqual(seen, [1, 2]);
+  stop();
+  wal.append(WalOp.Set, "c", "3", 0);
+  await wal.discardAll();
+  assert.equal(wal.lastLsn, 0);
+  assert.deepEqual(await segmentNames(dir.path), []);
+  assert.equal(wal.appendAt(7, WalOp.Set, "x", "y", 0), 7);
+  await wal.commit();
+  await wal.close();
+  const { wal: reopened, records } = await openCollect(walOptions(dir.path));
+  assert.deepEqual(records.map((r) => [r.lsn, r.key]), [[7, "x"]]);
+  assert.equal(reopened.lastLsn, 7);
+  await reopened.close();
+});

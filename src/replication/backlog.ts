@@ -1,0 +1,125 @@
+/**
+ * The master's replication backlog: the most recent log records, kept in
+ * memory so that replicas that are keeping up are fed without reading the
+ * segment files back (a replica further behind is served from the files).
+ *
+ * It sits between the store and the WAL as a {@link LogWriter}: every
+ * record the store appends passes through it, in LSN order. It keeps at most
+ * `maxBytes` of keys and values (oldest dropped first).
+ *
+ * @example
+ * ```ts
+ * const backlog = new ReplicationBacklog(wal, 16 * 1024 * 1024);
+ * const store = new Store(engine, backlog);
+ * backlog.slice(firstWanted, wal.durableLsn, 256 * 1024); // records or undefined
+ * ```
+ * @module
+ */
+
+import type { LogWriter } from "../storage/store.ts";
+import type { WalRecord } from "../wal/record.ts";
+
+/** Bytes a record is charged in the backlog beyond its key and value. */
+const RECORD_OVERHEAD_BYTES = 64;
+
+/**
+ * A LogWriter that remembers what it writes.
+ *
+ * @example
+ * ```ts
+ * new ReplicationBacklog(wal, 1 << 24).append(1, "k", "v", 0);
+ * ```
+ */
+export class ReplicationBacklog implements LogWriter {
+  readonly #log: LogWriter;
+  readonly #maxBytes: number;
+  #records: WalRecord[] = [];
+  /** Index of the oldest kept record in `#records` (older ones are dropped). */
+  #head = 0;
+  #bytes = 0;
+
+  constructor(log: LogWriter, maxBytes: number) {
+    this.#log = log;
+    this.#maxBytes = maxBytes;
+  }
+
+  get lastLsn(): number {
+    return this.#log.lastLsn;
+  }
+
+  get durableLsn(): number {
+    return this.#log.durableLsn;
+  }
+
+  commit(): Promise<void> {
+    return this.#log.commit();
+  }
+
+  append(op: number, key: string, value: string, expiresAtMs: number): number {
+    const lsn = this.#log.append(op, key, value, expiresAtMs);
+    this.#remember({ lsn, op, key, value, expiresAtMs });
+    return lsn;
+  }
+
+  appendAt(lsn: number, op: number, key: string, value: string, expiresAtMs: number): number {
+    this.#log.appendAt(lsn, op, key, value, expiresAtMs);
+    this.#remember({ lsn, op, key, value, expiresAtMs });
+    return lsn;
+  }
+
+  async discardAll(): Promise<void> {
+    await this.#log.discardAll();
+    this.clear();
+  }
+
+  /** LSN of the oldest record kept, or undefined when empty. */
+  get firstLsn(): number | undefined {
+    return this.#head < this.#records.length ? this.#records[this.#head].lsn : undefined;
+  }
+
+  /**
+   * Records from `fromLsn` up to `toLsn`, at most about `maxBytes` of them
+   * (at least one); undefined if `fromLsn` is no longer (or not yet) kept.
+   */
+  slice(fromLsn: number, toLsn: number, maxBytes: number): WalRecord[] | undefined {
+    const first = this.firstLsn;
+    if (first === undefined || fromLsn < first || fromLsn > toLsn) return undefined;
+    const start = this.#head + (fromLsn - first);
+    if (start >= this.#records.length) return undefined;
+    const out: WalRecord[] = [];
+    let bytes = 0;
+    for (let i = start; i < this.#records.length && bytes < maxBytes; i++) {
+      const record = this.#records[i];
+      if (record.lsn > toLsn) break;
+      out.push(record);
+      bytes += record.key.length + record.value.length + RECORD_OVERHEAD_BYTES;
+    }
+    return out;
+  }
+
+  /** Forgets everything (the log was discarded). */
+  clear(): void {
+    this.#records = [];
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+
+  #remember(record: WalRecord): void {
+    const last = this.#records.length > this.#head
+      ? this.#records[this.#records.length - 1].lsn
+      : undefined;
+    // A gap (a replica starting over elsewhere) makes older records useless.
+    if (last !== undefined && record.lsn !== last + 1) this.clear();
+    this.#records.push(record);
+    this.#bytes += record.key.length + record.value.length + RECORD_OVERHEAD_BYTES;
+    while (this.#bytes > this.#maxBytes && this.#head < this.#records.length - 1) {
+      const old = this.#records[this.#head++];
+      this.#bytes -= old.key.length + old.value.length + RECORD_OVERHEAD_BYTES;
+    }
+    // Compact the array once the dropped prefix dominates it.
+    if (this.#head > 1024 && this.#head * 2 > this.#records.length) {
+      this.#records = this.#records.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The master side of replication: answers a replica's `REPLSYNC` request
+ * and streams it log records — from the segment files while it is behind,
+ * from the in-memory backlog once it keeps up — then keeps it fed as
+ * records become durable. Only durable records are shipped: a replica must
+ * never hold a record its master could lose in a crash.
+ *
+ * Handshake (one text line each way, so it works on the client port):
+ *
+ * ```text
+ * replica: REPLSYNC <replid | -> <next LSN it needs>
+ * master:  +CONTINUE <replid> <master LSN>    records from that LSN follow
+ *          +FULLRESYNC <replid> <first LSN> <master LSN> <reason>
+ *                                             discard everything; records
+ *                                             from <first LSN> follow
+ *                      (<master LSN>: the master's durable LSN now, so the
+ *                       replica can tell when it has caught up)
+ *          ERROR: <why>                       and the connection closes
+ * ```
+ *
+ * Then frames (frame.ts): RECORDS and HEARTBEAT (every `sync_interval`)
+ * from the master, ACK (the replica's durable LSN) from the replica. A
+ * replica silent for three intervals is dropped.
+ *
+ * @example
+ * ```ts
+ * const master = new ReplicationMaster({ wal, backlog, replid, syncIntervalMs: 1000, log });
+ * await master.serve(conn, ["REPLSYNC", "-", "1"], new Uint8Array(0));
+ * ```
+ * @module
+ */
+
+import { writeAll } from "../bytes/io.ts";
+import type { Logger } from "../log/logger.ts";
+import { OutBuffer } from "../protocol/out_buffer.ts";
+import { listSegments } from "../wal/segment.ts";
+import type { Wal } from "../wal/wal.ts";
+import type { WalRecord } from "../wal/record.ts";
+import type { ReplicationBacklog } from "./backlog.ts";
+import {
+  encodeHeartbeat,
+  encodeRecords,
+  FrameDecoder,
+  FrameType,
+  RECORDS_FRAME_TARGET_BYTES,
+} from "./frame.ts";
+
+/** Intervals of silence after which a peer counts as dead. */
+export const DEAD_PEER_INTERVALS = 3;
+
+/** What the master needs. */
+export interface MasterOptions {
+  wal: Wal;
+  backlog: ReplicationBacklog;
+  replid: string;
+  syncIntervalMs: number;
+  log: Logger;
+}
+
+/** One connected replica, as INFO shows it. */
+export interface ReplicaInfo {
+  address: string;
+  /** The replica's last acknowledged durable LSN. */
+  ackLsn: number;
+  /** The next LSN to send. */
+  sentLsn: number;
+}
+
+interface Link {
+  conn: Deno.Conn;
+  address: string;
+  nextLsn: number;
+  ackLsn: number;
+  lastHeardMs: number;
+  closed: boolean;
+  wake: (() => void) | undefined;
+}
+
+function peerAddress(conn: Deno.Conn): string {
+  const addr = conn.remoteAddr as Deno.NetAddr;
+  return `${addr.hostname}:${addr.port}`;
+}
+
+/**
+ * Serves replicas of this master.
+ *
+ * @example
+ * ```ts
+ * master.replicas(); // [{ address, ackLsn, sentLsn }]
+ * ```
+ */
+export class ReplicationMaster {
+  readonly #options: MasterOptions;
+  readonly #links = new Set<Link>();
+  readonly #stopListening: () => void;
+  #closed = false;
+
+  constructor(options: MasterOptions) {
+    this.#options = options;
+    this.#stopListening = options.wal.onDurable(() => {
+      for (const link of this.#links) link.wake?.();
+    });
+  }
+
+  /** The replication id this master serves under. */
+  get replid(): string {
+    return this.#options.replid;
+  }
+
+  /** Connected replicas. */
+  replicas(): ReplicaInfo[] {
+    return [...this.#links].map((l) => ({
+      address: l.address,
+      ackLsn: l.ackLsn,
+      sentLsn: l.nextLsn,
+    }));
+  }
+
+  /**
+   * Serves one replica on `conn` after its `REPLSYNC` request (`args`;
+   * `leftover` holds bytes it sent after the request). Resolves when the
+   * replica disconnects or the master closes; never throws.
+   */
+  async serve(conn: Deno.Conn, args: string[], leftover: Uint8Array): Promise<void> {
+    const { log, replid, wal } = this.#options;
+    const address = peerAddress(conn);
+    const nextLsn = Number(args[2]);
+    if (args.length !== 3 || !Number.isSafeInteger(nextLsn) || nextLsn < 1) {
+      await writeAll(
+        conn,
+        new TextEncoder().encode("ERROR: usage: REPLSYNC <replid|-> <next LSN>\n"),
+      )
+        .catch(() => {});
+      return;
+    }
+    const segments = (await listSegments(wal.dir)).segments;
+    const durable = wal.durableLsn;
+    const firstLsn = segments.length > 0 ? segments[0].firstLsn : durable + 1;
+    let reason: string | undefined;
+    if (args[1] === "-") reason = "new replica";
+    else if (args[1] !== replid) reason = `replication id changed (replica followed ${args[1]})`;
+    else if (nextLsn > durable + 1) {
+      reason = `replica wants LSN ${nextLsn}, beyond the master's log (ends at ${durable})`;
+    } else if (nextLsn < firstLsn) {
+      reason = `LSN ${nextLsn} is no longer in the master's log (starts at ${firstLsn})`;
+    }
+    const startLsn = reason === undefined ? nextLsn : firstLsn;
+    if (reason !== undefined && firstLsn > 1) {
+      log.warn("replica cannot be resynchronised: the log no longer starts at LSN 1", {
+        replica: address,
+        firstLsn,
+      });
+      await writeAll(
+        conn,
+        new TextEncoder().encode(
+          `ERROR: cannot resynchronise: the master's log starts at LSN ${firstLsn}\n`,
+        ),
+      ).catch(() => {});
+      return;
+    }
+    const line = reason === undefined
+      ? `+CONTINUE ${replid} ${durable}\n`
+      : `+FULLRESYNC ${replid} ${startLsn} ${durable} ${reason}\n`;
+    log.info(reason === undefined ? "replica resuming" : "replica resynchronising fully", {
+      replica: address,
+      fromLsn: startLsn,
+      masterLsn: durable,
+      ...(reason ? { reason } : {}),
+    });
+    const link: Link = {
+      conn,
+      address,
+      nextLsn: startLsn,
+      ackLsn: 0,
+      lastHeardMs: Date.now(),
+      closed: false,
+      wake: undefined,
+    };
+    this.#links.add(link);
+    // A dead replica may never answer: a blocked write or read is cut by
+    // closing the socket once it has been silent for too long.
+    const silentMs = DEAD_PEER_INTERVALS * this.#options.syncIntervalMs + 1000;
+    const watchdog = setInterval(() => {
+      if (Date.now() - link.lastHeardMs <= silentMs) return;
+      log.warn("replica silent; dropping it", { replica: address, silentMs });
+      link.closed = true;
+      link.wake?.();
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }, Math.min(1000, this.#options.syncIntervalMs));
+    try {
+      await writeAll(conn, new TextEncoder().encode(line));
+      const reading = this.#readAcks(link, leftover);
+      await this.#send(link);
+      link.closed = true;
+      await reading;
+    } catch (e) {
+      if (!link.closed && !this.#closed) {
+        log.info("replica disconnected", { replica: address, error: String(e) });
+      }
+    } finally {
+      clearInterval(watchdog);
+      link.closed = true;
+      this.#links.delete(link);
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    if (!this.#closed) log.info("replica gone", { replica: address, ackLsn: link.ackLsn });
+  }
+
+  /** Drops every replica. */
+  close(): void {
+    this.#closed = true;
+    this.#stopListening();
+    for (const link of this.#links) {
+      link.closed = true;
+      link.wake?.();
+      try {
+        link.conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  async #readAcks(link: Link, leftover: Uint8Array): Promise<void> {
+    const decoder = new FrameDecoder();
+    decoder.push(leftover);
+    const buffer = new Uint8Array(16 * 1024);
+    try {
+      while (!link.closed) {
+        for (let frame = decoder.next(); frame; frame = decoder.next()) {
+          if (frame.type !== FrameType.Ack) throw new Error(`unexpected frame ${frame.type}`);
+          link.ackLsn = frame.durableLsn;
+        }
+        const n = await link.conn.read(buffer);
+        if (n === null) break;
+        link.lastHeardMs = Date.now();
+        decoder.push(buffer.subarray(0, n));
+      }
+    } catch (e) {
+      if (!link.closed) this.#options.log.warn("bad replica stream", { error: String(e) });
+    }
+    link.closed = true;
+    link.wake?.();
+  }
+
+  async #send(link: Link): Promise<void> {
+    const { wal, backlog, syncIntervalMs } = this.#options;
+    const out = new OutBuffer(64 * 1024);
+    let lastSentMs = 0;
+    const flush = async () => {
+      await writeAll(link.conn, out.view());
+      out.reset();
+      lastSentMs = Date.now();
+    };
+    while (!link.closed && !this.#closed) {
+      if (wal.failure) return;
+      const durable = wal.durableLsn;
+      if (link.nextLsn <= durable) {
+        const fromMemory = backlog.slice(link.nextLsn, durable, RECORDS_FRAME_TARGET_BYTES);
+        if (fromMemory) {
+          encodeRecords(out, fromMemory);
+          link.nextLsn = fromMemory[fromMemory.length - 1].lsn + 1;
+          await flush();
+        } else {
+          await this.#sendFromFiles(link, durable, out, flush);
+        }
+        continue;
+      }
+      const now = Date.now();
+      if (now - lastSentMs >= syncIntervalMs) {
+        encodeHeartbeat(out, durable, now);
+        await flush();
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, syncIntervalMs - (now - lastSentMs));
+        function done() {
+          clearTimeout(timer);
+          link.wake = undefined;
+          resolve();
+        }
+        link.wake = done;
+      });
+    }
+  }
+
+  /** Catch-up from segment files, one generator for the whole stretch. */
+  async #sendFromFiles(
+    link: Link,
+    toLsn: number,
+    out: OutBuffer,
+    flush: () => Promise<void>,
+  ): Promise<void> {
+    let batch: WalRecord[] = [];
+    let bytes = 0;
+    for await (const record of this.#options.wal.records(link.nextLsn, { toLsn })) {
+      batch.push(record);
+      bytes += record.key.length + record.value.length + 32;
+      if (bytes >= RECORDS_FRAME_TARGET_BYTES) {
+        encodeRecords(out, batch);
+        link.nextLsn = record.lsn + 1;
+        await flush();
+        batch = [];
+        bytes = 0;
+        if (link.closed || this.#closed) return;
+        // Caught up with what memory holds: the backlog is cheaper.
+        const first = this.#options.backlog.firstLsn;
+        if (first !== undefined && link.nextLsn >= first) return;
+      }
+    }
+    if (batch.length > 0) {
+      encodeRecords(out, batch);
+      link.nextLsn = batch[batch.length - 1].lsn + 1;
+      await flush();
+    }
+  }
+}

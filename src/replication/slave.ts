@@ -1,0 +1,307 @@
+/**
+ * The replica side of replication: dial the master, ask for the log from
+ * the next LSN this replica needs (and the master's replication id it
+ * followed), then append every record to the replica's own WAL under the
+ * master's LSN and apply it, in order. A restarted replica resumes where
+ * its log ends; a master that cannot continue it sends everything again
+ * after the replica discards its state.
+ *
+ * While the master is away the replica keeps serving reads and redials
+ * with capped exponential backoff (cap `sync_interval`). It logs each
+ * change of state once, not each retry.
+ *
+ * @example
+ * ```ts
+ * const slave = new ReplicationSlave({ store, wal, masterAddress, syncIntervalMs: 1000, log });
+ * slave.start();
+ * await slave.stop();
+ * ```
+ * @module
+ */
+
+import { type Address, formatAddress } from "../config/config.ts";
+import { writeAll } from "../bytes/io.ts";
+import type { LogFields, Logger } from "../log/logger.ts";
+import { OutBuffer } from "../protocol/out_buffer.ts";
+import type { Store } from "../storage/store.ts";
+import type { Wal } from "../wal/wal.ts";
+import { encodeAck, FrameDecoder, FrameType } from "./frame.ts";
+import { DEAD_PEER_INTERVALS } from "./master.ts";
+import { loadIdentity, saveIdentity } from "./replication_identity.ts";
+
+const MIN_BACKOFF_MS = 50;
+const CONNECT_TIMEOUT_MS = 5000;
+/** Longest handshake reply line accepted. */
+const MAX_HANDSHAKE_BYTES = 4096;
+
+/** What the replica needs. */
+export interface SlaveOptions {
+  store: Store;
+  wal: Wal;
+  masterAddress: Address;
+  syncIntervalMs: number;
+  log: Logger;
+}
+
+/** Where replication stands, for INFO and ROLE. */
+export interface SlaveStatus {
+  state: "connecting" | "syncing" | "streaming" | "down" | "stopped";
+  /** The master's durable LSN as last heard. */
+  masterLsn: number;
+  /** The last LSN this replica applied. */
+  appliedLsn: number;
+  /** `Date.now()` when the master was last heard from (0: never). */
+  lastHeardMs: number;
+}
+
+/** Resolves after `ms`, or at once when `cancel` fires. */
+function sleep(ms: number, cancel: { wake?: () => void }): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      cancel.wake = undefined;
+      resolve();
+    }
+    cancel.wake = done;
+  });
+}
+
+/**
+ * Follows a master.
+ *
+ * @example
+ * ```ts
+ * slave.status().state; // "streaming"
+ * ```
+ */
+export class ReplicationSlave {
+  readonly #options: SlaveOptions;
+  #state: SlaveStatus["state"] = "connecting";
+  #loggedState = "";
+  #masterLsn = 0;
+  #lastHeardMs = 0;
+  #stopped = false;
+  #conn: Deno.Conn | undefined;
+  #running: Promise<void> | undefined;
+  readonly #pause: { wake?: () => void } = {};
+
+  constructor(options: SlaveOptions) {
+    this.#options = options;
+  }
+
+  /** Starts following the master in the background. */
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  /** Stops following; resolves once the connection is closed. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#pause.wake?.();
+    this.#closeConn();
+    await this.#running;
+    this.#state = "stopped";
+  }
+
+  status(): SlaveStatus {
+    return {
+      state: this.#state,
+      masterLsn: this.#masterLsn,
+      appliedLsn: this.#options.wal.lastLsn,
+      lastHeardMs: this.#lastHeardMs,
+    };
+  }
+
+  /** Logs a state once when it changes (a retry in the same state is quiet). */
+  #enter(state: SlaveStatus["state"], message: string, fields: LogFields = {}, warn = false) {
+    this.#state = state;
+    const key = `${state}:${message}`;
+    if (key === this.#loggedState) return;
+    this.#loggedState = key;
+    const log = this.#options.log;
+    (warn ? log.warn : log.info)(message, {
+      master: formatAddress(this.#options.masterAddress),
+      ...fields,
+    });
+  }
+
+  async #loop(): Promise<void> {
+    let backoffMs = MIN_BACKOFF_MS;
+    while (!this.#stopped) {
+      const { wal } = this.#options;
+      if (wal.failure) {
+        this.#enter("down", "replication stopped: this replica's WAL failed; restart it", {
+          error: wal.failure.message,
+        }, true);
+        return;
+      }
+      let connected = false;
+      try {
+        connected = await this.#session();
+      } catch (e) {
+        if (!this.#stopped) {
+          this.#enter("down", "master unreachable; serving reads, retrying", {
+            error: e instanceof Error ? e.message : String(e),
+          }, true);
+        }
+      } finally {
+        this.#closeConn();
+      }
+      if (connected) backoffMs = MIN_BACKOFF_MS;
+      if (this.#stopped) break;
+      await sleep(backoffMs, this.#pause);
+      backoffMs = Math.min(backoffMs * 2, this.#options.syncIntervalMs);
+    }
+  }
+
+  #closeConn(): void {
+    try {
+      this.#conn?.close();
+    } catch {
+      // Already closed.
+    }
+    this.#conn = undefined;
+  }
+
+  /** One connection's life; true if the handshake succeeded. */
+  async #session(): Promise<boolean> {
+    const { masterAddress, store, wal, syncIntervalMs } = this.#options;
+    this.#state = "connecting";
+    const conn = await this.#dial(masterAddress);
+    this.#conn = conn;
+    const identity = await loadIdentity(wal.dir);
+    const replid = identity?.role === "slave" ? identity.replid : "-";
+    const nextLsn = wal.lastLsn + 1;
+    await writeAll(conn, new TextEncoder().encode(`REPLSYNC ${replid} ${nextLsn}\n`));
+    const { line, rest } = await this.#readLine(conn);
+    const words = line.split(" ");
+    this.#lastHeardMs = Date.now();
+    if (words[0] === "+CONTINUE" && words[1] === replid && words.length === 3) {
+      this.#masterLsn = Number(words[2]);
+      this.#enter("syncing", "replicating: resuming from this replica's log", {
+        fromLsn: nextLsn,
+        masterLsn: this.#masterLsn,
+      });
+    } else if (words[0] === "+FULLRESYNC" && words.length >= 4) {
+      const [, newReplid, firstLsn, masterLsn] = words;
+      this.#masterLsn = Number(masterLsn);
+      this.#enter("syncing", "full resynchronisation: discarding this replica's data", {
+        reason: words.slice(4).join(" "),
+        firstLsn,
+        masterLsn: this.#masterLsn,
+      }, true);
+      await store.discardAll();
+      await saveIdentity(wal.dir, { replid: newReplid, role: "slave" });
+    } else {
+      throw new Error(`master refused: ${line}`);
+    }
+    if (wal.lastLsn >= this.#masterLsn) this.#caughtUp();
+
+    const decoder = new FrameDecoder();
+    decoder.push(rest);
+    const out = new OutBuffer(64);
+    const silentMs = DEAD_PEER_INTERVALS * syncIntervalMs + 1000;
+    const timer = setInterval(() => {
+      if (Date.now() - this.#lastHeardMs > silentMs) {
+        this.#enter("down", "master silent; reconnecting", { silentMs }, true);
+        this.#closeConn();
+        return;
+      }
+      out.reset();
+      encodeAck(out, wal.durableLsn);
+      writeAll(conn, out.view().slice()).catch(() => this.#closeConn());
+    }, syncIntervalMs);
+    try {
+      const buffer = new Uint8Array(256 * 1024);
+      while (!this.#stopped) {
+        let applied = false;
+        for (let frame = decoder.next(); frame; frame = decoder.next()) {
+          if (frame.type === FrameType.Records) {
+            for (const record of frame.records) {
+              const expected = wal.lastLsn + 1;
+              if (wal.lastLsn !== 0 && record.lsn !== expected) {
+                throw new Error(`master sent LSN ${record.lsn}, expected ${expected}`);
+              }
+              store.applyReplicated(record);
+            }
+            applied = true;
+          } else if (frame.type === FrameType.Heartbeat) {
+            this.#masterLsn = Math.max(this.#masterLsn, frame.durableLsn);
+          } else {
+            throw new Error(`unexpected frame type ${frame.type} from master`);
+          }
+        }
+        if (applied) {
+          // Backpressure: read on only once what came is durable here.
+          await store.commit();
+          this.#masterLsn = Math.max(this.#masterLsn, wal.lastLsn);
+          if (this.status().state === "syncing" && wal.lastLsn >= this.#masterLsn) this.#caughtUp();
+        }
+        const n = await conn.read(buffer);
+        if (n === null) throw new Error("master closed the connection");
+        this.#lastHeardMs = Date.now();
+        decoder.push(buffer.subarray(0, n));
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    return true;
+  }
+
+  #caughtUp(): void {
+    this.#enter("streaming", "replication caught up; streaming", {
+      lsn: this.#options.wal.lastLsn,
+    });
+  }
+
+  async #dial(address: Address): Promise<Deno.Conn> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        Deno.connect({ hostname: address.hostname, port: address.port }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS}ms`)),
+            CONNECT_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Reads the handshake reply line; returns it and the bytes after it. */
+  async #readLine(conn: Deno.Conn): Promise<{ line: string; rest: Uint8Array }> {
+    let got = new Uint8Array(0);
+    const chunk = new Uint8Array(MAX_HANDSHAKE_BYTES);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("master did not answer the handshake")),
+        Math.max(CONNECT_TIMEOUT_MS, DEAD_PEER_INTERVALS * this.#options.syncIntervalMs),
+      );
+    });
+    try {
+      while (true) {
+        const i = got.indexOf(0x0a);
+        if (i >= 0) {
+          return {
+            line: new TextDecoder().decode(got.subarray(0, i)).replace(/\r$/, ""),
+            rest: got.slice(i + 1),
+          };
+        }
+        if (got.length > MAX_HANDSHAKE_BYTES) throw new Error("handshake reply too long");
+        const n = await Promise.race([conn.read(chunk), timeout]);
+        if (n === null) throw new Error("master closed the connection during the handshake");
+        const joined = new Uint8Array(got.length + n);
+        joined.set(got);
+        joined.set(chunk.subarray(0, n), got.length);
+        got = joined;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
