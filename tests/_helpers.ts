@@ -130,6 +130,38 @@ export class ServerProcess {
     return server;
   }
 
+  /**
+   * Starts `kvdb server --config <configPath>` with the config file as it
+   * is, from `cwd` (relative paths in it are relative to that), and waits
+   * for its ready line. `port` is the client port the config listens on.
+   */
+  static async startWithConfigFile(
+    configPath: string,
+    cwd: string,
+    port: number,
+  ): Promise<ServerProcess> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...KVDB_FLAGS, MAIN, "server", "--config", configPath],
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const server = new ServerProcess(child, port, cwd, configPath);
+    try {
+      await server.#waitReady();
+    } catch (e) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await server.#exit;
+      throw e;
+    }
+    return server;
+  }
+
   async #waitReady(): Promise<void> {
     const lines = this.#collect(this.child.stdout);
     this.#collect(this.child.stderr);
@@ -272,4 +304,16 @@ export class TcpClient {
       // Already closed.
     }
   }
+}
+
+/**
+ * Starts kvdb with a config file as it is, from `cwd`; see
+ * {@link ServerProcess.startWithConfigFile}.
+ */
+export function startWithConfigFile(
+  path: string,
+  cwd: string,
+  port: number,
+): Promise<ServerProcess> {
+  return ServerProcess.startWithConfigFile(path, cwd, port);
 }
