@@ -10,7 +10,13 @@
  */
 
 import { formatAddress } from "../config/config.ts";
-import { replicationLogLayer, startReplication } from "../replication/replication.ts";
+import {
+  replicationLogLayer,
+  type RunningReplication,
+  startReplication,
+} from "../replication/replication.ts";
+import { serverState } from "../server/server_state.ts";
+import { startActiveExpiry } from "../storage/active_expiry.ts";
 import { Executor } from "../executor/executor.ts";
 import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
 import { WalCorruptError } from "../wal/errors.ts";
@@ -71,8 +77,16 @@ export async function serverMain(args: string[]): Promise<number> {
   }
   const { replication } = config;
   const readOnly = replication.enabled && replication.replicaType === "slave";
-  const executor = new Executor(opened.store, { readOnly });
-  let running;
+  const servers: Server[] = [];
+  let running: RunningReplication | undefined;
+  const state = serverState({
+    config,
+    role: readOnly ? "slave" : "master",
+    servers: () => servers,
+    wal: opened.wal,
+    replication: () => running,
+  });
+  const executor = new Executor(opened.store, { readOnly, server: state });
   try {
     running = await startReplication(config, opened, log);
   } catch (e) {
@@ -82,7 +96,7 @@ export async function serverMain(args: string[]): Promise<number> {
     return 1;
   }
   const takeovers = running?.takeovers ?? new Map();
-  const servers = [new Server({ network: config.network, takeovers }, executor, log)];
+  servers.push(new Server({ network: config.network, takeovers }, executor, log));
   const replicationAddress = replication.masterAddress;
   if (
     running?.role === "master" &&
@@ -126,8 +140,11 @@ export async function serverMain(args: string[]): Promise<number> {
     pid: Deno.pid,
   });
 
+  const stopExpiry = readOnly ? () => {} : startActiveExpiry(opened.store, log);
+
   const signal = await stopped;
   log.info("shutting down", { signal });
+  stopExpiry();
   await running?.stop();
   for (const server of servers) await server.shutdown();
   try {

@@ -1,132 +1,77 @@
 /**
- * The command table: name, arity, whether it writes, how the text protocol
- * renders its replies where it departs from the generic rendering, and the
- * handler. Handlers are synchronous; writes go through the {@link Store}.
- *
- * Arity follows Redis: a positive number is the exact argument count
- * including the name, a negative one the minimum.
+ * The command table: every command kvdb knows, by upper-case name, with
+ * COMMAND itself (which describes the table, so it lives beside it).
  *
  * @example
  * ```ts
- * const spec = COMMANDS.get("GET")!;
- * spec.arity; // 2
+ * COMMANDS.get("GET")!.arity; // 2
  * ```
  * @module
  */
 
-import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
-import { globMatch } from "./glob.ts";
-import type { Store } from "../storage/store.ts";
-import { wrongArity } from "./errors.ts";
+import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
+import type { CommandSpec } from "./command_spec.ts";
+import { KEY_COMMANDS } from "./commands/keys.ts";
+import { SERVER_COMMANDS } from "./commands/server.ts";
+import { STRING_COMMANDS } from "./commands/strings.ts";
 
-/** What a handler works on. */
-export interface CommandContext {
-  store: Store;
+function replyInfo(spec: CommandSpec, w: ReplyWriter): void {
+  const [first, last, step] = spec.keys ?? [0, 0, 0];
+  w.array(10);
+  w.bulk(spec.name.toLowerCase());
+  w.integer(spec.arity);
+  const flags = spec.write ? ["write"] : ["readonly", "fast"];
+  w.array(flags.length);
+  for (const flag of flags) w.status(flag);
+  w.integer(first);
+  w.integer(last);
+  w.integer(step);
+  for (let i = 0; i < 4; i++) w.array(0); // ACL categories, tips, key specs, subcommands
 }
 
-/** One row of the command table. */
-export interface CommandSpec {
-  /** Upper-case name. */
-  name: string;
-  arity: number;
-  /** Changes the keyspace: refused on a replica, logged to the WAL. */
-  write: boolean;
-  text?: TextRendering;
-  run(ctx: CommandContext, args: string[], w: ReplyWriter): void;
-}
-
-const KEY_NOT_FOUND = "ERROR: key not found";
-
-/** The original's reply for a one-key DEL; a count for several keys. */
-const DEL_TEXT: TextRendering = {
-  integer: (deleted, argc) => argc > 2 ? String(deleted) : deleted === 1 ? "OK" : KEY_NOT_FOUND,
-};
-
-const TABLE: CommandSpec[] = [
-  {
-    name: "PING",
-    arity: -1,
-    write: false,
-    run(_ctx, args, w) {
-      if (args.length > 2) w.error(wrongArity("ping"));
-      else if (args.length === 2) w.bulk(args[1]);
-      else w.status("PONG");
-    },
-  },
-  {
-    name: "GET",
-    arity: 2,
-    write: false,
-    text: { nil: KEY_NOT_FOUND },
-    run(ctx, args, w) {
-      const value = ctx.store.get(args[1]);
-      if (value === undefined) w.nil();
-      else w.bulk(value);
-    },
-  },
-  {
-    name: "SET",
-    arity: 3,
-    write: true,
-    run(ctx, args, w) {
-      ctx.store.set(args[1], args[2]);
-      w.status("OK");
-    },
-  },
-  {
-    name: "DEL",
-    arity: -2,
-    write: true,
-    text: DEL_TEXT,
-    run(ctx, args, w) {
-      let deleted = 0;
-      for (let i = 1; i < args.length; i++) {
-        if (ctx.store.delete(args[i])) deleted++;
+const COMMAND_COMMAND: CommandSpec = {
+  name: "COMMAND",
+  arity: -1,
+  write: false,
+  summary: "Describes commands: COMMAND, COMMAND COUNT | LIST | INFO name... | DOCS [name...].",
+  run(_ctx, args, w) {
+    const sub = args[1]?.toUpperCase();
+    const named = (names: string[]) => names.map((n) => COMMANDS.get(n.toUpperCase()));
+    if (sub === undefined) {
+      w.array(COMMANDS.size);
+      for (const spec of COMMANDS.values()) replyInfo(spec, w);
+    } else if (sub === "COUNT") {
+      w.integer(COMMANDS.size);
+    } else if (sub === "LIST") {
+      w.array(COMMANDS.size);
+      for (const name of COMMANDS.keys()) w.bulk(name.toLowerCase());
+    } else if (sub === "INFO") {
+      const specs = args.length > 2 ? named(args.slice(2)) : [...COMMANDS.values()];
+      w.array(specs.length);
+      for (const spec of specs) spec ? replyInfo(spec, w) : w.nil();
+    } else if (sub === "DOCS") {
+      const specs = (args.length > 2 ? named(args.slice(2)) : [...COMMANDS.values()])
+        .filter((s) => s !== undefined);
+      w.array(specs.length * 2);
+      for (const spec of specs) {
+        w.bulk(spec.name.toLowerCase());
+        w.array(6);
+        w.bulk("summary");
+        w.bulk(spec.summary ?? "");
+        w.bulk("since");
+        w.bulk("1.0.0");
+        w.bulk("group");
+        w.bulk(spec.name === "COMMAND" || !spec.keys ? "server" : "string");
       }
-      w.integer(deleted);
-    },
-  },
-  {
-    name: "DBSIZE",
-    arity: 1,
-    write: false,
-    run(ctx, _args, w) {
-      w.integer(ctx.store.engine.size);
-    },
-  },
-  {
-    name: "KEYS",
-    arity: 2,
-    write: false,
-    run(ctx, args, w) {
-      const { engine } = ctx.store;
-      const pattern = args[1];
-      const keys: string[] = [];
-      for (let i = 0; i < engine.partitionCount; i++) {
-        for (const key of engine.partition(i).keys()) {
-          if (pattern === "*" || globMatch(pattern, key)) keys.push(key);
-        }
-      }
-      w.array(keys.length);
-      for (const key of keys) w.bulk(key);
-    },
-  },
-  {
-    // A master's connections hand REPLSYNC to replication before it gets
-    // here; reaching the table means this server does not serve replicas.
-    name: "REPLSYNC",
-    arity: -1,
-    write: false,
-    run(_ctx, _args, w) {
-      w.error(
-        new CommandError(
-          "ERR",
-          "this server does not serve replicas (it is not a master with replication enabled)",
-        ),
+    } else {
+      throw new CommandError(
+        "ERR",
+        `unknown subcommand '${args[1]}'. Try COMMAND HELP.`,
+        `unknown COMMAND subcommand '${args[1]}'`,
       );
-    },
+    }
   },
-];
+};
 
 /**
  * Commands by upper-case name.
@@ -137,5 +82,8 @@ const TABLE: CommandSpec[] = [
  * ```
  */
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  TABLE.map((spec) => [spec.name, spec]),
+  [...STRING_COMMANDS, ...KEY_COMMANDS, ...SERVER_COMMANDS, COMMAND_COMMAND].map((spec) => [
+    spec.name,
+    spec,
+  ]),
 );

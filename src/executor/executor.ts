@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * const executor = new Executor(store, { readOnly: false });
- * executor.execute(["SET", "k", "v"], writer);
+ * executor.execute(["SET", "k", "v"], writer, newSession());
  * ```
  * @module
  */
@@ -15,7 +15,8 @@
 import type { OutBuffer } from "../protocol/out_buffer.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Store } from "../storage/store.ts";
-import { type CommandContext, COMMANDS } from "./commands.ts";
+import type { CommandContext, ExecutorStats, ServerState, Session } from "./command_spec.ts";
+import { COMMANDS } from "./commands.ts";
 import {
   emptyCommand,
   internalError,
@@ -24,11 +25,15 @@ import {
   writeFailed,
   wrongArity,
 } from "./errors.ts";
+import { ScanCursors } from "./scan_cursors.ts";
+import { standaloneServerState } from "./standalone_state.ts";
 
 /** Server-wide facts the executor needs. */
 export interface ExecutorOptions {
   /** A replica: writes are refused. */
   readOnly: boolean;
+  /** The server around the executor (INFO, ROLE, CONFIG); a lone one by default. */
+  server?: ServerState;
 }
 
 /**
@@ -36,20 +41,23 @@ export interface ExecutorOptions {
  *
  * @example
  * ```ts
- * executor.execute(["GET", "k"], writer);
+ * executor.execute(["GET", "k"], writer, newSession());
  * ```
  */
 export class Executor {
-  readonly #ctx: CommandContext;
+  readonly stats: ExecutorStats = { commandsProcessed: 0, keyspaceHits: 0, keyspaceMisses: 0 };
   readonly #readOnly: boolean;
+  readonly #server: ServerState;
+  readonly #scans = new ScanCursors();
 
   constructor(readonly store: Store, options: ExecutorOptions) {
-    this.#ctx = { store };
     this.#readOnly = options.readOnly;
+    this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
   }
 
-  /** Executes one request, writing exactly one reply. */
-  execute(args: string[], w: ReplyWriter): void {
+  /** Executes one request for `session`, writing exactly one reply. */
+  execute(args: string[], w: ReplyWriter, session: Session): void {
+    this.stats.commandsProcessed++;
     if (args.length === 0) {
       w.begin(undefined, 0);
       w.error(emptyCommand());
@@ -71,12 +79,19 @@ export class Executor {
       w.error(readOnlyReplica());
       return;
     }
+    const ctx: CommandContext = {
+      store: this.store,
+      session,
+      server: this.#server,
+      stats: this.stats,
+      scans: this.#scans,
+    };
     try {
-      spec.run(this.#ctx, args, w);
+      spec.run(ctx, args, w);
     } catch (e) {
-      // A handler throws only before it has replied: for a log that can no
-      // longer write, or an invariant broken by a bug. Either way the
-      // client gets an error, never a false OK, and the server stays up.
+      // Handlers throw before they reply: for bad arguments (a
+      // CommandError), a log that can no longer write, or a bug. The client
+      // gets an error, never a false OK, and the server stays up.
       const reason = e instanceof Error ? e.message : String(e);
       w.error(
         e instanceof CommandError ? e : spec.write ? writeFailed(reason) : internalError(reason),

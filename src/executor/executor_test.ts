@@ -5,6 +5,7 @@ import { splitTextArguments } from "../protocol/text_decoder.ts";
 import { TextReplyWriter } from "../protocol/text_writer.ts";
 import { Engine } from "../storage/engine.ts";
 import { Store } from "../storage/store.ts";
+import { newSession } from "./command_spec.ts";
 import { Executor } from "./executor.ts";
 
 function setup(readOnly = false) {
@@ -15,7 +16,7 @@ function setup(readOnly = false) {
   /** Runs one request and returns its reply line (without the newline). */
   const run = (...args: string[]): string => {
     out.reset();
-    executor.execute(args, w);
+    executor.execute(args, w, newSession());
     const reply = bytesToBinary(out.view());
     assert.ok(reply.endsWith("\n"), `reply ${JSON.stringify(reply)} ends with a newline`);
     assert.equal(reply.indexOf("\n"), reply.length - 1, `one line: ${JSON.stringify(reply)}`);
@@ -100,7 +101,6 @@ Deno.test("wrong number of arguments", () => {
   const cases: [string[], string][] = [
     [["SET", "k"], "set"],
     [["SET"], "set"],
-    [["SET", "k", "v", "x"], "set"],
     [["GET"], "get"],
     [["GET", "a", "b"], "get"],
     [["DEL"], "del"],
@@ -111,6 +111,8 @@ Deno.test("wrong number of arguments", () => {
     assert.ok(reply.startsWith("ERROR: invalid number of arguments"), reply);
     assert.equal(reply, `ERROR: invalid number of arguments for '${name}' command`);
   }
+  // SET takes options since Redis's SET: an unknown one is a syntax error.
+  assert.equal(run("SET", "k", "v", "x"), "ERROR: syntax error");
   assert.equal(store.engine.size, 0);
 });
 
@@ -135,7 +137,7 @@ Deno.test("read-only executor refuses writes, serves reads", () => {
 Deno.test("replies to pipelined requests accumulate in order", async () => {
   const { executor, out, w } = setup();
   const requests = [["SET", "a", "1"], ["GET", "a"], ["DEL", "a"], ["GET", "a"], ["NOPE"], []];
-  for (const args of requests) executor.execute(args, w);
+  for (const args of requests) executor.execute(args, w, newSession());
   await executor.commit(out, w, requests.length);
   assert.equal(
     bytesToBinary(out.view()),
@@ -149,12 +151,16 @@ Deno.test("a handler that throws gets an error reply, not a crash", () => {
       throw new Error("disk full");
     },
     commit: () => Promise.resolve(),
+    appendAt: () => {
+      throw new Error("unused");
+    },
+    discardAll: () => Promise.resolve(),
     lastLsn: 0,
     durableLsn: 0,
   });
   const out = new OutBuffer();
   const w = new TextReplyWriter(out);
-  new Executor(store, { readOnly: false }).execute(["SET", "k", "v"], w);
+  new Executor(store, { readOnly: false }).execute(["SET", "k", "v"], w, newSession());
   assert.equal(bytesToBinary(out.view()), "ERROR: write failed, not durable: disk full\n");
   assert.equal(store.get("k"), undefined);
 });
@@ -165,11 +171,19 @@ Deno.test("an error message with non-ASCII text reaches the client as UTF-8", ()
       throw new Error("cannot write /données/wal: disk full €");
     },
     commit: () => Promise.resolve(),
+    appendAt: () => {
+      throw new Error("unused");
+    },
+    discardAll: () => Promise.resolve(),
     lastLsn: 0,
     durableLsn: 0,
   });
   const out = new OutBuffer();
-  new Executor(store, { readOnly: false }).execute(["SET", "k", "v"], new TextReplyWriter(out));
+  new Executor(store, { readOnly: false }).execute(
+    ["SET", "k", "v"],
+    new TextReplyWriter(out),
+    newSession(),
+  );
   assert.deepEqual(
     out.view(),
     new TextEncoder().encode(
@@ -183,6 +197,10 @@ Deno.test("commit failure replaces every reply of the batch with an error", asyn
   const store = new Store(new Engine(4), {
     append: () => ++lsn,
     commit: () => Promise.reject(new Error("fsync failed")),
+    appendAt: () => {
+      throw new Error("unused");
+    },
+    discardAll: () => Promise.resolve(),
     get lastLsn() {
       return lsn;
     },
@@ -191,8 +209,8 @@ Deno.test("commit failure replaces every reply of the batch with an error", asyn
   const executor = new Executor(store, { readOnly: false });
   const out = new OutBuffer();
   const w = new TextReplyWriter(out);
-  executor.execute(["SET", "a", "1"], w);
-  executor.execute(["GET", "a"], w);
+  executor.execute(["SET", "a", "1"], w, newSession());
+  executor.execute(["GET", "a"], w, newSession());
   assert.equal(bytesToBinary(out.view()), "OK\n1\n");
   await executor.commit(out, w, 2);
   assert.equal(

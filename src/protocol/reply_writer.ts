@@ -66,8 +66,8 @@ export interface ReplyWriter {
   status(text: string): void;
   /** An error reply. */
   error(error: CommandError): void;
-  /** An integer reply. */
-  integer(value: number): void;
+  /** An integer reply (a bigint for 64-bit values beyond ±2^53). */
+  integer(value: number | bigint): void;
   /** A bulk string reply holding a binary string. */
   bulk(value: string): void;
   /** The nil bulk reply. */

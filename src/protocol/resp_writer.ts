@@ -101,7 +101,13 @@ export class RespReplyWriter implements ReplyWriter {
     this.#crlf();
   }
 
-  integer(value: number): void {
+  integer(value: number | bigint): void {
+    if (typeof value === "bigint") {
+      this.#out.byte(COLON);
+      this.#out.ascii(value.toString());
+      this.#crlf();
+      return;
+    }
     if (value >= TABLE_MIN_INTEGER && value < TABLE_SIZE && Number.isInteger(value)) {
       this.#out.binary(INTEGER_REPLIES[value - TABLE_MIN_INTEGER]);
       return;

@@ -67,9 +67,9 @@ export class TextReplyWriter implements ReplyWriter {
     );
   }
 
-  integer(value: number): void {
+  integer(value: number | bigint): void {
     const custom = this.#pending.length === 0
-      ? this.#rendering?.integer?.(value, this.#argc)
+      ? this.#rendering?.integer?.(Number(value), this.#argc)
       : undefined;
     this.#element(custom ?? String(value));
   }

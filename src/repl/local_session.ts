@@ -11,6 +11,7 @@
  * @module
  */
 
+import { newSession } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
 import { TextRequestDecoder } from "../protocol/text_decoder.ts";
@@ -31,6 +32,7 @@ export class LocalSession implements ReplSession {
   readonly #executor: Executor;
   readonly #decoder: TextRequestDecoder;
   readonly #out = new OutBuffer();
+  readonly #session = newSession();
   readonly #writer = new TextReplyWriter(this.#out);
   readonly #onClose: () => Promise<void>;
 
@@ -53,7 +55,7 @@ export class LocalSession implements ReplSession {
       // One line always decodes whole: an oversized one as an error.
       this.#decoder.decode(request, 0, request.length);
       if (this.#decoder.args !== undefined) {
-        this.#executor.execute(this.#decoder.args, this.#writer);
+        this.#executor.execute(this.#decoder.args, this.#writer, this.#session);
       } else {
         this.#writer.begin(undefined, 0);
         this.#writer.error(this.#decoder.error!);

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { newSession, type Session } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
 import { writeAll } from "../bytes/io.ts";
 import type { Logger } from "../log/logger.ts";
@@ -64,6 +65,7 @@ export class Connection {
   readonly #conn: Deno.Conn;
   readonly #services: ConnectionServices;
   readonly #out = new OutBuffer();
+  readonly #session: Session = newSession();
   /** Chosen by the first byte received. */
   #protocol: Protocol | undefined;
   #closed = false;
@@ -131,7 +133,8 @@ export class Connection {
               writer.error(takeoverOnlyError());
               fatal = true;
             } else {
-              executor.execute(decoder.args, writer);
+              executor.execute(decoder.args, writer, this.#session);
+              fatal = this.#session.closeAfterReply;
             }
           } else if (decoder.error !== undefined) {
             writer.begin(undefined, 0);

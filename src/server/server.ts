@@ -51,6 +51,7 @@ export class Server {
   #listener: Deno.Listener | undefined;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
+  #accepted = 0;
   #accepting: Promise<void> | undefined;
 
   constructor(options: ServerOptions, executor: Executor, log: Logger) {
@@ -86,6 +87,11 @@ export class Server {
   /** Connections being served now. */
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** Connections accepted since start (refused ones included). */
+  get acceptedCount(): number {
+    return this.#accepted;
   }
 
   /**
@@ -130,6 +136,7 @@ export class Server {
   }
 
   #admit(conn: Deno.Conn): void {
+    this.#accepted++;
     if (this.#connections.size >= this.#network.maxConnections) {
       const limit = this.#network.maxConnections;
       this.#log.warn("connection refused: too many connections", { limit });

@@ -1,11 +1,12 @@
 /**
  * The in-memory keyspace: `partitions` independent maps, chosen by a hash of
- * the key.
+ * the key, each with a side map of expiry times for the keys that have one.
  *
  * In a single-threaded runtime partitions buy no parallelism; they bound
  * work that must walk the keyspace (snapshots, expiry scans, compaction) to
  * one partition at a time. Keys and values are binary strings (see
- * `bytes/binary_string.ts`).
+ * `bytes/binary_string.ts`). The engine stores expiry times; it does not
+ * judge them — what "expired" means (and who deletes) is the store's call.
  *
  * @example
  * ```ts
@@ -19,24 +20,35 @@
 
 import { partitionIndex } from "./hash.ts";
 
+/** One partition: values, and expiry times (Unix ms) of keys that expire. */
+export interface Partition {
+  readonly values: Map<string, string>;
+  readonly expires: Map<string, number>;
+}
+
 /**
- * A partitioned map of binary-string keys to binary-string values.
+ * A partitioned map of binary-string keys to binary-string values, with
+ * optional absolute expiry times.
  *
  * @example
  * ```ts
  * const engine = new Engine(4);
- * engine.set("k", "v");
- * engine.size; // 1
+ * engine.set("k", "v", Date.now() + 1000);
+ * engine.expiresAt("k"); // a time 1 s from now
  * ```
  */
 export class Engine {
-  readonly #partitions: Map<string, string>[];
+  readonly #partitions: Partition[];
+  #expiring = 0;
 
   constructor(partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
     }
-    this.#partitions = Array.from({ length: partitions }, () => new Map());
+    this.#partitions = Array.from({ length: partitions }, () => ({
+      values: new Map(),
+      expires: new Map(),
+    }));
   }
 
   /** How many partitions the keyspace has. */
@@ -44,42 +56,81 @@ export class Engine {
     return this.#partitions.length;
   }
 
-  /** The value of `key`, or `undefined`. */
+  /** The value of `key`, or `undefined` (expired or not). */
   get(key: string): string | undefined {
-    return this.#partitionFor(key).get(key);
+    return this.#partitionFor(key).values.get(key);
   }
 
-  /** Sets `key` to `value`. */
-  set(key: string, value: string): void {
-    this.#partitionFor(key).set(key, value);
+  /** The expiry time of `key` in Unix ms, or 0 if it has none (or no key). */
+  expiresAt(key: string): number {
+    const { expires } = this.#partitionFor(key);
+    return expires.size === 0 ? 0 : expires.get(key) ?? 0;
+  }
+
+  /** Sets `key` to `value`, expiring at `expiresAtMs` (0: never). */
+  set(key: string, value: string, expiresAtMs = 0): void {
+    const partition = this.#partitionFor(key);
+    partition.values.set(key, value);
+    this.#setExpiry(partition, key, expiresAtMs);
+  }
+
+  /** Changes the expiry of an existing key (0: never); false if no key. */
+  setExpiry(key: string, expiresAtMs: number): boolean {
+    const partition = this.#partitionFor(key);
+    if (!partition.values.has(key)) return false;
+    this.#setExpiry(partition, key, expiresAtMs);
+    return true;
   }
 
   /** Removes `key`; whether it existed. */
   delete(key: string): boolean {
-    return this.#partitionFor(key).delete(key);
+    const partition = this.#partitionFor(key);
+    if (!partition.values.delete(key)) return false;
+    if (partition.expires.size > 0 && partition.expires.delete(key)) this.#expiring--;
+    return true;
   }
 
-  /** Keys held, over all partitions. */
+  /** Keys held (expired ones not yet removed included), over all partitions. */
   get size(): number {
     let total = 0;
-    for (const partition of this.#partitions) total += partition.size;
+    for (const partition of this.#partitions) total += partition.values.size;
     return total;
+  }
+
+  /** Keys that have an expiry time. */
+  get expiringCount(): number {
+    return this.#expiring;
   }
 
   /** Removes every key. */
   clear(): void {
-    for (const partition of this.#partitions) partition.clear();
+    for (const partition of this.#partitions) {
+      partition.values.clear();
+      partition.expires.clear();
+    }
+    this.#expiring = 0;
   }
 
   /**
-   * The entries of one partition, for work done a partition at a time.
-   * The map is live: callers must not hold it across writes they do not own.
+   * One partition, for work done a partition at a time. The maps are live:
+   * callers must change them only through the engine.
    */
-  partition(index: number): ReadonlyMap<string, string> {
+  partition(index: number): Readonly<Partition> {
     return this.#partitions[index];
   }
 
-  #partitionFor(key: string): Map<string, string> {
+  #setExpiry(partition: Partition, key: string, expiresAtMs: number): void {
+    const { expires } = partition;
+    if (expiresAtMs > 0) {
+      const had = expires.size > 0 && expires.has(key);
+      expires.set(key, expiresAtMs);
+      if (!had) this.#expiring++;
+    } else if (expires.size > 0 && expires.delete(key)) {
+      this.#expiring--;
+    }
+  }
+
+  #partitionFor(key: string): Partition {
     return this.#partitions[partitionIndex(key, this.#partitions.length)];
   }
 }

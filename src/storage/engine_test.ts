@@ -41,7 +41,7 @@ Deno.test("Engine: clear removes every key", () => {
   engine.clear();
   assert.equal(engine.size, 0);
   assert.equal(engine.get("k1"), undefined);
-  for (let i = 0; i < 4; i++) assert.equal(engine.partition(i).size, 0);
+  for (let i = 0; i < 4; i++) assert.equal(engine.partition(i).values.size, 0);
   engine.set("k1", "again");
   assert.equal(engine.get("k1"), "again");
 });
@@ -53,7 +53,7 @@ Deno.test("Engine: 10k keys use every one of 16 partitions, each key in its hash
   assert.equal(engine.size, 10_000);
   let total = 0;
   for (let p = 0; p < 16; p++) {
-    const partition = engine.partition(p);
+    const partition = engine.partition(p).values;
     assert.ok(partition.size > 0, `partition ${p} empty`);
     total += partition.size;
     for (const key of partition.keys()) assert.equal(partitionIndex(key, 16), p);
@@ -66,7 +66,7 @@ Deno.test("Engine: one partition works", () => {
   const engine = new Engine(1);
   engine.set("a", "1");
   engine.set("b", "2");
-  assert.equal(engine.partition(0).size, 2);
+  assert.equal(engine.partition(0).values.size, 2);
   assert.equal(engine.get("b"), "2");
 });
 
@@ -109,6 +109,10 @@ Deno.test("Store: a log sees each change in order before memory does", async () 
       durable = lsn;
       return Promise.resolve();
     },
+    appendAt: () => {
+      throw new Error("unused");
+    },
+    discardAll: () => Promise.resolve(),
     get lastLsn() {
       return lsn;
     },
@@ -126,4 +130,25 @@ Deno.test("Store: a log sees each change in order before memory does", async () 
     [LogOp.Set, "k", "v", false],
     [LogOp.Del, "k", "", true],
   ]);
+});
+
+Deno.test("Engine: expiry times are kept per key and counted", () => {
+  const engine = new Engine(4);
+  engine.set("a", "1", 5000);
+  engine.set("b", "2");
+  assert.equal(engine.expiresAt("a"), 5000);
+  assert.equal(engine.expiresAt("b"), 0);
+  assert.equal(engine.expiringCount, 1);
+  assert.equal(engine.setExpiry("b", 7000), true);
+  assert.equal(engine.setExpiry("missing", 7000), false);
+  assert.equal(engine.expiringCount, 2);
+  engine.set("a", "1b");
+  assert.equal(engine.expiresAt("a"), 0, "a plain set clears the expiry");
+  assert.equal(engine.expiringCount, 1);
+  engine.delete("b");
+  assert.equal(engine.expiringCount, 0);
+  engine.set("c", "3", 1);
+  engine.clear();
+  assert.equal(engine.expiringCount, 0);
+  assert.equal(engine.size, 0);
 });

@@ -42,9 +42,14 @@ export async function openStore(
   } = {},
 ): Promise<OpenStore> {
   const engine = new Engine(config.engine.partitions);
+  // A replica hides expired keys but leaves deleting them to its master.
+  const { replication } = config;
+  const storeOptions = {
+    expireKeys: !(replication.enabled && replication.replicaType === "slave"),
+  };
   if (!config.wal.enabled) {
     return {
-      store: new Store(engine, undefined),
+      store: new Store(engine, undefined, storeOptions),
       wal: undefined,
       close: () => Promise.resolve(),
     };
@@ -69,5 +74,5 @@ export async function openStore(
     ms: Math.round(performance.now() - startedMs),
   });
   const logWriter = options.wrapLog ? options.wrapLog(wal) : wal;
-  return { store: new Store(engine, logWriter), wal, close: () => wal.close() };
+  return { store: new Store(engine, logWriter, storeOptions), wal, close: () => wal.close() };
 }

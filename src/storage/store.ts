@@ -1,8 +1,16 @@
 /**
  * The durable keyspace: every change is appended to the write-ahead log
  * first and applied to memory right after, so memory changes in exactly WAL
- * order. Commands log what they did (the resulting value, the deleted key),
- * never the command text, so replay is deterministic and idempotent.
+ * order. Commands log what they did (the resulting value with its absolute
+ * expiry time, the deleted key), never the command text, so replay and
+ * replicas converge exactly.
+ *
+ * Expiry: a key whose expiry time has passed is invisible at once. On a
+ * server that owns its data (a master, or no replication) the store also
+ * deletes it — when it is touched, and in bounded slices in the background
+ * ({@link Store.expireSome}) — and logs the delete like any other. A replica
+ * never expires keys on its own clock: it hides them until its master's
+ * delete arrives.
  *
  * A change is visible in memory before its record is fsynced; callers
  * acknowledge it only after {@link Store.commit} resolves (group commit). If
@@ -12,7 +20,7 @@
  * @example
  * ```ts
  * const store = new Store(new Engine(16), undefined);
- * store.set("k", "v");
+ * store.set("k", "v", Date.now() + 10_000);
  * await store.commit(); // durable (at once without a WAL)
  * ```
  * @module
@@ -46,53 +54,127 @@ export interface LoggedChange {
   expiresAtMs: number;
 }
 
+/** A live key's value and expiry time (0: none). */
+export interface Entry {
+  value: string;
+  expiresAtMs: number;
+}
+
+/** How the store treats time. */
+export interface StoreOptions {
+  /**
+   * Delete (and log) keys whose time has passed. False on a replica, which
+   * hides them until its master's delete arrives.
+   */
+  expireKeys: boolean;
+  /** The clock, in Unix ms. */
+  nowMs?: () => number;
+}
+
 /** How to undo one change that is not yet durable. */
 interface Undo {
   lsn: number;
   key: string;
-  /** The value before the change; undefined when the key did not exist. */
-  previous: string | undefined;
+  /** The entry before the change; undefined when the key did not exist. */
+  previous: Entry | undefined;
 }
+
+/** Bounds one slice of background expiry. */
+const EXPIRE_SLICE_MAX_CHECKS = 2000;
 
 /**
  * The engine and, when enabled, the WAL, written in one order.
  *
  * @example
  * ```ts
- * const store = new Store(engine, wal);
+ * const store = new Store(engine, wal, { expireKeys: true });
  * store.delete("k"); // logs only if "k" existed
  * ```
  */
 export class Store {
   /** Changes applied in memory but not yet durable, oldest first. */
   #undo: Undo[] = [];
+  readonly #expireKeys: boolean;
+  readonly #nowMs: () => number;
+  /** Background expiry's place: a live iterator per partition. */
+  #expireCursor: { partition: number; keys: Iterator<[string, number]> | undefined } = {
+    partition: 0,
+    keys: undefined,
+  };
+  /** Keys deleted because their time passed (INFO stats). */
+  expiredKeys = 0;
 
-  constructor(readonly engine: Engine, readonly log: LogWriter | undefined) {}
+  constructor(
+    readonly engine: Engine,
+    readonly log: LogWriter | undefined,
+    options: StoreOptions = { expireKeys: true },
+  ) {
+    this.#expireKeys = options.expireKeys;
+    this.#nowMs = options.nowMs ?? Date.now;
+  }
 
-  /** The value of `key`, or `undefined`. */
+  /** The current time in Unix ms, as the store sees it. */
+  nowMs(): number {
+    return this.#nowMs();
+  }
+
+  /** The live value of `key`, or `undefined`. */
   get(key: string): string | undefined {
-    return this.engine.get(key);
+    const value = this.engine.get(key);
+    if (value === undefined) return undefined;
+    return this.#expired(key) ? undefined : value;
   }
 
-  /** Logs and applies `key = value`. */
-  set(key: string, value: string): void {
+  /** The live value and expiry of `key`, or `undefined`. */
+  entry(key: string): Entry | undefined {
+    const value = this.get(key);
+    return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+  }
+
+  /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
+  set(key: string, value: string, expiresAtMs = 0): void {
     if (this.log) {
-      const previous = this.engine.get(key);
-      const lsn = this.log.append(LogOp.Set, key, value, 0);
+      const previous = this.#current(key);
+      const lsn = this.log.append(LogOp.Set, key, value, expiresAtMs);
       this.#undo.push({ lsn, key, previous });
     }
-    this.engine.set(key, value);
+    this.engine.set(key, value, expiresAtMs);
   }
 
-  /** Logs and applies the removal of `key`; a missing key logs nothing. */
+  /**
+   * Logs and applies a new expiry time for a live key (0: persist). A time
+   * already past deletes the key instead, as Redis does. False if no key.
+   */
+  setExpiry(key: string, expiresAtMs: number): boolean {
+    if (this.get(key) === undefined) return false;
+    if (expiresAtMs > 0 && expiresAtMs <= this.#nowMs()) return this.delete(key);
+    if (this.log) {
+      const previous = this.#current(key);
+      const lsn = this.log.append(LogOp.PExpireAt, key, "", expiresAtMs);
+      this.#undo.push({ lsn, key, previous });
+    }
+    return this.engine.setExpiry(key, expiresAtMs);
+  }
+
+  /** Logs and applies the removal of a live key; a missing key logs nothing. */
   delete(key: string): boolean {
-    const previous = this.engine.get(key);
-    if (previous === undefined) return false;
+    if (this.get(key) === undefined) return false;
+    this.#remove(key);
+    return true;
+  }
+
+  /** Logs and applies the removal of every key. */
+  flushAll(): void {
     if (this.log) {
-      const lsn = this.log.append(LogOp.Del, key, "", 0);
-      this.#undo.push({ lsn, key, previous });
+      // Not undoable: a failed FLUSHALL leaves memory flushed (see README).
+      this.log.append(LogOp.FlushAll, "", "", 0);
     }
-    return this.engine.delete(key);
+    this.engine.clear();
+  }
+
+  /** Live keys (expired ones not yet removed are counted out lazily). */
+  get size(): number {
+    return this.engine.size;
   }
 
   /**
@@ -102,13 +184,16 @@ export class Store {
   applyRecord(record: LoggedChange): void {
     switch (record.op) {
       case LogOp.Set:
-        this.engine.set(record.key, record.value);
+        this.engine.set(record.key, record.value, record.expiresAtMs);
         break;
       case LogOp.Del:
         this.engine.delete(record.key);
         break;
       case LogOp.FlushAll:
         this.engine.clear();
+        break;
+      case LogOp.PExpireAt:
+        this.engine.setExpiry(record.key, record.expiresAtMs);
         break;
       default:
         throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);
@@ -133,6 +218,41 @@ export class Store {
     this.engine.clear();
   }
 
+  /**
+   * One bounded slice of background expiry: checks at most
+   * `EXPIRE_SLICE_MAX_CHECKS` keys that have an expiry time, walking the
+   * partitions round-robin where the last slice stopped, and deletes (and
+   * logs) those whose time has passed. Returns how many it deleted. Does
+   * nothing on a replica.
+   */
+  expireSome(maxChecks = EXPIRE_SLICE_MAX_CHECKS): number {
+    if (!this.#expireKeys || this.engine.expiringCount === 0) return 0;
+    const now = this.#nowMs();
+    const cursor = this.#expireCursor;
+    const partitions = this.engine.partitionCount;
+    let deleted = 0;
+    let emptyPartitions = 0;
+    for (let checks = 0; checks < maxChecks && emptyPartitions <= partitions;) {
+      cursor.keys ??= this.engine.partition(cursor.partition).expires.entries();
+      const next = cursor.keys.next();
+      if (next.done) {
+        cursor.keys = undefined;
+        cursor.partition = (cursor.partition + 1) % partitions;
+        emptyPartitions++;
+        continue;
+      }
+      emptyPartitions = 0;
+      checks++;
+      const [key, expiresAtMs] = next.value;
+      if (expiresAtMs <= now) {
+        this.#remove(key);
+        this.expiredKeys++;
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
   /** Whether some change is applied in memory but not yet durable. */
   get commitPending(): boolean {
     return this.log !== undefined && this.log.lastLsn > this.log.durableLsn;
@@ -153,6 +273,32 @@ export class Store {
     this.#forgetDurable();
   }
 
+  /** Whether a present key's time has passed; deletes it where allowed. */
+  #expired(key: string): boolean {
+    const expiresAtMs = this.engine.expiresAt(key);
+    if (expiresAtMs === 0 || expiresAtMs > this.#nowMs()) return false;
+    if (this.#expireKeys) {
+      this.#remove(key);
+      this.expiredKeys++;
+    }
+    return true;
+  }
+
+  #remove(key: string): void {
+    if (this.log) {
+      const previous = this.#current(key);
+      const lsn = this.log.append(LogOp.Del, key, "", 0);
+      this.#undo.push({ lsn, key, previous });
+    }
+    this.engine.delete(key);
+  }
+
+  /** The raw entry (expired or not), for undo. */
+  #current(key: string): Entry | undefined {
+    const value = this.engine.get(key);
+    return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+  }
+
   #forgetDurable(): void {
     const durable = this.log!.durableLsn;
     let kept = 0;
@@ -166,7 +312,7 @@ export class Store {
       const { lsn, key, previous } = this.#undo[i];
       if (lsn <= durable) break;
       if (previous === undefined) this.engine.delete(key);
-      else this.engine.set(key, previous);
+      else this.engine.set(key, previous.value, previous.expiresAtMs);
     }
     this.#undo = [];
   }

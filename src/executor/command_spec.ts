@@ -1,0 +1,152 @@
+/**
+ * What a command is (one row of the table) and what it runs against: the
+ * store, the client's session and the server's state. Also the argument
+ * parsing every command shares, with Redis's error replies.
+ *
+ * @example
+ * ```ts
+ * const spec: CommandSpec = {
+ *   name: "STRLEN", arity: 2, write: false,
+ *   run: (ctx, args, w) => w.integer(ctx.store.get(args[1])?.length ?? 0),
+ * };
+ * ```
+ * @module
+ */
+
+import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
+import type { Store } from "../storage/store.ts";
+import type { ScanCursors } from "./scan_cursors.ts";
+
+/** One client's state across requests. */
+export interface Session {
+  readonly id: number;
+  /** CLIENT SETNAME. */
+  name: string;
+  /** CLIENT SETINFO lib-name / lib-ver. */
+  libName: string;
+  libVersion: string;
+  /** QUIT: close the connection after this reply. */
+  closeAfterReply: boolean;
+}
+
+let nextSessionId = 1;
+
+/**
+ * A fresh session with the next client id.
+ *
+ * @example
+ * ```ts
+ * newSession().id; // 1, 2, ...
+ * ```
+ */
+export function newSession(): Session {
+  return { id: nextSessionId++, name: "", libName: "", libVersion: "", closeAfterReply: false };
+}
+
+/** INFO fields: name and value. */
+export type InfoFields = [string, string | number][];
+
+/** What commands may ask of the server around them. */
+export interface ServerState {
+  readonly role: "master" | "slave";
+  readonly startedMs: number;
+  /** Connections being served. */
+  connectedClients(): number;
+  /** Connections accepted since start. */
+  totalConnections(): number;
+  /** Fields of an INFO section the server owns (persistence, replication, ...). */
+  info(section: "server" | "clients" | "persistence" | "replication"): InfoFields;
+  /** ROLE's reply. */
+  replyRole(w: ReplyWriter): void;
+  /** CONFIG GET's parameters: name → value. */
+  configParameters(): Record<string, string>;
+}
+
+/** Counters the executor keeps for INFO stats. */
+export interface ExecutorStats {
+  commandsProcessed: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+}
+
+/** What a handler works on. */
+export interface CommandContext {
+  store: Store;
+  session: Session;
+  server: ServerState;
+  stats: ExecutorStats;
+  scans: ScanCursors;
+}
+
+/** Flags COMMAND INFO reports. */
+export type CommandFlag = "write" | "readonly" | "fast" | "admin" | "loading" | "stale";
+
+/** One row of the command table. */
+export interface CommandSpec {
+  /** Upper-case name. */
+  name: string;
+  /** Redis convention: exact count including the name if > 0, minimum if < 0. */
+  arity: number;
+  /** Changes the keyspace: refused on a replica. */
+  write: boolean;
+  /** COMMAND INFO's key positions: first, last (-1: the last argument), step. */
+  keys?: [number, number, number];
+  text?: TextRendering;
+  /** One line for COMMAND DOCS. */
+  summary?: string;
+  run(ctx: CommandContext, args: string[], w: ReplyWriter): void;
+}
+
+/** Redis's `syntax error`. */
+export function syntaxError(): CommandError {
+  return new CommandError("ERR", "syntax error", "syntax error");
+}
+
+/** Redis's error for a bad integer argument or value. */
+export function notAnInteger(): CommandError {
+  return new CommandError(
+    "ERR",
+    "value is not an integer or out of range",
+    "value is not an integer or out of range",
+  );
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Parses a signed 64-bit integer as Redis does (`string2ll`): optional `-`,
+ * digits, no `+`, no blanks, no leading zeros; undefined otherwise.
+ *
+ * @example
+ * ```ts
+ * parseInt64("-12"); // -12n
+ * parseInt64("012"); // undefined
+ * ```
+ */
+export function parseInt64(s: string): bigint | undefined {
+  if (s.length === 0 || s.length > 20) return undefined;
+  if (!/^(?:0|-?[1-9][0-9]*)$/.test(s)) return undefined;
+  const value = BigInt(s);
+  return value < INT64_MIN || value > INT64_MAX ? undefined : value;
+}
+
+/** Whether a bigint fits a signed 64-bit integer. */
+export function fitsInt64(value: bigint): boolean {
+  return value >= INT64_MIN && value <= INT64_MAX;
+}
+
+/**
+ * An integer argument, as a JS number within ±2^53; throws the Redis error
+ * otherwise.
+ *
+ * @example
+ * ```ts
+ * integerArgument("10"); // 10
+ * ```
+ */
+export function integerArgument(s: string): number {
+  const value = parseInt64(s);
+  if (value === undefined || value > 2n ** 53n || value < -(2n ** 53n)) throw notAnInteger();
+  return Number(value);
+}

@@ -1,0 +1,272 @@
+/**
+ * Keyspace commands: DEL, EXISTS, the expiry family, TYPE, KEYS, SCAN,
+ * DBSIZE, FLUSHALL. Expiry changes are logged as absolute times, so a
+ * restart or a replica reaches the same state whatever its clock says.
+ *
+ * @example
+ * ```ts
+ * KEY_COMMANDS.map((c) => c.name); // ["DEL", "EXISTS", ...]
+ * ```
+ * @module
+ */
+
+import { CommandError, type TextRendering } from "../../protocol/reply_writer.ts";
+import {
+  type CommandContext,
+  type CommandSpec,
+  integerArgument,
+  syntaxError,
+} from "../command_spec.ts";
+import { globMatch } from "../glob.ts";
+import { UnknownCursorError } from "../scan_cursors.ts";
+
+/** The original's reply for a one-key DEL; a count for several keys. */
+const DEL_TEXT: TextRendering = {
+  integer: (deleted, argc) =>
+    argc > 2 ? String(deleted) : deleted === 1 ? "OK" : "ERROR: key not found",
+};
+
+/** Latest expiry time accepted (keeps every sum a safe integer). */
+const MAX_EXPIRES_AT_MS = 2 ** 52;
+
+/**
+ * EXPIRE and its kin: `unitMs` 1000 or 1; `absolute` for the *AT forms.
+ * Options NX (no expiry yet), XX (has one), GT / LT (later / earlier than
+ * the current one, a key without expiry counting as infinitely late).
+ */
+function expireCommand(name: string, unitMs: number, absolute: boolean): CommandSpec {
+  return {
+    name,
+    arity: -3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: `Sets a key's expiry (${absolute ? "at a Unix time" : "after a time"}, in ${
+      unitMs === 1 ? "milliseconds" : "seconds"
+    }); NX, XX, GT, LT conditions; 1 if set.`,
+    run(ctx, args, w) {
+      const amount = integerArgument(args[2]);
+      let nx = false, xx = false, gt = false, lt = false;
+      for (let i = 3; i < args.length; i++) {
+        const option = args[i].toUpperCase();
+        if (option === "NX") nx = true;
+        else if (option === "XX") xx = true;
+        else if (option === "GT") gt = true;
+        else if (option === "LT") lt = true;
+        else {
+          throw new CommandError(
+            "ERR",
+            `Unsupported option ${args[i]}`,
+            `unsupported option ${args[i]}`,
+          );
+        }
+      }
+      if ((nx && (xx || gt || lt)) || (gt && lt)) {
+        throw new CommandError(
+          "ERR",
+          "NX and XX, GT or LT options at the same time are not compatible",
+          "NX and XX, GT or LT options at the same time are not compatible",
+        );
+      }
+      const now = ctx.store.nowMs();
+      const at = (absolute ? 0 : now) + amount * unitMs;
+      if (!Number.isSafeInteger(at) || at > MAX_EXPIRES_AT_MS) {
+        throw new CommandError(
+          "ERR",
+          `invalid expire time in '${name.toLowerCase()}' command`,
+          `invalid expire time in '${name.toLowerCase()}' command`,
+        );
+      }
+      const entry = ctx.store.entry(args[1]);
+      if (entry === undefined) return w.integer(0);
+      const current = entry.expiresAtMs;
+      if (
+        (nx && current !== 0) || (xx && current === 0) ||
+        (gt && (current === 0 || at <= current)) || (lt && current !== 0 && at >= current)
+      ) return w.integer(0);
+      // A time at or before now deletes the key (and logs a delete).
+      ctx.store.setExpiry(args[1], Math.max(at, 1));
+      w.integer(1);
+    },
+  };
+}
+
+function ttlCommand(name: string, unitMs: number): CommandSpec {
+  return {
+    name,
+    arity: 2,
+    write: false,
+    keys: [1, 1, 1],
+    summary: `Returns a key's remaining time to live in ${
+      unitMs === 1 ? "milliseconds" : "seconds"
+    }; -1 without expiry, -2 without the key.`,
+    run(ctx, args, w) {
+      const entry = ctx.store.entry(args[1]);
+      if (entry === undefined) return w.integer(-2);
+      if (entry.expiresAtMs === 0) return w.integer(-1);
+      const remainingMs = Math.max(0, entry.expiresAtMs - ctx.store.nowMs());
+      w.integer(unitMs === 1 ? remainingMs : Math.floor((remainingMs + 500) / 1000));
+    },
+  };
+}
+
+function flushCommand(name: string): CommandSpec {
+  return {
+    name,
+    arity: -1,
+    write: true,
+    summary: "Deletes every key (ASYNC and SYNC both run at once).",
+    run(ctx, args, w) {
+      if (args.length > 2) throw syntaxError();
+      if (args.length === 2 && !["ASYNC", "SYNC"].includes(args[1].toUpperCase())) {
+        throw syntaxError();
+      }
+      ctx.store.flushAll();
+      ctx.scans.clear();
+      w.status("OK");
+    },
+  };
+}
+
+function collectKeys(ctx: CommandContext, pattern: string): string[] {
+  const { engine } = ctx.store;
+  const keys: string[] = [];
+  for (let i = 0; i < engine.partitionCount; i++) {
+    for (const key of engine.partition(i).values.keys()) {
+      if ((pattern === "*" || globMatch(pattern, key)) && ctx.store.get(key) !== undefined) {
+        keys.push(key);
+      }
+    }
+  }
+  return keys;
+}
+
+/** The keyspace commands. */
+export const KEY_COMMANDS: CommandSpec[] = [
+  {
+    name: "DEL",
+    arity: -2,
+    write: true,
+    keys: [1, -1, 1],
+    text: DEL_TEXT,
+    summary: "Deletes keys; returns how many existed.",
+    run(ctx, args, w) {
+      let deleted = 0;
+      for (let i = 1; i < args.length; i++) {
+        if (ctx.store.delete(args[i])) deleted++;
+      }
+      w.integer(deleted);
+    },
+  },
+  {
+    name: "EXISTS",
+    arity: -2,
+    write: false,
+    keys: [1, -1, 1],
+    summary: "Counts the given keys that exist (a key named twice counts twice).",
+    run(ctx, args, w) {
+      let found = 0;
+      for (let i = 1; i < args.length; i++) {
+        if (ctx.store.get(args[i]) !== undefined) found++;
+      }
+      w.integer(found);
+    },
+  },
+  expireCommand("EXPIRE", 1000, false),
+  expireCommand("PEXPIRE", 1, false),
+  expireCommand("EXPIREAT", 1000, true),
+  expireCommand("PEXPIREAT", 1, true),
+  ttlCommand("TTL", 1000),
+  ttlCommand("PTTL", 1),
+  {
+    name: "PERSIST",
+    arity: 2,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Removes a key's expiry; 1 if it had one.",
+    run(ctx, args, w) {
+      const entry = ctx.store.entry(args[1]);
+      if (entry === undefined || entry.expiresAtMs === 0) return w.integer(0);
+      ctx.store.setExpiry(args[1], 0);
+      w.integer(1);
+    },
+  },
+  {
+    name: "TYPE",
+    arity: 2,
+    write: false,
+    keys: [1, 1, 1],
+    summary: "Returns the type of a key's value: string, or none.",
+    run(ctx, args, w) {
+      w.status(ctx.store.get(args[1]) === undefined ? "none" : "string");
+    },
+  },
+  {
+    name: "KEYS",
+    arity: 2,
+    write: false,
+    summary: "Returns every key matching a glob pattern (walks the whole keyspace).",
+    run(ctx, args, w) {
+      const keys = collectKeys(ctx, args[1]);
+      w.array(keys.length);
+      for (const key of keys) w.bulk(key);
+    },
+  },
+  {
+    name: "SCAN",
+    arity: -2,
+    write: false,
+    summary: "Iterates the keyspace: SCAN cursor [MATCH pattern] [COUNT n] [TYPE type].",
+    run(ctx, args, w) {
+      const cursor = Number(args[1]);
+      if (!/^\d+$/.test(args[1]) || !Number.isSafeInteger(cursor)) {
+        throw new CommandError("ERR", "invalid cursor", "invalid cursor");
+      }
+      let pattern = "*";
+      let count = 10;
+      let type: string | undefined;
+      for (let i = 2; i < args.length; i += 2) {
+        const option = args[i].toUpperCase();
+        const value = args[i + 1];
+        if (value === undefined) throw syntaxError();
+        if (option === "MATCH") pattern = value;
+        else if (option === "COUNT") {
+          count = integerArgument(value);
+          if (count < 1) throw syntaxError();
+        } else if (option === "TYPE") type = value.toLowerCase();
+        else throw syntaxError();
+      }
+      const keys: string[] = [];
+      let next: number;
+      try {
+        next = ctx.scans.scan(ctx.store.engine, cursor, Math.min(count, 100_000), (key) => {
+          if (
+            (type === undefined || type === "string") &&
+            (pattern === "*" || globMatch(pattern, key)) && ctx.store.get(key) !== undefined
+          ) keys.push(key);
+        });
+      } catch (e) {
+        if (!(e instanceof UnknownCursorError)) throw e;
+        throw new CommandError(
+          "ERR",
+          "invalid cursor (unknown, finished or expired; start again from 0)",
+          "invalid cursor (unknown, finished or expired; start again from 0)",
+        );
+      }
+      w.array(2);
+      w.bulk(String(next));
+      w.array(keys.length);
+      for (const key of keys) w.bulk(key);
+    },
+  },
+  {
+    name: "DBSIZE",
+    arity: 1,
+    write: false,
+    summary: "Returns the number of keys.",
+    run(ctx, _args, w) {
+      w.integer(ctx.store.size);
+    },
+  },
+  flushCommand("FLUSHALL"),
+  flushCommand("FLUSHDB"),
+];

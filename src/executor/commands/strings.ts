@@ -1,0 +1,293 @@
+/**
+ * String commands: GET, SET and its options, the multi-key and counter
+ * forms. Every write logs its effect through the store: INCR logs the
+ * resulting value, and a value rewritten by INCR or APPEND keeps its expiry.
+ *
+ * @example
+ * ```ts
+ * STRING_COMMANDS.find((c) => c.name === "INCR")!.arity; // 2
+ * ```
+ * @module
+ */
+
+import { CommandError, type TextRendering } from "../../protocol/reply_writer.ts";
+import {
+  type CommandContext,
+  type CommandSpec,
+  fitsInt64,
+  notAnInteger,
+  parseInt64,
+  syntaxError,
+} from "../command_spec.ts";
+import { wrongArity } from "../errors.ts";
+import { expiryFromOption, expiryOptionName } from "./_expiry_options.ts";
+
+/** Largest value a command may build (the WAL's record limit). */
+export const MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
+/** GET-like commands: the original's reply for a missing key. */
+const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };
+
+function tooLarge(): CommandError {
+  return new CommandError(
+    "ERR",
+    `string exceeds maximum allowed size (${MAX_VALUE_BYTES} bytes)`,
+    `string exceeds maximum allowed size (${MAX_VALUE_BYTES} bytes)`,
+  );
+}
+
+function lookup(ctx: CommandContext, key: string): string | undefined {
+  const value = ctx.store.get(key);
+  if (value === undefined) ctx.stats.keyspaceMisses++;
+  else ctx.stats.keyspaceHits++;
+  return value;
+}
+
+/** INCRBY's core: the new value of `key` after adding `by`. */
+function incrementBy(ctx: CommandContext, key: string, by: bigint): bigint {
+  const entry = ctx.store.entry(key);
+  const current = entry === undefined ? 0n : parseInt64(entry.value);
+  if (current === undefined) throw notAnInteger();
+  const next = current + by;
+  if (!fitsInt64(next)) {
+    throw new CommandError(
+      "ERR",
+      "increment or decrement would overflow",
+      "increment or decrement would overflow",
+    );
+  }
+  ctx.store.set(key, next.toString(), entry?.expiresAtMs ?? 0);
+  return next;
+}
+
+function incrementArgument(s: string): bigint {
+  const value = parseInt64(s);
+  if (value === undefined) throw notAnInteger();
+  return value;
+}
+
+/** The string commands. */
+export const STRING_COMMANDS: CommandSpec[] = [
+  {
+    name: "GET",
+    arity: 2,
+    write: false,
+    keys: [1, 1, 1],
+    text: KEY_NOT_FOUND,
+    summary: "Returns the value of a key.",
+    run(ctx, args, w) {
+      const value = lookup(ctx, args[1]);
+      if (value === undefined) w.nil();
+      else w.bulk(value);
+    },
+  },
+  {
+    name: "SET",
+    arity: -3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Sets a key's value; EX/PX/EXAT/PXAT expiry, NX/XX conditions, KEEPTTL, GET.",
+    run(ctx, args, w) {
+      const [, key, value] = args;
+      let expiresAtMs = 0;
+      let expirySet = false;
+      let keepTtl = false;
+      let condition: "NX" | "XX" | undefined;
+      let get = false;
+      const now = ctx.store.nowMs();
+      for (let i = 3; i < args.length; i++) {
+        const option = args[i].toUpperCase();
+        const expiry = expiryOptionName(option);
+        if (expiry !== undefined) {
+          if (expirySet || keepTtl) throw syntaxError();
+          expiresAtMs = expiryFromOption(expiry, args[++i], now, "set");
+          expirySet = true;
+        } else if (option === "NX" || option === "XX") {
+          if (condition !== undefined) throw syntaxError();
+          condition = option;
+        } else if (option === "KEEPTTL") {
+          if (expirySet) throw syntaxError();
+          keepTtl = true;
+        } else if (option === "GET") {
+          get = true;
+        } else {
+          throw syntaxError();
+        }
+      }
+      const current = ctx.store.entry(key);
+      const allowed = condition === undefined ||
+        (condition === "NX" ? current === undefined : current !== undefined);
+      if (allowed) {
+        ctx.store.set(key, value, keepTtl ? current?.expiresAtMs ?? 0 : expiresAtMs);
+      }
+      if (get) {
+        if (current === undefined) w.nil();
+        else w.bulk(current.value);
+      } else if (allowed) {
+        w.status("OK");
+      } else {
+        w.nil();
+      }
+    },
+  },
+  {
+    name: "SETNX",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Sets a key only if it does not exist; 1 if set.",
+    run(ctx, args, w) {
+      if (ctx.store.get(args[1]) !== undefined) return w.integer(0);
+      ctx.store.set(args[1], args[2]);
+      w.integer(1);
+    },
+  },
+  {
+    name: "GETDEL",
+    arity: 2,
+    write: true,
+    keys: [1, 1, 1],
+    text: KEY_NOT_FOUND,
+    summary: "Returns a key's value and deletes it.",
+    run(ctx, args, w) {
+      const value = lookup(ctx, args[1]);
+      if (value === undefined) return w.nil();
+      ctx.store.delete(args[1]);
+      w.bulk(value);
+    },
+  },
+  {
+    name: "GETEX",
+    arity: -2,
+    write: true,
+    keys: [1, 1, 1],
+    text: KEY_NOT_FOUND,
+    summary: "Returns a key's value and sets (EX/PX/EXAT/PXAT) or removes (PERSIST) its expiry.",
+    run(ctx, args, w) {
+      let expiresAtMs: number | undefined;
+      const now = ctx.store.nowMs();
+      for (let i = 2; i < args.length; i++) {
+        const option = args[i].toUpperCase();
+        const expiry = expiryOptionName(option);
+        if (expiresAtMs !== undefined) throw syntaxError();
+        if (expiry !== undefined) expiresAtMs = expiryFromOption(expiry, args[++i], now, "getex");
+        else if (option === "PERSIST") expiresAtMs = 0;
+        else throw syntaxError();
+      }
+      const value = lookup(ctx, args[1]);
+      if (value === undefined) return w.nil();
+      if (expiresAtMs !== undefined && ctx.store.engine.expiresAt(args[1]) !== expiresAtMs) {
+        ctx.store.setExpiry(args[1], expiresAtMs);
+      }
+      w.bulk(value);
+    },
+  },
+  {
+    name: "MGET",
+    arity: -2,
+    write: false,
+    keys: [1, -1, 1],
+    summary: "Returns the values of several keys.",
+    run(ctx, args, w) {
+      w.array(args.length - 1);
+      for (let i = 1; i < args.length; i++) {
+        const value = lookup(ctx, args[i]);
+        if (value === undefined) w.nil();
+        else w.bulk(value);
+      }
+    },
+  },
+  {
+    name: "MSET",
+    arity: -3,
+    write: true,
+    keys: [1, -1, 2],
+    summary: "Sets several keys.",
+    run(ctx, args, w) {
+      if (args.length % 2 === 0) throw wrongArity("mset");
+      for (let i = 1; i < args.length; i += 2) ctx.store.set(args[i], args[i + 1]);
+      w.status("OK");
+    },
+  },
+  {
+    name: "MSETNX",
+    arity: -3,
+    write: true,
+    keys: [1, -1, 2],
+    summary: "Sets several keys only if none exists; 1 if set.",
+    run(ctx, args, w) {
+      if (args.length % 2 === 0) throw wrongArity("msetnx");
+      for (let i = 1; i < args.length; i += 2) {
+        if (ctx.store.get(args[i]) !== undefined) return w.integer(0);
+      }
+      for (let i = 1; i < args.length; i += 2) ctx.store.set(args[i], args[i + 1]);
+      w.integer(1);
+    },
+  },
+  {
+    name: "INCR",
+    arity: 2,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Adds 1 to a key's integer value.",
+    run(ctx, args, w) {
+      w.integer(incrementBy(ctx, args[1], 1n));
+    },
+  },
+  {
+    name: "DECR",
+    arity: 2,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Subtracts 1 from a key's integer value.",
+    run(ctx, args, w) {
+      w.integer(incrementBy(ctx, args[1], -1n));
+    },
+  },
+  {
+    name: "INCRBY",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Adds an integer to a key's integer value.",
+    run(ctx, args, w) {
+      w.integer(incrementBy(ctx, args[1], incrementArgument(args[2])));
+    },
+  },
+  {
+    name: "DECRBY",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Subtracts an integer from a key's integer value.",
+    run(ctx, args, w) {
+      const by = incrementArgument(args[2]);
+      if (by === -(2n ** 63n)) throw notAnInteger();
+      w.integer(incrementBy(ctx, args[1], -by));
+    },
+  },
+  {
+    name: "APPEND",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Appends to a key's value; returns the new length.",
+    run(ctx, args, w) {
+      const entry = ctx.store.entry(args[1]);
+      const length = (entry?.value.length ?? 0) + args[2].length;
+      if (length > MAX_VALUE_BYTES) throw tooLarge();
+      ctx.store.set(args[1], (entry?.value ?? "") + args[2], entry?.expiresAtMs ?? 0);
+      w.integer(length);
+    },
+  },
+  {
+    name: "STRLEN",
+    arity: 2,
+    write: false,
+    keys: [1, 1, 1],
+    summary: "Returns the length of a key's value.",
+    run(ctx, args, w) {
+      w.integer(ctx.store.get(args[1])?.length ?? 0);
+    },
+  },
+];
