@@ -120,6 +120,12 @@ Deno.test("max_connections: the extra connection gets an error line, then closes
     assert.match((await c.readLine())!, /^ERROR: max number of clients reached/);
     assert.equal(await c.closedByServer(), true);
     c.close();
+    // A RESP client that speaks first is told in RESP.
+    const r = await server.connect();
+    await r.send("*1\r\n$4\r\nPING\r\n");
+    assert.match((await r.readLine())!, /^-ERR max number of clients reached.*\r$/);
+    assert.equal(await r.closedByServer(), true);
+    r.close();
     // A freed slot is usable again.
     a.close();
     let d: TcpClient | undefined;

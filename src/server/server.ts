@@ -30,6 +30,10 @@ export interface ServerOptions {
 
 /** Longest a graceful shutdown waits for connections to finish. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Refused connections waiting at once to show their protocol. */
+const MAX_PENDING_REFUSALS = 64;
+/** How long a refused connection may take to send its first byte. */
+const REFUSAL_WAIT_MS = 200;
 /** Pause after a failed accept (e.g. out of file descriptors). */
 const ACCEPT_RETRY_MS = 50;
 
@@ -52,6 +56,9 @@ export class Server {
   #idleTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #accepted = 0;
+  #refused = 0;
+  #refusalLoggedMs = 0;
+  #pendingRefusals = 0;
   #accepting: Promise<void> | undefined;
 
   constructor(options: ServerOptions, executor: Executor, log: Logger) {
@@ -138,18 +145,7 @@ export class Server {
   #admit(conn: Deno.Conn): void {
     this.#accepted++;
     if (this.#connections.size >= this.#network.maxConnections) {
-      const limit = this.#network.maxConnections;
-      this.#log.warn("connection refused: too many connections", { limit });
-      const line = `ERROR: max number of clients reached (network.max_connections = ${limit})\n`;
-      conn.write(new TextEncoder().encode(line))
-        .catch(() => {})
-        .finally(() => {
-          try {
-            conn.close();
-          } catch {
-            // The peer left first.
-          }
-        });
+      this.#refuse(conn);
       return;
     }
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
@@ -160,6 +156,50 @@ export class Server {
       this.#running.delete(running);
     });
     this.#running.add(running);
+  }
+
+  /**
+   * Tells an extra connection it is over `max_connections`, in its own
+   * protocol when it speaks first (RESP clients get `-ERR ...`), then closes
+   * it. At most `MAX_PENDING_REFUSALS` wait for that first byte at once; a
+   * flood beyond that gets the text line at once.
+   */
+  #refuse(conn: Deno.Conn): void {
+    const limit = this.#network.maxConnections;
+    this.#refused++;
+    const now = Date.now();
+    if (now - this.#refusalLoggedMs >= 1000) {
+      this.#log.warn("connections refused: too many connections", {
+        limit,
+        refused: this.#refused,
+      });
+      this.#refusalLoggedMs = now;
+    }
+    const message = `max number of clients reached (network.max_connections = ${limit})`;
+    const waitForFirstByte = this.#pendingRefusals < MAX_PENDING_REFUSALS;
+    this.#pendingRefusals += waitForFirstByte ? 1 : 0;
+    (async () => {
+      let first = -1;
+      if (waitForFirstByte) {
+        const byte = new Uint8Array(1);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const n = await Promise.race([
+          conn.read(byte).catch(() => null),
+          new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), REFUSAL_WAIT_MS)),
+        ]);
+        clearTimeout(timer);
+        if (n === 1) first = byte[0];
+      }
+      const line = first === 0x2a ? `-ERR ${message}\r\n` : `ERROR: ${message}\n`;
+      await conn.write(new TextEncoder().encode(line)).catch(() => {});
+    })().finally(() => {
+      if (waitForFirstByte) this.#pendingRefusals--;
+      try {
+        conn.close();
+      } catch {
+        // The peer left first.
+      }
+    });
   }
 
   #closeIdle(): void {
