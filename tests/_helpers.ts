@@ -317,3 +317,232 @@ export function startWithConfigFile(
 ): Promise<ServerProcess> {
   return ServerProcess.startWithConfigFile(path, cwd, port);
 }
+
+/** A RESP2 status reply (`+OK`): distinct from a bulk string holding the same text. */
+export class RespStatus {
+  constructor(readonly text: string) {}
+}
+
+/** A RESP2 error reply (`-ERR ...`), without the `-`. */
+export class RespError {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A decoded RESP2 reply: status, error, integer, bulk string (a binary
+ * string: one char per byte), nil (`$-1` or `*-1`), or an array of replies.
+ */
+export type RespReply = RespStatus | RespError | number | string | null | RespReply[];
+
+/** One reply: decoded, and exactly as it came on the wire (a binary string). */
+export interface RespRead {
+  value: RespReply;
+  raw: string;
+}
+
+/** Encodes a request as a RESP2 array of bulk strings (strings are binary strings). */
+export function encodeRespCommand(args: (string | Uint8Array)[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const ascii = (s: string) => binaryStringBytes(s);
+  parts.push(ascii(`*${args.length}\r\n`));
+  for (const arg of args) {
+    const bytes = typeof arg === "string" ? binaryStringBytes(arg) : arg;
+    parts.push(ascii(`$${bytes.length}\r\n`), bytes, ascii("\r\n"));
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The bytes of a binary string (every char code must be 0..255). */
+export function binaryStringBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) throw new RangeError(`char ${c} at ${i} is not a byte`);
+    out[i] = c;
+  }
+  return out;
+}
+
+/** A binary string holding `bytes`. */
+export function bytesBinaryString(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
+/**
+ * A raw RESP2 client over TCP: sends requests as RESP arrays (or any bytes)
+ * and reads one reply of any type at a time, nested arrays included.
+ */
+export class RespClient {
+  #buffered = new Uint8Array(0);
+  #closed = false;
+
+  private constructor(readonly conn: Deno.TcpConn) {}
+
+  static async connect(port: number): Promise<RespClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    return new RespClient(conn);
+  }
+
+  /** Sends bytes (or a binary string) as they are. */
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? binaryStringBytes(data) : data;
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  /** Sends one command and reads its reply. */
+  async call(...args: (string | Uint8Array)[]): Promise<RespReply> {
+    return (await this.callRaw(...args)).value;
+  }
+
+  /** Sends one command and reads its reply, decoded and raw. */
+  async callRaw(...args: (string | Uint8Array)[]): Promise<RespRead> {
+    await this.send(encodeRespCommand(args));
+    return await this.read();
+  }
+
+  /** Sends many commands in one write and reads their replies in order. */
+  async pipeline(commands: (string | Uint8Array)[][]): Promise<RespReply[]> {
+    const encoded = commands.map(encodeRespCommand);
+    const all = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
+    let at = 0;
+    for (const e of encoded) {
+      all.set(e, at);
+      at += e.length;
+    }
+    await this.send(all);
+    const replies: RespReply[] = [];
+    for (let i = 0; i < commands.length; i++) replies.push((await this.read()).value);
+    return replies;
+  }
+
+  /** Reads one complete reply; throws if the stream ends or nothing comes in time. */
+  async read(timeoutMs = 10_000): Promise<RespRead> {
+    while (true) {
+      const parsed = parseRespReply(this.#buffered, 0);
+      if (parsed !== undefined) {
+        const raw = bytesBinaryString(this.#buffered.subarray(0, parsed.end));
+        this.#buffered = this.#buffered.slice(parsed.end);
+        return { value: parsed.value, raw };
+      }
+      if (!await this.#fill(timeoutMs)) {
+        throw new Error(
+          `connection closed with ${this.#buffered.length} bytes of an incomplete reply: ` +
+            JSON.stringify(bytesBinaryString(this.#buffered)),
+        );
+      }
+    }
+  }
+
+  async #fill(timeoutMs: number): Promise<boolean> {
+    if (this.#closed) return false;
+    const chunk = new Uint8Array(64 * 1024);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      this.conn.read(chunk),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs}ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (n === null) {
+      this.#closed = true;
+      return false;
+    }
+    const joined = new Uint8Array(this.#buffered.length + n);
+    joined.set(this.#buffered);
+    joined.set(chunk.subarray(0, n), this.#buffered.length);
+    this.#buffered = joined;
+    return true;
+  }
+
+  /**
+   * Whether the server closed the stream within `timeoutMs` (reads and
+   * discards until end of stream); false on timeout.
+   */
+  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
+    try {
+      while (await this.#fill(timeoutMs)) { /* drain */ }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/**
+ * Parses one RESP2 reply at `start`: its value and the offset after it, or
+ * undefined if `bytes` does not hold all of it yet. Throws on bytes that are
+ * not RESP2.
+ */
+export function parseRespReply(
+  bytes: Uint8Array,
+  start: number,
+): { value: RespReply; end: number } | undefined {
+  const lineEnd = bytes.indexOf(0x0a, start);
+  if (lineEnd < 0) return undefined;
+  if (lineEnd === start || bytes[lineEnd - 1] !== 0x0d) {
+    throw new Error(
+      `malformed reply line: ${JSON.stringify(bytesBinaryString(bytes.slice(start)))}`,
+    );
+  }
+  const line = bytesBinaryString(bytes.subarray(start + 1, lineEnd - 1));
+  const next = lineEnd + 1;
+  switch (bytes[start]) {
+    case 0x2b: // +
+      return { value: new RespStatus(line), end: next };
+    case 0x2d: // -
+      return { value: new RespError(line), end: next };
+    case 0x3a: { // :
+      if (!/^-?\d+$/.test(line)) throw new Error(`bad integer reply :${line}`);
+      return { value: Number(line), end: next };
+    }
+    case 0x24: { // $
+      const length = Number(line);
+      if (!Number.isInteger(length) || length < -1) throw new Error(`bad bulk length $${line}`);
+      if (length === -1) return { value: null, end: next };
+      if (bytes.length < next + length + 2) return undefined;
+      if (bytes[next + length] !== 0x0d || bytes[next + length + 1] !== 0x0a) {
+        throw new Error(`bulk of length ${length} not followed by CRLF`);
+      }
+      return {
+        value: bytesBinaryString(bytes.subarray(next, next + length)),
+        end: next + length + 2,
+      };
+    }
+    case 0x2a: { // *
+      const count = Number(line);
+      if (!Number.isInteger(count) || count < -1) throw new Error(`bad array length *${line}`);
+      if (count === -1) return { value: null, end: next };
+      const items: RespReply[] = [];
+      let at = next;
+      for (let i = 0; i < count; i++) {
+        const item = parseRespReply(bytes, at);
+        if (item === undefined) return undefined;
+        items.push(item.value);
+        at = item.end;
+      }
+      return { value: items, end: at };
+    }
+    default:
+      throw new Error(
+        `not a RESP2 reply: ${JSON.stringify(bytesBinaryString(bytes.subarray(start, next)))}`,
+      );
+  }
+}
