@@ -213,6 +213,8 @@ export class ServerProcess {
 export class TcpClient {
   #buffered = new Uint8Array(0);
   #closed = false;
+  readonly #chunk = new Uint8Array(64 * 1024);
+  #pendingRead: Promise<number | null> | undefined;
 
   private constructor(readonly conn: Deno.TcpConn) {}
 
@@ -230,21 +232,24 @@ export class TcpClient {
   /** Reads more bytes; false at end of stream. */
   async #fill(timeoutMs: number): Promise<boolean> {
     if (this.#closed) return false;
-    const chunk = new Uint8Array(64 * 1024);
+    // A read that outlives a timeout stays pending for the next call, so
+    // the bytes it brings are not lost.
+    this.#pendingRead ??= this.conn.read(this.#chunk).catch(() => null);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const n = await Promise.race([
-      this.conn.read(chunk),
+      this.#pendingRead,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs}ms`)), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
+    this.#pendingRead = undefined;
     if (n === null) {
       this.#closed = true;
       return false;
     }
     const joined = new Uint8Array(this.#buffered.length + n);
     joined.set(this.#buffered);
-    joined.set(chunk.subarray(0, n), this.#buffered.length);
+    joined.set(this.#chunk.subarray(0, n), this.#buffered.length);
     this.#buffered = joined;
     return true;
   }
@@ -383,6 +388,8 @@ export function bytesBinaryString(bytes: Uint8Array): string {
 export class RespClient {
   #buffered = new Uint8Array(0);
   #closed = false;
+  readonly #chunk = new Uint8Array(64 * 1024);
+  #pendingRead: Promise<number | null> | undefined;
 
   private constructor(readonly conn: Deno.TcpConn) {}
 
