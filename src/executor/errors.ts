@@ -38,13 +38,15 @@ export function emptyCommand(): CommandError {
  *
  * @example
  * ```ts
- * unknownCommand("FOO").text; // "invalid command 'FOO'"
+ * unknownCommand("FOO", ["x"]).message; // "unknown command 'FOO', with args beginning with: 'x' "
  * ```
  */
-export function unknownCommand(name: string): CommandError {
+export function unknownCommand(name: string, args: readonly string[] = []): CommandError {
+  let beginning = "";
+  for (const arg of args.slice(0, 8)) beginning += `'${shown(arg)}' `;
   return new CommandError(
     "ERR",
-    `unknown command '${shown(name)}'`,
+    `unknown command '${shown(name)}', with args beginning with: ${beginning}`,
     `invalid command '${shown(name)}'`,
   );
 }

@@ -28,6 +28,16 @@ import {
 import { ScanCursors } from "./scan_cursors.ts";
 import { standaloneServerState } from "./standalone_state.ts";
 
+/**
+ * The text protocol names the command in its errors (RESP keeps Redis's
+ * exact words): `ERROR: syntax error ('set' command)`.
+ */
+function namingCommand(error: CommandError, name: string): CommandError {
+  const lower = name.toLowerCase();
+  if (error.text.includes(`'${lower}'`)) return error;
+  return new CommandError(error.code, error.message, `${error.text} ('${lower}' command)`);
+}
+
 /** Server-wide facts the executor needs. */
 export interface ExecutorOptions {
   /** A replica: writes are refused. */
@@ -66,7 +76,7 @@ export class Executor {
     const spec = COMMANDS.get(args[0].toUpperCase());
     w.begin(spec?.text, args.length);
     if (spec === undefined) {
-      w.error(unknownCommand(args[0]));
+      w.error(unknownCommand(args[0], args.slice(1)));
       return;
     }
     if (
@@ -94,7 +104,11 @@ export class Executor {
       // gets an error, never a false OK, and the server stays up.
       const reason = e instanceof Error ? e.message : String(e);
       w.error(
-        e instanceof CommandError ? e : spec.write ? writeFailed(reason) : internalError(reason),
+        e instanceof CommandError
+          ? namingCommand(e, spec.name)
+          : spec.write
+          ? writeFailed(reason)
+          : internalError(reason),
       );
     }
   }

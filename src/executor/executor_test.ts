@@ -112,7 +112,7 @@ Deno.test("wrong number of arguments", () => {
     assert.equal(reply, `ERROR: invalid number of arguments for '${name}' command`);
   }
   // SET takes options since Redis's SET: an unknown one is a syntax error.
-  assert.equal(run("SET", "k", "v", "x"), "ERROR: syntax error");
+  assert.equal(run("SET", "k", "v", "x"), "ERROR: syntax error ('set' command)");
   assert.equal(store.engine.size, 0);
 });
 

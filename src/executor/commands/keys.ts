@@ -18,6 +18,7 @@ import {
   syntaxError,
 } from "../command_spec.ts";
 import { globMatch } from "../glob.ts";
+import { expiryTime } from "./_expiry_options.ts";
 import { UnknownCursorError } from "../scan_cursors.ts";
 
 /** The original's reply for a one-key DEL; a count for several keys. */
@@ -25,9 +26,6 @@ const DEL_TEXT: TextRendering = {
   integer: (deleted, argc) =>
     argc > 2 ? String(deleted) : deleted === 1 ? "OK" : "ERROR: key not found",
 };
-
-/** Latest expiry time accepted (keeps every sum a safe integer). */
-const MAX_EXPIRES_AT_MS = 2 ** 52;
 
 /**
  * EXPIRE and its kin: `unitMs` 1000 or 1; `absolute` for the *AT forms.
@@ -44,7 +42,6 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
       unitMs === 1 ? "milliseconds" : "seconds"
     }); NX, XX, GT, LT conditions; 1 if set.`,
     run(ctx, args, w) {
-      const amount = integerArgument(args[2]);
       let nx = false, xx = false, gt = false, lt = false;
       for (let i = 3; i < args.length; i++) {
         const option = args[i].toUpperCase();
@@ -67,15 +64,13 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
           "NX and XX, GT or LT options at the same time are not compatible",
         );
       }
-      const now = ctx.store.nowMs();
-      const at = (absolute ? 0 : now) + amount * unitMs;
-      if (!Number.isSafeInteger(at) || at > MAX_EXPIRES_AT_MS) {
-        throw new CommandError(
-          "ERR",
-          `invalid expire time in '${name.toLowerCase()}' command`,
-          `invalid expire time in '${name.toLowerCase()}' command`,
-        );
-      }
+      const at = expiryTime(
+        args[2],
+        unitMs === 1 ? 1n : 1000n,
+        !absolute,
+        ctx.store.nowMs(),
+        name.toLowerCase(),
+      );
       const entry = ctx.store.entry(args[1]);
       if (entry === undefined) return w.integer(0);
       const current = entry.expiresAtMs;

@@ -91,6 +91,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       const [, key, value] = args;
       let expiresAtMs = 0;
       let expirySet = false;
+      let expiryKind: string | undefined;
       let keepTtl = false;
       let condition: "NX" | "XX" | undefined;
       let get = false;
@@ -98,12 +99,14 @@ export const STRING_COMMANDS: CommandSpec[] = [
       for (let i = 3; i < args.length; i++) {
         const option = args[i].toUpperCase();
         const expiry = expiryOptionName(option);
+        // Redis lets an option repeat (the last wins) but not conflict.
         if (expiry !== undefined) {
-          if (expirySet || keepTtl) throw syntaxError();
+          if ((expirySet && expiry !== expiryKind) || keepTtl) throw syntaxError();
           expiresAtMs = expiryFromOption(expiry, args[++i], now, "set");
           expirySet = true;
+          expiryKind = expiry;
         } else if (option === "NX" || option === "XX") {
-          if (condition !== undefined) throw syntaxError();
+          if (condition !== undefined && condition !== option) throw syntaxError();
           condition = option;
         } else if (option === "KEEPTTL") {
           if (expirySet) throw syntaxError();
@@ -262,7 +265,9 @@ export const STRING_COMMANDS: CommandSpec[] = [
     summary: "Subtracts an integer from a key's integer value.",
     run(ctx, args, w) {
       const by = incrementArgument(args[2]);
-      if (by === -(2n ** 63n)) throw notAnInteger();
+      if (by === -(2n ** 63n)) {
+        throw new CommandError("ERR", "decrement would overflow", "decrement would overflow");
+      }
       w.integer(incrementBy(ctx, args[1], -by));
     },
   },
