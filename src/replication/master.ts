@@ -74,6 +74,8 @@ interface Link {
   lastHeardMs: number;
   closed: boolean;
   wake: (() => void) | undefined;
+  /** Has been sent everything durable at least once (logged once). */
+  caughtUp: boolean;
 }
 
 function peerAddress(conn: Deno.Conn): string {
@@ -175,6 +177,7 @@ export class ReplicationMaster {
       lastHeardMs: Date.now(),
       closed: false,
       wake: undefined,
+      caughtUp: false,
     };
     this.#links.add(link);
     // A dead replica may never answer: a blocked write or read is cut by
@@ -273,6 +276,10 @@ export class ReplicationMaster {
           await this.#sendFromFiles(link, durable, out, flush);
         }
         continue;
+      }
+      if (!link.caughtUp) {
+        link.caughtUp = true;
+        this.#options.log.info("replica caught up", { replica: link.address, lsn: durable });
       }
       const now = Date.now();
       if (now - lastSentMs >= syncIntervalMs) {
