@@ -209,31 +209,33 @@ export class ServerProcess {
   }
 }
 
-/** A raw TCP client reading reply lines. */
-export class TcpClient {
-  #buffered = new Uint8Array(0);
+/**
+ * A TCP connection's incoming bytes, buffered: the reading both test
+ * clients share. A read that outlives a timeout stays pending for the next
+ * call, so the bytes it brings are not lost.
+ */
+class ByteStream {
+  protected buffered = new Uint8Array(0);
   #closed = false;
   readonly #chunk = new Uint8Array(64 * 1024);
   #pendingRead: Promise<number | null> | undefined;
 
-  private constructor(readonly conn: Deno.TcpConn) {}
+  protected constructor(readonly conn: Deno.TcpConn) {}
 
-  static async connect(port: number): Promise<TcpClient> {
-    return new TcpClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  /** Sends text or bytes as they are. */
+  /** Sends text (UTF-8) or bytes as they are. */
   async send(data: string | Uint8Array): Promise<void> {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const bytes = typeof data === "string" ? this.encodeText(data) : data;
     let written = 0;
     while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
   }
 
-  /** Reads more bytes; false at end of stream. */
-  async #fill(timeoutMs: number): Promise<boolean> {
+  protected encodeText(text: string): Uint8Array {
+    return encoder.encode(text);
+  }
+
+  /** Reads more bytes into `buffered`; false at end of stream; throws on timeout. */
+  protected async fill(timeoutMs: number): Promise<boolean> {
     if (this.#closed) return false;
-    // A read that outlives a timeout stays pending for the next call, so
-    // the bytes it brings are not lost.
     this.#pendingRead ??= this.conn.read(this.#chunk).catch(() => null);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const n = await Promise.race([
@@ -247,23 +249,55 @@ export class TcpClient {
       this.#closed = true;
       return false;
     }
-    const joined = new Uint8Array(this.#buffered.length + n);
-    joined.set(this.#buffered);
-    joined.set(this.#chunk.subarray(0, n), this.#buffered.length);
-    this.#buffered = joined;
+    const joined = new Uint8Array(this.buffered.length + n);
+    joined.set(this.buffered);
+    joined.set(this.#chunk.subarray(0, n), this.buffered.length);
+    this.buffered = joined;
     return true;
+  }
+
+  /**
+   * Whether the server closed the stream within `timeoutMs` (reads and
+   * discards until end of stream); false on timeout.
+   */
+  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
+    try {
+      while (await this.fill(timeoutMs)) { /* drain */ }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** A raw TCP client reading reply lines. */
+export class TcpClient extends ByteStream {
+  private constructor(conn: Deno.TcpConn) {
+    super(conn);
+  }
+
+  static async connect(port: number): Promise<TcpClient> {
+    return new TcpClient(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
   /** Reads one line (without `\n`) as raw bytes; null at end of stream. */
   async readLineBytes(timeoutMs = 10_000): Promise<Uint8Array | null> {
     while (true) {
-      const i = this.#buffered.indexOf(0x0a);
+      const i = this.buffered.indexOf(0x0a);
       if (i >= 0) {
-        const line = this.#buffered.slice(0, i);
-        this.#buffered = this.#buffered.slice(i + 1);
+        const line = this.buffered.slice(0, i);
+        this.buffered = this.buffered.slice(i + 1);
         return line;
       }
-      if (!await this.#fill(timeoutMs)) return null;
+      if (!await this.fill(timeoutMs)) return null;
     }
   }
 
@@ -290,24 +324,6 @@ export class TcpClient {
     const reply = await this.readLine();
     if (reply === null) throw new Error(`connection closed after ${JSON.stringify(line)}`);
     return reply;
-  }
-
-  /** Whether the server closed the stream (reads until EOF or timeout). */
-  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
-    try {
-      while (await this.#fill(timeoutMs)) { /* drain */ }
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed.
-    }
   }
 }
 
@@ -385,13 +401,10 @@ export function bytesBinaryString(bytes: Uint8Array): string {
  * A raw RESP2 client over TCP: sends requests as RESP arrays (or any bytes)
  * and reads one reply of any type at a time, nested arrays included.
  */
-export class RespClient {
-  #buffered = new Uint8Array(0);
-  #closed = false;
-  readonly #chunk = new Uint8Array(64 * 1024);
-  #pendingRead: Promise<number | null> | undefined;
-
-  private constructor(readonly conn: Deno.TcpConn) {}
+export class RespClient extends ByteStream {
+  private constructor(conn: Deno.TcpConn) {
+    super(conn);
+  }
 
   static async connect(port: number): Promise<RespClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -399,11 +412,9 @@ export class RespClient {
     return new RespClient(conn);
   }
 
-  /** Sends bytes (or a binary string) as they are. */
-  async send(data: string | Uint8Array): Promise<void> {
-    const bytes = typeof data === "string" ? binaryStringBytes(data) : data;
-    let written = 0;
-    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  /** Strings sent to a RESP server are binary strings (one byte per char). */
+  protected override encodeText(text: string): Uint8Array {
+    return binaryStringBytes(text);
   }
 
   /** Sends one command and reads its reply. */
@@ -435,60 +446,18 @@ export class RespClient {
   /** Reads one complete reply; throws if the stream ends or nothing comes in time. */
   async read(timeoutMs = 10_000): Promise<RespRead> {
     while (true) {
-      const parsed = parseRespReply(this.#buffered, 0);
+      const parsed = parseRespReply(this.buffered, 0);
       if (parsed !== undefined) {
-        const raw = bytesBinaryString(this.#buffered.subarray(0, parsed.end));
-        this.#buffered = this.#buffered.slice(parsed.end);
+        const raw = bytesBinaryString(this.buffered.subarray(0, parsed.end));
+        this.buffered = this.buffered.slice(parsed.end);
         return { value: parsed.value, raw };
       }
-      if (!await this.#fill(timeoutMs)) {
+      if (!await this.fill(timeoutMs)) {
         throw new Error(
-          `connection closed with ${this.#buffered.length} bytes of an incomplete reply: ` +
-            JSON.stringify(bytesBinaryString(this.#buffered)),
+          `connection closed with ${this.buffered.length} bytes of an incomplete reply: ` +
+            JSON.stringify(bytesBinaryString(this.buffered)),
         );
       }
-    }
-  }
-
-  async #fill(timeoutMs: number): Promise<boolean> {
-    if (this.#closed) return false;
-    const chunk = new Uint8Array(64 * 1024);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      this.conn.read(chunk),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs}ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    if (n === null) {
-      this.#closed = true;
-      return false;
-    }
-    const joined = new Uint8Array(this.#buffered.length + n);
-    joined.set(this.#buffered);
-    joined.set(chunk.subarray(0, n), this.#buffered.length);
-    this.#buffered = joined;
-    return true;
-  }
-
-  /**
-   * Whether the server closed the stream within `timeoutMs` (reads and
-   * discards until end of stream); false on timeout.
-   */
-  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
-    try {
-      while (await this.#fill(timeoutMs)) { /* drain */ }
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed.
     }
   }
 }
