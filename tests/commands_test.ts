@@ -814,3 +814,19 @@ commandTest(
     assert.equal((await c.resp.callRaw("GET", "t")).raw, bulk(all));
   },
 );
+
+Deno.test("MSET writes all or nothing: an oversized key refuses the whole command", async () => {
+  const server = await ServerProcess.start({ network: { max_message_size: "4MiB" } });
+  const client = await server.connect();
+  try {
+    const bigKey = "k".repeat(1024 * 1024 + 1);
+    const reply = await client.command(`MSET a 1 ${bigKey} 2`);
+    assert.match(reply, /^ERROR: key of 1048577 bytes exceeds the limit/);
+    assert.equal(await client.command("GET a"), "ERROR: key not found");
+    assert.match(await client.command(`SET ${bigKey} v`), /^ERROR: key of 1048577 bytes/);
+    assert.equal(await client.command("DBSIZE"), "0");
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

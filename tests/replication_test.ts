@@ -510,6 +510,54 @@ replicationTest("a slave of a wiped master resynchronises fully", async (c) => {
   );
 });
 
+replicationTest(
+  "a master whose log was cut by wal repair is a new history to its slaves",
+  async (c) => {
+    const master0 = await startMaster(c, { max_segment_size: "4KiB" });
+    const { dir: masterDir, replPort } = master0;
+    const masterPort = master0.server.port;
+    await setMany(masterPort, entries("key", 600));
+    const slave0 = await startSlave(c, masterPort);
+    await waitConverged(master0.server, slave0.server);
+    const slaveDir = slave0.dir;
+    const slavePort = slave0.server.port;
+    await c.stop(slave0.server, "SIGTERM");
+    await c.stop(master0.server, "SIGTERM", [replPort]);
+
+    // Damage a middle segment; repair cuts the log there (LSNs after it will
+    // be reused for other writes).
+    const walDir = join(masterDir, "wal");
+    const segments = [...Deno.readDirSync(walDir)].map((e) => e.name).filter((n) =>
+      n.endsWith(".wal")
+    ).sort();
+    assert.ok(segments.length >= 4, `${segments.length} segments`);
+    const victim = join(walDir, segments[Math.floor(segments.length / 2)]);
+    const bytes = Deno.readFileSync(victim);
+    bytes[100] ^= 0x55;
+    Deno.writeFileSync(victim, bytes);
+    const repair = await runKvdb(["wal", "repair", "--dir", walDir]);
+    assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+
+    const master = await c.start("master (repaired)", masterConfig(masterDir, replPort), {
+      dir: masterDir,
+      port: masterPort,
+    });
+    // More new writes than were cut: the master's log passes the slave's end,
+    // so only the replication id can tell the slave its history is gone.
+    await setMany(masterPort, entries("new", 700));
+    const mark = 0; // the restarted slave's own log
+    const slave = await c.start("slave (restarted)", slaveConfig(slaveDir, masterPort), {
+      dir: slaveDir,
+      port: slavePort,
+    });
+    await waitConverged(master, slave);
+    assert.ok(
+      linesWith(slave, "full resynchronisation", mark).length > 0,
+      "the slave resumed over records its master no longer has",
+    );
+  },
+);
+
 replicationTest("a slave can dial the master's replication port or its client port", async (c) => {
   const master = await startMaster(c);
   await setMany(master.server.port, entries("r", 500));

@@ -258,3 +258,54 @@ Deno.test("cli: local sessions are durable through the same WAL", async () => {
   client.close();
   await server.stop();
 });
+
+Deno.test("a failed WAL refuses writes until restart, and reads go on", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = await ServerProcess.start(walConfig(dir, { max_segment_size: "4KiB" }));
+  const client = await server.connect();
+  try {
+    assert.equal(await client.command("SET kept 1"), "OK");
+    // Squat on the names of the next segments: the rotation that needs one
+    // fails for real (the WAL creates segments exclusively).
+    for (let lsn = 2; lsn < 400; lsn++) {
+      await Deno.writeFile(
+        join(dir, "wal", `${String(lsn).padStart(16, "0")}.wal`),
+        new Uint8Array(1),
+      );
+    }
+    let failed = "";
+    for (let i = 0; i < 300 && !failed; i++) {
+      const reply = await client.command(`SET k${i} ${"v".repeat(100)}`);
+      if (reply !== "OK") failed = reply;
+    }
+    assert.match(failed, /^ERROR: write failed, not durable/);
+    assert.match(await client.command("SET after failure"), /^ERROR: write failed/);
+    assert.equal(await client.command("GET kept"), "1");
+    assert.equal(await client.command("PING"), "PONG");
+    assert.equal(await client.command("GET after"), "ERROR: key not found");
+    assert.ok(server.logs.some((l) => l.includes("WAL WRITE FAILED")), server.logs.join("\n"));
+  } finally {
+    client.close();
+    await server.stop("SIGKILL");
+  }
+});
+
+Deno.test("a log that lost its first segment refuses to start", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = walConfig(dir, { max_segment_size: "4KiB" });
+  const first = await ServerProcess.start(config);
+  const client = await first.connect();
+  for (let i = 0; i < 100; i++) {
+    assert.equal(await client.command(`SET k${i} ${"v".repeat(60)}`), "OK");
+  }
+  client.close();
+  await first.stop();
+  const all = await segments(dir);
+  assert.ok(all.length >= 2);
+  await Deno.remove(join(dir, "wal", all[0].name));
+  const failed = await ServerProcess.start(config, { dir, port: first.port }).then(
+    () => assert.fail("started without the log's first segment"),
+    (e: Error) => e.message,
+  );
+  assert.match(failed, /earlier segments are missing/);
+});

@@ -18,6 +18,7 @@
 
 import { parse as parseYaml } from "yaml";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import { WAL_MAX_BATCH_SIZE } from "../wal/wal.ts";
 import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
 
 /** A `host:port` pair as `Deno.listen` and `Deno.connect` take it. */
@@ -230,7 +231,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     path: "wal.flushing_batch_size",
     defaultValue: 100,
-    rule: integer(1, 100_000),
+    rule: integer(1, WAL_MAX_BATCH_SIZE),
     description: "records per group commit at most",
   },
   {

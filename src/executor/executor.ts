@@ -14,7 +14,7 @@
 
 import type { OutBuffer } from "../protocol/out_buffer.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
-import type { Store } from "../storage/store.ts";
+import { EntryTooLargeError, type Store } from "../storage/store.ts";
 import type { CommandContext, ExecutorStats, ServerState, Session } from "./command_spec.ts";
 import { COMMANDS } from "./commands.ts";
 import {
@@ -106,6 +106,8 @@ export class Executor {
       w.error(
         e instanceof CommandError
           ? namingCommand(e, spec.name)
+          : e instanceof EntryTooLargeError
+          ? new CommandError("ERR", reason, `${reason} ('${spec.name.toLowerCase()}' command)`)
           : spec.write
           ? writeFailed(reason)
           : internalError(reason),

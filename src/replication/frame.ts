@@ -40,6 +40,8 @@ export const FrameType = { Records: 1, Heartbeat: 2, Ack: 3 } as const;
 
 /** Largest frame body: one record of the largest size plus room. */
 export const MAX_FRAME_BODY_BYTES = 80 * 1024 * 1024;
+/** Largest frame a replica sends (an ACK's body is 9 bytes). */
+export const MAX_REPLICA_FRAME_BODY_BYTES = 64;
 /** A RECORDS frame is closed once its body passes this many bytes. */
 export const RECORDS_FRAME_TARGET_BYTES = 256 * 1024;
 
@@ -180,6 +182,15 @@ export class FrameDecoder {
   #buffer = new Uint8Array(64 * 1024);
   #start = 0;
   #end = 0;
+  readonly #maxBodyBytes: number;
+
+  /**
+   * `maxBodyBytes` bounds what a peer can make this side buffer: a master
+   * reading ACKs expects only tiny frames.
+   */
+  constructor(maxBodyBytes = MAX_FRAME_BODY_BYTES) {
+    this.#maxBodyBytes = Math.min(maxBodyBytes, MAX_FRAME_BODY_BYTES);
+  }
 
   /** Adds received bytes. */
   push(chunk: Uint8Array): void {
@@ -212,7 +223,7 @@ export class FrameDecoder {
     if (this.#end - this.#start < FRAME_HEADER_BYTES) return undefined;
     const bytes = this.#buffer;
     const bodyBytes = getU32(bytes, this.#start);
-    if (bodyBytes < 1 || bodyBytes > MAX_FRAME_BODY_BYTES) {
+    if (bodyBytes < 1 || bodyBytes > this.#maxBodyBytes) {
       throw new FrameError(`frame body length ${bodyBytes} out of range`);
     }
     const bodyStart = this.#start + FRAME_HEADER_BYTES;

@@ -42,6 +42,7 @@ import {
   encodeRecords,
   FrameDecoder,
   FrameType,
+  MAX_REPLICA_FRAME_BODY_BYTES,
   RECORDS_FRAME_TARGET_BYTES,
 } from "./frame.ts";
 
@@ -198,7 +199,14 @@ export class ReplicationMaster {
       await writeAll(conn, new TextEncoder().encode(line));
       const reading = this.#readAcks(link, leftover);
       await this.#send(link);
+      // Sending ended (the WAL failed, or the master closes): the ACK
+      // reader must not wait for the replica to time out.
       link.closed = true;
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
       await reading;
     } catch (e) {
       if (!link.closed && !this.#closed) {
@@ -233,7 +241,7 @@ export class ReplicationMaster {
   }
 
   async #readAcks(link: Link, leftover: Uint8Array): Promise<void> {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(MAX_REPLICA_FRAME_BODY_BYTES);
     decoder.push(leftover);
     const buffer = new Uint8Array(16 * 1024);
     try {

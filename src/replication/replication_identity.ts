@@ -102,3 +102,22 @@ export async function masterReplicationId(dir: string): Promise<string> {
   await saveIdentity(dir, { replid, role: "master" });
   return replid;
 }
+
+/**
+ * Removes `dir/REPLICATION` durably (before a replica discards its log, so
+ * that a crash midway leaves a directory that resynchronises fully).
+ *
+ * @example
+ * ```ts
+ * await clearIdentity(dir);
+ * ```
+ */
+export async function clearIdentity(dir: string): Promise<void> {
+  try {
+    await Deno.remove(join(dir, FILE));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    return;
+  }
+  await syncDir(dir);
+}

@@ -27,7 +27,7 @@ import type { Store } from "../storage/store.ts";
 import type { Wal } from "../wal/wal.ts";
 import { encodeAck, FrameDecoder, FrameType } from "./frame.ts";
 import { DEAD_PEER_INTERVALS } from "./master.ts";
-import { loadIdentity, saveIdentity } from "./replication_identity.ts";
+import { clearIdentity, loadIdentity, saveIdentity } from "./replication_identity.ts";
 
 const MIN_BACKOFF_MS = 50;
 const CONNECT_TIMEOUT_MS = 5000;
@@ -170,6 +170,8 @@ export class ReplicationSlave {
     this.#state = "connecting";
     const conn = await this.#dial(masterAddress);
     this.#conn = conn;
+    // stop() may have come while dialling: no handshake (and no resync) then.
+    if (this.#stopped) return false;
     const identity = await loadIdentity(wal.dir);
     const replid = identity?.role === "slave" ? identity.replid : "-";
     const nextLsn = wal.lastLsn + 1;
@@ -191,6 +193,10 @@ export class ReplicationSlave {
         firstLsn,
         masterLsn: this.#masterLsn,
       }, true);
+      // Forget which history this is before touching the log: a crash
+      // midway then leads to another full resynchronisation, never to a
+      // partial log taken for a complete one.
+      await clearIdentity(wal.dir);
       await store.discardAll();
       await saveIdentity(wal.dir, { replid: newReplid, role: "slave" });
     } else {
@@ -257,9 +263,10 @@ export class ReplicationSlave {
 
   async #dial(address: Address): Promise<Deno.Conn> {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const connecting = Deno.connect({ hostname: address.hostname, port: address.port });
     try {
       return await Promise.race([
-        Deno.connect({ hostname: address.hostname, port: address.port }),
+        connecting,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS}ms`)),
@@ -267,6 +274,10 @@ export class ReplicationSlave {
           );
         }),
       ]);
+    } catch (e) {
+      // A connection that completes after the timeout is nobody's: close it.
+      connecting.then((late) => late.close(), () => {});
+      throw e;
     } finally {
       clearTimeout(timer);
     }

@@ -57,6 +57,7 @@ export class Server {
   #closing = false;
   #accepted = 0;
   #refused = 0;
+  #acceptWarnedMs = 0;
   #refusalLoggedMs = 0;
   #pendingRefusals = 0;
   #accepting: Promise<void> | undefined;
@@ -134,7 +135,17 @@ export class Server {
         conn = await listener.accept();
       } catch (e) {
         if (this.#closing || e instanceof Deno.errors.BadResource) return;
-        this.#log.warn("accept failed", { error: String(e) });
+        // A peer that reset before accept: its problem, not the server's.
+        if (
+          e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionReset ||
+          e instanceof Deno.errors.ConnectionAborted
+        ) continue;
+        // Out of file descriptors or the like: back off, log once a second.
+        const now = Date.now();
+        if (now - this.#acceptWarnedMs >= 1000) {
+          this.#log.warn("accept failed", { error: String(e) });
+          this.#acceptWarnedMs = now;
+        }
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }

@@ -63,6 +63,7 @@ export async function openStore(
       batchSize: config.wal.flushingBatchSize,
       batchTimeoutMs: config.wal.flushingBatchTimeoutMs,
       logger: log,
+      requiredFirstLsn: 1,
     },
     (record) => replay.applyRecord(record),
   );

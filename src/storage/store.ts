@@ -26,6 +26,7 @@
  * @module
  */
 
+import { WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES } from "../wal/record.ts";
 import type { Engine } from "./engine.ts";
 
 /** Record kinds in the log; the numbers are the WAL's op codes. */
@@ -79,6 +80,32 @@ interface Undo {
   previous: Entry | undefined;
 }
 
+/** Largest key stored (the WAL's record limit, whether or not it is on). */
+export const MAX_KEY_BYTES = WAL_MAX_KEY_BYTES;
+/** Largest value stored. */
+export const MAX_VALUE_BYTES = WAL_MAX_VALUE_BYTES;
+
+/** A key or value over its limit: the client's mistake, nothing written. */
+export class EntryTooLargeError extends RangeError {}
+
+/**
+ * Throws {@link EntryTooLargeError} unless `key` and `value` are within the
+ * limits; commands that write several keys check them all first, so that
+ * they write all or nothing.
+ */
+export function checkEntry(key: string, value: string): void {
+  if (key.length > MAX_KEY_BYTES) {
+    throw new EntryTooLargeError(
+      `key of ${key.length} bytes exceeds the limit of ${MAX_KEY_BYTES}`,
+    );
+  }
+  if (value.length > MAX_VALUE_BYTES) {
+    throw new EntryTooLargeError(
+      `value of ${value.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`,
+    );
+  }
+}
+
 /** Bounds one slice of background expiry. */
 const EXPIRE_SLICE_MAX_CHECKS = 2000;
 
@@ -103,6 +130,12 @@ export class Store {
   };
   /** Keys deleted because their time passed (INFO stats). */
   expiredKeys = 0;
+  /**
+   * The log failed and memory was rolled back to what it made durable:
+   * nothing more will become durable, so nothing is pending any more, and
+   * reads go on from that state (writes are refused by the log itself).
+   */
+  #failed = false;
 
   constructor(
     readonly engine: Engine,
@@ -133,6 +166,7 @@ export class Store {
 
   /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
   set(key: string, value: string, expiresAtMs = 0): void {
+    checkEntry(key, value);
     if (this.log) {
       const previous = this.#current(key);
       const lsn = this.log.append(LogOp.Set, key, value, expiresAtMs);
@@ -226,7 +260,7 @@ export class Store {
    * nothing on a replica.
    */
   expireSome(maxChecks = EXPIRE_SLICE_MAX_CHECKS): number {
-    if (!this.#expireKeys || this.engine.expiringCount === 0) return 0;
+    if (!this.#expireKeys || this.#failed || this.engine.expiringCount === 0) return 0;
     const now = this.#nowMs();
     const cursor = this.#expireCursor;
     const partitions = this.engine.partitionCount;
@@ -255,7 +289,7 @@ export class Store {
 
   /** Whether some change is applied in memory but not yet durable. */
   get commitPending(): boolean {
-    return this.log !== undefined && this.log.lastLsn > this.log.durableLsn;
+    return !this.#failed && this.log !== undefined && this.log.lastLsn > this.log.durableLsn;
   }
 
   /**
@@ -268,6 +302,7 @@ export class Store {
       await this.log.commit();
     } catch (e) {
       this.#rollBack();
+      this.#failed = true;
       throw e;
     }
     this.#forgetDurable();
@@ -277,9 +312,13 @@ export class Store {
   #expired(key: string): boolean {
     const expiresAtMs = this.engine.expiresAt(key);
     if (expiresAtMs === 0 || expiresAtMs > this.#nowMs()) return false;
-    if (this.#expireKeys) {
-      this.#remove(key);
-      this.expiredKeys++;
+    if (this.#expireKeys && !this.#failed) {
+      try {
+        this.#remove(key);
+        this.expiredKeys++;
+      } catch {
+        // The log refuses the delete (it failed): hide the key all the same.
+      }
     }
     return true;
   }

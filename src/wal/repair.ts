@@ -190,6 +190,17 @@ async function cut(
   await syncDir(backupDir);
   await syncDir(dir);
 
+  // A cut log is another history: the LSNs cut will be reused for other
+  // writes. Moving the replication identity away (kept in the backup) makes
+  // a master start a new one, so its replicas resynchronise instead of
+  // resuming over records they hold and it no longer does; and makes a
+  // replica resynchronise from its master.
+  try {
+    await Deno.rename(join(dir, REPLICATION_FILE), join(backupDir, REPLICATION_FILE));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+
   if (plan.cutOffset > 0) {
     const handle = await Deno.open(segment.path, { write: true });
     try {
@@ -211,6 +222,9 @@ async function cut(
   await syncDir(dir);
   return { report, plan, backupDir };
 }
+
+/** The replication identity's file (replication/replication_identity.ts). */
+const REPLICATION_FILE = "REPLICATION";
 
 /** Creates `DIR/repair-backup-<stamp>[-n]/`, never reusing an existing one. */
 async function makeBackupDir(dir: string, now: Date): Promise<string> {

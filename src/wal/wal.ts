@@ -62,7 +62,7 @@ import { clearImmediate, setImmediate } from "node:timers";
 import type { Logger } from "../log/logger.ts";
 import { Batch } from "./_batch.ts";
 import { encodeRecord, frameBytes } from "./encoder.ts";
-import { WalClosedError, WalFailedError, WalOverloadError } from "./errors.ts";
+import { WalClosedError, WalCorruptError, WalFailedError, WalOverloadError } from "./errors.ts";
 import { readRecords, type ReadRecordsOptions } from "./reader.ts";
 import type { WalRecord } from "./record.ts";
 import { DsyncFile } from "./_dsync_file.ts";
@@ -156,6 +156,13 @@ export interface WalOptions {
   /** Longest a batch waits after its first record, [0, 60000] ms. */
   batchTimeoutMs: number;
   logger: Logger;
+  /**
+   * The LSN the log must start at, when it is not empty: 1 while nothing
+   * (no snapshot) stands for earlier records. A log whose first segment
+   * starts later has lost its head, and recovering it would silently drop
+   * acknowledged writes. Undefined: any start (tools, tests).
+   */
+  requiredFirstLsn?: number;
 }
 
 /**
@@ -287,6 +294,17 @@ export class Wal {
     let state;
     let file: DsyncFile | undefined;
     try {
+      if (options.requiredFirstLsn !== undefined) {
+        const first = (await listSegments(options.dir)).segments[0];
+        if (first !== undefined && first.firstLsn !== options.requiredFirstLsn) {
+          throw new WalCorruptError(
+            first.path,
+            0,
+            `the log starts at LSN ${first.firstLsn}, not ${options.requiredFirstLsn}: ` +
+              "earlier segments are missing",
+          );
+        }
+      }
       state = await recoverWal(options.dir, options.logger, onRecord);
       if (state.lastSegment !== undefined) {
         file = await DsyncFile.openAppend(state.lastSegment.path);
@@ -648,7 +666,9 @@ export class Wal {
     assert(this.#flushing === undefined && this.#filling.records === 0, "nothing in flight");
     this.#file?.close();
     this.#file = undefined;
-    for (const segment of (await listSegments(this.dir)).segments) {
+    // Newest first: a crash midway leaves a shorter prefix of the same
+    // history, never a log that has lost its head.
+    for (const segment of (await listSegments(this.dir)).segments.reverse()) {
       await Deno.remove(segment.path);
     }
     await syncDir(this.dir);

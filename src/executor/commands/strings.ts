@@ -19,11 +19,9 @@ import {
   parseInt64,
   syntaxError,
 } from "../command_spec.ts";
+import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
 import { wrongArity } from "../errors.ts";
 import { expiryFromOption, expiryOptionName } from "./_expiry_options.ts";
-
-/** Largest value a command may build (the WAL's record limit). */
-export const MAX_VALUE_BYTES = 64 * 1024 * 1024;
 
 /** GET-like commands: the original's reply for a missing key. */
 const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };
@@ -208,6 +206,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     summary: "Sets several keys.",
     run(ctx, args, w) {
       if (args.length % 2 === 0) throw wrongArity("mset");
+      for (let i = 1; i < args.length; i += 2) checkEntry(args[i], args[i + 1]);
       for (let i = 1; i < args.length; i += 2) ctx.store.set(args[i], args[i + 1]);
       w.status("OK");
     },
@@ -220,6 +219,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     summary: "Sets several keys only if none exists; 1 if set.",
     run(ctx, args, w) {
       if (args.length % 2 === 0) throw wrongArity("msetnx");
+      for (let i = 1; i < args.length; i += 2) checkEntry(args[i], args[i + 1]);
       for (let i = 1; i < args.length; i += 2) {
         if (ctx.store.get(args[i]) !== undefined) return w.integer(0);
       }
