@@ -65,7 +65,10 @@ export class DsyncFile {
     let written = 0;
     while (written < bytes.length) {
       if (this.#fd === undefined) throw new Deno.errors.BadResource("segment file is closed");
-      written += await writeSome(this.#fd, bytes.subarray(written));
+      const n = await writeSome(this.#fd, bytes.subarray(written));
+      // A write that takes nothing would spin here for ever: fail instead.
+      if (n <= 0) throw new Error(`segment write made no progress (${written} of ${bytes.length})`);
+      written += n;
     }
   }
 
