@@ -15,7 +15,13 @@
 import type { OutBuffer } from "../protocol/out_buffer.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import { EntryTooLargeError, type Store } from "../storage/store.ts";
-import type { CommandContext, ExecutorStats, ServerState, Session } from "./command_spec.ts";
+import type {
+  CommandContext,
+  CommandSpec,
+  ExecutorStats,
+  ServerState,
+  Session,
+} from "./command_spec.ts";
 import { COMMANDS } from "./commands.ts";
 import {
   emptyCommand,
@@ -38,6 +44,9 @@ function namingCommand(error: CommandError, name: string): CommandError {
   return new CommandError(error.code, error.message, `${error.text} ('${lower}' command)`);
 }
 
+/** Spellings of command names remembered (GET, get, Get, ...). */
+const MAX_CACHED_NAMES = 1024;
+
 /** Server-wide facts the executor needs. */
 export interface ExecutorOptions {
   /** A replica: writes are refused. */
@@ -59,10 +68,33 @@ export class Executor {
   readonly #readOnly: boolean;
   readonly #server: ServerState;
   readonly #scans = new ScanCursors();
+  readonly #byName = new Map<string, CommandSpec>();
+  readonly #ctx: CommandContext;
 
   constructor(readonly store: Store, options: ExecutorOptions) {
     this.#readOnly = options.readOnly;
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
+    this.#ctx = {
+      store,
+      session: undefined as unknown as Session,
+      server: this.#server,
+      stats: this.stats,
+      scans: this.#scans,
+    };
+  }
+
+  /**
+   * The spec of a command name as sent. Names seen before are found without
+   * upper-casing them again (an allocation per request otherwise); the
+   * cache holds only names that exist, in the spellings clients send.
+   */
+  #lookup(name: string): CommandSpec | undefined {
+    let spec = this.#byName.get(name);
+    if (spec === undefined) {
+      spec = COMMANDS.get(name.toUpperCase());
+      if (spec !== undefined && this.#byName.size < MAX_CACHED_NAMES) this.#byName.set(name, spec);
+    }
+    return spec;
   }
 
   /** Executes one request for `session`, writing exactly one reply. */
@@ -73,7 +105,7 @@ export class Executor {
       w.error(emptyCommand());
       return;
     }
-    const spec = COMMANDS.get(args[0].toUpperCase());
+    const spec = this.#lookup(args[0]);
     w.begin(spec?.text, args.length);
     if (spec === undefined) {
       w.error(unknownCommand(args[0], args.slice(1)));
@@ -89,13 +121,9 @@ export class Executor {
       w.error(readOnlyReplica());
       return;
     }
-    const ctx: CommandContext = {
-      store: this.store,
-      session,
-      server: this.#server,
-      stats: this.stats,
-      scans: this.#scans,
-    };
+    // Handlers are synchronous, so one context serves every request.
+    const ctx = this.#ctx;
+    ctx.session = session;
     try {
       spec.run(ctx, args, w);
     } catch (e) {

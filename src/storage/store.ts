@@ -154,7 +154,7 @@ export class Store {
   /** The live value of `key`, or `undefined`. */
   get(key: string): string | undefined {
     const value = this.engine.get(key);
-    if (value === undefined) return undefined;
+    if (value === undefined || this.engine.expiringCount === 0) return value;
     return this.#expired(key) ? undefined : value;
   }
 

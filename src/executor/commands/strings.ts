@@ -115,7 +115,10 @@ export const STRING_COMMANDS: CommandSpec[] = [
           throw syntaxError();
         }
       }
-      const current = ctx.store.entry(key);
+      // A plain SET (the hot path) needs no lookup of the old entry.
+      const current = condition === undefined && !keepTtl && !get
+        ? undefined
+        : ctx.store.entry(key);
       const allowed = condition === undefined ||
         (condition === "NX" ? current === undefined : current !== undefined);
       if (allowed) {
