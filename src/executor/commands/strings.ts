@@ -93,7 +93,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       let keepTtl = false;
       let condition: "NX" | "XX" | undefined;
       let get = false;
-      const now = ctx.store.nowMs();
+      const now = args.length > 3 ? ctx.store.nowMs() : 0; // only options need the clock
       for (let i = 3; i < args.length; i++) {
         const option = args[i].toUpperCase();
         const expiry = expiryOptionName(option);
