@@ -77,9 +77,11 @@ const SEGMENT_NAME = /^([0-9]{16,20})\.wal$/;
 const BACKUP_DIR = /^repair-backup-/;
 /**
  * Files of ours that are not segments: the process lock (lock.ts) and the
- * replication identity (replication/replication_identity.ts).
+ * replication identity (replication/replication_identity.ts), and snapshots.
  */
 const OWN_FILES = new Set(["LOCK", "REPLICATION", "REPLICATION.tmp"]);
+/** Snapshots (snapshot/snapshot_file.ts) and their temporary files. */
+const SNAPSHOT_FILE = /^snapshot-\d{16,}\.snap(\.tmp)?$/;
 
 /**
  * What a segment header says.
@@ -223,7 +225,8 @@ export async function listSegments(dir: string): Promise<SegmentListing> {
     if (firstLsn !== undefined) {
       segments.push({ name: entry.name, path: join(dir, entry.name), firstLsn });
     } else if (
-      !(entry.isDirectory && BACKUP_DIR.test(entry.name)) && !OWN_FILES.has(entry.name)
+      !(entry.isDirectory && BACKUP_DIR.test(entry.name)) && !OWN_FILES.has(entry.name) &&
+      !(entry.isFile && SNAPSHOT_FILE.test(entry.name))
     ) {
       foreign.push(entry.name);
     }
