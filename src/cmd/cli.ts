@@ -10,6 +10,8 @@
  */
 
 import { Executor } from "../executor/executor.ts";
+import { standaloneServerState } from "../executor/standalone_state.ts";
+import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { createLogger } from "../log/logger.ts";
 import { LocalSession } from "../repl/local_session.ts";
 import { runRepl } from "../repl/repl.ts";
@@ -50,11 +52,26 @@ export async function cliMain(args: string[]): Promise<number> {
   }
   const { replication } = config;
   const readOnly = replication.enabled && replication.replicaType === "slave";
-  const executor = new Executor(opened.store, { readOnly });
+  // SAVE and BGSAVE work here too; automatic snapshots are the server's.
+  const snapshotter = opened.wal
+    ? new Snapshotter({
+      store: opened.store,
+      wal: opened.wal,
+      thresholdBytes: Infinity,
+      compact: !replication.enabled,
+      replid: () => "",
+      log,
+    })
+    : undefined;
+  const executor = new Executor(opened.store, {
+    readOnly,
+    server: standaloneServerState(readOnly ? "slave" : "master", snapshotter),
+  });
   const session = new LocalSession(
     executor,
     config.network.maxMessageBytes,
     async () => {
+      await snapshotter?.settle();
       await opened.close();
       log.close();
     },

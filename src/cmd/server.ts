@@ -16,7 +16,11 @@ import {
   startReplication,
 } from "../replication/replication.ts";
 import { serverState } from "../server/server_state.ts";
+import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
+
+/** How often the WAL written since the last snapshot is compared with the threshold. */
+const SNAPSHOT_CHECK_MS = 100;
 import { Executor } from "../executor/executor.ts";
 import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
 import { WalCorruptError } from "../wal/errors.ts";
@@ -79,12 +83,26 @@ export async function serverMain(args: string[]): Promise<number> {
   const readOnly = replication.enabled && replication.replicaType === "slave";
   const servers: Server[] = [];
   let running: RunningReplication | undefined;
+  const snapshotter = opened.wal
+    ? new Snapshotter({
+      store: opened.store,
+      wal: opened.wal,
+      // Without compaction (replication on, for now) automatic snapshots
+      // would only cost disk: they are taken on demand only.
+      thresholdBytes: replication.enabled ? Infinity : config.wal.snapshotThresholdBytes,
+      compact: !replication.enabled,
+      replid: () => running?.master?.replid ?? "",
+      log,
+    })
+    : undefined;
+  await snapshotter?.removeLeftovers();
   const state = serverState({
     config,
     role: readOnly ? "slave" : "master",
     servers: () => servers,
     wal: opened.wal,
     replication: () => running,
+    snapshotter: () => snapshotter,
   });
   const executor = new Executor(opened.store, { readOnly, server: state });
   try {
@@ -141,12 +159,15 @@ export async function serverMain(args: string[]): Promise<number> {
   });
 
   const stopExpiry = readOnly ? () => {} : startActiveExpiry(opened.store, log);
+  const snapshotTimer = setInterval(() => snapshotter?.maybeStart(), SNAPSHOT_CHECK_MS);
 
   const signal = await stopped;
   log.info("shutting down", { signal });
   stopExpiry();
+  clearInterval(snapshotTimer);
   await running?.stop();
   for (const server of servers) await server.shutdown();
+  await snapshotter?.settle();
   try {
     await opened.close();
   } catch (e) {

@@ -43,6 +43,8 @@ export interface Config {
     flushingBatchSize: number;
     flushingBatchTimeoutMs: number;
     maxSegmentBytes: number;
+    /** WAL bytes written since the last snapshot that trigger the next. */
+    snapshotThresholdBytes: number;
     dataDirectory: string;
   };
   replication: {
@@ -115,6 +117,12 @@ function oneOf(values: readonly string[]): Rule {
     }
     return raw;
   };
+}
+
+/** A size, or "auto" (resolved against other keys: 0 here). */
+function sizeOrAuto(minBytes: number, maxBytes: number): Rule {
+  const sized = size(minBytes, maxBytes);
+  return (raw) => raw === "auto" ? 0 : sized(raw);
 }
 
 const boolean: Rule = (raw) => {
@@ -247,6 +255,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: "a new segment file starts when the current would pass this",
   },
   {
+    path: "wal.snapshot_threshold",
+    defaultValue: "auto",
+    rule: sizeOrAuto(64 * 1024, 1024 ** 4),
+    description:
+      "a snapshot is taken once this much WAL was written since the last; auto: 4 × max_segment_size",
+  },
+  {
     path: "wal.data_directory",
     defaultValue: "./data/wal",
     rule: nonEmptyString,
@@ -361,6 +376,8 @@ export function configFromDocument(doc: unknown, where: string): Config {
       flushingBatchSize: get("wal.flushing_batch_size"),
       flushingBatchTimeoutMs: get("wal.flushing_batch_timeout"),
       maxSegmentBytes: get("wal.max_segment_size"),
+      snapshotThresholdBytes: get<number>("wal.snapshot_threshold") ||
+        4 * get<number>("wal.max_segment_size"),
       dataDirectory: get("wal.data_directory"),
     },
     replication: {

@@ -22,6 +22,7 @@ const DEFAULTS: Config = {
     flushingBatchSize: 100,
     flushingBatchTimeoutMs: 10,
     maxSegmentBytes: 10_000_000,
+    snapshotThresholdBytes: 40_000_000,
     dataDirectory: "./data/wal",
   },
   replication: {
@@ -53,6 +54,7 @@ function shipped(
       flushingBatchSize: 100,
       flushingBatchTimeoutMs: 10,
       maxSegmentBytes: 10_000_000,
+      snapshotThresholdBytes: 40_000_000,
       dataDirectory,
     },
     replication: {
@@ -117,6 +119,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "wal.flushing_batch_size": 100,
     "wal.flushing_batch_timeout": "10ms",
     "wal.max_segment_size": "10MB",
+    "wal.snapshot_threshold": "auto",
     "wal.data_directory": "./data/wal",
     "replication.enabled": false,
     "replication.replica_type": "master",

@@ -46,6 +46,15 @@ export function newSession(): Session {
 /** INFO fields: name and value. */
 export type InfoFields = [string, string | number][];
 
+/** SAVE and BGSAVE's view of the server's snapshots. */
+export interface SnapshotControl {
+  readonly inProgress: boolean;
+  /** Takes a snapshot now; rejects if one is running. */
+  save(): Promise<{ lsn: number; keys: number }>;
+  /** Starts one in the background; false if one is running. */
+  startInBackground(): boolean;
+}
+
 /** What commands may ask of the server around them. */
 export interface ServerState {
   readonly role: "master" | "slave";
@@ -60,6 +69,8 @@ export interface ServerState {
   replyRole(w: ReplyWriter): void;
   /** CONFIG GET's parameters: name → value. */
   configParameters(): Record<string, string>;
+  /** Snapshots, when the server has a WAL. */
+  snapshots(): SnapshotControl | undefined;
 }
 
 /** Counters the executor keeps for INFO stats. */
@@ -94,7 +105,12 @@ export interface CommandSpec {
   text?: TextRendering;
   /** One line for COMMAND DOCS. */
   summary?: string;
-  run(ctx: CommandContext, args: string[], w: ReplyWriter): void;
+  /**
+   * The handler replies after an await (SAVE): it gets a context of its
+   * own, and the connection waits for it before its next request.
+   */
+  async?: boolean;
+  run(ctx: CommandContext, args: string[], w: ReplyWriter): void | Promise<void>;
 }
 
 /** Redis's `syntax error`. */

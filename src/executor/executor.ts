@@ -97,8 +97,12 @@ export class Executor {
     return spec;
   }
 
-  /** Executes one request for `session`, writing exactly one reply. */
-  execute(args: string[], w: ReplyWriter, session: Session): void {
+  /**
+   * Executes one request for `session`, writing exactly one reply; returns
+   * a promise when the command replies later (the caller waits for it
+   * before its next request, so replies stay in order).
+   */
+  execute(args: string[], w: ReplyWriter, session: Session): void | Promise<void> {
     this.stats.commandsProcessed++;
     if (args.length === 0) {
       w.begin(undefined, 0);
@@ -121,12 +125,10 @@ export class Executor {
       w.error(readOnlyReplica());
       return;
     }
-    // Handlers are synchronous, so one context serves every request.
-    const ctx = this.#ctx;
+    // Synchronous handlers share one context; an async one keeps its own.
+    const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;
-    try {
-      spec.run(ctx, args, w);
-    } catch (e) {
+    const fail = (e: unknown) => {
       // Handlers throw before they reply: for bad arguments (a
       // CommandError), a log that can no longer write, or a bug. The client
       // gets an error, never a false OK, and the server stays up.
@@ -140,6 +142,12 @@ export class Executor {
           ? writeFailed(reason)
           : internalError(reason),
       );
+    };
+    try {
+      const pending = spec.run(ctx, args, w);
+      if (pending !== undefined) return pending.catch(fail);
+    } catch (e) {
+      fail(e);
     }
   }
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ServerState } from "./command_spec.ts";
+import type { ServerState, SnapshotControl } from "./command_spec.ts";
 
 /**
  * A lone server's state.
@@ -19,7 +19,10 @@ import type { ServerState } from "./command_spec.ts";
  * standaloneServerState("master").connectedClients(); // 1
  * ```
  */
-export function standaloneServerState(role: "master" | "slave"): ServerState {
+export function standaloneServerState(
+  role: "master" | "slave",
+  snapshots?: SnapshotControl,
+): ServerState {
   const startedMs = Date.now();
   return {
     role,
@@ -44,5 +47,6 @@ export function standaloneServerState(role: "master" | "slave"): ServerState {
       w.array(0);
     },
     configParameters: () => ({}),
+    snapshots: () => snapshots,
   };
 }

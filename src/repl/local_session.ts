@@ -55,7 +55,7 @@ export class LocalSession implements ReplSession {
       // One line always decodes whole: an oversized one as an error.
       this.#decoder.decode(request, 0, request.length);
       if (this.#decoder.args !== undefined) {
-        this.#executor.execute(this.#decoder.args, this.#writer, this.#session);
+        await this.#executor.execute(this.#decoder.args, this.#writer, this.#session);
       } else {
         this.#writer.begin(undefined, 0);
         this.#writer.error(this.#decoder.error!);

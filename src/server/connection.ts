@@ -133,7 +133,8 @@ export class Connection {
               writer.error(takeoverOnlyError());
               fatal = true;
             } else {
-              executor.execute(decoder.args, writer, this.#session);
+              const pending = executor.execute(decoder.args, writer, this.#session);
+              if (pending !== undefined) await pending;
               fatal = this.#session.closeAfterReply;
             }
           } else if (decoder.error !== undefined) {

@@ -15,6 +15,7 @@ import { type Config, formatAddress } from "../config/config.ts";
 import type { InfoFields, ServerState } from "../executor/command_spec.ts";
 import { REDIS_COMPATIBLE_VERSION } from "../executor/commands/server.ts";
 import type { RunningReplication } from "../replication/replication.ts";
+import type { Snapshotter } from "../snapshot/snapshotter.ts";
 import type { Wal } from "../wal/wal.ts";
 import type { Server } from "./server.ts";
 
@@ -29,6 +30,7 @@ export interface ServerParts {
   servers: () => readonly Server[];
   wal: Wal | undefined;
   replication: () => RunningReplication | undefined;
+  snapshotter: () => Snapshotter | undefined;
 }
 
 const SLAVE_STATES = {
@@ -69,6 +71,7 @@ export function serverState(parts: ServerParts): ServerState {
       ["wal_last_fsync_ms", stats.lastFsyncMs.toFixed(3)],
       ["wal_max_fsync_ms", stats.maxFsyncMs.toFixed(3)],
       ["wal_failed", wal.failure ? 1 : 0],
+      ...(parts.snapshotter()?.info() ?? []),
     ];
   }
 
@@ -166,6 +169,7 @@ export function serverState(parts: ServerParts): ServerState {
         w.bulk(String(r.ackLsn));
       }
     },
+    snapshots: () => parts.snapshotter(),
     configParameters: () => ({
       "save": "",
       "appendonly": config.wal.enabled ? "yes" : "no",

@@ -136,6 +136,11 @@ export function encodeHeader(header: SnapshotHeader): Uint8Array {
   return out;
 }
 
+function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+}
+
 /** The seed of the block CRC chain: the CRC32 of header bytes 0..16. */
 export function chainSeed(header: Uint8Array): number {
   return crc32(header.subarray(0, 16));
@@ -243,6 +248,39 @@ export class SnapshotWriter {
     return { path, bytes: this.#bytes, keys: this.#keys };
   }
 
+  /**
+   * Everything {@link finish} does, blocking: for SAVE, which (as in Redis)
+   * holds the server until the snapshot is on disk.
+   */
+  finishSync(): { path: string; bytes: number; keys: number } {
+    if (this.#blockBytes > 0) this.#writeBlockSync();
+    const end = new Uint8Array(8);
+    const count = new Uint8Array(8);
+    le.putU64(count, 0, this.#keys);
+    le.putU32(end, 4, crc32(count, this.#crc));
+    writeAllSync(this.#file, end);
+    this.#bytes += end.length;
+    this.#file.seekSync(0, Deno.SeekMode.Start);
+    writeAllSync(this.#file, encodeHeader({ ...this.#header, keys: this.#keys }));
+    this.#file.syncSync();
+    this.#file.close();
+    this.#done = true;
+    const path = join(this.#dir, snapshotName(this.#header.lsn));
+    Deno.renameSync(this.#tmpPath, path);
+    const dir = Deno.openSync(this.#dir, { read: true });
+    try {
+      dir.syncSync();
+    } finally {
+      dir.close();
+    }
+    return { path, bytes: this.#bytes, keys: this.#keys };
+  }
+
+  /** Writes the buffered block if it reached its target size, blocking. */
+  flushSync(): void {
+    if (this.#blockBytes >= SNAPSHOT_BLOCK_TARGET_BYTES) this.#writeBlockSync();
+  }
+
   /** Abandons the file (a failed or cancelled snapshot). */
   async abort(): Promise<void> {
     if (!this.#done) {
@@ -256,20 +294,37 @@ export class SnapshotWriter {
     await Deno.remove(this.#tmpPath).catch(() => {});
   }
 
-  async #writeBlock(): Promise<void> {
+  /** The next block's frame: its head and body; advances the CRC chain. */
+  #nextBlock(): [Uint8Array, Uint8Array] {
     const body = this.#block.subarray(0, this.#blockBytes);
     if (body.length > MAX_BLOCK_BYTES) throw new RangeError(`block of ${body.length} bytes`);
     const head = new Uint8Array(8);
     le.putU32(head, 0, body.length);
     this.#crc = crc32(body, this.#crc);
     le.putU32(head, 4, this.#crc);
-    await writeAll(this.#file, head);
-    await writeAll(this.#file, body);
     this.#bytes += head.length + body.length;
+    return [head, body];
+  }
+
+  #blockWritten(): void {
     this.#blockBytes = 0;
     if (this.#block.length > 4 * SNAPSHOT_BLOCK_TARGET_BYTES) {
       this.#block = new Uint8Array(SNAPSHOT_BLOCK_TARGET_BYTES + 1024);
     }
+  }
+
+  async #writeBlock(): Promise<void> {
+    const [head, body] = this.#nextBlock();
+    await writeAll(this.#file, head);
+    await writeAll(this.#file, body);
+    this.#blockWritten();
+  }
+
+  #writeBlockSync(): void {
+    const [head, body] = this.#nextBlock();
+    writeAllSync(this.#file, head);
+    writeAllSync(this.#file, body);
+    this.#blockWritten();
   }
 
   #grow(needed: number): void {

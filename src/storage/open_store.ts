@@ -12,6 +12,7 @@
 
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
+import { restoreSnapshot } from "../snapshot/restore.ts";
 import { Wal } from "../wal/wal.ts";
 import { Engine } from "./engine.ts";
 import { type LogWriter, Store } from "./store.ts";
@@ -56,6 +57,9 @@ export async function openStore(
   }
   const replay = new Store(engine, undefined);
   const startedMs = performance.now();
+  // The newest valid snapshot, then every WAL record after its LSN.
+  const restored = await restoreSnapshot(config.wal.dataDirectory, engine, log);
+  const fromLsn = (restored?.lsn ?? 0) + 1;
   const wal = await Wal.open(
     {
       dir: config.wal.dataDirectory,
@@ -63,12 +67,22 @@ export async function openStore(
       batchSize: config.wal.flushingBatchSize,
       batchTimeoutMs: config.wal.flushingBatchTimeoutMs,
       logger: log,
-      requiredFirstLsn: 1,
+      requiredFromLsn: fromLsn,
     },
-    (record) => replay.applyRecord(record),
+    (record) => {
+      if (record.lsn >= fromLsn) replay.applyRecord(record);
+    },
   );
+  if (restored !== undefined && wal.lastLsn < restored.lsn) {
+    await wal.close();
+    throw new Error(
+      `the WAL in ${config.wal.dataDirectory} ends at LSN ${wal.lastLsn}, before its snapshot's ` +
+        `LSN ${restored.lsn}: the directory does not hold one history`,
+    );
+  }
   log.info("wal recovered", {
     dir: config.wal.dataDirectory,
+    snapshotLsn: restored?.lsn ?? 0,
     records: wal.stats().recoveredRecords,
     lastLsn: wal.lastLsn,
     keys: engine.size,

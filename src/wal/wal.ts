@@ -157,12 +157,12 @@ export interface WalOptions {
   batchTimeoutMs: number;
   logger: Logger;
   /**
-   * The LSN the log must start at, when it is not empty: 1 while nothing
-   * (no snapshot) stands for earlier records. A log whose first segment
-   * starts later has lost its head, and recovering it would silently drop
-   * acknowledged writes. Undefined: any start (tools, tests).
+   * The log must hold every record from this LSN on: 1 without a snapshot,
+   * the snapshot's LSN + 1 with one. A log whose first segment starts later
+   * has lost records nothing else stands for, and recovering it would
+   * silently drop acknowledged writes. Undefined: any start (tools, tests).
    */
-  requiredFirstLsn?: number;
+  requiredFromLsn?: number;
 }
 
 /**
@@ -294,13 +294,13 @@ export class Wal {
     let state;
     let file: DsyncFile | undefined;
     try {
-      if (options.requiredFirstLsn !== undefined) {
+      if (options.requiredFromLsn !== undefined) {
         const first = (await listSegments(options.dir)).segments[0];
-        if (first !== undefined && first.firstLsn !== options.requiredFirstLsn) {
+        if (first !== undefined && first.firstLsn > options.requiredFromLsn) {
           throw new WalCorruptError(
             first.path,
             0,
-            `the log starts at LSN ${first.firstLsn}, not ${options.requiredFirstLsn}: ` +
+            `the log starts at LSN ${first.firstLsn}, after ${options.requiredFromLsn}: ` +
               "earlier segments are missing",
           );
         }

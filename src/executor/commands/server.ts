@@ -16,6 +16,7 @@ import {
   type CommandSpec,
   type InfoFields,
   integerArgument,
+  type SnapshotControl,
   syntaxError,
 } from "../command_spec.ts";
 import { wrongArity } from "../errors.ts";
@@ -85,6 +86,26 @@ function isPrintableName(name: string): boolean {
     if (c <= 0x20 || c >= 0x7f) return false;
   }
   return true;
+}
+
+function snapshotsOf(ctx: CommandContext): SnapshotControl {
+  const snapshots = ctx.server.snapshots();
+  if (snapshots === undefined) {
+    throw new CommandError(
+      "ERR",
+      "snapshots need the WAL (wal.enabled: true)",
+      "snapshots need the WAL (wal.enabled: true)",
+    );
+  }
+  return snapshots;
+}
+
+function saveInProgress(): CommandError {
+  return new CommandError(
+    "ERR",
+    "Background save already in progress",
+    "a snapshot is already being taken",
+  );
 }
 
 /** The connection and server commands. */
@@ -257,6 +278,32 @@ export const SERVER_COMMANDS: CommandSpec[] = [
         w.bulk(name);
         w.bulk(value);
       }
+    },
+  },
+  {
+    name: "SAVE",
+    arity: 1,
+    write: false,
+    async: true,
+    summary: "Takes a snapshot and replies when it is on disk (the server keeps serving).",
+    async run(ctx, _args, w) {
+      const snapshots = snapshotsOf(ctx);
+      if (snapshots.inProgress) throw saveInProgress();
+      await snapshots.save();
+      w.status("OK");
+    },
+  },
+  {
+    name: "BGSAVE",
+    arity: -1,
+    write: false,
+    summary: "Starts a snapshot in the background.",
+    run(ctx, args, w) {
+      if (args.length > 2 || (args.length === 2 && args[1].toUpperCase() !== "SCHEDULE")) {
+        throw syntaxError();
+      }
+      if (!snapshotsOf(ctx).startInBackground()) throw saveInProgress();
+      w.status("Background saving started");
     },
   },
   {

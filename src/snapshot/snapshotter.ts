@@ -1,0 +1,176 @@
+/**
+ * When snapshots are taken and what they make disposable: one at a time,
+ * on demand (SAVE, BGSAVE) or when the WAL written since the last one
+ * passes `wal.snapshot_threshold`; after each, compaction keeps the newest
+ * two snapshots (the previous one is the fallback if the newest is found
+ * damaged) and deletes the segments wholly covered by the older of them —
+ * never the segment being written.
+ *
+ * Compaction is off while the server serves replicas: a replica that needs
+ * records from the start of the log is resynchronised from them until
+ * snapshots can be streamed to replicas.
+ *
+ * @example
+ * ```ts
+ * const snapshotter = new Snapshotter({ store, wal, thresholdBytes, compact: true, replid: () => "", log });
+ * await snapshotter.save();
+ * ```
+ * @module
+ */
+
+import type { InfoFields } from "../executor/command_spec.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Store } from "../storage/store.ts";
+import { listSegments, syncDir } from "../wal/segment.ts";
+import type { Wal } from "../wal/wal.ts";
+import { listSnapshots } from "./restore.ts";
+import { type SnapshotResult, takeSnapshot } from "./take_snapshot.ts";
+
+/** Snapshots kept: the newest and its fallback. */
+export const SNAPSHOTS_KEPT = 2;
+
+/** What a snapshotter needs. */
+export interface SnapshotterOptions {
+  store: Store;
+  wal: Wal;
+  /** Take a snapshot once this many WAL bytes were written since the last. */
+  thresholdBytes: number;
+  /** Delete snapshots and segments made redundant. */
+  compact: boolean;
+  /** The replication id the keyspace belongs to ("" if none). */
+  replid: () => string;
+  log: Logger;
+}
+
+/** A snapshot is already being taken. */
+export class SnapshotInProgressError extends Error {}
+
+/**
+ * Takes and tracks snapshots of one store.
+ *
+ * @example
+ * ```ts
+ * snapshotter.maybeStart(); // from a timer
+ * ```
+ */
+export class Snapshotter {
+  readonly #options: SnapshotterOptions;
+  #running: Promise<SnapshotResult> | undefined;
+  #last: (SnapshotResult & { finishedMs: number }) | undefined;
+  #walBytesAtLast: number;
+  #failures = 0;
+
+  constructor(options: SnapshotterOptions) {
+    this.#options = options;
+    this.#walBytesAtLast = options.wal.stats().bytesWritten;
+  }
+
+  /** Removes temporary files a crash left behind (call once, with the WAL open). */
+  async removeLeftovers(): Promise<void> {
+    for await (const entry of Deno.readDir(this.#options.wal.dir)) {
+      if (entry.isFile && /^snapshot-\d{16,}\.snap\.tmp$/.test(entry.name)) {
+        await Deno.remove(`${this.#options.wal.dir}/${entry.name}`);
+        this.#options.log.warn("removed an unfinished snapshot", { file: entry.name });
+      }
+    }
+  }
+
+  /** Whether a snapshot is being taken. */
+  get inProgress(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /** Takes a snapshot now; rejects with {@link SnapshotInProgressError} if one runs. */
+  save(): Promise<SnapshotResult> {
+    if (this.#running) return Promise.reject(new SnapshotInProgressError());
+    const running = this.#take().finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  /** Starts a snapshot in the background; false if one runs already. */
+  startInBackground(): boolean {
+    if (this.#running) return false;
+    this.save().catch(() => {
+      // #take logged it.
+    });
+    return true;
+  }
+
+  /** Starts one if the WAL written since the last passed the threshold. */
+  maybeStart(): void {
+    const written = this.#options.wal.stats().bytesWritten - this.#walBytesAtLast;
+    if (written >= this.#options.thresholdBytes && !this.#options.wal.failure) {
+      this.startInBackground();
+    }
+  }
+
+  /** Waits for a running snapshot (at shutdown). */
+  async settle(): Promise<void> {
+    await this.#running?.catch(() => {});
+  }
+
+  /** INFO persistence fields. */
+  info(): InfoFields {
+    const last = this.#last;
+    return [
+      ["rdb_bgsave_in_progress", this.#running ? 1 : 0],
+      ["rdb_changes_since_last_save", this.#options.wal.lastLsn - (last?.lsn ?? 0)],
+      ["rdb_last_save_time", last ? Math.floor(last.finishedMs / 1000) : 0],
+      ["rdb_last_bgsave_status", this.#failures > 0 && !last ? "err" : "ok"],
+      ["snapshot_last_lsn", last?.lsn ?? 0],
+      ["snapshot_last_bytes", last?.bytes ?? 0],
+      ["snapshot_last_keys", last?.keys ?? 0],
+      ["snapshot_last_duration_ms", last ? Math.round(last.durationMs) : 0],
+      ["snapshot_failures", this.#failures],
+      ["snapshot_threshold_bytes", this.#options.thresholdBytes],
+    ];
+  }
+
+  async #take(): Promise<SnapshotResult> {
+    const { store, wal, log } = this.#options;
+    const bytesBefore = wal.stats().bytesWritten;
+    try {
+      const result = await takeSnapshot(store, {
+        dir: wal.dir,
+        replid: this.#options.replid(),
+        log,
+      });
+      this.#walBytesAtLast = bytesBefore;
+      this.#last = { ...result, finishedMs: Date.now() };
+      if (this.#options.compact) await this.#compact();
+      return result;
+    } catch (e) {
+      this.#failures++;
+      log.error("snapshot failed", { error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+  }
+
+  /** Deletes snapshots past the newest two and the segments they cover. */
+  async #compact(): Promise<void> {
+    const { wal, log } = this.#options;
+    const snapshots = await listSnapshots(wal.dir);
+    for (const old of snapshots.slice(SNAPSHOTS_KEPT)) await Deno.remove(old.path);
+    if (snapshots.length < SNAPSHOTS_KEPT) return;
+    // Everything up to the fallback snapshot's LSN is in both snapshots.
+    const coveredLsn = snapshots[SNAPSHOTS_KEPT - 1].lsn;
+    const { segments } = await listSegments(wal.dir);
+    let deleted = 0;
+    for (let i = 0; i + 1 < segments.length; i++) {
+      if (segments[i + 1].firstLsn - 1 > coveredLsn) break;
+      await Deno.remove(segments[i].path);
+      deleted++;
+    }
+    if (deleted > 0 || snapshots.length > SNAPSHOTS_KEPT) {
+      await syncDir(wal.dir);
+      log.info("wal compacted", {
+        segmentsDeleted: deleted,
+        snapshotsDeleted: Math.max(0, snapshots.length - SNAPSHOTS_KEPT),
+        coveredLsn,
+      });
+    }
+  }
+}
