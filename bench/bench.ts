@@ -223,6 +223,24 @@ async function replay(dir: string): Promise<{ records: number; ms: number }> {
   };
 }
 
+async function snapshotBench(): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--v8-flags=--max-semi-space-size=4",
+      new URL("./snapshot_bench.ts", import.meta.url).pathname,
+      "--keys",
+      String(MEMORY_KEYS),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
 async function walBench(): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -299,6 +317,8 @@ async function main(): Promise<void> {
     const replayed = await replay(dir);
     console.error("  replication lag ...");
     const lag = await replicationLag(dir, 10_000, flags.quick ? 2 : 5);
+    console.error("  snapshot pause ...");
+    const snapshot = await snapshotBench();
     console.error("  WAL alone ...");
     const wal = await walBench();
 
@@ -332,6 +352,10 @@ async function main(): Promise<void> {
       `Restart replaying ${
         replayed.records.toLocaleString("en-US")
       } WAL records into memory: ${replayed.ms} ms.`,
+      "",
+      "A snapshot of a live store (bench/snapshot_bench.ts):",
+      "",
+      snapshot,
       "",
       "The WAL on its own (bench/wal_bench.ts):",
       "",
