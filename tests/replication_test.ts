@@ -28,7 +28,12 @@ const decoder = new TextDecoder();
 
 type Config = Record<string, Record<string, unknown>>;
 
-function masterConfig(dir: string, replPort: number, wal: Record<string, unknown> = {}): Config {
+function masterConfig(
+  dir: string,
+  replPort: number,
+  wal: Record<string, unknown> = {},
+  replication: Record<string, unknown> = {},
+): Config {
   return {
     wal: { enabled: true, data_directory: join(dir, "wal"), ...wal },
     replication: {
@@ -36,6 +41,7 @@ function masterConfig(dir: string, replPort: number, wal: Record<string, unknown
       replica_type: "master",
       master_address: `127.0.0.1:${replPort}`,
       sync_interval: SYNC_INTERVAL,
+      ...replication,
     },
   };
 }
@@ -251,10 +257,14 @@ function replicationTest(name: string, fn: (c: Cluster) => Promise<void>): void 
 }
 
 /** A master on a fresh dir with its own replication port. */
-async function startMaster(c: Cluster, wal: Record<string, unknown> = {}) {
+async function startMaster(
+  c: Cluster,
+  wal: Record<string, unknown> = {},
+  replication: Record<string, unknown> = {},
+) {
   const dir = await c.dir();
   const replPort = freePort();
-  const server = await c.start("master", masterConfig(dir, replPort, wal), { dir });
+  const server = await c.start("master", masterConfig(dir, replPort, wal, replication), { dir });
   return { server, dir, replPort };
 }
 
@@ -555,6 +565,71 @@ replicationTest(
       linesWith(slave, "full resynchronisation", mark).length > 0,
       "the slave resumed over records its master no longer has",
     );
+  },
+);
+
+replicationTest(
+  "a slave joining a master whose early segments are gone gets the full state from a snapshot",
+  async (c) => {
+    const master = await startMaster(c, { max_segment_size: "4KiB", snapshot_threshold: "64KiB" });
+    await setMany(master.server.port, entries("early", 1500));
+    const admin = await master.server.connect();
+    assert.equal(await admin.command("SAVE"), "OK");
+    await setMany(master.server.port, entries("later", 500));
+    assert.equal(await admin.command("SAVE"), "OK");
+    admin.close();
+    const walDir = join(master.dir, "wal");
+    const first = [...Deno.readDirSync(walDir)].map((e) => e.name).filter((n) => n.endsWith(".wal"))
+      .sort()[0];
+    assert.notEqual(first, "0000000000000001.wal", "compaction removed the first segments");
+
+    const slave = await startSlave(c, master.server.port);
+    const data = await waitConverged(master.server, slave.server);
+    assert.equal(data.size, 2000);
+    assert.ok(linesWith(slave.server, "snapshot received from the master").length > 0);
+    // The replica restarts from its own copy: snapshot + its log.
+    await c.stop(slave.server, "SIGKILL");
+    await setMany(master.server.port, entries("after", 100));
+    const again = await c.start("slave (restarted)", slaveConfig(slave.dir, master.server.port), {
+      dir: slave.dir,
+      port: slave.server.port,
+    });
+    assert.equal((await waitConverged(master.server, again)).size, 2100);
+    assert.equal(linesWith(again, "full resynchronisation").length, 0, "it resumed");
+  },
+);
+
+replicationTest(
+  "a slave behind by more than replication.retention_size resynchronises from a snapshot",
+  async (c) => {
+    const master = await startMaster(
+      c,
+      { max_segment_size: "4KiB", snapshot_threshold: "64KiB" },
+      { retention_size: "8KiB" },
+    );
+    await setMany(master.server.port, entries("a", 300));
+    const slave = await startSlave(c, master.server.port);
+    await waitConverged(master.server, slave.server);
+    await c.stop(slave.server, "SIGTERM");
+    // Far more than the 8 KiB the master keeps for a replica that is behind,
+    // with two snapshots after it, so compaction has something to drop.
+    const admin = await master.server.connect();
+    await setMany(master.server.port, entries("b", 1500));
+    assert.equal(await admin.command("SAVE"), "OK");
+    await setMany(master.server.port, entries("b", 1500, 1500));
+    assert.equal(await admin.command("SAVE"), "OK");
+    admin.close();
+    const mark = 0;
+    const again = await c.start("slave (restarted)", slaveConfig(slave.dir, master.server.port), {
+      dir: slave.dir,
+      port: slave.server.port,
+    });
+    assert.equal((await waitConverged(master.server, again)).size, 3300);
+    assert.ok(
+      linesWith(again, "full resynchronisation", mark).length > 0,
+      "the slave was behind the master's retained log and had to resynchronise",
+    );
+    assert.ok(linesWith(again, "snapshot received from the master").length > 0);
   },
 );
 

@@ -58,7 +58,7 @@ export async function cliMain(args: string[]): Promise<number> {
       store: opened.store,
       wal: opened.wal,
       thresholdBytes: Infinity,
-      compact: !replication.enabled,
+      compact: true,
       replid: () => "",
       log,
     })

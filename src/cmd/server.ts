@@ -87,12 +87,12 @@ export async function serverMain(args: string[]): Promise<number> {
     ? new Snapshotter({
       store: opened.store,
       wal: opened.wal,
-      // Without compaction (replication on, for now) automatic snapshots
-      // would only cost disk: they are taken on demand only.
-      thresholdBytes: replication.enabled ? Infinity : config.wal.snapshotThresholdBytes,
-      compact: !replication.enabled,
+      thresholdBytes: config.wal.snapshotThresholdBytes,
+      compact: true,
       replid: () => running?.master?.replid ?? "",
       log,
+      retainFromLsn: () => running?.master?.retainFromLsn(),
+      retentionBytes: replication.retentionBytes,
     })
     : undefined;
   await snapshotter?.removeLeftovers();
@@ -106,7 +106,7 @@ export async function serverMain(args: string[]): Promise<number> {
   });
   const executor = new Executor(opened.store, { readOnly, server: state });
   try {
-    running = await startReplication(config, opened, log);
+    running = await startReplication(config, opened, log, snapshotter);
   } catch (e) {
     log.error("cannot start replication", { error: e instanceof Error ? e.message : String(e) });
     await opened.close().catch(() => {});

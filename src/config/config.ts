@@ -52,6 +52,7 @@ export interface Config {
     replicaType: "master" | "slave";
     masterAddress: Address;
     syncIntervalMs: number;
+    retentionBytes: number;
   };
 }
 
@@ -286,6 +287,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: "master: extra address it serves replication on; slave: the master to dial",
   },
   {
+    path: "replication.retention_size",
+    defaultValue: "256MiB",
+    rule: size(0, 1024 ** 4),
+    description:
+      "WAL a master keeps beyond its snapshots for replicas that are behind; past it they resync from a snapshot",
+  },
+  {
     path: "replication.sync_interval",
     defaultValue: "1s",
     rule: duration(10, 3_600_000),
@@ -385,6 +393,7 @@ export function configFromDocument(doc: unknown, where: string): Config {
       replicaType: get("replication.replica_type"),
       masterAddress: get("replication.master_address"),
       syncIntervalMs: get("replication.sync_interval"),
+      retentionBytes: get("replication.retention_size"),
     },
   };
   if (config.replication.enabled && !config.wal.enabled) {

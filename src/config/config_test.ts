@@ -30,6 +30,7 @@ const DEFAULTS: Config = {
     replicaType: "master",
     masterAddress: { hostname: "127.0.0.1", port: 3232 },
     syncIntervalMs: 1000,
+    retentionBytes: 256 * 1024 * 1024,
   },
 };
 
@@ -62,6 +63,7 @@ function shipped(
       replicaType,
       masterAddress: { hostname: "127.0.0.1", port: masterPort },
       syncIntervalMs: 1000,
+      retentionBytes: 256 * 1024 * 1024,
     },
   };
 }
@@ -124,6 +126,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.enabled": false,
     "replication.replica_type": "master",
     "replication.master_address": "127.0.0.1:3232",
+    "replication.retention_size": "256MiB",
     "replication.sync_interval": "1s",
   });
 });

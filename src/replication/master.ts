@@ -56,7 +56,16 @@ export interface MasterOptions {
   replid: string;
   syncIntervalMs: number;
   log: Logger;
+  /**
+   * A snapshot to start a full resynchronisation from when the log no
+   * longer starts at LSN 1: one whose LSN + 1 is at or after `firstLsn`
+   * (the records after it are in the log), taken if needed.
+   */
+  snapshotForResync?: (firstLsn: number) => Promise<{ path: string; lsn: number }>;
 }
+
+/** How long a disconnected replica's position still holds segments back. */
+export const RECENT_REPLICA_MS = 10 * 60_000;
 
 /** One connected replica, as INFO shows it. */
 export interface ReplicaInfo {
@@ -95,6 +104,8 @@ function peerAddress(conn: Deno.Conn): string {
 export class ReplicationMaster {
   readonly #options: MasterOptions;
   readonly #links = new Set<Link>();
+  /** Positions of replicas that left recently: they may come back for them. */
+  #recent: { ackLsn: number; goneMs: number }[] = [];
   readonly #stopListening: () => void;
   #closed = false;
 
@@ -147,34 +158,40 @@ export class ReplicationMaster {
     } else if (nextLsn < firstLsn) {
       reason = `LSN ${nextLsn} is no longer in the master's log (starts at ${firstLsn})`;
     }
-    const startLsn = reason === undefined ? nextLsn : firstLsn;
+    let startLsn = reason === undefined ? nextLsn : firstLsn;
+    // A log that no longer starts at LSN 1 needs a snapshot to start from.
+    let snapshot: { file: Deno.FsFile; bytes: number } | undefined;
     if (reason !== undefined && firstLsn > 1) {
-      log.warn("replica cannot be resynchronised: the log no longer starts at LSN 1", {
-        replica: address,
-        firstLsn,
-      });
-      await writeAll(
-        conn,
-        new TextEncoder().encode(
-          `ERROR: cannot resynchronise: the master's log starts at LSN ${firstLsn}\n`,
-        ),
-      ).catch(() => {});
-      return;
+      if (this.#options.snapshotForResync === undefined) {
+        await writeAll(
+          conn,
+          new TextEncoder().encode(
+            `ERROR: cannot resynchronise: the master's log starts at LSN ${firstLsn}\n`,
+          ),
+        ).catch(() => {});
+        return;
+      }
+      const chosen = await this.#options.snapshotForResync(firstLsn);
+      // Opened now: compaction may delete the name, not the open file.
+      const file = await Deno.open(chosen.path, { read: true });
+      snapshot = { file, bytes: (await file.stat()).size };
+      startLsn = chosen.lsn + 1;
     }
     const line = reason === undefined
       ? `+CONTINUE ${replid} ${durable}\n`
-      : `+FULLRESYNC ${replid} ${startLsn} ${durable} ${reason}\n`;
+      : `+FULLRESYNC ${replid} ${startLsn} ${durable} ${snapshot?.bytes ?? 0} ${reason}\n`;
     log.info(reason === undefined ? "replica resuming" : "replica resynchronising fully", {
       replica: address,
       fromLsn: startLsn,
       masterLsn: durable,
+      snapshotBytes: snapshot?.bytes ?? 0,
       ...(reason ? { reason } : {}),
     });
     const link: Link = {
       conn,
       address,
       nextLsn: startLsn,
-      ackLsn: 0,
+      ackLsn: startLsn - 1,
       lastHeardMs: Date.now(),
       closed: false,
       wake: undefined,
@@ -197,6 +214,7 @@ export class ReplicationMaster {
     }, Math.min(1000, this.#options.syncIntervalMs));
     try {
       await writeAll(conn, new TextEncoder().encode(line));
+      if (snapshot) await this.#sendSnapshot(link, snapshot.file);
       const reading = this.#readAcks(link, leftover);
       await this.#send(link);
       // Sending ended (the WAL failed, or the master closes): the ACK
@@ -213,6 +231,11 @@ export class ReplicationMaster {
         log.info("replica disconnected", { replica: address, error: String(e) });
       }
     } finally {
+      try {
+        snapshot?.file.close();
+      } catch {
+        // Closed after sending.
+      }
       clearInterval(watchdog);
       link.closed = true;
       this.#links.delete(link);
@@ -223,6 +246,23 @@ export class ReplicationMaster {
       }
     }
     if (!this.#closed) log.info("replica gone", { replica: address, ackLsn: link.ackLsn });
+    this.#recent.push({ ackLsn: link.ackLsn, goneMs: Date.now() });
+  }
+
+  /**
+   * The first LSN a connected or recently connected replica still needs
+   * (undefined when none): compaction keeps the segments from there, up to
+   * the retention limit.
+   */
+  retainFromLsn(): number | undefined {
+    const now = Date.now();
+    this.#recent = this.#recent.filter((r) => now - r.goneMs < RECENT_REPLICA_MS);
+    let floor: number | undefined;
+    for (const position of [...this.#links, ...this.#recent]) {
+      const needed = position.ackLsn + 1;
+      if (floor === undefined || needed < floor) floor = needed;
+    }
+    return floor;
   }
 
   /** Drops every replica. */
@@ -238,6 +278,21 @@ export class ReplicationMaster {
         // Already closed.
       }
     }
+  }
+
+  /**
+   * Streams a snapshot file's bytes (the replica verifies them). A replica
+   * taking them is alive, though it sends no ACK meanwhile.
+   */
+  async #sendSnapshot(link: Link, file: Deno.FsFile): Promise<void> {
+    const chunk = new Uint8Array(256 * 1024);
+    while (true) {
+      const n = await file.read(chunk);
+      if (n === null) break;
+      await writeAll(link.conn, chunk.subarray(0, n));
+      link.lastHeardMs = Date.now();
+    }
+    file.close();
   }
 
   async #readAcks(link: Link, leftover: Uint8Array): Promise<void> {

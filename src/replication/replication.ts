@@ -19,6 +19,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Takeover } from "../server/connection.ts";
 import type { OpenStore } from "../storage/open_store.ts";
 import type { LogWriter } from "../storage/store.ts";
+import type { Snapshotter } from "../snapshot/snapshotter.ts";
 import type { Wal } from "../wal/wal.ts";
 import { ReplicationBacklog } from "./backlog.ts";
 import { ReplicationMaster } from "./master.ts";
@@ -69,6 +70,7 @@ export async function startReplication(
   config: Config,
   opened: OpenStore,
   log: Logger,
+  snapshotter?: Snapshotter,
 ): Promise<RunningReplication | undefined> {
   const { replication } = config;
   if (!replication.enabled) return undefined;
@@ -86,6 +88,7 @@ export async function startReplication(
       replid,
       syncIntervalMs: replication.syncIntervalMs,
       log,
+      snapshotForResync: snapshotter && ((firstLsn) => snapshotter.forResync(firstLsn)),
     });
     log.info("replication: master", { replid, lsn: wal.durableLsn });
     return {

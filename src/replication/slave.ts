@@ -28,6 +28,11 @@ import type { Wal } from "../wal/wal.ts";
 import { encodeAck, FrameDecoder, FrameType } from "./frame.ts";
 import { DEAD_PEER_INTERVALS } from "./master.ts";
 import { clearIdentity, loadIdentity, saveIdentity } from "./replication_identity.ts";
+import { join } from "node:path";
+import { listSnapshots } from "../snapshot/restore.ts";
+import { snapshotName } from "../snapshot/snapshot_file.ts";
+import { loadSnapshot } from "../snapshot/snapshot_reader.ts";
+import { syncDir } from "../wal/segment.ts";
 
 const MIN_BACKOFF_MS = 50;
 const CONNECT_TIMEOUT_MS = 5000;
@@ -81,6 +86,8 @@ export class ReplicationSlave {
   #loggedState = "";
   #masterLsn = 0;
   #lastHeardMs = 0;
+  /** LSN of the snapshot this replica's log continues (0: none). */
+  #snapshotLsn = 0;
   #stopped = false;
   #conn: Deno.Conn | undefined;
   #running: Promise<void> | undefined;
@@ -108,7 +115,7 @@ export class ReplicationSlave {
     return {
       state: this.#state,
       masterLsn: this.#masterLsn,
-      appliedLsn: this.#options.wal.lastLsn,
+      appliedLsn: Math.max(this.#options.wal.lastLsn, this.#snapshotLsn),
       lastHeardMs: this.#lastHeardMs,
     };
   }
@@ -176,7 +183,9 @@ export class ReplicationSlave {
     const replid = identity?.role === "slave" ? identity.replid : "-";
     const nextLsn = wal.lastLsn + 1;
     await writeAll(conn, new TextEncoder().encode(`REPLSYNC ${replid} ${nextLsn}\n`));
-    const { line, rest } = await this.#readLine(conn);
+    const handshake = await this.#readLine(conn);
+    const line = handshake.line;
+    let rest = handshake.rest;
     const words = line.split(" ");
     this.#lastHeardMs = Date.now();
     if (words[0] === "+CONTINUE" && words[1] === replid && words.length === 3) {
@@ -185,24 +194,34 @@ export class ReplicationSlave {
         fromLsn: nextLsn,
         masterLsn: this.#masterLsn,
       });
-    } else if (words[0] === "+FULLRESYNC" && words.length >= 4) {
-      const [, newReplid, firstLsn, masterLsn] = words;
+    } else if (words[0] === "+FULLRESYNC" && words.length >= 5) {
+      const [, newReplid, firstLsnWord, masterLsn, snapshotBytesWord] = words;
+      const firstLsn = Number(firstLsnWord);
+      const snapshotBytes = Number(snapshotBytesWord);
+      if (!Number.isSafeInteger(firstLsn) || !Number.isSafeInteger(snapshotBytes)) {
+        throw new Error(`bad handshake: ${line}`);
+      }
       this.#masterLsn = Number(masterLsn);
       this.#enter("syncing", "full resynchronisation: discarding this replica's data", {
-        reason: words.slice(4).join(" "),
+        reason: words.slice(5).join(" "),
         firstLsn,
+        snapshotBytes,
         masterLsn: this.#masterLsn,
       }, true);
       // Forget which history this is before touching the log: a crash
       // midway then leads to another full resynchronisation, never to a
       // partial log taken for a complete one.
       await clearIdentity(wal.dir);
+      for (const old of await listSnapshots(wal.dir)) await Deno.remove(old.path);
       await store.discardAll();
+      if (snapshotBytes > 0) {
+        rest = await this.#receiveSnapshot(conn, rest, snapshotBytes, firstLsn - 1);
+      }
       await saveIdentity(wal.dir, { replid: newReplid, role: "slave" });
     } else {
       throw new Error(`master refused: ${line}`);
     }
-    if (wal.lastLsn >= this.#masterLsn) this.#caughtUp();
+    if (Math.max(wal.lastLsn, this.#snapshotLsn) >= this.#masterLsn) this.#caughtUp();
 
     const decoder = new FrameDecoder();
     decoder.push(rest);
@@ -253,6 +272,57 @@ export class ReplicationSlave {
       clearInterval(timer);
     }
     return true;
+  }
+
+  /**
+   * Receives a snapshot of `bytes` bytes into this replica's WAL directory
+   * (as its own snapshot at `lsn`), verifies it while loading it into the
+   * empty keyspace, and puts it in place. Returns the bytes read after it.
+   */
+  async #receiveSnapshot(
+    conn: Deno.Conn,
+    already: Uint8Array,
+    bytes: number,
+    lsn: number,
+  ): Promise<Uint8Array> {
+    const { store, wal } = this.#options;
+    const tmp = join(wal.dir, `${snapshotName(lsn)}.tmp`);
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    let received = 0;
+    let after = new Uint8Array(0);
+    try {
+      const take = async (chunk: Uint8Array) => {
+        const used = Math.min(chunk.length, bytes - received);
+        await writeAll(file, chunk.subarray(0, used));
+        received += used;
+        if (used < chunk.length) after = chunk.slice(used);
+      };
+      await take(already);
+      const buffer = new Uint8Array(256 * 1024);
+      while (received < bytes) {
+        const n = await conn.read(buffer);
+        if (n === null) throw new Error(`master closed the connection during the snapshot`);
+        this.#lastHeardMs = Date.now();
+        await take(buffer.subarray(0, n));
+      }
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    const header = await loadSnapshot(
+      tmp,
+      (key, value, expiresAtMs) => store.engine.set(key, value, expiresAtMs),
+    ).catch(async (e) => {
+      store.engine.clear();
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    });
+    if (header.lsn !== lsn) throw new Error(`snapshot holds LSN ${header.lsn}, expected ${lsn}`);
+    this.#snapshotLsn = lsn;
+    await Deno.rename(tmp, join(wal.dir, snapshotName(lsn)));
+    await syncDir(wal.dir);
+    this.#options.log.info("snapshot received from the master", { lsn, keys: header.keys, bytes });
+    return after;
   }
 
   #caughtUp(): void {

@@ -40,6 +40,10 @@ export interface SnapshotterOptions {
   /** The replication id the keyspace belongs to ("" if none). */
   replid: () => string;
   log: Logger;
+  /** The first LSN replicas still need (a master's), kept up to `retentionBytes`. */
+  retainFromLsn?: () => number | undefined;
+  /** WAL kept beyond the snapshots for replicas that are behind. */
+  retentionBytes?: number;
 }
 
 /** A snapshot is already being taken. */
@@ -107,6 +111,21 @@ export class Snapshotter {
     }
   }
 
+  /**
+   * A snapshot a replica can start from when the log begins at `firstLsn`:
+   * the newest on disk if the log holds every record after it, else a new
+   * one.
+   */
+  async forResync(firstLsn: number): Promise<{ path: string; lsn: number }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [newest] = await listSnapshots(this.#options.wal.dir);
+      if (newest !== undefined && newest.lsn + 1 >= firstLsn) return newest;
+      if (this.#running) await this.settle();
+      else await this.save().catch(() => {});
+    }
+    throw new Error("no snapshot to resynchronise a replica from");
+  }
+
   /** Waits for a running snapshot (at shutdown). */
   async settle(): Promise<void> {
     await this.#running?.catch(() => {});
@@ -158,9 +177,34 @@ export class Snapshotter {
     // Everything up to the fallback snapshot's LSN is in both snapshots.
     const coveredLsn = snapshots[SNAPSHOTS_KEPT - 1].lsn;
     const { segments } = await listSegments(wal.dir);
+    // Segments i with an end (the next one's first LSN - 1) at or before
+    // the covered LSN may go — unless a replica still needs them and
+    // keeping them stays within the retention limit.
+    let removable = 0;
+    while (removable + 1 < segments.length && segments[removable + 1].firstLsn - 1 <= coveredLsn) {
+      removable++;
+    }
+    const neededFrom = this.#options.retainFromLsn?.();
+    if (neededFrom !== undefined && removable > 0) {
+      let keepFrom = removable;
+      while (keepFrom > 0 && segments[keepFrom].firstLsn > neededFrom) keepFrom--;
+      let keptBytes = 0;
+      for (let i = keepFrom; i < removable; i++) {
+        keptBytes += (await Deno.stat(segments[i].path)).size;
+      }
+      if (keptBytes <= (this.#options.retentionBytes ?? 0)) removable = keepFrom;
+      else {
+        log.warn(
+          "a replica is behind by more than replication.retention_size; it will resynchronise",
+          {
+            neededFromLsn: neededFrom,
+            retentionBytes: this.#options.retentionBytes ?? 0,
+          },
+        );
+      }
+    }
     let deleted = 0;
-    for (let i = 0; i + 1 < segments.length; i++) {
-      if (segments[i + 1].firstLsn - 1 > coveredLsn) break;
+    for (let i = 0; i < removable; i++) {
       await Deno.remove(segments[i].path);
       deleted++;
     }

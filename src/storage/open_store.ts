@@ -68,6 +68,7 @@ export async function openStore(
       batchTimeoutMs: config.wal.flushingBatchTimeoutMs,
       logger: log,
       requiredFromLsn: fromLsn,
+      startAfterLsn: fromLsn - 1,
     },
     (record) => {
       if (record.lsn >= fromLsn) replay.applyRecord(record);

@@ -218,6 +218,14 @@ async function cut(
     const later = plan.laterSegments[i];
     await Deno.rename(later.path, join(backupDir, later.name));
   }
+  // Snapshots past the cut hold records the log no longer has: they belong
+  // to the history that was cut, so they go to the backup too.
+  for await (const entry of Deno.readDir(dir)) {
+    const lsn = /^snapshot-(\d{16,})\.snap$/.exec(entry.name)?.[1];
+    if (entry.isFile && lsn !== undefined && Number(lsn) > plan.lastLsnAfter) {
+      await Deno.rename(join(dir, entry.name), join(backupDir, entry.name));
+    }
+  }
   await syncDir(backupDir);
   await syncDir(dir);
   return { report, plan, backupDir };

@@ -163,6 +163,11 @@ export interface WalOptions {
    * silently drop acknowledged writes. Undefined: any start (tools, tests).
    */
   requiredFromLsn?: number;
+  /**
+   * When recovery finds no record: the LSN the log continues after (a
+   * snapshot's), so the next record is this + 1. 0 by default.
+   */
+  startAfterLsn?: number;
 }
 
 /**
@@ -312,6 +317,11 @@ export class Wal {
     } catch (e) {
       lock.close();
       throw e;
+    }
+    if (state.lastLsn === 0 && (options.startAfterLsn ?? 0) > 0) {
+      // An empty log continuing a snapshot: its next record is the one
+      // after the snapshot's LSN, whatever is appended.
+      state.lastLsn = options.startAfterLsn!;
     }
     return new Wal(
       lock,
