@@ -208,8 +208,24 @@ async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {
   return result;
 }
 
-async function replay(dir: string): Promise<{ records: number; ms: number }> {
-  const config = { wal: { enabled: true, data_directory: `${dir}/replay-wal` } };
+interface Restart {
+  records: number;
+  snapshotLsn: number;
+  ms: number;
+}
+
+/**
+ * Restart time after loading MEMORY_KEYS keys: from the WAL alone
+ * (snapshots off), and with the snapshots the default threshold takes.
+ */
+async function restart(dir: string, snapshots: boolean): Promise<Restart> {
+  const config = {
+    wal: {
+      enabled: true,
+      data_directory: `${dir}/restart-wal-${snapshots}`,
+      ...(snapshots ? {} : { snapshot_threshold: "1000GiB" }),
+    },
+  };
   const first = await startKvdb(dir, config);
   await loadKeys(first.port, MEMORY_KEYS);
   await first.stop();
@@ -219,21 +235,26 @@ async function replay(dir: string): Promise<{ records: number; ms: number }> {
   const line = logs.split("\n").filter((l) => l.includes("wal recovered")).pop() ?? "";
   return {
     records: Number(/records=(\d+)/.exec(line)?.[1]),
+    snapshotLsn: Number(/snapshotLsn=(\d+)/.exec(line)?.[1] ?? 0),
     ms: Number(/ms=(\d+)/.exec(line)?.[1]),
   };
 }
 
-async function snapshotBench(): Promise<string> {
+/** Runs one of the standalone bench scripts and returns its table. */
+async function benchScript(
+  script: string,
+  args: string[],
+  v8Flags: string[] = [],
+): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-read",
       "--allow-write",
       "--allow-env",
-      "--v8-flags=--max-semi-space-size=4",
-      new URL("./snapshot_bench.ts", import.meta.url).pathname,
-      "--keys",
-      String(MEMORY_KEYS),
+      ...v8Flags,
+      new URL(script, import.meta.url).pathname,
+      ...args,
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -241,22 +262,12 @@ async function snapshotBench(): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-async function walBench(): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      new URL("./wal_bench.ts", import.meta.url).pathname,
-      "--replay-records",
-      String(MEMORY_KEYS),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  return new TextDecoder().decode(out.stdout).trim();
-}
+const snapshotBench = () =>
+  benchScript("./snapshot_bench.ts", ["--keys", String(MEMORY_KEYS)], [
+    "--v8-flags=--max-semi-space-size=4",
+  ]);
+
+const walBench = () => benchScript("./wal_bench.ts", ["--replay-records", String(MEMORY_KEYS)]);
 
 function fmt(r: BenchResult, metric: string): string {
   return metric === "rps"
@@ -314,7 +325,8 @@ async function main(): Promise<void> {
     console.error("  memory ...");
     const mem = await memory(dir);
     console.error("  replay ...");
-    const replayed = await replay(dir);
+    const replayed = await restart(dir, false);
+    const fromSnapshot = await restart(dir, true);
     console.error("  replication lag ...");
     const lag = await replicationLag(dir, 10_000, flags.quick ? 2 : 5);
     console.error("  snapshot pause ...");
@@ -349,9 +361,11 @@ async function main(): Promise<void> {
         lag.maxMs.toFixed(2)
       } ms.`,
       "",
-      `Restart replaying ${
+      `Restart after ${MEMORY_KEYS.toLocaleString("en-US")} SETs: replaying ${
         replayed.records.toLocaleString("en-US")
-      } WAL records into memory: ${replayed.ms} ms.`,
+      } WAL records (snapshots off) ${replayed.ms} ms; with the default snapshots (snapshot at LSN ${
+        fromSnapshot.snapshotLsn.toLocaleString("en-US")
+      } + ${fromSnapshot.records.toLocaleString("en-US")} WAL records) ${fromSnapshot.ms} ms.`,
       "",
       "A snapshot of a live store (bench/snapshot_bench.ts):",
       "",
@@ -376,6 +390,7 @@ async function main(): Promise<void> {
           rows,
           memory: mem,
           replay: replayed,
+          restartFromSnapshot: fromSnapshot,
           replicationLag: lag,
         },
         null,

@@ -64,6 +64,15 @@ function incrementArgument(s: string): bigint {
   return value;
 }
 
+/**
+ * MSET-style arguments: key/value pairs, each within the limits — all
+ * checked before anything is written, so the command is all or nothing.
+ */
+function checkPairs(args: string[], command: string): void {
+  if (args.length % 2 === 0) throw wrongArity(command);
+  for (let i = 1; i < args.length; i += 2) checkEntry(args[i], args[i + 1]);
+}
+
 /** The string commands. */
 export const STRING_COMMANDS: CommandSpec[] = [
   {
@@ -208,8 +217,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, -1, 2],
     summary: "Sets several keys.",
     run(ctx, args, w) {
-      if (args.length % 2 === 0) throw wrongArity("mset");
-      for (let i = 1; i < args.length; i += 2) checkEntry(args[i], args[i + 1]);
+      checkPairs(args, "mset");
       for (let i = 1; i < args.length; i += 2) ctx.store.set(args[i], args[i + 1]);
       w.status("OK");
     },
@@ -221,8 +229,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, -1, 2],
     summary: "Sets several keys only if none exists; 1 if set.",
     run(ctx, args, w) {
-      if (args.length % 2 === 0) throw wrongArity("msetnx");
-      for (let i = 1; i < args.length; i += 2) checkEntry(args[i], args[i + 1]);
+      checkPairs(args, "msetnx");
       for (let i = 1; i < args.length; i += 2) {
         if (ctx.store.get(args[i]) !== undefined) return w.integer(0);
       }
