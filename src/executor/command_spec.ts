@@ -49,8 +49,8 @@ export type InfoFields = [string, string | number][];
 /** SAVE and BGSAVE's view of the server's snapshots. */
 export interface SnapshotControl {
   readonly inProgress: boolean;
-  /** Takes a snapshot now; rejects if one is running. */
-  save(): Promise<{ lsn: number; keys: number }>;
+  /** Takes a snapshot holding every change made so far (waits out a running one). */
+  saveNow(): Promise<{ lsn: number; keys: number }>;
   /** Starts one in the background; false if one is running. */
   startInBackground(): boolean;
 }

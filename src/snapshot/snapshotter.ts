@@ -94,6 +94,18 @@ export class Snapshotter {
     return running;
   }
 
+  /**
+   * Takes a snapshot that holds every change made before the call: waits
+   * out one that is running (it may have started before those changes).
+   */
+  async saveNow(): Promise<SnapshotResult> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await this.settle();
+      if (!this.#running) return await this.save();
+    }
+    throw new SnapshotInProgressError();
+  }
+
   /** Starts a snapshot in the background; false if one runs already. */
   startInBackground(): boolean {
     if (this.#running) return false;
