@@ -587,6 +587,18 @@ replicationTest(
     const data = await waitConverged(master.server, slave.server);
     assert.equal(data.size, 2000);
     assert.ok(linesWith(slave.server, "snapshot received from the master").length > 0);
+    // The replica's log continues the snapshot: it acknowledges the
+    // snapshot's LSN, so the master need not keep its log from LSN 1.
+    await waitFor("the master to see the replica's ACK of the snapshot", async () => {
+      const admin = await master.server.connect();
+      try {
+        await admin.send("INFO replication\n");
+        const offset = /slave0:[^\\]*offset=(\d+)/.exec((await admin.readLine())!)?.[1];
+        return Number(offset) >= 2000;
+      } finally {
+        admin.close();
+      }
+    });
     // The replica restarts from its own copy: snapshot + its log.
     await c.stop(slave.server, "SIGKILL");
     await setMany(master.server.port, entries("after", 100));
@@ -630,6 +642,32 @@ replicationTest(
       "the slave was behind the master's retained log and had to resynchronise",
     );
     assert.ok(linesWith(again, "snapshot received from the master").length > 0);
+  },
+);
+
+replicationTest(
+  "a replica interrupted in a full resync (no identity) starts empty and resyncs",
+  async (c) => {
+    const master = await startMaster(c, { max_segment_size: "4KiB" });
+    await setMany(master.server.port, entries("k", 800));
+    const slave = await startSlave(c, master.server.port);
+    await waitConverged(master.server, slave.server);
+    await c.stop(slave.server, "SIGKILL");
+    // What a crash in the middle of a resync leaves: no identity beside
+    // whatever part of a log and snapshots remains.
+    const walDir = join(slave.dir, "wal");
+    await Deno.remove(join(walDir, "REPLICATION"));
+    assert.ok([...Deno.readDirSync(walDir)].some((e) => e.name.endsWith(".wal")));
+    const again = await c.start(
+      "slave (after the crash)",
+      slaveConfig(slave.dir, master.server.port),
+      {
+        dir: slave.dir,
+        port: slave.server.port,
+      },
+    );
+    assert.equal((await waitConverged(master.server, again)).size, 800);
+    assert.ok(linesWith(again, "starting empty").length > 0);
   },
 );
 

@@ -207,3 +207,38 @@ Deno.test("crashes while snapshots are written never lose acknowledged writes", 
     await server.stop();
   }
 });
+
+Deno.test("damage in a segment that a snapshot covers does not stop the start", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = walConfig(dir, { max_segment_size: "4KiB", snapshot_threshold: "1000GiB" });
+  const server = await ServerProcess.start(config);
+  const client = await server.connect();
+  for (let i = 0; i < 150; i++) {
+    assert.equal(await client.command(`SET a${i} ${"v".repeat(60)}`), "OK");
+  }
+  assert.equal(await client.command("SAVE"), "OK");
+  for (let i = 0; i < 150; i++) {
+    assert.equal(await client.command(`SET b${i} ${"w".repeat(60)}`), "OK");
+  }
+  assert.equal(await client.command("SAVE"), "OK");
+  assert.equal(await client.command("SET last 1"), "OK");
+  client.close();
+  await server.stop();
+  // The first remaining segment lies before the newest snapshot (it is the
+  // fallback's): damage it.
+  const first = files(dir).filter((f) => f.name.endsWith(".wal"))[0];
+  const path = join(dir, "wal", first.name);
+  const bytes = await Deno.readFile(path);
+  bytes[100] ^= 0x55;
+  await Deno.writeFile(path, bytes);
+  const restarted = await ServerProcess.start(config, { dir, port: server.port });
+  const c = await restarted.connect();
+  try {
+    assert.equal(await c.command("GET a0"), "v".repeat(60));
+    assert.equal(await c.command("GET b149"), "w".repeat(60));
+    assert.equal(await c.command("GET last"), "1");
+  } finally {
+    c.close();
+    await restarted.stop();
+  }
+});

@@ -11,6 +11,7 @@
 
 import { formatAddress } from "../config/config.ts";
 import {
+  prepareReplicaDirectory,
   replicationLogLayer,
   type RunningReplication,
   startReplication,
@@ -68,6 +69,9 @@ export async function serverMain(args: string[]): Promise<number> {
 
   let opened;
   try {
+    if (config.replication.enabled && config.replication.replicaType === "slave") {
+      await prepareReplicaDirectory(config.wal.dataDirectory, log);
+    }
     opened = await openStore(config, log, { wrapLog: replicationLogLayer(config) });
   } catch (e) {
     const fields: LogFields = { error: e instanceof Error ? e.message : String(e) };
@@ -92,6 +96,7 @@ export async function serverMain(args: string[]): Promise<number> {
       replid: () => running?.master?.replid ?? "",
       log,
       retainFromLsn: () => running?.master?.retainFromLsn(),
+      restored: opened.restored,
       retentionBytes: replication.retentionBytes,
     })
     : undefined;

@@ -214,7 +214,12 @@ export class ReplicationMaster {
     }, Math.min(1000, this.#options.syncIntervalMs));
     try {
       await writeAll(conn, new TextEncoder().encode(line));
-      if (snapshot) await this.#sendSnapshot(link, snapshot.file);
+      if (snapshot) {
+        await this.#sendSnapshot(link, snapshot.file);
+        // The replica verifies and loads it before it acknowledges anything:
+        // give it time for that (1 s per 10 MiB) before calling it silent.
+        link.lastHeardMs = Date.now() + Math.ceil(snapshot.bytes / (10 * 1024 * 1024)) * 1000;
+      }
       const reading = this.#readAcks(link, leftover);
       await this.#send(link);
       // Sending ended (the WAL failed, or the master closes): the ACK

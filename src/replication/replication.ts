@@ -23,7 +23,10 @@ import type { Snapshotter } from "../snapshot/snapshotter.ts";
 import type { Wal } from "../wal/wal.ts";
 import { ReplicationBacklog } from "./backlog.ts";
 import { ReplicationMaster } from "./master.ts";
-import { masterReplicationId } from "./replication_identity.ts";
+import { join } from "node:path";
+import { lockDirectory } from "../wal/lock.ts";
+import { syncDir } from "../wal/segment.ts";
+import { loadIdentity, masterReplicationId } from "./replication_identity.ts";
 import { ReplicationSlave, type SlaveStatus } from "./slave.ts";
 
 /** Keys and values a master keeps in memory for replicas that keep up. */
@@ -119,4 +122,47 @@ export async function startReplication(
     slaveStatus: () => slave.status(),
     stop: () => slave.stop(),
   };
+}
+
+/**
+ * Before a replica opens its store: a data directory without a replica's
+ * identity is new, or was interrupted in a full resynchronisation (the
+ * identity is cleared first), or held another server's data. Either way a
+ * full resynchronisation follows, so it starts empty rather than from a
+ * partial log or a snapshot of another history.
+ *
+ * @example
+ * ```ts
+ * if (isReplica) await prepareReplicaDirectory(config.wal.dataDirectory, log);
+ * ```
+ */
+export async function prepareReplicaDirectory(dir: string, log: Logger): Promise<void> {
+  try {
+    await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if ((await loadIdentity(dir))?.role === "slave") return;
+  const lock = await lockDirectory(dir);
+  try {
+    let removed = 0;
+    for await (const entry of Deno.readDir(dir)) {
+      if (
+        entry.isFile && /^(\d{16,}\.wal|snapshot-\d{16,}\.snap(\.tmp|\.damaged)?)$/.test(entry.name)
+      ) {
+        await Deno.remove(join(dir, entry.name));
+        removed++;
+      }
+    }
+    if (removed > 0) {
+      await syncDir(dir);
+      log.warn("replica data directory without a replica's identity: starting empty", {
+        dir,
+        filesRemoved: removed,
+      });
+    }
+  } finally {
+    lock.close();
+  }
 }

@@ -212,6 +212,7 @@ export class ReplicationSlave {
       // midway then leads to another full resynchronisation, never to a
       // partial log taken for a complete one.
       await clearIdentity(wal.dir);
+      this.#snapshotLsn = 0;
       for (const old of await listSnapshots(wal.dir)) await Deno.remove(old.path);
       await store.discardAll();
       if (snapshotBytes > 0) {
@@ -319,6 +320,8 @@ export class ReplicationSlave {
     });
     if (header.lsn !== lsn) throw new Error(`snapshot holds LSN ${header.lsn}, expected ${lsn}`);
     this.#snapshotLsn = lsn;
+    // The (empty) log continues the snapshot: ACKs and a reconnect say S.
+    wal.continueAfter(lsn);
     await Deno.rename(tmp, join(wal.dir, snapshotName(lsn)));
     await syncDir(wal.dir);
     this.#options.log.info("snapshot received from the master", { lsn, keys: header.keys, bytes });

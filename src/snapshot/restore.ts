@@ -53,6 +53,7 @@ export interface Restored {
   lsn: number;
   keys: number;
   createdMs: number;
+  bytes: number;
   /** Damaged snapshots passed over. */
   skipped: number;
 }
@@ -91,16 +92,22 @@ export async function restoreSnapshot(
         lsn: header.lsn,
         keys: header.keys,
         createdMs: header.createdMs,
+        bytes: (await Deno.stat(snapshot.path)).size,
         skipped,
       };
     } catch (e) {
       if (!(e instanceof SnapshotCorruptError)) throw e;
       engine.clear();
       skipped++;
-      log.warn("snapshot damaged; falling back to the previous one and the WAL", {
-        file: snapshot.path,
-        error: e.message,
-      });
+      // Renamed, so compaction never counts it as a fallback again.
+      await Deno.rename(snapshot.path, `${snapshot.path}.damaged`);
+      log.warn(
+        "snapshot damaged (renamed .damaged); falling back to the previous one and the WAL",
+        {
+          file: snapshot.path,
+          error: e.message,
+        },
+      );
     }
   }
   return undefined;

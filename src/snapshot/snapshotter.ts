@@ -23,7 +23,8 @@ import type { Logger } from "../log/logger.ts";
 import type { Store } from "../storage/store.ts";
 import { listSegments, syncDir } from "../wal/segment.ts";
 import type { Wal } from "../wal/wal.ts";
-import { listSnapshots } from "./restore.ts";
+import { listSnapshots, type Restored } from "./restore.ts";
+import { loadSnapshot, SnapshotCorruptError } from "./snapshot_reader.ts";
 import { type SnapshotResult, takeSnapshot } from "./take_snapshot.ts";
 
 /** Snapshots kept: the newest and its fallback. */
@@ -44,6 +45,8 @@ export interface SnapshotterOptions {
   retainFromLsn?: () => number | undefined;
   /** WAL kept beyond the snapshots for replicas that are behind. */
   retentionBytes?: number;
+  /** The snapshot the store was restored from (INFO reports it until the next). */
+  restored?: Restored;
 }
 
 /** A snapshot is already being taken. */
@@ -63,10 +66,23 @@ export class Snapshotter {
   #last: (SnapshotResult & { finishedMs: number }) | undefined;
   #walBytesAtLast: number;
   #failures = 0;
+  #lastFailed = false;
 
   constructor(options: SnapshotterOptions) {
     this.#options = options;
     this.#walBytesAtLast = options.wal.stats().bytesWritten;
+    const restored = options.restored;
+    if (restored) {
+      this.#last = {
+        path: restored.path,
+        lsn: restored.lsn,
+        keys: restored.keys,
+        bytes: restored.bytes,
+        durationMs: 0,
+        longestSliceMs: 0,
+        finishedMs: restored.createdMs,
+      };
+    }
   }
 
   /** Removes temporary files a crash left behind (call once, with the WAL open). */
@@ -131,7 +147,20 @@ export class Snapshotter {
   async forResync(firstLsn: number): Promise<{ path: string; lsn: number }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const [newest] = await listSnapshots(this.#options.wal.dir);
-      if (newest !== undefined && newest.lsn + 1 >= firstLsn) return newest;
+      if (newest !== undefined && newest.lsn + 1 >= firstLsn) {
+        // A damaged file would fail every replica sent it, again and again.
+        try {
+          await loadSnapshot(newest.path, () => {});
+          return newest;
+        } catch (e) {
+          if (!(e instanceof SnapshotCorruptError)) throw e;
+          await Deno.rename(newest.path, `${newest.path}.damaged`);
+          this.#options.log.warn("snapshot damaged (renamed .damaged); taking a new one", {
+            file: newest.path,
+            error: e.message,
+          });
+        }
+      }
       if (this.#running) await this.settle();
       else await this.save().catch(() => {});
     }
@@ -150,7 +179,7 @@ export class Snapshotter {
       ["rdb_bgsave_in_progress", this.#running ? 1 : 0],
       ["rdb_changes_since_last_save", this.#options.wal.lastLsn - (last?.lsn ?? 0)],
       ["rdb_last_save_time", last ? Math.floor(last.finishedMs / 1000) : 0],
-      ["rdb_last_bgsave_status", this.#failures > 0 && !last ? "err" : "ok"],
+      ["rdb_last_bgsave_status", this.#lastFailed ? "err" : "ok"],
       ["snapshot_last_lsn", last?.lsn ?? 0],
       ["snapshot_last_bytes", last?.bytes ?? 0],
       ["snapshot_last_keys", last?.keys ?? 0],
@@ -171,10 +200,12 @@ export class Snapshotter {
       });
       this.#walBytesAtLast = bytesBefore;
       this.#last = { ...result, finishedMs: Date.now() };
+      this.#lastFailed = false;
       if (this.#options.compact) await this.#compact();
       return result;
     } catch (e) {
       this.#failures++;
+      this.#lastFailed = true;
       log.error("snapshot failed", { error: e instanceof Error ? e.message : String(e) });
       throw e;
     }

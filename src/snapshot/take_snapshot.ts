@@ -71,6 +71,7 @@ export async function takeSnapshot(
   const startedMs = performance.now();
   await store.commit();
   const lsn = log.durableLsn;
+  const generation = store.generation;
   const writer = await SnapshotWriter.create(options.dir, lsn, options.replid, Date.now());
   const sliceKeys = options.sliceKeys ?? SLICE_KEYS;
   let longestSliceMs = 0;
@@ -99,6 +100,11 @@ export async function takeSnapshot(
     }
     // What the walk saw must not outlive what the log keeps.
     await store.commit();
+    // A replica that discarded its keyspace meanwhile (a full resync) has
+    // another history: this walk saw part of the old one.
+    if (store.generation !== generation) {
+      throw new Error("the keyspace was discarded during the snapshot; abandoned");
+    }
     const written = await writer.finish();
     const result: SnapshotResult = {
       path: written.path,

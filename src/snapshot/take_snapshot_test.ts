@@ -80,3 +80,24 @@ Deno.test("a snapshot needs the WAL", async () => {
     /need the WAL/,
   );
 });
+
+Deno.test("a snapshot is abandoned when the keyspace is discarded during its walk", async () => {
+  const dir = await Deno.makeTempDir();
+  const wal = await Wal.open(
+    { dir, maxSegmentBytes: 1 << 20, batchSize: 100, batchTimeoutMs: 10, logger: log },
+    () => {},
+  );
+  const store = new Store(new Engine(4), wal, { expireKeys: false });
+  for (let i = 0; i < 5000; i++) store.set(`k${i}`, "v");
+  await store.commit();
+  const taking = takeSnapshot(store, { dir, replid: "", log, sliceKeys: 50 });
+  await new Promise((r) => setTimeout(r, 5));
+  await store.discardAll();
+  await assert.rejects(taking, /discarded during the snapshot/);
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("snapshot-")),
+    [],
+    "no snapshot of a half-walked history",
+  );
+  await wal.close();
+});

@@ -12,7 +12,7 @@
 
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
-import { restoreSnapshot } from "../snapshot/restore.ts";
+import { type Restored, restoreSnapshot } from "../snapshot/restore.ts";
 import { Wal } from "../wal/wal.ts";
 import { Engine } from "./engine.ts";
 import { type LogWriter, Store } from "./store.ts";
@@ -22,6 +22,8 @@ export interface OpenStore {
   store: Store;
   /** The log, when enabled. */
   wal: Wal | undefined;
+  /** The snapshot the keyspace was restored from, if any. */
+  restored?: Restored;
   /** Flushes and closes the log; rejects if pending writes were not made durable. */
   close(): Promise<void>;
 }
@@ -90,5 +92,10 @@ export async function openStore(
     ms: Math.round(performance.now() - startedMs),
   });
   const logWriter = options.wrapLog ? options.wrapLog(wal) : wal;
-  return { store: new Store(engine, logWriter, storeOptions), wal, close: () => wal.close() };
+  return {
+    store: new Store(engine, logWriter, storeOptions),
+    wal,
+    restored,
+    close: () => wal.close(),
+  };
 }

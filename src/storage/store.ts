@@ -136,6 +136,7 @@ export class Store {
    * reads go on from that state (writes are refused by the log itself).
    */
   #failed = false;
+  #generation = 0;
 
   constructor(
     readonly engine: Engine,
@@ -247,9 +248,18 @@ export class Store {
 
   /** Empties the keyspace and the log (before a full resynchronisation). */
   async discardAll(): Promise<void> {
+    this.#generation++;
     await this.log?.discardAll();
     this.#undo = [];
     this.engine.clear();
+  }
+
+  /**
+   * Changes each time the keyspace is discarded: work that walks it across
+   * awaits (a snapshot) checks that it still walks the same history.
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   /**

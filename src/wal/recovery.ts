@@ -91,9 +91,21 @@ export async function recoverWal(
   dir: string,
   logger: Logger,
   onRecord: (record: WalRecord) => void,
+  neededFromLsn = 1,
 ): Promise<RecoveredWal> {
   await Deno.mkdir(dir, { recursive: true });
-  const { segments, foreign } = await listSegments(dir);
+  const listing = await listSegments(dir);
+  const { foreign } = listing;
+  // Segments wholly before the first record needed (a snapshot covers
+  // them; they are kept only as a fallback) are neither read nor judged:
+  // damage there must not stop a start that does not need them.
+  let skip = 0;
+  while (
+    skip + 1 < listing.segments.length && listing.segments[skip + 1].firstLsn <= neededFromLsn
+  ) {
+    skip++;
+  }
+  const segments = listing.segments.slice(skip);
   if (foreign.length > 0) {
     throw new Error(
       `WAL directory ${dir} holds files that are not WAL segments: ${foreign.join(", ")}; ` +

@@ -81,7 +81,7 @@ const BACKUP_DIR = /^repair-backup-/;
  */
 const OWN_FILES = new Set(["LOCK", "REPLICATION", "REPLICATION.tmp"]);
 /** Snapshots (snapshot/snapshot_file.ts) and their temporary files. */
-const SNAPSHOT_FILE = /^snapshot-\d{16,}\.snap(\.tmp)?$/;
+const SNAPSHOT_FILE = /^snapshot-\d{16,}\.snap(\.tmp|\.damaged)?$/;
 
 /**
  * What a segment header says.

@@ -310,7 +310,7 @@ export class Wal {
           );
         }
       }
-      state = await recoverWal(options.dir, options.logger, onRecord);
+      state = await recoverWal(options.dir, options.logger, onRecord, options.requiredFromLsn ?? 1);
       if (state.lastSegment !== undefined) {
         file = await DsyncFile.openAppend(state.lastSegment.path);
       }
@@ -656,6 +656,23 @@ export class Wal {
   onDurable(listener: () => void): () => void {
     this.#durableListeners.add(listener);
     return () => this.#durableListeners.delete(listener);
+  }
+
+  /**
+   * Makes an empty log continue after `lsn` (a snapshot's): its next record
+   * is `lsn` + 1, and it counts as durable up to `lsn`.
+   *
+   * @example
+   * ```ts
+   * await wal.discardAll();
+   * wal.continueAfter(snapshotLsn);
+   * ```
+   */
+  continueAfter(lsn: number): void {
+    assert(this.#lastLsn === 0 && this.#tailBytes < 0, "only an empty log continues a snapshot");
+    assert(Number.isSafeInteger(lsn) && lsn >= 0);
+    this.#lastLsn = lsn;
+    this.#durableLsn = lsn;
   }
 
   /**
