@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Engine } from "./engine.ts";
 import { partitionIndex } from "./hash.ts";
-import { LogOp, Store } from "./store.ts";
+import { WalOp } from "../wal/record.ts";
+import { Store } from "./store.ts";
 
 Deno.test("Engine: get/set/delete/size", () => {
   const engine = new Engine(16);
@@ -127,8 +128,8 @@ Deno.test("Store: a log sees each change in order before memory does", async () 
   await store.commit();
   assert.equal(store.commitPending, false);
   assert.deepEqual(seen, [
-    [LogOp.Set, "k", "v", false],
-    [LogOp.Del, "k", "", true],
+    [WalOp.Set, "k", "v", false],
+    [WalOp.Del, "k", "", true],
   ]);
 });
 

@@ -26,11 +26,8 @@
  * @module
  */
 
-import { WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES } from "../wal/record.ts";
+import { WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES, WalOp } from "../wal/record.ts";
 import type { Engine } from "./engine.ts";
-
-/** Record kinds in the log; the numbers are the WAL's op codes. */
-export const LogOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4 } as const;
 
 /** The part of the WAL the store writes through. */
 export interface LogWriter {
@@ -170,7 +167,7 @@ export class Store {
     checkEntry(key, value);
     if (this.log) {
       const previous = this.#current(key);
-      const lsn = this.log.append(LogOp.Set, key, value, expiresAtMs);
+      const lsn = this.log.append(WalOp.Set, key, value, expiresAtMs);
       this.#undo.push({ lsn, key, previous });
     }
     this.engine.set(key, value, expiresAtMs);
@@ -185,7 +182,7 @@ export class Store {
     if (expiresAtMs > 0 && expiresAtMs <= this.#nowMs()) return this.delete(key);
     if (this.log) {
       const previous = this.#current(key);
-      const lsn = this.log.append(LogOp.PExpireAt, key, "", expiresAtMs);
+      const lsn = this.log.append(WalOp.PExpireAt, key, "", expiresAtMs);
       this.#undo.push({ lsn, key, previous });
     }
     return this.engine.setExpiry(key, expiresAtMs);
@@ -202,7 +199,7 @@ export class Store {
   flushAll(): void {
     if (this.log) {
       // Not undoable: a failed FLUSHALL leaves memory flushed (see README).
-      this.log.append(LogOp.FlushAll, "", "", 0);
+      this.log.append(WalOp.FlushAll, "", "", 0);
     }
     this.engine.clear();
   }
@@ -218,16 +215,16 @@ export class Store {
    */
   applyRecord(record: LoggedChange): void {
     switch (record.op) {
-      case LogOp.Set:
+      case WalOp.Set:
         this.engine.set(record.key, record.value, record.expiresAtMs);
         break;
-      case LogOp.Del:
+      case WalOp.Del:
         this.engine.delete(record.key);
         break;
-      case LogOp.FlushAll:
+      case WalOp.FlushAll:
         this.engine.clear();
         break;
-      case LogOp.PExpireAt:
+      case WalOp.PExpireAt:
         this.engine.setExpiry(record.key, record.expiresAtMs);
         break;
       default:
@@ -336,7 +333,7 @@ export class Store {
   #remove(key: string): void {
     if (this.log) {
       const previous = this.#current(key);
-      const lsn = this.log.append(LogOp.Del, key, "", 0);
+      const lsn = this.log.append(WalOp.Del, key, "", 0);
       this.#undo.push({ lsn, key, previous });
     }
     this.engine.delete(key);
