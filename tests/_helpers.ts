@@ -522,3 +522,46 @@ export function parseRespReply(
       );
   }
 }
+
+/** A config section enabling the WAL in `dir`/wal, with overrides. */
+export function walConfig(dir: string, wal: Record<string, unknown> = {}) {
+  return { wal: { enabled: true, data_directory: `${dir}/wal`, ...wal } };
+}
+
+/**
+ * Sends `SET key value` requests one at a time on a new connection to
+ * `port`, recording in `acked` each one the server answered OK, until
+ * `stop()` says so or the server goes away (a crash test kills it).
+ */
+export async function setUntilGone(
+  port: number,
+  entry: (n: number) => [string, string],
+  acked: Map<string, string>,
+  stop: () => boolean,
+): Promise<void> {
+  const client = await TcpClient.connect(port);
+  try {
+    for (let n = 0; !stop(); n++) {
+      const [key, value] = entry(n);
+      try {
+        await client.send(`SET ${key} ${value}\n`);
+      } catch {
+        return;
+      }
+      const reply = await client.readLine(5000).catch(() => null);
+      if (reply === null) return;
+      if (reply !== "OK") throw new Error(`SET ${key}: ${reply}`);
+      acked.set(key, value);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** `e` with the server's last log lines appended, for a failing test. */
+export function withServerLog(e: unknown, server: ServerProcess): Error {
+  return new Error(
+    `${e instanceof Error ? e.message : e}\n--- server log:\n${server.logs.slice(-20).join("\n")}`,
+    { cause: e },
+  );
+}

@@ -22,6 +22,7 @@ import {
   RespStatus,
   ServerProcess,
   TcpClient,
+  withServerLog,
 } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------
@@ -147,12 +148,7 @@ function commandTest(name: string, fn: (t: Deno.TestContext, c: Clients) => Prom
       text = await server.connect();
       await fn(t, { port: server.port, resp, text });
     } catch (e) {
-      throw new Error(
-        `${e instanceof Error ? e.message : e}\n--- server log:\n${
-          server.logs.slice(-20).join("\n")
-        }`,
-        { cause: e },
-      );
+      throw withServerLog(e, server);
     } finally {
       resp?.close();
       text?.close();

@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { Redis, ReplyError } from "ioredis";
-import { delay, freePort, RespClient, ServerProcess, TcpClient } from "./_helpers.ts";
+import {
+  delay,
+  freePort,
+  RespClient,
+  ServerProcess,
+  TcpClient,
+  withServerLog,
+} from "./_helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -143,12 +150,7 @@ async function withServer(
   try {
     await fn(server);
   } catch (e) {
-    throw new Error(
-      `${e instanceof Error ? e.message : e}\n--- server log:\n${
-        server.logs.slice(-20).join("\n")
-      }`,
-      { cause: e },
-    );
+    throw withServerLog(e, server);
   } finally {
     await server.stop("SIGKILL");
     await Deno.remove(server.dir, { recursive: true }).catch(() => {});

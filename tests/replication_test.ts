@@ -13,6 +13,7 @@ import {
   freePort,
   runKvdb,
   ServerProcess,
+  setUntilGone,
   startWithConfigFile,
   TcpClient,
   waitPortFree,
@@ -375,24 +376,12 @@ replicationTest(
     const acked = new Map<string, string>();
     let stop = false;
     const writers = Array.from({ length: 6 }, async (_, w) => {
-      const client = await TcpClient.connect(masterPort);
-      try {
-        for (let n = 0; !stop; n++) {
-          const key = `w${w}:${n}`;
-          const value = `v${n}-${"y".repeat(n % 40)}`;
-          try {
-            await client.send(`SET ${key} ${value}\n`);
-          } catch {
-            break;
-          }
-          const reply = await client.readLine(5000).catch(() => null);
-          if (reply === null) break;
-          assert.equal(reply, "OK");
-          acked.set(key, value);
-        }
-      } finally {
-        client.close();
-      }
+      await setUntilGone(
+        masterPort,
+        (n) => [`w${w}:${n}`, `v${n}-${"y".repeat(n % 40)}`],
+        acked,
+        () => stop,
+      );
     });
     await delay(1000);
     await c.stop(master0.server, "SIGKILL", [replPort]);

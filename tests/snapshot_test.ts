@@ -7,11 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { delay, runKvdb, ServerProcess } from "./_helpers.ts";
-
-function walConfig(dir: string, wal: Record<string, unknown> = {}) {
-  return { wal: { enabled: true, data_directory: join(dir, "wal"), ...wal } };
-}
+import { delay, runKvdb, ServerProcess, setUntilGone, walConfig } from "./_helpers.ts";
 
 function files(dir: string): { name: string; size: number }[] {
   return [...Deno.readDirSync(join(dir, "wal"))]
@@ -169,19 +165,12 @@ Deno.test("crashes while snapshots are written never lose acknowledged writes", 
     const server = await ServerProcess.start(config, { dir, port });
     port = server.port;
     let stop = false;
-    const writer = (async () => {
-      const client = await server.connect();
-      for (let n = 0; !stop; n++) {
-        const key = `k${n % 300}`;
-        const value = `r${round}n${n}`;
-        await client.send(`SET ${key} ${value}\n`);
-        const reply = await client.readLine(5000).catch(() => null);
-        if (reply === null) break;
-        assert.equal(reply, "OK");
-        acked.set(key, value);
-      }
-      client.close();
-    })();
+    const writer = setUntilGone(
+      server.port,
+      (n) => [`k${n % 300}`, `r${round}n${n}`],
+      acked,
+      () => stop,
+    );
     const saver = (async () => {
       const client = await server.connect();
       while (!stop) {

@@ -6,11 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { delay, runKvdb, ServerProcess, TcpClient } from "./_helpers.ts";
-
-function walConfig(dir: string, wal: Record<string, unknown> = {}) {
-  return { wal: { enabled: true, data_directory: join(dir, "wal"), ...wal } };
-}
+import { delay, runKvdb, ServerProcess, setUntilGone, TcpClient, walConfig } from "./_helpers.ts";
 
 async function segments(dir: string): Promise<{ name: string; size: number }[]> {
   const out: { name: string; size: number }[] = [];
@@ -35,19 +31,13 @@ Deno.test("crash: every acknowledged write survives SIGKILL, over several crashe
     checker.close();
 
     let stop = false;
-    const writers = Array.from({ length: 20 }, async (_, c) => {
-      const client = await server.connect();
-      for (let n = 0; !stop; n++) {
-        const key = `r${round}:c${c}:${n}`;
-        const value = `v${n}-${"x".repeat(n % 50)}`;
-        await client.send(`SET ${key} ${value}\n`);
-        const reply = await client.readLine(5000).catch(() => null);
-        if (reply === null) break;
-        assert.equal(reply, "OK");
-        acked.set(key, value);
-      }
-      client.close();
-    });
+    const writers = Array.from({ length: 20 }, (_, c) =>
+      setUntilGone(
+        server.port,
+        (n) => [`r${round}:c${c}:${n}`, `v${n}-${"x".repeat(n % 50)}`],
+        acked,
+        () => stop,
+      ));
     await delay(200 + Math.random() * 600);
     server.child.kill("SIGKILL");
     await server.status;

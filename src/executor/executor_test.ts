@@ -4,7 +4,7 @@ import { OutBuffer } from "../protocol/out_buffer.ts";
 import { splitTextArguments } from "../protocol/text_decoder.ts";
 import { TextReplyWriter } from "../protocol/text_writer.ts";
 import { Engine } from "../storage/engine.ts";
-import { Store } from "../storage/store.ts";
+import { type LogWriter, Store } from "../storage/store.ts";
 import { newSession } from "./command_spec.ts";
 import { Executor } from "./executor.ts";
 
@@ -145,10 +145,11 @@ Deno.test("replies to pipelined requests accumulate in order", async () => {
   );
 });
 
-Deno.test("a handler that throws gets an error reply, not a crash", () => {
-  const store = new Store(new Engine(4), {
+/** A log whose every append fails with `message` (a disk that refuses). */
+function logFailingWith(message: string): LogWriter {
+  return {
     append() {
-      throw new Error("disk full");
+      throw new Error(message);
     },
     commit: () => Promise.resolve(),
     appendAt: () => {
@@ -157,7 +158,11 @@ Deno.test("a handler that throws gets an error reply, not a crash", () => {
     discardAll: () => Promise.resolve(),
     lastLsn: 0,
     durableLsn: 0,
-  });
+  };
+}
+
+Deno.test("a handler that throws gets an error reply, not a crash", () => {
+  const store = new Store(new Engine(4), logFailingWith("disk full"));
   const out = new OutBuffer();
   const w = new TextReplyWriter(out);
   new Executor(store, { readOnly: false }).execute(["SET", "k", "v"], w, newSession());
@@ -166,18 +171,7 @@ Deno.test("a handler that throws gets an error reply, not a crash", () => {
 });
 
 Deno.test("an error message with non-ASCII text reaches the client as UTF-8", () => {
-  const store = new Store(new Engine(4), {
-    append() {
-      throw new Error("cannot write /données/wal: disk full €");
-    },
-    commit: () => Promise.resolve(),
-    appendAt: () => {
-      throw new Error("unused");
-    },
-    discardAll: () => Promise.resolve(),
-    lastLsn: 0,
-    durableLsn: 0,
-  });
+  const store = new Store(new Engine(4), logFailingWith("cannot write /données/wal: disk full €"));
   const out = new OutBuffer();
   new Executor(store, { readOnly: false }).execute(
     ["SET", "k", "v"],

@@ -62,6 +62,11 @@ interface SegmentOutcome {
   damage: { offset: number; reason: string } | undefined;
 }
 
+/** How a segment read ended at damage, after the last good record. */
+function damaged(lastLsn: number, lastCrc: number, offset: number, reason: string): SegmentOutcome {
+  return { lastLsn, lastCrc, done: false, damage: { offset, reason } };
+}
+
 /**
  * Yields records with `fromLsn ≤ lsn ≤ toLsn` in LSN order, each a fresh
  * object. Throws RangeError if `fromLsn` is older than the oldest segment,
@@ -143,15 +148,7 @@ async function* readSegment(
       const code = decodeRecord(bytes, start, end, seed, out);
       if (code > 0) {
         if (out.lsn !== lsn + 1) {
-          return {
-            lastLsn: lsn,
-            lastCrc: seed,
-            done: false,
-            damage: {
-              offset: base + start,
-              reason: `LSN ${out.lsn} where ${lsn + 1} was expected`,
-            },
-          };
+          return damaged(lsn, seed, base + start, `LSN ${out.lsn} where ${lsn + 1} was expected`);
         }
         lsn = out.lsn;
         seed = out.crc;
@@ -161,15 +158,12 @@ async function* readSegment(
         continue;
       }
       if (code !== DECODE_INCOMPLETE) {
-        return {
-          lastLsn: lsn,
-          lastCrc: seed,
-          done: false,
-          damage: {
-            offset: base + start,
-            reason: `${describeDecodeResult(code)} (record LSN ${lsn + 1})`,
-          },
-        };
+        return damaged(
+          lsn,
+          seed,
+          base + start,
+          `${describeDecodeResult(code)} (record LSN ${lsn + 1})`,
+        );
       }
       if (eof) {
         const damage = start === end ? undefined : {
