@@ -79,18 +79,14 @@ export async function takeSnapshot(
     const { engine } = store;
     for (let p = 0; p < engine.partitionCount; p++) {
       const { values, expires } = engine.partition(p);
-      const entries = values.entries();
-      let done = false;
-      while (!done) {
+      // Entry indices are stable cursors: a key present throughout is seen once.
+      let entry = values.nextEntry(0);
+      while (entry >= 0) {
         const sliceStart = performance.now();
-        for (let n = 0; n < sliceKeys; n++) {
-          const next = entries.next();
-          if (next.done) {
-            done = true;
-            break;
-          }
-          const [key, value] = next.value;
-          writer.add(key, value, expires.size === 0 ? 0 : expires.get(key) ?? 0);
+        for (let n = 0; n < sliceKeys && entry >= 0; n++) {
+          const key = values.keyAt(entry);
+          writer.add(key, values.valueAt(entry), expires.size === 0 ? 0 : expires.get(key) ?? 0);
+          entry = values.nextEntry(entry + 1);
           if ((n & 255) === 255 && performance.now() - sliceStart >= SLICE_MS) break;
         }
         longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStart);

@@ -13,7 +13,7 @@ function contents(engine: Engine): Map<string, [string, number]> {
   const out = new Map<string, [string, number]>();
   for (let p = 0; p < engine.partitionCount; p++) {
     const { values, expires } = engine.partition(p);
-    for (const [k, v] of values) out.set(k, [v, expires.get(k) ?? 0]);
+    for (const [k, v] of values.entries()) out.set(k, [v, expires.get(k) ?? 0]);
   }
   return out;
 }

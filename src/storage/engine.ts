@@ -1,6 +1,7 @@
 /**
- * The in-memory keyspace: `partitions` independent maps, chosen by a hash of
- * the key, each with a side map of expiry times for the keys that have one.
+ * The in-memory keyspace: `partitions` independent key tables (see
+ * `key_table.ts`), chosen by a hash of the key, each with a side map of
+ * expiry times for the keys that have one.
  *
  * In a single-threaded runtime partitions buy no parallelism; they bound
  * work that must walk the keyspace (snapshots, expiry scans, compaction) to
@@ -18,11 +19,12 @@
  * @module
  */
 
-import { partitionIndex } from "./hash.ts";
+import { fnv1a, partitionIndex } from "./hash.ts";
+import { KeyTable } from "./key_table.ts";
 
-/** One partition: values, and expiry times (Unix ms) of keys that expire. */
+/** One partition: keys and values, and expiry times (Unix ms) of keys that expire. */
 export interface Partition {
-  readonly values: Map<string, string>;
+  readonly values: KeyTable;
   readonly expires: Map<string, number>;
 }
 
@@ -46,7 +48,7 @@ export class Engine {
       throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
     }
     this.#partitions = Array.from({ length: partitions }, () => ({
-      values: new Map(),
+      values: new KeyTable(),
       expires: new Map(),
     }));
   }
@@ -58,34 +60,38 @@ export class Engine {
 
   /** The value of `key`, or `undefined` (expired or not). */
   get(key: string): string | undefined {
-    return this.#partitionFor(key).values.get(key);
+    const hash = fnv1a(key);
+    return this.#partitionOf(hash).values.get(key, hash);
   }
 
   /** The expiry time of `key` in Unix ms, or 0 if it has none (or no key). */
   expiresAt(key: string): number {
-    const { expires } = this.#partitionFor(key);
+    const { expires } = this.#partitionOf(fnv1a(key));
     return expires.size === 0 ? 0 : expires.get(key) ?? 0;
   }
 
   /** Sets `key` to `value`, expiring at `expiresAtMs` (0: never). */
   set(key: string, value: string, expiresAtMs = 0): void {
-    const partition = this.#partitionFor(key);
-    partition.values.set(key, value);
+    const hash = fnv1a(key);
+    const partition = this.#partitionOf(hash);
+    partition.values.set(key, hash, value);
     this.#setExpiry(partition, key, expiresAtMs);
   }
 
   /** Changes the expiry of an existing key (0: never); false if no key. */
   setExpiry(key: string, expiresAtMs: number): boolean {
-    const partition = this.#partitionFor(key);
-    if (!partition.values.has(key)) return false;
+    const hash = fnv1a(key);
+    const partition = this.#partitionOf(hash);
+    if (!partition.values.has(key, hash)) return false;
     this.#setExpiry(partition, key, expiresAtMs);
     return true;
   }
 
   /** Removes `key`; whether it existed. */
   delete(key: string): boolean {
-    const partition = this.#partitionFor(key);
-    if (!partition.values.delete(key)) return false;
+    const hash = fnv1a(key);
+    const partition = this.#partitionOf(hash);
+    if (!partition.values.delete(key, hash)) return false;
     if (partition.expires.size > 0 && partition.expires.delete(key)) this.#expiring--;
     return true;
   }
@@ -112,8 +118,8 @@ export class Engine {
   }
 
   /**
-   * One partition, for work done a partition at a time. The maps are live:
-   * callers must change them only through the engine.
+   * One partition, for work done a partition at a time. The table and map
+   * are live: callers must change them only through the engine.
    */
   partition(index: number): Readonly<Partition> {
     return this.#partitions[index];
@@ -130,7 +136,7 @@ export class Engine {
     }
   }
 
-  #partitionFor(key: string): Partition {
-    return this.#partitions[partitionIndex(key, this.#partitions.length)];
+  #partitionOf(hash: number): Partition {
+    return this.#partitions[partitionIndex(hash, this.#partitions.length)];
   }
 }

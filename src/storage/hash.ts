@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * partitionIndex("user1", 16); // a number in 0..15, the same every run
+ * partitionIndex(fnv1a("user1"), 16); // a number in 0..15, the same every run
  * ```
  * @module
  */
@@ -26,13 +26,14 @@ export function fnv1a(key: string): number {
 }
 
 /**
- * The partition of `key` among `partitions`.
+ * The partition of a key with hash `hash` (its {@link fnv1a}) among
+ * `partitions`.
  *
  * @example
  * ```ts
- * partitionIndex("k", 1); // 0
+ * partitionIndex(fnv1a("k"), 1); // 0
  * ```
  */
-export function partitionIndex(key: string, partitions: number): number {
-  return partitions === 1 ? 0 : fnv1a(key) % partitions;
+export function partitionIndex(hash: number, partitions: number): number {
+  return partitions === 1 ? 0 : hash % partitions;
 }

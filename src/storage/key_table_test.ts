@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { KeyTable } from "./key_table.ts";
+import { fnv1a } from "./hash.ts";
+
+/** A seeded PRNG (mulberry32), so a failure repeats. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function binary(random: () => number, maxLength: number): string {
+  const length = Math.floor(random() * (maxLength + 1));
+  let s = "";
+  for (let i = 0; i < length; i++) s += String.fromCharCode(Math.floor(random() * 256));
+  return s;
+}
+
+function contents(table: KeyTable): Map<string, string> {
+  const seen = new Map<string, string>();
+  for (let i = table.nextEntry(0); i >= 0; i = table.nextEntry(i + 1)) {
+    const key = table.keyAt(i);
+    assert.ok(!seen.has(key), `key ${JSON.stringify(key)} walked twice`);
+    seen.set(key, table.valueAt(i));
+  }
+  return seen;
+}
+
+Deno.test("KeyTable: get/set/delete, empty and binary keys and values", () => {
+  const table = new KeyTable();
+  const h = (k: string) => fnv1a(k);
+  assert.equal(table.get("a", h("a")), undefined);
+  table.set("a", h("a"), "1");
+  table.set("", h(""), "");
+  table.set("\x00\xff", h("\x00\xff"), "\r\n\x00");
+  assert.equal(table.size, 3);
+  assert.equal(table.get("a", h("a")), "1");
+  assert.equal(table.get("", h("")), "");
+  assert.equal(table.get("\x00\xff", h("\x00\xff")), "\r\n\x00");
+  assert.equal(table.get("\xff\x00", h("\xff\x00")), undefined);
+  table.set("a", h("a"), "a much longer value than before");
+  assert.equal(table.get("a", h("a")), "a much longer value than before");
+  assert.equal(table.delete("a", h("a")), true);
+  assert.equal(table.delete("a", h("a")), false);
+  assert.equal(table.has("a", h("a")), false);
+  assert.equal(table.size, 2);
+  table.clear();
+  assert.equal(table.size, 0);
+  assert.equal(table.get("", h("")), undefined);
+});
+
+Deno.test("KeyTable: colliding hashes are told apart by their bytes", () => {
+  const table = new KeyTable();
+  // Every key with the same hash: one long probe run, shifted on delete.
+  for (let i = 0; i < 200; i++) table.set(`k${i}`, 7, `v${i}`);
+  for (let i = 0; i < 200; i += 3) assert.equal(table.delete(`k${i}`, 7), true);
+  for (let i = 0; i < 200; i++) {
+    assert.equal(table.get(`k${i}`, 7), i % 3 === 0 ? undefined : `v${i}`, `k${i}`);
+  }
+});
+
+Deno.test("KeyTable: 300k random operations match a Map, through growth and compaction", () => {
+  const random = prng(42);
+  const table = new KeyTable();
+  const expected = new Map<string, string>();
+  const keys = Array.from({ length: 3000 }, () => binary(random, 24));
+  for (let op = 0; op < 300_000; op++) {
+    const key = keys[Math.floor(random() * keys.length)];
+    const hash = fnv1a(key);
+    const r = random();
+    if (r < 0.5) {
+      // Values of varied sizes: overwrites both fit in place and move.
+      const value = binary(random, r < 0.05 ? 2000 : 40);
+      table.set(key, hash, value);
+      expected.set(key, value);
+    } else if (r < 0.75) {
+      assert.equal(table.delete(key, hash), expected.delete(key));
+    } else {
+      assert.equal(table.get(key, hash), expected.get(key));
+    }
+    if (op % 50_000 === 0) assert.deepEqual(contents(table), expected);
+  }
+  assert.equal(table.size, expected.size);
+  assert.deepEqual(contents(table), expected);
+  // Dead bytes are reclaimed: the arena stays within a small multiple of
+  // the live bytes.
+  let live = 0;
+  for (const [k, v] of expected) live += k.length + v.length;
+  assert.ok(table.arenaBytes < 4 * live + 4096, `arena ${table.arenaBytes} for ${live} live`);
+});
+
+Deno.test("KeyTable: a walk visits every key present throughout exactly once, despite changes", () => {
+  const random = prng(7);
+  const table = new KeyTable();
+  const stable = new Set<string>();
+  for (let i = 0; i < 5000; i++) {
+    const key = `stable:${i}`;
+    table.set(key, fnv1a(key), "x");
+    stable.add(key);
+  }
+  const seen = new Set<string>();
+  let churn = 0;
+  for (let i = table.nextEntry(0); i >= 0; i = table.nextEntry(i + 1)) {
+    const key = table.keyAt(i);
+    if (key.startsWith("stable:")) {
+      assert.ok(!seen.has(key), `${key} twice`);
+      seen.add(key);
+    }
+    // Between steps: new keys, deletes of other keys, growing values.
+    for (let j = 0; j < 3; j++) {
+      const other = `churn:${Math.floor(random() * 2000)}`;
+      if (random() < 0.6) table.set(other, fnv1a(other), "y".repeat(churn++ % 300));
+      else table.delete(other, fnv1a(other));
+    }
+    const grown = `stable:${Math.floor(random() * 5000)}`;
+    table.set(grown, fnv1a(grown), "z".repeat(Math.floor(random() * 500)));
+  }
+  assert.deepEqual(seen, stable);
+});
