@@ -35,5 +35,6 @@ export function fnv1a(key: string): number {
  * ```
  */
 export function partitionIndex(hash: number, partitions: number): number {
-  return partitions === 1 ? 0 : hash % partitions;
+  // The low 31 bits keep the remainder in integer arithmetic.
+  return partitions === 1 ? 0 : (hash & 0x7fffffff) % partitions;
 }

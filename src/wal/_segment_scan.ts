@@ -11,6 +11,7 @@
 import { pad8, readU32 } from "./_bytes.ts";
 import {
   DECODE_INCOMPLETE,
+  DECODE_ZERO_FILL,
   type DecodedRecord,
   decodeRecord,
   describeDecodeResult,
@@ -176,6 +177,15 @@ export class SegmentScanner {
       result.lastLsn = lsn;
       result.lastCrc = seed;
       result.goodBytes = base + start;
+      if (code === DECODE_ZERO_FILL) {
+        // The preallocated, unwritten rest: the end, if nothing follows.
+        const data = findNonZero(handle, buf, start, end, base, fileBytes);
+        if (data < 0) return result;
+        return damage(
+          base + start,
+          `zero-filled bytes where record LSN ${lsn + 1} was expected, then data at offset ${data}`,
+        );
+      }
       if (code !== DECODE_INCOMPLETE) {
         return damage(base + start, `${describeDecodeResult(code)} (record LSN ${lsn + 1})`);
       }
@@ -208,6 +218,28 @@ export class SegmentScanner {
       if (n === 0) result.fileBytes = fileBytes = base + end;
       end += n;
     }
+  }
+}
+
+/**
+ * The file offset of the first non-zero byte from `buf[start]` (file offset
+ * `base + start`) to the end of the file, or -1. Reads on through `buf`.
+ */
+function findNonZero(
+  handle: Deno.FsFile,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  base: number,
+  fileBytes: number,
+): number {
+  for (;;) {
+    for (let i = start; i < end; i++) if (buf[i] !== 0) return base + i;
+    base += end;
+    if (base >= fileBytes) return -1;
+    start = 0;
+    end = readFully(handle, buf, 0, Math.min(buf.length, fileBytes - base));
+    if (end === 0) return -1;
   }
 }
 

@@ -57,6 +57,19 @@ export function newDecodedRecord(): DecodedRecord {
 export const DECODE_INCOMPLETE = 0;
 
 /**
+ * Returned when the length field at the offset is zero: never written by
+ * the encoder (a body has at least 24 bytes), it is the preallocated, still
+ * unwritten part of a segment (`_durable_file.ts`) — the end of its records
+ * if every byte after it is zero too.
+ *
+ * @example
+ * ```ts
+ * if (decodeRecord(buf, at, end, seed, out) === DECODE_ZERO_FILL) endOfRecords();
+ * ```
+ */
+export const DECODE_ZERO_FILL = -100;
+
+/**
  * Negative results of {@link decodeRecord}: what is wrong with a frame.
  *
  * @example
@@ -78,6 +91,7 @@ export const DecodeError = {
 
 const DESCRIPTIONS: Record<number, string> = {
   [DECODE_INCOMPLETE]: "record cut short at end of file",
+  [DECODE_ZERO_FILL]: "zero-filled (unwritten) bytes where a record was expected",
   [DecodeError.BadLength]: "impossible record length",
   [DecodeError.BadChecksum]: "checksum mismatch",
   [DecodeError.BadOp]: "unknown op code",
@@ -104,7 +118,7 @@ export function describeDecodeResult(code: number): string {
 /**
  * Checks everything about the frame at `buf[offset]` except its checksum
  * and returns its size, {@link DECODE_INCOMPLETE} if it extends past `end`,
- * or a {@link DecodeError}. Recovery also uses it to spot a plausible frame
+ * {@link DECODE_ZERO_FILL} for a zero length field, or a {@link DecodeError}. Recovery also uses it to spot a plausible frame
  * in damaged bytes.
  *
  * @example
@@ -115,6 +129,7 @@ export function describeDecodeResult(code: number): string {
 export function checkFrame(buf: Uint8Array, offset: number, end: number): number {
   if (end - offset < 8) return DECODE_INCOMPLETE;
   const bodyBytes = readU32(buf, offset);
+  if (bodyBytes === 0) return DECODE_ZERO_FILL;
   if (bodyBytes < RECORD_BODY_FIXED_BYTES || bodyBytes > RECORD_MAX_BODY_BYTES) {
     return DecodeError.BadLength;
   }
@@ -157,7 +172,8 @@ export function crcMatches(
 /**
  * Decodes the frame at `buf[offset]` (complete frames only, up to `end`)
  * into `out`, verifying the chained CRC from `seedCrc`. Returns the frame
- * size (> 0), {@link DECODE_INCOMPLETE}, or a {@link DecodeError}; `out` is
+ * size (> 0), {@link DECODE_INCOMPLETE}, {@link DECODE_ZERO_FILL}, or a
+ * {@link DecodeError}; `out` is
  * only meaningful after a positive result. LSN contiguity is the caller's
  * check: it knows which LSN comes next.
  *

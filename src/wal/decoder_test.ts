@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { writeU32 } from "./_bytes.ts";
 import {
+  checkFrame,
   DECODE_INCOMPLETE,
+  DECODE_ZERO_FILL,
   DecodeError,
   decodeRecord,
   describeDecodeResult,
@@ -68,10 +70,18 @@ Deno.test("every cut-short frame is incomplete, not an error", () => {
   }
 });
 
+Deno.test("a zero length field is zero fill (preallocated, unwritten), not a record", () => {
+  const out = newDecodedRecord();
+  assert.equal(decodeRecord(new Uint8Array(64), 0, 64, 0, out), DECODE_ZERO_FILL);
+  assert.equal(checkFrame(new Uint8Array(8), 0, 8), DECODE_ZERO_FILL);
+  // Fewer than 8 bytes: not yet decidable.
+  assert.equal(decodeRecord(new Uint8Array(64), 0, 4, 0, out), DECODE_INCOMPLETE);
+});
+
 Deno.test("impossible lengths are rejected before reading on", () => {
   const bytes = new Uint8Array(64);
   const out = newDecodedRecord();
-  writeU32(bytes, 0, 0);
+  writeU32(bytes, 0, 8);
   assert.deepEqual(decodeRecord(bytes, 0, 64, 0, out), DecodeError.BadLength);
   writeU32(bytes, 0, 0xffff_fff0);
   assert.deepEqual(decodeRecord(bytes, 0, 64, 0, out), DecodeError.BadLength);

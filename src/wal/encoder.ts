@@ -16,6 +16,10 @@
  * |   32+k |    v | value, `v = bodyBytes - 24 - keyBytes`                  |
  * |        | 0..7 | zero padding to a multiple of 8                         |
  *
+ * Segments are preallocated with zeros (`_durable_file.ts`), so a zero
+ * `bodyBytes` — which no frame has — followed by nothing but zeros is the
+ * end of a segment's records, as in etcd.
+ *
  * Why this shape (borrowed from etcd's WAL):
  * - Frames are 8-byte aligned and segments start 8-aligned, so the length
  *   field never straddles a sector boundary and cannot itself be torn.

@@ -18,6 +18,7 @@ import { checkSegmentHeader, isHeaderProblem, type SegmentExpectation } from "./
 import { pad8, readU32 } from "./_bytes.ts";
 import {
   DECODE_INCOMPLETE,
+  DECODE_ZERO_FILL,
   decodeRecord,
   describeDecodeResult,
   newDecodedRecord,
@@ -156,6 +157,10 @@ async function* readSegment(
         if (lsn >= fromLsn) yield out;
         if (lsn >= toLsn) return { lastLsn: lsn, lastCrc: seed, done: true, damage: undefined };
         continue;
+      }
+      // The preallocated rest of the segment: its records end here.
+      if (code === DECODE_ZERO_FILL) {
+        return { lastLsn: lsn, lastCrc: seed, done: false, damage: undefined };
       }
       if (code !== DECODE_INCOMPLETE) {
         return damaged(

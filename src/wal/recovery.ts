@@ -38,7 +38,7 @@ export interface RecoveredWal {
   segments: number;
   /** The segment to append to; `undefined` if the log is empty. */
   lastSegment: SegmentFile | undefined;
-  /** Size of `lastSegment` after any truncation. */
+  /** Bytes of `lastSegment` holding its header and records: appending resumes there (preallocated zeros may follow). */
   lastSegmentBytes: number;
   /** LSN of the last record; 0 if none. */
   lastLsn: number;
@@ -151,7 +151,9 @@ export async function recoverWal(
       state.lastCrc = scan.lastCrc;
     }
     state.lastSegment = file;
-    state.lastSegmentBytes = scan.fileBytes;
+    // Where appending resumes: after the records, not after preallocated zeros.
+    const previousGoodBytes = state.lastSegmentBytes;
+    state.lastSegmentBytes = scan.goodBytes;
     const damage = scan.damage;
     if (damage === undefined) continue;
     if (!isLast || !isTornTail(scan, state.lastCrc)) {
@@ -167,7 +169,7 @@ export async function recoverWal(
       state.segments--;
       state.truncatedBytes = scan.fileBytes;
       state.lastSegment = i > 0 ? segments[i - 1] : undefined;
-      state.lastSegmentBytes = i > 0 ? (await Deno.stat(segments[i - 1].path)).size : 0;
+      state.lastSegmentBytes = i > 0 ? previousGoodBytes : 0;
       continue;
     }
     const cutBytes = scan.fileBytes - scan.goodBytes;

@@ -35,7 +35,7 @@ Deno.test("torn tail: garbage after the last record is cut with a warning", asyn
   for (
     const garbage of [
       [1],
-      [0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 0, 0, 1],
       [0xff, 0xff, 0xff, 0xff, 1, 2, 3],
       Array(100).fill(7),
     ]
@@ -199,4 +199,67 @@ Deno.test("recovery logs its summary; the directory is created if missing", asyn
   const { wal: reopened } = await openCollect(walOptions(walDir, { logger: again }));
   assert.ok(again.lines.some((l) => l.message === "wal recovered" && l.fields.records === 1));
   await reopened.close();
+});
+
+/** Copies a live log's directory (a crash image: the writer never finished). */
+async function crashImage(records: number): Promise<{ dir: string; goodBytes: number }> {
+  const live = await Deno.makeTempDir();
+  const dir = await Deno.makeTempDir();
+  const wal = await Wal.open(walOptions(live), () => {});
+  for (let i = 1; i <= records; i++) wal.append(WalOp.Set, `k${i}`, `v${i}`, 0);
+  await wal.commit();
+  await Deno.copyFile(join(live, FIRST), join(dir, FIRST));
+  await wal.close();
+  // After a clean close the segment is exactly its records.
+  const goodBytes = (await Deno.stat(join(live, FIRST))).size;
+  await Deno.remove(live, { recursive: true });
+  return { dir, goodBytes };
+}
+
+Deno.test("preallocated zeros after the records end the log: no warning, appends resume after the records", async () => {
+  const { dir, goodBytes } = await crashImage(20);
+  try {
+    const path = join(dir, FIRST);
+    const preallocated = (await Deno.stat(path)).size;
+    assert.ok(preallocated > goodBytes, `${preallocated} bytes preallocated, ${goodBytes} used`);
+    const logger = recordingLogger();
+    const { wal, records } = await openCollect(walOptions(dir, { logger }));
+    assert.equal(records.length, 20);
+    assert.deepEqual(logger.lines.filter((l) => l.level === "warn"), []);
+    assert.equal((await Deno.stat(path)).size, preallocated, "zeros are not cut as a torn tail");
+    assert.equal(wal.append(WalOp.Set, "after", "x", 0), 21);
+    await wal.close();
+    const { wal: again, records: all } = await openCollect(walOptions(dir));
+    assert.equal(all.length, 21);
+    assert.equal(all[20].key, "after");
+    await again.close();
+    assert.ok((await Deno.stat(path)).size < preallocated, "a clean close trims the zeros");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a torn write over preallocated zeros (zeros, then data) is cut with a warning", async () => {
+  const { dir, goodBytes } = await crashImage(20);
+  try {
+    const path = join(dir, FIRST);
+    // A later page of an unfinished batch reached the disk, an earlier one not.
+    const file = await Deno.open(path, { write: true });
+    await file.seek(goodBytes + 4096, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(64).fill(0x5a));
+    file.close();
+    const logger = recordingLogger();
+    const { wal, records } = await openCollect(walOptions(dir, { logger }));
+    assert.equal(records.length, 20);
+    const warn = logger.lines.find((l) => l.level === "warn");
+    assert.ok(warn !== undefined && warn.fields.offset === goodBytes, JSON.stringify(logger.lines));
+    assert.equal((await Deno.stat(path)).size, goodBytes);
+    assert.equal(wal.append(WalOp.Set, "after", "x", 0), 21);
+    await wal.close();
+    const { wal: again, records: all } = await openCollect(walOptions(dir));
+    assert.equal(all.length, 21);
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
