@@ -78,6 +78,11 @@ export class Engine {
     this.#setExpiry(partition, key, expiresAtMs);
   }
 
+  /** Whether `key = value` fits in its partition (see `KeyTable.hasRoomFor`). */
+  hasRoomFor(key: string, value: string): boolean {
+    return this.#partitionOf(fnv1a(key)).values.hasRoomFor(key.length + value.length);
+  }
+
   /** Changes the expiry of an existing key (0: never); false if no key. */
   setExpiry(key: string, expiresAtMs: number): boolean {
     const hash = fnv1a(key);

@@ -101,6 +101,16 @@ export class KeyTable {
     return this.#arenaUsed;
   }
 
+  /**
+   * Whether a new entry of `bytes` key and value bytes fits under
+   * {@link MAX_ARENA_BYTES} (checked before a write is logged, so a full
+   * partition refuses it instead of failing after).
+   */
+  hasRoomFor(bytes: number): boolean {
+    // + 7 for the rounding to 8 (not masked: `bytes` may exceed int32 here).
+    return this.#arenaUsed - this.#deadBytes + bytes + 7 <= MAX_ARENA_BYTES;
+  }
+
   /** The value of `key`, or `undefined`. */
   get(key: string, hash: number): string | undefined {
     const slot = this.#find(key, hash);

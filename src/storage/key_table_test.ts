@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KeyTable } from "./key_table.ts";
+import { KeyTable, MAX_ARENA_BYTES } from "./key_table.ts";
 import { fnv1a } from "./hash.ts";
 
 /** A seeded PRNG (mulberry32), so a failure repeats. */
@@ -119,4 +119,15 @@ Deno.test("KeyTable: a walk visits every key present throughout exactly once, de
     table.set(grown, fnv1a(grown), "z".repeat(Math.floor(random() * 500)));
   }
   assert.deepEqual(seen, stable);
+});
+
+Deno.test("KeyTable: room is judged against the arena limit before a write", () => {
+  const table = new KeyTable();
+  assert.equal(table.hasRoomFor(1000), true);
+  assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 8), true);
+  assert.equal(table.hasRoomFor(MAX_ARENA_BYTES + 1), false);
+  assert.equal(table.hasRoomFor(2 ** 40), false);
+  table.set("k", 1, "v".repeat(1000)); // 1,001 bytes: 1,008 of room
+  assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 1016), true);
+  assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 1000), false);
 });

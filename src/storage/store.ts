@@ -28,6 +28,7 @@
 
 import { WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES, WalOp } from "../wal/record.ts";
 import type { Engine } from "./engine.ts";
+import { MAX_ARENA_BYTES } from "./key_table.ts";
 
 /** The part of the WAL the store writes through. */
 export interface LogWriter {
@@ -165,6 +166,11 @@ export class Store {
   /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
   set(key: string, value: string, expiresAtMs = 0): void {
     checkEntry(key, value);
+    if (!this.engine.hasRoomFor(key, value)) {
+      throw new EntryTooLargeError(
+        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
+      );
+    }
     if (this.log) {
       const previous = this.#current(key);
       const lsn = this.log.append(WalOp.Set, key, value, expiresAtMs);
