@@ -38,6 +38,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { bytesToBinary } from "../bytes/binary_string.ts";
 
 const INITIAL_SLOTS = 16;
@@ -74,6 +75,7 @@ function roundUp8(bytes: number): number {
  * ```
  */
 export class KeyTable {
+  readonly #maxArenaBytes: number;
   #slots = new Int32Array(2 * INITIAL_SLOTS);
   #mask = INITIAL_SLOTS - 1;
   #size = 0;
@@ -91,6 +93,20 @@ export class KeyTable {
   #arenaUsed = 0;
   #deadBytes = 0;
 
+  /**
+   * @param maxArenaBytes bytes of keys and values the arena may hold, at
+   *   most {@link MAX_ARENA_BYTES} (tests use small limits).
+   */
+  constructor(maxArenaBytes = MAX_ARENA_BYTES) {
+    assert(
+      Number.isSafeInteger(maxArenaBytes) && maxArenaBytes > 0 &&
+        maxArenaBytes <= MAX_ARENA_BYTES &&
+        maxArenaBytes % 8 === 0,
+      `maxArenaBytes must be a positive multiple of 8 up to ${MAX_ARENA_BYTES}`,
+    );
+    this.#maxArenaBytes = maxArenaBytes;
+  }
+
   /** Live keys. */
   get size(): number {
     return this.#size;
@@ -102,13 +118,13 @@ export class KeyTable {
   }
 
   /**
-   * Whether a new entry of `bytes` key and value bytes fits under
-   * {@link MAX_ARENA_BYTES} (checked before a write is logged, so a full
+   * Whether a new entry of `bytes` key and value bytes fits under the
+   * arena limit (checked before a write is logged, so a full
    * partition refuses it instead of failing after).
    */
   hasRoomFor(bytes: number): boolean {
     // + 7 for the rounding to 8 (not masked: `bytes` may exceed int32 here).
-    return this.#arenaUsed - this.#deadBytes + bytes + 7 <= MAX_ARENA_BYTES;
+    return this.#arenaUsed - this.#deadBytes + bytes + 7 <= this.#maxArenaBytes;
   }
 
   /** The value of `key`, or `undefined`. */
@@ -132,8 +148,11 @@ export class KeyTable {
       this.#overwrite(this.#slots[2 * slot + 1] - 1, key, value);
       return;
     }
+    // Room first: if the arena cannot grow, nothing has changed.
+    const room = roundUp8(key.length + value.length);
+    const offset = this.#allocate(room);
     const entry = this.#newEntry();
-    this.#store(entry, key, value);
+    this.#place(entry, offset, room, key, value);
     const empty = ~slot;
     this.#slots[2 * empty] = mix(hash);
     this.#slots[2 * empty + 1] = entry + 1;
@@ -235,15 +254,17 @@ export class KeyTable {
       this.#valueLengths[entry] = value.length;
       return;
     }
-    this.#deadBytes += this.#rooms[entry];
-    this.#rooms[entry] = 0; // No bytes of its own until #store: compaction skips it.
-    this.#store(entry, key, value);
-  }
-
-  /** Gives `entry` room in the arena and writes its key and value there. */
-  #store(entry: number, key: string, value: string): void {
+    // The old bytes count as dead only once the new room exists: if the
+    // arena cannot grow, the entry is untouched. (A compaction inside
+    // #allocate moves the old bytes along: they are still live then.)
     const room = roundUp8(key.length + value.length);
     const offset = this.#allocate(room);
+    this.#deadBytes += this.#rooms[entry];
+    this.#place(entry, offset, room, key, value);
+  }
+
+  /** Points `entry` at `room` bytes at `offset` and writes its key and value there. */
+  #place(entry: number, offset: number, room: number, key: string, value: string): void {
     this.#writeChars(key, offset);
     this.#writeChars(value, offset + key.length);
     this.#offsets[entry] = offset;
@@ -268,12 +289,17 @@ export class KeyTable {
   #makeRoom(bytes: number): void {
     const live = this.#arenaUsed - this.#deadBytes;
     const needed = live + bytes;
-    if (needed > MAX_ARENA_BYTES) {
-      throw new RangeError(`a partition holds at most ${MAX_ARENA_BYTES} bytes of keys and values`);
+    if (needed > this.#maxArenaBytes) {
+      throw new RangeError(
+        `a partition holds at most ${this.#maxArenaBytes} bytes of keys and values`,
+      );
     }
-    const compact = this.#deadBytes * 2 >= this.#arenaUsed;
+    // Compact when half is dead, or when growing up to the limit would not
+    // fit the request (live + bytes fits, checked above).
+    const compact = this.#deadBytes * 2 >= this.#arenaUsed ||
+      this.#arenaUsed + bytes > this.#maxArenaBytes;
     const capacity = Math.min(
-      MAX_ARENA_BYTES,
+      this.#maxArenaBytes,
       Math.max(INITIAL_ARENA_BYTES, compact ? needed * 2 : (this.#arenaUsed + bytes) * 2),
     );
     const arena = new Uint8Array(capacity);
@@ -293,6 +319,7 @@ export class KeyTable {
     } else {
       arena.set(this.#arena.subarray(0, this.#arenaUsed));
     }
+    assert(this.#arenaUsed + bytes <= arena.length, "the arena has room for the request");
     this.#arena = arena;
   }
 

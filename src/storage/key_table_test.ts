@@ -131,3 +131,29 @@ Deno.test("KeyTable: room is judged against the arena limit before a write", () 
   assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 1016), true);
   assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 1000), false);
 });
+
+Deno.test("KeyTable: at its arena limit a write throws and changes nothing; a full arena compacts instead of overflowing", () => {
+  const table = new KeyTable(4096);
+  const expected = new Map<string, string>();
+  const put = (key: string, value: string) => {
+    table.set(key, fnv1a(key), value);
+    expected.set(key, value);
+  };
+  // 10 entries of 256 bytes of room (3-byte key, 253-byte value): 2,560.
+  for (let i = 0; i < 10; i++) put(`k0${i}`, "v".repeat(253));
+  // A new key that does not fit: nothing changes, the walk has no phantom.
+  assert.throws(() => table.set("new", fnv1a("new"), "n".repeat(1600)), RangeError);
+  assert.deepEqual(contents(table), expected);
+  // An overwrite that does not fit: the old value stays.
+  assert.throws(() => table.set("k00", fnv1a("k00"), "o".repeat(1600)), RangeError);
+  assert.equal(table.get("k00", fnv1a("k00")), "v".repeat(253));
+  // Overwrites that move: 4,080 bytes used, 1,280 of them dead.
+  for (let i = 1; i <= 5; i++) put(`k0${i}`, "w".repeat(300));
+  assert.equal(table.arenaBytes, 4080);
+  // Growing to the limit cannot fit another move, but compacting can.
+  put("k06", "x".repeat(300));
+  assert.deepEqual(contents(table), expected);
+  assert.ok(table.arenaBytes <= 4096, `${table.arenaBytes}`);
+  // The value whose overwrite failed survived the compaction.
+  assert.equal(table.get("k00", fnv1a("k00")), "v".repeat(253));
+});

@@ -6,6 +6,29 @@
  */
 
 import assert from "node:assert/strict";
+import { RECORD_MAX_FRAME_BYTES } from "./encoder.ts";
+
+/**
+ * A batch this large is flushed as if it had reached `batchSize`, so one
+ * write stays a size the kernel handles in one go.
+ *
+ * @example
+ * ```ts
+ * WAL_BATCH_FLUSH_BYTES; // 1 MiB
+ * ```
+ */
+export const WAL_BATCH_FLUSH_BYTES = 1024 * 1024;
+
+/**
+ * The most one write can hold: a batch reaching `WAL_BATCH_FLUSH_BYTES`
+ * plus the record that took it there. Recovery bounds a torn write by it.
+ *
+ * @example
+ * ```ts
+ * WAL_MAX_WRITE_BYTES > WAL_BATCH_FLUSH_BYTES; // true
+ * ```
+ */
+export const WAL_MAX_WRITE_BYTES = WAL_BATCH_FLUSH_BYTES + RECORD_MAX_FRAME_BYTES;
 
 /**
  * Initial (and, after a large batch, restored) buffer size.

@@ -2,12 +2,16 @@
  * Tells a torn tail from corruption in the last segment.
  *
  * A crash can leave anything after the last fsynced record: a frame cut
- * short, zeros, stale or random bytes. It cannot leave a valid record
- * after them, because one write+fsync is in flight at a time and the
- * writer never writes past a frame it has not finished. So a bad frame is
- * a torn tail if and only if no verifiable record follows it; if one does,
- * the bad frame is damage in the middle of the log, and cutting there would
- * silently drop acknowledged writes.
+ * short, zeros, stale or random bytes. One write+fsync is in flight at a
+ * time, so only the last write can be torn. Segments are preallocated and
+ * written in place, so a torn write may have reached the disk in any
+ * subset of its sectors: valid records of it can follow one that is
+ * missing, but the missing sectors read as the preallocated zeros. So a
+ * bad frame starts a torn tail if no verifiable record follows it
+ * ({@link findLaterRecord}), or if everything after it fits in one write
+ * and holds a sector of zeros ({@link isTornWrite}). Otherwise it is
+ * damage in the middle of the log, and cutting there would silently drop
+ * acknowledged writes.
  *
  * @module
  */
@@ -15,6 +19,9 @@
 import { readU32, readU53 } from "./_bytes.ts";
 import { checkFrame, crcMatches } from "./decoder.ts";
 import { RECORD_HEADER_BYTES } from "./encoder.ts";
+
+/** Disks write whole sectors; an unwritten one reads as the preallocated zeros. */
+const SECTOR_BYTES = 512;
 
 /**
  * Looks in `bytes` (the file from a bad frame to its end) for a record that
@@ -70,4 +77,38 @@ export function findLaterRecord(
     }
   }
   return -1;
+}
+
+/**
+ * Whether `bytes` (the file from a bad frame at `fileOffset` to its end)
+ * look like the last write torn by a crash over preallocated zeros: every
+ * non-zero byte lies within `maxWriteBytes` of the bad frame, and among
+ * them a sector — or the part of one from the bad frame on — is all zeros,
+ * a piece of that write that never reached the disk.
+ *
+ * @example
+ * ```ts
+ * isTornWrite(readTailSync(path, offset), offset, 2 << 20);
+ * ```
+ */
+export function isTornWrite(bytes: Uint8Array, fileOffset: number, maxWriteBytes: number): boolean {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  if (end === 0 || end > maxWriteBytes) return false;
+  // The first piece runs from the bad frame to the next sector boundary.
+  let from = 0;
+  let to = SECTOR_BYTES - (fileOffset % SECTOR_BYTES);
+  while (to <= end) {
+    let zero = true;
+    for (let i = from; i < to; i++) {
+      if (bytes[i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) return true;
+    from = to;
+    to += SECTOR_BYTES;
+  }
+  return false;
 }

@@ -60,12 +60,14 @@ interface SegmentOutcome {
   lastCrc: number;
   /** Reached `toLsn`: stop. */
   done: boolean;
+  /** File offset just after the last good record. */
+  endOffset: number;
   damage: { offset: number; reason: string } | undefined;
 }
 
 /** How a segment read ended at damage, after the last good record. */
 function damaged(lastLsn: number, lastCrc: number, offset: number, reason: string): SegmentOutcome {
-  return { lastLsn, lastCrc, done: false, damage: { offset, reason } };
+  return { lastLsn, lastCrc, done: false, endOffset: offset, damage: { offset, reason } };
 }
 
 /**
@@ -112,7 +114,16 @@ export async function* readRecords(
       if (next === undefined && toLsn === Infinity) return;
       throw new WalCorruptError(file.path, outcome.damage.offset, outcome.damage.reason);
     }
-    if (next === undefined || outcome.lastLsn >= toLsn) return;
+    if (outcome.lastLsn >= toLsn) return;
+    if (next === undefined) {
+      // Records up to a bounded `toLsn` are durable, so they are on disk.
+      if (toLsn === Infinity) return;
+      throw new WalCorruptError(
+        file.path,
+        outcome.endOffset,
+        `the log ends at LSN ${outcome.lastLsn}, before LSN ${toLsn}`,
+      );
+    }
     expect = { firstLsn: outcome.lastLsn + 1, seedCrc: outcome.lastCrc };
     file = next;
   }
@@ -135,6 +146,7 @@ async function* readSegment(
         lastLsn: (expect?.firstLsn ?? file.firstLsn) - 1,
         lastCrc: 0,
         done: false,
+        endOffset: 0,
         damage: header,
       };
     }
@@ -155,12 +167,26 @@ async function* readSegment(
         seed = out.crc;
         start += code;
         if (lsn >= fromLsn) yield out;
-        if (lsn >= toLsn) return { lastLsn: lsn, lastCrc: seed, done: true, damage: undefined };
+        if (lsn >= toLsn) {
+          return {
+            lastLsn: lsn,
+            lastCrc: seed,
+            done: true,
+            endOffset: base + start,
+            damage: undefined,
+          };
+        }
         continue;
       }
       // The preallocated rest of the segment: its records end here.
       if (code === DECODE_ZERO_FILL) {
-        return { lastLsn: lsn, lastCrc: seed, done: false, damage: undefined };
+        return {
+          lastLsn: lsn,
+          lastCrc: seed,
+          done: false,
+          endOffset: base + start,
+          damage: undefined,
+        };
       }
       if (code !== DECODE_INCOMPLETE) {
         return damaged(
@@ -175,7 +201,7 @@ async function* readSegment(
           offset: base + start,
           reason: `record LSN ${lsn + 1} cut short: ${end - start} bytes at end of file`,
         };
-        return { lastLsn: lsn, lastCrc: seed, done: false, damage };
+        return { lastLsn: lsn, lastCrc: seed, done: false, endOffset: base + start, damage };
       }
       bytes.copyWithin(0, start, end);
       end -= start;

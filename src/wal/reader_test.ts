@@ -89,3 +89,19 @@ Deno.test("readRecords: damage before the last segment is an error", async () =>
     return true;
   });
 });
+
+Deno.test("readRecords: zeros where durable records should be fail a bounded read; a clean end before toLsn too", async () => {
+  await using dir = await tempDir();
+  await writeLog(walOptions(dir.path), 20, 40);
+  const path = join(dir.path, "0000000000000001.wal");
+  const offsets = await frameOffsets(path);
+  const zeroed = await Deno.readFile(path);
+  zeroed.fill(0, offsets[9]);
+  await Deno.writeFile(path, zeroed);
+  // Unbounded: the preallocated-looking rest ends the read quietly.
+  assert.equal((await collect(readRecords(dir.path, 1))).length, 9);
+  await assert.rejects(collect(readRecords(dir.path, 1, { toLsn: 20 })), WalCorruptError);
+  assert.equal((await collect(readRecords(dir.path, 1, { toLsn: 9 }))).length, 9);
+  await Deno.truncate(path, offsets[9]);
+  await assert.rejects(collect(readRecords(dir.path, 1, { toLsn: 20 })), WalCorruptError);
+});

@@ -16,7 +16,8 @@
 import type { Logger } from "../log/logger.ts";
 import { readTailSync, type SegmentScan, SegmentScanner } from "./_segment_scan.ts";
 import { readU32 } from "./_bytes.ts";
-import { findLaterRecord } from "./_tail.ts";
+import { findLaterRecord, isTornWrite } from "./_tail.ts";
+import { WAL_MAX_WRITE_BYTES } from "./_batch.ts";
 import type { DecodedRecord } from "./decoder.ts";
 import { WalCorruptError } from "./errors.ts";
 import type { WalRecord } from "./record.ts";
@@ -52,8 +53,9 @@ export interface RecoveredWal {
 
 /**
  * Whether the damage a scan of the LAST segment found is a torn tail (true)
- * or corruption (false): torn if and only if no verifiable record follows
- * the damage (see `_tail.ts`). For a damaged header the whole segment is
+ * or corruption (false): torn if no verifiable record follows the damage,
+ * or if what follows fits in one write and has a sector of zeros (see
+ * `_tail.ts`). For a damaged header the whole segment is
  * searched, with `prevCrc` (the previous segment's last CRC, 0 if none) as
  * the seed its first record would have.
  *
@@ -66,7 +68,9 @@ export function isTornTail(scan: SegmentScan, prevCrc: number): boolean {
   const damage = scan.damage;
   if (damage === undefined) return false;
   if (!damage.inHeader) {
-    return findLaterRecord(readTailSync(scan.file.path, damage.offset), scan.lastLsn) < 0;
+    const tail = readTailSync(scan.file.path, damage.offset);
+    return findLaterRecord(tail, scan.lastLsn) < 0 ||
+      isTornWrite(tail, damage.offset, WAL_MAX_WRITE_BYTES);
   }
   // A crash while the segment was being created: the header is cut short or
   // unwritten, and no record made it after it.

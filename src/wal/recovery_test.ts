@@ -263,3 +263,38 @@ Deno.test("a torn write over preallocated zeros (zeros, then data) is cut with a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a torn write whose later sectors reached the disk and earlier ones not is cut with a warning", async () => {
+  const live = await Deno.makeTempDir();
+  const dir = await Deno.makeTempDir();
+  try {
+    const wal = await Wal.open(walOptions(live), () => {});
+    for (let i = 1; i <= 10; i++) wal.append(WalOp.Set, `k${i}`, "a".repeat(400), 0);
+    await wal.commit();
+    // One batch (one write) of ten more records, 4 KiB or so.
+    for (let i = 11; i <= 20; i++) wal.append(WalOp.Set, `k${i}`, "b".repeat(400), 0);
+    await wal.commit();
+    await Deno.copyFile(join(live, FIRST), join(dir, FIRST));
+    await wal.close();
+    const path = join(dir, FIRST);
+    const batchStart = (await frameOffsets(join(live, FIRST)))[10];
+    // The crash: the batch's first sectors never reached the disk (still
+    // preallocated zeros), its later ones did — valid records among them.
+    const firstSectorAfter = Math.ceil((batchStart + 1) / 512) * 512 + 512;
+    const image = await Deno.readFile(path);
+    image.fill(0, batchStart, firstSectorAfter);
+    await Deno.writeFile(path, image);
+    const logger = recordingLogger();
+    const { wal: reopened, records } = await openCollect(walOptions(dir, { logger }));
+    assert.equal(records.length, 10);
+    const warn = logger.lines.find((l) => l.level === "warn");
+    assert.ok(
+      warn !== undefined && warn.fields.offset === batchStart,
+      JSON.stringify(logger.lines),
+    );
+    await reopened.close();
+  } finally {
+    await Deno.remove(live, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -68,7 +68,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Logger } from "../log/logger.ts";
-import { Batch } from "./_batch.ts";
+import { Batch, WAL_BATCH_FLUSH_BYTES } from "./_batch.ts";
 import { encodeRecord, frameBytes } from "./encoder.ts";
 import { WalClosedError, WalCorruptError, WalFailedError, WalOverloadError } from "./errors.ts";
 import { readRecords, type ReadRecordsOptions } from "./reader.ts";
@@ -124,16 +124,7 @@ export const WAL_MAX_BATCH_SIZE = 65536;
  */
 export const WAL_MAX_BATCH_TIMEOUT_MS = 60_000;
 
-/**
- * A batch this large is flushed as if it had reached `batchSize`, so one
- * write stays a size the kernel handles in one go.
- *
- * @example
- * ```ts
- * WAL_BATCH_FLUSH_BYTES; // 1 MiB
- * ```
- */
-export const WAL_BATCH_FLUSH_BYTES = 1024 * 1024;
+export { WAL_BATCH_FLUSH_BYTES } from "./_batch.ts";
 
 /**
  * Most bytes the filling batch may hold; an append beyond throws
