@@ -25,7 +25,6 @@ import {
   startRedis,
 } from "./_servers.ts";
 import { replicationLag } from "./_replication_lag.ts";
-import { type RoundTrips, roundTrips } from "./_round_trip.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -157,7 +156,7 @@ function medianResult(results: BenchResult[]): BenchResult {
   };
 }
 
-async function runScenarios(dir: string): Promise<{ rows: Row[]; trips: RoundTrips }> {
+async function runScenarios(dir: string): Promise<Row[]> {
   const plain = [await startKvdb(dir), await startRedis(dir)];
   const durable = [
     await startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/wal` } }),
@@ -188,11 +187,10 @@ async function runScenarios(dir: string): Promise<{ rows: Row[]; trips: RoundTri
       rows.push({ name: s.name, metric: s.metric, kvdb, redis, ratio });
       console.error(`  ${s.name}: kvdb ${fmt(kvdb, s.metric)}, redis ${fmt(redis, s.metric)}`);
     }
-    console.error("  round trips, 1 client ...");
-    return { rows, trips: await roundTrips(plain, ROUNDS) };
   } finally {
     for (const server of [...plain, ...durable]) await server.stop();
   }
+  return rows;
 }
 
 async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {
@@ -323,7 +321,7 @@ async function main(): Promise<void> {
   try {
     const host = await machine();
     console.error(`machine: ${host}; ${ROUNDS} rounds${flags.quick ? " (quick)" : ""}`);
-    const { rows, trips } = await runScenarios(dir);
+    const rows = await runScenarios(dir);
     console.error("  memory ...");
     const mem = await memory(dir);
     console.error("  replay ...");
@@ -354,16 +352,6 @@ async function main(): Promise<void> {
       }× the memory |`,
       "",
       "Ratios: throughput kvdb/redis; latency rows redis p50 / kvdb p50 (so > 1 means kvdb is faster).",
-      "",
-      "1 client, timed per request with a µs clock (bench/_round_trip.ts; redis-benchmark's latency",
-      "histogram steps by 8 µs here, too coarse for the 1-client rows above), median round trip:",
-      `SET kvdb ${trips.kvdb.set.toFixed(1)} µs, redis ${
-        trips.redis.set.toFixed(1)
-      } µs (kvdb/redis ${(trips.kvdb.set / trips.redis.set).toFixed(2)}× the latency); GET kvdb ${
-        trips.kvdb.get.toFixed(1)
-      } µs, redis ${trips.redis.get.toFixed(1)} µs (${
-        (trips.kvdb.get / trips.redis.get).toFixed(2)
-      }× the latency).`,
       "Durable rows: kvdb with `wal.enabled: true` (batch 100, 10ms) against redis-server",
       "`--appendonly yes --appendfsync always`.",
       "",
@@ -400,7 +388,6 @@ async function main(): Promise<void> {
           rounds: ROUNDS,
           quick: !!flags.quick,
           rows,
-          roundTripsUs: trips,
           memory: mem,
           replay: replayed,
           restartFromSnapshot: fromSnapshot,
