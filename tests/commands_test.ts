@@ -520,10 +520,33 @@ commandTest("string commands through RESP and text", async (t, c) => {
     } while (cursor !== "0");
     assert.equal(seenText.size, wanted.size, `text SCAN saw ${seenText.size} keys`);
 
+    // A cursor is a position, kept by the client for as long as it likes
+    // (as in Redis): one taken mid-walk resumes after a pause and after
+    // other walks; one past the end of the keyspace ends the walk.
+    const first = await c.resp.call("SCAN", "0", "MATCH", "scan:*", "COUNT", "1000");
+    const [resume, firstKeys] = first as [string, string[]];
+    assert.notEqual(resume, "0");
+    for (let i = 0; i < 3; i++) await c.resp.call("SCAN", "0", "COUNT", "500");
+    const rest = new Set<string>(firstKeys);
+    cursor = resume;
+    do {
+      const [next, keys] = await c.resp.call("SCAN", cursor, "MATCH", "scan:*", "COUNT", "500") as [
+        string,
+        string[],
+      ];
+      for (const key of keys) {
+        assert.ok(!rest.has(key), `${key} returned twice`);
+        rest.add(key);
+      }
+      cursor = next;
+    } while (cursor !== "0");
+    assert.equal(rest.size, wanted.size);
+    assert.deepEqual(await c.resp.call("SCAN", String(2 ** 50)), ["0", []]);
+    assert.equal(await c.text.command(`SCAN ${2 ** 50}`), "0 []");
+
     // Bad cursors and options.
-    assert.match((await c.resp.callRaw("SCAN", "987654321")).raw, /^-ERR .*cursor/);
-    assert.match(await c.text.command("SCAN 987654321"), /^ERROR: .*cursor/);
     assert.match((await c.resp.callRaw("SCAN", "abc")).raw, /^-ERR .*cursor/);
+    assert.match(await c.text.command("SCAN -1"), /^ERROR: .*cursor/);
     assert.equal((await c.resp.callRaw("SCAN", "0", "COUNT", "0")).raw, err(SYNTAX));
     assert.equal((await c.resp.callRaw("SCAN", "0", "MATCH")).raw, err(SYNTAX));
     assert.equal((await c.resp.callRaw("SCAN")).raw, err(arity("scan")));

@@ -15,7 +15,6 @@
 
 import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
 import type { Store } from "../storage/store.ts";
-import type { ScanCursors } from "./scan_cursors.ts";
 
 /** One client's state across requests. */
 export interface Session {
@@ -86,7 +85,6 @@ export interface CommandContext {
   session: Session;
   server: ServerState;
   stats: ExecutorStats;
-  scans: ScanCursors;
 }
 
 /** Flags COMMAND INFO reports. */

@@ -31,7 +31,6 @@ import {
   writeFailed,
   wrongArity,
 } from "./errors.ts";
-import { ScanCursors } from "./scan_cursors.ts";
 import { standaloneServerState } from "./standalone_state.ts";
 
 /**
@@ -67,7 +66,6 @@ export class Executor {
   readonly stats: ExecutorStats = { commandsProcessed: 0, keyspaceHits: 0, keyspaceMisses: 0 };
   readonly #readOnly: boolean;
   readonly #server: ServerState;
-  readonly #scans = new ScanCursors();
   readonly #byName = new Map<string, CommandSpec>();
   readonly #ctx: CommandContext;
 
@@ -79,7 +77,6 @@ export class Executor {
       session: undefined as unknown as Session,
       server: this.#server,
       stats: this.stats,
-      scans: this.#scans,
     };
   }
 

@@ -19,7 +19,7 @@ import {
 } from "../command_spec.ts";
 import { globMatch } from "../glob.ts";
 import { expiryTime } from "./_expiry_options.ts";
-import { UnknownCursorError } from "../scan_cursors.ts";
+import { scan } from "../scan.ts";
 
 /** The original's reply for a one-key DEL; a count for several keys. */
 const DEL_TEXT: TextRendering = {
@@ -116,7 +116,6 @@ function flushCommand(name: string): CommandSpec {
         throw syntaxError();
       }
       ctx.store.flushAll();
-      ctx.scans.clear();
       w.status("OK");
     },
   };
@@ -231,22 +230,12 @@ export const KEY_COMMANDS: CommandSpec[] = [
         else throw syntaxError();
       }
       const keys: string[] = [];
-      let next: number;
-      try {
-        next = ctx.scans.scan(ctx.store.engine, cursor, Math.min(count, 100_000), (key) => {
-          if (
-            (type === undefined || type === "string") &&
-            (pattern === "*" || globMatch(pattern, key)) && ctx.store.get(key) !== undefined
-          ) keys.push(key);
-        });
-      } catch (e) {
-        if (!(e instanceof UnknownCursorError)) throw e;
-        throw new CommandError(
-          "ERR",
-          "invalid cursor (unknown, finished or expired; start again from 0)",
-          "invalid cursor (unknown, finished or expired; start again from 0)",
-        );
-      }
+      const next = scan(ctx.store.engine, cursor, Math.min(count, 100_000), (key) => {
+        if (
+          (type === undefined || type === "string") &&
+          (pattern === "*" || globMatch(pattern, key)) && ctx.store.get(key) !== undefined
+        ) keys.push(key);
+      });
       w.array(2);
       w.bulk(String(next));
       w.array(keys.length);
