@@ -44,7 +44,15 @@ import { bytesToBinary } from "../bytes/binary_string.ts";
 const INITIAL_SLOTS = 16;
 const INITIAL_ENTRIES = 8;
 const INITIAL_ARENA_BYTES = 1024;
-/** Int32 offsets: one partition's arena holds at most this many bytes. */
+/**
+ * Int32 offsets: one partition's arena holds at most this many bytes (the
+ * largest multiple of 8 below 2 GiB).
+ *
+ * @example
+ * ```ts
+ * new KeyTable().hasRoomFor(MAX_ARENA_BYTES + 1); // false
+ * ```
+ */
 export const MAX_ARENA_BYTES = 0x7fff_fff8;
 
 /** murmur3's finaliser: spreads FNV's low bits over the whole word. */

@@ -35,7 +35,14 @@
  * @module
  */
 
-/** Zeros written per extension of the file. */
+/**
+ * Zeros written per extension of the file.
+ *
+ * @example
+ * ```ts
+ * PREALLOCATE_BYTES; // 1 MiB
+ * ```
+ */
 export const PREALLOCATE_BYTES = 1 << 20;
 const ZEROS = new Uint8Array(PREALLOCATE_BYTES);
 
