@@ -13,7 +13,10 @@ function contents(engine: Engine): Map<string, [string, number]> {
   const out = new Map<string, [string, number]>();
   for (let p = 0; p < engine.partitionCount; p++) {
     const { values, expires } = engine.partition(p);
-    for (const [k, v] of values.entries()) out.set(k, [v, expires.get(k) ?? 0]);
+    for (let i = values.nextEntry(0); i >= 0; i = values.nextEntry(i + 1)) {
+      const k = values.keyAt(i);
+      out.set(k, [values.valueAt(i), expires.get(k) ?? 0]);
+    }
   }
   return out;
 }

@@ -84,22 +84,23 @@ function roundUp8(bytes: number): number {
  */
 export class KeyTable {
   readonly #maxArenaBytes: number;
-  #slots = new Int32Array(2 * INITIAL_SLOTS);
-  #mask = INITIAL_SLOTS - 1;
-  #size = 0;
+  // Set by clear(), which the constructor calls: one place sets the empty state.
+  #slots!: Int32Array;
+  #mask!: number;
+  #size!: number;
 
-  #offsets = new Int32Array(INITIAL_ENTRIES);
-  #keyLengths = new Int32Array(INITIAL_ENTRIES);
-  #valueLengths = new Int32Array(INITIAL_ENTRIES);
-  #rooms = new Int32Array(INITIAL_ENTRIES);
+  #offsets!: Int32Array;
+  #keyLengths!: Int32Array;
+  #valueLengths!: Int32Array;
+  #rooms!: Int32Array;
   /** Entry indices ever used: [0, #entryEnd). */
-  #entryEnd = 0;
+  #entryEnd!: number;
   /** Head of the free-entry chain, or -1. */
-  #freeEntry = -1;
+  #freeEntry!: number;
 
-  #arena = new Uint8Array(INITIAL_ARENA_BYTES);
-  #arenaUsed = 0;
-  #deadBytes = 0;
+  #arena!: Uint8Array;
+  #arenaUsed!: number;
+  #deadBytes!: number;
 
   /**
    * @param maxArenaBytes bytes of keys and values the arena may hold, at
@@ -113,6 +114,7 @@ export class KeyTable {
       `maxArenaBytes must be a positive multiple of 8 up to ${MAX_ARENA_BYTES}`,
     );
     this.#maxArenaBytes = maxArenaBytes;
+    this.clear();
   }
 
   /** Live keys. */
@@ -138,10 +140,7 @@ export class KeyTable {
   /** The value of `key`, or `undefined`. */
   get(key: string, hash: number): string | undefined {
     const slot = this.#find(key, hash);
-    if (slot < 0) return undefined;
-    const entry = this.#slots[2 * slot + 1] - 1;
-    const start = this.#offsets[entry] + this.#keyLengths[entry];
-    return bytesToBinary(this.#arena, start, start + this.#valueLengths[entry]);
+    return slot < 0 ? undefined : this.valueAt(this.#slots[2 * slot + 1] - 1);
   }
 
   /** Whether `key` is held. */
@@ -157,10 +156,9 @@ export class KeyTable {
       return;
     }
     // Room first: if the arena cannot grow, nothing has changed.
-    const room = roundUp8(key.length + value.length);
-    const offset = this.#allocate(room);
+    const offset = this.#allocate(roundUp8(key.length + value.length));
     const entry = this.#newEntry();
-    this.#place(entry, offset, room, key, value);
+    this.#place(entry, offset, key, value);
     const empty = ~slot;
     this.#slots[2 * empty] = mix(hash);
     this.#slots[2 * empty + 1] = entry + 1;
@@ -207,13 +205,6 @@ export class KeyTable {
   /** The keys, walked live by entry index (see {@link nextEntry}). */
   *keys(): IterableIterator<string> {
     for (let i = this.nextEntry(0); i >= 0; i = this.nextEntry(i + 1)) yield this.keyAt(i);
-  }
-
-  /** The `[key, value]` pairs, walked live by entry index. */
-  *entries(): IterableIterator<[string, string]> {
-    for (let i = this.nextEntry(0); i >= 0; i = this.nextEntry(i + 1)) {
-      yield [this.keyAt(i), this.valueAt(i)];
-    }
   }
 
   /** The key of live entry `entry`. */
@@ -265,20 +256,19 @@ export class KeyTable {
     // The old bytes count as dead only once the new room exists: if the
     // arena cannot grow, the entry is untouched. (A compaction inside
     // #allocate moves the old bytes along: they are still live then.)
-    const room = roundUp8(key.length + value.length);
-    const offset = this.#allocate(room);
+    const offset = this.#allocate(roundUp8(key.length + value.length));
     this.#deadBytes += this.#rooms[entry];
-    this.#place(entry, offset, room, key, value);
+    this.#place(entry, offset, key, value);
   }
 
-  /** Points `entry` at `room` bytes at `offset` and writes its key and value there. */
-  #place(entry: number, offset: number, room: number, key: string, value: string): void {
+  /** Points `entry` at the room allocated at `offset` and writes its key and value there. */
+  #place(entry: number, offset: number, key: string, value: string): void {
     this.#writeChars(key, offset);
     this.#writeChars(value, offset + key.length);
     this.#offsets[entry] = offset;
     this.#keyLengths[entry] = key.length;
     this.#valueLengths[entry] = value.length;
-    this.#rooms[entry] = room;
+    this.#rooms[entry] = roundUp8(key.length + value.length);
   }
 
   #writeChars(s: string, offset: number): void {

@@ -98,10 +98,11 @@ export class DurableFile {
   /** Appends all of `bytes` and makes them durable before returning. */
   write(bytes: Uint8Array): void {
     const file = this.#open();
-    const end = this.#position + bytes.length;
-    if (end > this.#allocated && this.#allocated < this.#maxBytes) this.#preallocate(end);
     writeAllSync(file, bytes);
-    this.#position = end;
+    this.#position += bytes.length;
+    // Past the zeros: lay down the next stretch behind the data (not under
+    // it), so it shares this write's fdatasync.
+    if (this.#position > this.#allocated) this.#preallocate();
     file.syncDataSync();
   }
 
@@ -115,7 +116,6 @@ export class DurableFile {
     if (this.#allocated > this.#position) {
       file.truncateSync(this.#position);
       file.syncSync();
-      this.#allocated = this.#position;
     }
     this.close();
   }
@@ -133,19 +133,18 @@ export class DurableFile {
     return this.#file;
   }
 
-  /** Extends the file with zeros to cover `end`, within `maxBytes`. */
-  #preallocate(end: number): void {
-    const target = Math.min(
-      this.#maxBytes,
-      Math.max(end, this.#allocated + PREALLOCATE_BYTES),
-    );
+  /**
+   * Extends the file with zeros from the end of the data up to the next
+   * `PREALLOCATE_BYTES` step, within `maxBytes`.
+   */
+  #preallocate(): void {
+    const from = this.#position;
+    const target = Math.min(this.#maxBytes, from + PREALLOCATE_BYTES);
+    this.#allocated = Math.max(from, target);
+    if (target <= from) return;
     const file = this.#open();
-    file.seekSync(this.#allocated, Deno.SeekMode.Start);
-    for (let at = this.#allocated; at < target; at += PREALLOCATE_BYTES) {
-      writeAllSync(file, ZEROS.subarray(0, Math.min(PREALLOCATE_BYTES, target - at)));
-    }
-    this.#allocated = target;
-    file.seekSync(this.#position, Deno.SeekMode.Start);
+    writeAllSync(file, ZEROS.subarray(0, target - from));
+    file.seekSync(from, Deno.SeekMode.Start);
   }
 }
 
