@@ -8,8 +8,8 @@
  * @module
  */
 
-import { pad8, readU32 } from "./_bytes.ts";
 import {
+  bufferForFrame,
   DECODE_INCOMPLETE,
   DECODE_ZERO_FILL,
   type DecodedRecord,
@@ -17,7 +17,6 @@ import {
   describeDecodeResult,
   newDecodedRecord,
 } from "./decoder.ts";
-import { RECORD_MAX_FRAME_BYTES } from "./encoder.ts";
 import { checkSegmentHeader, isHeaderProblem, type SegmentExpectation } from "./_header_check.ts";
 import { SEGMENT_HEADER_BYTES, type SegmentFile, type SegmentHeader } from "./segment.ts";
 
@@ -147,7 +146,7 @@ export class SegmentScanner {
     result.goodBytes = SEGMENT_HEADER_BYTES;
 
     const record = this.record;
-    let buf = this.#buf;
+    let buf: Uint8Array = this.#buf;
     let base = SEGMENT_HEADER_BYTES; // file offset of buf[0]
     let start = 0; // next frame in buf
     end = 0; // valid bytes in buf
@@ -202,17 +201,7 @@ export class SegmentScanner {
       end -= start;
       base += start;
       start = 0;
-      if (end >= 8) {
-        const need = 8 + pad8(readU32(buf, 0));
-        if (need > buf.length) {
-          // checkFrame already rejected lengths above the limit.
-          const grown = new Uint8Array(
-            Math.min(Math.max(need, buf.length * 2), RECORD_MAX_FRAME_BYTES),
-          );
-          grown.set(buf.subarray(0, end));
-          buf = grown;
-        }
-      }
+      buf = bufferForFrame(buf, end);
       const n = readFully(handle, buf, end, Math.min(buf.length, fileBytes - base));
       // A file that shrank under us ends here; the next pass reports it.
       if (n === 0) result.fileBytes = fileBytes = base + end;

@@ -18,7 +18,12 @@
 import { crc32 } from "node:zlib";
 import { bytesToBinary } from "../bytes/binary_string.ts";
 import { pad8, readU32, readU53 } from "./_bytes.ts";
-import { RECORD_BODY_FIXED_BYTES, RECORD_HEADER_BYTES, RECORD_MAX_BODY_BYTES } from "./encoder.ts";
+import {
+  RECORD_BODY_FIXED_BYTES,
+  RECORD_HEADER_BYTES,
+  RECORD_MAX_BODY_BYTES,
+  RECORD_MAX_FRAME_BYTES,
+} from "./encoder.ts";
 import { entryProblem, isWalOp, WalOp, type WalRecord } from "./record.ts";
 
 /**
@@ -216,4 +221,24 @@ export function decodeRecord(
   out.expiresAtMs = expiresAtMs;
   out.crc = readU32(buf, offset + 4);
   return frame;
+}
+
+/**
+ * A buffer that can hold the whole frame starting at `buf[0]`, of which
+ * `buf[0, end)` is read: `buf` itself, or a larger copy (doubling, at most
+ * the largest frame). For readers that refill a chunk buffer.
+ *
+ * @example
+ * ```ts
+ * buf = bufferForFrame(buf, end); // then read on into buf[end..]
+ * ```
+ */
+export function bufferForFrame(buf: Uint8Array, end: number): Uint8Array {
+  if (end < 8) return buf;
+  // checkFrame rejects lengths above the limit before a caller reads on.
+  const need = 8 + pad8(readU32(buf, 0));
+  if (need <= buf.length) return buf;
+  const grown = new Uint8Array(Math.min(Math.max(need, buf.length * 2), RECORD_MAX_FRAME_BYTES));
+  grown.set(buf.subarray(0, end));
+  return grown;
 }

@@ -15,15 +15,14 @@
  */
 
 import { checkSegmentHeader, isHeaderProblem, type SegmentExpectation } from "./_header_check.ts";
-import { pad8, readU32 } from "./_bytes.ts";
 import {
+  bufferForFrame,
   DECODE_INCOMPLETE,
   DECODE_ZERO_FILL,
   decodeRecord,
   describeDecodeResult,
   newDecodedRecord,
 } from "./decoder.ts";
-import { RECORD_MAX_FRAME_BYTES } from "./encoder.ts";
 import { WalCorruptError } from "./errors.ts";
 import type { WalRecord } from "./record.ts";
 import { listSegments, SEGMENT_HEADER_BYTES, type SegmentFile } from "./segment.ts";
@@ -207,16 +206,7 @@ async function* readSegment(
       end -= start;
       base += start;
       start = 0;
-      if (end >= 8) {
-        const need = 8 + pad8(readU32(bytes, 0));
-        if (need > bytes.length) {
-          const grown = new Uint8Array(
-            Math.min(Math.max(need, bytes.length * 2), RECORD_MAX_FRAME_BYTES),
-          );
-          grown.set(bytes.subarray(0, end));
-          bytes = buf.bytes = grown;
-        }
-      }
+      bytes = buf.bytes = bufferForFrame(bytes, end);
       const n = await readInto(handle, bytes, end, bytes.length);
       if (n === 0) eof = true;
       end += n;
