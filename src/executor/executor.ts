@@ -149,21 +149,20 @@ export class Executor {
   }
 
   /**
-   * Waits until the writes behind the replies in `out` are durable. If the
+   * Waits until the writes behind the replies in `out` are durable;
+   * `undefined` when nothing is pending (no promise, no microtask). If the
    * log fails, every one of those `replies` is replaced by an error: the
    * writes among them are not durable, and the reads may have seen them.
    */
-  async commit(out: OutBuffer, w: ReplyWriter, replies: number): Promise<void> {
-    if (!this.store.commitPending) return;
-    try {
-      await this.store.commit();
-    } catch (e) {
+  commit(out: OutBuffer, w: ReplyWriter, replies: number): Promise<void> | undefined {
+    if (!this.store.commitPending) return undefined;
+    return this.store.commit().catch((e) => {
       const error = writeFailed(e instanceof Error ? e.message : String(e));
       out.reset();
       for (let i = 0; i < replies; i++) {
         w.begin(undefined, 0);
         w.error(error);
       }
-    }
+    });
   }
 }

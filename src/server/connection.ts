@@ -196,12 +196,16 @@ export class Connection {
   /** Waits for durability of the batch's writes, then sends its replies. */
   async #flush(): Promise<void> {
     if (this.#out.length === 0) return;
-    await this.#services.executor.commit(
+    const pending = this.#services.executor.commit(
       this.#out,
       this.#protocol!.writer,
       this.#unsentReplies,
     );
-    await writeAll(this.#conn, this.#out.view());
+    if (pending !== undefined) await pending;
+    const view = this.#out.view();
+    const written = await this.#conn.write(view);
+    // A socket nearly always takes the whole batch of replies at once.
+    if (written < view.length) await writeAll(this.#conn, view.subarray(written));
     this.lastActiveMs = Date.now();
     this.#out.reset();
     this.#unsentReplies = 0;

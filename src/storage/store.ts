@@ -104,6 +104,8 @@ export function checkEntry(key: string, value: string): void {
   }
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Bounds one slice of background expiry. */
 const EXPIRE_SLICE_MAX_CHECKS = 2000;
 
@@ -135,6 +137,9 @@ export class Store {
    */
   #failed = false;
   #generation = 0;
+  /** The log's commit promise last seen, and the store's that follows it. */
+  #logCommit: Promise<void> | undefined = undefined;
+  #commit: Promise<void> = RESOLVED;
 
   constructor(
     readonly engine: Engine,
@@ -309,16 +314,20 @@ export class Store {
    * Resolves when every change made so far is durable; rejects if the log
    * failed, after undoing in memory every change that is not durable.
    */
-  async commit(): Promise<void> {
-    if (!this.log) return;
-    try {
-      await this.log.commit();
-    } catch (e) {
-      this.#rollBack();
-      this.#failed = true;
-      throw e;
+  commit(): Promise<void> {
+    if (!this.log) return RESOLVED;
+    const logged = this.log.commit();
+    // The log hands every waiter of one batch the same promise; so does
+    // the store: one bookkeeping step per batch, not one per connection.
+    if (logged !== this.#logCommit) {
+      this.#logCommit = logged;
+      this.#commit = logged.then(() => this.#forgetDurable(), (e) => {
+        this.#rollBack();
+        this.#failed = true;
+        throw e;
+      });
     }
-    this.#forgetDurable();
+    return this.#commit;
   }
 
   /** Whether a present key's time has passed; deletes it where allowed. */
