@@ -1,7 +1,7 @@
 /**
  * One partition's keys and values, stored off the JavaScript heap: an
- * open-addressing hash table over typed arrays, entries in parallel typed
- * arrays, and the key and value bytes in one byte arena.
+ * open-addressing hash table over typed arrays, entries of four ints in
+ * one typed array, and the key and value bytes in one byte arena.
  *
  * Why not a `Map<string, string>`: with 100k–1M keys a Map lookup costs ~4
  * cache misses (bucket, entry, key string, value string) and every key and
@@ -15,9 +15,13 @@
  *     slots    Int32Array, 2 per slot: [mixed hash, entry index + 1]
  *              (0 = empty); load ≤ 3/4; linear probing; deletion shifts
  *              later entries back (no tombstones).
- *     entries  parallel Int32Arrays indexed by entry: arena offset, key
- *              length (-1 = free entry, chained through `offset`), value
- *              length, room (bytes reserved in the arena, a multiple of 8).
+ *     entries  Int32Array, 4 per entry: [arena offset, key length (-1 =
+ *              free entry, chained through `offset`), value length, room
+ *              (bytes reserved in the arena, a multiple of 8)] — one
+ *              16-byte block, so a lookup misses the cache once for them,
+ *              not once per field as with parallel arrays (measured, A/B of
+ *              7 rounds: user CPU per request 4.87 → 4.40 µs for durable SET
+ *              at 50 clients, 0.90 → 0.81 µs for SET at pipeline 16).
  *     arena    Uint8Array of [key bytes][value bytes] per entry.
  *
  * An entry keeps its index for the key's whole life (overwrites only move
@@ -44,6 +48,15 @@ import { bytesToBinary } from "../bytes/binary_string.ts";
 const INITIAL_SLOTS = 16;
 const INITIAL_ENTRIES = 8;
 const INITIAL_ARENA_BYTES = 1024;
+/** Int32 fields per entry, and where each is. */
+const ENTRY_INTS = 4;
+/** Arena offset of the key; for a free entry, the next free entry (or -1). */
+const OFFSET = 0;
+/** -1 marks a free entry. */
+const KEY_LENGTH = 1;
+const VALUE_LENGTH = 2;
+/** Bytes reserved in the arena, a multiple of 8 (0 once freed). */
+const ROOM = 3;
 /**
  * Int32 offsets: one partition's arena holds at most this many bytes (the
  * largest multiple of 8 below 2 GiB).
@@ -89,10 +102,8 @@ export class KeyTable {
   #mask!: number;
   #size!: number;
 
-  #offsets!: Int32Array;
-  #keyLengths!: Int32Array;
-  #valueLengths!: Int32Array;
-  #rooms!: Int32Array;
+  /** `ENTRY_INTS` per entry: see the module doc. */
+  #entries!: Int32Array;
   /** Entry indices ever used: [0, #entryEnd). */
   #entryEnd!: number;
   /** Head of the free-entry chain, or -1. */
@@ -181,10 +192,7 @@ export class KeyTable {
     this.#slots = new Int32Array(2 * INITIAL_SLOTS);
     this.#mask = INITIAL_SLOTS - 1;
     this.#size = 0;
-    this.#offsets = new Int32Array(INITIAL_ENTRIES);
-    this.#keyLengths = new Int32Array(INITIAL_ENTRIES);
-    this.#valueLengths = new Int32Array(INITIAL_ENTRIES);
-    this.#rooms = new Int32Array(INITIAL_ENTRIES);
+    this.#entries = new Int32Array(INITIAL_ENTRIES * ENTRY_INTS);
     this.#entryEnd = 0;
     this.#freeEntry = -1;
     this.#arena = new Uint8Array(INITIAL_ARENA_BYTES);
@@ -197,8 +205,10 @@ export class KeyTable {
    * key's life: see the module doc.
    */
   nextEntry(from: number): number {
-    const keyLengths = this.#keyLengths;
-    for (let i = from; i < this.#entryEnd; i++) if (keyLengths[i] >= 0) return i;
+    const entries = this.#entries;
+    for (let i = from; i < this.#entryEnd; i++) {
+      if (entries[i * ENTRY_INTS + KEY_LENGTH] >= 0) return i;
+    }
     return -1;
   }
 
@@ -209,14 +219,16 @@ export class KeyTable {
 
   /** The key of live entry `entry`. */
   keyAt(entry: number): string {
-    const start = this.#offsets[entry];
-    return bytesToBinary(this.#arena, start, start + this.#keyLengths[entry]);
+    const at = entry * ENTRY_INTS;
+    const start = this.#entries[at + OFFSET];
+    return bytesToBinary(this.#arena, start, start + this.#entries[at + KEY_LENGTH]);
   }
 
   /** The value of live entry `entry`. */
   valueAt(entry: number): string {
-    const start = this.#offsets[entry] + this.#keyLengths[entry];
-    return bytesToBinary(this.#arena, start, start + this.#valueLengths[entry]);
+    const at = entry * ENTRY_INTS;
+    const start = this.#entries[at + OFFSET] + this.#entries[at + KEY_LENGTH];
+    return bytesToBinary(this.#arena, start, start + this.#entries[at + VALUE_LENGTH]);
   }
 
   /**
@@ -238,9 +250,10 @@ export class KeyTable {
 
   #keyEquals(entry: number, key: string): boolean {
     const length = key.length;
-    if (this.#keyLengths[entry] !== length) return false;
+    const at = entry * ENTRY_INTS;
+    if (this.#entries[at + KEY_LENGTH] !== length) return false;
     const arena = this.#arena;
-    const start = this.#offsets[entry];
+    const start = this.#entries[at + OFFSET];
     for (let i = 0; i < length; i++) {
       if (arena[start + i] !== key.charCodeAt(i)) return false;
     }
@@ -248,16 +261,17 @@ export class KeyTable {
   }
 
   #overwrite(entry: number, key: string, value: string): void {
-    if (key.length + value.length <= this.#rooms[entry]) {
-      this.#writeChars(value, this.#offsets[entry] + key.length);
-      this.#valueLengths[entry] = value.length;
+    const at = entry * ENTRY_INTS;
+    if (key.length + value.length <= this.#entries[at + ROOM]) {
+      this.#writeChars(value, this.#entries[at + OFFSET] + key.length);
+      this.#entries[at + VALUE_LENGTH] = value.length;
       return;
     }
     // The old bytes count as dead only once the new room exists: if the
     // arena cannot grow, the entry is untouched. (A compaction inside
     // #allocate moves the old bytes along: they are still live then.)
     const offset = this.#allocate(roundUp8(key.length + value.length));
-    this.#deadBytes += this.#rooms[entry];
+    this.#deadBytes += this.#entries[at + ROOM];
     this.#place(entry, offset, key, value);
   }
 
@@ -265,10 +279,11 @@ export class KeyTable {
   #place(entry: number, offset: number, key: string, value: string): void {
     this.#writeChars(key, offset);
     this.#writeChars(value, offset + key.length);
-    this.#offsets[entry] = offset;
-    this.#keyLengths[entry] = key.length;
-    this.#valueLengths[entry] = value.length;
-    this.#rooms[entry] = roundUp8(key.length + value.length);
+    const at = entry * ENTRY_INTS;
+    this.#entries[at + OFFSET] = offset;
+    this.#entries[at + KEY_LENGTH] = key.length;
+    this.#entries[at + VALUE_LENGTH] = value.length;
+    this.#entries[at + ROOM] = roundUp8(key.length + value.length);
   }
 
   #writeChars(s: string, offset: number): void {
@@ -304,12 +319,13 @@ export class KeyTable {
     if (compact) {
       let used = 0;
       const old = this.#arena;
-      for (let entry = 0; entry < this.#entryEnd; entry++) {
-        const room = this.#rooms[entry];
-        if (this.#keyLengths[entry] < 0 || room === 0) continue;
-        const start = this.#offsets[entry];
+      const entries = this.#entries;
+      for (let at = 0; at < this.#entryEnd * ENTRY_INTS; at += ENTRY_INTS) {
+        const room = entries[at + ROOM];
+        if (entries[at + KEY_LENGTH] < 0 || room === 0) continue;
+        const start = entries[at + OFFSET];
         arena.set(old.subarray(start, start + room), used);
-        this.#offsets[entry] = used;
+        entries[at + OFFSET] = used;
         used += room;
       }
       this.#arenaUsed = used;
@@ -324,33 +340,27 @@ export class KeyTable {
   #newEntry(): number {
     if (this.#freeEntry >= 0) {
       const entry = this.#freeEntry;
-      this.#freeEntry = this.#offsets[entry];
+      this.#freeEntry = this.#entries[entry * ENTRY_INTS + OFFSET];
       return entry;
     }
-    if (this.#entryEnd === this.#offsets.length) this.#growEntries();
+    if (this.#entryEnd * ENTRY_INTS === this.#entries.length) this.#growEntries();
     return this.#entryEnd++;
   }
 
   #freeEntryAt(entry: number): void {
-    this.#deadBytes += this.#rooms[entry];
-    this.#rooms[entry] = 0;
-    this.#keyLengths[entry] = -1;
-    this.#valueLengths[entry] = 0;
-    this.#offsets[entry] = this.#freeEntry;
+    const at = entry * ENTRY_INTS;
+    this.#deadBytes += this.#entries[at + ROOM];
+    this.#entries[at + ROOM] = 0;
+    this.#entries[at + KEY_LENGTH] = -1;
+    this.#entries[at + VALUE_LENGTH] = 0;
+    this.#entries[at + OFFSET] = this.#freeEntry;
     this.#freeEntry = entry;
   }
 
   #growEntries(): void {
-    const capacity = this.#offsets.length * 2;
-    const grow = (old: Int32Array) => {
-      const next = new Int32Array(capacity);
-      next.set(old);
-      return next;
-    };
-    this.#offsets = grow(this.#offsets);
-    this.#keyLengths = grow(this.#keyLengths);
-    this.#valueLengths = grow(this.#valueLengths);
-    this.#rooms = grow(this.#rooms);
+    const entries = new Int32Array(this.#entries.length * 2);
+    entries.set(this.#entries);
+    this.#entries = entries;
   }
 
   #growSlots(): void {
