@@ -1,6 +1,6 @@
 /**
- * Bench helpers: start kvdb and redis-server side by side on free loopback
- * ports, run redis-benchmark against either, read a process's CPU time and
+ * Bench helpers: start kvdb and redis-server (and the runtime-floor
+ * server) side by side on free loopback ports, run redis-benchmark against either, read a process's CPU time and
  * resident memory from /proc.
  *
  * @module
@@ -15,7 +15,8 @@ const CLOCK_TICKS_PER_S = 100;
 
 /** A server under test. */
 export interface BenchServer {
-  name: "kvdb" | "redis";
+  /** `floor`: bench/floor_server.ts, Deno with no database behind it. */
+  name: "kvdb" | "redis" | "floor";
   port: number;
   pid: number;
   stop(): Promise<void>;
@@ -96,6 +97,29 @@ export async function startKvdb(
     stop: () => stopChild(child),
     logs: () => Deno.readTextFile(logPath),
   };
+}
+
+/**
+ * Starts bench/floor_server.ts (with the kvdb task's flags), durable when
+ * `logPath` is given.
+ */
+export async function startFloor(logPath?: string): Promise<BenchServer> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...KVDB_FLAGS,
+      `${ROOT}bench/floor_server.ts`,
+      "--port",
+      String(port),
+      ...(logPath ? ["--durable", logPath] : []),
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitReady(port, child);
+  return { name: "floor", port, pid: child.pid, stop: () => stopChild(child) };
 }
 
 /** Starts redis-server with extra arguments (no persistence unless asked). */

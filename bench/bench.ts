@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: kvdb against redis-server on this machine, side by
  * side, with the same redis-benchmark load, alternating A/B for several
- * rounds; medians and kvdb/redis ratios. Also kvdb's WAL on its own: the
+ * rounds; medians and kvdb/redis ratios; the same SET load against a bare
+ * Deno server, to show the runtime's share. Also kvdb's WAL on its own: the
  * disk's raw fdatasync rate, group commit, and replay of 1M records.
  *
  *     deno task bench [--rounds 3] [--quick]
@@ -25,6 +26,7 @@ import {
   startRedis,
 } from "./_servers.ts";
 import { replicationLag } from "./_replication_lag.ts";
+import { runtimeFloor } from "./_runtime_floor.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -195,12 +197,13 @@ async function runScenarios(dir: string): Promise<Row[]> {
 
 async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {
   const result = { kvdb: 0, redis: 0 };
-  for (const start of [() => startKvdb(dir), () => startRedis(dir)]) {
+  const starts = [["kvdb", () => startKvdb(dir)], ["redis", () => startRedis(dir)]] as const;
+  for (const [name, start] of starts) {
     const server = await start();
     try {
       await loadKeys(server.port, MEMORY_KEYS);
       await new Promise((r) => setTimeout(r, 500));
-      result[server.name] = residentBytes(server.pid);
+      result[name] = residentBytes(server.pid);
     } finally {
       await server.stop();
     }
@@ -322,6 +325,8 @@ async function main(): Promise<void> {
     const host = await machine();
     console.error(`machine: ${host}; ${ROUNDS} rounds${flags.quick ? " (quick)" : ""}`);
     const rows = await runScenarios(dir);
+    console.error("  runtime floor ...");
+    const floor = await runtimeFloor(dir, ROUNDS, n(200_000));
     console.error("  memory ...");
     const mem = await memory(dir);
     console.error("  replay ...");
@@ -354,6 +359,12 @@ async function main(): Promise<void> {
       "Ratios: throughput kvdb/redis; latency rows redis p50 / kvdb p50 (so > 1 means kvdb is faster).",
       "Durable rows: kvdb with `wal.enabled: true` (batch 100, 10ms) against redis-server",
       "`--appendonly yes --appendfsync always`.",
+      "",
+      "Deno's share: the same SET load against bench/floor_server.ts, a Deno server with no",
+      "database (it finds the requests in each read and answers `+OK`; durable: one write +",
+      "fdatasync per event-loop turn), kvdb and redis-server, rotating:",
+      "",
+      floor,
       "",
       `Replication lag at ${lag.writesPerSecond.toLocaleString("en-US")} writes/s ` +
       `(${lag.samples} sampled writes, from the master's OK to readable on the replica): ` +
@@ -392,6 +403,7 @@ async function main(): Promise<void> {
           replay: replayed,
           restartFromSnapshot: fromSnapshot,
           replicationLag: lag,
+          runtimeFloor: floor,
         },
         null,
         2,

@@ -1,0 +1,87 @@
+/**
+ * How much of kvdb's cost per request is the Deno runtime's: the same
+ * redis-benchmark SET load against bench/floor_server.ts (Deno, no
+ * database), kvdb and redis-server, alternating, in memory and durable
+ * (floor: one write + fdatasync per event-loop turn; kvdb: its WAL; Redis:
+ * `appendfsync always`).
+ *
+ * @example
+ * ```ts
+ * console.log(await runtimeFloor(dir, 3, 200_000)); // a Markdown table
+ * ```
+ * @module
+ */
+
+import {
+  type BenchResult,
+  type BenchServer,
+  median,
+  redisBenchmark,
+  startFloor,
+  startKvdb,
+  startRedis,
+} from "./_servers.ts";
+
+const CLIENTS = 50;
+
+/**
+ * Runs SET at 50 clients against the three servers, `rounds` times each
+ * in rotating order, and returns a Markdown table of medians.
+ *
+ * @example
+ * ```ts
+ * const table = await runtimeFloor(await Deno.makeTempDir(), 3, 100_000);
+ * ```
+ */
+export async function runtimeFloor(dir: string, rounds: number, requests: number): Promise<string> {
+  const lines = [
+    "| SET, 50 clients | Deno floor | kvdb | redis-server | floor/redis | kvdb/redis |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const durable of [false, true]) {
+    const servers = durable
+      ? [
+        await startFloor(`${dir}/floor.log`),
+        await startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/floor-wal` } }),
+        await startRedis(dir, [
+          "--appendonly",
+          "yes",
+          "--appendfsync",
+          "always",
+          "--appendfilename",
+          "floor.aof",
+        ]),
+      ]
+      : [await startFloor(), await startKvdb(dir), await startRedis(dir)];
+    const results = new Map<BenchServer["name"], BenchResult[]>();
+    try {
+      for (let round = 0; round < rounds; round++) {
+        // Rotate who goes first, so drift on a shared machine is shared.
+        for (let i = 0; i < servers.length; i++) {
+          const server = servers[(round + i) % servers.length];
+          const result = await redisBenchmark(server, "set", {
+            requests,
+            clients: CLIENTS,
+            pipeline: 1,
+          });
+          results.set(server.name, [...results.get(server.name) ?? [], result]);
+        }
+      }
+    } finally {
+      for (const server of servers) await server.stop();
+    }
+    const rps = (name: BenchServer["name"]) => median(results.get(name)!.map((r) => r.rps));
+    const cpu = (name: BenchServer["name"]) =>
+      median(results.get(name)!.map((r) => r.cpuUsPerRequest));
+    const cell = (name: BenchServer["name"]) =>
+      `${Math.round(rps(name)).toLocaleString("en-US")}/s (${cpu(name).toFixed(1)} µs CPU/req)`;
+    lines.push(
+      `| ${durable ? "durable" : "in memory"} | ${cell("floor")} | ${cell("kvdb")} | ${
+        cell("redis")
+      } | ${(rps("floor") / rps("redis")).toFixed(2)}× | ${
+        (rps("kvdb") / rps("redis")).toFixed(2)
+      }× |`,
+    );
+  }
+  return lines.join("\n");
+}
