@@ -42,6 +42,12 @@ export interface Partition {
 export class Engine {
   readonly #partitions: Partition[];
   #expiring = 0;
+  /**
+   * The last key hashed and its hash: one write touches its key up to four
+   * times (room, undo, set, expiry), each a full FNV pass over the key.
+   */
+  #hashedKey = "";
+  #hash = fnv1a("");
 
   constructor(partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {
@@ -60,19 +66,19 @@ export class Engine {
 
   /** The value of `key`, or `undefined` (expired or not). */
   get(key: string): string | undefined {
-    const hash = fnv1a(key);
+    const hash = this.#hashOf(key);
     return this.#partitionOf(hash).values.get(key, hash);
   }
 
   /** The expiry time of `key` in Unix ms, or 0 if it has none (or no key). */
   expiresAt(key: string): number {
-    const { expires } = this.#partitionOf(fnv1a(key));
+    const { expires } = this.#partitionOf(this.#hashOf(key));
     return expires.size === 0 ? 0 : expires.get(key) ?? 0;
   }
 
   /** Sets `key` to `value`, expiring at `expiresAtMs` (0: never). */
   set(key: string, value: string, expiresAtMs = 0): void {
-    const hash = fnv1a(key);
+    const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     partition.values.set(key, hash, value);
     this.#setExpiry(partition, key, expiresAtMs);
@@ -80,12 +86,12 @@ export class Engine {
 
   /** Whether `key = value` fits in its partition (see `KeyTable.hasRoomFor`). */
   hasRoomFor(key: string, value: string): boolean {
-    return this.#partitionOf(fnv1a(key)).values.hasRoomFor(key.length + value.length);
+    return this.#partitionOf(this.#hashOf(key)).values.hasRoomFor(key.length + value.length);
   }
 
   /** Changes the expiry of an existing key (0: never); false if no key. */
   setExpiry(key: string, expiresAtMs: number): boolean {
-    const hash = fnv1a(key);
+    const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (!partition.values.has(key, hash)) return false;
     this.#setExpiry(partition, key, expiresAtMs);
@@ -94,7 +100,7 @@ export class Engine {
 
   /** Removes `key`; whether it existed. */
   delete(key: string): boolean {
-    const hash = fnv1a(key);
+    const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (!partition.values.delete(key, hash)) return false;
     if (partition.expires.size > 0 && partition.expires.delete(key)) this.#expiring--;
@@ -139,6 +145,14 @@ export class Engine {
     } else if (expires.size > 0 && expires.delete(key)) {
       this.#expiring--;
     }
+  }
+
+  #hashOf(key: string): number {
+    if (key !== this.#hashedKey) {
+      this.#hashedKey = key;
+      this.#hash = fnv1a(key);
+    }
+    return this.#hash;
   }
 
   #partitionOf(hash: number): Partition {

@@ -42,7 +42,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { assert } from "../_assert.ts";
 import { bytesToBinary } from "../bytes/binary_string.ts";
 
 const INITIAL_SLOTS = 16;

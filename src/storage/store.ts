@@ -74,8 +74,10 @@ export interface StoreOptions {
 interface Undo {
   lsn: number;
   key: string;
-  /** The entry before the change; undefined when the key did not exist. */
-  previous: Entry | undefined;
+  /** The value before the change; undefined when the key did not exist. */
+  value: string | undefined;
+  /** The expiry time before the change (0: none). */
+  expiresAtMs: number;
 }
 
 /** Largest key stored (the WAL's record limit, whether or not it is on). */
@@ -176,11 +178,7 @@ export class Store {
         `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
       );
     }
-    if (this.log) {
-      const previous = this.#current(key);
-      const lsn = this.log.append(WalOp.Set, key, value, expiresAtMs);
-      this.#undo.push({ lsn, key, previous });
-    }
+    if (this.log) this.#logChange(WalOp.Set, key, value, expiresAtMs);
     this.engine.set(key, value, expiresAtMs);
   }
 
@@ -191,11 +189,7 @@ export class Store {
   setExpiry(key: string, expiresAtMs: number): boolean {
     if (this.get(key) === undefined) return false;
     if (expiresAtMs > 0 && expiresAtMs <= this.#nowMs()) return this.delete(key);
-    if (this.log) {
-      const previous = this.#current(key);
-      const lsn = this.log.append(WalOp.PExpireAt, key, "", expiresAtMs);
-      this.#undo.push({ lsn, key, previous });
-    }
+    if (this.log) this.#logChange(WalOp.PExpireAt, key, "", expiresAtMs);
     return this.engine.setExpiry(key, expiresAtMs);
   }
 
@@ -346,34 +340,37 @@ export class Store {
   }
 
   #remove(key: string): void {
-    if (this.log) {
-      const previous = this.#current(key);
-      const lsn = this.log.append(WalOp.Del, key, "", 0);
-      this.#undo.push({ lsn, key, previous });
-    }
+    if (this.log) this.#logChange(WalOp.Del, key, "", 0);
     this.engine.delete(key);
   }
 
-  /** The raw entry (expired or not), for undo. */
-  #current(key: string): Entry | undefined {
-    const value = this.engine.get(key);
-    return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+  /**
+   * Logs a change to `key` (before it is applied) and remembers the raw
+   * entry it replaces, expired or not, until the change is durable.
+   */
+  #logChange(op: number, key: string, value: string, expiresAtMs: number): void {
+    const previous = this.engine.get(key);
+    const previousExpiresAtMs = previous === undefined ? 0 : this.engine.expiresAt(key);
+    const lsn = this.log!.append(op, key, value, expiresAtMs);
+    this.#undo.push({ lsn, key, value: previous, expiresAtMs: previousExpiresAtMs });
   }
 
   #forgetDurable(): void {
     const durable = this.log!.durableLsn;
     let kept = 0;
     while (kept < this.#undo.length && this.#undo[kept].lsn <= durable) kept++;
-    if (kept > 0) this.#undo = this.#undo.slice(kept);
+    // All durable, the usual case: empty the array in place, keeping it.
+    if (kept === this.#undo.length) this.#undo.length = 0;
+    else if (kept > 0) this.#undo = this.#undo.slice(kept);
   }
 
   #rollBack(): void {
     const durable = this.log!.durableLsn;
     for (let i = this.#undo.length - 1; i >= 0; i--) {
-      const { lsn, key, previous } = this.#undo[i];
+      const { lsn, key, value, expiresAtMs } = this.#undo[i];
       if (lsn <= durable) break;
-      if (previous === undefined) this.engine.delete(key);
-      else this.engine.set(key, previous.value, previous.expiresAtMs);
+      if (value === undefined) this.engine.delete(key);
+      else this.engine.set(key, value, expiresAtMs);
     }
     this.#undo = [];
   }

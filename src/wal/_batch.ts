@@ -5,7 +5,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { assert } from "../_assert.ts";
 import { RECORD_MAX_FRAME_BYTES } from "./encoder.ts";
 
 /**

@@ -67,7 +67,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { assert } from "../_assert.ts";
 import { join } from "node:path";
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Logger } from "../log/logger.ts";
