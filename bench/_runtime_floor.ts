@@ -17,6 +17,8 @@ import {
   type BenchServer,
   median,
   redisBenchmark,
+  startDurableKvdb,
+  startDurableRedis,
   startFloor,
   startKvdb,
   startRedis,
@@ -42,15 +44,8 @@ export async function runtimeFloor(dir: string, rounds: number, requests: number
     const servers = durable
       ? [
         await startFloor(`${dir}/floor.log`),
-        await startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/floor-wal` } }),
-        await startRedis(dir, [
-          "--appendonly",
-          "yes",
-          "--appendfsync",
-          "always",
-          "--appendfilename",
-          "floor.aof",
-        ]),
+        await startDurableKvdb(dir, "floor-wal"),
+        await startDurableRedis(dir, "floor"),
       ]
       : [await startFloor(), await startKvdb(dir), await startRedis(dir)];
     const results = new Map<BenchServer["name"], BenchResult[]>();

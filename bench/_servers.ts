@@ -100,6 +100,29 @@ export async function startKvdb(
 }
 
 /**
+ * Starts kvdb with its WAL on (default batch settings), in `dir/<name>`:
+ * the durable side of an A/B.
+ */
+export function startDurableKvdb(dir: string, name: string): ReturnType<typeof startKvdb> {
+  return startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/${name}` } });
+}
+
+/**
+ * Starts redis-server with `appendfsync always`, its AOF `<name>.aof` in
+ * `dir`: what kvdb's durable writes are compared with.
+ */
+export function startDurableRedis(dir: string, name: string): Promise<BenchServer> {
+  return startRedis(dir, [
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--appendfilename",
+    `${name}.aof`,
+  ]);
+}
+
+/**
  * Starts bench/floor_server.ts (with the kvdb task's flags), durable when
  * `logPath` is given.
  */

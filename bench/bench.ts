@@ -22,6 +22,8 @@ import {
   readProc,
   redisBenchmark,
   residentBytes,
+  startDurableKvdb,
+  startDurableRedis,
   startKvdb,
   startRedis,
 } from "./_servers.ts";
@@ -160,17 +162,7 @@ function medianResult(results: BenchResult[]): BenchResult {
 
 async function runScenarios(dir: string): Promise<Row[]> {
   const plain = [await startKvdb(dir), await startRedis(dir)];
-  const durable = [
-    await startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/wal` } }),
-    await startRedis(dir, [
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
-      "--appendfilename",
-      "bench.aof",
-    ]),
-  ];
+  const durable = [await startDurableKvdb(dir, "wal"), await startDurableRedis(dir, "bench")];
   const rows: Row[] = [];
   try {
     for (const s of SCENARIOS) {
