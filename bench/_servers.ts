@@ -1,8 +1,14 @@
 /**
- * Bench helpers: start kvdb and redis-server (and the runtime-floor
- * server) side by side on free loopback ports, run redis-benchmark against either, read a process's CPU time and
- * resident memory from /proc.
+ * Bench helpers: start kvdb, redis-server and the runtime-floor server side
+ * by side on free loopback ports, run redis-benchmark against any of them,
+ * read a process's CPU time and resident memory from /proc.
  *
+ * @example
+ * ```ts
+ * const kvdb = await startKvdb(dir);
+ * const result = await redisBenchmark(kvdb, "set", { requests: 1000, clients: 50, pipeline: 1 });
+ * await kvdb.stop();
+ * ```
  * @module
  */
 
@@ -102,6 +108,11 @@ export async function startKvdb(
 /**
  * Starts kvdb with its WAL on (default batch settings), in `dir/<name>`:
  * the durable side of an A/B.
+ *
+ * @example
+ * ```ts
+ * const kvdb = await startDurableKvdb(dir, "wal");
+ * ```
  */
 export function startDurableKvdb(dir: string, name: string): ReturnType<typeof startKvdb> {
   return startKvdb(dir, { wal: { enabled: true, data_directory: `${dir}/${name}` } });
@@ -110,6 +121,11 @@ export function startDurableKvdb(dir: string, name: string): ReturnType<typeof s
 /**
  * Starts redis-server with `appendfsync always`, its AOF `<name>.aof` in
  * `dir`: what kvdb's durable writes are compared with.
+ *
+ * @example
+ * ```ts
+ * const redis = await startDurableRedis(dir, "bench");
+ * ```
  */
 export function startDurableRedis(dir: string, name: string): Promise<BenchServer> {
   return startRedis(dir, [
@@ -125,6 +141,11 @@ export function startDurableRedis(dir: string, name: string): Promise<BenchServe
 /**
  * Starts bench/floor_server.ts (with the kvdb task's flags), durable when
  * `logPath` is given.
+ *
+ * @example
+ * ```ts
+ * const floor = await startFloor(`${dir}/floor.log`);
+ * ```
  */
 export async function startFloor(logPath?: string): Promise<BenchServer> {
   const port = freePort();

@@ -36,7 +36,12 @@ export interface LogWriter {
   append(op: number, key: string, value: string, expiresAtMs: number): number;
   /** Buffers a record at a given LSN (a replica copying its master's log). */
   appendAt(lsn: number, op: number, key: string, value: string, expiresAtMs: number): number;
-  /** Resolves when everything appended so far is durable. */
+  /**
+   * Resolves when everything appended so far is durable. While records
+   * are pending, callers between two flushes get the same promise, and a
+   * record appended after a flush started gets a new one (the store keys
+   * its bookkeeping on that identity).
+   */
   commit(): Promise<void>;
   /** Removes every record (a replica about to copy its master's log anew). */
   discardAll(): Promise<void>;
@@ -310,7 +315,18 @@ export class Store {
    */
   commit(): Promise<void> {
     if (!this.log) return RESOLVED;
-    const logged = this.log.commit();
+    if (!this.#failed && this.log.durableLsn >= this.log.lastLsn) {
+      this.#forgetDurable();
+      return RESOLVED;
+    }
+    let logged: Promise<void>;
+    try {
+      logged = this.log.commit();
+    } catch (e) {
+      // A broken invariant in the log fails this commit like a failed
+      // fsync, rather than escaping into a caller's timer.
+      logged = Promise.reject(e);
+    }
     // The log hands every waiter of one batch the same promise; so does
     // the store: one bookkeeping step per batch, not one per connection.
     if (logged !== this.#logCommit) {

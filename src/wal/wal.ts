@@ -21,7 +21,7 @@
  * 2. when the log is idle: its first record, appended while nothing is in
  *    flight, schedules `setImmediate`, which runs once the event loop has
  *    handed out the I/O it already has (every request that one `epoll_wait`
- *    returned: ~31 of 50 clients at 50 clients). A lone client waits one
+ *    returned: about 31 of the 50 clients under redis-benchmark -c 50). A lone client waits one
  *    turn (µs) and one fsync, never the timeout. Looking again after a
  *    further turn gathers nothing: the loop does not poll the sockets
  *    between immediates (measured: the same fsyncs per request, 31).
