@@ -65,7 +65,22 @@ interface Scenario {
   clients: number;
   pipeline: number;
   durable: boolean;
+  /** Issue 6's target for the row, if it sets one. */
+  target?: Target;
 }
+
+/** A target on the ratio a row shows, and how the issue words it. */
+interface Target {
+  text: string;
+  met(ratio: number): boolean;
+}
+
+const THROUGHPUT_AT_PARITY: Target = { text: "≥ 1.0×", met: (r) => r >= 1 };
+const PIPELINE_TARGET: Target = { text: "≥ 0.8×", met: (r) => r >= 0.8 };
+/** kvdb's p50 at most 1.1× Redis's; the row shows Redis's p50 / kvdb's. */
+const LATENCY_TARGET: Target = { text: "p50 ≤ 1.1× Redis's", met: (r) => r * 1.1 >= 1 };
+/** The memory row shows kvdb's resident memory / Redis's. */
+const MEMORY_TARGET: Target = { text: "≤ 1.5× Redis's", met: (r) => r <= 1.5 };
 
 const SCENARIOS: Scenario[] = [
   {
@@ -76,6 +91,7 @@ const SCENARIOS: Scenario[] = [
     clients: 50,
     pipeline: 1,
     durable: false,
+    target: THROUGHPUT_AT_PARITY,
   },
   {
     name: "GET, 50 clients",
@@ -85,6 +101,7 @@ const SCENARIOS: Scenario[] = [
     clients: 50,
     pipeline: 1,
     durable: false,
+    target: THROUGHPUT_AT_PARITY,
   },
   {
     name: "SET, 50 clients, pipeline 16",
@@ -94,6 +111,7 @@ const SCENARIOS: Scenario[] = [
     clients: 50,
     pipeline: 16,
     durable: false,
+    target: PIPELINE_TARGET,
   },
   {
     name: "GET, 50 clients, pipeline 16",
@@ -103,6 +121,7 @@ const SCENARIOS: Scenario[] = [
     clients: 50,
     pipeline: 16,
     durable: false,
+    target: PIPELINE_TARGET,
   },
   {
     name: "SET, 1 client (latency)",
@@ -112,6 +131,7 @@ const SCENARIOS: Scenario[] = [
     clients: 1,
     pipeline: 1,
     durable: false,
+    target: LATENCY_TARGET,
   },
   {
     name: "GET, 1 client (latency)",
@@ -121,6 +141,7 @@ const SCENARIOS: Scenario[] = [
     clients: 1,
     pipeline: 1,
     durable: false,
+    target: LATENCY_TARGET,
   },
   {
     name: "durable SET, 50 clients",
@@ -130,6 +151,7 @@ const SCENARIOS: Scenario[] = [
     clients: 50,
     pipeline: 1,
     durable: true,
+    target: THROUGHPUT_AT_PARITY,
   },
   {
     name: "durable SET, 1 client",
@@ -149,6 +171,15 @@ interface Row {
   redis: BenchResult;
   /** kvdb relative to redis, > 1 is kvdb better. */
   ratio: number;
+  target?: Target;
+}
+
+/** Whether a ratio meets its target, judged unrounded (0.997× is not 1.00×). */
+function verdict(ratio: number, target: Target | undefined): string {
+  if (target === undefined) return "—";
+  return target.met(ratio)
+    ? `${target.text}: met`
+    : `${target.text}: missed (${ratio.toFixed(3)}×)`;
 }
 
 function medianResult(results: BenchResult[]): BenchResult {
@@ -178,7 +209,7 @@ async function runScenarios(dir: string): Promise<Row[]> {
       const kvdb = medianResult(results.kvdb);
       const redis = medianResult(results.redis);
       const ratio = s.metric === "rps" ? kvdb.rps / redis.rps : redis.p50Ms / kvdb.p50Ms;
-      rows.push({ name: s.name, metric: s.metric, kvdb, redis, ratio });
+      rows.push({ name: s.name, metric: s.metric, kvdb, redis, ratio, target: s.target });
       console.error(`  ${s.name}: kvdb ${fmt(kvdb, s.metric)}, redis ${fmt(redis, s.metric)}`);
     }
   } finally {
@@ -335,18 +366,18 @@ async function main(): Promise<void> {
       `Machine: ${host}. ${new Date().toISOString().slice(0, 10)}. ` +
       `\`deno task bench\`: medians of ${ROUNDS} alternating rounds, redis-benchmark -r 100000.`,
       "",
-      "| load | kvdb | redis-server | kvdb/redis |",
-      "|---|---:|---:|---:|",
+      "| load | kvdb | redis-server | kvdb/redis | target (issue 6) |",
+      "|---|---:|---:|---:|---|",
       ...rows.map((r) =>
         `| ${r.name} | ${fmt(r.kvdb, r.metric)} | ${fmt(r.redis, r.metric)} | ${
           r.ratio.toFixed(2)
-        }× |`
+        }× | ${verdict(r.ratio, r.target)} |`
       ),
       `| resident memory, ${MEMORY_KEYS.toLocaleString("en-US")} keys (16 B keys, 64 B values) | ${
         (mem.kvdb / 2 ** 20).toFixed(0)
       } MiB | ${(mem.redis / 2 ** 20).toFixed(0)} MiB | ${
         (mem.kvdb / mem.redis).toFixed(2)
-      }× the memory |`,
+      }× the memory | ${verdict(mem.kvdb / mem.redis, MEMORY_TARGET)} |`,
       "",
       "Ratios: throughput kvdb/redis; latency rows redis p50 / kvdb p50 (so > 1 means kvdb is faster).",
       "Durable rows: kvdb with `wal.enabled: true` (batch 100, 10ms) against redis-server",
