@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * console.log(await runtimeFloor(dir, 3, 200_000)); // a Markdown table
+ * console.log(await runtimeFloor(dir, 3, 200_000, 50_000)); // a Markdown table
  * ```
  * @module
  */
@@ -22,20 +22,27 @@ import {
   startFloor,
   startKvdb,
   startRedis,
+  warmUp,
 } from "./_servers.ts";
 
 const CLIENTS = 50;
 
 /**
- * Runs SET at 50 clients against the three servers, `rounds` times each
- * in rotating order, and returns a Markdown table of medians.
+ * Runs SET at 50 clients against the three servers (after a warm-up of
+ * `warmUpRequests`), `rounds` times each in rotating order, and returns a
+ * Markdown table of medians.
  *
  * @example
  * ```ts
- * const table = await runtimeFloor(await Deno.makeTempDir(), 3, 100_000);
+ * const table = await runtimeFloor(await Deno.makeTempDir(), 3, 100_000, 20_000);
  * ```
  */
-export async function runtimeFloor(dir: string, rounds: number, requests: number): Promise<string> {
+export async function runtimeFloor(
+  dir: string,
+  rounds: number,
+  requests: number,
+  warmUpRequests: number,
+): Promise<string> {
   const lines = [
     "| SET, 50 clients | Deno floor | kvdb | redis-server | floor/redis | kvdb/redis |",
     "|---|---:|---:|---:|---:|---:|",
@@ -50,6 +57,7 @@ export async function runtimeFloor(dir: string, rounds: number, requests: number
       : [await startFloor(), await startKvdb(dir), await startRedis(dir)];
     const results = new Map<BenchServer["name"], BenchResult[]>();
     try {
+      for (const server of servers) await warmUp(server, warmUpRequests);
       for (let round = 0; round < rounds; round++) {
         // Rotate who goes first, so drift on a shared machine is shared.
         for (let i = 0; i < servers.length; i++) {

@@ -26,6 +26,7 @@ import {
   startDurableRedis,
   startKvdb,
   startRedis,
+  warmUp,
 } from "./_servers.ts";
 import { replicationLag } from "./_replication_lag.ts";
 import { runtimeFloor } from "./_runtime_floor.ts";
@@ -196,6 +197,7 @@ async function runScenarios(dir: string): Promise<Row[]> {
   const durable = [await startDurableKvdb(dir, "wal"), await startDurableRedis(dir, "bench")];
   const rows: Row[] = [];
   try {
+    for (const server of [...plain, ...durable]) await warmUp(server, n(50_000));
     for (const s of SCENARIOS) {
       const servers = s.durable ? durable : plain;
       const results: Record<string, BenchResult[]> = { kvdb: [], redis: [] };
@@ -349,7 +351,7 @@ async function main(): Promise<void> {
     console.error(`machine: ${host}; ${ROUNDS} rounds${flags.quick ? " (quick)" : ""}`);
     const rows = await runScenarios(dir);
     console.error("  runtime floor ...");
-    const floor = await runtimeFloor(dir, ROUNDS, n(200_000));
+    const floor = await runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));
     console.error("  memory ...");
     const mem = await memory(dir);
     console.error("  replay ...");
