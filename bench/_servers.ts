@@ -159,7 +159,7 @@ export function startDurableRedis(dir: string, name: string): Promise<BenchServe
  * const floor = await startFloor(`${dir}/floor.log`);
  * ```
  */
-export async function startFloor(logPath?: string): Promise<BenchServer> {
+export function startFloor(logPath?: string): Promise<BenchServer> {
   const port = freePort();
   return spawnServer("floor", port, Deno.execPath(), [
     "run",
@@ -172,7 +172,7 @@ export async function startFloor(logPath?: string): Promise<BenchServer> {
 }
 
 /** Starts redis-server with extra arguments (no persistence unless asked). */
-export async function startRedis(dir: string, args: string[] = []): Promise<BenchServer> {
+export function startRedis(dir: string, args: string[] = []): Promise<BenchServer> {
   const port = freePort();
   return spawnServer("redis", port, "redis-server", [
     "--port",
