@@ -531,18 +531,23 @@ export function walConfig(dir: string, wal: Record<string, unknown> = {}) {
 /**
  * Sends `SET key value` requests one at a time on a new connection to
  * `port`, recording in `acked` each one the server answered OK, until
- * `stop()` says so or the server goes away (a crash test kills it).
+ * `stop()` says so or the server goes away (a crash test kills it). A SET
+ * sent but not answered is kept in `unanswered` (by key, until a later SET
+ * of that key is answered): a crash between its fsync and its reply makes
+ * it durable without an OK.
  */
 export async function setUntilGone(
   port: number,
   entry: (n: number) => [string, string],
   acked: Map<string, string>,
   stop: () => boolean,
+  unanswered = new Map<string, string>(),
 ): Promise<void> {
   const client = await TcpClient.connect(port);
   try {
     for (let n = 0; !stop(); n++) {
       const [key, value] = entry(n);
+      unanswered.set(key, value);
       try {
         await client.send(`SET ${key} ${value}\n`);
       } catch {
@@ -551,6 +556,7 @@ export async function setUntilGone(
       const reply = await client.readLine(5000).catch(() => null);
       if (reply === null) return;
       if (reply !== "OK") throw new Error(`SET ${key}: ${reply}`);
+      unanswered.delete(key);
       acked.set(key, value);
     }
   } finally {
