@@ -221,6 +221,8 @@ export interface BenchResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Mean latency: finer than the percentiles, which step by 8 µs at ~50 µs. */
+  meanMs: number;
   /** Server CPU microseconds per request. */
   cpuUsPerRequest: number;
 }
@@ -267,6 +269,7 @@ export async function redisBenchmark(
     rps: cells[1],
     p50Ms: cells[4],
     p99Ms: cells[6],
+    meanMs: cells[2],
     cpuUsPerRequest: (cpu * 1e6) / options.requests,
   };
 }
