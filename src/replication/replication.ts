@@ -25,7 +25,7 @@ import { ReplicationBacklog } from "./backlog.ts";
 import { ReplicationMaster } from "./master.ts";
 import { join } from "node:path";
 import { lockDirectory } from "../wal/lock.ts";
-import { syncDir } from "../wal/segment.ts";
+import { isSnapshotFileName, parseSegmentName, syncDir } from "../wal/segment.ts";
 import { loadIdentity, masterReplicationId } from "./replication_identity.ts";
 import { ReplicationSlave, type SlaveStatus } from "./slave.ts";
 
@@ -149,7 +149,8 @@ export async function prepareReplicaDirectory(dir: string, log: Logger): Promise
     let removed = 0;
     for await (const entry of Deno.readDir(dir)) {
       if (
-        entry.isFile && /^(\d{16,}\.wal|snapshot-\d{16,}\.snap(\.tmp|\.damaged)?)$/.test(entry.name)
+        entry.isFile &&
+        (parseSegmentName(entry.name) !== undefined || isSnapshotFileName(entry.name))
       ) {
         await Deno.remove(join(dir, entry.name));
         removed++;

@@ -99,16 +99,28 @@ export async function restoreSnapshot(
       if (!(e instanceof SnapshotCorruptError)) throw e;
       engine.clear();
       skipped++;
-      // Renamed, so compaction never counts it as a fallback again.
-      await Deno.rename(snapshot.path, `${snapshot.path}.damaged`);
-      log.warn(
-        "snapshot damaged (renamed .damaged); falling back to the previous one and the WAL",
-        {
-          file: snapshot.path,
-          error: e.message,
-        },
-      );
+      await setAsideDamaged(snapshot.path, e, log, "falling back to the previous one and the WAL");
     }
   }
   return undefined;
+}
+
+/**
+ * Renames a damaged snapshot to `<name>.damaged`, kept for inspection but
+ * never again taken for a snapshot, a fallback or a replica's copy, and
+ * logs it with what happens `next`.
+ *
+ * @example
+ * ```ts
+ * await setAsideDamaged(path, error, log, "taking a new one");
+ * ```
+ */
+export async function setAsideDamaged(
+  path: string,
+  error: SnapshotCorruptError,
+  log: Logger,
+  next: string,
+): Promise<void> {
+  await Deno.rename(path, `${path}.damaged`);
+  log.warn(`snapshot damaged (renamed .damaged); ${next}`, { file: path, error: error.message });
 }

@@ -21,9 +21,9 @@
 import type { InfoFields } from "../executor/command_spec.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../storage/store.ts";
-import { listSegments, syncDir } from "../wal/segment.ts";
+import { isSnapshotFileName, listSegments, syncDir } from "../wal/segment.ts";
 import type { Wal } from "../wal/wal.ts";
-import { listSnapshots, type Restored } from "./restore.ts";
+import { listSnapshots, type Restored, setAsideDamaged } from "./restore.ts";
 import { loadSnapshot, SnapshotCorruptError } from "./snapshot_reader.ts";
 import { type SnapshotResult, takeSnapshot } from "./take_snapshot.ts";
 
@@ -88,7 +88,7 @@ export class Snapshotter {
   /** Removes temporary files a crash left behind (call once, with the WAL open). */
   async removeLeftovers(): Promise<void> {
     for await (const entry of Deno.readDir(this.#options.wal.dir)) {
-      if (entry.isFile && /^snapshot-\d{16,}\.snap\.tmp$/.test(entry.name)) {
+      if (entry.isFile && entry.name.endsWith(".tmp") && isSnapshotFileName(entry.name)) {
         await Deno.remove(`${this.#options.wal.dir}/${entry.name}`);
         this.#options.log.warn("removed an unfinished snapshot", { file: entry.name });
       }
@@ -154,11 +154,7 @@ export class Snapshotter {
           return newest;
         } catch (e) {
           if (!(e instanceof SnapshotCorruptError)) throw e;
-          await Deno.rename(newest.path, `${newest.path}.damaged`);
-          this.#options.log.warn("snapshot damaged (renamed .damaged); taking a new one", {
-            file: newest.path,
-            error: e.message,
-          });
+          await setAsideDamaged(newest.path, e, this.#options.log, "taking a new one");
         }
       }
       if (this.#running) await this.settle();

@@ -4,6 +4,7 @@ import { Engine } from "../storage/engine.ts";
 import { Store } from "../storage/store.ts";
 import { readRecords } from "../wal/reader.ts";
 import { Wal } from "../wal/wal.ts";
+import { walOptions } from "../wal/_test_util.ts";
 import { loadSnapshot } from "./snapshot_reader.ts";
 import { takeSnapshot } from "./take_snapshot.ts";
 
@@ -23,10 +24,7 @@ function contents(engine: Engine): Map<string, [string, number]> {
 
 Deno.test("snapshot + the WAL after its LSN restore exactly the state at its end, writes during the walk included", async () => {
   const dir = await Deno.makeTempDir();
-  const wal = await Wal.open(
-    { dir, maxSegmentBytes: 1 << 20, batchSize: 100, batchTimeoutMs: 10, logger: log },
-    () => {},
-  );
+  const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
   const store = new Store(new Engine(8), wal, { expireKeys: true });
   for (let i = 0; i < 20_000; i++) {
     store.set(`k${i}`, `v${i}`, i % 5 === 0 ? Date.now() + 3_600_000 : 0);
@@ -86,10 +84,7 @@ Deno.test("a snapshot needs the WAL", async () => {
 
 Deno.test("a snapshot is abandoned when the keyspace is discarded during its walk", async () => {
   const dir = await Deno.makeTempDir();
-  const wal = await Wal.open(
-    { dir, maxSegmentBytes: 1 << 20, batchSize: 100, batchTimeoutMs: 10, logger: log },
-    () => {},
-  );
+  const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
   const store = new Store(new Engine(4), wal, { expireKeys: false });
   for (let i = 0; i < 5000; i++) store.set(`k${i}`, "v");
   await store.commit();

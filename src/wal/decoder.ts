@@ -123,8 +123,9 @@ export function describeDecodeResult(code: number): string {
 /**
  * Checks everything about the frame at `buf[offset]` except its checksum
  * and returns its size, {@link DECODE_INCOMPLETE} if it extends past `end`,
- * {@link DECODE_ZERO_FILL} for a zero length field, or a {@link DecodeError}. Recovery also uses it to spot a plausible frame
- * in damaged bytes.
+ * {@link DECODE_ZERO_FILL} for a zero length field, or a
+ * {@link DecodeError}. Recovery also uses it to spot a plausible frame in
+ * damaged bytes.
  *
  * @example
  * ```ts
@@ -178,9 +179,8 @@ export function crcMatches(
  * Decodes the frame at `buf[offset]` (complete frames only, up to `end`)
  * into `out`, verifying the chained CRC from `seedCrc`. Returns the frame
  * size (> 0), {@link DECODE_INCOMPLETE}, {@link DECODE_ZERO_FILL}, or a
- * {@link DecodeError}; `out` is
- * only meaningful after a positive result. LSN contiguity is the caller's
- * check: it knows which LSN comes next.
+ * {@link DecodeError}; `out` is only meaningful after a positive result.
+ * LSN contiguity is the caller's check: it knows which LSN comes next.
  *
  * @example
  * ```ts

@@ -64,9 +64,19 @@ interface SegmentOutcome {
   damage: { offset: number; reason: string } | undefined;
 }
 
-/** How a segment read ended at damage, after the last good record. */
-function damaged(lastLsn: number, lastCrc: number, offset: number, reason: string): SegmentOutcome {
-  return { lastLsn, lastCrc, done: false, endOffset: offset, damage: { offset, reason } };
+/**
+ * How a segment read ended at `endOffset`, after the last good record:
+ * `done` at `toLsn`, or at damage there when a `reason` is given.
+ */
+function ended(
+  lastLsn: number,
+  lastCrc: number,
+  endOffset: number,
+  done: boolean,
+  reason?: string,
+): SegmentOutcome {
+  const damage = reason === undefined ? undefined : { offset: endOffset, reason };
+  return { lastLsn, lastCrc, done, endOffset, damage };
 }
 
 /**
@@ -160,47 +170,27 @@ async function* readSegment(
       const code = decodeRecord(bytes, start, end, seed, out);
       if (code > 0) {
         if (out.lsn !== lsn + 1) {
-          return damaged(lsn, seed, base + start, `LSN ${out.lsn} where ${lsn + 1} was expected`);
+          const reason = `LSN ${out.lsn} where ${lsn + 1} was expected`;
+          return ended(lsn, seed, base + start, false, reason);
         }
         lsn = out.lsn;
         seed = out.crc;
         start += code;
         if (lsn >= fromLsn) yield out;
-        if (lsn >= toLsn) {
-          return {
-            lastLsn: lsn,
-            lastCrc: seed,
-            done: true,
-            endOffset: base + start,
-            damage: undefined,
-          };
-        }
+        if (lsn >= toLsn) return ended(lsn, seed, base + start, true);
         continue;
       }
       // The preallocated rest of the segment: its records end here.
-      if (code === DECODE_ZERO_FILL) {
-        return {
-          lastLsn: lsn,
-          lastCrc: seed,
-          done: false,
-          endOffset: base + start,
-          damage: undefined,
-        };
-      }
+      if (code === DECODE_ZERO_FILL) return ended(lsn, seed, base + start, false);
       if (code !== DECODE_INCOMPLETE) {
-        return damaged(
-          lsn,
-          seed,
-          base + start,
-          `${describeDecodeResult(code)} (record LSN ${lsn + 1})`,
-        );
+        const reason = `${describeDecodeResult(code)} (record LSN ${lsn + 1})`;
+        return ended(lsn, seed, base + start, false, reason);
       }
       if (eof) {
-        const damage = start === end ? undefined : {
-          offset: base + start,
-          reason: `record LSN ${lsn + 1} cut short: ${end - start} bytes at end of file`,
-        };
-        return { lastLsn: lsn, lastCrc: seed, done: false, endOffset: base + start, damage };
+        const reason = start === end
+          ? undefined
+          : `record LSN ${lsn + 1} cut short: ${end - start} bytes at end of file`;
+        return ended(lsn, seed, base + start, false, reason);
       }
       bytes.copyWithin(0, start, end);
       end -= start;

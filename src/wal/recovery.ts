@@ -39,7 +39,10 @@ export interface RecoveredWal {
   segments: number;
   /** The segment to append to; `undefined` if the log is empty. */
   lastSegment: SegmentFile | undefined;
-  /** Bytes of `lastSegment` holding its header and records: appending resumes there (preallocated zeros may follow). */
+  /**
+   * Bytes of `lastSegment` holding its header and records: appending
+   * resumes there (preallocated zeros may follow).
+   */
   lastSegmentBytes: number;
   /** LSN of the last record; 0 if none. */
   lastLsn: number;

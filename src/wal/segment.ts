@@ -146,6 +146,19 @@ export function parseSegmentName(name: string): number | undefined {
 }
 
 /**
+ * Whether `name` is a snapshot's file in a WAL directory (the snapshot, or
+ * its temporary or set-aside damaged copy), not a segment and not foreign.
+ *
+ * @example
+ * ```ts
+ * isSnapshotFileName("snapshot-0000000000000042.snap.tmp"); // true
+ * ```
+ */
+export function isSnapshotFileName(name: string): boolean {
+  return SNAPSHOT_FILE.test(name);
+}
+
+/**
  * The 32-byte header of a new segment.
  *
  * @example
@@ -226,7 +239,7 @@ export async function listSegments(dir: string): Promise<SegmentListing> {
       segments.push({ name: entry.name, path: join(dir, entry.name), firstLsn });
     } else if (
       !(entry.isDirectory && BACKUP_DIR.test(entry.name)) && !OWN_FILES.has(entry.name) &&
-      !(entry.isFile && SNAPSHOT_FILE.test(entry.name))
+      !(entry.isFile && isSnapshotFileName(entry.name))
     ) {
       foreign.push(entry.name);
     }

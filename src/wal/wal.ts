@@ -20,16 +20,17 @@
  *    in flight;
  * 2. when the log is idle: its first record, appended while nothing is in
  *    flight, schedules `setImmediate`, which runs once the event loop has
- *    handed out the I/O it already has (every request that one `epoll_wait`
- *    returned: about 31 of the 50 clients under redis-benchmark -c 50). A lone client waits one
- *    turn (µs) and one fsync, never the timeout. Looking again after a
- *    further turn gathers nothing: the loop does not poll the sockets
- *    between immediates (measured: the same fsyncs per request, 31).
- *    Waiting longer for a fuller batch does not pay here:
- *    holding each batch until 45 of 50 clients had joined (timer-bounded,
- *    the loop asleep meanwhile) cut fsyncs by a third but dropped 50-client
- *    SET/s from 80k to 70k and raised CPU per request from 10.7 to 11.9 µs
- *    — each sleep and wake-up costs more than the fsync it saves.
+ *    handed out the I/O it already has (every request that one
+ *    `epoll_wait` returned: about 31 of the 50 clients under
+ *    `redis-benchmark -c 50`). A lone client waits one turn (µs) and one
+ *    fsync, never the timeout. Looking again after a further turn gathers
+ *    nothing: the loop does not poll the sockets between immediates
+ *    (measured: the same fsyncs per request, 31). Waiting longer for a
+ *    fuller batch does not pay here: holding each batch until 45 of 50
+ *    clients had joined (timer-bounded, the loop asleep meanwhile) cut
+ *    fsyncs by a third but dropped 50-client SET/s from 80k to 70k and
+ *    raised CPU per request from 10.7 to 11.9 µs — each sleep and wake-up
+ *    costs more than the fsync it saves.
  *    Not `setTimeout(0)`: Deno 2.9 clamps it to ~2 ms (measured), which
  *    would add 2 ms to every lone write and cut 50-client throughput ~3×;
  *    `setImmediate` costs ~2 µs;
@@ -555,12 +556,9 @@ export class Wal {
 
   #onIdle = (): void => {
     this.#idle = undefined;
-    if (
-      this.#flushing !== undefined || this.#filling.records === 0 || this.#failure !== undefined
-    ) {
-      return;
+    if (this.#flushing === undefined && this.#filling.records > 0 && this.#failure === undefined) {
+      this.#startFlush();
     }
-    this.#startFlush();
   };
 
   #startFlush(): void {
