@@ -7,13 +7,33 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { delay, runKvdb, ServerProcess, setUntilGone, walConfig } from "./_helpers.ts";
+import {
+  delay,
+  runKvdb,
+  ServerProcess,
+  setUntilGone,
+  type TcpClient,
+  walConfig,
+} from "./_helpers.ts";
 
 function files(dir: string): { name: string; size: number }[] {
   return [...Deno.readDirSync(join(dir, "wal"))]
     .filter((e) => e.isFile && e.name !== "LOCK")
     .map((e) => ({ name: e.name, size: Deno.statSync(join(dir, "wal", e.name)).size }))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `count` SETs of `<prefix><i>` to `value`, each answered OK, then a SAVE answered OK. */
+async function setThenSave(
+  client: TcpClient,
+  prefix: string,
+  count: number,
+  value: string,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    assert.equal(await client.command(`SET ${prefix}${i} ${value}`), "OK");
+  }
+  assert.equal(await client.command("SAVE"), "OK");
 }
 
 async function info(server: ServerProcess, field: string): Promise<string> {
@@ -135,14 +155,8 @@ Deno.test("no usable state is a clear error, never an empty start", async () => 
   const config = walConfig(dir, { max_segment_size: "4KiB", snapshot_threshold: "64KiB" });
   const server = await ServerProcess.start(config);
   const client = await server.connect();
-  for (let i = 0; i < 200; i++) {
-    assert.equal(await client.command(`SET k${i} ${"v".repeat(60)}`), "OK");
-  }
-  assert.equal(await client.command("SAVE"), "OK");
-  for (let i = 0; i < 200; i++) {
-    assert.equal(await client.command(`SET j${i} ${"v".repeat(60)}`), "OK");
-  }
-  assert.equal(await client.command("SAVE"), "OK");
+  await setThenSave(client, "k", 200, "v".repeat(60));
+  await setThenSave(client, "j", 200, "v".repeat(60));
   client.close();
   await server.stop();
   // Compaction removed the first segments; now break both snapshots.
@@ -209,14 +223,8 @@ Deno.test("damage in a segment that a snapshot covers does not stop the start", 
   const config = walConfig(dir, { max_segment_size: "4KiB", snapshot_threshold: "1000GiB" });
   const server = await ServerProcess.start(config);
   const client = await server.connect();
-  for (let i = 0; i < 150; i++) {
-    assert.equal(await client.command(`SET a${i} ${"v".repeat(60)}`), "OK");
-  }
-  assert.equal(await client.command("SAVE"), "OK");
-  for (let i = 0; i < 150; i++) {
-    assert.equal(await client.command(`SET b${i} ${"w".repeat(60)}`), "OK");
-  }
-  assert.equal(await client.command("SAVE"), "OK");
+  await setThenSave(client, "a", 150, "v".repeat(60));
+  await setThenSave(client, "b", 150, "w".repeat(60));
   assert.equal(await client.command("SET last 1"), "OK");
   client.close();
   await server.stop();
