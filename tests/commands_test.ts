@@ -768,6 +768,18 @@ commandTest("malformed RESP: protocol error, then close; others unaffected", asy
       bad.close();
     }
   }
+  // Pipelined behind good requests in one write: those are answered first.
+  const late = await RespClient.connect(port);
+  try {
+    const good = encodeRespCommands([["SET", "before-bad", "1"], ["GET", "before-bad"]]);
+    await late.send(new Uint8Array([...good, ...binaryStringBytes("*1\r\n$x\r\n")]));
+    assert.equal((await late.read(5000)).raw, OK);
+    assert.equal((await late.read(5000)).raw, bulk("1"));
+    assert.equal((await late.read(5000)).raw, "-ERR Protocol error: invalid bulk length\r\n");
+    assert.ok(await late.closedByServer(5000), "still open after a bad request in a pipeline");
+  } finally {
+    late.close();
+  }
   // The server and the other connections carry on.
   assert.equal((await c.resp.callRaw("PING")).raw, status("PONG"));
   assert.equal(await c.text.command("PING"), "PONG");

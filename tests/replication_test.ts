@@ -670,6 +670,26 @@ replicationTest("a slave can dial the master's replication port or its client po
   assert.equal((await waitConverged(master.server, viaClient.server)).size, 700);
 });
 
+replicationTest(
+  "requests pipelined before REPLSYNC on the client port are answered before the handshake",
+  async (c) => {
+    const master = await startMaster(c);
+    const client = await master.server.connect();
+    try {
+      // One write: the server decodes requests ahead, and must stop at
+      // REPLSYNC, handing what follows it ("PING\n", not a request any more)
+      // to replication.
+      await client.send("SET before 1\nGET before\nREPLSYNC - 1\nPING\n");
+      const [set, get, handshake] = await client.readLines(3);
+      assert.equal(set, "OK");
+      assert.equal(get, "1");
+      assert.match(handshake, /^\+(CONTINUE|FULLRESYNC) /);
+    } finally {
+      client.close();
+    }
+  },
+);
+
 replicationTest("the shipped master.yaml and slave.yaml work as they are", async (c) => {
   for (const port of [3223, 3224, 3232]) {
     try {

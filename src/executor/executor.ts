@@ -14,6 +14,7 @@
 
 import type { OutBuffer } from "../protocol/out_buffer.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
+import { PREFETCH_MAX_KEYS } from "../storage/engine.ts";
 import { EntryTooLargeError, type Store } from "../storage/store.ts";
 import type {
   CommandContext,
@@ -68,6 +69,8 @@ export class Executor {
   readonly #server: ServerState;
   readonly #byName = new Map<string, CommandSpec>();
   readonly #ctx: CommandContext;
+  /** Scratch for {@link prefetch}. */
+  readonly #prefetchKeys: string[] = [];
 
   constructor(readonly store: Store, options: ExecutorOptions) {
     this.#readOnly = options.readOnly;
@@ -92,6 +95,27 @@ export class Executor {
       if (spec !== undefined && this.#byName.size < MAX_CACHED_NAMES) this.#byName.set(name, spec);
     }
     return spec;
+  }
+
+  /**
+   * Prefetches the first key of each request (by its command's key
+   * positions) before the requests are executed one by one, so that a
+   * pipeline's keyspace cache misses overlap (see `Engine.prefetch`).
+   * Only `requests[0, count)` are looked at; those that are not argument
+   * lists (decode errors) are skipped.
+   */
+  prefetch(requests: readonly unknown[], count: number): void {
+    const keys = this.#prefetchKeys;
+    for (let i = 0; i < count && keys.length < PREFETCH_MAX_KEYS; i++) {
+      const request = requests[i];
+      if (!Array.isArray(request)) continue;
+      const args = request as string[];
+      if (args.length < 2) continue;
+      const first = this.#lookup(args[0])?.keys?.[0];
+      if (first !== undefined && first < args.length) keys.push(args[first]);
+    }
+    if (keys.length > 1) this.store.engine.prefetch(keys);
+    keys.length = 0;
   }
 
   /**

@@ -212,3 +212,23 @@ Deno.test("commit failure replaces every reply of the batch with an error", asyn
     "ERROR: write failed, not durable: fsync failed\n".repeat(2),
   );
 });
+
+Deno.test("prefetch looks only at requests with keys and changes nothing", () => {
+  const { executor, store, run } = setup();
+  assert.equal(run("SET", "a", "1"), "OK");
+  const requests: unknown[] = [
+    ["GET", "a"],
+    ["PING"],
+    new Error("a decode failure"),
+    ["NOSUCH", "x"],
+    ["MSET", "b", "2", "c", "3"],
+    [],
+    ["GET", "missing"],
+  ];
+  executor.prefetch(requests, requests.length);
+  executor.prefetch(requests, 0);
+  assert.equal(store.size, 1);
+  assert.equal(run("GET", "a"), "1");
+  assert.equal(run("GET", "b"), "ERROR: key not found");
+  assert.equal(executor.stats.commandsProcessed, 3);
+});

@@ -21,10 +21,18 @@ import type { Executor } from "../executor/executor.ts";
 import { writeAll } from "../bytes/io.ts";
 import type { Logger } from "../log/logger.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
-import { type Protocol, protocolFor } from "../protocol/protocol.ts";
+import { type Protocol, protocolFor, type RequestDecoder } from "../protocol/protocol.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
+/**
+ * Requests decoded before the first of them is executed, so that their
+ * keys are prefetched together (`Engine.prefetch`). Measured with
+ * redis-benchmark, 50 clients, pipeline 16, 100k keys, A/B of 9 rounds:
+ * SET 1.12M → 1.25M/s and GET 1.14M → 1.28M/s, user CPU per request
+ * 0.61 → 0.49 µs and 0.58 → 0.50 µs; unpipelined loads unchanged.
+ */
+const DECODE_AHEAD_REQUESTS = 64;
 const OUT_FLUSH_BYTES = 256 * 1024;
 
 /**
@@ -71,6 +79,17 @@ export class Connection {
   #closed = false;
   /** Requests whose replies are in `#out` (to answer each if commit fails). */
   #unsentReplies = 0;
+  /**
+   * Requests decoded and not yet answered: `#ahead[#aheadAt, #aheadCount)`,
+   * in order. A fixed array whose slots are cleared as they are taken, so
+   * it pins no request's arguments.
+   */
+  readonly #ahead: (string[] | DecodeFailure | undefined)[] = new Array(DECODE_AHEAD_REQUESTS)
+    .fill(undefined);
+  #aheadAt = 0;
+  #aheadCount = 0;
+  /** The takeover the last request in `#ahead` asks for, if any. */
+  #aheadTakeover: Takeover | undefined = undefined;
 
   constructor(conn: Deno.Conn, services: ConnectionServices) {
     this.#conn = conn;
@@ -116,32 +135,32 @@ export class Connection {
         const { decoder, writer } = this.#protocol;
         end += n;
         let fatal = false;
-        while (start < end) {
-          const used = decoder.decode(buffer, start, end);
-          if (used === 0) break;
-          start += used;
-          if (decoder.args !== undefined) {
-            const takeover = this.#takeoverFor(decoder.args);
-            if (takeover !== undefined) {
-              await this.#flush();
-              this.takenOver = true;
-              await takeover(this.#conn, decoder.args, buffer.slice(start, end));
-              return;
-            }
-            if (this.#services.takeoverOnly) {
-              writer.begin(undefined, 0);
-              writer.error(takeoverOnlyError());
-              fatal = true;
-            } else {
-              const pending = executor.execute(decoder.args, writer, this.#session);
-              if (pending !== undefined) await pending;
-              fatal = this.#session.closeAfterReply;
-            }
-          } else if (decoder.error !== undefined) {
+        for (;;) {
+          if (this.#aheadAt === this.#aheadCount) {
+            start = this.#decodeAhead(decoder, buffer, start, end);
+            if (this.#aheadCount === 0) break;
+          }
+          const request = this.#ahead[this.#aheadAt]!;
+          this.#ahead[this.#aheadAt++] = undefined;
+          if (request instanceof DecodeFailure) {
             writer.begin(undefined, 0);
-            writer.error(decoder.error);
-            fatal = decoder.fatal;
-          } else continue;
+            writer.error(request.error);
+            fatal = request.fatal;
+          } else if (this.#aheadAt === this.#aheadCount && this.#aheadTakeover !== undefined) {
+            const takeover = this.#aheadTakeover;
+            await this.#flush();
+            this.takenOver = true;
+            await takeover(this.#conn, request, buffer.slice(start, end));
+            return;
+          } else if (this.#services.takeoverOnly) {
+            writer.begin(undefined, 0);
+            writer.error(takeoverOnlyError());
+            fatal = true;
+          } else {
+            const pending = executor.execute(request, writer, this.#session);
+            if (pending !== undefined) await pending;
+            fatal = this.#session.closeAfterReply;
+          }
           this.#unsentReplies++;
           if (fatal) break;
           if (this.#out.length >= OUT_FLUSH_BYTES) await this.#flush();
@@ -188,6 +207,37 @@ export class Connection {
     }
   }
 
+  /**
+   * Decodes the complete requests in `buffer[start, end)`, up to
+   * `DECODE_AHEAD_REQUESTS`, into `#ahead`, prefetches their keys, and
+   * returns where decoding stopped. A pipeline's lookups then find their
+   * keyspace memory in cache. Stops
+   * after a takeover request (the bytes after it are the takeover's) and
+   * after a fatal decode error (nothing after it is read).
+   */
+  #decodeAhead(decoder: RequestDecoder, buffer: Uint8Array, start: number, end: number): number {
+    const ahead = this.#ahead;
+    let count = 0;
+    this.#aheadTakeover = undefined;
+    while (start < end && count < DECODE_AHEAD_REQUESTS) {
+      const used = decoder.decode(buffer, start, end);
+      if (used === 0) break;
+      start += used;
+      if (decoder.args !== undefined) {
+        ahead[count++] = decoder.args;
+        this.#aheadTakeover = this.#takeoverFor(decoder.args);
+        if (this.#aheadTakeover !== undefined) break;
+      } else if (decoder.error !== undefined) {
+        ahead[count++] = new DecodeFailure(decoder.error, decoder.fatal);
+        if (decoder.fatal) break;
+      }
+    }
+    this.#aheadAt = 0;
+    this.#aheadCount = count;
+    if (count > 1) this.#services.executor.prefetch(ahead, count);
+    return start;
+  }
+
   #takeoverFor(args: string[]): Takeover | undefined {
     if (this.#services.takeovers.size === 0 || args.length === 0) return undefined;
     return this.#services.takeovers.get(args[0].toUpperCase());
@@ -212,6 +262,11 @@ export class Connection {
     this.#out.reset();
     this.#unsentReplies = 0;
   }
+}
+
+/** A request the decoder rejected: answered with `error` in its turn. */
+class DecodeFailure {
+  constructor(readonly error: CommandError, readonly fatal: boolean) {}
 }
 
 function takeoverOnlyError(): CommandError {

@@ -22,6 +22,17 @@
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { KeyTable } from "./key_table.ts";
 
+/**
+ * Most keys one {@link Engine.prefetch} touches: a batch's worth, well
+ * within the first-level cache (three lines per key).
+ *
+ * @example
+ * ```ts
+ * engine.prefetch(keys.slice(0, PREFETCH_MAX_KEYS));
+ * ```
+ */
+export const PREFETCH_MAX_KEYS = 64;
+
 /** One partition: keys and values, and expiry times (Unix ms) of keys that expire. */
 export interface Partition {
   readonly values: KeyTable;
@@ -48,6 +59,11 @@ export class Engine {
    */
   #hashedKey = "";
   #hash = fnv1a("");
+  /** Scratch for {@link prefetch}: each key's hash, partition, and last lookup step's result. */
+  readonly #prefetchHash = new Uint32Array(PREFETCH_MAX_KEYS);
+  readonly #prefetchPartition = new Int32Array(PREFETCH_MAX_KEYS);
+  readonly #prefetchAt = new Int32Array(PREFETCH_MAX_KEYS);
+  #prefetchTouched = 0;
 
   constructor(partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {
@@ -62,6 +78,40 @@ export class Engine {
   /** How many partitions the keyspace has. */
   get partitionCount(): number {
     return this.#partitions.length;
+  }
+
+  /**
+   * Touches the memory that looking up `keys` (at most
+   * {@link PREFETCH_MAX_KEYS}) will read, one step of the lookup for every
+   * key at a time (see `KeyTable.homeEntry`), so that their cache misses
+   * overlap rather than follow each other; the lookups that follow then
+   * find their data in cache. Changes nothing. Worth it for a batch of
+   * requests, not for one.
+   */
+  prefetch(keys: readonly string[]): void {
+    const count = Math.min(keys.length, PREFETCH_MAX_KEYS);
+    const partitionOf = this.#prefetchPartition;
+    const at = this.#prefetchAt;
+    // Hashing first keeps the loops that load short: more of their
+    // independent loads fit in the processor's window at once.
+    const hashes = this.#prefetchHash;
+    for (let i = 0; i < count; i++) {
+      const hash = fnv1a(keys[i]);
+      hashes[i] = hash;
+      partitionOf[i] = partitionIndex(hash, this.#partitions.length);
+    }
+    for (let i = 0; i < count; i++) {
+      at[i] = this.#partitions[partitionOf[i]].values.homeEntry(hashes[i]);
+    }
+    for (let i = 0; i < count; i++) {
+      at[i] = this.#partitions[partitionOf[i]].values.entryOffset(at[i]);
+    }
+    let touched = 0;
+    for (let i = 0; i < count; i++) {
+      touched += this.#partitions[partitionOf[i]].values.arenaByte(at[i]);
+    }
+    // Kept, so that the compiler cannot drop the reads as unused.
+    this.#prefetchTouched = touched;
   }
 
   /** The value of `key`, or `undefined` (expired or not). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Engine } from "./engine.ts";
+import { Engine, PREFETCH_MAX_KEYS } from "./engine.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { WalOp } from "../wal/record.ts";
 import { Store } from "./store.ts";
@@ -152,4 +152,19 @@ Deno.test("Engine: expiry times are kept per key and counted", () => {
   engine.clear();
   assert.equal(engine.expiringCount, 0);
   assert.equal(engine.size, 0);
+});
+
+Deno.test("Engine: prefetch changes nothing, for present, missing, deleted and too many keys", () => {
+  const engine = new Engine(16);
+  for (let i = 0; i < 1000; i++) engine.set(`k${i}`, `v${i}`);
+  for (let i = 0; i < 1000; i += 3) engine.delete(`k${i}`);
+  const keys = Array.from({ length: 3 * PREFETCH_MAX_KEYS }, (_, i) => `k${i * 7}`);
+  keys.push("missing", "", "\x00\xff");
+  engine.prefetch(keys);
+  engine.prefetch([]);
+  assert.equal(engine.size, 1000 - 334);
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(engine.get(`k${i}`), i % 3 === 0 ? undefined : `v${i}`);
+  }
+  assert.equal(engine.get("missing"), undefined);
 });

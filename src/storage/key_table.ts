@@ -148,6 +148,28 @@ export class KeyTable {
     return this.#arenaUsed - this.#deadBytes + bytes + 7 <= this.#maxArenaBytes;
   }
 
+  /**
+   * Prefetching, step 1 of 3: the entry in `hash`'s home slot, or -1.
+   * A lookup follows a chain of three reads (slot, entry, arena), each a
+   * likely cache miss that waits for the one before; taking one step for
+   * many keys before the next ({@link entryOffset}, then
+   * {@link arenaByte}) issues their misses together. Changes nothing.
+   */
+  homeEntry(hash: number): number {
+    return this.#slots[2 * (mix(hash) & this.#mask) + 1] - 1;
+  }
+
+  /** Prefetching, step 2 of 3: the arena offset of `entry` (-1 for none). */
+  entryOffset(entry: number): number {
+    return entry < 0 ? -1 : this.#entries[entry * ENTRY_INTS + OFFSET];
+  }
+
+  /** Prefetching, step 3 of 3: the arena byte at `offset` (0 for none). */
+  arenaByte(offset: number): number {
+    // A free entry's offset field chains free entries: it may be -1.
+    return offset < 0 || offset >= this.#arenaUsed ? 0 : this.#arena[offset];
+  }
+
   /** The value of `key`, or `undefined`. */
   get(key: string, hash: number): string | undefined {
     const slot = this.#find(key, hash);
