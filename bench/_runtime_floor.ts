@@ -76,8 +76,12 @@ export async function runtimeFloor(
     const rps = (name: BenchServer["name"]) => median(results.get(name)!.map((r) => r.rps));
     const cpu = (name: BenchServer["name"]) =>
       median(results.get(name)!.map((r) => r.cpuUsPerRequest));
+    const user = (name: BenchServer["name"]) =>
+      median(results.get(name)!.map((r) => r.userUsPerRequest));
     const cell = (name: BenchServer["name"]) =>
-      `${Math.round(rps(name)).toLocaleString("en-US")}/s (${cpu(name).toFixed(1)} µs CPU/req)`;
+      `${Math.round(rps(name)).toLocaleString("en-US")}/s (${cpu(name).toFixed(1)} µs CPU/req, ${
+        user(name).toFixed(1)
+      } user)`;
     lines.push(
       `| ${durable ? "durable" : "in memory"} | ${cell("floor")} | ${cell("kvdb")} | ${
         cell("redis")

@@ -201,11 +201,12 @@ export function readProc(path: string): string {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds a process has used so far: in user space, and in all (user + system). */
+export function cpuSeconds(pid: number): { user: number; total: number } {
   const stat = readProc(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  const user = Number(fields[11]) / CLOCK_TICKS_PER_S;
+  return { user, total: user + Number(fields[12]) / CLOCK_TICKS_PER_S };
 }
 
 /** Resident memory of a process in bytes. */
@@ -225,6 +226,8 @@ export interface BenchResult {
   meanMs: number;
   /** Server CPU microseconds per request. */
   cpuUsPerRequest: number;
+  /** The part of `cpuUsPerRequest` spent in user space (the rest is the kernel's). */
+  userUsPerRequest: number;
 }
 
 /**
@@ -257,7 +260,7 @@ export async function redisBenchmark(
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const cpuAfter = cpuSeconds(server.pid);
   const text = new TextDecoder().decode(out.stdout);
   const line = text.trim().split("\n").find((l) => l.startsWith(`"${test.toUpperCase()}"`));
   if (!out.success || !line) {
@@ -270,7 +273,8 @@ export async function redisBenchmark(
     p50Ms: cells[4],
     p99Ms: cells[6],
     meanMs: cells[2],
-    cpuUsPerRequest: (cpu * 1e6) / options.requests,
+    cpuUsPerRequest: ((cpuAfter.total - cpuBefore.total) * 1e6) / options.requests,
+    userUsPerRequest: ((cpuAfter.user - cpuBefore.user) * 1e6) / options.requests,
   };
 }
 

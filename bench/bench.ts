@@ -190,6 +190,7 @@ function medianResult(results: BenchResult[]): BenchResult {
     p99Ms: median(results.map((r) => r.p99Ms)),
     meanMs: median(results.map((r) => r.meanMs)),
     cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest)),
+    userUsPerRequest: median(results.map((r) => r.userUsPerRequest)),
   };
 }
 
@@ -389,7 +390,8 @@ async function main(): Promise<void> {
       "",
       "Deno's share: the same SET load against bench/floor_server.ts, a Deno server with no",
       "database (it finds the requests in each read and answers `+OK`; durable: one write +",
-      "fdatasync per event-loop turn), kvdb and redis-server, rotating:",
+      "fdatasync per event-loop turn), kvdb and redis-server, rotating. CPU per request is",
+      'the server\'s, and "user" the part of it outside the kernel (from /proc, in 10 ms ticks):',
       "",
       floor,
       "",
