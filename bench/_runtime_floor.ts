@@ -15,7 +15,7 @@
 import {
   type BenchResult,
   type BenchServer,
-  median,
+  medianResult,
   redisBenchmark,
   startDurableKvdb,
   startDurableRedis,
@@ -73,15 +73,14 @@ export async function runtimeFloor(
     } finally {
       for (const server of servers) await server.stop();
     }
-    const rps = (name: BenchServer["name"]) => median(results.get(name)!.map((r) => r.rps));
-    const cpu = (name: BenchServer["name"]) =>
-      median(results.get(name)!.map((r) => r.cpuUsPerRequest));
-    const user = (name: BenchServer["name"]) =>
-      median(results.get(name)!.map((r) => r.userUsPerRequest));
-    const cell = (name: BenchServer["name"]) =>
-      `${Math.round(rps(name)).toLocaleString("en-US")}/s (${cpu(name).toFixed(1)} µs CPU/req, ${
-        user(name).toFixed(1)
-      } user)`;
+    const typical = (name: BenchServer["name"]) => medianResult(results.get(name)!);
+    const rps = (name: BenchServer["name"]) => typical(name).rps;
+    const cell = (name: BenchServer["name"]) => {
+      const r = typical(name);
+      return `${Math.round(r.rps).toLocaleString("en-US")}/s (${
+        r.cpuUsPerRequest.toFixed(1)
+      } µs CPU/req, ${r.userUsPerRequest.toFixed(1)} user)`;
+    };
     lines.push(
       `| ${durable ? "durable" : "in memory"} | ${cell("floor")} | ${cell("kvdb")} | ${
         cell("redis")

@@ -323,6 +323,25 @@ export async function loadKeys(port: number, count: number): Promise<void> {
   conn.close();
 }
 
+/**
+ * The median of each field over `results` (the runs of one load).
+ *
+ * @example
+ * ```ts
+ * const typical = medianResult([first, second, third]);
+ * ```
+ */
+export function medianResult(results: BenchResult[]): BenchResult {
+  return {
+    rps: median(results.map((r) => r.rps)),
+    p50Ms: median(results.map((r) => r.p50Ms)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    meanMs: median(results.map((r) => r.meanMs)),
+    cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest)),
+    userUsPerRequest: median(results.map((r) => r.userUsPerRequest)),
+  };
+}
+
 /** The median of numbers. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -18,7 +18,7 @@ import {
   type BenchResult,
   type BenchServer,
   loadKeys,
-  median,
+  medianResult,
   readProc,
   redisBenchmark,
   residentBytes,
@@ -181,17 +181,6 @@ function verdict(ratio: number, target: Target | undefined): string {
   return target.met(ratio)
     ? `${target.text}: met`
     : `${target.text}: missed (${ratio.toFixed(3)}×)`;
-}
-
-function medianResult(results: BenchResult[]): BenchResult {
-  return {
-    rps: median(results.map((r) => r.rps)),
-    p50Ms: median(results.map((r) => r.p50Ms)),
-    p99Ms: median(results.map((r) => r.p99Ms)),
-    meanMs: median(results.map((r) => r.meanMs)),
-    cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest)),
-    userUsPerRequest: median(results.map((r) => r.userUsPerRequest)),
-  };
 }
 
 async function runScenarios(dir: string): Promise<Row[]> {

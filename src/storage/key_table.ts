@@ -43,7 +43,7 @@
  */
 
 import { assert } from "../_assert.ts";
-import { bytesToBinary } from "../bytes/binary_string.ts";
+import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
 
 const INITIAL_SLOTS = 16;
 const INITIAL_ENTRIES = 8;
@@ -285,7 +285,7 @@ export class KeyTable {
   #overwrite(entry: number, key: string, value: string): void {
     const at = entry * ENTRY_INTS;
     if (key.length + value.length <= this.#entries[at + ROOM]) {
-      this.#writeChars(value, this.#entries[at + OFFSET] + key.length);
+      writeBinary(value, this.#arena, this.#entries[at + OFFSET] + key.length);
       this.#entries[at + VALUE_LENGTH] = value.length;
       return;
     }
@@ -299,18 +299,12 @@ export class KeyTable {
 
   /** Points `entry` at the room allocated at `offset` and writes its key and value there. */
   #place(entry: number, offset: number, key: string, value: string): void {
-    this.#writeChars(key, offset);
-    this.#writeChars(value, offset + key.length);
+    writeBinary(value, this.#arena, writeBinary(key, this.#arena, offset));
     const at = entry * ENTRY_INTS;
     this.#entries[at + OFFSET] = offset;
     this.#entries[at + KEY_LENGTH] = key.length;
     this.#entries[at + VALUE_LENGTH] = value.length;
     this.#entries[at + ROOM] = roundUp8(key.length + value.length);
-  }
-
-  #writeChars(s: string, offset: number): void {
-    const arena = this.#arena;
-    for (let i = 0; i < s.length; i++) arena[offset + i] = s.charCodeAt(i);
   }
 
   #allocate(bytes: number): number {
