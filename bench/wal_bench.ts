@@ -75,7 +75,7 @@ async function groupCommit(dir: string, batchSize: number, records: number): Pro
   const started = performance.now();
   for (let done = 0; done < records;) {
     for (let i = 0; i < batchSize; i++, done++) {
-      wal.append(WalOp.Set, keys[done % KEY_POOL], VALUE, 0);
+      wal.append(WalOp.Set, 0, keys[done % KEY_POOL], VALUE, 0);
     }
     await wal.commit();
   }
@@ -95,7 +95,7 @@ async function concurrentCommitters(dir: string, clients: number, perClient: num
   const started = performance.now();
   await Promise.all(Array.from({ length: clients }, async (_, c) => {
     for (let i = 0; i < perClient; i++) {
-      wal.append(WalOp.Set, keys[(c * perClient + i) % KEY_POOL], VALUE, 0);
+      wal.append(WalOp.Set, 0, keys[(c * perClient + i) % KEY_POOL], VALUE, 0);
       await wal.commit();
     }
   }));
@@ -114,7 +114,7 @@ async function replay(dir: string, records: number, rounds: number): Promise<Row
   const wal = await Wal.open(options(dir, 1000), () => {});
   const writeStarted = performance.now();
   for (let i = 0; i < records; i++) {
-    wal.append(WalOp.Set, `key:${String(i).padStart(12, "0")}`, VALUE, 0);
+    wal.append(WalOp.Set, 0, `key:${String(i).padStart(12, "0")}`, VALUE, 0);
     if (i % 10000 === 9999) await wal.commit();
   }
   await wal.close();

@@ -7,6 +7,7 @@
  */
 
 import { stringify } from "yaml";
+import { bytesToBinary } from "../src/bytes/binary_string.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -249,10 +250,20 @@ class ByteStream {
       this.#closed = true;
       return false;
     }
-    const joined = new Uint8Array(this.buffered.length + n);
-    joined.set(this.buffered);
-    joined.set(this.#chunk.subarray(0, n), this.buffered.length);
-    this.buffered = joined;
+    // Room doubles, so a multi-megabyte reply costs linear copying, not quadratic.
+    const length = this.buffered.length;
+    if (this.buffered.byteOffset + length + n > this.buffered.buffer.byteLength) {
+      const room = new Uint8Array(Math.max(64 * 1024, 2 * (length + n)));
+      room.set(this.buffered);
+      this.buffered = room.subarray(0, length);
+    }
+    const grown = new Uint8Array(
+      this.buffered.buffer,
+      this.buffered.byteOffset,
+      length + n,
+    );
+    grown.set(this.#chunk.subarray(0, n), length);
+    this.buffered = grown;
     return true;
   }
 
@@ -392,9 +403,7 @@ export function binaryStringBytes(s: string): Uint8Array {
 
 /** A binary string holding `bytes`. */
 export function bytesBinaryString(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return s;
+  return bytesToBinary(bytes);
 }
 
 /**
@@ -570,4 +579,13 @@ export function withServerLog(e: unknown, server: ServerProcess): Error {
     `${e instanceof Error ? e.message : e}\n--- server log:\n${server.logs.slice(-20).join("\n")}`,
     { cause: e },
   );
+}
+
+/** Resident memory of a process, in bytes (read through `cat`: Deno grants /proc/PID only with all access). */
+export function rssBytes(pid: number): number {
+  const out = new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
+    .outputSync();
+  const kib = Number(/^VmRSS:\s+(\d+) kB$/m.exec(decoder.decode(out.stdout))?.[1]);
+  if (!out.success || !Number.isFinite(kib)) throw new Error(`no VmRSS for process ${pid}`);
+  return kib * 1024;
 }

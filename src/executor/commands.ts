@@ -13,7 +13,7 @@ import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import type { CommandSpec } from "./command_spec.ts";
 import { KEY_COMMANDS } from "./commands/keys.ts";
 import { SERVER_COMMANDS } from "./commands/server.ts";
-import { STRING_COMMANDS } from "./commands/strings.ts";
+import { STRING_COMMANDS } from "../types/string/commands.ts";
 
 function replyInfo(spec: CommandSpec, w: ReplyWriter): void {
   const [first, last, step] = spec.keys ?? [0, 0, 0];

@@ -117,3 +117,35 @@ export function internalError(cause: string): CommandError {
     `internal error: ${reason}`,
   );
 }
+
+/**
+ * A write whose fate the log cannot tell (it failed and could not be cut
+ * back): the next start's recovery decides.
+ *
+ * @example
+ * ```ts
+ * writeOutcomeUnknown("EIO").text; // "write outcome unknown (not acknowledged): EIO"
+ * ```
+ */
+export function writeOutcomeUnknown(cause: string): CommandError {
+  const reason = textToBinary(cause);
+  const message = `write outcome unknown (not acknowledged): ${reason}`;
+  return new CommandError("ERR", message, message);
+}
+
+/**
+ * Commands refused while the keyspace is rebuilt from disk, in Redis's
+ * code (clients retry on `LOADING`).
+ *
+ * @example
+ * ```ts
+ * loadingDataset().code; // "LOADING"
+ * ```
+ */
+export function loadingDataset(): CommandError {
+  return new CommandError(
+    "LOADING",
+    "kvdb is loading the dataset in memory",
+    "kvdb is loading the dataset in memory",
+  );
+}

@@ -27,11 +27,14 @@ import { COMMANDS } from "./commands.ts";
 import {
   emptyCommand,
   internalError,
+  loadingDataset,
   readOnlyReplica,
   unknownCommand,
   writeFailed,
+  writeOutcomeUnknown,
   wrongArity,
 } from "./errors.ts";
+import { WalOutcomeUnknownError } from "../wal/errors.ts";
 import { standaloneServerState } from "./standalone_state.ts";
 
 /**
@@ -46,6 +49,29 @@ function namingCommand(error: CommandError, name: string): CommandError {
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
+
+/**
+ * Commands served when the keyspace could not be reloaded after a log
+ * failure (Redis's `loading` flag): they do not touch keys. Until the
+ * command table carries Redis's flags, named here.
+ */
+const SERVED_WHILE_LOADING = new Set([
+  "PING",
+  "ECHO",
+  "INFO",
+  "HELLO",
+  "QUIT",
+  "ROLE",
+  "CONFIG",
+  "COMMAND",
+  "CLIENT",
+]);
+
+/** The reply for a failed log: not durable, or (when it could not be cut back) unknown. */
+function logFailure(e: unknown) {
+  const reason = e instanceof Error ? e.message : String(e);
+  return e instanceof WalOutcomeUnknownError ? writeOutcomeUnknown(reason) : writeFailed(reason);
+}
 
 /** Server-wide facts the executor needs. */
 export interface ExecutorOptions {
@@ -124,6 +150,18 @@ export class Executor {
    * before its next request, so replies stay in order).
    */
   execute(args: string[], w: ReplyWriter, session: Session): void | Promise<void> {
+    // Memory is being rebuilt from disk after the log failed (store.ts):
+    // wait for it rather than answer from a state the disk does not hold.
+    if (this.store.loading) return this.#afterLoading(args, w, session);
+    return this.#execute(args, w, session);
+  }
+
+  async #afterLoading(args: string[], w: ReplyWriter, session: Session): Promise<void> {
+    await this.store.loaded();
+    return this.#execute(args, w, session);
+  }
+
+  #execute(args: string[], w: ReplyWriter, session: Session): void | Promise<void> {
     this.stats.commandsProcessed++;
     if (args.length === 0) {
       w.begin(undefined, 0);
@@ -146,6 +184,10 @@ export class Executor {
       w.error(readOnlyReplica());
       return;
     }
+    if (this.store.loading && !SERVED_WHILE_LOADING.has(spec.name)) {
+      w.error(loadingDataset());
+      return;
+    }
     // Synchronous handlers share one context; an async one keeps its own.
     const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;
@@ -160,7 +202,7 @@ export class Executor {
           : e instanceof EntryTooLargeError
           ? new CommandError("ERR", reason, `${reason} ('${spec.name.toLowerCase()}' command)`)
           : spec.write
-          ? writeFailed(reason)
+          ? logFailure(e)
           : internalError(reason),
       );
     };
@@ -181,7 +223,7 @@ export class Executor {
   commit(out: OutBuffer, w: ReplyWriter, replies: number): Promise<void> | undefined {
     if (!this.store.commitPending) return undefined;
     return this.store.commit().catch((e) => {
-      const error = writeFailed(e instanceof Error ? e.message : String(e));
+      const error = logFailure(e);
       out.reset();
       for (let i = 0; i < replies; i++) {
         w.begin(undefined, 0);

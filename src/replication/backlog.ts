@@ -27,7 +27,7 @@ const RECORD_OVERHEAD_BYTES = 64;
  *
  * @example
  * ```ts
- * new ReplicationBacklog(wal, 1 << 24).append(1, "k", "v", 0);
+ * new ReplicationBacklog(wal, 1 << 24).append(1, 0, "k", "v", 0);
  * ```
  */
 export class ReplicationBacklog implements LogWriter {
@@ -55,15 +55,22 @@ export class ReplicationBacklog implements LogWriter {
     return this.#log.commit();
   }
 
-  append(op: number, key: string, value: string, expiresAtMs: number): number {
-    const lsn = this.#log.append(op, key, value, expiresAtMs);
-    this.#remember({ lsn, op, key, value, expiresAtMs });
+  append(op: number, db: number, key: string, value: string, expiresAtMs: number): number {
+    const lsn = this.#log.append(op, db, key, value, expiresAtMs);
+    this.#remember({ lsn, op, db, key, value, expiresAtMs });
     return lsn;
   }
 
-  appendAt(lsn: number, op: number, key: string, value: string, expiresAtMs: number): number {
-    this.#log.appendAt(lsn, op, key, value, expiresAtMs);
-    this.#remember({ lsn, op, key, value, expiresAtMs });
+  appendAt(
+    lsn: number,
+    op: number,
+    db: number,
+    key: string,
+    value: string,
+    expiresAtMs: number,
+  ): number {
+    this.#log.appendAt(lsn, op, db, key, value, expiresAtMs);
+    this.#remember({ lsn, op, db, key, value, expiresAtMs });
     return lsn;
   }
 

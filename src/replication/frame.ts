@@ -11,7 +11,7 @@
  *
  * | type | direction | payload |
  * |---|---|---|
- * | RECORDS (1) | master → slave | u32 count, then per record: u64 lsn, u8 op, u64 expiresAtMs, u32 keyLen, key, u32 valueLen, value |
+ * | RECORDS (1) | master → slave | u32 count, then per record: u64 lsn, u8 op, u16 db, u64 expiresAtMs, u32 keyLen, key, u32 valueLen, value |
  * | HEARTBEAT (2) | master → slave | u64 master's durable LSN, u64 master's clock (Unix ms) |
  * | ACK (3) | slave → master | u64 slave's durable LSN |
  *
@@ -121,7 +121,7 @@ class BodyWriter {
  *
  * @example
  * ```ts
- * encodeRecords(out, [{ lsn: 1, op: 1, key: "k", value: "v", expiresAtMs: 0 }]);
+ * encodeRecords(out, [{ lsn: 1, op: 1, db: 0, key: "k", value: "v", expiresAtMs: 0 }]);
  * ```
  */
 export function encodeRecords(out: OutBuffer, records: readonly WalRecord[]): void {
@@ -131,6 +131,8 @@ export function encodeRecords(out: OutBuffer, records: readonly WalRecord[]): vo
     for (const r of records) {
       w.u64(r.lsn);
       w.u8(r.op);
+      w.u8(r.db & 0xff);
+      w.u8(r.db >>> 8);
       w.u64(r.expiresAtMs);
       w.binary(r.key);
       w.binary(r.value);
@@ -276,10 +278,11 @@ function parseBody(body: Uint8Array): Frame {
       for (let i = 0; i < count; i++) {
         const lsn = u64();
         const op = u8();
+        const db = u8() | (u8() << 8);
         const expiresAtMs = u64();
         const key = binary();
         const value = binary();
-        records.push({ lsn, op, key, value, expiresAtMs });
+        records.push({ lsn, op, db, key, value, expiresAtMs });
       }
       result = { type: FrameType.Records, records };
       break;

@@ -5,9 +5,12 @@
  *
  * In a single-threaded runtime partitions buy no parallelism; they bound
  * work that must walk the keyspace (snapshots, expiry scans, compaction) to
- * one partition at a time. Keys and values are binary strings (see
- * `bytes/binary_string.ts`). The engine stores expiry times; it does not
- * judge them — what "expired" means (and who deletes) is the store's call.
+ * one partition at a time. Keys are binary strings (see
+ * `bytes/binary_string.ts`); a value is a binary string held inline in the
+ * partition's arena, or, past {@link INLINE_MAX_BYTES}, a {@link BigString}
+ * of its own (the engine picks; readers see {@link StoredValue}). The engine
+ * stores expiry times; it does not judge them — what "expired" means (and
+ * who deletes) is the store's call.
  *
  * @example
  * ```ts
@@ -19,8 +22,21 @@
  * @module
  */
 
+import { BigString, INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { KeyTable } from "./key_table.ts";
+
+/**
+ * A value as the engine holds it: a short string inline, a long one as a
+ * {@link BigString}.
+ *
+ * @example
+ * ```ts
+ * const value: StoredValue | undefined = engine.get("k");
+ * const text = typeof value === "string" ? value : value?.toBinary();
+ * ```
+ */
+export type StoredValue = string | BigString;
 
 /**
  * Most keys one {@link Engine.prefetch} touches: a batch's worth, well
@@ -115,9 +131,9 @@ export class Engine {
   }
 
   /** The value of `key`, or `undefined` (expired or not). */
-  get(key: string): string | undefined {
+  get(key: string): StoredValue | undefined {
     const hash = this.#hashOf(key);
-    return this.#partitionOf(hash).values.get(key, hash);
+    return this.#partitionOf(hash).values.get(key, hash) as StoredValue | undefined;
   }
 
   /** The expiry time of `key` in Unix ms, or 0 if it has none (or no key). */
@@ -130,13 +146,44 @@ export class Engine {
   set(key: string, value: string, expiresAtMs = 0): void {
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
-    partition.values.set(key, hash, value);
+    if (value.length <= INLINE_MAX_BYTES) partition.values.set(key, hash, value);
+    else partition.values.setObject(key, hash, BigString.fromBinary(value));
     this.#setExpiry(partition, key, expiresAtMs);
   }
 
-  /** Whether `key = value` fits in its partition (see `KeyTable.hasRoomFor`). */
-  hasRoomFor(key: string, value: string): boolean {
-    return this.#partitionOf(this.#hashOf(key)).values.hasRoomFor(key.length + value.length);
+  /**
+   * Writes binary string `bytes` into `key`'s string at `offset`, growing
+   * it zero-filled as needed (a missing key is created, with no expiry; an
+   * existing one keeps its expiry); returns the new length. Costs about
+   * `bytes.length` for a value held as a {@link BigString}; an inline value
+   * (at most {@link INLINE_MAX_BYTES}) is rewritten. The caller checks that
+   * the key holds a string (a replayed log record may meet anything:
+   * another value is overwritten).
+   */
+  setRange(key: string, offset: number, bytes: string): number {
+    const hash = this.#hashOf(key);
+    const { values } = this.#partitionOf(hash);
+    const current = values.get(key, hash);
+    if (current instanceof BigString) return current.setRange(offset, bytes);
+    const base = typeof current === "string" ? current : "";
+    const end = offset + bytes.length;
+    if (Math.max(end, base.length) <= INLINE_MAX_BYTES) {
+      const padded = base.length < offset ? base + "\0".repeat(offset - base.length) : base;
+      values.set(key, hash, padded.slice(0, offset) + bytes + padded.slice(end));
+      return Math.max(end, base.length);
+    }
+    const big = BigString.fromBinary(base);
+    values.setObject(key, hash, big);
+    return big.setRange(offset, bytes);
+  }
+
+  /**
+   * Whether `key` with a value of `valueBytes` fits in its partition (see
+   * `KeyTable.hasRoomFor`; a value held as a BigString takes no arena room).
+   */
+  hasRoomFor(key: string, valueBytes: number): boolean {
+    const inline = valueBytes <= INLINE_MAX_BYTES ? valueBytes : 0;
+    return this.#partitionOf(this.#hashOf(key)).values.hasRoomFor(key.length + inline);
   }
 
   /** Changes the expiry of an existing key (0: never); false if no key. */

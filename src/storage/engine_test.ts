@@ -102,7 +102,7 @@ Deno.test("Store: a log sees each change in order before memory does", async () 
   let lsn = 0;
   let durable = 0;
   const store = new Store(engine, {
-    append(op, key, value) {
+    append(op, _db, key, value) {
       seen.push([op, key, value, engine.get(key) !== undefined]);
       return ++lsn;
     },

@@ -15,6 +15,7 @@ import type { Logger } from "../log/logger.ts";
 import { type Restored, restoreSnapshot } from "../snapshot/restore.ts";
 import { Wal } from "../wal/wal.ts";
 import { Engine } from "./engine.ts";
+import { loadDurableState } from "./load_durable.ts";
 import { type LogWriter, Store } from "./store.ts";
 
 /** An open store and how to close it. */
@@ -92,8 +93,10 @@ export async function openStore(
     ms: Math.round(performance.now() - startedMs),
   });
   const logWriter = options.wrapLog ? options.wrapLog(wal) : wal;
+  const reload = (fresh: Engine) =>
+    loadDurableState(config.wal.dataDirectory, fresh, log, wal.durableLsn);
   return {
-    store: new Store(engine, logWriter, storeOptions),
+    store: new Store(engine, logWriter, { ...storeOptions, reload }),
     wal,
     restored,
     close: () => wal.close(),

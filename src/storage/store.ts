@@ -2,8 +2,8 @@
  * The durable keyspace: every change is appended to the write-ahead log
  * first and applied to memory right after, so memory changes in exactly WAL
  * order. Commands log what they did (the resulting value with its absolute
- * expiry time, the deleted key), never the command text, so replay and
- * replicas converge exactly.
+ * expiry time, the deleted key, the bytes an APPEND wrote at its offset),
+ * never the command text, so replay and replicas converge exactly.
  *
  * Expiry: a key whose expiry time has passed is invisible at once. On a
  * server that owns its data (a master, or no replication) the store also
@@ -13,9 +13,14 @@
  * delete arrives.
  *
  * A change is visible in memory before its record is fsynced; callers
- * acknowledge it only after {@link Store.commit} resolves (group commit). If
- * the log fails, the changes it did not make durable are undone in memory,
- * newest first, so that memory again equals what a restart would recover.
+ * acknowledge it only after {@link Store.commit} resolves (group commit), and
+ * no reply — reads included — leaves before the changes logged ahead of it
+ * are durable. If the log fails, it cuts itself back to its last durable
+ * record (see `wal.ts`), and the store reloads memory from what is on disk
+ * ({@link StoreOptions.reload}): memory then equals what a restart would
+ * recover, with no undo bookkeeping on the write path. Until the reload is
+ * done {@link Store.loading} is true and commands are refused (Redis's
+ * `-LOADING`); writes stay refused by the failed log until restart.
  *
  * @example
  * ```ts
@@ -27,15 +32,22 @@
  */
 
 import { WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES, WalOp } from "../wal/record.ts";
-import type { Engine } from "./engine.ts";
+import { Engine, type StoredValue } from "./engine.ts";
 import { MAX_ARENA_BYTES } from "./key_table.ts";
 
 /** The part of the WAL the store writes through. */
 export interface LogWriter {
   /** Buffers a record; returns its LSN. Throws if the log has failed. */
-  append(op: number, key: string, value: string, expiresAtMs: number): number;
+  append(op: number, db: number, key: string, value: string, expiresAtMs: number): number;
   /** Buffers a record at a given LSN (a replica copying its master's log). */
-  appendAt(lsn: number, op: number, key: string, value: string, expiresAtMs: number): number;
+  appendAt(
+    lsn: number,
+    op: number,
+    db: number,
+    key: string,
+    value: string,
+    expiresAtMs: number,
+  ): number;
   /**
    * Resolves when everything appended so far is durable. While records
    * are pending, callers between two flushes get the same promise, and a
@@ -53,6 +65,7 @@ export interface LogWriter {
 export interface LoggedChange {
   lsn: number;
   op: number;
+  db: number;
   key: string;
   value: string;
   expiresAtMs: number;
@@ -60,7 +73,7 @@ export interface LoggedChange {
 
 /** A live key's value and expiry time (0: none). */
 export interface Entry {
-  value: string;
+  value: StoredValue;
   expiresAtMs: number;
 }
 
@@ -73,16 +86,13 @@ export interface StoreOptions {
   expireKeys: boolean;
   /** The clock, in Unix ms. */
   nowMs?: () => number;
-}
-
-/** How to undo one change that is not yet durable. */
-interface Undo {
-  lsn: number;
-  key: string;
-  /** The value before the change; undefined when the key did not exist. */
-  value: string | undefined;
-  /** The expiry time before the change (0: none). */
-  expiresAtMs: number;
+  /**
+   * Fills a fresh engine with the durable state on disk (the newest
+   * snapshot and the log after it): how memory is put right after the log
+   * fails. Without it, a failed log leaves the server refusing every
+   * command (memory may hold changes the disk does not).
+   */
+  reload?: (engine: Engine) => Promise<void>;
 }
 
 /** Largest key stored (the WAL's record limit, whether or not it is on). */
@@ -126,10 +136,10 @@ const EXPIRE_SLICE_MAX_CHECKS = 2000;
  * ```
  */
 export class Store {
-  /** Changes applied in memory but not yet durable, oldest first. */
-  #undo: Undo[] = [];
   readonly #expireKeys: boolean;
   readonly #nowMs: () => number;
+  readonly #reload: ((engine: Engine) => Promise<void>) | undefined;
+  #engine: Engine;
   /** Background expiry's place: a live iterator per partition. */
   #expireCursor: { partition: number; keys: Iterator<[string, number]> | undefined } = {
     partition: 0,
@@ -138,23 +148,50 @@ export class Store {
   /** Keys deleted because their time passed (INFO stats). */
   expiredKeys = 0;
   /**
-   * The log failed and memory was rolled back to what it made durable:
-   * nothing more will become durable, so nothing is pending any more, and
-   * reads go on from that state (writes are refused by the log itself).
+   * The log failed: nothing more will become durable, so nothing is
+   * pending any more; once reloaded, reads go on from the durable state
+   * (writes are refused by the log itself).
    */
   #failed = false;
+  #loading = false;
+  /** Settles when a reload ends (at once when none runs). */
+  #loaded: Promise<void> = RESOLVED;
   #generation = 0;
   /** The log's commit promise last seen, and the store's that follows it. */
   #logCommit: Promise<void> | undefined = undefined;
   #commit: Promise<void> = RESOLVED;
 
   constructor(
-    readonly engine: Engine,
+    engine: Engine,
     readonly log: LogWriter | undefined,
     options: StoreOptions = { expireKeys: true },
   ) {
+    this.#engine = engine;
     this.#expireKeys = options.expireKeys;
     this.#nowMs = options.nowMs ?? Date.now;
+    this.#reload = options.reload;
+  }
+
+  /** The keyspace (replaced as a whole when memory is reloaded from disk). */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /**
+   * True while memory is being rebuilt from disk after the log failed (and
+   * for good if it cannot be): nothing may be read or written meanwhile.
+   */
+  get loading(): boolean {
+    return this.#loading;
+  }
+
+  /**
+   * Resolves when memory is no longer being reloaded: at once normally;
+   * after a reload, when it is done (whether or not it succeeded — then
+   * {@link loading} stays true).
+   */
+  loaded(): Promise<void> {
+    return this.#loaded;
   }
 
   /** The current time in Unix ms, as the store sees it. */
@@ -163,28 +200,47 @@ export class Store {
   }
 
   /** The live value of `key`, or `undefined`. */
-  get(key: string): string | undefined {
-    const value = this.engine.get(key);
-    if (value === undefined || this.engine.expiringCount === 0) return value;
+  get(key: string): StoredValue | undefined {
+    const value = this.#engine.get(key);
+    if (value === undefined || this.#engine.expiringCount === 0) return value;
     return this.#expired(key) ? undefined : value;
   }
 
   /** The live value and expiry of `key`, or `undefined`. */
   entry(key: string): Entry | undefined {
     const value = this.get(key);
-    return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+    return value === undefined ? undefined : { value, expiresAtMs: this.#engine.expiresAt(key) };
   }
 
   /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
   set(key: string, value: string, expiresAtMs = 0): void {
     checkEntry(key, value);
-    if (!this.engine.hasRoomFor(key, value)) {
+    this.#checkRoom(key, value.length);
+    this.log?.append(WalOp.Set, 0, key, value, expiresAtMs);
+    this.#engine.set(key, value, expiresAtMs);
+  }
+
+  /**
+   * Logs and applies writing `bytes` into the string at `key` from byte
+   * `offset` (zero-filled growth; a missing key is created; the expiry
+   * stays): APPEND and SETRANGE. Costs about `bytes.length`, in memory and
+   * in the log. The caller checks the type and the size limit. Returns the
+   * new length.
+   */
+  setRange(key: string, offset: number, bytes: string): number {
+    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
+    const current = this.get(key);
+    const length = typeof current === "string" || current === undefined
+      ? current?.length ?? 0
+      : current.length;
+    if (Math.max(length, offset + bytes.length) > MAX_VALUE_BYTES) {
       throw new EntryTooLargeError(
-        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
+        `value of ${offset + bytes.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`,
       );
     }
-    if (this.log) this.#logChange(WalOp.Set, key, value, expiresAtMs);
-    this.engine.set(key, value, expiresAtMs);
+    this.#checkRoom(key, Math.max(length, offset + bytes.length));
+    this.log?.append(WalOp.SetRange, 0, key, bytes, offset);
+    return this.#engine.setRange(key, offset, bytes);
   }
 
   /**
@@ -194,8 +250,8 @@ export class Store {
   setExpiry(key: string, expiresAtMs: number): boolean {
     if (this.get(key) === undefined) return false;
     if (expiresAtMs > 0 && expiresAtMs <= this.#nowMs()) return this.delete(key);
-    if (this.log) this.#logChange(WalOp.PExpireAt, key, "", expiresAtMs);
-    return this.engine.setExpiry(key, expiresAtMs);
+    this.log?.append(WalOp.PExpireAt, 0, key, "", expiresAtMs);
+    return this.#engine.setExpiry(key, expiresAtMs);
   }
 
   /** Logs and applies the removal of a live key; a missing key logs nothing. */
@@ -207,16 +263,13 @@ export class Store {
 
   /** Logs and applies the removal of every key. */
   flushAll(): void {
-    if (this.log) {
-      // Not undoable: a failed FLUSHALL leaves memory flushed (see README).
-      this.log.append(WalOp.FlushAll, "", "", 0);
-    }
-    this.engine.clear();
+    this.log?.append(WalOp.FlushAll, 0, "", "", 0);
+    this.#engine.clear();
   }
 
   /** Live keys (expired ones not yet removed are counted out lazily). */
   get size(): number {
-    return this.engine.size;
+    return this.#engine.size;
   }
 
   /**
@@ -224,22 +277,7 @@ export class Store {
    * start, and (through the replica's own log) replication.
    */
   applyRecord(record: LoggedChange): void {
-    switch (record.op) {
-      case WalOp.Set:
-        this.engine.set(record.key, record.value, record.expiresAtMs);
-        break;
-      case WalOp.Del:
-        this.engine.delete(record.key);
-        break;
-      case WalOp.FlushAll:
-        this.engine.clear();
-        break;
-      case WalOp.PExpireAt:
-        this.engine.setExpiry(record.key, record.expiresAtMs);
-        break;
-      default:
-        throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);
-    }
+    applyChange(this.#engine, record);
   }
 
   /**
@@ -249,7 +287,14 @@ export class Store {
    */
   applyReplicated(record: LoggedChange): void {
     if (!this.log) throw new Error("replication needs the WAL");
-    this.log.appendAt(record.lsn, record.op, record.key, record.value, record.expiresAtMs);
+    this.log.appendAt(
+      record.lsn,
+      record.op,
+      record.db,
+      record.key,
+      record.value,
+      record.expiresAtMs,
+    );
     this.applyRecord(record);
   }
 
@@ -257,13 +302,13 @@ export class Store {
   async discardAll(): Promise<void> {
     this.#generation++;
     await this.log?.discardAll();
-    this.#undo = [];
-    this.engine.clear();
+    this.#engine.clear();
   }
 
   /**
-   * Changes each time the keyspace is discarded: work that walks it across
-   * awaits (a snapshot) checks that it still walks the same history.
+   * Changes each time the keyspace is discarded or reloaded: work that
+   * walks it across awaits (a snapshot) checks that it still walks the same
+   * history.
    */
   get generation(): number {
     return this.#generation;
@@ -277,14 +322,15 @@ export class Store {
    * nothing on a replica.
    */
   expireSome(maxChecks = EXPIRE_SLICE_MAX_CHECKS): number {
-    if (!this.#expireKeys || this.#failed || this.engine.expiringCount === 0) return 0;
+    const engine = this.#engine;
+    if (!this.#expireKeys || this.#failed || engine.expiringCount === 0) return 0;
     const now = this.#nowMs();
     const cursor = this.#expireCursor;
-    const partitions = this.engine.partitionCount;
+    const partitions = engine.partitionCount;
     let deleted = 0;
     let emptyPartitions = 0;
     for (let checks = 0; checks < maxChecks && emptyPartitions <= partitions;) {
-      cursor.keys ??= this.engine.partition(cursor.partition).expires.entries();
+      cursor.keys ??= engine.partition(cursor.partition).expires.entries();
       const next = cursor.keys.next();
       if (next.done) {
         cursor.keys = undefined;
@@ -311,14 +357,11 @@ export class Store {
 
   /**
    * Resolves when every change made so far is durable; rejects if the log
-   * failed, after undoing in memory every change that is not durable.
+   * failed (memory is then being reloaded from disk: see the module doc).
    */
   commit(): Promise<void> {
     if (!this.log) return RESOLVED;
-    if (!this.#failed && this.log.durableLsn >= this.log.lastLsn) {
-      this.#forgetDurable();
-      return RESOLVED;
-    }
+    if (!this.#failed && this.log.durableLsn >= this.log.lastLsn) return RESOLVED;
     let logged: Promise<void>;
     try {
       logged = this.log.commit();
@@ -331,18 +374,43 @@ export class Store {
     // the store: one bookkeeping step per batch, not one per connection.
     if (logged !== this.#logCommit) {
       this.#logCommit = logged;
-      this.#commit = logged.then(() => this.#forgetDurable(), (e) => {
-        this.#rollBack();
-        this.#failed = true;
+      this.#commit = logged.catch((e) => {
+        this.#onLogFailed();
         throw e;
       });
     }
     return this.#commit;
   }
 
+  /**
+   * The log failed: stop serving the memory it can no longer vouch for, and
+   * rebuild it from disk. Runs once; synchronous up to the reload, so no
+   * command runs on the old memory after it (they wait for {@link loaded}).
+   */
+  #onLogFailed(): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#loading = true;
+    this.#generation++;
+    const reload = this.#reload;
+    if (reload === undefined) return; // refused for good: see StoreOptions.reload
+    const fresh = new Engine(this.#engine.partitionCount);
+    this.#loaded = reload(fresh).then(
+      () => {
+        this.#engine = fresh;
+        this.#expireCursor = { partition: 0, keys: undefined };
+        this.#loading = false;
+      },
+      () => {
+        // Memory cannot be put right: commands that touch keys stay
+        // refused (the reload logged why); a restart recovers from disk.
+      },
+    );
+  }
+
   /** Whether a present key's time has passed; deletes it where allowed. */
   #expired(key: string): boolean {
-    const expiresAtMs = this.engine.expiresAt(key);
+    const expiresAtMs = this.#engine.expiresAt(key);
     if (expiresAtMs === 0 || expiresAtMs > this.#nowMs()) return false;
     if (this.#expireKeys && !this.#failed) {
       try {
@@ -356,38 +424,51 @@ export class Store {
   }
 
   #remove(key: string): void {
-    if (this.log) this.#logChange(WalOp.Del, key, "", 0);
-    this.engine.delete(key);
+    this.log?.append(WalOp.Del, 0, key, "", 0);
+    this.#engine.delete(key);
   }
 
-  /**
-   * Logs a change to `key` (before it is applied) and remembers the raw
-   * entry it replaces, expired or not, until the change is durable.
-   */
-  #logChange(op: number, key: string, value: string, expiresAtMs: number): void {
-    const previous = this.engine.get(key);
-    const previousExpiresAtMs = previous === undefined ? 0 : this.engine.expiresAt(key);
-    const lsn = this.log!.append(op, key, value, expiresAtMs);
-    this.#undo.push({ lsn, key, value: previous, expiresAtMs: previousExpiresAtMs });
-  }
-
-  #forgetDurable(): void {
-    const durable = this.log!.durableLsn;
-    let kept = 0;
-    while (kept < this.#undo.length && this.#undo[kept].lsn <= durable) kept++;
-    // All durable, the usual case: empty the array in place, keeping it.
-    if (kept === this.#undo.length) this.#undo.length = 0;
-    else if (kept > 0) this.#undo = this.#undo.slice(kept);
-  }
-
-  #rollBack(): void {
-    const durable = this.log!.durableLsn;
-    for (let i = this.#undo.length - 1; i >= 0; i--) {
-      const { lsn, key, value, expiresAtMs } = this.#undo[i];
-      if (lsn <= durable) break;
-      if (value === undefined) this.engine.delete(key);
-      else this.engine.set(key, value, expiresAtMs);
+  /** Throws unless `key` with a value of `valueBytes` fits its partition (checked before logging). */
+  #checkRoom(key: string, valueBytes: number): void {
+    if (!this.#engine.hasRoomFor(key, valueBytes)) {
+      throw new EntryTooLargeError(
+        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
+      );
     }
-    this.#undo = [];
+  }
+}
+
+/**
+ * Applies one logged change to `engine`. Total: a record replayed over a
+ * state that is newer than it (a snapshot taken while writes went on) may
+ * meet anything, and later records put it right.
+ *
+ * @example
+ * ```ts
+ * applyChange(engine, { lsn: 1, op: WalOp.Set, db: 0, key: "k", value: "v", expiresAtMs: 0 });
+ * ```
+ */
+export function applyChange(engine: Engine, record: LoggedChange): void {
+  if (record.db !== 0) {
+    throw new Error(`log record ${record.lsn} is for database ${record.db}; this kvdb has one`);
+  }
+  switch (record.op) {
+    case WalOp.Set:
+      engine.set(record.key, record.value, record.expiresAtMs);
+      break;
+    case WalOp.Del:
+      engine.delete(record.key);
+      break;
+    case WalOp.FlushAll:
+      engine.clear();
+      break;
+    case WalOp.PExpireAt:
+      engine.setExpiry(record.key, record.expiresAtMs);
+      break;
+    case WalOp.SetRange:
+      engine.setRange(record.key, record.expiresAtMs, record.value);
+      break;
+    default:
+      throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);
   }
 }

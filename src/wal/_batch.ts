@@ -83,6 +83,8 @@ export class Batch {
   records = 0;
   firstLsn = 0;
   lastLsn = 0;
+  /** CRC of the last record (the next record's seed). */
+  lastCrc = 0;
   startedMs = 0;
   /** Usually empty: only a batch that crosses `maxSegmentBytes` has cuts. */
   readonly cuts: SegmentCut[] = [];
@@ -111,6 +113,7 @@ export class Batch {
     this.records = 0;
     this.firstLsn = 0;
     this.lastLsn = 0;
+    this.lastCrc = 0;
     this.startedMs = 0;
     this.cuts.length = 0;
     this.done = undefined;

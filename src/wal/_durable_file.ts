@@ -101,6 +101,11 @@ export class DurableFile {
     }
   }
 
+  /** Where the next write goes: bytes before it are the file's data. */
+  get position(): number {
+    return this.#position;
+  }
+
   /** Appends all of `bytes` and makes them durable before returning. */
   write(bytes: Uint8Array): void {
     const file = this.#open();

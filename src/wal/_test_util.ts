@@ -101,7 +101,14 @@ export async function openCollect(
 ): Promise<{ wal: Wal; records: WalRecord[] }> {
   const records: WalRecord[] = [];
   const wal = await Wal.open(options, (r) => {
-    records.push({ lsn: r.lsn, op: r.op, key: r.key, value: r.value, expiresAtMs: r.expiresAtMs });
+    records.push({
+      lsn: r.lsn,
+      op: r.op,
+      db: r.db,
+      key: r.key,
+      value: r.value,
+      expiresAtMs: r.expiresAtMs,
+    });
   });
   return { wal, records };
 }
@@ -181,7 +188,7 @@ export async function flipByte(path: string, offset: number, mask = 0x40): Promi
 export async function writeLog(options: WalOptions, count: number, valueBytes = 8): Promise<void> {
   const wal = await Wal.open(options, () => {});
   for (let i = 1; i <= count; i++) {
-    wal.append(1, `k${i}`, `v${i}`.padEnd(valueBytes, "."), 0);
+    wal.append(1, 0, `k${i}`, `v${i}`.padEnd(valueBytes, "."), 0);
   }
   await wal.close();
 }

@@ -47,7 +47,7 @@ export interface DecodedRecord extends WalRecord {
  * ```
  */
 export function newDecodedRecord(): DecodedRecord {
-  return { lsn: 0, op: 0, key: "", value: "", expiresAtMs: 0, crc: 0 };
+  return { lsn: 0, op: 0, db: 0, key: "", value: "", expiresAtMs: 0, crc: 0 };
 }
 
 /**
@@ -142,9 +142,7 @@ export function checkFrame(buf: Uint8Array, offset: number, end: number): number
   const frame = 8 + pad8(bodyBytes);
   if (end - offset < frame) return DECODE_INCOMPLETE;
   if (!isWalOp(buf[offset + 16])) return DecodeError.BadOp;
-  if ((buf[offset + 17] | buf[offset + 18] | buf[offset + 19]) !== 0) {
-    return DecodeError.BadReserved;
-  }
+  if (buf[offset + 19] !== 0) return DecodeError.BadReserved;
   if (readU53(buf, offset + 8) < 1) return DecodeError.BadLsn;
   if (readU32(buf, offset + 20) > bodyBytes - RECORD_BODY_FIXED_BYTES) {
     return DecodeError.BadKeyLength;
@@ -216,6 +214,7 @@ export function decodeRecord(
   }
   out.lsn = readU53(buf, offset + 8);
   out.op = op;
+  out.db = buf[offset + 17] | (buf[offset + 18] << 8);
   out.key = keyBytes === 0 ? "" : bytesToBinary(buf, keyStart, valueStart);
   out.value = valueEnd === valueStart ? "" : bytesToBinary(buf, valueStart, valueEnd);
   out.expiresAtMs = expiresAtMs;

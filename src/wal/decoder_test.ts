@@ -24,7 +24,7 @@ function history(
   let seed = 0;
   entries.forEach(([k, v], i) => {
     offsets.push(at);
-    seed = encodeRecord(bytes, at, i + 1, WalOp.Set, k, v, 0, seed);
+    seed = encodeRecord(bytes, at, i + 1, WalOp.Set, 0, k, v, 0, seed);
     crcs.push(seed);
     at += frameBytes(k.length, v.length);
   });

@@ -9,9 +9,10 @@
  * |      4 |    4 | `crc`: CRC-32 (IEEE) of the body, seeded with the previous record's `crc` |
  * |      8 |    8 | LSN: low u32, then high u32 (< 2^21)                   |
  * |     16 |    1 | op ({@link WalOp})                                      |
- * |     17 |    3 | reserved, zero                                          |
+ * |     17 |    2 | database index (u16; reserved zeros before databases: 0) |
+ * |     19 |    1 | reserved, zero                                          |
  * |     20 |    4 | `keyBytes`                                              |
- * |     24 |    8 | `expiresAtMs`: low u32, then high u32 (< 2^21); 0 = none |
+ * |     24 |    8 | `expiresAtMs`: low u32, then high u32 (< 2^21); 0 = none; SETRANGE's byte offset |
  * |     32 |    k | key                                                     |
  * |   32+k |    v | value, `v = bodyBytes - 24 - keyBytes`                  |
  * |        | 0..7 | zero padding to a multiple of 8                         |
@@ -33,14 +34,20 @@
  * @example
  * ```ts
  * const buf = new Uint8Array(frameBytes(1, 1));
- * const crc = encodeRecord(buf, 0, 1, WalOp.Set, "k", "v", 0, 0);
+ * const crc = encodeRecord(buf, 0, 1, WalOp.Set, 0, "k", "v", 0, 0);
  * ```
  * @module
  */
 
 import { crc32 } from "node:zlib";
 import { pad8, writeU32, writeU53 } from "./_bytes.ts";
-import { entryProblem, WAL_MAX_INTEGER, WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES } from "./record.ts";
+import {
+  entryProblem,
+  WAL_MAX_DB,
+  WAL_MAX_INTEGER,
+  WAL_MAX_KEY_BYTES,
+  WAL_MAX_VALUE_BYTES,
+} from "./record.ts";
 
 /**
  * Bytes before the key: length, crc, LSN, op, reserved, key length, expiry.
@@ -116,7 +123,7 @@ export function frameBytes(keyBytes: number, valueBytes: number): number {
  * @example
  * ```ts
  * const out = new Uint8Array(frameBytes(3, 0));
- * const crc = encodeRecord(out, 0, 7, WalOp.Del, "key", "", 0, previousCrc);
+ * const crc = encodeRecord(out, 0, 7, WalOp.Del, 0, "key", "", 0, previousCrc);
  * ```
  */
 export function encodeRecord(
@@ -124,6 +131,7 @@ export function encodeRecord(
   offset: number,
   lsn: number,
   op: number,
+  db: number,
   key: string,
   value: string,
   expiresAtMs: number,
@@ -131,6 +139,9 @@ export function encodeRecord(
 ): number {
   const problem = entryProblem(op, key, value, expiresAtMs);
   if (problem !== undefined) throw new RangeError(`WAL record: ${problem}`);
+  if (!Number.isInteger(db) || db < 0 || db > WAL_MAX_DB) {
+    throw new RangeError(`WAL record: database index must be in [0, ${WAL_MAX_DB}], got ${db}`);
+  }
   if (!Number.isSafeInteger(lsn) || lsn < 1 || lsn > WAL_MAX_INTEGER) {
     throw new RangeError(`WAL record: LSN must be a positive integer, got ${lsn}`);
   }
@@ -142,8 +153,8 @@ export function encodeRecord(
   writeU32(out, offset, bodyBytes);
   writeU53(out, offset + 8, lsn);
   out[offset + 16] = op;
-  out[offset + 17] = 0;
-  out[offset + 18] = 0;
+  out[offset + 17] = db & 0xff;
+  out[offset + 18] = db >>> 8;
   out[offset + 19] = 0;
   writeU32(out, offset + 20, key.length);
   writeU53(out, offset + 24, expiresAtMs);

@@ -65,7 +65,7 @@ export class WalFailedError extends Error {
  * @example
  * ```ts
  * await wal.close();
- * wal.append(WalOp.Del, "k", "", 0); // throws WalClosedError
+ * wal.append(WalOp.Del, 0, "k", "", 0); // throws WalClosedError
  * ```
  */
 export class WalClosedError extends Error {
@@ -82,12 +82,29 @@ export class WalClosedError extends Error {
  *
  * @example
  * ```ts
- * try { wal.append(WalOp.Set, k, v, 0); } catch (e) { if (e instanceof WalOverloadError) reply("ERROR: busy"); }
+ * try { wal.append(WalOp.Set, 0, k, v, 0); } catch (e) { if (e instanceof WalOverloadError) reply("ERROR: busy"); }
  * ```
  */
 export class WalOverloadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "WalOverloadError";
+  }
+}
+
+/**
+ * A write or fsync failed and the log could not be cut back to its last
+ * durable record either: what reached the disk is unknown until recovery
+ * reads it at the next start. Nothing pending may be called durable or not.
+ *
+ * @example
+ * ```ts
+ * if (wal.failure instanceof WalOutcomeUnknownError) reply("write outcome unknown");
+ * ```
+ */
+export class WalOutcomeUnknownError extends WalFailedError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WalOutcomeUnknownError";
   }
 }

@@ -12,7 +12,7 @@
  * ```ts
  * import { Wal, WalOp } from "./src/wal/mod.ts";
  * const wal = await Wal.open({ dir: "./data/wal", maxSegmentBytes: 10 << 20, batchSize: 100, batchTimeoutMs: 10, logger }, apply);
- * wal.append(WalOp.Set, "key", "value", 0);
+ * wal.append(WalOp.Set, 0, "key", "value", 0);
  * await wal.commit();
  * ```
  * @module

@@ -51,7 +51,7 @@ Deno.test("readRecords while the writer appends: bounded by durableLsn", async (
   );
   let next = 1;
   for (let round = 0; round < 10; round++) {
-    for (let i = 0; i < 25; i++) wal.append(WalOp.Set, `k${round}-${i}`, "v".repeat(20), 0);
+    for (let i = 0; i < 25; i++) wal.append(WalOp.Set, 0, `k${round}-${i}`, "v".repeat(20), 0);
     const reading = collect(wal.records(next));
     await wal.commit();
     const got = await reading;

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const entry: WalEntry = { op: WalOp.Set, key: "k", value: "v", expiresAtMs: 0 };
+ * const entry: WalEntry = { op: WalOp.Set, db: 0, key: "k", value: "v", expiresAtMs: 0 };
  * ```
  * @module
  */
@@ -18,13 +18,23 @@
  * - `Del`: key.
  * - `FlushAll`: no key.
  * - `PExpireAt`: key, expiresAtMs (0 = persist); the value is not rewritten.
+ * - `SetRange`: key, the bytes to write (value), and in the record's numeric
+ *   field (`expiresAtMs`, the same 8 bytes on disk) the byte offset to write
+ *   them at. The string grows as needed, zero-filled; its expiry is kept; a
+ *   missing key is created. APPEND logs one at the old length, so appending
+ *   costs the bytes appended, not the whole value. Replaying it over a state
+ *   that already holds it changes nothing (overwrites only, lengths only
+ *   grow), so snapshots taken while writes go on stay exact after replay.
+ *
+ * Every record also names its database (`db`, 0 in logs written before
+ * databases existed, whose bytes there were reserved zeros).
  *
  * @example
  * ```ts
- * wal.append(WalOp.Del, "k", "", 0);
+ * wal.append(WalOp.Del, 0, "k", "", 0);
  * ```
  */
-export const WalOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4 } as const;
+export const WalOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4, SetRange: 5 } as const;
 
 /**
  * One of the {@link WalOp} codes.
@@ -42,14 +52,19 @@ export type WalOpCode = typeof WalOp[keyof typeof WalOp];
  *
  * @example
  * ```ts
- * const entry: WalEntry = { op: WalOp.PExpireAt, key: "k", value: "", expiresAtMs: 1_700_000_000_000 };
+ * const entry: WalEntry = { op: WalOp.PExpireAt, db: 0, key: "k", value: "", expiresAtMs: 1_700_000_000_000 };
  * ```
  */
 export interface WalEntry {
   op: number;
+  /** Database index, [0, {@link WAL_MAX_DB}]. */
+  db: number;
   key: string;
   value: string;
-  /** Absolute expiry time in Unix ms; 0 = none. */
+  /**
+   * Absolute expiry time in Unix ms; 0 = none. For `SetRange`, the byte
+   * offset instead (see {@link WalOp}).
+   */
   expiresAtMs: number;
 }
 
@@ -58,7 +73,7 @@ export interface WalEntry {
  *
  * @example
  * ```ts
- * const record: WalRecord = { lsn: 1, op: WalOp.FlushAll, key: "", value: "", expiresAtMs: 0 };
+ * const record: WalRecord = { lsn: 1, op: WalOp.FlushAll, db: 0, key: "", value: "", expiresAtMs: 0 };
  * ```
  */
 export interface WalRecord extends WalEntry {
@@ -99,6 +114,16 @@ export const WAL_MAX_VALUE_BYTES = 64 * 1024 * 1024;
 export const WAL_MAX_INTEGER = Number.MAX_SAFE_INTEGER;
 
 /**
+ * Largest database index a record holds (two bytes on disk).
+ *
+ * @example
+ * ```ts
+ * WAL_MAX_DB; // 65535
+ * ```
+ */
+export const WAL_MAX_DB = 0xffff;
+
+/**
  * Whether `op` is a known {@link WalOp} code.
  *
  * @example
@@ -108,8 +133,7 @@ export const WAL_MAX_INTEGER = Number.MAX_SAFE_INTEGER;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op === WalOp.Set || op === WalOp.Del || op === WalOp.FlushAll ||
-    op === WalOp.PExpireAt;
+  return op >= WalOp.Set && op <= WalOp.SetRange;
 }
 
 /**
@@ -149,6 +173,11 @@ export function entryProblem(
       return undefined;
     case WalOp.PExpireAt:
       if (value !== "") return "PEXPIREAT carries no value";
+      return undefined;
+    case WalOp.SetRange:
+      if (expiresAtMs + value.length > WAL_MAX_VALUE_BYTES) {
+        return `SETRANGE past ${WAL_MAX_VALUE_BYTES} bytes (offset ${expiresAtMs})`;
+      }
       return undefined;
     default:
       return `unknown op ${op}`;

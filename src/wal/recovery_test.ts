@@ -56,7 +56,7 @@ Deno.test("torn tail: garbage after the last record is cut with a warning", asyn
     assert.ok(warn !== undefined, "warned");
     assert.equal(warn.fields.file, path);
     assert.equal(warn.fields.bytes, garbage.length === 100 ? 200 : garbage.length);
-    assert.equal(wal.append(WalOp.Set, "after", "x", 0), 21);
+    assert.equal(wal.append(WalOp.Set, 0, "after", "x", 0), 21);
     await wal.close();
     const { wal: again, records: all } = await openCollect(walOptions(dir.path));
     assert.equal(all.length, 21);
@@ -130,7 +130,7 @@ Deno.test("a segment from another history breaks the chain", async () => {
   await using b = await tempDir();
   await writeLog(walOptions(a.path, { maxSegmentBytes: 1024 }), 60, 40);
   const wal = await Wal.open(walOptions(b.path, { maxSegmentBytes: 1024 }), () => {});
-  for (let i = 1; i <= 60; i++) wal.append(WalOp.Set, `other${i}`, "o".repeat(40), 0);
+  for (let i = 1; i <= 60; i++) wal.append(WalOp.Set, 0, `other${i}`, "o".repeat(40), 0);
   await wal.close();
   const names = await segmentNames(a.path);
   assert.deepEqual(await segmentNames(b.path), names);
@@ -148,7 +148,7 @@ Deno.test("a last segment torn while being created is removed; appends continue"
   assert.equal(records.length, 5);
   assert.ok(logger.lines.some((l) => l.level === "warn" && l.fields.file === torn));
   assert.deepEqual(await segmentNames(dir.path), [FIRST]);
-  assert.equal(wal.append(WalOp.Set, "k", "v", 0), 6);
+  assert.equal(wal.append(WalOp.Set, 0, "k", "v", 0), 6);
   await wal.close();
 });
 
@@ -160,7 +160,7 @@ Deno.test("an empty last segment (torn first record) is reused, not duplicated",
   await Deno.truncate(last, SEGMENT_HEADER_BYTES + 5);
   const { wal, records } = await openCollect(walOptions(dir.path, { maxSegmentBytes: 1024 }));
   const kept = records.length;
-  assert.equal(wal.append(WalOp.Set, "k", "v", 0), kept + 1);
+  assert.equal(wal.append(WalOp.Set, 0, "k", "v", 0), kept + 1);
   await wal.close();
   assert.deepEqual(await segmentNames(dir.path), names);
   const reopened = await openCollect(walOptions(dir.path, { maxSegmentBytes: 1024 }));
@@ -184,7 +184,7 @@ Deno.test("deleting older segments keeps the rest verifiable (chain seed in head
   const { wal, records } = await openCollect(walOptions(dir.path, { maxSegmentBytes: 1024 }));
   assert.equal(records[records.length - 1].lsn, 100);
   assert.equal(records[0].lsn, Number(names[2].slice(0, 16)));
-  assert.equal(wal.append(WalOp.Set, "k", "v", 0), 101);
+  assert.equal(wal.append(WalOp.Set, 0, "k", "v", 0), 101);
   await wal.close();
 });
 
@@ -193,7 +193,7 @@ Deno.test("recovery logs its summary; the directory is created if missing", asyn
   const walDir = join(dir.path, "a", "b", "wal");
   const logger = recordingLogger();
   const { wal } = await openCollect(walOptions(walDir, { logger }));
-  wal.append(WalOp.Set, "k", "v", 0);
+  wal.append(WalOp.Set, 0, "k", "v", 0);
   await wal.close();
   const again = recordingLogger();
   const { wal: reopened } = await openCollect(walOptions(walDir, { logger: again }));
@@ -206,7 +206,7 @@ async function crashImage(records: number): Promise<{ dir: string; goodBytes: nu
   const live = await Deno.makeTempDir();
   const dir = await Deno.makeTempDir();
   const wal = await Wal.open(walOptions(live), () => {});
-  for (let i = 1; i <= records; i++) wal.append(WalOp.Set, `k${i}`, `v${i}`, 0);
+  for (let i = 1; i <= records; i++) wal.append(WalOp.Set, 0, `k${i}`, `v${i}`, 0);
   await wal.commit();
   await Deno.copyFile(join(live, FIRST), join(dir, FIRST));
   await wal.close();
@@ -227,7 +227,7 @@ Deno.test("preallocated zeros after the records end the log: no warning, appends
     assert.equal(records.length, 20);
     assert.deepEqual(logger.lines.filter((l) => l.level === "warn"), []);
     assert.equal((await Deno.stat(path)).size, preallocated, "zeros are not cut as a torn tail");
-    assert.equal(wal.append(WalOp.Set, "after", "x", 0), 21);
+    assert.equal(wal.append(WalOp.Set, 0, "after", "x", 0), 21);
     await wal.close();
     const { wal: again, records: all } = await openCollect(walOptions(dir));
     assert.equal(all.length, 21);
@@ -254,7 +254,7 @@ Deno.test("a torn write over preallocated zeros (zeros, then data) is cut with a
     const warn = logger.lines.find((l) => l.level === "warn");
     assert.ok(warn !== undefined && warn.fields.offset === goodBytes, JSON.stringify(logger.lines));
     assert.equal((await Deno.stat(path)).size, goodBytes);
-    assert.equal(wal.append(WalOp.Set, "after", "x", 0), 21);
+    assert.equal(wal.append(WalOp.Set, 0, "after", "x", 0), 21);
     await wal.close();
     const { wal: again, records: all } = await openCollect(walOptions(dir));
     assert.equal(all.length, 21);
@@ -269,10 +269,10 @@ Deno.test("a torn write whose later sectors reached the disk and earlier ones no
   const dir = await Deno.makeTempDir();
   try {
     const wal = await Wal.open(walOptions(live), () => {});
-    for (let i = 1; i <= 10; i++) wal.append(WalOp.Set, `k${i}`, "a".repeat(400), 0);
+    for (let i = 1; i <= 10; i++) wal.append(WalOp.Set, 0, `k${i}`, "a".repeat(400), 0);
     await wal.commit();
     // One batch (one write) of ten more records, 4 KiB or so.
-    for (let i = 11; i <= 20; i++) wal.append(WalOp.Set, `k${i}`, "b".repeat(400), 0);
+    for (let i = 11; i <= 20; i++) wal.append(WalOp.Set, 0, `k${i}`, "b".repeat(400), 0);
     await wal.commit();
     await Deno.copyFile(join(live, FIRST), join(dir, FIRST));
     await wal.close();

@@ -70,7 +70,7 @@ Deno.test("repair cuts at the first damage, backs up what it cuts, and the log o
   const lastKept = Number(names[1].slice(0, 16)) + 2;
   assert.equal(records.length, lastKept);
   assert.equal(wal.lastLsn, lastKept);
-  assert.equal(wal.append(1, "k", "v", 0), lastKept + 1);
+  assert.equal(wal.append(1, 0, "k", "v", 0), lastKept + 1);
   await wal.close();
   assert.equal((await checkWal(dir.path)).damage.length, 0);
 });

@@ -56,13 +56,24 @@
  * logs at error, and makes every later append throw and commit reject, for
  * the life of the process: after a failed fsync the kernel may have dropped
  * the dirty pages, so nothing written since the last good fsync can be
- * trusted, and only recovery (a restart) can tell what reached the disk.
+ * trusted.
+ *
+ * Before it says so, the log cuts itself back to its last durable record:
+ * the segment holding it is truncated to just after it (and fsynced), and
+ * segments begun since are removed. A full disk typically fails the
+ * preallocation or the fsync after the record's bytes reached the file;
+ * left there, those writes — answered "not durable" — would come back at the
+ * next start. After the cut the file says exactly what the replies said, and
+ * the store rebuilds memory from it. If the cut itself fails (the device is
+ * gone), the failure is a {@link WalOutcomeUnknownError}: the pending
+ * writes may or may not be on disk, and only the next start's recovery can
+ * tell (as etcd and PostgreSQL treat a failed fsync).
  *
  * @example
  * ```ts
  * const wal = await Wal.open({ dir, maxSegmentBytes: 10 << 20, batchSize: 100, batchTimeoutMs: 10, logger }, apply);
- * const lsn = wal.append(WalOp.Set, "k", "v", 0);
- * apply({ lsn, op: WalOp.Set, key: "k", value: "v", expiresAtMs: 0 });
+ * const lsn = wal.append(WalOp.Set, 0, "k", "v", 0);
+ * apply({ lsn, op: WalOp.Set, db: 0, key: "k", value: "v", expiresAtMs: 0 });
  * await wal.commit(); // durable: reply OK
  * ```
  * @module
@@ -74,7 +85,13 @@ import { clearImmediate, setImmediate } from "node:timers";
 import type { Logger } from "../log/logger.ts";
 import { Batch, WAL_BATCH_FLUSH_BYTES } from "./_batch.ts";
 import { encodeRecord, frameBytes } from "./encoder.ts";
-import { WalClosedError, WalCorruptError, WalFailedError, WalOverloadError } from "./errors.ts";
+import {
+  WalClosedError,
+  WalCorruptError,
+  WalFailedError,
+  WalOutcomeUnknownError,
+  WalOverloadError,
+} from "./errors.ts";
 import { readRecords, type ReadRecordsOptions } from "./reader.ts";
 import type { WalRecord } from "./record.ts";
 import { DurableFile } from "./_durable_file.ts";
@@ -214,7 +231,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * @example
  * ```ts
  * const wal = await Wal.open(options, (r) => store.apply(r));
- * wal.append(WalOp.Del, "k", "", 0);
+ * wal.append(WalOp.Del, 0, "k", "", 0);
  * await wal.commit();
  * await wal.close();
  * ```
@@ -228,6 +245,18 @@ export class Wal {
   readonly #logger: Logger;
 
   #file: DurableFile | undefined;
+  /** Path of `#file`. */
+  #filePath = "";
+  /**
+   * Where the durable records end: the segment holding the last of them
+   * (empty: none), the byte offset after it there, and its CRC. A failure
+   * cuts the log back to exactly this.
+   */
+  #durablePath = "";
+  #durableBytes = 0;
+  #durableCrc = 0;
+  /** Segments created since the last durable batch (a cut-back removes them). */
+  readonly #createdSinceDurable: string[] = [];
   /** Holds the directory's `LOCK` until close (lock.ts). */
   #lock: Deno.FsFile | undefined;
   readonly #durableListeners = new Set<() => void>();
@@ -258,6 +287,7 @@ export class Wal {
     lock: Deno.FsFile,
     options: WalOptions,
     file: DurableFile | undefined,
+    filePath: string,
     tailBytes: number,
     lastLsn: number,
     lastCrc: number,
@@ -271,10 +301,14 @@ export class Wal {
     this.#batchTimeoutMs = options.batchTimeoutMs;
     this.#logger = options.logger;
     this.#file = file;
+    this.#filePath = filePath;
     this.#tailBytes = tailBytes;
     this.#lastLsn = lastLsn;
     this.#lastCrc = lastCrc;
     this.#durableLsn = lastLsn;
+    this.#durablePath = filePath;
+    this.#durableBytes = Math.max(0, tailBytes);
+    this.#durableCrc = lastCrc;
     this.#recoveredRecords = recoveredRecords;
     this.#segments = segments;
   }
@@ -334,6 +368,7 @@ export class Wal {
       lock,
       options,
       file,
+      state.lastSegment?.path ?? "",
       state.lastSegment === undefined ? -1 : state.lastSegmentBytes,
       state.lastLsn,
       state.lastCrc,
@@ -365,11 +400,11 @@ export class Wal {
    *
    * @example
    * ```ts
-   * const lsn = wal.append(WalOp.Set, key, value, expiresAtMs);
+   * const lsn = wal.append(WalOp.Set, 0, key, value, expiresAtMs);
    * ```
    */
-  append(op: number, key: string, value: string, expiresAtMs: number): number {
-    return this.#append(this.#lastLsn + 1, op, key, value, expiresAtMs);
+  append(op: number, db: number, key: string, value: string, expiresAtMs: number): number {
+    return this.#append(this.#lastLsn + 1, op, db, key, value, expiresAtMs);
   }
 
   /**
@@ -380,12 +415,13 @@ export class Wal {
    *
    * @example
    * ```ts
-   * wal.appendAt(record.lsn, record.op, record.key, record.value, record.expiresAtMs);
+   * wal.appendAt(record.lsn, record.op, record.db, record.key, record.value, record.expiresAtMs);
    * ```
    */
   appendAt(
     lsn: number,
     op: number,
+    db: number,
     key: string,
     value: string,
     expiresAtMs: number,
@@ -396,12 +432,13 @@ export class Wal {
         `WAL appendAt: LSN ${lsn} does not follow the last LSN ${this.#lastLsn}`,
       );
     }
-    return this.#append(lsn, op, key, value, expiresAtMs);
+    return this.#append(lsn, op, db, key, value, expiresAtMs);
   }
 
   #append(
     lsn: number,
     op: number,
+    db: number,
     key: string,
     value: string,
     expiresAtMs: number,
@@ -423,6 +460,7 @@ export class Wal {
       batch.bytes,
       lsn,
       op,
+      db,
       key,
       value,
       expiresAtMs,
@@ -437,6 +475,7 @@ export class Wal {
     }
     batch.bytes += frame;
     batch.lastLsn = lsn;
+    batch.lastCrc = crc;
     if (batch.records++ === 0) {
       batch.firstLsn = lsn;
       batch.startedMs = Date.now();
@@ -463,7 +502,7 @@ export class Wal {
    *
    * @example
    * ```ts
-   * wal.append(WalOp.Set, "k", "v", 0);
+   * wal.append(WalOp.Set, 0, "k", "v", 0);
    * await wal.commit();
    * ```
    */
@@ -602,6 +641,8 @@ export class Wal {
     const path = join(this.dir, segmentName(firstLsn));
     // Exclusive create: an existing file of that name is someone else's data.
     const file = await DurableFile.create(path, this.#maxSegmentBytes);
+    this.#createdSinceDurable.push(path);
+    this.#filePath = path;
     this.#segments++;
     try {
       file.write(encodeSegmentHeader({ firstLsn, seedCrc }));
@@ -635,6 +676,10 @@ export class Wal {
       "batches complete in LSN order",
     );
     this.#durableLsn = batch.lastLsn;
+    this.#durablePath = this.#filePath;
+    this.#durableBytes = this.#file!.position;
+    this.#durableCrc = batch.lastCrc;
+    this.#createdSinceDurable.length = 0;
     this.#batches++;
     this.#flushing = undefined;
     const done = batch.done;
@@ -691,7 +736,7 @@ export class Wal {
    * @example
    * ```ts
    * await wal.discardAll();
-   * wal.appendAt(1, WalOp.Set, "k", "v", 0);
+   * wal.appendAt(1, WalOp.Set, 0, "k", "v", 0);
    * ```
    */
   async discardAll(): Promise<void> {
@@ -711,39 +756,92 @@ export class Wal {
     this.#lastLsn = 0;
     this.#lastCrc = 0;
     this.#durableLsn = 0;
+    this.#durablePath = "";
+    this.#durableBytes = 0;
+    this.#durableCrc = 0;
     this.#segments = 0;
     this.#logger.warn("wal discarded: every segment removed", { dir: this.dir });
   }
 
   #fail(cause: unknown): void {
     const message = cause instanceof Error ? cause.message : String(cause);
-    const failure = new WalFailedError(
-      `WAL write or fsync failed; refusing writes until restart: ${message}`,
-      { cause },
-    );
-    this.#failure = failure;
-    this.#logger.error("WAL WRITE FAILED: refusing all writes until restart", {
-      dir: this.dir,
-      error: message,
-      lastLsn: this.#lastLsn,
-      durableLsn: this.#durableLsn,
-      notDurable: this.#lastLsn - this.#durableLsn,
-    });
     if (this.#idle !== undefined) {
       clearImmediate(this.#idle);
       this.#idle = undefined;
     }
-    this.#flushing?.done?.reject(failure);
-    this.#flushing = undefined;
-    this.#filling.done?.reject(failure);
-    this.#filling.done = undefined;
     try {
       this.#file?.close();
     } catch {
       // Already closed or unusable: the failure above is what matters.
     }
     this.#file = undefined;
+    const notDurable = this.#lastLsn - this.#durableLsn;
+    let failure: WalFailedError;
+    try {
+      this.#cutBack();
+      failure = new WalFailedError(
+        `WAL write or fsync failed; refusing writes until restart: ${message}`,
+        { cause },
+      );
+    } catch (cutError) {
+      failure = new WalOutcomeUnknownError(
+        `WAL write or fsync failed, and cutting the log back failed too ` +
+          `(${cutError instanceof Error ? cutError.message : String(cutError)}): ` +
+          `whether pending writes are on disk is unknown until restart: ${message}`,
+        { cause },
+      );
+    }
+    this.#failure = failure;
+    this.#logger.error("WAL WRITE FAILED: refusing all writes until restart", {
+      dir: this.dir,
+      error: message,
+      durableLsn: this.#durableLsn,
+      notDurable,
+      cutBack: !(failure instanceof WalOutcomeUnknownError),
+    });
+    this.#flushing?.done?.reject(failure);
+    this.#flushing = undefined;
+    this.#filling.done?.reject(failure);
+    this.#filling.done = undefined;
     this.#notifyDurable();
+  }
+
+  /**
+   * Makes the files hold exactly the durable records: removes segments
+   * begun after the last durable record and truncates the one holding it
+   * to just after it, durably. Synchronous, so nothing runs in between.
+   * Throws if the files cannot be made so.
+   */
+  #cutBack(): void {
+    // Only files this log created (exclusively) since: anything else of a
+    // segment's name is not its to remove.
+    const removed = this.#createdSinceDurable.length > 0;
+    for (const path of this.#createdSinceDurable) {
+      assert(path !== this.#durablePath, "the durable segment was created before its records");
+      Deno.removeSync(path);
+      this.#segments--;
+    }
+    this.#createdSinceDurable.length = 0;
+    if (this.#durablePath !== "") {
+      const file = Deno.openSync(this.#durablePath, { write: true });
+      try {
+        file.truncateSync(this.#durableBytes);
+        file.syncSync();
+      } finally {
+        file.close();
+      }
+    }
+    if (removed) {
+      const dir = Deno.openSync(this.dir, { read: true });
+      try {
+        dir.syncSync();
+      } finally {
+        dir.close();
+      }
+    }
+    this.#lastLsn = this.#durableLsn;
+    this.#lastCrc = this.#durableCrc;
+    this.#tailBytes = this.#durablePath === "" ? -1 : this.#durableBytes;
   }
 }
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { CommandError, type TextRendering } from "../../protocol/reply_writer.ts";
+import { CommandError, type ReplyWriter, type TextRendering } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
   type CommandSpec,
@@ -18,10 +18,11 @@ import {
   notAnInteger,
   parseInt64,
   syntaxError,
-} from "../command_spec.ts";
+} from "../../executor/command_spec.ts";
+import type { StoredValue } from "../../storage/engine.ts";
 import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
-import { wrongArity } from "../errors.ts";
-import { expiryFromOption, expiryOptionName } from "./_expiry_options.ts";
+import { wrongArity } from "../../executor/errors.ts";
+import { expiryFromOption, expiryOptionName } from "../../executor/commands/_expiry_options.ts";
 
 /** GET-like commands: the original's reply for a missing key. */
 const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };
@@ -34,17 +35,27 @@ function tooLarge(): CommandError {
   );
 }
 
-function lookup(ctx: CommandContext, key: string): string | undefined {
+function lookup(ctx: CommandContext, key: string): StoredValue | undefined {
   const value = ctx.store.get(key);
   if (value === undefined) ctx.stats.keyspaceMisses++;
   else ctx.stats.keyspaceHits++;
   return value;
 }
 
+/** A stored string's bytes as a binary string (a copy for a large one). */
+function text(value: StoredValue): string {
+  return typeof value === "string" ? value : value.toBinary();
+}
+
+/** Replies with a stored string. */
+function replyValue(w: ReplyWriter, value: StoredValue): void {
+  w.bulk(typeof value === "string" ? value : value.toBinary());
+}
+
 /** INCRBY's core: the new value of `key` after adding `by`. */
 function incrementBy(ctx: CommandContext, key: string, by: bigint): bigint {
   const entry = ctx.store.entry(key);
-  const current = entry === undefined ? 0n : parseInt64(entry.value);
+  const current = entry === undefined ? 0n : parseInt64(text(entry.value));
   if (current === undefined) throw notAnInteger();
   const next = current + by;
   if (!fitsInt64(next)) {
@@ -85,7 +96,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       const value = lookup(ctx, args[1]);
       if (value === undefined) w.nil();
-      else w.bulk(value);
+      else replyValue(w, value);
     },
   },
   {
@@ -135,7 +146,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       }
       if (get) {
         if (current === undefined) w.nil();
-        else w.bulk(current.value);
+        else replyValue(w, current.value);
       } else if (allowed) {
         w.status("OK");
       } else {
@@ -166,7 +177,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       const value = lookup(ctx, args[1]);
       if (value === undefined) return w.nil();
       ctx.store.delete(args[1]);
-      w.bulk(value);
+      replyValue(w, value);
     },
   },
   {
@@ -192,7 +203,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       if (expiresAtMs !== undefined && ctx.store.engine.expiresAt(args[1]) !== expiresAtMs) {
         ctx.store.setExpiry(args[1], expiresAtMs);
       }
-      w.bulk(value);
+      replyValue(w, value);
     },
   },
   {
@@ -206,7 +217,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       for (let i = 1; i < args.length; i++) {
         const value = lookup(ctx, args[i]);
         if (value === undefined) w.nil();
-        else w.bulk(value);
+        else replyValue(w, value);
       }
     },
   },
@@ -288,11 +299,11 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Appends to a key's value; returns the new length.",
     run(ctx, args, w) {
-      const entry = ctx.store.entry(args[1]);
-      const length = (entry?.value.length ?? 0) + args[2].length;
-      if (length > MAX_VALUE_BYTES) throw tooLarge();
-      ctx.store.set(args[1], (entry?.value ?? "") + args[2], entry?.expiresAtMs ?? 0);
-      w.integer(length);
+      // Logged as the bytes written at the old end (WalOp.SetRange): an
+      // append costs what it appends, in memory and in the log.
+      const length = ctx.store.get(args[1])?.length ?? 0;
+      if (length + args[2].length > MAX_VALUE_BYTES) throw tooLarge();
+      w.integer(ctx.store.setRange(args[1], length, args[2]));
     },
   },
   {

@@ -1,0 +1,64 @@
+/**
+ * Rebuilds a keyspace from what is durable in a WAL directory — the newest
+ * valid snapshot, then every log record after it — while the server runs:
+ * how memory is put right after the log failed (see `store.ts`). Start-up
+ * does the same through `open_store.ts` (with recovery's checks on top).
+ *
+ * @example
+ * ```ts
+ * const fresh = new Engine(16);
+ * await loadDurableState(dir, fresh, log, wal.durableLsn);
+ * ```
+ * @module
+ */
+
+import type { Logger } from "../log/logger.ts";
+import { restoreSnapshot } from "../snapshot/restore.ts";
+import { readRecords } from "../wal/reader.ts";
+import type { Engine } from "./engine.ts";
+import { applyChange } from "./store.ts";
+
+/**
+ * Fills the empty `engine` with the state of `dir` up to `toLsn` (the log's
+ * durable end). Throws if the files cannot be read back.
+ *
+ * @example
+ * ```ts
+ * await loadDurableState("/data/wal", new Engine(16), log, 42);
+ * ```
+ */
+export async function loadDurableState(
+  dir: string,
+  engine: Engine,
+  log: Logger,
+  toLsn: number,
+): Promise<void> {
+  const startedMs = performance.now();
+  log.warn("reloading the keyspace from disk: memory may hold writes the log did not keep", {
+    dir,
+    toLsn,
+  });
+  try {
+    const restored = await restoreSnapshot(dir, engine, log);
+    const fromLsn = (restored?.lsn ?? 0) + 1;
+    let records = 0;
+    if (fromLsn <= toLsn) {
+      for await (const record of readRecords(dir, fromLsn, { toLsn })) {
+        applyChange(engine, record);
+        records++;
+      }
+    }
+    log.warn("keyspace reloaded from disk", {
+      snapshotLsn: restored?.lsn ?? 0,
+      records,
+      keys: engine.size,
+      ms: Math.round(performance.now() - startedMs),
+    });
+  } catch (e) {
+    log.error("cannot reload the keyspace from disk: refusing every command until restart", {
+      dir,
+      error: e instanceof Error ? e.message : String(e),
+    });
+    throw e;
+  }
+}
