@@ -78,6 +78,13 @@ export class Connection {
   lastActiveMs = Date.now();
   /** Waiting for the peer's next bytes (nothing of ours is in flight). */
   reading = false;
+  /**
+   * `Date.now()` when the connection began waiting for the rest of a
+   * request it has the first bytes of; 0 when it holds no partial request.
+   * The server closes it once that is `network.request_timeout` ago, so
+   * trickled bytes (slowloris) cannot hold a connection forever.
+   */
+  requestStartedMs = 0;
   /** Taken over (by replication): not idle-timed, closed at shutdown. */
   takenOver = false;
   readonly #conn: Deno.Conn;
@@ -100,6 +107,8 @@ export class Connection {
   #aheadCount = 0;
   /** The takeover the last request in `#ahead` asks for, if any. */
   #aheadTakeover: Takeover | undefined = undefined;
+  /** Whether a request was decoded since the last read began. */
+  #decoded = false;
 
   /**
    * The socket as large replies are written to it: each slice that the peer
@@ -147,6 +156,14 @@ export class Connection {
             buffer = grown;
           }
         }
+        if (start === end && this.#protocol?.decoder.midRequest !== true) {
+          this.requestStartedMs = 0;
+        } else if (this.requestStartedMs === 0 || this.#decoded) {
+          // A request begun in the last read: its time runs from now, not
+          // from when the server was busy with the ones before it.
+          this.requestStartedMs = Date.now();
+        }
+        this.#decoded = false;
         this.reading = true;
         const n = await this.#conn.read(buffer.subarray(end));
         this.reading = false;
@@ -256,6 +273,7 @@ export class Connection {
     }
     this.#aheadAt = 0;
     this.#aheadCount = count;
+    if (count > 0) this.#decoded = true;
     if (count > 1) this.#services.executor.prefetch(ahead, count);
     return start;
   }

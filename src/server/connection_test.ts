@@ -20,6 +20,7 @@ function network(overrides: Partial<Config["network"]> = {}): Config["network"] 
     maxConnections: 20,
     maxMessageBytes: 8 * 1024 * 1024,
     idleTimeoutMs: 0,
+    requestTimeoutMs: 0,
     ...overrides,
   };
 }
