@@ -36,6 +36,8 @@ export interface Config {
     maxMessageBytes: number;
     /** 0 disables the idle timeout. */
     idleTimeoutMs: number;
+    /** Longest a started request may take to arrive whole; 0 disables. */
+    requestTimeoutMs: number;
   };
   logging: { level: LogLevel; output: string };
   wal: {
@@ -220,6 +222,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: "a connection idle this long is closed; 0 disables",
   },
   {
+    path: "network.request_timeout",
+    defaultValue: "10s",
+    rule: duration(10, 24 * 3_600_000, true),
+    description:
+      "a request whose first bytes came this long ago and that is still incomplete closes its connection; 0 disables",
+  },
+  {
     path: "logging.level",
     defaultValue: "info",
     rule: oneOf(LOG_LEVELS),
@@ -377,6 +386,7 @@ export function configFromDocument(doc: unknown, where: string): Config {
       maxConnections: get("network.max_connections"),
       maxMessageBytes: get("network.max_message_size"),
       idleTimeoutMs: get("network.idle_timeout"),
+      requestTimeoutMs: get("network.request_timeout"),
     },
     logging: { level: get("logging.level"), output: get("logging.output") },
     wal: {

@@ -123,3 +123,111 @@ Deno.test("a zero initial size still grows (runs in a worker: a hang fails, not 
     URL.revokeObjectURL(url);
   }
 });
+
+/** Collects what `writeTo` sends: each write call's bytes, copied. */
+class RecordingWriter {
+  readonly calls: Uint8Array[] = [];
+  /** Bytes taken per call at most (a socket takes only part of a large write). */
+  constructor(readonly takeAtMost = Infinity) {}
+  write(p: Uint8Array): Promise<number> {
+    const n = Math.min(p.length, this.takeAtMost);
+    this.calls.push(p.slice(0, n));
+    return Promise.resolve(n);
+  }
+  all(): Uint8Array {
+    const total = this.calls.reduce((sum, c) => sum + c.length, 0);
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const c of this.calls) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return all;
+  }
+}
+
+Deno.test("reference keeps the bytes where they are: not copied, counted in length", () => {
+  const out = new OutBuffer(16);
+  const value = new Uint8Array(1000).fill(0x61);
+  out.ascii("$1000\r\n");
+  out.reference(value);
+  out.ascii("\r\n");
+  assert.equal(out.length, 7 + 1000 + 2);
+  assert.equal(out.referencedBytes, 1000);
+  // A later change to the source shows in the output: it was referenced.
+  value[0] = 0x62;
+  const text = decoder.decode(out.view());
+  assert.equal(text, "$1000\r\nb" + "a".repeat(999) + "\r\n");
+  out.reset();
+  assert.equal(out.length, 0);
+  assert.equal(out.referencedBytes, 0);
+  assert.equal(out.view().length, 0);
+});
+
+Deno.test("segments keep their order: own bytes, bytes, strings and produced bytes", () => {
+  const out = new OutBuffer(16);
+  out.ascii("A");
+  out.reference(new Uint8Array([0x42, 0x42]));
+  out.reference("CC");
+  out.ascii("D");
+  out.produce({
+    byteLength: 3,
+    *chunks() {
+      yield new Uint8Array([0x45]);
+      yield new Uint8Array([0x45, 0x45]);
+    },
+  });
+  out.reference(new Uint8Array(0));
+  out.ascii("F");
+  assert.equal(out.length, 10);
+  assert.equal(decoder.decode(out.view()), "ABBCCDEEEF");
+});
+
+Deno.test("writeTo sends everything in order in slices of at most maxWriteBytes", async () => {
+  const out = new OutBuffer(16);
+  const big = new Uint8Array(10_000).map((_, i) => i & 0xff);
+  const bigString = "xyz".repeat(3000);
+  out.ascii("head");
+  out.reference(big);
+  out.ascii("mid");
+  out.reference(bigString);
+  out.bytes(new Uint8Array(2500).fill(7)); // own bytes past the bound too
+  const writer = new RecordingWriter();
+  await out.writeTo(writer, 1024);
+  assert.ok(writer.calls.every((c) => c.length <= 1024 && c.length > 0));
+  assert.deepEqual(writer.all(), out.view());
+  assert.equal(writer.all().length, 4 + 10_000 + 3 + 9000 + 2500);
+  // A writer that takes only part of each call gets the rest in later calls.
+  const partial = new RecordingWriter(100);
+  await out.writeTo(partial, 1024);
+  assert.deepEqual(partial.all(), out.view());
+});
+
+Deno.test("truncate cuts inside and before references", () => {
+  const out = new OutBuffer(16);
+  out.ascii("ab");
+  out.reference("cdef");
+  out.ascii("gh");
+  out.reference(new Uint8Array([0x69, 0x6a]));
+  out.produce({
+    byteLength: 2,
+    *chunks() {
+      yield new Uint8Array([0x6b, 0x6c]);
+    },
+  });
+  assert.equal(decoder.decode(out.view()), "abcdefghijkl");
+  out.truncate(11);
+  assert.equal(decoder.decode(out.view()), "abcdefghijk");
+  out.truncate(9);
+  assert.equal(decoder.decode(out.view()), "abcdefghi");
+  out.truncate(7);
+  assert.equal(decoder.decode(out.view()), "abcdefg");
+  out.truncate(4);
+  assert.equal(decoder.decode(out.view()), "abcd");
+  assert.equal(out.length, 4);
+  out.ascii("Z");
+  assert.equal(decoder.decode(out.view()), "abcdZ");
+  out.truncate(1);
+  assert.equal(decoder.decode(out.view()), "a");
+  assert.equal(out.referencedBytes, 0);
+});

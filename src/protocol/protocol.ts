@@ -28,6 +28,12 @@ export interface RequestDecoder {
   fatal: boolean;
   /** Bytes that, once buffered, always let `decode` make progress. */
   readonly maxBufferedBytes: number;
+  /**
+   * True while the decoder has consumed part of a request that is not
+   * complete (an oversized line being skipped); the bytes it has not
+   * consumed are the caller's to see.
+   */
+  readonly midRequest: boolean;
   /** Decodes at most one request from `bytes[start, end)`; bytes used (0: need more). */
   decode(bytes: Uint8Array, start: number, end: number): number;
 }

@@ -70,6 +70,12 @@ export interface ReplyWriter {
   integer(value: number | bigint): void;
   /** A bulk string reply holding a binary string. */
   bulk(value: string): void;
+  /**
+   * A bulk string reply of these bytes. The caller guarantees they do not
+   * change until the reply is sent: large ones are sent from where they
+   * are, not copied.
+   */
+  bulkBytes(value: Uint8Array): void;
   /** The nil bulk reply. */
   nil(): void;
   /** An array header: `count` replies follow. */

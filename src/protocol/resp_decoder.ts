@@ -130,6 +130,14 @@ export class RespRequestDecoder {
   }
 
   /**
+   * Always false: an incomplete request is never consumed (its bytes stay
+   * with the caller until it is whole), and one too large is an error.
+   */
+  get midRequest(): boolean {
+    return false;
+  }
+
+  /**
    * Decodes at most one request from `bytes[start, end)`; bytes used. After
    * a fatal error it uses all of them: decode no further.
    */

@@ -6,7 +6,7 @@
  * | status | `+OK\r\n` |
  * | error | `-<code> <message>\r\n`, e.g. `-ERR unknown command` |
  * | integer | `:<n>\r\n` |
- * | bulk | `$<length>\r\n<bytes>\r\n` |
+ * | bulk | `$<length>\r\n<bytes>\r\n` (from 64 KiB on, the bytes are referenced, not copied) |
  * | nil | `$-1\r\n` |
  * | array | `*<count>\r\n` and then `count` replies |
  *
@@ -25,7 +25,7 @@
  */
 
 import { textToBinary } from "../bytes/binary_string.ts";
-import type { OutBuffer } from "./out_buffer.ts";
+import { type OutBuffer, REFERENCE_MIN_BYTES } from "./out_buffer.ts";
 import type { CommandError, ReplyWriter, TextRendering } from "./reply_writer.ts";
 
 const LF = 0x0a;
@@ -119,7 +119,17 @@ export class RespReplyWriter implements ReplyWriter {
     const length = value.length;
     if (length < TABLE_SIZE) this.#out.binary(BULK_HEADERS[length]);
     else this.#number(DOLLAR, length);
-    this.#out.binary(value);
+    if (length < REFERENCE_MIN_BYTES) this.#out.binary(value);
+    else this.#out.reference(value);
+    this.#crlf();
+  }
+
+  bulkBytes(value: Uint8Array): void {
+    const length = value.length;
+    if (length < TABLE_SIZE) this.#out.binary(BULK_HEADERS[length]);
+    else this.#number(DOLLAR, length);
+    if (length < REFERENCE_MIN_BYTES) this.#out.bytes(value);
+    else this.#out.reference(value);
     this.#crlf();
   }
 

@@ -192,3 +192,31 @@ Deno.test("round trip: arrays of bulks decode back to their values", () => {
   }
   assert.deepEqual(decoded, requests);
 });
+
+Deno.test("bulkBytes: small values copied, large ones referenced, same bytes as bulk", () => {
+  for (const length of [0, 1, 1023, 1024, 64 * 1024 - 1, 64 * 1024, 200_000]) {
+    const value = new Uint8Array(length).map((_, i) => (i * 7) & 0xff);
+    const asBytes = setup();
+    asBytes.w.begin(undefined, 2);
+    asBytes.w.bulkBytes(value);
+    const asString = setup();
+    asString.w.begin(undefined, 2);
+    asString.w.bulk(bytesToBinary(value));
+    assert.equal(asBytes.text(), asString.text(), `length ${length}`);
+    assert.equal(asBytes.text(), `$${length}\r\n${bytesToBinary(value)}\r\n`);
+    const referenced = length >= 64 * 1024 ? length : 0;
+    assert.equal(asBytes.out.referencedBytes, referenced, `bytes of ${length} referenced`);
+    assert.equal(asString.out.referencedBytes, referenced, `string of ${length} referenced`);
+  }
+});
+
+Deno.test("bulkBytes: a large value is sent from the caller's bytes, not a copy", () => {
+  const { out, w } = setup();
+  const value = new Uint8Array(100_000).fill(0x61);
+  w.begin(undefined, 2);
+  w.bulkBytes(value);
+  value[0] = 0x62; // the caller's promise broken on purpose, to see the reference
+  const sent = bytesToBinary(out.view());
+  assert.equal(sent.slice(0, 12), "$100000\r\nbaa");
+  assert.ok(out.length < 100_000 + 64 && out.referencedBytes === 100_000);
+});

@@ -170,6 +170,11 @@ export class TextRequestDecoder {
     return this.#maxMessageBytes + 3;
   }
 
+  /** True while an oversized line is being skipped: a request under way. */
+  get midRequest(): boolean {
+    return this.#discarding;
+  }
+
   /** Decodes at most one request from `bytes[start, end)`; bytes used. */
   decode(bytes: Uint8Array, start: number, end: number): number {
     this.args = undefined;

@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { ByteSource } from "./out_buffer.ts";
+
 const HEX = "0123456789abcdef";
 
 function isPlain(code: number): boolean {
@@ -118,4 +120,133 @@ export function renderTextArgument(s: string): string {
     if (!isPlain(s.charCodeAt(i))) return quoteBinary(s);
   }
   return s;
+}
+
+/** The char (byte) codes of a binary string or of bytes, read alike. */
+type ByteText = string | Uint8Array;
+
+function codeAt(text: ByteText, i: number): number {
+  return typeof text === "string" ? text.charCodeAt(i) : text[i];
+}
+
+/**
+ * {@link needsQuotes} for a binary string or bytes (`"ERROR:"` is ASCII,
+ * so both read it alike).
+ *
+ * @example
+ * ```ts
+ * needsQuotesIn(new Uint8Array([0x61, 0x00])); // true
+ * ```
+ */
+export function needsQuotesIn(text: ByteText): boolean {
+  if (typeof text === "string") return needsQuotes(text);
+  if (text.length === 0) return true;
+  const first = text[0];
+  if (first === 0x22 || first === 0x27 || first === 0x20) return true;
+  if (text[text.length - 1] === 0x20) return true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c < 0x20 || c > 0x7e) return true;
+  }
+  if (first === 0x28 || first === 0x5b) return true;
+  const prefix = "ERROR:";
+  if (text.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (text[i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Whether {@link renderTextArgument} would quote this binary string or
+ * these bytes.
+ *
+ * @example
+ * ```ts
+ * argumentNeedsQuotes("a b"); // true
+ * ```
+ */
+export function argumentNeedsQuotes(text: ByteText): boolean {
+  if (text.length === 0) return true;
+  const first = codeAt(text, 0);
+  if (first === 0x28 || first === 0x5b) return true;
+  for (let i = 0; i < text.length; i++) {
+    if (!isPlain(codeAt(text, i))) return true;
+  }
+  return false;
+}
+
+/** Bytes {@link quoteBinary} writes for one char code. */
+function quotedWidth(c: number): number {
+  switch (c) {
+    case 0x22:
+    case 0x5c:
+    case 0x0a:
+    case 0x0d:
+    case 0x09:
+    case 0x07:
+    case 0x08:
+      return 2;
+    default:
+      return c >= 0x20 && c < 0x7f ? 1 : 4;
+  }
+}
+
+const ESCAPE_LETTERS: Record<number, number> = {
+  0x22: 0x22,
+  0x5c: 0x5c,
+  0x0a: 0x6e, // n
+  0x0d: 0x72, // r
+  0x09: 0x74, // t
+  0x07: 0x61, // a
+  0x08: 0x62, // b
+};
+
+/**
+ * The bytes of {@link quoteBinary}'s rendering of a large binary string or
+ * byte array, made in chunks as they are sent: linear time, and memory of
+ * one chunk whatever the size (a quoted copy would be up to 4× the value).
+ *
+ * @example
+ * ```ts
+ * const source = quotedSource(new Uint8Array([0x00]));
+ * source.byteLength; // 6: "\x00" in quotes
+ * ```
+ */
+export function quotedSource(text: ByteText): ByteSource {
+  let byteLength = 2;
+  for (let i = 0; i < text.length; i++) byteLength += quotedWidth(codeAt(text, i));
+  return {
+    byteLength,
+    *chunks(maxBytes: number): Iterable<Uint8Array> {
+      // Room for the widest escape, so a chunk never splits one.
+      const chunk = new Uint8Array(Math.max(8, Math.min(maxBytes, byteLength)));
+      const limit = chunk.length - 4;
+      let at = 0;
+      chunk[at++] = 0x22;
+      for (let i = 0; i < text.length; i++) {
+        if (at > limit) {
+          yield chunk.subarray(0, at);
+          at = 0;
+        }
+        const c = codeAt(text, i);
+        const letter = ESCAPE_LETTERS[c];
+        if (letter !== undefined) {
+          chunk[at++] = 0x5c;
+          chunk[at++] = letter;
+        } else if (c >= 0x20 && c < 0x7f) {
+          chunk[at++] = c;
+        } else {
+          chunk[at++] = 0x5c;
+          chunk[at++] = 0x78; // x
+          chunk[at++] = HEX.charCodeAt(c >> 4);
+          chunk[at++] = HEX.charCodeAt(c & 15);
+        }
+      }
+      if (at === chunk.length) {
+        yield chunk.subarray(0, at);
+        at = 0;
+      }
+      chunk[at++] = 0x22;
+      yield chunk.subarray(0, at);
+    },
+  };
 }

@@ -20,9 +20,16 @@
  * @module
  */
 
-import type { OutBuffer } from "./out_buffer.ts";
+import { bytesToBinary } from "../bytes/binary_string.ts";
+import { type OutBuffer, REFERENCE_MIN_BYTES } from "./out_buffer.ts";
 import type { CommandError, ReplyWriter, TextRendering } from "./reply_writer.ts";
-import { renderTextArgument, renderTextValue } from "./text_quote.ts";
+import {
+  argumentNeedsQuotes,
+  needsQuotesIn,
+  quotedSource,
+  renderTextArgument,
+  renderTextValue,
+} from "./text_quote.ts";
 
 const LF = 0x0a;
 const SPACE = 0x20;
@@ -75,9 +82,15 @@ export class TextReplyWriter implements ReplyWriter {
   }
 
   bulk(value: string): void {
+    if (value.length >= REFERENCE_MIN_BYTES) return this.#large(value);
     this.#element(
       this.#pending.length === 0 ? renderTextValue(value) : renderTextArgument(value),
     );
+  }
+
+  bulkBytes(value: Uint8Array): void {
+    if (value.length >= REFERENCE_MIN_BYTES) return this.#large(value);
+    this.bulk(bytesToBinary(value));
   }
 
   nil(): void {
@@ -97,6 +110,16 @@ export class TextReplyWriter implements ReplyWriter {
     }
     this.#pending.push(count);
     this.#started = false;
+  }
+
+  /** A large value: referenced, or quoted as it is sent; never copied here. */
+  #large(value: string | Uint8Array): void {
+    const quoted = this.#pending.length === 0 ? needsQuotesIn(value) : argumentNeedsQuotes(value);
+    this.#separate();
+    if (quoted) this.#out.produce(quotedSource(value));
+    else this.#out.reference(value);
+    this.#started = true;
+    this.#close();
   }
 
   #separate(): void {

@@ -3,6 +3,7 @@ import { bytesToBinary } from "../bytes/binary_string.ts";
 import { OutBuffer } from "./out_buffer.ts";
 import { CommandError, type TextRendering } from "./reply_writer.ts";
 import { splitTextArguments } from "./text_decoder.ts";
+import { renderTextArgument, renderTextValue } from "./text_quote.ts";
 import { TextReplyWriter } from "./text_writer.ts";
 
 function setup(): { out: OutBuffer; w: TextReplyWriter; text: () => string } {
@@ -183,4 +184,46 @@ Deno.test("many replies accumulate in one buffer that grows", () => {
   }
   assert.equal(text(), expected);
   assert.equal(out.length, expected.length);
+});
+
+Deno.test("bulkBytes renders exactly as bulk, small and large, plain and quoted", () => {
+  const big = 70_000;
+  const values: Uint8Array[] = [
+    new Uint8Array([0x61, 0x62]),
+    new Uint8Array(0),
+    new Uint8Array([0x00, 0xff, 0x0a, 0x22, 0x5c]),
+    new Uint8Array(big).fill(0x61), // plain: referenced
+    new Uint8Array(big).map((_, i) => i & 0xff), // binary: quoted as sent
+    new Uint8Array(big).fill(0x20), // blanks at both ends: quoted
+    new TextEncoder().encode("ERROR:" + "x".repeat(big)), // would read as an error
+  ];
+  for (const nested of [false, true]) {
+    for (const value of values) {
+      const asBytes = setup();
+      const asString = setup();
+      for (const { w } of [asBytes, asString]) {
+        w.begin(GET_LIKE, 2);
+        if (nested) w.array(2);
+      }
+      asBytes.w.bulkBytes(value);
+      asString.w.bulk(bytesToBinary(value));
+      if (nested) {
+        asBytes.w.bulkBytes(value);
+        asString.w.bulk(bytesToBinary(value));
+      }
+      const expected = nested
+        ? `${renderTextArgument(bytesToBinary(value))} ${
+          renderTextArgument(bytesToBinary(value))
+        }\n`
+        : `${renderTextValue(bytesToBinary(value))}\n`;
+      assert.equal(asBytes.text(), expected, `bytes, ${value.length}, nested ${nested}`);
+      assert.equal(asString.text(), expected, `string, ${value.length}, nested ${nested}`);
+      assert.equal(asBytes.out.length, expected.length);
+      if (value.length >= big) {
+        // Large values are referenced (or quoted when sent), never copied in.
+        assert.ok(asBytes.out.referencedBytes > value.length * (nested ? 2 : 1) - 1);
+        assert.ok(asString.out.referencedBytes > value.length * (nested ? 2 : 1) - 1);
+      }
+    }
+  }
 });

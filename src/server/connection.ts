@@ -18,7 +18,7 @@
 
 import { newSession, type Session } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
-import { writeAll } from "../bytes/io.ts";
+import { type ByteWriter, writeAll } from "../bytes/io.ts";
 import type { Logger } from "../log/logger.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
 import { type Protocol, protocolFor, type RequestDecoder } from "../protocol/protocol.ts";
@@ -33,7 +33,17 @@ const MIN_READ_BYTES = 64 * 1024;
  * 0.61 → 0.49 µs and 0.58 → 0.50 µs; unpipelined loads unchanged.
  */
 const DECODE_AHEAD_REQUESTS = 64;
+/**
+ * Reply bytes gathered before they are sent (counting values referenced
+ * rather than copied), so a pipeline of large GETs waits for the client to
+ * read each instead of holding them all.
+ */
 const OUT_FLUSH_BYTES = 256 * 1024;
+/**
+ * Most bytes one write call sends. A large reply goes out in slices of
+ * this, each awaited, so the other connections are served between them.
+ */
+const MAX_WRITE_BYTES = 1024 * 1024;
 
 /**
  * Takes a connection over after a request that turns it into something
@@ -68,6 +78,13 @@ export class Connection {
   lastActiveMs = Date.now();
   /** Waiting for the peer's next bytes (nothing of ours is in flight). */
   reading = false;
+  /**
+   * `Date.now()` when the connection began waiting for the rest of a
+   * request it has the first bytes of; 0 when it holds no partial request.
+   * The server closes it once that is `network.request_timeout` ago, so
+   * trickled bytes (slowloris) cannot hold a connection forever.
+   */
+  requestStartedMs = 0;
   /** Taken over (by replication): not idle-timed, closed at shutdown. */
   takenOver = false;
   readonly #conn: Deno.Conn;
@@ -90,6 +107,20 @@ export class Connection {
   #aheadCount = 0;
   /** The takeover the last request in `#ahead` asks for, if any. */
   #aheadTakeover: Takeover | undefined = undefined;
+  /** Whether a request was decoded since the last read began. */
+  #decoded = false;
+
+  /**
+   * The socket as large replies are written to it: each slice that the peer
+   * takes counts as activity, so a slow reader of a long reply is not idle.
+   */
+  readonly #slices: ByteWriter = {
+    write: async (bytes) => {
+      const n = await this.#conn.write(bytes);
+      this.lastActiveMs = Date.now();
+      return n;
+    },
+  };
 
   constructor(conn: Deno.Conn, services: ConnectionServices) {
     this.#conn = conn;
@@ -125,6 +156,14 @@ export class Connection {
             buffer = grown;
           }
         }
+        if (start === end && this.#protocol?.decoder.midRequest !== true) {
+          this.requestStartedMs = 0;
+        } else if (this.requestStartedMs === 0 || this.#decoded) {
+          // A request begun in the last read: its time runs from now, not
+          // from when the server was busy with the ones before it.
+          this.requestStartedMs = Date.now();
+        }
+        this.#decoded = false;
         this.reading = true;
         const n = await this.#conn.read(buffer.subarray(end));
         this.reading = false;
@@ -234,6 +273,7 @@ export class Connection {
     }
     this.#aheadAt = 0;
     this.#aheadCount = count;
+    if (count > 0) this.#decoded = true;
     if (count > 1) this.#services.executor.prefetch(ahead, count);
     return start;
   }
@@ -257,7 +297,12 @@ export class Connection {
     // same microtask as the execution, then reading again at once, cost
     // ~17% more CPU per request.
     await pending;
-    await writeAll(this.#conn, this.#out.view());
+    const out = this.#out;
+    if (out.referencedBytes === 0 && out.length <= MAX_WRITE_BYTES) {
+      await writeAll(this.#conn, out.view());
+    } else {
+      await out.writeTo(this.#slices, MAX_WRITE_BYTES);
+    }
     this.lastActiveMs = Date.now();
     this.#out.reset();
     this.#unsentReplies = 0;

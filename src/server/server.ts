@@ -1,6 +1,6 @@
 /**
  * The TCP server: accepts clients on `network.address`, enforces
- * `max_connections` and `idle_timeout`, and shuts down gracefully — stop
+ * `max_connections`, `idle_timeout` and `request_timeout`, and shuts down gracefully — stop
  * accepting, let every connection answer what it has read, then return.
  *
  * @example
@@ -53,12 +53,15 @@ export class Server {
   readonly #connections = new Set<Connection>();
   readonly #running = new Set<Promise<void>>();
   #listener: Deno.Listener | undefined;
-  #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #accepted = 0;
   #refused = 0;
   #acceptWarnedMs = 0;
   #refusalLoggedMs = 0;
+  /** Connections closed for `request_timeout` since start. */
+  #requestTimeouts = 0;
+  #requestTimeoutLoggedMs = 0;
   #pendingRefusals = 0;
   #accepting: Promise<void> | undefined;
 
@@ -85,9 +88,12 @@ export class Server {
     const bound = listener.addr as Deno.NetAddr;
     const address = formatAddress({ hostname: bound.hostname, port: bound.port });
     this.#accepting = this.#acceptLoop(listener);
-    if (this.#network.idleTimeoutMs > 0) {
-      const sweepMs = Math.min(1000, Math.max(10, this.#network.idleTimeoutMs / 10));
-      this.#idleTimer = setInterval(() => this.#closeIdle(), sweepMs);
+    const timeouts = [this.#network.idleTimeoutMs, this.#network.requestTimeoutMs]
+      .filter((ms) => ms > 0);
+    if (timeouts.length > 0) {
+      // A tenth of the shortest timeout: closed within 10% of it late.
+      const sweepMs = Math.min(1000, Math.max(10, Math.min(...timeouts) / 10));
+      this.#sweepTimer = setInterval(() => this.#closeTimedOut(), sweepMs);
     }
     return address;
   }
@@ -109,7 +115,7 @@ export class Server {
   async shutdown(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    clearInterval(this.#idleTimer);
+    clearInterval(this.#sweepTimer);
     try {
       this.#listener?.close();
     } catch {
@@ -213,12 +219,29 @@ export class Server {
     });
   }
 
-  #closeIdle(): void {
-    const deadline = Date.now() - this.#network.idleTimeoutMs;
+  #closeTimedOut(): void {
+    const now = Date.now();
+    const { idleTimeoutMs, requestTimeoutMs } = this.#network;
     for (const connection of this.#connections) {
-      if (connection.lastActiveMs < deadline && !connection.takenOver) {
+      if (connection.takenOver) continue;
+      if (idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs) {
         connection.closeWithNotice(
-          `ERROR: idle timeout: closing connection idle for over ${this.#network.idleTimeoutMs}ms (network.idle_timeout)`,
+          `ERROR: idle timeout: closing connection idle for over ${idleTimeoutMs}ms (network.idle_timeout)`,
+        );
+      } else if (
+        requestTimeoutMs > 0 && connection.reading && connection.requestStartedMs > 0 &&
+        connection.requestStartedMs < now - requestTimeoutMs
+      ) {
+        this.#requestTimeouts++;
+        if (now - this.#requestTimeoutLoggedMs >= 1000) {
+          this.#log.info("connections closed: a request took too long to arrive", {
+            limitMs: requestTimeoutMs,
+            closed: this.#requestTimeouts,
+          });
+          this.#requestTimeoutLoggedMs = now;
+        }
+        connection.closeWithNotice(
+          `ERROR: request timeout: closing connection whose request took over ${requestTimeoutMs}ms to arrive (network.request_timeout)`,
         );
       }
     }
