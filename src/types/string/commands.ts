@@ -47,9 +47,13 @@ function text(value: StoredValue): string {
   return typeof value === "string" ? value : value.toBinary();
 }
 
-/** Replies with a stored string. */
+/**
+ * Replies with a stored string; a large one by reference to its bytes (see
+ * `BigString.view`): a hundred replies of one value hold one value.
+ */
 function replyValue(w: ReplyWriter, value: StoredValue): void {
-  w.bulk(typeof value === "string" ? value : value.toBinary());
+  if (typeof value === "string") w.bulk(value);
+  else w.bulkBytes(value.view());
 }
 
 /** INCRBY's core: the new value of `key` after adding `by`. */
