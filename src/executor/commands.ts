@@ -14,6 +14,8 @@ import type { CommandSpec } from "./command_spec.ts";
 import { KEY_COMMANDS } from "./commands/keys.ts";
 import { SERVER_COMMANDS } from "./commands/server.ts";
 import { STRING_COMMANDS } from "../types/string/commands.ts";
+import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
+import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 
 function replyInfo(spec: CommandSpec, w: ReplyWriter): void {
   const [first, last, step] = spec.keys ?? [0, 0, 0];
@@ -82,7 +84,7 @@ const COMMAND_COMMAND: CommandSpec = {
  * ```
  */
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  [...STRING_COMMANDS, ...KEY_COMMANDS, ...SERVER_COMMANDS, COMMAND_COMMAND].map((spec) => [
+  [...STRING_COMMANDS, ...RANGE_COMMANDS, ...BITMAP_COMMANDS, ...KEY_COMMANDS, ...SERVER_COMMANDS, COMMAND_COMMAND].map((spec) => [
     spec.name,
     spec,
   ]),

@@ -97,6 +97,15 @@ export class BigString {
     return this.#bytes.subarray(0, this.#length);
   }
 
+  /**
+   * The value's bytes for reading right now (a command's own computation):
+   * valid only until the next write, so never kept or handed to a reply
+   * (use {@link view} for that).
+   */
+  peek(): Uint8Array {
+    return this.#bytes.subarray(0, this.#length);
+  }
+
   /** The byte at `index` (< length). */
   byteAt(index: number): number {
     return this.#bytes[index];

@@ -23,16 +23,33 @@ import type { StoredValue } from "../../storage/engine.ts";
 import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
 import { wrongArity } from "../../executor/errors.ts";
 import { expiryFromOption, expiryOptionName } from "../../executor/commands/_expiry_options.ts";
+import {
+  addLongDouble,
+  formatLongDoubleHuman,
+  isNotFinite,
+  type LongDouble,
+  longDoubleFromBigInt,
+  parseLongDouble,
+} from "./long_double.ts";
 
 /** GET-like commands: the original's reply for a missing key. */
 const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };
 
-function tooLarge(): CommandError {
+/**
+ * Redis's error for a string that would pass `proto-max-bulk-len` (kvdb's
+ * is the largest value, 64 MiB).
+ */
+export function tooLarge(): CommandError {
   return new CommandError(
     "ERR",
-    `string exceeds maximum allowed size (${MAX_VALUE_BYTES} bytes)`,
+    "string exceeds maximum allowed size (proto-max-bulk-len)",
     `string exceeds maximum allowed size (${MAX_VALUE_BYTES} bytes)`,
   );
+}
+
+/** Throws {@link tooLarge} unless `offset + bytes` fits a value (Redis's checkStringLength). */
+export function checkStringLength(offset: number, bytes: number): void {
+  if (offset + bytes > MAX_VALUE_BYTES) throw tooLarge();
 }
 
 function lookup(ctx: CommandContext, key: string): StoredValue | undefined {
@@ -43,7 +60,7 @@ function lookup(ctx: CommandContext, key: string): StoredValue | undefined {
 }
 
 /** A stored string's bytes as a binary string (a copy for a large one). */
-function text(value: StoredValue): string {
+export function text(value: StoredValue): string {
   return typeof value === "string" ? value : value.toBinary();
 }
 
@@ -305,9 +322,9 @@ export const STRING_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       // Logged as the bytes written at the old end (WalOp.SetRange): an
       // append costs what it appends, in memory and in the log.
-      const length = ctx.store.get(args[1])?.length ?? 0;
-      if (length + args[2].length > MAX_VALUE_BYTES) throw tooLarge();
-      w.integer(ctx.store.setRange(args[1], length, args[2]));
+      const current = ctx.store.get(args[1]);
+      if (current !== undefined) checkStringLength(current.length, args[2].length);
+      w.integer(ctx.store.setRange(args[1], current?.length ?? 0, args[2]));
     },
   },
   {
@@ -320,4 +337,77 @@ export const STRING_COMMANDS: CommandSpec[] = [
       w.integer(ctx.store.get(args[1])?.length ?? 0);
     },
   },
+  {
+    name: "SETEX",
+    arity: 4,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Sets a key's value and its time to live in seconds.",
+    run(ctx, args, w) {
+      ctx.store.set(args[1], args[3], expiryFromOption("EX", args[2], ctx.store.nowMs(), "setex"));
+      w.status("OK");
+    },
+  },
+  {
+    name: "PSETEX",
+    arity: 4,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Sets a key's value and its time to live in milliseconds.",
+    run(ctx, args, w) {
+      ctx.store.set(args[1], args[3], expiryFromOption("PX", args[2], ctx.store.nowMs(), "psetex"));
+      w.status("OK");
+    },
+  },
+  {
+    name: "GETSET",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    text: KEY_NOT_FOUND,
+    summary: "Sets a key's value (dropping its time to live) and returns the old value.",
+    run(ctx, args, w) {
+      const old = lookup(ctx, args[1]);
+      ctx.store.set(args[1], args[2]);
+      if (old === undefined) w.nil();
+      else replyValue(w, old);
+    },
+  },
+  {
+    name: "INCRBYFLOAT",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Adds a floating-point number to a key's value (long double arithmetic, as Redis).",
+    run(ctx, args, w) {
+      const entry = ctx.store.entry(args[1]);
+      const current = entry === undefined ? ZERO_LONG_DOUBLE : parseStoredFloat(text(entry.value));
+      const by = parseLongDouble(args[2]);
+      if (current === undefined || by === undefined) throw notAValidFloat();
+      const sum = addLongDouble(current, by);
+      if (isNotFinite(sum)) {
+        throw new CommandError(
+          "ERR",
+          "increment would produce NaN or Infinity",
+          "increment would produce NaN or Infinity",
+        );
+      }
+      // Logged as the resulting value (the arithmetic is not redone on replay).
+      const result = formatLongDoubleHuman(sum);
+      ctx.store.set(args[1], result, entry?.expiresAtMs ?? 0);
+      w.bulk(result);
+    },
+  },
 ];
+
+const ZERO_LONG_DOUBLE = longDoubleFromBigInt(0n);
+
+/** A stored value as a long double: an integer exactly, else as strtold reads it. */
+function parseStoredFloat(value: string): LongDouble | undefined {
+  const integer = parseInt64(value);
+  return integer !== undefined ? longDoubleFromBigInt(integer) : parseLongDouble(value);
+}
+
+function notAValidFloat(): CommandError {
+  return new CommandError("ERR", "value is not a valid float", "value is not a valid float");
+}
