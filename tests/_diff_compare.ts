@@ -179,6 +179,39 @@ export function infoFields(names: readonly string[]): Comparator {
   };
 }
 
+/** The `name=value` fields of each line of a CLIENT LIST or CLIENT INFO reply. */
+export function parseClientList(f: Frame): Map<string, string>[] {
+  const v = f.value;
+  const text = v.type === "bulk" || v.type === "verbatim" ? v.value : "";
+  return text.split("\n").filter((line) => line.trim() !== "").map((line) => {
+    const fields = new Map<string, string>();
+    for (const pair of line.trim().split(" ")) {
+      const at = pair.indexOf("=");
+      if (at > 0) fields.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    return fields;
+  });
+}
+
+/**
+ * CLIENT LIST / CLIENT INFO replies compared on the named fields of each
+ * line (ids, addresses and ages differ by nature; `name`, `db`, `flags`,
+ * `cmd` should not), with the same number of lines; a reply that is not a
+ * string must be exact.
+ */
+export function clientListFields(names: readonly string[]): Comparator {
+  return {
+    name: `clientListFields(${names.join(",")})`,
+    equal(a, b) {
+      const isText = (f: Frame) => f.value.type === "bulk" || f.value.type === "verbatim";
+      if (!isText(a) || !isText(b)) return sameBytes(a.raw, b.raw);
+      const [x, y] = [parseClientList(a), parseClientList(b)];
+      return x.length === y.length &&
+        x.every((line, i) => names.every((n) => line.get(n) === y[i].get(n)));
+    },
+  };
+}
+
 /**
  * Comparators by command name, upper case: `"TTL"`, or a command and its
  * subcommand: `"CLIENT ID"`. Only named commands are affected.

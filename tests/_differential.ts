@@ -6,9 +6,14 @@
  * both) RESP3.
  *
  * - {@link DiffPair.kvdbVsRedis} starts one kvdb and one redis-server (one
- *   pair per test file: cases reset with FLUSHALL and fresh connections).
+ *   pair per test file; every run starts with FLUSHALL on fresh connections).
  * - {@link DiffPair.diff} runs steps and throws a {@link DiffError} listing
- *   every differing step (index, command, both replies escaped and decoded).
+ *   every differing step (index, command, both replies escaped and decoded);
+ *   {@link DiffPair.runDiff} returns the same {@link DiffResult} without
+ *   throwing.
+ * - A step is a command (`["SET", "k", "v"]`) or a {@link Step}: raw bytes,
+ *   another connection, replies and pushes to wait for, a pause, whether the
+ *   server should close the connection, its own comparator.
  * - Replies that legitimately differ are compared by a {@link Comparator}
  *   chosen per step or per command name ({@link unordered},
  *   {@link ttlWithin}, {@link shapeOnly}, {@link infoFields},
@@ -17,15 +22,34 @@
  *   templates (tests/_generate.ts) and, on failure, shrinks it to a minimal
  *   reproduction and reports the seed.
  *
+ * Every connection opens with `PING` (or `HELLO 3`) on both servers, not
+ * compared: kvdb's protocol detection needs a first byte `*` to speak RESP.
+ *
  * ```ts
- * import { DiffPair, differentialTest, ttlWithin } from "./_differential.ts";
+ * import {
+ *   DiffPair, differentialTest, STANDARD_RULES, template, ttlWithin,
+ * } from "./_differential.ts";
+ *
  * differentialTest("strings", () => DiffPair.kvdbVsRedis(), async (t, pair) => {
- *   await t.step("SET and TTL", () =>
- *     pair.diff([
+ *   await t.step("SET and TTL", async () => {
+ *     await pair.diff([
  *       ["SET", "k", "v", "EX", "100"],
  *       ["GET", "k"],
  *       { args: ["TTL", "k"], compare: ttlWithin(1) },
- *     ]));
+ *       { raw: "*1\r\n$x\r\n", conn: 1, awaitCloseMs: 1000 },
+ *     ]);
+ *   });
+ *   await t.step("random", async () => {
+ *     await pair.diffRandom({
+ *       templates: [
+ *         template(3, (r) => ["SET", r.pick(["a", "b"]), r.pick(["1", "x"])]),
+ *         template(1, (r) => ["INCR", r.pick(["a", "b"])]),
+ *       ],
+ *       seed: 1,
+ *       length: 500,
+ *       rules: STANDARD_RULES,
+ *     });
+ *   });
  * });
  * ```
  *
@@ -566,17 +590,30 @@ export class DiffPair {
 
   /** See {@link runDiff}. */
   runDiff(steps: readonly StepLike[], options: DiffOptions = {}): Promise<DiffResult> {
-    return runDiff(this.subject, this.reference, steps, options);
+    return this.#withLogs(runDiff(this.subject, this.reference, steps, options));
   }
 
   /** See {@link diff}. */
   diff(steps: readonly StepLike[], options: DiffOptions = {}): Promise<DiffResult> {
-    return diff(this.subject, this.reference, steps, options);
+    return this.#withLogs(diff(this.subject, this.reference, steps, options));
   }
 
   /** See {@link diffRandom}. */
   diffRandom(options: RandomOptions): Promise<DiffResult> {
-    return diffRandom(this.subject, this.reference, options);
+    return this.#withLogs(diffRandom(this.subject, this.reference, options));
+  }
+
+  /** Errors other than differing replies (a crash, a refused connection) get both logs' tails. */
+  async #withLogs(run: Promise<DiffResult>): Promise<DiffResult> {
+    try {
+      return await run;
+    } catch (e) {
+      if (e instanceof DiffError) throw e;
+      const logs = [this.subject, this.reference]
+        .map((s) => `--- ${s.name} log (last 20 lines):\n${s.logTail(20)}`)
+        .join("\n");
+      throw new Error(`${e instanceof Error ? e.message : e}\n${logs}`, { cause: e });
+    }
   }
 
   async stop(): Promise<void> {
@@ -586,8 +623,7 @@ export class DiffPair {
 
 /**
  * A `Deno.test` that starts a {@link DiffPair}, runs `fn` (usually one
- * `t.step` per case), and stops the pair. Errors other than a
- * {@link DiffError} get both servers' last log lines appended.
+ * `t.step` per case) and stops the pair, whatever happens.
  */
 export function differentialTest(
   name: string,
@@ -598,12 +634,6 @@ export function differentialTest(
     const pair = await start();
     try {
       await fn(t, pair);
-    } catch (e) {
-      if (e instanceof DiffError) throw e;
-      const logs = [pair.subject, pair.reference]
-        .map((s) => `--- ${s.name} log:\n${s.logTail(20)}`)
-        .join("\n");
-      throw new Error(`${e instanceof Error ? e.stack ?? e.message : e}\n${logs}`, { cause: e });
     } finally {
       await pair.stop();
     }

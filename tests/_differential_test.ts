@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import {
   binaryBytes,
+  clientListFields,
   describeValue,
   diff,
   DiffError,
@@ -219,6 +220,15 @@ Deno.test("comparators: each accepts what it is for and nothing else", () => {
   assert.ok(fields.equal(info("# R\r\nrole:master\r\nx:1\r\n"), info("role:master\r\nx:2\r\n")));
   assert.ok(!fields.equal(info("role:master\r\n"), info("role:slave\r\n")));
   assert.ok(!fields.equal(info("role:master\r\ndb0:keys=1\r\n"), info("role:master\r\n")));
+
+  const clients = clientListFields(["name", "db", "cmd"]);
+  const list = (body: string) => info(body);
+  assert.ok(clients.equal(
+    list("id=3 addr=127.0.0.1:5 name=a db=0 cmd=client|list\nid=4 addr=x name= db=1 cmd=get\n"),
+    list("id=9 addr=127.0.0.1:7 name=a db=0 cmd=client|list\nid=2 addr=y name= db=1 cmd=get\n"),
+  ));
+  assert.ok(!clients.equal(list("id=3 name=a db=0\n"), list("id=3 name=b db=0\n")));
+  assert.ok(!clients.equal(list("id=3 name=a db=0\n"), list("id=3 name=a db=0\nid=4\n")));
 });
 
 // ---------------------------------------------------------------------------
