@@ -106,6 +106,8 @@ export interface Step {
   awaitCloseMs?: number;
   /** Wait this long before sending (expiry tests). */
   sleepMs?: number;
+  /** How long each side may take for this step's frames (default: the run's `timeoutMs`). */
+  timeoutMs?: number;
   /** How to compare this step's frames; overrides `rules`. */
   compare?: Comparator;
 }
@@ -270,7 +272,7 @@ class Side {
       frames.push(c.pushes.shift()!);
       pushes++;
     }
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + (step.timeoutMs ?? this.timeoutMs);
     try {
       while (replies < wantReplies || pushes < wantPushes) {
         const f = await c.readFrame(Math.max(1, deadline - Date.now()));
@@ -508,7 +510,7 @@ function stepSource(s: Step): string {
   if (s.raw !== undefined) {
     fields.push(`raw: ${jsString(s.raw)}`);
   }
-  for (const k of ["conn", "replies", "pushes", "awaitCloseMs", "sleepMs"] as const) {
+  for (const k of ["conn", "replies", "pushes", "awaitCloseMs", "sleepMs", "timeoutMs"] as const) {
     if (s[k] !== undefined) fields.push(`${k}: ${s[k]}`);
   }
   if (s.compare) fields.push(`compare: /* ${s.compare.name} */`);

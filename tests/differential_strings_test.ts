@@ -372,13 +372,14 @@ const CASES: Record<string, StepLike[]> = {
   ],
 
   "TTL rounds to the nearest second, as Redis does": [
-    ["SET", "a", "v", "PX", "1700"],
+    // Each reply holds for 400 ms or more after the SET: margins for a slow machine.
+    ["SET", "a", "v", "PX", "1900"],
     { args: ["TTL", "a"], compare: exact },
-    ["SET", "b", "v", "PX", "700"],
+    ["SET", "b", "v", "PX", "900"],
     { args: ["TTL", "b"], compare: exact },
-    ["SET", "c", "v", "PX", "1300"],
+    ["SET", "c", "v", "PX", "1100"],
     { args: ["TTL", "c"], compare: exact },
-    ["SET", "d", "v", "PX", "300"],
+    ["SET", "d", "v", "PX", "400"],
     { args: ["TTL", "d"], compare: exact },
   ],
 
