@@ -84,7 +84,14 @@ const COMMAND_COMMAND: CommandSpec = {
  * ```
  */
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  [...STRING_COMMANDS, ...RANGE_COMMANDS, ...BITMAP_COMMANDS, ...KEY_COMMANDS, ...SERVER_COMMANDS, COMMAND_COMMAND].map((spec) => [
+  [
+    ...STRING_COMMANDS,
+    ...RANGE_COMMANDS,
+    ...BITMAP_COMMANDS,
+    ...KEY_COMMANDS,
+    ...SERVER_COMMANDS,
+    COMMAND_COMMAND,
+  ].map((spec) => [
     spec.name,
     spec,
   ]),

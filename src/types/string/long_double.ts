@@ -74,7 +74,9 @@ function fromRational(negative: boolean, num: bigint, den: bigint): LongDouble {
   const scaleExp = Math.max(e, MIN_EXP);
   // mant = round(value × 2^(63 − scaleExp))
   const shift = MANT_BITS - 1 - scaleExp;
-  let mant = shift >= 0 ? divRound(num << BigInt(shift), den) : divRound(num, den << BigInt(-shift));
+  let mant = shift >= 0
+    ? divRound(num << BigInt(shift), den)
+    : divRound(num, den << BigInt(-shift));
   let exp = scaleExp;
   if (mant === 1n << 64n) {
     mant = 1n << 63n;
@@ -91,7 +93,8 @@ function toRational(x: LongDouble): [bigint, bigint] {
 }
 
 const DECIMAL = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$/;
-const HEX = /^([+-]?)0[xX](?:([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?$/;
+const HEX =
+  /^([+-]?)0[xX](?:([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?$/;
 const INF = /^([+-]?)(?:inf|infinity)$/i;
 
 /**
@@ -183,7 +186,9 @@ export function longDoubleFromBigInt(n: bigint): LongDouble {
  * ```
  */
 export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble {
-  if (a.kind === "nan" || b.kind === "nan") return { kind: "nan", negative: false, mant: 0n, exp: 0 };
+  if (a.kind === "nan" || b.kind === "nan") {
+    return { kind: "nan", negative: false, mant: 0n, exp: 0 };
+  }
   if (a.kind === "infinite" || b.kind === "infinite") {
     if (a.kind === "infinite" && b.kind === "infinite" && a.negative !== b.negative) {
       return { kind: "nan", negative: false, mant: 0n, exp: 0 };
