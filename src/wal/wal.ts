@@ -171,6 +171,8 @@ export interface WalOptions {
    * snapshot's), so the next record is this + 1. 0 by default.
    */
   startAfterLsn?: number;
+  /** A lock on `dir` the caller already took (lock.ts), adopted: closed with the WAL. */
+  lock?: Deno.FsFile;
 }
 
 /**
@@ -228,7 +230,7 @@ export class Wal {
   readonly #logger: Logger;
 
   #file: DurableFile | undefined;
-  /** Holds the directory's `LOCK` until close (lock.ts). */
+  /** Holds the lock on the directory until close (lock.ts). */
   #lock: Deno.FsFile | undefined;
   readonly #durableListeners = new Set<() => void>();
   /** Size the current segment will have once every appended record is written; -1: no segment yet. */
@@ -298,7 +300,7 @@ export class Wal {
   ): Promise<Wal> {
     validateOptions(options);
     await Deno.mkdir(options.dir, { recursive: true });
-    const lock = await lockDirectory(options.dir);
+    const lock = options.lock ?? await lockDirectory(options.dir);
     let state;
     let file: DurableFile | undefined;
     try {
