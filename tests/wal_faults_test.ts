@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { runKvdb, ServerProcess, type TcpClient, walConfig } from "./_helpers.ts";
 
 const SEGMENT_HEADER_BYTES = 32;
@@ -304,6 +305,55 @@ Deno.test("10: a crash at each step of segment creation after a snapshot at a se
     const after = await runKvdb(["wal", "check", "--dir", join(dir, "wal")]);
     assert.doesNotMatch(after.stdout, /CRC chain broken/, state);
     assert.match(after.stdout, /the server can start/, state);
+  }
+});
+
+Deno.test("10: a log whose chain restarted at 0 after a covered segment (the old fault) starts; repair sets the covered part aside", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = walConfig(dir, { max_segment_size: "4KiB", snapshot_threshold: "1000GiB" });
+  const first = await ServerProcess.start(config);
+  const client = await first.connect();
+  await fill(client, "k", 100, value);
+  assert.equal(await client.command("SAVE"), "OK");
+  client.close();
+  await first.stop();
+  // What the old recovery made of a torn segment creation: a new segment
+  // at LSN 101 seeded with CRC 0 instead of the previous record's CRC.
+  const header = new Uint8Array(32);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, 0x4c41574b, true);
+  view.setUint16(4, 1, true);
+  view.setUint16(6, 32, true);
+  view.setUint32(8, 101, true);
+  view.setUint32(28, crc32(header.subarray(0, 28)), true);
+  await Deno.writeFile(join(dir, "wal", "0000000000000101.wal"), header);
+  const before = segmentFiles(dir).map((s) => s.name);
+
+  const server = await ServerProcess.start(config, { dir, port: first.port });
+  const c = await server.connect();
+  try {
+    await fill(c, "after", 20, value);
+  } finally {
+    c.close();
+    await server.stop();
+  }
+  const check = await runKvdb(["wal", "check", "--dir", join(dir, "wal")]);
+  assert.equal(check.code, 1);
+  assert.match(check.stdout, /DAMAGE covered: .*0000000000000101\.wal at byte offset 16/);
+  assert.match(check.stdout, /damaged, but the server can start/);
+  const repair = await runKvdb(["wal", "repair", "--dir", join(dir, "wal")]);
+  assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+  assert.match(repair.stdout, /the log is clean/);
+  assert.deepEqual(segmentFiles(dir).map((s) => s.name), ["0000000000000101.wal"]);
+  assert.equal(before.length > 1, true);
+  const again = await ServerProcess.start(config, { dir, port: first.port });
+  const a = await again.connect();
+  try {
+    assert.equal(await countPresent(a, "k", 100, value), 100);
+    assert.equal(await countPresent(a, "after", 20, value), 20);
+  } finally {
+    a.close();
+    await again.stop();
   }
 });
 

@@ -10,10 +10,19 @@
  * - a prefix of its bytes, the file possibly ending inside it (a write
  *   that extended the file), or
  * - some of its sectors written and others not: an unwritten one reads as
- *   the preallocated zeros (there are no stale bytes to read: every byte
- *   past the records was written as a zero first).
- * A torn write never yields non-zero wrong bytes, nor a whole record
- * out of place, and nothing after the end of the write but zeros.
+ *   the preallocated zeros — except where that write also grew the file,
+ *   which a file system that does not zero new blocks after a crash
+ *   (ext4 `data=writeback`) can fill with stale bytes.
+ * It never leaves a whole record out of place, and nothing after the end
+ * of the write but zeros.
+ *
+ * How long one write is: a batch is flushed once it reaches 1 MiB
+ * (`WAL_BATCH_FLUSH_BYTES`) plus the record that took it there, the bound
+ * recovery passes (`WAL_MAX_WRITE_BYTES`). A batch that fills while a
+ * rotation awaits the new segment's creation can grow to the pending
+ * limit (256 MiB) and go out as one write; rule 1 below still refuses
+ * what such a write could leave with records in it, and rule 2 then errs
+ * towards refusing, never towards cutting.
  *
  * So the damage at offset D is a torn tail only if all of these hold:
  * 1. no record follows: no well-formed frame with an LSN that could come

@@ -213,7 +213,9 @@ export function describeRepairPlan(plan: RepairPlan): string[] {
   }
   for (const path of plan.snapshots) lines.push(`moved: snapshot ${path}`);
   if (plan.newHistory) {
-    lines.push("moved: REPLICATION (the cut log is a new history: replicas resynchronise)");
+    lines.push(
+      "moved: REPLICATION, if present (the cut log is a new history: replicas resynchronise)",
+    );
   }
   lines.push(`after repair the log ends at LSN ${plan.lastLsnAfter}`);
   return lines;
