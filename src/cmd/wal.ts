@@ -4,7 +4,8 @@
  *     kvdb wal check  --dir DIR             report segments and damage
  *     kvdb wal repair --dir DIR [--dry-run] cut the log at the first damage
  *
- * Exit codes: 0 clean / repaired, 1 damaged or failed, 2 bad usage.
+ * Exit codes: 0 clean / repaired (the server can start), 1 damaged (the
+ * report says whether the server can start) or repair failed, 2 bad usage.
  *
  * @example
  * ```ts
@@ -14,9 +15,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { listSnapshots } from "../snapshot/restore.ts";
-import { loadSnapshot, SnapshotCorruptError } from "../snapshot/snapshot_reader.ts";
-import { checkWal, type WalCheckReport } from "../wal/check.ts";
+import { checkWal, type WalCheckReport, type WalDamageKind } from "../wal/check.ts";
 import { describeRepairPlan, repairWal } from "../wal/repair.ts";
 
 /**
@@ -28,11 +27,13 @@ import { describeRepairPlan, repairWal } from "../wal/repair.ts";
  * ```
  */
 export const WAL_USAGE = `Usage:
-  kvdb wal check  --dir DIR             list every segment (bytes, records, LSN range)
-                                        and any damage; exit 0 if clean, 1 if damaged
-  kvdb wal repair --dir DIR [--dry-run] cut the log at its first damaged record so the
-                                        server can start; everything cut is saved in
-                                        DIR/repair-backup-<timestamp>/ first
+  kvdb wal check  --dir DIR             list every snapshot and segment and any damage,
+                                        and whether the server can start; exit 0 if
+                                        clean, 1 if damaged (harmless or not)
+  kvdb wal repair --dir DIR [--dry-run] remove the least that lets the server start:
+                                        damage a snapshot covers costs nothing, damage
+                                        in needed records cuts the log there; all of it
+                                        is saved in DIR/repair-backup-<timestamp>/ first
   kvdb wal --help                       this text`;
 
 /**
@@ -114,83 +115,106 @@ function usageError(output: WalCommandOutput, message: string): number {
   return 2;
 }
 
+/** What a start does about each kind of damage. */
+const CONSEQUENCE: Record<WalDamageKind, string> = {
+  "torn-tail": "torn tail from a crash mid-write: the server cuts it on start, keeping a copy",
+  covered: "harmless: the snapshot covers it; only a fallback to an older snapshot needs it",
+  snapshot: "the server sets it aside (.damaged) and loads the one before, with the WAL",
+  corrupt: "the server refuses to start",
+  missing: "the server refuses to start",
+  foreign: "the server refuses to start",
+};
+
 function printReport(report: WalCheckReport, output: WalCommandOutput): void {
   output.out(
     `WAL ${report.dir}: ${report.segments.length} segment(s), ${report.records} verified record(s)`,
   );
+  if (report.inUse) {
+    output.out(
+      "  (a kvdb process holds this directory's lock: the report may already be out of date)",
+    );
+  }
+  for (const s of report.snapshots) {
+    const state = s.setAside
+      ? "set aside as damaged"
+      : s.damage !== undefined
+      ? "DAMAGED"
+      : s.lsn === report.snapshotLsn
+      ? `${s.keys} keys, loaded at start`
+      : `${s.keys} keys, fallback`;
+    output.out(`  ${s.name}  ${s.bytes} bytes  LSN ${s.lsn}  ${state}`);
+  }
   for (const s of report.segments) {
     const range = s.records > 0 ? `LSN ${s.firstLsn}..${s.lastLsn}` : "no records";
-    output.out(`  ${s.name}  ${s.bytes} bytes  ${s.records} record(s)  ${range}`);
+    const covered = s.covered ? `  (covered by the snapshot at LSN ${report.snapshotLsn})` : "";
+    output.out(`  ${s.name}  ${s.bytes} bytes  ${s.records} record(s)  ${range}${covered}`);
   }
   for (const d of report.damage) {
-    const where = d.kind === "foreign" ? d.file : `${d.file} at byte offset ${d.offset}`;
-    const note = d.kind === "torn-tail"
-      ? " (torn tail from a crash mid-write: the server truncates it on start)"
-      : "";
-    output.out(`DAMAGE ${d.kind}: ${where}: ${d.reason}${note}`);
+    const where = d.offset === 0 && d.segment < 0 && d.kind !== "snapshot"
+      ? d.file
+      : `${d.file} at byte offset ${d.offset}`;
+    output.out(`DAMAGE ${d.kind}: ${where}: ${d.reason} (${CONSEQUENCE[d.kind]})`);
   }
 }
 
-/** Verifies every snapshot in `dir`; returns how many are damaged. */
-async function checkSnapshots(dir: string, output: WalCommandOutput): Promise<number> {
-  let damaged = 0;
-  for (const snapshot of await listSnapshots(dir)) {
-    try {
-      const header = await loadSnapshot(snapshot.path, () => {});
-      const { size } = await Deno.stat(snapshot.path);
-      output.out(
-        `snapshot ${snapshot.name}: ${size} bytes, ${header.keys} keys, LSN ${header.lsn}`,
-      );
-    } catch (e) {
-      if (!(e instanceof SnapshotCorruptError)) throw e;
-      damaged++;
-      output.out(
-        `DAMAGE snapshot: ${snapshot.path} at byte ${e.offset}: ${e.reason} ` +
-          "(the server falls back to the previous snapshot and the WAL)",
-      );
-    }
+function printVerdict(report: WalCheckReport, dir: string, output: WalCommandOutput): void {
+  if (report.damage.length === 0) {
+    output.out("clean: the server can start");
+    return;
   }
-  return damaged;
+  if (report.canStart) {
+    output.out(
+      `damaged, but the server can start: ${report.damage.length} harmless problem(s) ` +
+        `(see above); "kvdb wal repair --dir ${dir}" sets them aside without losing a record`,
+    );
+    return;
+  }
+  const blocking = report.damage.filter((d) => d.blocksStart);
+  const repairable = blocking.some((d) => d.kind === "corrupt");
+  output.out(
+    `damaged: the server cannot start: ${blocking.length} problem(s) stop it` +
+      (repairable ? `; "kvdb wal repair --dir ${dir}" cuts the log at the first damage` : ""),
+  );
 }
 
 async function check(dir: string, output: WalCommandOutput): Promise<number> {
   const report = await checkWal(dir);
   printReport(report, output);
-  const damagedSnapshots = await checkSnapshots(dir, output);
-  if (report.damage.length === 0 && damagedSnapshots === 0) {
-    output.out("clean");
-    return 0;
-  }
-  if (report.damage.length === 0) {
-    output.out(
-      `damaged: ${damagedSnapshots} snapshot(s); delete them once a newer snapshot exists`,
-    );
-    return 1;
-  }
-  output.out(
-    `damaged: ${report.damage.length} problem(s); "kvdb wal repair --dir ${dir}" cuts the log at the first`,
-  );
-  return 1;
+  printVerdict(report, dir, output);
+  return report.damage.length === 0 ? 0 : 1;
 }
 
 async function repair(dir: string, dryRun: boolean, output: WalCommandOutput): Promise<number> {
-  const { report, plan, backupDir } = await repairWal(dir, { dryRun });
+  const { report, plan, unfixable, backupDir } = await repairWal(dir, { dryRun });
   printReport(report, output);
+  for (const d of unfixable) {
+    output.out(
+      `cannot repair: ${d.reason}; no file holds those records (restore the damaged or ` +
+        "missing files from a backup, or move the directory aside to start empty)",
+    );
+  }
   if (plan === undefined) {
-    output.out("nothing to repair: the log is clean");
-    return 0;
+    if (report.damage.length === 0) output.out("nothing to repair: the log is clean");
+    else if (unfixable.length === 0) output.out("nothing to repair: no damage a repair removes");
+    return unfixable.length === 0 ? 0 : 1;
   }
   for (const line of describeRepairPlan(plan)) output.out(line);
   if (dryRun) {
     output.out("dry run: nothing changed");
     return 0;
   }
-  output.out(`repaired: everything cut is in ${backupDir}`);
+  output.out(`repaired: everything moved or cut is in ${backupDir}`);
   const after = await checkWal(dir);
+  if (!after.canStart) {
+    printReport(after, output);
+    printVerdict(after, dir, output);
+    output.err("kvdb wal repair: the server still cannot start (see above)");
+    return 1;
+  }
   if (after.damage.length > 0) {
     printReport(after, output);
-    output.err("kvdb wal repair: the log is still damaged after the cut (see above)");
-    return 1;
+    printVerdict(after, dir, output);
+    return 0;
   }
   output.out(`the log is clean: ${after.records} record(s) in ${after.segments.length} segment(s)`);
   return 0;

@@ -59,8 +59,26 @@ export interface Restored {
 }
 
 /**
+ * A snapshot found damaged at start (and renamed `.damaged`).
+ *
+ * @example
+ * ```ts
+ * const damaged: DamagedSnapshot[] = [];
+ * await restoreSnapshot(dir, engine, log, damaged);
+ * ```
+ */
+export interface DamagedSnapshot {
+  /** Where it was (it is now `<path>.damaged`). */
+  path: string;
+  lsn: number;
+  error: SnapshotCorruptError;
+}
+
+/**
  * Loads the newest valid snapshot of `dir` into `engine` (which must be
- * empty); undefined when there is none or none is valid.
+ * empty); undefined when there is none or none is valid. Each damaged one
+ * passed over is renamed `.damaged` and, if given, pushed to `damaged`, so
+ * that a start that then fails can name them.
  *
  * @example
  * ```ts
@@ -71,6 +89,7 @@ export async function restoreSnapshot(
   dir: string,
   engine: Engine,
   log: Logger,
+  damaged: DamagedSnapshot[] = [],
 ): Promise<Restored | undefined> {
   let skipped = 0;
   for (const snapshot of await listSnapshots(dir)) {
@@ -99,6 +118,7 @@ export async function restoreSnapshot(
       if (!(e instanceof SnapshotCorruptError)) throw e;
       engine.clear();
       skipped++;
+      damaged.push({ path: snapshot.path, lsn: snapshot.lsn, error: e });
       await setAsideDamaged(snapshot.path, e, log, "falling back to the previous one and the WAL");
     }
   }
@@ -123,4 +143,79 @@ export async function setAsideDamaged(
 ): Promise<void> {
   await Deno.rename(path, `${path}.damaged`);
   log.warn(`snapshot damaged (renamed .damaged); ${next}`, { file: path, error: error.message });
+}
+
+/**
+ * A snapshot file as `kvdb wal check` finds it: verified whole, or
+ * damaged (where and why), or set aside at an earlier start (`.damaged`).
+ *
+ * @example
+ * ```ts
+ * const usable = (await verifySnapshots(dir)).find((s) => s.damage === undefined && !s.setAside);
+ * ```
+ */
+export interface SnapshotReport {
+  name: string;
+  path: string;
+  lsn: number;
+  bytes: number;
+  /** Keys it holds, when it verifies. */
+  keys: number;
+  /** Why a start would pass over it; `undefined` if it verifies. */
+  damage: { offset: number; reason: string } | undefined;
+  /** A `.damaged` file: set aside by a start, never loaded again. */
+  setAside: boolean;
+}
+
+const SET_ASIDE = /^snapshot-(\d{16,})\.snap\.damaged$/;
+
+/**
+ * Every snapshot of `dir`, newest first, each read and verified exactly as
+ * a start would load it (nothing is renamed or kept in memory), then the
+ * set-aside `.damaged` ones.
+ *
+ * @example
+ * ```ts
+ * for (const s of await verifySnapshots(dir)) console.log(s.name, s.damage?.reason ?? "ok");
+ * ```
+ */
+export async function verifySnapshots(dir: string): Promise<SnapshotReport[]> {
+  const out: SnapshotReport[] = [];
+  for (const snapshot of await listSnapshots(dir)) {
+    const bytes = (await Deno.stat(snapshot.path)).size;
+    const report: SnapshotReport = {
+      ...snapshot,
+      bytes,
+      keys: 0,
+      damage: undefined,
+      setAside: false,
+    };
+    try {
+      const header = await loadSnapshot(snapshot.path, () => {});
+      if (header.lsn !== snapshot.lsn) {
+        report.damage = { offset: 8, reason: `holds LSN ${header.lsn}, named ${snapshot.lsn}` };
+      }
+      report.keys = header.keys;
+    } catch (e) {
+      if (!(e instanceof SnapshotCorruptError)) throw e;
+      report.damage = { offset: e.offset, reason: e.reason };
+    }
+    out.push(report);
+  }
+  const setAside: SnapshotReport[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const lsn = entry.isFile ? SET_ASIDE.exec(entry.name)?.[1] : undefined;
+    if (lsn === undefined) continue;
+    const path = join(dir, entry.name);
+    setAside.push({
+      name: entry.name,
+      path,
+      lsn: Number(lsn),
+      bytes: (await Deno.stat(path)).size,
+      keys: 0,
+      damage: { offset: 0, reason: "set aside as damaged by an earlier start" },
+      setAside: true,
+    });
+  }
+  return [...out, ...setAside.sort((a, b) => b.lsn - a.lsn)];
 }

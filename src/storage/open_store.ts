@@ -12,7 +12,8 @@
 
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
-import { type Restored, restoreSnapshot } from "../snapshot/restore.ts";
+import { type DamagedSnapshot, type Restored, restoreSnapshot } from "../snapshot/restore.ts";
+import { lockDirectory } from "../wal/lock.ts";
 import { Wal } from "../wal/wal.ts";
 import { Engine } from "./engine.ts";
 import { loadDurableState } from "./load_durable.ts";
@@ -60,32 +61,46 @@ export async function openStore(
   }
   const replay = new Store(engine, undefined);
   const startedMs = performance.now();
+  const dir = config.wal.dataDirectory;
+  // The lock before anything is read: another process on this directory
+  // would otherwise be loaded from while it writes.
+  await Deno.mkdir(dir, { recursive: true });
+  const lock = await lockDirectory(dir);
   // The newest valid snapshot, then every WAL record after its LSN.
-  const restored = await restoreSnapshot(config.wal.dataDirectory, engine, log);
-  const fromLsn = (restored?.lsn ?? 0) + 1;
-  const wal = await Wal.open(
-    {
-      dir: config.wal.dataDirectory,
-      maxSegmentBytes: config.wal.maxSegmentBytes,
-      batchSize: config.wal.flushingBatchSize,
-      batchTimeoutMs: config.wal.flushingBatchTimeoutMs,
-      logger: log,
-      requiredFromLsn: fromLsn,
-      startAfterLsn: fromLsn - 1,
-    },
-    (record) => {
-      if (record.lsn >= fromLsn) replay.applyRecord(record);
-    },
-  );
+  const damaged: DamagedSnapshot[] = [];
+  let restored: Restored | undefined;
+  let wal: Wal;
+  try {
+    restored = await restoreSnapshot(dir, engine, log, damaged);
+    const fromLsn = (restored?.lsn ?? 0) + 1;
+    wal = await Wal.open(
+      {
+        dir,
+        maxSegmentBytes: config.wal.maxSegmentBytes,
+        batchSize: config.wal.flushingBatchSize,
+        batchTimeoutMs: config.wal.flushingBatchTimeoutMs,
+        logger: log,
+        requiredFromLsn: fromLsn,
+        startAfterLsn: fromLsn - 1,
+        lock,
+      },
+      (record) => {
+        if (record.lsn >= fromLsn) replay.applyRecord(record);
+      },
+    );
+  } catch (e) {
+    closeQuietly(lock);
+    throw damaged.length === 0 ? e : blameSnapshots(damaged, e);
+  }
   if (restored !== undefined && wal.lastLsn < restored.lsn) {
     await wal.close();
     throw new Error(
-      `the WAL in ${config.wal.dataDirectory} ends at LSN ${wal.lastLsn}, before its snapshot's ` +
+      `the WAL in ${dir} ends at LSN ${wal.lastLsn}, before its snapshot's ` +
         `LSN ${restored.lsn}: the directory does not hold one history`,
     );
   }
   log.info("wal recovered", {
-    dir: config.wal.dataDirectory,
+    dir,
     snapshotLsn: restored?.lsn ?? 0,
     records: wal.stats().recoveredRecords,
     lastLsn: wal.lastLsn,
@@ -101,4 +116,27 @@ export async function openStore(
     restored,
     close: () => wal.close(),
   };
+}
+
+/** Closes a lock the WAL may already have closed (it adopts it). */
+function closeQuietly(lock: Deno.FsFile): void {
+  try {
+    lock.close();
+  } catch {
+    // Closed by Wal.open's own clean-up.
+  }
+}
+
+/**
+ * The start failed after damaged snapshots were passed over: say so first,
+ * since the WAL was only asked to stand in for them.
+ */
+function blameSnapshots(damaged: DamagedSnapshot[], cause: unknown): Error {
+  const list = damaged.map((d) => `${d.path} (LSN ${d.lsn}: ${d.error.reason}; now .damaged)`);
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new Error(
+    `cannot restore the keyspace: damaged snapshot(s) ${list.join(", ")}, ` +
+      `and the WAL cannot stand in for them: ${message}`,
+    { cause },
+  );
 }

@@ -70,7 +70,24 @@ export interface SegmentScan {
   lastCrc: number;
   /** Offset just after the last good record (0 if the header is bad). */
   goodBytes: number;
+  /** Where reading records began: after the header, or where a scan was resumed. */
+  fromBytes: number;
   damage: SegmentDamage | undefined;
+}
+
+/**
+ * Where to take up a scan past damage: the frame at `offset`, chained from
+ * `seedCrc`, following `lastLsn` (see recovery's covered-damage resync).
+ *
+ * @example
+ * ```ts
+ * scanner.scan(file, undefined, apply, undefined, { offset: 4096, seedCrc, lastLsn: 99 });
+ * ```
+ */
+export interface ScanResume {
+  offset: number;
+  seedCrc: number;
+  lastLsn: number;
 }
 
 /**
@@ -98,10 +115,11 @@ export class SegmentScanner {
     expect: SegmentExpectation | undefined,
     onRecord: ((record: DecodedRecord) => void) | undefined,
     onProgress?: (offset: number) => void,
+    resume?: ScanResume,
   ): SegmentScan {
     const handle = Deno.openSync(file.path, { read: true });
     try {
-      return this.#scan(handle, file, expect, onRecord, onProgress);
+      return this.#scan(handle, file, expect, onRecord, onProgress, resume);
     } finally {
       handle.close();
     }
@@ -113,6 +131,7 @@ export class SegmentScanner {
     expect: SegmentExpectation | undefined,
     onRecord: ((record: DecodedRecord) => void) | undefined,
     onProgress: ((offset: number) => void) | undefined,
+    resume: ScanResume | undefined,
   ): SegmentScan {
     let fileBytes = handle.statSync().size;
     const result: SegmentScan = {
@@ -123,6 +142,7 @@ export class SegmentScanner {
       lastLsn: 0,
       lastCrc: 0,
       goodBytes: 0,
+      fromBytes: 0,
       damage: undefined,
     };
     const damage = (offset: number, reason: string, incomplete = false) => {
@@ -141,17 +161,19 @@ export class SegmentScanner {
       return damage(header.offset, header.reason, end < SEGMENT_HEADER_BYTES);
     }
     result.header = header;
-    result.lastLsn = header.firstLsn - 1;
-    result.lastCrc = header.seedCrc;
-    result.goodBytes = SEGMENT_HEADER_BYTES;
+    result.lastLsn = resume?.lastLsn ?? header.firstLsn - 1;
+    result.lastCrc = resume?.seedCrc ?? header.seedCrc;
+    result.goodBytes = resume?.offset ?? SEGMENT_HEADER_BYTES;
+    result.fromBytes = result.goodBytes;
 
     const record = this.record;
     let buf: Uint8Array = this.#buf;
-    let base = SEGMENT_HEADER_BYTES; // file offset of buf[0]
+    let base = result.goodBytes; // file offset of buf[0]
     let start = 0; // next frame in buf
     end = 0; // valid bytes in buf
-    let seed = header.seedCrc;
+    let seed = result.lastCrc;
     let lsn = result.lastLsn;
+    if (base > 0) handle.seekSync(base, Deno.SeekMode.Start);
     let records = 0;
     while (true) {
       const code = decodeRecord(buf, start, end, seed, record);
@@ -160,6 +182,7 @@ export class SegmentScanner {
           result.records = records;
           result.lastLsn = lsn;
           result.lastCrc = seed;
+          result.goodBytes = base + start;
           return damage(base + start, `LSN ${record.lsn} where ${lsn + 1} was expected`);
         }
         lsn = record.lsn;

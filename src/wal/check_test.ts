@@ -47,12 +47,14 @@ Deno.test("check: corruption in the middle is reported with file and offset, exi
   ]]);
   // Later segments still verify on their own and are reported in full.
   assert.equal(report.segments[1].records > 0, true);
+  assert.equal(report.canStart, false);
   const { code, out } = await run(["check", "--dir", dir.path]);
   assert.equal(code, 1);
   assert.ok(
     out.includes(`DAMAGE corrupt: ${path} at byte offset ${offsets[2]}: checksum mismatch`),
     out,
   );
+  assert.match(out, /damaged: the server cannot start/);
 });
 
 Deno.test("check: a torn tail is reported as such, exit 1", async () => {
@@ -62,9 +64,11 @@ Deno.test("check: a torn tail is reported as such, exit 1", async () => {
   await Deno.writeFile(path, new Uint8Array([1, 2, 3]), { append: true });
   const report = await checkWal(dir.path);
   assert.deepEqual(report.damage.map((d) => d.kind), ["torn-tail"]);
+  assert.equal(report.canStart, true);
   const { code, out } = await run(["check", "--dir", dir.path]);
   assert.equal(code, 1);
   assert.match(out, /torn-tail/);
+  assert.match(out, /damaged, but the server can start/);
 });
 
 Deno.test("check: a segment that does not continue the chain is flagged", async () => {

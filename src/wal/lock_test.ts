@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { lockDirectory, WalLockedError } from "./lock.ts";
+import { join } from "node:path";
+import { isDirectoryLocked, lockDirectory, WalLockedError } from "./lock.ts";
 import { listSegments } from "./segment.ts";
 import { openCollect, tempDir, walOptions } from "./_test_util.ts";
 
@@ -13,9 +14,34 @@ Deno.test("a second open of the same directory is refused until the first closes
   await again.close();
 });
 
-Deno.test("the LOCK file is not a foreign file", async () => {
+Deno.test("removing or replacing LOCK does not release the lock: it is on the directory", async () => {
+  await using dir = await tempDir();
+  const lock = await lockDirectory(dir.path);
+  assert.equal((await Deno.readTextFile(join(dir.path, "LOCK"))).trim(), String(Deno.pid));
+  await Deno.remove(join(dir.path, "LOCK"));
+  await assert.rejects(lockDirectory(dir.path), WalLockedError);
+  await Deno.writeTextFile(join(dir.path, "LOCK"), "");
+  await assert.rejects(lockDirectory(dir.path), WalLockedError);
+  assert.equal(await isDirectoryLocked(dir.path), true);
+  lock.close();
+  assert.equal(await isDirectoryLocked(dir.path), false);
+  (await lockDirectory(dir.path)).close();
+});
+
+Deno.test("the refusal names the holder's PID when LOCK still says it", async () => {
+  await using dir = await tempDir();
+  const lock = await lockDirectory(dir.path);
+  try {
+    await assert.rejects(lockDirectory(dir.path), new RegExp(`\\(pid ${Deno.pid}\\)`));
+  } finally {
+    lock.close();
+  }
+});
+
+Deno.test("the LOCK file and its temporary are not foreign files", async () => {
   await using dir = await tempDir();
   const lock = await lockDirectory(dir.path);
   lock.close();
+  await Deno.writeTextFile(join(dir.path, "LOCK.tmp"), "1\n");
   assert.deepEqual((await listSegments(dir.path)).foreign, []);
 });

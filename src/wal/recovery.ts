@@ -1,9 +1,10 @@
 /**
  * Recovery: replays every segment in LSN order and leaves the log ready for
  * appending. A torn tail of the last segment is truncated (a crash mid-write
- * loses only unacknowledged records); anything else that does not verify
- * throws {@link WalCorruptError}, because skipping it could lose or
- * resurrect acknowledged writes.
+ * loses only unacknowledged records), its bytes copied first into
+ * `repair-backup-<time>/`; anything else that does not verify throws
+ * {@link WalCorruptError}, because skipping it could lose or resurrect
+ * acknowledged writes.
  *
  * @example
  * ```ts
@@ -13,10 +14,18 @@
  * @module
  */
 
+import { join } from "node:path";
+import { assert } from "../_assert.ts";
 import type { Logger } from "../log/logger.ts";
+import { copyRange, makeBackupDir, writeNote } from "./_backup.ts";
 import { readTailSync, type SegmentScan, SegmentScanner } from "./_segment_scan.ts";
-import { readU32 } from "./_bytes.ts";
-import { findLaterRecord, isTornWrite } from "./_tail.ts";
+import {
+  endOfNonZero,
+  findChainedRecord,
+  judgeHeader,
+  judgeTail,
+  type TailVerdict,
+} from "./_tail.ts";
 import { WAL_MAX_WRITE_BYTES } from "./_batch.ts";
 import type { DecodedRecord } from "./decoder.ts";
 import { WalCorruptError } from "./errors.ts";
@@ -55,32 +64,114 @@ export interface RecoveredWal {
 }
 
 /**
- * Whether the damage a scan of the LAST segment found is a torn tail (true)
- * or corruption (false): torn if no verifiable record follows the damage,
- * or if what follows fits in one write and has a sector of zeros (see
- * `_tail.ts`). For a damaged header the whole segment is
- * searched, with `prevCrc` (the previous segment's last CRC, 0 if none) as
- * the seed its first record would have.
+ * Whether the damage a scan of the LAST segment found is a torn tail (a
+ * crash mid-write: cut it) or corruption (stop), by the rules of
+ * `_tail.ts`: for a damaged header, whether it is a segment creation cut
+ * short; for a damaged record, whether it can be the last write torn.
  *
  * @example
  * ```ts
- * if (scan.damage && isTornTail(scan, 0)) await Deno.truncate(scan.file.path, scan.goodBytes);
+ * if (scan.damage && judgeLastSegment(scan).torn) await cut(scan);
  * ```
  */
-export function isTornTail(scan: SegmentScan, prevCrc: number): boolean {
+export function judgeLastSegment(scan: SegmentScan): TailVerdict {
   const damage = scan.damage;
-  if (damage === undefined) return false;
-  if (!damage.inHeader) {
-    const tail = readTailSync(scan.file.path, damage.offset);
-    return findLaterRecord(tail, scan.lastLsn) < 0 ||
-      isTornWrite(tail, damage.offset, WAL_MAX_WRITE_BYTES);
+  assert(damage !== undefined, "judging a segment without damage");
+  if (damage.inHeader) {
+    return judgeHeader(readTailSync(scan.file.path, 0), scan.file.firstLsn, WAL_MAX_WRITE_BYTES);
   }
-  // A crash while the segment was being created: the header is cut short or
-  // unwritten, and no record made it after it.
-  if (damage.incomplete) return true;
-  const bytes = readTailSync(scan.file.path, 0);
-  const headerSeed = bytes.length >= 20 ? readU32(bytes, 16) : 0;
-  return findLaterRecord(bytes, scan.file.firstLsn - 1, [prevCrc, headerSeed]) < 0;
+  return judgeTail(
+    readTailSync(scan.file.path, damage.offset),
+    damage.offset,
+    scan.lastLsn,
+    scan.lastCrc,
+    WAL_MAX_WRITE_BYTES,
+  );
+}
+
+/**
+ * Whether the damage a scan of the LAST segment found is a torn tail.
+ *
+ * @example
+ * ```ts
+ * if (scan.damage && isTornTail(scan)) console.log("the server cuts it on start");
+ * ```
+ */
+export function isTornTail(scan: SegmentScan): boolean {
+  return scan.damage !== undefined && judgeLastSegment(scan).torn;
+}
+
+/**
+ * The first segment a start needs, given the first LSN it needs (a
+ * snapshot covers the ones before): the last one starting at or before
+ * it. Segments before it are neither replayed nor judged.
+ *
+ * @example
+ * ```ts
+ * const first = firstNeededSegment(listing.segments, snapshotLsn + 1);
+ * ```
+ */
+export function firstNeededSegment(
+  segments: readonly SegmentFile[],
+  neededFromLsn: number,
+): number {
+  let first = 0;
+  while (first + 1 < segments.length && segments[first + 1].firstLsn <= neededFromLsn) first++;
+  return first;
+}
+
+/**
+ * When `scan` (of the first segment a start needs) stopped at damage in
+ * records a snapshot covers (LSN < `neededFromLsn`), a scan taken up again
+ * at the record `neededFromLsn`, if that record is found and proven by its
+ * predecessor's CRC (`findChainedRecord`); else `undefined`. Damage a
+ * snapshot covers must not stop a start, even inside the first segment it
+ * needs.
+ *
+ * @example
+ * ```ts
+ * const resumed = readPastCoveredDamage(scanner, scan, snapshotLsn + 1, undefined);
+ * ```
+ */
+export function readPastCoveredDamage(
+  scanner: SegmentScanner,
+  scan: SegmentScan,
+  neededFromLsn: number,
+  onRecord: ((record: WalRecord) => void) | undefined,
+  onProgress?: (offset: number) => void,
+): SegmentScan | undefined {
+  const damage = scan.damage;
+  if (damage === undefined || damage.inHeader || scan.lastLsn + 1 >= neededFromLsn) {
+    return undefined;
+  }
+  const found = findChainedRecord(readTailSync(scan.file.path, damage.offset), neededFromLsn);
+  if (found === undefined) return undefined;
+  return scanner.scan(scan.file, undefined, onRecord, onProgress, {
+    offset: damage.offset + found.offset,
+    seedCrc: found.seedCrc,
+    lastLsn: neededFromLsn - 1,
+  });
+}
+
+/**
+ * Why damage the scan of the first needed segment still reports (after
+ * {@link readPastCoveredDamage} found no way past it) is no torn tail even
+ * in the last segment: it lies in records up to the snapshot's LSN, which
+ * were durable when the snapshot was taken. `undefined` otherwise.
+ *
+ * @example
+ * ```ts
+ * const problem = coveredDamageProblem(scan, snapshotLsn + 1);
+ * ```
+ */
+export function coveredDamageProblem(scan: SegmentScan, neededFromLsn: number): string | undefined {
+  const damage = scan.damage;
+  if (damage === undefined || damage.inHeader || scan.lastLsn + 1 >= neededFromLsn) {
+    return undefined;
+  }
+  return `the damaged record (LSN ${scan.lastLsn + 1}) is one the snapshot at LSN ` +
+    `${neededFromLsn - 1} covers, so it was durable (no torn write), and no record LSN ` +
+    `${neededFromLsn} proven by its predecessor follows to read on from`;
 }
 
 /**
@@ -88,6 +179,12 @@ export function isTornTail(scan: SegmentScan, prevCrc: number): boolean {
  * LSN order. `onRecord` receives one reused object: copy fields to keep
  * them. Throws {@link WalCorruptError} for damage a crash cannot explain,
  * and an Error naming them for files in `dir` that are not segments.
+ *
+ * Segments wholly before `neededFromLsn` (a snapshot covers them) are not
+ * replayed, and damage in them does not stop the start; but the one just
+ * before the first needed segment is still read, for where the log would
+ * continue if the needed segments turn out to be a torn creation: the CRC
+ * chain must go on from its last record, never restart from 0.
  *
  * @example
  * ```ts
@@ -103,24 +200,16 @@ export async function recoverWal(
   await Deno.mkdir(dir, { recursive: true });
   const listing = await listSegments(dir);
   const { foreign } = listing;
-  // Segments wholly before the first record needed (a snapshot covers
-  // them; they are kept only as a fallback) are neither read nor judged:
-  // damage there must not stop a start that does not need them.
-  let skip = 0;
-  while (
-    skip + 1 < listing.segments.length && listing.segments[skip + 1].firstLsn <= neededFromLsn
-  ) {
-    skip++;
-  }
-  const segments = listing.segments.slice(skip);
   if (foreign.length > 0) {
     throw new Error(
       `WAL directory ${dir} holds files that are not WAL segments: ${foreign.join(", ")}; ` +
         "move them elsewhere (the WAL directory must hold only the log)",
     );
   }
+  const skip = firstNeededSegment(listing.segments, neededFromLsn);
+  const segments = listing.segments.slice(skip);
   const state: RecoveredWal = {
-    segments: segments.length,
+    segments: listing.segments.length,
     lastSegment: undefined,
     lastSegmentBytes: 0,
     lastLsn: 0,
@@ -146,52 +235,70 @@ export async function recoverWal(
     });
   };
 
+  if (skip > 0) {
+    const before = scanner.scan(listing.segments[skip - 1], undefined, undefined);
+    // Damage there is the fallback's problem (`kvdb wal check` reports it),
+    // not this start's: the chain is then known from the next header only.
+    if (before.damage === undefined) {
+      state.lastSegment = before.file;
+      state.lastSegmentBytes = before.goodBytes;
+      state.lastLsn = before.lastLsn;
+      state.lastCrc = before.lastCrc;
+    }
+  }
+
   for (let i = 0; i < segments.length; i++) {
     const file = segments[i];
     const isLast = i === segments.length - 1;
     const expect = i === 0 ? undefined : { firstLsn: state.lastLsn + 1, seedCrc: state.lastCrc };
-    const scan = scanner.scan(file, expect, onRecord, onProgress);
+    let scan = scanner.scan(file, expect, onRecord, onProgress);
+    if (i === 0) {
+      const resumed = readPastCoveredDamage(scanner, scan, neededFromLsn, onRecord, onProgress);
+      if (resumed !== undefined) {
+        logger.warn(
+          "wal: damage in records the snapshot covers (not replayed); reading on from the " +
+            "first record needed (kvdb wal repair can set the covered part aside)",
+          {
+            file: file.path,
+            offset: scan.damage!.offset,
+            reason: scan.damage!.reason,
+            resumedAt: resumed.fromBytes,
+          },
+        );
+        state.records += scan.records;
+        scan = resumed;
+      }
+    }
     doneBytes += scan.fileBytes;
     state.records += scan.records;
-    if (scan.header !== undefined) {
-      state.lastLsn = scan.lastLsn;
-      state.lastCrc = scan.lastCrc;
+    const damage = scan.damage;
+    if (damage !== undefined) {
+      if (!isLast) throw new WalCorruptError(file.path, damage.offset, damage.reason);
+      const covered = coveredDamageProblem(scan, i === 0 ? neededFromLsn : 1);
+      if (covered !== undefined) {
+        throw new WalCorruptError(file.path, damage.offset, `${damage.reason}; ${covered}`);
+      }
+      const verdict = judgeLastSegment(scan);
+      if (!verdict.torn) {
+        throw new WalCorruptError(file.path, damage.offset, `${damage.reason}; ${verdict.reason}`);
+      }
+      if (damage.inHeader) {
+        // Appending continues after the segment before (the chain with it).
+        await removeTornSegment(dir, scan, verdict.unwritten, logger);
+        state.segments--;
+        state.truncatedBytes = scan.fileBytes;
+        break;
+      }
+      state.truncatedBytes = await cutTornTail(dir, scan, verdict.unwritten, logger);
+    }
+    if (i === 0 && state.lastSegment !== undefined && scan.header !== undefined) {
+      noteCoveredChainBreak(state, scan, logger);
     }
     state.lastSegment = file;
     // Where appending resumes: after the records, not after preallocated zeros.
-    const previousGoodBytes = state.lastSegmentBytes;
     state.lastSegmentBytes = scan.goodBytes;
-    const damage = scan.damage;
-    if (damage === undefined) continue;
-    if (!isLast || !isTornTail(scan, state.lastCrc)) {
-      throw new WalCorruptError(file.path, damage.offset, damage.reason);
-    }
-    if (damage.inHeader) {
-      logger.warn("wal: removing last segment: header torn and no record after it", {
-        file: file.path,
-        bytes: scan.fileBytes,
-      });
-      await Deno.remove(file.path);
-      await syncDir(dir);
-      state.segments--;
-      state.truncatedBytes = scan.fileBytes;
-      state.lastSegment = i > 0 ? segments[i - 1] : undefined;
-      state.lastSegmentBytes = i > 0 ? previousGoodBytes : 0;
-      continue;
-    }
-    const cutBytes = scan.fileBytes - scan.goodBytes;
-    logger.warn(
-      "wal: truncating torn tail of the last segment (crash mid-write; those records were never acknowledged)",
-      {
-        file: file.path,
-        offset: scan.goodBytes,
-        bytes: cutBytes,
-        reason: damage.reason,
-      },
-    );
-    await truncateDurably(file.path, scan.goodBytes);
-    state.truncatedBytes = cutBytes;
-    state.lastSegmentBytes = scan.goodBytes;
+    state.lastLsn = scan.lastLsn;
+    state.lastCrc = scan.lastCrc;
   }
   logger.info("wal recovered", {
     dir,
@@ -201,6 +308,98 @@ export async function recoverWal(
     ms: Math.round(performance.now() - startedMs),
   });
   return state;
+}
+
+/**
+ * The first needed segment does not continue the one before it, which a
+ * snapshot covers: harmless for this start (the snapshot stands for the
+ * records before), but the fallback to an older snapshot ends there.
+ */
+function noteCoveredChainBreak(state: RecoveredWal, scan: SegmentScan, logger: Logger): void {
+  const header = scan.header!;
+  if (header.firstLsn === state.lastLsn + 1 && header.seedCrc === state.lastCrc) return;
+  logger.warn(
+    "wal: the first segment needed does not continue the one before it (which the snapshot " +
+      "covers): harmless for this start; see kvdb wal check",
+    { file: scan.file.path, previousLastLsn: state.lastLsn },
+  );
+}
+
+/** Truncates the torn tail of the last segment, durably, after copying it aside. */
+async function cutTornTail(
+  dir: string,
+  scan: SegmentScan,
+  unwritten: boolean,
+  logger: Logger,
+): Promise<number> {
+  const damage = scan.damage!;
+  const cutBytes = scan.fileBytes - scan.goodBytes;
+  const backup = await backUp(dir, scan, scan.goodBytes, unwritten);
+  logger.warn(
+    unwritten
+      ? "wal: truncating torn tail of the last segment (crash mid-write; those records were " +
+        "never acknowledged)"
+      : "wal: truncating torn tail of the last segment: wrong bytes and no record after them, " +
+        "within the last write's extent — a crash mid-write (never acknowledged) or damage to " +
+        "the last record(s) (acknowledged: a copy is kept)",
+    {
+      file: scan.file.path,
+      offset: scan.goodBytes,
+      bytes: cutBytes,
+      reason: damage.reason,
+      ...(backup === undefined ? {} : { backup }),
+    },
+  );
+  await truncateDurably(scan.file.path, scan.goodBytes);
+  return cutBytes;
+}
+
+/** Removes a last segment whose creation a crash cut short, after copying it aside. */
+async function removeTornSegment(
+  dir: string,
+  scan: SegmentScan,
+  unwritten: boolean,
+  logger: Logger,
+): Promise<void> {
+  const backup = await backUp(dir, scan, 0, unwritten);
+  logger.warn("wal: removing last segment: its creation was cut short by a crash (no record)", {
+    file: scan.file.path,
+    bytes: scan.fileBytes,
+    reason: scan.damage!.reason,
+    ...(backup === undefined ? {} : { backup }),
+  });
+  await Deno.remove(scan.file.path);
+  await syncDir(dir);
+}
+
+/**
+ * Copies `[from, last non-zero byte]` of the scanned file into a new backup
+ * directory; `undefined` (nothing made) when those bytes are all zeros,
+ * the preallocated, never-written part.
+ */
+async function backUp(
+  dir: string,
+  scan: SegmentScan,
+  from: number,
+  unwritten: boolean,
+): Promise<string | undefined> {
+  const end = from + endOfNonZero(readTailSync(scan.file.path, from));
+  if (end === from) return undefined;
+  const backup = await makeBackupDir(dir, new Date());
+  await copyRange(scan.file.path, from, end, join(backup, `${scan.file.name}.cut-at-${from}`));
+  await writeNote(backup, "RECOVERY.txt", [
+    `kvdb recovery cut ${scan.file.name} at byte offset ${from} on start`,
+    `(${scan.fileBytes - from} bytes; bytes ${from}..${
+      end - 1
+    } are kept here, the rest were zeros).`,
+    `damage: ${scan.damage!.reason}`,
+    unwritten
+      ? "It looks like a write torn by a crash: those records were never acknowledged."
+      : "No record follows it, within the last write's extent: a crash mid-write or damage to the " +
+        "last record(s).",
+  ]);
+  await syncDir(backup);
+  return backup;
 }
 
 async function sumSizes(segments: SegmentFile[]): Promise<number> {

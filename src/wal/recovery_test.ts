@@ -12,6 +12,7 @@ import {
 } from "./_test_util.ts";
 import { WalCorruptError } from "./errors.ts";
 import { WalOp } from "./record.ts";
+import { repairWal } from "./repair.ts";
 import { SEGMENT_HEADER_BYTES } from "./segment.ts";
 import { Wal } from "./wal.ts";
 
@@ -264,7 +265,7 @@ Deno.test("a torn write over preallocated zeros (zeros, then data) is cut with a
   }
 });
 
-Deno.test("a torn write whose later sectors reached the disk and earlier ones not is cut with a warning", async () => {
+Deno.test("a hole with records after it stops the start, even one a torn write could leave; repair cuts it with a copy", async () => {
   const live = await Deno.makeTempDir();
   const dir = await Deno.makeTempDir();
   try {
@@ -278,23 +279,143 @@ Deno.test("a torn write whose later sectors reached the disk and earlier ones no
     await wal.close();
     const path = join(dir, FIRST);
     const batchStart = (await frameOffsets(join(live, FIRST)))[10];
-    // The crash: the batch's first sectors never reached the disk (still
-    // preallocated zeros), its later ones did — valid records among them.
+    // A power loss can leave the batch's first sectors unwritten (still
+    // preallocated zeros) and its later ones written — whole records among
+    // them. Those cannot be told from acknowledged records after damage,
+    // so the start refuses (issue 13: cut only when nothing valid follows).
     const firstSectorAfter = Math.ceil((batchStart + 1) / 512) * 512 + 512;
     const image = await Deno.readFile(path);
     image.fill(0, batchStart, firstSectorAfter);
     await Deno.writeFile(path, image);
-    const logger = recordingLogger();
-    const { wal: reopened, records } = await openCollect(walOptions(dir, { logger }));
+    await expectCorrupt(dir, FIRST, batchStart);
+    const repaired = await repairWal(dir);
+    assert.equal(repaired.plan?.cutOffset, batchStart);
+    const copy = await Deno.readFile(join(repaired.backupDir!, `${FIRST}.cut-at-${batchStart}`));
+    assert.deepEqual(copy, image.subarray(batchStart, image.length));
+    const { wal: reopened, records } = await openCollect(walOptions(dir));
     assert.equal(records.length, 10);
-    const warn = logger.lines.find((l) => l.level === "warn");
-    assert.ok(
-      warn !== undefined && warn.fields.offset === batchStart,
-      JSON.stringify(logger.lines),
-    );
     await reopened.close();
   } finally {
     await Deno.remove(live, { recursive: true });
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** A frame of the template: where it is and what must stay intact for it to be well-formed. */
+interface Frame {
+  start: number;
+  end: number;
+  /** Where its padding starts (the body ends). */
+  bodyEnd: number;
+}
+
+/**
+ * What a start must do with `damaged` (the template `original` changed), by
+ * the rules a torn write dictates: refuse at the first changed frame when a
+ * later frame is still whole (a record follows the damage), else cut there.
+ */
+function expectedOutcome(
+  original: Uint8Array,
+  damaged: Uint8Array,
+  frames: Frame[],
+): { refusedAt: number } | { kept: number; goodBytes: number } | { intact: true } {
+  const same = (from: number, to: number) => {
+    if (to > damaged.length) return false;
+    for (let i = from; i < to; i++) if (original[i] !== damaged[i]) return false;
+    return true;
+  };
+  const whole = (f: Frame) => same(f.start, f.start + 32) && same(f.bodyEnd, f.end);
+  if (!same(0, SEGMENT_HEADER_BYTES)) {
+    return frames.some(whole) ? { refusedAt: 0 } : { kept: 0, goodBytes: 0 };
+  }
+  const first = frames.findIndex((f) => !same(f.start, f.end));
+  if (first < 0) return { intact: true };
+  if (frames.slice(first + 1).some(whole)) return { refusedAt: frames[first].start };
+  return { kept: first, goodBytes: frames[first].start };
+}
+
+Deno.test("the last segment zeroed, flipped or cut at many offsets: cut (with a copy) exactly where a torn write could explain it, else refused", async () => {
+  // A crash image: 40 records, then one batch (the last write) of 20 more,
+  // values of many lengths, preallocated zeros after.
+  const live = await Deno.makeTempDir();
+  const wal = await Wal.open(walOptions(live), () => {});
+  for (let i = 1; i <= 40; i++) wal.append(WalOp.Set, 0, `k${i}`, "a".repeat((i * 37) % 300), 0);
+  await wal.commit();
+  for (let i = 41; i <= 60; i++) wal.append(WalOp.Set, 0, `k${i}`, "b".repeat((i * 53) % 400), 0);
+  await wal.commit();
+  const original = await Deno.readFile(join(live, FIRST));
+  await wal.close();
+  await Deno.remove(live, { recursive: true });
+  const frames: Frame[] = [];
+  const view = new DataView(original.buffer);
+  for (let at = SEGMENT_HEADER_BYTES; view.getUint32(at, true) !== 0;) {
+    const body = view.getUint32(at, true);
+    const end = at + 8 + Math.ceil(body / 8) * 8;
+    frames.push({ start: at, end, bodyEnd: at + 8 + body });
+    at = end;
+  }
+  assert.equal(frames.length, 60);
+  const dataEnd = frames[59].end;
+  const lastWrite = frames[40].start;
+
+  const cases: [string, Uint8Array][] = [];
+  for (let o = 1; o < dataEnd; o += 89) {
+    cases.push([`cut at ${o}`, original.slice(0, o)]);
+    const sector = Math.floor(o / 512) * 512;
+    const zeroed = original.slice();
+    zeroed.fill(0, sector, sector + 512);
+    cases.push([`sector ${sector} zeroed`, zeroed]);
+    const flipped = original.slice();
+    flipped[o] ^= 0x20;
+    cases.push([`byte ${o} flipped`, flipped]);
+  }
+  // What a crash during the last write really leaves: a prefix of it (the
+  // rest unwritten zeros, or the file ending there), or some sectors of it
+  // unwritten among written ones.
+  for (let b = Math.ceil(lastWrite / 512) * 512; b < dataEnd; b += 512) {
+    const unwritten = original.slice();
+    unwritten.fill(0, b);
+    cases.push([`last write written up to sector ${b}`, unwritten]);
+    cases.push([`last write, file ends at ${b + 100}`, original.slice(0, b + 100)]);
+    const hole = original.slice();
+    hole.fill(0, b, b + 512);
+    cases.push([`last write with sector ${b} unwritten`, hole]);
+  }
+
+  let refused = 0;
+  let cut = 0;
+  for (const [name, damaged] of cases) {
+    const expected = expectedOutcome(original, damaged, frames);
+    await using dir = await tempDir();
+    const path = join(dir.path, FIRST);
+    await Deno.writeFile(path, damaged);
+    if ("refusedAt" in expected) {
+      refused++;
+      await expectCorrupt(dir.path, FIRST, expected.refusedAt).catch((e) => {
+        throw new Error(`${name}: ${e.message}`);
+      });
+      assert.deepEqual(await Deno.readFile(path), damaged, `${name}: nothing cut`);
+      continue;
+    }
+    const { wal: opened, records } = await openCollect(walOptions(dir.path));
+    await opened.close();
+    if ("intact" in expected) {
+      assert.equal(records.length, 60, name);
+      continue;
+    }
+    cut++;
+    assert.equal(records.length, expected.kept, name);
+    if (expected.goodBytes === 0) continue; // the header: the segment is removed
+    // The cut bytes that are not zeros were copied aside first.
+    let end = damaged.length;
+    while (end > expected.goodBytes && damaged[end - 1] === 0) end--;
+    const backups = [...Deno.readDirSync(dir.path)].filter((e) => e.isDirectory);
+    if (end === expected.goodBytes) continue;
+    assert.equal(backups.length, 1, name);
+    const copy = await Deno.readFile(
+      join(dir.path, backups[0].name, `${FIRST}.cut-at-${expected.goodBytes}`),
+    );
+    assert.deepEqual(copy, damaged.subarray(expected.goodBytes, end), name);
+  }
+  assert.ok(refused > 50 && cut > 50, `${refused} refused, ${cut} cut`);
 });

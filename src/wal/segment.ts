@@ -76,10 +76,10 @@ export const SEGMENT_NAME_DIGITS = 16;
 const SEGMENT_NAME = /^([0-9]{16,20})\.wal$/;
 const BACKUP_DIR = /^repair-backup-/;
 /**
- * Files of ours that are not segments: the process lock (lock.ts) and the
- * replication identity (replication/replication_identity.ts), and snapshots.
+ * Files of ours that are not segments: the lock holder's note (lock.ts) and
+ * the replication identity (replication/replication_identity.ts).
  */
-const OWN_FILES = new Set(["LOCK", "REPLICATION", "REPLICATION.tmp"]);
+const OWN_FILES = new Set(["LOCK", "LOCK.tmp", "REPLICATION", "REPLICATION.tmp"]);
 /** Snapshots (snapshot/snapshot_file.ts) and their temporary files. */
 const SNAPSHOT_FILE = /^snapshot-\d{16,}\.snap(\.tmp|\.damaged)?$/;
 

@@ -188,6 +188,8 @@ export interface WalOptions {
    * snapshot's), so the next record is this + 1. 0 by default.
    */
   startAfterLsn?: number;
+  /** A lock on `dir` the caller already took (lock.ts), adopted: closed with the WAL. */
+  lock?: Deno.FsFile;
 }
 
 /**
@@ -257,7 +259,7 @@ export class Wal {
   #durableCrc = 0;
   /** Segments created since the last durable batch (a cut-back removes them). */
   readonly #createdSinceDurable: string[] = [];
-  /** Holds the directory's `LOCK` until close (lock.ts). */
+  /** Holds the lock on the directory until close (lock.ts). */
   #lock: Deno.FsFile | undefined;
   readonly #durableListeners = new Set<() => void>();
   /** Size the current segment will have once every appended record is written; -1: no segment yet. */
@@ -332,7 +334,7 @@ export class Wal {
   ): Promise<Wal> {
     validateOptions(options);
     await Deno.mkdir(options.dir, { recursive: true });
-    const lock = await lockDirectory(options.dir);
+    const lock = options.lock ?? await lockDirectory(options.dir);
     let state;
     let file: DurableFile | undefined;
     try {
