@@ -206,11 +206,15 @@ export class Executor {
           : internalError(reason),
       );
     };
+    // A write's records are one all-or-nothing group in the log.
+    if (spec.write) this.store.beginGroup();
     try {
       const pending = spec.run(ctx, args, w);
       if (pending !== undefined) return pending.catch(fail);
     } catch (e) {
       fail(e);
+    } finally {
+      if (spec.write) this.store.endGroup();
     }
   }
 

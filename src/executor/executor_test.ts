@@ -156,6 +156,8 @@ function logFailingWith(message: string): LogWriter {
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    beginGroup() {},
+    endGroup() {},
     lastLsn: 0,
     durableLsn: 0,
   };
@@ -195,6 +197,8 @@ Deno.test("commit failure replaces every reply of the batch with an error", asyn
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    beginGroup() {},
+    endGroup() {},
     get lastLsn() {
       return lsn;
     },

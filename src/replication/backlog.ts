@@ -17,7 +17,7 @@
  */
 
 import type { LogWriter } from "../storage/store.ts";
-import type { WalRecord } from "../wal/record.ts";
+import { WalFlag, type WalRecord } from "../wal/record.ts";
 
 /** Bytes a record is charged in the backlog beyond its key and value. */
 const RECORD_OVERHEAD_BYTES = 64;
@@ -37,6 +37,8 @@ export class ReplicationBacklog implements LogWriter {
   /** Index of the oldest kept record in `#records` (older ones are dropped). */
   #head = 0;
   #bytes = 0;
+  #groupDepth = 0;
+  #groupRecords = 0;
 
   constructor(log: LogWriter, maxBytes: number) {
     this.#log = log;
@@ -57,8 +59,23 @@ export class ReplicationBacklog implements LogWriter {
 
   append(op: number, db: number, key: string, value: string, expiresAtMs: number): number {
     const lsn = this.#log.append(op, db, key, value, expiresAtMs);
+    // As the log does (wal.ts): the record before, in the same group, continues.
+    if (this.#groupDepth > 0 && this.#groupRecords++ > 0) {
+      const previous = this.#records[this.#records.length - 1];
+      if (previous?.lsn === lsn - 1) previous.flags = WalFlag.Continues;
+    }
     this.#remember({ lsn, op, db, key, value, expiresAtMs });
     return lsn;
+  }
+
+  beginGroup(): void {
+    if (this.#groupDepth++ === 0) this.#groupRecords = 0;
+    this.#log.beginGroup();
+  }
+
+  endGroup(): void {
+    this.#groupDepth--;
+    this.#log.endGroup();
   }
 
   appendAt(
@@ -68,9 +85,10 @@ export class ReplicationBacklog implements LogWriter {
     key: string,
     value: string,
     expiresAtMs: number,
+    flags = 0,
   ): number {
-    this.#log.appendAt(lsn, op, db, key, value, expiresAtMs);
-    this.#remember({ lsn, op, db, key, value, expiresAtMs });
+    this.#log.appendAt(lsn, op, db, key, value, expiresAtMs, flags);
+    this.#remember({ lsn, op, db, key, value, expiresAtMs, flags });
     return lsn;
   }
 

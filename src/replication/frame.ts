@@ -11,7 +11,7 @@
  *
  * | type | direction | payload |
  * |---|---|---|
- * | RECORDS (1) | master → slave | u32 count, then per record: u64 lsn, u8 op, u16 db, u64 expiresAtMs, u32 keyLen, key, u32 valueLen, value |
+ * | RECORDS (1) | master → slave | u32 count, then per record: u64 lsn, u8 op, u16 db, u8 flags, u64 expiresAtMs, u32 keyLen, key, u32 valueLen, value |
  * | HEARTBEAT (2) | master → slave | u64 master's durable LSN, u64 master's clock (Unix ms) |
  * | ACK (3) | slave → master | u64 slave's durable LSN |
  *
@@ -133,6 +133,7 @@ export function encodeRecords(out: OutBuffer, records: readonly WalRecord[]): vo
       w.u8(r.op);
       w.u8(r.db & 0xff);
       w.u8(r.db >>> 8);
+      w.u8(r.flags ?? 0);
       w.u64(r.expiresAtMs);
       w.binary(r.key);
       w.binary(r.value);
@@ -279,10 +280,11 @@ function parseBody(body: Uint8Array): Frame {
         const lsn = u64();
         const op = u8();
         const db = u8() | (u8() << 8);
+        const flags = u8();
         const expiresAtMs = u64();
         const key = binary();
         const value = binary();
-        records.push({ lsn, op, db, key, value, expiresAtMs });
+        records.push({ lsn, op, db, flags, key, value, expiresAtMs });
       }
       result = { type: FrameType.Records, records };
       break;

@@ -12,16 +12,25 @@ import {
 } from "./frame.ts";
 
 const RECORDS: WalRecord[] = [
-  { lsn: 1, op: 1, db: 0, key: "k", value: "v", expiresAtMs: 0 },
+  { lsn: 1, op: 1, db: 0, flags: 0, key: "k", value: "v", expiresAtMs: 0 },
   {
     lsn: 2 ** 40 + 7,
     op: 4,
     db: 15,
+    flags: 1,
     key: "\x00\xff\r\n",
     value: "",
     expiresAtMs: 1_800_000_000_123,
   },
-  { lsn: 2 ** 53 - 1, op: 1, db: 65535, key: "big", value: "x".repeat(100_000), expiresAtMs: 0 },
+  {
+    lsn: 2 ** 53 - 1,
+    op: 1,
+    db: 65535,
+    flags: 0,
+    key: "big",
+    value: "x".repeat(100_000),
+    expiresAtMs: 0,
+  },
 ];
 
 function encodeAll(): Uint8Array {

@@ -114,6 +114,8 @@ Deno.test("Store: a log sees each change in order before memory does", async () 
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    beginGroup() {},
+    endGroup() {},
     get lastLsn() {
       return lsn;
     },

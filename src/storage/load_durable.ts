@@ -15,6 +15,7 @@
 import type { Logger } from "../log/logger.ts";
 import { restoreSnapshot } from "../snapshot/restore.ts";
 import { readRecords } from "../wal/reader.ts";
+import { RecordGroups } from "../wal/record_groups.ts";
 import type { Engine } from "./engine.ts";
 import { applyChange } from "./store.ts";
 
@@ -42,9 +43,10 @@ export async function loadDurableState(
     const restored = await restoreSnapshot(dir, engine, log);
     const fromLsn = (restored?.lsn ?? 0) + 1;
     let records = 0;
+    const groups = new RecordGroups((record) => applyChange(engine, record));
     if (fromLsn <= toLsn) {
       for await (const record of readRecords(dir, fromLsn, { toLsn })) {
-        applyChange(engine, record);
+        groups.push(record);
         records++;
       }
     }

@@ -39,7 +39,7 @@ import { MAX_ARENA_BYTES } from "./key_table.ts";
 export interface LogWriter {
   /** Buffers a record; returns its LSN. Throws if the log has failed. */
   append(op: number, db: number, key: string, value: string, expiresAtMs: number): number;
-  /** Buffers a record at a given LSN (a replica copying its master's log). */
+  /** Buffers a record at a given LSN (a replica copying its master's log), with its flags. */
   appendAt(
     lsn: number,
     op: number,
@@ -47,7 +47,14 @@ export interface LogWriter {
     key: string,
     value: string,
     expiresAtMs: number,
+    flags?: number,
   ): number;
+  /**
+   * Brackets the records of one command or transaction: all-or-nothing
+   * in the log (see `WalFlag`). Nests.
+   */
+  beginGroup(): void;
+  endGroup(): void;
   /**
    * Resolves when everything appended so far is durable. While records
    * are pending, callers between two flushes get the same promise, and a
@@ -66,6 +73,7 @@ export interface LoggedChange {
   lsn: number;
   op: number;
   db: number;
+  flags?: number;
   key: string;
   value: string;
   expiresAtMs: number;
@@ -294,8 +302,23 @@ export class Store {
       record.key,
       record.value,
       record.expiresAtMs,
+      record.flags ?? 0,
     );
     this.applyRecord(record);
+  }
+
+  /**
+   * Opens a group: the changes until {@link endGroup} reach the log as one
+   * all-or-nothing group (a command's records; a transaction's). Nests;
+   * the executor brackets every command, and EXEC its whole transaction.
+   */
+  beginGroup(): void {
+    this.log?.beginGroup();
+  }
+
+  /** Closes the group {@link beginGroup} opened. */
+  endGroup(): void {
+    this.log?.endGroup();
   }
 
   /** Empties the keyspace and the log (before a full resynchronisation). */

@@ -18,6 +18,7 @@ import {
   newDecodedRecord,
 } from "./decoder.ts";
 import { checkSegmentHeader, isHeaderProblem, type SegmentExpectation } from "./_header_check.ts";
+import { WalFlag } from "./record.ts";
 import { SEGMENT_HEADER_BYTES, type SegmentFile, type SegmentHeader } from "./segment.ts";
 
 /**
@@ -72,6 +73,12 @@ export interface SegmentScan {
   goodBytes: number;
   /** Where reading records began: after the header, or where a scan was resumed. */
   fromBytes: number;
+  /**
+   * Just after the last good record that ends its group (WalFlag): where
+   * the log ends if a trailing group is incomplete. Equal to `goodBytes`,
+   * `lastLsn`, `lastCrc` when no group is open.
+   */
+  groupEnd: { bytes: number; lsn: number; crc: number };
   damage: SegmentDamage | undefined;
 }
 
@@ -143,6 +150,7 @@ export class SegmentScanner {
       lastCrc: 0,
       goodBytes: 0,
       fromBytes: 0,
+      groupEnd: { bytes: 0, lsn: 0, crc: 0 },
       damage: undefined,
     };
     const damage = (offset: number, reason: string, incomplete = false) => {
@@ -165,6 +173,10 @@ export class SegmentScanner {
     result.lastCrc = resume?.seedCrc ?? header.seedCrc;
     result.goodBytes = resume?.offset ?? SEGMENT_HEADER_BYTES;
     result.fromBytes = result.goodBytes;
+    const groupEnd = result.groupEnd;
+    groupEnd.bytes = result.goodBytes;
+    groupEnd.lsn = result.lastLsn;
+    groupEnd.crc = result.lastCrc;
 
     const record = this.record;
     let buf: Uint8Array = this.#buf;
@@ -189,6 +201,11 @@ export class SegmentScanner {
         seed = record.crc;
         start += code;
         records++;
+        if ((record.flags & WalFlag.Continues) === 0) {
+          groupEnd.bytes = base + start;
+          groupEnd.lsn = lsn;
+          groupEnd.crc = seed;
+        }
         if (onRecord !== undefined) onRecord(record);
         if (onProgress !== undefined && records % PROGRESS_EVERY_RECORDS === 0) {
           onProgress(base + start);

@@ -283,6 +283,19 @@ export async function checkWal(dir: string): Promise<WalCheckReport> {
       }
     }
     if (!covered && scan.damage === undefined && endLsn >= 0) endLsn = scan.lastLsn;
+    if (isLast && !covered && endLsn >= 0 && scan.groupEnd.lsn < endLsn) {
+      // A group (one command or transaction) a crash cut short: a start cuts it.
+      add(
+        "torn-tail",
+        file.path,
+        i,
+        scan.groupEnd.bytes,
+        `an incomplete group of ${endLsn - scan.groupEnd.lsn} records (LSN ${
+          scan.groupEnd.lsn + 1
+        }..${endLsn}) at the end: never acknowledged`,
+      );
+      endLsn = scan.groupEnd.lsn;
+    }
     if (covered && scan.damage === undefined && i === firstNeeded - 1) endLsn = scan.lastLsn;
     previous = own;
   }

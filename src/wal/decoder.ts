@@ -24,7 +24,7 @@ import {
   RECORD_MAX_BODY_BYTES,
   RECORD_MAX_FRAME_BYTES,
 } from "./encoder.ts";
-import { entryProblem, isWalOp, WalOp, type WalRecord } from "./record.ts";
+import { entryProblem, isWalOp, WAL_KNOWN_FLAGS, WalOp, type WalRecord } from "./record.ts";
 
 /**
  * A decoded record plus its CRC, which seeds the next record's check.
@@ -36,6 +36,7 @@ import { entryProblem, isWalOp, WalOp, type WalRecord } from "./record.ts";
  */
 export interface DecodedRecord extends WalRecord {
   crc: number;
+  flags: number;
 }
 
 /**
@@ -47,7 +48,7 @@ export interface DecodedRecord extends WalRecord {
  * ```
  */
 export function newDecodedRecord(): DecodedRecord {
-  return { lsn: 0, op: 0, db: 0, key: "", value: "", expiresAtMs: 0, crc: 0 };
+  return { lsn: 0, op: 0, db: 0, flags: 0, key: "", value: "", expiresAtMs: 0, crc: 0 };
 }
 
 /**
@@ -142,7 +143,7 @@ export function checkFrame(buf: Uint8Array, offset: number, end: number): number
   const frame = 8 + pad8(bodyBytes);
   if (end - offset < frame) return DECODE_INCOMPLETE;
   if (!isWalOp(buf[offset + 16])) return DecodeError.BadOp;
-  if (buf[offset + 19] !== 0) return DecodeError.BadReserved;
+  if ((buf[offset + 19] & ~WAL_KNOWN_FLAGS) !== 0) return DecodeError.BadReserved;
   if (readU53(buf, offset + 8) < 1) return DecodeError.BadLsn;
   if (readU32(buf, offset + 20) > bodyBytes - RECORD_BODY_FIXED_BYTES) {
     return DecodeError.BadKeyLength;
@@ -215,6 +216,7 @@ export function decodeRecord(
   out.lsn = readU53(buf, offset + 8);
   out.op = op;
   out.db = buf[offset + 17] | (buf[offset + 18] << 8);
+  out.flags = buf[offset + 19];
   out.key = keyBytes === 0 ? "" : bytesToBinary(buf, keyStart, valueStart);
   out.value = valueEnd === valueStart ? "" : bytesToBinary(buf, valueStart, valueEnd);
   out.expiresAtMs = expiresAtMs;

@@ -10,7 +10,7 @@
  * |      8 |    8 | LSN: low u32, then high u32 (< 2^21)                   |
  * |     16 |    1 | op ({@link WalOp})                                      |
  * |     17 |    2 | database index (u16; reserved zeros before databases: 0) |
- * |     19 |    1 | reserved, zero                                          |
+ * |     19 |    1 | flags ({@link WalFlag}; reserved zero before them)      |
  * |     20 |    4 | `keyBytes`                                              |
  * |     24 |    8 | `expiresAtMs`: low u32, then high u32 (< 2^21); 0 = none; SETRANGE's byte offset |
  * |     32 |    k | key                                                     |
@@ -43,6 +43,7 @@ import { crc32 } from "node:zlib";
 import { pad8, writeU32, writeU53 } from "./_bytes.ts";
 import {
   entryProblem,
+  WAL_KNOWN_FLAGS,
   WAL_MAX_DB,
   WAL_MAX_INTEGER,
   WAL_MAX_KEY_BYTES,
@@ -136,8 +137,10 @@ export function encodeRecord(
   value: string,
   expiresAtMs: number,
   seedCrc: number,
+  flags = 0,
 ): number {
   const problem = entryProblem(op, key, value, expiresAtMs);
+  if ((flags & ~WAL_KNOWN_FLAGS) !== 0) throw new RangeError(`WAL record: unknown flags ${flags}`);
   if (problem !== undefined) throw new RangeError(`WAL record: ${problem}`);
   if (!Number.isInteger(db) || db < 0 || db > WAL_MAX_DB) {
     throw new RangeError(`WAL record: database index must be in [0, ${WAL_MAX_DB}], got ${db}`);
@@ -155,7 +158,7 @@ export function encodeRecord(
   out[offset + 16] = op;
   out[offset + 17] = db & 0xff;
   out[offset + 18] = db >>> 8;
-  out[offset + 19] = 0;
+  out[offset + 19] = flags;
   writeU32(out, offset + 20, key.length);
   writeU53(out, offset + 24, expiresAtMs);
   // Writing and checking in one pass: a char above 0xFF would otherwise be

@@ -23,7 +23,7 @@ function roundTrip(
   const crc = encodeRecord(buf, 0, lsn, op, db, key, value, expiresAtMs, seed);
   const out = newDecodedRecord();
   assert.deepEqual(decodeRecord(buf, 0, buf.length, seed, out), buf.length);
-  assert.deepEqual(out, { lsn, op, db, key, value, expiresAtMs, crc });
+  assert.deepEqual(out, { lsn, op, db, flags: 0, key, value, expiresAtMs, crc });
 }
 
 Deno.test("codec round-trips binary keys and values of every op", () => {

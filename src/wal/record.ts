@@ -27,7 +27,8 @@
  *   grow), so snapshots taken while writes go on stay exact after replay.
  *
  * Every record also names its database (`db`, 0 in logs written before
- * databases existed, whose bytes there were reserved zeros).
+ * databases existed, whose bytes there were reserved zeros), and carries
+ * `flags` ({@link WalFlag}).
  *
  * @example
  * ```ts
@@ -35,6 +36,35 @@
  * ```
  */
 export const WalOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4, SetRange: 5 } as const;
+
+/**
+ * Record flags (one byte on disk, zero in logs written before them).
+ *
+ * - `Continues`: the next record belongs to the same group. The records of
+ *   one command (MSET's keys, a RENAME's delete and set) or of one
+ *   transaction form a group: the last has the flag clear. A group is
+ *   all-or-nothing: recovery drops a trailing group that the log does not
+ *   hold whole (a crash cut it; none of it was acknowledged), and a replica
+ *   applies a group only once it has all of it.
+ *
+ * @example
+ * ```ts
+ * wal.append(WalOp.Del, 0, "a", "", 0, WalFlag.Continues);
+ * wal.append(WalOp.Set, 0, "b", "v", 0); // ends the group
+ * ```
+ */
+export const WalFlag = { Continues: 1 } as const;
+
+/**
+ * Every {@link WalFlag} bit this kvdb knows; a record with another set was
+ * written by something else.
+ *
+ * @example
+ * ```ts
+ * (flags & ~WAL_KNOWN_FLAGS) === 0;
+ * ```
+ */
+export const WAL_KNOWN_FLAGS = WalFlag.Continues;
 
 /**
  * One of the {@link WalOp} codes.
@@ -78,6 +108,8 @@ export interface WalEntry {
  */
 export interface WalRecord extends WalEntry {
   lsn: number;
+  /** {@link WalFlag} bits; absent means 0. */
+  flags?: number;
 }
 
 /**

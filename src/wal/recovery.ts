@@ -30,6 +30,7 @@ import { WAL_MAX_WRITE_BYTES } from "./_batch.ts";
 import type { DecodedRecord } from "./decoder.ts";
 import { WalCorruptError } from "./errors.ts";
 import type { WalRecord } from "./record.ts";
+import { RecordGroups } from "./record_groups.ts";
 import { listSegments, type SegmentFile, syncDir } from "./segment.ts";
 
 /** Replay progress is logged at most this often. */
@@ -221,6 +222,10 @@ export async function recoverWal(
 
   const totalBytes = await sumSizes(segments);
   const scanner = new SegmentScanner();
+  // Groups (WalFlag) reach `onRecord` only whole: a trailing one a crash
+  // cut short is never applied, and is cut off below.
+  const groups = new RecordGroups(onRecord);
+  const apply = (record: WalRecord) => groups.push(record);
   const record: DecodedRecord = scanner.record;
   const startedMs = performance.now();
   let doneBytes = 0;
@@ -251,9 +256,9 @@ export async function recoverWal(
     const file = segments[i];
     const isLast = i === segments.length - 1;
     const expect = i === 0 ? undefined : { firstLsn: state.lastLsn + 1, seedCrc: state.lastCrc };
-    let scan = scanner.scan(file, expect, onRecord, onProgress);
+    let scan = scanner.scan(file, expect, apply, onProgress);
     if (i === 0) {
-      const resumed = readPastCoveredDamage(scanner, scan, neededFromLsn, onRecord, onProgress);
+      const resumed = readPastCoveredDamage(scanner, scan, neededFromLsn, apply, onProgress);
       if (resumed !== undefined) {
         logger.warn(
           "wal: damage in records the snapshot covers (not replayed); reading on from the " +
@@ -299,6 +304,19 @@ export async function recoverWal(
     state.lastSegmentBytes = scan.goodBytes;
     state.lastLsn = scan.lastLsn;
     state.lastCrc = scan.lastCrc;
+    if (isLast && groups.held > 0) {
+      // A group never spans segments (wal.ts), so its start is in this one.
+      assert(
+        scan.groupEnd.lsn + 1 === groups.heldFromLsn,
+        "an open group starts in the last segment",
+      );
+      state.truncatedBytes += await cutIncompleteGroup(dir, scan, groups.held, logger);
+      state.records -= groups.held;
+      groups.discard();
+      state.lastSegmentBytes = scan.groupEnd.bytes;
+      state.lastLsn = scan.groupEnd.lsn;
+      state.lastCrc = scan.groupEnd.crc;
+    }
   }
   logger.info("wal recovered", {
     dir,
@@ -325,6 +343,32 @@ function noteCoveredChainBreak(state: RecoveredWal, scan: SegmentScan, logger: L
   );
 }
 
+/**
+ * Truncates the last segment before a group it does not hold whole (the
+ * records of one command or transaction that a crash cut short: none of it
+ * was acknowledged), durably, after copying the bytes aside.
+ */
+async function cutIncompleteGroup(
+  dir: string,
+  scan: SegmentScan,
+  records: number,
+  logger: Logger,
+): Promise<number> {
+  const from = scan.groupEnd.bytes;
+  const cutBytes = scan.goodBytes - from;
+  const backup = await backUp(dir, scan, from, [
+    `an incomplete group of ${records} records (one command or transaction): a crash cut it ` +
+    "short, and none of it was acknowledged.",
+  ]);
+  logger.warn(
+    "wal: cutting an incomplete group at the end of the log (a command or transaction a crash " +
+      "cut short; none of it was acknowledged)",
+    { file: scan.file.path, offset: from, bytes: cutBytes, records, backup: backup ?? "" },
+  );
+  await truncateDurably(scan.file.path, from);
+  return cutBytes;
+}
+
 /** Truncates the torn tail of the last segment, durably, after copying it aside. */
 async function cutTornTail(
   dir: string,
@@ -334,7 +378,7 @@ async function cutTornTail(
 ): Promise<number> {
   const damage = scan.damage!;
   const cutBytes = scan.fileBytes - scan.goodBytes;
-  const backup = await backUp(dir, scan, scan.goodBytes, unwritten);
+  const backup = await backUp(dir, scan, scan.goodBytes, tornTailNote(scan, unwritten));
   logger.warn(
     unwritten
       ? "wal: truncating torn tail of the last segment (crash mid-write; those records were " +
@@ -361,7 +405,7 @@ async function removeTornSegment(
   unwritten: boolean,
   logger: Logger,
 ): Promise<void> {
-  const backup = await backUp(dir, scan, 0, unwritten);
+  const backup = await backUp(dir, scan, 0, tornTailNote(scan, unwritten));
   logger.warn("wal: removing last segment: its creation was cut short by a crash (no record)", {
     file: scan.file.path,
     bytes: scan.fileBytes,
@@ -381,7 +425,7 @@ async function backUp(
   dir: string,
   scan: SegmentScan,
   from: number,
-  unwritten: boolean,
+  why: string[],
 ): Promise<string | undefined> {
   const end = from + endOfNonZero(readTailSync(scan.file.path, from));
   if (end === from) return undefined;
@@ -392,14 +436,21 @@ async function backUp(
     `(${scan.fileBytes - from} bytes; bytes ${from}..${
       end - 1
     } are kept here, the rest were zeros).`,
+    ...why,
+  ]);
+  await syncDir(backup);
+  return backup;
+}
+
+/** Why a torn tail was cut, for the backup's note. */
+function tornTailNote(scan: SegmentScan, unwritten: boolean): string[] {
+  return [
     `damage: ${scan.damage!.reason}`,
     unwritten
       ? "It looks like a write torn by a crash: those records were never acknowledged."
       : "No record follows it, within the last write's extent: a crash mid-write or damage to the " +
         "last record(s).",
-  ]);
-  await syncDir(backup);
-  return backup;
+  ];
 }
 
 async function sumSizes(segments: SegmentFile[]): Promise<number> {

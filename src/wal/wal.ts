@@ -80,6 +80,8 @@
  */
 
 import { assert } from "../_assert.ts";
+import { crc32 } from "node:zlib";
+import { readU32, writeU32 } from "./_bytes.ts";
 import { join } from "node:path";
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Logger } from "../log/logger.ts";
@@ -93,7 +95,7 @@ import {
   WalOverloadError,
 } from "./errors.ts";
 import { readRecords, type ReadRecordsOptions } from "./reader.ts";
-import type { WalRecord } from "./record.ts";
+import { WalFlag, type WalRecord } from "./record.ts";
 import { DurableFile } from "./_durable_file.ts";
 import { lockDirectory } from "./lock.ts";
 import { recoverWal } from "./recovery.ts";
@@ -267,6 +269,14 @@ export class Wal {
   #lastLsn: number;
   #lastCrc: number;
   #durableLsn: number;
+  /** The last record appended (by appendAt) continues its group (WalFlag.Continues). */
+  #groupOpen = false;
+  /** Open {@link beginGroup}s, and records appended in the outermost one. */
+  #groupDepth = 0;
+  #groupRecords = 0;
+  /** Where the last record is in the filling batch, and the CRC that seeded it. */
+  #lastRecordOffset = 0;
+  #lastRecordSeed = 0;
   #filling = new Batch();
   #spare: Batch | undefined = new Batch();
   #flushing: Batch | undefined = undefined;
@@ -406,7 +416,62 @@ export class Wal {
    * ```
    */
   append(op: number, db: number, key: string, value: string, expiresAtMs: number): number {
-    return this.#append(this.#lastLsn + 1, op, db, key, value, expiresAtMs);
+    const lsn = this.#append(this.#lastLsn + 1, op, db, key, value, expiresAtMs, 0);
+    if (this.#groupDepth > 0) this.#groupRecords++;
+    return lsn;
+  }
+
+  /**
+   * Opens a group (see `WalFlag`): the records appended until the matching
+   * {@link endGroup} are all-or-nothing — the writer marks each but the
+   * last as continuing, starts no flush inside the group (a batch holds
+   * whole groups), and keeps the group in one segment. Groups nest; the
+   * outermost one counts.
+   *
+   * @example
+   * ```ts
+   * wal.beginGroup();
+   * wal.append(WalOp.Del, 0, "a", "", 0);
+   * wal.append(WalOp.Set, 0, "b", "v", 0);
+   * wal.endGroup();
+   * ```
+   */
+  beginGroup(): void {
+    if (this.#groupDepth++ === 0) this.#groupRecords = 0;
+  }
+
+  /** Closes the group {@link beginGroup} opened; flushes if a batch became due inside it. */
+  endGroup(): void {
+    assert(this.#groupDepth > 0, "endGroup without beginGroup");
+    if (--this.#groupDepth > 0) return;
+    const batch = this.#filling;
+    if (
+      this.#flushing === undefined && this.#failure === undefined && batch.records > 0 &&
+      (batch.records >= this.#batchSize || batch.bytes >= WAL_BATCH_FLUSH_BYTES ||
+        ((batch.records & 7) === 0 && Date.now() - batch.startedMs >= this.#batchTimeoutMs))
+    ) {
+      this.#startFlush();
+    }
+  }
+
+  /**
+   * Marks the record appended last as continuing its group: sets the flag
+   * and recomputes its CRC (which seeds the next record's). It is still in
+   * the filling batch: no flush starts inside a group.
+   */
+  #continuePrevious(): void {
+    const batch = this.#filling;
+    assert(
+      batch.records > 0 && batch.lastLsn === this.#lastLsn,
+      "the group's last record is unflushed",
+    );
+    const at = this.#lastRecordOffset;
+    const bodyBytes = readU32(batch.buf, at);
+    batch.buf[at + 19] |= WalFlag.Continues;
+    const crc = crc32(batch.buf.subarray(at + 8, at + 8 + bodyBytes), this.#lastRecordSeed);
+    writeU32(batch.buf, at + 4, crc);
+    this.#lastCrc = crc;
+    batch.lastCrc = crc;
   }
 
   /**
@@ -427,6 +492,7 @@ export class Wal {
     key: string,
     value: string,
     expiresAtMs: number,
+    flags = 0,
   ): number {
     const emptyLog = this.#tailBytes < 0 && this.#lastLsn === 0;
     if (lsn !== this.#lastLsn + 1 && !emptyLog) {
@@ -434,7 +500,7 @@ export class Wal {
         `WAL appendAt: LSN ${lsn} does not follow the last LSN ${this.#lastLsn}`,
       );
     }
-    return this.#append(lsn, op, db, key, value, expiresAtMs);
+    return this.#append(lsn, op, db, key, value, expiresAtMs, flags);
   }
 
   #append(
@@ -444,6 +510,7 @@ export class Wal {
     key: string,
     value: string,
     expiresAtMs: number,
+    flags: number,
   ): number {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closing) throw new WalClosedError();
@@ -455,8 +522,16 @@ export class Wal {
       );
     }
     batch.reserve(frame, WAL_MAX_PENDING_BYTES);
+    // Not the first record of an open group: the one before continues.
+    const joins = this.#groupDepth > 0 && this.#groupRecords > 0;
+    if (joins) this.#continuePrevious();
+    // A group never spans segments, so recovery finds a torn group whole
+    // in the last one: a segment may pass its size by the rest of a group.
+    const inGroup = this.#groupOpen || joins;
     const startsSegment = this.#tailBytes < 0 ||
-      (this.#tailBytes > SEGMENT_HEADER_BYTES && this.#tailBytes + frame > this.#maxSegmentBytes);
+      (!inGroup && this.#tailBytes > SEGMENT_HEADER_BYTES &&
+        this.#tailBytes + frame > this.#maxSegmentBytes);
+    const seed = this.#lastCrc;
     const crc = encodeRecord(
       batch.buf,
       batch.bytes,
@@ -467,8 +542,11 @@ export class Wal {
       value,
       expiresAtMs,
       this.#lastCrc,
+      flags,
     );
     // Nothing below throws: the record is in.
+    this.#lastRecordOffset = batch.bytes;
+    this.#lastRecordSeed = seed;
     if (startsSegment) {
       batch.cuts.push({ offset: batch.bytes, firstLsn: lsn, seedCrc: this.#lastCrc });
       this.#tailBytes = SEGMENT_HEADER_BYTES + frame;
@@ -488,8 +566,10 @@ export class Wal {
     this.#lastLsn = lsn;
     this.#lastCrc = crc;
     this.#records++;
+    this.#groupOpen = (flags & WalFlag.Continues) !== 0;
+    // A batch ends at a group's end: what becomes durable is whole groups.
     if (
-      this.#flushing === undefined &&
+      !this.#groupOpen && this.#groupDepth === 0 && this.#flushing === undefined &&
       (batch.records >= this.#batchSize || batch.bytes >= WAL_BATCH_FLUSH_BYTES ||
         ((batch.records & 7) === 0 && Date.now() - batch.startedMs >= this.#batchTimeoutMs))
     ) {
