@@ -15,6 +15,7 @@
 
 import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
 import type { Store } from "../storage/store.ts";
+import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
 
 /** One client's state across requests. */
 export interface Session {
@@ -26,6 +27,19 @@ export interface Session {
   libVersion: string;
   /** QUIT: close the connection after this reply. */
   closeAfterReply: boolean;
+  /** Between MULTI and EXEC/DISCARD: the commands queued. */
+  multi: QueuedTransaction | undefined;
+  /** WATCH state, once the client watched something. */
+  watcher: Watcher | undefined;
+}
+
+/** A transaction being queued (MULTI ... EXEC). */
+export interface QueuedTransaction {
+  commands: string[][];
+  /** Bytes of the queued arguments (bounded: see `transactions/commands.ts`). */
+  bytes: number;
+  /** A command was refused while queuing: EXEC answers EXECABORT. */
+  failed: boolean;
 }
 
 let nextSessionId = 1;
@@ -39,7 +53,15 @@ let nextSessionId = 1;
  * ```
  */
 export function newSession(): Session {
-  return { id: nextSessionId++, name: "", libName: "", libVersion: "", closeAfterReply: false };
+  return {
+    id: nextSessionId++,
+    name: "",
+    libName: "",
+    libVersion: "",
+    closeAfterReply: false,
+    multi: undefined,
+    watcher: undefined,
+  };
 }
 
 /** INFO fields: name and value. */
@@ -85,6 +107,13 @@ export interface CommandContext {
   session: Session;
   server: ServerState;
   stats: ExecutorStats;
+  /** Clients' watched keys (WATCH). */
+  watches: WatchRegistry;
+  /**
+   * Runs another command for this session now, synchronously, replying
+   * into `w` (EXEC's queued commands). Commands that reply later cannot.
+   */
+  dispatch(args: string[], w: ReplyWriter): void;
 }
 
 /** Flags COMMAND INFO reports. */

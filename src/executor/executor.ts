@@ -36,6 +36,9 @@ import {
 } from "./errors.ts";
 import { WalOutcomeUnknownError } from "../wal/errors.ts";
 import { standaloneServerState } from "./standalone_state.ts";
+import { assert } from "../_assert.ts";
+import { CONTROLS_TRANSACTION, queueCommand } from "../transactions/queueing.ts";
+import { WatchRegistry } from "../transactions/watch.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -95,17 +98,24 @@ export class Executor {
   readonly #server: ServerState;
   readonly #byName = new Map<string, CommandSpec>();
   readonly #ctx: CommandContext;
+  readonly #watches = new WatchRegistry();
   /** Scratch for {@link prefetch}. */
   readonly #prefetchKeys: string[] = [];
 
   constructor(readonly store: Store, options: ExecutorOptions) {
     this.#readOnly = options.readOnly;
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
+    store.keyChanges = this.#watches;
     this.#ctx = {
       store,
       session: undefined as unknown as Session,
       server: this.#server,
       stats: this.stats,
+      watches: this.#watches,
+      dispatch: (args, w) => {
+        const pending = this.#execute(args, w, this.#ctx.session, true);
+        assert(pending === undefined, "a command run from EXEC replies at once");
+      },
     };
   }
 
@@ -161,31 +171,39 @@ export class Executor {
     return this.#execute(args, w, session);
   }
 
-  #execute(args: string[], w: ReplyWriter, session: Session): void | Promise<void> {
+  /**
+   * Runs one request. `nested`: a command EXEC runs from its queue — its
+   * reply is an element of EXEC's, and it runs now whatever the session's
+   * state.
+   */
+  #execute(
+    args: string[],
+    w: ReplyWriter,
+    session: Session,
+    nested = false,
+  ): void | Promise<void> {
     this.stats.commandsProcessed++;
     if (args.length === 0) {
-      w.begin(undefined, 0);
-      w.error(emptyCommand());
-      return;
+      if (!nested) w.begin(undefined, 0);
+      return this.#refuse(w, session, emptyCommand());
     }
     const spec = this.#lookup(args[0]);
-    w.begin(spec?.text, args.length);
-    if (spec === undefined) {
-      w.error(unknownCommand(args[0], args.slice(1)));
-      return;
-    }
+    if (!nested) w.begin(spec?.text, args.length);
+    if (spec === undefined) return this.#refuse(w, session, unknownCommand(args[0], args.slice(1)));
     if (
       spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity
     ) {
-      w.error(wrongArity(spec.name.toLowerCase()));
-      return;
+      return this.#refuse(w, session, wrongArity(spec.name.toLowerCase()));
     }
-    if (spec.write && this.#readOnly) {
-      w.error(readOnlyReplica());
-      return;
-    }
+    if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica());
     if (this.store.loading && !SERVED_WHILE_LOADING.has(spec.name)) {
-      w.error(loadingDataset());
+      return this.#refuse(w, session, loadingDataset());
+    }
+    const multi = session.multi;
+    if (multi !== undefined && !nested && !CONTROLS_TRANSACTION.has(spec.name)) {
+      const refused = queueCommand(multi, spec, args);
+      if (refused !== undefined) return this.#refuse(w, session, refused);
+      w.status("QUEUED");
       return;
     }
     // Synchronous handlers share one context; an async one keeps its own.
@@ -216,6 +234,18 @@ export class Executor {
     } finally {
       if (spec.write) this.store.endGroup();
     }
+  }
+
+  /** A client has gone: forgets its transaction state (its watched keys). */
+  endSession(session: Session): void {
+    session.multi = undefined;
+    if (session.watcher !== undefined) this.#watches.unwatchAll(session.watcher);
+  }
+
+  /** Replies `error`; inside MULTI it also dooms the transaction (EXECABORT), as Redis does. */
+  #refuse(w: ReplyWriter, session: Session, error: CommandError): void {
+    w.error(error);
+    if (session.multi !== undefined) session.multi.failed = true;
   }
 
   /**

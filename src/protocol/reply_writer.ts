@@ -78,6 +78,8 @@ export interface ReplyWriter {
   bulkBytes(value: Uint8Array): void;
   /** The nil bulk reply. */
   nil(): void;
+  /** The nil array reply (RESP2 `*-1`: EXEC after a broken WATCH). */
+  nilArray(): void;
   /** An array header: `count` replies follow. */
   array(count: number): void;
 }

@@ -137,6 +137,10 @@ export class RespReplyWriter implements ReplyWriter {
     this.#out.binary(NIL_REPLY);
   }
 
+  nilArray(): void {
+    this.#out.binary("*-1\r\n");
+  }
+
   array(count: number): void {
     if (count >= 0 && count < TABLE_SIZE) this.#out.binary(ARRAY_HEADERS[count]);
     else this.#number(STAR, count);

@@ -98,6 +98,10 @@ export class TextReplyWriter implements ReplyWriter {
     this.#element(custom ?? "(nil)");
   }
 
+  nilArray(): void {
+    this.#element("(nil)");
+  }
+
   array(count: number): void {
     const nested = this.#pending.length > 0;
     if (count === 0) {

@@ -219,6 +219,7 @@ export class Connection {
     } finally {
       buffer = new Uint8Array(0);
       this.close();
+      executor.endSession(this.#session);
     }
   }
 

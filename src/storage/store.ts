@@ -85,6 +85,19 @@ export interface Entry {
   expiresAtMs: number;
 }
 
+/**
+ * Told of every key the store changes, before or as it changes it: WATCH
+ * (`transactions/watch.ts`). Optional; `size` 0 skips it cheaply.
+ */
+export interface KeyChangeListener {
+  /** Keys listened for; 0 when none. */
+  readonly size: number;
+  /** `key` of `db` changes; `exists` says whether it is in the keyspace afterwards. */
+  touch(db: number, key: string, exists: () => boolean): void;
+  /** Database `db` is emptied; `exists` says which keys it held. */
+  flushed(db: number, exists: (key: string) => boolean): void;
+}
+
 /** How the store treats time. */
 export interface StoreOptions {
   /**
@@ -155,6 +168,8 @@ export class Store {
   };
   /** Keys deleted because their time passed (INFO stats). */
   expiredKeys = 0;
+  /** Told of every change (WATCH). */
+  keyChanges: KeyChangeListener | undefined = undefined;
   /**
    * The log failed: nothing more will become durable, so nothing is
    * pending any more; once reloaded, reads go on from the durable state
@@ -226,6 +241,7 @@ export class Store {
     this.#checkRoom(key, value.length);
     this.log?.append(WalOp.Set, 0, key, value, expiresAtMs);
     this.#engine.set(key, value, expiresAtMs);
+    if (this.keyChanges?.size) this.#touched(key);
   }
 
   /**
@@ -248,7 +264,9 @@ export class Store {
     }
     this.#checkRoom(key, Math.max(length, offset + bytes.length));
     this.log?.append(WalOp.SetRange, 0, key, bytes, offset);
-    return this.#engine.setRange(key, offset, bytes);
+    const newLength = this.#engine.setRange(key, offset, bytes);
+    if (this.keyChanges?.size) this.#touched(key);
+    return newLength;
   }
 
   /**
@@ -259,7 +277,9 @@ export class Store {
     if (this.get(key) === undefined) return false;
     if (expiresAtMs > 0 && expiresAtMs <= this.#nowMs()) return this.delete(key);
     this.log?.append(WalOp.PExpireAt, 0, key, "", expiresAtMs);
-    return this.#engine.setExpiry(key, expiresAtMs);
+    const changed = this.#engine.setExpiry(key, expiresAtMs);
+    if (this.keyChanges?.size) this.#touched(key);
+    return changed;
   }
 
   /** Logs and applies the removal of a live key; a missing key logs nothing. */
@@ -272,6 +292,10 @@ export class Store {
   /** Logs and applies the removal of every key. */
   flushAll(): void {
     this.log?.append(WalOp.FlushAll, 0, "", "", 0);
+    if (this.keyChanges?.size) {
+      const engine = this.#engine;
+      this.keyChanges.flushed(0, (key) => engine.get(key) !== undefined);
+    }
     this.#engine.clear();
   }
 
@@ -449,6 +473,21 @@ export class Store {
   #remove(key: string): void {
     this.log?.append(WalOp.Del, 0, key, "", 0);
     this.#engine.delete(key);
+    if (this.keyChanges?.size) this.#touched(key);
+  }
+
+  #touched(key: string): void {
+    this.keyChanges!.touch(0, key, () => this.#engine.get(key) !== undefined);
+  }
+
+  /**
+   * Whether `key` is in the keyspace with its time passed (not yet
+   * deleted). Deletes nothing: WATCH and EXEC ask without changing.
+   */
+  isExpired(key: string): boolean {
+    const expiresAtMs = this.#engine.expiresAt(key);
+    return expiresAtMs !== 0 && expiresAtMs <= this.#nowMs() &&
+      this.#engine.get(key) !== undefined;
   }
 
   /** Throws unless `key` with a value of `valueBytes` fits its partition (checked before logging). */
