@@ -17,6 +17,7 @@ import { STRING_COMMANDS } from "../types/string/commands.ts";
 import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
+import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 
 function replyInfo(spec: CommandSpec, w: ReplyWriter): void {
   const [first, last, step] = spec.keys ?? [0, 0, 0];
@@ -90,6 +91,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...RANGE_COMMANDS,
     ...BITMAP_COMMANDS,
     ...KEY_COMMANDS,
+    ...DUMP_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SERVER_COMMANDS,
     COMMAND_COMMAND,
