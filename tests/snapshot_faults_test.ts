@@ -11,6 +11,7 @@ import { snapshotName } from "../src/snapshot/snapshot_file.ts";
 import { loadSnapshot } from "../src/snapshot/snapshot_reader.ts";
 import {
   delay,
+  encodeRespCommand,
   RespClient,
   RespError,
   type RespReply,
@@ -131,5 +132,124 @@ Deno.test('keys deleted while BGSAVE walks past them never come back (no phantom
     client.close();
   } finally {
     await restarted.stop();
+  }
+});
+
+/**
+ * GET of a large value as raw bytes (the test client's reply parser builds
+ * strings a byte at a time: minutes for tens of MiB).
+ */
+async function getBytes(port: number, key: string): Promise<Uint8Array | null> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(encodeRespCommand(["GET", key]));
+    let got = new Uint8Array(0);
+    const chunk = new Uint8Array(1 << 20);
+    for (;;) {
+      const lineEnd = got.indexOf(0x0a);
+      if (lineEnd > 0) {
+        const head = new TextDecoder().decode(got.subarray(0, lineEnd - 1));
+        if (head === "$-1") return null;
+        assert.match(head, /^\$\d+$/);
+        const length = Number(head.slice(1));
+        const start = lineEnd + 1;
+        if (got.length >= start + length + 2) return got.slice(start, start + length);
+      }
+      const n = await conn.read(chunk);
+      if (n === null) throw new Error("connection closed");
+      const joined = new Uint8Array(got.length + n);
+      joined.set(got);
+      joined.set(chunk.subarray(0, n), got.length);
+      got = joined;
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("values of tens of MiB: SAVE succeeds, and a restart serves them from the snapshot", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = {
+    ...walConfig(dir, { max_segment_size: "128MB" }),
+    engine: { partitions: 1 },
+    network: { max_message_size: "40MiB" },
+  };
+  // 84 MiB in one partition: the old writer put them in one block, over its 80 MiB cap.
+  const values = [28, 29, 27].map((mib, i) => {
+    const value = new Uint8Array(mib << 20);
+    for (let at = 0; at < value.length; at += 4096) value[at] = (at >> 12) + i;
+    return value;
+  });
+  const server = await ServerProcess.start(config);
+  try {
+    const client = await RespClient.connect(server.port);
+    for (const [i, value] of values.entries()) ok([await client.call("SET", `big${i}`, value)]);
+    ok([await client.call("SET", "small", "s")]);
+    assert.equal(text(await client.call("SAVE")), "OK");
+    const fields = await persistence(client);
+    assert.equal(fields.get("rdb_last_bgsave_status"), "ok");
+    assert.equal(fields.get("snapshot_last_keys"), "4");
+    client.close();
+  } finally {
+    await server.stop("SIGKILL");
+  }
+  const restarted = await ServerProcess.start(config, { dir, port: server.port });
+  try {
+    assert.ok(
+      restarted.logs.some((l) => l.includes("snapshot loaded")),
+      "started from the snapshot",
+    );
+    for (const [i, value] of values.entries()) {
+      const got = await getBytes(restarted.port, `big${i}`);
+      assert.ok(got !== null && got.length === value.length, `big${i} has its length`);
+      assert.ok(got.every((b, at) => b === value[at]), `big${i} intact`);
+    }
+    const client = await RespClient.connect(restarted.port);
+    assert.equal(await client.call("GET", "small"), "s");
+    client.close();
+  } finally {
+    await restarted.stop();
+  }
+});
+
+Deno.test("a failing automatic snapshot is retried after a backoff, not at every check; INFO and the log say so once", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = await ServerProcess.start({
+    ...walConfig(dir, { snapshot_threshold: "64KiB" }),
+    network: { max_message_size: "1MB" },
+  });
+  try {
+    // The fault: the first snapshot's temporary file cannot be created
+    // (a directory has its name), so every attempt at LSN 1 fails.
+    const blocker = join(dir, "wal", `${snapshotName(1)}.tmp`);
+    await Deno.mkdir(blocker);
+    const client = await RespClient.connect(server.port);
+    ok([await client.call("SET", "k", "x".repeat(100_000))]); // LSN 1, past the threshold
+    const failed = () => server.logs.filter((l) => l.includes("snapshot failed"));
+    const deadline = Date.now() + 5_000;
+    while (failed().length === 0 && Date.now() < deadline) await delay(20);
+    assert.equal(failed().length, 1, "the first automatic snapshot failed");
+    await delay(3_000); // thirty threshold checks
+    assert.equal(failed().length, 1, `no retry within the backoff:\n${failed().join("\n")}`);
+    const fields = await persistence(client);
+    assert.equal(fields.get("rdb_last_bgsave_status"), "err");
+    assert.equal(fields.get("snapshot_failures"), "1");
+    assert.equal(fields.get("snapshot_consecutive_failures"), "1");
+    assert.match(fields.get("snapshot_last_error") ?? "", /directory/i);
+    const retryInMs = Number(fields.get("snapshot_next_retry_in_ms"));
+    assert.ok(retryInMs > 0 && retryInMs <= 5_000, `next retry in ${retryInMs} ms`);
+
+    // Once the fault is gone, BGSAVE works at once (the backoff holds back only automatic ones).
+    await Deno.remove(blocker);
+    assert.equal(text(await client.call("BGSAVE")), "Background saving started");
+    await snapshotSettled(client);
+    const after = await persistence(client);
+    assert.equal(after.get("rdb_last_bgsave_status"), "ok");
+    assert.equal(after.get("snapshot_consecutive_failures"), "0");
+    assert.equal(after.get("snapshot_next_retry_in_ms"), "0");
+    assert.equal(after.get("snapshot_last_lsn"), "1");
+    client.close();
+  } finally {
+    await server.stop();
   }
 });
