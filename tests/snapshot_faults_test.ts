@@ -7,11 +7,20 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { stringify } from "yaml";
+import { parseConfig } from "../src/config/config.ts";
+import { startReplication } from "../src/replication/replication.ts";
+import { saveIdentity } from "../src/replication/replication_identity.ts";
+import { listSnapshots } from "../src/snapshot/restore.ts";
+import { Snapshotter } from "../src/snapshot/snapshotter.ts";
+import { openStore } from "../src/storage/open_store.ts";
+import { recordingLogger } from "../src/wal/_test_util.ts";
 import { snapshotName } from "../src/snapshot/snapshot_file.ts";
 import { loadSnapshot } from "../src/snapshot/snapshot_reader.ts";
 import {
   delay,
   encodeRespCommand,
+  freePort,
   RespClient,
   RespError,
   type RespReply,
@@ -251,5 +260,116 @@ Deno.test("a failing automatic snapshot is retried after a backoff, not at every
     client.close();
   } finally {
     await server.stop();
+  }
+});
+
+/** Polls `condition` every 20 ms until it holds. */
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+Deno.test("a replica's snapshot held before its rename during a full resync is never renamed into place; a restart holds the master's data", async () => {
+  // The new master: 100 writes, LSN 100.
+  const master = await ServerProcess.start({
+    ...walConfig(await Deno.makeTempDir()),
+    replication: {
+      enabled: true,
+      replica_type: "master",
+      master_address: `127.0.0.1:${freePort()}`,
+      sync_interval: "200ms",
+    },
+  });
+  const dir = await Deno.makeTempDir();
+  const config = parseConfig(
+    stringify({
+      wal: { enabled: true, data_directory: join(dir, "wal") },
+      replication: {
+        enabled: true,
+        replica_type: "slave",
+        master_address: `127.0.0.1:${master.port}`,
+        sync_interval: "200ms",
+      },
+    }),
+    "test",
+  );
+  const log = recordingLogger();
+  try {
+    const client = await RespClient.connect(master.port);
+    ok(await client.pipeline(Array.from({ length: 100 }, (_, i) => ["SET", `new:${i}`, `n${i}`])));
+    client.close();
+
+    // The replica holds another history (20 writes of an earlier master).
+    const opened = await openStore(config, log);
+    for (let i = 0; i < 20; i++) opened.store.set(`old:${i}`, `o${i}`);
+    await opened.store.commit();
+    await saveIdentity(join(dir, "wal"), { replid: "a".repeat(40), role: "slave" });
+
+    // A snapshot of it, complete and held right before its rename.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    let reached = () => {};
+    const atRename = new Promise<void>((resolve) => reached = resolve);
+    const snapshotter = new Snapshotter({
+      store: opened.store,
+      wal: opened.wal!,
+      thresholdBytes: Infinity,
+      compact: true,
+      replid: () => "",
+      log,
+      testHooks: {
+        beforeRename: () => {
+          reached();
+          return held;
+        },
+      },
+    });
+    const saving = snapshotter.save().then(() => "renamed", (e: Error) => e.message);
+    await atRename;
+
+    // The full resync starts while the snapshot waits; give it time to
+    // finish if it does not wait for the snapshot, then let the rename go.
+    const running = (await startReplication(config, opened, log, snapshotter))!;
+    await until(
+      () => log.lines.some((l) => l.message.startsWith("full resynchronisation")),
+      "the full resync",
+    );
+    await delay(1_000);
+    release();
+    assert.match(await saving, /abandoned/);
+    await until(
+      () => running.slaveStatus()?.state === "streaming" && opened.wal!.lastLsn >= 100,
+      "the replica to catch up",
+    );
+    await running.stop();
+    await snapshotter.settle();
+    await opened.close();
+
+    // No snapshot of the old history is in the directory ...
+    for (const snapshot of await listSnapshots(join(dir, "wal"))) {
+      await loadSnapshot(snapshot.path, (key) => {
+        assert.ok(key.startsWith("new:"), `${snapshot.name} holds ${key}`);
+      });
+    }
+    // ... and a restart holds exactly the master's data.
+    const reopened = await openStore(config, log);
+    try {
+      const keys: string[] = [];
+      for (let p = 0; p < reopened.store.engine.partitionCount; p++) {
+        keys.push(...reopened.store.engine.partition(p).values.keys());
+      }
+      assert.deepEqual(
+        keys.sort(),
+        Array.from({ length: 100 }, (_, i) => `new:${i}`).sort(),
+      );
+      for (let i = 0; i < 100; i++) assert.equal(reopened.store.get(`new:${i}`), `n${i}`);
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await master.stop();
   }
 });

@@ -70,3 +70,59 @@ Deno.test("a failing snapshot is retried with capped exponential backoff, shown 
   await wal.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("suspend() cancels the snapshot being taken, waits for it, and refuses new ones until resumed", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = recordingLogger();
+  const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+  const store = new Store(new Engine(2), wal, { expireKeys: false });
+  store.set("k", "v");
+  await store.commit();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let holding = true;
+  let reached = () => {};
+  const atRename = new Promise<void>((resolve) => reached = resolve);
+  const snapshotter = new Snapshotter({
+    store,
+    wal,
+    thresholdBytes: 1,
+    compact: true,
+    replid: () => "",
+    log,
+    testHooks: {
+      beforeRename: () => {
+        if (!holding) return Promise.resolve();
+        reached();
+        return held;
+      },
+    },
+  });
+  const saving = snapshotter.save().then(() => "renamed", (e: Error) => e.message);
+  await atRename; // complete on disk, about to be renamed
+  let suspended = false;
+  const suspending = snapshotter.suspend("test").then((resume) => {
+    suspended = true;
+    return resume;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!suspended, "suspend waits for the running snapshot");
+  holding = false;
+  release();
+  const resume = await suspending;
+  assert.match(await saving, /abandoned/);
+  assert.equal(field(snapshotter, "rdb_last_bgsave_status"), "ok", "abandoned is not failed");
+  assert.equal(field(snapshotter, "snapshot_suspended"), 1);
+  assert.ok(!snapshotter.startInBackground());
+  snapshotter.maybeStart();
+  assert.ok(!snapshotter.inProgress);
+  await assert.rejects(snapshotter.save(), /suspended/);
+  assert.deepEqual([...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("snapshot-")), []);
+  resume();
+  resume(); // twice is once
+  assert.equal(field(snapshotter, "snapshot_suspended"), 0);
+  await snapshotter.save();
+  assert.equal([...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".snap")).length, 1);
+  await wal.close();
+  await Deno.remove(dir, { recursive: true });
+});

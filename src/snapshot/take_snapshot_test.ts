@@ -269,3 +269,43 @@ Deno.test("values of 1 MiB and more: the snapshot succeeds, a slice ends once it
   assert.deepEqual(contents(restored), expected);
   await Deno.remove(dir, { recursive: true });
 });
+
+for (const cause of ["the keyspace is discarded", "the signal aborts"]) {
+  Deno.test(`a snapshot held right before its rename while ${cause} is never renamed into place`, async () => {
+    const dir = await Deno.makeTempDir();
+    const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+    const store = new Store(new Engine(2), wal, { expireKeys: false });
+    for (let i = 0; i < 100; i++) store.set(`k${i}`, "v");
+    await store.commit();
+    const abort = new AbortController();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    let reached = () => {};
+    const atRename = new Promise<void>((resolve) => reached = resolve);
+    const taking = takeSnapshot(store, {
+      dir,
+      replid: "",
+      log,
+      signal: abort.signal,
+      testHooks: {
+        beforeRename: () => {
+          reached();
+          return held;
+        },
+      },
+    });
+    const rejected = assert.rejects(taking, /snapshot abandoned/);
+    await atRename;
+    if (cause === "the signal aborts") abort.abort("a full resynchronisation");
+    else await store.discardAll();
+    release();
+    await rejected;
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("snapshot-")),
+      [],
+      "neither the snapshot nor its temporary file",
+    );
+    await wal.close();
+    await Deno.remove(dir, { recursive: true });
+  });
+}
