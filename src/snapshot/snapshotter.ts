@@ -71,7 +71,14 @@ export interface SnapshotterOptions {
 /** A snapshot is already being taken. */
 export class SnapshotInProgressError extends Error {}
 
-/** Snapshots are suspended (a replica's full resynchronisation is under way). */
+/**
+ * Snapshots are suspended (a replica's full resynchronisation is under way).
+ *
+ * @example
+ * ```ts
+ * await snapshotter.save().catch((e) => e instanceof SnapshotsSuspendedError);
+ * ```
+ */
 export class SnapshotsSuspendedError extends Error {
   constructor() {
     super("snapshots are suspended while a full resynchronisation replaces this replica's data");

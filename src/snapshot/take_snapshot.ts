@@ -97,7 +97,17 @@ export interface SnapshotOptions {
   testHooks?: SnapshotTestHooks;
 }
 
-/** A snapshot given up because the history it describes is gone, or on request: not a failure. */
+/**
+ * A snapshot given up because the history it describes is gone, or on
+ * request: not a failure.
+ *
+ * @example
+ * ```ts
+ * await takeSnapshot(store, options).catch((e) => {
+ *   if (!(e instanceof SnapshotAbandonedError)) throw e;
+ * });
+ * ```
+ */
 export class SnapshotAbandonedError extends Error {
   constructor(reason: string) {
     super(`snapshot abandoned: ${reason}`);
