@@ -112,6 +112,7 @@ export async function startReplication(
     masterAddress: replication.masterAddress,
     syncIntervalMs: replication.syncIntervalMs,
     log,
+    snapshots: snapshotter,
   });
   slave.start();
   return {

@@ -30,6 +30,7 @@ import { DEAD_PEER_INTERVALS } from "./master.ts";
 import { clearIdentity, loadIdentity, saveIdentity } from "./replication_identity.ts";
 import { join } from "node:path";
 import { listSnapshots } from "../snapshot/restore.ts";
+import type { Snapshotter } from "../snapshot/snapshotter.ts";
 import { snapshotName } from "../snapshot/snapshot_file.ts";
 import { loadSnapshot } from "../snapshot/snapshot_reader.ts";
 import { syncDir } from "../wal/segment.ts";
@@ -46,6 +47,8 @@ export interface SlaveOptions {
   masterAddress: Address;
   syncIntervalMs: number;
   log: Logger;
+  /** The replica's own snapshots, suspended during a full resynchronisation. */
+  snapshots?: Pick<Snapshotter, "suspend">;
 }
 
 /** Where replication stands, for INFO and ROLE. */
@@ -208,17 +211,28 @@ export class ReplicationSlave {
         snapshotBytes,
         masterLsn: this.#masterLsn,
       }, true);
-      // Forget which history this is before touching the log: a crash
-      // midway then leads to another full resynchronisation, never to a
-      // partial log taken for a complete one.
-      await clearIdentity(wal.dir);
-      this.#snapshotLsn = 0;
-      for (const old of await listSnapshots(wal.dir)) await Deno.remove(old.path);
-      await store.discardAll();
-      if (snapshotBytes > 0) {
-        rest = await this.#receiveSnapshot(conn, rest, snapshotBytes, firstLsn - 1);
+      // A snapshot of this replica's own being written describes the
+      // history about to go: cancel it and wait for it to end (it is never
+      // renamed into place), and take none until the new history is in.
+      const resume = await this.#options.snapshots?.suspend("a full resynchronisation");
+      try {
+        // Forget which history this is before touching the log: a crash
+        // midway then leads to another full resynchronisation, never to a
+        // partial log taken for a complete one.
+        await clearIdentity(wal.dir);
+        this.#snapshotLsn = 0;
+        // The keyspace before the files: discarding it makes any snapshot
+        // still walking it refuse its rename (see take_snapshot.ts), so no
+        // snapshot of the old history can appear after the deletes below.
+        await store.discardAll();
+        for (const old of await listSnapshots(wal.dir)) await Deno.remove(old.path);
+        if (snapshotBytes > 0) {
+          rest = await this.#receiveSnapshot(conn, rest, snapshotBytes, firstLsn - 1);
+        }
+        await saveIdentity(wal.dir, { replid: newReplid, role: "slave" });
+      } finally {
+        resume?.();
       }
-      await saveIdentity(wal.dir, { replid: newReplid, role: "slave" });
     } else {
       throw new Error(`master refused: ${line}`);
     }

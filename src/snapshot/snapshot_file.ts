@@ -17,7 +17,7 @@
  *  52   8  reserved, zero
  *  60   4  CRC32 of bytes 0..60
  * blocks, each
- *   0   4  body size N, 1..MAX_BLOCK_BYTES (0 ends the blocks)
+ *   0   4  body size N, 1..MAX_BLOCK_BYTES (80 MiB; 0 ends the blocks)
  *   4   4  CRC32 of the body, seeded with the previous block's CRC (the
  *          first with the CRC32 of header bytes 0..16: magic, version,
  *          size, LSN), so blocks cannot be reordered, lost or borrowed from
@@ -28,6 +28,11 @@
  *   0   4  zero
  *   4   4  CRC32 of the 8-byte key count, seeded with the last block's CRC
  * ```
+ *
+ * An entry never spans blocks. The writer closes a block before an entry
+ * that would take it past 64 KiB, and writes a larger entry as a block of
+ * its own; the largest entry the store admits (1 MiB key, 64 MiB value)
+ * fits in MAX_BLOCK_BYTES.
  *
  * A file is written as `<name>.tmp`, fsynced, renamed into place and the
  * directory fsynced, so a crash never leaves a partial file under a
@@ -45,6 +50,8 @@
 
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
+import { assert } from "../_assert.ts";
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../storage/store.ts";
 import { writeBinary } from "../bytes/binary_string.ts";
 import { writeAll } from "../bytes/io.ts";
 import { syncDir } from "../wal/segment.ts";
@@ -55,12 +62,31 @@ export const SNAPSHOT_MAGIC = "KSNP";
 export const SNAPSHOT_FORMAT_VERSION = 1;
 /** Header size in bytes. */
 export const SNAPSHOT_HEADER_BYTES = 64;
-/** A block is written once its body reaches this size. */
+/**
+ * A block closes when the next entry would take it past this size; an
+ * entry larger than this is a block of its own.
+ */
 export const SNAPSHOT_BLOCK_TARGET_BYTES = 64 * 1024;
-/** Largest block body (one entry of the largest size fits). */
+/**
+ * Largest block body the writer writes and the reader accepts: room for
+ * the largest entry the store admits (a key of `MAX_KEY_BYTES` and a value
+ * of `MAX_VALUE_BYTES`, checked below), so every keyspace the limits admit
+ * can be written, and a damaged size field cannot make the reader allocate
+ * more. Kept at 80 MiB, what earlier versions accepted, so their files
+ * stay readable.
+ */
 export const MAX_BLOCK_BYTES = 80 * 1024 * 1024;
 /** Bytes an entry takes besides its key and value. */
 export const ENTRY_OVERHEAD_BYTES = 16;
+/** A block's frame head: body size and chained CRC. */
+const BLOCK_HEAD_BYTES = 8;
+/** The usual block buffer: a frame head and a block of the target size. */
+const BLOCK_BUFFER_BYTES = BLOCK_HEAD_BYTES + SNAPSHOT_BLOCK_TARGET_BYTES;
+
+assert(
+  ENTRY_OVERHEAD_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES <= MAX_BLOCK_BYTES,
+  "the largest entry the store admits fits in one snapshot block",
+);
 
 const TWO_POW_32 = 0x1_0000_0000;
 
@@ -136,20 +162,20 @@ export function encodeHeader(header: SnapshotHeader): Uint8Array {
   return out;
 }
 
-function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
-  let written = 0;
-  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-}
-
 /** The seed of the block CRC chain: the CRC32 of header bytes 0..16. */
 export function chainSeed(header: Uint8Array): number {
   return crc32(header.subarray(0, 16));
 }
 
 /**
- * Writes one snapshot file: entries are buffered into blocks and written
- * as each block fills, so the caller can walk the keyspace in slices and
- * await {@link SnapshotWriter.flush} between them.
+ * Writes one snapshot file. Entries are packed into blocks as they are
+ * added: a block closes when the next entry would take it past
+ * {@link SNAPSHOT_BLOCK_TARGET_BYTES}, and an entry larger than that is a
+ * block of its own, so no block passes the larger of the two (at most
+ * {@link MAX_BLOCK_BYTES}, whatever the caller adds between flushes).
+ * Closed blocks wait in memory for {@link SnapshotWriter.flush}: the caller
+ * walks the keyspace in slices and flushes between them, bounding what
+ * waits by what one slice adds.
  *
  * @example
  * ```ts
@@ -164,11 +190,18 @@ export class SnapshotWriter {
   readonly #dir: string;
   readonly #tmpPath: string;
   readonly #header: SnapshotHeader;
-  #block = new Uint8Array(SNAPSHOT_BLOCK_TARGET_BYTES + 1024);
+  /** The open block: its frame head's 8 bytes, then `#blockBytes` of entries. */
+  #block: Uint8Array = new Uint8Array(BLOCK_BUFFER_BYTES);
   #blockBytes = 0;
+  /** Closed blocks not yet written, oldest first: a buffer and its frame's length. */
+  #closed: { buffer: Uint8Array; frameBytes: number }[] = [];
+  #closedBytes = 0;
+  /** A written block's buffer, kept for the next one. */
+  #spare: Uint8Array | undefined;
   #crc: number;
   #keys = 0;
   #bytes = SNAPSHOT_HEADER_BYTES;
+  #complete = false;
   #done = false;
 
   private constructor(file: Deno.FsFile, dir: string, tmpPath: string, header: SnapshotHeader) {
@@ -199,37 +232,57 @@ export class SnapshotWriter {
     return this.#keys;
   }
 
-  /** Bytes buffered and not yet written. */
+  /** Bytes added and not yet written. */
   get pendingBytes(): number {
-    return this.#blockBytes;
+    return this.#closedBytes + this.#blockBytes;
   }
 
-  /** Adds one entry (binary strings; `expiresAtMs` 0 = none). */
+  /**
+   * Adds one entry (binary strings; `expiresAtMs` 0 = none). Throws a
+   * RangeError for an entry larger than {@link MAX_BLOCK_BYTES}, which the
+   * store's limits never admit.
+   */
   add(key: string, value: string, expiresAtMs: number): void {
     const size = ENTRY_OVERHEAD_BYTES + key.length + value.length;
-    if (this.#blockBytes + size > this.#block.length) this.#grow(this.#blockBytes + size);
+    if (size > MAX_BLOCK_BYTES) {
+      throw new RangeError(`an entry of ${size} bytes exceeds the block limit ${MAX_BLOCK_BYTES}`);
+    }
+    if (this.#blockBytes > 0 && this.#blockBytes + size > SNAPSHOT_BLOCK_TARGET_BYTES) {
+      this.#closeBlock();
+    }
+    const needed = BLOCK_HEAD_BYTES + this.#blockBytes + size;
+    if (needed > this.#block.length) this.#grow(needed);
     const b = this.#block;
-    let at = this.#blockBytes;
+    let at = BLOCK_HEAD_BYTES + this.#blockBytes;
     le.putU32(b, at, key.length);
     le.putU32(b, at + 4, value.length);
     le.putU64(b, at + 8, expiresAtMs);
     at = writeBinary(key, b, at + ENTRY_OVERHEAD_BYTES);
     at = writeBinary(value, b, at);
-    this.#blockBytes = at;
+    this.#blockBytes = at - BLOCK_HEAD_BYTES;
     this.#keys++;
+    if (this.#blockBytes >= SNAPSHOT_BLOCK_TARGET_BYTES) this.#closeBlock();
   }
 
-  /** Writes the buffered block if it reached its target size. */
+  /** Writes the closed blocks. */
   async flush(): Promise<void> {
-    if (this.#blockBytes >= SNAPSHOT_BLOCK_TARGET_BYTES) await this.#writeBlock();
+    while (this.#closed.length > 0) {
+      const { buffer, frameBytes } = this.#closed.shift()!;
+      await writeAll(this.#file, buffer.subarray(0, frameBytes));
+      this.#closedBytes -= frameBytes;
+      this.#bytes += frameBytes;
+      if (buffer.length === BLOCK_BUFFER_BYTES) this.#spare = buffer;
+    }
   }
 
   /**
-   * Writes the rest, the end and the final header, fsyncs, renames into
-   * place and fsyncs the directory.
+   * Writes the rest, the end record and the final header, and fsyncs: the
+   * file is complete under its temporary name, ready for
+   * {@link renameIntoPlace}.
    */
-  async finish(): Promise<{ path: string; bytes: number; keys: number }> {
-    if (this.#blockBytes > 0) await this.#writeBlock();
+  async complete(): Promise<void> {
+    if (this.#blockBytes > 0) this.#closeBlock();
+    await this.flush();
     const end = new Uint8Array(8);
     const count = new Uint8Array(8);
     le.putU64(count, 0, this.#keys);
@@ -242,43 +295,31 @@ export class SnapshotWriter {
     await this.#file.sync();
     this.#file.close();
     this.#done = true;
+    this.#complete = true;
+  }
+
+  /**
+   * Renames the complete file into place, synchronously: a caller that
+   * checks whether the snapshot is still wanted right before this call
+   * knows nothing ran in between. The directory is not yet fsynced (see
+   * {@link finish}).
+   */
+  renameIntoPlace(): { path: string; bytes: number; keys: number } {
+    assert(this.#complete, "a snapshot is complete before it is renamed into place");
     const path = join(this.#dir, snapshotName(this.#header.lsn));
-    await Deno.rename(this.#tmpPath, path);
-    await syncDir(this.#dir);
+    Deno.renameSync(this.#tmpPath, path);
     return { path, bytes: this.#bytes, keys: this.#keys };
   }
 
   /**
-   * Everything {@link finish} does, blocking: for SAVE, which (as in Redis)
-   * holds the server until the snapshot is on disk.
+   * {@link complete}, {@link renameIntoPlace}, then fsyncs the directory so
+   * that the rename is durable.
    */
-  finishSync(): { path: string; bytes: number; keys: number } {
-    if (this.#blockBytes > 0) this.#writeBlockSync();
-    const end = new Uint8Array(8);
-    const count = new Uint8Array(8);
-    le.putU64(count, 0, this.#keys);
-    le.putU32(end, 4, crc32(count, this.#crc));
-    writeAllSync(this.#file, end);
-    this.#bytes += end.length;
-    this.#file.seekSync(0, Deno.SeekMode.Start);
-    writeAllSync(this.#file, encodeHeader({ ...this.#header, keys: this.#keys }));
-    this.#file.syncSync();
-    this.#file.close();
-    this.#done = true;
-    const path = join(this.#dir, snapshotName(this.#header.lsn));
-    Deno.renameSync(this.#tmpPath, path);
-    const dir = Deno.openSync(this.#dir, { read: true });
-    try {
-      dir.syncSync();
-    } finally {
-      dir.close();
-    }
-    return { path, bytes: this.#bytes, keys: this.#keys };
-  }
-
-  /** Writes the buffered block if it reached its target size, blocking. */
-  flushSync(): void {
-    if (this.#blockBytes >= SNAPSHOT_BLOCK_TARGET_BYTES) this.#writeBlockSync();
+  async finish(): Promise<{ path: string; bytes: number; keys: number }> {
+    await this.complete();
+    const done = this.renameIntoPlace();
+    await syncDir(this.#dir);
+    return done;
   }
 
   /** Abandons the file (a failed or cancelled snapshot). */
@@ -291,45 +332,31 @@ export class SnapshotWriter {
         // Already closed.
       }
     }
+    this.#closed = [];
+    this.#closedBytes = 0;
     await Deno.remove(this.#tmpPath).catch(() => {});
   }
 
-  /** The next block's frame: its head and body; advances the CRC chain. */
-  #nextBlock(): [Uint8Array, Uint8Array] {
-    const body = this.#block.subarray(0, this.#blockBytes);
-    if (body.length > MAX_BLOCK_BYTES) throw new RangeError(`block of ${body.length} bytes`);
-    const head = new Uint8Array(8);
-    le.putU32(head, 0, body.length);
-    this.#crc = crc32(body, this.#crc);
-    le.putU32(head, 4, this.#crc);
-    this.#bytes += head.length + body.length;
-    return [head, body];
-  }
-
-  #blockWritten(): void {
+  /** Closes the open block: fills in its frame head and advances the CRC chain. */
+  #closeBlock(): void {
+    const size = this.#blockBytes;
+    assert(size > 0 && size <= MAX_BLOCK_BYTES, "a closed block holds 1..MAX_BLOCK_BYTES bytes");
+    const buffer = this.#block;
+    const frameBytes = BLOCK_HEAD_BYTES + size;
+    this.#crc = crc32(buffer.subarray(BLOCK_HEAD_BYTES, frameBytes), this.#crc);
+    le.putU32(buffer, 0, size);
+    le.putU32(buffer, 4, this.#crc);
+    this.#closed.push({ buffer, frameBytes });
+    this.#closedBytes += frameBytes;
+    this.#block = this.#spare ?? new Uint8Array(BLOCK_BUFFER_BYTES);
+    this.#spare = undefined;
     this.#blockBytes = 0;
-    if (this.#block.length > 4 * SNAPSHOT_BLOCK_TARGET_BYTES) {
-      this.#block = new Uint8Array(SNAPSHOT_BLOCK_TARGET_BYTES + 1024);
-    }
   }
 
-  async #writeBlock(): Promise<void> {
-    const [head, body] = this.#nextBlock();
-    await writeAll(this.#file, head);
-    await writeAll(this.#file, body);
-    this.#blockWritten();
-  }
-
-  #writeBlockSync(): void {
-    const [head, body] = this.#nextBlock();
-    writeAllSync(this.#file, head);
-    writeAllSync(this.#file, body);
-    this.#blockWritten();
-  }
-
+  /** Room for one entry larger than a block's usual buffer (a block of its own). */
   #grow(needed: number): void {
-    const grown = new Uint8Array(Math.max(needed, this.#block.length * 2));
-    grown.set(this.#block.subarray(0, this.#blockBytes));
+    const grown = new Uint8Array(needed);
+    grown.set(this.#block.subarray(0, BLOCK_HEAD_BYTES + this.#blockBytes));
     this.#block = grown;
   }
 }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../storage/store.ts";
 import {
+  ENTRY_OVERHEAD_BYTES,
+  le,
+  MAX_BLOCK_BYTES,
   parseSnapshotName,
+  SNAPSHOT_BLOCK_TARGET_BYTES,
   SNAPSHOT_HEADER_BYTES,
   snapshotName,
   SnapshotWriter,
@@ -106,4 +111,76 @@ Deno.test("an aborted snapshot leaves nothing", async () => {
   writer.add("k", "v", 0);
   await writer.abort();
   assert.deepEqual([...Deno.readDirSync(dir)], []);
+});
+
+/** The body sizes of a snapshot file's blocks, in order. */
+function blockSizes(file: Uint8Array): number[] {
+  const sizes: number[] = [];
+  for (let at = SNAPSHOT_HEADER_BYTES;;) {
+    const size = le.u32(file, at);
+    if (size === 0) return sizes;
+    sizes.push(size);
+    at += 8 + size;
+  }
+}
+
+Deno.test("a block closes before an entry would take it past its size, whatever is added between flushes", async () => {
+  const dir = await Deno.makeTempDir();
+  // 100 values of 1 MiB and small ones among them, added without a flush
+  // (the old writer made one block of all of them: over MAX_BLOCK_BYTES).
+  const entries: Entry[] = [];
+  for (let i = 0; i < 300; i++) {
+    entries.push([`key${i}`, i % 3 === 0 ? String(i % 10).repeat(1024 * 1024) : `small${i}`, 0]);
+  }
+  const writer = await SnapshotWriter.create(dir, 7, "", 0);
+  for (const [k, v, e] of entries) writer.add(k, v, e);
+  const { path } = await writer.finish();
+  assert.deepEqual(await load(path), entries);
+  const largest = ENTRY_OVERHEAD_BYTES + "key000".length + 1024 * 1024;
+  for (const size of blockSizes(await Deno.readFile(path))) {
+    assert.ok(size <= Math.max(SNAPSHOT_BLOCK_TARGET_BYTES, largest), `a block of ${size} bytes`);
+  }
+});
+
+Deno.test("the largest entry the limits admit is written and read back (a block of its own)", async () => {
+  const dir = await Deno.makeTempDir();
+  const key = "k".repeat(MAX_KEY_BYTES);
+  const value = "v".repeat(MAX_VALUE_BYTES);
+  const writer = await SnapshotWriter.create(dir, 9, "", 0);
+  writer.add("before", "x", 0);
+  writer.add(key, value, 1_800_000_000_000);
+  writer.add("after", "y", 0);
+  await writer.flush();
+  const { path } = await writer.finish();
+  let seen = 0;
+  await loadSnapshot(path, (k, v, e) => {
+    if (seen === 1) {
+      assert.ok(k === key && v === value && e === 1_800_000_000_000, "the large entry");
+    }
+    seen++;
+  });
+  assert.equal(seen, 3);
+  assert.deepEqual(blockSizes(await Deno.readFile(path)), [
+    ENTRY_OVERHEAD_BYTES + "before".length + 1,
+    ENTRY_OVERHEAD_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES,
+    ENTRY_OVERHEAD_BYTES + "after".length + 1,
+  ]);
+  assert.ok(ENTRY_OVERHEAD_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES <= MAX_BLOCK_BYTES);
+});
+
+Deno.test("an entry over the block limit is refused before anything is buffered", async () => {
+  const dir = await Deno.makeTempDir();
+  const writer = await SnapshotWriter.create(dir, 3, "", 0);
+  assert.throws(() => writer.add("k", "v".repeat(MAX_BLOCK_BYTES), 0), RangeError);
+  assert.equal(writer.keys, 0);
+  await writer.abort();
+});
+
+Deno.test("the reader refuses a block size over MAX_BLOCK_BYTES (a damaged size cannot make it allocate more)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = await write(dir, sampleEntries(3));
+  const bytes = await Deno.readFile(path);
+  le.putU32(bytes, SNAPSHOT_HEADER_BYTES, MAX_BLOCK_BYTES + 1);
+  await Deno.writeFile(path, bytes);
+  await assert.rejects(load(path), /block size \d+ is impossible/);
 });

@@ -6,9 +6,15 @@
  * damaged) and deletes the segments wholly covered by the older of them —
  * never the segment being written.
  *
- * Compaction is off while the server serves replicas: a replica that needs
- * records from the start of the log is resynchronised from them until
- * snapshots can be streamed to replicas.
+ * A failed snapshot is logged once and retried automatically with
+ * exponential backoff — `SNAPSHOT_RETRY_MIN_MS` after the first failure,
+ * doubling up to `SNAPSHOT_RETRY_MAX_MS` — rather than at every threshold
+ * check; SAVE and BGSAVE are not held back by it. INFO persistence shows
+ * the last status, error and the time to the next retry.
+ *
+ * A replica's full resynchronisation replaces the history a snapshot
+ * describes: it {@link Snapshotter.suspend}s snapshots, which cancels the
+ * one being taken (it is never renamed into place) and waits for it to end.
  *
  * @example
  * ```ts
@@ -25,10 +31,19 @@ import { isSnapshotFileName, listSegments, syncDir } from "../wal/segment.ts";
 import type { Wal } from "../wal/wal.ts";
 import { listSnapshots, type Restored, setAsideDamaged } from "./restore.ts";
 import { loadSnapshot, SnapshotCorruptError } from "./snapshot_reader.ts";
-import { type SnapshotResult, takeSnapshot } from "./take_snapshot.ts";
+import {
+  SnapshotAbandonedError,
+  type SnapshotResult,
+  type SnapshotTestHooks,
+  takeSnapshot,
+} from "./take_snapshot.ts";
 
 /** Snapshots kept: the newest and its fallback. */
 export const SNAPSHOTS_KEPT = 2;
+/** After a failed snapshot, automatic ones wait this long before the first retry. */
+export const SNAPSHOT_RETRY_MIN_MS = 5_000;
+/** The backoff doubles per consecutive failure up to this. */
+export const SNAPSHOT_RETRY_MAX_MS = 5 * 60_000;
 
 /** What a snapshotter needs. */
 export interface SnapshotterOptions {
@@ -47,10 +62,29 @@ export interface SnapshotterOptions {
   retentionBytes?: number;
   /** The snapshot the store was restored from (INFO reports it until the next). */
   restored?: Restored;
+  /** Test-only pause points, handed to each snapshot. */
+  testHooks?: SnapshotTestHooks;
+  /** The clock for the retry backoff, in Unix ms. */
+  nowMs?: () => number;
 }
 
 /** A snapshot is already being taken. */
 export class SnapshotInProgressError extends Error {}
+
+/**
+ * Snapshots are suspended (a replica's full resynchronisation is under way).
+ *
+ * @example
+ * ```ts
+ * await snapshotter.save().catch((e) => e instanceof SnapshotsSuspendedError);
+ * ```
+ */
+export class SnapshotsSuspendedError extends Error {
+  constructor() {
+    super("snapshots are suspended while a full resynchronisation replaces this replica's data");
+    this.name = "SnapshotsSuspendedError";
+  }
+}
 
 /**
  * Takes and tracks snapshots of one store.
@@ -67,9 +101,20 @@ export class Snapshotter {
   #walBytesAtLast: number;
   #failures = 0;
   #lastFailed = false;
+  #consecutiveFailures = 0;
+  #lastError = "";
+  #lastFailureMs = 0;
+  /** Automatic snapshots wait until this time (Unix ms; 0: no failure to back off from). */
+  #retryAtMs = 0;
+  /** Cancels the running snapshot. */
+  #abort: AbortController | undefined;
+  /** Open {@link suspend}s. */
+  #suspensions = 0;
+  readonly #nowMs: () => number;
 
   constructor(options: SnapshotterOptions) {
     this.#options = options;
+    this.#nowMs = options.nowMs ?? Date.now;
     this.#walBytesAtLast = options.wal.stats().bytesWritten;
     const restored = options.restored;
     if (restored) {
@@ -100,8 +145,12 @@ export class Snapshotter {
     return this.#running !== undefined;
   }
 
-  /** Takes a snapshot now; rejects with {@link SnapshotInProgressError} if one runs. */
+  /**
+   * Takes a snapshot now; rejects with {@link SnapshotInProgressError} if
+   * one runs, {@link SnapshotsSuspendedError} while suspended.
+   */
   save(): Promise<SnapshotResult> {
+    if (this.#suspensions > 0) return Promise.reject(new SnapshotsSuspendedError());
     if (this.#running) return Promise.reject(new SnapshotInProgressError());
     const running = this.#take().finally(() => {
       this.#running = undefined;
@@ -122,21 +171,50 @@ export class Snapshotter {
     throw new SnapshotInProgressError();
   }
 
-  /** Starts a snapshot in the background; false if one runs already. */
+  /** Starts a snapshot in the background; false if one runs already (or snapshots are suspended). */
   startInBackground(): boolean {
-    if (this.#running) return false;
+    if (this.#running || this.#suspensions > 0) return false;
     this.save().catch(() => {
       // #take logged it.
     });
     return true;
   }
 
-  /** Starts one if the WAL written since the last passed the threshold. */
+  /**
+   * Starts one if the WAL written since the last passed the threshold,
+   * unless the last one failed less than the backoff ago.
+   */
   maybeStart(): void {
+    if (this.#retryAtMs > 0 && this.#nowMs() < this.#retryAtMs) return;
     const written = this.#options.wal.stats().bytesWritten - this.#walBytesAtLast;
     if (written >= this.#options.thresholdBytes && !this.#options.wal.failure) {
       this.startInBackground();
     }
+  }
+
+  /**
+   * Stops snapshots until the returned function is called: cancels the one
+   * being taken (its file is never renamed into place), waits for it and
+   * its compaction to end, and refuses new ones meanwhile. For a replica's
+   * full resynchronisation, which replaces the history a snapshot would
+   * describe and the files in the directory.
+   *
+   * @example
+   * ```ts
+   * const resume = await snapshotter.suspend("full resynchronisation");
+   * try { await replaceEverything(); } finally { resume(); }
+   * ```
+   */
+  async suspend(reason: string): Promise<() => void> {
+    this.#suspensions++;
+    this.#abort?.abort(reason);
+    await this.settle();
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      this.#suspensions--;
+    };
   }
 
   /**
@@ -168,9 +246,14 @@ export class Snapshotter {
     await this.#running?.catch(() => {});
   }
 
-  /** INFO persistence fields. */
+  /**
+   * INFO persistence fields: Redis's `rdb_*` ones, and kvdb's `snapshot_*`
+   * (the last failure's error and time, consecutive failures, and the ms
+   * until automatic snapshots retry, 0 when none is pending).
+   */
   info(): InfoFields {
     const last = this.#last;
+    const retryInMs = this.#retryAtMs > 0 ? Math.max(0, this.#retryAtMs - this.#nowMs()) : 0;
     return [
       ["rdb_bgsave_in_progress", this.#running ? 1 : 0],
       ["rdb_changes_since_last_save", this.#options.wal.lastLsn - (last?.lsn ?? 0)],
@@ -181,6 +264,11 @@ export class Snapshotter {
       ["snapshot_last_keys", last?.keys ?? 0],
       ["snapshot_last_duration_ms", last ? Math.round(last.durationMs) : 0],
       ["snapshot_failures", this.#failures],
+      ["snapshot_consecutive_failures", this.#consecutiveFailures],
+      ["snapshot_last_error", this.#lastError],
+      ["snapshot_last_failure_time", Math.floor(this.#lastFailureMs / 1000)],
+      ["snapshot_next_retry_in_ms", Math.ceil(retryInMs)],
+      ["snapshot_suspended", this.#suspensions > 0 ? 1 : 0],
       ["snapshot_threshold_bytes", this.#options.thresholdBytes],
     ];
   }
@@ -188,23 +276,59 @@ export class Snapshotter {
   async #take(): Promise<SnapshotResult> {
     const { store, wal, log } = this.#options;
     const bytesBefore = wal.stats().bytesWritten;
+    const abort = new AbortController();
+    this.#abort = abort;
     try {
       const result = await takeSnapshot(store, {
         dir: wal.dir,
         replid: this.#options.replid(),
         log,
+        signal: abort.signal,
+        testHooks: this.#options.testHooks,
       });
       this.#walBytesAtLast = bytesBefore;
       this.#last = { ...result, finishedMs: Date.now() };
-      this.#lastFailed = false;
+      this.#succeeded();
       if (this.#options.compact) await this.#compact();
       return result;
     } catch (e) {
-      this.#failures++;
-      this.#lastFailed = true;
-      log.error("snapshot failed", { error: e instanceof Error ? e.message : String(e) });
+      if (e instanceof SnapshotAbandonedError) log.info(e.message);
+      else this.#failed(e);
       throw e;
+    } finally {
+      this.#abort = undefined;
     }
+  }
+
+  #succeeded(): void {
+    if (this.#consecutiveFailures > 0) {
+      this.#options.log.info("snapshots succeed again", {
+        afterFailures: this.#consecutiveFailures,
+      });
+    }
+    this.#lastFailed = false;
+    this.#consecutiveFailures = 0;
+    this.#retryAtMs = 0;
+  }
+
+  /** Counts a failure, schedules the retry and logs both, once. */
+  #failed(e: unknown): void {
+    this.#failures++;
+    this.#consecutiveFailures++;
+    this.#lastFailed = true;
+    // One line in INFO: no line breaks from the error's text.
+    this.#lastError = (e instanceof Error ? e.message : String(e)).replace(/[\r\n]+/g, " ");
+    this.#lastFailureMs = this.#nowMs();
+    const backoffMs = Math.min(
+      SNAPSHOT_RETRY_MAX_MS,
+      SNAPSHOT_RETRY_MIN_MS * 2 ** Math.min(this.#consecutiveFailures - 1, 30),
+    );
+    this.#retryAtMs = this.#lastFailureMs + backoffMs;
+    this.#options.log.error("snapshot failed; automatic snapshots retry after a backoff", {
+      error: this.#lastError,
+      consecutiveFailures: this.#consecutiveFailures,
+      retryInMs: backoffMs,
+    });
   }
 
   /** Deletes snapshots past the newest two and the segments they cover. */

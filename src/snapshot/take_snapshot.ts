@@ -1,17 +1,36 @@
 /**
  * Taking a snapshot of a live store without stalling it: the keyspace is
- * walked partition by partition in slices of at most `SLICE_KEYS` keys or
- * `SLICE_MS` milliseconds, and the event loop runs between slices (block
- * writes are awaited there), so requests keep being served.
+ * walked partition by partition in slices of at most `SLICE_KEYS` keys,
+ * `SLICE_BYTES` bytes or `SLICE_MS` milliseconds, and the event loop runs
+ * between slices (block writes are awaited there), so requests keep being
+ * served.
+ *
+ * The walk's place in a partition is an entry index to look from, never an
+ * entry to read: between two slices the entry after the last one read may
+ * have been freed (DEL, expiry, FLUSHALL) and even reused by another key,
+ * so each slice finds the next live entry afresh, and reads an entry only
+ * in the same synchronous step that found it live. A key present for the
+ * whole walk keeps its index (see `key_table.ts`) and is read exactly once.
  *
  * Consistency: the snapshot's LSN is the log's durable end when the walk
- * starts (everything up to it is committed first). Writes during the walk
- * may or may not be seen by it, but every one has an LSN after the
- * snapshot's and is replayed over it on restore; log effects are
- * idempotent (SET of a value, DEL, PEXPIREAT of an absolute time, FLUSHALL),
- * so snapshot + the WAL after its LSN is exactly the state at the end.
+ * starts (everything up to it is committed first). Each key is read at
+ * some moment of the walk: as it was at the LSN, or as later writes left
+ * it — a key created after the LSN in a reused entry, a value overwritten,
+ * a key read twice (deleted behind the walk and created again ahead of it;
+ * the later read wins on load). Every such write has an LSN after the
+ * snapshot's and is replayed over it on restore, and a log effect sets the
+ * key's whole state whatever it was before (SET of a value with its expiry,
+ * DEL, FLUSHALL; PEXPIREAT only changes the expiry of a key that exists,
+ * and a key it applies to exists both in the snapshot and in the true
+ * state), so replaying the records after the LSN over any state that the
+ * walk could have read gives exactly the state at the log's end: the
+ * snapshot holds the live keys as of its LSN plus what its replay fixes.
  * Before the file is made durable, the writes the walk may have seen are
  * committed too, so a snapshot never holds a change its log could lose.
+ *
+ * A snapshot whose keyspace was discarded meanwhile (a replica's full
+ * resynchronisation), or whose `signal` was aborted, is abandoned: it is
+ * never renamed into place (checked synchronously right before the rename).
  *
  * @example
  * ```ts
@@ -23,10 +42,16 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../storage/store.ts";
+import { syncDir } from "../wal/segment.ts";
 import { SnapshotWriter } from "./snapshot_file.ts";
 
 /** Most keys one slice walks before yielding to the event loop. */
 export const SLICE_KEYS = 4096;
+/**
+ * Most bytes one slice copies before yielding (plus the entry that passes
+ * it: an entry is copied whole).
+ */
+export const SLICE_BYTES = 1024 * 1024;
 /** Longest one slice runs before yielding, in ms. */
 export const SLICE_MS = 5;
 
@@ -41,6 +66,24 @@ export interface SnapshotResult {
   longestSliceMs: number;
 }
 
+/**
+ * Pause points for tests only; nothing in the server sets them.
+ *
+ * @example
+ * ```ts
+ * await takeSnapshot(store, { dir, replid: "", log, testHooks: { beforeRename: () => held } });
+ * ```
+ */
+export interface SnapshotTestHooks {
+  /**
+   * Runs after each slice of the walk, with the partition and the entry
+   * index the next slice looks from (tests mutate the store here).
+   */
+  afterSlice?: (partition: number, position: number) => void;
+  /** Awaited once the file is complete and fsynced, right before the checks and the rename. */
+  beforeRename?: () => Promise<void>;
+}
+
 /** Where and how to write. */
 export interface SnapshotOptions {
   dir: string;
@@ -49,6 +92,27 @@ export interface SnapshotOptions {
   log: Logger;
   /** Keys per slice (tests use small slices to interleave writes). */
   sliceKeys?: number;
+  /** Abandons the snapshot when aborted (checked between slices and before the rename). */
+  signal?: AbortSignal;
+  testHooks?: SnapshotTestHooks;
+}
+
+/**
+ * A snapshot given up because the history it describes is gone, or on
+ * request: not a failure.
+ *
+ * @example
+ * ```ts
+ * await takeSnapshot(store, options).catch((e) => {
+ *   if (!(e instanceof SnapshotAbandonedError)) throw e;
+ * });
+ * ```
+ */
+export class SnapshotAbandonedError extends Error {
+  constructor(reason: string) {
+    super(`snapshot abandoned: ${reason}`);
+    this.name = "SnapshotAbandonedError";
+  }
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -69,9 +133,22 @@ export async function takeSnapshot(
   const log = store.log;
   if (log === undefined) throw new Error("snapshots need the WAL (wal.enabled: true)");
   const startedMs = performance.now();
-  await store.commit();
-  const lsn = log.durableLsn;
   const generation = store.generation;
+  const { signal, testHooks } = options;
+  // Why the snapshot must not be kept, or "" while it may.
+  const abandoned = () =>
+    store.generation !== generation
+      ? "the keyspace was discarded during the snapshot (a full resynchronisation)"
+      : signal?.aborted
+      ? String(signal.reason ?? "cancelled")
+      : "";
+  const checkWanted = () => {
+    const reason = abandoned();
+    if (reason !== "") throw new SnapshotAbandonedError(reason);
+  };
+  await store.commit();
+  checkWanted();
+  const lsn = log.durableLsn;
   const writer = await SnapshotWriter.create(options.dir, lsn, options.replid, Date.now());
   const sliceKeys = options.sliceKeys ?? SLICE_KEYS;
   let longestSliceMs = 0;
@@ -79,29 +156,34 @@ export async function takeSnapshot(
     const { engine } = store;
     for (let p = 0; p < engine.partitionCount; p++) {
       const { values, expires } = engine.partition(p);
-      // Entry indices are stable cursors: a key present throughout is seen once.
-      let entry = values.nextEntry(0);
-      while (entry >= 0) {
+      let from = 0;
+      for (let entry = values.nextEntry(from); entry >= 0; entry = values.nextEntry(from)) {
+        checkWanted();
         const sliceStart = performance.now();
-        for (let n = 0; n < sliceKeys && entry >= 0; n++) {
+        for (let n = 1; entry >= 0; n++) {
           const key = values.keyAt(entry);
           writer.add(key, values.valueAt(entry), expires.size === 0 ? 0 : expires.get(key) ?? 0);
-          entry = values.nextEntry(entry + 1);
-          if ((n & 255) === 255 && performance.now() - sliceStart >= SLICE_MS) break;
+          from = entry + 1;
+          if (n >= sliceKeys || writer.pendingBytes >= SLICE_BYTES) break;
+          if ((n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) break;
+          entry = values.nextEntry(from);
         }
         longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStart);
         await writer.flush();
+        testHooks?.afterSlice?.(p, from);
         await yieldToLoop();
       }
     }
     // What the walk saw must not outlive what the log keeps.
     await store.commit();
-    // A replica that discarded its keyspace meanwhile (a full resync) has
-    // another history: this walk saw part of the old one.
-    if (store.generation !== generation) {
-      throw new Error("the keyspace was discarded during the snapshot; abandoned");
-    }
-    const written = await writer.finish();
+    checkWanted();
+    await writer.complete();
+    await testHooks?.beforeRename?.();
+    // Synchronous from the check to the rename: a resynchronisation cannot
+    // slip in between (it discards the keyspace before it deletes snapshots).
+    checkWanted();
+    const written = writer.renameIntoPlace();
+    await syncDir(options.dir);
     const result: SnapshotResult = {
       path: written.path,
       lsn,

@@ -89,9 +89,11 @@ Deno.test("a snapshot is abandoned when the keyspace is discarded during its wal
   for (let i = 0; i < 5000; i++) store.set(`k${i}`, "v");
   await store.commit();
   const taking = takeSnapshot(store, { dir, replid: "", log, sliceKeys: 50 });
+  // Handled from the start: the walk notices at its next slice, maybe before discardAll resolves.
+  const rejected = assert.rejects(taking, /discarded during the snapshot/);
   await new Promise((r) => setTimeout(r, 5));
   await store.discardAll();
-  await assert.rejects(taking, /discarded during the snapshot/);
+  await rejected;
   assert.deepEqual(
     [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("snapshot-")),
     [],
@@ -99,3 +101,210 @@ Deno.test("a snapshot is abandoned when the keyspace is discarded during its wal
   );
   await wal.close();
 });
+
+/** What a mutation between two slices may use. */
+interface Between {
+  store: Store;
+  /** The key the walk would read next (in partition order), or undefined at a partition's end. */
+  next: string | undefined;
+  /** A key the walk has read in this partition, if any is still there. */
+  behind: string | undefined;
+  /** A counter for fresh names. */
+  round: number;
+  /** Moves the store's clock. */
+  setClock(ms: number): void;
+}
+
+const T0 = 1_800_000_000_000;
+
+/** Mutations that free, move or reuse the entry a walk stands on. */
+const MUTATIONS: Record<string, (b: Between) => void> = {
+  "DEL of the next key": ({ store, next }) => {
+    if (next !== undefined) store.delete(next);
+  },
+  "expiry of the next key (active expiry deletes it)": ({ store, next, setClock }) => {
+    if (next === undefined) return;
+    setClock(store.engine.expiresAt(next));
+    assert.ok(store.expireSome() > 0, "the next key expired");
+  },
+  "overwrite of the next key that moves its bytes": ({ store, next, round }) => {
+    if (next !== undefined) store.set(next, `moved${round}:${"m".repeat(200 + round)}`);
+  },
+  "DEL of the next key and a new key reusing its entry": ({ store, next, round }) => {
+    if (next === undefined) return;
+    store.delete(next);
+    store.set(`reused${round}`, `fresh${round}`);
+  },
+  "DEL of the next key, a new key in its entry, the old key back elsewhere": (
+    { store, next, round },
+  ) => {
+    if (next === undefined) return;
+    const value = store.get(next)!;
+    store.delete(next);
+    store.set(`reused${round}`, `fresh${round}`);
+    store.set(next, `${value}+back`);
+  },
+  "a key already read, deleted and written again ahead of the walk (read twice)": (
+    { store, next, behind, round },
+  ) => {
+    if (behind === undefined || next === undefined) return;
+    store.delete(behind);
+    store.set(`reused${round}`, `fresh${round}`); // takes the entry behind the walk
+    store.delete(next);
+    store.set(behind, `again${round}`); // takes the next entry, ahead of the walk
+  },
+  "FLUSHALL, then new keys": ({ store, round }) => {
+    store.flushAll();
+    for (let i = 0; i < 25; i++) store.set(`afterflush${round}:${i}`, `f${i}`);
+  },
+};
+
+/** What the snapshot must show for a mutation to have been exercised. */
+const EXERCISED: Record<string, (keys: string[]) => boolean> = {
+  "DEL of the next key and a new key reusing its entry": (keys) =>
+    keys.some((k) => k.startsWith("reused")),
+  "a key already read, deleted and written again ahead of the walk (read twice)": (keys) =>
+    new Set(keys).size < keys.length,
+};
+
+/** Every key and its raw entry (expired ones included): what a restore must rebuild. */
+function rawContents(engine: Engine): Map<string, [string, number]> {
+  return contents(engine);
+}
+
+for (const partitions of [1, 4]) {
+  for (const [name, mutate] of Object.entries(MUTATIONS)) {
+    Deno.test(`a walk never reads a freed entry: ${name} at every slice boundary (${partitions} partition(s))`, async () => {
+      const dir = await Deno.makeTempDir();
+      const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+      let clockMs = T0;
+      const store = new Store(new Engine(partitions), wal, {
+        expireKeys: true,
+        nowMs: () => clockMs,
+      });
+      // Every (key, value) ever written: a snapshot may hold nothing else.
+      const written = new Set<string>();
+      const track = (key: string, value: string) => written.add(`${key}\x00${value}`);
+      const set = store.set.bind(store);
+      store.set = (key: string, value: string, expiresAtMs = 0) => {
+        track(key, value);
+        set(key, value, expiresAtMs);
+      };
+      for (let i = 0; i < 300; i++) store.set(`k${i}`, `v${i}`, T0 + 1000 + i);
+      await store.commit();
+
+      let round = 0;
+      const result = await takeSnapshot(store, {
+        dir,
+        replid: "",
+        log,
+        sliceKeys: 7,
+        testHooks: {
+          afterSlice: (partition, position) => {
+            const { values } = store.engine.partition(partition);
+            const entry = values.nextEntry(position);
+            const first = values.nextEntry(0);
+            mutate({
+              store,
+              next: entry < 0 ? undefined : values.keyAt(entry),
+              behind: first >= 0 && first < position ? values.keyAt(first) : undefined,
+              round: round++,
+              setClock: (ms) => clockMs = ms,
+            });
+          },
+        },
+      });
+      assert.ok(round > 1, "the walk was interrupted between slices");
+      await store.commit();
+      const expected = rawContents(store.engine);
+      await wal.close();
+
+      const inSnapshot: [string, string][] = [];
+      const restored = new Engine(partitions);
+      await loadSnapshot(result.path, (k, v, e) => {
+        inSnapshot.push([k, v]);
+        restored.set(k, v, e);
+      });
+      for (const [k, v] of inSnapshot) {
+        assert.ok(
+          written.has(`${k}\x00${v}`),
+          `the snapshot holds ${JSON.stringify(k)} → ${JSON.stringify(v)}, never written`,
+        );
+      }
+      const check = EXERCISED[name];
+      if (check) assert.ok(check(inSnapshot.map(([k]) => k)), "the case happened");
+      const replay = new Store(restored, undefined, { expireKeys: false });
+      for await (const record of readRecords(dir, result.lsn + 1)) replay.applyRecord(record);
+      assert.deepEqual(rawContents(restored), expected);
+      await Deno.remove(dir, { recursive: true });
+    });
+  }
+}
+
+Deno.test("values of 1 MiB and more: the snapshot succeeds, a slice ends once it copied SLICE_BYTES", async () => {
+  const dir = await Deno.makeTempDir();
+  const wal = await Wal.open(
+    walOptions(dir, { logger: log, maxSegmentBytes: 256 * 1024 * 1024 }),
+    () => {},
+  );
+  const store = new Store(new Engine(1), wal, { expireKeys: false });
+  // 84 MiB in one partition: the old walk put a slice's entries in one block (over 80 MiB).
+  for (let i = 0; i < 84; i++) store.set(`big${i}`, String(i % 10).repeat(1024 * 1024));
+  for (let i = 0; i < 1000; i++) store.set(`small${i}`, `s${i}`);
+  await store.commit();
+  const expected = contents(store.engine);
+  let slices = 0;
+  const result = await takeSnapshot(store, {
+    dir,
+    replid: "",
+    log,
+    testHooks: { afterSlice: () => slices++ },
+  });
+  await wal.close();
+  assert.equal(result.keys, 1084);
+  assert.ok(slices >= 84, `${slices} slices: one per large value at least`);
+  const restored = new Engine(1);
+  await loadSnapshot(result.path, (k, v, e) => restored.set(k, v, e));
+  assert.deepEqual(contents(restored), expected);
+  await Deno.remove(dir, { recursive: true });
+});
+
+for (const cause of ["the keyspace is discarded", "the signal aborts"]) {
+  Deno.test(`a snapshot held right before its rename while ${cause} is never renamed into place`, async () => {
+    const dir = await Deno.makeTempDir();
+    const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+    const store = new Store(new Engine(2), wal, { expireKeys: false });
+    for (let i = 0; i < 100; i++) store.set(`k${i}`, "v");
+    await store.commit();
+    const abort = new AbortController();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    let reached = () => {};
+    const atRename = new Promise<void>((resolve) => reached = resolve);
+    const taking = takeSnapshot(store, {
+      dir,
+      replid: "",
+      log,
+      signal: abort.signal,
+      testHooks: {
+        beforeRename: () => {
+          reached();
+          return held;
+        },
+      },
+    });
+    const rejected = assert.rejects(taking, /snapshot abandoned/);
+    await atRename;
+    if (cause === "the signal aborts") abort.abort("a full resynchronisation");
+    else await store.discardAll();
+    release();
+    await rejected;
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("snapshot-")),
+      [],
+      "neither the snapshot nor its temporary file",
+    );
+    await wal.close();
+    await Deno.remove(dir, { recursive: true });
+  });
+}
