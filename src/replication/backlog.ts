@@ -113,11 +113,14 @@ export class ReplicationBacklog implements LogWriter {
     if (start >= this.#records.length) return undefined;
     const out: WalRecord[] = [];
     let bytes = 0;
-    for (let i = start; i < this.#records.length && bytes < maxBytes; i++) {
+    // A frame ends at a group's end (WalFlag), so a replica applies groups whole.
+    let continues = false;
+    for (let i = start; i < this.#records.length && (bytes < maxBytes || continues); i++) {
       const record = this.#records[i];
       if (record.lsn > toLsn) break;
       out.push(record);
       bytes += record.key.length + record.value.length + RECORD_OVERHEAD_BYTES;
+      continues = ((record.flags ?? 0) & WalFlag.Continues) !== 0;
     }
     return out;
   }

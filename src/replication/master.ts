@@ -35,7 +35,7 @@ import type { Logger } from "../log/logger.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
 import { listSegments } from "../wal/segment.ts";
 import type { Wal } from "../wal/wal.ts";
-import type { WalRecord } from "../wal/record.ts";
+import { WalFlag, type WalRecord } from "../wal/record.ts";
 import type { ReplicationBacklog } from "./backlog.ts";
 import {
   encodeHeartbeat,
@@ -379,7 +379,8 @@ export class ReplicationMaster {
     for await (const record of this.#options.wal.records(link.nextLsn, { toLsn })) {
       batch.push(record);
       bytes += record.key.length + record.value.length + 32;
-      if (bytes >= RECORDS_FRAME_TARGET_BYTES) {
+      // A frame ends at a group's end (WalFlag), so a replica applies groups whole.
+      if (bytes >= RECORDS_FRAME_TARGET_BYTES && ((record.flags ?? 0) & WalFlag.Continues) === 0) {
         encodeRecords(out, batch);
         link.nextLsn = record.lsn + 1;
         await flush();
