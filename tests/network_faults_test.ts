@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { delay, ServerProcess, TcpClient } from "./_helpers.ts";
+import { delay, ServerProcess, TcpClient, walConfig } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -160,5 +160,54 @@ Deno.test("request_timeout 0 disables it", async () => {
     assert.equal(closedAfterMs, -1);
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("signals: SIGHUP and stray signals are ignored; SIGPWR and SIGXCPU shut down gracefully", async () => {
+  for (const stopSignal of ["SIGPWR", "SIGXCPU"] as const) {
+    const dir = await Deno.makeTempDir({ prefix: "kvdb-signals-" });
+    let server = await ServerProcess.start(walConfig(dir), { dir });
+    try {
+      const client = await server.connect();
+      for (
+        const signal of [
+          "SIGHUP",
+          "SIGUSR2",
+          "SIGALRM",
+          "SIGVTALRM",
+          "SIGIO",
+          "SIGSTKFLT",
+          "SIGXFSZ",
+        ] as const
+      ) {
+        server.child.kill(signal);
+        assert.equal(await client.command(`SET after-${signal} 1`), "OK", `alive after ${signal}`);
+      }
+      assert.equal(await client.command("PING"), "PONG");
+      await delay(100);
+      assert.ok(
+        server.logs.some((l) => l.includes("signal ignored") && l.includes("SIGHUP")),
+        server.logs.join("\n"),
+      );
+      // A pipeline in flight when the stop signal comes is answered.
+      let pipeline = "";
+      for (let i = 0; i < 200; i++) pipeline += `SET k${i} v${i}\n`;
+      await client.send(pipeline);
+      server.child.kill(stopSignal);
+      const replies = await client.readLines(200);
+      assert.ok(replies.every((r) => r === "OK"));
+      const status = await server.status;
+      assert.equal(status.code, 0, `exit code after ${stopSignal}`);
+      assert.ok(server.logs.some((l) => l.includes("shutting down") && l.includes(stopSignal)));
+      client.close();
+      server = await ServerProcess.start(walConfig(dir), { dir, port: server.port });
+      const again = await server.connect();
+      assert.equal(await again.command("GET k199"), "v199");
+      assert.equal(await again.command("GET after-SIGXFSZ"), "1");
+      again.close();
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
   }
 });
