@@ -393,3 +393,29 @@ Deno.test("a missing file is a ConfigError naming the path", async () => {
     return true;
   });
 });
+
+Deno.test("a binary or huge config is refused with a short message, not echoed back", () => {
+  // A binary file read as YAML is one long scalar string.
+  const binary = new TextDecoder("latin1").decode(
+    new Uint8Array(20_000).map((_, i) => (i * 131 + 7) & 0xff).map((b) => b === 0x0a ? 0x20 : b),
+  );
+  const huge = "x".repeat(100_000);
+  const cases: [() => unknown, string][] = [
+    [() => configFromDocument(binary, "bin.yaml"), "(20000 chars)"],
+    [() => parseConfig(huge, "big.yaml"), "(100000 chars)"],
+    [() => parseConfig(yamlWith("network.address", huge), "f.yaml"), "(100000 chars)"],
+    [() => configFromDocument({ network: { [huge]: 1 } }, "f.yaml"), "chars)"],
+    [() => configFromDocument({ [huge]: {} }, "f.yaml"), "chars)"],
+    [() => configFromDocument({ network: huge }, "f.yaml"), "(100000 chars)"],
+    [() => configFromDocument({ network: { address: [huge] } }, "f.yaml"), "chars)"],
+  ];
+  for (const [load, part] of cases) {
+    const error = assertConfigError(load, part);
+    assert.ok(error.message.length < 400, `message of ${error.message.length} chars`);
+  }
+  // Short values are still shown whole.
+  assertConfigError(
+    () => parseConfig(yamlWith("network.address", "nowhere"), "f.yaml"),
+    'network.address = "nowhere": must be host:port',
+  );
+});
