@@ -18,6 +18,7 @@
 
 import { parse as parseYaml } from "yaml";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import { PROTOCOL_MODES, type ProtocolMode } from "../protocol/protocol.ts";
 import { WAL_MAX_BATCH_SIZE } from "../wal/wal.ts";
 import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
 
@@ -38,6 +39,8 @@ export interface Config {
     idleTimeoutMs: number;
     /** Longest a started request may take to arrive whole; 0 disables. */
     requestTimeoutMs: number;
+    /** How each connection's protocol is chosen. */
+    protocol: ProtocolMode;
   };
   logging: { level: LogLevel; output: string };
   wal: {
@@ -229,6 +232,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "a request whose first bytes came this long ago and that is still incomplete closes its connection; 0 disables",
   },
   {
+    path: "network.protocol",
+    defaultValue: "auto",
+    rule: oneOf(PROTOCOL_MODES),
+    description:
+      "auto: a connection whose first byte is * speaks RESP, any other the text protocol; resp or text: every connection speaks that one",
+  },
+  {
     path: "logging.level",
     defaultValue: "info",
     rule: oneOf(LOG_LEVELS),
@@ -411,6 +421,7 @@ export function configFromDocument(doc: unknown, where: string): Config {
       maxMessageBytes: get("network.max_message_size"),
       idleTimeoutMs: get("network.idle_timeout"),
       requestTimeoutMs: get("network.request_timeout"),
+      protocol: get("network.protocol"),
     },
     logging: { level: get("logging.level"), output: get("logging.output") },
     wal: {

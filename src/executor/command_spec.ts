@@ -26,6 +26,8 @@ export interface Session {
   libVersion: string;
   /** QUIT: close the connection after this reply. */
   closeAfterReply: boolean;
+  /** RESP version of the replies (HELLO changes it); the text protocol ignores it. */
+  protocol: 2 | 3;
 }
 
 let nextSessionId = 1;
@@ -39,7 +41,14 @@ let nextSessionId = 1;
  * ```
  */
 export function newSession(): Session {
-  return { id: nextSessionId++, name: "", libName: "", libVersion: "", closeAfterReply: false };
+  return {
+    id: nextSessionId++,
+    name: "",
+    libName: "",
+    libVersion: "",
+    closeAfterReply: false,
+    protocol: 2,
+  };
 }
 
 /** INFO fields: name and value. */
