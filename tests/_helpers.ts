@@ -589,3 +589,93 @@ export function rssBytes(pid: number): number {
   if (!out.success || !Number.isFinite(kib)) throw new Error(`no VmRSS for process ${pid}`);
   return kib * 1024;
 }
+
+/** A redis-server child process (the reference implementation) on a free port. */
+export interface RedisServerProcess {
+  readonly port: number;
+  /** SIGTERM, then waits for exit and the port to be free. */
+  stop(): Promise<void>;
+}
+
+let redisServerReady: Promise<void> | undefined;
+
+/** Installs Debian's redis-server when absent (apt-get update first). */
+export function ensureRedisServer(): Promise<void> {
+  redisServerReady ??= (async () => {
+    const present = async () =>
+      (await new Deno.Command("redis-server", { args: ["--version"], stdout: "null" })
+        .output().catch(() => ({ success: false }))).success;
+    if (await present()) return;
+    for (const args of [["update"], ["install", "-y", "redis-server"]]) {
+      const out = await new Deno.Command("apt-get", {
+        args,
+        stdout: "null",
+        stderr: "piped",
+        env: { DEBIAN_FRONTEND: "noninteractive" },
+      }).output();
+      if (!out.success) {
+        throw new Error(`apt-get ${args.join(" ")} failed: ${decoder.decode(out.stderr)}`);
+      }
+    }
+    if (!await present()) throw new Error("redis-server still missing after apt-get install");
+  })();
+  return redisServerReady;
+}
+
+/**
+ * Starts `redis-server` with no persistence (`--save "" --appendonly no`)
+ * in a temp directory on a free port, and waits until it answers PING.
+ */
+export async function startRedisServer(args: string[] = []): Promise<RedisServerProcess> {
+  await ensureRedisServer();
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-redis-" });
+  const port = freePort();
+  const child = new Deno.Command("redis-server", {
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      ...args,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (true) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(encoder.encode("PING\r\n"));
+      const buf = new Uint8Array(16);
+      const n = await conn.read(buf);
+      conn.close();
+      if (n !== null && decoder.decode(buf.subarray(0, n)) === "+PONG\r\n") break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error("redis-server did not start");
+    }
+    await delay(20);
+  }
+  return {
+    port,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await child.status;
+      await waitPortFree(port);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}

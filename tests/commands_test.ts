@@ -726,7 +726,7 @@ commandTest("string commands through RESP and text", async (t, c) => {
     [["HELLO", "2"], /^\*\d+\r\n/, /proto 2/],
     [["HELLO", "2", "SETNAME", "via-hello"], /^\*\d+\r\n/, /proto 2/],
     [["CLIENT", "GETNAME"], bulk("via-hello"), "via-hello"],
-    [["HELLO", "3"], /^-NOPROTO /, /^ERROR: /],
+    [["HELLO", "4"], /^-NOPROTO /, /^ERROR: /],
     [["FOO", "bar"], /^-ERR unknown command 'FOO'/, /^ERROR: invalid command 'FOO'/],
     [["GET"], err(arity("get")), /^ERROR: invalid number of arguments for 'get' command/],
     [["GET", "a", "b"], err(arity("get")), /^ERROR: invalid number of arguments/],

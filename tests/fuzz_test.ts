@@ -134,7 +134,8 @@ function preview(b: Uint8Array, max = 300): string {
 }
 
 // ---------------------------------------------------------------------------
-// A tiny RESP2 encoder and reply decoder (independent of src/)
+// A tiny RESP encoder and reply decoder (independent of src/): RESP2, and
+// RESP3's types once a fuzz request says HELLO 3
 
 function respRequest(args: (string | Uint8Array)[]): Uint8Array {
   const parts: (string | Uint8Array)[] = [`*${args.length}\r\n`];
@@ -193,8 +194,20 @@ function parseReply(b: Uint8Array, pos: number): [Reply, number] | undefined {
       }
       return [{ type: "bulk", value: b.slice(next, next + n) }, next + n + 2];
     }
+    case 0x5f: // _ (RESP3 null)
+      if (line !== "") throw new MalformedReply(`bad null ${line}`);
+      return [{ type: "bulk", value: null }, next];
+    case 0x2c: // , (RESP3 double)
+    case 0x28: // ( (RESP3 big number)
+      return [{ type: "simple", text: line }, next];
+    case 0x23: // # (RESP3 boolean)
+      if (line !== "t" && line !== "f") throw new MalformedReply(`bad boolean ${line}`);
+      return [{ type: "integer", value: line === "t" ? 1n : 0n }, next];
+    case 0x25: // % (RESP3 map: twice n replies)
+    case 0x7e: // ~ (RESP3 set)
+    case 0x3e: // > (RESP3 push)
     case 0x2a: { // *
-      const n = length();
+      const n = length() * (type === 0x25 ? 2 : 1);
       if (n < 0) return [{ type: "array", items: null }, next];
       const items: Reply[] = [];
       let at = next;

@@ -1,6 +1,7 @@
 /**
  * `kvdb server`: loads the config, opens the store, serves clients until
- * SIGINT or SIGTERM, then shuts down gracefully and exits 0.
+ * SIGINT or SIGTERM (or another stop signal: see _signals.ts), then shuts
+ * down gracefully and exits 0.
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ import { WalCorruptError } from "../wal/errors.ts";
 import { Server } from "../server/server.ts";
 import { openStore } from "../storage/open_store.ts";
 import { configFromFlags, EXIT_USAGE } from "./_flags.ts";
+import { watchSignals } from "./_signals.ts";
 
 /** Usage of `kvdb server`. */
 export const SERVER_USAGE = `usage: kvdb server [--config FILE]
@@ -61,11 +63,7 @@ export async function serverMain(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const stopped = new Promise<string>((resolve) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(signal, () => resolve(signal));
-    }
-  });
+  const stopped = watchSignals(log);
 
   let opened;
   try {

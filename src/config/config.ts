@@ -18,6 +18,7 @@
 
 import { parse as parseYaml } from "yaml";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import { PROTOCOL_MODES, type ProtocolMode } from "../protocol/protocol.ts";
 import { WAL_MAX_BATCH_SIZE } from "../wal/wal.ts";
 import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
 
@@ -38,6 +39,8 @@ export interface Config {
     idleTimeoutMs: number;
     /** Longest a started request may take to arrive whole; 0 disables. */
     requestTimeoutMs: number;
+    /** How each connection's protocol is chosen. */
+    protocol: ProtocolMode;
   };
   logging: { level: LogLevel; output: string };
   wal: {
@@ -229,6 +232,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "a request whose first bytes came this long ago and that is still incomplete closes its connection; 0 disables",
   },
   {
+    path: "network.protocol",
+    defaultValue: "auto",
+    rule: oneOf(PROTOCOL_MODES),
+    description:
+      "auto: a connection whose first byte is * speaks RESP, any other the text protocol; resp or text: every connection speaks that one",
+  },
+  {
     path: "logging.level",
     defaultValue: "info",
     rule: oneOf(LOG_LEVELS),
@@ -310,10 +320,34 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   },
 ];
 
+/**
+ * Most chars of a value or key shown in an error: a binary file read as
+ * YAML is one huge string, and the message must stay one readable line.
+ */
+const MAX_SHOWN_CHARS = 64;
+
+/** `text` cut to `maxChars`, saying how much was left out. */
+function shorten(text: string, maxChars = MAX_SHOWN_CHARS): string {
+  if (text.length <= maxChars) return text;
+  return `${text.slice(0, maxChars)}... (${text.length} chars)`;
+}
+
 function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
-  if (typeof value === "object") return JSON.stringify(value);
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string") {
+    const quoted = JSON.stringify(value);
+    if (quoted.length <= MAX_SHOWN_CHARS + 2) return quoted;
+    // The quoted head, escape by escape so the cut never splits one.
+    let head = "";
+    for (const char of value) {
+      const piece = JSON.stringify(char).slice(1, -1);
+      if (head.length + piece.length > MAX_SHOWN_CHARS) break;
+      head += piece;
+    }
+    return `"${head}"... (${value.length} chars)`;
+  }
+  if (typeof value === "object") return shorten(JSON.stringify(value));
+  return shorten(String(value));
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
@@ -326,13 +360,13 @@ function rejectUnknownKeys(doc: Record<string, unknown>, where: string) {
   for (const [section, body] of Object.entries(doc)) {
     if (!sections.has(section)) {
       throw new ConfigError(
-        `${where}: unknown key "${section}" (known: ${[...sections].join(", ")})`,
+        `${where}: unknown key ${describe(section)} (known: ${[...sections].join(", ")})`,
       );
     }
     if (body === null || body === undefined) continue;
     if (!isMapping(body)) {
       throw new ConfigError(
-        `${where}: ${section} = ${describe(body)}: must be a mapping of keys`,
+        `${where}: ${shorten(section)} = ${describe(body)}: must be a mapping of keys`,
       );
     }
     for (const key of Object.keys(body)) {
@@ -341,7 +375,7 @@ function rejectUnknownKeys(doc: Record<string, unknown>, where: string) {
         const known = CONFIG_KEYS.filter((k) => k.path.startsWith(section + "."))
           .map((k) => k.path.slice(section.length + 1));
         throw new ConfigError(
-          `${where}: unknown key "${path}" (known in ${section}: ${known.join(", ")})`,
+          `${where}: unknown key ${describe(path)} (known in ${section}: ${known.join(", ")})`,
         );
       }
     }
@@ -387,6 +421,7 @@ export function configFromDocument(doc: unknown, where: string): Config {
       maxMessageBytes: get("network.max_message_size"),
       idleTimeoutMs: get("network.idle_timeout"),
       requestTimeoutMs: get("network.request_timeout"),
+      protocol: get("network.protocol"),
     },
     logging: { level: get("logging.level"), output: get("logging.output") },
     wal: {
@@ -427,7 +462,7 @@ export function parseConfig(text: string, where: string): Config {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    const message = shorten(e instanceof Error ? e.message.split("\n")[0] : String(e), 200);
     throw new ConfigError(`${where}: not valid YAML: ${message}`);
   }
   return configFromDocument(doc, where);

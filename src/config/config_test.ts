@@ -16,6 +16,7 @@ const DEFAULTS: Config = {
     maxMessageBytes: 4000,
     idleTimeoutMs: 300_000,
     requestTimeoutMs: 10_000,
+    protocol: "auto",
   },
   logging: { level: "info", output: "stdout" },
   wal: {
@@ -50,6 +51,7 @@ function shipped(
       maxMessageBytes: 4000,
       idleTimeoutMs: 300_000,
       requestTimeoutMs: 10_000,
+      protocol: "auto",
     },
     logging: { level: "info", output: "stdout" },
     wal: {
@@ -118,6 +120,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "network.max_message_size": "4KB",
     "network.idle_timeout": "5m",
     "network.request_timeout": "10s",
+    "network.protocol": "auto",
     "logging.level": "info",
     "logging.output": "stdout",
     "wal.enabled": false,
@@ -157,6 +160,8 @@ Deno.test("each key given alone is applied", () => {
     ["network.idle_timeout", 0, (c) => c.network.idleTimeoutMs, 0],
     ["network.idle_timeout", "1m30s", (c) => c.network.idleTimeoutMs, 90_000],
     ["network.request_timeout", "0", (c) => c.network.requestTimeoutMs, 0],
+    ["network.protocol", "resp", (c) => c.network.protocol, "resp"],
+    ["network.protocol", "text", (c) => c.network.protocol, "text"],
     ["network.request_timeout", "2m", (c) => c.network.requestTimeoutMs, 120_000],
     ["network.request_timeout", "250ms", (c) => c.network.requestTimeoutMs, 250],
     ["logging.level", "debug", (c) => c.logging.level, "debug"],
@@ -244,6 +249,8 @@ Deno.test("wrong types are refused naming key and value", () => {
     ["network.max_message_size", "true", "true"],
     ["network.idle_timeout", "300", "300"],
     ["network.request_timeout", "10", "10"],
+    ["network.protocol", "RESP", '"RESP"'],
+    ["network.protocol", "resp3", '"resp3"'],
     ["network.request_timeout", "5ms", '"5ms"'],
     ["network.request_timeout", "25h", '"25h"'],
     ["logging.level", "verbose", '"verbose"'],
@@ -392,4 +399,30 @@ Deno.test("a missing file is a ConfigError naming the path", async () => {
     assert.ok(e.message.includes("no such file"), e.message);
     return true;
   });
+});
+
+Deno.test("a binary or huge config is refused with a short message, not echoed back", () => {
+  // A binary file read as YAML is one long scalar string.
+  const binary = new TextDecoder("latin1").decode(
+    new Uint8Array(20_000).map((_, i) => (i * 131 + 7) & 0xff).map((b) => b === 0x0a ? 0x20 : b),
+  );
+  const huge = "x".repeat(100_000);
+  const cases: [() => unknown, string][] = [
+    [() => configFromDocument(binary, "bin.yaml"), "(20000 chars)"],
+    [() => parseConfig(huge, "big.yaml"), "(100000 chars)"],
+    [() => parseConfig(yamlWith("network.address", huge), "f.yaml"), "(100000 chars)"],
+    [() => configFromDocument({ network: { [huge]: 1 } }, "f.yaml"), "chars)"],
+    [() => configFromDocument({ [huge]: {} }, "f.yaml"), "chars)"],
+    [() => configFromDocument({ network: huge }, "f.yaml"), "(100000 chars)"],
+    [() => configFromDocument({ network: { address: [huge] } }, "f.yaml"), "chars)"],
+  ];
+  for (const [load, part] of cases) {
+    const error = assertConfigError(load, part);
+    assert.ok(error.message.length < 400, `message of ${error.message.length} chars`);
+  }
+  // Short values are still shown whole.
+  assertConfigError(
+    () => parseConfig(yamlWith("network.address", "nowhere"), "f.yaml"),
+    'network.address = "nowhere": must be host:port',
+  );
 });

@@ -27,6 +27,8 @@ export interface Session {
   libVersion: string;
   /** QUIT: close the connection after this reply. */
   closeAfterReply: boolean;
+  /** RESP version of the replies (HELLO changes it); the text protocol ignores it. */
+  protocol: 2 | 3;
   /** Between MULTI and EXEC/DISCARD: the commands queued. */
   multi: QueuedTransaction | undefined;
   /** WATCH state, once the client watched something. */
@@ -61,6 +63,7 @@ export function newSession(): Session {
     closeAfterReply: false,
     multi: undefined,
     watcher: undefined,
+    protocol: 2,
   };
 }
 

@@ -1,17 +1,18 @@
 /**
  * The two wire protocols behind one interface, and the rule that picks one
- * per connection: a connection whose first byte is `*` speaks RESP2 for its
- * whole life; any other first byte means the text protocol.
+ * per connection (`network.protocol`): `auto` — a connection whose first
+ * byte is `*` speaks RESP for its whole life, any other first byte means
+ * the text protocol; `resp` or `text` — every connection speaks that one.
  *
  * @example
  * ```ts
- * const { decoder, writer } = protocolFor(firstByte, 4096, out);
+ * const { decoder, writer } = protocolFor("auto", firstByte, 4096, out);
  * ```
  * @module
  */
 
 import type { OutBuffer } from "./out_buffer.ts";
-import type { CommandError, ReplyWriter } from "./reply_writer.ts";
+import type { CommandError, ProtocolVersion, ReplyWriter } from "./reply_writer.ts";
 import { RespRequestDecoder } from "./resp_decoder.ts";
 import { RespReplyWriter } from "./resp_writer.ts";
 import { TextRequestDecoder } from "./text_decoder.ts";
@@ -47,24 +48,34 @@ export interface Protocol {
 
 const STAR = 0x2a;
 
+/** `network.protocol`: how a connection's protocol is chosen. */
+export type ProtocolMode = "auto" | "resp" | "text";
+
+/** Every `network.protocol` value. */
+export const PROTOCOL_MODES: readonly ProtocolMode[] = ["auto", "resp", "text"];
+
 /**
- * The protocol a connection speaks, from its first byte.
+ * The protocol a connection speaks: in `auto` mode from its first byte (`*`:
+ * RESP, anything else: text); in `resp` and `text` mode always that one.
+ * RESP replies follow `version` (the session's, which HELLO changes).
  *
  * @example
  * ```ts
- * protocolFor(0x2a, 4096, out).name; // "resp"
+ * protocolFor("auto", 0x2a, 4096, out).name; // "resp"
  * ```
  */
 export function protocolFor(
+  mode: ProtocolMode,
   firstByte: number,
   maxMessageBytes: number,
   out: OutBuffer,
+  version?: ProtocolVersion,
 ): Protocol {
-  return firstByte === STAR
+  return mode === "resp" || (mode === "auto" && firstByte === STAR)
     ? {
       name: "resp",
       decoder: new RespRequestDecoder(maxMessageBytes),
-      writer: new RespReplyWriter(out),
+      writer: new RespReplyWriter(out, version),
     }
     : {
       name: "text",

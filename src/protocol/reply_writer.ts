@@ -3,8 +3,8 @@
  *
  * Commands call a {@link ReplyWriter}; each protocol implements it and
  * renders straight into the connection's output buffer, so no reply objects
- * are built. The types are Redis's RESP2 types; the text protocol renders
- * each on one line.
+ * are built. The types are Redis's RESP3 types; RESP2 and the text protocol
+ * render each as Redis does in RESP2 (the text protocol on one line).
  *
  * @example
  * ```ts
@@ -50,8 +50,21 @@ export class CommandError extends Error {
 }
 
 /**
+ * Which RESP version a connection speaks (HELLO changes it): the writer
+ * reads it at each reply, so HELLO's own reply is in the new version.
+ */
+export interface ProtocolVersion {
+  readonly protocol: 2 | 3;
+}
+
+/**
  * Where a command writes its reply. Exactly one top-level reply per request;
- * an array header is followed by that many replies.
+ * an array, map, set or push header is followed by that many replies (a
+ * map: twice that many, key and value).
+ *
+ * Each protocol renders every type: RESP3 natively; RESP2 as Redis renders
+ * it there (a map as a flat array, a double as a bulk string, a boolean as
+ * an integer, ...); the text protocol on one line.
  *
  * @example
  * ```ts
@@ -76,10 +89,27 @@ export interface ReplyWriter {
    * are, not copied.
    */
   bulkBytes(value: Uint8Array): void;
-  /** The nil bulk reply. */
+  /** The nil bulk reply: RESP2 `$-1`, RESP3 `_`. */
   nil(): void;
-  /** The nil array reply (RESP2 `*-1`: EXEC after a broken WATCH). */
+  /** The nil array reply: RESP2 `*-1`, RESP3 `_`. */
   nilArray(): void;
   /** An array header: `count` replies follow. */
   array(count: number): void;
+  /** A map header: `count` key/value pairs follow. RESP2: an array of 2 × count. */
+  map(count: number): void;
+  /** A set header: `count` replies follow. RESP2: an array. */
+  set(count: number): void;
+  /** A push header (pub/sub messages): `count` replies follow. RESP2: an array. */
+  push(count: number): void;
+  /**
+   * A double, formatted as Redis 7.0 does (`%.17g`, `inf`, `-inf`, `nan`).
+   * RESP3 `,`; RESP2 a bulk string.
+   */
+  double(value: number): void;
+  /** A big number (decimal digits, maybe a leading `-`). RESP3 `(`; RESP2 a bulk string. */
+  bigNumber(value: bigint | string): void;
+  /** A verbatim string; `format` is 3 chars (`txt`, `mkd`). RESP3 `=`; RESP2 a bulk string of `text`. */
+  verbatim(format: string, text: string): void;
+  /** A boolean. RESP3 `#t`/`#f`; RESP2 the integer 1 or 0. */
+  boolean(value: boolean): void;
 }

@@ -9,10 +9,14 @@
  *     *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n
  *
  * A request whose first byte is not `*` is an inline command, one line ended
- * by `\n` (a `\r` before it is dropped), split on blanks with quotes as the
- * text protocol does ({@link splitTextArguments}). A blank line is consumed
- * silently. Unlike Redis's `sdssplitargs`, only space and tab separate
- * arguments and a quote inside an unquoted argument is an ordinary byte.
+ * by `\n` (a `\r` before it is dropped), split into arguments exactly as
+ * Redis's `sdssplitargs` does ({@link splitInlineArguments}). A line with no
+ * arguments (empty, blanks only) is consumed silently.
+ *
+ * Lines are found as Redis finds them: a length line runs to its first
+ * `\r`, an inline line to its first `\n`, and a NUL before either hides it
+ * (Redis searches with C's `strchr`), so the request waits for more bytes
+ * until too many are buffered.
  *
  * Limits, all in bytes on the wire, `max` being `maxMessageBytes`:
  *
@@ -24,13 +28,17 @@
  * | `$` line, `\r\n` included | min(64 KiB, what is left of `max`) | `too big bulk count string` |
  * | inline line, `\n` excluded | min(64 KiB, `max`) | `too big inline request` |
  *
- * 64 KiB is Redis's `PROTO_INLINE_MAX_SIZE`. Other errors, in Redis's words:
- * `invalid multibulk length` and `invalid bulk length` (not a number, a
- * negative bulk length), `expected '$', got 'x'`, `unbalanced quotes in
- * request`. Two checks Redis lacks: a length line's `\r` must be followed by
- * `\n` (else the length is invalid), and bulk data must be followed by
- * `\r\n` (`expected CRLF after bulk data`); Redis skips those bytes unread,
- * which would silently misframe every later request.
+ * 64 KiB is Redis's `PROTO_INLINE_MAX_SIZE`, applied as Redis applies it
+ * to bytes that trickle in (Redis reads 16 KiB at a time and may accept a
+ * longer line whose end arrives in the read that passes 64 KiB; here the
+ * answer never depends on how the bytes were split). Redis's own limits
+ * beyond these (512 MB bulks, INT_MAX arguments) are above any `max`. Other errors,
+ * in Redis's words: `invalid multibulk length` and `invalid bulk length`
+ * (not a number, a negative bulk length), `expected '$', got 'x'`,
+ * `unbalanced quotes in request`. Two checks Redis lacks: a length line's
+ * `\r` must be followed by `\n` (else the length is invalid), and bulk data
+ * must be followed by `\r\n` (`expected CRLF after bulk data`); Redis skips
+ * those bytes unread, which would silently misframe every later request.
  *
  * Every error is fatal, as in Redis: the connection answers it and closes.
  *
@@ -46,7 +54,7 @@
 
 import { bytesToBinary } from "../bytes/binary_string.ts";
 import { CommandError } from "./reply_writer.ts";
-import { splitTextArguments } from "./text_decoder.ts";
+import { splitInlineArguments } from "./inline_split.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -55,6 +63,7 @@ const DOLLAR = 0x24;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
+const NUL = 0x00;
 
 /**
  * Most arguments in one multibulk request. Redis 7 allows up to INT_MAX;
@@ -220,7 +229,8 @@ export class RespRequestDecoder {
    * checked), at most `maxLineBytes` long with its `\r\n`. On LINE_OK sets
    * `#lineValue` and `#lineNext`. As Redis does, the line ends at the first
    * `\r`, whatever precedes it, so a malformed number is only reported once
-   * its line is complete.
+   * its line is complete; and a NUL hides any `\r` after it (Redis looks
+   * with C's `strchr`), so such a line is never complete.
    */
   #readLine(bytes: Uint8Array, pos: number, end: number, maxLineBytes: number): number {
     let i = pos + 1;
@@ -254,31 +264,33 @@ export class RespRequestDecoder {
     // Not a plain number: find where the line ends to know what to report.
     if (bytes[pos] === CR) i = pos;
     const scanEnd = Math.min(end, pos + maxLineBytes - 1);
-    while (i < scanEnd && bytes[i] !== CR) i++;
-    if (i >= scanEnd) return end >= pos + maxLineBytes - 1 ? LINE_TOO_BIG : LINE_MORE;
+    while (i < scanEnd && bytes[i] !== CR && bytes[i] !== NUL) i++;
+    if (i >= scanEnd || bytes[i] === NUL) {
+      return end >= pos + maxLineBytes - 1 ? LINE_TOO_BIG : LINE_MORE;
+    }
     if (i + 1 >= end) return LINE_MORE;
     this.#lineValue = NaN;
     this.#lineNext = i + 2;
     return LINE_OK;
   }
 
+  /**
+   * An inline command, as Redis reads one: the line ends at the first `\n`
+   * (a `\r` before it is dropped); a NUL before it hides it, as C's
+   * `strchr` stops there, so the request waits until it is too big.
+   */
   #inline(bytes: Uint8Array, start: number, end: number): number {
     const maxLine = Math.min(MAX_LINE_BYTES, this.#maxMessageBytes);
-    const scanEnd = Math.min(end, start + maxLine + 1);
-    const found = bytes.subarray(start, scanEnd).indexOf(LF);
+    const window = bytes.subarray(start, Math.min(end, start + maxLine + 1));
+    let found = window.indexOf(LF);
+    if (found > 0 && window.subarray(0, found).indexOf(NUL) >= 0) found = -1;
     if (found < 0) {
       return end - start > maxLine ? this.#fail("too big inline request", start, end) : 0;
     }
     let lineEnd = start + found;
     if (lineEnd > start && bytes[lineEnd - 1] === CR) lineEnd--;
-    let args: string[];
-    try {
-      args = splitTextArguments(bytes, start, lineEnd);
-    } catch (e) {
-      if (!(e instanceof CommandError)) throw e;
-      // Redis words every inline splitting failure this way.
-      return this.#fail("unbalanced quotes in request", start, end);
-    }
+    const args = splitInlineArguments(bytes, start, lineEnd);
+    if (args === undefined) return this.#fail("unbalanced quotes in request", start, end);
     if (args.length > 0) this.args = args;
     return found + 1;
   }

@@ -457,3 +457,38 @@ Deno.test("fuzz: maxBufferedBytes of any bytes always decode something", () => {
     }
   }
 });
+
+Deno.test("a NUL hides the end of a line, as Redis's strchr does: the request waits, then is too big", () => {
+  // Redis 7.0.15: "PING\0\r\nPING\r\n" gets no reply; with 70 KiB more,
+  // "too big inline request".
+  assert.deepEqual(decodeAll("PING\0\r\nPING\r\n"), []);
+  assert.deepEqual(decodeAll('ECHO "a\0b"\r\n'), []);
+  assert.deepEqual(
+    whole("PING\0\r\n" + "x".repeat(70_000), 1024 * 1024),
+    protocolError("too big inline request"),
+  );
+  assert.deepEqual(decodeAll("*1\0\r\n"), []);
+  assert.deepEqual(decodeAll("*1\r\n$4\0\r\nPING\r\n"), []);
+  assert.deepEqual(
+    whole("*1\0\r\n" + "x".repeat(70_000), 1024 * 1024),
+    protocolError("too big mbulk count string"),
+  );
+  assert.deepEqual(
+    whole("*1\r\n$4\0\r\n" + "x".repeat(70_000), 1024 * 1024),
+    protocolError("too big bulk count string"),
+  );
+  // A NUL after the newline is the next request's business.
+  assert.deepEqual(decodeAll("PING\r\n\0"), [{ args: ["PING"] }]);
+});
+
+Deno.test("inline commands split as Redis's sdssplitargs", () => {
+  assert.deepEqual(decodeAll('ECHO a"b c"\r\n'), [{ args: ["ECHO", "ab c"] }]);
+  assert.deepEqual(decodeAll("PING\rPING\r\n"), [{ args: ["PING", "PING"] }]);
+  assert.deepEqual(decodeAll("ECHO a\x0bb\r\n"), [{ args: ["ECHO", "a\x0bb"] }]);
+  assert.deepEqual(decodeAll('ECHO "a""b"\r\n'), protocolError("unbalanced quotes in request"));
+  assert.deepEqual(decodeAll("\r\r\n   \r\n\n"), [
+    { skipped: true },
+    { skipped: true },
+    { skipped: true },
+  ]);
+});

@@ -1,14 +1,22 @@
 /**
- * Renders replies in RESP2, the Redis protocol.
+ * Renders replies in the Redis protocol, RESP2 or RESP3 (as the
+ * connection's {@link ProtocolVersion} says at each reply).
  *
- * | reply | bytes |
- * |---|---|
- * | status | `+OK\r\n` |
- * | error | `-<code> <message>\r\n`, e.g. `-ERR unknown command` |
- * | integer | `:<n>\r\n` |
- * | bulk | `$<length>\r\n<bytes>\r\n` (from 64 KiB on, the bytes are referenced, not copied) |
- * | nil | `$-1\r\n` |
- * | array | `*<count>\r\n` and then `count` replies |
+ * | reply | RESP2 | RESP3 |
+ * |---|---|---|
+ * | status | `+OK\r\n` | same |
+ * | error | `-<code> <message>\r\n`, e.g. `-ERR unknown command` | same |
+ * | integer | `:<n>\r\n` | same |
+ * | bulk | `$<length>\r\n<bytes>\r\n` (from 64 KiB on, the bytes are referenced, not copied) | same |
+ * | nil, nilArray | `$-1\r\n`, `*-1\r\n` | `_\r\n` |
+ * | array | `*<count>\r\n` and then `count` replies | same |
+ * | map | `*<2 × count>\r\n` | `%<count>\r\n` |
+ * | set | `*<count>\r\n` | `~<count>\r\n` |
+ * | push | `*<count>\r\n` | `><count>\r\n` |
+ * | double | bulk of `%.17g` / `inf` / `-inf` / `nan` | `,<same>\r\n` |
+ * | bigNumber | bulk of the digits | `(<digits>\r\n` |
+ * | verbatim | bulk of the text | `=<length>\r\n<fmt>:<text>\r\n` |
+ * | boolean | `:1\r\n` / `:0\r\n` | `#t\r\n` / `#f\r\n` |
  *
  * Status and error lines cannot hold `\r` or `\n`; each is replaced by a
  * blank, as Redis does. Texts are binary strings; one holding a char above
@@ -25,8 +33,9 @@
  */
 
 import { textToBinary } from "../bytes/binary_string.ts";
+import { formatDouble } from "./double_format.ts";
 import { type OutBuffer, REFERENCE_MIN_BYTES } from "./out_buffer.ts";
-import type { CommandError, ReplyWriter, TextRendering } from "./reply_writer.ts";
+import type { CommandError, ProtocolVersion, ReplyWriter, TextRendering } from "./reply_writer.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -43,8 +52,20 @@ const TABLE_SIZE = 1024;
 /** Least integer reply in the table (TTL answers -2 and -1). */
 const TABLE_MIN_INTEGER = -2;
 
+const PERCENT = 0x25;
+const TILDE = 0x7e;
+const GREATER = 0x3e;
+const COMMA = 0x2c;
+const LPAREN = 0x28;
+const EQUALS = 0x3d;
+
 const OK_REPLY = "+OK\r\n";
 const NIL_REPLY = "$-1\r\n";
+const NIL_ARRAY_REPLY = "*-1\r\n";
+const NULL_REPLY = "_\r\n";
+
+/** A connection that has not said HELLO 3. */
+const RESP2: ProtocolVersion = { protocol: 2 };
 
 function headers(prefix: string, from: number): string[] {
   const table: string[] = [];
@@ -70,12 +91,17 @@ const ARRAY_HEADERS = headers("*", 0);
  */
 export class RespReplyWriter implements ReplyWriter {
   readonly #out: OutBuffer;
+  readonly #version: ProtocolVersion;
   /** Digits of a number, least significant first. */
   readonly #digits = new Uint8Array(24);
 
-  /** Replies are appended to `out`, which the connection sends and resets. */
-  constructor(out: OutBuffer) {
+  /**
+   * Replies are appended to `out`, which the connection sends and resets,
+   * in the RESP version `version` holds at each reply (the session's).
+   */
+  constructor(out: OutBuffer, version: ProtocolVersion = RESP2) {
     this.#out = out;
+    this.#version = version;
   }
 
   /** RESP has one rendering, so the text protocol's hints are ignored. */
@@ -134,16 +160,64 @@ export class RespReplyWriter implements ReplyWriter {
   }
 
   nil(): void {
-    this.#out.binary(NIL_REPLY);
+    this.#out.binary(this.#version.protocol === 3 ? NULL_REPLY : NIL_REPLY);
   }
 
   nilArray(): void {
-    this.#out.binary("*-1\r\n");
+    this.#out.binary(this.#version.protocol === 3 ? NULL_REPLY : NIL_ARRAY_REPLY);
   }
 
   array(count: number): void {
     if (count >= 0 && count < TABLE_SIZE) this.#out.binary(ARRAY_HEADERS[count]);
     else this.#number(STAR, count);
+  }
+
+  map(count: number): void {
+    if (this.#version.protocol === 3) this.#number(PERCENT, count);
+    else this.array(2 * count);
+  }
+
+  set(count: number): void {
+    if (this.#version.protocol === 3) this.#number(TILDE, count);
+    else this.array(count);
+  }
+
+  push(count: number): void {
+    if (this.#version.protocol === 3) this.#number(GREATER, count);
+    else this.array(count);
+  }
+
+  double(value: number): void {
+    const text = formatDouble(value);
+    if (this.#version.protocol !== 3) return this.bulk(text);
+    this.#out.byte(COMMA);
+    this.#out.ascii(text);
+    this.#crlf();
+  }
+
+  bigNumber(value: bigint | string): void {
+    const text = typeof value === "bigint" ? value.toString() : value;
+    if (!/^-?[0-9]+$/.test(text)) throw new RangeError(`not a big number: ${text}`);
+    if (this.#version.protocol !== 3) return this.bulk(text);
+    this.#out.byte(LPAREN);
+    this.#out.ascii(text);
+    this.#crlf();
+  }
+
+  verbatim(format: string, text: string): void {
+    if (format.length !== 3) throw new RangeError(`verbatim format must be 3 chars: ${format}`);
+    if (this.#version.protocol !== 3) return this.bulk(text);
+    this.#number(EQUALS, text.length + 4);
+    this.#out.binary(format);
+    this.#out.byte(COLON);
+    if (text.length < REFERENCE_MIN_BYTES) this.#out.binary(text);
+    else this.#out.reference(text);
+    this.#crlf();
+  }
+
+  boolean(value: boolean): void {
+    if (this.#version.protocol !== 3) return this.integer(value ? 1 : 0);
+    this.#out.binary(value ? "#t\r\n" : "#f\r\n");
   }
 
   #crlf(): void {

@@ -220,3 +220,96 @@ Deno.test("bulkBytes: a large value is sent from the caller's bytes, not a copy"
   assert.equal(sent.slice(0, 12), "$100000\r\nbaa");
   assert.ok(out.length < 100_000 + 64 && out.referencedBytes === 100_000);
 });
+
+/** Renders with a writer whose session speaks `protocol`. */
+function renderIn(protocol: 2 | 3, write: (w: RespReplyWriter) => void): string {
+  const out = new OutBuffer(16);
+  const w = new RespReplyWriter(out, { protocol });
+  w.begin(undefined, 1);
+  write(w);
+  return bytesToBinary(out.view());
+}
+
+Deno.test("RESP3 types, and each as Redis renders it in RESP2", () => {
+  const cases: [string, (w: RespReplyWriter) => void, string, string][] = [
+    ["nil", (w) => w.nil(), "$-1\r\n", "_\r\n"],
+    ["nilArray", (w) => w.nilArray(), "*-1\r\n", "_\r\n"],
+    [
+      "map",
+      (w) => {
+        w.map(1);
+        w.bulk("k");
+        w.integer(1);
+      },
+      "*2\r\n$1\r\nk\r\n:1\r\n",
+      "%1\r\n$1\r\nk\r\n:1\r\n",
+    ],
+    ["empty map", (w) => w.map(0), "*0\r\n", "%0\r\n"],
+    [
+      "set",
+      (w) => {
+        w.set(2);
+        w.bulk("a");
+        w.bulk("b");
+      },
+      "*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+      "~2\r\n$1\r\na\r\n$1\r\nb\r\n",
+    ],
+    [
+      "push",
+      (w) => {
+        w.push(1);
+        w.bulk("message");
+      },
+      "*1\r\n$7\r\nmessage\r\n",
+      ">1\r\n$7\r\nmessage\r\n",
+    ],
+    ["double", (w) => w.double(0.1), "$19\r\n0.10000000000000001\r\n", ",0.10000000000000001\r\n"],
+    ["double inf", (w) => w.double(Infinity), "$3\r\ninf\r\n", ",inf\r\n"],
+    ["double -inf", (w) => w.double(-Infinity), "$4\r\n-inf\r\n", ",-inf\r\n"],
+    ["double nan", (w) => w.double(NaN), "$3\r\nnan\r\n", ",nan\r\n"],
+    ["double 1e17", (w) => w.double(1e17), "$5\r\n1e+17\r\n", ",1e+17\r\n"],
+    [
+      "bigNumber",
+      (w) => w.bigNumber(-(2n ** 70n)),
+      "$23\r\n-1180591620717411303424\r\n",
+      "(-1180591620717411303424\r\n",
+    ],
+    ["bigNumber string", (w) => w.bigNumber("123"), "$3\r\n123\r\n", "(123\r\n"],
+    ["verbatim", (w) => w.verbatim("txt", "a\r\nb"), "$4\r\na\r\nb\r\n", "=8\r\ntxt:a\r\nb\r\n"],
+    ["true", (w) => w.boolean(true), ":1\r\n", "#t\r\n"],
+    ["false", (w) => w.boolean(false), ":0\r\n", "#f\r\n"],
+    [
+      "bulk and integers unchanged",
+      (w) => {
+        w.array(2);
+        w.bulk("x");
+        w.integer(-2);
+      },
+      "*2\r\n$1\r\nx\r\n:-2\r\n",
+      "*2\r\n$1\r\nx\r\n:-2\r\n",
+    ],
+  ];
+  for (const [name, write, resp2, resp3] of cases) {
+    assert.equal(renderIn(2, write), resp2, `${name} in RESP2`);
+    assert.equal(renderIn(3, write), resp3, `${name} in RESP3`);
+  }
+  assert.equal(render((w) => w.nil()), "$-1\r\n", "a writer without a session speaks RESP2");
+});
+
+Deno.test("the RESP version is read at each reply: a switch applies to the next one", () => {
+  const out = new OutBuffer(16);
+  const session: { protocol: 2 | 3 } = { protocol: 2 };
+  const w = new RespReplyWriter(out, session);
+  w.nil();
+  session.protocol = 3;
+  w.nil();
+  session.protocol = 2;
+  w.nil();
+  assert.equal(bytesToBinary(out.view()), "$-1\r\n_\r\n$-1\r\n");
+});
+
+Deno.test("bigNumber and verbatim refuse what the wire cannot carry", () => {
+  assert.throws(() => render((w) => w.bigNumber("12a")), RangeError);
+  assert.throws(() => render((w) => w.verbatim("text", "x")), RangeError);
+});

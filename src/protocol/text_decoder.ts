@@ -62,6 +62,72 @@ function syntaxError(what: string): CommandError {
   );
 }
 
+/** Unescaped bytes of quoted arguments up to this size are built here. */
+const SCRATCH_BYTES = 4096;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+/** Where the quoted argument {@link readQuoted} just read ended (after its quote). */
+let quotedEnd = 0;
+
+/**
+ * Reads the quoted argument whose text starts at `from` (after the opening
+ * `quote`): its unescaped value, or undefined if it is never closed. Sets
+ * `quotedEnd`. Linear in the argument's length and within one copy of it:
+ * an argument with no escapes is taken straight from the line; one with
+ * escapes is unescaped into a byte buffer first (escapes only shrink).
+ */
+function readQuoted(
+  bytes: Uint8Array,
+  from: number,
+  end: number,
+  quote: number,
+): string | undefined {
+  let i = from;
+  while (i < end && bytes[i] !== quote && bytes[i] !== BACKSLASH) i++;
+  if (i >= end) return undefined;
+  if (bytes[i] === quote) {
+    quotedEnd = i + 1;
+    return bytesToBinary(bytes, from, i);
+  }
+  // Escapes: unescape into a buffer, copying the plain run before them.
+  const room = end - from;
+  const out = room <= SCRATCH_BYTES ? scratch : new Uint8Array(room);
+  out.set(bytes.subarray(from, i));
+  let n = i - from;
+  while (i < end) {
+    const c = bytes[i];
+    if (c === quote) {
+      quotedEnd = i + 1;
+      return bytesToBinary(out, 0, n);
+    }
+    if (c === BACKSLASH && i + 1 < end) {
+      const next = bytes[i + 1];
+      if (quote === SQUOTE) {
+        if (next === SQUOTE) {
+          out[n++] = SQUOTE;
+          i += 2;
+        } else {
+          out[n++] = BACKSLASH;
+          i++;
+        }
+        continue;
+      }
+      const hi = i + 3 < end && next === 0x78 ? hexValue(bytes[i + 2]) : -1;
+      const lo = hi >= 0 ? hexValue(bytes[i + 3]) : -1;
+      if (lo >= 0) {
+        out[n++] = hi * 16 + lo;
+        i += 4;
+      } else {
+        out[n++] = ESCAPES[next] ?? next;
+        i += 2;
+      }
+      continue;
+    }
+    out[n++] = c;
+    i++;
+  }
+  return undefined;
+}
+
 /**
  * Splits one request line (without its terminator) into binary-string
  * arguments; throws a {@link CommandError} on unbalanced quotes.
@@ -89,47 +155,13 @@ export function splitTextArguments(
       args.push(bytesToBinary(bytes, from, i));
       continue;
     }
-    let arg = "";
-    i++;
-    let closed = false;
-    while (i < end) {
-      const c = bytes[i];
-      if (c === quote) {
-        closed = true;
-        i++;
-        break;
-      }
-      if (c === BACKSLASH && i + 1 < end) {
-        const next = bytes[i + 1];
-        if (quote === SQUOTE) {
-          if (next === SQUOTE) {
-            arg += "'";
-            i += 2;
-          } else {
-            arg += "\\";
-            i++;
-          }
-          continue;
-        }
-        const hi = i + 3 < end && next === 0x78 ? hexValue(bytes[i + 2]) : -1;
-        const lo = hi >= 0 ? hexValue(bytes[i + 3]) : -1;
-        if (lo >= 0) {
-          arg += String.fromCharCode(hi * 16 + lo);
-          i += 4;
-        } else {
-          arg += String.fromCharCode(ESCAPES[next] ?? next);
-          i += 2;
-        }
-        continue;
-      }
-      arg += String.fromCharCode(c);
-      i++;
-    }
-    if (!closed) throw syntaxError("unbalanced quotes in request");
+    const quoted = readQuoted(bytes, i + 1, end, quote);
+    if (quoted === undefined) throw syntaxError("unbalanced quotes in request");
+    i = quotedEnd;
     if (i < end && !isBlank(bytes[i])) {
       throw syntaxError("closing quote must be followed by a blank");
     }
-    args.push(arg);
+    args.push(quoted);
   }
 }
 
@@ -138,7 +170,9 @@ export function splitTextArguments(
  *
  * After {@link decode} returns a positive count, exactly one of `args`
  * (a request), `error` (a reply to send) is set, or neither (bytes of an
- * oversized line were skipped).
+ * oversized line were skipped). A return of 0 means the line is not
+ * complete: call again with the same unconsumed bytes from `start` (moved
+ * if need be) followed by more; the decoder remembers how far it searched.
  *
  * @example
  * ```ts
@@ -157,6 +191,8 @@ export class TextRequestDecoder {
   readonly fatal = false;
   readonly #maxMessageBytes: number;
   #discarding = false;
+  /** Bytes from the start of the pending line known to hold no newline. */
+  #searchedBytes = 0;
 
   constructor(maxMessageBytes: number) {
     this.#maxMessageBytes = maxMessageBytes;
@@ -179,14 +215,21 @@ export class TextRequestDecoder {
   decode(bytes: Uint8Array, start: number, end: number): number {
     this.args = undefined;
     this.error = undefined;
-    const newline = bytes.subarray(start, end).indexOf(LF);
+    // A long line arrives over many reads: look for its newline only in
+    // the bytes not yet searched, or every read would rescan it (quadratic).
+    const searched = Math.min(this.#searchedBytes, end - start);
+    const found = bytes.subarray(start + searched, end).indexOf(LF);
+    const newline = found < 0 ? -1 : searched + found;
+    this.#searchedBytes = newline < 0 ? end - start : 0;
     if (this.#discarding) {
+      this.#searchedBytes = 0;
       if (newline < 0) return end - start;
       this.#discarding = false;
       return newline + 1;
     }
     if (newline < 0) {
       if (end - start <= this.#maxMessageBytes + 1) return 0;
+      this.#searchedBytes = 0;
       this.#discarding = true;
       this.error = this.#tooLarge();
       return end - start;

@@ -174,31 +174,40 @@ export function argumentNeedsQuotes(text: ByteText): boolean {
   return false;
 }
 
-/** Bytes {@link quoteBinary} writes for one char code. */
-function quotedWidth(c: number): number {
-  switch (c) {
-    case 0x22:
-    case 0x5c:
-    case 0x0a:
-    case 0x0d:
-    case 0x09:
-    case 0x07:
-    case 0x08:
-      return 2;
-    default:
-      return c >= 0x20 && c < 0x7f ? 1 : 4;
-  }
+/** For each byte: the letter of its backslash escape, or 0 (none). */
+const ESCAPE_LETTER = new Uint8Array(256);
+for (
+  const [code, letter] of [[0x22, 0x22], [0x5c, 0x5c], [0x0a, 0x6e], [0x0d, 0x72], [0x09, 0x74], [
+    0x07,
+    0x61,
+  ], [0x08, 0x62]]
+) {
+  ESCAPE_LETTER[code] = letter;
 }
+/** For each byte: how many bytes {@link quoteBinary} writes for it. */
+const QUOTED_WIDTH = new Uint8Array(256).map((_, c) =>
+  ESCAPE_LETTER[c] !== 0 ? 2 : c >= 0x20 && c < 0x7f ? 1 : 4
+);
+const HEX_CODES = new Uint8Array([...HEX].map((c) => c.charCodeAt(0)));
 
-const ESCAPE_LETTERS: Record<number, number> = {
-  0x22: 0x22,
-  0x5c: 0x5c,
-  0x0a: 0x6e, // n
-  0x0d: 0x72, // r
-  0x09: 0x74, // t
-  0x07: 0x61, // a
-  0x08: 0x62, // b
-};
+/** Writes the quoted form of byte `c` at `at`; returns the offset after it. */
+function writeQuoted(c: number, chunk: Uint8Array, at: number): number {
+  const letter = ESCAPE_LETTER[c];
+  if (letter !== 0) {
+    chunk[at] = 0x5c;
+    chunk[at + 1] = letter;
+    return at + 2;
+  }
+  if (c >= 0x20 && c < 0x7f) {
+    chunk[at] = c;
+    return at + 1;
+  }
+  chunk[at] = 0x5c;
+  chunk[at + 1] = 0x78; // x
+  chunk[at + 2] = HEX_CODES[c >> 4];
+  chunk[at + 3] = HEX_CODES[c & 15];
+  return at + 4;
+}
 
 /**
  * The bytes of {@link quoteBinary}'s rendering of a large binary string or
@@ -213,32 +222,30 @@ const ESCAPE_LETTERS: Record<number, number> = {
  */
 export function quotedSource(text: ByteText): ByteSource {
   let byteLength = 2;
-  for (let i = 0; i < text.length; i++) byteLength += quotedWidth(codeAt(text, i));
+  if (typeof text === "string") {
+    for (let i = 0; i < text.length; i++) byteLength += QUOTED_WIDTH[text.charCodeAt(i)];
+  } else {
+    for (let i = 0; i < text.length; i++) byteLength += QUOTED_WIDTH[text[i]];
+  }
   return {
     byteLength,
     *chunks(maxBytes: number): Iterable<Uint8Array> {
       // Room for the widest escape, so a chunk never splits one.
       const chunk = new Uint8Array(Math.max(8, Math.min(maxBytes, byteLength)));
       const limit = chunk.length - 4;
-      let at = 0;
-      chunk[at++] = 0x22;
-      for (let i = 0; i < text.length; i++) {
+      chunk[0] = 0x22;
+      let at = 1;
+      for (let i = 0; i < text.length;) {
         if (at > limit) {
           yield chunk.subarray(0, at);
           at = 0;
         }
-        const c = codeAt(text, i);
-        const letter = ESCAPE_LETTERS[c];
-        if (letter !== undefined) {
-          chunk[at++] = 0x5c;
-          chunk[at++] = letter;
-        } else if (c >= 0x20 && c < 0x7f) {
-          chunk[at++] = c;
+        // A run of bytes up to the chunk's end, without a call per byte.
+        const stop = Math.min(text.length, i + ((limit - at) >> 2) + 1);
+        if (typeof text === "string") {
+          for (; i < stop; i++) at = writeQuoted(text.charCodeAt(i), chunk, at);
         } else {
-          chunk[at++] = 0x5c;
-          chunk[at++] = 0x78; // x
-          chunk[at++] = HEX.charCodeAt(c >> 4);
-          chunk[at++] = HEX.charCodeAt(c & 15);
+          for (; i < stop; i++) at = writeQuoted(text[i], chunk, at);
         }
       }
       if (at === chunk.length) {

@@ -9,6 +9,11 @@
  * | bulk | the value, quoted with escapes when ambiguous (see text_quote.ts) |
  * | nil | `(nil)`, or the command's own line (GET: `ERROR: key not found`) |
  * | array | its elements on the one line, blank-separated, each written as a request argument would be (so the line splits back into them); nil elements as `(nil)`, nested arrays in `[ ]`, an empty array as `(empty array)` |
+ * | map, set, push | as an array (a map: its keys and values in turn) |
+ * | nil array | `(nil)` |
+ * | double, big number | the number (`%.17g`, `inf`, `-inf`, `nan`; digits) |
+ * | verbatim | as bulk |
+ * | boolean | `1` or `0` |
  *
  * @example
  * ```ts
@@ -21,6 +26,7 @@
  */
 
 import { bytesToBinary } from "../bytes/binary_string.ts";
+import { formatDouble } from "./double_format.ts";
 import { type OutBuffer, REFERENCE_MIN_BYTES } from "./out_buffer.ts";
 import type { CommandError, ReplyWriter, TextRendering } from "./reply_writer.ts";
 import {
@@ -100,6 +106,36 @@ export class TextReplyWriter implements ReplyWriter {
 
   nilArray(): void {
     this.#element("(nil)");
+  }
+
+  /** A map is shown as the array of its keys and values, as in RESP2. */
+  map(count: number): void {
+    this.array(2 * count);
+  }
+
+  set(count: number): void {
+    this.array(count);
+  }
+
+  push(count: number): void {
+    this.array(count);
+  }
+
+  double(value: number): void {
+    this.#element(formatDouble(value));
+  }
+
+  bigNumber(value: bigint | string): void {
+    this.#element(typeof value === "bigint" ? value.toString() : value);
+  }
+
+  verbatim(_format: string, text: string): void {
+    this.bulk(text);
+  }
+
+  /** As in RESP2: 1 or 0. */
+  boolean(value: boolean): void {
+    this.#element(value ? "1" : "0");
   }
 
   array(count: number): void {

@@ -227,3 +227,35 @@ Deno.test("bulkBytes renders exactly as bulk, small and large, plain and quoted"
     }
   }
 });
+
+Deno.test("RESP3 types on one line: maps and sets as arrays, numbers as numbers", () => {
+  const { w, text } = setup();
+  w.begin(undefined, 1);
+  w.map(2);
+  w.bulk("proto");
+  w.integer(3);
+  w.bulk("modules");
+  w.array(0);
+  w.begin(undefined, 1);
+  w.set(2);
+  w.double(1.5);
+  w.double(-Infinity);
+  w.begin(undefined, 1);
+  w.boolean(true);
+  w.begin(undefined, 1);
+  w.nilArray();
+  w.begin(undefined, 1);
+  w.bigNumber(12345678901234567890n);
+  w.begin(undefined, 1);
+  w.verbatim("txt", "two words");
+  w.begin(undefined, 1);
+  w.push(2);
+  w.bulk("message");
+  w.boolean(false);
+  w.begin(undefined, 1);
+  w.map(0);
+  assert.equal(
+    text(),
+    "proto 3 modules []\n1.5 -inf\n1\n(nil)\n12345678901234567890\ntwo words\nmessage 0\n(empty array)\n",
+  );
+});

@@ -21,7 +21,12 @@ import type { Executor } from "../executor/executor.ts";
 import { type ByteWriter, writeAll } from "../bytes/io.ts";
 import type { Logger } from "../log/logger.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
-import { type Protocol, protocolFor, type RequestDecoder } from "../protocol/protocol.ts";
+import {
+  type Protocol,
+  protocolFor,
+  type ProtocolMode,
+  type RequestDecoder,
+} from "../protocol/protocol.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
@@ -57,6 +62,8 @@ export interface ConnectionServices {
   executor: Executor;
   log: Logger;
   maxMessageBytes: number;
+  /** `network.protocol`: how the connection's protocol is chosen. */
+  protocolMode: ProtocolMode;
   /** True once the server is shutting down: finish the batch, then close. */
   closing(): boolean;
   /** Requests (by upper-case command name) that take the connection over. */
@@ -170,7 +177,13 @@ export class Connection {
         if (n === null) break;
         this.lastActiveMs = Date.now();
         if (n === 0) continue;
-        this.#protocol ??= protocolFor(buffer[end], maxMessageBytes, this.#out);
+        this.#protocol ??= protocolFor(
+          this.#services.protocolMode,
+          buffer[end],
+          maxMessageBytes,
+          this.#out,
+          this.#session,
+        );
         const { decoder, writer } = this.#protocol;
         end += n;
         let fatal = false;
@@ -229,7 +242,10 @@ export class Connection {
    */
   async closeWithNotice(line: string): Promise<void> {
     // RESP clients would take an unasked line for the next reply.
-    if (this.reading && !this.#closed && this.#protocol?.name !== "resp") {
+    const resp = this.#protocol === undefined
+      ? this.#services.protocolMode === "resp"
+      : this.#protocol.name === "resp";
+    if (this.reading && !this.#closed && !resp) {
       await writeAll(this.#conn, new TextEncoder().encode(line + "\n"))
         .catch(() => {});
     }

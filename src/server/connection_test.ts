@@ -21,6 +21,7 @@ function network(overrides: Partial<Config["network"]> = {}): Config["network"] 
     maxMessageBytes: 8 * 1024 * 1024,
     idleTimeoutMs: 0,
     requestTimeoutMs: 0,
+    protocol: "auto",
     ...overrides,
   };
 }

@@ -72,6 +72,7 @@ export class Server {
       executor,
       log,
       maxMessageBytes: options.network.maxMessageBytes,
+      protocolMode: options.network.protocol,
       closing: () => this.#closing,
       takeovers: options.takeovers ?? new Map(),
       takeoverOnly: options.takeoverOnly ?? false,
@@ -193,7 +194,8 @@ export class Server {
       this.#refusalLoggedMs = now;
     }
     const message = `max number of clients reached (network.max_connections = ${limit})`;
-    const waitForFirstByte = this.#pendingRefusals < MAX_PENDING_REFUSALS;
+    const waitForFirstByte = this.#network.protocol === "auto" &&
+      this.#pendingRefusals < MAX_PENDING_REFUSALS;
     this.#pendingRefusals += waitForFirstByte ? 1 : 0;
     (async () => {
       let first = -1;
@@ -207,7 +209,9 @@ export class Server {
         clearTimeout(timer);
         if (n === 1) first = byte[0];
       }
-      const line = first === 0x2a ? `-ERR ${message}\r\n` : `ERROR: ${message}\n`;
+      const mode = this.#network.protocol;
+      const resp = mode === "resp" || (mode === "auto" && first === 0x2a);
+      const line = resp ? `-ERR ${message}\r\n` : `ERROR: ${message}\n`;
       await conn.write(new TextEncoder().encode(line)).catch(() => {});
     })().finally(() => {
       if (waitForFirstByte) this.#pendingRefusals--;

@@ -16,6 +16,7 @@ import {
   type CommandSpec,
   type InfoFields,
   integerArgument,
+  parseInt64,
   type SnapshotControl,
   syntaxError,
 } from "../command_spec.ts";
@@ -88,6 +89,14 @@ function isPrintableName(name: string): boolean {
   return true;
 }
 
+function badClientName(): CommandError {
+  return new CommandError(
+    "ERR",
+    "Client names cannot contain spaces, newlines or special characters.",
+    "client names cannot contain spaces, newlines or special characters",
+  );
+}
+
 function snapshotsOf(ctx: CommandContext): SnapshotControl {
   const snapshots = ctx.server.snapshots();
   if (snapshots === undefined) {
@@ -156,38 +165,76 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     name: "HELLO",
     arity: -1,
     write: false,
-    summary: "Handshake: protocol 2 only (RESP3 is answered with NOPROTO).",
+    summary:
+      "HELLO [protover [AUTH username password] [SETNAME clientname]]: switches to RESP2 or RESP3 and describes the server.",
     run(ctx, args, w) {
+      // Redis 7.0's helloCommand, step by step.
+      let version: 2 | 3 | undefined;
+      let next = 1;
       if (args.length >= 2) {
-        const version = integerArgument(args[1]);
-        if (version !== 2) {
+        const given = parseInt64(args[next++]);
+        if (given === undefined) {
+          throw new CommandError(
+            "ERR",
+            "Protocol version is not an integer or out of range",
+            "protocol version is not an integer or out of range",
+          );
+        }
+        if (given !== 2n && given !== 3n) {
           throw new CommandError(
             "NOPROTO",
-            "sorry, this protocol version is not supported",
+            "unsupported protocol version",
             "unsupported protocol version",
           );
         }
+        version = given === 3n ? 3 : 2;
       }
-      for (let i = 2; i < args.length; i++) {
-        const option = args[i].toUpperCase();
-        if (option === "SETNAME" && args[i + 1] !== undefined) ctx.session.name = args[++i];
-        else if (option === "AUTH" && args[i + 2] !== undefined) i += 2;
-        else throw syntaxError();
+      let user: string | undefined;
+      let name: string | undefined;
+      for (let j = next; j < args.length; j++) {
+        const more = args.length - 1 - j;
+        const option = args[j].toUpperCase();
+        if (option === "AUTH" && more >= 2) {
+          user = args[j + 1];
+          j += 2;
+        } else if (option === "SETNAME" && more >= 1) {
+          name = args[++j];
+        } else {
+          throw new CommandError(
+            "ERR",
+            `Syntax error in HELLO option '${args[j]}'`,
+            `syntax error in HELLO option '${args[j]}'`,
+          );
+        }
       }
-      const fields: [string, string | number][] = [
-        ["server", "redis"],
-        ["version", REDIS_COMPATIBLE_VERSION],
-        ["proto", 2],
-        ["id", ctx.session.id],
-        ["mode", "standalone"],
-        ["role", ctx.server.role === "slave" ? "replica" : "master"],
-      ];
-      w.array(fields.length * 2 + 2);
-      for (const [name, value] of fields) {
-        w.bulk(name);
-        if (typeof value === "number") w.integer(value);
-        else w.bulk(value);
+      // No users or passwords exist yet: as a Redis whose default user has
+      // no password, any password of "default" is accepted, other users
+      // are unknown.
+      if (user !== undefined && user !== "default") {
+        throw new CommandError(
+          "WRONGPASS",
+          "invalid username-password pair or user is disabled.",
+          "invalid username-password pair or user is disabled",
+        );
       }
+      if (name !== undefined) {
+        if (!isPrintableName(name)) throw badClientName();
+        ctx.session.name = name;
+      }
+      if (version !== undefined) ctx.session.protocol = version;
+      w.map(7);
+      w.bulk("server");
+      w.bulk("redis");
+      w.bulk("version");
+      w.bulk(REDIS_COMPATIBLE_VERSION);
+      w.bulk("proto");
+      w.integer(ctx.session.protocol);
+      w.bulk("id");
+      w.integer(ctx.session.id);
+      w.bulk("mode");
+      w.bulk("standalone");
+      w.bulk("role");
+      w.bulk(ctx.server.role === "slave" ? "replica" : "master");
       w.bulk("modules");
       w.array(0);
     },
@@ -205,13 +252,7 @@ export const SERVER_COMMANDS: CommandSpec[] = [
         return session.name ? w.bulk(session.name) : w.nil();
       }
       if (sub === "SETNAME" && args.length === 3) {
-        if (!isPrintableName(args[2])) {
-          throw new CommandError(
-            "ERR",
-            "Client names cannot contain spaces, newlines or special characters.",
-            "client names cannot contain spaces, newlines or special characters",
-          );
-        }
+        if (!isPrintableName(args[2])) throw badClientName();
         session.name = args[2];
         return w.status("OK");
       }

@@ -222,7 +222,7 @@ function lcs(
     }
   }
   if (!getIndexes) return w.bulk(bytesToBinary(Uint8Array.from(result)));
-  w.array(4); // RESP2 form of a map of two
+  w.map(2);
 
   w.bulk("matches");
   w.array(ranges.length);
