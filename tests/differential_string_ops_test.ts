@@ -330,17 +330,27 @@ const TEMPLATES: Template<StepLike>[] = [
 ];
 
 differentialTest(
-  "differential: string range, float and bitmap commands, kvdb vs redis-server 7.0, RESP2",
+  "differential: string range, float and bitmap commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis({ redis: ["--proto-max-bulk-len", "64mb"] }),
   async (t, pair) => {
-    for (const [name, steps] of Object.entries(CASES)) {
-      await t.step(name, async () => {
-        await pair.diff(steps, { rules: STANDARD_RULES, label: name });
-      });
+    for (const resp3 of [false, true]) {
+      for (const [name, steps] of Object.entries(CASES)) {
+        const label = `${name} (RESP${resp3 ? 3 : 2})`;
+        await t.step(label, async () => {
+          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
+        });
+      }
     }
     for (const seed of [1, 2, 3]) {
-      await t.step(`random sequence, seed ${seed}`, async () => {
-        await pair.diffRandom({ seed, length: 1500, templates: TEMPLATES, rules: STANDARD_RULES });
+      const resp3 = seed === 3;
+      await t.step(`random sequence, seed ${seed} (RESP${resp3 ? 3 : 2})`, async () => {
+        await pair.diffRandom({
+          seed,
+          length: 1500,
+          templates: TEMPLATES,
+          rules: STANDARD_RULES,
+          resp3,
+        });
       });
     }
   },

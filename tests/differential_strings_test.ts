@@ -16,6 +16,7 @@ import {
   DiffPair,
   escapeBytes,
   exact,
+  normalized,
   type Rng,
   STANDARD_RULES,
   type StepLike,
@@ -69,7 +70,24 @@ const ARITY: string[][] = [
 ];
 
 /** Hand-written cases: each runs from an empty keyspace on fresh connections. */
+/** HELLO's reply with the connection id masked (ids count every server's own connections). */
+const helloWithoutId = normalized(
+  "HELLO without its id",
+  (f) => binaryString(f.raw).replace(/(\$2\r\nid\r\n:)\d+/, "$1?"),
+);
+
 const CASES: Record<string, StepLike[]> = {
+  "HELLO 3 and back to 2; unsupported versions": [
+    { args: ["HELLO", "3"], compare: helloWithoutId },
+    ["GET", "missing"],
+    ["SET", "k", "v"],
+    ["GET", "k"],
+    { args: ["HELLO", "2"], compare: helloWithoutId },
+    ["GET", "missing"],
+    ["HELLO", "4"],
+    ["HELLO", "1"],
+    ["HELLO", "x"],
+  ],
   "PING and ECHO": [
     ["PING"],
     ["PING", "hello"],
@@ -695,13 +713,6 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
     redis: unknown("", "'a' "),
     kvdb: unknown('"\\x00\\x01\\r\\n\\xff\\xfe"', "'a' "),
   },
-  // RESP3 is not spoken yet (issue 14); the RESP3 differential runs need it first.
-  {
-    name: "HELLO 3",
-    steps: [["HELLO", "3"]],
-    redis: /^%7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n/,
-    kvdb: "-NOPROTO sorry, this protocol version is not supported\r\n",
-  },
   // A documented kvdb limit (README, Limits): keys up to 1 MiB; Redis takes 512 MB.
   {
     name: "a key of 1 MiB + 1 byte",
@@ -819,13 +830,16 @@ const RANDOM_LENGTH = 1500;
 // ---------------------------------------------------------------------------
 
 differentialTest(
-  "differential: string and keyspace commands, kvdb vs redis-server 7.0, RESP2",
+  "differential: string and keyspace commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    for (const [name, steps] of Object.entries(CASES)) {
-      await t.step(name, async () => {
-        await pair.diff(steps, { rules: STANDARD_RULES, label: name });
-      });
+    for (const resp3 of [false, true]) {
+      for (const [name, steps] of Object.entries(CASES)) {
+        const label = `${name} (RESP${resp3 ? 3 : 2})`;
+        await t.step(label, async () => {
+          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
+        });
+      }
     }
 
     await t.step("KNOWN_DIFFERENCES still differ, exactly as recorded", async () => {
@@ -855,12 +869,16 @@ differentialTest(
     });
 
     for (const seed of SEEDS) {
-      await t.step(`random sequence, seed ${seed}, ${RANDOM_LENGTH} steps`, async () => {
+      // The last seed runs in RESP3, the others in RESP2.
+      const resp3 = seed === SEEDS[SEEDS.length - 1];
+      const label = `random sequence, seed ${seed}, ${RANDOM_LENGTH} steps (RESP${resp3 ? 3 : 2})`;
+      await t.step(label, async () => {
         await pair.diffRandom({
           templates: STRING_TEMPLATES,
           seed,
           length: RANDOM_LENGTH,
           rules: STANDARD_RULES,
+          resp3,
         });
       });
     }

@@ -185,13 +185,16 @@ const CASES: Record<string, StepLike[]> = {
 };
 
 differentialTest(
-  "differential: transactions, kvdb vs redis-server 7.0, RESP2",
+  "differential: transactions, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    for (const [name, steps] of Object.entries(CASES)) {
-      await t.step(name, async () => {
-        await pair.diff(steps, { rules: STANDARD_RULES, label: name });
-      });
+    for (const resp3 of [false, true]) {
+      for (const [name, steps] of Object.entries(CASES)) {
+        const label = `${name} (RESP${resp3 ? 3 : 2})`;
+        await t.step(label, async () => {
+          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
+        });
+      }
     }
   },
 );

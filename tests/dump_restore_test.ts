@@ -55,10 +55,13 @@ differentialTest(
   "differential: DUMP and RESTORE, kvdb vs redis-server 7.0",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    for (const [name, steps] of Object.entries(CASES)) {
-      await t.step(name, async () => {
-        await pair.diff(steps, { rules: STANDARD_RULES, label: name });
-      });
+    for (const resp3 of [false, true]) {
+      for (const [name, steps] of Object.entries(CASES)) {
+        const label = `${name} (RESP${resp3 ? 3 : 2})`;
+        await t.step(label, async () => {
+          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
+        });
+      }
     }
     await t.step("payloads travel both ways (integers, LZF, large values)", async () => {
       const kvdb = await RespClient.connect(pair.subject.port);

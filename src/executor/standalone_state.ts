@@ -10,6 +10,7 @@
  */
 
 import type { ServerState, SnapshotControl } from "./command_spec.ts";
+import { REDIS_COMPATIBLE_VERSION } from "./commands/server.ts";
 
 /**
  * A lone server's state.
@@ -31,7 +32,7 @@ export function standaloneServerState(
     totalConnections: () => 1,
     info: (section) =>
       section === "server"
-        ? [["redis_version", "7.0.0"], ["kvdb_mode", "local"], [
+        ? [["redis_version", REDIS_COMPATIBLE_VERSION], ["kvdb_mode", "local"], [
           "uptime_in_seconds",
           Math.floor((Date.now() - startedMs) / 1000),
         ]]

@@ -23,8 +23,11 @@ import {
 import { wrongArity } from "../errors.ts";
 import { globMatch } from "../glob.ts";
 
-/** The Redis version kvdb answers as, for clients that check it. */
-export const REDIS_COMPATIBLE_VERSION = "7.0.0";
+/**
+ * The Redis version kvdb answers as, for clients that check it: the one
+ * whose replies it matches (Debian's redis-server, the reference here).
+ */
+export const REDIS_COMPATIBLE_VERSION = "7.0.15";
 
 const INFO_SECTIONS = [
   "server",
