@@ -98,7 +98,19 @@ export async function serverMain(args: string[]): Promise<number> {
       retentionBytes: replication.retentionBytes,
     })
     : undefined;
-  await snapshotter?.removeLeftovers();
+  try {
+    await snapshotter?.removeLeftovers();
+  } catch (e) {
+    // A `.snap.tmp` that cannot be removed (a read-only directory): say
+    // which and why, and stop, rather than end in a stack trace.
+    log.error("cannot remove an unfinished snapshot", {
+      dir: config.wal.dataDirectory,
+      error: e instanceof Error ? e.message : String(e),
+    });
+    await opened.close().catch(() => {});
+    log.close();
+    return 1;
+  }
   const state = serverState({
     config,
     role: readOnly ? "slave" : "master",
