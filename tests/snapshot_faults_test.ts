@@ -121,7 +121,7 @@ Deno.test('keys deleted while BGSAVE walks past them never come back (no phantom
     // Every snapshot holds only keys that were written, with their values.
     let checked = 0;
     for (const entry of Deno.readDirSync(copies)) {
-      await loadSnapshot(join(copies, entry.name), (key, value) => {
+      await loadSnapshot(join(copies, entry.name), (_db, key, value) => {
         assert.match(key, /^key:\d+$/, `${entry.name} holds key ${JSON.stringify(key)}`);
         assert.equal(value, `value:${key.slice(4)}`);
       });
@@ -350,7 +350,7 @@ Deno.test("a replica's snapshot held before its rename during a full resync is n
 
     // No snapshot of the old history is in the directory ...
     for (const snapshot of await listSnapshots(join(dir, "wal"))) {
-      await loadSnapshot(snapshot.path, (key) => {
+      await loadSnapshot(snapshot.path, (_db, key) => {
         assert.ok(key.startsWith("new:"), `${snapshot.name} holds ${key}`);
       });
     }

@@ -30,7 +30,7 @@ export interface Address {
 
 /** The validated configuration, with units in the names. */
 export interface Config {
-  engine: { type: "in_memory"; partitions: number };
+  engine: { type: "in_memory"; partitions: number; databases: number };
   network: {
     address: Address;
     maxConnections: number;
@@ -199,6 +199,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     defaultValue: 16,
     rule: integer(1, 1024),
     description: "independent hash partitions of the keyspace",
+  },
+  {
+    path: "engine.databases",
+    defaultValue: 16,
+    rule: integer(1, 1024),
+    description: "numbered databases (SELECT 0 .. databases-1), Redis's `databases`",
   },
   {
     path: "network.address",
@@ -414,7 +420,11 @@ export function configFromDocument(doc: unknown, where: string): Config {
   }
   const get = <T>(path: string) => values.get(path) as T;
   const config: Config = {
-    engine: { type: "in_memory", partitions: get("engine.partitions") },
+    engine: {
+      type: "in_memory",
+      partitions: get("engine.partitions"),
+      databases: get("engine.databases"),
+    },
     network: {
       address: get("network.address"),
       maxConnections: get("network.max_connections"),

@@ -9,7 +9,7 @@ import {
 } from "./config.ts";
 
 const DEFAULTS: Config = {
-  engine: { type: "in_memory", partitions: 16 },
+  engine: { type: "in_memory", partitions: 16, databases: 16 },
   network: {
     address: { hostname: "127.0.0.1", port: 3223 },
     maxConnections: 100,
@@ -44,7 +44,7 @@ function shipped(
   masterPort: number,
 ): Config {
   return {
-    engine: { type: "in_memory", partitions: 16 },
+    engine: { type: "in_memory", partitions: 16, databases: 16 },
     network: {
       address: { hostname: "127.0.0.1", port: address },
       maxConnections: 100,
@@ -114,6 +114,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
   const defaults = Object.fromEntries(CONFIG_KEYS.map((k) => [k.path, k.defaultValue]));
   assert.deepEqual(defaults, {
     "engine.type": "in_memory",
+    "engine.databases": 16,
     "engine.partitions": 16,
     "network.address": "127.0.0.1:3223",
     "network.max_connections": 100,

@@ -14,7 +14,7 @@
  */
 
 import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
-import type { Store } from "../storage/store.ts";
+import type { Database, Store } from "../storage/store.ts";
 import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
 
 /** One client's state across requests. */
@@ -29,6 +29,8 @@ export interface Session {
   closeAfterReply: boolean;
   /** RESP version of the replies (HELLO changes it); the text protocol ignores it. */
   protocol: 2 | 3;
+  /** The selected database (SELECT). */
+  db: number;
   /** Between MULTI and EXEC/DISCARD: the commands queued. */
   multi: QueuedTransaction | undefined;
   /** WATCH state, once the client watched something. */
@@ -64,6 +66,7 @@ export function newSession(): Session {
     multi: undefined,
     watcher: undefined,
     protocol: 2,
+    db: 0,
   };
 }
 
@@ -107,6 +110,8 @@ export interface ExecutorStats {
 /** What a handler works on. */
 export interface CommandContext {
   store: Store;
+  /** The database the client selected (SELECT). */
+  db: Database;
   session: Session;
   server: ServerState;
   stats: ExecutorStats;

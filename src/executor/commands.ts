@@ -18,6 +18,7 @@ import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
+import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
 
 function replyInfo(spec: CommandSpec, w: ReplyWriter): void {
   const [first, last, step] = spec.keys ?? [0, 0, 0];
@@ -92,6 +93,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...BITMAP_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
+    ...DATABASE_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SERVER_COMMANDS,
     COMMAND_COMMAND,

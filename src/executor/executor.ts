@@ -109,6 +109,7 @@ export class Executor {
     this.#ctx = {
       store,
       session: undefined as unknown as Session,
+      db: store.database(0),
       server: this.#server,
       stats: this.stats,
       watches: this.#watches,
@@ -209,6 +210,7 @@ export class Executor {
     // Synchronous handlers share one context; an async one keeps its own.
     const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;
+    ctx.db = this.store.database(session.db);
     const fail = (e: unknown) => {
       // Handlers throw before they reply: for bad arguments (a
       // CommandError), a log that can no longer write, or a bug. The client

@@ -41,7 +41,7 @@ export const DUMP_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "A key's value as a payload RESTORE (kvdb's or Redis's) reads back.",
     run(ctx, args, w) {
-      const value = ctx.store.get(args[1]);
+      const value = ctx.db.get(args[1]);
       if (value === undefined) return w.nil();
       w.bulkBytes(encodeDump(typeof value === "string" ? value : value.peek()));
     },
@@ -72,7 +72,7 @@ export const DUMP_COMMANDS: CommandSpec[] = [
         } else throw syntaxError();
       }
       const key = args[1];
-      if (!replace && ctx.store.get(key) !== undefined) {
+      if (!replace && ctx.db.get(key) !== undefined) {
         throw error("Target key name already exists.", "BUSYKEY");
       }
       const ttl = int64Argument(args[2]);
@@ -84,11 +84,11 @@ export const DUMP_COMMANDS: CommandSpec[] = [
       const at = ttl === 0n ? 0n : absolute ? ttl : BigInt.asIntN(64, ttl + BigInt(now));
       if (at !== 0n && at <= BigInt(now)) {
         // Already expired: nothing is created (an old key REPLACE names goes).
-        if (replace) ctx.store.delete(key);
+        if (replace) ctx.db.delete(key);
         return w.status("OK");
       }
       const expiresAtMs = at > BigInt(MAX_EXPIRES_AT_MS) ? MAX_EXPIRES_AT_MS : Number(at);
-      ctx.store.set(key, decoded.value, expiresAtMs);
+      ctx.db.set(key, decoded.value, expiresAtMs);
       w.status("OK");
     },
   },

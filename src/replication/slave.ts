@@ -324,11 +324,15 @@ export class ReplicationSlave {
     } finally {
       file.close();
     }
-    const header = await loadSnapshot(
-      tmp,
-      (key, value, expiresAtMs) => store.engine.set(key, value, expiresAtMs),
-    ).catch(async (e) => {
-      store.engine.clear();
+    const header = await loadSnapshot(tmp, (db, key, value, expiresAtMs) => {
+      if (db >= store.databaseCount) {
+        throw new Error(
+          `the master's snapshot holds database ${db}; engine.databases is ${store.databaseCount}`,
+        );
+      }
+      store.engineOf(db).set(key, value, expiresAtMs);
+    }).catch(async (e) => {
+      for (let db = 0; db < store.databaseCount; db++) store.engineOf(db).clear();
       await Deno.remove(tmp).catch(() => {});
       throw e;
     });

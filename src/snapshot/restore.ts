@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const restored = await restoreSnapshot(dir, engine, log);
+ * const restored = await restoreSnapshot(dir, store, log);
  * const fromLsn = (restored?.lsn ?? 0) + 1; // replay the WAL from here
  * ```
  * @module
@@ -14,7 +14,7 @@
 
 import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
-import type { Engine } from "../storage/engine.ts";
+import type { Keyspaces } from "../storage/store.ts";
 import { parseSnapshotName } from "./snapshot_file.ts";
 import { loadSnapshot, SnapshotCorruptError } from "./snapshot_reader.ts";
 
@@ -64,7 +64,7 @@ export interface Restored {
  * @example
  * ```ts
  * const damaged: DamagedSnapshot[] = [];
- * await restoreSnapshot(dir, engine, log, damaged);
+ * await restoreSnapshot(dir, store, log, damaged);
  * ```
  */
 export interface DamagedSnapshot {
@@ -82,12 +82,12 @@ export interface DamagedSnapshot {
  *
  * @example
  * ```ts
- * await restoreSnapshot("/data/wal", new Engine(16), log);
+ * await restoreSnapshot("/data/wal", new EngineList([new Engine(16)]), log);
  * ```
  */
 export async function restoreSnapshot(
   dir: string,
-  engine: Engine,
+  keyspaces: Keyspaces,
   log: Logger,
   damaged: DamagedSnapshot[] = [],
 ): Promise<Restored | undefined> {
@@ -96,7 +96,16 @@ export async function restoreSnapshot(
     try {
       const header = await loadSnapshot(
         snapshot.path,
-        (key, value, expiresAtMs) => engine.set(key, value, expiresAtMs),
+        (db, key, value, expiresAtMs) => {
+          if (db >= keyspaces.databaseCount) {
+            throw new SnapshotCorruptError(
+              snapshot.path,
+              0,
+              `holds database ${db}; engine.databases is ${keyspaces.databaseCount}`,
+            );
+          }
+          keyspaces.engineOf(db).set(key, value, expiresAtMs);
+        },
       );
       if (header.lsn !== snapshot.lsn) {
         throw new SnapshotCorruptError(
@@ -116,7 +125,7 @@ export async function restoreSnapshot(
       };
     } catch (e) {
       if (!(e instanceof SnapshotCorruptError)) throw e;
-      engine.clear();
+      for (let db = 0; db < keyspaces.databaseCount; db++) keyspaces.engineOf(db).clear();
       skipped++;
       damaged.push({ path: snapshot.path, lsn: snapshot.lsn, error: e });
       await setAsideDamaged(snapshot.path, e, log, "falling back to the previous one and the WAL");

@@ -8,7 +8,7 @@
  * ```text
  * header, 64 bytes
  *   0   4  magic "KSNP"
- *   4   2  format version (1)
+ *   4   2  format version (2; 1 is still read)
  *   6   2  header size (64)
  *   8   8  LSN: the state is this file plus the WAL after this LSN
  *  16   8  key count
@@ -23,7 +23,9 @@
  *          size, LSN), so blocks cannot be reordered, lost or borrowed from
  *          another snapshot unnoticed
  *   8   N  entries: u32 key size, u32 value size, u64 expiresAtMs (0:
- *          none), key bytes, value bytes
+ *          none), u16 database, u8 type (0: string), u8 reserved (0), key
+ *          bytes, value bytes (version 1: no database, type or reserved
+ *          byte — database 0, a string)
  * end
  *   0   4  zero
  *   4   4  CRC32 of the 8-byte key count, seeded with the last block's CRC
@@ -42,7 +44,7 @@
  * @example
  * ```ts
  * const writer = await SnapshotWriter.create(dir, 42, replid, Date.now());
- * writer.add("k", "v", 0);
+ * writer.add(0, "k", "v", 0);
  * const done = await writer.finish(); // { path, bytes, keys }
  * ```
  * @module
@@ -58,8 +60,10 @@ import { syncDir } from "../wal/segment.ts";
 
 /** The file's first four bytes. */
 export const SNAPSHOT_MAGIC = "KSNP";
-/** The format this kvdb writes and reads. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/** The format this kvdb writes (and the newest it reads; version 1 is read too). */
+export const SNAPSHOT_FORMAT_VERSION = 2;
+/** Entries of version 1 files: no database, no type. */
+export const ENTRY_OVERHEAD_BYTES_V1 = 16;
 /** Header size in bytes. */
 export const SNAPSHOT_HEADER_BYTES = 64;
 /**
@@ -77,7 +81,7 @@ export const SNAPSHOT_BLOCK_TARGET_BYTES = 64 * 1024;
  */
 export const MAX_BLOCK_BYTES = 80 * 1024 * 1024;
 /** Bytes an entry takes besides its key and value. */
-export const ENTRY_OVERHEAD_BYTES = 16;
+export const ENTRY_OVERHEAD_BYTES = 20;
 /** A block's frame head: body size and chained CRC. */
 const BLOCK_HEAD_BYTES = 8;
 /** The usual block buffer: a frame head and a block of the target size. */
@@ -112,6 +116,8 @@ export const le = {
 
 /** What a snapshot's header says. */
 export interface SnapshotHeader {
+  /** Format version: 1 (one database, strings) or {@link SNAPSHOT_FORMAT_VERSION}. */
+  version: number;
   lsn: number;
   keys: number;
   createdMs: number;
@@ -180,7 +186,7 @@ export function chainSeed(header: Uint8Array): number {
  * @example
  * ```ts
  * const writer = await SnapshotWriter.create(dir, lsn, replid, Date.now());
- * for (const [k, v] of slice) writer.add(k, v, 0);
+ * for (const [k, v] of slice) writer.add(0, k, v, 0);
  * await writer.flush();
  * await writer.finish();
  * ```
@@ -221,7 +227,7 @@ export class SnapshotWriter {
   ): Promise<SnapshotWriter> {
     const tmpPath = join(dir, `${snapshotName(lsn)}.tmp`);
     const file = await Deno.open(tmpPath, { write: true, create: true, truncate: true });
-    const header = { lsn, keys: 0, createdMs, replid };
+    const header = { version: SNAPSHOT_FORMAT_VERSION, lsn, keys: 0, createdMs, replid };
     // A placeholder: the real header (with the key count) goes in last.
     await writeAll(file, encodeHeader(header));
     return new SnapshotWriter(file, dir, tmpPath, header);
@@ -238,11 +244,12 @@ export class SnapshotWriter {
   }
 
   /**
-   * Adds one entry (binary strings; `expiresAtMs` 0 = none). Throws a
-   * RangeError for an entry larger than {@link MAX_BLOCK_BYTES}, which the
-   * store's limits never admit.
+   * Adds one entry of database `db`: a binary-string key, its value as a
+   * binary string or its bytes (a large value, copied as they are now),
+   * and its expiry (0 = none). Throws a RangeError for an entry larger than
+   * {@link MAX_BLOCK_BYTES}, which the store's limits never admit.
    */
-  add(key: string, value: string, expiresAtMs: number): void {
+  add(db: number, key: string, value: string | Uint8Array, expiresAtMs: number): void {
     const size = ENTRY_OVERHEAD_BYTES + key.length + value.length;
     if (size > MAX_BLOCK_BYTES) {
       throw new RangeError(`an entry of ${size} bytes exceeds the block limit ${MAX_BLOCK_BYTES}`);
@@ -257,8 +264,17 @@ export class SnapshotWriter {
     le.putU32(b, at, key.length);
     le.putU32(b, at + 4, value.length);
     le.putU64(b, at + 8, expiresAtMs);
+    b[at + 16] = db & 0xff;
+    b[at + 17] = db >>> 8;
+    b[at + 18] = 0; // type: string
+    b[at + 19] = 0;
     at = writeBinary(key, b, at + ENTRY_OVERHEAD_BYTES);
-    at = writeBinary(value, b, at);
+    if (typeof value === "string") {
+      at = writeBinary(value, b, at);
+    } else {
+      b.set(value, at);
+      at += value.length;
+    }
     this.#blockBytes = at - BLOCK_HEAD_BYTES;
     this.#keys++;
     if (this.#blockBytes >= SNAPSHOT_BLOCK_TARGET_BYTES) this.#closeBlock();

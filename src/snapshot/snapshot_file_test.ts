@@ -30,7 +30,7 @@ function sampleEntries(count: number): Entry[] {
 async function write(dir: string, entries: Entry[], lsn = 42): Promise<string> {
   const writer = await SnapshotWriter.create(dir, lsn, REPLID, 1_700_000_000_000);
   for (const [k, v, e] of entries) {
-    writer.add(k, v, e);
+    writer.add(0, k, v, e);
     await writer.flush();
   }
   return (await writer.finish()).path;
@@ -38,7 +38,7 @@ async function write(dir: string, entries: Entry[], lsn = 42): Promise<string> {
 
 async function load(path: string): Promise<Entry[]> {
   const out: Entry[] = [];
-  await loadSnapshot(path, (k, v, e) => out.push([k, v, e]));
+  await loadSnapshot(path, (_db, k, v, e) => out.push([k, v, e]));
   return out;
 }
 
@@ -52,6 +52,7 @@ Deno.test("a snapshot round-trips every entry, binary keys and expiry times incl
     lsn: 42,
     keys: 3000,
     createdMs: 1_700_000_000_000,
+    version: 2,
     replid: REPLID,
   });
   // No temporary file is left behind.
@@ -108,7 +109,7 @@ Deno.test("blocks from another snapshot are noticed (chained checksums)", async 
 Deno.test("an aborted snapshot leaves nothing", async () => {
   const dir = await Deno.makeTempDir();
   const writer = await SnapshotWriter.create(dir, 5, "", 0);
-  writer.add("k", "v", 0);
+  writer.add(0, "k", "v", 0);
   await writer.abort();
   assert.deepEqual([...Deno.readDirSync(dir)], []);
 });
@@ -133,7 +134,7 @@ Deno.test("a block closes before an entry would take it past its size, whatever 
     entries.push([`key${i}`, i % 3 === 0 ? String(i % 10).repeat(1024 * 1024) : `small${i}`, 0]);
   }
   const writer = await SnapshotWriter.create(dir, 7, "", 0);
-  for (const [k, v, e] of entries) writer.add(k, v, e);
+  for (const [k, v, e] of entries) writer.add(0, k, v, e);
   const { path } = await writer.finish();
   assert.deepEqual(await load(path), entries);
   const largest = ENTRY_OVERHEAD_BYTES + "key000".length + 1024 * 1024;
@@ -147,13 +148,13 @@ Deno.test("the largest entry the limits admit is written and read back (a block 
   const key = "k".repeat(MAX_KEY_BYTES);
   const value = "v".repeat(MAX_VALUE_BYTES);
   const writer = await SnapshotWriter.create(dir, 9, "", 0);
-  writer.add("before", "x", 0);
-  writer.add(key, value, 1_800_000_000_000);
-  writer.add("after", "y", 0);
+  writer.add(0, "before", "x", 0);
+  writer.add(0, key, value, 1_800_000_000_000);
+  writer.add(0, "after", "y", 0);
   await writer.flush();
   const { path } = await writer.finish();
   let seen = 0;
-  await loadSnapshot(path, (k, v, e) => {
+  await loadSnapshot(path, (_db, k, v, e) => {
     if (seen === 1) {
       assert.ok(k === key && v === value && e === 1_800_000_000_000, "the large entry");
     }
@@ -171,7 +172,7 @@ Deno.test("the largest entry the limits admit is written and read back (a block 
 Deno.test("an entry over the block limit is refused before anything is buffered", async () => {
   const dir = await Deno.makeTempDir();
   const writer = await SnapshotWriter.create(dir, 3, "", 0);
-  assert.throws(() => writer.add("k", "v".repeat(MAX_BLOCK_BYTES), 0), RangeError);
+  assert.throws(() => writer.add(0, "k", "v".repeat(MAX_BLOCK_BYTES), 0), RangeError);
   assert.equal(writer.keys, 0);
   await writer.abort();
 });

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * const header = await loadSnapshot(path, (key, value, expiresAtMs) => engine.set(key, value, expiresAtMs));
+ * const header = await loadSnapshot(path, (db, key, value, expiresAtMs) => engines[db].set(key, value, expiresAtMs));
  * ```
  * @module
  */
@@ -17,6 +17,7 @@ import { bytesToBinary } from "../bytes/binary_string.ts";
 import {
   chainSeed,
   ENTRY_OVERHEAD_BYTES,
+  ENTRY_OVERHEAD_BYTES_V1,
   le,
   MAX_BLOCK_BYTES,
   SNAPSHOT_FORMAT_VERSION,
@@ -51,8 +52,8 @@ function parseHeader(path: string, bytes: Uint8Array): SnapshotHeader {
   if (bytesToBinary(bytes, 0, 4) !== SNAPSHOT_MAGIC) throw fail("not a kvdb snapshot (bad magic)");
   if (le.u32(bytes, 60) !== crc32(bytes.subarray(0, 60))) throw fail("header checksum mismatch");
   const version = bytes[4] | (bytes[5] << 8);
-  if (version !== SNAPSHOT_FORMAT_VERSION) {
-    throw fail(`format version ${version}; this kvdb reads ${SNAPSHOT_FORMAT_VERSION}`);
+  if (version !== SNAPSHOT_FORMAT_VERSION && version !== 1) {
+    throw fail(`format version ${version}; this kvdb reads 1 to ${SNAPSHOT_FORMAT_VERSION}`);
   }
   if ((bytes[6] | (bytes[7] << 8)) !== SNAPSHOT_HEADER_BYTES) throw fail("unexpected header size");
   const replidBytes = bytes.subarray(32, 52);
@@ -60,6 +61,7 @@ function parseHeader(path: string, bytes: Uint8Array): SnapshotHeader {
     ? ""
     : Array.from(replidBytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return {
+    version,
     lsn: le.u64(bytes, 8),
     keys: le.u64(bytes, 16),
     createdMs: le.u64(bytes, 24),
@@ -96,12 +98,13 @@ export async function readSnapshotHeader(path: string): Promise<SnapshotHeader> 
  */
 export async function loadSnapshot(
   path: string,
-  onEntry: (key: string, value: string, expiresAtMs: number) => void,
+  onEntry: (db: number, key: string, value: string, expiresAtMs: number) => void,
 ): Promise<SnapshotHeader> {
   const file = await Deno.open(path, { read: true });
   try {
     const headerBytes = await readUpTo(file, SNAPSHOT_HEADER_BYTES);
     const header = parseHeader(path, headerBytes);
+    const overhead = header.version === 1 ? ENTRY_OVERHEAD_BYTES_V1 : ENTRY_OVERHEAD_BYTES;
     let crc = chainSeed(headerBytes);
     let offset = SNAPSHOT_HEADER_BYTES;
     let keys = 0;
@@ -140,18 +143,27 @@ export async function loadSnapshot(
         throw new SnapshotCorruptError(path, offset, "block checksum mismatch");
       }
       for (let at = 0; at < size;) {
-        if (at + ENTRY_OVERHEAD_BYTES > size) {
+        if (at + overhead > size) {
           throw new SnapshotCorruptError(path, offset + 8 + at, "entry cut short");
         }
         const keyBytes = le.u32(body, at);
         const valueBytes = le.u32(body, at + 4);
         const expiresAtMs = le.u64(body, at + 8);
-        const keyStart = at + ENTRY_OVERHEAD_BYTES;
+        const db = overhead === ENTRY_OVERHEAD_BYTES ? body[at + 16] | (body[at + 17] << 8) : 0;
+        if (overhead === ENTRY_OVERHEAD_BYTES && (body[at + 18] !== 0 || body[at + 19] !== 0)) {
+          throw new SnapshotCorruptError(
+            path,
+            offset + 8 + at,
+            `entry of type ${body[at + 18]}, unknown to this kvdb`,
+          );
+        }
+        const keyStart = at + overhead;
         const end = keyStart + keyBytes + valueBytes;
         if (end > size) {
           throw new SnapshotCorruptError(path, offset + 8 + at, "entry overruns block");
         }
         onEntry(
+          db,
           bytesToBinary(body, keyStart, keyStart + keyBytes),
           bytesToBinary(body, keyStart + keyBytes, end),
           expiresAtMs,

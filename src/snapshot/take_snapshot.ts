@@ -42,6 +42,7 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../storage/store.ts";
+import { BigString } from "../types/string/big_string.ts";
 import { syncDir } from "../wal/segment.ts";
 import { SnapshotWriter } from "./snapshot_file.ts";
 
@@ -153,25 +154,37 @@ export async function takeSnapshot(
   const sliceKeys = options.sliceKeys ?? SLICE_KEYS;
   let longestSliceMs = 0;
   try {
-    const { engine } = store;
-    for (let p = 0; p < engine.partitionCount; p++) {
-      const { values, expires } = engine.partition(p);
-      let from = 0;
-      for (let entry = values.nextEntry(from); entry >= 0; entry = values.nextEntry(from)) {
-        checkWanted();
-        const sliceStart = performance.now();
-        for (let n = 1; entry >= 0; n++) {
-          const key = values.keyAt(entry);
-          writer.add(key, values.valueAt(entry), expires.size === 0 ? 0 : expires.get(key) ?? 0);
-          from = entry + 1;
-          if (n >= sliceKeys || writer.pendingBytes >= SLICE_BYTES) break;
-          if ((n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) break;
-          entry = values.nextEntry(from);
+    // The engines as of now: SWAPDB and FLUSHALL after this point replace or
+    // empty them, and the walk stays with what it started on (the log's
+    // records after the LSN put the rest right on load).
+    const engines = Array.from({ length: store.databaseCount }, (_, db) => store.engineOf(db));
+    for (let db = 0; db < engines.length; db++) {
+      const engine = engines[db];
+      for (let p = 0; p < engine.partitionCount; p++) {
+        const { values, expires } = engine.partition(p);
+        let from = 0;
+        for (let entry = values.nextEntry(from); entry >= 0; entry = values.nextEntry(from)) {
+          checkWanted();
+          const sliceStart = performance.now();
+          for (let n = 1; entry >= 0; n++) {
+            const key = values.keyAt(entry);
+            const value = values.valueRefAt(entry);
+            writer.add(
+              db,
+              key,
+              value instanceof BigString ? value.peek() : String(value),
+              expires.size === 0 ? 0 : expires.get(key) ?? 0,
+            );
+            from = entry + 1;
+            if (n >= sliceKeys || writer.pendingBytes >= SLICE_BYTES) break;
+            if ((n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) break;
+            entry = values.nextEntry(from);
+          }
+          longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStart);
+          await writer.flush();
+          testHooks?.afterSlice?.(p, from);
+          await yieldToLoop();
         }
-        longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStart);
-        await writer.flush();
-        testHooks?.afterSlice?.(p, from);
-        await yieldToLoop();
       }
     }
     // What the walk saw must not outlive what the log keeps.

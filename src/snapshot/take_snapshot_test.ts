@@ -45,7 +45,7 @@ Deno.test("snapshot + the WAL after its LSN restore exactly the state at its end
             store.delete(`k${i}`);
             break;
           case 2:
-            store.setExpiry(`k${i}`, Date.now() + 60_000 + i);
+            store.database(0).setExpiry(`k${i}`, Date.now() + 60_000 + i);
             break;
           default:
             store.set(`added${round}:${j}`, "x", Date.now() + 120_000);
@@ -64,7 +64,7 @@ Deno.test("snapshot + the WAL after its LSN restore exactly the state at its end
   // Restore: the snapshot, then every record after its LSN.
   const restored = new Engine(8);
   const replay = new Store(restored, undefined, { expireKeys: false });
-  await loadSnapshot(result.path, (k, v, e) => restored.set(k, v, e));
+  await loadSnapshot(result.path, (_db, k, v, e) => restored.set(k, v, e));
   let replayed = 0;
   for await (const record of readRecords(dir, result.lsn + 1)) {
     replay.applyRecord(record);
@@ -221,7 +221,7 @@ for (const partitions of [1, 4]) {
 
       const inSnapshot: [string, string][] = [];
       const restored = new Engine(partitions);
-      await loadSnapshot(result.path, (k, v, e) => {
+      await loadSnapshot(result.path, (_db, k, v, e) => {
         inSnapshot.push([k, v]);
         restored.set(k, v, e);
       });
@@ -264,7 +264,7 @@ Deno.test("values of 1 MiB and more: the snapshot succeeds, a slice ends once it
   assert.equal(result.keys, 1084);
   assert.ok(slices >= 84, `${slices} slices: one per large value at least`);
   const restored = new Engine(1);
-  await loadSnapshot(result.path, (k, v, e) => restored.set(k, v, e));
+  await loadSnapshot(result.path, (_db, k, v, e) => restored.set(k, v, e));
   assert.deepEqual(contents(restored), expected);
   await Deno.remove(dir, { recursive: true });
 });

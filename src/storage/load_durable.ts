@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const fresh = new Engine(16);
+ * const fresh = [new Engine(16)];
  * await loadDurableState(dir, fresh, log, wal.durableLsn);
  * ```
  * @module
@@ -17,7 +17,7 @@ import { restoreSnapshot } from "../snapshot/restore.ts";
 import { readRecords } from "../wal/reader.ts";
 import { RecordGroups } from "../wal/record_groups.ts";
 import type { Engine } from "./engine.ts";
-import { applyChange } from "./store.ts";
+import { applyChange, EngineList } from "./store.ts";
 
 /**
  * Fills the empty `engine` with the state of `dir` up to `toLsn` (the log's
@@ -25,12 +25,12 @@ import { applyChange } from "./store.ts";
  *
  * @example
  * ```ts
- * await loadDurableState("/data/wal", new Engine(16), log, 42);
+ * await loadDurableState("/data/wal", [new Engine(16)], log, 42);
  * ```
  */
 export async function loadDurableState(
   dir: string,
-  engine: Engine,
+  engines: Engine[],
   log: Logger,
   toLsn: number,
 ): Promise<void> {
@@ -40,10 +40,11 @@ export async function loadDurableState(
     toLsn,
   });
   try {
-    const restored = await restoreSnapshot(dir, engine, log);
+    const keyspaces = new EngineList(engines);
+    const restored = await restoreSnapshot(dir, keyspaces, log);
     const fromLsn = (restored?.lsn ?? 0) + 1;
     let records = 0;
-    const groups = new RecordGroups((record) => applyChange(engine, record));
+    const groups = new RecordGroups((record) => applyChange(keyspaces, record));
     if (fromLsn <= toLsn) {
       for await (const record of readRecords(dir, fromLsn, { toLsn })) {
         groups.push(record);
@@ -53,7 +54,7 @@ export async function loadDurableState(
     log.warn("keyspace reloaded from disk", {
       snapshotLsn: restored?.lsn ?? 0,
       records,
-      keys: engine.size,
+      keys: engines.reduce((n, e) => n + e.size, 0),
       ms: Math.round(performance.now() - startedMs),
     });
   } catch (e) {

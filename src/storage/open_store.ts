@@ -46,7 +46,7 @@ export async function openStore(
     wrapLog?: (wal: Wal) => LogWriter;
   } = {},
 ): Promise<OpenStore> {
-  const engine = new Engine(config.engine.partitions);
+  const engines = newEngines(config);
   // A replica hides expired keys but leaves deleting them to its master.
   const { replication } = config;
   const storeOptions = {
@@ -54,12 +54,12 @@ export async function openStore(
   };
   if (!config.wal.enabled) {
     return {
-      store: new Store(engine, undefined, storeOptions),
+      store: new Store(engines, undefined, storeOptions),
       wal: undefined,
       close: () => Promise.resolve(),
     };
   }
-  const replay = new Store(engine, undefined);
+  const replay = new Store(engines, undefined);
   const startedMs = performance.now();
   const dir = config.wal.dataDirectory;
   // The lock before anything is read: another process on this directory
@@ -71,7 +71,7 @@ export async function openStore(
   let restored: Restored | undefined;
   let wal: Wal;
   try {
-    restored = await restoreSnapshot(dir, engine, log, damaged);
+    restored = await restoreSnapshot(dir, replay, log, damaged);
     const fromLsn = (restored?.lsn ?? 0) + 1;
     wal = await Wal.open(
       {
@@ -104,18 +104,28 @@ export async function openStore(
     snapshotLsn: restored?.lsn ?? 0,
     records: wal.stats().recoveredRecords,
     lastLsn: wal.lastLsn,
-    keys: engine.size,
+    keys: replay.size,
     ms: Math.round(performance.now() - startedMs),
   });
   const logWriter = options.wrapLog ? options.wrapLog(wal) : wal;
-  const reload = (fresh: Engine) =>
+  const reload = (fresh: Engine[]) =>
     loadDurableState(config.wal.dataDirectory, fresh, log, wal.durableLsn);
+  // The replay may have swapped databases' engines (SWAPDB): take them as they are now.
+  const replayed = Array.from({ length: replay.databaseCount }, (_, db) => replay.engineOf(db));
   return {
-    store: new Store(engine, logWriter, { ...storeOptions, reload }),
+    store: new Store(replayed, logWriter, { ...storeOptions, reload }),
     wal,
     restored,
     close: () => wal.close(),
   };
+}
+
+/** One empty engine per database of `config`. */
+function newEngines(config: Config): Engine[] {
+  return Array.from(
+    { length: config.engine.databases },
+    () => new Engine(config.engine.partitions),
+  );
 }
 
 /** Closes a lock the WAL may already have closed (it adopts it). */

@@ -31,9 +31,12 @@
  * @module
  */
 
-import { WAL_MAX_KEY_BYTES, WAL_MAX_VALUE_BYTES, WalOp } from "../wal/record.ts";
-import { Engine, type StoredValue } from "./engine.ts";
-import { MAX_ARENA_BYTES } from "./key_table.ts";
+import { WalOp } from "../wal/record.ts";
+import { Database, type DatabaseHost } from "./database.ts";
+import { Engine } from "./engine.ts";
+
+export { checkEntry, Database, type Entry, EntryTooLargeError } from "./database.ts";
+export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 
 /** The part of the WAL the store writes through. */
 export interface LogWriter {
@@ -79,12 +82,6 @@ export interface LoggedChange {
   expiresAtMs: number;
 }
 
-/** A live key's value and expiry time (0: none). */
-export interface Entry {
-  value: StoredValue;
-  expiresAtMs: number;
-}
-
 /**
  * Told of every key the store changes, before or as it changes it: WATCH
  * (`transactions/watch.ts`). Optional; `size` 0 skips it cheaply.
@@ -108,38 +105,13 @@ export interface StoreOptions {
   /** The clock, in Unix ms. */
   nowMs?: () => number;
   /**
-   * Fills a fresh engine with the durable state on disk (the newest
-   * snapshot and the log after it): how memory is put right after the log
-   * fails. Without it, a failed log leaves the server refusing every
-   * command (memory may hold changes the disk does not).
+   * Fills fresh engines (one per database, all empty) with the durable
+   * state on disk (the newest snapshot and the log after it): how memory is
+   * put right after the log fails. Without it, a failed log leaves the
+   * server refusing every command (memory may hold changes the disk does
+   * not).
    */
-  reload?: (engine: Engine) => Promise<void>;
-}
-
-/** Largest key stored (the WAL's record limit, whether or not it is on). */
-export const MAX_KEY_BYTES = WAL_MAX_KEY_BYTES;
-/** Largest value stored. */
-export const MAX_VALUE_BYTES = WAL_MAX_VALUE_BYTES;
-
-/** A key or value over its limit: the client's mistake, nothing written. */
-export class EntryTooLargeError extends RangeError {}
-
-/**
- * Throws {@link EntryTooLargeError} unless `key` and `value` are within the
- * limits; commands that write several keys check them all first, so that
- * they write all or nothing.
- */
-export function checkEntry(key: string, value: string): void {
-  if (key.length > MAX_KEY_BYTES) {
-    throw new EntryTooLargeError(
-      `key of ${key.length} bytes exceeds the limit of ${MAX_KEY_BYTES}`,
-    );
-  }
-  if (value.length > MAX_VALUE_BYTES) {
-    throw new EntryTooLargeError(
-      `value of ${value.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`,
-    );
-  }
+  reload?: (engines: Engine[]) => Promise<void>;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -148,24 +120,26 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const EXPIRE_SLICE_MAX_CHECKS = 2000;
 
 /**
- * The engine and, when enabled, the WAL, written in one order.
+ * The databases and, when enabled, the WAL, written in one order.
  *
  * @example
  * ```ts
- * const store = new Store(engine, wal, { expireKeys: true });
- * store.delete("k"); // logs only if "k" existed
+ * const store = new Store([new Engine(16), new Engine(16)], wal, { expireKeys: true });
+ * store.database(1).set("k", "v");
+ * await store.commit();
  * ```
  */
-export class Store {
+export class Store implements DatabaseHost, Keyspaces {
   readonly #expireKeys: boolean;
   readonly #nowMs: () => number;
-  readonly #reload: ((engine: Engine) => Promise<void>) | undefined;
-  #engine: Engine;
-  /** Background expiry's place: a live iterator per partition. */
-  #expireCursor: { partition: number; keys: Iterator<[string, number]> | undefined } = {
-    partition: 0,
-    keys: undefined,
-  };
+  readonly #reload: ((engines: Engine[]) => Promise<void>) | undefined;
+  readonly #databases: Database[];
+  /** Background expiry's place: a database, a partition and a live iterator over it. */
+  #expireCursor: {
+    db: number;
+    partition: number;
+    keys: Iterator<[string, number]> | undefined;
+  } = { db: 0, partition: 0, keys: undefined };
   /** Keys deleted because their time passed (INFO stats). */
   expiredKeys = 0;
   /** Told of every change (WATCH). */
@@ -184,20 +158,35 @@ export class Store {
   #logCommit: Promise<void> | undefined = undefined;
   #commit: Promise<void> = RESOLVED;
 
+  /**
+   * @param engines one per database (an Engine alone: one database).
+   */
   constructor(
-    engine: Engine,
+    engines: Engine | Engine[],
     readonly log: LogWriter | undefined,
     options: StoreOptions = { expireKeys: true },
   ) {
-    this.#engine = engine;
+    const list = Array.isArray(engines) ? engines : [engines];
+    if (list.length === 0) throw new RangeError("a store needs at least one database");
+    this.#databases = list.map((engine, index) => new Database(index, engine, this));
     this.#expireKeys = options.expireKeys;
     this.#nowMs = options.nowMs ?? Date.now;
     this.#reload = options.reload;
   }
 
-  /** The keyspace (replaced as a whole when memory is reloaded from disk). */
+  /** Database `index` (0 ≤ index < {@link databaseCount}). */
+  database(index: number): Database {
+    return this.#databases[index];
+  }
+
+  /** How many databases there are (`engine.databases`). */
+  get databaseCount(): number {
+    return this.#databases.length;
+  }
+
+  /** Database 0's keyspace (tools and tests with one database). */
   get engine(): Engine {
-    return this.#engine;
+    return this.#databases[0].engine;
   }
 
   /**
@@ -222,86 +211,66 @@ export class Store {
     return this.#nowMs();
   }
 
-  /** The live value of `key`, or `undefined`. */
-  get(key: string): StoredValue | undefined {
-    const value = this.#engine.get(key);
-    if (value === undefined || this.#engine.expiringCount === 0) return value;
-    return this.#expired(key) ? undefined : value;
+  // Database 0's key operations, for tools and tests with one database.
+
+  /** See {@link Database.get} (database 0). */
+  get(key: string) {
+    return this.#databases[0].get(key);
   }
 
-  /** The live value and expiry of `key`, or `undefined`. */
-  entry(key: string): Entry | undefined {
-    const value = this.get(key);
-    return value === undefined ? undefined : { value, expiresAtMs: this.#engine.expiresAt(key) };
+  /** See {@link Database.entry} (database 0). */
+  entry(key: string) {
+    return this.#databases[0].entry(key);
   }
 
-  /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
+  /** See {@link Database.set} (database 0). */
   set(key: string, value: string, expiresAtMs = 0): void {
-    checkEntry(key, value);
-    this.#checkRoom(key, value.length);
-    this.log?.append(WalOp.Set, 0, key, value, expiresAtMs);
-    this.#engine.set(key, value, expiresAtMs);
-    if (this.keyChanges?.size) this.#touched(key);
+    this.#databases[0].set(key, value, expiresAtMs);
   }
 
-  /**
-   * Logs and applies writing `bytes` into the string at `key` from byte
-   * `offset` (zero-filled growth; a missing key is created; the expiry
-   * stays): APPEND and SETRANGE. Costs about `bytes.length`, in memory and
-   * in the log. The caller checks the type and the size limit. Returns the
-   * new length.
-   */
-  setRange(key: string, offset: number, bytes: string): number {
-    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
-    const current = this.get(key);
-    const length = typeof current === "string" || current === undefined
-      ? current?.length ?? 0
-      : current.length;
-    if (Math.max(length, offset + bytes.length) > MAX_VALUE_BYTES) {
-      throw new EntryTooLargeError(
-        `value of ${offset + bytes.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`,
-      );
-    }
-    this.#checkRoom(key, Math.max(length, offset + bytes.length));
-    this.log?.append(WalOp.SetRange, 0, key, bytes, offset);
-    const newLength = this.#engine.setRange(key, offset, bytes);
-    if (this.keyChanges?.size) this.#touched(key);
-    return newLength;
-  }
-
-  /**
-   * Logs and applies a new expiry time for a live key (0: persist). A time
-   * already past deletes the key instead, as Redis does. False if no key.
-   */
-  setExpiry(key: string, expiresAtMs: number): boolean {
-    if (this.get(key) === undefined) return false;
-    if (expiresAtMs > 0 && expiresAtMs <= this.#nowMs()) return this.delete(key);
-    this.log?.append(WalOp.PExpireAt, 0, key, "", expiresAtMs);
-    const changed = this.#engine.setExpiry(key, expiresAtMs);
-    if (this.keyChanges?.size) this.#touched(key);
-    return changed;
-  }
-
-  /** Logs and applies the removal of a live key; a missing key logs nothing. */
+  /** See {@link Database.delete} (database 0). */
   delete(key: string): boolean {
-    if (this.get(key) === undefined) return false;
-    this.#remove(key);
-    return true;
+    return this.#databases[0].delete(key);
   }
 
-  /** Logs and applies the removal of every key. */
+  /** Logs and applies the removal of every key of every database. */
   flushAll(): void {
     this.log?.append(WalOp.FlushAll, 0, "", "", 0);
-    if (this.keyChanges?.size) {
-      const engine = this.#engine;
-      this.keyChanges.flushed(0, (key) => engine.get(key) !== undefined);
-    }
-    this.#engine.clear();
+    for (const db of this.#databases) this.#flushed(db);
+    for (const db of this.#databases) db.engine.clear();
   }
 
-  /** Live keys (expired ones not yet removed are counted out lazily). */
+  /** Logs and applies the removal of every key of database `index` (FLUSHDB). */
+  flushDb(index: number): void {
+    const db = this.#databases[index];
+    this.log?.append(WalOp.FlushDb, index, "", "", 0);
+    this.#flushed(db);
+    db.engine.clear();
+  }
+
+  /**
+   * Logs and applies swapping the contents of databases `a` and `b`
+   * (SWAPDB): clients that selected `a` see what was `b`'s.
+   */
+  swapDb(a: number, b: number): void {
+    this.log?.append(WalOp.SwapDb, a, "", "", b);
+    const first = this.#databases[a];
+    const second = this.#databases[b];
+    if (this.keyChanges?.size) {
+      // A watched key changes if it is in either (Redis's touchAllWatchedKeysInDb).
+      const either = (key: string) =>
+        first.engine.get(key) !== undefined || second.engine.get(key) !== undefined;
+      this.keyChanges.flushed(a, either);
+      this.keyChanges.flushed(b, either);
+    }
+    this.swapEngines(a, b);
+  }
+
+  /** Live keys of all databases (expired ones not yet removed included). */
   get size(): number {
-    return this.#engine.size;
+    let total = 0;
+    for (const db of this.#databases) total += db.engine.size;
+    return total;
   }
 
   /**
@@ -309,7 +278,19 @@ export class Store {
    * start, and (through the replica's own log) replication.
    */
   applyRecord(record: LoggedChange): void {
-    applyChange(this.#engine, record);
+    applyChange(this, record);
+  }
+
+  /** See {@link Keyspaces.engineOf}. */
+  engineOf(db: number): Engine {
+    return this.#databases[db].engine;
+  }
+
+  /** See {@link Keyspaces.swapEngines}. */
+  swapEngines(a: number, b: number): void {
+    const first = this.#databases[a];
+    const second = this.#databases[b];
+    [first.engine, second.engine] = [second.engine, first.engine];
   }
 
   /**
@@ -349,7 +330,7 @@ export class Store {
   async discardAll(): Promise<void> {
     this.#generation++;
     await this.log?.discardAll();
-    this.#engine.clear();
+    for (const db of this.#databases) db.engine.clear();
   }
 
   /**
@@ -364,32 +345,43 @@ export class Store {
   /**
    * One bounded slice of background expiry: checks at most
    * `EXPIRE_SLICE_MAX_CHECKS` keys that have an expiry time, walking the
-   * partitions round-robin where the last slice stopped, and deletes (and
-   * logs) those whose time has passed. Returns how many it deleted. Does
-   * nothing on a replica.
+   * databases and their partitions round-robin where the last slice
+   * stopped, and deletes (and logs) those whose time has passed. Returns
+   * how many it deleted. Does nothing on a replica.
    */
   expireSome(maxChecks = EXPIRE_SLICE_MAX_CHECKS): number {
-    const engine = this.#engine;
-    if (!this.#expireKeys || this.#failed || engine.expiringCount === 0) return 0;
+    if (!this.#expireKeys || this.#failed) return 0;
+    let expiring = 0;
+    for (const db of this.#databases) expiring += db.engine.expiringCount;
+    if (expiring === 0) return 0;
     const now = this.#nowMs();
     const cursor = this.#expireCursor;
-    const partitions = engine.partitionCount;
     let deleted = 0;
-    let emptyPartitions = 0;
-    for (let checks = 0; checks < maxChecks && emptyPartitions <= partitions;) {
+    // Every (database, partition) once without a key to check ends the slice.
+    let empty = 0;
+    let places = 0;
+    for (const db of this.#databases) places += db.engine.partitionCount;
+    for (let checks = 0; checks < maxChecks && empty <= places;) {
+      const db = this.#databases[cursor.db];
+      const engine = db.engine;
+      if (cursor.partition >= engine.partitionCount) {
+        cursor.partition = 0;
+        cursor.db = (cursor.db + 1) % this.#databases.length;
+        continue;
+      }
       cursor.keys ??= engine.partition(cursor.partition).expires.entries();
       const next = cursor.keys.next();
       if (next.done) {
         cursor.keys = undefined;
-        cursor.partition = (cursor.partition + 1) % partitions;
-        emptyPartitions++;
+        cursor.partition++;
+        empty++;
         continue;
       }
-      emptyPartitions = 0;
+      empty = 0;
       checks++;
       const [key, expiresAtMs] = next.value;
       if (expiresAtMs <= now) {
-        this.#remove(key);
+        db.remove(key);
         this.expiredKeys++;
         deleted++;
       }
@@ -429,6 +421,40 @@ export class Store {
     return this.#commit;
   }
 
+  // DatabaseHost: what every database shares.
+
+  /** See {@link DatabaseHost.logChange}. */
+  logChange(op: number, db: number, key: string, value: string, expiresAtMs: number): void {
+    this.log?.append(op, db, key, value, expiresAtMs);
+  }
+
+  /** See {@link DatabaseHost.watching}. */
+  get watching(): boolean {
+    return this.keyChanges !== undefined && this.keyChanges.size > 0;
+  }
+
+  /** See {@link DatabaseHost.touched}. */
+  touched(db: number, key: string, exists: () => boolean): void {
+    this.keyChanges?.touch(db, key, exists);
+  }
+
+  /** See {@link DatabaseHost.mayExpire}. */
+  mayExpire(): boolean {
+    return this.#expireKeys && !this.#failed;
+  }
+
+  /** See {@link DatabaseHost.countExpired}. */
+  countExpired(): void {
+    this.expiredKeys++;
+  }
+
+  /** Tells WATCH that database `db` is about to be emptied. */
+  #flushed(db: Database): void {
+    if (!this.keyChanges?.size) return;
+    const engine = db.engine;
+    this.keyChanges.flushed(db.index, (key) => engine.get(key) !== undefined);
+  }
+
   /**
    * The log failed: stop serving the memory it can no longer vouch for, and
    * rebuild it from disk. Runs once; synchronous up to the reload, so no
@@ -441,11 +467,11 @@ export class Store {
     this.#generation++;
     const reload = this.#reload;
     if (reload === undefined) return; // refused for good: see StoreOptions.reload
-    const fresh = new Engine(this.#engine.partitionCount);
+    const fresh = this.#databases.map((db) => new Engine(db.engine.partitionCount));
     this.#loaded = reload(fresh).then(
       () => {
-        this.#engine = fresh;
-        this.#expireCursor = { partition: 0, keys: undefined };
+        this.#databases.forEach((db, i) => db.engine = fresh[i]);
+        this.#expireCursor = { db: 0, partition: 0, keys: undefined };
         this.#loading = false;
       },
       () => {
@@ -454,66 +480,73 @@ export class Store {
       },
     );
   }
+}
 
-  /** Whether a present key's time has passed; deletes it where allowed. */
-  #expired(key: string): boolean {
-    const expiresAtMs = this.#engine.expiresAt(key);
-    if (expiresAtMs === 0 || expiresAtMs > this.#nowMs()) return false;
-    if (this.#expireKeys && !this.#failed) {
-      try {
-        this.#remove(key);
-        this.expiredKeys++;
-      } catch {
-        // The log refuses the delete (it failed): hide the key all the same.
-      }
-    }
-    return true;
+/**
+ * The engines of a set of databases, as a log record addresses them: the
+ * live store, or the fresh engines a replay fills.
+ *
+ * @example
+ * ```ts
+ * applyChange(new EngineList([new Engine(16)]), record);
+ * ```
+ */
+export interface Keyspaces {
+  readonly databaseCount: number;
+  engineOf(db: number): Engine;
+  /** SWAPDB: database `a` gets `b`'s engine and `b` gets `a`'s. */
+  swapEngines(a: number, b: number): void;
+}
+
+/**
+ * {@link Keyspaces} over a plain array of engines (replay into fresh ones).
+ *
+ * @example
+ * ```ts
+ * const list = new EngineList([new Engine(16), new Engine(16)]);
+ * applyChange(list, record);
+ * list.engines[1]; // database 1, after any SWAPDB replayed
+ * ```
+ */
+export class EngineList implements Keyspaces {
+  constructor(readonly engines: Engine[]) {}
+
+  get databaseCount(): number {
+    return this.engines.length;
   }
 
-  #remove(key: string): void {
-    this.log?.append(WalOp.Del, 0, key, "", 0);
-    this.#engine.delete(key);
-    if (this.keyChanges?.size) this.#touched(key);
+  engineOf(db: number): Engine {
+    return this.engines[db];
   }
 
-  #touched(key: string): void {
-    this.keyChanges!.touch(0, key, () => this.#engine.get(key) !== undefined);
-  }
-
-  /**
-   * Whether `key` is in the keyspace with its time passed (not yet
-   * deleted). Deletes nothing: WATCH and EXEC ask without changing.
-   */
-  isExpired(key: string): boolean {
-    const expiresAtMs = this.#engine.expiresAt(key);
-    return expiresAtMs !== 0 && expiresAtMs <= this.#nowMs() &&
-      this.#engine.get(key) !== undefined;
-  }
-
-  /** Throws unless `key` with a value of `valueBytes` fits its partition (checked before logging). */
-  #checkRoom(key: string, valueBytes: number): void {
-    if (!this.#engine.hasRoomFor(key, valueBytes)) {
-      throw new EntryTooLargeError(
-        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
-      );
-    }
+  swapEngines(a: number, b: number): void {
+    [this.engines[a], this.engines[b]] = [this.engines[b], this.engines[a]];
   }
 }
 
 /**
- * Applies one logged change to `engine`. Total: a record replayed over a
- * state that is newer than it (a snapshot taken while writes went on) may
- * meet anything, and later records put it right.
+ * Applies one logged change. Total: a record replayed over a state that is
+ * newer than it (a snapshot taken while writes went on) may meet anything,
+ * and later records put it right.
  *
  * @example
  * ```ts
- * applyChange(engine, { lsn: 1, op: WalOp.Set, db: 0, key: "k", value: "v", expiresAtMs: 0 });
+ * applyChange(store, { lsn: 1, op: WalOp.Set, db: 0, key: "k", value: "v", expiresAtMs: 0 });
  * ```
  */
-export function applyChange(engine: Engine, record: LoggedChange): void {
-  if (record.db !== 0) {
-    throw new Error(`log record ${record.lsn} is for database ${record.db}; this kvdb has one`);
+export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
+  const count = keyspaces.databaseCount;
+  if (record.op === WalOp.FlushAll) {
+    for (let db = 0; db < count; db++) keyspaces.engineOf(db).clear();
+    return;
   }
+  if (record.db >= count) {
+    throw new Error(
+      `log record ${record.lsn} is for database ${record.db}; this kvdb has ${count} ` +
+        "(engine.databases)",
+    );
+  }
+  const engine = keyspaces.engineOf(record.db);
   switch (record.op) {
     case WalOp.Set:
       engine.set(record.key, record.value, record.expiresAtMs);
@@ -521,14 +554,20 @@ export function applyChange(engine: Engine, record: LoggedChange): void {
     case WalOp.Del:
       engine.delete(record.key);
       break;
-    case WalOp.FlushAll:
-      engine.clear();
-      break;
     case WalOp.PExpireAt:
       engine.setExpiry(record.key, record.expiresAtMs);
       break;
     case WalOp.SetRange:
       engine.setRange(record.key, record.expiresAtMs, record.value);
+      break;
+    case WalOp.FlushDb:
+      engine.clear();
+      break;
+    case WalOp.SwapDb:
+      if (record.expiresAtMs >= count) {
+        throw new Error(`log record ${record.lsn} swaps database ${record.expiresAtMs}: none`);
+      }
+      keyspaces.swapEngines(record.db, record.expiresAtMs);
       break;
     default:
       throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);

@@ -34,7 +34,7 @@ function watchBroken(ctx: CommandContext, session: Session): boolean {
   const watcher = session.watcher;
   if (watcher === undefined) return false;
   if (watcher.dirty) return true;
-  return watcher.keys.some((watched) => !watched.expired && ctx.store.isExpired(watched.key));
+  return watcher.keys.some((watched) => !watched.expired && ctx.db.isExpired(watched.key));
 }
 
 /** The transaction commands. */
@@ -101,7 +101,7 @@ export const TRANSACTION_COMMANDS: CommandSpec[] = [
       // Once marked, watching more changes nothing (EXEC fails anyway).
       if (!session.watcher.dirty) {
         for (let i = 1; i < args.length; i++) {
-          ctx.watches.watch(session.watcher, 0, args[i], ctx.store.isExpired(args[i]));
+          ctx.watches.watch(session.watcher, 0, args[i], ctx.db.isExpired(args[i]));
         }
       }
       w.status("OK");

@@ -26,6 +26,10 @@
  *   that already holds it changes nothing (overwrites only, lengths only
  *   grow), so snapshots taken while writes go on stay exact after replay.
  *
+ * - `FlushDb`: no key; empties the record's database.
+ * - `SwapDb`: no key; swaps the record's database with the one whose index
+ *   is in the numeric field.
+ *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
  * `flags` ({@link WalFlag}).
@@ -35,7 +39,15 @@
  * wal.append(WalOp.Del, 0, "k", "", 0);
  * ```
  */
-export const WalOp = { Set: 1, Del: 2, FlushAll: 3, PExpireAt: 4, SetRange: 5 } as const;
+export const WalOp = {
+  Set: 1,
+  Del: 2,
+  FlushAll: 3,
+  PExpireAt: 4,
+  SetRange: 5,
+  FlushDb: 6,
+  SwapDb: 7,
+} as const;
 
 /**
  * Record flags (one byte on disk, zero in logs written before them).
@@ -165,7 +177,7 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.SetRange;
+  return op >= WalOp.Set && op <= WalOp.SwapDb;
 }
 
 /**
@@ -205,6 +217,14 @@ export function entryProblem(
       return undefined;
     case WalOp.PExpireAt:
       if (value !== "") return "PEXPIREAT carries no value";
+      return undefined;
+    case WalOp.FlushDb:
+      if (key !== "" || value !== "") return "FLUSHDB carries no key or value";
+      if (expiresAtMs !== 0) return "FLUSHDB carries no expiry";
+      return undefined;
+    case WalOp.SwapDb:
+      if (key !== "" || value !== "") return "SWAPDB carries no key or value";
+      if (expiresAtMs > WAL_MAX_DB) return `SWAPDB with database ${expiresAtMs}`;
       return undefined;
     case WalOp.SetRange:
       if (expiresAtMs + value.length > WAL_MAX_VALUE_BYTES) {

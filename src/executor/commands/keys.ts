@@ -71,7 +71,7 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
         ctx.store.nowMs(),
         name.toLowerCase(),
       );
-      const entry = ctx.store.entry(args[1]);
+      const entry = ctx.db.entry(args[1]);
       if (entry === undefined) return w.integer(0);
       const current = entry.expiresAtMs;
       if (
@@ -79,7 +79,7 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
         (gt && (current === 0 || at <= current)) || (lt && current !== 0 && at >= current)
       ) return w.integer(0);
       // A time at or before now deletes the key (and logs a delete).
-      ctx.store.setExpiry(args[1], Math.max(at, 1));
+      ctx.db.setExpiry(args[1], Math.max(at, 1));
       w.integer(1);
     },
   };
@@ -95,7 +95,7 @@ function ttlCommand(name: string, unitMs: number): CommandSpec {
       unitMs === 1 ? "milliseconds" : "seconds"
     }; -1 without expiry, -2 without the key.`,
     run(ctx, args, w) {
-      const entry = ctx.store.entry(args[1]);
+      const entry = ctx.db.entry(args[1]);
       if (entry === undefined) return w.integer(-2);
       if (entry.expiresAtMs === 0) return w.integer(-1);
       const remainingMs = Math.max(0, entry.expiresAtMs - ctx.store.nowMs());
@@ -104,29 +104,12 @@ function ttlCommand(name: string, unitMs: number): CommandSpec {
   };
 }
 
-function flushCommand(name: string): CommandSpec {
-  return {
-    name,
-    arity: -1,
-    write: true,
-    summary: "Deletes every key (ASYNC and SYNC both run at once).",
-    run(ctx, args, w) {
-      if (args.length > 2) throw syntaxError();
-      if (args.length === 2 && !["ASYNC", "SYNC"].includes(args[1].toUpperCase())) {
-        throw syntaxError();
-      }
-      ctx.store.flushAll();
-      w.status("OK");
-    },
-  };
-}
-
 function collectKeys(ctx: CommandContext, pattern: string): string[] {
-  const { engine } = ctx.store;
+  const { engine } = ctx.db;
   const keys: string[] = [];
   for (let i = 0; i < engine.partitionCount; i++) {
     for (const key of engine.partition(i).values.keys()) {
-      if ((pattern === "*" || globMatch(pattern, key)) && ctx.store.get(key) !== undefined) {
+      if ((pattern === "*" || globMatch(pattern, key)) && ctx.db.get(key) !== undefined) {
         keys.push(key);
       }
     }
@@ -146,7 +129,7 @@ export const KEY_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       let deleted = 0;
       for (let i = 1; i < args.length; i++) {
-        if (ctx.store.delete(args[i])) deleted++;
+        if (ctx.db.delete(args[i])) deleted++;
       }
       w.integer(deleted);
     },
@@ -160,7 +143,7 @@ export const KEY_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       let found = 0;
       for (let i = 1; i < args.length; i++) {
-        if (ctx.store.get(args[i]) !== undefined) found++;
+        if (ctx.db.get(args[i]) !== undefined) found++;
       }
       w.integer(found);
     },
@@ -178,9 +161,9 @@ export const KEY_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Removes a key's expiry; 1 if it had one.",
     run(ctx, args, w) {
-      const entry = ctx.store.entry(args[1]);
+      const entry = ctx.db.entry(args[1]);
       if (entry === undefined || entry.expiresAtMs === 0) return w.integer(0);
-      ctx.store.setExpiry(args[1], 0);
+      ctx.db.setExpiry(args[1], 0);
       w.integer(1);
     },
   },
@@ -191,7 +174,7 @@ export const KEY_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Returns the type of a key's value: string, or none.",
     run(ctx, args, w) {
-      w.status(ctx.store.get(args[1]) === undefined ? "none" : "string");
+      w.status(ctx.db.get(args[1]) === undefined ? "none" : "string");
     },
   },
   {
@@ -230,10 +213,10 @@ export const KEY_COMMANDS: CommandSpec[] = [
         else throw syntaxError();
       }
       const keys: string[] = [];
-      const next = scan(ctx.store.engine, cursor, Math.min(count, 100_000), (key) => {
+      const next = scan(ctx.db.engine, cursor, Math.min(count, 100_000), (key) => {
         if (
           (type === undefined || type === "string") &&
-          (pattern === "*" || globMatch(pattern, key)) && ctx.store.get(key) !== undefined
+          (pattern === "*" || globMatch(pattern, key)) && ctx.db.get(key) !== undefined
         ) keys.push(key);
       });
       w.array(2);
@@ -248,9 +231,7 @@ export const KEY_COMMANDS: CommandSpec[] = [
     write: false,
     summary: "Returns the number of keys.",
     run(ctx, _args, w) {
-      w.integer(ctx.store.size);
+      w.integer(ctx.db.size);
     },
   },
-  flushCommand("FLUSHALL"),
-  flushCommand("FLUSHDB"),
 ];

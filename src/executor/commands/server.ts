@@ -60,10 +60,13 @@ function infoSection(ctx: CommandContext, section: typeof INFO_SECTIONS[number])
         ["keyspace_misses", ctx.stats.keyspaceMisses],
       ];
     case "keyspace": {
-      const keys = ctx.store.size;
-      return keys === 0
-        ? []
-        : [["db0", `keys=${keys},expires=${ctx.store.engine.expiringCount},avg_ttl=0`]];
+      const fields: InfoFields = [];
+      for (let i = 0; i < ctx.store.databaseCount; i++) {
+        const engine = ctx.store.engineOf(i);
+        if (engine.size === 0) continue;
+        fields.push([`db${i}`, `keys=${engine.size},expires=${engine.expiringCount},avg_ttl=0`]);
+      }
+      return fields;
     }
     default:
       return ctx.server.info(section);
@@ -140,18 +143,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     summary: "Returns the message given.",
     run(_ctx, args, w) {
       w.bulk(args[1]);
-    },
-  },
-  {
-    name: "SELECT",
-    arity: 2,
-    write: false,
-    summary: "Selects database 0 (the only one).",
-    run(_ctx, args, w) {
-      if (integerArgument(args[1]) !== 0) {
-        throw new CommandError("ERR", "DB index is out of range", "DB index is out of range");
-      }
-      w.status("OK");
     },
   },
   {

@@ -72,14 +72,14 @@ function int64Argument(s: string): bigint {
 
 /** Sets byte `index` of `key` to `byte`, growing the value with zeros (one logged byte). */
 function writeByte(ctx: CommandContext, key: string, index: number, byte: number): void {
-  ctx.store.setRange(key, index, String.fromCharCode(byte));
+  ctx.db.setRange(key, index, String.fromCharCode(byte));
 }
 
 /** Grows `key`'s string to at least `length` bytes (creating it), as Redis's bit commands do. */
 function growTo(ctx: CommandContext, key: string, value: StoredValue | undefined, length: number) {
   if (value !== undefined && value.length >= length) return;
   // One zero byte at the end: the store fills the gap with zeros.
-  ctx.store.setRange(key, length - 1, "\0");
+  ctx.db.setRange(key, length - 1, "\0");
 }
 
 /**
@@ -157,7 +157,7 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
         throw error("bit is not an integer or out of range");
       }
       const key = args[1];
-      const value = ctx.store.get(key);
+      const value = ctx.db.get(key);
       const index = offset >> 3;
       const shift = 7 - (offset & 7);
       const old = byteAt(bytesOf(value), index);
@@ -177,7 +177,7 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
     summary: "Returns one bit of a key's value (0 past its end).",
     run(ctx, args, w) {
       const offset = bitOffset(args[2], false, 0);
-      const byte = byteAt(bytesOf(ctx.store.get(args[1])), offset >> 3);
+      const byte = byteAt(bytesOf(ctx.db.get(args[1])), offset >> 3);
       w.integer((byte >> (7 - (offset & 7))) & 1);
     },
   },
@@ -188,7 +188,7 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Counts the set bits of a key's value, optionally in a BYTE or BIT range.",
     run(ctx, args, w) {
-      const value = ctx.store.get(args[1]);
+      const value = ctx.db.get(args[1]);
       if (value === undefined) return w.integer(0);
       const bytes = bytesOf(value);
       let range: BitRange;
@@ -222,7 +222,7 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
       if (bitArg === undefined) throw notAnInteger();
       if (bitArg !== 0n && bitArg !== 1n) throw error("The bit argument must be 1 or 0.");
       const bit = Number(bitArg);
-      const value = ctx.store.get(args[1]);
+      const value = ctx.db.get(args[1]);
       if (value === undefined) return w.integer(bit === 1 ? -1 : 0);
       const bytes = bytesOf(value);
       let range: BitRange;
@@ -262,12 +262,12 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
       const sources: (Uint8Array | string)[] = [];
       let maxLength = 0;
       for (let i = 3; i < args.length; i++) {
-        const bytes = bytesOf(ctx.store.get(args[i]));
+        const bytes = bytesOf(ctx.db.get(args[i]));
         sources.push(bytes);
         maxLength = Math.max(maxLength, bytes.length);
       }
       if (maxLength === 0) {
-        ctx.store.delete(args[2]);
+        ctx.db.delete(args[2]);
         return w.integer(0);
       }
       const out = new Uint8Array(maxLength);
@@ -282,7 +282,7 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
         }
         out[j] = byte;
       }
-      ctx.store.set(args[2], bytesToBinary(out));
+      ctx.db.set(args[2], bytesToBinary(out));
       w.integer(maxLength);
     },
   },
@@ -431,13 +431,13 @@ function fieldResult(op: FieldOp, value: bigint, increment: bigint): [bigint, bo
 function bitfield(ctx: CommandContext, args: string[], w: ReplyWriter, readOnly: boolean): void {
   const ops = parseFieldOps(args);
   const key = args[1];
-  let value = ctx.store.get(key);
+  let value = ctx.db.get(key);
   const writes = ops.filter((op) => op.kind !== "GET");
   if (writes.length > 0) {
     if (readOnly) throw error("BITFIELD_RO only supports the GET subcommand");
     const highest = Math.max(...writes.map((op) => op.offset + op.bits - 1));
     growTo(ctx, key, value, (highest >> 3) + 1);
-    value = ctx.store.get(key);
+    value = ctx.db.get(key);
   }
   // Bytes written by earlier operations of this command, read back by later ones.
   const written = new Map<number, number>();
@@ -482,5 +482,5 @@ function writeField(
     bytes[at >> 3] = (bytes[at >> 3] & ~(1 << (7 - (at & 7)))) | (bit << (7 - (at & 7)));
   }
   bytes.forEach((byte, i) => written.set(first + i, byte));
-  ctx.store.setRange(key, first, String.fromCharCode(...bytes));
+  ctx.db.setRange(key, first, String.fromCharCode(...bytes));
 }

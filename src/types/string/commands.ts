@@ -53,7 +53,7 @@ export function checkStringLength(offset: number, bytes: number): void {
 }
 
 function lookup(ctx: CommandContext, key: string): StoredValue | undefined {
-  const value = ctx.store.get(key);
+  const value = ctx.db.get(key);
   if (value === undefined) ctx.stats.keyspaceMisses++;
   else ctx.stats.keyspaceHits++;
   return value;
@@ -75,7 +75,7 @@ function replyValue(w: ReplyWriter, value: StoredValue): void {
 
 /** INCRBY's core: the new value of `key` after adding `by`. */
 function incrementBy(ctx: CommandContext, key: string, by: bigint): bigint {
-  const entry = ctx.store.entry(key);
+  const entry = ctx.db.entry(key);
   const current = entry === undefined ? 0n : parseInt64(text(entry.value));
   if (current === undefined) throw notAnInteger();
   const next = current + by;
@@ -86,7 +86,7 @@ function incrementBy(ctx: CommandContext, key: string, by: bigint): bigint {
       "increment or decrement would overflow",
     );
   }
-  ctx.store.set(key, next.toString(), entry?.expiresAtMs ?? 0);
+  ctx.db.set(key, next.toString(), entry?.expiresAtMs ?? 0);
   return next;
 }
 
@@ -157,13 +157,11 @@ export const STRING_COMMANDS: CommandSpec[] = [
         }
       }
       // A plain SET (the hot path) needs no lookup of the old entry.
-      const current = condition === undefined && !keepTtl && !get
-        ? undefined
-        : ctx.store.entry(key);
+      const current = condition === undefined && !keepTtl && !get ? undefined : ctx.db.entry(key);
       const allowed = condition === undefined ||
         (condition === "NX" ? current === undefined : current !== undefined);
       if (allowed) {
-        ctx.store.set(key, value, keepTtl ? current?.expiresAtMs ?? 0 : expiresAtMs);
+        ctx.db.set(key, value, keepTtl ? current?.expiresAtMs ?? 0 : expiresAtMs);
       }
       if (get) {
         if (current === undefined) w.nil();
@@ -182,8 +180,8 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Sets a key only if it does not exist; 1 if set.",
     run(ctx, args, w) {
-      if (ctx.store.get(args[1]) !== undefined) return w.integer(0);
-      ctx.store.set(args[1], args[2]);
+      if (ctx.db.get(args[1]) !== undefined) return w.integer(0);
+      ctx.db.set(args[1], args[2]);
       w.integer(1);
     },
   },
@@ -197,7 +195,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       const value = lookup(ctx, args[1]);
       if (value === undefined) return w.nil();
-      ctx.store.delete(args[1]);
+      ctx.db.delete(args[1]);
       replyValue(w, value);
     },
   },
@@ -221,8 +219,8 @@ export const STRING_COMMANDS: CommandSpec[] = [
       }
       const value = lookup(ctx, args[1]);
       if (value === undefined) return w.nil();
-      if (expiresAtMs !== undefined && ctx.store.engine.expiresAt(args[1]) !== expiresAtMs) {
-        ctx.store.setExpiry(args[1], expiresAtMs);
+      if (expiresAtMs !== undefined && ctx.db.engine.expiresAt(args[1]) !== expiresAtMs) {
+        ctx.db.setExpiry(args[1], expiresAtMs);
       }
       replyValue(w, value);
     },
@@ -250,7 +248,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     summary: "Sets several keys.",
     run(ctx, args, w) {
       checkPairs(args, "mset");
-      for (let i = 1; i < args.length; i += 2) ctx.store.set(args[i], args[i + 1]);
+      for (let i = 1; i < args.length; i += 2) ctx.db.set(args[i], args[i + 1]);
       w.status("OK");
     },
   },
@@ -263,9 +261,9 @@ export const STRING_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       checkPairs(args, "msetnx");
       for (let i = 1; i < args.length; i += 2) {
-        if (ctx.store.get(args[i]) !== undefined) return w.integer(0);
+        if (ctx.db.get(args[i]) !== undefined) return w.integer(0);
       }
-      for (let i = 1; i < args.length; i += 2) ctx.store.set(args[i], args[i + 1]);
+      for (let i = 1; i < args.length; i += 2) ctx.db.set(args[i], args[i + 1]);
       w.integer(1);
     },
   },
@@ -322,9 +320,9 @@ export const STRING_COMMANDS: CommandSpec[] = [
     run(ctx, args, w) {
       // Logged as the bytes written at the old end (WalOp.SetRange): an
       // append costs what it appends, in memory and in the log.
-      const current = ctx.store.get(args[1]);
+      const current = ctx.db.get(args[1]);
       if (current !== undefined) checkStringLength(current.length, args[2].length);
-      w.integer(ctx.store.setRange(args[1], current?.length ?? 0, args[2]));
+      w.integer(ctx.db.setRange(args[1], current?.length ?? 0, args[2]));
     },
   },
   {
@@ -334,7 +332,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Returns the length of a key's value.",
     run(ctx, args, w) {
-      w.integer(ctx.store.get(args[1])?.length ?? 0);
+      w.integer(ctx.db.get(args[1])?.length ?? 0);
     },
   },
   {
@@ -344,7 +342,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Sets a key's value and its time to live in seconds.",
     run(ctx, args, w) {
-      ctx.store.set(args[1], args[3], expiryFromOption("EX", args[2], ctx.store.nowMs(), "setex"));
+      ctx.db.set(args[1], args[3], expiryFromOption("EX", args[2], ctx.store.nowMs(), "setex"));
       w.status("OK");
     },
   },
@@ -355,7 +353,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Sets a key's value and its time to live in milliseconds.",
     run(ctx, args, w) {
-      ctx.store.set(args[1], args[3], expiryFromOption("PX", args[2], ctx.store.nowMs(), "psetex"));
+      ctx.db.set(args[1], args[3], expiryFromOption("PX", args[2], ctx.store.nowMs(), "psetex"));
       w.status("OK");
     },
   },
@@ -368,7 +366,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     summary: "Sets a key's value (dropping its time to live) and returns the old value.",
     run(ctx, args, w) {
       const old = lookup(ctx, args[1]);
-      ctx.store.set(args[1], args[2]);
+      ctx.db.set(args[1], args[2]);
       if (old === undefined) w.nil();
       else replyValue(w, old);
     },
@@ -380,7 +378,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
     keys: [1, 1, 1],
     summary: "Adds a floating-point number to a key's value (long double arithmetic, as Redis).",
     run(ctx, args, w) {
-      const entry = ctx.store.entry(args[1]);
+      const entry = ctx.db.entry(args[1]);
       const current = entry === undefined ? ZERO_LONG_DOUBLE : parseStoredFloat(text(entry.value));
       const by = parseLongDouble(args[2]);
       if (current === undefined || by === undefined) throw notAValidFloat();
@@ -394,7 +392,7 @@ export const STRING_COMMANDS: CommandSpec[] = [
       }
       // Logged as the resulting value (the arithmetic is not redone on replay).
       const result = formatLongDoubleHuman(sum);
-      ctx.store.set(args[1], result, entry?.expiresAtMs ?? 0);
+      ctx.db.set(args[1], result, entry?.expiresAtMs ?? 0);
       w.bulk(result);
     },
   },

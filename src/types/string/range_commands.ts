@@ -60,7 +60,7 @@ export function clampRange(
 function getRange(ctx: CommandContext, args: string[]): string {
   const start = int64Argument(args[2]);
   const end = int64Argument(args[3]);
-  const value = ctx.store.get(args[1]);
+  const value = ctx.db.get(args[1]);
   if (value === undefined) return "";
   const range = clampRange(start, end, value.length);
   return range === undefined ? "" : slice(value, range[0], range[1] + 1);
@@ -103,11 +103,11 @@ export const RANGE_COMMANDS: CommandSpec[] = [
         throw new CommandError("ERR", "offset is out of range", "offset is out of range");
       }
       const bytes = args[3];
-      const current = ctx.store.get(args[1]);
+      const current = ctx.db.get(args[1]);
       if (bytes.length === 0) return w.integer(current?.length ?? 0);
       if (offset > BigInt(MAX_VALUE_BYTES)) checkStringLength(MAX_VALUE_BYTES + 1, 0);
       checkStringLength(Number(offset), bytes.length);
-      w.integer(ctx.store.setRange(args[1], Number(offset), bytes));
+      w.integer(ctx.db.setRange(args[1], Number(offset), bytes));
     },
   },
   {
@@ -117,8 +117,8 @@ export const RANGE_COMMANDS: CommandSpec[] = [
     keys: [1, 2, 1],
     summary: "The longest common subsequence of two keys' values: the string, LEN, or IDX ranges.",
     run(ctx, args, w) {
-      const a = ctx.store.get(args[1]);
-      const b = ctx.store.get(args[2]);
+      const a = ctx.db.get(args[1]);
+      const b = ctx.db.get(args[2]);
       let getLength = false;
       let getIndexes = false;
       let withMatchLength = false;

@@ -1,0 +1,118 @@
+/**
+ * The numbered databases (`engine.databases`, Redis's `databases`):
+ * SELECT, MOVE, SWAPDB, FLUSHDB, FLUSHALL. Each database is a keyspace of
+ * its own; the log names the database of every record, so restarts,
+ * snapshots and replicas keep them apart.
+ *
+ * MOVE is logged as a delete in one database and a set in the other, one
+ * group (all or nothing); SWAPDB and FLUSHDB as records of their own.
+ *
+ * @example
+ * ```ts
+ * DATABASE_COMMANDS.map((c) => c.name); // ["SELECT", "MOVE", "SWAPDB", "FLUSHDB", "FLUSHALL"]
+ * ```
+ * @module
+ */
+
+import { CommandError } from "../protocol/reply_writer.ts";
+import {
+  type CommandContext,
+  type CommandSpec,
+  notAnInteger,
+  parseInt64,
+  syntaxError,
+} from "../executor/command_spec.ts";
+
+function error(message: string): CommandError {
+  return new CommandError("ERR", message, message);
+}
+
+/**
+ * A database index argument (Redis's getIntFromObjectOrReply, with its
+ * own message when given), checked against the databases there are.
+ */
+function databaseIndex(ctx: CommandContext, arg: string, notInteger?: string): number {
+  const value = parseInt64(arg);
+  if (value === undefined || value < -(2n ** 31n) || value >= 2n ** 31n) {
+    throw notInteger === undefined ? notAnInteger() : error(notInteger);
+  }
+  if (value < 0n || value >= BigInt(ctx.store.databaseCount)) {
+    throw error("DB index is out of range");
+  }
+  return Number(value);
+}
+
+/** FLUSHDB's and FLUSHALL's optional ASYNC or SYNC (both empty at once here). */
+function checkFlushMode(args: string[]): void {
+  if (args.length > 2) throw syntaxError();
+  if (args.length === 2 && !["ASYNC", "SYNC"].includes(args[1].toUpperCase())) {
+    throw syntaxError();
+  }
+}
+
+/** The database commands. */
+export const DATABASE_COMMANDS: CommandSpec[] = [
+  {
+    name: "SELECT",
+    arity: 2,
+    write: false,
+    summary: "Selects the database the connection's commands use.",
+    run(ctx, args, w) {
+      ctx.session.db = databaseIndex(ctx, args[1]);
+      w.status("OK");
+    },
+  },
+  {
+    name: "MOVE",
+    arity: 3,
+    write: true,
+    keys: [1, 1, 1],
+    summary: "Moves a key (and its time to live) to another database; 1 if moved.",
+    run(ctx, args, w) {
+      const to = databaseIndex(ctx, args[2]);
+      if (to === ctx.session.db) throw error("source and destination objects are the same");
+      const key = args[1];
+      const entry = ctx.db.entry(key);
+      const target = ctx.store.database(to);
+      if (entry === undefined || target.get(key) !== undefined) return w.integer(0);
+      const value = typeof entry.value === "string" ? entry.value : entry.value.toBinary();
+      target.set(key, value, entry.expiresAtMs);
+      ctx.db.remove(key);
+      w.integer(1);
+    },
+  },
+  {
+    name: "SWAPDB",
+    arity: 3,
+    write: true,
+    summary: "Swaps the contents of two databases (clients' selections stay).",
+    run(ctx, args, w) {
+      const a = databaseIndex(ctx, args[1], "invalid first DB index");
+      const b = databaseIndex(ctx, args[2], "invalid second DB index");
+      if (a !== b) ctx.store.swapDb(a, b);
+      w.status("OK");
+    },
+  },
+  {
+    name: "FLUSHDB",
+    arity: -1,
+    write: true,
+    summary: "Deletes every key of the selected database (ASYNC and SYNC both at once).",
+    run(ctx, args, w) {
+      checkFlushMode(args);
+      ctx.store.flushDb(ctx.session.db);
+      w.status("OK");
+    },
+  },
+  {
+    name: "FLUSHALL",
+    arity: -1,
+    write: true,
+    summary: "Deletes every key of every database (ASYNC and SYNC both at once).",
+    run(ctx, args, w) {
+      checkFlushMode(args);
+      ctx.store.flushAll();
+      w.status("OK");
+    },
+  },
+];

@@ -1,0 +1,210 @@
+/**
+ * One numbered database (SELECT's): its keyspace and every change a command
+ * makes to it, logged first and applied right after (see `store.ts` for
+ * the log, group commit, failure and reload, which all databases share).
+ *
+ * A `Database` object stands for its index for the life of the store;
+ * SWAPDB and a reload from disk replace the {@link Engine} behind it, so
+ * what a client selected keeps meaning "database 3", whatever it holds.
+ *
+ * @example
+ * ```ts
+ * const db = store.database(0);
+ * db.set("k", "v", Date.now() + 10_000);
+ * db.get("k"); // "v"
+ * ```
+ * @module
+ */
+
+import { WalOp } from "../wal/record.ts";
+import type { Engine, StoredValue } from "./engine.ts";
+import { MAX_ARENA_BYTES } from "./key_table.ts";
+
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
+
+/** A live key's value and expiry time (0: none). */
+export interface Entry {
+  value: StoredValue;
+  expiresAtMs: number;
+}
+
+/** A key or value over its limit: the client's mistake, nothing written. */
+export class EntryTooLargeError extends RangeError {}
+
+/**
+ * Throws {@link EntryTooLargeError} unless `key` and `value` are within the
+ * limits; commands that write several keys check them all first, so that
+ * they write all or nothing.
+ *
+ * @example
+ * ```ts
+ * checkEntry("k", "v"); // fine
+ * ```
+ */
+export function checkEntry(key: string, value: string): void {
+  if (key.length > MAX_KEY_BYTES) {
+    throw new EntryTooLargeError(
+      `key of ${key.length} bytes exceeds the limit of ${MAX_KEY_BYTES}`,
+    );
+  }
+  if (value.length > MAX_VALUE_BYTES) {
+    throw new EntryTooLargeError(
+      `value of ${value.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`,
+    );
+  }
+}
+
+/** What a database needs from the store around it. */
+export interface DatabaseHost {
+  /** Logs a change (no-op without a WAL); throws if the log refuses it. */
+  logChange(op: number, db: number, key: string, value: string, expiresAtMs: number): void;
+  /** Someone listens for changed keys (WATCH): {@link touched} is worth calling. */
+  readonly watching: boolean;
+  /** A key changed (WATCH); `exists`: whether it is in the keyspace now. */
+  touched(db: number, key: string, exists: () => boolean): void;
+  /** May keys whose time passed be deleted here (false on a replica, or after a log failure)? */
+  mayExpire(): boolean;
+  /** The clock, Unix ms. */
+  nowMs(): number;
+  /** One key was deleted because its time passed. */
+  countExpired(): void;
+}
+
+/**
+ * A database's key operations.
+ *
+ * @example
+ * ```ts
+ * const db = store.database(1);
+ * db.delete("k"); // logs only if "k" existed
+ * ```
+ */
+export class Database {
+  /** The keyspace (replaced by SWAPDB and by a reload from disk). */
+  engine: Engine;
+
+  constructor(
+    readonly index: number,
+    engine: Engine,
+    readonly host: DatabaseHost,
+  ) {
+    this.engine = engine;
+  }
+
+  /** The live value of `key`, or `undefined` (an expired key is deleted where allowed). */
+  get(key: string): StoredValue | undefined {
+    const value = this.engine.get(key);
+    if (value === undefined || this.engine.expiringCount === 0) return value;
+    return this.#expired(key) ? undefined : value;
+  }
+
+  /** The live value and expiry of `key`, or `undefined`. */
+  entry(key: string): Entry | undefined {
+    const value = this.get(key);
+    return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+  }
+
+  /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
+  set(key: string, value: string, expiresAtMs = 0): void {
+    checkEntry(key, value);
+    this.#checkRoom(key, value.length);
+    this.host.logChange(WalOp.Set, this.index, key, value, expiresAtMs);
+    this.engine.set(key, value, expiresAtMs);
+    this.#touched(key);
+  }
+
+  /**
+   * Logs and applies writing `bytes` into the string at `key` from byte
+   * `offset` (zero-filled growth; a missing key is created; the expiry
+   * stays): APPEND, SETRANGE, SETBIT, BITFIELD. Costs about
+   * `bytes.length`, in memory and in the log. The caller checks the type.
+   * Returns the new length.
+   */
+  setRange(key: string, offset: number, bytes: string): number {
+    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
+    const current = this.get(key);
+    const length = current?.length ?? 0;
+    if (Math.max(length, offset + bytes.length) > MAX_VALUE_BYTES) {
+      throw new EntryTooLargeError(
+        `value of ${offset + bytes.length} bytes exceeds the limit of ${MAX_VALUE_BYTES}`,
+      );
+    }
+    this.#checkRoom(key, Math.max(length, offset + bytes.length));
+    this.host.logChange(WalOp.SetRange, this.index, key, bytes, offset);
+    const newLength = this.engine.setRange(key, offset, bytes);
+    this.#touched(key);
+    return newLength;
+  }
+
+  /**
+   * Logs and applies a new expiry time for a live key (0: persist). A time
+   * already past deletes the key instead, as Redis does. False if no key.
+   */
+  setExpiry(key: string, expiresAtMs: number): boolean {
+    if (this.get(key) === undefined) return false;
+    if (expiresAtMs > 0 && expiresAtMs <= this.host.nowMs()) return this.delete(key);
+    this.host.logChange(WalOp.PExpireAt, this.index, key, "", expiresAtMs);
+    const changed = this.engine.setExpiry(key, expiresAtMs);
+    this.#touched(key);
+    return changed;
+  }
+
+  /** Logs and applies the removal of a live key; a missing key logs nothing. */
+  delete(key: string): boolean {
+    if (this.get(key) === undefined) return false;
+    this.remove(key);
+    return true;
+  }
+
+  /** Logs and applies the removal of a present key, expired or not. */
+  remove(key: string): void {
+    this.host.logChange(WalOp.Del, this.index, key, "", 0);
+    this.engine.delete(key);
+    this.#touched(key);
+  }
+
+  /** Keys held (expired ones not yet removed included). */
+  get size(): number {
+    return this.engine.size;
+  }
+
+  /**
+   * Whether `key` is in the keyspace with its time passed (not yet
+   * deleted). Deletes nothing: WATCH and EXEC ask without changing.
+   */
+  isExpired(key: string): boolean {
+    const expiresAtMs = this.engine.expiresAt(key);
+    return expiresAtMs !== 0 && expiresAtMs <= this.host.nowMs() &&
+      this.engine.get(key) !== undefined;
+  }
+
+  /** Whether a present key's time has passed; deletes it where allowed. */
+  #expired(key: string): boolean {
+    const expiresAtMs = this.engine.expiresAt(key);
+    if (expiresAtMs === 0 || expiresAtMs > this.host.nowMs()) return false;
+    if (this.host.mayExpire()) {
+      try {
+        this.remove(key);
+        this.host.countExpired();
+      } catch {
+        // The log refuses the delete (it failed): hide the key all the same.
+      }
+    }
+    return true;
+  }
+
+  #touched(key: string): void {
+    if (!this.host.watching) return;
+    const engine = this.engine;
+    this.host.touched(this.index, key, () => engine.get(key) !== undefined);
+  }
+
+  /** Throws unless `key` with a value of `valueBytes` fits its partition (checked before logging). */
+  #checkRoom(key: string, valueBytes: number): void {
+    if (!this.engine.hasRoomFor(key, valueBytes)) {
+      throw new EntryTooLargeError(
+        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
+      );
+    }
+  }
+}
