@@ -222,7 +222,6 @@ const ARGUMENT_FIELDS = [
   "since",
   "flags",
   "arguments",
-  "display",
   // Prose or deprecation notes: read past, never kept.
   "summary",
   "deprecated_since",
@@ -234,14 +233,12 @@ function argument(r: Reply, where: string): ArgumentFacts {
   const out: {
     name: string;
     type: string;
-    display?: string;
     keySpecIndex?: number;
     token?: string;
     since?: string;
     flags?: string[];
     arguments?: ArgumentFacts[];
   } = { name, type: text(m.get("type")!) };
-  if (m.has("display")) out.display = text(m.get("display")!);
   if (m.has("key_spec_index")) out.keySpecIndex = int(m.get("key_spec_index")!);
   if (m.has("token")) out.token = text(m.get("token")!);
   if (m.has("since")) out.since = text(m.get("since")!);
@@ -386,7 +383,9 @@ async function main(): Promise<void> {
     for (const f of facts) out += `  ${literal(f)},\n`;
     out += "];\n";
     await Deno.writeTextFile(OUTPUT, out);
-    console.log(`wrote ${facts.length} commands from redis-server ${version} to ${OUTPUT.pathname}`);
+    console.log(
+      `wrote ${facts.length} commands from redis-server ${version} to ${OUTPUT.pathname}`,
+    );
   } finally {
     server.kill("SIGTERM");
     await server.status;

@@ -31,7 +31,11 @@ export type FindKeys =
   }
   | {
     readonly type: "keynum";
-    readonly spec: { readonly keynumidx: number; readonly firstkey: number; readonly keystep: number };
+    readonly spec: {
+      readonly keynumidx: number;
+      readonly firstkey: number;
+      readonly keystep: number;
+    };
   }
   | { readonly type: "unknown"; readonly spec: Record<string, never> };
 

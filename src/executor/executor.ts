@@ -24,6 +24,7 @@ import type {
   Session,
 } from "./command_spec.ts";
 import { COMMANDS } from "./commands.ts";
+import { asciiUpper, unknownSubcommand } from "./command_table.ts";
 import {
   emptyCommand,
   internalError,
@@ -41,31 +42,13 @@ import { standaloneServerState } from "./standalone_state.ts";
  * The text protocol names the command in its errors (RESP keeps Redis's
  * exact words): `ERROR: syntax error ('set' command)`.
  */
-function namingCommand(error: CommandError, name: string): CommandError {
-  const lower = name.toLowerCase();
+function namingCommand(error: CommandError, lower: string): CommandError {
   if (error.text.includes(`'${lower}'`)) return error;
   return new CommandError(error.code, error.message, `${error.text} ('${lower}' command)`);
 }
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
-
-/**
- * Commands served when the keyspace could not be reloaded after a log
- * failure (Redis's `loading` flag): they do not touch keys. Until the
- * command table carries Redis's flags, named here.
- */
-const SERVED_WHILE_LOADING = new Set([
-  "PING",
-  "ECHO",
-  "INFO",
-  "HELLO",
-  "QUIT",
-  "ROLE",
-  "CONFIG",
-  "COMMAND",
-  "CLIENT",
-]);
 
 /** The reply for a failed log: not durable, or (when it could not be cut back) unknown. */
 function logFailure(e: unknown) {
@@ -117,7 +100,7 @@ export class Executor {
   #lookup(name: string): CommandSpec | undefined {
     let spec = this.#byName.get(name);
     if (spec === undefined) {
-      spec = COMMANDS.get(name.toUpperCase());
+      spec = COMMANDS.get(asciiUpper(name));
       if (spec !== undefined && this.#byName.size < MAX_CACHED_NAMES) this.#byName.set(name, spec);
     }
     return spec;
@@ -137,8 +120,8 @@ export class Executor {
       if (!Array.isArray(request)) continue;
       const args = request as string[];
       if (args.length < 2) continue;
-      const first = this.#lookup(args[0])?.keys?.[0];
-      if (first !== undefined && first < args.length) keys.push(args[first]);
+      const first = this.#lookup(args[0])?.firstKey;
+      if (first !== undefined && first > 0 && first < args.length) keys.push(args[first]);
     }
     if (keys.length > 1) this.store.engine.prefetch(keys);
     keys.length = 0;
@@ -168,50 +151,69 @@ export class Executor {
       w.error(emptyCommand());
       return;
     }
-    const spec = this.#lookup(args[0]);
-    w.begin(spec?.text, args.length);
+    let spec = this.#lookup(args[0]);
     if (spec === undefined) {
+      w.begin(undefined, args.length);
       w.error(unknownCommand(args[0], args.slice(1)));
       return;
     }
+    // A container given a subcommand runs the subcommand's row: its own
+    // arity, flags and handler.
+    if (spec.subcommands !== undefined && args.length > 1) {
+      const sub = spec.subcommands.get(asciiUpper(args[1]));
+      if (sub === undefined) {
+        w.begin(undefined, args.length);
+        w.error(unknownSubcommand(spec.name, args[1]));
+        return;
+      }
+      spec = sub;
+    }
+    w.begin(spec.text, args.length);
     if (
       spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity
     ) {
-      w.error(wrongArity(spec.name.toLowerCase()));
+      w.error(wrongArity(spec.fullName));
       return;
     }
     if (spec.write && this.#readOnly) {
       w.error(readOnlyReplica());
       return;
     }
-    if (this.store.loading && !SERVED_WHILE_LOADING.has(spec.name)) {
+    if (!spec.loading && this.store.loading) {
       w.error(loadingDataset());
       return;
     }
     // Synchronous handlers share one context; an async one keeps its own.
     const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;
-    const fail = (e: unknown) => {
-      // Handlers throw before they reply: for bad arguments (a
-      // CommandError), a log that can no longer write, or a bug. The client
-      // gets an error, never a false OK, and the server stays up.
-      const reason = e instanceof Error ? e.message : String(e);
-      w.error(
-        e instanceof CommandError
-          ? namingCommand(e, spec.name)
-          : e instanceof EntryTooLargeError
-          ? new CommandError("ERR", reason, `${reason} ('${spec.name.toLowerCase()}' command)`)
-          : spec.write
-          ? logFailure(e)
-          : internalError(reason),
-      );
-    };
+    const run = spec.run!; // a container without one needs a subcommand: its arity says so
     try {
-      const pending = spec.run(ctx, args, w);
-      if (pending !== undefined) return pending.catch(fail);
+      const pending = run(ctx, args, w);
+      if (pending !== undefined) {
+        const failed = spec;
+        return pending.catch((e) => this.#fail(e, failed, w));
+      }
     } catch (e) {
-      fail(e);
+      this.#fail(e, spec, w);
     }
+  }
+
+  /**
+   * A handler threw before it replied: for bad arguments (a CommandError),
+   * a log that can no longer write, or a bug. The client gets an error,
+   * never a false OK, and the server stays up.
+   */
+  #fail(e: unknown, spec: CommandSpec, w: ReplyWriter): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    w.error(
+      e instanceof CommandError
+        ? namingCommand(e, spec.fullName)
+        : e instanceof EntryTooLargeError
+        ? new CommandError("ERR", reason, `${reason} ('${spec.fullName}' command)`)
+        : spec.write
+        ? logFailure(e)
+        : internalError(reason),
+    );
   }
 
   /**

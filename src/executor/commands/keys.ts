@@ -13,7 +13,7 @@
 import { CommandError, type TextRendering } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   integerArgument,
   syntaxError,
 } from "../command_spec.ts";
@@ -32,12 +32,9 @@ const DEL_TEXT: TextRendering = {
  * Options NX (no expiry yet), XX (has one), GT / LT (later / earlier than
  * the current one, a key without expiry counting as infinitely late).
  */
-function expireCommand(name: string, unitMs: number, absolute: boolean): CommandSpec {
+function expireCommand(name: string, unitMs: number, absolute: boolean): CommandHandler {
   return {
     name,
-    arity: -3,
-    write: true,
-    keys: [1, 1, 1],
     summary: `Sets a key's expiry (${absolute ? "at a Unix time" : "after a time"}, in ${
       unitMs === 1 ? "milliseconds" : "seconds"
     }); NX, XX, GT, LT conditions; 1 if set.`,
@@ -85,12 +82,9 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
   };
 }
 
-function ttlCommand(name: string, unitMs: number): CommandSpec {
+function ttlCommand(name: string, unitMs: number): CommandHandler {
   return {
     name,
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: `Returns a key's remaining time to live in ${
       unitMs === 1 ? "milliseconds" : "seconds"
     }; -1 without expiry, -2 without the key.`,
@@ -104,11 +98,9 @@ function ttlCommand(name: string, unitMs: number): CommandSpec {
   };
 }
 
-function flushCommand(name: string): CommandSpec {
+function flushCommand(name: string): CommandHandler {
   return {
     name,
-    arity: -1,
-    write: true,
     summary: "Deletes every key (ASYNC and SYNC both run at once).",
     run(ctx, args, w) {
       if (args.length > 2) throw syntaxError();
@@ -135,12 +127,9 @@ function collectKeys(ctx: CommandContext, pattern: string): string[] {
 }
 
 /** The keyspace commands. */
-export const KEY_COMMANDS: CommandSpec[] = [
+export const KEY_COMMANDS: CommandHandler[] = [
   {
     name: "DEL",
-    arity: -2,
-    write: true,
-    keys: [1, -1, 1],
     text: DEL_TEXT,
     summary: "Deletes keys; returns how many existed.",
     run(ctx, args, w) {
@@ -153,9 +142,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "EXISTS",
-    arity: -2,
-    write: false,
-    keys: [1, -1, 1],
     summary: "Counts the given keys that exist (a key named twice counts twice).",
     run(ctx, args, w) {
       let found = 0;
@@ -173,9 +159,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   ttlCommand("PTTL", 1),
   {
     name: "PERSIST",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Removes a key's expiry; 1 if it had one.",
     run(ctx, args, w) {
       const entry = ctx.store.entry(args[1]);
@@ -186,9 +169,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "TYPE",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Returns the type of a key's value: string, or none.",
     run(ctx, args, w) {
       w.status(ctx.store.get(args[1]) === undefined ? "none" : "string");
@@ -196,8 +176,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "KEYS",
-    arity: 2,
-    write: false,
     summary: "Returns every key matching a glob pattern (walks the whole keyspace).",
     run(ctx, args, w) {
       const keys = collectKeys(ctx, args[1]);
@@ -207,8 +185,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SCAN",
-    arity: -2,
-    write: false,
     summary: "Iterates the keyspace: SCAN cursor [MATCH pattern] [COUNT n] [TYPE type].",
     run(ctx, args, w) {
       const cursor = Number(args[1]);
@@ -244,8 +220,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DBSIZE",
-    arity: 1,
-    write: false,
     summary: "Returns the number of keys.",
     run(ctx, _args, w) {
       w.integer(ctx.store.size);

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * STRING_COMMANDS.find((c) => c.name === "INCR")!.arity; // 2
+ * STRING_COMMANDS.find((c) => c.name === "INCR")!.summary; // "Adds 1 to ..."
  * ```
  * @module
  */
@@ -13,7 +13,7 @@
 import { CommandError, type ReplyWriter, type TextRendering } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   fitsInt64,
   notAnInteger,
   parseInt64,
@@ -89,12 +89,9 @@ function checkPairs(args: string[], command: string): void {
 }
 
 /** The string commands. */
-export const STRING_COMMANDS: CommandSpec[] = [
+export const STRING_COMMANDS: CommandHandler[] = [
   {
     name: "GET",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Returns the value of a key.",
     run(ctx, args, w) {
@@ -105,9 +102,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SET",
-    arity: -3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets a key's value; EX/PX/EXAT/PXAT expiry, NX/XX conditions, KEEPTTL, GET.",
     run(ctx, args, w) {
       const [, key, value] = args;
@@ -160,9 +154,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SETNX",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets a key only if it does not exist; 1 if set.",
     run(ctx, args, w) {
       if (ctx.store.get(args[1]) !== undefined) return w.integer(0);
@@ -172,9 +163,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "GETDEL",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Returns a key's value and deletes it.",
     run(ctx, args, w) {
@@ -186,9 +174,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "GETEX",
-    arity: -2,
-    write: true,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Returns a key's value and sets (EX/PX/EXAT/PXAT) or removes (PERSIST) its expiry.",
     run(ctx, args, w) {
@@ -212,9 +197,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MGET",
-    arity: -2,
-    write: false,
-    keys: [1, -1, 1],
     summary: "Returns the values of several keys.",
     run(ctx, args, w) {
       w.array(args.length - 1);
@@ -227,9 +209,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MSET",
-    arity: -3,
-    write: true,
-    keys: [1, -1, 2],
     summary: "Sets several keys.",
     run(ctx, args, w) {
       checkPairs(args, "mset");
@@ -239,9 +218,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MSETNX",
-    arity: -3,
-    write: true,
-    keys: [1, -1, 2],
     summary: "Sets several keys only if none exists; 1 if set.",
     run(ctx, args, w) {
       checkPairs(args, "msetnx");
@@ -254,9 +230,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "INCR",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Adds 1 to a key's integer value.",
     run(ctx, args, w) {
       w.integer(incrementBy(ctx, args[1], 1n));
@@ -264,9 +237,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DECR",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Subtracts 1 from a key's integer value.",
     run(ctx, args, w) {
       w.integer(incrementBy(ctx, args[1], -1n));
@@ -274,9 +244,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "INCRBY",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Adds an integer to a key's integer value.",
     run(ctx, args, w) {
       w.integer(incrementBy(ctx, args[1], incrementArgument(args[2])));
@@ -284,9 +251,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DECRBY",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Subtracts an integer from a key's integer value.",
     run(ctx, args, w) {
       const by = incrementArgument(args[2]);
@@ -298,9 +262,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "APPEND",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Appends to a key's value; returns the new length.",
     run(ctx, args, w) {
       // Logged as the bytes written at the old end (WalOp.SetRange): an
@@ -312,9 +273,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "STRLEN",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Returns the length of a key's value.",
     run(ctx, args, w) {
       w.integer(ctx.store.get(args[1])?.length ?? 0);
