@@ -63,8 +63,8 @@ export function asciiLower(s: string): string {
 }
 
 /**
- * Redis's reply to a container's unknown subcommand (the name shortened to
- * 128 bytes, line breaks made blanks).
+ * Redis's reply to a container's unknown subcommand (the name up to a NUL
+ * byte and at most 128 bytes, line breaks made blanks).
  *
  * @example
  * ```ts
@@ -72,7 +72,9 @@ export function asciiLower(s: string): string {
  * ```
  */
 export function unknownSubcommand(container: string, sub: string): CommandError {
-  const cut = sub.slice(0, MAX_ECHOED_SUBCOMMAND_BYTES);
+  // Redis prints the name as a C string: it ends at a NUL byte.
+  const nul = sub.indexOf("\x00");
+  const cut = sub.slice(0, Math.min(nul < 0 ? sub.length : nul, MAX_ECHOED_SUBCOMMAND_BYTES));
   return new CommandError(
     "ERR",
     `unknown subcommand '${cut}'. Try ${container} HELP.`.replace(/[\r\n]/g, " "),

@@ -58,9 +58,9 @@ function setKeys(args: readonly string[], out: KeysResult): number {
 }
 
 /**
- * Key procedures by command full name. A command whose key specs are
- * `incomplete` or `variable_flags` needs one here before kvdb may serve it
- * (the command table checks this at startup).
+ * Key procedures by command full name. A command whose key specs cannot
+ * find its keys alone ({@link needsKeysProcedure}) needs one here before
+ * kvdb may serve it (the command table checks this at startup).
  */
 export const KEY_PROCEDURES: ReadonlyMap<string, KeysProcedure> = new Map([["set", setKeys]]);
 
@@ -70,7 +70,8 @@ function hasSpecFlag(spec: KeySpecFacts, flag: string): boolean {
 
 /**
  * Whether a command's key specs need a {@link KeysProcedure}: one of them is
- * incomplete (more keys than the spec can find) or has variable flags.
+ * incomplete (more keys than the spec can find), has variable flags, or
+ * cannot say where its keys are (SORT's BY and GET patterns).
  *
  * @example
  * ```ts
@@ -79,7 +80,8 @@ function hasSpecFlag(spec: KeySpecFacts, flag: string): boolean {
  */
 export function needsKeysProcedure(facts: CommandFacts): boolean {
   return facts.keySpecs.some((s) =>
-    hasSpecFlag(s, "incomplete") || hasSpecFlag(s, "variable_flags")
+    hasSpecFlag(s, "incomplete") || hasSpecFlag(s, "variable_flags") ||
+    s.beginSearch.type === "unknown" || s.findKeys.type === "unknown"
   );
 }
 
