@@ -16,6 +16,7 @@
  */
 
 import type { CommandFacts, KeySpecFacts } from "./command_facts_types.ts";
+import { assert } from "../_assert.ts";
 import { parseInt64 } from "./command_spec.ts";
 
 /** Key positions found in a request, and the key-spec flags of each. */
@@ -51,7 +52,7 @@ const OW_UPDATE: readonly string[] = ["OW", "update"];
 /** SET reads its key only when it has the GET option. */
 function setKeys(args: readonly string[], out: KeysResult): number {
   let get = false;
-  for (let i = 3; i < args.length && !get; i++) get = args[i].toLowerCase() === "get";
+  for (let i = 3; i < args.length && !get; i++) get = equalsIgnoringCase(args[i], "get");
   out.positions.push(1);
   out.flags.push(get ? RW_ACCESS_UPDATE : OW_UPDATE);
   return 1;
@@ -103,9 +104,17 @@ function clear(out: KeysResult): void {
   out.flags.length = 0;
 }
 
-/** Redis compares keywords byte-wise ignoring ASCII case. */
+function lowerAscii(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/** Redis compares keywords byte by byte, ignoring ASCII case only. */
 function equalsIgnoringCase(a: string, keyword: string): boolean {
-  return a.length === keyword.length && a.toUpperCase() === keyword.toUpperCase();
+  if (a.length !== keyword.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (lowerAscii(a.charCodeAt(i)) !== lowerAscii(keyword.charCodeAt(i))) return false;
+  }
+  return true;
 }
 
 /**
@@ -176,6 +185,7 @@ export function keysFromSpecs(
     }
 
     if (last >= argc || last < first || first >= argc) return invalid(out);
+    assert(step > 0, `${facts.name}: a key spec's step must be positive`);
     for (let i = first; i <= last; i += step) {
       out.positions.push(i);
       out.flags.push(spec.flags);

@@ -43,6 +43,7 @@ Deno.test("key specs: the implemented commands' keys and flags", () => {
   assert.deepEqual(keys("SET k v"), [["k", "OW update"]]);
   assert.deepEqual(keys("SET k v EX 10 get"), [["k", "RW access update"]]);
   assert.deepEqual(keys("SET k v GETX"), [["k", "OW update"]]);
+  assert.deepEqual(keys("SET k v \xc7ET"), [["k", "OW update"]]);
   assert.deepEqual(keys("DEL a b c"), [["a", "RM delete"], ["b", "RM delete"], [
     "c",
     "RM delete",
@@ -101,7 +102,8 @@ Deno.test("key specs: keyword search (XREAD STREAMS with a limit, GEORADIUS STOR
   // STREAMS is followed by keys then as many ids: half the rest are keys.
   assert.deepEqual(specKeys("XREAD COUNT 2 STREAMS s1 s2 0 0"), ["s1", "s2"]);
   assert.deepEqual(specKeys("XREAD STREAMS s1 s2 s3 0 0"), ["s1", "s2"]);
-  assert.deepEqual(specKeys("XREAD streams s 0"), ["s"]);
+  assert.deepEqual(specKeys("XREAD sTrEaMs s 0"), ["s"]);
+  assert.deepEqual(specKeys("XREAD \xd3TREAMS s 0"), []); // ASCII case only
   assert.deepEqual(specKeys("XREADGROUP GROUP g c STREAMS s 0"), ["s"]);
   assert.deepEqual(specKeys("GEORADIUS k 1 2 3 m STORE d"), ["k", "d"]);
   assert.deepEqual(specKeys("GEORADIUS k 1 2 3 m"), ["k"]); // keyword absent: no key from it
