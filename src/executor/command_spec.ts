@@ -1,12 +1,14 @@
 /**
- * What a command is (one row of the table) and what it runs against: the
+ * What a command is (its handler, and the table row it becomes when joined
+ * with Redis's facts about it) and what it runs against: the
  * store, the client's session and the server's state. Also the argument
  * parsing every command shares, with Redis's error replies.
  *
  * @example
  * ```ts
- * const spec: CommandSpec = {
- *   name: "STRLEN", arity: 2, write: false,
+ * const handler: CommandHandler = {
+ *   name: "STRLEN",
+ *   summary: "Returns the length of a key's value.",
  *   run: (ctx, args, w) => w.integer(ctx.store.get(args[1])?.length ?? 0),
  * };
  * ```
@@ -16,6 +18,7 @@
 import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
 import type { Database, Store } from "../storage/store.ts";
 import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
+import type { CommandFacts } from "./command_facts_types.ts";
 
 /** One client's state across requests. */
 export interface Session {
@@ -124,28 +127,108 @@ export interface CommandContext {
   dispatch(args: string[], w: ReplyWriter): void;
 }
 
-/** Flags COMMAND INFO reports. */
-export type CommandFlag = "write" | "readonly" | "fast" | "admin" | "loading" | "stale";
+/** A command's handler: runs one request (whose arity dispatch has checked). */
+export type CommandRun = (
+  ctx: CommandContext,
+  args: string[],
+  w: ReplyWriter,
+) => void | Promise<void>;
 
-/** One row of the command table. */
-export interface CommandSpec {
-  /** Upper-case name. */
-  name: string;
-  /** Redis convention: exact count including the name if > 0, minimum if < 0. */
-  arity: number;
-  /** Changes the keyspace: refused on a replica. */
-  write: boolean;
-  /** COMMAND INFO's key positions: first, last (-1: the last argument), step. */
-  keys?: [number, number, number];
-  text?: TextRendering;
-  /** One line for COMMAND DOCS. */
-  summary?: string;
+/**
+ * What a handler file declares about a command: only what is kvdb's own.
+ * Arity, flags, key positions and ACL categories are Redis's facts
+ * (command_facts.ts), joined with the handler by name in commands.ts.
+ */
+export interface CommandHandler {
+  /** Upper-case name; a subcommand's own word (`GET` in CONFIG's table). */
+  readonly name: string;
+  /** One line of kvdb's own words for COMMAND DOCS and HELP. */
+  readonly summary: string;
+  /** How the text protocol renders replies where it departs from the generic. */
+  readonly text?: TextRendering;
   /**
    * The handler replies after an await (SAVE): it gets a context of its
    * own, and the connection waits for it before its next request.
    */
-  async?: boolean;
-  run(ctx: CommandContext, args: string[], w: ReplyWriter): void | Promise<void>;
+  readonly async?: boolean;
+  readonly run: CommandRun;
+}
+
+/**
+ * A command with subcommands (CONFIG, CLIENT, COMMAND, ...): a handler per
+ * subcommand, each checked against its own facts (`config|get`), and
+ * optionally one for the name alone (COMMAND).
+ */
+export interface ContainerHandler {
+  readonly name: string;
+  readonly summary: string;
+  readonly subcommands: readonly CommandHandler[];
+  /** The container's name without a subcommand, where Redis serves it. */
+  readonly run?: CommandRun;
+}
+
+/** What handler files export: plain commands and containers. */
+export type CommandDeclaration = CommandHandler | ContainerHandler;
+
+/** Redis's command flags, one bit each in {@link CommandSpec.flags}. */
+export const COMMAND_FLAG_BITS: Readonly<Record<string, number>> = Object.freeze({
+  write: 1 << 0,
+  readonly: 1 << 1,
+  denyoom: 1 << 2,
+  module: 1 << 3,
+  admin: 1 << 4,
+  pubsub: 1 << 5,
+  noscript: 1 << 6,
+  blocking: 1 << 7,
+  loading: 1 << 8,
+  stale: 1 << 9,
+  skip_monitor: 1 << 10,
+  skip_slowlog: 1 << 11,
+  asking: 1 << 12,
+  fast: 1 << 13,
+  no_auth: 1 << 14,
+  may_replicate: 1 << 15,
+  sentinel: 1 << 16,
+  only_sentinel: 1 << 17,
+  no_mandatory_keys: 1 << 18,
+  protected: 1 << 19,
+  module_getkeys: 1 << 20,
+  module_no_cluster: 1 << 21,
+  no_async_loading: 1 << 22,
+  no_multi: 1 << 23,
+  movablekeys: 1 << 24,
+  allow_busy: 1 << 25,
+  module_getchannels: 1 << 26,
+});
+
+/**
+ * One row of the command table: a handler joined with its facts. Built
+ * once at startup; dispatch reads its precomputed fields.
+ */
+export interface CommandSpec {
+  /** Upper-case: `GET`; a subcommand `CONFIG|GET`. */
+  readonly name: string;
+  /** Redis's full name, lower-case: `get`, `config|get`. */
+  readonly fullName: string;
+  /** Exact argument count including the name if > 0, minimum if < 0. */
+  readonly arity: number;
+  /** {@link COMMAND_FLAG_BITS} of the command's flags. */
+  readonly flags: number;
+  /** Changes the keyspace: refused on a replica. */
+  readonly write: boolean;
+  /** Served while the keyspace is being (re)loaded (Redis's `loading`). */
+  readonly loading: boolean;
+  /** The first key's position (0: none), for prefetching. */
+  readonly firstKey: number;
+  readonly summary: string;
+  readonly text: TextRendering | undefined;
+  readonly async: boolean;
+  /** Undefined for a container that needs a subcommand. */
+  readonly run: CommandRun | undefined;
+  /** A container's subcommands by upper-case word; undefined otherwise. */
+  readonly subcommands: ReadonlyMap<string, CommandSpec> | undefined;
+  /** Redis's facts: what COMMAND INFO / DOCS / GETKEYS answer from. */
+  readonly facts: CommandFacts;
 }
 
 /** Redis's `syntax error`. */

@@ -1,6 +1,12 @@
 /**
- * The command table: every command kvdb knows, by upper-case name, with
- * COMMAND itself (which describes the table, so it lives beside it).
+ * The command table: every command kvdb serves, each handler joined with
+ * Redis's facts about it (command_facts.ts) or kvdb's own (kvdb_facts.ts);
+ * and COMMAND, which describes the table, so it lives beside it.
+ *
+ * Adding a command: write its handler (name, summary, run) in its type's
+ * commands file and list it there; arity, flags, key positions and ACL
+ * categories come from the facts; a subcommand goes into its container's
+ * `subcommands`.
  *
  * @example
  * ```ts
@@ -10,9 +16,27 @@
  */
 
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
-import type { CommandSpec } from "./command_spec.ts";
+import { replyCommandDocs, replyCommandInfo } from "./_command_replies.ts";
+import { COMMAND_FACTS } from "./command_facts.ts";
+import {
+  type CommandDeclaration,
+  type CommandHandler,
+  type CommandSpec,
+  type ContainerHandler,
+  syntaxError,
+} from "./command_spec.ts";
+import {
+  asciiLower,
+  buildCommandTable,
+  type CommandTable,
+  lookupFullName,
+  lookupRequest,
+} from "./command_table.ts";
 import { KEY_COMMANDS } from "./commands/keys.ts";
 import { SERVER_COMMANDS } from "./commands/server.ts";
+import { globMatch } from "./glob.ts";
+import { commandKeys, hasKeys, newKeysResult } from "./key_specs.ts";
+import { KVDB_FACTS } from "./kvdb_facts.ts";
 import { STRING_COMMANDS } from "../types/string/commands.ts";
 import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
@@ -20,63 +44,172 @@ import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
 
-function replyInfo(spec: CommandSpec, w: ReplyWriter): void {
-  const [first, last, step] = spec.keys ?? [0, 0, 0];
-  w.array(10);
-  w.bulk(spec.name.toLowerCase());
-  w.integer(spec.arity);
-  const flags = spec.write ? ["write"] : ["readonly", "fast"];
-  w.array(flags.length);
-  for (const flag of flags) w.status(flag);
-  w.integer(first);
-  w.integer(last);
-  w.integer(step);
-  for (let i = 0; i < 4; i++) w.array(0); // ACL categories, tips, key specs, subcommands
+function replyAllInfo(w: ReplyWriter): void {
+  w.array(COMMANDS.size);
+  for (const spec of COMMANDS.values()) replyCommandInfo(spec, w);
 }
 
-const COMMAND_COMMAND: CommandSpec = {
-  name: "COMMAND",
-  arity: -1,
-  write: false,
-  summary: "Describes commands: COMMAND, COMMAND COUNT | LIST | INFO name... | DOCS [name...].",
-  run(_ctx, args, w) {
-    const sub = args[1]?.toUpperCase();
-    const named = (names: string[]) => names.map((n) => COMMANDS.get(n.toUpperCase()));
-    if (sub === undefined) {
-      w.array(COMMANDS.size);
-      for (const spec of COMMANDS.values()) replyInfo(spec, w);
-    } else if (sub === "COUNT") {
-      w.integer(COMMANDS.size);
-    } else if (sub === "LIST") {
-      w.array(COMMANDS.size);
-      for (const name of COMMANDS.keys()) w.bulk(name.toLowerCase());
-    } else if (sub === "INFO") {
-      const specs = args.length > 2 ? named(args.slice(2)) : [...COMMANDS.values()];
-      w.array(specs.length);
-      for (const spec of specs) spec ? replyInfo(spec, w) : w.nil();
-    } else if (sub === "DOCS") {
-      const specs = (args.length > 2 ? named(args.slice(2)) : [...COMMANDS.values()])
-        .filter((s) => s !== undefined);
-      w.array(specs.length * 2);
-      for (const spec of specs) {
-        w.bulk(spec.name.toLowerCase());
-        w.array(6);
-        w.bulk("summary");
-        w.bulk(spec.summary ?? "");
-        w.bulk("since");
-        w.bulk("1.0.0");
-        w.bulk("group");
-        w.bulk(spec.name === "COMMAND" || !spec.keys ? "server" : "string");
-      }
+/** Every full name the table serves, subcommands after their container. */
+function fullNames(): CommandSpec[] {
+  const all: CommandSpec[] = [];
+  for (const spec of COMMANDS.values()) {
+    all.push(spec);
+    for (const sub of spec.subcommands?.values() ?? []) all.push(sub);
+  }
+  return all;
+}
+
+function commandError(message: string): CommandError {
+  return new CommandError("ERR", message, message);
+}
+
+/** COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of the request after the subcommand. */
+function replyKeys(args: string[], w: ReplyWriter, withFlags: boolean): void {
+  const request = args.slice(2);
+  const spec = lookupRequest(COMMANDS, request);
+  if (spec === undefined) throw commandError("Invalid command specified");
+  if (!hasKeys(spec.facts)) throw commandError("The command has no key arguments");
+  if (spec.arity > 0 ? request.length !== spec.arity : request.length < -spec.arity) {
+    throw commandError("Invalid number of arguments specified for command");
+  }
+  const keys = newKeysResult();
+  const count = commandKeys(spec.facts, request, keys);
+  if (count === 0) {
+    if (spec.facts.flags.includes("no_mandatory_keys")) return w.array(0);
+    throw commandError("Invalid arguments specified for command");
+  }
+  w.array(count);
+  for (let i = 0; i < count; i++) {
+    if (withFlags) {
+      w.array(2);
+      w.bulk(request[keys.positions[i]]);
+      w.array(keys.flags[i].length);
+      for (const flag of keys.flags[i]) w.status(flag);
     } else {
-      throw new CommandError(
-        "ERR",
-        `unknown subcommand '${args[1]}'. Try COMMAND HELP.`,
-        `unknown COMMAND subcommand '${args[1]}'`,
-      );
+      w.bulk(request[keys.positions[i]]);
     }
+  }
+}
+
+/** COMMAND LIST's FILTERBY: whether a row passes (Redis's `shouldFilterFromCommandList`). */
+function listFilter(kind: string, value: string): (spec: CommandSpec) => boolean {
+  switch (asciiLower(kind)) {
+    case "module":
+      return () => false; // kvdb loads no modules
+    case "aclcat": {
+      const category = `@${asciiLower(value)}`;
+      return (spec) => spec.facts.aclCategories.includes(category);
+    }
+    case "pattern": {
+      // Redis matches ignoring case; full names are lower-case.
+      const pattern = asciiLower(value);
+      return (spec) => globMatch(pattern, spec.fullName);
+    }
+    default:
+      throw syntaxError();
+  }
+}
+
+const COMMAND_COMMAND: ContainerHandler = {
+  name: "COMMAND",
+  summary: "Describes the commands this server serves, as Redis's COMMAND does.",
+  run: (_ctx, _args, w) => replyAllInfo(w),
+  subcommands: [
+    {
+      name: "COUNT",
+      summary: "Returns the number of commands (subcommands not counted).",
+      run: (_ctx, _args, w) => w.integer(COMMANDS.size),
+    },
+    {
+      name: "LIST",
+      summary: "Returns the name of every command and subcommand, optionally filtered.",
+      run(_ctx, args, w) {
+        let filter: ((spec: CommandSpec) => boolean) | undefined;
+        // One FILTERBY clause, as the request's last three arguments.
+        if (args.length === 5 && asciiLower(args[2]) === "filterby") {
+          filter = listFilter(args[3], args[4]);
+        } else if (args.length !== 2) {
+          throw syntaxError();
+        }
+        const names = fullNames().filter((spec) => filter === undefined || filter(spec));
+        w.array(names.length);
+        for (const spec of names) w.bulk(spec.fullName);
+      },
+    },
+    {
+      name: "INFO",
+      summary: "Describes the named commands (all without names): arity, flags, keys, ACL.",
+      run(_ctx, args, w) {
+        if (args.length === 2) return replyAllInfo(w);
+        w.array(args.length - 2);
+        for (let i = 2; i < args.length; i++) {
+          const spec = lookupFullName(COMMANDS, args[i]);
+          if (spec === undefined) w.nil();
+          else replyCommandInfo(spec, w);
+        }
+      },
+    },
+    {
+      name: "DOCS",
+      summary: "Documents the named commands (all without names): summary, arguments.",
+      run(_ctx, args, w) {
+        const specs = args.length === 2
+          ? [...COMMANDS.values()]
+          : args.slice(2).map((n) => lookupFullName(COMMANDS, n)).filter((s) => s !== undefined);
+        w.array(specs.length * 2); // RESP3: a map
+        for (const spec of specs) {
+          w.bulk(spec.fullName);
+          replyCommandDocs(spec, w);
+        }
+      },
+    },
+    {
+      name: "GETKEYS",
+      summary: "Returns the keys of a request, found as the command's key specs say.",
+      run: (_ctx, args, w) => replyKeys(args, w, false),
+    },
+    {
+      name: "GETKEYSANDFLAGS",
+      summary: "Returns the keys of a request and how the command uses each.",
+      run: (_ctx, args, w) => replyKeys(args, w, true),
+    },
+  ],
+};
+
+/**
+ * CONFIG and CLIENT are still one handler each in server.ts (splitting them
+ * into per-subcommand handlers is a follow-up): the subcommands each serves
+ * and kvdb's summaries of them. Dispatch checks each subcommand's arity and
+ * answers Redis's error for any other subcommand.
+ */
+const SINGLE_HANDLER_CONTAINERS: Record<string, Record<string, string>> = {
+  CONFIG: { GET: "Returns the parameters whose names match the patterns, and their values." },
+  CLIENT: {
+    ID: "Returns this connection's id.",
+    GETNAME: "Returns this connection's name, nil if it has none.",
+    SETNAME: "Names this connection.",
+    SETINFO: "Records the client library's name or version (LIB-NAME, LIB-VER).",
+    INFO: "Describes this connection on one line.",
   },
 };
+
+function asContainer(handler: CommandDeclaration): CommandDeclaration {
+  const subcommands = SINGLE_HANDLER_CONTAINERS[handler.name];
+  if (subcommands === undefined || !("run" in handler) || handler.run === undefined) {
+    return handler;
+  }
+  const { run, text } = handler as CommandHandler;
+  return {
+    name: handler.name,
+    summary: handler.summary,
+    subcommands: Object.entries(subcommands).map(([name, summary]): CommandHandler => ({
+      name,
+      summary,
+      text,
+      run,
+    })),
+  };
+}
 
 /**
  * Commands by upper-case name.
@@ -84,9 +217,10 @@ const COMMAND_COMMAND: CommandSpec = {
  * @example
  * ```ts
  * COMMANDS.has("SET"); // true
+ * COMMANDS.get("CONFIG")!.subcommands!.has("GET"); // true
  * ```
  */
-export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
+export const COMMANDS: CommandTable = buildCommandTable(
   [
     ...STRING_COMMANDS,
     ...RANGE_COMMANDS,
@@ -95,10 +229,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,
     ...TRANSACTION_COMMANDS,
-    ...SERVER_COMMANDS,
+    ...SERVER_COMMANDS.map(asContainer),
     COMMAND_COMMAND,
-  ].map((spec) => [
-    spec.name,
-    spec,
-  ]),
+  ],
+  [COMMAND_FACTS, KVDB_FACTS],
 );

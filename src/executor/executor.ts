@@ -24,6 +24,7 @@ import type {
   Session,
 } from "./command_spec.ts";
 import { COMMANDS } from "./commands.ts";
+import { asciiUpper, unknownSubcommand } from "./command_table.ts";
 import {
   emptyCommand,
   internalError,
@@ -44,31 +45,13 @@ import { WatchRegistry } from "../transactions/watch.ts";
  * The text protocol names the command in its errors (RESP keeps Redis's
  * exact words): `ERROR: syntax error ('set' command)`.
  */
-function namingCommand(error: CommandError, name: string): CommandError {
-  const lower = name.toLowerCase();
+function namingCommand(error: CommandError, lower: string): CommandError {
   if (error.text.includes(`'${lower}'`)) return error;
   return new CommandError(error.code, error.message, `${error.text} ('${lower}' command)`);
 }
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
-
-/**
- * Commands served when the keyspace could not be reloaded after a log
- * failure (Redis's `loading` flag): they do not touch keys. Until the
- * command table carries Redis's flags, named here.
- */
-const SERVED_WHILE_LOADING = new Set([
-  "PING",
-  "ECHO",
-  "INFO",
-  "HELLO",
-  "QUIT",
-  "ROLE",
-  "CONFIG",
-  "COMMAND",
-  "CLIENT",
-]);
 
 /** The reply for a failed log: not durable, or (when it could not be cut back) unknown. */
 function logFailure(e: unknown) {
@@ -128,7 +111,7 @@ export class Executor {
   #lookup(name: string): CommandSpec | undefined {
     let spec = this.#byName.get(name);
     if (spec === undefined) {
-      spec = COMMANDS.get(name.toUpperCase());
+      spec = COMMANDS.get(asciiUpper(name));
       if (spec !== undefined && this.#byName.size < MAX_CACHED_NAMES) this.#byName.set(name, spec);
     }
     return spec;
@@ -148,8 +131,8 @@ export class Executor {
       if (!Array.isArray(request)) continue;
       const args = request as string[];
       if (args.length < 2) continue;
-      const first = this.#lookup(args[0])?.keys?.[0];
-      if (first !== undefined && first < args.length) keys.push(args[first]);
+      const first = this.#lookup(args[0])?.firstKey;
+      if (first !== undefined && first > 0 && first < args.length) keys.push(args[first]);
     }
     if (keys.length > 1) this.store.engine.prefetch(keys);
     keys.length = 0;
@@ -188,18 +171,29 @@ export class Executor {
       if (!nested) w.begin(undefined, 0);
       return this.#refuse(w, session, emptyCommand());
     }
-    const spec = this.#lookup(args[0]);
-    if (!nested) w.begin(spec?.text, args.length);
-    if (spec === undefined) return this.#refuse(w, session, unknownCommand(args[0], args.slice(1)));
+    let spec = this.#lookup(args[0]);
+    if (spec === undefined) {
+      if (!nested) w.begin(undefined, args.length);
+      return this.#refuse(w, session, unknownCommand(args[0], args.slice(1)));
+    }
+    // A container given a subcommand runs the subcommand's row: its own
+    // arity, flags and handler.
+    if (spec.subcommands !== undefined && args.length > 1) {
+      const sub = spec.subcommands.get(asciiUpper(args[1]));
+      if (sub === undefined) {
+        if (!nested) w.begin(undefined, args.length);
+        return this.#refuse(w, session, unknownSubcommand(spec.name, args[1]));
+      }
+      spec = sub;
+    }
+    if (!nested) w.begin(spec.text, args.length);
     if (
       spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity
     ) {
-      return this.#refuse(w, session, wrongArity(spec.name.toLowerCase()));
+      return this.#refuse(w, session, wrongArity(spec.fullName));
     }
     if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica());
-    if (this.store.loading && !SERVED_WHILE_LOADING.has(spec.name)) {
-      return this.#refuse(w, session, loadingDataset());
-    }
+    if (!spec.loading && this.store.loading) return this.#refuse(w, session, loadingDataset());
     const multi = session.multi;
     if (multi !== undefined && !nested && !CONTROLS_TRANSACTION.has(spec.name)) {
       const refused = queueCommand(multi, spec, args);
@@ -211,30 +205,20 @@ export class Executor {
     const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;
     ctx.db = this.store.database(session.db);
-    const fail = (e: unknown) => {
-      // Handlers throw before they reply: for bad arguments (a
-      // CommandError), a log that can no longer write, or a bug. The client
-      // gets an error, never a false OK, and the server stays up.
-      const reason = e instanceof Error ? e.message : String(e);
-      w.error(
-        e instanceof CommandError
-          ? namingCommand(e, spec.name)
-          : e instanceof EntryTooLargeError
-          ? new CommandError("ERR", reason, `${reason} ('${spec.name.toLowerCase()}' command)`)
-          : spec.write
-          ? logFailure(e)
-          : internalError(reason),
-      );
-    };
+    const run = spec.run!; // a container without one needs a subcommand: its arity says so
     // A write's records are one all-or-nothing group in the log.
-    if (spec.write) this.store.beginGroup();
+    const write = spec.write;
+    if (write) this.store.beginGroup();
     try {
-      const pending = spec.run(ctx, args, w);
-      if (pending !== undefined) return pending.catch(fail);
+      const pending = run(ctx, args, w);
+      if (pending !== undefined) {
+        const failed = spec;
+        return pending.catch((e) => this.#fail(e, failed, w));
+      }
     } catch (e) {
-      fail(e);
+      this.#fail(e, spec, w);
     } finally {
-      if (spec.write) this.store.endGroup();
+      if (write) this.store.endGroup();
     }
   }
 
@@ -248,6 +232,24 @@ export class Executor {
   #refuse(w: ReplyWriter, session: Session, error: CommandError): void {
     w.error(error);
     if (session.multi !== undefined) session.multi.failed = true;
+  }
+
+  /**
+   * A handler threw before it replied: for bad arguments (a CommandError),
+   * a log that can no longer write, or a bug. The client gets an error,
+   * never a false OK, and the server stays up.
+   */
+  #fail(e: unknown, spec: CommandSpec, w: ReplyWriter): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    w.error(
+      e instanceof CommandError
+        ? namingCommand(e, spec.fullName)
+        : e instanceof EntryTooLargeError
+        ? new CommandError("ERR", reason, `${reason} ('${spec.fullName}' command)`)
+        : spec.write
+        ? logFailure(e)
+        : internalError(reason),
+    );
   }
 
   /**

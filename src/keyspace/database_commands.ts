@@ -17,7 +17,7 @@
 import { CommandError } from "../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   notAnInteger,
   parseInt64,
   syntaxError,
@@ -51,11 +51,9 @@ function checkFlushMode(args: string[]): void {
 }
 
 /** The database commands. */
-export const DATABASE_COMMANDS: CommandSpec[] = [
+export const DATABASE_COMMANDS: CommandHandler[] = [
   {
     name: "SELECT",
-    arity: 2,
-    write: false,
     summary: "Selects the database the connection's commands use.",
     run(ctx, args, w) {
       ctx.session.db = databaseIndex(ctx, args[1]);
@@ -64,9 +62,6 @@ export const DATABASE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MOVE",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Moves a key (and its time to live) to another database; 1 if moved.",
     run(ctx, args, w) {
       const to = databaseIndex(ctx, args[2]);
@@ -83,8 +78,6 @@ export const DATABASE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SWAPDB",
-    arity: 3,
-    write: true,
     summary: "Swaps the contents of two databases (clients' selections stay).",
     run(ctx, args, w) {
       const a = databaseIndex(ctx, args[1], "invalid first DB index");
@@ -95,8 +88,6 @@ export const DATABASE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "FLUSHDB",
-    arity: -1,
-    write: true,
     summary: "Deletes every key of the selected database (ASYNC and SYNC both at once).",
     run(ctx, args, w) {
       checkFlushMode(args);
@@ -106,8 +97,6 @@ export const DATABASE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "FLUSHALL",
-    arity: -1,
-    write: true,
     summary: "Deletes every key of every database (ASYNC and SYNC both at once).",
     run(ctx, args, w) {
       checkFlushMode(args);

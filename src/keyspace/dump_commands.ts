@@ -14,7 +14,7 @@
 
 import { CommandError } from "../protocol/reply_writer.ts";
 import {
-  type CommandSpec,
+  type CommandHandler,
   notAnInteger,
   parseInt64,
   syntaxError,
@@ -33,12 +33,9 @@ function int64Argument(s: string): bigint {
 }
 
 /** DUMP and RESTORE. */
-export const DUMP_COMMANDS: CommandSpec[] = [
+export const DUMP_COMMANDS: CommandHandler[] = [
   {
     name: "DUMP",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "A key's value as a payload RESTORE (kvdb's or Redis's) reads back.",
     run(ctx, args, w) {
       const value = ctx.db.get(args[1]);
@@ -48,9 +45,6 @@ export const DUMP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "RESTORE",
-    arity: -4,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Creates a key from a DUMP payload, with a TTL (0: none), REPLACE, ABSTTL.",
     run(ctx, args, w) {
       let replace = false;

@@ -14,7 +14,7 @@
  */
 
 import { CommandError } from "../protocol/reply_writer.ts";
-import type { CommandContext, CommandSpec, Session } from "../executor/command_spec.ts";
+import type { CommandContext, CommandHandler, Session } from "../executor/command_spec.ts";
 import { newWatcher } from "./watch.ts";
 
 function error(message: string, code = "ERR"): CommandError {
@@ -38,11 +38,9 @@ function watchBroken(ctx: CommandContext, session: Session): boolean {
 }
 
 /** The transaction commands. */
-export const TRANSACTION_COMMANDS: CommandSpec[] = [
+export const TRANSACTION_COMMANDS: CommandHandler[] = [
   {
     name: "MULTI",
-    arity: 1,
-    write: false,
     summary: "Starts a transaction: commands are queued until EXEC.",
     run(ctx, _args, w) {
       if (ctx.session.multi !== undefined) throw error("MULTI calls can not be nested");
@@ -52,8 +50,6 @@ export const TRANSACTION_COMMANDS: CommandSpec[] = [
   },
   {
     name: "EXEC",
-    arity: 1,
-    write: false,
     summary: "Runs the queued commands atomically; nil if a watched key changed.",
     run(ctx, _args, w) {
       const session = ctx.session;
@@ -78,8 +74,6 @@ export const TRANSACTION_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DISCARD",
-    arity: 1,
-    write: false,
     summary: "Drops the queued commands and the watched keys.",
     run(ctx, _args, w) {
       if (ctx.session.multi === undefined) throw error("DISCARD without MULTI");
@@ -90,9 +84,6 @@ export const TRANSACTION_COMMANDS: CommandSpec[] = [
   },
   {
     name: "WATCH",
-    arity: -2,
-    write: false,
-    keys: [1, -1, 1],
     summary: "Makes the next EXEC fail if any of these keys changes first.",
     run(ctx, args, w) {
       const session = ctx.session;
@@ -109,8 +100,6 @@ export const TRANSACTION_COMMANDS: CommandSpec[] = [
   },
   {
     name: "UNWATCH",
-    arity: 1,
-    write: false,
     summary: "Forgets every watched key.",
     run(ctx, _args, w) {
       unwatchAll(ctx, ctx.session);

@@ -13,7 +13,7 @@
 import { CommandError, type TextRendering } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   integerArgument,
   syntaxError,
 } from "../command_spec.ts";
@@ -32,12 +32,9 @@ const DEL_TEXT: TextRendering = {
  * Options NX (no expiry yet), XX (has one), GT / LT (later / earlier than
  * the current one, a key without expiry counting as infinitely late).
  */
-function expireCommand(name: string, unitMs: number, absolute: boolean): CommandSpec {
+function expireCommand(name: string, unitMs: number, absolute: boolean): CommandHandler {
   return {
     name,
-    arity: -3,
-    write: true,
-    keys: [1, 1, 1],
     summary: `Sets a key's expiry (${absolute ? "at a Unix time" : "after a time"}, in ${
       unitMs === 1 ? "milliseconds" : "seconds"
     }); NX, XX, GT, LT conditions; 1 if set.`,
@@ -85,12 +82,9 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
   };
 }
 
-function ttlCommand(name: string, unitMs: number): CommandSpec {
+function ttlCommand(name: string, unitMs: number): CommandHandler {
   return {
     name,
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: `Returns a key's remaining time to live in ${
       unitMs === 1 ? "milliseconds" : "seconds"
     }; -1 without expiry, -2 without the key.`,
@@ -118,12 +112,9 @@ function collectKeys(ctx: CommandContext, pattern: string): string[] {
 }
 
 /** The keyspace commands. */
-export const KEY_COMMANDS: CommandSpec[] = [
+export const KEY_COMMANDS: CommandHandler[] = [
   {
     name: "DEL",
-    arity: -2,
-    write: true,
-    keys: [1, -1, 1],
     text: DEL_TEXT,
     summary: "Deletes keys; returns how many existed.",
     run(ctx, args, w) {
@@ -136,9 +127,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "EXISTS",
-    arity: -2,
-    write: false,
-    keys: [1, -1, 1],
     summary: "Counts the given keys that exist (a key named twice counts twice).",
     run(ctx, args, w) {
       let found = 0;
@@ -156,9 +144,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   ttlCommand("PTTL", 1),
   {
     name: "PERSIST",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Removes a key's expiry; 1 if it had one.",
     run(ctx, args, w) {
       const entry = ctx.db.entry(args[1]);
@@ -169,9 +154,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "TYPE",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Returns the type of a key's value: string, or none.",
     run(ctx, args, w) {
       w.status(ctx.db.get(args[1]) === undefined ? "none" : "string");
@@ -179,8 +161,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "KEYS",
-    arity: 2,
-    write: false,
     summary: "Returns every key matching a glob pattern (walks the whole keyspace).",
     run(ctx, args, w) {
       const keys = collectKeys(ctx, args[1]);
@@ -190,8 +170,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SCAN",
-    arity: -2,
-    write: false,
     summary: "Iterates the keyspace: SCAN cursor [MATCH pattern] [COUNT n] [TYPE type].",
     run(ctx, args, w) {
       const cursor = Number(args[1]);
@@ -227,8 +205,6 @@ export const KEY_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DBSIZE",
-    arity: 1,
-    write: false,
     summary: "Returns the number of keys.",
     run(ctx, _args, w) {
       w.integer(ctx.db.size);

@@ -13,9 +13,8 @@
 import { CommandError } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   type InfoFields,
-  integerArgument,
   parseInt64,
   type SnapshotControl,
   syntaxError,
@@ -124,11 +123,9 @@ function saveInProgress(): CommandError {
 }
 
 /** The connection and server commands. */
-export const SERVER_COMMANDS: CommandSpec[] = [
+export const SERVER_COMMANDS: CommandHandler[] = [
   {
     name: "PING",
-    arity: -1,
-    write: false,
     summary: "Returns PONG, or the message given.",
     run(_ctx, args, w) {
       if (args.length > 2) throw wrongArity("ping");
@@ -138,8 +135,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "ECHO",
-    arity: 2,
-    write: false,
     summary: "Returns the message given.",
     run(_ctx, args, w) {
       w.bulk(args[1]);
@@ -147,8 +142,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "QUIT",
-    arity: -1,
-    write: false,
     summary: "Closes the connection after replying OK.",
     run(ctx, _args, w) {
       ctx.session.closeAfterReply = true;
@@ -157,8 +150,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "HELLO",
-    arity: -1,
-    write: false,
     summary:
       "HELLO [protover [AUTH username password] [SETNAME clientname]]: switches to RESP2 or RESP3 and describes the server.",
     run(ctx, args, w) {
@@ -235,8 +226,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "CLIENT",
-    arity: -2,
-    write: false,
     summary: "CLIENT ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | INFO.",
     run(ctx, args, w) {
       const sub = args[1].toUpperCase();
@@ -271,8 +260,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "INFO",
-    arity: -1,
-    write: false,
     summary:
       "Server facts by section: server, clients, memory, persistence, stats, replication, keyspace.",
     run(ctx, args, w) {
@@ -281,8 +268,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "ROLE",
-    arity: 1,
-    write: false,
     summary: "Returns this server's role in replication.",
     run(ctx, _args, w) {
       ctx.server.replyRole(w);
@@ -290,8 +275,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "CONFIG",
-    arity: -2,
-    write: false,
     summary: "CONFIG GET pattern...: the parameters clients ask for (read-only).",
     run(ctx, args, w) {
       if (args[1].toUpperCase() !== "GET" || args.length < 3) {
@@ -317,8 +300,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SAVE",
-    arity: 1,
-    write: false,
     async: true,
     summary: "Takes a snapshot and replies when it is on disk (the server keeps serving).",
     async run(ctx, _args, w) {
@@ -330,8 +311,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
   },
   {
     name: "BGSAVE",
-    arity: -1,
-    write: false,
     summary: "Starts a snapshot in the background.",
     run(ctx, args, w) {
       if (args.length > 2 || (args.length === 2 && args[1].toUpperCase() !== "SCHEDULE")) {
@@ -345,8 +324,6 @@ export const SERVER_COMMANDS: CommandSpec[] = [
     // A master's connections hand REPLSYNC to replication before it gets
     // here; reaching the table means this server does not serve replicas.
     name: "REPLSYNC",
-    arity: -1,
-    write: false,
     summary: "Replication handshake (served by masters with replication enabled).",
     run(_ctx, _args, w) {
       w.error(

@@ -15,7 +15,7 @@
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   notAnInteger,
   parseInt64,
   syntaxError,
@@ -143,12 +143,9 @@ function firstBit(bytes: Uint8Array | string, start: number, count: number, bit:
 }
 
 /** The bitmap commands. */
-export const BITMAP_COMMANDS: CommandSpec[] = [
+export const BITMAP_COMMANDS: CommandHandler[] = [
   {
     name: "SETBIT",
-    arity: 4,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets or clears one bit of a key's value; returns the bit's old value.",
     run(ctx, args, w) {
       const offset = bitOffset(args[2], false, 0);
@@ -171,9 +168,6 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "GETBIT",
-    arity: 3,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Returns one bit of a key's value (0 past its end).",
     run(ctx, args, w) {
       const offset = bitOffset(args[2], false, 0);
@@ -183,9 +177,6 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "BITCOUNT",
-    arity: -2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Counts the set bits of a key's value, optionally in a BYTE or BIT range.",
     run(ctx, args, w) {
       const value = ctx.db.get(args[1]);
@@ -213,9 +204,6 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "BITPOS",
-    arity: -3,
-    write: false,
-    keys: [1, 1, 1],
     summary: "The position of the first set or clear bit, optionally in a BYTE or BIT range.",
     run(ctx, args, w) {
       const bitArg = parseInt64(args[2]);
@@ -249,9 +237,6 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "BITOP",
-    arity: -4,
-    write: true,
-    keys: [2, -1, 1],
     summary: "Stores the AND, OR, XOR or NOT of strings in a destination key; returns its length.",
     run(ctx, args, w) {
       const op = args[1].toUpperCase();
@@ -288,9 +273,6 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "BITFIELD",
-    arity: -2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Reads, writes and increments integer fields of any width at any bit offset.",
     run(ctx, args, w) {
       bitfield(ctx, args, w, false);
@@ -298,9 +280,6 @@ export const BITMAP_COMMANDS: CommandSpec[] = [
   },
   {
     name: "BITFIELD_RO",
-    arity: -2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "BITFIELD's GET only, for read-only contexts.",
     run(ctx, args, w) {
       bitfield(ctx, args, w, true);

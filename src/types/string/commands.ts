@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * STRING_COMMANDS.find((c) => c.name === "INCR")!.arity; // 2
+ * STRING_COMMANDS.find((c) => c.name === "INCR")!.summary; // "Adds 1 to ..."
  * ```
  * @module
  */
@@ -13,7 +13,7 @@
 import { CommandError, type ReplyWriter, type TextRendering } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   fitsInt64,
   notAnInteger,
   parseInt64,
@@ -106,12 +106,9 @@ function checkPairs(args: string[], command: string): void {
 }
 
 /** The string commands. */
-export const STRING_COMMANDS: CommandSpec[] = [
+export const STRING_COMMANDS: CommandHandler[] = [
   {
     name: "GET",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Returns the value of a key.",
     run(ctx, args, w) {
@@ -122,9 +119,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SET",
-    arity: -3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets a key's value; EX/PX/EXAT/PXAT expiry, NX/XX conditions, KEEPTTL, GET.",
     run(ctx, args, w) {
       const [, key, value] = args;
@@ -175,9 +169,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SETNX",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets a key only if it does not exist; 1 if set.",
     run(ctx, args, w) {
       if (ctx.db.get(args[1]) !== undefined) return w.integer(0);
@@ -187,9 +178,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "GETDEL",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Returns a key's value and deletes it.",
     run(ctx, args, w) {
@@ -201,9 +189,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "GETEX",
-    arity: -2,
-    write: true,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Returns a key's value and sets (EX/PX/EXAT/PXAT) or removes (PERSIST) its expiry.",
     run(ctx, args, w) {
@@ -227,9 +212,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MGET",
-    arity: -2,
-    write: false,
-    keys: [1, -1, 1],
     summary: "Returns the values of several keys.",
     run(ctx, args, w) {
       w.array(args.length - 1);
@@ -242,9 +224,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MSET",
-    arity: -3,
-    write: true,
-    keys: [1, -1, 2],
     summary: "Sets several keys.",
     run(ctx, args, w) {
       checkPairs(args, "mset");
@@ -254,9 +233,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "MSETNX",
-    arity: -3,
-    write: true,
-    keys: [1, -1, 2],
     summary: "Sets several keys only if none exists; 1 if set.",
     run(ctx, args, w) {
       checkPairs(args, "msetnx");
@@ -269,9 +245,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "INCR",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Adds 1 to a key's integer value.",
     run(ctx, args, w) {
       w.integer(incrementBy(ctx, args[1], 1n));
@@ -279,9 +252,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DECR",
-    arity: 2,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Subtracts 1 from a key's integer value.",
     run(ctx, args, w) {
       w.integer(incrementBy(ctx, args[1], -1n));
@@ -289,9 +259,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "INCRBY",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Adds an integer to a key's integer value.",
     run(ctx, args, w) {
       w.integer(incrementBy(ctx, args[1], incrementArgument(args[2])));
@@ -299,9 +266,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "DECRBY",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Subtracts an integer from a key's integer value.",
     run(ctx, args, w) {
       const by = incrementArgument(args[2]);
@@ -313,9 +277,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "APPEND",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Appends to a key's value; returns the new length.",
     run(ctx, args, w) {
       // Logged as the bytes written at the old end (WalOp.SetRange): an
@@ -327,9 +288,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "STRLEN",
-    arity: 2,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Returns the length of a key's value.",
     run(ctx, args, w) {
       w.integer(ctx.db.get(args[1])?.length ?? 0);
@@ -337,9 +295,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SETEX",
-    arity: 4,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets a key's value and its time to live in seconds.",
     run(ctx, args, w) {
       ctx.db.set(args[1], args[3], expiryFromOption("EX", args[2], ctx.store.nowMs(), "setex"));
@@ -348,9 +303,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "PSETEX",
-    arity: 4,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Sets a key's value and its time to live in milliseconds.",
     run(ctx, args, w) {
       ctx.db.set(args[1], args[3], expiryFromOption("PX", args[2], ctx.store.nowMs(), "psetex"));
@@ -359,9 +311,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "GETSET",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     text: KEY_NOT_FOUND,
     summary: "Sets a key's value (dropping its time to live) and returns the old value.",
     run(ctx, args, w) {
@@ -373,9 +322,6 @@ export const STRING_COMMANDS: CommandSpec[] = [
   },
   {
     name: "INCRBYFLOAT",
-    arity: 3,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Adds a floating-point number to a key's value (long double arithmetic, as Redis).",
     run(ctx, args, w) {
       const entry = ctx.db.entry(args[1]);

@@ -11,10 +11,10 @@
  */
 
 import { bytesToBinary } from "../../bytes/binary_string.ts";
-import { CommandError } from "../../protocol/reply_writer.ts";
+import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandSpec,
+  type CommandHandler,
   notAnInteger,
   parseInt64,
   syntaxError,
@@ -70,12 +70,9 @@ function getRange(ctx: CommandContext, args: string[]): string {
 const LCS_MAX_TABLE_BYTES = MAX_VALUE_BYTES;
 
 /** The string commands over ranges. */
-export const RANGE_COMMANDS: CommandSpec[] = [
+export const RANGE_COMMANDS: CommandHandler[] = [
   {
     name: "GETRANGE",
-    arity: 4,
-    write: false,
-    keys: [1, 1, 1],
     summary: "Returns the bytes of a key's value between two offsets (negative: from the end).",
     run(ctx, args, w) {
       w.bulk(getRange(ctx, args));
@@ -83,9 +80,6 @@ export const RANGE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SUBSTR",
-    arity: 4,
-    write: false,
-    keys: [1, 1, 1],
     summary: "GETRANGE's old name.",
     run(ctx, args, w) {
       w.bulk(getRange(ctx, args));
@@ -93,9 +87,6 @@ export const RANGE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "SETRANGE",
-    arity: 4,
-    write: true,
-    keys: [1, 1, 1],
     summary: "Overwrites part of a key's value from an offset, growing it with zero bytes.",
     run(ctx, args, w) {
       const offset = int64Argument(args[2]);
@@ -112,9 +103,6 @@ export const RANGE_COMMANDS: CommandSpec[] = [
   },
   {
     name: "LCS",
-    arity: -3,
-    write: false,
-    keys: [1, 2, 1],
     summary: "The longest common subsequence of two keys' values: the string, LEN, or IDX ranges.",
     run(ctx, args, w) {
       const a = ctx.db.get(args[1]);
@@ -166,7 +154,7 @@ function lcs(
   getIndexes: boolean,
   withMatchLength: boolean,
   minMatchLength: number,
-  w: Parameters<CommandSpec["run"]>[2],
+  w: ReplyWriter,
 ): void {
   const alen = a.length;
   const blen = b.length;
