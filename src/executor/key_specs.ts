@@ -58,12 +58,45 @@ function setKeys(args: readonly string[], out: KeysResult): number {
   return 1;
 }
 
+const RO_ACCESS: readonly string[] = ["RO", "access"];
+
+/**
+ * BITFIELD writes its key only when it has a SET or INCRBY; arguments that
+ * do not parse count as a write (Redis's safer guess).
+ */
+function bitfieldKeys(args: readonly string[], out: KeysResult): number {
+  let readOnly = true;
+  for (let i = 2; i < args.length; i++) {
+    const remaining = args.length - i - 1;
+    if (equalsIgnoringCase(args[i], "get") && remaining >= 2) {
+      i += 2;
+    } else if (
+      (equalsIgnoringCase(args[i], "set") || equalsIgnoringCase(args[i], "incrby")) &&
+      remaining >= 3
+    ) {
+      readOnly = false;
+      break;
+    } else if (equalsIgnoringCase(args[i], "overflow") && remaining >= 1) {
+      i += 1;
+    } else {
+      readOnly = false;
+      break;
+    }
+  }
+  out.positions.push(1);
+  out.flags.push(readOnly ? RO_ACCESS : RW_ACCESS_UPDATE);
+  return 1;
+}
+
 /**
  * Key procedures by command full name. A command whose key specs cannot
  * find its keys alone ({@link needsKeysProcedure}) needs one here before
  * kvdb may serve it (the command table checks this at startup).
  */
-export const KEY_PROCEDURES: ReadonlyMap<string, KeysProcedure> = new Map([["set", setKeys]]);
+export const KEY_PROCEDURES: ReadonlyMap<string, KeysProcedure> = new Map([
+  ["set", setKeys],
+  ["bitfield", bitfieldKeys],
+]);
 
 function hasSpecFlag(spec: KeySpecFacts, flag: string): boolean {
   return spec.flags.includes(flag);
