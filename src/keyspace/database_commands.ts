@@ -33,8 +33,11 @@ function error(message: string): CommandError {
  */
 function databaseIndex(ctx: CommandContext, arg: string, notInteger?: string): number {
   const value = parseInt64(arg);
-  if (value === undefined || value < -(2n ** 31n) || value >= 2n ** 31n) {
-    throw notInteger === undefined ? notAnInteger() : error(notInteger);
+  if (value === undefined) throw notInteger === undefined ? notAnInteger() : error(notInteger);
+  if (value < -(2n ** 31n) || value >= 2n ** 31n) {
+    throw error(
+      notInteger ?? "value is out of range, value must between -2147483648 and 2147483647",
+    );
   }
   if (value < 0n || value >= BigInt(ctx.store.databaseCount)) {
     throw error("DB index is out of range");
