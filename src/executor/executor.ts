@@ -82,6 +82,18 @@ export class Executor {
   readonly #byName = new Map<string, CommandSpec>();
   readonly #ctx: CommandContext;
   readonly #watches = new WatchRegistry();
+  /**
+   * Told of every command about to run, after its checks (MONITOR);
+   * undefined while nobody listens, so the common case costs one test.
+   */
+  onCommand: ((args: string[], session: Session, spec: CommandSpec) => void) | undefined =
+    undefined;
+  /**
+   * Asked before a client's command is checked and run; a promise makes
+   * the command wait for it (CLIENT PAUSE). Undefined when nothing gates.
+   */
+  gate: ((spec: CommandSpec, session: Session) => Promise<void> | undefined) | undefined =
+    undefined;
   /** Scratch for {@link prefetch}. */
   readonly #prefetchKeys: string[] = [];
 
@@ -124,7 +136,7 @@ export class Executor {
    * Only `requests[0, count)` are looked at; those that are not argument
    * lists (decode errors) are skipped.
    */
-  prefetch(requests: readonly unknown[], count: number): void {
+  prefetch(requests: readonly unknown[], count: number, session?: Session): void {
     const keys = this.#prefetchKeys;
     for (let i = 0; i < count && keys.length < PREFETCH_MAX_KEYS; i++) {
       const request = requests[i];
@@ -134,7 +146,7 @@ export class Executor {
       const first = this.#lookup(args[0])?.firstKey;
       if (first !== undefined && first > 0 && first < args.length) keys.push(args[first]);
     }
-    if (keys.length > 1) this.store.engine.prefetch(keys);
+    if (keys.length > 1) this.store.database(session?.db ?? 0).engine.prefetch(keys);
     keys.length = 0;
   }
 
@@ -186,6 +198,13 @@ export class Executor {
       }
       spec = sub;
     }
+    if (this.gate !== undefined && !nested) {
+      const wait = this.gate(spec, session);
+      if (wait !== undefined) {
+        this.stats.commandsProcessed--; // counted when it runs
+        return wait.then(() => this.#execute(args, w, session));
+      }
+    }
     if (!nested) w.begin(spec.text, args.length);
     if (
       spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity
@@ -201,6 +220,7 @@ export class Executor {
       w.status("QUEUED");
       return;
     }
+    this.onCommand?.(args, session, spec);
     // Synchronous handlers share one context; an async one keeps its own.
     const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;

@@ -291,7 +291,7 @@ export class Connection {
     this.#aheadAt = 0;
     this.#aheadCount = count;
     if (count > 0) this.#decoded = true;
-    if (count > 1) this.#services.executor.prefetch(ahead, count);
+    if (count > 1) this.#services.executor.prefetch(ahead, count, this.#session);
     return start;
   }
 
