@@ -20,6 +20,7 @@ import {
 import { serverState } from "../server/server_state.ts";
 import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
+import { setAccessClock } from "../storage/key_table.ts";
 
 /** How often the WAL written since the last snapshot is compared with the threshold. */
 const SNAPSHOT_CHECK_MS = 100;
@@ -174,7 +175,11 @@ export async function serverMain(args: string[]): Promise<number> {
   });
 
   const stopExpiry = readOnly ? () => {} : startActiveExpiry(opened.store, log);
-  const snapshotTimer = setInterval(() => snapshotter?.maybeStart(), SNAPSHOT_CHECK_MS);
+  const snapshotTimer = setInterval(() => {
+    // The clock keys are stamped with as they are used (OBJECT IDLETIME, LRU).
+    setAccessClock(Date.now());
+    snapshotter?.maybeStart();
+  }, SNAPSHOT_CHECK_MS);
 
   const signal = await stopped;
   log.info("shutting down", { signal });

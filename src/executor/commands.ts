@@ -43,6 +43,10 @@ import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
+import { KEYSPACE_COMMANDS } from "../keyspace/key_commands.ts";
+import { OBJECT_COMMANDS } from "../keyspace/object_commands.ts";
+import { SORT_COMMANDS } from "../keyspace/sort_commands.ts";
+import { WAIT_COMMANDS } from "../replication/wait_command.ts";
 
 function replyAllInfo(w: ReplyWriter): void {
   w.array(COMMANDS.size);
@@ -228,6 +232,10 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,
+    ...KEYSPACE_COMMANDS,
+    ...OBJECT_COMMANDS,
+    ...SORT_COMMANDS,
+    ...WAIT_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SERVER_COMMANDS.map(asContainer),
     COMMAND_COMMAND,

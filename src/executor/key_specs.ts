@@ -88,6 +88,32 @@ function bitfieldKeys(args: readonly string[], out: KeysResult): number {
   return 1;
 }
 
+/** SORT_RO: its key, read. */
+function sortReadOnlyKeys(_args: readonly string[], out: KeysResult): number {
+  out.positions.push(1);
+  out.flags.push(RO_ACCESS);
+  return 1;
+}
+
+/**
+ * SORT: its key, read, and the last STORE's destination, overwritten
+ * (Redis's sortGetKeys: LIMIT skips two arguments, GET and BY one).
+ */
+function sortKeys(args: readonly string[], out: KeysResult): number {
+  out.positions.push(1);
+  out.flags.push(RO_ACCESS);
+  let store = -1;
+  for (let i = 2; i < args.length; i++) {
+    if (equalsIgnoringCase(args[i], "limit")) i += 2;
+    else if (equalsIgnoringCase(args[i], "get") || equalsIgnoringCase(args[i], "by")) i += 1;
+    else if (equalsIgnoringCase(args[i], "store") && i + 1 < args.length) store = i + 1;
+  }
+  if (store < 0) return 1;
+  out.positions.push(store);
+  out.flags.push(OW_UPDATE);
+  return 2;
+}
+
 /**
  * Key procedures by command full name. A command whose key specs cannot
  * find its keys alone ({@link needsKeysProcedure}) needs one here before
@@ -96,6 +122,8 @@ function bitfieldKeys(args: readonly string[], out: KeysResult): number {
 export const KEY_PROCEDURES: ReadonlyMap<string, KeysProcedure> = new Map([
   ["set", setKeys],
   ["bitfield", bitfieldKeys],
+  ["sort", sortKeys],
+  ["sort_ro", sortReadOnlyKeys],
 ]);
 
 function hasSpecFlag(spec: KeySpecFacts, flag: string): boolean {

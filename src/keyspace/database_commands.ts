@@ -74,7 +74,7 @@ export const DATABASE_COMMANDS: CommandHandler[] = [
       const target = ctx.store.database(to);
       if (entry === undefined || target.get(key) !== undefined) return w.integer(0);
       const value = typeof entry.value === "string" ? entry.value : entry.value.toBinary();
-      target.set(key, value, entry.expiresAtMs);
+      target.set(key, value, entry.expiresAtMs, ctx.db.engine.objectFacts(key)?.hint);
       ctx.db.remove(key);
       w.integer(1);
     },

@@ -98,18 +98,33 @@ export class Database {
     return this.#expired(key) ? undefined : value;
   }
 
+  /**
+   * Like {@link get}, without marking the key used (Redis's LOOKUP_NOTOUCH:
+   * TYPE, OBJECT).
+   */
+  peek(key: string): StoredValue | undefined {
+    const value = this.engine.get(key, false);
+    if (value === undefined || this.engine.expiringCount === 0) return value;
+    return this.#expired(key) ? undefined : value;
+  }
+
   /** The live value and expiry of `key`, or `undefined`. */
   entry(key: string): Entry | undefined {
     const value = this.get(key);
     return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
   }
 
-  /** Logs and applies `key = value`, expiring at `expiresAtMs` (0: never). */
-  set(key: string, value: string, expiresAtMs = 0): void {
+  /**
+   * Logs and applies `key = value`, expiring at `expiresAtMs` (0: never);
+   * `hint` tells OBJECT ENCODING how Redis would have made the value (see
+   * `EncodingHint`; not logged — after a restart values read as Redis
+   * re-encodes loaded strings).
+   */
+  set(key: string, value: string, expiresAtMs = 0, hint = 0): void {
     checkEntry(key, value);
     this.#checkRoom(key, value.length);
     this.host.logChange(WalOp.Set, this.index, key, value, expiresAtMs);
-    this.engine.set(key, value, expiresAtMs);
+    this.engine.set(key, value, expiresAtMs, hint);
     this.#touched(key);
   }
 

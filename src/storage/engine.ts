@@ -24,7 +24,7 @@
 
 import { BigString, INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
-import { KeyTable } from "./key_table.ts";
+import { EncodingHint, KeyTable } from "./key_table.ts";
 
 /**
  * A value as the engine holds it: a short string inline, a long one as a
@@ -130,10 +130,26 @@ export class Engine {
     this.#prefetchTouched = touched;
   }
 
-  /** The value of `key`, or `undefined` (expired or not). */
-  get(key: string): StoredValue | undefined {
+  /**
+   * The value of `key`, or `undefined` (expired or not); marks it used
+   * unless `touch` is false.
+   */
+  get(key: string, touch = true): StoredValue | undefined {
     const hash = this.#hashOf(key);
-    return this.#partitionOf(hash).values.get(key, hash) as StoredValue | undefined;
+    return this.#partitionOf(hash).values.get(key, hash, touch) as StoredValue | undefined;
+  }
+
+  /**
+   * What OBJECT reports of `key` without marking it used: its
+   * `EncodingHint` bits and its access clock; undefined without the key.
+   */
+  objectFacts(key: string): { hint: number; accessedAt: number } | undefined {
+    const hash = this.#hashOf(key);
+    const { values } = this.#partitionOf(hash);
+    const entry = values.entryOf(key, hash);
+    return entry < 0
+      ? undefined
+      : { hint: values.hintAt(entry), accessedAt: values.accessedAt(entry) };
   }
 
   /** The expiry time of `key` in Unix ms, or 0 if it has none (or no key). */
@@ -142,11 +158,14 @@ export class Engine {
     return expires.size === 0 ? 0 : expires.get(key) ?? 0;
   }
 
-  /** Sets `key` to `value`, expiring at `expiresAtMs` (0: never). */
-  set(key: string, value: string, expiresAtMs = 0): void {
+  /**
+   * Sets `key` to `value`, expiring at `expiresAtMs` (0: never), with its
+   * `EncodingHint` (how Redis would have made it: OBJECT ENCODING).
+   */
+  set(key: string, value: string, expiresAtMs = 0, hint = 0): void {
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
-    if (value.length <= INLINE_MAX_BYTES) partition.values.set(key, hash, value);
+    if (value.length <= INLINE_MAX_BYTES) partition.values.set(key, hash, value, hint);
     else partition.values.setObject(key, hash, BigString.fromBinary(value));
     this.#setExpiry(partition, key, expiresAtMs);
   }
@@ -169,7 +188,7 @@ export class Engine {
     const end = offset + bytes.length;
     if (Math.max(end, base.length) <= INLINE_MAX_BYTES) {
       const padded = base.length < offset ? base + "\0".repeat(offset - base.length) : base;
-      values.set(key, hash, padded.slice(0, offset) + bytes + padded.slice(end));
+      values.set(key, hash, padded.slice(0, offset) + bytes + padded.slice(end), EncodingHint.Raw);
       return Math.max(end, base.length);
     }
     const big = BigString.fromBinary(base);
@@ -202,6 +221,26 @@ export class Engine {
     if (!partition.values.delete(key, hash)) return false;
     if (partition.expires.size > 0 && partition.expires.delete(key)) this.#expiring--;
     return true;
+  }
+
+  /**
+   * A key chosen at random (expired or not), or undefined when empty: a
+   * partition by its share of the keys, then a key in it (`random` gives
+   * numbers in [0, 1)).
+   */
+  randomKey(random: () => number = Math.random): string | undefined {
+    const total = this.size;
+    if (total === 0) return undefined;
+    let pick = Math.floor(random() * total);
+    for (const partition of this.#partitions) {
+      const size = partition.values.size;
+      if (pick < size) {
+        const entry = partition.values.randomEntry(random());
+        return entry < 0 ? undefined : partition.values.keyAt(entry);
+      }
+      pick -= size;
+    }
+    return undefined;
   }
 
   /** Keys held (expired ones not yet removed included), over all partitions. */

@@ -27,6 +27,11 @@
  *     objects  a sparse array by entry index of the values that are not
  *              inline bytes (large strings, collections): the arena then
  *              holds only the key.
+ *     meta     Uint32Array, 1 per entry: bits 0–23 the access clock (Redis's
+ *              LRU clock: seconds, wrapping at 2^24), bits 24–26 hints of
+ *              how Redis would encode the value (see {@link EncodingHint}).
+ *              Read on each lookup, written only when the clock moved: one
+ *              store a second per hot key.
  *
  * An entry keeps its index for the key's whole life (overwrites only move
  * bytes), so walking entry indices is a stable cursor: a key present for a
@@ -63,6 +68,57 @@ const VALUE_LENGTH = 2;
 const ROOM = 3;
 /** VALUE_LENGTH of an entry whose value is in `#objects`. */
 const OBJECT_VALUE = -1;
+/** The access clock's bits in an entry's meta word. */
+const CLOCK_MASK = 0xffffff;
+/** Where the encoding hints sit in the meta word. */
+const HINT_SHIFT = 24;
+const HINT_MASK = 7 << HINT_SHIFT;
+
+/**
+ * How Redis would encode a string value beyond what its bytes say (OBJECT
+ * ENCODING, REFCOUNT): `Raw` — written in place (APPEND, SETRANGE,
+ * SETBIT...), so `raw` whatever its length; `NotInt` — made as text
+ * (INCRBYFLOAT), so never `int` even when it reads as an integer;
+ * `Unshared` — a copy (COPY), so never one of Redis's shared small integers.
+ *
+ * @example
+ * ```ts
+ * table.set("k", hash, "10", EncodingHint.NotInt);
+ * ```
+ */
+export const EncodingHint = { None: 0, Raw: 1, NotInt: 2, Unshared: 4 } as const;
+
+/**
+ * The access clock stamped on entries as they are used: seconds, 24 bits
+ * (Redis's LRU clock), moved on by {@link setAccessClock}.
+ */
+let accessClock = Math.floor(Date.now() / 1000) & CLOCK_MASK;
+
+/**
+ * Moves the access clock to `nowMs` (a server tick does, ten times a
+ * second, as Redis's serverCron updates its LRU clock).
+ *
+ * @example
+ * ```ts
+ * setAccessClock(Date.now());
+ * ```
+ */
+export function setAccessClock(nowMs: number): void {
+  accessClock = Math.floor(nowMs / 1000) & CLOCK_MASK;
+}
+
+/**
+ * Seconds since an entry stamped at `clock` was last used, as Redis
+ * estimates idle time (the clock wraps every 194 days).
+ *
+ * @example
+ * ```ts
+ * idleSeconds(table.accessedAt(entry)); // 0 right after a GET
+ * ```
+ */
+export function idleSeconds(clock: number): number {
+  return accessClock >= clock ? accessClock - clock : accessClock + (CLOCK_MASK + 1) - clock;
+}
 /**
  * Int32 offsets: one partition's arena holds at most this many bytes (the
  * largest multiple of 8 below 2 GiB).
@@ -126,6 +182,8 @@ export class KeyTable {
   #deadBytes!: number;
   /** Object values by entry index (holes for inline values). */
   #objects!: (TableObject | undefined)[];
+  /** Per entry: access clock and the raw mark (see the module doc). */
+  #meta!: Uint32Array;
   /** Entries whose value is an object. */
   #objectCount!: number;
 
@@ -186,14 +244,38 @@ export class KeyTable {
     return offset < 0 || offset >= this.#arenaUsed ? 0 : this.#arena[offset];
   }
 
-  /** The value of `key` (an inline binary string, or its object), or `undefined`. */
-  get(key: string, hash: number): string | TableObject | undefined {
+  /**
+   * The value of `key` (an inline binary string, or its object), or
+   * `undefined`; stamps the key as used unless `touch` is false (OBJECT,
+   * TYPE: Redis's LOOKUP_NOTOUCH).
+   */
+  get(key: string, hash: number, touch = true): string | TableObject | undefined {
     const slot = this.#find(key, hash);
     if (slot < 0) return undefined;
     const entry = this.#slots[2 * slot + 1] - 1;
+    if (touch) {
+      const meta = this.#meta[entry];
+      if ((meta & CLOCK_MASK) !== accessClock) this.#meta[entry] = (meta & HINT_MASK) | accessClock;
+    }
     return this.#entries[entry * ENTRY_INTS + VALUE_LENGTH] === OBJECT_VALUE
       ? this.#objects[entry]
       : this.valueAt(entry);
+  }
+
+  /** The live entry of `key`, or -1 (no stamp: for reading facts about it). */
+  entryOf(key: string, hash: number): number {
+    const slot = this.#find(key, hash);
+    return slot < 0 ? -1 : this.#slots[2 * slot + 1] - 1;
+  }
+
+  /** The access clock stamped on `entry` when it was last used. */
+  accessedAt(entry: number): number {
+    return this.#meta[entry] & CLOCK_MASK;
+  }
+
+  /** `entry`'s {@link EncodingHint} bits. */
+  hintAt(entry: number): number {
+    return (this.#meta[entry] & HINT_MASK) >>> HINT_SHIFT;
   }
 
   /** Whether `key` is held. */
@@ -201,16 +283,18 @@ export class KeyTable {
     return this.#find(key, hash) >= 0;
   }
 
-  /** Sets `key` to the inline binary string `value`. */
-  set(key: string, hash: number, value: string): void {
+  /** Sets `key` to the inline binary string `value`, with its {@link EncodingHint}. */
+  set(key: string, hash: number, value: string, hint = 0): void {
     const slot = this.#find(key, hash);
+    let entry: number;
     if (slot >= 0) {
-      const entry = this.#slots[2 * slot + 1] - 1;
+      entry = this.#slots[2 * slot + 1] - 1;
       this.#overwrite(entry, key, value);
       this.#dropObject(entry);
-      return;
+    } else {
+      entry = this.#insert(~slot, key, hash, value);
     }
-    this.#insert(~slot, key, hash, value);
+    this.#meta[entry] = (hint << HINT_SHIFT) | accessClock;
   }
 
   /** Sets `key` to the object `value` (the arena keeps only the key). */
@@ -228,6 +312,7 @@ export class KeyTable {
     if (this.#entries[at + VALUE_LENGTH] !== OBJECT_VALUE) this.#objectCount++;
     this.#entries[at + VALUE_LENGTH] = OBJECT_VALUE;
     this.#objects[entry] = value;
+    this.#meta[entry] = (EncodingHint.Raw << HINT_SHIFT) | accessClock;
   }
 
   /** Adds a new key with an inline value at the empty slot `empty`; returns its entry. */
@@ -275,6 +360,7 @@ export class KeyTable {
     this.#deadBytes = 0;
     this.#objects = [];
     this.#objectCount = 0;
+    this.#meta = new Uint32Array(INITIAL_ENTRIES);
   }
 
   /** Entries whose value is an object (the rest are inline strings). */
@@ -290,6 +376,23 @@ export class KeyTable {
     const entries = this.#entries;
     for (let i = from; i < this.#entryEnd; i++) {
       if (entries[i * ENTRY_INTS + KEY_LENGTH] >= 0) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * A live entry chosen at random (`random` in [0, 1)), or -1 when empty:
+   * the first occupied slot from a random one. Keys after long empty runs
+   * are likelier, as with Redis's RANDOMKEY; good enough for sampling.
+   */
+  randomEntry(random: number): number {
+    if (this.#size === 0) return -1;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const start = Math.floor(random * (mask + 1)) & mask;
+    for (let i = 0; i <= mask; i++) {
+      const entry = slots[2 * ((start + i) & mask) + 1];
+      if (entry !== 0) return entry - 1;
     }
     return -1;
   }
@@ -450,6 +553,9 @@ export class KeyTable {
     const entries = new Int32Array(this.#entries.length * 2);
     entries.set(this.#entries);
     this.#entries = entries;
+    const meta = new Uint32Array(this.#meta.length * 2);
+    meta.set(this.#meta);
+    this.#meta = meta;
   }
 
   #growSlots(): void {

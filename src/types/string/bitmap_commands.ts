@@ -22,6 +22,7 @@ import {
 } from "../../executor/command_spec.ts";
 import { bytesToBinary } from "../../bytes/binary_string.ts";
 import type { StoredValue } from "../../storage/engine.ts";
+import { EncodingHint } from "../../storage/key_table.ts";
 import { MAX_VALUE_BYTES } from "../../storage/store.ts";
 
 /** Bits set in each byte value. */
@@ -267,7 +268,7 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
         }
         out[j] = byte;
       }
-      ctx.db.set(args[2], bytesToBinary(out));
+      ctx.db.set(args[2], bytesToBinary(out), 0, EncodingHint.Raw);
       w.integer(maxLength);
     },
   },

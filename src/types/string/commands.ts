@@ -20,6 +20,7 @@ import {
   syntaxError,
 } from "../../executor/command_spec.ts";
 import type { StoredValue } from "../../storage/engine.ts";
+import { EncodingHint } from "../../storage/key_table.ts";
 import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
 import { wrongArity } from "../../executor/errors.ts";
 import { expiryFromOption, expiryOptionName } from "../../executor/commands/_expiry_options.ts";
@@ -280,10 +281,15 @@ export const STRING_COMMANDS: CommandHandler[] = [
     summary: "Appends to a key's value; returns the new length.",
     run(ctx, args, w) {
       // Logged as the bytes written at the old end (WalOp.SetRange): an
-      // append costs what it appends, in memory and in the log.
+      // append costs what it appends, in memory and in the log. A new key
+      // is a plain SET (Redis encodes it as it would a SET's value).
       const current = ctx.db.get(args[1]);
-      if (current !== undefined) checkStringLength(current.length, args[2].length);
-      w.integer(ctx.db.setRange(args[1], current?.length ?? 0, args[2]));
+      if (current === undefined) {
+        ctx.db.set(args[1], args[2]);
+        return w.integer(args[2].length);
+      }
+      checkStringLength(current.length, args[2].length);
+      w.integer(ctx.db.setRange(args[1], current.length, args[2]));
     },
   },
   {
@@ -338,7 +344,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
       }
       // Logged as the resulting value (the arithmetic is not redone on replay).
       const result = formatLongDoubleHuman(sum);
-      ctx.db.set(args[1], result, entry?.expiresAtMs ?? 0);
+      ctx.db.set(args[1], result, entry?.expiresAtMs ?? 0, EncodingHint.NotInt);
       w.bulk(result);
     },
   },

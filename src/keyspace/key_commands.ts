@@ -1,0 +1,154 @@
+/**
+ * Keyspace commands that move, copy or pick keys: RENAME, RENAMENX, COPY,
+ * RANDOMKEY, UNLINK, TOUCH, and the expiry readers EXPIRETIME and
+ * PEXPIRETIME. RENAME and COPY are logged as their effects — the delete of
+ * the old name and the value set under the new one, one group — so a
+ * replayed log and a replica reach the same state whatever they hold.
+ *
+ * @example
+ * ```ts
+ * KEYSPACE_COMMANDS.map((c) => c.name); // ["RENAME", "RENAMENX", "COPY", ...]
+ * ```
+ * @module
+ */
+
+import { CommandError } from "../protocol/reply_writer.ts";
+import {
+  type CommandContext,
+  type CommandHandler,
+  notAnInteger,
+  parseInt64,
+  syntaxError,
+} from "../executor/command_spec.ts";
+import type { Database, Entry } from "../storage/store.ts";
+import { EncodingHint } from "../storage/key_table.ts";
+
+function error(message: string): CommandError {
+  return new CommandError("ERR", message, message);
+}
+
+/** A stored value as a binary string (a large one copied). */
+function text(entry: Entry): string {
+  return typeof entry.value === "string" ? entry.value : entry.value.toBinary();
+}
+
+/** RENAME and RENAMENX: 1/OK when renamed; `nx` refuses an existing new name. */
+function rename(ctx: CommandContext, from: string, to: string, nx: boolean): boolean | undefined {
+  const entry = ctx.db.entry(from);
+  if (entry === undefined) throw error("no such key");
+  if (from === to) return nx ? false : true;
+  if (nx && ctx.db.get(to) !== undefined) return false;
+  // The time to live moves with the value; what the new name held goes.
+  ctx.db.set(to, text(entry), entry.expiresAtMs, ctx.db.engine.objectFacts(from)?.hint);
+  ctx.db.remove(from);
+  return true;
+}
+
+/** The expiry of `key` in `unitMs`: -2 no key, -1 none, else the absolute time. */
+function expireTime(db: Database, key: string, unitMs: number): number {
+  const entry = db.entry(key);
+  if (entry === undefined) return -2;
+  if (entry.expiresAtMs === 0) return -1;
+  // Seconds are rounded, as Redis's ttlGenericCommand does.
+  return unitMs === 1 ? entry.expiresAtMs : Math.floor((entry.expiresAtMs + 500) / 1000);
+}
+
+/** The keyspace commands of this module. */
+export const KEYSPACE_COMMANDS: CommandHandler[] = [
+  {
+    name: "RENAME",
+    summary: "Renames a key (with its time to live), replacing the new name's value.",
+    run(ctx, args, w) {
+      rename(ctx, args[1], args[2], false);
+      w.status("OK");
+    },
+  },
+  {
+    name: "RENAMENX",
+    summary: "Renames a key only if the new name is free; 1 if renamed.",
+    run(ctx, args, w) {
+      w.integer(rename(ctx, args[1], args[2], true) ? 1 : 0);
+    },
+  },
+  {
+    name: "COPY",
+    summary: "Copies a key's value and time to live to another name (DB, REPLACE); 1 if copied.",
+    run(ctx, args, w) {
+      let target = ctx.db;
+      let replace = false;
+      for (let i = 3; i < args.length; i++) {
+        const option = args[i].toUpperCase();
+        if (option === "REPLACE") {
+          replace = true;
+        } else if (option === "DB" && i + 1 < args.length) {
+          const index = parseInt64(args[++i]);
+          if (index === undefined) throw notAnInteger();
+          if (index < 0n || index >= BigInt(ctx.store.databaseCount)) {
+            throw error("DB index is out of range");
+          }
+          target = ctx.store.database(Number(index));
+        } else {
+          throw syntaxError();
+        }
+      }
+      const [from, to] = [args[1], args[2]];
+      if (target === ctx.db && from === to) {
+        throw error("source and destination objects are the same");
+      }
+      const entry = ctx.db.entry(from);
+      if (entry === undefined) return w.integer(0);
+      if (target.get(to) !== undefined && !replace) return w.integer(0);
+      // A copy is never one of Redis's shared small integers (dupStringObject).
+      const hint = (ctx.db.engine.objectFacts(from)?.hint ?? 0) | EncodingHint.Unshared;
+      target.set(to, text(entry), entry.expiresAtMs, hint);
+      w.integer(1);
+    },
+  },
+  {
+    name: "RANDOMKEY",
+    summary: "A key of the selected database chosen at random; nil when it is empty.",
+    run(ctx, _args, w) {
+      // Expired keys met on the way are deleted (where allowed) and passed
+      // over, as Redis does; a bounded number of tries, then nil... unless
+      // every key is expired on a replica, where Redis also gives up.
+      for (let tries = 0; tries < 100; tries++) {
+        const key = ctx.db.engine.randomKey();
+        if (key === undefined) return w.nil();
+        if (ctx.db.get(key) !== undefined) return w.bulk(key);
+      }
+      w.nil();
+    },
+  },
+  {
+    name: "UNLINK",
+    summary: "Deletes keys (values are freed at once: no large collections yet); the count.",
+    run(ctx, args, w) {
+      let deleted = 0;
+      for (let i = 1; i < args.length; i++) if (ctx.db.delete(args[i])) deleted++;
+      w.integer(deleted);
+    },
+  },
+  {
+    name: "TOUCH",
+    summary: "Counts the given keys that exist (and marks them as used).",
+    run(ctx, args, w) {
+      let found = 0;
+      for (let i = 1; i < args.length; i++) if (ctx.db.get(args[i]) !== undefined) found++;
+      w.integer(found);
+    },
+  },
+  {
+    name: "EXPIRETIME",
+    summary: "A key's expiry as a Unix time in seconds; -1 without one, -2 without the key.",
+    run(ctx, args, w) {
+      w.integer(expireTime(ctx.db, args[1], 1000));
+    },
+  },
+  {
+    name: "PEXPIRETIME",
+    summary: "A key's expiry as a Unix time in milliseconds; -1 without one, -2 without the key.",
+    run(ctx, args, w) {
+      w.integer(expireTime(ctx.db, args[1], 1));
+    },
+  },
+];
