@@ -217,7 +217,7 @@ async function runPiped(session: ReplSession, display: DisplayMode): Promise<num
  */
 function attachHints(rl: Interface): void {
   const state = rl as unknown as { line: string; cursor: number };
-  const columns = () => process.stdout.columns ?? 80;
+  const columns = () => process.stdout.columns || 80;
   let shown = false;
   process.stdin.prependListener("keypress", () => {
     if (shown) process.stdout.write(ERASE_TO_END);
@@ -227,8 +227,10 @@ function attachHints(rl: Interface): void {
     if (key?.name === "return" || key?.name === "enter") return;
     const line = state.line;
     if (state.cursor !== line.length) return;
-    const text = hint(line);
-    if (text === "" || PROMPT.length + line.length + text.length >= columns()) return;
+    // Cut to the line: a hint never wraps (erasing it could not reach back).
+    const room = columns() - PROMPT.length - line.length - 1;
+    const text = hint(line).slice(0, Math.max(room, 0));
+    if (text === "") return;
     process.stdout.write(`${GREY}${text}${NORMAL}\x1b[${text.length}D`);
     shown = true;
   });
