@@ -244,7 +244,8 @@ Deno.test("a request over max_message_size is refused by the client, the connect
   try {
     const big = "x".repeat(100);
     const result = await runKvdb(["client", "-a", `127.0.0.1:${server.port}`, "--no-raw"], {
-      stdin: `SET k ${big}\nMSET k ${big}\nMSET k v\nGET k\n`,
+      // The second line fits 64 bytes, its RESP request (with lengths) does not.
+      stdin: `SET k ${big}\nMSET a 1 b 2 c 3 d 4 e 5 f 6 g 7\nMSET k v\nGET k\n`,
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
@@ -259,26 +260,73 @@ Deno.test("a request over max_message_size is refused by the client, the connect
   }
 });
 
-Deno.test("after an idle close the client reconnects into the database it had selected", async () => {
-  const server = await ServerProcess.start({ network: { idle_timeout: "300ms" } });
+/**
+ * `kvdb client` on piped stdin, fed line by line: `send` writes lines,
+ * `waitFor` waits until stdout holds `text`, `finish` ends stdin and
+ * returns everything printed.
+ */
+function pipedClient(port: number) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...KVDB_FLAGS, MAIN, "client", "-a", `127.0.0.1:${server.port}`],
+    args: ["run", ...KVDB_FLAGS, MAIN, "client", "-a", `127.0.0.1:${port}`],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const keys = child.stdin.getWriter();
-  const encoder = new TextEncoder();
+  let stdout = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) stdout += chunk;
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    send: (text: string) => keys.write(new TextEncoder().encode(text)),
+    async waitFor(text: string): Promise<void> {
+      for (let waited = 0; !stdout.includes(text); waited += 50) {
+        if (waited > 20_000) throw new Error(`no ${JSON.stringify(text)} within 20 s:\n${stdout}`);
+        await delay(50);
+      }
+    },
+    async finish(): Promise<{ stdout: string; stderr: string }> {
+      await keys.close();
+      await child.status;
+      await reading;
+      return { stdout, stderr: await stderr };
+    },
+  };
+}
+
+Deno.test("after an idle close the client reconnects into the database it had selected", async () => {
+  const server = await ServerProcess.start({ network: { idle_timeout: "300ms" } });
   try {
-    await keys.write(encoder.encode("SELECT 3\nMSET k in-db-3\n"));
-    await delay(1500); // the server closes the idle connection
-    await keys.write(encoder.encode("MGET k\nDBSIZE\n"));
-    await keys.close();
-    const out = await child.output();
-    assert.equal(decoder.decode(out.stdout), "OK\nOK\nin-db-3\n1\n");
-    assert.match(decoder.decode(out.stderr), /\(reconnected to 127\.0\.0\.1:\d+\)/);
+    const client = pipedClient(server.port);
+    await client.send("SELECT 3\nMSET k in-db-3\n");
+    await client.waitFor("OK\nOK\n");
+    await delay(1200); // the server closes the idle connection
+    await client.send("MGET k\nDBSIZE\n");
+    const out = await client.finish();
+    assert.equal(out.stdout, "OK\nOK\nin-db-3\n1\n");
+    assert.match(out.stderr, /\(reconnected to 127\.0\.0\.1:\d+\)/);
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("the reconnect restores HELLO 3 and SELECT, against redis-server's idle timeout", async () => {
+  const redis = await RedisServer.start({ args: ["--timeout", "1"] });
+  try {
+    const client = pipedClient(redis.port);
+    await client.send("HELLO 3\nSELECT 2\n");
+    await client.waitFor("\nOK\n");
+    await delay(3000); // redis-server closes clients idle for over a second
+    await client.send("CLIENT INFO\n");
+    const out = await client.finish();
+    const info = out.stdout.split("\n").find((l) => l.startsWith("id="));
+    assert.ok(info, out.stdout);
+    assert.match(info, / db=2 /);
+    assert.match(info, / resp=3$/);
+    assert.match(out.stderr, /\(reconnected to 127\.0\.0\.1:\d+\)/);
+  } finally {
+    await redis.stop();
   }
 });
 

@@ -245,6 +245,8 @@ export class RemoteSession implements ReplSession {
   #db = "0";
   #protocol = "2";
   #pushes: Reply[] = [];
+  /** The session itself closed the connection (to end a stream): reconnect without a notice. */
+  #quietReconnect = false;
 
   private constructor(address: Address, conn: Deno.TcpConn) {
     this.#address = address;
@@ -347,7 +349,10 @@ export class RemoteSession implements ReplSession {
     const [encoded] = this.#encode([args]);
     if (!(encoded instanceof Uint8Array)) return await onReply(encoded);
     await this.#send(encoded);
-    const stop = () => this.#closeConn();
+    const stop = () => {
+      this.#quietReconnect = true;
+      this.#closeConn();
+    };
     signal.addEventListener("abort", stop);
     try {
       while (!signal.aborted) {
@@ -382,8 +387,12 @@ export class RemoteSession implements ReplSession {
 
   /** Remembers the session state a reconnect must restore. */
   #track(name: string, args: readonly string[], reply: Reply): void {
-    if (name === "SELECT" && args.length === 2) this.#db = args[1];
-    else if (name === "HELLO" && args.length >= 2 && reply.type !== "line") {
+    // Inside MULTI the reply is QUEUED: nothing changed yet.
+    const ok = reply.type === "status" && reply.value === "OK";
+    if (name === "SELECT" && args.length === 2 && ok) this.#db = args[1];
+    else if (
+      name === "HELLO" && args.length >= 2 && (reply.type === "map" || reply.type === "array")
+    ) {
       this.#protocol = args[1];
     } else if (name === "RESET") {
       this.#db = "0";
@@ -418,7 +427,8 @@ export class RemoteSession implements ReplSession {
         }
       }
     }
-    console.error(`(reconnected to ${where})`);
+    if (!this.#quietReconnect) console.error(`(reconnected to ${where})`);
+    this.#quietReconnect = false;
   }
 
   #closeConn(): void {
