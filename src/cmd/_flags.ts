@@ -94,7 +94,14 @@ export async function configFromFlags(args: string[], usage: string): Promise<Co
   return await loadConfigFlag(parsed.values.config as string | undefined);
 }
 
-/** `--raw` and `--no-raw`: how the REPL shows replies (see {@link displayMode}). */
+/**
+ * `--raw` and `--no-raw`: how the REPL shows replies (see {@link displayMode}).
+ *
+ * @example
+ * ```ts
+ * parseFlags(args, { config: { type: "string" }, ...DISPLAY_FLAGS }, USAGE);
+ * ```
+ */
 export const DISPLAY_FLAGS: ParseArgsOptionsConfig = {
   raw: { type: "boolean" },
   "no-raw": { type: "boolean" },

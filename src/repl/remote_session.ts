@@ -49,7 +49,14 @@ const PUSH_REPLIES: ReadonlySet<string> = new Set([
   "SUNSUBSCRIBE",
 ]);
 
-/** The server could not be reached or went away; the message says why. */
+/**
+ * The server could not be reached or went away; the message says why.
+ *
+ * @example
+ * ```ts
+ * throw new SessionError("connection closed by the server");
+ * ```
+ */
 export class SessionError extends Error {}
 
 async function dial(address: Address): Promise<Deno.TcpConn> {
@@ -82,7 +89,14 @@ async function dial(address: Address): Promise<Deno.TcpConn> {
   }
 }
 
-/** The bytes of a RESP multibulk request. */
+/**
+ * The bytes of a RESP multibulk request (arguments are binary strings).
+ *
+ * @example
+ * ```ts
+ * encodeRequest(["GET", "k"]); // "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+ * ```
+ */
 export function encodeRequest(args: readonly string[]): Uint8Array {
   let size = 3 + String(args.length).length;
   for (const arg of args) size += 5 + String(arg.length).length + arg.length;

@@ -45,7 +45,14 @@ export const MAX_REPLY_STRING_BYTES = 1024 * 1024 * 1024;
 /** Deepest nesting accepted, so bad bytes cannot build unbounded structure. */
 export const MAX_REPLY_DEPTH = 128;
 
-/** The server sent bytes that are not a reply. */
+/**
+ * The server sent bytes that are not a reply.
+ *
+ * @example
+ * ```ts
+ * throw new ReplyProtocolError("bad length x");
+ * ```
+ */
 export class ReplyProtocolError extends Error {}
 
 const CR = 0x0d;
