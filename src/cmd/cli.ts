@@ -16,16 +16,18 @@ import { createLogger } from "../log/logger.ts";
 import { LocalSession } from "../repl/local_session.ts";
 import { runRepl } from "../repl/repl.ts";
 import { openStore } from "../storage/open_store.ts";
-import { configFromFlags } from "./_flags.ts";
+import { DISPLAY_FLAGS, displayMode, loadConfigFlag, parseFlags } from "./_flags.ts";
 
 /** Usage of `kvdb cli`. */
-export const CLI_USAGE = `usage: kvdb cli [--config FILE]
+export const CLI_USAGE = `usage: kvdb cli [--config FILE] [--raw|--no-raw]
 
 Runs the engine in this process (no server, no network) with the client's
-REPL: a prompt on a terminal, or one reply per line for piped input.
-With the WAL enabled in the config, the session's writes are durable.
+REPL and display: a prompt on a terminal, or each reply in turn for piped
+input. With the WAL enabled in the config, the session's writes are durable.
 
   -c, --config FILE   YAML config file (default: embedded defaults)
+      --raw           raw replies even on a terminal
+      --no-raw        replies for a person even when piped
   -h, --help          show this help`;
 
 /**
@@ -37,7 +39,15 @@ With the WAL enabled in the config, the session's writes are durable.
  * ```
  */
 export async function cliMain(args: string[]): Promise<number> {
-  const config = await configFromFlags(args, CLI_USAGE);
+  const parsed = parseFlags(
+    args,
+    { config: { type: "string", short: "c" }, ...DISPLAY_FLAGS },
+    CLI_USAGE,
+  );
+  if (typeof parsed === "number") return parsed;
+  const display = displayMode(parsed, CLI_USAGE);
+  if (typeof display === "number") return display;
+  const config = await loadConfigFlag(parsed.values.config as string | undefined);
   if (typeof config === "number") return config;
   // The REPL owns stdout; the engine's log lines go to stderr unless the
   // config names a file.
@@ -76,5 +86,5 @@ export async function cliMain(args: string[]): Promise<number> {
       log.close();
     },
   );
-  return await runRepl(session);
+  return await runRepl(session, display);
 }

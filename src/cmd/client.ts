@@ -11,32 +11,26 @@
 
 import { textToBinary } from "../bytes/binary_string.ts";
 import { parseAddress } from "../config/config.ts";
-import { writeBinary } from "../bytes/binary_string.ts";
-import { renderTextArgument } from "../protocol/text_quote.ts";
 import { RemoteSession, SessionError } from "../repl/remote_session.ts";
 import { runOnce, runRepl } from "../repl/repl.ts";
-import { EXIT_USAGE, parseFlags } from "./_flags.ts";
+import { DISPLAY_FLAGS, displayMode, EXIT_USAGE, parseFlags } from "./_flags.ts";
 
 /** Usage of `kvdb client`. */
-export const CLIENT_USAGE = `usage: kvdb client [--address HOST:PORT] [COMMAND [ARG...]]
+export const CLIENT_USAGE =
+  `usage: kvdb client [--address HOST:PORT] [--raw|--no-raw] [COMMAND [ARG...]]
 
 Connects to a kvdb server. With a COMMAND, runs it, prints the reply and
 exits. Otherwise reads commands: with a prompt on a terminal (exit or quit
-to leave), or line by line from piped input, printing one reply per line.
+to leave), or line by line from piped input, printing each reply.
+
+Replies are shown as redis-cli shows them (SET, GET and DEL: as the
+original kvdb did): for a person when standard output is a terminal,
+raw for scripts otherwise.
 
   -a, --address HOST:PORT   server address (default 127.0.0.1:3223)
+      --raw                 raw replies even on a terminal
+      --no-raw              replies for a person even when piped
   -h, --help                show this help`;
-
-/**
- * The request line for command-line arguments, quoted as needed so the
- * server reads each back exactly.
- */
-function requestLine(args: string[]): Uint8Array {
-  const line = args.map((arg) => renderTextArgument(textToBinary(arg))).join(" ");
-  const bytes = new Uint8Array(line.length);
-  writeBinary(line, bytes, 0);
-  return bytes;
-}
 
 /**
  * Runs the client; resolves to the process exit code.
@@ -49,11 +43,13 @@ function requestLine(args: string[]): Uint8Array {
 export async function clientMain(args: string[]): Promise<number> {
   const parsed = parseFlags(
     args,
-    { address: { type: "string", short: "a", default: "127.0.0.1:3223" } },
+    { address: { type: "string", short: "a", default: "127.0.0.1:3223" }, ...DISPLAY_FLAGS },
     CLIENT_USAGE,
     true,
   );
   if (typeof parsed === "number") return parsed;
+  const display = displayMode(parsed, CLIENT_USAGE);
+  if (typeof display === "number") return display;
   let address;
   try {
     address = parseAddress(parsed.values.address);
@@ -74,9 +70,9 @@ export async function clientMain(args: string[]): Promise<number> {
     return 1;
   }
   if (parsed.positionals.length > 0) {
-    const ok = await runOnce(session, [requestLine(parsed.positionals)]);
+    const ok = await runOnce(session, [parsed.positionals.map(textToBinary)], display);
     await session.close();
     return ok ? 0 : 1;
   }
-  return await runRepl(session);
+  return await runRepl(session, display);
 }

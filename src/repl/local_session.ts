@@ -1,12 +1,14 @@
 /**
- * A {@link ReplSession} on an engine in this process (`kvdb cli`): request
- * lines go through the same text decoder, executor and reply writer as a
- * server connection, so the display is identical, without a network.
+ * A {@link ReplSession} on an engine in this process (`kvdb cli`): each
+ * request goes through the executor and the server's RESP reply writer (in
+ * the session's RESP version, which `HELLO` changes), and the bytes are
+ * read back by the client's reply parser, so `kvdb cli` shows exactly what
+ * `kvdb client` shows for the same replies, without a network.
  *
  * @example
  * ```ts
  * const session = new LocalSession(executor, 4096);
- * await session.run([new TextEncoder().encode("SET k v")]); // [OK]
+ * await session.run([["SET", "k", "v"]]); // [{ type: "status", value: "OK" }]
  * ```
  * @module
  */
@@ -14,11 +16,9 @@
 import { newSession } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
-import { TextRequestDecoder } from "../protocol/text_decoder.ts";
-import { TextReplyWriter } from "../protocol/text_writer.ts";
+import { RespReplyWriter } from "../protocol/resp_writer.ts";
+import { type Reply, ReplyParser } from "./reply.ts";
 import type { ReplSession } from "./session.ts";
-
-const LF = 0x0a;
 
 /**
  * Runs requests on a local executor.
@@ -29,11 +29,11 @@ const LF = 0x0a;
  * ```
  */
 export class LocalSession implements ReplSession {
+  readonly maxRequestBytes: number;
   readonly #executor: Executor;
-  readonly #decoder: TextRequestDecoder;
   readonly #out = new OutBuffer();
   readonly #session = newSession();
-  readonly #writer = new TextReplyWriter(this.#out);
+  readonly #writer = new RespReplyWriter(this.#out, this.#session);
   readonly #onClose: () => Promise<void>;
 
   constructor(
@@ -42,34 +42,27 @@ export class LocalSession implements ReplSession {
     onClose: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.#executor = executor;
-    this.#decoder = new TextRequestDecoder(maxMessageBytes);
+    this.maxRequestBytes = maxMessageBytes;
     this.#onClose = onClose;
   }
 
-  async run(lines: Uint8Array[]): Promise<Uint8Array[]> {
+  async run(requests: readonly (readonly string[])[]): Promise<Reply[]> {
     this.#out.reset();
-    for (const line of lines) {
-      const request = new Uint8Array(line.length + 1);
-      request.set(line);
-      request[line.length] = LF;
-      // One line always decodes whole: an oversized one as an error.
-      this.#decoder.decode(request, 0, request.length);
-      if (this.#decoder.args !== undefined) {
-        await this.#executor.execute(this.#decoder.args, this.#writer, this.#session);
-      } else {
-        this.#writer.begin(undefined, 0);
-        this.#writer.error(this.#decoder.error!);
-      }
+    for (const args of requests) {
+      await this.#executor.execute(args as string[], this.#writer, this.#session);
     }
-    await this.#executor.commit(this.#out, this.#writer, lines.length);
-    const replies: Uint8Array[] = [];
-    const bytes = this.#out.view();
-    let start = 0;
-    for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, start)) {
-      replies.push(bytes.slice(start, i));
-      start = i + 1;
+    await this.#executor.commit(this.#out, this.#writer, requests.length);
+    const parser = new ReplyParser("resp");
+    parser.push(this.#out.view());
+    const replies: Reply[] = [];
+    for (let reply = parser.next(); reply !== undefined; reply = parser.next()) {
+      replies.push(reply);
     }
     return replies;
+  }
+
+  takePushes(): Reply[] {
+    return [];
   }
 
   close(): Promise<void> {
