@@ -97,13 +97,20 @@ export function checkKnownGaps(scenarios: Iterable<string>, gaps: KnownGaps): vo
   if (stray.length > 0) throw new Error(`known gaps without a scenario: ${stray.join(", ")}`);
 }
 
+/** Longest failure text kept (an assertion on a client object can print pages). */
+const MAX_FAILURE_CHARS = 4000;
+
 /** An error (or anything thrown) as the text gaps are matched against. */
 export function describeFailure(e: unknown): string {
+  let text = String(e);
   if (e instanceof Error) {
     const cause = e.cause instanceof Error ? `\ncaused by: ${e.cause.message}` : "";
-    return `${e.name}: ${e.message}${cause}`;
+    const where = e.stack?.split("\n").find((l) => /_test\.ts:\d+/.test(l))?.trim();
+    text = `${where ? `(${where})\n` : ""}${e.name}: ${e.message}${cause}`;
   }
-  return String(e);
+  return text.length > MAX_FAILURE_CHARS
+    ? `${text.slice(0, MAX_FAILURE_CHARS)}... (${text.length} characters)`
+    : text;
 }
 
 /** Sends FLUSHALL (and nothing else) on a fresh RESP connection. */
