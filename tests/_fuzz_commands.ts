@@ -626,6 +626,16 @@ const COMMAND_NAMES = Object.keys(FUZZ_COMMANDS);
 /** MULTI, EXEC and WATCH come more often than one name in sixty: transactions need them. */
 const TRANSACTION_WEIGHT = 0.15;
 
+/**
+ * Commands never given garbage arguments. EXEC: Redis answers EXEC with
+ * arguments `-EXECABORT Transaction discarded because of: wrong number of
+ * arguments for 'exec' command` and ends the transaction; kvdb answers
+ * `-ERR wrong number...` and stays in MULTI — a known gap, asserted in
+ * tests/redis_clients_test.ts (CLI_KNOWN_GAPS). Drop EXEC from here when it
+ * is fixed: {@link checkCommandReplies} already expects Redis's reply.
+ */
+const GARBAGE_FREE = new Set(["EXEC"]);
+
 /** Arguments for a command (plausible, or garbage of any count), with the name first. */
 function command(r: Rng): Arg[] {
   const name = r.chance(TRANSACTION_WEIGHT)
@@ -635,7 +645,7 @@ function command(r: Rng): Arg[] {
   if (name === "SELECT" || name === "MOVE" || name === "SWAPDB" || name === "FLUSHDB") {
     return [spelled, ...FUZZ_COMMANDS[name](r)];
   }
-  if (r.chance(0.2)) {
+  if (r.chance(0.2) && !GARBAGE_FREE.has(name)) {
     return [spelled, ...Array.from({ length: r.int(0, 7) }, () => token(r))];
   }
   return [spelled, ...FUZZ_COMMANDS[name](r)];
@@ -679,6 +689,11 @@ const NAME = (args: Arg[]): string =>
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const NOT_QUEUED = new Set(["EXEC", "DISCARD", "MULTI", "WATCH"]);
+
+/** Whether a request has the argument count its command needs (for the four above). */
+function arityOk(name: string, args: Arg[]): boolean {
+  return name === "WATCH" ? args.length >= 2 : args.length === 1;
+}
 
 function nulls(r: Reply, resp3: boolean): string | undefined {
   if (resp3 && "resp2Null" in r && r.resp2Null) return `a RESP2 null (${r.wire}-1) in RESP3`;
@@ -724,6 +739,19 @@ export function checkCommandReplies(c: CommandCase, replies: Reply[]): string | 
       if (r.type !== "array" || r.wire !== "%") return `${where}: HELLO 3 did not answer a map`;
       continue;
     }
+    if (NOT_QUEUED.has(name) && !arityOk(name, args)) {
+      // Refused before it runs: inside MULTI that dooms the transaction,
+      // and a refused EXEC aborts it at once (Redis's rejectCommand).
+      if (r.type !== "error") return `${where}: a wrong argument count, and no error`;
+      if (name === "EXEC") {
+        if (!r.text.startsWith("EXECABORT Transaction discarded because of: wrong number")) {
+          return `${where}: EXEC with arguments must answer EXECABORT`;
+        }
+        inMulti = false;
+      }
+      refused ||= inMulti;
+      continue;
+    }
     if (inMulti && !NOT_QUEUED.has(name)) {
       if (r.type === "simple" && r.text === "QUEUED") queued++;
       else if (r.type === "error") refused = true;
@@ -750,6 +778,8 @@ export function checkCommandReplies(c: CommandCase, replies: Reply[]): string | 
           if (!(r.type === "error" && r.text.startsWith("EXECABORT"))) {
             return `${where}: a queued command was refused, so EXEC must abort`;
           }
+        } else if (r.type === "bulk" && r.value === null && r.wire === "_") {
+          // RESP3's nil: a WATCHed key changed.
         } else if (r.type === "array") {
           if (r.items !== null && r.items.length !== queued) {
             return `${where}: ${queued} commands queued, ${r.items.length} results`;

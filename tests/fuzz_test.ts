@@ -8,19 +8,34 @@
  * right answers. At the end the server must still run, answer, have freed
  * the fuzz connections, and not have grown its memory without bound.
  *
+ * The second test (issue 14) fuzzes arguments instead of framing: 1,500
+ * connections, half of them RESP3, each a pipeline of well-framed requests
+ * with random arguments for the string and bitmap commands, MULTI/EXEC/
+ * WATCH, SELECT/MOVE/SWAPDB/FLUSHDB (kept out of database 0, where the
+ * well-behaved clients are) and DUMP/RESTORE (crafted payloads with a valid
+ * checksum), generated and checked by tests/_fuzz_commands.ts. Meanwhile
+ * a RESP2 client and a RESP3 client doing MULTI/EXEC and WATCH in database
+ * 0 get exact replies. After it: every database's KEYS, SCAN, DBSIZE and
+ * INFO keyspace agree, every value DUMPs and RESTOREs to itself, and a
+ * restart from the WAL and snapshots brings back the same keyspace.
+ *
  * Every fuzz case is a pure function of (seed, case index), so a failure
  * names both and reproduces with `KVDB_FUZZ_SEED=<seed>` (optionally
- * `KVDB_FUZZ_ONLY=<i>,<j>` to run only those cases, `KVDB_FUZZ_CASES=<n>` to
- * change how many run).
+ * `KVDB_FUZZ_ONLY=<i>,<j>` to run only those cases, `KVDB_FUZZ_CASES=<n>` /
+ * `KVDB_FUZZ_COMMAND_CASES=<n>` to change how many run).
  */
 
 import assert from "node:assert/strict";
 import { delay, ServerProcess, TcpClient } from "./_helpers.ts";
 import {
   caseRng,
+  checkCommandReplies,
+  type CommandCase,
+  commandCase,
   concat,
   dumpPayload,
   fromLatin1,
+  FUZZ_COMMANDS,
   latin1,
   parseReplies,
   parseReply,
@@ -1040,4 +1055,280 @@ Deno.test("fuzz: bad input in both protocols never hurts the server or other cli
     exitCode = await server.stop();
   }
   assert.equal(exitCode, 0, "graceful shutdown after the fuzz run");
+});
+
+// ---------------------------------------------------------------------------
+// The command fuzz (issue 14): well-framed requests, random arguments
+
+/** Connections of command fuzz (KVDB_FUZZ_COMMAND_CASES overrides). */
+const DEFAULT_COMMAND_CASES = 1500;
+const COMMAND_CONCURRENCY = 8;
+/** A fuzz connection that stops reading this often: MULTI/WATCH state left to the server to drop. */
+const ABANDON_CHANCE = 0.1;
+
+/**
+ * MULTI/EXEC and WATCH over RESP3 in database 0, where no fuzz command
+ * reaches: every transaction's replies checked exactly, and a WATCH that
+ * nobody touches must never abort (SWAPDB and FLUSHDB of other databases
+ * must not disturb it).
+ */
+async function resp3Transactions(
+  client: RespClient,
+  rng: Rng,
+  running: () => boolean,
+): Promise<WellBehaved> {
+  const state: WellBehaved = { ops: 0, failure: undefined };
+  let counter = 0;
+  let watched: string | null = null;
+  const expect = (r: Reply, want: string, what: string) => {
+    if (showReply(r) !== want) throw new Error(`${what}: expected ${want}, got ${showReply(r)}`);
+  };
+  try {
+    const hello = await client.command(["HELLO", "3"]);
+    if (hello.type !== "array" || hello.wire !== "%") {
+      throw new Error(`HELLO 3: ${showReply(hello)}`);
+    }
+    while (running()) {
+      if (rng.chance(0.5)) {
+        const value = `v${rng.int(0, 1e6)}`;
+        await client.send(concat([
+          respRequest(["MULTI"]),
+          respRequest(["SET", "wb3-k", value]),
+          respRequest(["INCR", "wb3-counter"]),
+          respRequest(["GET", "wb3-k"]),
+          respRequest(["GET", "wb3-missing"]),
+          respRequest(["EXEC"]),
+        ]));
+        expect(await client.reply(), '+"OK"', "MULTI");
+        for (let i = 0; i < 4; i++) expect(await client.reply(), '+"QUEUED"', "queued");
+        counter++;
+        expect(
+          await client.reply(),
+          `*[+"OK", :${counter}, bulk "${value}", nil(_)]`,
+          "EXEC",
+        );
+      } else {
+        const value = `w${rng.int(0, 1e6)}`;
+        await client.send(concat([
+          respRequest(["WATCH", "wb3-w"]),
+          respRequest(["GET", "wb3-w"]),
+          respRequest(["MULTI"]),
+          respRequest(["SET", "wb3-w", value]),
+          respRequest(["EXEC"]),
+        ]));
+        expect(await client.reply(), '+"OK"', "WATCH");
+        expect(
+          await client.reply(),
+          watched === null ? "nil(_)" : `bulk "${watched}"`,
+          "GET of the watched key",
+        );
+        expect(await client.reply(), '+"OK"', "MULTI");
+        expect(await client.reply(), '+"QUEUED"', "queued");
+        expect(await client.reply(), '*[+"OK"]', "EXEC of an untouched WATCH");
+        watched = value;
+      }
+      state.ops++;
+    }
+  } catch (e) {
+    state.failure = `RESP3 transactions after ${state.ops} ops: ${(e as Error).message}`;
+  }
+  return state;
+}
+
+/** One fuzz connection: its requests in batches, every reply read, then checked. */
+async function runCommandCase(
+  port: number,
+  c: CommandCase,
+  rng: Rng,
+): Promise<{ problem?: string; replies: Reply[] }> {
+  const client = await RespClient.connect(port);
+  const replies: Reply[] = [];
+  try {
+    let sent = 0;
+    for (const n of c.batches) {
+      await client.send(concat(c.requests.slice(sent, sent + n).map((a) => respRequest(a))));
+      sent += n;
+      if (rng.chance(ABANDON_CHANCE / c.batches.length)) return { replies };
+      for (let i = 0; i < n; i++) replies.push(await client.reply());
+    }
+  } catch (e) {
+    return { problem: (e as Error).message, replies };
+  } finally {
+    await client.close();
+  }
+  return { problem: checkCommandReplies(c, replies), replies };
+}
+
+/** Every key of every database: `db/key` -> value and whether it has a TTL. */
+type Keyspace = Map<string, { value: string; ttl: boolean }>;
+
+/**
+ * Reads every database's keys (KEYS, and SCAN, which must agree with it
+ * and DBSIZE), each key's value, TTL and type; with `roundTrip`, also
+ * DUMPs each and RESTOREs it beside itself, which must give the value back.
+ */
+async function readKeyspace(client: RespClient, roundTrip: boolean): Promise<Keyspace> {
+  const out: Keyspace = new Map();
+  const text = (r: Reply) => r.type === "bulk" && r.value !== null ? fromLatin1(r.value) : "";
+  for (let db = 0; db < 16; db++) {
+    assert.equal(showReply(await client.command(["SELECT", String(db)])), '+"OK"');
+    const keysReply = await client.command(["KEYS", "*"]);
+    assert.ok(keysReply.type === "array" && keysReply.items !== null);
+    const keys = keysReply.items.map(text).sort();
+    const size = await client.command(["DBSIZE"]);
+    assert.equal(showReply(size), `:${keys.length}`, `db ${db}: DBSIZE vs KEYS`);
+    const scanned = new Set<string>();
+    let cursor = "0";
+    do {
+      const page = await client.command(["SCAN", cursor, "COUNT", "7"]);
+      assert.ok(page.type === "array" && page.items?.length === 2, showReply(page));
+      cursor = text(page.items[0]);
+      const batch = page.items[1];
+      assert.ok(batch.type === "array" && batch.items !== null);
+      for (const k of batch.items) scanned.add(text(k));
+    } while (cursor !== "0");
+    assert.deepEqual([...scanned].sort(), keys, `db ${db}: SCAN vs KEYS`);
+    for (const key of keys) {
+      assert.equal(showReply(await client.command(["TYPE", key])), '+"string"', `${db}/${key}`);
+      const value = await client.command(["GET", key]);
+      assert.ok(value.type === "bulk" && value.value !== null, `${db}/${key}: ${showReply(value)}`);
+      const pttl = await client.command(["PTTL", key]);
+      assert.ok(pttl.type === "integer" && pttl.value >= -1n, `${db}/${key}: ${showReply(pttl)}`);
+      out.set(`${db}/${key}`, { value: text(value), ttl: pttl.value !== -1n });
+      if (!roundTrip) continue;
+      const dump = await client.command(["DUMP", key]);
+      assert.ok(dump.type === "bulk" && dump.value !== null, `DUMP ${db}/${key}`);
+      const copy = "\x00roundtrip";
+      const restored = await client.command(["RESTORE", copy, "0", dump.value, "REPLACE"]);
+      assert.equal(showReply(restored), '+"OK"', `RESTORE of ${db}/${key}`);
+      assert.equal(text(await client.command(["GET", copy])), text(value), `${db}/${key}`);
+      assert.equal(showReply(await client.command(["DEL", copy])), ":1");
+    }
+  }
+  assert.equal(showReply(await client.command(["SELECT", "0"])), '+"OK"');
+  // INFO keyspace counts the same keys.
+  const info = await client.command(["INFO", "keyspace"]);
+  const counts = new Map<string, number>();
+  for (const k of out.keys()) counts.set(k.split("/")[0], (counts.get(k.split("/")[0]) ?? 0) + 1);
+  const listed = new Map(
+    [...text(info).matchAll(/^db(\d+):keys=(\d+),/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+  assert.deepEqual(listed, counts, `INFO keyspace: ${text(info)}`);
+  return out;
+}
+
+Deno.test("fuzz: random arguments to issue 14's commands, RESP2 and RESP3, then the keyspace is consistent and survives a restart", async () => {
+  const seedEnv = Deno.env.get("KVDB_FUZZ_SEED");
+  const seed = seedEnv !== undefined && /^\d+$/.test(seedEnv)
+    ? Number(seedEnv) >>> 0
+    : crypto.getRandomValues(new Uint32Array(1))[0];
+  const total = Number(Deno.env.get("KVDB_FUZZ_COMMAND_CASES") ?? DEFAULT_COMMAND_CASES);
+  const only = Deno.env.get("KVDB_FUZZ_ONLY");
+  const indices = only !== undefined
+    ? only.split(",").map(Number)
+    : Array.from({ length: total }, (_, i) => i);
+  console.log(
+    `command fuzz seed ${seed} (reproduce: KVDB_FUZZ_SEED=${seed}), ${indices.length} cases`,
+  );
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-fuzz-commands-" });
+  const config = {
+    wal: { enabled: true, data_directory: `${dir}/wal`, snapshot_threshold: "128KiB" },
+    network: { max_message_size: "1MB", max_connections: 200, idle_timeout: "5m" },
+  };
+  let server = await ServerProcess.start(config, { dir });
+  const failures: string[] = [];
+  const byCommand = new Map<string, number>();
+  let errors = 0;
+  let crashed = false;
+  server.status.then(() => crashed = true);
+  const wb = await RespClient.connect(server.port);
+  const wb3 = await RespClient.connect(server.port);
+  try {
+    let fuzzing = true;
+    const running = () => fuzzing && !crashed && failures.length < 10;
+    const wbDone = respWellBehaved(wb, new Rng(seed ^ 0x1234), running);
+    const wb3Done = resp3Transactions(wb3, new Rng(seed ^ 0x4321), running);
+    const started = Date.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: COMMAND_CONCURRENCY }, async () => {
+      while (next < indices.length && !crashed && failures.length < 10) {
+        const index = indices[next++];
+        const rng = caseRng(seed ^ 0xc0ffee, index);
+        const c = commandCase(rng);
+        for (const args of c.requests) {
+          const name = typeof args[0] === "string" ? args[0].toUpperCase() : "?";
+          byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
+        }
+        const { problem, replies } = await runCommandCase(server.port, c, rng);
+        errors += replies.filter((r) => r.type === "error").length;
+        if (problem !== undefined) {
+          const shown = c.requests.map((a) =>
+            a.map((x) => typeof x === "string" ? JSON.stringify(x) : preview(x, 40)).join(" ")
+          );
+          failures.push(
+            `seed ${seed} case ${index}: ${problem}\n  requests:\n    ${shown.join("\n    ")}\n` +
+              `  replies:\n    ${replies.map(showReply).join("\n    ")}`,
+          );
+        }
+      }
+    }));
+    fuzzing = false;
+    const [wbState, wb3State] = await Promise.all([wbDone, wb3Done]);
+    const requests = [...byCommand.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `command fuzz: ${indices.length} connections, ${requests} requests (${errors} errors) in ` +
+        `${Date.now() - started} ms; well-behaved ops: RESP2 ${wbState.ops}, RESP3 ` +
+        `transactions ${wb3State.ops}`,
+    );
+    assert.ok(!crashed, `seed ${seed}: the server exited:\n${server.logs.slice(-30).join("\n")}`);
+    assert.ok(failures.length === 0, `${failures.length} cases failed:\n${failures.join("\n\n")}`);
+    assert.equal(wbState.failure, undefined, `seed ${seed}: ${wbState.failure}`);
+    assert.equal(wb3State.failure, undefined, `seed ${seed}: ${wb3State.failure}`);
+    assert.ok(wbState.ops >= 100 && wb3State.ops >= 50, "the well-behaved clients ran throughout");
+    const warnings = server.logs.filter((l) =>
+      / (ERROR|FATAL) |connection failed|[Uu]ncaught|panicked|internal error/.test(l)
+    );
+    assert.deepEqual(warnings, [], `unexpected server errors:\n${warnings.join("\n")}`);
+    // Every command of the list was sent, and the arguments reached the handlers.
+    const unsent = Object.keys(FUZZ_COMMANDS).filter((n) => !byCommand.has(n));
+    if (only === undefined && total === DEFAULT_COMMAND_CASES) {
+      assert.deepEqual(unsent, [], "commands the fuzz never sent");
+      assert.ok(errors > requests / 20, `only ${errors} error replies of ${requests}`);
+    }
+
+    const control = await RespClient.connect(server.port);
+    let before: Keyspace;
+    try {
+      before = await readKeyspace(control, true);
+    } finally {
+      await control.close();
+    }
+    await wb.close();
+    await wb3.close();
+    assert.equal(await server.stop(), 0, "graceful shutdown after the command fuzz");
+
+    // The WAL and snapshots bring back exactly that keyspace (keys with a TTL may have expired).
+    server = await ServerProcess.start(config, { dir });
+    const again = await RespClient.connect(server.port);
+    try {
+      const after = await readKeyspace(again, false);
+      for (const [key, { value, ttl }] of before) {
+        const now = after.get(key);
+        if (now === undefined) {
+          assert.ok(ttl, `${key} (no TTL) is gone after the restart`);
+          continue;
+        }
+        assert.equal(now.value, value, `${key}: its value after the restart`);
+      }
+      const appeared = [...after.keys()].filter((k) => !before.has(k));
+      assert.deepEqual(appeared, [], "keys that appeared after the restart");
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await wb.close();
+    await wb3.close();
+    await server.stop("SIGKILL").catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 });
