@@ -348,3 +348,58 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** A {@link BenchResult} of bench/multi_load.ts, with the generator's own CPU per transaction. */
+export interface MultiResult extends BenchResult {
+  clientCpuUsPerRequest: number;
+}
+
+/**
+ * Runs bench/multi_load.ts (MULTI, SET, INCR, EXEC per transaction) against
+ * `server`; `rps` is transactions per second and the CPU figures are per
+ * transaction. `check: false` accepts any replies (the floor server's).
+ *
+ * @example
+ * ```ts
+ * const result = await multiBenchmark(kvdb, { requests: 10_000, clients: 50 });
+ * ```
+ */
+export async function multiBenchmark(
+  server: BenchServer,
+  options: { requests: number; clients: number; keyspace?: number; check?: boolean },
+): Promise<MultiResult> {
+  const cpuBefore = cpuSeconds(server.pid);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      `${ROOT}bench/multi_load.ts`,
+      "--port",
+      String(server.port),
+      "--clients",
+      String(options.clients),
+      "--transactions",
+      String(options.requests),
+      "--keyspace",
+      String(options.keyspace ?? 100_000),
+      ...(options.check === false ? ["--no-check"] : []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const cpuAfter = cpuSeconds(server.pid);
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) {
+    throw new Error(`multi_load failed: ${text} ${new TextDecoder().decode(out.stderr)}`);
+  }
+  const r = JSON.parse(text.split("\n").pop()!);
+  return {
+    rps: r.tps,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    meanMs: r.meanMs,
+    cpuUsPerRequest: ((cpuAfter.total - cpuBefore.total) * 1e6) / r.transactions,
+    userUsPerRequest: ((cpuAfter.user - cpuBefore.user) * 1e6) / r.transactions,
+    clientCpuUsPerRequest: r.clientCpuUs / r.transactions,
+  };
+}

@@ -8,14 +8,43 @@
  * right answers. At the end the server must still run, answer, have freed
  * the fuzz connections, and not have grown its memory without bound.
  *
+ * The second test (issue 14) fuzzes arguments instead of framing: 1,500
+ * connections, half of them RESP3, each a pipeline of well-framed requests
+ * with random arguments for the string and bitmap commands, MULTI/EXEC/
+ * WATCH, SELECT/MOVE/SWAPDB/FLUSHDB (kept out of database 0, where the
+ * well-behaved clients are) and DUMP/RESTORE (crafted payloads with a valid
+ * checksum), generated and checked by tests/_fuzz_commands.ts. Meanwhile
+ * a RESP2 client and a RESP3 client doing MULTI/EXEC and WATCH in database
+ * 0 get exact replies. After it: every database's KEYS, SCAN, DBSIZE and
+ * INFO keyspace agree, every value DUMPs and RESTOREs to itself, and a
+ * restart from the WAL and snapshots brings back the same keyspace.
+ *
  * Every fuzz case is a pure function of (seed, case index), so a failure
  * names both and reproduces with `KVDB_FUZZ_SEED=<seed>` (optionally
- * `KVDB_FUZZ_ONLY=<i>,<j>` to run only those cases, `KVDB_FUZZ_CASES=<n>` to
- * change how many run).
+ * `KVDB_FUZZ_ONLY=<i>,<j>` to run only those cases, `KVDB_FUZZ_CASES=<n>` /
+ * `KVDB_FUZZ_COMMAND_CASES=<n>` to change how many run).
  */
 
 import assert from "node:assert/strict";
 import { delay, ServerProcess, TcpClient } from "./_helpers.ts";
+import {
+  caseRng,
+  checkCommandReplies,
+  type CommandCase,
+  commandCase,
+  concat,
+  dumpPayload,
+  fromLatin1,
+  FUZZ_COMMANDS,
+  latin1,
+  parseReplies,
+  parseReply,
+  preview,
+  type Reply,
+  respRequest,
+  Rng,
+  showReply,
+} from "./_fuzz_commands.ts";
 
 const MAX_MESSAGE_BYTES = 4000; // "4KB" in kvdb's units (decimal)
 const MAX_CONNECTIONS = 200;
@@ -52,206 +81,15 @@ const WRITE_CAP_MS = 5000;
 const REPLY_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------------------
-// Seeded randomness
-
-/** mulberry32: small, fast, good enough for test inputs. */
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.floor(this.next() * 256);
-    return out;
-  }
-}
-
-/** The RNG of case `index` under `seed`: cases are independent of each other. */
-function caseRng(seed: number, index: number): Rng {
-  let h = (seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return new Rng(h ^ (h >>> 16));
-}
-
-// ---------------------------------------------------------------------------
-// Bytes
-
-function concat(parts: (Uint8Array | string)[]): Uint8Array<ArrayBuffer> {
-  const bufs = parts.map((p) => typeof p === "string" ? latin1(p) : p);
-  const out = new Uint8Array(bufs.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of bufs) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
-
-/** One byte per char (char codes < 256). */
-function latin1(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-function fromLatin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) {
-    s += String.fromCharCode(...b.subarray(i, i + 8192));
-  }
-  return s;
-}
+// Bytes and replies (the RNG, encoder and RESP2/RESP3 parser: tests/_fuzz_commands.ts)
 
 function equalBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** A short printable rendering of bytes, for failure messages. */
-function preview(b: Uint8Array, max = 300): string {
-  const shown = JSON.stringify(fromLatin1(b.subarray(0, max)));
-  return b.length > max ? `${shown}... (${b.length} bytes)` : shown;
-}
-
-// ---------------------------------------------------------------------------
-// A tiny RESP encoder and reply decoder (independent of src/): RESP2, and
-// RESP3's types once a fuzz request says HELLO 3
-
-function respRequest(args: (string | Uint8Array)[]): Uint8Array {
-  const parts: (string | Uint8Array)[] = [`*${args.length}\r\n`];
-  for (const a of args) {
-    const b = typeof a === "string" ? latin1(a) : a;
-    parts.push(`$${b.length}\r\n`, b, "\r\n");
-  }
-  return concat(parts);
-}
-
-type Reply =
-  | { type: "simple"; text: string }
-  | { type: "error"; text: string }
-  | { type: "integer"; value: bigint }
-  | { type: "bulk"; value: Uint8Array | null }
-  | { type: "array"; items: Reply[] | null };
-
-class MalformedReply extends Error {}
-
-/**
- * Parses one RESP2 reply at `pos`: the reply and the offset after it, or
- * undefined when the bytes end first. Throws MalformedReply on anything a
- * RESP2 client could not read.
- */
-function parseReply(b: Uint8Array, pos: number): [Reply, number] | undefined {
-  if (pos >= b.length) return undefined;
-  const type = b[pos];
-  const lineEnd = b.indexOf(0x0d, pos);
-  if (lineEnd < 0) {
-    if (b.subarray(pos).includes(0x0a)) throw new MalformedReply("LF without CR in a line");
-    return undefined;
-  }
-  if (lineEnd + 1 >= b.length) return undefined;
-  if (b[lineEnd + 1] !== 0x0a) throw new MalformedReply("CR without LF in a line");
-  const line = fromLatin1(b.subarray(pos + 1, lineEnd));
-  if (line.includes("\n")) throw new MalformedReply("LF inside a line");
-  const next = lineEnd + 2;
-  const length = (): number => {
-    if (!/^(-1|0|[1-9][0-9]*)$/.test(line)) throw new MalformedReply(`bad length ${line}`);
-    return Number(line);
-  };
-  switch (type) {
-    case 0x2b: // +
-      return [{ type: "simple", text: line }, next];
-    case 0x2d: // -
-      return [{ type: "error", text: line }, next];
-    case 0x3a: // :
-      if (!/^-?[0-9]+$/.test(line)) throw new MalformedReply(`bad integer ${line}`);
-      return [{ type: "integer", value: BigInt(line) }, next];
-    case 0x24: { // $
-      const n = length();
-      if (n < 0) return [{ type: "bulk", value: null }, next];
-      if (next + n + 2 > b.length) return undefined;
-      if (b[next + n] !== 0x0d || b[next + n + 1] !== 0x0a) {
-        throw new MalformedReply("no CRLF after bulk data");
-      }
-      return [{ type: "bulk", value: b.slice(next, next + n) }, next + n + 2];
-    }
-    case 0x5f: // _ (RESP3 null)
-      if (line !== "") throw new MalformedReply(`bad null ${line}`);
-      return [{ type: "bulk", value: null }, next];
-    case 0x2c: // , (RESP3 double)
-    case 0x28: // ( (RESP3 big number)
-      return [{ type: "simple", text: line }, next];
-    case 0x23: // # (RESP3 boolean)
-      if (line !== "t" && line !== "f") throw new MalformedReply(`bad boolean ${line}`);
-      return [{ type: "integer", value: line === "t" ? 1n : 0n }, next];
-    case 0x25: // % (RESP3 map: twice n replies)
-    case 0x7e: // ~ (RESP3 set)
-    case 0x3e: // > (RESP3 push)
-    case 0x2a: { // *
-      const n = length() * (type === 0x25 ? 2 : 1);
-      if (n < 0) return [{ type: "array", items: null }, next];
-      const items: Reply[] = [];
-      let at = next;
-      for (let i = 0; i < n; i++) {
-        const r = parseReply(b, at);
-        if (r === undefined) return undefined;
-        items.push(r[0]);
-        at = r[1];
-      }
-      return [{ type: "array", items }, at];
-    }
-    default:
-      throw new MalformedReply(`unknown reply type byte ${type}`);
-  }
-}
-
-/** Every complete reply in `b`, and whether bytes of an incomplete one follow. */
-function parseReplies(b: Uint8Array): { replies: Reply[]; rest: number } {
-  const replies: Reply[] = [];
-  let at = 0;
-  while (true) {
-    const r = parseReply(b, at);
-    if (r === undefined) return { replies, rest: b.length - at };
-    replies.push(r[0]);
-    at = r[1];
-  }
-}
-
 function isProtocolError(r: Reply): boolean {
   return r.type === "error" && r.text.startsWith("ERR Protocol error");
-}
-
-function showReply(r: Reply | undefined): string {
-  if (r === undefined) return "nothing";
-  switch (r.type) {
-    case "bulk":
-      return r.value === null ? "nil" : `bulk ${preview(r.value, 80)}`;
-    case "array":
-      return r.items === null ? "nil array" : `[${r.items.map(showReply).join(", ")}]`;
-    case "integer":
-      return `:${r.value}`;
-    default:
-      return `${r.type} ${JSON.stringify(r.text)}`;
-  }
 }
 
 /** A raw RESP connection that reads replies with a deadline. */
@@ -335,7 +173,7 @@ function fuzzValue(rng: Rng): string {
  */
 function validArgs(rng: Rng): string[] {
   const k = fuzzKey(rng);
-  switch (rng.int(0, 21)) {
+  switch (rng.int(0, 27)) {
     case 0:
       return ["PING"];
     case 1:
@@ -378,9 +216,93 @@ function validArgs(rng: Rng): string[] {
       return ["COMMAND", "COUNT"];
     case 20:
       return ["TYPE", k];
-    default:
+    case 21:
       return [rng.pick(["GETDEL", "EXISTS", "PERSIST", "PTTL", "DBSIZE"]), k];
+    default:
+      return newCommandArgs(rng, k);
   }
+}
+
+/**
+ * Issue 14's commands, valid (mutations make them otherwise). Offsets stay
+ * small: SETRANGE and SETBIT may legitimately grow a value to 64 MiB, which
+ * is storage, not the leak the memory bound looks for (see clipNumbers).
+ * No FLUSHDB or SWAPDB: they would reach the well-behaved clients'
+ * database (the command fuzz has them, kept out of database 0).
+ */
+function newCommandArgs(rng: Rng, k: string): string[] {
+  const n = () => String(rng.int(-3, 3000));
+  switch (rng.int(0, 21)) {
+    case 0:
+      return ["SETEX", k, String(rng.int(-1, 100)), fuzzValue(rng)];
+    case 1:
+      return ["PSETEX", k, String(rng.int(-1, 5000)), fuzzValue(rng)];
+    case 2:
+      return ["GETSET", k, fuzzValue(rng)];
+    case 3:
+      return [rng.pick(["GETRANGE", "SUBSTR"]), k, n(), String(rng.int(-50, 50))];
+    case 4:
+      return ["SETRANGE", k, n(), fuzzValue(rng)];
+    case 5:
+      return ["INCRBYFLOAT", k, rng.pick(["1.5", "-0.1", "1e10", "inf", "nan", "x", "3"])];
+    case 6:
+      return ["LCS", k, fuzzKey(rng), ...rng.pick([[], ["LEN"], ["IDX", "WITHMATCHLEN"]])];
+    case 7:
+      return ["SETBIT", k, String(rng.int(-1, 30000)), rng.pick(["0", "1", "2"])];
+    case 8:
+      return ["GETBIT", k, String(rng.int(-1, 30000))];
+    case 9:
+      return ["BITCOUNT", k, ...rng.pick([[], ["0", "-1"], [n(), n(), "BIT"]])];
+    case 10:
+      return ["BITPOS", k, rng.pick(["0", "1"]), ...rng.pick([[], [n()], ["0", "-1", "BIT"]])];
+    case 11:
+      return ["BITOP", rng.pick(["AND", "OR", "XOR", "NOT"]), k, fuzzKey(rng), fuzzKey(rng)];
+    case 12:
+      return ["BITFIELD", k, "INCRBY", rng.pick(["u8", "i5", "u64"]), n(), String(rng.int(-9, 9))];
+    case 13:
+      return ["BITFIELD_RO", k, "GET", rng.pick(["u8", "i16", "u63"]), n()];
+    case 14:
+      return ["MULTI"];
+    case 15:
+      return [rng.pick(["EXEC", "EXEC", "DISCARD"])];
+    case 16:
+      return [rng.pick(["WATCH", "WATCH", "UNWATCH"]), k];
+    case 17:
+      return ["SELECT", String(rng.int(0, 16))];
+    case 18:
+      return ["MOVE", k, String(rng.int(0, 16))];
+    case 19:
+      return ["DUMP", k];
+    default:
+      return [
+        "RESTORE",
+        k,
+        rng.pick(["0", "100000"]),
+        fromLatin1(dumpPayload(rng)),
+        ...rng.pick([[], ["REPLACE"]]),
+      ];
+  }
+}
+
+/**
+ * Mutations must not turn a small offset into a large one (SETRANGE fz:1
+ * 3000 x -> 30000000 x would allocate 30 MB, legitimately): a run of 6 to
+ * 10 digits is cut to its first 5. Longer runs (overflow cases) stay.
+ */
+function clipNumbers(b: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < b.length;) {
+    let j = i;
+    while (j < b.length && b[j] >= 0x30 && b[j] <= 0x39) j++;
+    if (j === i) {
+      out.push(b[i++]);
+      continue;
+    }
+    const run = j - i;
+    for (let x = i; x < (run >= 6 && run <= 10 ? i + 5 : j); x++) out.push(b[x]);
+    i = j;
+  }
+  return new Uint8Array(out);
 }
 
 /** `args` as a text-protocol / inline line, quoting what needs it. */
@@ -565,12 +487,12 @@ function generate(rng: Rng): FuzzCase {
     return { generator: "text-random", bytes: b };
   }
   if (r < 0.37) {
-    let b = mutate(rng, validResp(rng, rng.int(1, 4)));
+    let b = clipNumbers(mutate(rng, validResp(rng, rng.int(1, 4))));
     if (b[0] !== 0x2a) b = concat(["*", b]);
     return { generator: "resp-mutated", bytes: b };
   }
   if (r < 0.55) {
-    let b = mutate(rng, validText(rng, rng.int(1, 4)));
+    let b = clipNumbers(mutate(rng, validText(rng, rng.int(1, 4))));
     if (b.length === 0 || b[0] === 0x2a) b = concat(["x", b]);
     return { generator: "text-mutated", bytes: b };
   }
@@ -1103,11 +1025,14 @@ Deno.test("fuzz: bad input in both protocols never hurts the server or other cli
     assert.equal(await control.command("PING"), "PONG");
     const fresh = await RespClient.connect(server.port);
     try {
-      assert.equal(showReply(await fresh.command(["PING"])), 'simple "PONG"');
+      assert.equal(showReply(await fresh.command(["PING"])), '+"PONG"');
     } finally {
       await fresh.close();
     }
-    assert.equal(showReply(await respClient.command(["ECHO", "still here"])), 'bulk "still here"');
+    assert.equal(
+      showReply(await respClient.command(["ECHO", "still here"])),
+      'bulk "still here"',
+    );
 
     if (only === undefined && total === DEFAULT_CASES) {
       assert.ok(errorReplies >= connections / 10, `only ${errorReplies} error replies`);
@@ -1130,4 +1055,280 @@ Deno.test("fuzz: bad input in both protocols never hurts the server or other cli
     exitCode = await server.stop();
   }
   assert.equal(exitCode, 0, "graceful shutdown after the fuzz run");
+});
+
+// ---------------------------------------------------------------------------
+// The command fuzz (issue 14): well-framed requests, random arguments
+
+/** Connections of command fuzz (KVDB_FUZZ_COMMAND_CASES overrides). */
+const DEFAULT_COMMAND_CASES = 1500;
+const COMMAND_CONCURRENCY = 8;
+/** A fuzz connection that stops reading this often: MULTI/WATCH state left to the server to drop. */
+const ABANDON_CHANCE = 0.1;
+
+/**
+ * MULTI/EXEC and WATCH over RESP3 in database 0, where no fuzz command
+ * reaches: every transaction's replies checked exactly, and a WATCH that
+ * nobody touches must never abort (SWAPDB and FLUSHDB of other databases
+ * must not disturb it).
+ */
+async function resp3Transactions(
+  client: RespClient,
+  rng: Rng,
+  running: () => boolean,
+): Promise<WellBehaved> {
+  const state: WellBehaved = { ops: 0, failure: undefined };
+  let counter = 0;
+  let watched: string | null = null;
+  const expect = (r: Reply, want: string, what: string) => {
+    if (showReply(r) !== want) throw new Error(`${what}: expected ${want}, got ${showReply(r)}`);
+  };
+  try {
+    const hello = await client.command(["HELLO", "3"]);
+    if (hello.type !== "array" || hello.wire !== "%") {
+      throw new Error(`HELLO 3: ${showReply(hello)}`);
+    }
+    while (running()) {
+      if (rng.chance(0.5)) {
+        const value = `v${rng.int(0, 1e6)}`;
+        await client.send(concat([
+          respRequest(["MULTI"]),
+          respRequest(["SET", "wb3-k", value]),
+          respRequest(["INCR", "wb3-counter"]),
+          respRequest(["GET", "wb3-k"]),
+          respRequest(["GET", "wb3-missing"]),
+          respRequest(["EXEC"]),
+        ]));
+        expect(await client.reply(), '+"OK"', "MULTI");
+        for (let i = 0; i < 4; i++) expect(await client.reply(), '+"QUEUED"', "queued");
+        counter++;
+        expect(
+          await client.reply(),
+          `*[+"OK", :${counter}, bulk "${value}", nil(_)]`,
+          "EXEC",
+        );
+      } else {
+        const value = `w${rng.int(0, 1e6)}`;
+        await client.send(concat([
+          respRequest(["WATCH", "wb3-w"]),
+          respRequest(["GET", "wb3-w"]),
+          respRequest(["MULTI"]),
+          respRequest(["SET", "wb3-w", value]),
+          respRequest(["EXEC"]),
+        ]));
+        expect(await client.reply(), '+"OK"', "WATCH");
+        expect(
+          await client.reply(),
+          watched === null ? "nil(_)" : `bulk "${watched}"`,
+          "GET of the watched key",
+        );
+        expect(await client.reply(), '+"OK"', "MULTI");
+        expect(await client.reply(), '+"QUEUED"', "queued");
+        expect(await client.reply(), '*[+"OK"]', "EXEC of an untouched WATCH");
+        watched = value;
+      }
+      state.ops++;
+    }
+  } catch (e) {
+    state.failure = `RESP3 transactions after ${state.ops} ops: ${(e as Error).message}`;
+  }
+  return state;
+}
+
+/** One fuzz connection: its requests in batches, every reply read, then checked. */
+async function runCommandCase(
+  port: number,
+  c: CommandCase,
+  rng: Rng,
+): Promise<{ problem?: string; replies: Reply[] }> {
+  const client = await RespClient.connect(port);
+  const replies: Reply[] = [];
+  try {
+    let sent = 0;
+    for (const n of c.batches) {
+      await client.send(concat(c.requests.slice(sent, sent + n).map((a) => respRequest(a))));
+      sent += n;
+      if (rng.chance(ABANDON_CHANCE / c.batches.length)) return { replies };
+      for (let i = 0; i < n; i++) replies.push(await client.reply());
+    }
+  } catch (e) {
+    return { problem: (e as Error).message, replies };
+  } finally {
+    await client.close();
+  }
+  return { problem: checkCommandReplies(c, replies), replies };
+}
+
+/** Every key of every database: `db/key` -> value and whether it has a TTL. */
+type Keyspace = Map<string, { value: string; ttl: boolean }>;
+
+/**
+ * Reads every database's keys (KEYS, and SCAN, which must agree with it
+ * and DBSIZE), each key's value, TTL and type; with `roundTrip`, also
+ * DUMPs each and RESTOREs it beside itself, which must give the value back.
+ */
+async function readKeyspace(client: RespClient, roundTrip: boolean): Promise<Keyspace> {
+  const out: Keyspace = new Map();
+  const text = (r: Reply) => r.type === "bulk" && r.value !== null ? fromLatin1(r.value) : "";
+  for (let db = 0; db < 16; db++) {
+    assert.equal(showReply(await client.command(["SELECT", String(db)])), '+"OK"');
+    const keysReply = await client.command(["KEYS", "*"]);
+    assert.ok(keysReply.type === "array" && keysReply.items !== null);
+    const keys = keysReply.items.map(text).sort();
+    const size = await client.command(["DBSIZE"]);
+    assert.equal(showReply(size), `:${keys.length}`, `db ${db}: DBSIZE vs KEYS`);
+    const scanned = new Set<string>();
+    let cursor = "0";
+    do {
+      const page = await client.command(["SCAN", cursor, "COUNT", "7"]);
+      assert.ok(page.type === "array" && page.items?.length === 2, showReply(page));
+      cursor = text(page.items[0]);
+      const batch = page.items[1];
+      assert.ok(batch.type === "array" && batch.items !== null);
+      for (const k of batch.items) scanned.add(text(k));
+    } while (cursor !== "0");
+    assert.deepEqual([...scanned].sort(), keys, `db ${db}: SCAN vs KEYS`);
+    for (const key of keys) {
+      assert.equal(showReply(await client.command(["TYPE", key])), '+"string"', `${db}/${key}`);
+      const value = await client.command(["GET", key]);
+      assert.ok(value.type === "bulk" && value.value !== null, `${db}/${key}: ${showReply(value)}`);
+      const pttl = await client.command(["PTTL", key]);
+      assert.ok(pttl.type === "integer" && pttl.value >= -1n, `${db}/${key}: ${showReply(pttl)}`);
+      out.set(`${db}/${key}`, { value: text(value), ttl: pttl.value !== -1n });
+      if (!roundTrip) continue;
+      const dump = await client.command(["DUMP", key]);
+      assert.ok(dump.type === "bulk" && dump.value !== null, `DUMP ${db}/${key}`);
+      const copy = "\x00roundtrip";
+      const restored = await client.command(["RESTORE", copy, "0", dump.value, "REPLACE"]);
+      assert.equal(showReply(restored), '+"OK"', `RESTORE of ${db}/${key}`);
+      assert.equal(text(await client.command(["GET", copy])), text(value), `${db}/${key}`);
+      assert.equal(showReply(await client.command(["DEL", copy])), ":1");
+    }
+  }
+  assert.equal(showReply(await client.command(["SELECT", "0"])), '+"OK"');
+  // INFO keyspace counts the same keys.
+  const info = await client.command(["INFO", "keyspace"]);
+  const counts = new Map<string, number>();
+  for (const k of out.keys()) counts.set(k.split("/")[0], (counts.get(k.split("/")[0]) ?? 0) + 1);
+  const listed = new Map(
+    [...text(info).matchAll(/^db(\d+):keys=(\d+),/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+  assert.deepEqual(listed, counts, `INFO keyspace: ${text(info)}`);
+  return out;
+}
+
+Deno.test("fuzz: random arguments to issue 14's commands, RESP2 and RESP3, then the keyspace is consistent and survives a restart", async () => {
+  const seedEnv = Deno.env.get("KVDB_FUZZ_SEED");
+  const seed = seedEnv !== undefined && /^\d+$/.test(seedEnv)
+    ? Number(seedEnv) >>> 0
+    : crypto.getRandomValues(new Uint32Array(1))[0];
+  const total = Number(Deno.env.get("KVDB_FUZZ_COMMAND_CASES") ?? DEFAULT_COMMAND_CASES);
+  const only = Deno.env.get("KVDB_FUZZ_ONLY");
+  const indices = only !== undefined
+    ? only.split(",").map(Number)
+    : Array.from({ length: total }, (_, i) => i);
+  console.log(
+    `command fuzz seed ${seed} (reproduce: KVDB_FUZZ_SEED=${seed}), ${indices.length} cases`,
+  );
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-fuzz-commands-" });
+  const config = {
+    wal: { enabled: true, data_directory: `${dir}/wal`, snapshot_threshold: "128KiB" },
+    network: { max_message_size: "1MB", max_connections: 200, idle_timeout: "5m" },
+  };
+  let server = await ServerProcess.start(config, { dir });
+  const failures: string[] = [];
+  const byCommand = new Map<string, number>();
+  let errors = 0;
+  let crashed = false;
+  server.status.then(() => crashed = true);
+  const wb = await RespClient.connect(server.port);
+  const wb3 = await RespClient.connect(server.port);
+  try {
+    let fuzzing = true;
+    const running = () => fuzzing && !crashed && failures.length < 10;
+    const wbDone = respWellBehaved(wb, new Rng(seed ^ 0x1234), running);
+    const wb3Done = resp3Transactions(wb3, new Rng(seed ^ 0x4321), running);
+    const started = Date.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: COMMAND_CONCURRENCY }, async () => {
+      while (next < indices.length && !crashed && failures.length < 10) {
+        const index = indices[next++];
+        const rng = caseRng(seed ^ 0xc0ffee, index);
+        const c = commandCase(rng);
+        for (const args of c.requests) {
+          const name = typeof args[0] === "string" ? args[0].toUpperCase() : "?";
+          byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
+        }
+        const { problem, replies } = await runCommandCase(server.port, c, rng);
+        errors += replies.filter((r) => r.type === "error").length;
+        if (problem !== undefined) {
+          const shown = c.requests.map((a) =>
+            a.map((x) => typeof x === "string" ? JSON.stringify(x) : preview(x, 40)).join(" ")
+          );
+          failures.push(
+            `seed ${seed} case ${index}: ${problem}\n  requests:\n    ${shown.join("\n    ")}\n` +
+              `  replies:\n    ${replies.map(showReply).join("\n    ")}`,
+          );
+        }
+      }
+    }));
+    fuzzing = false;
+    const [wbState, wb3State] = await Promise.all([wbDone, wb3Done]);
+    const requests = [...byCommand.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `command fuzz: ${indices.length} connections, ${requests} requests (${errors} errors) in ` +
+        `${Date.now() - started} ms; well-behaved ops: RESP2 ${wbState.ops}, RESP3 ` +
+        `transactions ${wb3State.ops}`,
+    );
+    assert.ok(!crashed, `seed ${seed}: the server exited:\n${server.logs.slice(-30).join("\n")}`);
+    assert.ok(failures.length === 0, `${failures.length} cases failed:\n${failures.join("\n\n")}`);
+    assert.equal(wbState.failure, undefined, `seed ${seed}: ${wbState.failure}`);
+    assert.equal(wb3State.failure, undefined, `seed ${seed}: ${wb3State.failure}`);
+    assert.ok(wbState.ops >= 100 && wb3State.ops >= 50, "the well-behaved clients ran throughout");
+    const warnings = server.logs.filter((l) =>
+      / (ERROR|FATAL) |connection failed|[Uu]ncaught|panicked|internal error/.test(l)
+    );
+    assert.deepEqual(warnings, [], `unexpected server errors:\n${warnings.join("\n")}`);
+    // Every command of the list was sent, and the arguments reached the handlers.
+    const unsent = Object.keys(FUZZ_COMMANDS).filter((n) => !byCommand.has(n));
+    if (only === undefined && total === DEFAULT_COMMAND_CASES) {
+      assert.deepEqual(unsent, [], "commands the fuzz never sent");
+      assert.ok(errors > requests / 20, `only ${errors} error replies of ${requests}`);
+    }
+
+    const control = await RespClient.connect(server.port);
+    let before: Keyspace;
+    try {
+      before = await readKeyspace(control, true);
+    } finally {
+      await control.close();
+    }
+    await wb.close();
+    await wb3.close();
+    assert.equal(await server.stop(), 0, "graceful shutdown after the command fuzz");
+
+    // The WAL and snapshots bring back exactly that keyspace (keys with a TTL may have expired).
+    server = await ServerProcess.start(config, { dir });
+    const again = await RespClient.connect(server.port);
+    try {
+      const after = await readKeyspace(again, false);
+      for (const [key, { value, ttl }] of before) {
+        const now = after.get(key);
+        if (now === undefined) {
+          assert.ok(ttl, `${key} (no TTL) is gone after the restart`);
+          continue;
+        }
+        assert.equal(now.value, value, `${key}: its value after the restart`);
+      }
+      const appeared = [...after.keys()].filter((k) => !before.has(k));
+      assert.deepEqual(appeared, [], "keys that appeared after the restart");
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await wb.close();
+    await wb3.close();
+    await server.stop("SIGKILL").catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 });

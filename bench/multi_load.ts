@@ -1,0 +1,150 @@
+/**
+ * A transaction load generator: `clients` connections, each sending
+ * `MULTI`, `SET key:<r> xxx`, `INCR counter:<r>`, `EXEC` in one write and
+ * waiting for the four replies before its next transaction, until
+ * `transactions` are done. Keys as redis-benchmark names them (`<r>`: a
+ * random 12-digit number below `keyspace`), 3-byte values (its `-d 3`).
+ * Prints one JSON line: transactions per second, latency percentiles (a
+ * transaction's write to its EXEC reply) and this process's own CPU time,
+ * which `bench/_servers.ts` uses to show that the generator is not what
+ * limits the rate.
+ *
+ * redis-benchmark cannot send this load: it repeats one command per run,
+ * and `MULTI` alone errors on its second repetition ("MULTI calls can not
+ * be nested").
+ *
+ *     deno run --allow-net bench/multi_load.ts --port 6379 \
+ *       [--clients 50] [--transactions 100000] [--keyspace 100000] [--no-check]
+ *
+ * `--no-check` accepts any four replies (for bench/floor_server.ts, which
+ * answers `+OK` to everything); otherwise each transaction's replies must
+ * be `+OK`, `+QUEUED`, `+QUEUED` and a two-element array, or it stops.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { cpuUsage } from "node:process";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    port: { type: "string" },
+    clients: { type: "string", default: "50" },
+    transactions: { type: "string", default: "100000" },
+    keyspace: { type: "string", default: "100000" },
+    "no-check": { type: "boolean", default: false },
+  },
+});
+const PORT = Number(flags.port);
+const CLIENTS = Number(flags.clients);
+const TRANSACTIONS = Number(flags.transactions);
+const KEYSPACE = Number(flags.keyspace);
+const CHECK = !flags["no-check"];
+const READ_BYTES = 64 * 1024;
+/** Replies per transaction: MULTI, two QUEUED, EXEC. */
+const REPLIES = 4;
+
+const encoder = new TextEncoder();
+
+const TEMPLATE = encoder.encode(
+  `*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
+    `*2\r\n$4\r\nINCR\r\n$20\r\ncounter:000000000000\r\n*1\r\n$4\r\nEXEC\r\n`,
+);
+const KEY_DIGITS = TEMPLATE.indexOf(0x3a) + 1; // after "key:"
+const COUNTER_DIGITS = TEMPLATE.lastIndexOf(0x3a) + 1; // after "counter:"
+
+/** Writes a fresh random 12-digit number into both keys of `request` (the client's own copy). */
+function randomize(request: Uint8Array): void {
+  let r = Math.floor(Math.random() * KEYSPACE);
+  for (let i = 11; i >= 0; i--) {
+    const digit = 0x30 + (r % 10);
+    request[KEY_DIGITS + i] = digit;
+    request[COUNTER_DIGITS + i] = digit;
+    r = Math.floor(r / 10);
+  }
+}
+
+/** The offset after the reply at `pos`, or -1 if it is not complete yet. */
+function skipReply(b: Uint8Array, pos: number, end: number): number {
+  if (pos >= end) return -1;
+  let eol = pos;
+  while (eol + 1 < end && !(b[eol] === 0x0d && b[eol + 1] === 0x0a)) eol++;
+  if (eol + 1 >= end) return -1;
+  const type = b[pos];
+  if (type !== 0x24 && type !== 0x2a) return eol + 2; // + - : and the like: one line
+  let n = 0;
+  let negative = false;
+  for (let i = pos + 1; i < eol; i++) {
+    if (b[i] === 0x2d) negative = true;
+    else n = n * 10 + b[i] - 0x30;
+  }
+  if (negative) return eol + 2;
+  if (type === 0x24) return eol + 2 + n + 2 <= end ? eol + 2 + n + 2 : -1;
+  let at = eol + 2;
+  for (let i = 0; i < n; i++) {
+    at = skipReply(b, at, end);
+    if (at < 0) return -1;
+  }
+  return at;
+}
+
+/** The replies of one transaction as they must start (the EXEC array's items vary). */
+const EXPECTED_HEAD = encoder.encode("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n");
+
+const latenciesMs = new Float64Array(TRANSACTIONS);
+let issued = 0;
+let completed = 0;
+
+async function client(): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: PORT });
+  conn.setNoDelay(true);
+  const buf = new Uint8Array(READ_BYTES);
+  const request = TEMPLATE.slice();
+  try {
+    while (issued < TRANSACTIONS) {
+      issued++;
+      randomize(request);
+      const start = performance.now();
+      let written = 0;
+      while (written < request.length) written += await conn.write(request.subarray(written));
+      let have = 0;
+      let replies = 0;
+      let at = 0;
+      while (replies < REPLIES) {
+        const n = await conn.read(buf.subarray(have));
+        if (n === null) throw new Error("the server closed the connection");
+        have += n;
+        for (let next = skipReply(buf, at, have); next >= 0; next = skipReply(buf, at, have)) {
+          at = next;
+          if (++replies === REPLIES) break;
+        }
+      }
+      if (at !== have) throw new Error("more replies than requests");
+      if (CHECK && !EXPECTED_HEAD.every((x, i) => buf[i] === x)) {
+        throw new Error(
+          `unexpected replies: ${JSON.stringify(new TextDecoder().decode(buf.subarray(0, have)))}`,
+        );
+      }
+      latenciesMs[completed++] = performance.now() - start;
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+const cpuBefore = cpuUsage();
+const started = performance.now();
+await Promise.all(Array.from({ length: CLIENTS }, client));
+const seconds = (performance.now() - started) / 1000;
+const cpu = cpuUsage(cpuBefore);
+const sorted = latenciesMs.subarray(0, completed).sort();
+const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+console.log(JSON.stringify({
+  transactions: completed,
+  tps: completed / seconds,
+  p50Ms: at(0.5),
+  p99Ms: at(0.99),
+  meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  clientCpuUs: cpu.user + cpu.system,
+}));
