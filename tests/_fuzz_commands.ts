@@ -628,15 +628,8 @@ const TRANSACTION_WEIGHT = 0.15;
 /** So does RESTORE: its payload decoder has the most paths. */
 const RESTORE_WEIGHT = 0.05;
 
-/**
- * Commands never given garbage arguments. EXEC: Redis answers EXEC with
- * arguments `-EXECABORT Transaction discarded because of: wrong number of
- * arguments for 'exec' command` and ends the transaction; kvdb answers
- * `-ERR wrong number...` and stays in MULTI — a known gap, asserted in
- * tests/redis_clients_test.ts (CLI_KNOWN_GAPS). Drop EXEC from here when it
- * is fixed: {@link checkCommandReplies} already expects Redis's reply.
- */
-const GARBAGE_FREE = new Set(["EXEC"]);
+/** Commands never given garbage arguments (none now). */
+const GARBAGE_FREE = new Set<string>();
 
 /** Arguments for a command (plausible, or garbage of any count), with the name first. */
 function command(r: Rng): Arg[] {

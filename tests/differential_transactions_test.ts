@@ -46,6 +46,18 @@ const CASES: Record<string, StepLike[]> = {
     ["EXEC"],
     ["GET", "a"],
   ],
+  "EXEC with arguments aborts the transaction, in MULTI or not": [
+    ["MULTI"],
+    ["SET", "a", "1"],
+    ["EXEC", "x"],
+    ["EXISTS", "a"],
+    ["EXEC"],
+    ["EXEC", "x", "y"],
+    ["WATCH", "a"],
+    ["EXEC", "x"],
+    ["MULTI"],
+    ["EXEC"],
+  ],
   "EXEC and DISCARD without MULTI; DISCARD drops the queue": [
     ["EXEC"],
     ["DISCARD"],

@@ -118,11 +118,13 @@ async function compare(
   const outcomes: [Outcome, Outcome][] = [];
   for (let i = 0; i < inputs.length; i += PARALLEL) {
     outcomes.push(
-      ...await Promise.all(inputs.slice(i, i + PARALLEL).map(async (input) => {
-        const theirs = await exchange(redis.port, input);
-        const wait = theirs.reply !== "" || theirs.closed ? FIRST_BYTE_MS : QUIET_MS;
-        return [await exchange(kvdb.port, input, wait), theirs] as [Outcome, Outcome];
-      })),
+      ...await Promise.all(
+        inputs.slice(i, i + PARALLEL).map(async (input) => {
+          const theirs = await exchange(redis.port, input);
+          const wait = theirs.reply !== "" || theirs.closed ? FIRST_BYTE_MS : QUIET_MS;
+          return [await exchange(kvdb.port, input, wait), theirs] as [Outcome, Outcome];
+        }),
+      ),
     );
   }
   const differences: string[] = [];

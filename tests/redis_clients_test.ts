@@ -560,11 +560,6 @@ const CLI_CASES: Readonly<Record<string, readonly CliRun[]>> = {
 const CLI_KNOWN_GAPS: KnownGaps = {
   // kvdb answers CONFIG GET with a flat array under RESP3 too (Redis: a map).
   "RESP3 (-3): CONFIG GET is a map": /kvdb: .*"stdout":"1\) \\"appendonly\\"\\n2\) \\"no\\"/,
-  // Redis rejects EXEC with arguments as EXECABORT ("Transaction discarded
-  // because of: wrong number of arguments for 'exec' command") and ends the
-  // transaction; kvdb answers -ERR wrong number of arguments and stays in MULTI.
-  "EXEC with arguments aborts the transaction":
-    /kvdb: .*"stdout":"OK\\nQUEUED\\n\(error\) ERR wrong number of arguments for 'exec' command/,
 };
 
 Deno.test("redis-cli: the same output from kvdb as from redis-server", async (t) => {

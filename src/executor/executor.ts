@@ -209,10 +209,12 @@ export class Executor {
     if (
       spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity
     ) {
-      return this.#refuse(w, session, wrongArity(spec.fullName));
+      return this.#refuse(w, session, wrongArity(spec.fullName), spec);
     }
-    if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica());
-    if (!spec.loading && this.store.loading) return this.#refuse(w, session, loadingDataset());
+    if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
+    if (!spec.loading && this.store.loading) {
+      return this.#refuse(w, session, loadingDataset(), spec);
+    }
     const multi = session.multi;
     if (multi !== undefined && !nested && !CONTROLS_TRANSACTION.has(spec.name)) {
       const refused = queueCommand(multi, spec, args);
@@ -249,7 +251,16 @@ export class Executor {
   }
 
   /** Replies `error`; inside MULTI it also dooms the transaction (EXECABORT), as Redis does. */
-  #refuse(w: ReplyWriter, session: Session, error: CommandError): void {
+  #refuse(w: ReplyWriter, session: Session, error: CommandError, spec?: CommandSpec): void {
+    if (spec?.name === "EXEC") {
+      // A refused EXEC ends the transaction it would have run (Redis's
+      // execCommandAbort), in or out of MULTI.
+      this.endSession(session);
+      const cause = error.code === "ERR" ? error.message : `${error.code} ${error.message}`;
+      const message = `Transaction discarded because of: ${cause}`;
+      w.error(new CommandError("EXECABORT", message, message));
+      return;
+    }
     w.error(error);
     if (session.multi !== undefined) session.multi.failed = true;
   }
