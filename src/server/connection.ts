@@ -1,12 +1,16 @@
 /**
  * One client connection: read a batch of bytes, decode and execute every
  * complete request in it, wait until the writes among them are durable, and
- * answer them all with one write.
+ * answer them all with one write (a large reply: in writes of at most
+ * `MAX_WRITE_BYTES`, each awaited, so other connections run between them).
  *
  * Every resource is bounded: the read buffer never holds more than one
- * maximum-size request beyond what it has decoded, and replies are sent
- * (after their commit) once `OUT_FLUSH_BYTES` have gathered, so a long
- * pipeline of large GETs cannot grow the output without limit.
+ * maximum-size request beyond what it has decoded; replies are sent (after
+ * their commit) once `OUT_FLUSH_BYTES` have gathered, counting large values
+ * the output references rather than copies, so a long pipeline of large
+ * GETs cannot grow the output without limit; and a request that takes
+ * longer than `network.request_timeout` to arrive is timed out by the
+ * server (`requestStartedMs`).
  *
  * @example
  * ```ts
