@@ -185,8 +185,10 @@ function parseReply(b: Uint8Array, pos: number): [Reply, number] | undefined {
     case 0x3a: // :
       if (!/^-?[0-9]+$/.test(line)) throw new MalformedReply(`bad integer ${line}`);
       return [{ type: "integer", value: BigInt(line) }, next];
+    case 0x3d: // = (RESP3 verbatim string: INFO, DOCTOR reports): a bulk with a "txt:" prefix
     case 0x24: { // $
       const n = length();
+      if (type === 0x3d && n < 4) throw new MalformedReply(`bad verbatim length ${n}`);
       if (n < 0) return [{ type: "bulk", value: null }, next];
       if (next + n + 2 > b.length) return undefined;
       if (b[next + n] !== 0x0d || b[next + n + 1] !== 0x0a) {

@@ -127,10 +127,12 @@ let cpuUsage: (() => { user: number; system: number }) | undefined;
 
 /**
  * Loads the CPU clock INFO cpu reads (getrusage through `node:process`:
- * Deno has no API of its own, and /proc needs --allow-all). Loaded only
- * when first asked for: importing Node's `process` at start slows the
- * server's first requests (measured: the first burst of 80 connections
- * answered in ~400 ms instead of ~200 ms).
+ * Deno has no API of its own, and /proc needs --allow-all). Not at start:
+ * importing Node's `process` then slows the server's first requests
+ * (measured: a burst of 80 connections right after start answered in
+ * ~400 ms instead of ~200 ms). The server loads it a moment after it
+ * listens, and the first INFO cpu asks for it; until it is there, the CPU
+ * section is empty.
  *
  * @example
  * ```ts
@@ -143,16 +145,14 @@ export async function loadCpuClock(): Promise<void> {
   cpuUsage = () => process.cpuUsage();
 }
 
-/** Whether INFO with these section names shows the CPU section. */
-export function wantsCpu(wanted: readonly string[]): boolean {
-  return wanted.length === 0 ||
-    wanted.some((s) => s === "cpu" || s === "all" || s === "everything" || s === "default");
-}
-
 function cpu(): InfoFields {
   // getrusage(RUSAGE_SELF): every thread of the process (Deno's helpers
   // too); Redis's *_main_thread fields are left out: not measurable here.
-  const usage = cpuUsage?.() ?? { user: 0, system: 0 };
+  if (cpuUsage === undefined) {
+    loadCpuClock().catch(() => {});
+    return [];
+  }
+  const usage = cpuUsage();
   return [
     ["used_cpu_sys", (usage.system / 1e6).toFixed(6)],
     ["used_cpu_user", (usage.user / 1e6).toFixed(6)],

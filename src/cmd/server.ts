@@ -12,6 +12,7 @@
 
 import { ConfigError, formatAddress, loadConfigValues } from "../config/config.ts";
 import { AdminState } from "../admin/admin_state.ts";
+import { loadCpuClock } from "../admin/info.ts";
 import { adjustableLogger } from "../admin/adjustable_logger.ts";
 import {
   prepareReplicaDirectory,
@@ -23,6 +24,8 @@ import { serverState } from "../server/server_state.ts";
 import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
 
+/** INFO cpu's clock is loaded this long after the server listens (see info.ts loadCpuClock). */
+const CPU_CLOCK_DELAY_MS = 2000;
 /** How often the WAL written since the last snapshot is compared with the threshold. */
 const SNAPSHOT_CHECK_MS = 100;
 import { Executor } from "../executor/executor.ts";
@@ -220,6 +223,7 @@ export async function serverMain(args: string[]): Promise<number> {
   const stopExpiry = readOnly ? () => {} : startActiveExpiry(opened.store, log);
   const snapshotTimer = setInterval(() => snapshotter?.maybeStart(), SNAPSHOT_CHECK_MS);
   admin.startSampling(() => executor.stats.commandsProcessed);
+  const cpuClockTimer = setTimeout(() => loadCpuClock().catch(() => {}), CPU_CLOCK_DELAY_MS);
   let requestStop: (reason: string) => void = () => {};
   const shutdownCommand = new Promise<string>((resolve) => requestStop = resolve);
   admin.shutdownHandler = async (request) => {
@@ -249,6 +253,7 @@ export async function serverMain(args: string[]): Promise<number> {
   const signal = await Promise.race([stopped, shutdownCommand]);
   log.info("shutting down", { signal });
   admin.stopSampling();
+  clearTimeout(cpuClockTimer);
   stopExpiry();
   clearInterval(snapshotTimer);
   await running?.stop();

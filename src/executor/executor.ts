@@ -229,7 +229,6 @@ export class Executor {
       return;
     }
     this.onCommand?.(args, session, spec);
-    spec.stats.calls++;
     // Timing: see src/admin/command_timer.ts (no clock read for most
     // commands). A command EXEC runs is part of EXEC's time.
     const async = spec.async;
@@ -255,6 +254,9 @@ export class Executor {
       this.#fail(e, spec, w, session);
     } finally {
       if (write) this.store.endGroup();
+      // Counted once it ran, as Redis does (INFO does not count itself;
+      // CONFIG RESETSTAT counts itself after the reset).
+      spec.stats.calls++;
       if (alone) this.#timer.afterAlone(spec, args, session);
     }
   }

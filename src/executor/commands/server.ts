@@ -20,7 +20,7 @@ import {
   syntaxError,
 } from "../command_spec.ts";
 import { wrongArity } from "../errors.ts";
-import { loadCpuClock, renderInfo, wantsCpu } from "../../admin/info.ts";
+import { renderInfo } from "../../admin/info.ts";
 import { CONFIG_COMMAND } from "../../admin/config_commands.ts";
 import { INTROSPECTION_COMMANDS } from "../../admin/introspection_commands.ts";
 import { CONTROL_COMMANDS } from "../../admin/control_commands.ts";
@@ -207,14 +207,10 @@ export const SERVER_COMMANDS: CommandDeclaration[] = [
   },
   {
     name: "INFO",
-    async: true,
     summary:
       "Server facts by section, in Redis's layout: default, all, everything, or named sections.",
     run(ctx, args, w) {
-      const wanted = args.slice(1).map((s) => s.toLowerCase());
-      if (!wantsCpu(wanted)) return w.verbatim("txt", renderInfo(ctx, wanted));
-      // The first INFO with its CPU section loads the CPU clock, then replies.
-      return loadCpuClock().then(() => w.verbatim("txt", renderInfo(ctx, wanted)));
+      w.verbatim("txt", renderInfo(ctx, args.slice(1).map((s) => s.toLowerCase())));
     },
   },
   {
