@@ -608,7 +608,7 @@ commandTest("string commands through RESP and text", async (t, c) => {
     assert.ok(names.includes("maxmemory") && names.includes("maxclients"), `${names}`);
     assert.ok(names.every((n) => n.startsWith("max")), `CONFIG GET max* gave ${names}`);
     assert.equal(await c.text.command("CONFIG GET appendonly"), "appendonly no");
-    assert.match((await c.resp.callRaw("CONFIG", "SET", "save", "")).raw, /^-ERR /);
+    assert.match((await c.resp.callRaw("CONFIG", "SET", "save", "900 1")).raw, /^-ERR /);
     assert.equal((await c.resp.callRaw("CONFIG")).raw, err(arity("config")));
   });
 

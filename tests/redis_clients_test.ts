@@ -557,10 +557,7 @@ const CLI_CASES: Readonly<Record<string, readonly CliRun[]>> = {
 };
 
 /** redis-cli cases where kvdb's output differs from Redis's, and how (matched against the diff). */
-const CLI_KNOWN_GAPS: KnownGaps = {
-  // kvdb answers CONFIG GET with a flat array under RESP3 too (Redis: a map).
-  "RESP3 (-3): CONFIG GET is a map": /kvdb: .*"stdout":"1\) \\"appendonly\\"\\n2\) \\"no\\"/,
-};
+const CLI_KNOWN_GAPS: KnownGaps = {};
 
 Deno.test("redis-cli: the same output from kvdb as from redis-server", async (t) => {
   await ensureRedisTools();

@@ -10,7 +10,10 @@
  * @module
  */
 
-import { formatAddress } from "../config/config.ts";
+import { ConfigError, formatAddress, loadConfigValues } from "../config/config.ts";
+import { AdminState } from "../admin/admin_state.ts";
+import { loadCpuClock } from "../admin/info.ts";
+import { adjustableLogger } from "../admin/adjustable_logger.ts";
 import {
   prepareReplicaDirectory,
   replicationLogLayer,
@@ -22,6 +25,8 @@ import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
 import { setAccessClock } from "../storage/key_table.ts";
 
+/** INFO cpu's clock is loaded this long after the server listens (see info.ts loadCpuClock). */
+const CPU_CLOCK_DELAY_MS = 2000;
 /** How often the WAL written since the last snapshot is compared with the threshold. */
 const SNAPSHOT_CHECK_MS = 100;
 import { Executor } from "../executor/executor.ts";
@@ -29,8 +34,17 @@ import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
 import { WalCorruptError } from "../wal/errors.ts";
 import { Server } from "../server/server.ts";
 import { openStore } from "../storage/open_store.ts";
-import { configFromFlags, EXIT_USAGE } from "./_flags.ts";
+import { EXIT_USAGE, parseFlags } from "./_flags.ts";
 import { watchSignals } from "./_signals.ts";
+
+/** `path` made absolute (CONFIG REWRITE writes it, INFO shows it), as Redis shows its config file. */
+async function absolutePath(path: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  }
+}
 
 /** Usage of `kvdb server`. */
 export const SERVER_USAGE = `usage: kvdb server [--config FILE]
@@ -50,11 +64,26 @@ Runs the kvdb server. Without --config it uses the embedded defaults
  * ```
  */
 export async function serverMain(args: string[]): Promise<number> {
-  const config = await configFromFlags(args, SERVER_USAGE);
-  if (typeof config === "number") return config;
+  const flags = parseFlags(args, { config: { type: "string", short: "c" } }, SERVER_USAGE);
+  if (typeof flags === "number") return flags;
+  const configPath = flags.values.config as string | undefined;
+  let loaded;
+  try {
+    loaded = await loadConfigValues(configPath);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`kvdb: config error: ${e.message}`);
+    return EXIT_USAGE;
+  }
+  const { config, values } = loaded;
   let log: Logger;
   try {
-    log = createLogger(config.logging);
+    // The level can change at run time (CONFIG SET loglevel): the file
+    // logger passes everything, the wrapper filters.
+    log = adjustableLogger(
+      createLogger({ level: "debug", output: config.logging.output }),
+      config.logging.level,
+    );
   } catch (e) {
     console.error(
       `kvdb: config error: logging.output = ${
@@ -86,8 +115,16 @@ export async function serverMain(args: string[]): Promise<number> {
   const readOnly = replication.enabled && replication.replicaType === "slave";
   const servers: Server[] = [];
   let running: RunningReplication | undefined;
-  const snapshotter = opened.wal
-    ? new Snapshotter({
+  const admin = new AdminState({
+    config,
+    values,
+    configPath: configPath === undefined ? undefined : await absolutePath(configPath),
+    log,
+  });
+  // The snapshotter reads these two from its options each time: CONFIG SET
+  // changes them in place.
+  const snapshotOptions = opened.wal
+    ? {
       store: opened.store,
       wal: opened.wal,
       thresholdBytes: config.wal.snapshotThresholdBytes,
@@ -97,8 +134,17 @@ export async function serverMain(args: string[]): Promise<number> {
       retainFromLsn: () => running?.master?.retainFromLsn(),
       restored: opened.restored,
       retentionBytes: replication.retentionBytes,
-    })
+    }
     : undefined;
+  const snapshotter = snapshotOptions ? new Snapshotter(snapshotOptions) : undefined;
+  if (snapshotOptions) {
+    admin.onLiveChange("wal.snapshot_threshold", () => {
+      snapshotOptions.thresholdBytes = config.wal.snapshotThresholdBytes;
+    });
+    admin.onLiveChange("replication.retention_size", () => {
+      snapshotOptions.retentionBytes = config.replication.retentionBytes;
+    });
+  }
   try {
     await snapshotter?.removeLeftovers();
   } catch (e) {
@@ -119,6 +165,7 @@ export async function serverMain(args: string[]): Promise<number> {
     wal: opened.wal,
     replication: () => running,
     snapshotter: () => snapshotter,
+    admin,
   });
   const executor = new Executor(opened.store, { readOnly, server: state });
   try {
@@ -180,9 +227,38 @@ export async function serverMain(args: string[]): Promise<number> {
     setAccessClock(Date.now());
     snapshotter?.maybeStart();
   }, SNAPSHOT_CHECK_MS);
+  admin.startSampling(() => executor.stats.commandsProcessed);
+  const cpuClockTimer = setTimeout(() => loadCpuClock().catch(() => {}), CPU_CLOCK_DELAY_MS);
+  let requestStop: (reason: string) => void = () => {};
+  const shutdownCommand = new Promise<string>((resolve) => requestStop = resolve);
+  admin.shutdownHandler = async (request) => {
+    if (request.save === "save") {
+      if (snapshotter === undefined) {
+        if (!request.force) return "SHUTDOWN SAVE needs a snapshot, and snapshots need the WAL";
+      } else {
+        admin.shutdownPending = true;
+        try {
+          await snapshotter.saveNow();
+        } catch (e) {
+          const reason = `the snapshot failed: ${e instanceof Error ? e.message : e}`;
+          if (!request.force) {
+            admin.shutdownPending = false;
+            return reason;
+          }
+          log.warn("SHUTDOWN FORCE: stopping although the snapshot failed", { error: reason });
+        }
+        if (!admin.shutdownPending) return "aborted by SHUTDOWN ABORT";
+      }
+    }
+    admin.shutdownPending = true;
+    requestStop("SHUTDOWN");
+    return undefined;
+  };
 
-  const signal = await stopped;
+  const signal = await Promise.race([stopped, shutdownCommand]);
   log.info("shutting down", { signal });
+  admin.stopSampling();
+  clearTimeout(cpuClockTimer);
   stopExpiry();
   clearInterval(snapshotTimer);
   await running?.stop();

@@ -43,6 +43,20 @@ export interface Config {
     protocol: ProtocolMode;
   };
   logging: { level: LogLevel; output: string };
+  /** The slow log, the latency monitor and latency tracking (Redis's names, snake_case). */
+  monitoring: {
+    /** µs, as Redis's `slowlog-log-slower-than`: negative turns the slow log off, 0 logs all. */
+    slowlogLogSlowerThanUsec: number;
+    slowlogMaxLen: number;
+    /** 0 turns the latency monitor off. */
+    latencyMonitorThresholdMs: number;
+    latencyTracking: boolean;
+    latencyTrackingInfoPercentiles: number[];
+  };
+  security: {
+    /** DEBUG: refused (`no`), served (`yes`), or served to loopback clients (`local`). */
+    enableDebugCommand: DebugCommandMode;
+  };
   wal: {
     enabled: boolean;
     flushingBatchSize: number;
@@ -61,15 +75,38 @@ export interface Config {
   };
 }
 
+/** `security.enable_debug_command`, as Redis's `enable-debug-command`. */
+export type DebugCommandMode = "no" | "yes" | "local";
+
 /** A config that cannot be used; the message names key and value. */
 export class ConfigError extends Error {}
 
 class RuleError extends Error {}
 
-type Rule = (raw: unknown) => unknown;
+/**
+ * What a key's rule accepts, for CONFIG GET/SET (which speak Redis's value
+ * syntax) and CONFIG REWRITE (which writes YAML back).
+ */
+export type RuleKind =
+  | { kind: "integer"; min: number; max: number }
+  | { kind: "size"; min: number; max: number }
+  | { kind: "duration" }
+  | { kind: "boolean" }
+  | { kind: "enum"; values: readonly string[] }
+  | { kind: "string" }
+  | { kind: "address" }
+  | { kind: "percentiles" }
+  | { kind: "debug_mode" };
+
+/** Validates a raw YAML value into the config's value; throws with what is wrong. */
+export type Rule = ((raw: unknown) => unknown) & { readonly spec: RuleKind };
+
+function rule(spec: RuleKind, check: (raw: unknown) => unknown): Rule {
+  return Object.assign(check, { spec });
+}
 
 function integer(min: number, max: number): Rule {
-  return (raw) => {
+  return rule({ kind: "integer", min, max }, (raw) => {
     if (typeof raw !== "number" || !Number.isInteger(raw)) {
       throw new RuleError(`must be a whole number from ${min} to ${max}`);
     }
@@ -77,11 +114,11 @@ function integer(min: number, max: number): Rule {
       throw new RuleError(`must be from ${min} to ${max}`);
     }
     return raw;
-  };
+  });
 }
 
 function size(minBytes: number, maxBytes: number): Rule {
-  return (raw) => {
+  return rule({ kind: "size", min: minBytes, max: maxBytes }, (raw) => {
     let bytes: number;
     try {
       bytes = parseSize(raw);
@@ -94,11 +131,11 @@ function size(minBytes: number, maxBytes: number): Rule {
       );
     }
     return bytes;
-  };
+  });
 }
 
 function duration(minMs: number, maxMs: number, zeroAllowed = false): Rule {
-  return (raw) => {
+  return rule({ kind: "duration" }, (raw) => {
     let ms: number;
     try {
       ms = parseDurationMs(raw);
@@ -113,35 +150,57 @@ function duration(minMs: number, maxMs: number, zeroAllowed = false): Rule {
       );
     }
     return ms;
-  };
+  });
 }
 
 function oneOf(values: readonly string[]): Rule {
-  return (raw) => {
+  return rule({ kind: "enum", values }, (raw) => {
     if (typeof raw !== "string" || !values.includes(raw)) {
       throw new RuleError(`must be one of: ${values.join(", ")}`);
     }
     return raw;
-  };
+  });
 }
 
 /** A size, or "auto" (resolved against other keys: 0 here). */
 function sizeOrAuto(minBytes: number, maxBytes: number): Rule {
   const sized = size(minBytes, maxBytes);
-  return (raw) => raw === "auto" ? 0 : sized(raw);
+  return rule(sized.spec, (raw) => raw === "auto" ? 0 : sized(raw));
 }
 
-const boolean: Rule = (raw) => {
+const boolean: Rule = rule({ kind: "boolean" }, (raw) => {
   if (typeof raw !== "boolean") throw new RuleError("must be true or false");
   return raw;
-};
+});
 
-const nonEmptyString: Rule = (raw) => {
+const nonEmptyString: Rule = rule({ kind: "string" }, (raw) => {
   if (typeof raw !== "string" || raw.trim() === "") {
     throw new RuleError("must be a non-empty string");
   }
   return raw;
-};
+});
+
+/** Most percentiles INFO latencystats reports. */
+const MAX_PERCENTILES = 16;
+
+/** A list of percentiles (0 to 100), as Redis's `latency-tracking-info-percentiles`. */
+const percentiles: Rule = rule({ kind: "percentiles" }, (raw) => {
+  if (
+    !Array.isArray(raw) || raw.length > MAX_PERCENTILES ||
+    !raw.every((p) => typeof p === "number" && p >= 0 && p <= 100)
+  ) {
+    throw new RuleError(`must be a list of at most ${MAX_PERCENTILES} numbers from 0 to 100`);
+  }
+  return raw;
+});
+
+/** `enable_debug_command`: true/yes, false/no, or local. */
+const debugMode: Rule = rule({ kind: "debug_mode" }, (raw) => {
+  if (raw === true || raw === "yes") return "yes";
+  if (raw === false || raw === "no") return "no";
+  if (raw === "local") return "local";
+  throw new RuleError("must be true, false or local");
+});
 
 /**
  * Parses `host:port` (`[::1]:3223` for IPv6).
@@ -169,14 +228,14 @@ export function formatAddress(address: Address): string {
     : `${address.hostname}:${address.port}`;
 }
 
-const address: Rule = (raw) => {
+const address: Rule = rule({ kind: "address" }, (raw) => {
   try {
     return parseAddress(raw);
   } catch (e) {
     if (e instanceof RuleError) throw e;
     throw new RuleError(String(e));
   }
-};
+});
 
 /** One config key: YAML path, default (as YAML writes it), rule, meaning. */
 export interface ConfigKey {
@@ -255,6 +314,45 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     defaultValue: "stdout",
     rule: nonEmptyString,
     description: "stdout, stderr, or a file path to append to",
+  },
+  {
+    path: "monitoring.slowlog_log_slower_than",
+    defaultValue: 10_000,
+    rule: integer(-1, Number.MAX_SAFE_INTEGER),
+    description:
+      "microseconds a command may take before the slow log keeps it; -1 turns the slow log off, 0 logs every command (Redis's slowlog-log-slower-than)",
+  },
+  {
+    path: "monitoring.slowlog_max_len",
+    defaultValue: 128,
+    rule: integer(0, 10_000),
+    description: "slow-log entries kept, newest first",
+  },
+  {
+    path: "monitoring.latency_monitor_threshold",
+    defaultValue: 0,
+    rule: integer(0, 86_400_000),
+    description:
+      "milliseconds: commands at least this slow are recorded for LATENCY; 0 turns the monitor off",
+  },
+  {
+    path: "monitoring.latency_tracking",
+    defaultValue: true,
+    rule: boolean,
+    description: "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)",
+  },
+  {
+    path: "monitoring.latency_tracking_info_percentiles",
+    defaultValue: [50, 99, 99.9],
+    rule: percentiles,
+    description: "the percentiles INFO latencystats reports",
+  },
+  {
+    path: "security.enable_debug_command",
+    defaultValue: false,
+    rule: debugMode,
+    description:
+      "DEBUG: false refuses it, true serves it, local serves it to loopback clients only",
   },
   {
     path: "wal.enabled",
@@ -398,6 +496,19 @@ function rejectUnknownKeys(doc: Record<string, unknown>, where: string) {
  * ```
  */
 export function configFromDocument(doc: unknown, where: string): Config {
+  return configFromValues(configValues(doc, where), where);
+}
+
+/**
+ * Validates a parsed YAML document into every key's value (defaults filled
+ * in), by YAML path: what CONFIG GET, SET and REWRITE work on.
+ *
+ * @example
+ * ```ts
+ * configValues({ network: { max_connections: 10 } }, "test").get("network.max_connections"); // 10
+ * ```
+ */
+export function configValues(doc: unknown, where: string): Map<string, unknown> {
   if (doc === null || doc === undefined) doc = {};
   if (!isMapping(doc)) {
     throw new ConfigError(
@@ -418,6 +529,40 @@ export function configFromDocument(doc: unknown, where: string): Config {
       throw new ConfigError(`${where}: ${key.path} = ${describe(raw)}: ${e.message}`);
     }
   }
+  return values;
+}
+
+/**
+ * Checks one key's raw YAML value with its rule; returns the value the
+ * config holds, or throws a {@link ConfigError} saying what is wrong (the
+ * rule's words only).
+ *
+ * @example
+ * ```ts
+ * checkConfigValue("network.max_connections", 10); // 10
+ * ```
+ */
+export function checkConfigValue(path: string, raw: unknown): unknown {
+  const key = CONFIG_KEYS.find((k) => k.path === path);
+  if (key === undefined) throw new ConfigError(`unknown key ${path}`);
+  try {
+    return key.rule(raw);
+  } catch (e) {
+    if (e instanceof RuleError) throw new ConfigError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Builds the {@link Config} from every key's value ({@link configValues}),
+ * checking what involves several keys.
+ *
+ * @example
+ * ```ts
+ * configFromValues(configValues({}, "defaults"), "defaults").engine.databases; // 16
+ * ```
+ */
+export function configFromValues(values: ReadonlyMap<string, unknown>, where: string): Config {
   const get = <T>(path: string) => values.get(path) as T;
   const config: Config = {
     engine: {
@@ -434,6 +579,16 @@ export function configFromDocument(doc: unknown, where: string): Config {
       protocol: get("network.protocol"),
     },
     logging: { level: get("logging.level"), output: get("logging.output") },
+    monitoring: {
+      slowlogLogSlowerThanUsec: get("monitoring.slowlog_log_slower_than"),
+      slowlogMaxLen: get("monitoring.slowlog_max_len"),
+      latencyMonitorThresholdMs: get("monitoring.latency_monitor_threshold"),
+      latencyTracking: get("monitoring.latency_tracking"),
+      latencyTrackingInfoPercentiles: [
+        ...get<number[]>("monitoring.latency_tracking_info_percentiles"),
+      ],
+    },
+    security: { enableDebugCommand: get("security.enable_debug_command") },
     wal: {
       enabled: get("wal.enabled"),
       flushingBatchSize: get("wal.flushing_batch_size"),
@@ -468,6 +623,18 @@ export function configFromDocument(doc: unknown, where: string): Config {
  * ```
  */
 export function parseConfig(text: string, where: string): Config {
+  return configFromValues(parseConfigValues(text, where), where);
+}
+
+/**
+ * Parses YAML text into every key's value ({@link configValues}).
+ *
+ * @example
+ * ```ts
+ * parseConfigValues("engine:\n  partitions: 4\n", "inline").get("engine.partitions"); // 4
+ * ```
+ */
+export function parseConfigValues(text: string, where: string): Map<string, unknown> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -475,7 +642,7 @@ export function parseConfig(text: string, where: string): Config {
     const message = shorten(e instanceof Error ? e.message.split("\n")[0] : String(e), 200);
     throw new ConfigError(`${where}: not valid YAML: ${message}`);
   }
-  return configFromDocument(doc, where);
+  return configValues(doc, where);
 }
 
 /**
@@ -487,7 +654,25 @@ export function parseConfig(text: string, where: string): Config {
  * ```
  */
 export async function loadConfig(path: string | undefined): Promise<Config> {
-  if (path === undefined) return configFromDocument({}, "default config");
+  return (await loadConfigValues(path)).config;
+}
+
+/**
+ * Loads the config file at `path` (the defaults when absent): the
+ * {@link Config} and every key's value (what CONFIG GET/SET/REWRITE use).
+ *
+ * @example
+ * ```ts
+ * const { config, values } = await loadConfigValues("configs/master.yaml");
+ * ```
+ */
+export async function loadConfigValues(
+  path: string | undefined,
+): Promise<{ config: Config; values: Map<string, unknown> }> {
+  if (path === undefined) {
+    const values = configValues({}, "default config");
+    return { config: configFromValues(values, "default config"), values };
+  }
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -499,5 +684,6 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
       : String(e);
     throw new ConfigError(`${path}: cannot read config: ${reason}`);
   }
-  return parseConfig(text, path);
+  const values = parseConfigValues(text, path);
+  return { config: configFromValues(values, path), values };
 }

@@ -19,6 +19,8 @@ import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/
 import type { Database, Store } from "../storage/store.ts";
 import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
 import type { CommandFacts } from "./command_facts_types.ts";
+import type { CommandStats } from "../admin/command_stats.ts";
+import type { AdminState } from "../admin/admin_state.ts";
 
 /** One client's state across requests. */
 export interface Session {
@@ -97,8 +99,8 @@ export interface ServerState {
   info(section: "server" | "clients" | "persistence" | "replication"): InfoFields;
   /** ROLE's reply. */
   replyRole(w: ReplyWriter): void;
-  /** CONFIG GET's parameters: name → value. */
-  configParameters(): Record<string, string>;
+  /** Configuration, statistics, slow log, latency monitor, shutdown (src/admin). */
+  readonly admin: AdminState;
   /** Snapshots, when the server has a WAL. */
   snapshots(): SnapshotControl | undefined;
 }
@@ -229,6 +231,8 @@ export interface CommandSpec {
   readonly subcommands: ReadonlyMap<string, CommandSpec> | undefined;
   /** Redis's facts: what COMMAND INFO / DOCS / GETKEYS answer from. */
   readonly facts: CommandFacts;
+  /** INFO commandstats' counters (src/admin/command_stats.ts). */
+  readonly stats: CommandStats;
 }
 
 /** Redis's `syntax error`. */

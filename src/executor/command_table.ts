@@ -13,6 +13,7 @@
  * @module
  */
 
+import { newCommandStatsFor } from "../admin/command_stats.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import { renderTextArgument } from "../protocol/text_quote.ts";
 import { replyHelp } from "./_command_replies.ts";
@@ -138,6 +139,7 @@ function spec(
     run: own.run,
     subcommands,
     facts,
+    stats: newCommandStatsFor(facts.name),
   };
 }
 

@@ -109,7 +109,7 @@ Deno.test("container dispatch: Redis's errors, each subcommand's own arity", asy
   );
   assert.equal(
     await run("config", "set", "a", "b"),
-    "-ERR unknown subcommand 'set'. Try CONFIG HELP.\r\n",
+    "-ERR Unknown option or number of arguments for CONFIG SET - 'a'\r\n",
   );
   assert.equal(
     await run("CONFIG", "GET"),
@@ -181,7 +181,7 @@ Deno.test("dispatch reads the flags: write on a replica, loading while the keysp
   assert.equal(await run("ECHO", "hi"), "$2\r\nhi\r\n");
   assert.equal(await run("SELECT", "0"), "+OK\r\n");
   assert.match(await run("COMMAND", "COUNT"), /^:\d+\r\n$/);
-  assert.equal(await run("CONFIG", "GET", "*"), "*0\r\n"); // a lone executor has no parameters
+  assert.equal(await run("CONFIG", "GET", "nosuch"), "*0\r\n");
   assert.match(await run("CLIENT", "ID"), /^:\d+\r\n$/);
   assert.match(await run("INFO", "server"), /^\$\d+\r\n# Server/);
 });

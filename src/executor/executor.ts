@@ -40,6 +40,8 @@ import { standaloneServerState } from "./standalone_state.ts";
 import { assert } from "../_assert.ts";
 import { CONTROLS_TRANSACTION, queueCommand } from "../transactions/queueing.ts";
 import { WatchRegistry } from "../transactions/watch.ts";
+import type { AdminState } from "../admin/admin_state.ts";
+import type { CommandTimer } from "../admin/command_timer.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -79,6 +81,8 @@ export class Executor {
   readonly stats: ExecutorStats = { commandsProcessed: 0, keyspaceHits: 0, keyspaceMisses: 0 };
   readonly #readOnly: boolean;
   readonly #server: ServerState;
+  readonly #admin: AdminState;
+  readonly #timer: CommandTimer;
   readonly #byName = new Map<string, CommandSpec>();
   readonly #ctx: CommandContext;
   readonly #watches = new WatchRegistry();
@@ -100,6 +104,8 @@ export class Executor {
   constructor(readonly store: Store, options: ExecutorOptions) {
     this.#readOnly = options.readOnly;
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
+    this.#admin = this.#server.admin;
+    this.#timer = this.#admin.timer;
     store.keyChanges = this.#watches;
     this.#ctx = {
       store,
@@ -181,12 +187,12 @@ export class Executor {
     this.stats.commandsProcessed++;
     if (args.length === 0) {
       if (!nested) w.begin(undefined, 0);
-      return this.#refuse(w, session, emptyCommand());
+      return this.#refuse(w, session, emptyCommand(), undefined);
     }
     let spec = this.#lookup(args[0]);
     if (spec === undefined) {
       if (!nested) w.begin(undefined, args.length);
-      return this.#refuse(w, session, unknownCommand(args[0], args.slice(1)));
+      return this.#refuse(w, session, unknownCommand(args[0], args.slice(1)), undefined);
     }
     // A container given a subcommand runs the subcommand's row: its own
     // arity, flags and handler.
@@ -194,7 +200,7 @@ export class Executor {
       const sub = spec.subcommands.get(asciiUpper(args[1]));
       if (sub === undefined) {
         if (!nested) w.begin(undefined, args.length);
-        return this.#refuse(w, session, unknownSubcommand(spec.name, args[1]));
+        return this.#refuse(w, session, unknownSubcommand(spec.name, args[1]), undefined);
       }
       spec = sub;
     }
@@ -218,11 +224,15 @@ export class Executor {
     const multi = session.multi;
     if (multi !== undefined && !nested && !CONTROLS_TRANSACTION.has(spec.name)) {
       const refused = queueCommand(multi, spec, args);
-      if (refused !== undefined) return this.#refuse(w, session, refused);
+      if (refused !== undefined) return this.#refuse(w, session, refused, spec);
       w.status("QUEUED");
       return;
     }
     this.onCommand?.(args, session, spec);
+    // Timing: see src/admin/command_timer.ts (no clock read for most
+    // commands). A command EXEC runs is part of EXEC's time.
+    const async = spec.async;
+    const alone = !nested && !async && this.#timer.before(spec, args, session);
     // Synchronous handlers share one context; an async one keeps its own.
     const ctx = spec.async ? { ...this.#ctx, session } : this.#ctx;
     ctx.session = session;
@@ -231,16 +241,23 @@ export class Executor {
     // A write's records are one all-or-nothing group in the log.
     const write = spec.write;
     if (write) this.store.beginGroup();
+    const startMs = async && !nested ? performance.now() : 0;
     try {
       const pending = run(ctx, args, w);
       if (pending !== undefined) {
-        const failed = spec;
-        return pending.catch((e) => this.#fail(e, failed, w));
+        const ran = spec;
+        return pending.catch((e) => this.#fail(e, ran, w, session)).finally(() => {
+          if (startMs !== 0) this.#timer.afterAsync(ran, args, session, startMs);
+        });
       }
     } catch (e) {
-      this.#fail(e, spec, w);
+      this.#fail(e, spec, w, session);
     } finally {
       if (write) this.store.endGroup();
+      // Counted once it ran, as Redis does (INFO does not count itself;
+      // CONFIG RESETSTAT counts itself after the reset).
+      spec.stats.calls++;
+      if (alone) this.#timer.afterAlone(spec, args, session);
     }
   }
 
@@ -250,18 +267,35 @@ export class Executor {
     if (session.watcher !== undefined) this.#watches.unwatchAll(session.watcher);
   }
 
-  /** Replies `error`; inside MULTI it also dooms the transaction (EXECABORT), as Redis does. */
-  #refuse(w: ReplyWriter, session: Session, error: CommandError, spec?: CommandSpec): void {
+  /**
+   * Replies `error` to a request refused before it ran (counted against
+   * `spec`'s rejected calls when the command is known, and by its code);
+   * inside MULTI it also dooms the transaction (EXECABORT), as Redis does.
+   */
+  #refuse(
+    w: ReplyWriter,
+    session: Session,
+    error: CommandError,
+    spec: CommandSpec | undefined,
+  ): void {
     if (spec?.name === "EXEC") {
       // A refused EXEC ends the transaction it would have run (Redis's
       // execCommandAbort), in or out of MULTI.
       this.endSession(session);
       const cause = error.code === "ERR" ? error.message : `${error.code} ${error.message}`;
       const message = `Transaction discarded because of: ${cause}`;
-      w.error(new CommandError("EXECABORT", message, message));
-      return;
+      error = new CommandError("EXECABORT", message, message);
     }
     w.error(error);
+    if (spec !== undefined) spec.stats.rejected++;
+    this.#admin.errors.count(error.code);
+    const log = this.#admin.log;
+    if (log.enabled("debug")) {
+      log.debug(spec === undefined ? "unknown command refused" : "command refused", {
+        client: session.id,
+        error: `${error.code} ${error.message}`,
+      });
+    }
     if (session.multi !== undefined) session.multi.failed = true;
   }
 
@@ -270,17 +304,25 @@ export class Executor {
    * a log that can no longer write, or a bug. The client gets an error,
    * never a false OK, and the server stays up.
    */
-  #fail(e: unknown, spec: CommandSpec, w: ReplyWriter): void {
+  #fail(e: unknown, spec: CommandSpec, w: ReplyWriter, session: Session): void {
     const reason = e instanceof Error ? e.message : String(e);
-    w.error(
-      e instanceof CommandError
-        ? namingCommand(e, spec.fullName)
-        : e instanceof EntryTooLargeError
-        ? new CommandError("ERR", reason, `${reason} ('${spec.fullName}' command)`)
-        : spec.write
-        ? logFailure(e)
-        : internalError(reason),
-    );
+    const error = e instanceof CommandError
+      ? namingCommand(e, spec.fullName)
+      : e instanceof EntryTooLargeError
+      ? new CommandError("ERR", reason, `${reason} ('${spec.fullName}' command)`)
+      : spec.write
+      ? logFailure(e)
+      : internalError(reason);
+    w.error(error);
+    spec.stats.failed++;
+    this.#admin.errors.count(error.code);
+    const log = this.#admin.log;
+    if (!(e instanceof CommandError) && !(e instanceof EntryTooLargeError) && !spec.write) {
+      // Not the client's fault, nor the log's (which reports its own failure once): a bug.
+      log.warn("command failed", { command: spec.fullName, client: session.id, error: reason });
+    } else if (log.enabled("debug")) {
+      log.debug("command failed", { command: spec.fullName, client: session.id, error: reason });
+    }
   }
 
   /**
@@ -297,6 +339,7 @@ export class Executor {
       for (let i = 0; i < replies; i++) {
         w.begin(undefined, 0);
         w.error(error);
+        this.#admin.errors.count(error.code);
       }
     });
   }

@@ -1,6 +1,7 @@
 /**
  * The {@link ServerState} of an executor with no server around it: `kvdb
- * cli` and tests. One client, no replication, nothing to configure.
+ * cli` and tests. One client, no replication; its configuration is the
+ * defaults (CONFIG SET works on them; CONFIG REWRITE has no file).
  *
  * @example
  * ```ts
@@ -11,9 +12,14 @@
 
 import type { ServerState, SnapshotControl } from "./command_spec.ts";
 import { REDIS_COMPATIBLE_VERSION } from "./commands/server.ts";
+import { AdminState } from "../admin/admin_state.ts";
+import { configFromValues, configValues } from "../config/config.ts";
+import { createLogger } from "../log/logger.ts";
+import type { Logger } from "../log/logger.ts";
 
 /**
- * A lone server's state.
+ * A lone server's state; `log` receives what the executor logs (by default
+ * errors only, to stderr).
  *
  * @example
  * ```ts
@@ -23,11 +29,15 @@ import { REDIS_COMPATIBLE_VERSION } from "./commands/server.ts";
 export function standaloneServerState(
   role: "master" | "slave",
   snapshots?: SnapshotControl,
+  log: Logger = createLogger({ level: "error", output: "stderr" }),
 ): ServerState {
   const startedMs = Date.now();
+  const values = configValues({}, "defaults");
+  const admin = new AdminState({ config: configFromValues(values, "defaults"), values, log });
   return {
     role,
     startedMs,
+    admin,
     connectedClients: () => 1,
     totalConnections: () => 1,
     info: (section) =>
@@ -47,7 +57,6 @@ export function standaloneServerState(
       w.integer(0);
       w.array(0);
     },
-    configParameters: () => ({}),
     snapshots: () => snapshots,
   };
 }

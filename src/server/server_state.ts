@@ -11,7 +11,8 @@
  * @module
  */
 
-import { type Config, formatAddress } from "../config/config.ts";
+import type { Config } from "../config/config.ts";
+import type { AdminState } from "../admin/admin_state.ts";
 import type { InfoFields, ServerState } from "../executor/command_spec.ts";
 import { REDIS_COMPATIBLE_VERSION } from "../executor/commands/server.ts";
 import type { RunningReplication } from "../replication/replication.ts";
@@ -31,6 +32,8 @@ export interface ServerParts {
   wal: Wal | undefined;
   replication: () => RunningReplication | undefined;
   snapshotter: () => Snapshotter | undefined;
+  /** Configuration and statistics (src/admin). */
+  admin: AdminState;
 }
 
 const SLAVE_STATES = {
@@ -56,11 +59,28 @@ export function serverState(parts: ServerParts): ServerState {
 
   function persistence(): InfoFields {
     const wal = parts.wal;
-    if (!wal) return [["loading", 0], ["aof_enabled", 0], ["wal_enabled", 0]];
+    if (!wal) {
+      // Nothing is saved: Redis's fields as a server that never saved.
+      return [
+        ["loading", 0],
+        ["async_loading", 0],
+        ["rdb_changes_since_last_save", 0],
+        ["rdb_bgsave_in_progress", 0],
+        ["rdb_last_save_time", Math.floor(startedMs / 1000)],
+        ["rdb_last_bgsave_status", "ok"],
+        ["aof_enabled", 0],
+        ["aof_rewrite_in_progress", 0],
+        ["aof_last_write_status", "ok"],
+        ["wal_enabled", 0],
+      ];
+    }
     const stats = wal.stats();
     return [
       ["loading", 0],
+      ["async_loading", 0],
       ["aof_enabled", 1],
+      ["aof_rewrite_in_progress", 0],
+      ["aof_last_write_status", wal.failure ? "err" : "ok"],
       ["wal_enabled", 1],
       ["wal_dir", wal.dir],
       ["wal_last_lsn", wal.lastLsn],
@@ -120,22 +140,34 @@ export function serverState(parts: ServerParts): ServerState {
     totalConnections: () => parts.servers()[0]?.acceptedCount ?? 0,
     info(section) {
       switch (section) {
-        case "server":
+        case "server": {
+          const nowUsec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+          const uptimeSec = Math.floor((Date.now() - startedMs) / 1000);
           return [
             ["redis_version", REDIS_COMPATIBLE_VERSION],
             ["kvdb_version", KVDB_VERSION],
             ["redis_mode", "standalone"],
-            ["os", Deno.build.os],
+            ["os", `${Deno.build.os} ${Deno.build.arch}`],
             ["arch_bits", 64],
             ["process_id", Deno.pid],
+            ["process_supervised", "no"],
+            ["run_id", parts.admin.runId],
             ["tcp_port", config.network.address.port],
-            ["uptime_in_seconds", Math.floor((Date.now() - startedMs) / 1000)],
+            ["server_time_usec", nowUsec],
+            ["uptime_in_seconds", uptimeSec],
+            ["uptime_in_days", Math.floor(uptimeSec / 86_400)],
+            ["executable", Deno.execPath()],
+            ["config_file", parts.admin.configPath ?? ""],
             ["deno_version", Deno.version.deno],
           ];
+        }
         case "clients":
           return [
             ["connected_clients", clients()],
+            ["cluster_connections", 0],
             ["maxclients", config.network.maxConnections],
+            ["blocked_clients", 0],
+            ["tracking_clients", 0],
           ];
         case "persistence":
           return persistence();
@@ -170,22 +202,6 @@ export function serverState(parts: ServerParts): ServerState {
       }
     },
     snapshots: () => parts.snapshotter(),
-    configParameters: () => ({
-      "save": "",
-      "appendonly": config.wal.enabled ? "yes" : "no",
-      "appendfsync": "always",
-      "databases": "1",
-      "maxmemory": "0",
-      "maxmemory-policy": "noeviction",
-      "maxclients": String(config.network.maxConnections),
-      "timeout": String(Math.floor(config.network.idleTimeoutMs / 1000)),
-      "port": String(config.network.address.port),
-      "bind": config.network.address.hostname,
-      "proto-max-bulk-len": String(config.network.maxMessageBytes),
-      "replica-read-only": "yes",
-      "replicaof": parts.role === "slave"
-        ? formatAddress(config.replication.masterAddress).replace(":", " ")
-        : "",
-    }),
+    admin: parts.admin,
   };
 }

@@ -257,9 +257,12 @@ export class KeyTable {
       const meta = this.#meta[entry];
       if ((meta & CLOCK_MASK) !== accessClock) this.#meta[entry] = (meta & HINT_MASK) | accessClock;
     }
-    return this.#entries[entry * ENTRY_INTS + VALUE_LENGTH] === OBJECT_VALUE
-      ? this.#objects[entry]
-      : this.valueAt(entry);
+    const entries = this.#entries;
+    const at = entry * ENTRY_INTS;
+    const length = entries[at + VALUE_LENGTH];
+    if (length === OBJECT_VALUE) return this.#objects[entry];
+    const start = entries[at + OFFSET] + entries[at + KEY_LENGTH];
+    return bytesToBinary(this.#arena, start, start + length);
   }
 
   /** The live entry of `key`, or -1 (no stamp: for reading facts about it). */

@@ -1,7 +1,9 @@
 /**
  * Connection and server commands: PING, ECHO, SELECT, QUIT, HELLO, CLIENT,
- * INFO, ROLE, CONFIG GET, and REPLSYNC's refusal where replication is not
- * served. (COMMAND lives with the table it describes, in ../commands.ts.)
+ * INFO, ROLE, SAVE, BGSAVE, and REPLSYNC's refusal where replication is not
+ * served; CONFIG, SLOWLOG, LATENCY, MEMORY, TIME, LASTSAVE, SHUTDOWN and
+ * DEBUG come from src/admin. (COMMAND lives with the table it describes,
+ * in ../commands.ts.)
  *
  * @example
  * ```ts
@@ -13,77 +15,22 @@
 import { CommandError } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
-  type CommandHandler,
-  type InfoFields,
   parseInt64,
   type SnapshotControl,
   syntaxError,
 } from "../command_spec.ts";
 import { wrongArity } from "../errors.ts";
-import { globMatch } from "../glob.ts";
+import { renderInfo } from "../../admin/info.ts";
+import { CONFIG_COMMAND } from "../../admin/config_commands.ts";
+import { INTROSPECTION_COMMANDS } from "../../admin/introspection_commands.ts";
+import { CONTROL_COMMANDS } from "../../admin/control_commands.ts";
+import type { CommandDeclaration } from "../command_spec.ts";
 
 /**
  * The Redis version kvdb answers as, for clients that check it: the one
  * whose replies it matches (Debian's redis-server, the reference here).
  */
 export const REDIS_COMPATIBLE_VERSION = "7.0.15";
-
-const INFO_SECTIONS = [
-  "server",
-  "clients",
-  "memory",
-  "persistence",
-  "stats",
-  "replication",
-  "keyspace",
-] as const;
-
-function infoSection(ctx: CommandContext, section: typeof INFO_SECTIONS[number]): InfoFields {
-  switch (section) {
-    case "memory": {
-      const memory = Deno.memoryUsage();
-      return [
-        ["used_memory", memory.heapUsed + memory.external],
-        ["used_memory_rss", memory.rss],
-        ["used_memory_heap_total", memory.heapTotal],
-        ["maxmemory", 0],
-        ["maxmemory_policy", "noeviction"],
-      ];
-    }
-    case "stats":
-      return [
-        ["total_connections_received", ctx.server.totalConnections()],
-        ["total_commands_processed", ctx.stats.commandsProcessed],
-        ["expired_keys", ctx.store.expiredKeys],
-        ["keyspace_hits", ctx.stats.keyspaceHits],
-        ["keyspace_misses", ctx.stats.keyspaceMisses],
-      ];
-    case "keyspace": {
-      const fields: InfoFields = [];
-      for (let i = 0; i < ctx.store.databaseCount; i++) {
-        const engine = ctx.store.engineOf(i);
-        if (engine.size === 0) continue;
-        fields.push([`db${i}`, `keys=${engine.size},expires=${engine.expiringCount},avg_ttl=0`]);
-      }
-      return fields;
-    }
-    default:
-      return ctx.server.info(section);
-  }
-}
-
-function renderInfo(ctx: CommandContext, wanted: string[]): string {
-  const all = wanted.length === 0 ||
-    wanted.some((s) => ["all", "everything", "default"].includes(s));
-  let text = "";
-  for (const section of INFO_SECTIONS) {
-    if (!all && !wanted.includes(section)) continue;
-    if (text) text += "\r\n";
-    text += `# ${section[0].toUpperCase()}${section.slice(1)}\r\n`;
-    for (const [name, value] of infoSection(ctx, section)) text += `${name}:${value}\r\n`;
-  }
-  return text;
-}
 
 /** Redis's rule for client names: printable ASCII, no blanks. */
 function isPrintableName(name: string): boolean {
@@ -122,8 +69,8 @@ function saveInProgress(): CommandError {
   );
 }
 
-/** The connection and server commands. */
-export const SERVER_COMMANDS: CommandHandler[] = [
+/** The connection and server commands (and src/admin's). */
+export const SERVER_COMMANDS: CommandDeclaration[] = [
   {
     name: "PING",
     summary: "Returns PONG, or the message given.",
@@ -261,9 +208,9 @@ export const SERVER_COMMANDS: CommandHandler[] = [
   {
     name: "INFO",
     summary:
-      "Server facts by section: server, clients, memory, persistence, stats, replication, keyspace.",
+      "Server facts by section, in Redis's layout: default, all, everything, or named sections.",
     run(ctx, args, w) {
-      w.bulk(renderInfo(ctx, args.slice(1).map((s) => s.toLowerCase())));
+      w.verbatim("txt", renderInfo(ctx, args.slice(1).map((s) => s.toLowerCase())));
     },
   },
   {
@@ -271,31 +218,6 @@ export const SERVER_COMMANDS: CommandHandler[] = [
     summary: "Returns this server's role in replication.",
     run(ctx, _args, w) {
       ctx.server.replyRole(w);
-    },
-  },
-  {
-    name: "CONFIG",
-    summary: "CONFIG GET pattern...: the parameters clients ask for (read-only).",
-    run(ctx, args, w) {
-      if (args[1].toUpperCase() !== "GET" || args.length < 3) {
-        throw new CommandError(
-          "ERR",
-          "only CONFIG GET is supported; kvdb is configured by its YAML file",
-          "only CONFIG GET is supported; kvdb is configured by its YAML file",
-        );
-      }
-      const parameters = ctx.server.configParameters();
-      const matched: [string, string][] = [];
-      for (const [name, value] of Object.entries(parameters)) {
-        if (args.slice(2).some((p) => globMatch(p.toLowerCase(), name))) {
-          matched.push([name, value]);
-        }
-      }
-      w.array(matched.length * 2);
-      for (const [name, value] of matched) {
-        w.bulk(name);
-        w.bulk(value);
-      }
     },
   },
   {
@@ -325,13 +247,14 @@ export const SERVER_COMMANDS: CommandHandler[] = [
     // here; reaching the table means this server does not serve replicas.
     name: "REPLSYNC",
     summary: "Replication handshake (served by masters with replication enabled).",
-    run(_ctx, _args, w) {
-      w.error(
-        new CommandError(
-          "ERR",
-          "this server does not serve replicas (it is not a master with replication enabled)",
-        ),
+    run() {
+      throw new CommandError(
+        "ERR",
+        "this server does not serve replicas (it is not a master with replication enabled)",
       );
     },
   },
+  CONFIG_COMMAND,
+  ...INTROSPECTION_COMMANDS,
+  ...CONTROL_COMMANDS,
 ];

@@ -1,0 +1,184 @@
+/**
+ * CONFIG GET, SET, RESETSTAT and REWRITE (HELP is generated from the
+ * table), over the parameter table of config_parameters.ts, with Redis
+ * 7.0's replies: GET takes several glob patterns and replies a map; SET
+ * takes several parameters and applies all or none.
+ *
+ * @example
+ * ```ts
+ * CONFIG_COMMAND.subcommands.map((s) => s.name); // ["GET", "SET", "RESETSTAT", "REWRITE"]
+ * ```
+ * @module
+ */
+
+import { checkConfigValue, ConfigError } from "../config/config.ts";
+import type { CommandContext, ContainerHandler } from "../executor/command_spec.ts";
+import { syntaxError } from "../executor/command_spec.ts";
+import { COMMANDS } from "../executor/commands.ts";
+import { CommandError } from "../protocol/reply_writer.ts";
+import { resetCommandStats } from "./command_stats.ts";
+import { type ConfigParameter, ParameterError } from "./config_parameters.ts";
+import { rewriteConfigFile } from "./config_rewrite.ts";
+
+function setFailed(argument: string, reason: string): CommandError {
+  return new CommandError(
+    "ERR",
+    `CONFIG SET failed (possibly related to argument '${argument}') - ${reason}`,
+    `CONFIG SET ${argument}: ${reason}`,
+  );
+}
+
+/** The value a parameter shows: its hook's when one is plugged in. */
+function shown(ctx: CommandContext, p: ConfigParameter): string {
+  return ctx.server.admin.parameters.hook(p.name)?.get() ?? p.show(ctx.server.admin.values);
+}
+
+function configGet(
+  ctx: CommandContext,
+  args: string[],
+  w: import("../protocol/reply_writer.ts").ReplyWriter,
+) {
+  const table = ctx.server.admin.parameters;
+  // Redis keeps the names as given for exact ones (any case), and the
+  // matched names for patterns; one entry per name, case-insensitively.
+  const matches = new Map<string, [string, ConfigParameter]>();
+  for (let i = 2; i < args.length; i++) {
+    const pattern = args[i];
+    if (!/[[*?]/.test(pattern)) {
+      const p = table.lookup(pattern);
+      if (p !== undefined && !matches.has(pattern.toLowerCase())) {
+        matches.set(pattern.toLowerCase(), [pattern, p]);
+      }
+      continue;
+    }
+    for (const [name, p] of table.match(pattern)) {
+      if (!matches.has(name)) matches.set(name, [name, p]);
+    }
+  }
+  w.map(matches.size);
+  for (const [name, p] of matches.values()) {
+    w.bulk(name);
+    w.bulk(shown(ctx, p));
+  }
+}
+
+interface PlannedSet {
+  argument: string;
+  parameter: ConfigParameter;
+  /** The YAML key's new value (checked by its rule), or a hook's checked value. */
+  value: unknown;
+}
+
+function configSet(ctx: CommandContext, args: string[]) {
+  if (args.length % 2 !== 0) throw syntaxError();
+  const admin = ctx.server.admin;
+  const table = admin.parameters;
+  // Redis's order: names first (the first unknown, immutable, protected or
+  // duplicate one fails the call), then values, then nothing is applied
+  // unless every value was good.
+  const chosen: [string, ConfigParameter, string][] = [];
+  for (let i = 2; i < args.length; i += 2) {
+    const argument = args[i];
+    const p = table.lookup(argument);
+    if (p === undefined) {
+      throw new CommandError(
+        "ERR",
+        `Unknown option or number of arguments for CONFIG SET - '${argument}'`,
+        `CONFIG SET: unknown parameter '${argument}'`,
+      );
+    }
+    if (p.mode === "immutable") throw setFailed(argument, "can't set immutable config");
+    if (p.mode === "protected") throw setFailed(argument, "can't set protected config");
+    if (chosen.some(([, q]) => q === p)) throw setFailed(argument, "duplicate parameter");
+    chosen.push([argument, p, args[i + 1]]);
+  }
+  const plan: PlannedSet[] = [];
+  for (const [argument, p, text] of chosen) {
+    const hook = table.hook(p.name);
+    try {
+      if (hook !== undefined) {
+        plan.push({ argument, parameter: p, value: hook.check(text) });
+        continue;
+      }
+      if (p.mode === "restart") throw new ParameterError(p.refusal!);
+      const raw = p.read(text, admin.values);
+      if (p.mode === "fixed" || p.yaml === undefined) {
+        if (p.mode !== "fixed") throw new ParameterError(p.refusal ?? "can't set this config");
+        continue; // the value kvdb has: nothing to do
+      }
+      plan.push({ argument, parameter: p, value: checkConfigValue(p.yaml, raw) });
+    } catch (e) {
+      if (e instanceof ParameterError) throw setFailed(argument, e.message);
+      if (e instanceof ConfigError) throw setFailed(argument, `argument ${e.message}`);
+      throw e;
+    }
+  }
+  for (const { parameter, value } of plan) {
+    const hook = table.hook(parameter.name);
+    if (hook !== undefined) hook.apply(value);
+    else admin.applyLive(parameter.yaml!, value);
+  }
+  admin.log.info("config set", {
+    parameters: chosen.map(([argument, , text]) => `${argument}=${text}`).join(" "),
+  });
+}
+
+/** The CONFIG container. */
+export const CONFIG_COMMAND: ContainerHandler = {
+  name: "CONFIG",
+  summary: "Reads and changes the running configuration under Redis's parameter names.",
+  subcommands: [
+    {
+      name: "GET",
+      summary: "Returns the parameters whose names match the patterns, and their values.",
+      run: configGet,
+    },
+    {
+      name: "SET",
+      summary: "Sets parameters at run time, all or none; says which need a restart.",
+      run(ctx, args, w) {
+        configSet(ctx, args);
+        w.status("OK");
+      },
+    },
+    {
+      name: "RESETSTAT",
+      summary: "Zeroes the statistics INFO reports (commands, errors, slow commands aside).",
+      run(ctx, _args, w) {
+        for (const spec of COMMANDS.values()) {
+          resetCommandStats(spec.stats);
+          for (const sub of spec.subcommands?.values() ?? []) resetCommandStats(sub.stats);
+        }
+        ctx.server.admin.resetStats();
+        ctx.stats.commandsProcessed = 0;
+        ctx.stats.keyspaceHits = 0;
+        ctx.stats.keyspaceMisses = 0;
+        w.status("OK");
+      },
+    },
+    {
+      name: "REWRITE",
+      async: true,
+      summary: "Writes the running configuration into the YAML file, comments kept.",
+      async run(ctx, _args, w) {
+        const admin = ctx.server.admin;
+        if (admin.configPath === undefined) {
+          throw new CommandError(
+            "ERR",
+            "The server is running without a config file",
+            "the server is running without a config file (--config)",
+          );
+        }
+        try {
+          await rewriteConfigFile(admin.configPath, admin.values);
+        } catch (e) {
+          const reason = e instanceof Error ? e.message : String(e);
+          admin.log.warn("CONFIG REWRITE failed", { file: admin.configPath, error: reason });
+          throw new CommandError("ERR", `Rewriting config file: ${reason}`);
+        }
+        admin.log.info("CONFIG REWRITE executed with success", { file: admin.configPath });
+        w.status("OK");
+      },
+    },
+  ],
+};

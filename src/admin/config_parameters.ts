@@ -1,0 +1,447 @@
+/**
+ * The one table joining kvdb's YAML keys with Redis's parameter names:
+ * CONFIG GET, CONFIG SET and CONFIG REWRITE all read it. YAML is kvdb's
+ * interface (snake_case keys under sections); CONFIG is Redis's, with
+ * Redis's names and value syntax (sizes `1kb` = 1024, `1k` = 1000; `yes`/`no`;
+ * Redis's units: `timeout` in seconds, `slowlog-log-slower-than` in µs).
+ *
+ * Every YAML key appears once: under Redis's name where Redis has the same
+ * setting ({@link REDIS_PARAMETERS}), otherwise as `kvdb-<section>-<key>`
+ * with dashes (`kvdb-wal-max-segment-size`), sizes in bytes and durations
+ * in milliseconds. A few Redis parameters with no YAML key describe what
+ * kvdb does (`appendfsync always`, `save ""`) and accept only that value.
+ *
+ * How a CONFIG SET takes effect, per parameter: `live` (applied at once),
+ * `restart` (kvdb reads it at start only: refused, saying so), `immutable`
+ * and `protected` (refused as Redis refuses its own), `fixed` (only the
+ * value kvdb has is accepted).
+ *
+ * @example
+ * ```ts
+ * const table = parameterTable();
+ * table.lookup("MAXCLIENTS")!.yaml; // "network.max_connections"
+ * ```
+ * @module
+ */
+
+import { CONFIG_KEYS, formatAddress, type RuleKind } from "../config/config.ts";
+import type { Address } from "../config/config.ts";
+import { globMatch } from "../executor/glob.ts";
+import { MAX_VALUE_BYTES } from "../storage/limits.ts";
+
+/** Why a value cannot be set: the text after Redis's `... - `. */
+export class ParameterError extends Error {}
+
+/** How a CONFIG SET of a parameter takes effect. */
+export type SetMode = "live" | "restart" | "immutable" | "protected" | "fixed";
+
+/** The running values, by YAML path, as the config holds them (sizes in bytes, durations in ms). */
+export type RunningValues = ReadonlyMap<string, unknown>;
+
+/** One CONFIG parameter. */
+export interface ConfigParameter {
+  /** Redis's name (or kvdb's `kvdb-...`), lower case. */
+  readonly name: string;
+  /** Other names for it (`slaveof` for `replicaof`). */
+  readonly aliases: readonly string[];
+  /** The YAML key behind it; undefined for a value kvdb fixes. */
+  readonly yaml: string | undefined;
+  readonly mode: SetMode;
+  /** For `restart`/`fixed`: what to tell a CONFIG SET. */
+  readonly refusal?: string;
+  /** Its value in Redis's syntax. */
+  show(values: RunningValues): string;
+  /** Redis's syntax to the YAML key's raw value (its rule checks it next). */
+  read(text: string, values: RunningValues): unknown;
+}
+
+/**
+ * Plugged in by another part of the server for a parameter whose storage
+ * it owns (`notify-keyspace-events`, pub/sub's): CONFIG GET shows `get()`,
+ * CONFIG SET calls `check` for every parameter of the call first, then
+ * `apply` (so a SET of several parameters stays all-or-nothing).
+ */
+export interface ParameterHook {
+  get(): string;
+  /** Throws a {@link ParameterError} with Redis's words for a bad value. */
+  check(text: string): unknown;
+  apply(checked: unknown): void;
+}
+
+const INT64_MAX = 9223372036854775807n;
+
+/** Redis's `string2ll`, then the range: its CONFIG SET wording. */
+export function readInteger(text: string, min: number, max: number): number {
+  if (
+    !/^-?(0|[1-9][0-9]*)$/.test(text) || BigInt(text) > INT64_MAX || BigInt(text) < -INT64_MAX - 1n
+  ) {
+    throw new ParameterError("argument couldn't be parsed into an integer");
+  }
+  const n = Number(text);
+  if (n < min || n > max) {
+    throw new ParameterError(`argument must be between ${min} and ${max} inclusive`);
+  }
+  return n;
+}
+
+const MEMORY_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1000,
+  kb: 1024,
+  m: 1000 ** 2,
+  mb: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1024 ** 3,
+};
+
+/** Redis's `memtoull`: bytes with an optional unit (`1k` = 1000, `1kb` = 1024). */
+export function readMemory(text: string, min: number, max: number): number {
+  const match = /^([0-9]+)([a-zA-Z]*)$/.exec(text);
+  const factor = match ? MEMORY_UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || factor === undefined) throw new ParameterError("argument must be a memory value");
+  const bytes = Number(match[1]) * factor;
+  if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) {
+    throw new ParameterError(`argument must be between ${min} and ${max} inclusive`);
+  }
+  return bytes;
+}
+
+/** Redis's `yes`/`no`, any case. */
+export function readBoolean(text: string): boolean {
+  const t = text.toLowerCase();
+  if (t === "yes") return true;
+  if (t === "no") return false;
+  throw new ParameterError("argument must be 'yes' or 'no'");
+}
+
+function readEnum(text: string, values: readonly string[]): string {
+  const found = values.find((v) => v === text.toLowerCase());
+  if (found === undefined) {
+    throw new ParameterError(`argument(s) must be one of the following: ${values.join(", ")}`);
+  }
+  return found;
+}
+
+/** Redis formats doubles in these lists with `%f` trimmed (`99.9`, `50`). */
+function formatPercentile(p: number): string {
+  return String(Number(p.toFixed(6)));
+}
+
+/** `latency-tracking-info-percentiles`: space-separated numbers, with Redis's errors. */
+function readPercentiles(text: string): number[] {
+  const parts = text.split(" ").filter((s) => s !== "");
+  const out: number[] = [];
+  for (const part of parts) {
+    const p = Number(part);
+    if (!/^[0-9.eE+-]+$/.test(part) || !Number.isFinite(p)) {
+      throw new ParameterError("Invalid latency-tracking-info-percentiles parameters");
+    }
+    if (p < 0 || p > 100) {
+      throw new ParameterError(
+        "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]",
+      );
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+/** A value in Redis's syntax, by its YAML key's rule. */
+function showByKind(kind: RuleKind, value: unknown): string {
+  switch (kind.kind) {
+    case "boolean":
+      return value ? "yes" : "no";
+    case "address":
+      return formatAddress(value as Address);
+    case "percentiles":
+      return (value as number[]).map(formatPercentile).join(" ");
+    default:
+      return String(value);
+  }
+}
+
+/** Redis's syntax to a raw YAML value, by the YAML key's rule. */
+function readByKind(kind: RuleKind, text: string): unknown {
+  switch (kind.kind) {
+    case "integer":
+      return readInteger(text, kind.min, kind.max);
+    case "size":
+      return readMemory(text, kind.min, kind.max);
+    case "duration": {
+      const ms = readInteger(text, 0, Number.MAX_SAFE_INTEGER);
+      return ms === 0 ? 0 : `${ms}ms`;
+    }
+    case "boolean":
+      return readBoolean(text);
+    case "enum":
+      return readEnum(text, kind.values);
+    case "percentiles":
+      return readPercentiles(text);
+    case "debug_mode":
+      return readEnum(text, ["no", "yes", "local"]);
+    default:
+      return text;
+  }
+}
+
+function ruleOf(path: string): RuleKind {
+  const key = CONFIG_KEYS.find((k) => k.path === path);
+  if (key === undefined) throw new Error(`config parameters: no YAML key ${path}`);
+  return key.rule.spec;
+}
+
+/** A parameter that is one YAML key, in Redis's syntax for its kind. */
+function keyParameter(
+  name: string,
+  yaml: string,
+  mode: SetMode,
+  extra: Partial<Pick<ConfigParameter, "aliases" | "show" | "read" | "refusal">> = {},
+): ConfigParameter {
+  const kind = ruleOf(yaml);
+  return {
+    name,
+    aliases: extra.aliases ?? [],
+    yaml,
+    mode,
+    refusal: extra.refusal ??
+      (mode === "restart"
+        ? `kvdb reads ${yaml} at start only: edit the config file and restart`
+        : undefined),
+    show: extra.show ?? ((values) => showByKind(kind, values.get(yaml))),
+    read: extra.read ?? ((text) => readByKind(kind, text)),
+  };
+}
+
+/** A Redis parameter whose value is what kvdb does: only that value is accepted. */
+function fixedParameter(
+  name: string,
+  value: string,
+  why: string,
+  aliases: string[] = [],
+): ConfigParameter {
+  return {
+    name,
+    aliases,
+    yaml: undefined,
+    mode: "fixed",
+    refusal: why,
+    show: () => value,
+    read: (text) => {
+      if (text.toLowerCase() !== value.toLowerCase()) throw new ParameterError(why);
+      return undefined;
+    },
+  };
+}
+
+/** kvdb's log levels under Redis's names (Redis has no `error`; kvdb's `info` is Redis's `notice`). */
+const LEVEL_TO_REDIS: Record<string, string> = {
+  debug: "debug",
+  info: "notice",
+  warn: "warning",
+  error: "error",
+};
+const REDIS_TO_LEVEL: Record<string, string> = {
+  debug: "debug",
+  verbose: "info",
+  notice: "info",
+  warning: "warn",
+  info: "info",
+  warn: "warn",
+  error: "error",
+};
+
+/** The Redis parameters kvdb has, and the YAML key behind each. */
+export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
+  keyParameter("maxclients", "network.max_connections", "live"),
+  keyParameter("timeout", "network.idle_timeout", "live", {
+    show: (v) => String(Math.floor((v.get("network.idle_timeout") as number) / 1000)),
+    read: (text) => {
+      const seconds = readInteger(text, 0, 86_400);
+      return seconds === 0 ? 0 : `${seconds}s`;
+    },
+  }),
+  keyParameter("port", "network.address", "restart", {
+    show: (v) => String((v.get("network.address") as Address).port),
+    refusal: "kvdb reads network.address at start only: edit the config file and restart",
+  }),
+  keyParameter("bind", "network.address", "restart", {
+    show: (v) => (v.get("network.address") as Address).hostname,
+    refusal: "kvdb reads network.address at start only: edit the config file and restart",
+  }),
+  keyParameter("databases", "engine.databases", "immutable"),
+  keyParameter("appendonly", "wal.enabled", "restart"),
+  fixedParameter(
+    "appendfsync",
+    "always",
+    "kvdb's WAL always fsyncs a write before acknowledging it (group commit: wal.flushing_batch_timeout)",
+  ),
+  keyParameter("dir", "wal.data_directory", "protected", {
+    show: (v) => absolutePath(v.get("wal.data_directory") as string),
+  }),
+  fixedParameter(
+    "save",
+    "",
+    "kvdb takes snapshots by WAL size, not on a timer: see kvdb-wal-snapshot-threshold",
+  ),
+  {
+    name: "replicaof",
+    aliases: ["slaveof"],
+    yaml: undefined,
+    mode: "immutable",
+    show: (v) => {
+      if (!v.get("replication.enabled") || v.get("replication.replica_type") !== "slave") return "";
+      const master = v.get("replication.master_address") as Address;
+      return `${master.hostname} ${master.port}`;
+    },
+    read: () => undefined,
+  },
+  fixedParameter("replica-read-only", "yes", "a kvdb replica is always read-only", [
+    "slave-read-only",
+  ]),
+  keyParameter("loglevel", "logging.level", "live", {
+    show: (v) => LEVEL_TO_REDIS[v.get("logging.level") as string],
+    read: (text) => {
+      const level = REDIS_TO_LEVEL[text.toLowerCase()];
+      if (level === undefined) {
+        throw new ParameterError(
+          "argument(s) must be one of the following: debug, verbose, notice, warning, error",
+        );
+      }
+      return level;
+    },
+  }),
+  keyParameter("logfile", "logging.output", "immutable", {
+    show: (v) => v.get("logging.output") === "stdout" ? "" : v.get("logging.output") as string,
+  }),
+  fixedParameter(
+    "proto-max-bulk-len",
+    String(MAX_VALUE_BYTES),
+    `kvdb's largest value is fixed at ${MAX_VALUE_BYTES} bytes`,
+  ),
+  fixedParameter("maxmemory", "0", "kvdb has no memory limit yet"),
+  fixedParameter("maxmemory-policy", "noeviction", "kvdb evicts nothing yet"),
+  keyParameter("slowlog-log-slower-than", "monitoring.slowlog_log_slower_than", "live"),
+  keyParameter("slowlog-max-len", "monitoring.slowlog_max_len", "live"),
+  keyParameter("latency-monitor-threshold", "monitoring.latency_monitor_threshold", "live"),
+  keyParameter("latency-tracking", "monitoring.latency_tracking", "live"),
+  keyParameter(
+    "latency-tracking-info-percentiles",
+    "monitoring.latency_tracking_info_percentiles",
+    "live",
+  ),
+  keyParameter("enable-debug-command", "security.enable_debug_command", "immutable"),
+];
+
+/**
+ * Parameters whose storage another part of the server owns; their value
+ * comes from a {@link ParameterHook} once it is plugged in (until then,
+ * the value shown here, and a SET is refused).
+ */
+export const HOOKED_PARAMETERS: Readonly<Record<string, string>> = {
+  "notify-keyspace-events": "",
+};
+
+/** YAML keys kvdb applies at run time beyond the Redis ones marked `live`. */
+const LIVE_KVDB_KEYS = new Set([
+  "network.request_timeout",
+  "wal.snapshot_threshold",
+  "replication.retention_size",
+]);
+
+/** `kvdb-wal-max-segment-size` for `wal.max_segment_size`. */
+export function kvdbParameterName(path: string): string {
+  return `kvdb-${path.replaceAll(".", "-").replaceAll("_", "-")}`;
+}
+
+function absolutePath(path: string): string {
+  if (path.startsWith("/")) return path;
+  const cwd = Deno.cwd();
+  return `${cwd}/${path.replace(/^\.\//, "")}`;
+}
+
+/**
+ * The parameters by name and alias, with the `kvdb-...` ones generated for
+ * every YAML key no Redis parameter claims.
+ *
+ * @example
+ * ```ts
+ * parameterTable().match("slowlog-*"); // [slowlog-log-slower-than, slowlog-max-len]
+ * ```
+ */
+export class ParameterTable {
+  readonly all: readonly ConfigParameter[];
+  readonly #byName = new Map<string, ConfigParameter>();
+  readonly #hooks = new Map<string, ParameterHook>();
+
+  constructor(parameters: readonly ConfigParameter[]) {
+    this.all = parameters;
+    for (const p of parameters) {
+      for (const name of [p.name, ...p.aliases]) {
+        if (this.#byName.has(name)) throw new Error(`config parameter ${name} declared twice`);
+        this.#byName.set(name, p);
+      }
+    }
+  }
+
+  /** The parameter of a name or alias, any case. */
+  lookup(name: string): ConfigParameter | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  /** Names (aliases included) matching a glob pattern, any case, each with its parameter. */
+  match(pattern: string): [string, ConfigParameter][] {
+    const lower = pattern.toLowerCase();
+    const out: [string, ConfigParameter][] = [];
+    for (const [name, p] of this.#byName) if (globMatch(lower, name)) out.push([name, p]);
+    return out;
+  }
+
+  /** Plugs in the owner of a hooked parameter (see {@link HOOKED_PARAMETERS}). */
+  setHook(name: string, hook: ParameterHook): void {
+    if (!(name in HOOKED_PARAMETERS)) throw new Error(`${name} is not a hooked parameter`);
+    this.#hooks.set(name, hook);
+  }
+
+  hook(name: string): ParameterHook | undefined {
+    return this.#hooks.get(name);
+  }
+}
+
+/**
+ * The full table: Redis's parameters, the hooked ones, and a `kvdb-...`
+ * one for every other YAML key.
+ *
+ * @example
+ * ```ts
+ * parameterTable().lookup("kvdb-engine-partitions")!.mode; // "restart"
+ * ```
+ */
+export function parameterTable(): ParameterTable {
+  const claimed = new Set(REDIS_PARAMETERS.map((p) => p.yaml).filter((y) => y !== undefined));
+  // replicaof shows these three.
+  for (const y of ["replication.enabled", "replication.replica_type"]) claimed.add(y);
+  const own = CONFIG_KEYS.filter((k) => !claimed.has(k.path)).map((k) =>
+    k.path === "wal.snapshot_threshold"
+      ? keyParameter(kvdbParameterName(k.path), k.path, "live", {
+        show: (v) => String(v.get(k.path) || "auto"),
+        read: (text) => text.toLowerCase() === "auto" ? "auto" : readByKind(k.rule.spec, text),
+      })
+      : keyParameter(
+        kvdbParameterName(k.path),
+        k.path,
+        LIVE_KVDB_KEYS.has(k.path) ? "live" : "restart",
+      )
+  );
+  // replication.master_address is also a replica's master: shown by replicaof
+  // as well, set only here (at start).
+  const hooked: ConfigParameter[] = Object.entries(HOOKED_PARAMETERS).map(([name, value]) => ({
+    name,
+    aliases: [],
+    yaml: undefined,
+    mode: "live",
+    show: () => value,
+    read: () => undefined,
+  }));
+  return new ParameterTable([...REDIS_PARAMETERS, ...hooked, ...own]);
+}
