@@ -18,6 +18,7 @@
 import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
 import type { Database, Store } from "../storage/store.ts";
 import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
+import type { PubSub } from "../pubsub/pubsub.ts";
 import type { CommandFacts } from "./command_facts_types.ts";
 
 /** One client's state across requests. */
@@ -125,6 +126,27 @@ export interface CommandContext {
    * into `w` (EXEC's queued commands). Commands that reply later cannot.
    */
   dispatch(args: string[], w: ReplyWriter): void;
+  /** The server's pub/sub (PUBLISH, SUBSCRIBE; `notify-keyspace-events` in `pubsub.events`). */
+  pubsub: PubSub;
+  /**
+   * A keyspace notification: `event` (Redis's name: "set", "del",
+   * "expire", ...) happened to `key` in database `db` (default: the
+   * session's), of class `type` (`NOTIFY_STRING`, `NOTIFY_GENERIC`, ... from
+   * `pubsub/keyspace_events.ts`). One test while nobody asked for the class.
+   * Call it after the change, in Redis's order.
+   *
+   * @example
+   * ```ts
+   * ctx.db.set(key, value);
+   * ctx.notify(NOTIFY_STRING, "set", key);
+   * ```
+   */
+  notify(type: number, event: string, key: string, db?: number): void;
+  /**
+   * Whether events of class `type` are published now: for work only an
+   * event needs (`if (ctx.notifies(NOTIFY_NEW)) created = !exists(key)`).
+   */
+  notifies(type: number): boolean;
 }
 
 /** A command's handler: runs one request (whose arity dispatch has checked). */

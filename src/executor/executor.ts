@@ -40,6 +40,8 @@ import { standaloneServerState } from "./standalone_state.ts";
 import { assert } from "../_assert.ts";
 import { CONTROLS_TRANSACTION, queueCommand } from "../transactions/queueing.ts";
 import { WatchRegistry } from "../transactions/watch.ts";
+import { PubSub } from "../pubsub/pubsub.ts";
+import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -96,11 +98,15 @@ export class Executor {
     undefined;
   /** Scratch for {@link prefetch}. */
   readonly #prefetchKeys: string[] = [];
+  /** Channels, subscribers and keyspace notifications. */
+  readonly pubsub: PubSub = new PubSub();
 
   constructor(readonly store: Store, options: ExecutorOptions) {
     this.#readOnly = options.readOnly;
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
     store.keyChanges = this.#watches;
+    const events = this.pubsub.events;
+    store.onExpired = (db, key) => events.notify(NOTIFY_EXPIRED, "expired", key, db);
     this.#ctx = {
       store,
       session: undefined as unknown as Session,
@@ -112,6 +118,11 @@ export class Executor {
         const pending = this.#execute(args, w, this.#ctx.session, true);
         assert(pending === undefined, "a command run from EXEC replies at once");
       },
+      pubsub: this.pubsub,
+      notify(type, event, key, db) {
+        if ((events.active & type) !== 0) events.notify(type, event, key, db ?? this.db.index);
+      },
+      notifies: (type) => (events.active & type) !== 0,
     };
   }
 
