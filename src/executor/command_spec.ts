@@ -19,6 +19,7 @@ import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/
 import type { Database, Store } from "../storage/store.ts";
 import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
 import type { PubSub } from "../pubsub/pubsub.ts";
+import type { Client } from "../server/clients.ts";
 import type { CommandFacts } from "./command_facts_types.ts";
 
 /** One client's state across requests. */
@@ -39,6 +40,20 @@ export interface Session {
   multi: QueuedTransaction | undefined;
   /** WATCH state, once the client watched something. */
   watcher: Watcher | undefined;
+  /**
+   * The connection behind the session (pub/sub, CLIENT, MONITOR); undefined
+   * for an in-process session (`kvdb cli`).
+   */
+  client: Client | undefined;
+  /** Channels, patterns and shard channels subscribed to. */
+  subscriptions: number;
+  /**
+   * Subscribed or MONITORing: the executor asks `pubsub/context.ts` whether
+   * each command may run (one test while false).
+   */
+  restricted: boolean;
+  /** CLIENT REPLY state (`server/reply_mode.ts`); 0: every reply is sent. */
+  replyFlags: number;
 }
 
 /** A transaction being queued (MULTI ... EXEC). */
@@ -71,6 +86,10 @@ export function newSession(): Session {
     watcher: undefined,
     protocol: 2,
     db: 0,
+    client: undefined,
+    subscriptions: 0,
+    restricted: false,
+    replyFlags: 0,
   };
 }
 

@@ -43,6 +43,8 @@ import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
+import { PUBSUB_COMMANDS } from "../pubsub/commands.ts";
+import { CLIENT_COMMANDS } from "../server/client_commands.ts";
 
 function replyAllInfo(w: ReplyWriter): void {
   w.array(COMMANDS.size);
@@ -177,20 +179,13 @@ const COMMAND_COMMAND: ContainerHandler = {
 };
 
 /**
- * CONFIG and CLIENT are still one handler each in server.ts (splitting them
- * into per-subcommand handlers is a follow-up): the subcommands each serves
+ * CONFIG is still one handler in server.ts (splitting it into
+ * per-subcommand handlers is a follow-up): the subcommands it serves
  * and kvdb's summaries of them. Dispatch checks each subcommand's arity and
  * answers Redis's error for any other subcommand.
  */
 const SINGLE_HANDLER_CONTAINERS: Record<string, Record<string, string>> = {
   CONFIG: { GET: "Returns the parameters whose names match the patterns, and their values." },
-  CLIENT: {
-    ID: "Returns this connection's id.",
-    GETNAME: "Returns this connection's name, nil if it has none.",
-    SETNAME: "Names this connection.",
-    SETINFO: "Records the client library's name or version (LIB-NAME, LIB-VER).",
-    INFO: "Describes this connection on one line.",
-  },
 };
 
 function asContainer(handler: CommandDeclaration): CommandDeclaration {
@@ -230,6 +225,8 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...DATABASE_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SERVER_COMMANDS.map(asContainer),
+    ...PUBSUB_COMMANDS,
+    ...CLIENT_COMMANDS,
     COMMAND_COMMAND,
   ],
   [COMMAND_FACTS, KVDB_FACTS],

@@ -42,6 +42,7 @@ import { CONTROLS_TRANSACTION, queueCommand } from "../transactions/queueing.ts"
 import { WatchRegistry } from "../transactions/watch.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
 import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
+import { refusedInContext } from "../pubsub/context.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -223,6 +224,10 @@ export class Executor {
       return this.#refuse(w, session, wrongArity(spec.fullName));
     }
     if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica());
+    if (session.restricted) {
+      const refused = refusedInContext(spec, session);
+      if (refused !== undefined) return this.#refuse(w, session, refused);
+    }
     if (!spec.loading && this.store.loading) return this.#refuse(w, session, loadingDataset());
     const multi = session.multi;
     if (multi !== undefined && !nested && !CONTROLS_TRANSACTION.has(spec.name)) {

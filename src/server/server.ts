@@ -16,6 +16,9 @@ import { type Config, formatAddress } from "../config/config.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connection, type ConnectionServices, type Takeover } from "./connection.ts";
+import { ClientRegistry } from "./clients.ts";
+import { COMMANDS } from "../executor/commands.ts";
+import { lookupRequest } from "../executor/command_table.ts";
 
 /** What a server listens on and for. */
 export interface ServerOptions {
@@ -76,7 +79,13 @@ export class Server {
       closing: () => this.#closing,
       takeovers: options.takeovers ?? new Map(),
       takeoverOnly: options.takeoverOnly ?? false,
+      clients: ClientRegistry.of(executor, (args) => lookupRequest(COMMANDS, args)),
     };
+  }
+
+  /** The clients of this server's executor (shared by its listeners). */
+  get clients(): ClientRegistry {
+    return this.#services.clients;
   }
 
   /** Binds and starts accepting; returns the bound `host:port`. */
@@ -228,7 +237,12 @@ export class Server {
     const { idleTimeoutMs, requestTimeoutMs } = this.#network;
     for (const connection of this.#connections) {
       if (connection.takenOver) continue;
-      if (idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs) {
+      // Subscribers and MONITOR clients wait for output, not requests: Redis
+      // exempts them from `timeout` too.
+      if (
+        idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs &&
+        !connection.client.pubsubClass
+      ) {
         connection.closeWithNotice(
           `ERROR: idle timeout: closing connection idle for over ${idleTimeoutMs}ms (network.idle_timeout)`,
         );
