@@ -120,6 +120,7 @@ export async function serverMain(args: string[]): Promise<number> {
     snapshotter: () => snapshotter,
   });
   const executor = new Executor(opened.store, { readOnly, server: state });
+  executor.pubsub.configure(config.pubsub);
   try {
     running = await startReplication(config, opened, log, snapshotter);
   } catch (e) {

@@ -99,6 +99,24 @@ export class PubSub {
   /** Messages delivered since start (one per receiver). */
   delivered = 0;
 
+  /**
+   * Applies the YAML's `pubsub` section (`config.pubsub`): the events
+   * notified and the output limit.
+   */
+  configure(settings: {
+    notifyKeyspaceEvents: string;
+    outputHardLimitBytes: number;
+    outputSoftLimitBytes: number;
+    outputSoftLimitSeconds: number;
+  }): void {
+    this.events.setText(settings.notifyKeyspaceEvents);
+    this.outputLimit = {
+      hardBytes: settings.outputHardLimitBytes,
+      softBytes: settings.outputSoftLimitBytes,
+      softSeconds: settings.outputSoftLimitSeconds,
+    };
+  }
+
   /** Adds `channel` to `sub`'s subscriptions; false if it had it. */
   subscribe(sub: Subscriber, channel: string): boolean {
     return add(this.#channels, sub.subscriptions.channels, sub, channel);
