@@ -29,7 +29,6 @@ const CLIENT_FIELDS = clientListFields([
   "ssub",
   "multi",
   "argv-mem",
-  "multi-mem",
   "obl",
   "oll",
   "omem",

@@ -23,7 +23,7 @@ import { CommandError } from "../protocol/reply_writer.ts";
 import { updateRestricted } from "../pubsub/context.ts";
 import type { Client, ClientRegistry } from "./clients.ts";
 import { clientLine, clientType, typeByName } from "./client_info.ts";
-import { REPLY_OFF, REPLY_SKIP_NEXT } from "./reply_mode.ts";
+import { REPLY_DEFERRED, REPLY_OFF, REPLY_SKIP_NEXT } from "./reply_mode.ts";
 
 function error(message: string, text = message): CommandError {
   return new CommandError("ERR", message, text);
@@ -266,7 +266,8 @@ const CLIENT_SUBCOMMANDS: CommandHandler[] = [
       const mode = args[2].toLowerCase();
       const session = ctx.session;
       if (mode === "on") {
-        session.replyFlags = 0;
+        session.replyFlags &= REPLY_DEFERRED; // output held for after this command stays
+
         w.status("OK");
       } else if (mode === "off") {
         session.replyFlags |= REPLY_OFF;

@@ -23,6 +23,7 @@ import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { updateRestricted } from "../pubsub/context.ts";
 import { type MessageKind, type PubSub, type Subscriber, Subscriptions } from "../pubsub/pubsub.ts";
 import { ClientPause, type CommandLookup } from "./client_pause.ts";
+import { repliesHidden } from "./reply_mode.ts";
 import { MonitorFeed } from "./monitor.ts";
 
 /** What a client needs from its connection. */
@@ -127,7 +128,9 @@ export class Client implements Subscriber {
     const lines = this.deferredLines;
     if (lines.length === 0) return;
     this.deferredLines = [];
-    if (this.session.closeAfterReply) return; // Redis adds nothing after QUIT's reply
+    // Redis adds nothing after QUIT's reply; RESET ended the MONITOR; the
+    // line is written after the command, so CLIENT REPLY OFF hides its own.
+    if (this.session.closeAfterReply || !this.monitor || repliesHidden(this.session)) return;
     for (const line of lines) {
       const w = this.io.outOfBand();
       if (w === undefined) return;

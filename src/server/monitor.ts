@@ -73,6 +73,7 @@ export class MonitorFeed {
   remove(client: Client): void {
     if (!client.monitor) return;
     client.monitor = false;
+    client.deferredLines = [];
     updateRestricted(client.session);
     this.#monitors.delete(client);
     if (this.#monitors.size === 0) {
@@ -122,14 +123,15 @@ export class MonitorFeed {
 
   #send(line: string, from: Session | undefined): void {
     for (const client of this.#monitors) {
-      // CLIENT REPLY OFF hides MONITOR lines, as Redis's addReply does.
-      if (repliesHidden(client.session)) continue;
       if (client.session === from) {
-        // Its own command: Redis writes the line after the reply.
+        // Its own command: Redis writes the line after the reply (and
+        // after CLIENT REPLY changed what it may be sent: see sendDeferred).
         client.deferredLines.push(line);
         client.session.replyFlags |= REPLY_DEFERRED;
         continue;
       }
+      // CLIENT REPLY OFF hides MONITOR lines, as Redis's addReply does.
+      if (repliesHidden(client.session)) continue;
       const w = client.io.outOfBand();
       if (w === undefined) continue;
       w.status(line);
