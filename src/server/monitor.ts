@@ -178,34 +178,22 @@ function isRedacted(args: readonly string[], i: number, from: number): boolean {
  * ```
  */
 export function repr(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    switch (c) {
-      case 0x5c:
-        out += "\\\\";
-        break;
-      case 0x22:
-        out += '\\"';
-        break;
-      case 0x0a:
-        out += "\\n";
-        break;
-      case 0x0d:
-        out += "\\r";
-        break;
-      case 0x09:
-        out += "\\t";
-        break;
-      case 0x07:
-        out += "\\a";
-        break;
-      case 0x08:
-        out += "\\b";
-        break;
-      default:
-        out += c >= 0x20 && c <= 0x7e ? s[i] : "\\x" + (c & 0xff).toString(16).padStart(2, "0");
-    }
-  }
-  return out + '"';
+  // One pass of the regex engine: a large value without such bytes is not copied char by char.
+  return '"' + s.replace(NEEDS_ESCAPE, escapeChar) + '"';
+}
+
+const NEEDS_ESCAPE = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/g;
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  '"': '\\"',
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\x07": "\\a",
+  "\b": "\\b",
+};
+
+function escapeChar(c: string): string {
+  return ESCAPES[c] ?? "\\x" + (c.charCodeAt(0) & 0xff).toString(16).padStart(2, "0");
 }
