@@ -19,7 +19,7 @@ import {
   parseClientList,
   type StepLike,
 } from "./_differential.ts";
-import { RespClient, RespStatus, ServerProcess } from "./_helpers.ts";
+import { encodeRespCommand, RespClient, RespStatus, ServerProcess } from "./_helpers.ts";
 
 const VALUES = clientListFields([
   "name",
@@ -260,6 +260,29 @@ Deno.test("CLIENT PAUSE ALL holds every command, in order, until its time passes
   } finally {
     admin.close();
     other.close();
+    await server.stop();
+  }
+});
+
+Deno.test("a client killed while its command is held by CLIENT PAUSE never runs it", async () => {
+  const server = await ServerProcess.start();
+  const [admin, held] = [
+    await RespClient.connect(server.port),
+    await RespClient.connect(server.port),
+  ];
+  try {
+    const id = await held.call("CLIENT", "ID") as number;
+    assert.deepEqual(await admin.call("CLIENT", "PAUSE", "10000", "WRITE"), OK);
+    await held.send(encodeRespCommand(["SET", "k", "written after the kill"]));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await admin.call("CLIENT", "KILL", "ID", String(id)), 1);
+    assert.deepEqual(await admin.call("CLIENT", "UNPAUSE"), OK);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await admin.call("GET", "k"), null);
+    assert.ok(!server.logs.some((l) => l.includes("connection failed")), server.logs.join("\n"));
+  } finally {
+    admin.close();
+    held.close();
     await server.stop();
   }
 });

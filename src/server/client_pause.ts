@@ -19,6 +19,11 @@
 import type { CommandSpec, Session } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
 
+/** A held command's client was closed before the pause ended. */
+export class ClientClosedError extends Error {
+  override name = "ClientClosedError";
+}
+
 /** Finds the table row a request names (the command table's `lookupRequest`). */
 export type CommandLookup = (args: readonly string[]) => CommandSpec | undefined;
 
@@ -37,8 +42,12 @@ export class ClientPause {
   #resume: Promise<void> | undefined;
   #release: (() => void) | undefined;
   readonly #gate = (spec: CommandSpec, session: Session): Promise<void> | undefined => {
-    if (this.#all || this.#holdsWrite(spec, session)) return this.#resume;
-    return undefined;
+    if (!this.#all && !this.#holdsWrite(spec, session)) return undefined;
+    // A client closed while held (CLIENT KILL, its peer left) must not run
+    // its command afterwards: the rejection ends its connection instead.
+    return this.#resume!.then(() => {
+      if (session.client?.io.closed === true) throw new ClientClosedError();
+    });
   };
 
   constructor(readonly executor: Executor, readonly lookup: CommandLookup) {}

@@ -38,6 +38,8 @@ export interface ClientIo {
   outOfBandDone(): void;
   /** Closes the connection (its run loop ends and removes the client). */
   close(): void;
+  /** Whether the connection is closed (by the server or the peer). */
+  readonly closed: boolean;
   /** Bytes read and not yet executed (CLIENT LIST's qbuf). */
   readonly queryBytes: number;
   /** Size of the read buffer (qbuf + qbuf-free). */

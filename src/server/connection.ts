@@ -43,6 +43,7 @@ import { TextReplyWriter } from "../protocol/text_writer.ts";
 import { formatAddress } from "../config/config.ts";
 import { Client, type ClientIo, type ClientRegistry } from "./clients.ts";
 import { afterCommand, REPLY_DEFERRED, SuppressingWriter } from "./reply_mode.ts";
+import { ClientClosedError } from "./client_pause.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
 /**
@@ -184,6 +185,11 @@ export class Connection implements ClientIo {
   /** See {@link ClientIo.readBufferBytes}. */
   get readBufferBytes(): number {
     return this.#readBufferBytes;
+  }
+
+  /** See {@link ClientIo.closed}. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** See {@link ClientIo.writing}. */
@@ -336,7 +342,7 @@ export class Connection implements ClientIo {
         if (fatal || this.#services.closing()) break;
       }
     } catch (e) {
-      if (!this.#closed && !isDisconnect(e)) {
+      if (!this.#closed && !isDisconnect(e) && !(e instanceof ClientClosedError)) {
         this.#services.log.warn("connection failed", { error: String(e) });
       }
     } finally {
