@@ -126,11 +126,20 @@ function normalizeInfo(info: RespReply): RespReply {
   return entry;
 }
 
+/** An argument's docs map, nested arguments included, without prose (`deprecated_since`). */
+function normalizeArgument(argument: RespReply): RespReply {
+  return pairs(argument as RespReply[]).filter(([k]) => !PROSE.has(k)).map((
+    [k, v],
+  ): [string, RespReply] => [k, k === "arguments" ? (v as RespReply[]).map(normalizeArgument) : v])
+    .flat();
+}
+
 /** One COMMAND DOCS map: prose out, subcommands cut to kvdb's, sorted. */
 function normalizeDocs(docs: RespReply): RespReply {
   return pairs(docs as RespReply[]).filter(([k]) => !PROSE.has(k)).map((
     [k, v],
   ): [string, RespReply] => {
+    if (k === "arguments") return [k, (v as RespReply[]).map(normalizeArgument)];
     if (k !== "subcommands") return [k, v];
     const subs = pairs(v as RespReply[]).filter(([name]) => COMPARABLE.has(name));
     return [k, byName(subs, ([name]) => name).map(([n, d]) => [n, normalizeDocs(d)]).flat()];

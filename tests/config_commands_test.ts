@@ -232,3 +232,45 @@ Deno.test("SHUTDOWN stops the server gracefully; SHUTDOWN SAVE without the WAL i
     await server.stop();
   }
 });
+
+Deno.test("CONFIG SET notify-keyspace-events and client-output-buffer-limit take effect at once", async () => {
+  const server = await ServerProcess.start({ network: { max_message_size: "1MiB" } });
+  const admin = await RespClient.connect(server.port);
+  const subscriber = await RespClient.connect(server.port);
+  const lazy = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    assert.deepEqual(await subscriber.call("SUBSCRIBE", "__keyevent@0__:set"), [
+      "subscribe",
+      "__keyevent@0__:set",
+      1,
+    ]);
+    assert.equal(status(await admin.call("SET", "quiet", "1")), "OK");
+    assert.equal(status(await admin.call("CONFIG", "SET", "notify-keyspace-events", "E$")), "OK");
+    assert.equal(status(await admin.call("SET", "loud", "1")), "OK");
+    // Only the second SET was notified: the first message is about "loud".
+    assert.deepEqual((await subscriber.read()).value, ["message", "__keyevent@0__:set", "loud"]);
+
+    assert.equal(
+      status(await admin.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 64kb 0 0")),
+      "OK",
+    );
+    // A subscriber that never reads passes 64 KiB and is closed.
+    await lazy.write(new TextEncoder().encode("*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n"));
+    await delay(200);
+    const message = "x".repeat(64 * 1024);
+    let receivers = 1;
+    for (let i = 0; i < 400 && receivers > 0; i++) {
+      receivers = await admin.call("PUBLISH", "news", message) as number;
+    }
+    assert.equal(receivers, 0, "the lazy subscriber was closed at the new limit");
+    const info = await admin.call("INFO", "stats") as string;
+    assert.match(info, /kvdb_clients_closed_pubsub_output_buffer_hard_limit:1/);
+  } catch (e) {
+    throw withServerLog(e, server);
+  } finally {
+    lazy.close();
+    subscriber.close();
+    admin.close();
+    await server.stop();
+  }
+});

@@ -71,6 +71,20 @@ const latencyLatest = normalized("latencyLatest", (f: Frame) => {
   }));
 });
 
+/**
+ * client-output-buffer-limit with the replica class's numbers aside: kvdb
+ * shows `0 0 0` there (it bounds a replica's backlog by
+ * replication.retention_size instead).
+ */
+const replicaClassAside = normalized(
+  "replicaClassAside",
+  (f: Frame) =>
+    binaryString(f.raw).replace(/slave [0-9]+ [0-9]+ [0-9]+/, "slave *").replace(
+      /\$[0-9]+\r\n/g,
+      "$?\r\n",
+    ),
+);
+
 const CASES: Record<string, StepLike[]> = {
   "CONFIG GET: Redis's names, any case, several patterns, globs, unknown names": [
     ["CONFIG", "GET", "maxclients"],
@@ -127,6 +141,54 @@ const CASES: Record<string, StepLike[]> = {
     ["CONFIG", "SET", "appendfsync", "always"],
     ["CONFIG", "RESETSTAT", "x"],
     ["CONFIG", "NOSUCH"],
+  ],
+  "CONFIG SET: notify-keyspace-events and client-output-buffer-limit's pubsub class": [
+    ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+    ["CONFIG", "GET", "notify-keyspace-events"],
+    ["CONFIG", "SET", "notify-keyspace-events", "K$lgxm"],
+    ["CONFIG", "GET", "notify-keyspace-events"],
+    ["CONFIG", "SET", "notify-keyspace-events", "K?"],
+    ["CONFIG", "GET", "notify-keyspace-events"],
+    ["CONFIG", "SET", "notify-keyspace-events", ""],
+    ["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1 2"],
+    ["CONFIG", "SET", "client-output-buffer-limit", "bogus 1 2 3"],
+    ["CONFIG", "SET", "client-output-buffer-limit", "pubsub x 2 3"],
+    ["CONFIG", "SET", "client-output-buffer-limit", "pubsub -1 2 3"],
+    ["CONFIG", "SET", "client-output-buffer-limit", "pubsub 64mb 16mb 90"],
+    { args: ["CONFIG", "GET", "client-output-buffer-limit"], compare: replicaClassAside },
+    ["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 pubsub 32mb 8mb 60"],
+    { args: ["CONFIG", "GET", "client-output-buffer-limit"], compare: replicaClassAside },
+  ],
+  "INFO stats: every reading command counts a keyspace hit or miss, writes do not": [
+    ["SET", "here", "abc"],
+    ["CONFIG", "RESETSTAT"],
+    ["GET", "here"],
+    ["GET", "nope"],
+    ["MGET", "here", "nope"],
+    ["EXISTS", "here", "nope", "here"],
+    ["TOUCH", "here", "nope"],
+    ["TYPE", "nope"],
+    ["TTL", "here"],
+    ["PTTL", "nope"],
+    ["EXPIRETIME", "nope"],
+    ["STRLEN", "here"],
+    ["GETRANGE", "nope", "0", "1"],
+    ["BITCOUNT", "here"],
+    ["BITOP", "AND", "dest", "here", "nope"],
+    ["LCS", "here", "nope"],
+    ["SET", "here", "abc", "GET"],
+    ["COPY", "nope", "x"],
+    ["COPY", "here", "x"],
+    ["DUMP", "nope"],
+    ["SORT", "nope"],
+    ["OBJECT", "ENCODING", "here"],
+    ["EXPIRE", "nope", "10"],
+    ["PERSIST", "here"],
+    ["RENAME", "x", "y"],
+    ["SET", "k", "v", "NX"],
+    ["APPEND", "here", "d"],
+    ["INCR", "n"],
+    { args: ["INFO", "stats"], compare: infoFields(["keyspace_hits", "keyspace_misses"]) },
   ],
   "INFO: sections, their order, counters after RESETSTAT": [
     ["CONFIG", "RESETSTAT"],

@@ -106,8 +106,8 @@ export class AdminState {
   rejectedConnections = 0;
   /** Clients closed for a limit, by limit name (`max_connections`, `request_timeout`, ...). */
   readonly limitCloses = new Map<string, number>();
-  #limitLoggedMs = 0;
-  #limitUnlogged = 0;
+  /** Per limit: when a closing was last logged at info, and closings since. */
+  readonly #limitLog = new Map<string, { loggedMs: number; unlogged: number }>();
   /** Called after a YAML key changed at run time (snapshot threshold, ...). */
   readonly #liveListeners = new Map<string, (value: unknown) => void>();
   /** Set by the server: stops it (SHUTDOWN). */
@@ -184,8 +184,8 @@ export class AdminState {
     const mode: DebugCommandMode = this.config.security.enableDebugCommand;
     if (mode === "yes") return true;
     if (mode === "no") return false;
-    const address = (session as { address?: string }).address;
-    // A session without an address is local (kvdb cli, tests in-process).
+    const address = session.client?.addr;
+    // A session without a client is local (kvdb cli, tests in-process).
     return address === undefined || isLoopback(address);
   }
 
@@ -239,6 +239,18 @@ export class AdminState {
       case "replication.retention_size":
         c.replication.retentionBytes = value as number;
         break;
+      case "pubsub.notify_keyspace_events":
+        c.pubsub.notifyKeyspaceEvents = value as string;
+        break;
+      case "pubsub.output_buffer_hard_limit":
+        c.pubsub.outputHardLimitBytes = value as number;
+        break;
+      case "pubsub.output_buffer_soft_limit":
+        c.pubsub.outputSoftLimitBytes = value as number;
+        break;
+      case "pubsub.output_buffer_soft_seconds":
+        c.pubsub.outputSoftLimitSeconds = value as number;
+        break;
       default:
         throw new Error(`${path} cannot change at run time`);
     }
@@ -268,23 +280,25 @@ export class AdminState {
   }
 
   /**
-   * Counts a client closed for a limit (`limit` names it as the config
-   * does: `max_connections`, `request_timeout`, `idle_timeout`,
-   * `max_message_size`, ...), logs it at `debug`, and at `info` at most
-   * once a second with the number since the last line.
+   * Counts a client closed for a limit (`limit` is its config key:
+   * `network.max_connections`, `network.request_timeout`,
+   * `pubsub.output_buffer_hard_limit`, ...), logs it at `debug`, and at
+   * `info` at most once a second per limit with the number since the last line.
    */
   noteLimitClose(limit: string, fields: Record<string, string | number> = {}): void {
     this.limitCloses.set(limit, (this.limitCloses.get(limit) ?? 0) + 1);
-    if (limit === "max_connections") this.rejectedConnections++;
-    this.#limitUnlogged++;
+    if (limit === "network.max_connections") this.rejectedConnections++;
+    let logged = this.#limitLog.get(limit);
+    if (logged === undefined) this.#limitLog.set(limit, logged = { loggedMs: 0, unlogged: 0 });
+    logged.unlogged++;
     if (this.log.enabled("debug")) {
       this.log.debug("client closed for a limit", { limit, ...fields });
     }
     const now = Date.now();
-    if (now - this.#limitLoggedMs >= LIMIT_LOG_INTERVAL_MS) {
-      this.log.info("clients closed for limits", { limit, closed: this.#limitUnlogged, ...fields });
-      this.#limitLoggedMs = now;
-      this.#limitUnlogged = 0;
+    if (now - logged.loggedMs >= LIMIT_LOG_INTERVAL_MS) {
+      this.log.info("clients closed for limits", { limit, closed: logged.unlogged, ...fields });
+      logged.loggedMs = now;
+      logged.unlogged = 0;
     }
   }
 

@@ -28,9 +28,8 @@ function setFailed(argument: string, reason: string): CommandError {
   );
 }
 
-/** The value a parameter shows: its hook's when one is plugged in. */
 function shown(ctx: CommandContext, p: ConfigParameter): string {
-  return ctx.server.admin.parameters.hook(p.name)?.get() ?? p.show(ctx.server.admin.values);
+  return p.show(ctx.server.admin.values);
 }
 
 function configGet(
@@ -63,9 +62,9 @@ function configGet(
 }
 
 interface PlannedSet {
-  argument: string;
-  parameter: ConfigParameter;
-  /** The YAML key's new value (checked by its rule), or a hook's checked value. */
+  /** The YAML key set. */
+  path: string;
+  /** Its new value, checked by its rule. */
   value: unknown;
 }
 
@@ -94,30 +93,27 @@ function configSet(ctx: CommandContext, args: string[]) {
   }
   const plan: PlannedSet[] = [];
   for (const [argument, p, text] of chosen) {
-    const hook = table.hook(p.name);
     try {
-      if (hook !== undefined) {
-        plan.push({ argument, parameter: p, value: hook.check(text) });
-        continue;
-      }
       if (p.mode === "restart") throw new ParameterError(p.refusal!);
       const raw = p.read(text, admin.values);
+      if (p.keys !== undefined) {
+        for (const [path, value] of raw as Map<string, unknown>) {
+          plan.push({ path, value: checkConfigValue(path, value) });
+        }
+        continue;
+      }
       if (p.mode === "fixed" || p.yaml === undefined) {
         if (p.mode !== "fixed") throw new ParameterError(p.refusal ?? "can't set this config");
         continue; // the value kvdb has: nothing to do
       }
-      plan.push({ argument, parameter: p, value: checkConfigValue(p.yaml, raw) });
+      plan.push({ path: p.yaml, value: checkConfigValue(p.yaml, raw) });
     } catch (e) {
       if (e instanceof ParameterError) throw setFailed(argument, e.message);
       if (e instanceof ConfigError) throw setFailed(argument, `argument ${e.message}`);
       throw e;
     }
   }
-  for (const { parameter, value } of plan) {
-    const hook = table.hook(parameter.name);
-    if (hook !== undefined) hook.apply(value);
-    else admin.applyLive(parameter.yaml!, value);
-  }
+  for (const { path, value } of plan) admin.applyLive(path, value);
   admin.log.info("config set", {
     parameters: chosen.map(([argument, , text]) => `${argument}=${text}`).join(" "),
   });

@@ -27,6 +27,11 @@
 import { CONFIG_KEYS, formatAddress, type RuleKind } from "../config/config.ts";
 import type { Address } from "../config/config.ts";
 import { globMatch } from "../executor/glob.ts";
+import {
+  formatNotifyFlags,
+  invalidEventClass,
+  parseNotifyFlags,
+} from "../pubsub/keyspace_events.ts";
 import { MAX_VALUE_BYTES } from "../storage/limits.ts";
 
 /** Why a value cannot be set: the text after Redis's `... - `. */
@@ -53,19 +58,12 @@ export interface ConfigParameter {
   show(values: RunningValues): string;
   /** Redis's syntax to the YAML key's raw value (its rule checks it next). */
   read(text: string, values: RunningValues): unknown;
-}
-
-/**
- * Plugged in by another part of the server for a parameter whose storage
- * it owns (`notify-keyspace-events`, pub/sub's): CONFIG GET shows `get()`,
- * CONFIG SET calls `check` for every parameter of the call first, then
- * `apply` (so a SET of several parameters stays all-or-nothing).
- */
-export interface ParameterHook {
-  get(): string;
-  /** Throws a {@link ParameterError} with Redis's words for a bad value. */
-  check(text: string): unknown;
-  apply(checked: unknown): void;
+  /**
+   * For a parameter that stands for several YAML keys
+   * (`client-output-buffer-limit`): `read` returns a map of key to raw
+   * value, each checked by its key's rule and applied like a one-key SET.
+   */
+  readonly keys?: readonly string[];
 }
 
 const INT64_MAX = 9223372036854775807n;
@@ -251,6 +249,77 @@ const REDIS_TO_LEVEL: Record<string, string> = {
   error: "error",
 };
 
+const PUBSUB_LIMIT_KEYS = [
+  "pubsub.output_buffer_hard_limit",
+  "pubsub.output_buffer_soft_limit",
+  "pubsub.output_buffer_soft_seconds",
+] as const;
+
+/**
+ * The classes of `client-output-buffer-limit` kvdb does not limit this way,
+ * with the only value it takes for them: a normal client's replies are
+ * bounded because the server stops reading its requests while they wait,
+ * and a replica's backlog by `replication.retention_size`.
+ */
+const UNLIMITED_CLASSES: Readonly<Record<string, string>> = {
+  normal: "0 0 0",
+  replica: "0 0 0",
+};
+
+/**
+ * `client-output-buffer-limit`: Redis's `<class> <hard> <soft> <seconds>`
+ * groups. Only the pubsub class has kvdb keys (subscribers and MONITOR
+ * clients); the others show and accept their fixed `0 0 0`.
+ */
+const OUTPUT_BUFFER_LIMIT: ConfigParameter = {
+  name: "client-output-buffer-limit",
+  aliases: [],
+  yaml: undefined,
+  keys: PUBSUB_LIMIT_KEYS,
+  mode: "live",
+  show: (v) =>
+    `normal ${UNLIMITED_CLASSES.normal} slave ${UNLIMITED_CLASSES.replica} pubsub ` +
+    PUBSUB_LIMIT_KEYS.map((k) => String(v.get(k))).join(" "),
+  read: (text) => {
+    const words = text.split(" ").filter((w) => w !== "");
+    if (words.length % 4 !== 0) {
+      throw new ParameterError("Wrong number of arguments in buffer limit configuration.");
+    }
+    const out = new Map<string, unknown>();
+    for (let i = 0; i < words.length; i += 4) {
+      const name = words[i].toLowerCase();
+      const cls = name === "slave" ? "replica" : name;
+      if (cls !== "pubsub" && !(cls in UNLIMITED_CLASSES)) {
+        throw new ParameterError("Invalid client class specified in buffer limit configuration.");
+      }
+      let numbers: number[];
+      try {
+        numbers = [
+          readMemory(words[i + 1], 0, Number.MAX_SAFE_INTEGER),
+          readMemory(words[i + 2], 0, Number.MAX_SAFE_INTEGER),
+          readInteger(words[i + 3], 0, Number.MAX_SAFE_INTEGER),
+        ];
+      } catch {
+        throw new ParameterError(
+          "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+        );
+      }
+      if (cls === "pubsub") {
+        PUBSUB_LIMIT_KEYS.forEach((k, j) => out.set(k, numbers[j]));
+      } else if (numbers.join(" ") !== UNLIMITED_CLASSES[cls]) {
+        throw new ParameterError(
+          `kvdb limits only the pubsub class (${cls}: ${
+            cls === "normal"
+              ? "a client's replies are bounded because kvdb reads no more of its requests while they wait"
+              : "a replica's backlog is bounded by replication.retention_size"
+          }), so ${cls} takes only ${UNLIMITED_CLASSES[cls]}`,
+        );
+      }
+    }
+    return out;
+  },
+};
+
 /** The Redis parameters kvdb has, and the YAML key behind each. */
 export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   keyParameter("maxclients", "network.max_connections", "live"),
@@ -331,16 +400,18 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
     "live",
   ),
   keyParameter("enable-debug-command", "security.enable_debug_command", "immutable"),
+  keyParameter("notify-keyspace-events", "pubsub.notify_keyspace_events", "live", {
+    show: (v) =>
+      formatNotifyFlags(parseNotifyFlags(v.get("pubsub.notify_keyspace_events") as string)!),
+    read: (text) => {
+      if (parseNotifyFlags(text) === undefined) {
+        throw new ParameterError(invalidEventClass().message);
+      }
+      return text;
+    },
+  }),
+  OUTPUT_BUFFER_LIMIT,
 ];
-
-/**
- * Parameters whose storage another part of the server owns; their value
- * comes from a {@link ParameterHook} once it is plugged in (until then,
- * the value shown here, and a SET is refused).
- */
-export const HOOKED_PARAMETERS: Readonly<Record<string, string>> = {
-  "notify-keyspace-events": "",
-};
 
 /** YAML keys kvdb applies at run time beyond the Redis ones marked `live`. */
 const LIVE_KVDB_KEYS = new Set([
@@ -372,7 +443,6 @@ function absolutePath(path: string): string {
 export class ParameterTable {
   readonly all: readonly ConfigParameter[];
   readonly #byName = new Map<string, ConfigParameter>();
-  readonly #hooks = new Map<string, ParameterHook>();
 
   constructor(parameters: readonly ConfigParameter[]) {
     this.all = parameters;
@@ -396,21 +466,11 @@ export class ParameterTable {
     for (const [name, p] of this.#byName) if (globMatch(lower, name)) out.push([name, p]);
     return out;
   }
-
-  /** Plugs in the owner of a hooked parameter (see {@link HOOKED_PARAMETERS}). */
-  setHook(name: string, hook: ParameterHook): void {
-    if (!(name in HOOKED_PARAMETERS)) throw new Error(`${name} is not a hooked parameter`);
-    this.#hooks.set(name, hook);
-  }
-
-  hook(name: string): ParameterHook | undefined {
-    return this.#hooks.get(name);
-  }
 }
 
 /**
- * The full table: Redis's parameters, the hooked ones, and a `kvdb-...`
- * one for every other YAML key.
+ * The full table: Redis's parameters, and a `kvdb-...` one for every
+ * other YAML key.
  *
  * @example
  * ```ts
@@ -418,7 +478,9 @@ export class ParameterTable {
  * ```
  */
 export function parameterTable(): ParameterTable {
-  const claimed = new Set(REDIS_PARAMETERS.map((p) => p.yaml).filter((y) => y !== undefined));
+  const claimed = new Set(
+    REDIS_PARAMETERS.flatMap((p) => [...(p.yaml === undefined ? [] : [p.yaml]), ...(p.keys ?? [])]),
+  );
   // replicaof shows these three.
   for (const y of ["replication.enabled", "replication.replica_type"]) claimed.add(y);
   const own = CONFIG_KEYS.filter((k) => !claimed.has(k.path)).map((k) =>
@@ -435,13 +497,5 @@ export function parameterTable(): ParameterTable {
   );
   // replication.master_address is also a replica's master: shown by replicaof
   // as well, set only here (at start).
-  const hooked: ConfigParameter[] = Object.entries(HOOKED_PARAMETERS).map(([name, value]) => ({
-    name,
-    aliases: [],
-    yaml: undefined,
-    mode: "live",
-    show: () => value,
-    read: () => undefined,
-  }));
-  return new ParameterTable([...REDIS_PARAMETERS, ...hooked, ...own]);
+  return new ParameterTable([...REDIS_PARAMETERS, ...own]);
 }

@@ -117,7 +117,7 @@ function stats(ctx: CommandContext): InfoFields {
     ["total_error_replies", admin.errors.total],
   ];
   for (const [limit, count] of admin.limitCloses) {
-    fields.push([`kvdb_clients_closed_${limit}`, count]);
+    fields.push([`kvdb_clients_closed_${limit.replaceAll(".", "_")}`, count]);
   }
   return fields;
 }

@@ -168,6 +168,17 @@ export async function serverMain(args: string[]): Promise<number> {
     admin,
   });
   const executor = new Executor(opened.store, { readOnly, server: state });
+  executor.pubsub.configure(config.pubsub);
+  for (
+    const key of [
+      "notify_keyspace_events",
+      "output_buffer_hard_limit",
+      "output_buffer_soft_limit",
+      "output_buffer_soft_seconds",
+    ]
+  ) {
+    admin.onLiveChange(`pubsub.${key}`, () => executor.pubsub.configure(config.pubsub));
+  }
   try {
     running = await startReplication(config, opened, log, snapshotter);
   } catch (e) {

@@ -21,6 +21,7 @@ import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
 import { PROTOCOL_MODES, type ProtocolMode } from "../protocol/protocol.ts";
 import { WAL_MAX_BATCH_SIZE } from "../wal/wal.ts";
 import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
+import { parseNotifyFlags } from "../pubsub/keyspace_events.ts";
 
 /** A `host:port` pair as `Deno.listen` and `Deno.connect` take it. */
 export interface Address {
@@ -72,6 +73,15 @@ export interface Config {
     masterAddress: Address;
     syncIntervalMs: number;
     retentionBytes: number;
+  };
+  pubsub: {
+    /** Redis's `notify-keyspace-events` letters ("" = none). */
+    notifyKeyspaceEvents: string;
+    /** `client-output-buffer-limit pubsub` hard limit (0: none). */
+    outputHardLimitBytes: number;
+    /** Its soft limit (0: none), and how long output may stay above it. */
+    outputSoftLimitBytes: number;
+    outputSoftLimitSeconds: number;
   };
 }
 
@@ -170,6 +180,14 @@ function sizeOrAuto(minBytes: number, maxBytes: number): Rule {
 
 const boolean: Rule = rule({ kind: "boolean" }, (raw) => {
   if (typeof raw !== "boolean") throw new RuleError("must be true or false");
+  return raw;
+});
+
+/** Redis's notify-keyspace-events letters. */
+const notifyLetters: Rule = rule({ kind: "string" }, (raw) => {
+  if (typeof raw !== "string" || parseNotifyFlags(raw) === undefined) {
+    throw new RuleError("must be Redis's event class letters, any of Ag$lshzxeKEtmdn (or empty)");
+  }
   return raw;
 });
 
@@ -422,6 +440,32 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     rule: duration(10, 3_600_000),
     description: "heartbeat interval and the cap on reconnect backoff",
   },
+  {
+    path: "pubsub.notify_keyspace_events",
+    defaultValue: "",
+    rule: notifyLetters,
+    description:
+      "keyspace notifications, Redis's notify-keyspace-events letters (K, E and classes g$lshzxetmdn or A); empty: none",
+  },
+  {
+    path: "pubsub.output_buffer_hard_limit",
+    defaultValue: "32MiB",
+    rule: size(0, 1024 ** 4),
+    description:
+      "a subscriber or MONITOR client with this much unsent output is closed (client-output-buffer-limit pubsub); 0: no limit",
+  },
+  {
+    path: "pubsub.output_buffer_soft_limit",
+    defaultValue: "8MiB",
+    rule: size(0, 1024 ** 4),
+    description: "... or with this much for output_buffer_soft_seconds in a row; 0: no soft limit",
+  },
+  {
+    path: "pubsub.output_buffer_soft_seconds",
+    defaultValue: 60,
+    rule: integer(0, 365 * 86_400),
+    description: "how long a client may stay over the soft limit, in seconds",
+  },
 ];
 
 /**
@@ -604,6 +648,12 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       masterAddress: get("replication.master_address"),
       syncIntervalMs: get("replication.sync_interval"),
       retentionBytes: get("replication.retention_size"),
+    },
+    pubsub: {
+      notifyKeyspaceEvents: get("pubsub.notify_keyspace_events"),
+      outputHardLimitBytes: get("pubsub.output_buffer_hard_limit"),
+      outputSoftLimitBytes: get("pubsub.output_buffer_soft_limit"),
+      outputSoftLimitSeconds: get("pubsub.output_buffer_soft_seconds"),
     },
   };
   if (config.replication.enabled && !config.wal.enabled) {

@@ -8,6 +8,14 @@ import {
   parseConfig,
 } from "./config.ts";
 
+/** Redis's defaults: no notifications, `client-output-buffer-limit pubsub 32mb 8mb 60`. */
+const PUBSUB_DEFAULTS: Config["pubsub"] = {
+  notifyKeyspaceEvents: "",
+  outputHardLimitBytes: 32 * 1024 * 1024,
+  outputSoftLimitBytes: 8 * 1024 * 1024,
+  outputSoftLimitSeconds: 60,
+};
+
 const DEFAULTS: Config = {
   engine: { type: "in_memory", partitions: 16, databases: 16 },
   network: {
@@ -42,6 +50,7 @@ const DEFAULTS: Config = {
     syncIntervalMs: 1000,
     retentionBytes: 256 * 1024 * 1024,
   },
+  pubsub: PUBSUB_DEFAULTS,
 };
 
 /** The shipped files: the original's values, relative data directories. */
@@ -85,6 +94,7 @@ function shipped(
       syncIntervalMs: 1000,
       retentionBytes: 256 * 1024 * 1024,
     },
+    pubsub: PUBSUB_DEFAULTS,
   };
 }
 
@@ -157,6 +167,10 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.master_address": "127.0.0.1:3232",
     "replication.retention_size": "256MiB",
     "replication.sync_interval": "1s",
+    "pubsub.notify_keyspace_events": "",
+    "pubsub.output_buffer_hard_limit": "32MiB",
+    "pubsub.output_buffer_soft_limit": "8MiB",
+    "pubsub.output_buffer_soft_seconds": 60,
   });
 });
 
@@ -447,5 +461,29 @@ Deno.test("a binary or huge config is refused with a short message, not echoed b
   assertConfigError(
     () => parseConfig(yamlWith("network.address", "nowhere"), "f.yaml"),
     'network.address = "nowhere": must be host:port',
+  );
+});
+
+Deno.test("pubsub: Redis's notify-keyspace-events letters and output limits", () => {
+  const config = parseConfig(
+    "pubsub:\n  notify_keyspace_events: KEA\n  output_buffer_hard_limit: 1MiB\n" +
+      "  output_buffer_soft_limit: 0\n  output_buffer_soft_seconds: 5\n",
+    "inline",
+  );
+  assert.deepEqual(config.pubsub, {
+    notifyKeyspaceEvents: "KEA",
+    outputHardLimitBytes: 1024 * 1024,
+    outputSoftLimitBytes: 0,
+    outputSoftLimitSeconds: 5,
+  });
+  assertConfigError(
+    () => parseConfig("pubsub:\n  notify_keyspace_events: KEQ\n", "inline"),
+    "pubsub.notify_keyspace_events",
+    '"KEQ"',
+    "Ag$lshzxeKEtmdn",
+  );
+  assertConfigError(
+    () => parseConfig("pubsub:\n  output_buffer_hard_limit: lots\n", "inline"),
+    "pubsub.output_buffer_hard_limit",
   );
 });

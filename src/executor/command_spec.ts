@@ -18,6 +18,8 @@
 import { CommandError, type ReplyWriter, type TextRendering } from "../protocol/reply_writer.ts";
 import type { Database, Store } from "../storage/store.ts";
 import type { Watcher, WatchRegistry } from "../transactions/watch.ts";
+import type { PubSub } from "../pubsub/pubsub.ts";
+import type { Client } from "../server/clients.ts";
 import type { CommandFacts } from "./command_facts_types.ts";
 import type { CommandStats } from "../admin/command_stats.ts";
 import type { AdminState } from "../admin/admin_state.ts";
@@ -40,6 +42,20 @@ export interface Session {
   multi: QueuedTransaction | undefined;
   /** WATCH state, once the client watched something. */
   watcher: Watcher | undefined;
+  /**
+   * The connection behind the session (pub/sub, CLIENT, MONITOR); undefined
+   * for an in-process session (`kvdb cli`).
+   */
+  client: Client | undefined;
+  /** Channels, patterns and shard channels subscribed to. */
+  subscriptions: number;
+  /**
+   * Subscribed or MONITORing: the executor asks `pubsub/context.ts` whether
+   * each command may run (one test while false).
+   */
+  restricted: boolean;
+  /** CLIENT REPLY state (`server/reply_mode.ts`); 0: every reply is sent. */
+  replyFlags: number;
 }
 
 /** A transaction being queued (MULTI ... EXEC). */
@@ -72,6 +88,10 @@ export function newSession(): Session {
     watcher: undefined,
     protocol: 2,
     db: 0,
+    client: undefined,
+    subscriptions: 0,
+    restricted: false,
+    replyFlags: 0,
   };
 }
 
@@ -127,6 +147,27 @@ export interface CommandContext {
    * into `w` (EXEC's queued commands). Commands that reply later cannot.
    */
   dispatch(args: string[], w: ReplyWriter): void;
+  /** The server's pub/sub (PUBLISH, SUBSCRIBE; `notify-keyspace-events` in `pubsub.events`). */
+  pubsub: PubSub;
+  /**
+   * A keyspace notification: `event` (Redis's name: "set", "del",
+   * "expire", ...) happened to `key` in database `db` (default: the
+   * session's), of class `type` (`NOTIFY_STRING`, `NOTIFY_GENERIC`, ... from
+   * `pubsub/keyspace_events.ts`). One test while nobody asked for the class.
+   * Call it after the change, in Redis's order.
+   *
+   * @example
+   * ```ts
+   * ctx.db.set(key, value);
+   * ctx.notify(NOTIFY_STRING, "set", key);
+   * ```
+   */
+  notify(type: number, event: string, key: string, db?: number): void;
+  /**
+   * Whether events of class `type` are published now: for work only an
+   * event needs (`if (ctx.notifies(NOTIFY_NEW)) created = !exists(key)`).
+   */
+  notifies(type: number): boolean;
 }
 
 /** A command's handler: runs one request (whose arity dispatch has checked). */

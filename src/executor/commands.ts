@@ -47,6 +47,8 @@ import { KEYSPACE_COMMANDS } from "../keyspace/key_commands.ts";
 import { OBJECT_COMMANDS } from "../keyspace/object_commands.ts";
 import { SORT_COMMANDS } from "../keyspace/sort_commands.ts";
 import { WAIT_COMMANDS } from "../replication/wait_command.ts";
+import { PUBSUB_COMMANDS } from "../pubsub/commands.ts";
+import { CLIENT_COMMANDS } from "../server/client_commands.ts";
 
 function replyAllInfo(w: ReplyWriter): void {
   w.array(COMMANDS.size);
@@ -181,20 +183,13 @@ const COMMAND_COMMAND: ContainerHandler = {
 };
 
 /**
- * CONFIG and CLIENT are still one handler each in server.ts (splitting them
- * into per-subcommand handlers is a follow-up): the subcommands each serves
+ * CONFIG is still one handler in server.ts (splitting it into
+ * per-subcommand handlers is a follow-up): the subcommands it serves
  * and kvdb's summaries of them. Dispatch checks each subcommand's arity and
  * answers Redis's error for any other subcommand.
  */
 const SINGLE_HANDLER_CONTAINERS: Record<string, Record<string, string>> = {
   CONFIG: { GET: "Returns the parameters whose names match the patterns, and their values." },
-  CLIENT: {
-    ID: "Returns this connection's id.",
-    GETNAME: "Returns this connection's name, nil if it has none.",
-    SETNAME: "Names this connection.",
-    SETINFO: "Records the client library's name or version (LIB-NAME, LIB-VER).",
-    INFO: "Describes this connection on one line.",
-  },
 };
 
 function asContainer(handler: CommandDeclaration): CommandDeclaration {
@@ -238,6 +233,8 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...WAIT_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SERVER_COMMANDS.map(asContainer),
+    ...PUBSUB_COMMANDS,
+    ...CLIENT_COMMANDS,
     COMMAND_COMMAND,
   ],
   [COMMAND_FACTS, KVDB_FACTS],

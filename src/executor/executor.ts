@@ -42,6 +42,9 @@ import { CONTROLS_TRANSACTION, queueCommand } from "../transactions/queueing.ts"
 import { WatchRegistry } from "../transactions/watch.ts";
 import type { AdminState } from "../admin/admin_state.ts";
 import type { CommandTimer } from "../admin/command_timer.ts";
+import { PubSub } from "../pubsub/pubsub.ts";
+import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
+import { refusedInContext } from "../pubsub/context.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -100,6 +103,13 @@ export class Executor {
     undefined;
   /** Scratch for {@link prefetch}. */
   readonly #prefetchKeys: string[] = [];
+  /** Channels, subscribers and keyspace notifications. */
+  readonly pubsub: PubSub = new PubSub();
+
+  /** Statistics and settings INFO and CONFIG share (src/admin). */
+  get admin(): AdminState {
+    return this.#admin;
+  }
 
   constructor(readonly store: Store, options: ExecutorOptions) {
     this.#readOnly = options.readOnly;
@@ -107,6 +117,8 @@ export class Executor {
     this.#admin = this.#server.admin;
     this.#timer = this.#admin.timer;
     store.keyChanges = this.#watches;
+    const events = this.pubsub.events;
+    store.onExpired = (db, key) => events.notify(NOTIFY_EXPIRED, "expired", key, db);
     this.#ctx = {
       store,
       session: undefined as unknown as Session,
@@ -118,6 +130,11 @@ export class Executor {
         const pending = this.#execute(args, w, this.#ctx.session, true);
         assert(pending === undefined, "a command run from EXEC replies at once");
       },
+      pubsub: this.pubsub,
+      notify(type, event, key, db) {
+        if ((events.active & type) !== 0) events.notify(type, event, key, db ?? this.db.index);
+      },
+      notifies: (type) => (events.active & type) !== 0,
     };
   }
 
@@ -218,6 +235,10 @@ export class Executor {
       return this.#refuse(w, session, wrongArity(spec.fullName), spec);
     }
     if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
+    if (session.restricted) {
+      const refused = refusedInContext(spec, session);
+      if (refused !== undefined) return this.#refuse(w, session, refused, spec);
+    }
     if (!spec.loading && this.store.loading) {
       return this.#refuse(w, session, loadingDataset(), spec);
     }

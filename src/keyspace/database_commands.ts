@@ -14,6 +14,7 @@
  * @module
  */
 
+import { NOTIFY_GENERIC, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import {
   type CommandContext,
@@ -76,6 +77,9 @@ export const DATABASE_COMMANDS: CommandHandler[] = [
       const value = typeof entry.value === "string" ? entry.value : entry.value.toBinary();
       target.set(key, value, entry.expiresAtMs, ctx.db.engine.objectFacts(key)?.hint);
       ctx.db.remove(key);
+      ctx.notify(NOTIFY_NEW, "new", key, to);
+      ctx.notify(NOTIFY_GENERIC, "move_from", key);
+      ctx.notify(NOTIFY_GENERIC, "move_to", key, to);
       w.integer(1);
     },
   },

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { NOTIFY_GENERIC, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
+import { lookupRead } from "./lookup.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import {
   type CommandHandler,
@@ -38,7 +40,7 @@ export const DUMP_COMMANDS: CommandHandler[] = [
     name: "DUMP",
     summary: "A key's value as a payload RESTORE (kvdb's or Redis's) reads back.",
     run(ctx, args, w) {
-      const value = ctx.db.get(args[1]);
+      const value = lookupRead(ctx, args[1]);
       if (value === undefined) return w.nil();
       w.bulkBytes(encodeDump(typeof value === "string" ? value : value.peek()));
     },
@@ -78,11 +80,14 @@ export const DUMP_COMMANDS: CommandHandler[] = [
       const at = ttl === 0n ? 0n : absolute ? ttl : BigInt.asIntN(64, ttl + BigInt(now));
       if (at !== 0n && at <= BigInt(now)) {
         // Already expired: nothing is created (an old key REPLACE names goes).
-        if (replace) ctx.db.delete(key);
+        if (replace && ctx.db.delete(key)) ctx.notify(NOTIFY_GENERIC, "del", key);
         return w.status("OK");
       }
       const expiresAtMs = at > BigInt(MAX_EXPIRES_AT_MS) ? MAX_EXPIRES_AT_MS : Number(at);
       ctx.db.set(key, decoded.value, expiresAtMs);
+      // Redis deletes a replaced key first, so the key is always new.
+      ctx.notify(NOTIFY_NEW, "new", key);
+      ctx.notify(NOTIFY_GENERIC, "restore", key);
       w.status("OK");
     },
   },

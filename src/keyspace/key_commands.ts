@@ -20,8 +20,11 @@ import {
   parseInt64,
   syntaxError,
 } from "../executor/command_spec.ts";
-import type { Database, Entry } from "../storage/store.ts";
+import type { Entry } from "../storage/store.ts";
 import { EncodingHint } from "../storage/key_table.ts";
+import { countExisting, deleteKeys } from "../executor/commands/keys.ts";
+import { NOTIFY_GENERIC, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
+import { noteRead } from "./lookup.ts";
 
 function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
@@ -38,15 +41,20 @@ function rename(ctx: CommandContext, from: string, to: string, nx: boolean): boo
   if (entry === undefined) throw error("no such key");
   if (from === to) return nx ? false : true;
   if (nx && ctx.db.get(to) !== undefined) return false;
-  // The time to live moves with the value; what the new name held goes.
+  // The time to live moves with the value; what the new name held goes
+  // (silently: Redis announces the name as `new` even then).
   ctx.db.set(to, text(entry), entry.expiresAtMs, ctx.db.engine.objectFacts(from)?.hint);
   ctx.db.remove(from);
+  ctx.notify(NOTIFY_NEW, "new", to);
+  ctx.notify(NOTIFY_GENERIC, "rename_from", from);
+  ctx.notify(NOTIFY_GENERIC, "rename_to", to);
   return true;
 }
 
 /** The expiry of `key` in `unitMs`: -2 no key, -1 none, else the absolute time. */
-function expireTime(db: Database, key: string, unitMs: number): number {
-  const entry = db.entry(key);
+function expireTime(ctx: CommandContext, key: string, unitMs: number): number {
+  const entry = ctx.db.entry(key);
+  noteRead(ctx, key, entry !== undefined);
   if (entry === undefined) return -2;
   if (entry.expiresAtMs === 0) return -1;
   // Seconds are rounded, as Redis's ttlGenericCommand does.
@@ -96,11 +104,14 @@ export const KEYSPACE_COMMANDS: CommandHandler[] = [
         throw error("source and destination objects are the same");
       }
       const entry = ctx.db.entry(from);
+      noteRead(ctx, from, entry !== undefined);
       if (entry === undefined) return w.integer(0);
       if (target.get(to) !== undefined && !replace) return w.integer(0);
       // A copy is never one of Redis's shared small integers (dupStringObject).
       const hint = (ctx.db.engine.objectFacts(from)?.hint ?? 0) | EncodingHint.Unshared;
       target.set(to, text(entry), entry.expiresAtMs, hint);
+      ctx.notify(NOTIFY_NEW, "new", to, target.index);
+      ctx.notify(NOTIFY_GENERIC, "copy_to", to, target.index);
       w.integer(1);
     },
   },
@@ -123,32 +134,28 @@ export const KEYSPACE_COMMANDS: CommandHandler[] = [
     name: "UNLINK",
     summary: "Deletes keys (values are freed at once: no large collections yet); the count.",
     run(ctx, args, w) {
-      let deleted = 0;
-      for (let i = 1; i < args.length; i++) if (ctx.db.delete(args[i])) deleted++;
-      w.integer(deleted);
+      w.integer(deleteKeys(ctx, args));
     },
   },
   {
     name: "TOUCH",
     summary: "Counts the given keys that exist (and marks them as used).",
     run(ctx, args, w) {
-      let found = 0;
-      for (let i = 1; i < args.length; i++) if (ctx.db.get(args[i]) !== undefined) found++;
-      w.integer(found);
+      w.integer(countExisting(ctx, args));
     },
   },
   {
     name: "EXPIRETIME",
     summary: "A key's expiry as a Unix time in seconds; -1 without one, -2 without the key.",
     run(ctx, args, w) {
-      w.integer(expireTime(ctx.db, args[1], 1000));
+      w.integer(expireTime(ctx, args[1], 1000));
     },
   },
   {
     name: "PEXPIRETIME",
     summary: "A key's expiry as a Unix time in milliseconds; -1 without one, -2 without the key.",
     run(ctx, args, w) {
-      w.integer(expireTime(ctx.db, args[1], 1));
+      w.integer(expireTime(ctx, args[1], 1));
     },
   },
 ];

@@ -15,9 +15,14 @@
  */
 
 import { CommandError } from "../protocol/reply_writer.ts";
-import { type CommandDeclaration, parseInt64 } from "../executor/command_spec.ts";
+import {
+  type CommandContext,
+  type CommandDeclaration,
+  parseInt64,
+} from "../executor/command_spec.ts";
 import { EncodingHint, idleSeconds } from "../storage/key_table.ts";
 import type { StoredValue } from "../storage/engine.ts";
+import { noteRead } from "./lookup.ts";
 
 /** Redis's largest embedded string (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
 const EMBSTR_MAX_BYTES = 44;
@@ -39,6 +44,13 @@ function encodingOf(value: StoredValue, hint: number): string {
   return value.length <= EMBSTR_MAX_BYTES ? "embstr" : "raw";
 }
 
+/** The value OBJECT describes, unchanged by the look (counted as a read, a miss not notified). */
+function peekRead(ctx: CommandContext, key: string): StoredValue | undefined {
+  const value = ctx.db.peek(key);
+  noteRead(ctx, key, value !== undefined, false);
+  return value;
+}
+
 /** The OBJECT container. */
 export const OBJECT_COMMANDS: CommandDeclaration[] = [
   {
@@ -49,7 +61,7 @@ export const OBJECT_COMMANDS: CommandDeclaration[] = [
         name: "ENCODING",
         summary: "How a key's value is held (Redis's encoding names).",
         run(ctx, args, w) {
-          const value = ctx.db.peek(args[2]);
+          const value = peekRead(ctx, args[2]);
           if (value === undefined) return w.nil();
           w.bulk(encodingOf(value, ctx.db.engine.objectFacts(args[2])!.hint));
         },
@@ -58,7 +70,7 @@ export const OBJECT_COMMANDS: CommandDeclaration[] = [
         name: "REFCOUNT",
         summary: "References to a key's value (the shared small integers: 2147483647).",
         run(ctx, args, w) {
-          const value = ctx.db.peek(args[2]);
+          const value = peekRead(ctx, args[2]);
           if (value === undefined) return w.nil();
           const hint = ctx.db.engine.objectFacts(args[2])!.hint;
           const integer = asInteger(value, hint);
@@ -71,7 +83,7 @@ export const OBJECT_COMMANDS: CommandDeclaration[] = [
         name: "IDLETIME",
         summary: "Seconds since a key was last read or written.",
         run(ctx, args, w) {
-          if (ctx.db.peek(args[2]) === undefined) return w.nil();
+          if (peekRead(ctx, args[2]) === undefined) return w.nil();
           w.integer(idleSeconds(ctx.db.engine.objectFacts(args[2])!.accessedAt));
         },
       },
@@ -79,7 +91,7 @@ export const OBJECT_COMMANDS: CommandDeclaration[] = [
         name: "FREQ",
         summary: "A key's access frequency counter (needs an LFU maxmemory policy).",
         run(ctx, args, w) {
-          if (ctx.db.peek(args[2]) === undefined) return w.nil();
+          if (peekRead(ctx, args[2]) === undefined) return w.nil();
           const message = "An LFU maxmemory policy is not selected, access frequency not " +
             "tracked. Please note that when switching between policies at runtime LRU and LFU " +
             "data will take some time to adjust.";

@@ -21,6 +21,8 @@ import {
   syntaxError,
 } from "../executor/command_spec.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
+import { NOTIFY_GENERIC } from "../pubsub/keyspace_events.ts";
+import { lookupRead } from "./lookup.ts";
 
 function wrongType(): CommandError {
   return new CommandError(
@@ -55,9 +57,10 @@ function parseOptions(args: string[], readOnly: boolean): string | undefined {
 
 function sort(ctx: CommandContext, args: string[], w: ReplyWriter, readOnly: boolean): void {
   const store = parseOptions(args, readOnly);
-  if (ctx.db.get(args[1]) !== undefined) throw wrongType();
+  if (lookupRead(ctx, args[1]) !== undefined) throw wrongType();
   if (store === undefined) return w.array(0);
-  ctx.db.delete(store);
+  // An empty result: the destination is deleted, not stored empty.
+  if (ctx.db.delete(store)) ctx.notify(NOTIFY_GENERIC, "del", store);
   w.integer(0);
 }
 

@@ -4,6 +4,16 @@
  * answer them all with one write (a large reply: in writes of at most
  * `MAX_WRITE_BYTES`, each awaited, so other connections run between them).
  *
+ * Output the client did not ask for in a reply — pub/sub messages, MONITOR
+ * lines (see `clients.ts`) — joins the replies in the same buffer at a reply
+ * boundary (so ordering is Redis's: a message published before a reply was
+ * written comes before it). While the buffer is being written, such output
+ * waits in a second buffer and follows; while the connection is idle in a
+ * read, a send is started outside the request loop, and the loop waits for
+ * it before executing what it reads next. A pub/sub or MONITOR client whose
+ * unsent output passes the pubsub output limit (Redis's
+ * `client-output-buffer-limit pubsub`) is closed and counted.
+ *
  * Every resource is bounded: the read buffer never holds more than one
  * maximum-size request beyond what it has decoded; replies are sent (after
  * their commit) once `OUT_FLUSH_BYTES` have gathered, counting large values
@@ -24,6 +34,7 @@ import { newSession, type Session } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
 import { type ByteWriter, writeAll } from "../bytes/io.ts";
 import type { Logger } from "../log/logger.ts";
+import type { AdminState } from "../admin/admin_state.ts";
 import { OutBuffer } from "../protocol/out_buffer.ts";
 import {
   type Protocol,
@@ -31,7 +42,13 @@ import {
   type ProtocolMode,
   type RequestDecoder,
 } from "../protocol/protocol.ts";
-import { CommandError } from "../protocol/reply_writer.ts";
+import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
+import { RespReplyWriter } from "../protocol/resp_writer.ts";
+import { TextReplyWriter } from "../protocol/text_writer.ts";
+import { formatAddress } from "../config/config.ts";
+import { Client, type ClientIo, type ClientRegistry } from "./clients.ts";
+import { afterCommand, REPLY_DEFERRED, SuppressingWriter } from "./reply_mode.ts";
+import { ClientClosedError } from "./client_pause.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
 /**
@@ -64,6 +81,8 @@ export type Takeover = (conn: Deno.Conn, args: string[], rest: Uint8Array) => Pr
 /** What a connection needs from its server. */
 export interface ConnectionServices {
   executor: Executor;
+  /** Counts the errors and closes the executor never sees (INFO errorstats, limits). */
+  admin: AdminState;
   log: Logger;
   maxMessageBytes: number;
   /** `network.protocol`: how the connection's protocol is chosen. */
@@ -74,6 +93,8 @@ export interface ConnectionServices {
   takeovers: ReadonlyMap<string, Takeover>;
   /** Serve only the takeover requests (a replication-only port). */
   takeoverOnly: boolean;
+  /** The server's clients (CLIENT LIST, pub/sub, MONITOR). */
+  clients: ClientRegistry;
 }
 
 /**
@@ -84,7 +105,7 @@ export interface ConnectionServices {
  * connections.add(new Connection(conn, services));
  * ```
  */
-export class Connection {
+export class Connection implements ClientIo {
   /** `Date.now()` of the last read or write that made progress. */
   lastActiveMs = Date.now();
   /** Waiting for the peer's next bytes (nothing of ours is in flight). */
@@ -120,6 +141,22 @@ export class Connection {
   #aheadTakeover: Takeover | undefined = undefined;
   /** Whether a request was decoded since the last read began. */
   #decoded = false;
+  /** This connection as the server's clients see it. */
+  readonly client: Client;
+  /** `#out` is being written: out-of-band output goes to `#later`. */
+  #writing = false;
+  /** Out-of-band output that came while `#out` was being written. */
+  #later: OutBuffer | undefined;
+  #laterWriter: ReplyWriter | undefined;
+  /** A send started while the connection was idle in a read, until it ends. */
+  #outOfLoop: Promise<void> | undefined;
+  /** When the unsent output passed the soft limit (0: it is below). */
+  #softSinceMs = 0;
+  /** The writer that hides replies (CLIENT REPLY OFF / SKIP), made on first use. */
+  #suppressing: SuppressingWriter | undefined;
+  /** Bytes read, not yet executed, at the last read; and the read buffer's size. */
+  #queryBytes = 0;
+  #readBufferBytes = MIN_READ_BYTES;
 
   /**
    * The socket as large replies are written to it: each slice that the peer
@@ -136,6 +173,66 @@ export class Connection {
   constructor(conn: Deno.Conn, services: ConnectionServices) {
     this.#conn = conn;
     this.#services = services;
+    this.client = new Client(
+      services.clients,
+      this.#session,
+      this,
+      addressOf(conn.remoteAddr),
+      addressOf(conn.localAddr),
+    );
+    this.#session.client = this.client;
+    services.clients.add(this.client);
+  }
+
+  /** See {@link ClientIo.queryBytes}. */
+  get queryBytes(): number {
+    return this.#queryBytes;
+  }
+
+  /** See {@link ClientIo.readBufferBytes}. */
+  get readBufferBytes(): number {
+    return this.#readBufferBytes;
+  }
+
+  /** See {@link ClientIo.closed}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** See {@link ClientIo.writing}. */
+  get writing(): boolean {
+    return this.#writing || this.#outOfLoop !== undefined;
+  }
+
+  /** See {@link ClientIo.outputBytes}. */
+  get outputBytes(): number {
+    return this.#out.length + (this.#later?.length ?? 0);
+  }
+
+  /** See {@link ClientIo.outOfBand}. */
+  outOfBand(): ReplyWriter | undefined {
+    const protocol = this.#protocol;
+    if (this.#closed || protocol === undefined) return undefined;
+    let w = protocol.writer;
+    if (this.#writing) {
+      if (this.#later === undefined) {
+        this.#later = new OutBuffer(1024);
+        this.#laterWriter = protocol.name === "resp"
+          ? new RespReplyWriter(this.#later, this.#session)
+          : new TextReplyWriter(this.#later);
+      }
+      w = this.#laterWriter!;
+    }
+    w.begin(undefined, 0);
+    return w;
+  }
+
+  /** See {@link ClientIo.outOfBandDone}. */
+  outOfBandDone(): void {
+    if (this.client.pubsubClass) this.#checkOutputLimit();
+    if (this.reading && this.#outOfLoop === undefined && !this.#closed) {
+      this.#outOfLoop = this.#sendOutOfLoop();
+    }
   }
 
   /** The protocol spoken, once the first byte has arrived. */
@@ -176,9 +273,16 @@ export class Connection {
         }
         this.#decoded = false;
         this.reading = true;
+        // Output that came after the last send (another connection ran
+        // between its end and now) goes out without waiting for a request.
+        if (this.#out.length > 0 && this.#outOfLoop === undefined) {
+          this.#outOfLoop = this.#sendOutOfLoop();
+        }
         const n = await this.#conn.read(buffer.subarray(end));
         this.reading = false;
         if (n === null) break;
+        // A send started while idle: replies must not join a buffer in flight.
+        if (this.#outOfLoop !== undefined) await this.#outOfLoop;
         this.lastActiveMs = Date.now();
         if (n === 0) continue;
         this.#protocol ??= protocolFor(
@@ -190,6 +294,8 @@ export class Connection {
         );
         const { decoder, writer } = this.#protocol;
         end += n;
+        this.#queryBytes = end - start;
+        this.#readBufferBytes = buffer.length;
         let fatal = false;
         for (;;) {
           if (this.#aheadAt === this.#aheadCount) {
@@ -201,6 +307,7 @@ export class Connection {
           if (request instanceof DecodeFailure) {
             writer.begin(undefined, 0);
             writer.error(request.error);
+            this.#services.admin.noteError(request.error, { client: this.client.id });
             fatal = request.fatal;
           } else if (this.#aheadAt === this.#aheadCount && this.#aheadTakeover !== undefined) {
             const takeover = this.#aheadTakeover;
@@ -210,15 +317,30 @@ export class Connection {
             return;
           } else if (this.#services.takeoverOnly) {
             writer.begin(undefined, 0);
-            writer.error(takeoverOnlyError());
+            const error = takeoverOnlyError();
+            writer.error(error);
+            this.#services.admin.noteError(error, { client: this.client.id });
             fatal = true;
           } else {
-            const pending = executor.execute(request, writer, this.#session);
+            const session = this.#session;
+            const client = this.client;
+            client.lastName = request[0];
+            client.lastSub = request.length > 1 && request[1].length <= MAX_SUBCOMMAND_CHARS
+              ? request[1]
+              : undefined;
+            const w = session.replyFlags === 0
+              ? writer
+              : this.#suppressing ??= new SuppressingWriter(writer, session);
+            const pending = executor.execute(request, w, session);
             if (pending !== undefined) await pending;
-            fatal = this.#session.closeAfterReply;
+            if (session.replyFlags !== 0) {
+              if (session.replyFlags & REPLY_DEFERRED) client.sendDeferred();
+              afterCommand(session);
+            }
+            fatal = session.closeAfterReply;
           }
           this.#unsentReplies++;
-          if (fatal) break;
+          if (fatal || this.#closed) break;
           if (this.#out.length >= OUT_FLUSH_BYTES) await this.#flush();
         }
         if (start === end) {
@@ -230,13 +352,14 @@ export class Connection {
         if (fatal || this.#services.closing()) break;
       }
     } catch (e) {
-      if (!this.#closed && !isDisconnect(e)) {
+      if (!this.#closed && !isDisconnect(e) && !(e instanceof ClientClosedError)) {
         this.#services.log.warn("connection failed", { error: String(e) });
       }
     } finally {
       buffer = new Uint8Array(0);
       this.close();
       executor.endSession(this.#session);
+      this.#services.clients.remove(this.client);
     }
   }
 
@@ -249,7 +372,7 @@ export class Connection {
     const resp = this.#protocol === undefined
       ? this.#services.protocolMode === "resp"
       : this.#protocol.name === "resp";
-    if (this.reading && !this.#closed && !resp) {
+    if (this.reading && !this.#closed && !resp && this.#outOfLoop === undefined) {
       await writeAll(this.#conn, new TextEncoder().encode(line + "\n"))
         .catch(() => {});
     }
@@ -260,6 +383,10 @@ export class Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // What was never sent is released now, not when the last write gives up.
+    this.#later = undefined;
+    this.#laterWriter = undefined;
+    if (!this.#writing) this.#out.reset();
     try {
       this.#conn.close();
     } catch {
@@ -304,30 +431,101 @@ export class Connection {
     return this.#services.takeovers.get(args[0].toUpperCase());
   }
 
-  /** Waits for durability of the batch's writes, then sends its replies. */
+  /**
+   * Waits for durability of the batch's writes, then sends its replies, and
+   * then whatever out-of-band output came meanwhile.
+   */
   async #flush(): Promise<void> {
-    if (this.#out.length === 0) return;
-    const pending = this.#services.executor.commit(
-      this.#out,
-      this.#protocol!.writer,
-      this.#unsentReplies,
-    );
-    // Yields even when nothing is pending: the other connections whose
-    // reads completed in this turn execute before any reply is written.
-    // Measured (50 clients, pipeline 16, A/B of 7 rounds): writing in the
-    // same microtask as the execution, then reading again at once, cost
-    // ~17% more CPU per request.
-    await pending;
     const out = this.#out;
-    if (out.referencedBytes === 0 && out.length <= MAX_WRITE_BYTES) {
-      await writeAll(this.#conn, out.view());
-    } else {
-      await out.writeTo(this.#slices, MAX_WRITE_BYTES);
+    while (out.length > 0 && !this.#closed) {
+      const pending = this.#services.executor.commit(
+        out,
+        this.#protocol!.writer,
+        this.#unsentReplies,
+      );
+      // Yields even when nothing is pending: the other connections whose
+      // reads completed in this turn execute before any reply is written.
+      // Measured (50 clients, pipeline 16, A/B of 7 rounds): writing in the
+      // same microtask as the execution, then reading again at once, cost
+      // ~17% more CPU per request.
+      await pending;
+      this.#writing = true;
+      try {
+        if (out.referencedBytes === 0 && out.length <= MAX_WRITE_BYTES) {
+          await writeAll(this.#conn, out.view());
+        } else {
+          await out.writeTo(this.#slices, MAX_WRITE_BYTES);
+        }
+      } finally {
+        this.#writing = false;
+      }
+      this.lastActiveMs = Date.now();
+      out.reset();
+      this.#unsentReplies = 0;
+      const later = this.#later;
+      if (later !== undefined && later.length > 0) {
+        out.bytes(later.view());
+        later.reset();
+      }
     }
-    this.lastActiveMs = Date.now();
-    this.#out.reset();
-    this.#unsentReplies = 0;
   }
+
+  /** Sends out-of-band output while the connection is idle in a read. */
+  async #sendOutOfLoop(): Promise<void> {
+    try {
+      await this.#flush();
+    } catch (e) {
+      if (!this.#closed && !isDisconnect(e)) {
+        this.#services.log.warn("connection failed", { error: String(e) });
+      }
+      this.close();
+    } finally {
+      this.#outOfLoop = undefined;
+    }
+  }
+
+  /**
+   * Closes a pub/sub or MONITOR client whose unsent output passed the hard
+   * limit, or stayed over the soft one for its time (Redis's
+   * `checkClientOutputBufferLimits`).
+   */
+  #checkOutputLimit(): void {
+    const limit = this.#services.clients.pubsub.outputLimit;
+    const pending = this.outputBytes;
+    if (limit.hardBytes > 0 && pending >= limit.hardBytes) {
+      return this.#closeForOutputLimit(pending, "hard");
+    }
+    if (limit.softBytes > 0 && pending >= limit.softBytes) {
+      const now = Date.now();
+      if (this.#softSinceMs === 0) this.#softSinceMs = now;
+      else if (now - this.#softSinceMs >= limit.softSeconds * 1000) {
+        return this.#closeForOutputLimit(pending, "soft");
+      }
+    } else {
+      this.#softSinceMs = 0;
+    }
+  }
+
+  #closeForOutputLimit(pendingBytes: number, which: "hard" | "soft"): void {
+    this.#services.clients.outputLimitDisconnections++;
+    this.#services.admin.noteLimitClose(`pubsub.output_buffer_${which}_limit`, {
+      id: this.client.id,
+      addr: this.client.addr,
+      pendingBytes,
+    });
+    this.client.killed = true;
+    this.close();
+  }
+}
+
+/** Most chars of a request's second argument kept for CLIENT LIST's `cmd` (a subcommand). */
+const MAX_SUBCOMMAND_CHARS = 64;
+
+/** A socket address as Redis shows it: `ip:port`, `[ipv6]:port`. */
+function addressOf(addr: Deno.Addr): string {
+  return addr.transport === "tcp" || addr.transport === "udp"
+    ? formatAddress({ hostname: addr.hostname, port: addr.port })
+    : "unknown";
 }
 
 /** A request the decoder rejected: answered with `error` in its turn. */

@@ -16,6 +16,9 @@ import { type Config, formatAddress } from "../config/config.ts";
 import type { Executor } from "../executor/executor.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connection, type ConnectionServices, type Takeover } from "./connection.ts";
+import { ClientRegistry } from "./clients.ts";
+import { COMMANDS } from "../executor/commands.ts";
+import { lookupRequest } from "../executor/command_table.ts";
 
 /** What a server listens on and for. */
 export interface ServerOptions {
@@ -56,12 +59,7 @@ export class Server {
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #accepted = 0;
-  #refused = 0;
   #acceptWarnedMs = 0;
-  #refusalLoggedMs = 0;
-  /** Connections closed for `request_timeout` since start. */
-  #requestTimeouts = 0;
-  #requestTimeoutLoggedMs = 0;
   #pendingRefusals = 0;
   #accepting: Promise<void> | undefined;
 
@@ -70,13 +68,20 @@ export class Server {
     this.#log = log;
     this.#services = {
       executor,
+      admin: executor.admin,
       log,
       maxMessageBytes: options.network.maxMessageBytes,
       protocolMode: options.network.protocol,
       closing: () => this.#closing,
       takeovers: options.takeovers ?? new Map(),
       takeoverOnly: options.takeoverOnly ?? false,
+      clients: ClientRegistry.of(executor, (args) => lookupRequest(COMMANDS, args)),
     };
+  }
+
+  /** The clients of this server's executor (shared by its listeners). */
+  get clients(): ClientRegistry {
+    return this.#services.clients;
   }
 
   /** Binds and starts accepting; returns the bound `host:port`. */
@@ -184,15 +189,7 @@ export class Server {
    */
   #refuse(conn: Deno.Conn): void {
     const limit = this.#network.maxConnections;
-    this.#refused++;
-    const now = Date.now();
-    if (now - this.#refusalLoggedMs >= 1000) {
-      this.#log.warn("connections refused: too many connections", {
-        limit,
-        refused: this.#refused,
-      });
-      this.#refusalLoggedMs = now;
-    }
+    this.#services.admin.noteLimitClose("network.max_connections", { max: limit });
     const message = `max number of clients reached (network.max_connections = ${limit})`;
     const waitForFirstByte = this.#network.protocol === "auto" &&
       this.#pendingRefusals < MAX_PENDING_REFUSALS;
@@ -228,7 +225,13 @@ export class Server {
     const { idleTimeoutMs, requestTimeoutMs } = this.#network;
     for (const connection of this.#connections) {
       if (connection.takenOver) continue;
-      if (idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs) {
+      // Subscribers and MONITOR clients wait for output, not requests: Redis
+      // exempts them from `timeout` too.
+      if (
+        idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs &&
+        !connection.client.pubsubClass
+      ) {
+        this.#services.admin.noteLimitClose("network.idle_timeout", { id: connection.client.id });
         connection.closeWithNotice(
           `ERROR: idle timeout: closing connection idle for over ${idleTimeoutMs}ms (network.idle_timeout)`,
         );
@@ -236,14 +239,9 @@ export class Server {
         requestTimeoutMs > 0 && connection.reading && connection.requestStartedMs > 0 &&
         connection.requestStartedMs < now - requestTimeoutMs
       ) {
-        this.#requestTimeouts++;
-        if (now - this.#requestTimeoutLoggedMs >= 1000) {
-          this.#log.info("connections closed: a request took too long to arrive", {
-            limitMs: requestTimeoutMs,
-            closed: this.#requestTimeouts,
-          });
-          this.#requestTimeoutLoggedMs = now;
-        }
+        this.#services.admin.noteLimitClose("network.request_timeout", {
+          id: connection.client.id,
+        });
         connection.closeWithNotice(
           `ERROR: request timeout: closing connection whose request took over ${requestTimeoutMs}ms to arrive (network.request_timeout)`,
         );

@@ -66,8 +66,8 @@ export interface DatabaseHost {
   mayExpire(): boolean;
   /** The clock, Unix ms. */
   nowMs(): number;
-  /** One key was deleted because its time passed. */
-  countExpired(): void;
+  /** `key` of database `db` was deleted because its time passed. */
+  countExpired(db: number, key: string): void;
 }
 
 /**
@@ -200,7 +200,7 @@ export class Database {
     if (this.host.mayExpire()) {
       try {
         this.remove(key);
-        this.host.countExpired();
+        this.host.countExpired(this.index, key);
       } catch {
         // The log refuses the delete (it failed): hide the key all the same.
       }

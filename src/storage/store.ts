@@ -144,6 +144,8 @@ export class Store implements DatabaseHost, Keyspaces {
   expiredKeys = 0;
   /** Told of every change (WATCH). */
   keyChanges: KeyChangeListener | undefined = undefined;
+  /** Told of each key deleted because its time passed (keyspace notifications). */
+  onExpired: ((db: number, key: string) => void) | undefined = undefined;
   /**
    * The log failed: nothing more will become durable, so nothing is
    * pending any more; once reloaded, reads go on from the durable state
@@ -382,7 +384,7 @@ export class Store implements DatabaseHost, Keyspaces {
       const [key, expiresAtMs] = next.value;
       if (expiresAtMs <= now) {
         db.remove(key);
-        this.expiredKeys++;
+        this.countExpired(db.index, key);
         deleted++;
       }
     }
@@ -444,8 +446,9 @@ export class Store implements DatabaseHost, Keyspaces {
   }
 
   /** See {@link DatabaseHost.countExpired}. */
-  countExpired(): void {
+  countExpired(db: number, key: string): void {
     this.expiredKeys++;
+    this.onExpired?.(db, key);
   }
 
   /** Tells WATCH that database `db` is about to be emptied. */

@@ -20,6 +20,8 @@ import {
 import { globMatch } from "../glob.ts";
 import { expiryTime } from "./_expiry_options.ts";
 import { scan } from "../scan.ts";
+import { lookupRead, noteRead } from "../../keyspace/lookup.ts";
+import { NOTIFY_GENERIC } from "../../pubsub/keyspace_events.ts";
 
 /** The original's reply for a one-key DEL; a count for several keys. */
 const DEL_TEXT: TextRendering = {
@@ -77,6 +79,7 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
       ) return w.integer(0);
       // A time at or before now deletes the key (and logs a delete).
       ctx.db.setExpiry(args[1], Math.max(at, 1));
+      ctx.notify(NOTIFY_GENERIC, at <= ctx.store.nowMs() ? "del" : "expire", args[1]);
       w.integer(1);
     },
   };
@@ -90,6 +93,7 @@ function ttlCommand(name: string, unitMs: number): CommandHandler {
     }; -1 without expiry, -2 without the key.`,
     run(ctx, args, w) {
       const entry = ctx.db.entry(args[1]);
+      noteRead(ctx, args[1], entry !== undefined);
       if (entry === undefined) return w.integer(-2);
       if (entry.expiresAtMs === 0) return w.integer(-1);
       const remainingMs = Math.max(0, entry.expiresAtMs - ctx.store.nowMs());
@@ -111,6 +115,25 @@ function collectKeys(ctx: CommandContext, pattern: string): string[] {
   return keys;
 }
 
+/** DEL and UNLINK: deletes `args[1..]`, notifying each; the count deleted. */
+export function deleteKeys(ctx: CommandContext, args: string[]): number {
+  let deleted = 0;
+  for (let i = 1; i < args.length; i++) {
+    if (ctx.db.delete(args[i])) {
+      ctx.notify(NOTIFY_GENERIC, "del", args[i]);
+      deleted++;
+    }
+  }
+  return deleted;
+}
+
+/** EXISTS and TOUCH: how many of `args[1..]` exist, each read counted (a repeat twice). */
+export function countExisting(ctx: CommandContext, args: string[]): number {
+  let found = 0;
+  for (let i = 1; i < args.length; i++) if (lookupRead(ctx, args[i]) !== undefined) found++;
+  return found;
+}
+
 /** The keyspace commands. */
 export const KEY_COMMANDS: CommandHandler[] = [
   {
@@ -118,22 +141,14 @@ export const KEY_COMMANDS: CommandHandler[] = [
     text: DEL_TEXT,
     summary: "Deletes keys; returns how many existed.",
     run(ctx, args, w) {
-      let deleted = 0;
-      for (let i = 1; i < args.length; i++) {
-        if (ctx.db.delete(args[i])) deleted++;
-      }
-      w.integer(deleted);
+      w.integer(deleteKeys(ctx, args));
     },
   },
   {
     name: "EXISTS",
     summary: "Counts the given keys that exist (a key named twice counts twice).",
     run(ctx, args, w) {
-      let found = 0;
-      for (let i = 1; i < args.length; i++) {
-        if (ctx.db.get(args[i]) !== undefined) found++;
-      }
-      w.integer(found);
+      w.integer(countExisting(ctx, args));
     },
   },
   expireCommand("EXPIRE", 1000, false),
@@ -149,6 +164,7 @@ export const KEY_COMMANDS: CommandHandler[] = [
       const entry = ctx.db.entry(args[1]);
       if (entry === undefined || entry.expiresAtMs === 0) return w.integer(0);
       ctx.db.setExpiry(args[1], 0);
+      ctx.notify(NOTIFY_GENERIC, "persist", args[1]);
       w.integer(1);
     },
   },
@@ -156,7 +172,7 @@ export const KEY_COMMANDS: CommandHandler[] = [
     name: "TYPE",
     summary: "Returns the type of a key's value: string, or none.",
     run(ctx, args, w) {
-      w.status(ctx.db.get(args[1]) === undefined ? "none" : "string");
+      w.status(lookupRead(ctx, args[1]) === undefined ? "none" : "string");
     },
   },
   {

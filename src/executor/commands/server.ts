@@ -1,9 +1,10 @@
 /**
- * Connection and server commands: PING, ECHO, SELECT, QUIT, HELLO, CLIENT,
- * INFO, ROLE, SAVE, BGSAVE, and REPLSYNC's refusal where replication is not
+ * Connection and server commands: PING, ECHO, SELECT, QUIT, HELLO, INFO,
+ * ROLE, SAVE, BGSAVE, and REPLSYNC's refusal where replication is not
  * served; CONFIG, SLOWLOG, LATENCY, MEMORY, TIME, LASTSAVE, SHUTDOWN and
  * DEBUG come from src/admin. (COMMAND lives with the table it describes,
- * in ../commands.ts.)
+ * in ../commands.ts; CLIENT, MONITOR and RESET in
+ * ../../server/client_commands.ts.)
  *
  * @example
  * ```ts
@@ -74,10 +75,18 @@ export const SERVER_COMMANDS: CommandDeclaration[] = [
   {
     name: "PING",
     summary: "Returns PONG, or the message given.",
-    run(_ctx, args, w) {
+    run(ctx, args, w) {
       if (args.length > 2) throw wrongArity("ping");
-      if (args.length === 2) w.bulk(args[1]);
-      else w.status("PONG");
+      if (ctx.session.subscriptions !== 0 && ctx.session.protocol === 2) {
+        // A subscribed RESP2 connection reads arrays only: Redis answers one.
+        w.array(2);
+        w.bulk("pong");
+        w.bulk(args.length === 2 ? args[1] : "");
+      } else if (args.length === 2) {
+        w.bulk(args[1]);
+      } else {
+        w.status("PONG");
+      }
     },
   },
   {
@@ -169,40 +178,6 @@ export const SERVER_COMMANDS: CommandDeclaration[] = [
       w.bulk(ctx.server.role === "slave" ? "replica" : "master");
       w.bulk("modules");
       w.array(0);
-    },
-  },
-  {
-    name: "CLIENT",
-    summary: "CLIENT ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | INFO.",
-    run(ctx, args, w) {
-      const sub = args[1].toUpperCase();
-      const { session } = ctx;
-      if (sub === "ID" && args.length === 2) return w.integer(session.id);
-      if (sub === "GETNAME" && args.length === 2) {
-        return session.name ? w.bulk(session.name) : w.nil();
-      }
-      if (sub === "SETNAME" && args.length === 3) {
-        if (!isPrintableName(args[2])) throw badClientName();
-        session.name = args[2];
-        return w.status("OK");
-      }
-      if (sub === "SETINFO" && args.length === 4) {
-        const attribute = args[2].toUpperCase();
-        if (attribute === "LIB-NAME") session.libName = args[3];
-        else if (attribute === "LIB-VER") session.libVersion = args[3];
-        else throw new CommandError("ERR", `Unrecognized option '${args[2]}'`);
-        return w.status("OK");
-      }
-      if (sub === "INFO" && args.length === 2) {
-        return w.bulk(
-          `id=${session.id} name=${session.name} db=0 lib-name=${session.libName} lib-ver=${session.libVersion}\n`,
-        );
-      }
-      throw new CommandError(
-        "ERR",
-        `unknown subcommand or wrong number of arguments for '${args[1]}'. Try CLIENT HELP.`,
-        `unknown CLIENT subcommand '${args[1]}'`,
-      );
     },
   },
   {

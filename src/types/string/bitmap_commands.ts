@@ -24,6 +24,9 @@ import { bytesToBinary } from "../../bytes/binary_string.ts";
 import type { StoredValue } from "../../storage/engine.ts";
 import { EncodingHint } from "../../storage/key_table.ts";
 import { MAX_VALUE_BYTES } from "../../storage/store.ts";
+import { NOTIFY_GENERIC, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
+import { notifyWrite } from "./commands.ts";
+import { lookupRead } from "../../keyspace/lookup.ts";
 
 /** Bits set in each byte value. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
@@ -161,8 +164,10 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
       const old = byteAt(bytesOf(value), index);
       const bit = (old >> shift) & 1;
       const updated = (old & ~(1 << shift)) | (Number(on) << shift);
+      // Redis notifies only a change: a new key, a longer value or a flipped bit.
       if (value === undefined || value.length <= index || updated !== old) {
         writeByte(ctx, key, index, updated);
+        notifyWrite(ctx, value === undefined, "setbit", key);
       }
       w.integer(bit);
     },
@@ -172,7 +177,7 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
     summary: "Returns one bit of a key's value (0 past its end).",
     run(ctx, args, w) {
       const offset = bitOffset(args[2], false, 0);
-      const byte = byteAt(bytesOf(ctx.db.get(args[1])), offset >> 3);
+      const byte = byteAt(bytesOf(lookupRead(ctx, args[1])), offset >> 3);
       w.integer((byte >> (7 - (offset & 7))) & 1);
     },
   },
@@ -180,7 +185,7 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
     name: "BITCOUNT",
     summary: "Counts the set bits of a key's value, optionally in a BYTE or BIT range.",
     run(ctx, args, w) {
-      const value = ctx.db.get(args[1]);
+      const value = lookupRead(ctx, args[1]);
       if (value === undefined) return w.integer(0);
       const bytes = bytesOf(value);
       let range: BitRange;
@@ -211,7 +216,7 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
       if (bitArg === undefined) throw notAnInteger();
       if (bitArg !== 0n && bitArg !== 1n) throw error("The bit argument must be 1 or 0.");
       const bit = Number(bitArg);
-      const value = ctx.db.get(args[1]);
+      const value = lookupRead(ctx, args[1]);
       if (value === undefined) return w.integer(bit === 1 ? -1 : 0);
       const bytes = bytesOf(value);
       let range: BitRange;
@@ -248,12 +253,12 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
       const sources: (Uint8Array | string)[] = [];
       let maxLength = 0;
       for (let i = 3; i < args.length; i++) {
-        const bytes = bytesOf(ctx.db.get(args[i]));
+        const bytes = bytesOf(lookupRead(ctx, args[i]));
         sources.push(bytes);
         maxLength = Math.max(maxLength, bytes.length);
       }
       if (maxLength === 0) {
-        ctx.db.delete(args[2]);
+        if (ctx.db.delete(args[2])) ctx.notify(NOTIFY_GENERIC, "del", args[2]);
         return w.integer(0);
       }
       const out = new Uint8Array(maxLength);
@@ -268,7 +273,9 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
         }
         out[j] = byte;
       }
+      const created = ctx.notifies(NOTIFY_NEW) && ctx.db.get(args[2]) === undefined;
       ctx.db.set(args[2], bytesToBinary(out), 0, EncodingHint.Raw);
+      notifyWrite(ctx, created, "set", args[2]);
       w.integer(maxLength);
     },
   },
@@ -411,12 +418,16 @@ function fieldResult(op: FieldOp, value: bigint, increment: bigint): [bigint, bo
 function bitfield(ctx: CommandContext, args: string[], w: ReplyWriter, readOnly: boolean): void {
   const ops = parseFieldOps(args);
   const key = args[1];
-  let value = ctx.db.get(key);
   const writes = ops.filter((op) => op.kind !== "GET");
+  // Only GETs read as a read does (a miss notified); writes look up to write.
+  let value = writes.length > 0 ? ctx.db.get(key) : lookupRead(ctx, key);
+  let changes = 0;
   if (writes.length > 0) {
     if (readOnly) throw error("BITFIELD_RO only supports the GET subcommand");
     const highest = Math.max(...writes.map((op) => op.offset + op.bits - 1));
+    const created = value === undefined;
     growTo(ctx, key, value, (highest >> 3) + 1);
+    if (created) ctx.notify(NOTIFY_NEW, "new", key);
     value = ctx.db.get(key);
   }
   // Bytes written by earlier operations of this command, read back by later ones.
@@ -439,7 +450,9 @@ function bitfield(ctx: CommandContext, args: string[], w: ReplyWriter, readOnly:
     }
     w.integer(op.kind === "INCRBY" ? stored : current);
     writeField(ctx, key, read, written, op, stored);
+    changes++;
   }
+  if (changes > 0) notifyWrite(ctx, false, "setbit", key);
 }
 
 /** Writes `stored` into the field, logging the bytes it spans. */

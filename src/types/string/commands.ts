@@ -21,7 +21,9 @@ import {
 } from "../../executor/command_spec.ts";
 import type { StoredValue } from "../../storage/engine.ts";
 import { EncodingHint } from "../../storage/key_table.ts";
+import { lookupRead, noteRead } from "../../keyspace/lookup.ts";
 import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING } from "../../pubsub/keyspace_events.ts";
 import { wrongArity } from "../../executor/errors.ts";
 import { expiryFromOption, expiryOptionName } from "../../executor/commands/_expiry_options.ts";
 import {
@@ -53,11 +55,29 @@ export function checkStringLength(offset: number, bytes: number): void {
   if (offset + bytes > MAX_VALUE_BYTES) throw tooLarge();
 }
 
-function lookup(ctx: CommandContext, key: string): StoredValue | undefined {
-  const value = ctx.db.get(key);
-  if (value === undefined) ctx.stats.keyspaceMisses++;
-  else ctx.stats.keyspaceHits++;
-  return value;
+/**
+ * Whether writing `key` creates it, asked only while `new` events are
+ * wanted (the lookup would cost the plain SET otherwise). A key whose time
+ * passed is removed by the lookup (`expired`), as Redis's write lookup does.
+ */
+function creates(ctx: CommandContext, key: string): boolean {
+  return ctx.notifies(NOTIFY_NEW) && ctx.db.get(key) === undefined;
+}
+
+/** Notifies `new` (if `created`) then the string event `event`, in Redis's order. */
+export function notifyWrite(
+  ctx: CommandContext,
+  created: boolean,
+  event: string,
+  key: string,
+): void {
+  if (created) ctx.notify(NOTIFY_NEW, "new", key);
+  ctx.notify(NOTIFY_STRING, event, key);
+}
+
+/** After a write with an expiry: Redis's `expire` event. */
+function notifyExpire(ctx: CommandContext, expiresAtMs: number, key: string): void {
+  if (expiresAtMs !== 0) ctx.notify(NOTIFY_GENERIC, "expire", key);
 }
 
 /** A stored string's bytes as a binary string (a copy for a large one). */
@@ -88,6 +108,7 @@ function incrementBy(ctx: CommandContext, key: string, by: bigint): bigint {
     );
   }
   ctx.db.set(key, next.toString(), entry?.expiresAtMs ?? 0);
+  notifyWrite(ctx, entry === undefined, "incrby", key);
   return next;
 }
 
@@ -113,7 +134,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     text: KEY_NOT_FOUND,
     summary: "Returns the value of a key.",
     run(ctx, args, w) {
-      const value = lookup(ctx, args[1]);
+      const value = lookupRead(ctx, args[1]);
       if (value === undefined) w.nil();
       else replyValue(w, value);
     },
@@ -152,11 +173,17 @@ export const STRING_COMMANDS: CommandHandler[] = [
         }
       }
       // A plain SET (the hot path) needs no lookup of the old entry.
-      const current = condition === undefined && !keepTtl && !get ? undefined : ctx.db.entry(key);
+      const looked = condition !== undefined || keepTtl || get;
+      const current = looked ? ctx.db.entry(key) : undefined;
+      // GET reads as GET does.
+      if (get) noteRead(ctx, key, current !== undefined);
       const allowed = condition === undefined ||
         (condition === "NX" ? current === undefined : current !== undefined);
       if (allowed) {
+        const created = looked ? current === undefined : creates(ctx, key);
         ctx.db.set(key, value, keepTtl ? current?.expiresAtMs ?? 0 : expiresAtMs);
+        notifyWrite(ctx, created, "set", key);
+        if (expirySet) notifyExpire(ctx, expiresAtMs, key);
       }
       if (get) {
         if (current === undefined) w.nil();
@@ -174,6 +201,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       if (ctx.db.get(args[1]) !== undefined) return w.integer(0);
       ctx.db.set(args[1], args[2]);
+      notifyWrite(ctx, true, "set", args[1]);
       w.integer(1);
     },
   },
@@ -182,9 +210,10 @@ export const STRING_COMMANDS: CommandHandler[] = [
     text: KEY_NOT_FOUND,
     summary: "Returns a key's value and deletes it.",
     run(ctx, args, w) {
-      const value = lookup(ctx, args[1]);
+      const value = lookupRead(ctx, args[1]);
       if (value === undefined) return w.nil();
       ctx.db.delete(args[1]);
+      ctx.notify(NOTIFY_GENERIC, "del", args[1]);
       replyValue(w, value);
     },
   },
@@ -203,10 +232,17 @@ export const STRING_COMMANDS: CommandHandler[] = [
         else if (option === "PERSIST") expiresAtMs = 0;
         else throw syntaxError();
       }
-      const value = lookup(ctx, args[1]);
+      const value = lookupRead(ctx, args[1]);
       if (value === undefined) return w.nil();
       if (expiresAtMs !== undefined && ctx.db.engine.expiresAt(args[1]) !== expiresAtMs) {
         ctx.db.setExpiry(args[1], expiresAtMs);
+        // A time already past deletes the key (setExpiry), as Redis does.
+        const event = expiresAtMs === 0
+          ? "persist"
+          : ctx.db.engine.get(args[1]) === undefined
+          ? "del"
+          : "expire";
+        ctx.notify(NOTIFY_GENERIC, event, args[1]);
       }
       replyValue(w, value);
     },
@@ -217,7 +253,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       w.array(args.length - 1);
       for (let i = 1; i < args.length; i++) {
-        const value = lookup(ctx, args[i]);
+        const value = lookupRead(ctx, args[i]);
         if (value === undefined) w.nil();
         else replyValue(w, value);
       }
@@ -228,7 +264,11 @@ export const STRING_COMMANDS: CommandHandler[] = [
     summary: "Sets several keys.",
     run(ctx, args, w) {
       checkPairs(args, "mset");
-      for (let i = 1; i < args.length; i += 2) ctx.db.set(args[i], args[i + 1]);
+      for (let i = 1; i < args.length; i += 2) {
+        const created = creates(ctx, args[i]);
+        ctx.db.set(args[i], args[i + 1]);
+        notifyWrite(ctx, created, "set", args[i]);
+      }
       w.status("OK");
     },
   },
@@ -240,7 +280,10 @@ export const STRING_COMMANDS: CommandHandler[] = [
       for (let i = 1; i < args.length; i += 2) {
         if (ctx.db.get(args[i]) !== undefined) return w.integer(0);
       }
-      for (let i = 1; i < args.length; i += 2) ctx.db.set(args[i], args[i + 1]);
+      for (let i = 1; i < args.length; i += 2) {
+        ctx.db.set(args[i], args[i + 1]);
+        notifyWrite(ctx, true, "set", args[i]);
+      }
       w.integer(1);
     },
   },
@@ -286,24 +329,31 @@ export const STRING_COMMANDS: CommandHandler[] = [
       const current = ctx.db.get(args[1]);
       if (current === undefined) {
         ctx.db.set(args[1], args[2]);
+        notifyWrite(ctx, true, "append", args[1]);
         return w.integer(args[2].length);
       }
       checkStringLength(current.length, args[2].length);
-      w.integer(ctx.db.setRange(args[1], current.length, args[2]));
+      const length = ctx.db.setRange(args[1], current.length, args[2]);
+      notifyWrite(ctx, false, "append", args[1]);
+      w.integer(length);
     },
   },
   {
     name: "STRLEN",
     summary: "Returns the length of a key's value.",
     run(ctx, args, w) {
-      w.integer(ctx.db.get(args[1])?.length ?? 0);
+      w.integer(lookupRead(ctx, args[1])?.length ?? 0);
     },
   },
   {
     name: "SETEX",
     summary: "Sets a key's value and its time to live in seconds.",
     run(ctx, args, w) {
-      ctx.db.set(args[1], args[3], expiryFromOption("EX", args[2], ctx.store.nowMs(), "setex"));
+      const expiresAtMs = expiryFromOption("EX", args[2], ctx.store.nowMs(), "setex");
+      const created = creates(ctx, args[1]);
+      ctx.db.set(args[1], args[3], expiresAtMs);
+      notifyWrite(ctx, created, "set", args[1]);
+      notifyExpire(ctx, expiresAtMs, args[1]);
       w.status("OK");
     },
   },
@@ -311,7 +361,11 @@ export const STRING_COMMANDS: CommandHandler[] = [
     name: "PSETEX",
     summary: "Sets a key's value and its time to live in milliseconds.",
     run(ctx, args, w) {
-      ctx.db.set(args[1], args[3], expiryFromOption("PX", args[2], ctx.store.nowMs(), "psetex"));
+      const expiresAtMs = expiryFromOption("PX", args[2], ctx.store.nowMs(), "psetex");
+      const created = creates(ctx, args[1]);
+      ctx.db.set(args[1], args[3], expiresAtMs);
+      notifyWrite(ctx, created, "set", args[1]);
+      notifyExpire(ctx, expiresAtMs, args[1]);
       w.status("OK");
     },
   },
@@ -320,8 +374,9 @@ export const STRING_COMMANDS: CommandHandler[] = [
     text: KEY_NOT_FOUND,
     summary: "Sets a key's value (dropping its time to live) and returns the old value.",
     run(ctx, args, w) {
-      const old = lookup(ctx, args[1]);
+      const old = lookupRead(ctx, args[1]);
       ctx.db.set(args[1], args[2]);
+      notifyWrite(ctx, old === undefined, "set", args[1]);
       if (old === undefined) w.nil();
       else replyValue(w, old);
     },
@@ -345,6 +400,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
       // Logged as the resulting value (the arithmetic is not redone on replay).
       const result = formatLongDoubleHuman(sum);
       ctx.db.set(args[1], result, entry?.expiresAtMs ?? 0, EncodingHint.NotInt);
+      notifyWrite(ctx, entry === undefined, "incrbyfloat", args[1]);
       w.bulk(result);
     },
   },

@@ -21,7 +21,8 @@ import {
 } from "../../executor/command_spec.ts";
 import { MAX_VALUE_BYTES } from "../../storage/store.ts";
 import type { StoredValue } from "../../storage/engine.ts";
-import { checkStringLength, text } from "./commands.ts";
+import { checkStringLength, notifyWrite, text } from "./commands.ts";
+import { lookupRead } from "../../keyspace/lookup.ts";
 
 /** A signed 64-bit integer argument (Redis's getLongLongFromObjectOrReply). */
 function int64Argument(s: string): bigint {
@@ -60,7 +61,7 @@ export function clampRange(
 function getRange(ctx: CommandContext, args: string[]): string {
   const start = int64Argument(args[2]);
   const end = int64Argument(args[3]);
-  const value = ctx.db.get(args[1]);
+  const value = lookupRead(ctx, args[1]);
   if (value === undefined) return "";
   const range = clampRange(start, end, value.length);
   return range === undefined ? "" : slice(value, range[0], range[1] + 1);
@@ -98,15 +99,17 @@ export const RANGE_COMMANDS: CommandHandler[] = [
       if (bytes.length === 0) return w.integer(current?.length ?? 0);
       if (offset > BigInt(MAX_VALUE_BYTES)) checkStringLength(MAX_VALUE_BYTES + 1, 0);
       checkStringLength(Number(offset), bytes.length);
-      w.integer(ctx.db.setRange(args[1], Number(offset), bytes));
+      const length = ctx.db.setRange(args[1], Number(offset), bytes);
+      notifyWrite(ctx, current === undefined, "setrange", args[1]);
+      w.integer(length);
     },
   },
   {
     name: "LCS",
     summary: "The longest common subsequence of two keys' values: the string, LEN, or IDX ranges.",
     run(ctx, args, w) {
-      const a = ctx.db.get(args[1]);
-      const b = ctx.db.get(args[2]);
+      const a = lookupRead(ctx, args[1]);
+      const b = lookupRead(ctx, args[2]);
       let getLength = false;
       let getIndexes = false;
       let withMatchLength = false;
