@@ -620,7 +620,86 @@ export const FUZZ_COMMANDS: Readonly<Record<string, (r: Rng) => Arg[]>> = {
   ],
   PING: (r) => r.chance(0.5) ? [] : [value(r)],
   ECHO: (r) => [value(r)],
+  RENAME: (r) => [key(r), key(r)],
+  RENAMENX: (r) => [key(r), key(r)],
+  COPY: (r) => [
+    key(r),
+    key(r),
+    ...r.pick([[], ["REPLACE"], ["DB", db(r)], ["DB", db(r), "REPLACE"], ["DB"]]),
+  ],
+  RANDOMKEY: () => [],
+  UNLINK: (r) => keys(r, 1, 4),
+  TOUCH: (r) => keys(r, 1, 4),
+  EXPIRETIME: (r) => [key(r)],
+  PEXPIRETIME: (r) => [key(r)],
+  EXPIREAT: (r) => [key(r), r.pick(["0", "1", "4000000000", ...EDGE_NUMBERS]), ...expireOption(r)],
+  PEXPIREAT: (r) => [key(r), r.pick(["0", "4000000000000", ...EDGE_NUMBERS]), ...expireOption(r)],
+  OBJECT: (r) => [r.pick(["ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "HELP", "BOGUS"]), key(r)],
+  SORT: (r) => [key(r), ...sortOptions(r)],
+  SORT_RO: (r) => [key(r), ...sortOptions(r).filter((a) => a !== "STORE")],
+  // The timeout is 0 with no replica: WAIT answers at once (kvdb's and Redis's).
+  WAIT: (r) => ["0", r.pick(["0", "-1", "x", "10"])],
+  PUBLISH: (r) => [r.pick(["news", "cf:1", ""]), value(r)],
+  SPUBLISH: (r) => [r.pick(["news", "cf:1"]), value(r)],
+  PUBSUB: (r) =>
+    r.pick([
+      ["CHANNELS"],
+      ["CHANNELS", "n*"],
+      ["NUMSUB", "news", "x"],
+      ["NUMPAT"],
+      [
+        "SHARDCHANNELS",
+      ],
+      ["SHARDNUMSUB", "news"],
+      ["HELP"],
+      ["BOGUS"],
+    ]),
+  TIME: () => [],
+  LASTSAVE: () => [],
+  INFO: (r) => r.pick([[], ["keyspace"], ["stats"], ["commandstats"], ["errorstats"], ["bogus"]]),
+  CONFIG: (r) =>
+    r.pick([["GET", "maxclients"], ["GET", "*"], ["GET", "notify-*", "timeout"], ["GET"], [
+      "BOGUS",
+    ]]),
+  CLIENT: (r) =>
+    r.pick([
+      ["ID"],
+      ["GETNAME"],
+      ["SETNAME", r.pick(["fuzz", "has space", ""])],
+      ["INFO"],
+      [
+        "NO-EVICT",
+        r.pick(["on", "off", "x"]),
+      ],
+      ["LIST", "TYPE", r.pick(["normal", "pubsub", "bogus"])],
+      ["BOGUS"],
+    ]),
+  MEMORY: (r) => r.pick([["USAGE", key(r)], ["USAGE", key(r), "SAMPLES", small(r)], ["STATS"]]),
+  COMMAND: (r) =>
+    r.pick([["COUNT"], ["INFO", "get", "bogus"], ["GETKEYS", "SET", key(r), "v"], [
+      "GETKEYS",
+      "GET",
+    ], ["DOCS", "incr"]]),
 };
+
+/** EXPIRE's conditions, sometimes. */
+function expireOption(r: Rng): string[] {
+  return r.chance(0.6) ? [] : [r.pick(["NX", "XX", "GT", "LT", "BOGUS"])];
+}
+
+/** SORT's grammar (strings only yet: every key SORT meets is one or missing). */
+function sortOptions(r: Rng): string[] {
+  const out: string[] = [];
+  for (let i = r.int(0, 3); i > 0; i--) {
+    out.push(
+      ...r.pick([["ALPHA"], ["DESC"], ["ASC"], ["LIMIT", "0", small(r)], ["BY", "w_*"], [
+        "GET",
+        "#",
+      ], ["STORE", key(r)]]),
+    );
+  }
+  return out;
+}
 
 const COMMAND_NAMES = Object.keys(FUZZ_COMMANDS);
 /** MULTI, EXEC and WATCH come more often than one name in sixty: transactions need them. */
@@ -628,8 +707,12 @@ const TRANSACTION_WEIGHT = 0.15;
 /** So does RESTORE: its payload decoder has the most paths. */
 const RESTORE_WEIGHT = 0.05;
 
-/** Commands never given garbage arguments (none now). */
-const GARBAGE_FREE = new Set<string>();
+/**
+ * Commands never given garbage arguments: a random CLIENT or CONFIG
+ * subcommand could pause, kill or reconfigure the other connections, and
+ * WAIT with a number of replicas and a timeout would wait out the timeout.
+ */
+const GARBAGE_FREE = new Set<string>(["CLIENT", "CONFIG", "WAIT"]);
 
 /** Arguments for a command (plausible, or garbage of any count), with the name first. */
 function command(r: Rng): Arg[] {

@@ -10,10 +10,14 @@
  *
  * The second test (issue 14) fuzzes arguments instead of framing: 1,500
  * connections, half of them RESP3, each a pipeline of well-framed requests
- * with random arguments for the string and bitmap commands, MULTI/EXEC/
+ * with random arguments for the string and bitmap commands, the keyspace
+ * commands (RENAME, COPY, the expiry family, OBJECT, SORT ...), MULTI/EXEC/
  * WATCH, SELECT/MOVE/SWAPDB/FLUSHDB (kept out of database 0, where the
- * well-behaved clients are) and DUMP/RESTORE (crafted payloads with a valid
- * checksum), generated and checked by tests/_fuzz_commands.ts. Meanwhile
+ * well-behaved clients are), DUMP/RESTORE (crafted payloads with a valid
+ * checksum), PUBLISH/PUBSUB and the harmless server commands (INFO, CONFIG
+ * GET, CLIENT ID/SETNAME/INFO, MEMORY, COMMAND, TIME), generated and
+ * checked by tests/_fuzz_commands.ts. (SUBSCRIBE, which changes what a
+ * connection may send and how many frames answer it, has its own tests.) Meanwhile
  * a RESP2 client and a RESP3 client doing MULTI/EXEC and WATCH in database
  * 0 get exact replies. After it: every database's KEYS, SCAN, DBSIZE and
  * INFO keyspace agree, every value DUMPs and RESTOREs to itself, and a
