@@ -56,6 +56,12 @@ export interface Session {
   restricted: boolean;
   /** CLIENT REPLY state (`server/reply_mode.ts`); 0: every reply is sent. */
   replyFlags: number;
+  /**
+   * The command last sent (the subcommand's row for a container),
+   * undefined if unknown: CLIENT LIST's `cmd`. A table row, not the
+   * request, so no argument outlives its request.
+   */
+  lastCommand: CommandSpec | undefined;
 }
 
 /** A transaction being queued (MULTI ... EXEC). */
@@ -92,6 +98,7 @@ export function newSession(): Session {
     subscriptions: 0,
     restricted: false,
     replyFlags: 0,
+    lastCommand: undefined,
   };
 }
 

@@ -208,7 +208,10 @@ export class Executor {
     }
     let spec = this.#lookup(args[0]);
     if (spec === undefined) {
-      if (!nested) w.begin(undefined, args.length);
+      if (!nested) {
+        session.lastCommand = undefined;
+        w.begin(undefined, args.length);
+      }
       return this.#refuse(w, session, unknownCommand(args[0], args.slice(1)), undefined);
     }
     // A container given a subcommand runs the subcommand's row: its own
@@ -216,11 +219,15 @@ export class Executor {
     if (spec.subcommands !== undefined && args.length > 1) {
       const sub = spec.subcommands.get(asciiUpper(args[1]));
       if (sub === undefined) {
-        if (!nested) w.begin(undefined, args.length);
+        if (!nested) {
+          session.lastCommand = undefined;
+          w.begin(undefined, args.length);
+        }
         return this.#refuse(w, session, unknownSubcommand(spec.name, args[1]), undefined);
       }
       spec = sub;
     }
+    if (!nested) session.lastCommand = spec;
     if (this.gate !== undefined && !nested) {
       const wait = this.gate(spec, session);
       if (wait !== undefined) {

@@ -82,9 +82,7 @@ export function clientLine(client: Client, self: Client, args: readonly string[]
   const query = client === self ? io.queryBytes : 0;
   const out = io.outputBytes;
   const subs = client.subscriptions;
-  const lookup = client.lastName === undefined ? undefined : client.registry.lookup(
-    client.lastSub === undefined ? [client.lastName] : [client.lastName, client.lastSub],
-  );
+  const lookup = session.lastCommand;
   return [
     `id=${client.id}`,
     `addr=${client.addr}`,

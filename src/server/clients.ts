@@ -69,9 +69,6 @@ export class Client implements Subscriber {
   monitor = false;
   /** CLIENT NO-EVICT ON (no eviction exists yet: only reported). */
   noEvict = false;
-  /** The last request's name and (when short) first argument: CLIENT LIST's cmd. */
-  lastName: string | undefined = undefined;
-  lastSub: string | undefined = undefined;
   /** The server is closing it (CLIENT KILL, an output limit). */
   killed = false;
   /** MONITOR lines of its own command, sent after its reply ({@link sendDeferred}). */

@@ -323,18 +323,13 @@ export class Connection implements ClientIo {
             fatal = true;
           } else {
             const session = this.#session;
-            const client = this.client;
-            client.lastName = request[0];
-            client.lastSub = request.length > 1 && request[1].length <= MAX_SUBCOMMAND_CHARS
-              ? request[1]
-              : undefined;
             const w = session.replyFlags === 0
               ? writer
               : this.#suppressing ??= new SuppressingWriter(writer, session);
             const pending = executor.execute(request, w, session);
             if (pending !== undefined) await pending;
             if (session.replyFlags !== 0) {
-              if (session.replyFlags & REPLY_DEFERRED) client.sendDeferred();
+              if (session.replyFlags & REPLY_DEFERRED) this.client.sendDeferred();
               afterCommand(session);
             }
             fatal = session.closeAfterReply;
@@ -519,7 +514,6 @@ export class Connection implements ClientIo {
 }
 
 /** Most chars of a request's second argument kept for CLIENT LIST's `cmd` (a subcommand). */
-const MAX_SUBCOMMAND_CHARS = 64;
 
 /** A socket address as Redis shows it: `ip:port`, `[ipv6]:port`. */
 function addressOf(addr: Deno.Addr): string {

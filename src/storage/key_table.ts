@@ -293,7 +293,7 @@ export class KeyTable {
     if (slot >= 0) {
       entry = this.#slots[2 * slot + 1] - 1;
       this.#overwrite(entry, key, value);
-      this.#dropObject(entry);
+      if (this.#objectCount !== 0) this.#dropObject(entry);
     } else {
       entry = this.#insert(~slot, key, hash, value);
     }
