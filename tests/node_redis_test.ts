@@ -348,10 +348,7 @@ const SCENARIOS: Record<string, Scenario> = {
 };
 
 /** Scenarios kvdb is known to fail (the scenario asserts Redis's behaviour), and how. */
-const KNOWN_GAPS: KnownGaps = {
-  // kvdb answers CONFIG GET with a flat array under RESP3 too (Redis: a map).
-  "CONFIG GET answers a RESP3 map": /undefined !== 'no'/,
-};
+const KNOWN_GAPS: KnownGaps = {};
 
 realClientTest("node-redis 6: scenarios against redis-server, then kvdb", {
   scenarios: SCENARIOS,

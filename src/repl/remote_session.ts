@@ -6,7 +6,7 @@
  * answering `+PONG` speaks RESP (kvdb's `network.protocol` `auto` or
  * `resp`); one answering with text-protocol lines (`protocol: text`) gets
  * text request lines from then on, and its reply lines are shown as they
- * are. It then asks `CONFIG GET proto-max-bulk-len` (kvdb's
+ * are. It then asks `CONFIG GET kvdb-network-max-message-size` (kvdb's
  * `max_message_size`) so that a request the server would refuse, and close
  * the connection for, is refused here instead with the text protocol's
  * error, the connection kept.
@@ -37,6 +37,8 @@ const LF = 0x0a;
 const CONNECT_TIMEOUT_MS = 5000;
 /** Longest first reply line read while finding out the server's protocol. */
 const MAX_PROBE_LINE_BYTES = 64 * 1024;
+/** kvdb's CONFIG name of `network.max_message_size`. */
+const MAX_MESSAGE_PARAMETER = "kvdb-network-max-message-size";
 const PING_REQUEST = new TextEncoder().encode("*1\r\n$4\r\nPING\r\n");
 
 /** Requests whose reply is a RESP3 push, not an out-of-band message. */
@@ -296,7 +298,8 @@ export class RemoteSession implements ReplSession {
       const skip = this.#mode === "text" ? 3 : 1;
       for (let i = 0; i < skip; i++) await this.#reader.next();
       if (this.#mode === "text") return;
-      await this.#send(encodeRequest(["CONFIG", "GET", "proto-max-bulk-len"]));
+      // kvdb's own name: Redis answers an empty list, and no limit is kept.
+      await this.#send(encodeRequest(["CONFIG", "GET", MAX_MESSAGE_PARAMETER]));
       const reply = await this.#reader.next();
       if (reply.type === "array" && reply.items.length === 2 && reply.items[1].type === "bulk") {
         const limit = Number(reply.items[1].value);

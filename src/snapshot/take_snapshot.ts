@@ -12,8 +12,9 @@
  * in the same synchronous step that found it live. A key present for the
  * whole walk keeps its index (see `key_table.ts`) and is read exactly once.
  *
- * Consistency: the snapshot's LSN is the log's durable end when the walk
- * starts (everything up to it is committed first). Each key is read at
+ * Consistency: the snapshot's LSN is the log's end when the walk starts,
+ * taken in the same synchronous step as the databases' engines (so a
+ * SWAPDB is in the snapshot exactly when its LSN is). Each key is read at
  * some moment of the walk: as it was at the LSN, or as later writes left
  * it — a key created after the LSN in a reused entry, a value overwritten,
  * a key read twice (deleted behind the walk and created again ahead of it;
@@ -22,7 +23,9 @@
  * key's whole state whatever it was before (SET of a value with its expiry,
  * DEL, FLUSHALL; PEXPIREAT only changes the expiry of a key that exists,
  * and a key it applies to exists both in the snapshot and in the true
- * state), so replaying the records after the LSN over any state that the
+ * state; SETRANGE writes its bytes at an explicit offset — APPEND's too —
+ * so applying it again over a value that already holds it changes
+ * nothing, and lengths only grow between two whole-state effects), so replaying the records after the LSN over any state that the
  * walk could have read gives exactly the state at the log's end: the
  * snapshot holds the live keys as of its LSN plus what its replay fixes.
  * Before the file is made durable, the writes the walk may have seen are
@@ -149,15 +152,18 @@ export async function takeSnapshot(
   };
   await store.commit();
   checkWanted();
-  const lsn = log.durableLsn;
+  // The LSN and the engines in one synchronous step: memory holds every
+  // record logged so far (durable or not: the commit before the rename
+  // covers them), so the engines are each database's as of exactly this
+  // LSN. SWAPDB after it swaps the databases' engines, not these; had an
+  // await come between the two, a SWAPDB in between would be in the
+  // engines and replayed again on load, swapping the databases back.
+  const lsn = log.lastLsn;
+  const engines = Array.from({ length: store.databaseCount }, (_, db) => store.engineOf(db));
   const writer = await SnapshotWriter.create(options.dir, lsn, options.replid, Date.now());
   const sliceKeys = options.sliceKeys ?? SLICE_KEYS;
   let longestSliceMs = 0;
   try {
-    // The engines as of now: SWAPDB and FLUSHALL after this point replace or
-    // empty them, and the walk stays with what it started on (the log's
-    // records after the LSN put the rest right on load).
-    const engines = Array.from({ length: store.databaseCount }, (_, db) => store.engineOf(db));
     for (let db = 0; db < engines.length; db++) {
       const engine = engines[db];
       for (let p = 0; p < engine.partitionCount; p++) {

@@ -308,3 +308,46 @@ for (const cause of ["the keyspace is discarded", "the signal aborts"]) {
     await Deno.remove(dir, { recursive: true });
   });
 }
+
+Deno.test("SWAPDB, APPEND and SETRANGE as a snapshot starts or walks: snapshot + replay restore every database", async () => {
+  // Writes begin after 0..7 turns of the event loop: some land between the
+  // snapshot's first commit and its walk (where a SWAPDB was once both in
+  // the engines walked and replayed after the LSN, swapping databases back).
+  for (let startTurns = 0; startTurns < 8; startTurns++) {
+    const dir = await Deno.makeTempDir();
+    const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+    const store = new Store([new Engine(4), new Engine(4), new Engine(4)], wal, {
+      expireKeys: false,
+    });
+    for (let i = 0; i < 3_000; i++) store.database(i % 3).set(`k${i % 500}`, `v${i}`);
+    await store.commit();
+    let writing = true;
+    const writer = (async () => {
+      for (let t = 0; t < startTurns; t++) await new Promise((r) => setTimeout(r, 0));
+      for (let round = 0; writing; round++) {
+        store.swapDb(round % 3, (round + 1) % 3);
+        const db = store.database(round % 3);
+        db.setRange(`k${round % 500}`, db.get(`k${round % 500}`)?.length ?? 0, "+");
+        db.setRange(`k${(round * 7) % 500}`, round % 11, "ab");
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    })();
+    const result = await takeSnapshot(store, { dir, replid: "", log, sliceKeys: 50 });
+    writing = false;
+    await writer;
+    await store.commit();
+    const expected = [0, 1, 2].map((db) => contents(store.engineOf(db)));
+    await wal.close();
+
+    const restored = [new Engine(4), new Engine(4), new Engine(4)];
+    const replay = new Store(restored, undefined, { expireKeys: false });
+    await loadSnapshot(result.path, (db, k, v, e) => restored[db].set(k, v, e));
+    for await (const record of readRecords(dir, result.lsn + 1)) replay.applyRecord(record);
+    assert.deepEqual(
+      [0, 1, 2].map((db) => contents(replay.engineOf(db))),
+      expected,
+      `writes starting after ${startTurns} turns`,
+    );
+    await Deno.remove(dir, { recursive: true });
+  }
+});
