@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { parseConfig } from "../src/config/config.ts";
-import { startReplication } from "../src/replication/replication.ts";
-import { saveIdentity } from "../src/replication/replication_identity.ts";
+import { ReplicationController, replicationLogLayer } from "../src/replication/controller.ts";
+import { NO_IDENTITY, saveIdentity } from "../src/replication/replication_identity.ts";
+import { yamlReplication } from "../src/replication/startup_role.ts";
 import { listSnapshots } from "../src/snapshot/restore.ts";
 import { Snapshotter } from "../src/snapshot/snapshotter.ts";
 import { openStore } from "../src/storage/open_store.ts";
@@ -303,10 +304,10 @@ Deno.test("a replica's snapshot held before its rename during a full resync is n
     client.close();
 
     // The replica holds another history (20 writes of an earlier master).
-    const opened = await openStore(config, log);
+    const opened = await openStore(config, log, { wrapLog: replicationLogLayer() });
     for (let i = 0; i < 20; i++) opened.store.set(`old:${i}`, `o${i}`);
     await opened.store.commit();
-    await saveIdentity(join(dir, "wal"), { replid: "a".repeat(40), role: "slave" });
+    await saveIdentity(join(dir, "wal"), { ...NO_IDENTITY, replid: "a".repeat(40), role: "slave" });
 
     // A snapshot of it, complete and held right before its rename.
     let release = () => {};
@@ -332,7 +333,18 @@ Deno.test("a replica's snapshot held before its rename during a full resync is n
 
     // The full resync starts while the snapshot waits; give it time to
     // finish if it does not wait for the snapshot, then let the rename go.
-    const running = (await startReplication(config, opened, log, snapshotter))!;
+    const running = new ReplicationController({
+      config,
+      store: opened.store,
+      wal: opened.wal!,
+      log,
+      snapshotter,
+      yaml: yamlReplication(config),
+      applyRole: () => {},
+      recordRole: () => {},
+      holdData: () => {},
+    });
+    await running.start({ role: "slave", master: config.replication.masterAddress });
     await until(
       () => log.lines.some((l) => l.message.startsWith("full resynchronisation")),
       "the full resync",

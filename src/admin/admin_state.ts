@@ -13,7 +13,12 @@
  * @module
  */
 
-import { type Config, configValues, type DebugCommandMode } from "../config/config.ts";
+import {
+  type Address,
+  type Config,
+  configValues,
+  type DebugCommandMode,
+} from "../config/config.ts";
 import type { Session } from "../executor/command_spec.ts";
 import type { Logger, LogLevel } from "../log/logger.ts";
 import type { CommandError } from "../protocol/reply_writer.ts";
@@ -239,6 +244,15 @@ export class AdminState {
       case "replication.retention_size":
         c.replication.retentionBytes = value as number;
         break;
+      case "replication.replica_priority":
+        c.replication.replicaPriority = value as number;
+        break;
+      case "replication.min_replicas_to_write":
+        c.replication.minReplicasToWrite = value as number;
+        break;
+      case "replication.min_replicas_max_lag":
+        c.replication.minReplicasMaxLagMs = value as number;
+        break;
       case "pubsub.notify_keyspace_events":
         c.pubsub.notifyKeyspaceEvents = value as string;
         break;
@@ -256,6 +270,28 @@ export class AdminState {
     }
     this.#configureTimer();
     this.#liveListeners.get(path)?.(value);
+  }
+
+  /**
+   * REPLICAOF changed the role: the running replication keys follow, so
+   * CONFIG GET replicaof and CONFIG REWRITE show it. A master keeps the
+   * keys it started with unless it was a replica (then it serves
+   * replication on its client address only).
+   */
+  recordReplication(choice: { role: "master" | "slave"; master?: Address }): void {
+    const r = this.config.replication;
+    if (choice.role === "slave") {
+      r.enabled = true;
+      r.replicaType = "slave";
+      r.masterAddress = choice.master!;
+    } else {
+      if (r.replicaType !== "slave") return;
+      r.replicaType = "master";
+      r.masterAddress = this.config.network.address;
+    }
+    this.values.set("replication.enabled", r.enabled);
+    this.values.set("replication.replica_type", r.replicaType);
+    this.values.set("replication.master_address", r.masterAddress);
   }
 
   #configureTimer(): void {

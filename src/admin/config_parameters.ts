@@ -365,6 +365,18 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
     },
     read: () => undefined,
   },
+  keyParameter("replica-priority", "replication.replica_priority", "live", {
+    aliases: ["slave-priority"],
+  }),
+  keyParameter("min-replicas-to-write", "replication.min_replicas_to_write", "live", {
+    aliases: ["min-slaves-to-write"],
+  }),
+  keyParameter("min-replicas-max-lag", "replication.min_replicas_max_lag", "live", {
+    aliases: ["min-slaves-max-lag"],
+    // Redis's unit is the second.
+    show: (v) => String(Math.floor((v.get("replication.min_replicas_max_lag") as number) / 1000)),
+    read: (text) => `${readInteger(text, 1, 3600)}s`,
+  }),
   fixedParameter("replica-read-only", "yes", "a kvdb replica is always read-only", [
     "slave-read-only",
   ]),

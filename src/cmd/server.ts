@@ -14,12 +14,12 @@ import { ConfigError, formatAddress, loadConfigValues } from "../config/config.t
 import { AdminState } from "../admin/admin_state.ts";
 import { loadCpuClock } from "../admin/info.ts";
 import { adjustableLogger } from "../admin/adjustable_logger.ts";
+import { ReplicationController, replicationLogLayer } from "../replication/controller.ts";
 import {
   prepareReplicaDirectory,
-  replicationLogLayer,
-  type RunningReplication,
-  startReplication,
-} from "../replication/replication.ts";
+  startupRole,
+  yamlReplication,
+} from "../replication/startup_role.ts";
 import { serverState } from "../server/server_state.ts";
 import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
@@ -30,6 +30,7 @@ const CPU_CLOCK_DELAY_MS = 2000;
 /** How often the WAL written since the last snapshot is compared with the threshold. */
 const SNAPSHOT_CHECK_MS = 100;
 import { Executor } from "../executor/executor.ts";
+import { noReplicas } from "../executor/errors.ts";
 import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
 import { WalCorruptError } from "../wal/errors.ts";
 import { Server } from "../server/server.ts";
@@ -96,11 +97,16 @@ export async function serverMain(args: string[]): Promise<number> {
   const stopped = watchSignals(log);
 
   let opened;
+  const yaml = yamlReplication(config);
+  let startRole;
   try {
-    if (config.replication.enabled && config.replication.replicaType === "slave") {
+    startRole = await startupRole(config);
+    if (startRole.role === "slave") {
       await prepareReplicaDirectory(config.wal.dataDirectory, log);
     }
-    opened = await openStore(config, log, { wrapLog: replicationLogLayer(config) });
+    opened = await openStore(config, log, {
+      wrapLog: config.wal.enabled ? replicationLogLayer() : undefined,
+    });
   } catch (e) {
     const fields: LogFields = { error: e instanceof Error ? e.message : String(e) };
     if (e instanceof WalCorruptError) {
@@ -112,9 +118,9 @@ export async function serverMain(args: string[]): Promise<number> {
     return 1;
   }
   const { replication } = config;
-  const readOnly = replication.enabled && replication.replicaType === "slave";
+  const readOnly = startRole.role === "slave";
   const servers: Server[] = [];
-  let running: RunningReplication | undefined;
+  let running: ReplicationController | undefined;
   const admin = new AdminState({
     config,
     values,
@@ -129,7 +135,7 @@ export async function serverMain(args: string[]): Promise<number> {
       wal: opened.wal,
       thresholdBytes: config.wal.snapshotThresholdBytes,
       compact: true,
-      replid: () => running?.master?.replid ?? "",
+      replid: () => running?.replid ?? "",
       log,
       retainFromLsn: () => running?.master?.retainFromLsn(),
       restored: opened.restored,
@@ -160,7 +166,6 @@ export async function serverMain(args: string[]): Promise<number> {
   }
   const state = serverState({
     config,
-    role: readOnly ? "slave" : "master",
     servers: () => servers,
     wal: opened.wal,
     replication: () => running,
@@ -180,7 +185,44 @@ export async function serverMain(args: string[]): Promise<number> {
     admin.onLiveChange(`pubsub.${key}`, () => executor.pubsub.configure(config.pubsub));
   }
   try {
-    running = await startReplication(config, opened, log, snapshotter);
+    if (opened.wal !== undefined) {
+      const store = opened.store;
+      running = new ReplicationController({
+        config,
+        store,
+        wal: opened.wal,
+        log,
+        snapshotter,
+        yaml,
+        applyRole: (role) => {
+          executor.readOnly = role === "slave";
+          store.expireKeys = role === "master";
+        },
+        recordRole: (choice) => admin.recordReplication(choice),
+        holdData: (held) => {
+          executor.holdData = held;
+        },
+      });
+      await running.start(startRole);
+      const controller = running;
+      const gateWrites = () => {
+        const r = config.replication;
+        executor.writeGate = r.minReplicasToWrite === 0
+          ? undefined
+          : () =>
+            controller.goodReplicas(r.minReplicasMaxLagMs) < r.minReplicasToWrite
+              ? noReplicas()
+              : undefined;
+      };
+      gateWrites();
+      admin.onLiveChange("replication.min_replicas_to_write", gateWrites);
+      if (startRole.why !== "config") {
+        log.info("replication role from the last REPLICAOF (the YAML keys are unchanged since)", {
+          role: startRole.role,
+          ...(startRole.master ? { master: formatAddress(startRole.master) } : {}),
+        });
+      }
+    }
   } catch (e) {
     log.error("cannot start replication", { error: e instanceof Error ? e.message : String(e) });
     await opened.close().catch(() => {});
@@ -191,7 +233,7 @@ export async function serverMain(args: string[]): Promise<number> {
   servers.push(new Server({ network: config.network, takeovers }, executor, log));
   const replicationAddress = replication.masterAddress;
   if (
-    running?.role === "master" &&
+    replication.enabled && replication.replicaType === "master" && running?.role === "master" &&
     formatAddress(replicationAddress) !== formatAddress(config.network.address)
   ) {
     servers.push(
@@ -225,14 +267,15 @@ export async function serverMain(args: string[]): Promise<number> {
   log.info("kvdb server listening", {
     address: addresses[0],
     ...(addresses[1] ? { replicationAddress: addresses[1] } : {}),
-    role: readOnly ? "slave" : "master",
+    role: running?.role ?? "master",
     wal: config.wal.enabled,
     replication: replication.enabled,
     partitions: config.engine.partitions,
     pid: Deno.pid,
   });
 
-  const stopExpiry = readOnly ? () => {} : startActiveExpiry(opened.store, log);
+  // A replica's store expires nothing (store.expireKeys): its master's DELs do.
+  const stopExpiry = startActiveExpiry(opened.store, log);
   const snapshotTimer = setInterval(() => {
     // The clock keys are stamped with as they are used (OBJECT IDLETIME, LRU).
     setAccessClock(Date.now());

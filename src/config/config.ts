@@ -73,6 +73,13 @@ export interface Config {
     masterAddress: Address;
     syncIntervalMs: number;
     retentionBytes: number;
+    /** What a replica announces to its master, `host:port`; "" for its network.address. */
+    announceAddress: string;
+    /** Redis's `replica-priority`: Sentinel promotes lower first; 0 never. */
+    replicaPriority: number;
+    /** Redis's `min-replicas-to-write` (0: off) and `min-replicas-max-lag`. */
+    minReplicasToWrite: number;
+    minReplicasMaxLagMs: number;
   };
   pubsub: {
     /** Redis's `notify-keyspace-events` letters ("" = none). */
@@ -189,6 +196,16 @@ const notifyLetters: Rule = rule({ kind: "string" }, (raw) => {
     throw new RuleError("must be Redis's event class letters, any of Ag$lshzxeKEtmdn (or empty)");
   }
   return raw;
+});
+
+/** `host:port`, or empty (a default applies). */
+const optionalAddress: Rule = rule({ kind: "string" }, (raw) => {
+  if (raw === "") return "";
+  try {
+    return formatAddress(parseAddress(raw));
+  } catch (e) {
+    throw e instanceof RuleError ? e : new RuleError(String(e));
+  }
 });
 
 const nonEmptyString: Rule = rule({ kind: "string" }, (raw) => {
@@ -441,6 +458,33 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: "heartbeat interval and the cap on reconnect backoff",
   },
   {
+    path: "replication.announce_address",
+    defaultValue: "",
+    rule: optionalAddress,
+    description:
+      "host:port a replica tells its master it serves clients on (INFO's slaveN, which Sentinel dials); empty: network.address",
+  },
+  {
+    path: "replication.replica_priority",
+    defaultValue: 100,
+    rule: integer(0, 2_147_483_647),
+    description: "Sentinel promotes the replica with the lowest priority first; 0: never",
+  },
+  {
+    path: "replication.min_replicas_to_write",
+    defaultValue: 0,
+    rule: integer(0, 2_147_483_647),
+    description:
+      "a master refuses writes (-NOREPLICAS) unless this many replicas acknowledged within min_replicas_max_lag; 0: off",
+  },
+  {
+    path: "replication.min_replicas_max_lag",
+    defaultValue: "10s",
+    rule: duration(1000, 3_600_000),
+    description:
+      "how recent a replica's acknowledgement must be to count for min_replicas_to_write",
+  },
+  {
     path: "pubsub.notify_keyspace_events",
     defaultValue: "",
     rule: notifyLetters,
@@ -648,6 +692,10 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       masterAddress: get("replication.master_address"),
       syncIntervalMs: get("replication.sync_interval"),
       retentionBytes: get("replication.retention_size"),
+      announceAddress: get("replication.announce_address"),
+      replicaPriority: get("replication.replica_priority"),
+      minReplicasToWrite: get("replication.min_replicas_to_write"),
+      minReplicasMaxLagMs: get("replication.min_replicas_max_lag"),
     },
     pubsub: {
       notifyKeyspaceEvents: get("pubsub.notify_keyspace_events"),

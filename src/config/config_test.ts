@@ -9,6 +9,14 @@ import {
 } from "./config.ts";
 
 /** Redis's defaults: no notifications, `client-output-buffer-limit pubsub 32mb 8mb 60`. */
+/** The replication keys issue 15 added, at their defaults. */
+const REPLICATION_DEFAULTS = {
+  announceAddress: "",
+  replicaPriority: 100,
+  minReplicasToWrite: 0,
+  minReplicasMaxLagMs: 10_000,
+};
+
 const PUBSUB_DEFAULTS: Config["pubsub"] = {
   notifyKeyspaceEvents: "",
   outputHardLimitBytes: 32 * 1024 * 1024,
@@ -49,6 +57,7 @@ const DEFAULTS: Config = {
     masterAddress: { hostname: "127.0.0.1", port: 3232 },
     syncIntervalMs: 1000,
     retentionBytes: 256 * 1024 * 1024,
+    ...REPLICATION_DEFAULTS,
   },
   pubsub: PUBSUB_DEFAULTS,
 };
@@ -93,6 +102,7 @@ function shipped(
       masterAddress: { hostname: "127.0.0.1", port: masterPort },
       syncIntervalMs: 1000,
       retentionBytes: 256 * 1024 * 1024,
+      ...REPLICATION_DEFAULTS,
     },
     pubsub: PUBSUB_DEFAULTS,
   };
@@ -167,6 +177,10 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.master_address": "127.0.0.1:3232",
     "replication.retention_size": "256MiB",
     "replication.sync_interval": "1s",
+    "replication.announce_address": "",
+    "replication.replica_priority": 100,
+    "replication.min_replicas_to_write": 0,
+    "replication.min_replicas_max_lag": "10s",
     "pubsub.notify_keyspace_events": "",
     "pubsub.output_buffer_hard_limit": "32MiB",
     "pubsub.output_buffer_soft_limit": "8MiB",

@@ -62,6 +62,8 @@ export interface Session {
    * request, so no argument outlives its request.
    */
   lastCommand: CommandSpec | undefined;
+  /** EXEC is running this session's queued commands (WAIT answers at once then). */
+  inExec: boolean;
 }
 
 /** A transaction being queued (MULTI ... EXEC). */
@@ -99,6 +101,7 @@ export function newSession(): Session {
     restricted: false,
     replyFlags: 0,
     lastCommand: undefined,
+    inExec: false,
   };
 }
 
@@ -112,6 +115,29 @@ export interface SnapshotControl {
   saveNow(): Promise<{ lsn: number; keys: number }>;
   /** Starts one in the background; false if one is running. */
   startInBackground(): boolean;
+}
+
+/** A host and port (REPLICAOF's arguments). */
+export interface HostPort {
+  hostname: string;
+  port: number;
+}
+
+/** Run-time replication, as REPLICAOF, WAIT and min-replicas use it. */
+export interface ReplicationControl {
+  readonly role: "master" | "slave";
+  /** The master followed, while a replica. */
+  readonly masterAddress: HostPort | undefined;
+  /** Follows `master`, or stops following (undefined); resolves once in effect. */
+  replicaOf(master: HostPort | undefined): Promise<void>;
+  /** While a master: its replicas' acknowledgements. */
+  readonly master: {
+    readonly closed: boolean;
+    acknowledged(lsn: number): number;
+    onAck(listener: () => void): () => void;
+  } | undefined;
+  /** Replicas that acknowledged within `maxLagMs`. */
+  goodReplicas(maxLagMs: number): number;
 }
 
 /** What commands may ask of the server around them. */
@@ -130,6 +156,8 @@ export interface ServerState {
   readonly admin: AdminState;
   /** Snapshots, when the server has a WAL. */
   snapshots(): SnapshotControl | undefined;
+  /** Run-time replication, when the server has a WAL. */
+  replication(): ReplicationControl | undefined;
 }
 
 /** Counters the executor keeps for INFO stats. */

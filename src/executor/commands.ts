@@ -46,7 +46,7 @@ import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
 import { KEYSPACE_COMMANDS } from "../keyspace/key_commands.ts";
 import { OBJECT_COMMANDS } from "../keyspace/object_commands.ts";
 import { SORT_COMMANDS } from "../keyspace/sort_commands.ts";
-import { WAIT_COMMANDS } from "../replication/wait_command.ts";
+import { REPLICATION_COMMANDS } from "../replication/replication_commands.ts";
 import { PUBSUB_COMMANDS } from "../pubsub/commands.ts";
 import { CLIENT_COMMANDS } from "../server/client_commands.ts";
 
@@ -230,7 +230,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...KEYSPACE_COMMANDS,
     ...OBJECT_COMMANDS,
     ...SORT_COMMANDS,
-    ...WAIT_COMMANDS,
+    ...REPLICATION_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SERVER_COMMANDS.map(asContainer),
     ...PUBSUB_COMMANDS,

@@ -149,3 +149,18 @@ export function loadingDataset(): CommandError {
     "kvdb is loading the dataset in memory",
   );
 }
+
+/** min-replicas-to-write refused a write: too few replicas acknowledged recently. */
+export function noReplicas(): CommandError {
+  return new CommandError(
+    "NOREPLICAS",
+    "Not enough good replicas to write.",
+    "Not enough good replicas to write.",
+  );
+}
+
+/** A replica that may hold writes its master never had serves no data until it caught up. */
+export function masterDown(): CommandError {
+  const text = "Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+  return new CommandError("MASTERDOWN", text, text);
+}

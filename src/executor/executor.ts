@@ -16,8 +16,9 @@ import type { OutBuffer } from "../protocol/out_buffer.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import { PREFETCH_MAX_KEYS } from "../storage/engine.ts";
 import { EntryTooLargeError, type Store } from "../storage/store.ts";
-import type {
-  CommandContext,
+import {
+  COMMAND_FLAG_BITS,
+  type CommandContext,
   CommandSpec,
   ExecutorStats,
   ServerState,
@@ -29,6 +30,7 @@ import {
   emptyCommand,
   internalError,
   loadingDataset,
+  masterDown,
   readOnlyReplica,
   unknownCommand,
   writeFailed,
@@ -54,6 +56,8 @@ function namingCommand(error: CommandError, lower: string): CommandError {
   if (error.text.includes(`'${lower}'`)) return error;
   return new CommandError(error.code, error.message, `${error.text} ('${lower}' command)`);
 }
+
+const STALE = COMMAND_FLAG_BITS.stale;
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
@@ -82,7 +86,8 @@ export interface ExecutorOptions {
  */
 export class Executor {
   readonly stats: ExecutorStats = { commandsProcessed: 0, keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly #readOnly: boolean;
+  /** A replica: writes are refused (REPLICAOF changes it). */
+  readOnly: boolean;
   readonly #server: ServerState;
   readonly #admin: AdminState;
   readonly #timer: CommandTimer;
@@ -101,6 +106,16 @@ export class Executor {
    */
   gate: ((spec: CommandSpec, session: Session) => Promise<void> | undefined) | undefined =
     undefined;
+  /**
+   * Asked before a write runs on a master; an error refuses it
+   * (min-replicas-to-write's -NOREPLICAS). Undefined when nothing gates.
+   */
+  writeGate: (() => CommandError | undefined) | undefined = undefined;
+  /**
+   * A demoted master not yet caught up with its new master: only commands
+   * Redis serves on a replica with stale data refused (`stale` flag) run.
+   */
+  holdData = false;
   /** Scratch for {@link prefetch}. */
   readonly #prefetchKeys: string[] = [];
   /** Channels, subscribers and keyspace notifications. */
@@ -112,7 +127,7 @@ export class Executor {
   }
 
   constructor(readonly store: Store, options: ExecutorOptions) {
-    this.#readOnly = options.readOnly;
+    this.readOnly = options.readOnly;
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
     this.#admin = this.#server.admin;
     this.#timer = this.#admin.timer;
@@ -241,7 +256,16 @@ export class Executor {
     ) {
       return this.#refuse(w, session, wrongArity(spec.fullName), spec);
     }
-    if (spec.write && this.#readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
+    if (spec.write) {
+      if (this.readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
+      if (this.writeGate !== undefined) {
+        const refused = this.writeGate();
+        if (refused !== undefined) return this.#refuse(w, session, refused, spec);
+      }
+    }
+    if (this.holdData && (spec.flags & STALE) === 0) {
+      return this.#refuse(w, session, masterDown(), spec);
+    }
     if (session.restricted) {
       const refused = refusedInContext(spec, session);
       if (refused !== undefined) return this.#refuse(w, session, refused, spec);

@@ -58,5 +58,6 @@ export function standaloneServerState(
       w.array(0);
     },
     snapshots: () => snapshots,
+    replication: () => undefined,
   };
 }

@@ -8,8 +8,12 @@
  * Handshake (one text line each way, so it works on the client port):
  *
  * ```text
- * replica: REPLSYNC <replid | -> <next LSN it needs>
+ * replica: REPLSYNC <replid | -> <next LSN it needs> [<host> <port>]
+ *                                   (the address it serves clients on)
  * master:  +CONTINUE <replid> <master LSN>    records from that LSN follow
+ *                                             (<replid> may be new to the
+ *                                             replica: the master continues
+ *                                             its history under this id)
  *          +FULLRESYNC <replid> <first LSN> <master LSN> <reason>
  *                                             discard everything; records
  *                                             from <first LSN> follow
@@ -54,6 +58,13 @@ export interface MasterOptions {
   wal: Wal;
   backlog: ReplicationBacklog;
   replid: string;
+  /**
+   * The history this one continues (a promoted replica's old master's id)
+   * and the last LSN of it held here: a replica of it at or before that
+   * LSN continues without a full resynchronisation.
+   */
+  replid2?: string;
+  secondLsn?: number;
   syncIntervalMs: number;
   log: Logger;
   /**
@@ -69,11 +80,16 @@ export const RECENT_REPLICA_MS = 10 * 60_000;
 
 /** One connected replica, as INFO shows it. */
 export interface ReplicaInfo {
+  /** The address it serves clients on, as it announced it (else its connection's). */
   address: string;
   /** The replica's last acknowledged durable LSN. */
   ackLsn: number;
   /** The next LSN to send. */
   sentLsn: number;
+  /** `Date.now()` of its last ACK (or of the handshake). */
+  lastAckMs: number;
+  /** Its log is being sent from before the master's end (catching up or resyncing). */
+  catchingUp: boolean;
 }
 
 interface Link {
@@ -82,6 +98,7 @@ interface Link {
   nextLsn: number;
   ackLsn: number;
   lastHeardMs: number;
+  lastAckMs: number;
   closed: boolean;
   wake: (() => void) | undefined;
   /** Has been sent everything durable at least once (logged once). */
@@ -108,6 +125,8 @@ export class ReplicationMaster {
   #recent: { ackLsn: number; goneMs: number }[] = [];
   readonly #stopListening: () => void;
   #closed = false;
+  /** Told of every ACK (WAIT). */
+  readonly #ackListeners = new Set<() => void>();
 
   constructor(options: MasterOptions) {
     this.#options = options;
@@ -121,13 +140,45 @@ export class ReplicationMaster {
     return this.#options.replid;
   }
 
+  /** The history before this one ("" when none) and its last LSN here. */
+  get replid2(): string {
+    return this.#options.replid2 ?? "";
+  }
+
+  get secondLsn(): number {
+    return this.#options.replid2 ? this.#options.secondLsn ?? -1 : -1;
+  }
+
   /** Connected replicas. */
   replicas(): ReplicaInfo[] {
     return [...this.#links].map((l) => ({
       address: l.address,
       ackLsn: l.ackLsn,
       sentLsn: l.nextLsn,
+      lastAckMs: l.lastAckMs,
+      catchingUp: !l.caughtUp,
     }));
+  }
+
+  /** Closed: this server is no longer a master. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** How many replicas have acknowledged `lsn` as durable. */
+  acknowledged(lsn: number): number {
+    let n = 0;
+    for (const link of this.#links) if (link.ackLsn >= lsn) n++;
+    return n;
+  }
+
+  /**
+   * Calls `listener` after every ACK until the returned function is
+   * called (WAIT waits on it).
+   */
+  onAck(listener: () => void): () => void {
+    this.#ackListeners.add(listener);
+    return () => this.#ackListeners.delete(listener);
   }
 
   /**
@@ -137,27 +188,25 @@ export class ReplicationMaster {
    */
   async serve(conn: Deno.Conn, args: string[], leftover: Uint8Array): Promise<void> {
     const { log, replid, wal } = this.#options;
-    const address = peerAddress(conn);
     const nextLsn = Number(args[2]);
-    if (args.length !== 3 || !Number.isSafeInteger(nextLsn) || nextLsn < 1) {
+    const announcedPort = Number(args[4]);
+    if (
+      (args.length !== 3 && args.length !== 5) || !Number.isSafeInteger(nextLsn) || nextLsn < 1 ||
+      (args.length === 5 && !(Number.isInteger(announcedPort) && announcedPort > 0 &&
+        announcedPort < 65536))
+    ) {
       await writeAll(
         conn,
-        new TextEncoder().encode("ERROR: usage: REPLSYNC <replid|-> <next LSN>\n"),
+        new TextEncoder().encode("ERROR: usage: REPLSYNC <replid|-> <next LSN> [<host> <port>]\n"),
       )
         .catch(() => {});
       return;
     }
+    const address = args.length === 5 ? `${args[3]}:${announcedPort}` : peerAddress(conn);
     const segments = (await listSegments(wal.dir)).segments;
     const durable = wal.durableLsn;
     const firstLsn = segments.length > 0 ? segments[0].firstLsn : durable + 1;
-    let reason: string | undefined;
-    if (args[1] === "-") reason = "new replica";
-    else if (args[1] !== replid) reason = `replication id changed (replica followed ${args[1]})`;
-    else if (nextLsn > durable + 1) {
-      reason = `replica wants LSN ${nextLsn}, beyond the master's log (ends at ${durable})`;
-    } else if (nextLsn < firstLsn) {
-      reason = `LSN ${nextLsn} is no longer in the master's log (starts at ${firstLsn})`;
-    }
+    const reason = this.#resyncReason(args[1], nextLsn, firstLsn, durable);
     let startLsn = reason === undefined ? nextLsn : firstLsn;
     // A log that no longer starts at LSN 1 needs a snapshot to start from.
     let snapshot: { file: Deno.FsFile; bytes: number } | undefined;
@@ -193,6 +242,7 @@ export class ReplicationMaster {
       nextLsn: startLsn,
       ackLsn: startLsn - 1,
       lastHeardMs: Date.now(),
+      lastAckMs: Date.now(),
       closed: false,
       wake: undefined,
       caughtUp: false,
@@ -255,6 +305,37 @@ export class ReplicationMaster {
   }
 
   /**
+   * Why a replica that holds `replid`'s log up to `nextLsn` - 1 must be
+   * sent everything again; undefined when it can go on from there.
+   */
+  #resyncReason(
+    replid: string,
+    nextLsn: number,
+    firstLsn: number,
+    durable: number,
+  ): string | undefined {
+    const { replid2, secondLsn } = this;
+    if (replid === "-") return "new replica";
+    if (replid === replid2 && replid2 !== "") {
+      // A replica of the history this one continues: it goes on from where
+      // it is, unless it holds records this master never had.
+      if (nextLsn > secondLsn + 1) {
+        return `the replica holds LSNs ${secondLsn + 1}..${nextLsn - 1} of ${replid2}, ` +
+          "which this master never had (it diverged)";
+      }
+    } else if (replid !== this.replid) {
+      return `replication id changed (replica followed ${replid})`;
+    }
+    if (nextLsn > durable + 1) {
+      return `replica wants LSN ${nextLsn}, beyond the master's log (ends at ${durable})`;
+    }
+    if (nextLsn < firstLsn) {
+      return `LSN ${nextLsn} is no longer in the master's log (starts at ${firstLsn})`;
+    }
+    return undefined;
+  }
+
+  /**
    * The first LSN a connected or recently connected replica still needs
    * (undefined when none): compaction keeps the segments from there, up to
    * the retention limit.
@@ -274,6 +355,8 @@ export class ReplicationMaster {
   close(): void {
     this.#closed = true;
     this.#stopListening();
+    // WAITs answer now (with what was acknowledged) rather than never.
+    for (const listener of [...this.#ackListeners]) listener();
     for (const link of this.#links) {
       link.closed = true;
       link.wake?.();
@@ -309,6 +392,8 @@ export class ReplicationMaster {
         for (let frame = decoder.next(); frame; frame = decoder.next()) {
           if (frame.type !== FrameType.Ack) throw new Error(`unexpected frame ${frame.type}`);
           link.ackLsn = frame.durableLsn;
+          link.lastAckMs = Date.now();
+          for (const listener of this.#ackListeners) listener();
         }
         const n = await link.conn.read(buffer);
         if (n === null) break;

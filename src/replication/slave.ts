@@ -27,7 +27,12 @@ import type { Store } from "../storage/store.ts";
 import type { Wal } from "../wal/wal.ts";
 import { encodeAck, FrameDecoder, FrameType } from "./frame.ts";
 import { DEAD_PEER_INTERVALS } from "./master.ts";
-import { clearIdentity, loadIdentity, saveIdentity } from "./replication_identity.ts";
+import {
+  loadIdentity,
+  NO_IDENTITY,
+  type ReplicationIdentity,
+  saveIdentity,
+} from "./replication_identity.ts";
 import { join } from "node:path";
 import { listSnapshots } from "../snapshot/restore.ts";
 import type { Snapshotter } from "../snapshot/snapshotter.ts";
@@ -49,6 +54,13 @@ export interface SlaveOptions {
   log: Logger;
   /** The replica's own snapshots, suspended during a full resynchronisation. */
   snapshots?: Pick<Snapshotter, "suspend">;
+  /**
+   * The address this replica tells its master it serves clients on (INFO
+   * replication's `slaveN:ip=,port=`, which Sentinel dials).
+   */
+  announce?: Address;
+  /** Called each time the replica has caught up with its master. */
+  onCaughtUp?: () => void;
 }
 
 /** Where replication stands, for INFO and ROLE. */
@@ -60,6 +72,12 @@ export interface SlaveStatus {
   appliedLsn: number;
   /** `Date.now()` when the master was last heard from (0: never). */
   lastHeardMs: number;
+  /** `Date.now()` when the link went down (0: up, or never up). */
+  downSinceMs: number;
+  /** The last LSN durable in this replica's WAL. */
+  durableLsn: number;
+  /** The history followed ("" before the first handshake of a new replica). */
+  replid: string;
 }
 
 /** Resolves after `ms`, or at once when `cancel` fires. */
@@ -89,6 +107,8 @@ export class ReplicationSlave {
   #loggedState = "";
   #masterLsn = 0;
   #lastHeardMs = 0;
+  #downSinceMs = Date.now();
+  #replid = "";
   /** LSN of the snapshot this replica's log continues (0: none). */
   #snapshotLsn = 0;
   #stopped = false;
@@ -98,6 +118,11 @@ export class ReplicationSlave {
 
   constructor(options: SlaveOptions) {
     this.#options = options;
+  }
+
+  /** The master followed, `host:port`. */
+  get masterAddress(): string {
+    return formatAddress(this.#options.masterAddress);
   }
 
   /** Starts following the master in the background. */
@@ -120,11 +145,16 @@ export class ReplicationSlave {
       masterLsn: this.#masterLsn,
       appliedLsn: Math.max(this.#options.wal.lastLsn, this.#snapshotLsn),
       lastHeardMs: this.#lastHeardMs,
+      downSinceMs: this.#state === "streaming" ? 0 : this.#downSinceMs,
+      durableLsn: Math.max(this.#options.wal.durableLsn, this.#snapshotLsn),
+      replid: this.#replid,
     };
   }
 
   /** Logs a state once when it changes (a retry in the same state is quiet). */
   #enter(state: SlaveStatus["state"], message: string, fields: LogFields = {}, warn = false) {
+    if (state === "streaming") this.#downSinceMs = 0;
+    else if (this.#state === "streaming" || this.#downSinceMs === 0) this.#downSinceMs = Date.now();
     this.#state = state;
     const key = `${state}:${message}`;
     if (key === this.#loggedState) return;
@@ -182,17 +212,34 @@ export class ReplicationSlave {
     this.#conn = conn;
     // stop() may have come while dialling: no handshake (and no resync) then.
     if (this.#stopped) return false;
-    const identity = await loadIdentity(wal.dir);
-    const replid = identity?.role === "slave" ? identity.replid : "-";
+    const identity: ReplicationIdentity = (await loadIdentity(wal.dir)) ??
+      { ...NO_IDENTITY, role: "slave" };
+    const replid = identity.replid === "" ? "-" : identity.replid;
+    this.#replid = identity.replid;
     const nextLsn = wal.lastLsn + 1;
-    await writeAll(conn, new TextEncoder().encode(`REPLSYNC ${replid} ${nextLsn}\n`));
+    const announce = this.#options.announce;
+    const request = announce === undefined
+      ? `REPLSYNC ${replid} ${nextLsn}`
+      : `REPLSYNC ${replid} ${nextLsn} ${announce.hostname} ${announce.port}`;
+    await writeAll(conn, new TextEncoder().encode(`${request}\n`));
     const handshake = await this.#readLine(conn);
     const line = handshake.line;
     let rest = handshake.rest;
     const words = line.split(" ");
     this.#lastHeardMs = Date.now();
-    if (words[0] === "+CONTINUE" && words[1] === replid && words.length === 3) {
+    if (words[0] === "+CONTINUE" && replid !== "-" && words.length === 3) {
       this.#masterLsn = Number(words[2]);
+      if (words[1] !== replid) {
+        // The master continues this history under a new id (it was
+        // promoted, or follows the new master): what is held here is a
+        // prefix of its log. Adopt the id before applying anything.
+        await saveIdentity(wal.dir, { ...identity, role: "slave", replid: words[1] });
+        this.#replid = words[1];
+        this.#options.log.info("replication: the master continues this history under a new id", {
+          replid: words[1],
+          previous: replid,
+        });
+      }
       this.#enter("syncing", "replicating: resuming from this replica's log", {
         fromLsn: nextLsn,
         masterLsn: this.#masterLsn,
@@ -219,7 +266,7 @@ export class ReplicationSlave {
         // Forget which history this is before touching the log: a crash
         // midway then leads to another full resynchronisation, never to a
         // partial log taken for a complete one.
-        await clearIdentity(wal.dir);
+        await saveIdentity(wal.dir, { ...identity, role: "slave", replid: "" });
         this.#snapshotLsn = 0;
         // The keyspace before the files: discarding it makes any snapshot
         // still walking it refuse its rename (see take_snapshot.ts), so no
@@ -229,7 +276,8 @@ export class ReplicationSlave {
         if (snapshotBytes > 0) {
           rest = await this.#receiveSnapshot(conn, rest, snapshotBytes, firstLsn - 1);
         }
-        await saveIdentity(wal.dir, { replid: newReplid, role: "slave" });
+        await saveIdentity(wal.dir, { ...identity, role: "slave", replid: newReplid });
+        this.#replid = newReplid;
       } finally {
         resume?.();
       }
@@ -275,6 +323,11 @@ export class ReplicationSlave {
         if (applied) {
           // Backpressure: read on only once what came is durable here.
           await store.commit();
+          // Acknowledged at once, so the master's WAIT need not wait for
+          // the next heartbeat.
+          const ack = new OutBuffer(32);
+          encodeAck(ack, wal.durableLsn);
+          await writeAll(conn, ack.view());
           this.#masterLsn = Math.max(this.#masterLsn, wal.lastLsn);
           if (this.status().state === "syncing" && wal.lastLsn >= this.#masterLsn) this.#caughtUp();
         }
@@ -350,6 +403,7 @@ export class ReplicationSlave {
     this.#enter("streaming", "replication caught up; streaming", {
       lsn: this.#options.wal.lastLsn,
     });
+    this.#options.onCaughtUp?.();
   }
 
   async #dial(address: Address): Promise<Deno.Conn> {

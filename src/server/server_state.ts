@@ -15,7 +15,12 @@ import type { Config } from "../config/config.ts";
 import type { AdminState } from "../admin/admin_state.ts";
 import type { InfoFields, ServerState } from "../executor/command_spec.ts";
 import { REDIS_COMPATIBLE_VERSION } from "../executor/commands/server.ts";
-import type { RunningReplication } from "../replication/replication.ts";
+import type { ReplicationController } from "../replication/controller.ts";
+import {
+  replicationInfo,
+  type ReplicationView,
+  replyRole,
+} from "../replication/replication_info.ts";
 import type { Snapshotter } from "../snapshot/snapshotter.ts";
 import type { Wal } from "../wal/wal.ts";
 import type { Server } from "./server.ts";
@@ -26,23 +31,34 @@ export const KVDB_VERSION = "0.1.0";
 /** The parts a server's state is read from (looked up when asked). */
 export interface ServerParts {
   config: Config;
-  role: "master" | "slave";
   /** The client listener first. */
   servers: () => readonly Server[];
   wal: Wal | undefined;
-  replication: () => RunningReplication | undefined;
+  /** Undefined without the WAL. */
+  replication: () => ReplicationController | undefined;
   snapshotter: () => Snapshotter | undefined;
   /** Configuration and statistics (src/admin). */
   admin: AdminState;
 }
 
-const SLAVE_STATES = {
-  connecting: "connecting",
-  syncing: "sync",
-  streaming: "connected",
-  down: "connect",
-  stopped: "connect",
-} as const;
+/** A server without the WAL: a master with no history and no replicas. */
+function standaloneView(durableLsn: number): ReplicationView {
+  return {
+    role: "master",
+    masterHost: "",
+    masterPort: 0,
+    slave: undefined,
+    replicas: [],
+    replid: "",
+    replid2: "",
+    secondLsn: -1,
+    durableLsn,
+    priority: 100,
+    backlogFirstLsn: undefined,
+    backlogBytes: 0,
+    nowMs: Date.now(),
+  };
+}
 
 /**
  * A running server's {@link ServerState}.
@@ -95,46 +111,10 @@ export function serverState(parts: ServerParts): ServerState {
     ];
   }
 
-  function replicationInfo(): InfoFields {
-    const running = parts.replication();
-    const wal = parts.wal;
-    if (running?.role === "slave") {
-      const status = running.slaveStatus()!;
-      const master = config.replication.masterAddress;
-      return [
-        ["role", "slave"],
-        ["master_host", master.hostname],
-        ["master_port", master.port],
-        [
-          "master_link_status",
-          status.state === "streaming" || status.state === "syncing" ? "up" : "down",
-        ],
-        [
-          "master_last_io_seconds_ago",
-          status.lastHeardMs ? Math.floor((Date.now() - status.lastHeardMs) / 1000) : -1,
-        ],
-        ["master_sync_in_progress", status.state === "syncing" ? 1 : 0],
-        ["slave_repl_offset", status.appliedLsn],
-        ["master_repl_offset", status.masterLsn],
-        ["slave_read_only", 1],
-      ];
-    }
-    const replicas = running?.master?.replicas() ?? [];
-    const fields: InfoFields = [["role", "master"], ["connected_slaves", replicas.length]];
-    replicas.forEach((r, i) => {
-      const [ip, port] = [
-        r.address.slice(0, r.address.lastIndexOf(":")),
-        r.address.slice(r.address.lastIndexOf(":") + 1),
-      ];
-      fields.push([`slave${i}`, `ip=${ip},port=${port},state=online,offset=${r.ackLsn},lag=0`]);
-    });
-    if (running?.master) fields.push(["master_replid", running.master.replid]);
-    fields.push(["master_repl_offset", wal?.durableLsn ?? 0]);
-    return fields;
-  }
-
   return {
-    role: parts.role,
+    get role() {
+      return parts.replication()?.role ?? "master";
+    },
     startedMs,
     connectedClients: clients,
     totalConnections: () => parts.servers()[0]?.acceptedCount ?? 0,
@@ -171,37 +151,20 @@ export function serverState(parts: ServerParts): ServerState {
           ];
         case "persistence":
           return persistence();
-        case "replication":
-          return replicationInfo();
+        case "replication": {
+          const replication = parts.replication();
+          return replication === undefined
+            ? replicationInfo(standaloneView(parts.wal?.durableLsn ?? 0))
+            : replicationInfo(replication.view());
+        }
       }
     },
     replyRole(w) {
-      const running = parts.replication();
-      if (running?.role === "slave") {
-        const status = running.slaveStatus()!;
-        const master = config.replication.masterAddress;
-        w.array(5);
-        w.bulk("slave");
-        w.bulk(master.hostname);
-        w.integer(master.port);
-        w.bulk(SLAVE_STATES[status.state]);
-        w.integer(status.appliedLsn);
-        return;
-      }
-      const replicas = running?.master?.replicas() ?? [];
-      w.array(3);
-      w.bulk("master");
-      w.integer(parts.wal?.durableLsn ?? 0);
-      w.array(replicas.length);
-      for (const r of replicas) {
-        const colon = r.address.lastIndexOf(":");
-        w.array(3);
-        w.bulk(r.address.slice(0, colon));
-        w.bulk(r.address.slice(colon + 1));
-        w.bulk(String(r.ackLsn));
-      }
+      const replication = parts.replication();
+      replyRole(replication?.view() ?? standaloneView(0), w);
     },
     snapshots: () => parts.snapshotter(),
+    replication: () => parts.replication(),
     admin: parts.admin,
   };
 }

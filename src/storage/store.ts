@@ -130,7 +130,7 @@ const EXPIRE_SLICE_MAX_CHECKS = 2000;
  * ```
  */
 export class Store implements DatabaseHost, Keyspaces {
-  readonly #expireKeys: boolean;
+  #expireKeys: boolean;
   readonly #nowMs: () => number;
   readonly #reload: ((engines: Engine[]) => Promise<void>) | undefined;
   readonly #databases: Database[];
@@ -174,6 +174,14 @@ export class Store implements DatabaseHost, Keyspaces {
     this.#expireKeys = options.expireKeys;
     this.#nowMs = options.nowMs ?? Date.now;
     this.#reload = options.reload;
+  }
+
+  /**
+   * Whether keys past their time are removed here (a master) or only
+   * hidden until the master's DEL arrives (a replica): REPLICAOF changes it.
+   */
+  set expireKeys(on: boolean) {
+    this.#expireKeys = on;
   }
 
   /** Database `index` (0 ≤ index < {@link databaseCount}). */

@@ -65,9 +65,11 @@ export const TRANSACTION_COMMANDS: CommandHandler[] = [
       w.array(multi.commands.length);
       // One group: the transaction's records are all-or-nothing in the log.
       ctx.store.beginGroup();
+      session.inExec = true;
       try {
         for (const args of multi.commands) ctx.dispatch(args, w);
       } finally {
+        session.inExec = false;
         ctx.store.endGroup();
       }
     },
