@@ -116,6 +116,11 @@ Deno.test("REPLICAOF at run time: a plain server follows a master; INFO replicat
       "OK Already connected to specified master",
     );
     await until("the replica to catch up", () => caughtUp(r, m));
+    // The master hears the replica's acknowledgement a moment later.
+    await until(
+      "the master to see the acknowledgement",
+      async () => (await replicationInfo(m)).get("slave0")?.includes("offset=50,") ?? false,
+    );
     assert.equal(await contents(r), await contents(m));
     await assert.rejects(
       r.call("SET", "x", "1"),
