@@ -366,7 +366,13 @@ export interface MultiResult extends BenchResult {
  */
 export async function multiBenchmark(
   server: BenchServer,
-  options: { requests: number; clients: number; keyspace?: number; check?: boolean },
+  options: {
+    requests: number;
+    clients: number;
+    keyspace?: number;
+    check?: boolean;
+    load?: "multi" | "wait";
+  },
 ): Promise<MultiResult> {
   const cpuBefore = cpuSeconds(server.pid);
   const out = await new Deno.Command(Deno.execPath(), {
@@ -383,6 +389,8 @@ export async function multiBenchmark(
       "--keyspace",
       String(options.keyspace ?? 100_000),
       ...(options.check === false ? ["--no-check"] : []),
+      "--load",
+      options.load ?? "multi",
     ],
     stdout: "piped",
     stderr: "piped",

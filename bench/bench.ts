@@ -76,12 +76,14 @@ interface Scenario {
   name: string;
   /** Which metric is compared: throughput (higher is better) or p50 latency. */
   metric: "rps" | "p50";
-  /** redis-benchmark's `-t set` / `-t get`, or bench/multi_load.ts's transactions. */
-  test: "set" | "get" | "multi";
+  /** redis-benchmark's `-t set` / `-t get`, or bench/multi_load.ts's loads. */
+  test: "set" | "get" | "multi" | "wait";
   requests: number;
   clients: number;
   pipeline: number;
   durable: boolean;
+  /** Durable masters with one durable replica each (the WAIT row). */
+  replicated?: boolean;
   /** Issue 6's target for the row, if it sets one. */
   target?: Target;
 }
@@ -188,6 +190,16 @@ const SCENARIOS: Scenario[] = [
     pipeline: 1,
     durable: false,
   },
+  {
+    name: "SET + WAIT 1 0, 50 clients, one replica",
+    metric: "rps",
+    test: "wait",
+    requests: n(20_000),
+    clients: 50,
+    pipeline: 1,
+    durable: true,
+    replicated: true,
+  },
 ];
 
 interface Row {
@@ -212,22 +224,24 @@ function verdict(ratio: number, target: Target | undefined): string {
 const multiClientCpuUs: Record<string, number> = {};
 
 async function runOne(server: BenchServer, s: Scenario): Promise<BenchResult> {
-  if (s.test !== "multi") return await redisBenchmark(server, s.test, s);
-  const result = await multiBenchmark(server, s);
-  multiClientCpuUs[server.name] = result.clientCpuUsPerRequest;
+  if (s.test === "set" || s.test === "get") return await redisBenchmark(server, s.test, s);
+  const result = await multiBenchmark(server, { ...s, load: s.test });
+  if (s.test === "multi") multiClientCpuUs[server.name] = result.clientCpuUsPerRequest;
   return result;
 }
 
 async function runScenarios(dir: string, scenarios: Scenario[]): Promise<Row[]> {
   const plain = [await startKvdb(dir), await startRedis(dir)];
-  const durable = scenarios.some((s) => s.durable)
+  const durable = scenarios.some((s) => s.durable && !s.replicated)
     ? [await startDurableKvdb(dir, "wal"), await startDurableRedis(dir, "bench")]
     : [];
+  // Masters first, their replicas after (stopped in this order too).
+  const replicated = scenarios.some((s) => s.replicated) ? await startReplicatedPairs(dir) : [];
   const rows: Row[] = [];
   try {
     for (const server of [...plain, ...durable]) await warmUp(server, n(50_000));
     for (const s of scenarios) {
-      const servers = s.durable ? durable : plain;
+      const servers = s.replicated ? replicated.slice(0, 2) : s.durable ? durable : plain;
       const results: Record<string, BenchResult[]> = { kvdb: [], redis: [] };
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate who goes first, so drift on a shared machine is shared.
@@ -243,9 +257,53 @@ async function runScenarios(dir: string, scenarios: Scenario[]): Promise<Row[]> 
       console.error(`  ${s.name}: kvdb ${fmt(kvdb, s.metric)}, redis ${fmt(redis, s.metric)}`);
     }
   } finally {
-    for (const server of [...plain, ...durable]) await server.stop();
+    for (const server of [...plain, ...durable, ...replicated]) await server.stop();
   }
   return rows;
+}
+
+/**
+ * A durable kvdb master and a durable redis-server master (as the durable
+ * rows), each with one durable replica: [kvdb, redis, their replicas].
+ */
+async function startReplicatedPairs(dir: string): Promise<BenchServer[]> {
+  const kvdb = await startDurableKvdb(dir, "wal-master");
+  const redis = await startDurableRedis(dir, "master");
+  const kvdbReplica = await startKvdb(dir, {
+    wal: { enabled: true, data_directory: `${dir}/wal-replica` },
+    replication: {
+      enabled: true,
+      replica_type: "slave",
+      master_address: `127.0.0.1:${kvdb.port}`,
+      sync_interval: "100ms",
+    },
+  });
+  const redisReplica = await startRedis(dir, [
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--appendfilename",
+    "replica.aof",
+    "--replicaof",
+    "127.0.0.1",
+    String(redis.port),
+  ]);
+  // Both replicas in sync before the first round.
+  for (const master of [kvdb, redis]) await waitForReplica(master);
+  return [kvdb, redis, kvdbReplica, redisReplica];
+}
+
+/** Until `master` answers `WAIT 1 1000` with 1. */
+async function waitForReplica(master: BenchServer): Promise<void> {
+  for (let tries = 0; tries < 60; tries++) {
+    const out = await new Deno.Command("redis-cli", {
+      args: ["-p", String(master.port), "WAIT", "1", "1000"],
+      stdout: "piped",
+    }).output();
+    if (new TextDecoder().decode(out.stdout).trim() === "1") return;
+  }
+  throw new Error(`${master.name}'s replica never acknowledged`);
 }
 
 async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {

@@ -1,8 +1,14 @@
 /**
- * A transaction load generator: `clients` connections, each sending
- * `MULTI`, `SET key:<r> xxx`, `INCR counter:<r>`, `EXEC` in one write and
- * waiting for the four replies before its next transaction, until
- * `transactions` are done. Keys as redis-benchmark names them (`<r>`: a
+ * A load generator for requests redis-benchmark cannot send: `clients`
+ * connections, each sending one unit in one write and waiting for all its
+ * replies before the next, until `transactions` units are done:
+ *
+ * - `--load multi` (default): `MULTI`, `SET key:<r> xxx`, `INCR counter:<r>`,
+ *   `EXEC`;
+ * - `--load wait`: `SET key:<r> xxx`, `WAIT 1 0` (a write confirmed by one
+ *   replica, as an application that must not lose it across a failover
+ *   sends it).
+ * Keys as redis-benchmark names them (`<r>`: a
  * random 12-digit number below `keyspace`), 3-byte values (its `-d 3`).
  * Prints one JSON line: transactions per second, latency percentiles (a
  * transaction's write to its EXEC reply) and this process's own CPU time,
@@ -13,12 +19,13 @@
  * and `MULTI` alone errors on its second repetition ("MULTI calls can not
  * be nested").
  *
- *     deno run --allow-net bench/multi_load.ts --port 6379 \
+ *     deno run --allow-net bench/multi_load.ts --port 6379 [--load multi|wait] \
  *       [--clients 50] [--transactions 100000] [--keyspace 100000] [--no-check]
  *
  * `--no-check` accepts any four replies (for bench/floor_server.ts, which
- * answers `+OK` to everything); otherwise each transaction's replies must
- * be `+OK`, `+QUEUED`, `+QUEUED` and a two-element array, or it stops.
+ * answers `+OK` to everything); otherwise each unit's replies must be
+ * `+OK`, `+QUEUED`, `+QUEUED` and a two-element array (multi), or `+OK`
+ * and `:1` (wait), or it stops.
  *
  * @module
  */
@@ -34,25 +41,32 @@ const { values: flags } = parseArgs({
     transactions: { type: "string", default: "100000" },
     keyspace: { type: "string", default: "100000" },
     "no-check": { type: "boolean", default: false },
+    load: { type: "string", default: "multi" },
   },
 });
+const WAIT = flags.load === "wait";
+if (!WAIT && flags.load !== "multi") throw new Error(`--load: multi or wait, not ${flags.load}`);
 const PORT = Number(flags.port);
 const CLIENTS = Number(flags.clients);
 const TRANSACTIONS = Number(flags.transactions);
 const KEYSPACE = Number(flags.keyspace);
 const CHECK = !flags["no-check"];
 const READ_BYTES = 64 * 1024;
-/** Replies per transaction: MULTI, two QUEUED, EXEC. */
-const REPLIES = 4;
+/** Replies per unit: MULTI, two QUEUED, EXEC; or SET's and WAIT's. */
+const REPLIES = WAIT ? 2 : 4;
 
 const encoder = new TextEncoder();
 
 const TEMPLATE = encoder.encode(
-  `*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
-    `*2\r\n$4\r\nINCR\r\n$20\r\ncounter:000000000000\r\n*1\r\n$4\r\nEXEC\r\n`,
+  WAIT
+    ? `*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
+      `*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$1\r\n0\r\n`
+    : `*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
+      `*2\r\n$4\r\nINCR\r\n$20\r\ncounter:000000000000\r\n*1\r\n$4\r\nEXEC\r\n`,
 );
 const KEY_DIGITS = TEMPLATE.indexOf(0x3a) + 1; // after "key:"
-const COUNTER_DIGITS = TEMPLATE.lastIndexOf(0x3a) + 1; // after "counter:"
+// After "counter:" (the wait load has one key: its digits are written twice).
+const COUNTER_DIGITS = WAIT ? KEY_DIGITS : TEMPLATE.lastIndexOf(0x3a) + 1;
 
 /** Writes a fresh random 12-digit number into both keys of `request` (the client's own copy). */
 function randomize(request: Uint8Array): void {
@@ -90,7 +104,9 @@ function skipReply(b: Uint8Array, pos: number, end: number): number {
 }
 
 /** The replies of one transaction as they must start (the EXEC array's items vary). */
-const EXPECTED_HEAD = encoder.encode("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n");
+const EXPECTED_HEAD = encoder.encode(
+  WAIT ? "+OK\r\n:1\r\n" : "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n",
+);
 
 const latenciesMs = new Float64Array(TRANSACTIONS);
 let issued = 0;
