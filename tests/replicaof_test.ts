@@ -248,7 +248,7 @@ Deno.test("promotion: the other replica and the old master continue the history 
   }
 });
 
-Deno.test("divergence: a master that took writes its replica never received, re-pointed at the promoted replica, ends identical and never serves the discarded tail", async () => {
+Deno.test("divergence: a master that took writes its replica never received, re-pointed at the promoted replica, cuts exactly that tail, ends identical and never serves it", async () => {
   const master = await startPlain();
   const replica = await startPlain();
   const m = await RespClient.connect(master.port);
@@ -263,7 +263,10 @@ Deno.test("divergence: a master that took writes its replica never received, re-
     await until("the promotion", async () => (await replicationInfo(r)).get("role") === "master");
     for (let i = 0; i < 10; i++) await m.call("SET", `lost${i}`, "x");
     await m.call("SET", "k0", "divergent");
+    // A snapshot that holds the divergent writes: it must not come back.
+    assert.equal(await m.call("SAVE"), "OK");
     for (let i = 0; i < 5; i++) await r.call("SET", `new${i}`, "y");
+    const resyncsBefore = fullResyncs(master);
 
     // From the REPLICAOF reply on, nothing of the tail is served.
     assert.equal(await m.call("REPLICAOF", "127.0.0.1", String(replica.port)), "OK");
@@ -285,6 +288,25 @@ Deno.test("divergence: a master that took writes its replica never received, re-
     assert.equal(await contents(m), await contents(r));
     assert.equal(await m.call("EXISTS", "lost0"), 0);
     assert.equal(await m.call("GET", "new4"), "y");
+    // Exactly the tail was cut (the first 20 writes were kept, not sent again).
+    assert.ok(master.logs.some((l) => l.includes("cutting them") && l.includes("afterLsn=20")));
+    assert.equal(fullResyncs(master), resyncsBefore, "the old master was not sent everything");
+
+    // After a restart, neither the cut records nor the snapshot holding
+    // them come back.
+    m.close();
+    await master.stop("SIGKILL");
+    const restarted = await startPlain({}, { dir: master.dir, port: master.port });
+    const again = await RespClient.connect(restarted.port);
+    try {
+      assert.equal(await again.call("GET", "k0"), "v0");
+      assert.equal(await again.call("EXISTS", "lost0"), 0);
+      await until("the restarted old master to catch up", () => caughtUp(again, r));
+      assert.equal(await contents(again), await contents(r));
+    } finally {
+      again.close();
+      await restarted.stop();
+    }
   } finally {
     m.close();
     r.close();

@@ -97,6 +97,13 @@ export class ReplicationBacklog implements LogWriter {
     this.clear();
   }
 
+  async truncateAfter(lsn: number, why: string): Promise<string> {
+    const backup = await this.#log.truncateAfter(lsn, why);
+    // Records kept in memory past the cut would be sent to replicas.
+    this.clear();
+    return backup;
+  }
+
   /** LSN of the oldest record kept, or undefined when empty. */
   get firstLsn(): number | undefined {
     return this.#head < this.#records.length ? this.#records[this.#head].lsn : undefined;

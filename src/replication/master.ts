@@ -14,6 +14,10 @@
  *                                             (<replid> may be new to the
  *                                             replica: the master continues
  *                                             its history under this id)
+ *          +TRUNCATE <replid> <LSN> <master LSN>  the replica holds records
+ *                                             after <LSN> this master never
+ *                                             had: it cuts them; records
+ *                                             from <LSN> + 1 follow
  *          +FULLRESYNC <replid> <first LSN> <master LSN> <reason>
  *                                             discard everything; records
  *                                             from <first LSN> follow
@@ -206,8 +210,22 @@ export class ReplicationMaster {
     const segments = (await listSegments(wal.dir)).segments;
     const durable = wal.durableLsn;
     const firstLsn = segments.length > 0 ? segments[0].firstLsn : durable + 1;
-    const reason = this.#resyncReason(args[1], nextLsn, firstLsn, durable);
-    let startLsn = reason === undefined ? nextLsn : firstLsn;
+    // A replica of the history this one continues that holds records this
+    // master never had: it cuts them (if this master's log still reaches
+    // back to where they start) rather than receive everything again.
+    const { replid2, secondLsn } = this;
+    const cutAfter = args[1] === replid2 && replid2 !== "" && nextLsn > secondLsn + 1 &&
+        secondLsn + 1 >= firstLsn && secondLsn <= durable
+      ? secondLsn
+      : undefined;
+    const reason = cutAfter === undefined
+      ? this.#resyncReason(args[1], nextLsn, firstLsn, durable)
+      : undefined;
+    let startLsn = cutAfter !== undefined
+      ? cutAfter + 1
+      : reason === undefined
+      ? nextLsn
+      : firstLsn;
     // A log that no longer starts at LSN 1 needs a snapshot to start from.
     let snapshot: { file: Deno.FsFile; bytes: number } | undefined;
     if (reason !== undefined && firstLsn > 1) {
@@ -226,16 +244,25 @@ export class ReplicationMaster {
       snapshot = { file, bytes: (await file.stat()).size };
       startLsn = chosen.lsn + 1;
     }
-    const line = reason === undefined
+    const line = cutAfter !== undefined
+      ? `+TRUNCATE ${replid} ${cutAfter} ${durable}\n`
+      : reason === undefined
       ? `+CONTINUE ${replid} ${durable}\n`
       : `+FULLRESYNC ${replid} ${startLsn} ${durable} ${snapshot?.bytes ?? 0} ${reason}\n`;
-    log.info(reason === undefined ? "replica resuming" : "replica resynchronising fully", {
-      replica: address,
-      fromLsn: startLsn,
-      masterLsn: durable,
-      snapshotBytes: snapshot?.bytes ?? 0,
-      ...(reason ? { reason } : {}),
-    });
+    log.info(
+      cutAfter !== undefined
+        ? "replica diverged: it cuts its log and resumes"
+        : reason === undefined
+        ? "replica resuming"
+        : "replica resynchronising fully",
+      {
+        replica: address,
+        fromLsn: startLsn,
+        masterLsn: durable,
+        snapshotBytes: snapshot?.bytes ?? 0,
+        ...(reason ? { reason } : {}),
+      },
+    );
     const link: Link = {
       conn,
       address,

@@ -38,7 +38,7 @@ import { listSnapshots } from "../snapshot/restore.ts";
 import type { Snapshotter } from "../snapshot/snapshotter.ts";
 import { snapshotName } from "../snapshot/snapshot_file.ts";
 import { loadSnapshot } from "../snapshot/snapshot_reader.ts";
-import { syncDir } from "../wal/segment.ts";
+import { listSegments, syncDir } from "../wal/segment.ts";
 
 const MIN_BACKOFF_MS = 50;
 const CONNECT_TIMEOUT_MS = 5000;
@@ -109,6 +109,8 @@ export class ReplicationSlave {
   #lastHeardMs = 0;
   #downSinceMs = Date.now();
   #replid = "";
+  /** The divergent tail could not be cut: ask for a full resynchronisation. */
+  #forceFull = false;
   /** LSN of the snapshot this replica's log continues (0: none). */
   #snapshotLsn = 0;
   #stopped = false;
@@ -214,7 +216,8 @@ export class ReplicationSlave {
     if (this.#stopped) return false;
     const identity: ReplicationIdentity = (await loadIdentity(wal.dir)) ??
       { ...NO_IDENTITY, role: "slave" };
-    const replid = identity.replid === "" ? "-" : identity.replid;
+    // After a cut that could not be made, ask for everything.
+    const replid = identity.replid === "" || this.#forceFull ? "-" : identity.replid;
     this.#replid = identity.replid;
     const nextLsn = wal.lastLsn + 1;
     const announce = this.#options.announce;
@@ -242,6 +245,17 @@ export class ReplicationSlave {
       }
       this.#enter("syncing", "replicating: resuming from this replica's log", {
         fromLsn: nextLsn,
+        masterLsn: this.#masterLsn,
+      });
+    } else if (words[0] === "+TRUNCATE" && replid !== "-" && words.length === 4) {
+      const afterLsn = Number(words[2]);
+      this.#masterLsn = Number(words[3]);
+      if (!Number.isSafeInteger(afterLsn) || afterLsn < 0 || afterLsn >= wal.lastLsn) {
+        throw new Error(`bad handshake: ${line}`);
+      }
+      await this.#cutDivergentTail(afterLsn, words[1], identity);
+      this.#enter("syncing", "replicating: divergent tail cut; resuming", {
+        fromLsn: afterLsn + 1,
         masterLsn: this.#masterLsn,
       });
     } else if (words[0] === "+FULLRESYNC" && words.length >= 5) {
@@ -278,6 +292,7 @@ export class ReplicationSlave {
         }
         await saveIdentity(wal.dir, { ...identity, role: "slave", replid: newReplid });
         this.#replid = newReplid;
+        this.#forceFull = false;
       } finally {
         resume?.();
       }
@@ -340,6 +355,57 @@ export class ReplicationSlave {
       clearInterval(timer);
     }
     return true;
+  }
+
+  /**
+   * The master continues the history this replica holds only up to
+   * `afterLsn`: the records after it were never the master's (this server
+   * was a master that took them, or followed one that did). They are cut
+   * from the log (copied aside first), snapshots that hold them are set
+   * aside, and memory is rebuilt from disk, before anything else is
+   * applied. If the log no longer reaches back to a snapshot at or before
+   * `afterLsn`, the next handshake asks for everything instead.
+   */
+  async #cutDivergentTail(
+    afterLsn: number,
+    replid: string,
+    identity: ReplicationIdentity,
+  ): Promise<void> {
+    const { store, wal, log } = this.#options;
+    const resume = await this.#options.snapshots?.suspend("cutting a divergent tail");
+    try {
+      const snapshots = await listSnapshots(wal.dir);
+      const base = snapshots.find((s) => s.lsn <= afterLsn)?.lsn ?? 0;
+      const first = (await listSegments(wal.dir)).segments[0]?.firstLsn ?? wal.lastLsn + 1;
+      if (first > base + 1) {
+        this.#forceFull = true;
+        throw new Error(
+          `cannot cut the divergent tail after LSN ${afterLsn}: the log starts at ${first}, ` +
+            `after the newest snapshot before it (${base}); resynchronising fully`,
+        );
+      }
+      log.warn("this replica holds writes its master never had: cutting them", {
+        afterLsn,
+        lastLsn: wal.lastLsn,
+        replid,
+      });
+      // History unknown until the cut is whole: a crash midway restarts
+      // empty and resynchronises fully.
+      await saveIdentity(wal.dir, { ...identity, role: "slave", replid: "" });
+      for (const snapshot of snapshots) {
+        if (snapshot.lsn > afterLsn) await Deno.rename(snapshot.path, `${snapshot.path}.diverged`);
+      }
+      await syncDir(wal.dir);
+      await store.truncateAfter(
+        afterLsn,
+        `the new master ${replid} never had the records after it`,
+      );
+      this.#snapshotLsn = Math.min(this.#snapshotLsn, afterLsn);
+      await saveIdentity(wal.dir, { ...identity, role: "slave", replid });
+      this.#replid = replid;
+    } finally {
+      resume?.();
+    }
   }
 
   /**

@@ -67,6 +67,8 @@ export interface LogWriter {
   commit(): Promise<void>;
   /** Removes every record (a replica about to copy its master's log anew). */
   discardAll(): Promise<void>;
+  /** Cuts every record after `lsn`, durably (a replica's divergent tail); the backup dir. */
+  truncateAfter(lsn: number, why: string): Promise<string>;
   readonly lastLsn: number;
   readonly durableLsn: number;
 }
@@ -341,6 +343,34 @@ export class Store implements DatabaseHost, Keyspaces {
     this.#generation++;
     await this.log?.discardAll();
     for (const db of this.#databases) db.engine.clear();
+  }
+
+  /**
+   * Cuts the log after `lsn` and rebuilds the keyspace from what is then
+   * on disk (the newest snapshot at or before `lsn`, and the log after it;
+   * the caller removed any newer snapshot). Commands wait meanwhile, and
+   * work walking the old keyspace (a snapshot) is abandoned.
+   */
+  async truncateAfter(lsn: number, why: string): Promise<void> {
+    const log = this.log;
+    const reload = this.#reload;
+    if (log === undefined || reload === undefined) {
+      throw new Error("cutting the log needs the WAL and a reload from disk");
+    }
+    this.#generation++;
+    this.#loading = true;
+    let done = () => {};
+    this.#loaded = new Promise((resolve) => done = resolve);
+    try {
+      await log.truncateAfter(lsn, why);
+      const fresh = this.#databases.map((db) => new Engine(db.engine.partitionCount));
+      await reload(fresh);
+      this.#databases.forEach((db, i) => db.engine = fresh[i]);
+      this.#expireCursor = { db: 0, partition: 0, keys: undefined };
+    } finally {
+      this.#loading = false;
+      done();
+    }
   }
 
   /**

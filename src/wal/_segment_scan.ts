@@ -115,7 +115,9 @@ export class SegmentScanner {
   /**
    * Scans `file`. With `expect`, the header must continue the previous
    * segment, else the scan reports damage before delivering any record.
-   * `onProgress` gets the file offset reached, every 64Ki records.
+   * `onProgress` gets the file offset reached, every 64Ki records. With
+   * `stopAfterLsn`, the scan ends right after that record (`goodBytes` is
+   * where the next one starts).
    */
   scan(
     file: SegmentFile,
@@ -123,10 +125,11 @@ export class SegmentScanner {
     onRecord: ((record: DecodedRecord) => void) | undefined,
     onProgress?: (offset: number) => void,
     resume?: ScanResume,
+    stopAfterLsn = Infinity,
   ): SegmentScan {
     const handle = Deno.openSync(file.path, { read: true });
     try {
-      return this.#scan(handle, file, expect, onRecord, onProgress, resume);
+      return this.#scan(handle, file, expect, onRecord, onProgress, resume, stopAfterLsn);
     } finally {
       handle.close();
     }
@@ -139,6 +142,7 @@ export class SegmentScanner {
     onRecord: ((record: DecodedRecord) => void) | undefined,
     onProgress: ((offset: number) => void) | undefined,
     resume: ScanResume | undefined,
+    stopAfterLsn: number,
   ): SegmentScan {
     let fileBytes = handle.statSync().size;
     const result: SegmentScan = {
@@ -209,6 +213,14 @@ export class SegmentScanner {
         if (onRecord !== undefined) onRecord(record);
         if (onProgress !== undefined && records % PROGRESS_EVERY_RECORDS === 0) {
           onProgress(base + start);
+        }
+        if (lsn === stopAfterLsn) {
+          // Asked to stop here (a log cut after this record).
+          result.records = records;
+          result.lastLsn = lsn;
+          result.lastCrc = seed;
+          result.goodBytes = base + start;
+          return result;
         }
         continue;
       }

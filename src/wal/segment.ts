@@ -81,7 +81,7 @@ const BACKUP_DIR = /^repair-backup-/;
  */
 const OWN_FILES = new Set(["LOCK", "LOCK.tmp", "REPLICATION", "REPLICATION.tmp"]);
 /** Snapshots (snapshot/snapshot_file.ts) and their temporary files. */
-const SNAPSHOT_FILE = /^snapshot-\d{16,}\.snap(\.tmp|\.damaged)?$/;
+const SNAPSHOT_FILE = /^snapshot-\d{16,}\.snap(\.tmp|\.damaged|\.diverged)?$/;
 
 /**
  * What a segment header says.
@@ -147,7 +147,8 @@ export function parseSegmentName(name: string): number | undefined {
 
 /**
  * Whether `name` is a snapshot's file in a WAL directory (the snapshot, or
- * its temporary or set-aside damaged copy), not a segment and not foreign.
+ * its temporary copy, or one set aside as damaged or as a replica's diverged
+ * history), not a segment and not foreign.
  *
  * @example
  * ```ts

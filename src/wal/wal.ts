@@ -97,6 +97,7 @@ import {
 import { readRecords, type ReadRecordsOptions } from "./reader.ts";
 import { WalFlag, type WalRecord } from "./record.ts";
 import { DurableFile } from "./_durable_file.ts";
+import { cutLogAfter } from "./_truncate.ts";
 import { lockDirectory } from "./lock.ts";
 import { recoverWal } from "./recovery.ts";
 import {
@@ -843,6 +844,47 @@ export class Wal {
     this.#durableCrc = 0;
     this.#segments = 0;
     this.#logger.warn("wal discarded: every segment removed", { dir: this.dir });
+  }
+
+  /**
+   * Cuts every record after `lsn`, durably, the cut bytes copied aside
+   * first (see `_truncate.ts`): a replica's divergent tail. Waits for the
+   * batch in flight; nothing may be appended meanwhile (the caller holds
+   * writes). Returns the backup directory ("" when nothing was cut).
+   *
+   * @example
+   * ```ts
+   * await wal.truncateAfter(1200, "diverged from the new master");
+   * ```
+   */
+  async truncateAfter(lsn: number, why: string): Promise<string> {
+    if (this.#lastLsn > this.#durableLsn) await this.commit();
+    if (this.#failure) throw this.#failure;
+    if (this.#closing) throw new WalClosedError();
+    assert(this.#flushing === undefined && this.#filling.records === 0, "nothing in flight");
+    assert(Number.isSafeInteger(lsn) && lsn >= 0);
+    if (lsn >= this.#lastLsn) return "";
+    this.#file?.close();
+    this.#file = undefined;
+    const cut = await cutLogAfter(this.dir, lsn, why);
+    this.#file = await DurableFile.openAt(cut.path, cut.bytes, this.#maxSegmentBytes);
+    this.#filePath = cut.path;
+    this.#tailBytes = cut.bytes;
+    this.#lastLsn = lsn;
+    this.#lastCrc = cut.lastCrc;
+    this.#durableLsn = lsn;
+    this.#durablePath = cut.path;
+    this.#durableBytes = cut.bytes;
+    this.#durableCrc = cut.lastCrc;
+    this.#segments = cut.segments;
+    this.#createdSinceDurable.length = 0;
+    this.#logger.warn("wal cut: records after an LSN set aside", {
+      dir: this.dir,
+      afterLsn: lsn,
+      backup: cut.backupDir,
+      why,
+    });
+    return cut.backupDir;
   }
 
   #fail(cause: unknown): void {
