@@ -8,7 +8,14 @@
  * @module
  */
 
-import { delay, freePort, waitPortFree } from "./_helpers.ts";
+import {
+  delay,
+  freePort,
+  ServerProcess,
+  startRedisServer,
+  waitPortFree,
+  walConfig,
+} from "./_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const HAPROXY_TEMPLATE = `${ROOT}configs/haproxy.cfg`;
@@ -447,5 +454,95 @@ export class NutcrackerProcess {
     await this.child.status;
     await waitPortFree(this.port);
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A master–replica group: the replica follows the master from the start. */
+export interface Group {
+  master: { port: number };
+  replica: { port: number };
+  /** Stops both servers and removes their files. */
+  stop(): Promise<void>;
+}
+
+const GROUP_SYNC_INTERVAL = "200ms";
+
+/**
+ * A kvdb master and a replica following it, both set up by YAML
+ * (`replication.replica_type`), with the WAL on and `network.protocol` as
+ * given. The replica dials the master's client port.
+ *
+ * @example
+ * ```ts
+ * const group = await startKvdbYamlGroup("resp");
+ * await group.stop();
+ * ```
+ */
+export async function startKvdbYamlGroup(
+  protocol: "resp" | "auto",
+): Promise<{ master: ServerProcess; replica: ServerProcess; stop(): Promise<void> }> {
+  const masterDir = await Deno.makeTempDir({ prefix: "kvdb-group-master-" });
+  const replicaDir = await Deno.makeTempDir({ prefix: "kvdb-group-replica-" });
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    for (const s of servers) await s.stop();
+    for (const d of [masterDir, replicaDir]) {
+      await Deno.remove(d, { recursive: true }).catch(() => {});
+    }
+  };
+  try {
+    const master = await ServerProcess.start({
+      ...walConfig(masterDir),
+      network: { protocol },
+      replication: {
+        enabled: true,
+        replica_type: "master",
+        master_address: `127.0.0.1:${freePort()}`,
+        sync_interval: GROUP_SYNC_INTERVAL,
+      },
+    }, { dir: masterDir });
+    servers.push(master);
+    const replica = await ServerProcess.start({
+      ...walConfig(replicaDir),
+      network: { protocol },
+      replication: {
+        enabled: true,
+        replica_type: "slave",
+        master_address: `127.0.0.1:${master.port}`,
+        sync_interval: GROUP_SYNC_INTERVAL,
+      },
+    }, { dir: replicaDir });
+    servers.push(replica);
+    return { master, replica, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/**
+ * A redis-server master and a redis-server replica of it (`--replicaof`).
+ *
+ * @example
+ * ```ts
+ * const group = await startRedisGroup();
+ * await group.stop();
+ * ```
+ */
+export async function startRedisGroup(): Promise<Group> {
+  const master = await startRedisServer();
+  try {
+    const replica = await startRedisServer(["--replicaof", "127.0.0.1", String(master.port)]);
+    return {
+      master,
+      replica,
+      async stop() {
+        await replica.stop();
+        await master.stop();
+      },
+    };
+  } catch (e) {
+    await master.stop();
+    throw e;
   }
 }

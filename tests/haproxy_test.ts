@@ -15,7 +15,6 @@
 import assert from "node:assert/strict";
 import {
   delay,
-  freePort,
   RespClient,
   RespError,
   type RespReply,
@@ -25,7 +24,13 @@ import {
   TcpClient,
   walConfig,
 } from "./_helpers.ts";
-import { ensureProxyTools, HaproxyProcess, type NamedPort, versionLine } from "./_proxies.ts";
+import {
+  ensureProxyTools,
+  HaproxyProcess,
+  type NamedPort,
+  startKvdbYamlGroup,
+  versionLine,
+} from "./_proxies.ts";
 
 /** Flip when kvdb has run-time `REPLICAOF` / `REPLICAOF NO ONE` (issue 15 point 1). */
 const KVDB_REPLICAOF_READY = false;
@@ -362,55 +367,14 @@ Deno.test({
   fn: () => failoverScenario(kvdbFlavour),
 });
 
-/** A kvdb master and a replica following it, both set up by YAML (no REPLICAOF). */
-async function startYamlGroup(protocol: "resp" | "auto") {
-  const masterDir = await Deno.makeTempDir({ prefix: "kvdb-haproxy-master-" });
-  const replicaDir = await Deno.makeTempDir({ prefix: "kvdb-haproxy-replica-" });
-  const servers: ServerProcess[] = [];
-  const stop = async () => {
-    for (const s of servers) await s.stop();
-    for (const d of [masterDir, replicaDir]) {
-      await Deno.remove(d, { recursive: true }).catch(() => {});
-    }
-  };
-  try {
-    const master = await ServerProcess.start({
-      ...walConfig(masterDir),
-      network: { protocol },
-      replication: {
-        enabled: true,
-        replica_type: "master",
-        master_address: `127.0.0.1:${freePort()}`,
-        sync_interval: "200ms",
-      },
-    }, { dir: masterDir });
-    servers.push(master);
-    const replica = await ServerProcess.start({
-      ...walConfig(replicaDir),
-      network: { protocol },
-      replication: {
-        enabled: true,
-        replica_type: "slave",
-        master_address: `127.0.0.1:${master.port}`,
-        sync_interval: "200ms",
-      },
-    }, { dir: replicaDir });
-    servers.push(replica);
-    return { master, replica, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-}
-
 /**
  * Through the proxy: every new connection reaches the master, and a write
  * through it succeeds and reaches the replica.
  */
 async function assertRoutesToMaster(
   proxy: HaproxyProcess,
-  master: ServerProcess,
-  replica: ServerProcess,
+  master: { port: number },
+  replica: { port: number },
 ) {
   for (let i = 0; i < 10; i++) {
     assert.deepEqual(await whoAnswers(proxy.port), { port: master.port, role: "master" });
@@ -429,7 +393,7 @@ async function assertRoutesToMaster(
 
 Deno.test("HAProxy's standard check: kvdb YAML master up, replica down (network.protocol: resp)", async () => {
   await ensureProxyTools();
-  const group = await startYamlGroup("resp");
+  const group = await startKvdbYamlGroup("resp");
   let proxy: HaproxyProcess | undefined;
   try {
     proxy = await HaproxyProcess.start([
@@ -478,7 +442,7 @@ Deno.test("HAProxy's standard check: kvdb YAML master up, replica down (network.
 
 Deno.test("HAProxy and kvdb in network.protocol auto: the inline check fails, the RESP-framed one works", async () => {
   await ensureProxyTools();
-  const group = await startYamlGroup("auto");
+  const group = await startKvdbYamlGroup("auto");
   const proxies: HaproxyProcess[] = [];
   try {
     const servers = [
