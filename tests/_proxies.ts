@@ -530,7 +530,8 @@ export async function startKvdbYamlGroup(
  * ```
  */
 export async function startRedisGroup(): Promise<Group> {
-  const master = await startRedisServer();
+  // No 5 s wait before the replica's first sync (Redis 7's default delay).
+  const master = await startRedisServer(["--repl-diskless-sync-delay", "0"]);
   try {
     const replica = await startRedisServer(["--replicaof", "127.0.0.1", String(master.port)]);
     return {
