@@ -33,7 +33,7 @@ import {
 } from "./_proxies.ts";
 
 /** Flip when kvdb has run-time `REPLICAOF` / `REPLICAOF NO ONE` (issue 15 point 1). */
-const KVDB_REPLICAOF_READY = false;
+const KVDB_REPLICAOF_READY = true;
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const STATUS_TIMEOUT_MS = 10_000;
@@ -90,8 +90,9 @@ async function dump(port: number): Promise<Map<string, string | null>> {
   try {
     const keys = (await client.call("KEYS", "*")) as string[];
     const out = new Map<string, string | null>();
-    for (let i = 0; i < keys.length; i += 500) {
-      const chunk = keys.slice(i, i + 500);
+    // Slices that fit kvdb's default network.max_message_size (4KB).
+    for (let i = 0; i < keys.length; i += 100) {
+      const chunk = keys.slice(i, i + 100);
       const values = (await client.call("MGET", ...chunk)) as (string | null)[];
       chunk.forEach((k, j) => out.set(k, values[j]));
     }
