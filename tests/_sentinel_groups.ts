@@ -36,8 +36,8 @@ import { callOnce } from "./_sentinel.ts";
 const READY_TIMEOUT_MS = 20_000;
 const REPLICATING_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
-/** Keys fetched per MGET in a dump. */
-const DUMP_CHUNK_KEYS = 1000;
+/** Keys fetched per MGET in a dump: the request fits kvdb's default max_message_size (4KB). */
+const DUMP_CHUNK_KEYS = 100;
 
 /** What the group's servers are. */
 export type GroupKind = "redis" | "kvdb";

@@ -32,7 +32,7 @@ import {
  * INFO replication in Redis's format, `replication.announce_address` and
  * `replication.replica_priority`: the kvdb variants then run.
  */
-const KVDB_HA_READY = false;
+const KVDB_HA_READY = true;
 
 /** The issue's bound on promoting a replica after the master dies. */
 const PROMOTION_LIMIT_MS = 15_000;

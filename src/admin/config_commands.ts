@@ -154,9 +154,8 @@ export const CONFIG_COMMAND: ContainerHandler = {
     },
     {
       name: "REWRITE",
-      async: true,
       summary: "Writes the running configuration into the YAML file, comments kept.",
-      async run(ctx, _args, w) {
+      run(ctx, _args, w) {
         const admin = ctx.server.admin;
         if (admin.configPath === undefined) {
           throw new CommandError(
@@ -166,7 +165,7 @@ export const CONFIG_COMMAND: ContainerHandler = {
           );
         }
         try {
-          await rewriteConfigFile(admin.configPath, admin.values);
+          rewriteConfigFile(admin.configPath, admin.values);
         } catch (e) {
           const reason = e instanceof Error ? e.message : String(e);
           admin.log.warn("CONFIG REWRITE failed", { file: admin.configPath, error: reason });

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * await rewriteConfigFile("kvdb.yaml", admin.values);
+ * rewriteConfigFile("kvdb.yaml", admin.values);
  * ```
  * @module
  */
@@ -53,21 +53,21 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
  * Rewrites `path` so that it holds `values` (the running value of every
- * YAML key). Throws with the reason when the file cannot be read, parsed
- * or written.
+ * YAML key), durably (written beside it, fsynced, renamed over it). Throws
+ * with the reason when the file cannot be read, parsed or written.
+ * Synchronous, as Redis's: a config file is small, and CONFIG REWRITE
+ * runs inside MULTI/EXEC (Sentinel sends it with SLAVEOF), where every
+ * command replies at once.
  *
  * @example
  * ```ts
- * await rewriteConfigFile("kvdb.yaml", values); // comments kept
+ * rewriteConfigFile("kvdb.yaml", values); // comments kept
  * ```
  */
-export async function rewriteConfigFile(
-  path: string,
-  values: ReadonlyMap<string, unknown>,
-): Promise<void> {
+export function rewriteConfigFile(path: string, values: ReadonlyMap<string, unknown>): void {
   let text = "";
   try {
-    text = await Deno.readTextFile(path);
+    text = Deno.readTextFileSync(path);
   } catch (e) {
     // A file removed since the start is written anew (as Redis does).
     if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -86,10 +86,20 @@ export async function rewriteConfigFile(
   const out = doc.toString();
   const tmp = `${path}.rewrite.tmp`;
   try {
-    await Deno.writeTextFile(tmp, out);
-    await Deno.rename(tmp, path);
+    const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      file.writeSync(new TextEncoder().encode(out));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(tmp, path);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // Never written: nothing to remove.
+    }
     throw e;
   }
 }
