@@ -161,6 +161,7 @@ Deno.test("dispatch reads the flags: write on a replica, loading while the keysp
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    truncateAfter: () => Promise.resolve(""),
     beginGroup() {},
     endGroup() {},
     get lastLsn() {

@@ -156,6 +156,7 @@ function logFailingWith(message: string): LogWriter {
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    truncateAfter: () => Promise.resolve(""),
     beginGroup() {},
     endGroup() {},
     lastLsn: 0,
@@ -197,6 +198,7 @@ Deno.test("commit failure replaces every reply of the batch with an error", asyn
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    truncateAfter: () => Promise.resolve(""),
     beginGroup() {},
     endGroup() {},
     get lastLsn() {

@@ -24,6 +24,9 @@ import {
 } from "../executor/command_spec.ts";
 import { asciiLower } from "../executor/command_table.ts";
 
+/** How often a waiting WAIT checks that its client is still there. */
+const CLOSED_CHECK_MS = 1000;
+
 function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
 }
@@ -85,11 +88,13 @@ export const REPLICATION_COMMANDS: CommandHandler[] = [
         w.integer(count());
         return;
       }
+      const session = ctx.session;
       return new Promise<void>((resolve) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const done = () => {
           stop();
           clearTimeout(timer);
+          clearInterval(watch);
           w.integer(count());
           resolve();
         };
@@ -97,6 +102,11 @@ export const REPLICATION_COMMANDS: CommandHandler[] = [
           if (count() >= wanted || master.closed) done();
         });
         if (timeout > 0n) timer = setTimeout(done, Number(timeout));
+        // A client that left while waiting (no timeout, no replica) must
+        // not leave its wait behind for ever.
+        const watch = setInterval(() => {
+          if (session.client?.io.closed === true) done();
+        }, CLOSED_CHECK_MS);
       });
     },
   },

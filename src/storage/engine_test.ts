@@ -114,6 +114,7 @@ Deno.test("Store: a log sees each change in order before memory does", async () 
       throw new Error("unused");
     },
     discardAll: () => Promise.resolve(),
+    truncateAfter: () => Promise.resolve(""),
     beginGroup() {},
     endGroup() {},
     get lastLsn() {
