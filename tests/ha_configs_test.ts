@@ -33,12 +33,14 @@ async function masterPort(sentinelPort: number): Promise<number | undefined> {
 
 Deno.test("the README's HA guide: configs/ha nodes under the shipped sentinel.conf fail over on SIGKILL", async () => {
   await ensureRedisSentinel();
+  // Busy means something accepts there (a bind could succeed beside a
+  // listener that shares the port).
   for (const port of NODE_PORTS) {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-    } catch (e) {
-      throw new Error(`port ${port} is busy (${e}): this test runs configs/ha/node*.yaml`);
-    }
+    const taken = await Deno.connect({ hostname: "127.0.0.1", port }).then((c) => {
+      c.close();
+      return true;
+    }, () => false);
+    if (taken) throw new Error(`port ${port} is busy: this test runs configs/ha/node*.yaml`);
   }
   const cwd = await Deno.makeTempDir();
   const nodes: ServerProcess[] = [];
