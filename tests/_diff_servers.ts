@@ -17,8 +17,8 @@
 import { delay, freePort, ServerProcess, waitPortFree } from "./_helpers.ts";
 import { RespConnection } from "./_resp_connection.ts";
 import { binaryString } from "./_resp_frames.ts";
+import { ensureDebianPackage, runs } from "./_debian.ts";
 
-const decoder = new TextDecoder();
 /** Longest a redis-server may take to answer its first PING. */
 const REDIS_READY_TIMEOUT_MS = 10_000;
 /** Log lines kept per server (a limit: the rest are dropped, oldest first). */
@@ -38,49 +38,12 @@ export interface Server extends Target {
   logTail(lines: number): string;
 }
 
-async function runs(program: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(program, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-let redisReady: Promise<void> | undefined;
-
 /**
  * Makes sure `redis-server` runs: installs Debian's redis-server with
  * apt-get (once per process) when it is missing, or throws saying why not.
  */
 export function ensureRedisServer(): Promise<void> {
-  redisReady ??= (async () => {
-    if (await runs("redis-server")) return;
-    for (const args of [["update"], ["install", "-y", "redis-server"]]) {
-      const out = await new Deno.Command("apt-get", {
-        args,
-        stdout: "piped",
-        stderr: "piped",
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-      }).output().catch((e) => {
-        throw new Error(`redis-server is missing and apt-get could not run: ${e}`);
-      });
-      if (!out.success) {
-        throw new Error(
-          `redis-server is missing; apt-get ${args.join(" ")} failed:\n` +
-            decoder.decode(out.stderr),
-        );
-      }
-    }
-    if (!await runs("redis-server")) {
-      throw new Error("redis-server still missing after apt-get install -y redis-server");
-    }
-  })();
-  return redisReady;
+  return ensureDebianPackage("redis-server", () => runs("redis-server"));
 }
 
 function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {

@@ -8,6 +8,7 @@
 
 import { stringify } from "yaml";
 import { bytesToBinary } from "../src/bytes/binary_string.ts";
+import { ensureDebianPackage, runs } from "./_debian.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -597,29 +598,9 @@ export interface RedisServerProcess {
   stop(): Promise<void>;
 }
 
-let redisServerReady: Promise<void> | undefined;
-
 /** Installs Debian's redis-server when absent (apt-get update first). */
 export function ensureRedisServer(): Promise<void> {
-  redisServerReady ??= (async () => {
-    const present = async () =>
-      (await new Deno.Command("redis-server", { args: ["--version"], stdout: "null" })
-        .output().catch(() => ({ success: false }))).success;
-    if (await present()) return;
-    for (const args of [["update"], ["install", "-y", "redis-server"]]) {
-      const out = await new Deno.Command("apt-get", {
-        args,
-        stdout: "null",
-        stderr: "piped",
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-      }).output();
-      if (!out.success) {
-        throw new Error(`apt-get ${args.join(" ")} failed: ${decoder.decode(out.stderr)}`);
-      }
-    }
-    if (!await present()) throw new Error("redis-server still missing after apt-get install");
-  })();
-  return redisServerReady;
+  return ensureDebianPackage("redis-server", () => runs("redis-server"));
 }
 
 /**

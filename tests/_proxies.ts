@@ -16,6 +16,7 @@ import {
   waitPortFree,
   walConfig,
 } from "./_helpers.ts";
+import { ensureDebianPackage, runs } from "./_debian.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const HAPROXY_TEMPLATE = `${ROOT}configs/haproxy.cfg`;
@@ -24,17 +25,6 @@ const READY_TIMEOUT_MS = 10_000;
 const STATS_TIMEOUT_MS = 2_000;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-
-async function runs(program: string, args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-let toolsReady: Promise<void> | undefined;
 
 /**
  * HAProxy and nutcracker, installed from Debian's `haproxy` and
@@ -45,27 +35,9 @@ let toolsReady: Promise<void> | undefined;
  * await ensureProxyTools();
  * ```
  */
-export function ensureProxyTools(): Promise<void> {
-  toolsReady ??= (async () => {
-    const present = async () =>
-      await runs("haproxy", ["-v"]) && await runs("nutcracker", ["--version"]);
-    if (await present()) return;
-    for (const args of [["update"], ["install", "-y", "haproxy", "nutcracker"]]) {
-      const out = await new Deno.Command("apt-get", {
-        args,
-        stdout: "null",
-        stderr: "piped",
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-      }).output().catch((e) => {
-        throw new Error(`haproxy/nutcracker missing and apt-get could not run: ${e}`);
-      });
-      if (!out.success) {
-        throw new Error(`apt-get ${args.join(" ")} failed: ${decoder.decode(out.stderr)}`);
-      }
-    }
-    if (!await present()) throw new Error("haproxy/nutcracker still missing after apt-get");
-  })();
-  return toolsReady;
+export async function ensureProxyTools(): Promise<void> {
+  await ensureDebianPackage("haproxy", () => runs("haproxy", ["-v"]));
+  await ensureDebianPackage("nutcracker", () => runs("nutcracker", ["--version"]));
 }
 
 /** The first line of `program <args>`'s output (its version banner). */

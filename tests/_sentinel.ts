@@ -143,14 +143,13 @@ import {
   RespStatus,
   waitPortFree,
 } from "./_helpers.ts";
+import { ensureDebianPackage, runs } from "./_debian.ts";
 
 /** The master group's name the sentinels monitor. */
 export const MASTER_NAME = "kvdbha";
 const READY_TIMEOUT_MS = 10_000;
 const QUERY_TIMEOUT_MS = 3_000;
 const POLL_MS = 100;
-
-const decoder = new TextDecoder();
 
 /** Sentinel settings for a test group (small, so a failover takes seconds). */
 export interface SentinelOptions {
@@ -166,43 +165,9 @@ export interface SentinelOptions {
   parallelSyncs?: number;
 }
 
-let sentinelReady: Promise<void> | undefined;
-
-async function runs(program: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(program, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
 /** Installs Debian's redis-sentinel when absent (apt-get update first). */
 export function ensureRedisSentinel(): Promise<void> {
-  sentinelReady ??= (async () => {
-    if (await runs("redis-sentinel")) return;
-    for (const args of [["update"], ["install", "-y", "redis-sentinel"]]) {
-      const out = await new Deno.Command("apt-get", {
-        args,
-        stdout: "piped",
-        stderr: "piped",
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-      }).output().catch((e) => {
-        throw new Error(`redis-sentinel missing and apt-get could not run: ${e}`);
-      });
-      if (!out.success) {
-        throw new Error(`apt-get ${args.join(" ")} failed:\n${decoder.decode(out.stderr)}`);
-      }
-    }
-    if (!await runs("redis-sentinel")) {
-      throw new Error("redis-sentinel still missing after apt-get install redis-sentinel");
-    }
-  })();
-  return sentinelReady;
+  return ensureDebianPackage("redis-sentinel", () => runs("redis-sentinel"));
 }
 
 /**

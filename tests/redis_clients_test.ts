@@ -16,50 +16,19 @@ import {
   runTool,
   ServerPair,
 } from "./_real_clients.ts";
+import { ensureDebianPackage, runs } from "./_debian.ts";
 
 const decoder = new TextDecoder();
 
 // ---------------------------------------------------------------------------
 // Tools.
 
-async function runs(name: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(name, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-let toolsReady: Promise<void> | undefined;
-
 /** redis-cli and redis-benchmark, installed from Debian's redis-tools if absent. */
 function ensureRedisTools(): Promise<void> {
-  toolsReady ??= (async () => {
-    if (await runs("redis-cli") && await runs("redis-benchmark")) return;
-    for (const args of [["update"], ["install", "-y", "redis-tools"]]) {
-      const out = await new Deno.Command("apt-get", {
-        args,
-        stdout: "piped",
-        stderr: "piped",
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-      }).output().catch((e) => {
-        throw new Error(`redis-tools missing and apt-get could not run: ${e}`);
-      });
-      if (!out.success) {
-        throw new Error(`apt-get ${args.join(" ")} failed:\n${decoder.decode(out.stderr)}`);
-      }
-    }
-    if (!await runs("redis-cli") || !await runs("redis-benchmark")) {
-      throw new Error("redis-cli / redis-benchmark still missing after installing redis-tools");
-    }
-  })();
-  return toolsReady;
+  return ensureDebianPackage(
+    "redis-tools",
+    async () => await runs("redis-cli") && await runs("redis-benchmark"),
+  );
 }
 
 interface ToolResult {

@@ -9,6 +9,7 @@
  */
 
 import { checkKnownGaps, judgeScenario, type KnownGaps, ServerPair } from "./_real_clients.ts";
+import { ensureDebianPackage } from "./_debian.ts";
 
 /** Debian's interpreter: the one python3-redis installs into (a pyenv python3 may be first). */
 const PYTHON = "/usr/bin/python3";
@@ -35,20 +36,8 @@ async function hasRedisPy(): Promise<boolean> {
 }
 
 /** python3-redis, installed from Debian when absent (as .ci/run does). */
-async function ensureRedisPy(): Promise<void> {
-  if (await hasRedisPy()) return;
-  for (const args of [["update"], ["install", "-y", "python3-redis"]]) {
-    const out = await new Deno.Command("apt-get", {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      env: { DEBIAN_FRONTEND: "noninteractive" },
-    }).output();
-    if (!out.success) {
-      throw new Error(`apt-get ${args.join(" ")} failed:\n${decoder.decode(out.stderr)}`);
-    }
-  }
-  if (!await hasRedisPy()) throw new Error(`${PYTHON} cannot import redis after installing`);
+function ensureRedisPy(): Promise<void> {
+  return ensureDebianPackage("python3-redis", hasRedisPy);
 }
 
 /** Every scenario's name, as the script lists them. */
