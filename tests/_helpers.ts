@@ -177,15 +177,8 @@ export class ServerProcess {
     }
   }
 
-  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      const parts = pending.split("\n");
-      pending = parts.pop()!;
-      this.logs.push(...parts);
-    }
-    if (pending) this.logs.push(pending);
+  #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    return collectLines(stream, this.logs);
   }
 
   /** Sends a signal and waits for exit; returns the exit code. */
@@ -382,13 +375,7 @@ export function encodeRespCommand(args: (string | Uint8Array)[]): Uint8Array {
     const bytes = typeof arg === "string" ? binaryStringBytes(arg) : arg;
     parts.push(ascii(`$${bytes.length}\r\n`), bytes, ascii("\r\n"));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** The bytes of a binary string (every char code must be 0..255). */
@@ -659,4 +646,30 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Appends each line `stream` carries to `lines` as it arrives (a child's log). */
+export async function collectLines(
+  stream: ReadableStream<Uint8Array>,
+  lines: string[],
+): Promise<void> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const parts = pending.split("\n");
+    pending = parts.pop()!;
+    lines.push(...parts);
+  }
+  if (pending) lines.push(pending);
+}
+
+/** `parts` joined into one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -302,15 +302,8 @@ export class HaproxyProcess {
   }
 
   /** SIGTERM, then waits for exit and the frontend port to be free. */
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await this.child.status;
-    await waitPortFree(this.port);
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  stop(): Promise<void> {
+    return stopProxy(this.child, this.port, this.dir);
   }
 }
 
@@ -417,15 +410,8 @@ export class NutcrackerProcess {
   }
 
   /** SIGTERM, then waits for exit and the port to be free. */
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await this.child.status;
-    await waitPortFree(this.port);
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  stop(): Promise<void> {
+    return stopProxy(this.child, this.port, this.dir);
   }
 }
 
@@ -518,4 +504,16 @@ export async function startRedisGroup(): Promise<Group> {
     await master.stop();
     throw e;
   }
+}
+
+/** SIGTERM, then waits for exit and `port` to be free, and removes `dir`. */
+async function stopProxy(child: Deno.ChildProcess, port: number, dir: string): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Already gone.
+  }
+  await child.status;
+  await waitPortFree(port);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
 }

@@ -134,6 +134,7 @@
  */
 
 import {
+  collectLines,
   delay,
   encodeRespCommand,
   freePort,
@@ -223,15 +224,8 @@ class SentinelProcess {
     this.#collect(child.stderr);
   }
 
-  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      const parts = pending.split("\n");
-      pending = parts.pop()!;
-      this.logs.push(...parts);
-    }
-    if (pending) this.logs.push(pending);
+  #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    return collectLines(stream, this.logs);
   }
 
   /** Waits until this process (not another on the port) answers PING. */

@@ -20,6 +20,7 @@
  */
 
 import {
+  concatBytes,
   delay,
   encodeRespCommand,
   freePort,
@@ -512,7 +513,7 @@ export class Writers {
           }
           const commands = batch.map(([k, v]) => ["SET", k, v]);
           commands.push(["WAIT", String(this.confirmReplicas), String(this.options.waitTimeoutMs)]);
-          await client.send(concat(commands.map(encodeRespCommand)));
+          await client.send(concatBytes(commands.map(encodeRespCommand)));
           const replies: RespReply[] = [];
           for (let i = 0; i < commands.length; i++) {
             replies.push((await client.read(this.options.waitTimeoutMs + 5000)).value);
@@ -549,14 +550,4 @@ export class Writers {
     const now = await this.options.resolveMaster().catch(() => undefined);
     return now !== undefined && now !== port;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
