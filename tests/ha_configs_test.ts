@@ -1,6 +1,7 @@
 /**
  * The README's high-availability guide, as written: three servers from
- * configs/ha/node*.yaml (ports 3223–3225, as shipped), two made replicas
+ * copies of configs/ha/node*.yaml (ports 3223–3225, as shipped; copies
+ * because Sentinel's CONFIG REWRITE writes into them), two made replicas
  * with REPLICAOF, three redis-sentinel processes from copies of
  * configs/ha/sentinel.conf; the master SIGKILLed; a replica is promoted
  * and takes writes, and the old master, restarted, comes back as a
@@ -46,14 +47,13 @@ Deno.test("the README's HA guide: configs/ha nodes under the shipped sentinel.co
   const nodes: ServerProcess[] = [];
   const sentinels: Deno.ChildProcess[] = [];
   try {
+    // Copies: Sentinel's CONFIG REWRITE writes the roles into them.
     for (const [i, port] of NODE_PORTS.entries()) {
-      nodes.push(
-        await ServerProcess.startWithConfigFile(
-          join(ROOT, `configs/ha/node${i + 1}.yaml`),
-          cwd,
-          port,
-        ),
-      );
+      const name = `node${i + 1}.yaml`;
+      const shippedNode = await Deno.readTextFile(join(ROOT, "configs/ha", name));
+      assert.doesNotMatch(shippedNode, /replica_type/, `the shipped ${name} names no role`);
+      await Deno.copyFile(join(ROOT, "configs/ha", name), join(cwd, name));
+      nodes.push(await ServerProcess.startWithConfigFile(join(cwd, name), cwd, port));
     }
     for (const port of NODE_PORTS.slice(1)) {
       assert.deepEqual(
@@ -102,11 +102,7 @@ Deno.test("the README's HA guide: configs/ha nodes under the shipped sentinel.co
     assert.equal(await callOnce(promoted, ["GET", "before"]), "1");
 
     // The old master comes back as a replica of the new one.
-    nodes[0] = await ServerProcess.startWithConfigFile(
-      join(ROOT, "configs/ha/node1.yaml"),
-      cwd,
-      3223,
-    );
+    nodes[0] = await ServerProcess.startWithConfigFile(join(cwd, "node1.yaml"), cwd, 3223);
     await until("the old master to follow the new one", FAILOVER_TIMEOUT_MS, async () => {
       const info = await callOnce(3223, ["INFO", "replication"]);
       return typeof info === "string" && info.includes("role:slave") &&
