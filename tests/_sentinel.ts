@@ -485,6 +485,13 @@ export class SentinelSet {
     return this.processes.flatMap((p) => p.logs.filter((l) => l.includes(event)));
   }
 
+  /** Polls until the sentinels logged `count` lines mentioning `event`; returns them all. */
+  async waitEvents(event: string, count: number, timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.events(event).length < count && Date.now() < deadline) await delay(20);
+    return this.events(event);
+  }
+
   /** The sentinels' last log lines, for a failing test. */
   logs(lines = 40): string {
     return this.processes.map((p) => `--- sentinel ${p.port}:\n${p.logs.slice(-lines).join("\n")}`)

@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { delay } from "./_helpers.ts";
+import { delay, RespStatus } from "./_helpers.ts";
 import { callOnce, MASTER_NAME, SentinelSet } from "./_sentinel.ts";
 import {
   type GroupNode,
@@ -110,6 +110,12 @@ async function waitRejoined(
   throw new Error(`killed nodes did not rejoin in ${timeoutMs}ms: ${gap}`);
 }
 
+/** The old master came back as a master (its config says so): a sentinel must have converted it. */
+function assertConverted(sentinels: SentinelSet, oldMaster: GroupNode): void {
+  const lines = sentinels.events(`+convert-to-slave slave 127.0.0.1:${oldMaster.port} `);
+  assert.ok(lines.length > 0, `no sentinel logged +convert-to-slave for ${oldMaster.port}`);
+}
+
 /**
  * Stops the writers, waits until the group has settled (one master agreed
  * by all sentinels, the two others its replicas, identical data), and
@@ -182,10 +188,11 @@ export async function discoveryScenario(start: GroupStarter): Promise<void> {
       );
       for (const s of others) assert.equal(s.flags, "sentinel");
       const quorum = await callOnce(port, ["SENTINEL", "ckquorum", MASTER_NAME]);
-      assert.match(String((quorum as { text?: string }).text), /^OK 3 usable Sentinels/);
+      assert.ok(quorum instanceof RespStatus, `SENTINEL CKQUORUM: ${JSON.stringify(quorum)}`);
+      assert.match(quorum.text, /^OK 3 usable Sentinels/);
     }
     // Learned from hellos: each sentinel logged the two others it met.
-    assert.equal(sentinels.events("+sentinel sentinel").length, 6);
+    assert.equal((await sentinels.waitEvents("+sentinel sentinel", 6, 2000)).length, 6);
     printTimings("discovery", group, { discovery: discoveryMs });
   });
 }
@@ -241,6 +248,7 @@ async function killScenario(start: GroupStarter, c: KillCase): Promise<void> {
       for (const node of victims.toReversed()) await node.restart();
       await waitRejoined(sentinels, victims, REJOIN_TIMEOUT_MS);
       const rejoined = Date.now();
+      assertConverted(sentinels, master);
       // Writes confirmed with every node back, before the final comparison.
       await writers.waitFor((r) => r.at > rejoined && confirmed(r), 20, WRITES_TIMEOUT_MS);
       const lostWeaker = await checkNoConfirmedWriteLost(group, sentinels, writers);
@@ -325,6 +333,7 @@ export async function manualFailoverScenario(start: GroupStarter): Promise<void>
       );
       await waitRejoined(sentinels, [master], REJOIN_TIMEOUT_MS);
       const converted = Date.now();
+      assertConverted(sentinels, master);
       await writers.waitFor((r) => r.at > converted && r.replicas >= 2, 20, WRITES_TIMEOUT_MS);
       await checkNoConfirmedWriteLost(group, sentinels, writers);
       assert.equal(await sentinels.agreedMasterPort(), promoted, "the roles switched once");
