@@ -110,10 +110,47 @@ async function waitRejoined(
   throw new Error(`killed nodes did not rejoin in ${timeoutMs}ms: ${gap}`);
 }
 
-/** The old master came back as a master (its config says so): a sentinel must have converted it. */
+/**
+ * The old master came back as a master (its config says so): a sentinel
+ * must have sent it SLAVEOF — `+convert-to-slave` usually, or
+ * `+slave-reconf-sent` when a second failover re-pointed it.
+ */
 function assertConverted(sentinels: SentinelSet, oldMaster: GroupNode): void {
-  const lines = sentinels.events(`+convert-to-slave slave 127.0.0.1:${oldMaster.port} `);
-  assert.ok(lines.length > 0, `no sentinel logged +convert-to-slave for ${oldMaster.port}`);
+  const told = new RegExp(
+    `\\+(convert-to-slave|slave-reconf-sent|slave-reconf-sent-be|fix-slave-config) ` +
+      `slave 127\\.0\\.0\\.1:${oldMaster.port} `,
+  );
+  assert.ok(
+    sentinels.events("").some((l) => told.test(l)),
+    `no sentinel sent SLAVEOF to ${oldMaster.port}; their failover events:\n` +
+      failoverEvents(sentinels),
+  );
+}
+
+/** Sentinel log events that change or judge roles. */
+const FAILOVER_EVENT =
+  /[+-](sdown|odown|tilt|switch-master|convert-to-slave|fix-slave-config|slave-reconf|promoted|selected-slave|failover|config-update)/;
+
+/** How many masters the sentinels switched to (1 per failover; 2 = a second, spurious one). */
+function failovers(sentinels: SentinelSet): number {
+  const targets = sentinels.events("+switch-master").map((l) => l.split(" ").slice(-2).join(":"));
+  return new Set(targets).size;
+}
+
+/** The sentinels' role-changing log lines, for a failure message. */
+function failoverEvents(sentinels: SentinelSet): string {
+  return sentinels.events("").filter((l) => FAILOVER_EVENT.test(l)).join("\n");
+}
+
+/** Fails unless every sentinel still names `port` as the master (no failover has happened yet). */
+async function assertMasterUnchanged(sentinels: SentinelSet, port: number): Promise<void> {
+  const agreed = await sentinels.agreedMasterPort();
+  assert.equal(
+    agreed,
+    port,
+    `the sentinels moved the master before the test did anything:\n` +
+      failoverEvents(sentinels),
+  );
 }
 
 /**
@@ -231,6 +268,7 @@ async function killScenario(start: GroupStarter, c: KillCase): Promise<void> {
         await writers.waitFor((r) => r.at > burstStart, 100, WRITES_TIMEOUT_MS);
       }
       const victims = c.killReplica ? [master, replicaA] : [master];
+      await assertMasterUnchanged(sentinels, master.port);
       const killed = Date.now();
       await Promise.all(victims.map((n) => n.kill()));
       const promoted = await waitPromoted(sentinels, master.port);
@@ -260,6 +298,7 @@ async function killScenario(start: GroupStarter, c: KillCase): Promise<void> {
         writes: writers.records.length,
         confirmed: writers.confirmed().length,
         lostWithFewerReplicas: lostWeaker,
+        failovers: failovers(sentinels),
       });
     } finally {
       await writers.stop();
@@ -322,6 +361,7 @@ export async function manualFailoverScenario(start: GroupStarter): Promise<void>
     });
     try {
       await writers.waitFor((r) => r.replicas >= 2, 50, WRITES_TIMEOUT_MS);
+      await assertMasterUnchanged(sentinels, master.port);
       const asked = Date.now();
       await sentinels.failover();
       const promoted = await waitPromoted(sentinels, master.port);
@@ -344,6 +384,7 @@ export async function manualFailoverScenario(start: GroupStarter): Promise<void>
       }, {
         writes: writers.records.length,
         confirmed: writers.confirmed().length,
+        failovers: failovers(sentinels),
       });
     } finally {
       await writers.stop();
