@@ -197,7 +197,13 @@ async function runs(program: string): Promise<boolean> {
   }
 }
 
-/** Installs Debian's redis-sentinel when absent (apt-get update first). */
+/**
+ * Installs Debian's redis-sentinel when absent (apt-get update first).
+ *
+ * ```ts
+ * await ensureRedisSentinel();
+ * ```
+ */
 export function ensureRedisSentinel(): Promise<void> {
   sentinelReady ??= (async () => {
     if (await runs("redis-sentinel")) return;
@@ -257,7 +263,14 @@ function fieldLists(reply: RespReply): Record<string, string>[] {
   return reply.map(fields);
 }
 
-/** Whether a `flags` value says the instance is healthy (no s_down, o_down, disconnected). */
+/**
+ * Whether a `flags` value says the instance is healthy (no s_down, o_down, disconnected).
+ *
+ * ```ts
+ * healthyFlags("slave"); // true
+ * healthyFlags("slave,s_down,disconnected"); // false
+ * ```
+ */
 export function healthyFlags(flags: string | undefined): boolean {
   if (flags === undefined) return false;
   return !flags.split(",").some((f) => ["s_down", "o_down", "disconnected"].includes(f));
@@ -317,6 +330,12 @@ class SentinelProcess {
 
 /**
  * N redis-sentinel processes monitoring one master group ({@link MASTER_NAME}).
+ *
+ * ```ts
+ * const sentinels = await SentinelSet.start(6379, { downAfterMs: 1500 });
+ * const master = await sentinels.agreedMasterPort();
+ * await sentinels.stop();
+ * ```
  */
 export class SentinelSet {
   private constructor(

@@ -8,6 +8,13 @@
  * behind {@link KVDB_HA_READY} until kvdb has run-time REPLICAOF, WAIT and
  * Redis's INFO replication (reported as ignored, not passed, until then).
  * Each scenario prints what it measured (`sentinel timing ...`).
+ *
+ * ```ts
+ * import { masterKillScenario } from "./sentinel_test.ts";
+ * import { startKvdbGroup } from "./_sentinel_groups.ts";
+ *
+ * Deno.test("failover over kvdb", () => masterKillScenario(startKvdbGroup));
+ * ```
  */
 
 import assert from "node:assert/strict";
