@@ -36,7 +36,9 @@
  * - When a transaction below runs `CLIENT KILL TYPE normal|pubsub`, the other
  *   sentinels' links to that instance die too; they reconnect the same way
  *   within a second. The sending connection itself must survive (Redis's
- *   `SKIPME yes` default), or the EXEC reply never arrives.
+ *   `SKIPME yes` default), or the EXEC reply never arrives. Replication
+ *   links are not `normal` clients in Redis (flag S): TYPE normal leaves
+ *   them alone (a MONITOR connection, though, is killed).
  *
  * Monitoring, on the command link:
  * - `PING` every min(down-after-milliseconds, 1000) ms. `+PONG`,
@@ -45,8 +47,10 @@
  *   `-BUSY ...` reply while SDOWN makes it send `SCRIPT KILL` once. A PING
  *   pending for more than down-after/2 on a link older than 15 s closes
  *   and reopens the link.
- * - `INFO` (no argument) every 10 s; every 1 s to a replica while its master
- *   is ODOWN or failing over, or while the replica reports its link down.
+ * - `INFO` (no argument: the default sections must hold `run_id` and the
+ *   replication fields) every 10 s; every 1 s to a replica while its
+ *   master is ODOWN or failing over, or while the replica reports its link
+ *   down.
  * - `PUBLISH __sentinel__:hello <payload>` every 2 s to masters, replicas
  *   and the other sentinels; `<payload>` is
  *   `<sentinel ip>,<sentinel port>,<sentinel id (40 hex)>,<current epoch>,`
@@ -55,7 +59,8 @@
  *   PUBLISH is also propagated to the replicas (they see the master's
  *   hellos in their replication stream: `SELECT 0` then the PUBLISHes), but
  *   sentinels publish to every replica directly as well, so discovery does
- *   not depend on it.
+ *   not depend on it. `PUBLISH` and `SUBSCRIBE` must work on a read-only
+ *   replica.
  * - Sentinels learn of each other only through those hellos (received on
  *   any instance's pub/sub link); `SENTINEL sentinels <name>` lists them.
  *
@@ -70,11 +75,16 @@
  *   `slave<digits>:` line, new format `ip=<ip>,port=<port>,...` (only `ip=`
  *   and `port=` are read; `state`, `offset`, `lag` are not), old format
  *   `<ip>,<port>,<state>`. Each unknown ip:port becomes a replica
- *   (`+slave`) that Sentinel then connects to at that address: `ip` must be
+ *   (`+slave`) that Sentinel then connects to at that address, and keeps
+ *   (down, if nothing answers there) until `SENTINEL RESET`: a wrong port
+ *   must never appear, even briefly. `ip` must be
  *   reachable and `port` the replica's LISTENING port (Redis: the
  *   `REPLCONF listening-port` value, i.e. `replica-announce-port` or its
  *   port; ip from `replica-announce-ip` or the connection's peer address).
- * - `master_link_down_since_seconds:<s>` (reset to 0 when absent).
+ * - `master_link_down_since_seconds:<s>` (reset to 0 when absent; Redis
+ *   prints it only while the link is down, -1 if it never was up). A
+ *   replica whose link has been down longer than the master's down time +
+ *   10 × down-after is not promoted.
  * - Only after `role:slave` was seen in the same reply (so `role` must come
  *   before them, as in Redis): `master_host:` (compared as a string with the
  *   address Sentinel sent in SLAVEOF, case-insensitively), `master_port:`,
@@ -103,7 +113,8 @@
  * - converting a returning old master (or any replica reporting
  *   `role:master`): `SLAVEOF <current master>` (`+convert-to-slave`) once it
  *   has reported `role:master` for 8 s (4 hello periods) and the current
- *   master looks sane; with the 10 s INFO period that was 8–11 s here.
+ *   master looks sane (role:master, not down, INFO under 20 s old); with
+ *   the 10 s INFO period that took 10–11.5 s here.
  * - fixing a replica that replicates from another address:
  *   `SLAVEOF <current master>` (`+fix-slave-config`) once its config has
  *   been stable for failover-timeout.
@@ -158,7 +169,12 @@ export interface SentinelOptions {
   count?: number;
   /** Sentinels that must see the master down (2). */
   quorum?: number;
-  /** `down-after-milliseconds` (1000). */
+  /**
+   * `down-after-milliseconds` (1500). Not 1000: the promotion's `CLIENT
+   * KILL TYPE normal` cuts the other sentinels' links to the new master,
+   * and with its last PONG up to a ping period (1 s) old, 1000 ms left no
+   * room to reconnect: it was seen down and failed over a second time.
+   */
   downAfterMs?: number;
   /** `failover-timeout` (3000). */
   failoverTimeoutMs?: number;
@@ -166,7 +182,13 @@ export interface SentinelOptions {
   parallelSyncs?: number;
 }
 
-/** Installs Debian's redis-sentinel when absent (apt-get update first). */
+/**
+ * Installs Debian's redis-sentinel when absent (apt-get update first).
+ *
+ * ```ts
+ * await ensureRedisSentinel();
+ * ```
+ */
 export function ensureRedisSentinel(): Promise<void> {
   return ensureDebianPackage("redis-sentinel", () => runs("redis-sentinel"));
 }
@@ -207,7 +229,14 @@ function fieldLists(reply: RespReply): Record<string, string>[] {
   return reply.map(fields);
 }
 
-/** Whether a `flags` value says the instance is healthy (no s_down, o_down, disconnected). */
+/**
+ * Whether a `flags` value says the instance is healthy (no s_down, o_down, disconnected).
+ *
+ * ```ts
+ * healthyFlags("slave"); // true
+ * healthyFlags("slave,s_down,disconnected"); // false
+ * ```
+ */
 export function healthyFlags(flags: string | undefined): boolean {
   if (flags === undefined) return false;
   return !flags.split(",").some((f) => ["s_down", "o_down", "disconnected"].includes(f));
@@ -260,6 +289,12 @@ class SentinelProcess {
 
 /**
  * N redis-sentinel processes monitoring one master group ({@link MASTER_NAME}).
+ *
+ * ```ts
+ * const sentinels = await SentinelSet.start(6379, { downAfterMs: 1500 });
+ * const master = await sentinels.agreedMasterPort();
+ * await sentinels.stop();
+ * ```
  */
 export class SentinelSet {
   private constructor(
@@ -277,7 +312,7 @@ export class SentinelSet {
     const full: Required<SentinelOptions> = {
       count: 3,
       quorum: 2,
-      downAfterMs: 1000,
+      downAfterMs: 1500,
       failoverTimeoutMs: 3000,
       parallelSyncs: 1,
       ...options,
@@ -442,6 +477,13 @@ export class SentinelSet {
   /** Every sentinel's log lines mentioning `event` (e.g. "+switch-master"). */
   events(event: string): string[] {
     return this.processes.flatMap((p) => p.logs.filter((l) => l.includes(event)));
+  }
+
+  /** Polls until the sentinels logged `count` lines mentioning `event`; returns them all. */
+  async waitEvents(event: string, count: number, timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.events(event).length < count && Date.now() < deadline) await delay(20);
+    return this.events(event);
   }
 
   /** The sentinels' last log lines, for a failing test. */

@@ -208,7 +208,15 @@ class KvdbNode implements GroupNode {
   }
 }
 
-/** A master and its replicas; node 0 was the master at start. */
+/**
+ * A master and its replicas; node 0 was the master at start.
+ *
+ * ```ts
+ * const group = await startKvdbGroup();
+ * console.log(group.node(group.nodes[1].port).running); // true
+ * await group.stop();
+ * ```
+ */
 export class ServerGroup {
   constructor(readonly kind: GroupKind, readonly nodes: readonly GroupNode[]) {}
 
@@ -258,13 +266,31 @@ async function startGroup(kind: GroupKind): Promise<ServerGroup> {
   }
 }
 
-/** A group of three redis-server processes (master + 2 replicas). */
+/**
+ * A group of three redis-server processes (master + 2 replicas).
+ *
+ * ```ts
+ * const group = await startRedisGroup();
+ * ```
+ */
 export const startRedisGroup: GroupStarter = () => startGroup("redis");
 
-/** A group of three kvdb processes (master + 2 replicas, WAL on). */
+/**
+ * A group of three kvdb processes (master + 2 replicas, WAL on).
+ *
+ * ```ts
+ * const group = await startKvdbGroup();
+ * ```
+ */
 export const startKvdbGroup: GroupStarter = () => startGroup("kvdb");
 
-/** `INFO <section>` of the server on `port` as field -> value. */
+/**
+ * `INFO <section>` of the server on `port` as field -> value.
+ *
+ * ```ts
+ * const { role } = await info(6379, "replication");
+ * ```
+ */
 export async function info(port: number, section: string): Promise<Record<string, string>> {
   const reply = await callOnce(port, ["INFO", section]);
   if (typeof reply !== "string") throw new Error(`INFO ${section}: ${JSON.stringify(reply)}`);
@@ -280,6 +306,10 @@ export async function info(port: number, section: string): Promise<Record<string
 /**
  * Why `replicaPort` is not an up-to-date replica of `masterPort` as far as
  * its INFO says ("" when it is: role slave, that master, link up).
+ *
+ * ```ts
+ * await replicaGap(6380, 6379); // ""
+ * ```
  */
 export async function replicaGap(replicaPort: number, masterPort: number): Promise<string> {
   const repl: Record<string, string> = await info(replicaPort, "replication")
@@ -292,7 +322,13 @@ export async function replicaGap(replicaPort: number, masterPort: number): Promi
   return "";
 }
 
-/** Polls until every replica's link to the master is up and the master counts them. */
+/**
+ * Polls until every replica's link to the master is up and the master counts them.
+ *
+ * ```ts
+ * await waitReplicating(6379, [6380, 6381], 10_000);
+ * ```
+ */
 export async function waitReplicating(
   masterPort: number,
   replicaPorts: number[],
@@ -314,7 +350,13 @@ export async function waitReplicating(
   throw new Error(`group not replicating after ${timeoutMs}ms: ${gap}`);
 }
 
-/** Every key with its value on the server at `port` (`KEYS *`, then MGET). */
+/**
+ * Every key with its value on the server at `port` (`KEYS *`, then MGET).
+ *
+ * ```ts
+ * const data = await dump(6379);
+ * ```
+ */
 export async function dump(port: number): Promise<Map<string, string>> {
   const client = await RespClient.connect(port);
   try {
@@ -334,7 +376,13 @@ export async function dump(port: number): Promise<Map<string, string>> {
   }
 }
 
-/** How two dumps differ, shortly ("" when equal). */
+/**
+ * How two dumps differ, shortly ("" when equal).
+ *
+ * ```ts
+ * describeDiff(await dump(6379), await dump(6380)); // ""
+ * ```
+ */
 export function describeDiff(a: Map<string, string>, b: Map<string, string>): string {
   const out: string[] = [];
   for (const [k, v] of a) {
@@ -352,6 +400,10 @@ export function describeDiff(a: Map<string, string>, b: Map<string, string>): st
  * Polls until the group has settled: `resolveMaster()` names a node that
  * reports `role:master`, every other node is its replica with the link up,
  * and all hold identical data. Returns the master and its data.
+ *
+ * ```ts
+ * const { master, data } = await waitConverged(group, async () => 6380, 30_000);
+ * ```
  */
 export async function waitConverged(
   group: ServerGroup,

@@ -8,11 +8,18 @@
  * behind {@link KVDB_HA_READY} until kvdb has run-time REPLICAOF, WAIT and
  * Redis's INFO replication (reported as ignored, not passed, until then).
  * Each scenario prints what it measured (`sentinel timing ...`).
+ *
+ * ```ts
+ * import { masterKillScenario } from "./sentinel_test.ts";
+ * import { startKvdbGroup } from "./_sentinel_groups.ts";
+ *
+ * Deno.test("failover over kvdb", () => masterKillScenario(startKvdbGroup));
+ * ```
  */
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { delay } from "./_helpers.ts";
+import { delay, RespStatus } from "./_helpers.ts";
 import { callOnce, MASTER_NAME, SentinelSet } from "./_sentinel.ts";
 import {
   type GroupNode,
@@ -111,6 +118,49 @@ async function waitRejoined(
 }
 
 /**
+ * The old master came back as a master (its config says so): a sentinel
+ * must have sent it SLAVEOF — `+convert-to-slave` usually, or
+ * `+slave-reconf-sent` when a second failover re-pointed it.
+ */
+function assertConverted(sentinels: SentinelSet, oldMaster: GroupNode): void {
+  const told = new RegExp(
+    `\\+(convert-to-slave|slave-reconf-sent|slave-reconf-sent-be|fix-slave-config) ` +
+      `slave 127\\.0\\.0\\.1:${oldMaster.port} `,
+  );
+  assert.ok(
+    sentinels.events("").some((l) => told.test(l)),
+    `no sentinel sent SLAVEOF to ${oldMaster.port}; their failover events:\n` +
+      failoverEvents(sentinels),
+  );
+}
+
+/** Sentinel log events that change or judge roles. */
+const FAILOVER_EVENT =
+  /[+-](sdown|odown|tilt|switch-master|convert-to-slave|fix-slave-config|slave-reconf|promoted|selected-slave|failover|config-update)/;
+
+/** How many masters the sentinels switched to (1 per failover; 2 = a second, spurious one). */
+function failovers(sentinels: SentinelSet): number {
+  const targets = sentinels.events("+switch-master").map((l) => l.split(" ").slice(-2).join(":"));
+  return new Set(targets).size;
+}
+
+/** The sentinels' role-changing log lines, for a failure message. */
+function failoverEvents(sentinels: SentinelSet): string {
+  return sentinels.events("").filter((l) => FAILOVER_EVENT.test(l)).join("\n");
+}
+
+/** Fails unless every sentinel still names `port` as the master (no failover has happened yet). */
+async function assertMasterUnchanged(sentinels: SentinelSet, port: number): Promise<void> {
+  const agreed = await sentinels.agreedMasterPort();
+  assert.equal(
+    agreed,
+    port,
+    `the sentinels moved the master before the test did anything:\n` +
+      failoverEvents(sentinels),
+  );
+}
+
+/**
  * Stops the writers, waits until the group has settled (one master agreed
  * by all sentinels, the two others its replicas, identical data), and
  * asserts that every confirmed write is there with its value. Returns the
@@ -182,10 +232,11 @@ export async function discoveryScenario(start: GroupStarter): Promise<void> {
       );
       for (const s of others) assert.equal(s.flags, "sentinel");
       const quorum = await callOnce(port, ["SENTINEL", "ckquorum", MASTER_NAME]);
-      assert.match(String((quorum as { text?: string }).text), /^OK 3 usable Sentinels/);
+      assert.ok(quorum instanceof RespStatus, `SENTINEL CKQUORUM: ${JSON.stringify(quorum)}`);
+      assert.match(quorum.text, /^OK 3 usable Sentinels/);
     }
     // Learned from hellos: each sentinel logged the two others it met.
-    assert.equal(sentinels.events("+sentinel sentinel").length, 6);
+    assert.equal((await sentinels.waitEvents("+sentinel sentinel", 6, 2000)).length, 6);
     printTimings("discovery", group, { discovery: discoveryMs });
   });
 }
@@ -224,6 +275,7 @@ async function killScenario(start: GroupStarter, c: KillCase): Promise<void> {
         await writers.waitFor((r) => r.at > burstStart, 100, WRITES_TIMEOUT_MS);
       }
       const victims = c.killReplica ? [master, replicaA] : [master];
+      await assertMasterUnchanged(sentinels, master.port);
       const killed = Date.now();
       await Promise.all(victims.map((n) => n.kill()));
       const promoted = await waitPromoted(sentinels, master.port);
@@ -241,6 +293,7 @@ async function killScenario(start: GroupStarter, c: KillCase): Promise<void> {
       for (const node of victims.toReversed()) await node.restart();
       await waitRejoined(sentinels, victims, REJOIN_TIMEOUT_MS);
       const rejoined = Date.now();
+      assertConverted(sentinels, master);
       // Writes confirmed with every node back, before the final comparison.
       await writers.waitFor((r) => r.at > rejoined && confirmed(r), 20, WRITES_TIMEOUT_MS);
       const lostWeaker = await checkNoConfirmedWriteLost(group, sentinels, writers);
@@ -252,6 +305,7 @@ async function killScenario(start: GroupStarter, c: KillCase): Promise<void> {
         writes: writers.records.length,
         confirmed: writers.confirmed().length,
         lostWithFewerReplicas: lostWeaker,
+        failovers: failovers(sentinels),
       });
     } finally {
       await writers.stop();
@@ -314,6 +368,7 @@ export async function manualFailoverScenario(start: GroupStarter): Promise<void>
     });
     try {
       await writers.waitFor((r) => r.replicas >= 2, 50, WRITES_TIMEOUT_MS);
+      await assertMasterUnchanged(sentinels, master.port);
       const asked = Date.now();
       await sentinels.failover();
       const promoted = await waitPromoted(sentinels, master.port);
@@ -325,6 +380,7 @@ export async function manualFailoverScenario(start: GroupStarter): Promise<void>
       );
       await waitRejoined(sentinels, [master], REJOIN_TIMEOUT_MS);
       const converted = Date.now();
+      assertConverted(sentinels, master);
       await writers.waitFor((r) => r.at > converted && r.replicas >= 2, 20, WRITES_TIMEOUT_MS);
       await checkNoConfirmedWriteLost(group, sentinels, writers);
       assert.equal(await sentinels.agreedMasterPort(), promoted, "the roles switched once");
@@ -335,6 +391,7 @@ export async function manualFailoverScenario(start: GroupStarter): Promise<void>
       }, {
         writes: writers.records.length,
         confirmed: writers.confirmed().length,
+        failovers: failovers(sentinels),
       });
     } finally {
       await writers.stop();
