@@ -52,7 +52,7 @@ Deno.test("a snapshot round-trips every entry, binary keys and expiry times incl
     lsn: 42,
     keys: 3000,
     createdMs: 1_700_000_000_000,
-    version: 2,
+    version: 3,
     replid: REPLID,
   });
   // No temporary file is left behind.
