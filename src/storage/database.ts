@@ -20,6 +20,7 @@ import { WalOp } from "../wal/record.ts";
 import type { Engine, StoredValue } from "./engine.ts";
 import { Collection, type KeyValue, WrongTypeError } from "../types/collection.ts";
 import { MAX_ARENA_BYTES } from "./key_table.ts";
+import { INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 
@@ -176,7 +177,7 @@ export class Database {
       return;
     }
     if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
-    this.#checkRoom(key, 0);
+    this.#checkRoom(key, INLINE_MAX_BYTES);
     const host = this.host;
     const index = this.index;
     host.logChange(WalOp.Del, index, key, "", 0);
@@ -189,23 +190,34 @@ export class Database {
   }
 
   /**
-   * Logs and applies one change to the collection at `key`: `op` and its
-   * record's value and number (e.g. `HashSet`), then `apply` changes memory
-   * exactly as replaying that record does (`store.ts`'s applyChange), so a
-   * restart and a replica reach the same state. The caller checked the
-   * type; a key emptied by the change is deleted by `apply`.
+   * Logs and applies changes to the collection at `key`: one record of op
+   * `op` per element of `data` (with `numbers[i]` in its numeric field, e.g.
+   * `HashSet`s), then `apply` changes memory exactly as replaying those
+   * records one by one does (`store.ts`'s applyChange), so a restart and a
+   * replica reach the same state — in one pass, so a small collection held
+   * inline is rewritten once per command, not once per element. The caller
+   * checked the type; a key emptied by the change is deleted by `apply`.
    */
   changeCollection(
     key: string,
     op: number,
-    data: string,
-    numeric: number,
-    apply: (engine: Engine, key: string, data: string, numeric: number) => void,
+    data: readonly string[],
+    numbers: readonly number[],
+    apply: (
+      engine: Engine,
+      key: string,
+      data: readonly string[],
+      numbers: readonly number[],
+    ) => void,
   ): void {
-    if (key.length > MAX_KEY_BYTES || data.length > MAX_VALUE_BYTES) checkEntry(key, data);
-    this.#checkRoom(key, 0);
-    this.host.logChange(op, this.index, key, data, numeric);
-    apply(this.engine, key, data, numeric);
+    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
+    for (const item of data) if (item.length > MAX_VALUE_BYTES) checkEntry(key, item);
+    // A small collection lives inline: room for the most it can take there.
+    this.#checkRoom(key, INLINE_MAX_BYTES);
+    for (let i = 0; i < data.length; i++) {
+      this.host.logChange(op, this.index, key, data[i], numbers[i]);
+    }
+    apply(this.engine, key, data, numbers);
     this.#touched(key);
   }
 

@@ -150,20 +150,29 @@ export class Engine {
     let current = this.get(key, false);
     if (!(current instanceof Collection) || current.snapshotType !== type) {
       current = newCollection(type);
-      this.setCollection(key, current);
     }
     current.loadChunk(value);
-    if (current.length === 0) this.delete(key);
-    else this.setExpiry(key, expiresAtMs);
+    if (current.length === 0) return; // an empty chunk makes no key
+    this.setCollection(key, current);
+    this.setExpiry(key, expiresAtMs);
   }
 
   /**
    * Puts the collection `value` at `key`, replacing what it held; an
-   * existing key keeps its expiry, a new one has none.
+   * existing key keeps its expiry, a new one has none. A small collection
+   * is stored as its packed bytes: a change made to one read from here is
+   * kept only by storing it again.
    */
   setCollection(key: string, value: Collection): void {
     const hash = this.#hashOf(key);
-    this.#partitionOf(hash).values.setObject(key, hash, value);
+    const values = this.#partitionOf(hash).values;
+    // Small: its bytes inline, no object per key (see Collection.packed).
+    const packed = value.packed();
+    if (packed !== undefined && packed.length <= INLINE_MAX_BYTES) {
+      values.setPacked(key, hash, packed, value.snapshotType);
+    } else {
+      values.setObject(key, hash, value);
+    }
   }
 
   /**

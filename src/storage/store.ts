@@ -34,7 +34,7 @@
 import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
-import { applyHashDel, applyHashSet } from "../types/hash/hash.ts";
+import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -606,10 +606,10 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       engine.clear();
       break;
     case WalOp.HashSet:
-      applyHashSet(engine, record.key, record.value, record.expiresAtMs);
+      applyHashSets(engine, record.key, [record.value], [record.expiresAtMs]);
       break;
     case WalOp.HashDel:
-      applyHashDel(engine, record.key, record.value);
+      applyHashDels(engine, record.key, [record.value]);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

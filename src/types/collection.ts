@@ -76,6 +76,16 @@ export abstract class Collection {
   abstract snapshotChunk(from: number, maxBytes: number): { body: string; next: number };
   /** Adds the contents of one snapshot chunk (see {@link snapshotChunk}). */
   abstract loadChunk(body: string): void;
+  /**
+   * Its bytes if it is small enough to be held inline in the key table
+   * (no object per key: what keeps a million small collections compact),
+   * else undefined. The registry's `unpackCollection` reads them back.
+   * A collection read from the key table may thus be a fresh copy: a
+   * change is kept only once it is stored again (`Engine.setCollection`).
+   */
+  packed(): string | undefined {
+    return undefined;
+  }
 }
 
 /**

@@ -17,6 +17,26 @@ const CONSTRUCTORS: ReadonlyMap<number, () => Collection> = new Map([
   [SNAPSHOT_TYPE_HASH, () => new HashValue()],
 ]);
 
+/** Readers of {@link Collection.packed} bytes, by type (the snapshot entry type). */
+const UNPACKERS: ReadonlyMap<number, (packed: string) => Collection> = new Map([
+  [SNAPSHOT_TYPE_HASH, (packed: string) => HashValue.unpack(packed)],
+]);
+
+/**
+ * The collection of type `type` held inline as `packed` (see
+ * {@link Collection.packed}): a fresh object each time.
+ *
+ * @example
+ * ```ts
+ * unpackCollection(1, new HashValue().packed()!).length; // 0
+ * ```
+ */
+export function unpackCollection(type: number, packed: string): Collection {
+  const unpack = UNPACKERS.get(type);
+  if (unpack === undefined) throw new RangeError(`inline collection type ${type} is unknown`);
+  return unpack(packed);
+}
+
 /**
  * Whether `type` is a collection's snapshot entry type (0, a string, is not).
  *

@@ -24,6 +24,7 @@
  */
 
 import { assert } from "../../_assert.ts";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
@@ -42,6 +43,9 @@ export const HASH_MAX_LISTPACK_VALUE = 64;
 export const MAX_HASH_FIELDS = 16_000_000;
 /** The snapshot entry type of a chunk of hash fields. */
 export const SNAPSHOT_TYPE_HASH = 1;
+
+/** Where {@link HashValue} builds its packed strings (grown as needed, shared). */
+let scratch = new Uint8Array(1024);
 
 /** The hash-table encoding: see the module doc. */
 class FieldTable {
@@ -95,6 +99,25 @@ export class HashValue extends Collection {
   #count = 0;
   #table: FieldTable | undefined = undefined;
 
+  /** A listpack-encoded hash from its packed bytes (see {@link packed}). */
+  static unpack(packed: string): HashValue {
+    const hash = new HashValue();
+    hash.#packed = packed;
+    let count = 0;
+    for (let at = 0; at < packed.length; count++) {
+      at += 1 + packed.charCodeAt(at);
+      at += 1 + packed.charCodeAt(at);
+    }
+    assert(count <= HASH_MAX_LISTPACK_ENTRIES, "a packed hash holds a listpack's fields");
+    hash.#count = count;
+    return hash;
+  }
+
+  /** The listpack's bytes; undefined for a hash table. */
+  override packed(): string | undefined {
+    return this.#table === undefined ? this.#packed : undefined;
+  }
+
   get typeName(): string {
     return "hash";
   }
@@ -138,33 +161,26 @@ export class HashValue extends Collection {
     return this.#table !== undefined ? this.#table.index.has(field) : this.#find(field) >= 0;
   }
 
-  /**
-   * Converts to a hash table if a field or value this long would not fit
-   * the listpack (Redis's hashTypeTryConversion: checked before writing,
-   * even when the write then changes nothing).
-   */
-  fitArgument(bytes: number): void {
+  /** Converts to a hash table if a field or value this long would not fit the listpack. */
+  #fit(bytes: number): void {
     if (this.#table === undefined && bytes > HASH_MAX_LISTPACK_VALUE) this.#convert();
   }
 
   /** Sets `field` to `value`; true if the field is new. */
   set(field: string, value: string): boolean {
-    this.fitArgument(field.length);
-    this.fitArgument(value.length);
+    this.#fit(field.length);
+    this.#fit(value.length);
     if (this.#table !== undefined) {
       const added = this.#table.set(field, value);
       if (added) this.#count++;
       return added;
     }
     const at = this.#find(field);
-    const entry = String.fromCharCode(field.length) + field + String.fromCharCode(value.length) +
-      value;
     if (at >= 0) {
-      const end = this.#entryEnd(at);
-      this.#packed = this.#packed.slice(0, at) + entry + this.#packed.slice(end);
+      this.#splice(at, this.#entryEnd(at), field, value);
       return false;
     }
-    this.#packed += entry;
+    this.#splice(this.#packed.length, this.#packed.length, field, value);
     this.#count++;
     if (this.#count > HASH_MAX_LISTPACK_ENTRIES) this.#convert();
     return true;
@@ -179,7 +195,7 @@ export class HashValue extends Collection {
     }
     const at = this.#find(field);
     if (at < 0) return false;
-    this.#packed = this.#packed.slice(0, at) + this.#packed.slice(this.#entryEnd(at));
+    this.#splice(at, this.#entryEnd(at));
     this.#count--;
     return true;
   }
@@ -299,6 +315,30 @@ export class HashValue extends Collection {
     }
   }
 
+  /**
+   * Replaces the packed bytes [at, end) with the entry `field`/`value` (or
+   * nothing), building one flat string: concatenation would leave a tree of
+   * cons strings (32 bytes a node) and slices holding on to the request's
+   * strings, several times the bytes themselves.
+   */
+  #splice(at: number, end: number, field?: string, value = ""): void {
+    const old = this.#packed;
+    const added = field === undefined ? 0 : 2 + field.length + value.length;
+    const length = old.length - (end - at) + added;
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    const out = scratch;
+    for (let i = 0; i < at; i++) out[i] = old.charCodeAt(i);
+    let n = at;
+    if (field !== undefined) {
+      out[n++] = field.length;
+      for (let i = 0; i < field.length; i++) out[n++] = field.charCodeAt(i);
+      out[n++] = value.length;
+      for (let i = 0; i < value.length; i++) out[n++] = value.charCodeAt(i);
+    }
+    for (let i = end; i < old.length; i++) out[n++] = old.charCodeAt(i);
+    this.#packed = bytesToBinary(out, 0, n);
+  }
+
   #entryEnd(at: number): number {
     const valueAt = at + 1 + this.#packed.charCodeAt(at);
     return valueAt + 1 + this.#packed.charCodeAt(valueAt);
@@ -326,15 +366,21 @@ function decodeLength(s: string, at: number): number {
 }
 
 /**
- * Applies a `HashSet` record (see `wal/record.ts`): live writes and replay
- * both come here, so they cannot differ.
+ * Applies `HashSet` records (see `wal/record.ts`) to the hash at `key`:
+ * record i sets the field of `data[i]`'s first `fieldBytes[i]` bytes to
+ * the rest. Live writes and replay both come here, so they cannot differ.
  *
  * @example
  * ```ts
- * applyHashSet(engine, "h", "fv", 1); // h.f = "v"
+ * applyHashSets(engine, "h", ["fv"], [1]); // h.f = "v"
  * ```
  */
-export function applyHashSet(engine: Engine, key: string, data: string, fieldBytes: number): void {
+export function applyHashSets(
+  engine: Engine,
+  key: string,
+  data: readonly string[],
+  fieldBytes: readonly number[],
+): void {
   const current = engine.get(key);
   let hash: HashValue;
   if (current instanceof HashValue) {
@@ -343,21 +389,28 @@ export function applyHashSet(engine: Engine, key: string, data: string, fieldByt
     // Missing, or (replaying over a newer state) another type: later records put it right.
     if (current !== undefined) engine.delete(key);
     hash = new HashValue();
-    engine.setCollection(key, hash);
   }
-  hash.set(data.slice(0, fieldBytes), data.slice(fieldBytes));
+  for (let i = 0; i < data.length; i++) {
+    hash.set(data[i].slice(0, fieldBytes[i]), data[i].slice(fieldBytes[i]));
+  }
+  // A small hash read from the key table is a copy of its packed bytes: stored back.
+  engine.setCollection(key, hash);
 }
 
 /**
- * Applies a `HashDel` record: removes a field, and the key with its last.
+ * Applies `HashDel` records: removes fields, and the key with its last.
  *
  * @example
  * ```ts
- * applyHashDel(engine, "h", "f");
+ * applyHashDels(engine, "h", ["f"]);
  * ```
  */
-export function applyHashDel(engine: Engine, key: string, field: string): void {
+export function applyHashDels(engine: Engine, key: string, fields: readonly string[]): void {
   const hash = engine.get(key, false);
   if (!(hash instanceof HashValue)) return;
-  if (hash.delete(field) && hash.length === 0) engine.delete(key);
+  let deleted = false;
+  for (const field of fields) if (hash.delete(field)) deleted = true;
+  if (!deleted) return;
+  if (hash.length === 0) engine.delete(key);
+  else engine.setCollection(key, hash);
 }

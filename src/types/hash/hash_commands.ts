@@ -37,7 +37,7 @@ import {
   longDoubleFromBigInt,
   parseLongDouble,
 } from "../string/long_double.ts";
-import { applyHashDel, applyHashSet, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
+import { applyHashDels, applyHashSets, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
 
 /**
  * Most elements HRANDFIELD with a negative count (repetitions allowed)
@@ -56,13 +56,13 @@ function readHash(ctx: CommandContext, key: string): HashValue | undefined {
   return hash;
 }
 
-function applyDel(engine: Engine, key: string, field: string): void {
-  applyHashDel(engine, key, field);
+function applyDels(engine: Engine, key: string, fields: readonly string[]): void {
+  applyHashDels(engine, key, fields);
 }
 
 /** Logs and applies `key`.`field` = `value`. */
 function setField(ctx: CommandContext, key: string, field: string, value: string): void {
-  ctx.db.changeCollection(key, WalOp.HashSet, field + value, field.length, applyHashSet);
+  ctx.db.changeCollection(key, WalOp.HashSet, [field + value], [field.length], applyHashSets);
 }
 
 /**
@@ -94,10 +94,14 @@ function hset(ctx: CommandContext, args: string[], command: string): number {
   const key = args[1];
   const hash = ctx.db.collection(key, HashValue);
   checkPairs(hash, key, args);
-  // Redis converts before writing when an argument is too long for the listpack.
-  for (let i = 2; i < args.length; i++) hash?.fitArgument(args[i].length);
   const before = hash?.length ?? 0;
-  for (let i = 2; i < args.length; i += 2) setField(ctx, key, args[i], args[i + 1]);
+  const data: string[] = [];
+  const fieldBytes: number[] = [];
+  for (let i = 2; i < args.length; i += 2) {
+    data.push(args[i] + args[i + 1]);
+    fieldBytes.push(args[i].length);
+  }
+  ctx.db.changeCollection(key, WalOp.HashSet, data, fieldBytes, applyHashSets);
   // HSET only adds: the growth is the count of new fields (a field named twice counts once).
   const added = ctx.db.collection(key, HashValue)!.length - before;
   if (hash === undefined) ctx.notify(NOTIFY_NEW, "new", key);
@@ -315,16 +319,13 @@ export const HASH_COMMANDS: CommandHandler[] = [
       const key = args[1];
       const hash = ctx.db.collection(key, HashValue);
       if (hash === undefined) return w.integer(0);
-      let deleted = 0;
-      for (let i = 2; i < args.length; i++) {
-        if (!hash.has(args[i])) continue;
-        ctx.db.changeCollection(key, WalOp.HashDel, args[i], 0, applyDel);
-        deleted++;
-        if (hash.length === 0) break;
-      }
+      // The fields held, each once (HDEL h f f deletes one), logged in one go.
+      const fields = [...new Set(args.slice(2))].filter((field) => hash.has(field));
+      const deleted = fields.length;
       if (deleted > 0) {
+        ctx.db.changeCollection(key, WalOp.HashDel, fields, fields.map(() => 0), applyDels);
         ctx.notify(NOTIFY_HASH, "hdel", key);
-        if (hash.length === 0) ctx.notify(NOTIFY_GENERIC, "del", key);
+        if (deleted === hash.length) ctx.notify(NOTIFY_GENERIC, "del", key);
       }
       w.integer(deleted);
     },

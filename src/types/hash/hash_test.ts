@@ -5,8 +5,8 @@ import { WalOp } from "../../wal/record.ts";
 import { encodeRecord, frameBytes } from "../../wal/encoder.ts";
 import { decodeRecord, newDecodedRecord } from "../../wal/decoder.ts";
 import {
-  applyHashDel,
-  applyHashSet,
+  applyHashDels,
+  applyHashSets,
   HASH_MAX_LISTPACK_ENTRIES,
   HASH_MAX_LISTPACK_VALUE,
   HashValue,
@@ -114,11 +114,19 @@ Deno.test("rebuild records replayed through applyChange give the same hash, and 
   const rebuilt = engine.get("h");
   assert.ok(rebuilt instanceof HashValue);
   assert.deepEqual(sorted(rebuilt), sorted(hash));
-  for (let i = 0; i < 700; i++) applyHashDel(engine, "h", `f${i}`);
+  for (let i = 0; i < 699; i++) applyHashDels(engine, "h", [`f${i}`]);
+  assert.equal((engine.get("h") as HashValue).length, 1);
+  applyHashDels(engine, "h", ["f699", "f699"]);
   assert.equal(engine.get("h"), undefined);
-  applyHashDel(engine, "h", "f0"); // a missing key: nothing
-  applyHashSet(engine, "h2", "fieldvalue", 5);
-  assert.equal((engine.get("h2") as HashValue).get("field"), "value");
+  applyHashDels(engine, "h", ["f0"]); // a missing key: nothing
+  assert.equal(engine.get("h"), undefined);
+  applyHashSets(engine, "h2", ["fieldvalue", "ab"], [5, 1]);
+  const small = engine.get("h2") as HashValue;
+  assert.deepEqual(small.entries(), [["field", "value"], ["a", "b"]]);
+  // Small: held inline as its packed bytes, read back as a fresh copy.
+  assert.notEqual(engine.get("h2"), small);
+  small.set("c", "d");
+  assert.equal((engine.get("h2") as HashValue).length, 2, "a copy's change is not stored");
 });
 
 Deno.test("HashSet and HashDel records round-trip through the codec; a field longer than its record is refused", () => {
