@@ -148,6 +148,14 @@ Deno.test("hashes survive snapshots, SIGKILL and replication, and a late replica
     assert.equal(await client.call("HDEL", "big", "field:7", "field:70"), 2);
     assert.equal(await client.call("HLEN", "big"), BIG_FIELDS - 2);
     assert.equal(await client.call("OBJECT", "ENCODING", "big"), "hashtable");
+    // A big hash copied, renamed and moved: logged field by field, one group each.
+    assert.equal(await client.call("COPY", "big", "bigcopy"), 1);
+    assert.equal(
+      (await client.call("RENAME", "bigcopy", "bigmoved") as { text: string }).text,
+      "OK",
+    );
+    assert.equal(await client.call("MOVE", "bigmoved", "1"), 1);
+    assert.equal(await client.call("HDEL", "big", "field:8"), 1);
     const expected = await dump(client);
     assert.ok(expected.split("\n").length > 5, "enough keys to compare");
     assert.ok(expected.includes(" hash "), `hashes to compare: ${expected.slice(0, 300)}`);
