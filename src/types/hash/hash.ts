@@ -98,10 +98,13 @@ export class HashValue extends Collection {
   #packed = "";
   #count = 0;
   #table: FieldTable | undefined = undefined;
+  /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
+  #unpacked = false;
 
   /** A listpack-encoded hash from its packed bytes (see {@link packed}). */
   static unpack(packed: string): HashValue {
     const hash = new HashValue();
+    hash.#unpacked = true;
     hash.#packed = packed;
     let count = 0;
     for (let at = 0; at < packed.length; count++) {
@@ -111,6 +114,11 @@ export class HashValue extends Collection {
     assert(count <= HASH_MAX_LISTPACK_ENTRIES, "a packed hash holds a listpack's fields");
     hash.#count = count;
     return hash;
+  }
+
+  /** Whether it was read from inline bytes: a copy, kept only if stored again. */
+  get unpacked(): boolean {
+    return this.#unpacked;
   }
 
   /** The listpack's bytes; undefined for a hash table. */
@@ -383,8 +391,12 @@ export function applyHashSets(
 ): void {
   const current = engine.get(key);
   let hash: HashValue;
+  // An object in the key table changes in place; a small hash read from its
+  // inline bytes is a copy, stored back below (as is a new one).
+  let store = true;
   if (current instanceof HashValue) {
     hash = current;
+    store = current.unpacked;
   } else {
     // Missing, or (replaying over a newer state) another type: later records put it right.
     if (current !== undefined) engine.delete(key);
@@ -393,8 +405,7 @@ export function applyHashSets(
   for (let i = 0; i < data.length; i++) {
     hash.set(data[i].slice(0, fieldBytes[i]), data[i].slice(fieldBytes[i]));
   }
-  // A small hash read from the key table is a copy of its packed bytes: stored back.
-  engine.setCollection(key, hash);
+  if (store) engine.setCollection(key, hash);
 }
 
 /**
@@ -412,5 +423,5 @@ export function applyHashDels(engine: Engine, key: string, fields: readonly stri
   for (const field of fields) if (hash.delete(field)) deleted = true;
   if (!deleted) return;
   if (hash.length === 0) engine.delete(key);
-  else engine.setCollection(key, hash);
+  else if (hash.unpacked) engine.setCollection(key, hash);
 }

@@ -26,7 +26,7 @@ import { wrongArity } from "../../executor/errors.ts";
 import { globMatch } from "../../executor/glob.ts";
 import { noteRead } from "../../keyspace/lookup.ts";
 import { NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
-import { checkEntry } from "../../storage/store.ts";
+import { checkEntry, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../storage/store.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { WalOp } from "../../wal/record.ts";
 import {
@@ -70,7 +70,12 @@ function setField(ctx: CommandContext, key: string, field: string, value: string
  * new fields) before anything is written: all or nothing.
  */
 function checkPairs(hash: HashValue | undefined, key: string, args: string[]): void {
-  for (let i = 2; i < args.length; i += 2) checkEntry(key, args[i] + args[i + 1]);
+  // A record holds the field and its value together: that is what the value limit bounds.
+  for (let i = 2; i < args.length; i += 2) {
+    if (args[i].length + args[i + 1].length > MAX_VALUE_BYTES || key.length > MAX_KEY_BYTES) {
+      checkEntry(key, args[i] + args[i + 1]);
+    }
+  }
   if ((hash?.length ?? 0) + (args.length - 2) / 2 > MAX_HASH_FIELDS) {
     let added = 0;
     for (let i = 2; i < args.length; i += 2) if (!hash?.has(args[i])) added++;
@@ -94,16 +99,24 @@ function hset(ctx: CommandContext, args: string[], command: string): number {
   const key = args[1];
   const hash = ctx.db.collection(key, HashValue);
   checkPairs(hash, key, args);
-  const before = hash?.length ?? 0;
   const data: string[] = [];
   const fieldBytes: number[] = [];
   for (let i = 2; i < args.length; i += 2) {
     data.push(args[i] + args[i + 1]);
     fieldBytes.push(args[i].length);
   }
+  // New fields, each counted once (HSET h f 1 f 2 adds one).
+  let added = 0;
+  if (args.length === 4) {
+    added = hash?.has(args[2]) ? 0 : 1;
+  } else {
+    const seen = new Set<string>();
+    for (let i = 2; i < args.length; i += 2) {
+      if (!seen.has(args[i]) && !hash?.has(args[i])) added++;
+      seen.add(args[i]);
+    }
+  }
   ctx.db.changeCollection(key, WalOp.HashSet, data, fieldBytes, applyHashSets);
-  // HSET only adds: the growth is the count of new fields (a field named twice counts once).
-  const added = ctx.db.collection(key, HashValue)!.length - before;
   if (hash === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_HASH, "hset", key);
   return added;
