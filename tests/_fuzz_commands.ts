@@ -2,7 +2,7 @@
  * The command fuzz of tests/fuzz_test.ts (issue 14): well-framed requests
  * whose arguments are random — plausible (valid-looking options, edge-case
  * numbers, crafted DUMP payloads with a correct checksum) or garbage — for
- * the string and bitmap commands, MULTI/EXEC/WATCH, SELECT/MOVE/SWAPDB/
+ * the string, bitmap and hash commands, MULTI/EXEC/WATCH, SELECT/MOVE/SWAPDB/
  * FLUSHDB and DUMP/RESTORE, over RESP2 and RESP3 connections, and the
  * checks every connection's replies must pass.
  *
@@ -637,6 +637,31 @@ export const FUZZ_COMMANDS: Readonly<Record<string, (r: Rng) => Arg[]>> = {
   OBJECT: (r) => [r.pick(["ENCODING", "REFCOUNT", "IDLETIME", "FREQ", "HELP", "BOGUS"]), key(r)],
   SORT: (r) => [key(r), ...sortOptions(r)],
   SORT_RO: (r) => [key(r), ...sortOptions(r).filter((a) => a !== "STORE")],
+  HSET: (r) => [key(r), ...fieldValues(r)],
+  HMSET: (r) => [key(r), ...fieldValues(r)],
+  HSETNX: (r) => [key(r), field(r), value(r)],
+  HGET: (r) => [key(r), field(r)],
+  HMGET: (r) => [key(r), field(r), ...(r.chance(0.5) ? [field(r)] : [])],
+  HDEL: (r) => [key(r), field(r), ...(r.chance(0.5) ? [field(r)] : [])],
+  HLEN: (r) => [key(r)],
+  HSTRLEN: (r) => [key(r), field(r)],
+  HEXISTS: (r) => [key(r), field(r)],
+  HKEYS: (r) => [key(r)],
+  HVALS: (r) => [key(r)],
+  HGETALL: (r) => [key(r)],
+  HINCRBY: (r) => [key(r), field(r), r.pick(EDGE_NUMBERS)],
+  HINCRBYFLOAT: (r) => [key(r), field(r), r.pick(FLOATS)],
+  HRANDFIELD: (r) =>
+    r.pick([
+      [key(r)],
+      [key(r), r.pick(["0", "1", "-3", "5", "100", "x"])],
+      [key(r), r.pick(["2", "-2", "1000"]), r.pick(["WITHVALUES", "withvalues", "BOGUS"])],
+    ]),
+  HSCAN: (r) => [
+    key(r),
+    r.pick(["0", "1", "-1", "x", "18446744073709551616"]),
+    ...r.pick([[], ["MATCH", "f*"], ["COUNT", r.pick(EDGE_NUMBERS)], ["TYPE", "hash"]]),
+  ],
   // The timeout is 0 with no replica: WAIT answers at once (kvdb's and Redis's).
   WAIT: (r) => ["0", r.pick(["0", "-1", "x", "10"])],
   PUBLISH: (r) => [r.pick(["news", "cf:1", ""]), value(r)],
@@ -681,6 +706,19 @@ export const FUZZ_COMMANDS: Readonly<Record<string, (r: Rng) => Arg[]>> = {
       "GET",
     ], ["DOCS", "incr"]]),
 };
+
+/** A hash field: a few names (so fields meet again), sometimes binary or long. */
+function field(r: Rng): Arg {
+  return r.chance(0.9) ? r.pick(["f1", "f2", "f3", "", "n"]) : value(r);
+}
+
+/** HSET's field/value pairs; sometimes one short (an arity error). */
+function fieldValues(r: Rng): Arg[] {
+  const out: Arg[] = [];
+  for (let i = r.int(1, 3); i > 0; i--) out.push(field(r), value(r));
+  if (r.chance(0.05)) out.pop();
+  return out;
+}
 
 /** EXPIRE's conditions, sometimes. */
 function expireOption(r: Rng): string[] {

@@ -1193,11 +1193,29 @@ async function readKeyspace(client: RespClient, roundTrip: boolean): Promise<Key
     } while (cursor !== "0");
     assert.deepEqual([...scanned].sort(), keys, `db ${db}: SCAN vs KEYS`);
     for (const key of keys) {
-      assert.equal(showReply(await client.command(["TYPE", key])), '+"string"', `${db}/${key}`);
-      const value = await client.command(["GET", key]);
-      assert.ok(value.type === "bulk" && value.value !== null, `${db}/${key}: ${showReply(value)}`);
+      const type = showReply(await client.command(["TYPE", key]));
+      assert.ok(type === '+"string"' || type === '+"hash"', `${db}/${key}: ${type}`);
       const pttl = await client.command(["PTTL", key]);
       assert.ok(pttl.type === "integer" && pttl.value >= -1n, `${db}/${key}: ${showReply(pttl)}`);
+      if (type === '+"hash"') {
+        // A hash: its fields and values, in a canonical order.
+        const all = await client.command(["HGETALL", key]);
+        assert.ok(
+          all.type === "array" && all.items !== null && all.items.length > 0,
+          `${db}/${key}`,
+        );
+        const pairs: string[] = [];
+        for (let i = 0; i < all.items.length; i += 2) {
+          pairs.push(JSON.stringify([text(all.items[i]), text(all.items[i + 1])]));
+        }
+        out.set(`${db}/${key}`, {
+          value: `hash ${pairs.sort().join(",")}`,
+          ttl: pttl.value !== -1n,
+        });
+        continue;
+      }
+      const value = await client.command(["GET", key]);
+      assert.ok(value.type === "bulk" && value.value !== null, `${db}/${key}: ${showReply(value)}`);
       out.set(`${db}/${key}`, { value: text(value), ttl: pttl.value !== -1n });
       if (!roundTrip) continue;
       const dump = await client.command(["DUMP", key]);

@@ -279,7 +279,6 @@ const BENCHMARK_KNOWN_FAILING: Readonly<Record<string, RegExp>> = {
   "LPOP": /ERR unknown command 'LPOP'/,
   "RPOP": /ERR unknown command 'RPOP'/,
   "SADD": /ERR unknown command 'SADD'/,
-  "HSET": /ERR unknown command 'HSET'/,
   "SPOP": /ERR unknown command 'SPOP'/,
   "ZADD": /ERR unknown command 'ZADD'/,
   "ZPOPMIN": /ERR unknown command 'ZPOPMIN'/,

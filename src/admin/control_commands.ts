@@ -20,6 +20,7 @@
 
 import type { CommandContext, CommandHandler } from "../executor/command_spec.ts";
 import { syntaxError } from "../executor/command_spec.ts";
+import { Collection } from "../types/collection.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import type { ShutdownRequest } from "./admin_state.ts";
 import { memoryUsage } from "./introspection_commands.ts";
@@ -160,12 +161,14 @@ export const CONTROL_COMMANDS: CommandHandler[] = [
         return w.status("OK");
       }
       if (sub === "OBJECT" && args.length === 3) {
-        const entry = ctx.db.entry(args[2]);
+        const entry = ctx.db.keyEntry(args[2]);
         if (entry === undefined) throw new CommandError("ERR", "no such key");
         const value = entry.value;
         const length = value.length;
         const text = typeof value === "string" ? value : "";
-        const encoding = length <= 20 && /^-?[1-9][0-9]*$|^0$/.test(text)
+        const encoding = value instanceof Collection
+          ? value.encoding()
+          : length <= 20 && /^-?[1-9][0-9]*$|^0$/.test(text)
           ? "int"
           : length <= 44
           ? "embstr"

@@ -14,7 +14,7 @@ import { parseInt64, syntaxError } from "../executor/command_spec.ts";
 import { notAnInteger } from "../executor/command_spec.ts";
 import { lookupFullName } from "../executor/command_table.ts";
 import { COMMANDS } from "../executor/commands.ts";
-import type { StoredValue } from "../storage/engine.ts";
+import { Collection, type KeyValue } from "../types/collection.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import { cumulativeHistogram } from "./command_stats.ts";
 import type { CommandSpec } from "../executor/command_spec.ts";
@@ -209,11 +209,12 @@ const BIG_VALUE_OVERHEAD_BYTES = 96;
  * memoryUsage("k", "v", false); // 32
  * ```
  */
-export function memoryUsage(key: string, value: StoredValue, expiring: boolean): number {
+export function memoryUsage(key: string, value: KeyValue, expiring: boolean): number {
   const inline = typeof value === "string";
   const arena = (key.length + (inline ? value.length : 0) + 7) & ~7;
   let bytes = arena + ENTRY_OVERHEAD_BYTES;
-  if (!inline) bytes += value.capacity + BIG_VALUE_OVERHEAD_BYTES;
+  if (value instanceof Collection) bytes += value.memoryBytes();
+  else if (!inline) bytes += value.capacity + BIG_VALUE_OVERHEAD_BYTES;
   if (expiring) bytes += EXPIRY_OVERHEAD_BYTES + key.length;
   return bytes;
 }
@@ -303,7 +304,7 @@ const MEMORY_COMMAND: ContainerHandler = {
           if (args.length !== 5 || args[3].toUpperCase() !== "SAMPLES") throw syntaxError();
           if (parseInt64(args[4]) === undefined) throw notAnInteger();
         }
-        const entry = ctx.db.entry(args[2]);
+        const entry = ctx.db.keyEntry(args[2]);
         if (entry === undefined) return w.nil();
         w.integer(memoryUsage(args[2], entry.value, entry.expiresAtMs > 0));
       },

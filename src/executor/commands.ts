@@ -40,6 +40,7 @@ import { KVDB_FACTS } from "./kvdb_facts.ts";
 import { STRING_COMMANDS } from "../types/string/commands.ts";
 import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
+import { HASH_COMMANDS } from "../types/hash/hash_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
@@ -224,6 +225,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...STRING_COMMANDS,
     ...RANGE_COMMANDS,
     ...BITMAP_COMMANDS,
+    ...HASH_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,

@@ -164,3 +164,17 @@ export function masterDown(): CommandError {
   const text = "Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
   return new CommandError("MASTERDOWN", text, text);
 }
+
+/**
+ * A command met a key holding another type (see `types/collection.ts`'s
+ * `WrongTypeError`, which the storage layer throws).
+ *
+ * @example
+ * ```ts
+ * wrongType().code; // "WRONGTYPE"
+ * ```
+ */
+export function wrongType(): CommandError {
+  const message = "Operation against a key holding the wrong kind of value";
+  return new CommandError("WRONGTYPE", message, message);
+}

@@ -36,7 +36,9 @@ import {
   writeFailed,
   writeOutcomeUnknown,
   wrongArity,
+  wrongType,
 } from "./errors.ts";
+import { WrongTypeError } from "../types/collection.ts";
 import { WalOutcomeUnknownError } from "../wal/errors.ts";
 import { standaloneServerState } from "./standalone_state.ts";
 import { assert } from "../_assert.ts";
@@ -360,6 +362,8 @@ export class Executor {
     const reason = e instanceof Error ? e.message : String(e);
     const error = e instanceof CommandError
       ? namingCommand(e, spec.fullName)
+      : e instanceof WrongTypeError
+      ? namingCommand(wrongType(), spec.fullName)
       : e instanceof EntryTooLargeError
       ? new CommandError("ERR", reason, `${reason} ('${spec.fullName}' command)`)
       : spec.write
@@ -369,7 +373,10 @@ export class Executor {
     spec.stats.failed++;
     this.#admin.errors.count(error.code);
     const log = this.#admin.log;
-    if (!(e instanceof CommandError) && !(e instanceof EntryTooLargeError) && !spec.write) {
+    if (
+      !(e instanceof CommandError) && !(e instanceof EntryTooLargeError) &&
+      !(e instanceof WrongTypeError) && !spec.write
+    ) {
       // Not the client's fault, nor the log's (which reports its own failure once): a bug.
       log.warn("command failed", { command: spec.fullName, client: session.id, error: reason });
     } else if (log.enabled("debug")) {

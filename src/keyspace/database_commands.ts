@@ -71,11 +71,10 @@ export const DATABASE_COMMANDS: CommandHandler[] = [
       const to = databaseIndex(ctx, args[2]);
       if (to === ctx.session.db) throw error("source and destination objects are the same");
       const key = args[1];
-      const entry = ctx.db.entry(key);
+      const entry = ctx.db.keyEntry(key);
       const target = ctx.store.database(to);
-      if (entry === undefined || target.get(key) !== undefined) return w.integer(0);
-      const value = typeof entry.value === "string" ? entry.value : entry.value.toBinary();
-      target.set(key, value, entry.expiresAtMs, ctx.db.engine.objectFacts(key)?.hint);
+      if (entry === undefined || target.exists(key)) return w.integer(0);
+      target.put(key, entry.value, entry.expiresAtMs, ctx.db.engine.objectFacts(key)?.hint);
       ctx.db.remove(key);
       ctx.notify(NOTIFY_NEW, "new", key, to);
       ctx.notify(NOTIFY_GENERIC, "move_from", key);

@@ -13,7 +13,8 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
-import { lookupRead } from "./lookup.ts";
+import { lookupValue } from "./lookup.ts";
+import { Collection } from "../types/collection.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import {
   type CommandHandler,
@@ -40,8 +41,11 @@ export const DUMP_COMMANDS: CommandHandler[] = [
     name: "DUMP",
     summary: "A key's value as a payload RESTORE (kvdb's or Redis's) reads back.",
     run(ctx, args, w) {
-      const value = lookupRead(ctx, args[1]);
+      const value = lookupValue(ctx, args[1]);
       if (value === undefined) return w.nil();
+      if (value instanceof Collection) {
+        throw error(`DUMP of a ${value.typeName} is not supported by kvdb yet (strings only)`);
+      }
       w.bulkBytes(encodeDump(typeof value === "string" ? value : value.peek()));
     },
   },
@@ -68,7 +72,7 @@ export const DUMP_COMMANDS: CommandHandler[] = [
         } else throw syntaxError();
       }
       const key = args[1];
-      if (!replace && ctx.db.get(key) !== undefined) {
+      if (!replace && ctx.db.exists(key)) {
         throw error("Target key name already exists.", "BUSYKEY");
       }
       const ttl = int64Argument(args[2]);

@@ -20,7 +20,7 @@ import {
   parseInt64,
   syntaxError,
 } from "../executor/command_spec.ts";
-import type { Entry } from "../storage/store.ts";
+import { Collection } from "../types/collection.ts";
 import { EncodingHint } from "../storage/key_table.ts";
 import { countExisting, deleteKeys } from "../executor/commands/keys.ts";
 import { NOTIFY_GENERIC, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
@@ -30,20 +30,16 @@ function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
 }
 
-/** A stored value as a binary string (a large one copied). */
-function text(entry: Entry): string {
-  return typeof entry.value === "string" ? entry.value : entry.value.toBinary();
-}
-
 /** RENAME and RENAMENX: 1/OK when renamed; `nx` refuses an existing new name. */
 function rename(ctx: CommandContext, from: string, to: string, nx: boolean): boolean | undefined {
-  const entry = ctx.db.entry(from);
+  const entry = ctx.db.keyEntry(from);
   if (entry === undefined) throw error("no such key");
   if (from === to) return nx ? false : true;
-  if (nx && ctx.db.get(to) !== undefined) return false;
+  if (nx && ctx.db.exists(to)) return false;
   // The time to live moves with the value; what the new name held goes
-  // (silently: Redis announces the name as `new` even then).
-  ctx.db.set(to, text(entry), entry.expiresAtMs, ctx.db.engine.objectFacts(from)?.hint);
+  // (silently: Redis announces the name as `new` even then). A collection
+  // moves as its object (logged as its rebuild records).
+  ctx.db.put(to, entry.value, entry.expiresAtMs, ctx.db.engine.objectFacts(from)?.hint);
   ctx.db.remove(from);
   ctx.notify(NOTIFY_NEW, "new", to);
   ctx.notify(NOTIFY_GENERIC, "rename_from", from);
@@ -53,7 +49,7 @@ function rename(ctx: CommandContext, from: string, to: string, nx: boolean): boo
 
 /** The expiry of `key` in `unitMs`: -2 no key, -1 none, else the absolute time. */
 function expireTime(ctx: CommandContext, key: string, unitMs: number): number {
-  const entry = ctx.db.entry(key);
+  const entry = ctx.db.keyEntry(key);
   noteRead(ctx, key, entry !== undefined);
   if (entry === undefined) return -2;
   if (entry.expiresAtMs === 0) return -1;
@@ -103,13 +99,14 @@ export const KEYSPACE_COMMANDS: CommandHandler[] = [
       if (target === ctx.db && from === to) {
         throw error("source and destination objects are the same");
       }
-      const entry = ctx.db.entry(from);
+      const entry = ctx.db.keyEntry(from);
       noteRead(ctx, from, entry !== undefined);
       if (entry === undefined) return w.integer(0);
-      if (target.get(to) !== undefined && !replace) return w.integer(0);
+      if (target.exists(to) && !replace) return w.integer(0);
       // A copy is never one of Redis's shared small integers (dupStringObject).
       const hint = (ctx.db.engine.objectFacts(from)?.hint ?? 0) | EncodingHint.Unshared;
-      target.set(to, text(entry), entry.expiresAtMs, hint);
+      const value = entry.value instanceof Collection ? entry.value.clone() : entry.value;
+      target.put(to, value, entry.expiresAtMs, hint);
       ctx.notify(NOTIFY_NEW, "new", to, target.index);
       ctx.notify(NOTIFY_GENERIC, "copy_to", to, target.index);
       w.integer(1);
@@ -125,7 +122,7 @@ export const KEYSPACE_COMMANDS: CommandHandler[] = [
       for (let tries = 0; tries < 100; tries++) {
         const key = ctx.db.engine.randomKey();
         if (key === undefined) return w.nil();
-        if (ctx.db.get(key) !== undefined) return w.bulk(key);
+        if (ctx.db.exists(key)) return w.bulk(key);
       }
       w.nil();
     },

@@ -13,6 +13,7 @@
 import type { CommandContext } from "../executor/command_spec.ts";
 import { NOTIFY_KEY_MISS } from "../pubsub/keyspace_events.ts";
 import type { StoredValue } from "../storage/engine.ts";
+import type { KeyValue } from "../types/collection.ts";
 
 /**
  * Counts a read of `key` that `found` it or not, and notifies a miss
@@ -28,9 +29,19 @@ export function noteRead(ctx: CommandContext, key: string, found: boolean, notif
   }
 }
 
-/** The value of `key` for a reading command: counted as a hit or a miss, a miss notified. */
+/**
+ * The string at `key` for a reading command: counted as a hit or a miss, a
+ * miss notified; WRONGTYPE for another type (see `Database.get`).
+ */
 export function lookupRead(ctx: CommandContext, key: string): StoredValue | undefined {
   const value = ctx.db.get(key);
+  noteRead(ctx, key, value !== undefined);
+  return value;
+}
+
+/** Like {@link lookupRead}, for commands that take a key of any type (EXISTS, TYPE). */
+export function lookupValue(ctx: CommandContext, key: string): KeyValue | undefined {
+  const value = ctx.db.value(key);
   noteRead(ctx, key, value !== undefined);
   return value;
 }

@@ -21,7 +21,7 @@ import {
   parseInt64,
 } from "../executor/command_spec.ts";
 import { EncodingHint, idleSeconds } from "../storage/key_table.ts";
-import type { StoredValue } from "../storage/engine.ts";
+import { Collection, type KeyValue } from "../types/collection.ts";
 import { noteRead } from "./lookup.ts";
 
 /** Redis's largest embedded string (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
@@ -32,20 +32,21 @@ const SHARED_INTEGERS = 10_000n;
 const SHARED_REFCOUNT = 2_147_483_647;
 
 /** Whether Redis would hold `value` as an integer (tryObjectEncoding's test). */
-function asInteger(value: StoredValue, hint: number): bigint | undefined {
+function asInteger(value: KeyValue, hint: number): bigint | undefined {
   if (typeof value !== "string" || value.length > 20) return undefined;
   if ((hint & (EncodingHint.Raw | EncodingHint.NotInt)) !== 0) return undefined;
   return parseInt64(value);
 }
 
-function encodingOf(value: StoredValue, hint: number): string {
+function encodingOf(value: KeyValue, hint: number): string {
+  if (value instanceof Collection) return value.encoding();
   if (typeof value !== "string" || (hint & EncodingHint.Raw) !== 0) return "raw";
   if (asInteger(value, hint) !== undefined) return "int";
   return value.length <= EMBSTR_MAX_BYTES ? "embstr" : "raw";
 }
 
 /** The value OBJECT describes, unchanged by the look (counted as a read, a miss not notified). */
-function peekRead(ctx: CommandContext, key: string): StoredValue | undefined {
+function peekRead(ctx: CommandContext, key: string): KeyValue | undefined {
   const value = ctx.db.peek(key);
   noteRead(ctx, key, value !== undefined, false);
   return value;

@@ -443,13 +443,13 @@ export class ReplicationSlave {
     } finally {
       file.close();
     }
-    const header = await loadSnapshot(tmp, (db, key, value, expiresAtMs) => {
+    const header = await loadSnapshot(tmp, (db, key, value, expiresAtMs, type) => {
       if (db >= store.databaseCount) {
         throw new Error(
           `the master's snapshot holds database ${db}; engine.databases is ${store.databaseCount}`,
         );
       }
-      store.engineOf(db).set(key, value, expiresAtMs);
+      store.engineOf(db).load(key, value, expiresAtMs, type);
     }).catch(async (e) => {
       for (let db = 0; db < store.databaseCount; db++) store.engineOf(db).clear();
       await Deno.remove(tmp).catch(() => {});

@@ -96,7 +96,7 @@ export async function restoreSnapshot(
     try {
       const header = await loadSnapshot(
         snapshot.path,
-        (db, key, value, expiresAtMs) => {
+        (db, key, value, expiresAtMs, type) => {
           if (db >= keyspaces.databaseCount) {
             throw new SnapshotCorruptError(
               snapshot.path,
@@ -104,7 +104,7 @@ export async function restoreSnapshot(
               `holds database ${db}; engine.databases is ${keyspaces.databaseCount}`,
             );
           }
-          keyspaces.engineOf(db).set(key, value, expiresAtMs);
+          keyspaces.engineOf(db).load(key, value, expiresAtMs, type);
         },
       );
       if (header.lsn !== snapshot.lsn) {

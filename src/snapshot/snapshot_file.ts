@@ -8,10 +8,10 @@
  * ```text
  * header, 64 bytes
  *   0   4  magic "KSNP"
- *   4   2  format version (2; 1 is still read)
+ *   4   2  format version (3; 1 and 2 are still read)
  *   6   2  header size (64)
  *   8   8  LSN: the state is this file plus the WAL after this LSN
- *  16   8  key count
+ *  16   8  entry count (keys, in versions 1 and 2)
  *  24   8  created at, Unix ms
  *  32  20  replication id (40 hex digits as 20 bytes; zeros when none)
  *  52   8  reserved, zero
@@ -23,9 +23,16 @@
  *          size, LSN), so blocks cannot be reordered, lost or borrowed from
  *          another snapshot unnoticed
  *   8   N  entries: u32 key size, u32 value size, u64 expiresAtMs (0:
- *          none), u16 database, u8 type (0: string), u8 reserved (0), key
- *          bytes, value bytes (version 1: no database, type or reserved
- *          byte — database 0, a string)
+ *          none), u16 database, u8 type, u8 reserved (0), key bytes,
+ *          value bytes (version 1: no database, type or reserved byte —
+ *          database 0, a string)
+ * entry types
+ *   0  string: the value is its bytes
+ *   1  hash (version 3): the value is a chunk of fields, each u32 field
+ *      size, field bytes, u32 value size, value bytes. A hash takes one or
+ *      more consecutive entries of the same key (a big one is written in
+ *      chunks of about 64 KiB, so no entry grows with it); the reader adds
+ *      each chunk's fields to the key
  * end
  *   0   4  zero
  *   4   4  CRC32 of the 8-byte key count, seeded with the last block's CRC
@@ -60,8 +67,8 @@ import { syncDir } from "../wal/segment.ts";
 
 /** The file's first four bytes. */
 export const SNAPSHOT_MAGIC = "KSNP";
-/** The format this kvdb writes (and the newest it reads; version 1 is read too). */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+/** The format this kvdb writes (and the newest it reads; versions 1 and 2 are read too). */
+export const SNAPSHOT_FORMAT_VERSION = 3;
 /** Entries of version 1 files: no database, no type. */
 export const ENTRY_OVERHEAD_BYTES_V1 = 16;
 /** Header size in bytes. */
@@ -246,10 +253,11 @@ export class SnapshotWriter {
   /**
    * Adds one entry of database `db`: a binary-string key, its value as a
    * binary string or its bytes (a large value, copied as they are now),
-   * and its expiry (0 = none). Throws a RangeError for an entry larger than
+   * its expiry (0 = none) and its entry type (0: a string; see the module
+   * doc). Throws a RangeError for an entry larger than
    * {@link MAX_BLOCK_BYTES}, which the store's limits never admit.
    */
-  add(db: number, key: string, value: string | Uint8Array, expiresAtMs: number): void {
+  add(db: number, key: string, value: string | Uint8Array, expiresAtMs: number, type = 0): void {
     const size = ENTRY_OVERHEAD_BYTES + key.length + value.length;
     if (size > MAX_BLOCK_BYTES) {
       throw new RangeError(`an entry of ${size} bytes exceeds the block limit ${MAX_BLOCK_BYTES}`);
@@ -266,7 +274,7 @@ export class SnapshotWriter {
     le.putU64(b, at + 8, expiresAtMs);
     b[at + 16] = db & 0xff;
     b[at + 17] = db >>> 8;
-    b[at + 18] = 0; // type: string
+    b[at + 18] = type; // see "entry types" in the module doc
     b[at + 19] = 0;
     at = writeBinary(key, b, at + ENTRY_OVERHEAD_BYTES);
     if (typeof value === "string") {

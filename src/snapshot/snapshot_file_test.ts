@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../storage/store.ts";
 import {
   ENTRY_OVERHEAD_BYTES,
@@ -52,7 +53,7 @@ Deno.test("a snapshot round-trips every entry, binary keys and expiry times incl
     lsn: 42,
     keys: 3000,
     createdMs: 1_700_000_000_000,
-    version: 2,
+    version: 3,
     replid: REPLID,
   });
   // No temporary file is left behind.
@@ -184,4 +185,63 @@ Deno.test("the reader refuses a block size over MAX_BLOCK_BYTES (a damaged size 
   le.putU32(bytes, SNAPSHOT_HEADER_BYTES, MAX_BLOCK_BYTES + 1);
   await Deno.writeFile(path, bytes);
   await assert.rejects(load(path), /block size \d+ is impossible/);
+});
+
+/**
+ * Rewrites a snapshot file as format version `version`: the version field,
+ * the header CRC, and the block CRC chain seeded from the header.
+ */
+function asVersion(bytes: Uint8Array, version: number): void {
+  bytes[4] = version & 0xff;
+  bytes[5] = version >> 8;
+  le.putU32(bytes, 60, crc32(bytes.subarray(0, 60)));
+  let crc = crc32(bytes.subarray(0, 16));
+  let at = SNAPSHOT_HEADER_BYTES;
+  for (;;) {
+    const size = le.u32(bytes, at);
+    if (size === 0) {
+      const count = new Uint8Array(8);
+      count.set(bytes.subarray(16, 24));
+      le.putU32(bytes, at + 4, crc32(count, crc));
+      return;
+    }
+    crc = crc32(bytes.subarray(at + 8, at + 8 + size), crc);
+    le.putU32(bytes, at + 4, crc);
+    at += 8 + size;
+  }
+}
+
+Deno.test("typed entries (hash chunks) round-trip in version 3; a version 2 file still reads, and holds only strings", async () => {
+  const dir = await Deno.makeTempDir();
+  const writer = await SnapshotWriter.create(dir, 7, REPLID, 1_700_000_000_000);
+  writer.add(0, "s", "string", 0);
+  writer.add(1, "h", "\x01\x00\x00\x00f\x01\x00\x00\x00v", 1_800_000_000_000, 1);
+  const { path } = await writer.finish();
+  const seen: [number, string, string, number, number][] = [];
+  const header = await loadSnapshot(path, (db, k, v, e, type) => seen.push([db, k, v, e, type]));
+  assert.equal(header.version, 3);
+  assert.deepEqual(seen, [
+    [0, "s", "string", 0, 0],
+    [1, "h", "\x01\x00\x00\x00f\x01\x00\x00\x00v", 1_800_000_000_000, 1],
+  ]);
+
+  // The same bytes as a version 2 file: its type byte 1 is unknown there.
+  const bytes = await Deno.readFile(path);
+  asVersion(bytes, 2);
+  await Deno.writeFile(path, bytes);
+  await assert.rejects(load(path), /entry of type 1, unknown to this kvdb/);
+
+  // A version 2 file of strings (what kvdb wrote before) reads as it did.
+  const old = await write(dir, sampleEntries(50), 9);
+  const oldBytes = await Deno.readFile(old);
+  asVersion(oldBytes, 2);
+  await Deno.writeFile(old, oldBytes);
+  assert.equal((await readSnapshotHeader(old)).version, 2);
+  assert.deepEqual(await load(old), sampleEntries(50));
+
+  // A type this kvdb does not know is refused in any version.
+  const unknown = await SnapshotWriter.create(dir, 11, REPLID, 0);
+  unknown.add(0, "x", "", 0, 99);
+  const unknownPath = (await unknown.finish()).path;
+  await assert.rejects(load(unknownPath), /entry of type 99/);
 });

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { isSnapshotType } from "../types/registry.ts";
 import { crc32 } from "node:zlib";
 import { bytesToBinary } from "../bytes/binary_string.ts";
 import {
@@ -52,7 +53,7 @@ function parseHeader(path: string, bytes: Uint8Array): SnapshotHeader {
   if (bytesToBinary(bytes, 0, 4) !== SNAPSHOT_MAGIC) throw fail("not a kvdb snapshot (bad magic)");
   if (le.u32(bytes, 60) !== crc32(bytes.subarray(0, 60))) throw fail("header checksum mismatch");
   const version = bytes[4] | (bytes[5] << 8);
-  if (version !== SNAPSHOT_FORMAT_VERSION && version !== 1) {
+  if (version < 1 || version > SNAPSHOT_FORMAT_VERSION) {
     throw fail(`format version ${version}; this kvdb reads 1 to ${SNAPSHOT_FORMAT_VERSION}`);
   }
   if ((bytes[6] | (bytes[7] << 8)) !== SNAPSHOT_HEADER_BYTES) throw fail("unexpected header size");
@@ -98,7 +99,7 @@ export async function readSnapshotHeader(path: string): Promise<SnapshotHeader> 
  */
 export async function loadSnapshot(
   path: string,
-  onEntry: (db: number, key: string, value: string, expiresAtMs: number) => void,
+  onEntry: (db: number, key: string, value: string, expiresAtMs: number, type: number) => void,
 ): Promise<SnapshotHeader> {
   const file = await Deno.open(path, { read: true });
   try {
@@ -150,7 +151,10 @@ export async function loadSnapshot(
         const valueBytes = le.u32(body, at + 4);
         const expiresAtMs = le.u64(body, at + 8);
         const db = overhead === ENTRY_OVERHEAD_BYTES ? body[at + 16] | (body[at + 17] << 8) : 0;
-        if (overhead === ENTRY_OVERHEAD_BYTES && (body[at + 18] !== 0 || body[at + 19] !== 0)) {
+        const type = overhead === ENTRY_OVERHEAD_BYTES ? body[at + 18] : 0;
+        // Version 2 knew only strings; version 3 adds the collection types.
+        const known = type === 0 || (header.version >= 3 && isSnapshotType(type));
+        if (overhead === ENTRY_OVERHEAD_BYTES && (!known || body[at + 19] !== 0)) {
           throw new SnapshotCorruptError(
             path,
             offset + 8 + at,
@@ -167,6 +171,7 @@ export async function loadSnapshot(
           bytesToBinary(body, keyStart, keyStart + keyBytes),
           bytesToBinary(body, keyStart + keyBytes, end),
           expiresAtMs,
+          type,
         );
         keys++;
         at = end;

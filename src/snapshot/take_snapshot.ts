@@ -45,9 +45,10 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../storage/store.ts";
+import { Collection } from "../types/collection.ts";
 import { BigString } from "../types/string/big_string.ts";
 import { syncDir } from "../wal/segment.ts";
-import { SnapshotWriter } from "./snapshot_file.ts";
+import { SNAPSHOT_BLOCK_TARGET_BYTES, SnapshotWriter } from "./snapshot_file.ts";
 
 /** Most keys one slice walks before yielding to the event loop. */
 export const SLICE_KEYS = 4096;
@@ -169,18 +170,41 @@ export async function takeSnapshot(
       for (let p = 0; p < engine.partitionCount; p++) {
         const { values, expires } = engine.partition(p);
         let from = 0;
+        // A collection too big for one slice: the one being written, and where it goes on.
+        let resumeValue: Collection | undefined;
+        let resumeAt = 0;
         for (let entry = values.nextEntry(from); entry >= 0; entry = values.nextEntry(from)) {
           checkWanted();
           const sliceStart = performance.now();
           for (let n = 1; entry >= 0; n++) {
             const key = values.keyAt(entry);
             const value = values.valueRefAt(entry);
-            writer.add(
-              db,
-              key,
-              value instanceof BigString ? value.peek() : String(value),
-              expires.size === 0 ? 0 : expires.get(key) ?? 0,
-            );
+            const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
+            if (value instanceof Collection) {
+              // In chunks: the slice may end inside it, and the next go on
+              // from the same place if the same collection is still there.
+              const at = value === resumeValue ? resumeAt : 0;
+              const chunk = value.snapshotChunk(at, SNAPSHOT_BLOCK_TARGET_BYTES);
+              if (chunk.body !== "") {
+                writer.add(db, key, chunk.body, expiresAtMs, value.snapshotType);
+              }
+              if (chunk.next >= 0) {
+                resumeValue = value;
+                resumeAt = chunk.next;
+                from = entry;
+                if (n >= sliceKeys || writer.pendingBytes >= SLICE_BYTES) break;
+                if (performance.now() - sliceStart >= SLICE_MS) break;
+                continue;
+              }
+              resumeValue = undefined;
+            } else {
+              writer.add(
+                db,
+                key,
+                value instanceof BigString ? value.peek() : String(value),
+                expiresAtMs,
+              );
+            }
             from = entry + 1;
             if (n >= sliceKeys || writer.pendingBytes >= SLICE_BYTES) break;
             if ((n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) break;

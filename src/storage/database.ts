@@ -18,13 +18,21 @@
 
 import { WalOp } from "../wal/record.ts";
 import type { Engine, StoredValue } from "./engine.ts";
+import { Collection, type KeyValue, WrongTypeError } from "../types/collection.ts";
 import { MAX_ARENA_BYTES } from "./key_table.ts";
+import { INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 
-/** A live key's value and expiry time (0: none). */
+/** A live string key's value and expiry time (0: none). */
 export interface Entry {
   value: StoredValue;
+  expiresAtMs: number;
+}
+
+/** A live key's value, of any type, and expiry time (0: none). */
+export interface KeyEntry {
+  value: KeyValue;
   expiresAtMs: number;
 }
 
@@ -91,27 +99,126 @@ export class Database {
     this.engine = engine;
   }
 
-  /** The live value of `key`, or `undefined` (an expired key is deleted where allowed). */
-  get(key: string): StoredValue | undefined {
+  /**
+   * The live value of `key` of any type, or `undefined` (an expired key is
+   * deleted where allowed): for commands that work on every type (DEL,
+   * TYPE, RENAME...).
+   */
+  value(key: string): KeyValue | undefined {
     const value = this.engine.get(key);
     if (value === undefined || this.engine.expiringCount === 0) return value;
     return this.#expired(key) ? undefined : value;
   }
 
+  /** Whether `key` is live, whatever its type. */
+  exists(key: string): boolean {
+    return this.value(key) !== undefined;
+  }
+
   /**
-   * Like {@link get}, without marking the key used (Redis's LOOKUP_NOTOUCH:
-   * TYPE, OBJECT).
+   * The live string at `key`, or `undefined`; throws {@link WrongTypeError}
+   * for a key of another type. Every string command reads through here (or
+   * {@link entry}), so WRONGTYPE is decided in one place; a string is
+   * answered by the first test, so the string path pays nothing for it.
    */
-  peek(key: string): StoredValue | undefined {
+  get(key: string): StoredValue | undefined {
+    const value = this.value(key);
+    if (typeof value === "string" || value === undefined) return value;
+    if (value instanceof Collection) throw new WrongTypeError();
+    return value;
+  }
+
+  /**
+   * The live collection at `key` if it is a `type` (e.g. `HashValue`), or
+   * `undefined` without the key; throws {@link WrongTypeError} for a key
+   * of another type.
+   */
+  collection<T extends Collection>(
+    key: string,
+    type: abstract new (...args: never[]) => T,
+  ): T | undefined {
+    const value = this.value(key);
+    if (value === undefined || value instanceof type) return value;
+    throw new WrongTypeError();
+  }
+
+  /**
+   * Like {@link value}, without marking the key used (Redis's
+   * LOOKUP_NOTOUCH: TYPE, OBJECT).
+   */
+  peek(key: string): KeyValue | undefined {
     const value = this.engine.get(key, false);
     if (value === undefined || this.engine.expiringCount === 0) return value;
     return this.#expired(key) ? undefined : value;
   }
 
-  /** The live value and expiry of `key`, or `undefined`. */
+  /** The live string and expiry of `key`, or `undefined`; WRONGTYPE as {@link get}. */
   entry(key: string): Entry | undefined {
     const value = this.get(key);
     return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+  }
+
+  /** The live value of any type and expiry of `key`, or `undefined`. */
+  keyEntry(key: string): KeyEntry | undefined {
+    const value = this.value(key);
+    return value === undefined ? undefined : { value, expiresAtMs: this.engine.expiresAt(key) };
+  }
+
+  /**
+   * Logs and applies `key` = `value` of any type with its expiry (RENAME,
+   * COPY, MOVE): a string as {@link set}; a collection as its rebuild
+   * records after a delete of the key (one group with the caller's other
+   * records; no record grows with the collection), holding `value` itself
+   * (the caller passes a copy where the source stays).
+   */
+  put(key: string, value: KeyValue, expiresAtMs: number, hint = 0): void {
+    if (!(value instanceof Collection)) {
+      this.set(key, typeof value === "string" ? value : value.toBinary(), expiresAtMs, hint);
+      return;
+    }
+    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
+    this.#checkRoom(key, INLINE_MAX_BYTES);
+    const host = this.host;
+    const index = this.index;
+    host.logChange(WalOp.Del, index, key, "", 0);
+    value.rebuildRecords((op, data, numeric) => host.logChange(op, index, key, data, numeric));
+    if (expiresAtMs !== 0) host.logChange(WalOp.PExpireAt, index, key, "", expiresAtMs);
+    this.engine.delete(key);
+    this.engine.setCollection(key, value);
+    if (expiresAtMs !== 0) this.engine.setExpiry(key, expiresAtMs);
+    this.#touched(key);
+  }
+
+  /**
+   * Logs and applies changes to the collection at `key`: one record of op
+   * `op` per element of `data` (with `numbers[i]` in its numeric field, e.g.
+   * `HashSet`s), then `apply` changes memory exactly as replaying those
+   * records one by one does (`store.ts`'s applyChange), so a restart and a
+   * replica reach the same state — in one pass, so a small collection held
+   * inline is rewritten once per command, not once per element. The caller
+   * checked the type; a key emptied by the change is deleted by `apply`.
+   */
+  changeCollection(
+    key: string,
+    op: number,
+    data: readonly string[],
+    numbers: readonly number[],
+    apply: (
+      engine: Engine,
+      key: string,
+      data: readonly string[],
+      numbers: readonly number[],
+    ) => void,
+  ): void {
+    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
+    for (const item of data) if (item.length > MAX_VALUE_BYTES) checkEntry(key, item);
+    // A small collection lives inline: room for the most it can take there.
+    this.#checkRoom(key, INLINE_MAX_BYTES);
+    for (let i = 0; i < data.length; i++) {
+      this.host.logChange(op, this.index, key, data[i], numbers[i]);
+    }
+    apply(this.engine, key, data, numbers);
+    this.#touched(key);
   }
 
   /**
@@ -156,7 +263,7 @@ export class Database {
    * already past deletes the key instead, as Redis does. False if no key.
    */
   setExpiry(key: string, expiresAtMs: number): boolean {
-    if (this.get(key) === undefined) return false;
+    if (this.value(key) === undefined) return false;
     if (expiresAtMs > 0 && expiresAtMs <= this.host.nowMs()) return this.delete(key);
     this.host.logChange(WalOp.PExpireAt, this.index, key, "", expiresAtMs);
     const changed = this.engine.setExpiry(key, expiresAtMs);
@@ -166,7 +273,7 @@ export class Database {
 
   /** Logs and applies the removal of a live key; a missing key logs nothing. */
   delete(key: string): boolean {
-    if (this.get(key) === undefined) return false;
+    if (this.value(key) === undefined) return false;
     this.remove(key);
     return true;
   }

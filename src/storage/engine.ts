@@ -23,6 +23,8 @@
  */
 
 import { BigString, INLINE_MAX_BYTES } from "../types/string/big_string.ts";
+import { Collection, type KeyValue } from "../types/collection.ts";
+import { newCollection } from "../types/registry.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { EncodingHint, KeyTable } from "./key_table.ts";
 
@@ -134,9 +136,43 @@ export class Engine {
    * The value of `key`, or `undefined` (expired or not); marks it used
    * unless `touch` is false.
    */
-  get(key: string, touch = true): StoredValue | undefined {
+  get(key: string, touch = true): KeyValue | undefined {
     const hash = this.#hashOf(key);
-    return this.#partitionOf(hash).values.get(key, hash, touch) as StoredValue | undefined;
+    return this.#partitionOf(hash).values.get(key, hash, touch) as KeyValue | undefined;
+  }
+
+  /**
+   * Loads one snapshot entry of entry type `type` (0: a string; else a
+   * chunk of a collection, added to what earlier chunks of `key` loaded).
+   */
+  load(key: string, value: string, expiresAtMs: number, type: number): void {
+    if (type === 0) return this.set(key, value, expiresAtMs);
+    let current = this.get(key, false);
+    if (!(current instanceof Collection) || current.snapshotType !== type) {
+      current = newCollection(type);
+    }
+    current.loadChunk(value);
+    if (current.length === 0) return; // an empty chunk makes no key
+    this.setCollection(key, current);
+    this.setExpiry(key, expiresAtMs);
+  }
+
+  /**
+   * Puts the collection `value` at `key`, replacing what it held; an
+   * existing key keeps its expiry, a new one has none. A small collection
+   * is stored as its packed bytes: a change made to one read from here is
+   * kept only by storing it again.
+   */
+  setCollection(key: string, value: Collection): void {
+    const hash = this.#hashOf(key);
+    const values = this.#partitionOf(hash).values;
+    // Small: its bytes inline, no object per key (see Collection.packed).
+    const packed = value.packed();
+    if (packed !== undefined && packed.length <= INLINE_MAX_BYTES) {
+      values.setPacked(key, hash, packed, value.snapshotType);
+    } else {
+      values.setObject(key, hash, value);
+    }
   }
 
   /**

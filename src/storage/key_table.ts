@@ -29,9 +29,11 @@
  *              holds only the key.
  *     meta     Uint32Array, 1 per entry: bits 0–23 the access clock (Redis's
  *              LRU clock: seconds, wrapping at 2^24), bits 24–26 hints of
- *              how Redis would encode the value (see {@link EncodingHint}).
- *              Read on each lookup, written only when the clock moved: one
- *              store a second per hot key.
+ *              how Redis would encode the value (see {@link EncodingHint}),
+ *              bits 27–29 the type of an inline value that is not a string
+ *              (0: a string; else a small collection's packed bytes, see
+ *              {@link KeyTable.setPacked}). Read on each lookup, written
+ *              only when the clock moved: one store a second per hot key.
  *
  * An entry keeps its index for the key's whole life (overwrites only move
  * bytes), so walking entry indices is a stable cursor: a key present for a
@@ -53,6 +55,7 @@
 
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
+import { unpackCollection } from "../types/registry.ts";
 
 const INITIAL_SLOTS = 16;
 const INITIAL_ENTRIES = 8;
@@ -73,6 +76,9 @@ const CLOCK_MASK = 0xffffff;
 /** Where the encoding hints sit in the meta word. */
 const HINT_SHIFT = 24;
 const HINT_MASK = 7 << HINT_SHIFT;
+/** Where an inline value's type sits in the meta word (0: a string). */
+const TYPE_SHIFT = 27;
+const TYPE_MASK = 7 << TYPE_SHIFT;
 
 /**
  * How Redis would encode a string value beyond what its bytes say (OBJECT
@@ -253,16 +259,17 @@ export class KeyTable {
     const slot = this.#find(key, hash);
     if (slot < 0) return undefined;
     const entry = this.#slots[2 * slot + 1] - 1;
-    if (touch) {
-      const meta = this.#meta[entry];
-      if ((meta & CLOCK_MASK) !== accessClock) this.#meta[entry] = (meta & HINT_MASK) | accessClock;
+    const meta = this.#meta[entry];
+    if (touch && (meta & CLOCK_MASK) !== accessClock) {
+      this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
     }
     const entries = this.#entries;
     const at = entry * ENTRY_INTS;
     const length = entries[at + VALUE_LENGTH];
     if (length === OBJECT_VALUE) return this.#objects[entry];
     const start = entries[at + OFFSET] + entries[at + KEY_LENGTH];
-    return bytesToBinary(this.#arena, start, start + length);
+    const bytes = bytesToBinary(this.#arena, start, start + length);
+    return (meta & TYPE_MASK) === 0 ? bytes : unpackCollection(meta >>> TYPE_SHIFT & 7, bytes);
   }
 
   /** The live entry of `key`, or -1 (no stamp: for reading facts about it). */
@@ -286,8 +293,22 @@ export class KeyTable {
     return this.#find(key, hash) >= 0;
   }
 
-  /** Sets `key` to the inline binary string `value`, with its {@link EncodingHint}. */
-  set(key: string, hash: number, value: string, hint = 0): void {
+  /**
+   * Sets `key` to a small collection held inline as its packed bytes
+   * (`packed`), of inline type `type` (1..7, see `types/registry.ts`):
+   * no object per key. Reads give back a collection unpacked from them.
+   */
+  setPacked(key: string, hash: number, packed: string, type: number): void {
+    assert(type > 0 && type <= 7, "an inline collection type is 1..7");
+    const entry = this.set(key, hash, packed);
+    this.#meta[entry] |= type << TYPE_SHIFT;
+  }
+
+  /**
+   * Sets `key` to the inline binary string `value`, with its
+   * {@link EncodingHint}; returns its entry.
+   */
+  set(key: string, hash: number, value: string, hint = 0): number {
     const slot = this.#find(key, hash);
     let entry: number;
     if (slot >= 0) {
@@ -298,6 +319,7 @@ export class KeyTable {
       entry = this.#insert(~slot, key, hash, value);
     }
     this.#meta[entry] = (hint << HINT_SHIFT) | accessClock;
+    return entry;
   }
 
   /** Sets `key` to the object `value` (the arena keeps only the key). */
@@ -424,12 +446,15 @@ export class KeyTable {
     return bytesToBinary(this.#arena, start, start + length);
   }
 
-  /** The value of live entry `entry`: its inline string or its object. */
+  /**
+   * The value of live entry `entry`: its inline string, its object, or a
+   * collection unpacked from its inline bytes.
+   */
   valueRefAt(entry: number): string | TableObject {
     const at = entry * ENTRY_INTS;
-    return this.#entries[at + VALUE_LENGTH] === OBJECT_VALUE
-      ? this.#objects[entry]!
-      : this.valueAt(entry);
+    if (this.#entries[at + VALUE_LENGTH] === OBJECT_VALUE) return this.#objects[entry]!;
+    const type = (this.#meta[entry] & TYPE_MASK) >>> TYPE_SHIFT;
+    return type === 0 ? this.valueAt(entry) : unpackCollection(type, this.valueAt(entry));
   }
 
   /**

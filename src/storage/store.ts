@@ -34,8 +34,9 @@
 import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
+import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
 
-export { checkEntry, Database, type Entry, EntryTooLargeError } from "./database.ts";
+export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 
 /** The part of the WAL the store writes through. */
@@ -603,6 +604,12 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       break;
     case WalOp.FlushDb:
       engine.clear();
+      break;
+    case WalOp.HashSet:
+      applyHashSets(engine, record.key, [record.value], [record.expiresAtMs]);
+      break;
+    case WalOp.HashDel:
+      applyHashDels(engine, record.key, [record.value]);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

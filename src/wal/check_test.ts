@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { walMain } from "../cmd/wal.ts";
+import { WalOp } from "./record.ts";
+import { Wal } from "./wal.ts";
 import {
   flipByte,
   frameOffsets,
+  openCollect,
   segmentNames,
   tempDir,
   walOptions,
@@ -114,4 +117,28 @@ Deno.test("wal command: usage", async () => {
     assert.match(err.split("\n")[0], /^kvdb wal: /);
     assert.match(err, /Usage:/);
   }
+});
+
+Deno.test("check: hash records (HashSet, HashDel) are understood; the log replays them in order", async () => {
+  await using dir = await tempDir();
+  const options = walOptions(dir.path);
+  const wal = await Wal.open(options, () => {});
+  wal.beginGroup();
+  wal.append(WalOp.HashSet, 0, "h", "fieldvalue", 5);
+  wal.append(WalOp.HashSet, 0, "h", "\x00\xff", 1);
+  wal.endGroup();
+  wal.append(WalOp.HashDel, 0, "h", "field", 0);
+  await wal.close();
+  const report = await checkWal(dir.path);
+  assert.deepEqual(report.damage, []);
+  assert.equal(report.records, 3);
+  const { code } = await run(["check", "--dir", dir.path]);
+  assert.equal(code, 0);
+  const { wal: reopened, records } = await openCollect(options);
+  await reopened.close();
+  assert.deepEqual(records.map((r) => [r.op, r.value, r.expiresAtMs]), [
+    [WalOp.HashSet, "fieldvalue", 5],
+    [WalOp.HashSet, "\x00\xff", 1],
+    [WalOp.HashDel, "field", 0],
+  ]);
 });

@@ -29,6 +29,14 @@
  * - `FlushDb`: no key; empties the record's database.
  * - `SwapDb`: no key; swaps the record's database with the one whose index
  *   is in the numeric field.
+ * - `HashSet`: key, the field and its value concatenated (value), and the
+ *   field's length in the numeric field. Sets one field of the hash at key;
+ *   a missing key (or, on replay over a newer state, a key of another
+ *   type) becomes a new hash; the expiry is kept. A command that sets n
+ *   fields logs n of them, one group: no record grows with the hash.
+ * - `HashDel`: key, the field (value). Removes one field; the last field
+ *   gone deletes the key (as Redis does). A missing key or field, or
+ *   another type (replay over a newer state), changes nothing.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -47,6 +55,8 @@ export const WalOp = {
   SetRange: 5,
   FlushDb: 6,
   SwapDb: 7,
+  HashSet: 8,
+  HashDel: 9,
 } as const;
 
 /**
@@ -177,7 +187,7 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.SwapDb;
+  return op >= WalOp.Set && op <= WalOp.HashDel;
 }
 
 /**
@@ -230,6 +240,14 @@ export function entryProblem(
       if (expiresAtMs + value.length > WAL_MAX_VALUE_BYTES) {
         return `SETRANGE past ${WAL_MAX_VALUE_BYTES} bytes (offset ${expiresAtMs})`;
       }
+      return undefined;
+    case WalOp.HashSet:
+      if (expiresAtMs > value.length) {
+        return `HSET field of ${expiresAtMs} bytes in a record of ${value.length}`;
+      }
+      return undefined;
+    case WalOp.HashDel:
+      if (expiresAtMs !== 0) return "HDEL carries no number";
       return undefined;
     default:
       return `unknown op ${op}`;

@@ -20,7 +20,8 @@ import {
 import { globMatch } from "../glob.ts";
 import { expiryTime } from "./_expiry_options.ts";
 import { scan } from "../scan.ts";
-import { lookupRead, noteRead } from "../../keyspace/lookup.ts";
+import { lookupValue, noteRead } from "../../keyspace/lookup.ts";
+import { typeNameOf } from "../../types/collection.ts";
 import { NOTIFY_GENERIC } from "../../pubsub/keyspace_events.ts";
 
 /** The original's reply for a one-key DEL; a count for several keys. */
@@ -70,7 +71,7 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
         ctx.store.nowMs(),
         name.toLowerCase(),
       );
-      const entry = ctx.db.entry(args[1]);
+      const entry = ctx.db.keyEntry(args[1]);
       if (entry === undefined) return w.integer(0);
       const current = entry.expiresAtMs;
       if (
@@ -92,7 +93,7 @@ function ttlCommand(name: string, unitMs: number): CommandHandler {
       unitMs === 1 ? "milliseconds" : "seconds"
     }; -1 without expiry, -2 without the key.`,
     run(ctx, args, w) {
-      const entry = ctx.db.entry(args[1]);
+      const entry = ctx.db.keyEntry(args[1]);
       noteRead(ctx, args[1], entry !== undefined);
       if (entry === undefined) return w.integer(-2);
       if (entry.expiresAtMs === 0) return w.integer(-1);
@@ -107,7 +108,7 @@ function collectKeys(ctx: CommandContext, pattern: string): string[] {
   const keys: string[] = [];
   for (let i = 0; i < engine.partitionCount; i++) {
     for (const key of engine.partition(i).values.keys()) {
-      if ((pattern === "*" || globMatch(pattern, key)) && ctx.db.get(key) !== undefined) {
+      if ((pattern === "*" || globMatch(pattern, key)) && ctx.db.exists(key)) {
         keys.push(key);
       }
     }
@@ -130,7 +131,7 @@ export function deleteKeys(ctx: CommandContext, args: string[]): number {
 /** EXISTS and TOUCH: how many of `args[1..]` exist, each read counted (a repeat twice). */
 export function countExisting(ctx: CommandContext, args: string[]): number {
   let found = 0;
-  for (let i = 1; i < args.length; i++) if (lookupRead(ctx, args[i]) !== undefined) found++;
+  for (let i = 1; i < args.length; i++) if (lookupValue(ctx, args[i]) !== undefined) found++;
   return found;
 }
 
@@ -161,7 +162,7 @@ export const KEY_COMMANDS: CommandHandler[] = [
     name: "PERSIST",
     summary: "Removes a key's expiry; 1 if it had one.",
     run(ctx, args, w) {
-      const entry = ctx.db.entry(args[1]);
+      const entry = ctx.db.keyEntry(args[1]);
       if (entry === undefined || entry.expiresAtMs === 0) return w.integer(0);
       ctx.db.setExpiry(args[1], 0);
       ctx.notify(NOTIFY_GENERIC, "persist", args[1]);
@@ -170,9 +171,10 @@ export const KEY_COMMANDS: CommandHandler[] = [
   },
   {
     name: "TYPE",
-    summary: "Returns the type of a key's value: string, or none.",
+    summary: "Returns the type of a key's value: string, hash..., or none.",
     run(ctx, args, w) {
-      w.status(lookupRead(ctx, args[1]) === undefined ? "none" : "string");
+      const value = lookupValue(ctx, args[1]);
+      w.status(value === undefined ? "none" : typeNameOf(value));
     },
   },
   {
@@ -208,10 +210,11 @@ export const KEY_COMMANDS: CommandHandler[] = [
       }
       const keys: string[] = [];
       const next = scan(ctx.db.engine, cursor, Math.min(count, 100_000), (key) => {
-        if (
-          (type === undefined || type === "string") &&
-          (pattern === "*" || globMatch(pattern, key)) && ctx.db.get(key) !== undefined
-        ) keys.push(key);
+        if (pattern !== "*" && !globMatch(pattern, key)) return;
+        const value = ctx.db.value(key);
+        if (value !== undefined && (type === undefined || typeNameOf(value) === type)) {
+          keys.push(key);
+        }
       });
       w.array(2);
       w.bulk(String(next));

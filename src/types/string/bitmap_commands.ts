@@ -273,7 +273,7 @@ export const BITMAP_COMMANDS: CommandHandler[] = [
         }
         out[j] = byte;
       }
-      const created = ctx.notifies(NOTIFY_NEW) && ctx.db.get(args[2]) === undefined;
+      const created = ctx.notifies(NOTIFY_NEW) && !ctx.db.exists(args[2]);
       ctx.db.set(args[2], bytesToBinary(out), 0, EncodingHint.Raw);
       notifyWrite(ctx, created, "set", args[2]);
       w.integer(maxLength);

@@ -20,6 +20,7 @@ import {
   syntaxError,
 } from "../../executor/command_spec.ts";
 import type { StoredValue } from "../../storage/engine.ts";
+import { Collection } from "../collection.ts";
 import { EncodingHint } from "../../storage/key_table.ts";
 import { lookupRead, noteRead } from "../../keyspace/lookup.ts";
 import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
@@ -61,7 +62,7 @@ export function checkStringLength(offset: number, bytes: number): void {
  * passed is removed by the lookup (`expired`), as Redis's write lookup does.
  */
 function creates(ctx: CommandContext, key: string): boolean {
-  return ctx.notifies(NOTIFY_NEW) && ctx.db.get(key) === undefined;
+  return ctx.notifies(NOTIFY_NEW) && !ctx.db.exists(key);
 }
 
 /** Notifies `new` (if `created`) then the string event `event`, in Redis's order. */
@@ -174,7 +175,9 @@ export const STRING_COMMANDS: CommandHandler[] = [
       }
       // A plain SET (the hot path) needs no lookup of the old entry.
       const looked = condition !== undefined || keepTtl || get;
-      const current = looked ? ctx.db.entry(key) : undefined;
+      // SET GET reads a string (WRONGTYPE for another type); NX, XX and
+      // KEEPTTL only ask whether the key is there, of whatever type.
+      const current = get ? ctx.db.entry(key) : looked ? ctx.db.keyEntry(key) : undefined;
       // GET reads as GET does.
       if (get) noteRead(ctx, key, current !== undefined);
       const allowed = condition === undefined ||
@@ -187,7 +190,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
       }
       if (get) {
         if (current === undefined) w.nil();
-        else replyValue(w, current.value);
+        else replyValue(w, current.value as StoredValue);
       } else if (allowed) {
         w.status("OK");
       } else {
@@ -199,7 +202,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     name: "SETNX",
     summary: "Sets a key only if it does not exist; 1 if set.",
     run(ctx, args, w) {
-      if (ctx.db.get(args[1]) !== undefined) return w.integer(0);
+      if (ctx.db.exists(args[1])) return w.integer(0);
       ctx.db.set(args[1], args[2]);
       notifyWrite(ctx, true, "set", args[1]);
       w.integer(1);
@@ -253,8 +256,10 @@ export const STRING_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       w.array(args.length - 1);
       for (let i = 1; i < args.length; i++) {
-        const value = lookupRead(ctx, args[i]);
-        if (value === undefined) w.nil();
+        // Another type reads as nil here, not WRONGTYPE (Redis's MGET).
+        const value = ctx.db.value(args[i]);
+        noteRead(ctx, args[i], value !== undefined);
+        if (value === undefined || value instanceof Collection) w.nil();
         else replyValue(w, value);
       }
     },
@@ -278,7 +283,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       checkPairs(args, "msetnx");
       for (let i = 1; i < args.length; i += 2) {
-        if (ctx.db.get(args[i]) !== undefined) return w.integer(0);
+        if (ctx.db.exists(args[i])) return w.integer(0);
       }
       for (let i = 1; i < args.length; i += 2) {
         ctx.db.set(args[i], args[i + 1]);

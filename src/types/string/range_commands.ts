@@ -22,7 +22,8 @@ import {
 import { MAX_VALUE_BYTES } from "../../storage/store.ts";
 import type { StoredValue } from "../../storage/engine.ts";
 import { checkStringLength, notifyWrite, text } from "./commands.ts";
-import { lookupRead } from "../../keyspace/lookup.ts";
+import { lookupRead, lookupValue } from "../../keyspace/lookup.ts";
+import { Collection } from "../collection.ts";
 
 /** A signed 64-bit integer argument (Redis's getLongLongFromObjectOrReply). */
 function int64Argument(s: string): bigint {
@@ -108,8 +109,15 @@ export const RANGE_COMMANDS: CommandHandler[] = [
     name: "LCS",
     summary: "The longest common subsequence of two keys' values: the string, LEN, or IDX ranges.",
     run(ctx, args, w) {
-      const a = lookupRead(ctx, args[1]);
-      const b = lookupRead(ctx, args[2]);
+      const a = lookupValue(ctx, args[1]);
+      const b = lookupValue(ctx, args[2]);
+      if (a instanceof Collection || b instanceof Collection) {
+        throw new CommandError(
+          "ERR",
+          "The specified keys must contain string values",
+          "The specified keys must contain string values",
+        );
+      }
       let getLength = false;
       let getIndexes = false;
       let withMatchLength = false;

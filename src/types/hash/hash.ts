@@ -1,0 +1,427 @@
+/**
+ * The hash type: field → value, both binary strings, in Redis's two
+ * encodings.
+ *
+ * - `listpack` while small (at most {@link HASH_MAX_LISTPACK_ENTRIES}
+ *   fields, each field and value at most {@link HASH_MAX_LISTPACK_VALUE}
+ *   bytes): one binary string of `[field length][field][value length][value]`
+ *   per field in insertion order (lengths fit one byte), scanned linearly as
+ *   Redis scans its listpack. One heap string per hash instead of a Map and
+ *   two strings per field: what keeps a million small hashes compact.
+ * - `hashtable` past either limit (never back, as in Redis): a `Map` from
+ *   field to a position in two parallel arrays; deleted positions are reused
+ *   but never move a live field, so a position is a stable cursor (HSCAN, and
+ *   snapshot chunks: a field present throughout is visited once).
+ *
+ * @example
+ * ```ts
+ * const hash = new HashValue();
+ * hash.set("f", "v"); // true: a new field
+ * hash.get("f"); // "v"
+ * hash.encoding(); // "listpack"
+ * ```
+ * @module
+ */
+
+import { assert } from "../../_assert.ts";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { Collection, type RecordSink } from "../collection.ts";
+import { WalOp } from "../../wal/record.ts";
+import type { Engine } from "../../storage/engine.ts";
+
+/**
+ * Redis's hash-max-listpack-entries as redis-server runs without a config
+ * file (its built-in default, 512; the sample redis.conf sets 128).
+ */
+export const HASH_MAX_LISTPACK_ENTRIES = 512;
+/** Redis's hash-max-listpack-value default (bytes of a field or a value). */
+export const HASH_MAX_LISTPACK_VALUE = 64;
+/**
+ * Most fields one hash holds: a V8 `Map` holds at most 2^24 entries; kvdb
+ * refuses a new field past this (Redis's limit is 2^32).
+ */
+export const MAX_HASH_FIELDS = 16_000_000;
+/** The snapshot entry type of a chunk of hash fields. */
+export const SNAPSHOT_TYPE_HASH = 1;
+
+/** Where {@link HashValue} builds its packed strings (grown as needed, shared). */
+let scratch = new Uint8Array(1024);
+
+/** The hash-table encoding: see the module doc. */
+class FieldTable {
+  readonly index = new Map<string, number>();
+  readonly fields: (string | undefined)[] = [];
+  readonly values: string[] = [];
+  readonly free: number[] = [];
+
+  get(field: string): string | undefined {
+    const at = this.index.get(field);
+    return at === undefined ? undefined : this.values[at];
+  }
+
+  set(field: string, value: string): boolean {
+    const at = this.index.get(field);
+    if (at !== undefined) {
+      this.values[at] = value;
+      return false;
+    }
+    const place = this.free.length > 0 ? this.free.pop()! : this.fields.length;
+    this.fields[place] = field;
+    this.values[place] = value;
+    this.index.set(field, place);
+    return true;
+  }
+
+  delete(field: string): boolean {
+    const at = this.index.get(field);
+    if (at === undefined) return false;
+    this.index.delete(field);
+    this.fields[at] = undefined;
+    this.values[at] = "";
+    this.free.push(at);
+    return true;
+  }
+}
+
+/**
+ * A hash value (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const hash = new HashValue();
+ * hash.set("a", "1");
+ * hash.entries(); // [["a", "1"]]
+ * ```
+ */
+export class HashValue extends Collection {
+  /** The listpack encoding's bytes; "" once a hash table (or empty). */
+  #packed = "";
+  #count = 0;
+  #table: FieldTable | undefined = undefined;
+  /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
+  #unpacked = false;
+
+  /** A listpack-encoded hash from its packed bytes (see {@link packed}). */
+  static unpack(packed: string): HashValue {
+    const hash = new HashValue();
+    hash.#unpacked = true;
+    hash.#packed = packed;
+    let count = 0;
+    for (let at = 0; at < packed.length; count++) {
+      at += 1 + packed.charCodeAt(at);
+      at += 1 + packed.charCodeAt(at);
+    }
+    assert(count <= HASH_MAX_LISTPACK_ENTRIES, "a packed hash holds a listpack's fields");
+    hash.#count = count;
+    return hash;
+  }
+
+  /** Whether it was read from inline bytes: a copy, kept only if stored again. */
+  get unpacked(): boolean {
+    return this.#unpacked;
+  }
+
+  /** The listpack's bytes; undefined for a hash table. */
+  override packed(): string | undefined {
+    return this.#table === undefined ? this.#packed : undefined;
+  }
+
+  get typeName(): string {
+    return "hash";
+  }
+
+  get snapshotType(): number {
+    return SNAPSHOT_TYPE_HASH;
+  }
+
+  get length(): number {
+    return this.#count;
+  }
+
+  encoding(): string {
+    return this.#table === undefined ? "listpack" : "hashtable";
+  }
+
+  /** Where `field`'s entry starts in the packed form, or -1. */
+  #find(field: string): number {
+    const packed = this.#packed;
+    const length = field.length;
+    for (let at = 0; at < packed.length;) {
+      const fieldLength = packed.charCodeAt(at);
+      if (fieldLength === length && packed.startsWith(field, at + 1)) return at;
+      at += 1 + fieldLength;
+      at += 1 + packed.charCodeAt(at);
+    }
+    return -1;
+  }
+
+  /** The value of `field`, or undefined. */
+  get(field: string): string | undefined {
+    if (this.#table !== undefined) return this.#table.get(field);
+    const at = this.#find(field);
+    if (at < 0) return undefined;
+    const valueAt = at + 1 + field.length;
+    return this.#packed.substr(valueAt + 1, this.#packed.charCodeAt(valueAt));
+  }
+
+  /** Whether `field` is held. */
+  has(field: string): boolean {
+    return this.#table !== undefined ? this.#table.index.has(field) : this.#find(field) >= 0;
+  }
+
+  /** Converts to a hash table if a field or value this long would not fit the listpack. */
+  #fit(bytes: number): void {
+    if (this.#table === undefined && bytes > HASH_MAX_LISTPACK_VALUE) this.#convert();
+  }
+
+  /** Sets `field` to `value`; true if the field is new. */
+  set(field: string, value: string): boolean {
+    this.#fit(field.length);
+    this.#fit(value.length);
+    if (this.#table !== undefined) {
+      const added = this.#table.set(field, value);
+      if (added) this.#count++;
+      return added;
+    }
+    const at = this.#find(field);
+    if (at >= 0) {
+      this.#splice(at, this.#entryEnd(at), field, value);
+      return false;
+    }
+    this.#splice(this.#packed.length, this.#packed.length, field, value);
+    this.#count++;
+    if (this.#count > HASH_MAX_LISTPACK_ENTRIES) this.#convert();
+    return true;
+  }
+
+  /** Removes `field`; whether it was held. */
+  delete(field: string): boolean {
+    if (this.#table !== undefined) {
+      const deleted = this.#table.delete(field);
+      if (deleted) this.#count--;
+      return deleted;
+    }
+    const at = this.#find(field);
+    if (at < 0) return false;
+    this.#splice(at, this.#entryEnd(at));
+    this.#count--;
+    return true;
+  }
+
+  /** Every [field, value], in Redis's order for the listpack (insertion order). */
+  entries(): [string, string][] {
+    const out: [string, string][] = [];
+    this.forEach((field, value) => {
+      out.push([field, value]);
+    });
+    return out;
+  }
+
+  /** Calls `visit` for each field and value; stops when it returns false. */
+  forEach(visit: (field: string, value: string) => boolean | void): void {
+    const table = this.#table;
+    if (table !== undefined) {
+      for (let i = 0; i < table.fields.length; i++) {
+        const field = table.fields[i];
+        if (field !== undefined && visit(field, table.values[i]) === false) return;
+      }
+      return;
+    }
+    const packed = this.#packed;
+    for (let at = 0; at < packed.length;) {
+      const fieldLength = packed.charCodeAt(at);
+      const field = packed.substr(at + 1, fieldLength);
+      at += 1 + fieldLength;
+      const valueLength = packed.charCodeAt(at);
+      const value = packed.substr(at + 1, valueLength);
+      at += 1 + valueLength;
+      if (visit(field, value) === false) return;
+    }
+  }
+
+  /**
+   * Positions, for cursors (HSCAN, snapshot chunks, random picks): the
+   * hash table's slots (holes included), or the listpack's fields.
+   */
+  get positions(): number {
+    return this.#table !== undefined ? this.#table.fields.length : this.#count;
+  }
+
+  /** The field at position `at` (< {@link positions}), or undefined for a hole. */
+  fieldAt(at: number): string | undefined {
+    if (this.#table !== undefined) return this.#table.fields[at];
+    let found: string | undefined;
+    let i = 0;
+    this.forEach((field) => {
+      if (i++ === at) {
+        found = field;
+        return false;
+      }
+    });
+    return found;
+  }
+
+  clone(): HashValue {
+    const copy = new HashValue();
+    if (this.#table === undefined) {
+      copy.#packed = this.#packed;
+      copy.#count = this.#count;
+    } else {
+      copy.#convert();
+      this.forEach((field, value) => {
+        copy.set(field, value);
+      });
+    }
+    return copy;
+  }
+
+  memoryBytes(): number {
+    if (this.#table === undefined) return 48 + this.#packed.length;
+    let bytes = 64;
+    this.forEach((field, value) => {
+      bytes += 64 + field.length + value.length;
+    });
+    return bytes;
+  }
+
+  rebuildRecords(emit: RecordSink): void {
+    this.forEach((field, value) => {
+      emit(WalOp.HashSet, field + value, field.length);
+    });
+  }
+
+  snapshotChunk(from: number, maxBytes: number): { body: string; next: number } {
+    // A listpack's positions move when a field goes: it is written whole,
+    // in one chunk (at most 512 fields of 64 + 64 bytes: ~70 KB).
+    if (this.#table === undefined) maxBytes = Infinity;
+    const parts: string[] = [];
+    let bytes = 0;
+    let at = from;
+    const end = this.positions;
+    const table = this.#table;
+    const all = table === undefined ? this.entries() : undefined;
+    for (; at < end && (parts.length === 0 || bytes < maxBytes); at++) {
+      const field = table !== undefined ? table.fields[at] : all![at][0];
+      if (field === undefined) continue;
+      const value = table !== undefined ? table.values[at] : all![at][1];
+      parts.push(encodeLength(field.length), field, encodeLength(value.length), value);
+      bytes += 8 + field.length + value.length;
+    }
+    return { body: parts.join(""), next: at < end ? at : -1 };
+  }
+
+  /** Adds the fields of a snapshot chunk (see {@link snapshotChunk}). */
+  loadChunk(body: string): void {
+    for (let at = 0; at < body.length;) {
+      const fieldLength = decodeLength(body, at);
+      const field = body.substr(at + 4, fieldLength);
+      at += 4 + fieldLength;
+      const valueLength = decodeLength(body, at);
+      assert(at + 4 + valueLength <= body.length, "a hash chunk's value fits its body");
+      this.set(field, body.substr(at + 4, valueLength));
+      at += 4 + valueLength;
+    }
+  }
+
+  /**
+   * Replaces the packed bytes [at, end) with the entry `field`/`value` (or
+   * nothing), building one flat string: concatenation would leave a tree of
+   * cons strings (32 bytes a node) and slices holding on to the request's
+   * strings, several times the bytes themselves.
+   */
+  #splice(at: number, end: number, field?: string, value = ""): void {
+    const old = this.#packed;
+    const added = field === undefined ? 0 : 2 + field.length + value.length;
+    const length = old.length - (end - at) + added;
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    const out = scratch;
+    for (let i = 0; i < at; i++) out[i] = old.charCodeAt(i);
+    let n = at;
+    if (field !== undefined) {
+      out[n++] = field.length;
+      for (let i = 0; i < field.length; i++) out[n++] = field.charCodeAt(i);
+      out[n++] = value.length;
+      for (let i = 0; i < value.length; i++) out[n++] = value.charCodeAt(i);
+    }
+    for (let i = end; i < old.length; i++) out[n++] = old.charCodeAt(i);
+    this.#packed = bytesToBinary(out, 0, n);
+  }
+
+  #entryEnd(at: number): number {
+    const valueAt = at + 1 + this.#packed.charCodeAt(at);
+    return valueAt + 1 + this.#packed.charCodeAt(valueAt);
+  }
+
+  #convert(): void {
+    const table = new FieldTable();
+    this.forEach((field, value) => {
+      table.set(field, value);
+    });
+    this.#table = table;
+    this.#packed = "";
+  }
+}
+
+/** A u32 length as four binary chars, little-endian (snapshot chunks). */
+function encodeLength(n: number): string {
+  return String.fromCharCode(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+}
+
+function decodeLength(s: string, at: number): number {
+  if (at + 4 > s.length) throw new RangeError("a hash chunk is cut short");
+  return (s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) |
+    (s.charCodeAt(at + 3) << 24)) >>> 0;
+}
+
+/**
+ * Applies `HashSet` records (see `wal/record.ts`) to the hash at `key`:
+ * record i sets the field of `data[i]`'s first `fieldBytes[i]` bytes to
+ * the rest. Live writes and replay both come here, so they cannot differ.
+ *
+ * @example
+ * ```ts
+ * applyHashSets(engine, "h", ["fv"], [1]); // h.f = "v"
+ * ```
+ */
+export function applyHashSets(
+  engine: Engine,
+  key: string,
+  data: readonly string[],
+  fieldBytes: readonly number[],
+): void {
+  const current = engine.get(key);
+  let hash: HashValue;
+  // An object in the key table changes in place; a small hash read from its
+  // inline bytes is a copy, stored back below (as is a new one).
+  let store = true;
+  if (current instanceof HashValue) {
+    hash = current;
+    store = current.unpacked;
+  } else {
+    // Missing, or (replaying over a newer state) another type: later records put it right.
+    if (current !== undefined) engine.delete(key);
+    hash = new HashValue();
+  }
+  for (let i = 0; i < data.length; i++) {
+    hash.set(data[i].slice(0, fieldBytes[i]), data[i].slice(fieldBytes[i]));
+  }
+  if (store) engine.setCollection(key, hash);
+}
+
+/**
+ * Applies `HashDel` records: removes fields, and the key with its last.
+ *
+ * @example
+ * ```ts
+ * applyHashDels(engine, "h", ["f"]);
+ * ```
+ */
+export function applyHashDels(engine: Engine, key: string, fields: readonly string[]): void {
+  const hash = engine.get(key, false);
+  if (!(hash instanceof HashValue)) return;
+  let deleted = false;
+  for (const field of fields) if (hash.delete(field)) deleted = true;
+  if (!deleted) return;
+  if (hash.length === 0) engine.delete(key);
+  else if (hash.unpacked) engine.setCollection(key, hash);
+}

@@ -1,0 +1,64 @@
+/**
+ * The collection types by their snapshot entry type byte: what a snapshot
+ * loader needs to rebuild a key of any type. A new type (list, set, sorted
+ * set) adds its constructor here.
+ *
+ * @example
+ * ```ts
+ * newCollection(SNAPSHOT_TYPE_HASH); // an empty HashValue
+ * ```
+ * @module
+ */
+
+import type { Collection } from "./collection.ts";
+import { HashValue, SNAPSHOT_TYPE_HASH } from "./hash/hash.ts";
+
+const CONSTRUCTORS: ReadonlyMap<number, () => Collection> = new Map([
+  [SNAPSHOT_TYPE_HASH, () => new HashValue()],
+]);
+
+/** Readers of {@link Collection.packed} bytes, by type (the snapshot entry type). */
+const UNPACKERS: ReadonlyMap<number, (packed: string) => Collection> = new Map([
+  [SNAPSHOT_TYPE_HASH, (packed: string) => HashValue.unpack(packed)],
+]);
+
+/**
+ * The collection of type `type` held inline as `packed` (see
+ * {@link Collection.packed}): a fresh object each time.
+ *
+ * @example
+ * ```ts
+ * unpackCollection(1, new HashValue().packed()!).length; // 0
+ * ```
+ */
+export function unpackCollection(type: number, packed: string): Collection {
+  const unpack = UNPACKERS.get(type);
+  if (unpack === undefined) throw new RangeError(`inline collection type ${type} is unknown`);
+  return unpack(packed);
+}
+
+/**
+ * Whether `type` is a collection's snapshot entry type (0, a string, is not).
+ *
+ * @example
+ * ```ts
+ * isSnapshotType(1); // true: a hash
+ * ```
+ */
+export function isSnapshotType(type: number): boolean {
+  return CONSTRUCTORS.has(type);
+}
+
+/**
+ * An empty collection of snapshot entry type `type`.
+ *
+ * @example
+ * ```ts
+ * newCollection(1).typeName; // "hash"
+ * ```
+ */
+export function newCollection(type: number): Collection {
+  const make = CONSTRUCTORS.get(type);
+  if (make === undefined) throw new RangeError(`snapshot entry type ${type} is unknown`);
+  return make();
+}

@@ -1,0 +1,195 @@
+/**
+ * Hashes through the WAL, snapshots and replication (issue 16 point 2): a
+ * seeded sequence of hash writes (HSET, HDEL to empty, HINCRBY,
+ * HINCRBYFLOAT, RENAME, COPY, MOVE, expiry, a string written over a hash,
+ * transactions) and a hash of 60 000 fields (snapshots write it in chunks)
+ * runs on a master with a replica, snapshots taken meanwhile; then a
+ * replica that joins late (full resynchronisation from a snapshot), the
+ * replica and the master restarted from SIGKILL all hold, type by type,
+ * exactly what the master held.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { delay, freePort, RespClient, ServerProcess } from "./_helpers.ts";
+import { Rng } from "./_generate.ts";
+
+const DATABASES = 2;
+const BIG_FIELDS = 60_000;
+
+/** Every database's keys with their type, contents (hash fields sorted) and whether they expire. */
+async function dump(client: RespClient): Promise<string> {
+  const out: string[] = [];
+  for (let db = 0; db < DATABASES; db++) {
+    await client.call("SELECT", String(db));
+    const keys = (await client.call("KEYS", "*") as string[]).sort();
+    for (const key of keys) {
+      const [status, ttl] = await client.pipeline([["TYPE", key], ["PTTL", key]]);
+      const type = String((status as { text: string }).text);
+      let contents: unknown;
+      if (type === "hash") {
+        const flat = await client.call("HGETALL", key) as string[];
+        const pairs: string[] = [];
+        for (let i = 0; i < flat.length; i += 2) pairs.push(`${flat[i]}=${flat[i + 1]}`);
+        contents = pairs.sort();
+      } else {
+        contents = await client.call("GET", key);
+      }
+      out.push(
+        `${db} ${JSON.stringify(key)} ${type} ${JSON.stringify(contents)} ${(ttl as number) > 0}`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+function step(r: Rng): string[][] {
+  const db = String(r.int(0, DATABASES - 1));
+  const key = `h${r.int(0, 7)}`;
+  const field = `f${r.int(0, 20)}`;
+  switch (r.int(0, 11)) {
+    case 0:
+    case 1:
+      return [["SELECT", db], ["HSET", key, field, `v${r.int(0, 99)}`, `g${r.int(0, 5)}`, "x"]];
+    case 2:
+      // Past the listpack's limits now and then.
+      return [["SELECT", db], ["HSET", key, field, "z".repeat(r.int(0, 100))]];
+    case 3:
+      return [["SELECT", db], ["HDEL", key, field, `g${r.int(0, 5)}`]];
+    case 4:
+      return [["SELECT", db], ["HINCRBY", key, `n${r.int(0, 3)}`, String(r.int(-5, 5))]];
+    case 5:
+      return [["SELECT", db], ["HINCRBYFLOAT", key, `d${r.int(0, 3)}`, "0.1"]];
+    case 6:
+      return [["SELECT", db], ["RENAME", key, `h${r.int(0, 7)}`]];
+    case 7:
+      return [["SELECT", db], [
+        "COPY",
+        key,
+        `h${r.int(0, 7)}`,
+        "DB",
+        String(r.int(0, 1)),
+        "REPLACE",
+      ]];
+    case 8:
+      return [["SELECT", db], ["MOVE", key, String(r.int(0, DATABASES - 1))]];
+    case 9:
+      return [["SELECT", db], ["EXPIRE", key, "1000"]];
+    case 10:
+      return r.int(0, 4) === 0 ? [["SELECT", db], ["SET", key, "plain"]] : [["SELECT", db], [
+        "DEL",
+        key,
+      ]];
+    default:
+      return [["MULTI"], ["SELECT", db], ["HSET", key, field, "t"], ["HDEL", key, "f0"], ["EXEC"]];
+  }
+}
+
+Deno.test("hashes survive snapshots, SIGKILL and replication, and a late replica resynchronises", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = { databases: DATABASES, partitions: 2 };
+  const masterConfig = {
+    engine,
+    network: { max_message_size: "4MiB" },
+    wal: {
+      enabled: true,
+      data_directory: join(dir, "master"),
+      max_segment_size: "256KiB",
+      snapshot_threshold: "512KiB",
+    },
+    replication: {
+      enabled: true,
+      replica_type: "master",
+      master_address: `127.0.0.1:${freePort()}`,
+      sync_interval: "100ms",
+    },
+  };
+  const replicaConfig = (name: string, masterPort: number) => ({
+    engine,
+    wal: { enabled: true, data_directory: join(dir, name) },
+    replication: {
+      enabled: true,
+      replica_type: "slave",
+      master_address: `127.0.0.1:${masterPort}`,
+      sync_interval: "100ms",
+    },
+  });
+  let master = await ServerProcess.start(masterConfig);
+  let replica = await ServerProcess.start(replicaConfig("replica", master.port));
+  let client = await RespClient.connect(master.port);
+  let replicaClient = await RespClient.connect(replica.port);
+  let late: ServerProcess | undefined;
+  let lateClient: RespClient | undefined;
+  const converge = async (c: RespClient, expected: string, what: string) => {
+    let seen = "";
+    for (let waited = 0; waited < 20_000 && seen !== expected; waited += 200) {
+      seen = await dump(c);
+      if (seen !== expected) await delay(200);
+    }
+    assert.equal(seen, expected, what);
+  };
+  try {
+    const rng = new Rng(16);
+    for (let i = 0; i < 1200; i++) {
+      await client.pipeline(step(rng));
+      if (i === 600) {
+        // A big hash, written in batches, while the sequence goes on.
+        await client.call("SELECT", "0");
+        for (let at = 0; at < BIG_FIELDS; at += 5000) {
+          const args = ["HSET", "big"];
+          for (let f = at; f < at + 5000; f++) {
+            args.push(`field:${f}`, `value:${f}:${"p".repeat(20)}`);
+          }
+          await client.call(...args);
+        }
+      }
+    }
+    await client.call("SELECT", "0");
+    assert.equal(await client.call("HDEL", "big", "field:7", "field:70"), 2);
+    assert.equal(await client.call("HLEN", "big"), BIG_FIELDS - 2);
+    assert.equal(await client.call("OBJECT", "ENCODING", "big"), "hashtable");
+    // A big hash copied, renamed and moved: logged field by field, one group each.
+    assert.equal(await client.call("COPY", "big", "bigcopy"), 1);
+    assert.equal(
+      (await client.call("RENAME", "bigcopy", "bigmoved") as { text: string }).text,
+      "OK",
+    );
+    assert.equal(await client.call("MOVE", "bigmoved", "1"), 1);
+    assert.equal(await client.call("HDEL", "big", "field:8"), 1);
+    const expected = await dump(client);
+    assert.ok(expected.split("\n").length > 5, "enough keys to compare");
+    assert.ok(expected.includes(" hash "), `hashes to compare: ${expected.slice(0, 300)}`);
+    await converge(replicaClient, expected, "the replica holds every hash as the master does");
+
+    // A replica that joins now starts from a snapshot (the log was cut behind it).
+    const snapshots = [...Deno.readDirSync(join(dir, "master"))].filter((e) =>
+      e.name.endsWith(".snap")
+    );
+    assert.ok(snapshots.length > 0, "the master took snapshots");
+    late = await ServerProcess.start(replicaConfig("late", master.port));
+    lateClient = await RespClient.connect(late.port);
+    await converge(lateClient, expected, "a late replica holds every hash as the master does");
+
+    replicaClient.close();
+    await replica.stop("SIGKILL");
+    replica = await ServerProcess.start(replicaConfig("replica", master.port), {
+      dir: replica.dir,
+      port: replica.port,
+    });
+    replicaClient = await RespClient.connect(replica.port);
+    await converge(replicaClient, expected, "the restarted replica holds every hash");
+
+    client.close();
+    await master.stop("SIGKILL");
+    master = await ServerProcess.start(masterConfig, { dir: master.dir, port: master.port });
+    client = await RespClient.connect(master.port);
+    assert.equal(await dump(client), expected, "the restarted master holds every hash");
+  } finally {
+    client.close();
+    replicaClient.close();
+    lateClient?.close();
+    await late?.stop("SIGKILL");
+    await replica.stop("SIGKILL");
+    await master.stop("SIGKILL");
+  }
+});
