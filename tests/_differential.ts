@@ -600,6 +600,25 @@ export class DiffPair {
     return this.#withLogs(diff(this.subject, this.reference, steps, options));
   }
 
+  /**
+   * Each named case as a step of `t`, in RESP2 then RESP3, compared with
+   * `rules` (the loop every differential test file runs over its cases).
+   */
+  async diffCases(
+    t: Deno.TestContext,
+    cases: Readonly<Record<string, readonly StepLike[]>>,
+    rules: DiffOptions["rules"],
+  ): Promise<void> {
+    for (const resp3 of [false, true]) {
+      for (const [name, steps] of Object.entries(cases)) {
+        const label = `${name} (RESP${resp3 ? 3 : 2})`;
+        await t.step(label, async () => {
+          await this.diff(steps, { rules, label, resp3 });
+        });
+      }
+    }
+  }
+
   /** See {@link diffRandom}. */
   diffRandom(options: RandomOptions): Promise<DiffResult> {
     return this.#withLogs(diffRandom(this.subject, this.reference, options));

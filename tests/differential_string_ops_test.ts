@@ -333,14 +333,7 @@ differentialTest(
   "differential: string range, float and bitmap commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis({ redis: ["--proto-max-bulk-len", "64mb"] }),
   async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      for (const [name, steps] of Object.entries(CASES)) {
-        const label = `${name} (RESP${resp3 ? 3 : 2})`;
-        await t.step(label, async () => {
-          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
-        });
-      }
-    }
+    await pair.diffCases(t, CASES, STANDARD_RULES);
     for (const seed of [1, 2, 3]) {
       const resp3 = seed === 3;
       await t.step(`random sequence, seed ${seed} (RESP${resp3 ? 3 : 2})`, async () => {

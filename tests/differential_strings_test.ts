@@ -833,14 +833,7 @@ differentialTest(
   "differential: string and keyspace commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      for (const [name, steps] of Object.entries(CASES)) {
-        const label = `${name} (RESP${resp3 ? 3 : 2})`;
-        await t.step(label, async () => {
-          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
-        });
-      }
-    }
+    await pair.diffCases(t, CASES, STANDARD_RULES);
 
     await t.step("KNOWN_DIFFERENCES still differ, exactly as recorded", async () => {
       const problems: string[] = [];

@@ -55,14 +55,7 @@ differentialTest(
   "differential: DUMP and RESTORE, kvdb vs redis-server 7.0",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      for (const [name, steps] of Object.entries(CASES)) {
-        const label = `${name} (RESP${resp3 ? 3 : 2})`;
-        await t.step(label, async () => {
-          await pair.diff(steps, { rules: STANDARD_RULES, label, resp3 });
-        });
-      }
-    }
+    await pair.diffCases(t, CASES, STANDARD_RULES);
     await t.step("payloads travel both ways (integers, LZF, large values)", async () => {
       const kvdb = await RespClient.connect(pair.subject.port);
       const redis = await RespClient.connect(pair.reference.port);
