@@ -213,6 +213,29 @@ export function clientListFields(names: readonly string[]): Comparator {
 }
 
 /**
+ * CLIENT LIST / INFO compared on every field that must be Redis's (ids,
+ * addresses, ages, buffer sizes and fds differ by nature).
+ */
+export const CLIENT_LIST_FIELDS: Comparator = clientListFields([
+  "name",
+  "flags",
+  "db",
+  "sub",
+  "psub",
+  "ssub",
+  "multi",
+  "argv-mem",
+  "obl",
+  "oll",
+  "omem",
+  "events",
+  "cmd",
+  "user",
+  "redir",
+  "resp",
+]);
+
+/**
  * Comparators by command name, upper case: `"TTL"`, or a command and its
  * subcommand: `"CLIENT ID"`. Only named commands are affected.
  */

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import {
   binaryString,
-  clientListFields,
+  CLIENT_LIST_FIELDS,
   type Comparator,
   differentialTest,
   DiffPair,
@@ -21,31 +21,12 @@ import {
 } from "./_differential.ts";
 import { encodeRespCommand, RespClient, RespStatus, ServerProcess } from "./_helpers.ts";
 
-const VALUES = clientListFields([
-  "name",
-  "flags",
-  "db",
-  "sub",
-  "psub",
-  "ssub",
-  "multi",
-  "argv-mem",
-  "obl",
-  "oll",
-  "omem",
-  "events",
-  "cmd",
-  "user",
-  "redir",
-  "resp",
-]);
-
 /** CLIENT LIST / INFO: Redis's field names in Redis's order, and the values above. */
 const CLIENT_LINES: Comparator = {
-  name: "client lines (field names in order; values of " + VALUES.name + ")",
+  name: "client lines (field names in order; values of " + CLIENT_LIST_FIELDS.name + ")",
   equal(a, b) {
     const names = (f: Frame) => parseClientList(f).map((line) => [...line.keys()].join(" "));
-    return VALUES.equal(a, b) && JSON.stringify(names(a)) === JSON.stringify(names(b));
+    return CLIENT_LIST_FIELDS.equal(a, b) && JSON.stringify(names(a)) === JSON.stringify(names(b));
   },
 };
 

@@ -11,33 +11,13 @@
  */
 
 import {
-  clientListFields,
+  CLIENT_LIST_FIELDS,
   differentialTest,
   DiffPair,
   shapeOnly,
   type Step,
   type StepLike,
 } from "./_differential.ts";
-
-/** CLIENT LIST's fields that must be Redis's (ids, addresses, buffer sizes differ by nature). */
-const CLIENT_FIELDS = clientListFields([
-  "name",
-  "flags",
-  "db",
-  "sub",
-  "psub",
-  "ssub",
-  "multi",
-  "argv-mem",
-  "obl",
-  "oll",
-  "omem",
-  "events",
-  "cmd",
-  "user",
-  "redir",
-  "resp",
-]);
 
 /** Builds the steps of a case for RESP2 (`resp3` false) or RESP3. */
 type Case = (p: Protocol) => StepLike[];
@@ -110,7 +90,7 @@ const CASES: Record<string, Case> = {
     p.on(0, "NOSUCH", "x"),
     p.on(0, "PING"),
     p.on(0, "PING", "hello"),
-    { conn: 0, args: ["CLIENT", "LIST"], compare: CLIENT_FIELDS },
+    { conn: 0, args: ["CLIENT", "LIST"], compare: CLIENT_LIST_FIELDS },
     p.on(0, "CLIENT", "NOSUCH"),
     p.on(0, "SET", "k", "v"),
     p.on(0, "MULTI"),

@@ -15,6 +15,7 @@ import {
   type KnownGaps,
   runTool,
   ServerPair,
+  type ToolResult,
 } from "./_real_clients.ts";
 import { ensureDebianPackage, runs } from "./_debian.ts";
 
@@ -31,51 +32,13 @@ function ensureRedisTools(): Promise<void> {
   );
 }
 
-interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  bytes: Uint8Array;
-}
-
-/** Runs a program to completion (killed after `timeoutMs`), optionally feeding stdin. */
-async function run(
+/** A program run to completion (killed after `timeoutMs`, 20 s by default here). */
+function run(
   program: string,
   args: string[],
   options: { stdin?: Uint8Array; timeoutMs?: number } = {},
 ): Promise<ToolResult> {
-  const child = new Deno.Command(program, {
-    args,
-    stdin: options.stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, options.timeoutMs ?? 20_000);
-  try {
-    if (options.stdin) {
-      const writer = child.stdin.getWriter();
-      await writer.write(options.stdin);
-      await writer.close();
-    }
-    const out = await child.output();
-    if (timedOut) throw new Error(`${program} ${args.join(" ")} timed out`);
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-      bytes: out.stdout,
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  return runTool(program, args, { timeoutMs: 20_000, ...options });
 }
 
 /** How redis-cli shows a bulk string outside raw mode (its `sdscatrepr`). */

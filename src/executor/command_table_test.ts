@@ -20,6 +20,7 @@ import {
 import { COMMANDS } from "./commands.ts";
 import { Executor } from "./executor.ts";
 import { KVDB_FACTS } from "./kvdb_facts.ts";
+import { failingCommitLog } from "../storage/_test_log.ts";
 
 const FACTS = [COMMAND_FACTS, KVDB_FACTS];
 
@@ -153,22 +154,7 @@ Deno.test("dispatch reads the flags: write on a replica, loading while the keysp
   assert.equal(await replica("GET", "k"), "$-1\r\n");
 
   // A log whose commit fails, and no way to reload: the store stays loading.
-  let lsn = 0;
-  const store = new Store(new Engine(4), {
-    append: () => ++lsn,
-    commit: () => Promise.reject(new Error("fsync failed")),
-    appendAt: () => {
-      throw new Error("unused");
-    },
-    discardAll: () => Promise.resolve(),
-    truncateAfter: () => Promise.resolve(""),
-    beginGroup() {},
-    endGroup() {},
-    get lastLsn() {
-      return lsn;
-    },
-    durableLsn: 0,
-  });
+  const store = new Store(new Engine(4), failingCommitLog());
   const run = resp(store);
   assert.equal(await run("SET", "k", "v"), "+OK\r\n");
   await assert.rejects(store.commit());

@@ -7,6 +7,7 @@ import { Engine } from "../storage/engine.ts";
 import { type LogWriter, Store } from "../storage/store.ts";
 import { newSession } from "./command_spec.ts";
 import { Executor } from "./executor.ts";
+import { failingCommitLog } from "../storage/_test_log.ts";
 
 function setup(readOnly = false) {
   const store = new Store(new Engine(16), undefined);
@@ -190,22 +191,7 @@ Deno.test("an error message with non-ASCII text reaches the client as UTF-8", ()
 });
 
 Deno.test("commit failure replaces every reply of the batch with an error", async () => {
-  let lsn = 0;
-  const store = new Store(new Engine(4), {
-    append: () => ++lsn,
-    commit: () => Promise.reject(new Error("fsync failed")),
-    appendAt: () => {
-      throw new Error("unused");
-    },
-    discardAll: () => Promise.resolve(),
-    truncateAfter: () => Promise.resolve(""),
-    beginGroup() {},
-    endGroup() {},
-    get lastLsn() {
-      return lsn;
-    },
-    durableLsn: 0,
-  });
+  const store = new Store(new Engine(4), failingCommitLog());
   const executor = new Executor(store, { readOnly: false });
   const out = new OutBuffer();
   const w = new TextReplyWriter(out);

@@ -33,7 +33,7 @@
  * @module
  */
 
-import { type Address, type Config, formatAddress } from "../config/config.ts";
+import { type Address, type Config, formatAddress, parseAddress } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Takeover } from "../server/connection.ts";
 import type { Snapshotter } from "../snapshot/snapshotter.ts";
@@ -314,7 +314,7 @@ export class ReplicationController {
       syncIntervalMs: config.replication.syncIntervalMs,
       log,
       snapshots: snapshotter,
-      announce: announce === "" ? config.network.address : parseHostPort(announce),
+      announce: announce === "" ? config.network.address : parseAddress(announce),
       onCaughtUp: () => {
         if (this.#held) this.#verified().catch(() => {});
       },
@@ -346,9 +346,4 @@ export class ReplicationController {
     }
     await master.serve(conn, args, rest);
   }
-}
-
-function parseHostPort(text: string): Address {
-  const colon = text.lastIndexOf(":");
-  return { hostname: text.slice(0, colon), port: Number(text.slice(colon + 1)) };
 }

@@ -21,8 +21,8 @@
  *
  * @example
  * ```ts
- * const id = await masterReplicationId("/data/wal");
- * await saveIdentity("/data/wal", { ...NO_IDENTITY, replid: id, role: "slave" });
+ * const { replid } = await masterIdentity("/data/wal", wal.lastLsn);
+ * await saveIdentity("/data/wal", { ...NO_IDENTITY, replid, role: "slave" });
  * ```
  * @module
  */
@@ -173,16 +173,4 @@ export async function masterIdentity(
   };
   await saveIdentity(dir, fresh);
   return fresh;
-}
-
-/**
- * The id a master serves under (see {@link masterIdentity}).
- *
- * @example
- * ```ts
- * const replid = await masterReplicationId(config.wal.dataDirectory);
- * ```
- */
-export async function masterReplicationId(dir: string, lastLsn = 0): Promise<string> {
-  return (await masterIdentity(dir, lastLsn)).replid;
 }

@@ -304,6 +304,8 @@ export class ReplicationSlave {
     const decoder = new FrameDecoder();
     decoder.push(rest);
     const out = new OutBuffer(64);
+    // The loop's own: the heartbeat timer resets `out` between its writes.
+    const ack = new OutBuffer(32);
     const silentMs = DEAD_PEER_INTERVALS * syncIntervalMs + 1000;
     const timer = setInterval(() => {
       if (Date.now() - this.#lastHeardMs > silentMs) {
@@ -340,7 +342,7 @@ export class ReplicationSlave {
           await store.commit();
           // Acknowledged at once, so the master's WAIT need not wait for
           // the next heartbeat.
-          const ack = new OutBuffer(32);
+          ack.reset();
           encodeAck(ack, wal.durableLsn);
           await writeAll(conn, ack.view());
           this.#masterLsn = Math.max(this.#masterLsn, wal.lastLsn);

@@ -364,10 +364,7 @@ export class Store implements DatabaseHost, Keyspaces {
     this.#loaded = new Promise((resolve) => done = resolve);
     try {
       await log.truncateAfter(lsn, why);
-      const fresh = this.#databases.map((db) => new Engine(db.engine.partitionCount));
-      await reload(fresh);
-      this.#databases.forEach((db, i) => db.engine = fresh[i]);
-      this.#expireCursor = { db: 0, partition: 0, keys: undefined };
+      await this.#rebuild(reload);
     } finally {
       this.#loading = false;
       done();
@@ -498,6 +495,18 @@ export class Store implements DatabaseHost, Keyspaces {
   }
 
   /**
+   * Fills fresh engines from disk with `reload`, then puts them in place
+   * (the old ones are dropped only once the new ones are whole).
+   * Synchronous up to the reload's first await.
+   */
+  async #rebuild(reload: (engines: Engine[]) => Promise<void>): Promise<void> {
+    const fresh = this.#databases.map((db) => new Engine(db.engine.partitionCount));
+    await reload(fresh);
+    this.#databases.forEach((db, i) => db.engine = fresh[i]);
+    this.#expireCursor = { db: 0, partition: 0, keys: undefined };
+  }
+
+  /**
    * The log failed: stop serving the memory it can no longer vouch for, and
    * rebuild it from disk. Runs once; synchronous up to the reload, so no
    * command runs on the old memory after it (they wait for {@link loaded}).
@@ -509,11 +518,8 @@ export class Store implements DatabaseHost, Keyspaces {
     this.#generation++;
     const reload = this.#reload;
     if (reload === undefined) return; // refused for good: see StoreOptions.reload
-    const fresh = this.#databases.map((db) => new Engine(db.engine.partitionCount));
-    this.#loaded = reload(fresh).then(
+    this.#loaded = this.#rebuild(reload).then(
       () => {
-        this.#databases.forEach((db, i) => db.engine = fresh[i]);
-        this.#expireCursor = { db: 0, partition: 0, keys: undefined };
         this.#loading = false;
       },
       () => {
