@@ -19,8 +19,6 @@ import {
 } from "./_real_clients.ts";
 import { ensureDebianPackage, runs } from "./_debian.ts";
 
-const decoder = new TextDecoder();
-
 // ---------------------------------------------------------------------------
 // Tools.
 
