@@ -186,7 +186,7 @@ Deno.test("REPLICAOF at run time: a plain server follows a master; INFO replicat
     assert.ok((await m.call("INFO", "server") as string).includes("run_id:"));
     await assert.rejects(
       r.call("REPLICAOF", "127.0.0.1", "port"),
-      (e) => e instanceof Error && e.message === "ERR value is not an integer or out of range",
+      (e) => e instanceof Error && e.message === "ERR Invalid master port",
     );
   } finally {
     m.close();

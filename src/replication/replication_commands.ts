@@ -42,7 +42,7 @@ function replicaOf(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     return;
   }
   const port = parseInt64(args[2]);
-  if (port === undefined) throw notAnInteger();
+  if (port === undefined || port < 0n || port > 65535n) throw error("Invalid master port");
   const master = { hostname: args[1], port: Number(port) };
   const current = control.masterAddress;
   if (current && current.hostname === master.hostname && current.port === master.port) {
