@@ -86,6 +86,14 @@ export abstract class Collection {
   packed(): string | undefined {
     return undefined;
   }
+  /**
+   * The elements SORT sorts — a list's in order, a set's members, a sorted
+   * set's members by rank — or undefined: SORT refuses this type with
+   * WRONGTYPE (a hash).
+   */
+  sortInput(): string[] | undefined {
+    return undefined;
+  }
 }
 
 /**
