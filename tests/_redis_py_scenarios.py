@@ -416,6 +416,125 @@ def dump_and_restore():
     assert client(db=2).incr("n") == 12346
 
 
+@scenario
+def session_hash():
+    """A web session as a hash: fields set and read, counters, expiry, logout."""
+    r = client(decode_responses=True)
+    sid = "session:9f2c"
+    assert r.hset(sid, mapping={"user_id": "42", "name": "Ada", "cart_items": 0}) == 3
+    assert r.expire(sid, 1800) is True
+    assert r.hget(sid, "name") == "Ada"
+    assert r.hincrby(sid, "cart_items", 2) == 2
+    assert r.hincrbyfloat(sid, "cart_total", 19.99) == 19.99
+    assert r.hgetall(sid) == {"user_id": "42", "name": "Ada", "cart_items": "2",
+                              "cart_total": "19.99"}
+    assert r.hmget(sid, ["user_id", "missing"]) == ["42", None]
+    assert r.hexists(sid, "name") is True
+    assert r.hsetnx(sid, "name", "Eve") == 0
+    assert sorted(r.hkeys(sid)) == ["cart_items", "cart_total", "name", "user_id"]
+    assert r.hlen(sid) == 4
+    assert 1790 <= r.ttl(sid) <= 1800
+    assert r.type(sid) == "hash"
+    pipe = r.pipeline()
+    pipe.hdel(sid, "cart_items", "cart_total")
+    pipe.hgetall(sid)
+    assert pipe.execute() == [2, {"user_id": "42", "name": "Ada"}]
+    raises(ResponseError, "WRONGTYPE", r.get, sid)
+    assert r.delete(sid) == 1
+    assert r.hgetall(sid) == {}
+
+
+@scenario
+def job_queue_with_brpop_workers():
+    """Producers LPUSH jobs; worker threads BRPOP them; every job is done exactly once."""
+    jobs_n, workers_n = 200, 4
+    pool = redis.ConnectionPool(host="127.0.0.1", port=PORT, socket_timeout=SOCKET_TIMEOUT_S,
+                                max_connections=workers_n + 4, decode_responses=True)
+    r = redis.Redis(connection_pool=pool)
+    done = []
+    errors = []
+    lock = threading.Lock()
+
+    def worker():
+        w = redis.Redis(connection_pool=pool)
+        try:
+            while True:
+                item = w.brpop(["jobs:high", "jobs"], timeout=2)
+                if item is None:
+                    return
+                queue, job = item
+                if job == "stop":
+                    return
+                w.lpush("results", job)
+                with lock:
+                    done.append((queue, job))
+        except Exception as e:  # surfaced below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker) for _ in range(workers_n)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)  # the workers block on empty queues first
+    for i in range(jobs_n):
+        r.lpush("jobs:high" if i % 10 == 0 else "jobs", f"job{i}")
+    while r.llen("results") < jobs_n and not errors:
+        time.sleep(0.05)
+    for _ in range(workers_n):
+        r.lpush("jobs", "stop")
+    for t in threads:
+        t.join(30)
+    assert errors == [], errors
+    assert sorted(job for _, job in done) == sorted(f"job{i}" for i in range(jobs_n))
+    assert r.llen("results") == jobs_n
+    assert r.exists("jobs", "jobs:high") == 0
+    # A timeout: nothing arrives, None after about the timeout.
+    started = time.time()
+    assert r.brpop("empty", timeout=0.3) is None
+    assert 0.25 <= time.time() - started < 2
+    # The reliable-queue pattern: a job moved atomically to a processing list.
+    r.rpush("tasks", "t1", "t2")
+    assert r.blmove("tasks", "processing", 1, "LEFT", "RIGHT") == "t1"
+    assert r.lrange("processing", 0, -1) == ["t1"]
+    assert r.lrem("processing", 1, "t1") == 1
+    assert r.lrange("tasks", 0, -1) == ["t2"]
+
+
+@scenario
+def leaderboard():
+    """A game leaderboard in a sorted set: scores, ranks, pages, ties."""
+    r = client(decode_responses=True)
+    board = "leaderboard:2026"
+    assert r.zadd(board, {"ada": 3100, "bob": 2800, "cy": 2800, "dee": 4050.5}) == 4
+    assert r.zincrby(board, 150, "bob") == 2950.0
+    assert r.zadd(board, {"eve": 1000}, nx=True) == 1
+    assert r.zadd(board, {"eve": 900}, gt=True) == 0
+    assert r.zscore(board, "eve") == 1000.0
+    assert r.zrevrange(board, 0, 2, withscores=True) == [("dee", 4050.5), ("ada", 3100.0),
+                                                         ("bob", 2950.0)]
+    assert r.zrevrank(board, "bob") == 2
+    assert r.zrank(board, "eve") == 0
+    assert r.zcard(board) == 5
+    assert r.zcount(board, 2900, "+inf") == 3
+    assert r.zrangebyscore(board, "(2800", 3100) == ["bob", "ada"]
+    assert r.zrange(board, 0, 1, desc=True) == ["dee", "ada"]
+    assert r.zmscore(board, ["ada", "nobody"]) == [3100.0, None]
+    assert r.zpopmin(board) == [("eve", 1000.0)]
+    assert r.zrem(board, "cy") == 1
+    # Weekly and all-time boards combined.
+    r.zadd("week", {"ada": 10, "zed": 5})
+    assert r.zunionstore("total", {board: 1, "week": 2}) == 4
+    assert r.zrevrange("total", 0, 0, withscores=True) == [("dee", 4050.5)]
+    assert r.zscore("total", "ada") == 3120.0
+    assert r.zinter([board, "week"], withscores=True) == [("ada", 3110.0)]
+    raises(ResponseError, "WRONGTYPE", r.lpush, board, "x")
+    # Tags on players as sets.
+    assert r.sadd("tags:ada", "pro", "eu", "streamer") == 3
+    assert r.sadd("tags:bob", "eu", "casual") == 2
+    assert r.sinter("tags:ada", "tags:bob") == {"eu"}
+    assert r.sismember("tags:ada", "pro") is True
+    assert sorted(r.sunion("tags:ada", "tags:bob")) == ["casual", "eu", "pro", "streamer"]
+
+
 def main():
     names = sys.argv[2:] or list(SCENARIOS)
     results = {}

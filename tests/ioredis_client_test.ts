@@ -534,6 +534,90 @@ const SCENARIOS: Record<string, Scenario> = {
     replies.forEach((r, i) => assert.equal(r, i % 2 === 0 ? i / 2 + 1 : 0, `reply ${i}`));
     assert.equal(await client.bitcount("bits"), 250);
   }),
+
+  "a session hash: fields, counters, expiry, logout": withIoredis(async (open) => {
+    const client = await open();
+    const sid = "session:9f2c";
+    assert.equal(await client.hset(sid, { user_id: "42", name: "Ada", cart_items: 0 }), 3);
+    assert.equal(await client.expire(sid, 1800), 1);
+    assert.equal(await client.hincrby(sid, "cart_items", 2), 2);
+    assert.equal(await client.hincrbyfloat(sid, "cart_total", 19.99), "19.99");
+    assert.deepEqual(await client.hgetall(sid), {
+      user_id: "42",
+      name: "Ada",
+      cart_items: "2",
+      cart_total: "19.99",
+    });
+    assert.deepEqual(await client.hmget(sid, "user_id", "missing"), ["42", null]);
+    assert.equal(await client.type(sid), "hash");
+    assert.deepEqual(
+      await client.multi().hdel(sid, "cart_items", "cart_total").hlen(sid).exec(),
+      [[null, 2], [null, 2]],
+    );
+    await assert.rejects(() => client.get(sid), /WRONGTYPE/);
+    assert.equal(await client.del(sid), 1);
+  }),
+
+  "a job queue: LPUSH producers, BRPOP workers on their own connections": withIoredis(
+    async (open) => {
+      const producer = await open();
+      const jobs = 120;
+      const done: string[] = [];
+      const worker = async () => {
+        const w = await open();
+        for (;;) {
+          const item = await w.brpop("jobs:high", "jobs", 2);
+          if (item === null || item[1] === "stop") return;
+          await w.lpush("results", item[1]);
+          done.push(item[1]);
+        }
+      };
+      // A worker's failure (e.g. BRPOP refused) fails the scenario, never dangles.
+      const failures: unknown[] = [];
+      const workers = [worker(), worker(), worker()].map((p) => p.catch((e) => failures.push(e)));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const pipeline = producer.pipeline();
+      for (let i = 0; i < jobs; i++) pipeline.lpush(i % 10 === 0 ? "jobs:high" : "jobs", `job${i}`);
+      await pipeline.exec();
+      const deadline = Date.now() + 20_000;
+      while (await producer.llen("results") < jobs) {
+        if (failures.length > 0) throw failures[0];
+        if (Date.now() > deadline) throw new Error("the workers did not finish the jobs in 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (let i = 0; i < workers.length; i++) await producer.lpush("jobs", "stop");
+      await within(Promise.all(workers), 10_000, "workers stop");
+      if (failures.length > 0) throw failures[0];
+      assert.deepEqual(done.sort(), Array.from({ length: jobs }, (_, i) => `job${i}`).sort());
+      assert.equal(await producer.exists("jobs", "jobs:high"), 0);
+      // Reliable queue: BLMOVE to a processing list, LREM when done.
+      await producer.rpush("tasks", "t1", "t2");
+      assert.equal(await producer.blmove("tasks", "processing", "LEFT", "RIGHT", 1), "t1");
+      assert.equal(await producer.lrem("processing", 1, "t1"), 1);
+      assert.deepEqual(await producer.lrange("tasks", 0, -1), ["t2"]);
+    },
+  ),
+
+  "a leaderboard: ZADD, ZINCRBY, ranks, pages with scores, unions": withIoredis(async (open) => {
+    const client = await open();
+    const board = "leaderboard:2026";
+    assert.equal(await client.zadd(board, 3100, "ada", 2800, "bob", 2800, "cy", 4050.5, "dee"), 4);
+    assert.equal(await client.zincrby(board, 150, "bob"), "2950");
+    assert.deepEqual(
+      await client.zrevrange(board, 0, 2, "WITHSCORES"),
+      ["dee", "4050.5", "ada", "3100", "bob", "2950"],
+    );
+    assert.equal(await client.zrevrank(board, "bob"), 2);
+    assert.deepEqual(await client.zrangebyscore(board, "(2800", 3100), ["bob", "ada"]);
+    assert.deepEqual(await client.zpopmin(board), ["cy", "2800"]);
+    await client.zadd("week", 10, "ada", 5, "zed");
+    assert.equal(await client.zunionstore("total", 2, board, "week", "WEIGHTS", 1, 2), 4);
+    assert.equal(await client.zscore("total", "ada"), "3120");
+    assert.equal(await client.sadd("tags:ada", "pro", "eu"), 2);
+    assert.equal(await client.sadd("tags:bob", "eu"), 1);
+    assert.deepEqual(await client.sinter("tags:ada", "tags:bob"), ["eu"]);
+    await assert.rejects(() => client.lpush(board, "x"), /WRONGTYPE/);
+  }),
 };
 
 /** Scenarios kvdb is known to fail (the scenario asserts Redis's behaviour), and how. */

@@ -345,6 +345,105 @@ const SCENARIOS: Record<string, Scenario> = {
     const idx = await client.lcsIdx("k", "k");
     assert.equal(field(idx, "len"), 1);
   }),
+
+  "a session hash: fields, counters, expiry, logout": nodeRedis(async (clients) => {
+    const client = await clients.open();
+    const sid = "session:9f2c";
+    assert.equal(await client.hSet(sid, { user_id: "42", name: "Ada", cart_items: 0 }), 3);
+    assert.equal(await client.expire(sid, 1800), 1);
+    assert.equal(await client.hGet(sid, "name"), "Ada");
+    assert.equal(await client.hIncrBy(sid, "cart_items", 2), 2);
+    assert.equal(Number(await client.hIncrByFloat(sid, "cart_total", 19.99)), 19.99);
+    assert.deepEqual(
+      { ...await client.hGetAll(sid) },
+      { user_id: "42", name: "Ada", cart_items: "2", cart_total: "19.99" },
+    );
+    assert.deepEqual(await client.hmGet(sid, ["user_id", "missing"]), ["42", null]);
+    assert.equal(await client.hSetNX(sid, "name", "Eve"), 0);
+    assert.equal(await client.hLen(sid), 4);
+    assert.equal(await client.type(sid), "hash");
+    assert.equal(await client.hDel(sid, ["cart_items", "cart_total"]), 2);
+    await assert.rejects(() => client.get(sid), /WRONGTYPE/);
+    assert.equal(await client.del(sid), 1);
+    assert.deepEqual({ ...await client.hGetAll(sid) }, {});
+  }),
+
+  "a job queue: LPUSH producers, BRPOP workers on their own connections": nodeRedis(
+    async (clients) => {
+      const producer = await clients.open();
+      const jobs = 120;
+      const done: string[] = [];
+      const worker = async () => {
+        const w = await clients.open();
+        for (;;) {
+          const item = await w.brPop(["jobs:high", "jobs"], 2);
+          if (item === null || item.element === "stop") return;
+          await w.lPush("results", item.element);
+          done.push(item.element);
+        }
+      };
+      // A worker's failure (e.g. BRPOP refused) fails the scenario, never dangles.
+      const failures: unknown[] = [];
+      const workers = [worker(), worker(), worker()].map((p) => p.catch((e) => failures.push(e)));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (let i = 0; i < jobs; i++) {
+        await producer.lPush(i % 10 === 0 ? "jobs:high" : "jobs", `job${i}`);
+      }
+      const deadline = Date.now() + 20_000;
+      while (await producer.lLen("results") < jobs) {
+        if (failures.length > 0) throw failures[0];
+        if (Date.now() > deadline) throw new Error("the workers did not finish the jobs in 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (let i = 0; i < workers.length; i++) await producer.lPush("jobs", "stop");
+      await within(Promise.all(workers), 10_000, "workers stop");
+      if (failures.length > 0) throw failures[0];
+      assert.deepEqual(done.sort(), Array.from({ length: jobs }, (_, i) => `job${i}`).sort());
+      assert.equal(await producer.exists(["jobs", "jobs:high"]), 0);
+      const started = Date.now();
+      assert.equal(await producer.brPop("empty", 0.3), null);
+      assert.ok(Date.now() - started >= 250, "BRPOP waited for its timeout");
+    },
+  ),
+
+  "a leaderboard: ZADD, ZINCRBY, ranks, pages with scores, unions": nodeRedis(async (clients) => {
+    const client = await clients.open();
+    const board = "leaderboard:2026";
+    assert.equal(
+      await client.zAdd(board, [
+        { score: 3100, value: "ada" },
+        { score: 2800, value: "bob" },
+        { score: 2800, value: "cy" },
+        { score: 4050.5, value: "dee" },
+      ]),
+      4,
+    );
+    assert.equal(Number(await client.zIncrBy(board, 150, "bob")), 2950);
+    assert.deepEqual(
+      (await client.zRangeWithScores(board, 0, 2, { REV: true })).map((e) => [e.value, e.score]),
+      [["dee", 4050.5], ["ada", 3100], ["bob", 2950]],
+    );
+    assert.equal(await client.zRevRank(board, "bob"), 2);
+    assert.equal(await client.zCard(board), 4);
+    assert.equal(await client.zCount(board, 2900, "+inf"), 3);
+    assert.deepEqual(
+      await client.zRange(board, "(2800", 3100, { BY: "SCORE" }),
+      ["bob", "ada"],
+    );
+    assert.equal(Number(await client.zScore(board, "ada")), 3100);
+    assert.equal(await client.zScore(board, "nobody"), null);
+    assert.deepEqual(
+      (await client.zPopMin(board)) as unknown,
+      { value: "cy", score: 2800 },
+    );
+    await client.zAdd("week", [{ score: 10, value: "ada" }, { score: 5, value: "zed" }]);
+    assert.equal(await client.zUnionStore("total", [board, "week"]), 4);
+    assert.equal(Number(await client.zScore("total", "ada")), 3110);
+    assert.equal(await client.sAdd("tags:ada", ["pro", "eu"]), 2);
+    assert.equal(await client.sAdd("tags:bob", ["eu"]), 1);
+    assert.deepEqual(await client.sInter(["tags:ada", "tags:bob"]), ["eu"]);
+    await assert.rejects(() => client.lPush(board, "x"), /WRONGTYPE/);
+  }),
 };
 
 /** Scenarios kvdb is known to fail (the scenario asserts Redis's behaviour), and how. */
