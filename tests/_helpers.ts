@@ -520,6 +520,15 @@ export function parseRespReply(
   }
 }
 
+/** Bytes of the files directly in `dir` (a WAL directory's segments). */
+export async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile) total += (await Deno.stat(`${dir}/${entry.name}`)).size;
+  }
+  return total;
+}
+
 /** A config section enabling the WAL in `dir`/wal, with overrides. */
 export function walConfig(dir: string, wal: Record<string, unknown> = {}) {
   return { wal: { enabled: true, data_directory: `${dir}/wal`, ...wal } };

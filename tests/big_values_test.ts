@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   delay,
+  dirBytes,
   RespClient,
   RespError,
   RespStatus,
@@ -19,15 +20,6 @@ import {
 
 const MIB = 1024 * 1024;
 const OK = new RespStatus("OK");
-
-/** Bytes of every file in `dir`. */
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile) total += (await Deno.stat(join(dir, entry.name))).size;
-  }
-  return total;
-}
 
 /** A value of `bytes` bytes of a repeating pattern (any byte value). */
 function pattern(bytes: number, seed = 0): string {

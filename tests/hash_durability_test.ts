@@ -148,7 +148,7 @@ Deno.test("hashes survive snapshots, SIGKILL and replication, and a late replica
     assert.equal(await client.call("HDEL", "big", "field:7", "field:70"), 2);
     assert.equal(await client.call("HLEN", "big"), BIG_FIELDS - 2);
     assert.equal(await client.call("OBJECT", "ENCODING", "big"), "hashtable");
-    // A big hash copied, renamed and moved: logged field by field, one group each.
+    // A big hash copied (logged field by field, one group), renamed and moved (one record each).
     assert.equal(await client.call("COPY", "big", "bigcopy"), 1);
     assert.equal(
       (await client.call("RENAME", "bigcopy", "bigmoved") as { text: string }).text,

@@ -4,8 +4,8 @@
  * its own; the log names the database of every record, so restarts,
  * snapshots and replicas keep them apart.
  *
- * MOVE is logged as a delete in one database and a set in the other, one
- * group (all or nothing); SWAPDB and FLUSHDB as records of their own.
+ * MOVE is logged as one `Rename` record into the other database (O(1)
+ * whatever the value's size); SWAPDB and FLUSHDB as records of their own.
  *
  * @example
  * ```ts
@@ -74,8 +74,7 @@ export const DATABASE_COMMANDS: CommandHandler[] = [
       const entry = ctx.db.keyEntry(key);
       const target = ctx.store.database(to);
       if (entry === undefined || target.exists(key)) return w.integer(0);
-      target.put(key, entry.value, entry.expiresAtMs, ctx.db.engine.objectFacts(key)?.hint);
-      ctx.db.remove(key);
+      ctx.db.relocate(key, target, key);
       ctx.notify(NOTIFY_NEW, "new", key, to);
       ctx.notify(NOTIFY_GENERIC, "move_from", key);
       ctx.notify(NOTIFY_GENERIC, "move_to", key, to);

@@ -1,9 +1,10 @@
 /**
  * Keyspace commands that move, copy or pick keys: RENAME, RENAMENX, COPY,
  * RANDOMKEY, UNLINK, TOUCH, and the expiry readers EXPIRETIME and
- * PEXPIRETIME. RENAME and COPY are logged as their effects — the delete of
- * the old name and the value set under the new one, one group — so a
- * replayed log and a replica reach the same state whatever they hold.
+ * PEXPIRETIME. RENAME is logged as one `Rename` record (the value moves,
+ * O(1) whatever its size); COPY as its effects — the value written under
+ * the new name, a collection as its rebuild records — so a replayed log and
+ * a replica reach the same state whatever they hold.
  *
  * @example
  * ```ts
@@ -37,10 +38,9 @@ function rename(ctx: CommandContext, from: string, to: string, nx: boolean): boo
   if (from === to) return nx ? false : true;
   if (nx && ctx.db.exists(to)) return false;
   // The time to live moves with the value; what the new name held goes
-  // (silently: Redis announces the name as `new` even then). A collection
-  // moves as its object (logged as its rebuild records).
-  ctx.db.put(to, entry.value, entry.expiresAtMs, ctx.db.engine.objectFacts(from)?.hint);
-  ctx.db.remove(from);
+  // (silently: Redis announces the name as `new` even then). One O(1)
+  // record, whatever the value's size.
+  ctx.db.relocate(from, ctx.db, to);
   ctx.notify(NOTIFY_NEW, "new", to);
   ctx.notify(NOTIFY_GENERIC, "rename_from", from);
   ctx.notify(NOTIFY_GENERIC, "rename_to", to);

@@ -7,27 +7,21 @@
  *
  * The walk's place in a partition is an entry index to look from, never an
  * entry to read: between two slices the entry after the last one read may
- * have been freed (DEL, expiry, FLUSHALL) and even reused by another key,
- * so each slice finds the next live entry afresh, and reads an entry only
- * in the same synchronous step that found it live. A key present for the
- * whole walk keeps its index (see `key_table.ts`) and is read exactly once.
+ * have been freed (DEL, expiry) and even reused by another key, so each
+ * slice finds the next live entry afresh, and reads an entry only in the
+ * same synchronous step that found it live. A key present for the whole
+ * walk keeps its index (see `key_table.ts`) and is read exactly once.
  *
- * Consistency: the snapshot's LSN is the log's end when the walk starts,
- * taken in the same synchronous step as the databases' engines (so a
- * SWAPDB is in the snapshot exactly when its LSN is). Each key is read at
- * some moment of the walk: as it was at the LSN, or as later writes left
- * it — a key created after the LSN in a reused entry, a value overwritten,
- * a key read twice (deleted behind the walk and created again ahead of it;
- * the later read wins on load). Every such write has an LSN after the
- * snapshot's and is replayed over it on restore, and a log effect sets the
- * key's whole state whatever it was before (SET of a value with its expiry,
- * DEL, FLUSHALL; PEXPIREAT only changes the expiry of a key that exists,
- * and a key it applies to exists both in the snapshot and in the true
- * state; SETRANGE writes its bytes at an explicit offset — APPEND's too —
- * so applying it again over a value that already holds it changes
- * nothing, and lengths only grow between two whole-state effects), so replaying the records after the LSN over any state that the
- * walk could have read gives exactly the state at the log's end: the
- * snapshot holds the live keys as of its LSN plus what its replay fixes.
+ * Consistency: the snapshot is the state at its LSN, exactly. The LSN is
+ * the log's end when the walk starts, and in the same synchronous step a
+ * write guard goes on each database's engine (so a SWAPDB is in the
+ * snapshot exactly when its LSN is): from then on, a write to a key the
+ * walk has not read first saves the key's state for the snapshot — a
+ * per-key copy-before-write, see `_point_in_time.ts` — and the walk skips
+ * every key so decided (saved, or absent at the LSN and created since). A
+ * FLUSHDB or FLUSHALL leaves the engine's old partitions to the walk. So
+ * any record after the LSN, whatever state it depends on (a list pop, a
+ * rename), replays over the snapshot exactly as it first applied.
  * Before the file is made durable, the writes the walk may have seen are
  * committed too, so a snapshot never holds a change its log could lose.
  *
@@ -49,6 +43,7 @@ import { Collection } from "../types/collection.ts";
 import { BigString } from "../types/string/big_string.ts";
 import { syncDir } from "../wal/segment.ts";
 import { SNAPSHOT_BLOCK_TARGET_BYTES, SnapshotWriter } from "./snapshot_file.ts";
+import { WalkGuard, WalkPosition } from "./_point_in_time.ts";
 
 /** Most keys one slice walks before yielding to the event loop. */
 export const SLICE_KEYS = 4096;
@@ -160,44 +155,61 @@ export async function takeSnapshot(
   // await come between the two, a SWAPDB in between would be in the
   // engines and replayed again on load, swapping the databases back.
   const lsn = log.lastLsn;
-  const engines = Array.from({ length: store.databaseCount }, (_, db) => store.engineOf(db));
-  const writer = await SnapshotWriter.create(options.dir, lsn, options.replid, Date.now());
+  // From here every write first saves what it changes, if the walk has not
+  // read it yet (see _point_in_time.ts): the walk reads the state at `lsn`.
+  const walk = new WalkPosition();
+  const guards: WalkGuard[] = [];
   const sliceKeys = options.sliceKeys ?? SLICE_KEYS;
   let longestSliceMs = 0;
+  let writer: SnapshotWriter | undefined;
   try {
-    for (let db = 0; db < engines.length; db++) {
-      const engine = engines[db];
-      for (let p = 0; p < engine.partitionCount; p++) {
-        const { values, expires } = engine.partition(p);
+    for (let db = 0; db < store.databaseCount; db++) {
+      const guard = new WalkGuard(db, store.engineOf(db), walk);
+      guard.engine.setWriteGuard(guard);
+      guards.push(guard);
+    }
+    writer = await SnapshotWriter.create(options.dir, lsn, options.replid, Date.now());
+    const addSaved = () => {
+      for (const e of walk.saved) writer!.add(e.db, e.key, e.value, e.expiresAtMs, e.type);
+      walk.saved.length = 0;
+    };
+    for (const guard of guards) {
+      const db = guard.db;
+      walk.db = db;
+      for (let p = 0; p < guard.partitions.length; p++) {
+        const { values, expires } = guard.partitions[p];
+        walk.partition = p;
         let from = 0;
-        // A collection too big for one slice: the one being written, and where it goes on.
-        let resumeValue: Collection | undefined;
-        let resumeAt = 0;
+        walk.from = 0;
         for (let entry = values.nextEntry(from); entry >= 0; entry = values.nextEntry(from)) {
           checkWanted();
           const sliceStart = performance.now();
+          addSaved();
           for (let n = 1; entry >= 0; n++) {
             const key = values.keyAt(entry);
             const value = values.valueRefAt(entry);
-            const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
-            if (value instanceof Collection) {
+            if (guard.decided.has(key)) {
+              // Saved before it changed, read already, or absent at the LSN.
+            } else if (value instanceof Collection) {
+              const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
               // In chunks: the slice may end inside it, and the next go on
-              // from the same place if the same collection is still there.
-              const at = value === resumeValue ? resumeAt : 0;
+              // from the same place (a write in between saves the rest).
+              const at = value === walk.resumeValue ? walk.resumeAt : 0;
               const chunk = value.snapshotChunk(at, SNAPSHOT_BLOCK_TARGET_BYTES);
               if (chunk.body !== "") {
                 writer.add(db, key, chunk.body, expiresAtMs, value.snapshotType);
               }
               if (chunk.next >= 0) {
-                resumeValue = value;
-                resumeAt = chunk.next;
+                walk.resumeValue = value;
+                walk.resumeAt = chunk.next;
                 from = entry;
                 if (n >= sliceKeys || writer.pendingBytes >= SLICE_BYTES) break;
                 if (performance.now() - sliceStart >= SLICE_MS) break;
                 continue;
               }
-              resumeValue = undefined;
+              walk.resumeValue = undefined;
             } else {
+              const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
               writer.add(
                 db,
                 key,
@@ -210,6 +222,7 @@ export async function takeSnapshot(
             if ((n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) break;
             entry = values.nextEntry(from);
           }
+          walk.from = from;
           longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStart);
           await writer.flush();
           testHooks?.afterSlice?.(p, from);
@@ -217,6 +230,9 @@ export async function takeSnapshot(
         }
       }
     }
+    // Every key is decided now: nothing more is saved.
+    for (const guard of guards) guard.release();
+    addSaved();
     // What the walk saw must not outlive what the log keeps.
     await store.commit();
     checkWanted();
@@ -244,7 +260,9 @@ export async function takeSnapshot(
     });
     return result;
   } catch (e) {
-    await writer.abort();
+    await writer?.abort();
     throw e;
+  } finally {
+    for (const guard of guards) guard.release();
   }
 }

@@ -190,6 +190,22 @@ export class Database {
   }
 
   /**
+   * Logs and applies moving the live key `from` — any type, with its
+   * expiry — to `to` in `target` (this database for RENAME, another for
+   * MOVE), replacing what `to` held: one `Rename` record and an O(1) move
+   * whatever the value's size (a collection is not rewritten element by
+   * element). The caller checked that `from` is live.
+   */
+  relocate(from: string, target: Database, to: string): void {
+    if (to.length > MAX_KEY_BYTES) checkEntry(to, "");
+    target.#checkRoom(to, INLINE_MAX_BYTES);
+    this.host.logChange(WalOp.Rename, this.index, from, to, target.index);
+    this.engine.moveKey(from, target.engine, to);
+    this.#touched(from);
+    target.#touched(to);
+  }
+
+  /**
    * Logs and applies changes to the collection at `key`: one record of op
    * `op` per element of `data` (with `numbers[i]` in its numeric field, e.g.
    * `HashSet`s), then `apply` changes memory exactly as replaying those
@@ -217,6 +233,7 @@ export class Database {
     for (let i = 0; i < data.length; i++) {
       this.host.logChange(op, this.index, key, data[i], numbers[i]);
     }
+    this.engine.willChange(key);
     apply(this.engine, key, data, numbers);
     this.#touched(key);
   }

@@ -27,6 +27,7 @@ import { Collection, type KeyValue } from "../types/collection.ts";
 import { newCollection } from "../types/registry.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { EncodingHint, KeyTable } from "./key_table.ts";
+import type { WriteGuard } from "./write_guard.ts";
 
 /**
  * A value as the engine holds it: a short string inline, a long one as a
@@ -71,6 +72,8 @@ export interface Partition {
 export class Engine {
   readonly #partitions: Partition[];
   #expiring = 0;
+  /** Told before each change while a snapshot walks this engine (see `write_guard.ts`). */
+  #guard: WriteGuard | undefined;
   /**
    * The last key hashed and its hash: one write touches its key up to four
    * times (room, undo, set, expiry), each a full FNV pass over the key.
@@ -158,12 +161,63 @@ export class Engine {
   }
 
   /**
+   * Installs (or, with undefined, removes) the {@link WriteGuard} told
+   * before each change; one at a time.
+   */
+  setWriteGuard(guard: WriteGuard | undefined): void {
+    if (guard !== undefined && this.#guard !== undefined) {
+      throw new Error("a write guard is already installed");
+    }
+    this.#guard = guard;
+  }
+
+  /**
+   * Says that the collection at `key` is about to change in place (a
+   * collection's own apply functions mutate the object that {@link get}
+   * returned): callers that change a collection call this first.
+   */
+  willChange(key: string): void {
+    if (this.#guard !== undefined) this.#guarded(key);
+  }
+
+  #guarded(key: string): void {
+    const hash = this.#hashOf(key);
+    this.#guard!.beforeWrite(key, hash, partitionIndex(hash, this.#partitions.length));
+  }
+
+  /**
+   * Moves what `from` holds — any type, with its expiry and encoding hint —
+   * to `to` in `target` (this engine or another database's), replacing
+   * what `to` held: the value itself moves, in O(1) whatever its size.
+   * Returns false (nothing changed) without `from`.
+   */
+  moveKey(from: string, target: Engine, to: string): boolean {
+    const value = this.get(from, false);
+    if (value === undefined) return false;
+    const expiresAtMs = this.expiresAt(from);
+    const hint = this.objectFacts(from)?.hint ?? 0;
+    this.delete(from);
+    target.delete(to);
+    if (value instanceof Collection) {
+      target.setCollection(to, value);
+    } else if (typeof value === "string") {
+      target.set(to, value, 0, hint);
+    } else {
+      const hash = target.#hashOf(to);
+      target.#partitionOf(hash).values.setObject(to, hash, value);
+    }
+    if (expiresAtMs !== 0) target.setExpiry(to, expiresAtMs);
+    return true;
+  }
+
+  /**
    * Puts the collection `value` at `key`, replacing what it held; an
    * existing key keeps its expiry, a new one has none. A small collection
    * is stored as its packed bytes: a change made to one read from here is
    * kept only by storing it again.
    */
   setCollection(key: string, value: Collection): void {
+    if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
     const values = this.#partitionOf(hash).values;
     // Small: its bytes inline, no object per key (see Collection.packed).
@@ -199,6 +253,7 @@ export class Engine {
    * `EncodingHint` (how Redis would have made it: OBJECT ENCODING).
    */
   set(key: string, value: string, expiresAtMs = 0, hint = 0): void {
+    if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (value.length <= INLINE_MAX_BYTES) partition.values.set(key, hash, value, hint);
@@ -216,6 +271,7 @@ export class Engine {
    * another value is overwritten).
    */
   setRange(key: string, offset: number, bytes: string): number {
+    if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
     const { values } = this.#partitionOf(hash);
     const current = values.get(key, hash);
@@ -243,6 +299,7 @@ export class Engine {
 
   /** Changes the expiry of an existing key (0: never); false if no key. */
   setExpiry(key: string, expiresAtMs: number): boolean {
+    if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (!partition.values.has(key, hash)) return false;
@@ -252,6 +309,7 @@ export class Engine {
 
   /** Removes `key`; whether it existed. */
   delete(key: string): boolean {
+    if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (!partition.values.delete(key, hash)) return false;
@@ -291,8 +349,22 @@ export class Engine {
     return this.#expiring;
   }
 
-  /** Removes every key. */
+  /**
+   * Removes every key. While a snapshot walks this engine, its partitions
+   * are left to the walk as they are and fresh ones take their place (the
+   * guard is told, and removed): the walk still reads the state at its LSN.
+   */
   clear(): void {
+    const guard = this.#guard;
+    if (guard !== undefined) {
+      this.#guard = undefined;
+      for (let p = 0; p < this.#partitions.length; p++) {
+        this.#partitions[p] = { values: new KeyTable(), expires: new Map() };
+      }
+      this.#expiring = 0;
+      guard.detached();
+      return;
+    }
     for (const partition of this.#partitions) {
       partition.values.clear();
       partition.expires.clear();

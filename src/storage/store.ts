@@ -595,6 +595,8 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
     );
   }
   const engine = keyspaces.engineOf(record.db);
+  // A collection's records change it in place: a snapshot's walk is told first.
+  if (record.key !== "") engine.willChange(record.key);
   switch (record.op) {
     case WalOp.Set:
       engine.set(record.key, record.value, record.expiresAtMs);
@@ -616,6 +618,12 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       break;
     case WalOp.HashDel:
       applyHashDels(engine, record.key, [record.value]);
+      break;
+    case WalOp.Rename:
+      if (record.expiresAtMs >= count) {
+        throw new Error(`log record ${record.lsn} moves a key to database ${record.expiresAtMs}`);
+      }
+      engine.moveKey(record.key, keyspaces.engineOf(record.expiresAtMs), record.value);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

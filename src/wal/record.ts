@@ -37,6 +37,12 @@
  * - `HashDel`: key, the field (value). Removes one field; the last field
  *   gone deletes the key (as Redis does). A missing key or field, or
  *   another type (replay over a newer state), changes nothing.
+ * - `Rename`: key, the new name (value), and in the numeric field the
+ *   database it goes to (RENAME: the record's own; MOVE: another). Moves
+ *   whatever the key holds — any type, its expiry with it — replacing what
+ *   the new name held, in O(1) whatever the value's size: a RENAME or MOVE
+ *   of a collection of millions of elements is one small record. A missing
+ *   key changes nothing.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -57,6 +63,8 @@ export const WalOp = {
   SwapDb: 7,
   HashSet: 8,
   HashDel: 9,
+  // 10..19 lists, 20..29 sets, 30..39 sorted sets: see src/types/*.
+  Rename: 40,
 } as const;
 
 /**
@@ -177,17 +185,19 @@ export const WAL_MAX_INTEGER = Number.MAX_SAFE_INTEGER;
  */
 export const WAL_MAX_DB = 0xffff;
 
+const KNOWN_OPS: ReadonlySet<number> = new Set(Object.values(WalOp));
+
 /**
  * Whether `op` is a known {@link WalOp} code.
  *
  * @example
  * ```ts
  * isWalOp(WalOp.Set); // true
- * isWalOp(9); // false
+ * isWalOp(99); // false
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.HashDel;
+  return KNOWN_OPS.has(op);
 }
 
 /**
@@ -248,6 +258,11 @@ export function entryProblem(
       return undefined;
     case WalOp.HashDel:
       if (expiresAtMs !== 0) return "HDEL carries no number";
+      return undefined;
+    case WalOp.Rename:
+      if (key === "") return "RENAME carries a key";
+      if (value.length > WAL_MAX_KEY_BYTES) return `RENAME to a name of ${value.length} bytes`;
+      if (expiresAtMs > WAL_MAX_DB) return `RENAME to database ${expiresAtMs}`;
       return undefined;
     default:
       return `unknown op ${op}`;
