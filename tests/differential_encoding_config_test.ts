@@ -116,6 +116,24 @@ const CASES: Record<string, StepLike[]> = {
     ["CONFIG", "GET", "hash-max-listpack-entries"],
     ...RESET,
   ],
+  "lazyfree switches: accepted and reported as Redis does": [
+    anyOrder("CONFIG", "GET", "*lazy*"),
+    ...[
+      "lazyfree-lazy-eviction",
+      "lazyfree-lazy-expire",
+      "lazyfree-lazy-server-del",
+      "lazyfree-lazy-user-del",
+      "lazyfree-lazy-user-flush",
+      "replica-lazy-flush",
+      "slave-lazy-flush",
+    ].flatMap((name): StepLike[] => [
+      ["CONFIG", "SET", name, "YES"],
+      ["CONFIG", "GET", name],
+      ["CONFIG", "SET", name, "maybe"],
+      ["CONFIG", "SET", name, "no"],
+      ["CONFIG", "GET", name],
+    ]),
+  ],
   "OBJECT ENCODING of hashes after CONFIG SET hash-max-listpack-entries 4": [
     ...RESET,
     ["CONFIG", "SET", "hash-max-listpack-entries", "4"],

@@ -438,6 +438,23 @@ const ENCODING_PARAMETERS: readonly ConfigParameter[] = [
   ),
 ];
 
+/**
+ * Redis's lazyfree switches: yes/no, shown as set. kvdb drops a deleted
+ * value's references at once (DEL, UNLINK, FLUSHALL, expiry alike) and
+ * V8's concurrent sweeper reclaims the memory, so all of them behave as
+ * Redis's lazy free.
+ */
+const LAZYFREE_PARAMETERS: readonly ConfigParameter[] = [
+  keyParameter("lazyfree-lazy-eviction", "engine.lazyfree_lazy_eviction", "live"),
+  keyParameter("lazyfree-lazy-expire", "engine.lazyfree_lazy_expire", "live"),
+  keyParameter("lazyfree-lazy-server-del", "engine.lazyfree_lazy_server_del", "live"),
+  keyParameter("lazyfree-lazy-user-del", "engine.lazyfree_lazy_user_del", "live"),
+  keyParameter("lazyfree-lazy-user-flush", "engine.lazyfree_lazy_user_flush", "live"),
+  keyParameter("replica-lazy-flush", "engine.replica_lazy_flush", "live", {
+    aliases: ["slave-lazy-flush"],
+  }),
+];
+
 /** The Redis parameters kvdb has, and the YAML key behind each. */
 export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   keyParameter("maxclients", "network.max_connections", "live"),
@@ -542,6 +559,7 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   }),
   OUTPUT_BUFFER_LIMIT,
   ...ENCODING_PARAMETERS,
+  ...LAZYFREE_PARAMETERS,
 ];
 
 /** YAML keys kvdb applies at run time beyond the Redis ones marked `live`. */

@@ -26,9 +26,19 @@ const BY_PATH: ReadonlyMap<string, LimitName> = new Map<string, LimitName>([
   ["engine.zset_max_listpack_value", "zsetMaxListpackValue"],
 ]);
 
+/** The lazyfree switches (`engine.lazyfree_*`): accepted live, nothing to apply. */
+const LAZYFREE_KEYS: ReadonlySet<string> = new Set([
+  "engine.lazyfree_lazy_eviction",
+  "engine.lazyfree_lazy_expire",
+  "engine.lazyfree_lazy_server_del",
+  "engine.lazyfree_lazy_user_del",
+  "engine.lazyfree_lazy_user_flush",
+  "engine.replica_lazy_flush",
+]);
+
 /**
- * Sets the threshold of YAML key `path` to `value`; false if `path` is not
- * one of them.
+ * Sets the threshold of YAML key `path` to `value` (a lazyfree switch
+ * needs nothing set); false if `path` is neither.
  *
  * @example
  * ```ts
@@ -36,6 +46,8 @@ const BY_PATH: ReadonlyMap<string, LimitName> = new Map<string, LimitName>([
  * ```
  */
 export function applyEncodingLimit(path: string, value: unknown): boolean {
+  // The lazyfree switches change nothing: kvdb always frees as Redis's lazy free does.
+  if (LAZYFREE_KEYS.has(path)) return true;
   const name = BY_PATH.get(path);
   if (name === undefined) return false;
   ENCODING_LIMITS[name] = value as number;

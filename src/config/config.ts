@@ -350,6 +350,48 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "bytes: a sorted set with a longer member is a skiplist (Redis's zset-max-listpack-value)",
   },
   {
+    path: "engine.lazyfree_lazy_eviction",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-eviction: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_expire",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-expire: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_server_del",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-server-del: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_user_del",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-user-del: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_user_flush",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-user-flush: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.replica_lazy_flush",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's replica-lazy-flush: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
     path: "network.address",
     defaultValue: "127.0.0.1:3223",
     rule: address,
