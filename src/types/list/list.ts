@@ -791,6 +791,7 @@ export function listApplier(op: number): ListApplier {
   let applier = APPLIERS.get(op);
   if (applier === undefined) {
     applier = (engine, key, data, numbers) => {
+      if (data.length === 0) return;
       const current = engine.get(key);
       const list = listFor(engine, key, current, op);
       if (list === undefined) return;
