@@ -272,10 +272,20 @@ export class ListValue extends Collection {
   insert(index: number, element: string): void {
     if (index === 0) return this.pushLeft(element);
     if (index === this.#length) return this.pushRight(element);
-    let [at, slot] = this.#locate(index);
-    let node = this.#own(at);
+    const [at, slot] = this.#locate(index);
+    const node = this.#own(at);
+    this.#length++;
+    this.#bytes += element.length;
     if (node.end - node.start === LIST_NODE_ELEMENTS) {
-      // Full: the slots from `slot` on move to a new node after it.
+      if (slot === node.start) {
+        // Before a full node's first element: a node of its own.
+        const fresh = newNode(false, this.#epoch);
+        fresh.items[fresh.end++] = element;
+        this.#nodes.splice(at, 0, fresh);
+        return;
+      }
+      // Full: the slots from `slot` on move to a new node after it, and the
+      // element goes where they were.
       const tail = newNode(false, this.#epoch);
       for (let i = slot; i < node.end; i++) {
         tail.items[tail.end++] = node.items[i];
@@ -283,12 +293,8 @@ export class ListValue extends Collection {
       }
       node.end = slot;
       this.#nodes.splice(at + 1, 0, tail);
-      if (node.start === node.end) {
-        // Nothing before the slot: the element goes first in the new node.
-        this.#nodes.splice(at, 1);
-        node = tail;
-        slot = 0;
-      }
+      node.items[node.end++] = element;
+      return;
     }
     const items = node.items;
     if (node.end < LIST_NODE_ELEMENTS) {
@@ -296,12 +302,11 @@ export class ListValue extends Collection {
       node.end++;
       items[slot] = element;
     } else {
+      assert(node.start > 0, "a node that is not full has room at one end");
       for (let i = node.start - 1; i < slot - 1; i++) items[i] = items[i + 1];
       node.start--;
       items[slot - 1] = element;
     }
-    this.#length++;
-    this.#bytes += element.length;
   }
 
   /**

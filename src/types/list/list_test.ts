@@ -106,6 +106,29 @@ Deno.test("a list answers as an array through pushes, pops, inserts, sets and re
   assert.equal(list.encoding(), "quicklist");
 });
 
+Deno.test("inserts into full nodes, at their first, middle and last slots, keep the order", () => {
+  const model = Array.from({ length: 4 * LIST_NODE_ELEMENTS }, (_, i) => `${i}`);
+  const list = ListValue.of(model);
+  const at = [LIST_NODE_ELEMENTS, LIST_NODE_ELEMENTS, 2 * LIST_NODE_ELEMENTS + 5, 3, 1, 0];
+  for (let round = 0; round < 300; round++) {
+    const index = (at[round % at.length] + round) % (model.length + 1);
+    list.insert(index, `i${round}`);
+    model.splice(index, 0, `i${round}`);
+    if (round % 3 === 0) {
+      list.pushLeft(`l${round}`);
+      model.unshift(`l${round}`);
+    }
+  }
+  assert.deepEqual(list.toArray(), model);
+  for (let i = 0; i < model.length; i += 37) assert.equal(list.at(i), model[i]);
+  // Frozen for a snapshot, then every node copied on write: the copies hold the same.
+  const frozen = chunkedCopy(list, 200, (chunk) => {
+    if (chunk === 0) { for (let i = 0; i < model.length; i++) list.set(i, model[i]); }
+  });
+  assert.deepEqual(frozen.toArray(), model);
+  assert.deepEqual(list.toArray(), model);
+});
+
 Deno.test("a small list round-trips through its packed bytes with its stamp; a big one is not packed", () => {
   const list = ListValue.of(["", "a", "\x00\xff", "x".repeat(300)]);
   list.stamp = 2 ** 52 + 3;
