@@ -35,6 +35,7 @@ import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
+import { applyListRecord } from "../types/list/list.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -616,6 +617,20 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       break;
     case WalOp.HashDel:
       applyHashDels(engine, record.key, [record.value]);
+      break;
+    case WalOp.ListPush:
+    case WalOp.ListPop:
+    case WalOp.ListSet:
+    case WalOp.ListInsert:
+    case WalOp.ListRemove:
+      applyListRecord(
+        engine,
+        record.key,
+        record.op,
+        record.value,
+        record.expiresAtMs,
+        record.lsn,
+      );
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

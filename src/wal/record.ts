@@ -37,6 +37,24 @@
  * - `HashDel`: key, the field (value). Removes one field; the last field
  *   gone deletes the key (as Redis does). A missing key or field, or
  *   another type (replay over a newer state), changes nothing.
+ * - `ListPush`: key, the element (value), and 0 (to the head) or 1 (to the
+ *   tail) in the numeric field. A missing key (or, on replay over a newer
+ *   state, a key of another type) becomes a new list; the expiry is kept.
+ *   LPUSH of n elements logs n of them, one group.
+ * - `ListPop`: key, no value, `count * 2 + (0 from the head, 1 from the
+ *   tail)` in the numeric field, count ≥ 1: removes that many elements (at
+ *   most all) from one end; the last gone deletes the key. LPOP, LTRIM (a
+ *   pop at each end), LMOVE (a pop, then a push to the destination).
+ * - `ListSet`: key, the element, its index (0-based from the head): LSET.
+ * - `ListInsert`: key, the element, the index it takes (0..length): LINSERT.
+ * - `ListRemove`: key, the element, LREM's signed count zigzag-encoded
+ *   (`2c` for c ≥ 0, `-2c - 1` below): removes as LREM does; the last
+ *   element gone deletes the key.
+ *
+ *   List records are not idempotent: replay skips one whose LSN is not
+ *   above the stamp of the list it meets (a snapshot image that already
+ *   holds it; see `types/list/list.ts`). On a missing key or another type,
+ *   every list record but `ListPush` changes nothing.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -57,6 +75,11 @@ export const WalOp = {
   SwapDb: 7,
   HashSet: 8,
   HashDel: 9,
+  ListPush: 10,
+  ListPop: 11,
+  ListSet: 12,
+  ListInsert: 13,
+  ListRemove: 14,
 } as const;
 
 /**
@@ -183,11 +206,11 @@ export const WAL_MAX_DB = 0xffff;
  * @example
  * ```ts
  * isWalOp(WalOp.Set); // true
- * isWalOp(9); // false
+ * isWalOp(99); // false
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.HashDel;
+  return op >= WalOp.Set && op <= WalOp.ListRemove;
 }
 
 /**
@@ -248,6 +271,17 @@ export function entryProblem(
       return undefined;
     case WalOp.HashDel:
       if (expiresAtMs !== 0) return "HDEL carries no number";
+      return undefined;
+    case WalOp.ListPush:
+      if (expiresAtMs > 1) return `LIST PUSH to end ${expiresAtMs} (0 head, 1 tail)`;
+      return undefined;
+    case WalOp.ListPop:
+      if (value !== "") return "LIST POP carries no value";
+      if (expiresAtMs < 2) return `LIST POP of ${Math.floor(expiresAtMs / 2)} elements`;
+      return undefined;
+    case WalOp.ListSet:
+    case WalOp.ListInsert:
+    case WalOp.ListRemove:
       return undefined;
     default:
       return `unknown op ${op}`;
