@@ -41,6 +41,7 @@ import { STRING_COMMANDS } from "../types/string/commands.ts";
 import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { HASH_COMMANDS } from "../types/hash/hash_commands.ts";
+import { SET_COMMANDS } from "../types/set/set_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
@@ -226,6 +227,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...RANGE_COMMANDS,
     ...BITMAP_COMMANDS,
     ...HASH_COMMANDS,
+    ...SET_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,

@@ -35,6 +35,7 @@ import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
+import { applySetAdds, applySetRems } from "../types/set/set.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -616,6 +617,12 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       break;
     case WalOp.HashDel:
       applyHashDels(engine, record.key, [record.value]);
+      break;
+    case WalOp.SetAdd:
+      applySetAdds(engine, record.key, [record.value], [record.expiresAtMs]);
+      break;
+    case WalOp.SetRem:
+      applySetRems(engine, record.key, [record.value], [record.expiresAtMs]);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

@@ -37,6 +37,15 @@
  * - `HashDel`: key, the field (value). Removes one field; the last field
  *   gone deletes the key (as Redis does). A missing key or field, or
  *   another type (replay over a newer state), changes nothing.
+ * - `SetAdd`: key, the member (value), a flag in the numeric field: 1 =
+ *   the set is a hashtable from this record on (Redis keeps a set of
+ *   integers that was once a hashtable as one; COPY and the *STORE commands
+ *   log it on their first record), else 0. Adds one member; a missing key
+ *   (or, on replay over a newer state, another type) becomes a new set.
+ * - `SetRem`: key, the member (value), a flag: 1 = after this removal the
+ *   set is rebuilt, encoded by its contents (SPOP taking most of a set, as
+ *   Redis does), else 0. Removes one member; the last gone deletes the key.
+ *   SPOP logs one per member it took: replay and replicas take the same.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -57,6 +66,8 @@ export const WalOp = {
   SwapDb: 7,
   HashSet: 8,
   HashDel: 9,
+  SetAdd: 20,
+  SetRem: 21,
 } as const;
 
 /**
@@ -187,7 +198,7 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.HashDel;
+  return (op >= WalOp.Set && op <= WalOp.HashDel) || op === WalOp.SetAdd || op === WalOp.SetRem;
 }
 
 /**
@@ -248,6 +259,12 @@ export function entryProblem(
       return undefined;
     case WalOp.HashDel:
       if (expiresAtMs !== 0) return "HDEL carries no number";
+      return undefined;
+    case WalOp.SetAdd:
+      if (expiresAtMs > 1) return `SADD with flag ${expiresAtMs}`;
+      return undefined;
+    case WalOp.SetRem:
+      if (expiresAtMs > 1) return `SREM with flag ${expiresAtMs}`;
       return undefined;
     default:
       return `unknown op ${op}`;
