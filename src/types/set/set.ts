@@ -117,7 +117,7 @@ export function compareIntegers(a: string, b: string): number {
   const negative = a.charCodeAt(0) === 45;
   if (negative !== (b.charCodeAt(0) === 45)) return negative ? -1 : 1;
   const order = a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
-  return negative ? -order : order;
+  return negative ? 0 - order : order;
 }
 
 /** The current most members of an intset (set-max-intset-entries, capped as Redis does). */
