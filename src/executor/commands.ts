@@ -42,6 +42,7 @@ import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { HASH_COMMANDS } from "../types/hash/hash_commands.ts";
 import { LIST_COMMANDS } from "../types/list/list_commands.ts";
+import { SET_COMMANDS } from "../types/set/set_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
@@ -228,6 +229,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...BITMAP_COMMANDS,
     ...HASH_COMMANDS,
     ...LIST_COMMANDS,
+    ...SET_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,

@@ -13,16 +13,19 @@
 import type { Collection } from "./collection.ts";
 import { HashValue, SNAPSHOT_TYPE_HASH } from "./hash/hash.ts";
 import { ListValue, SNAPSHOT_TYPE_LIST } from "./list/list.ts";
+import { SetValue, SNAPSHOT_TYPE_SET } from "./set/set.ts";
 
 const CONSTRUCTORS: ReadonlyMap<number, () => Collection> = new Map([
   [SNAPSHOT_TYPE_HASH, () => new HashValue()],
   [SNAPSHOT_TYPE_LIST, (): Collection => new ListValue()],
+  [SNAPSHOT_TYPE_SET, (): Collection => new SetValue()],
 ]);
 
 /** Readers of {@link Collection.packed} bytes, by type (the snapshot entry type). */
 const UNPACKERS: ReadonlyMap<number, (packed: string) => Collection> = new Map([
   [SNAPSHOT_TYPE_HASH, (packed: string) => HashValue.unpack(packed)],
   [SNAPSHOT_TYPE_LIST, (packed: string): Collection => ListValue.unpack(packed)],
+  [SNAPSHOT_TYPE_SET, (packed: string): Collection => SetValue.unpack(packed)],
 ]);
 
 /**

@@ -55,6 +55,15 @@
  *   above the stamp of the list it meets (a snapshot image that already
  *   holds it; see `types/list/list.ts`). On a missing key or another type,
  *   every list record but `ListPush` changes nothing.
+ * - `SetAdd`: key, the member (value), a flag in the numeric field: 1 =
+ *   the set is a hashtable from this record on (Redis keeps a set of
+ *   integers that was once a hashtable as one; COPY and the *STORE commands
+ *   log it on their first record), else 0. Adds one member; a missing key
+ *   (or, on replay over a newer state, another type) becomes a new set.
+ * - `SetRem`: key, the member (value), a flag: 1 = after this removal the
+ *   set is rebuilt, encoded by its contents (SPOP taking most of a set, as
+ *   Redis does), else 0. Removes one member; the last gone deletes the key.
+ *   SPOP logs one per member it took: replay and replicas take the same.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -80,6 +89,8 @@ export const WalOp = {
   ListSet: 12,
   ListInsert: 13,
   ListRemove: 14,
+  SetAdd: 20,
+  SetRem: 21,
 } as const;
 
 /**
@@ -210,7 +221,7 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.ListRemove;
+  return (op >= WalOp.Set && op <= WalOp.ListRemove) || op === WalOp.SetAdd || op === WalOp.SetRem;
 }
 
 /**
@@ -282,6 +293,12 @@ export function entryProblem(
     case WalOp.ListSet:
     case WalOp.ListInsert:
     case WalOp.ListRemove:
+      return undefined;
+    case WalOp.SetAdd:
+      if (expiresAtMs > 1) return `SADD with flag ${expiresAtMs}`;
+      return undefined;
+    case WalOp.SetRem:
+      if (expiresAtMs > 1) return `SREM with flag ${expiresAtMs}`;
       return undefined;
     default:
       return `unknown op ${op}`;
