@@ -37,6 +37,14 @@
  * - `HashDel`: key, the field (value). Removes one field; the last field
  *   gone deletes the key (as Redis does). A missing key or field, or
  *   another type (replay over a newer state), changes nothing.
+ * - `ZsetAdd`: key, a score's 8 bytes (IEEE-754 double, little-endian)
+ *   then the member (value); numeric field 0. Sets the member's score in
+ *   the sorted set at key (ZINCRBY and ZADD INCR log the resulting score);
+ *   a missing key (or another type, replaying over a newer state) becomes
+ *   a new sorted set; the expiry is kept.
+ * - `ZsetRem`: key, the member (value). Removes one member; the last gone
+ *   deletes the key. A missing key or member, or another type, changes
+ *   nothing.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -57,6 +65,8 @@ export const WalOp = {
   SwapDb: 7,
   HashSet: 8,
   HashDel: 9,
+  ZsetAdd: 30,
+  ZsetRem: 31,
 } as const;
 
 /**
@@ -187,7 +197,8 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.HashDel;
+  return (op >= WalOp.Set && op <= WalOp.HashDel) || op === WalOp.ZsetAdd ||
+    op === WalOp.ZsetRem;
 }
 
 /**
@@ -248,6 +259,13 @@ export function entryProblem(
       return undefined;
     case WalOp.HashDel:
       if (expiresAtMs !== 0) return "HDEL carries no number";
+      return undefined;
+    case WalOp.ZsetAdd:
+      if (expiresAtMs !== 0) return "ZADD carries no number";
+      if (value.length < 8) return `ZADD record of ${value.length} bytes holds no score`;
+      return undefined;
+    case WalOp.ZsetRem:
+      if (expiresAtMs !== 0) return "ZREM carries no number";
       return undefined;
     default:
       return `unknown op ${op}`;
