@@ -343,6 +343,8 @@ export class ZsetValue extends Collection {
 
   /** Inserts a new packed entry where (score, member) sorts. */
   #insertPacked(member: string, score: number): void {
+    // Redis's listpack keeps -0 as 0 (its skiplist keeps -0).
+    if (score === 0) score = 0;
     const packed = this.#packed;
     let at = 0;
     while (at < packed.length) {
