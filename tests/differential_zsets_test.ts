@@ -625,18 +625,74 @@ const LEX_TEMPLATES: Template<StepLike>[] = [
   template(1, (r) => ["ZREMRANGEBYLEX", "l", r.pick(LEX), r.pick(LEX)]),
 ];
 
+/** Operations on sorted sets past the listpack limits (skiplist encoding, and back on store). */
+const BIG_KEYS = ["b1", "b2"];
+function bigMember(r: Rng): string {
+  return `m${r.int(0, 199)}`;
+}
+const BIG_SCORES = ["0", "1", "2", "-1.5", "1e3", "-inf", "inf", "3.25"];
+const BIG_TEMPLATES: Template<StepLike>[] = [
+  template(1, (r) => {
+    const pairs: string[] = [];
+    for (let i = 0; i < 130; i++) pairs.push(r.pick(BIG_SCORES), bigMember(r));
+    return ["ZADD", r.pick(BIG_KEYS), ...pairs];
+  }),
+  template(4, (r) => ["ZADD", r.pick(BIG_KEYS), r.pick(BIG_SCORES), bigMember(r)]),
+  template(2, (r) => ["ZINCRBY", r.pick(BIG_KEYS), r.pick(BIG_SCORES), bigMember(r)]),
+  template(3, (r) => ["ZREM", r.pick(BIG_KEYS), bigMember(r), bigMember(r)]),
+  template(2, (r) => ["ZSCORE", r.pick(BIG_KEYS), bigMember(r)]),
+  template(2, (r) => [r.pick(["ZRANK", "ZREVRANK"]), r.pick(BIG_KEYS), bigMember(r)]),
+  template(2, (r) => ["ZCOUNT", r.pick(BIG_KEYS), r.pick(BOUNDS), r.pick(BOUNDS)]),
+  template(3, (r) => [
+    "ZRANGE",
+    r.pick(BIG_KEYS),
+    r.pick(RANKS),
+    r.pick(RANKS),
+    ...r.pick([[], ["REV"], ["WITHSCORES"], ["REV", "WITHSCORES"]]),
+  ]),
+  template(3, (r) => [
+    "ZRANGE",
+    r.pick(BIG_KEYS),
+    r.pick(BOUNDS),
+    r.pick(BOUNDS),
+    "BYSCORE",
+    ...r.pick([["WITHSCORES"], ["LIMIT", "3", "5"], ["REV", "LIMIT", "2", "4"]]),
+  ]),
+  template(1, (r) => ["ZREMRANGEBYRANK", r.pick(BIG_KEYS), r.pick(RANKS), r.pick(RANKS)]),
+  template(1, (r) => ["ZREMRANGEBYSCORE", r.pick(BIG_KEYS), r.pick(BOUNDS), r.pick(BOUNDS)]),
+  template(2, (r) => [r.pick(["ZPOPMIN", "ZPOPMAX"]), r.pick(BIG_KEYS), r.pick(["1", "5"])]),
+  template(1, (r) => ["ZRANGESTORE", "d", r.pick(BIG_KEYS), r.pick(RANKS), r.pick(RANKS)]),
+  template(1, (r) => [
+    r.pick(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]),
+    "d",
+    "2",
+    "b1",
+    "b2",
+  ]),
+  template(1, (r) => [r.pick(["ZUNION", "ZINTER", "ZDIFF"]), "2", "b1", "b2", "WITHSCORES"]),
+  template(1, () => ["ZINTERCARD", "2", "b1", "b2", "LIMIT", "10"]),
+  template(1, (r) => ["ZCARD", r.pick([...BIG_KEYS, "d"])]),
+  template(1, (r) => ["OBJECT", "ENCODING", r.pick([...BIG_KEYS, "d"])]),
+  template(1, (r) => ["ZRANDMEMBER", r.pick(BIG_KEYS), "1000", "WITHSCORES"]),
+  template(1, (r) => anyOrder("ZSCAN", r.pick(BIG_KEYS), "0", "COUNT", "1000")),
+];
+
 differentialTest(
   "differential: sorted-set commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
     await pair.diffCases(t, CASES, STANDARD_RULES);
-    for (const seed of [1, 2, 3, 4]) {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
       const resp3 = seed % 2 === 0;
       await t.step(`random sequence, seed ${seed} (RESP${resp3 ? 3 : 2})`, async () => {
         await pair.diffRandom({
           seed,
           length: 1500,
-          templates: seed <= 2 ? TEMPLATES : [...TEMPLATES, ...LEX_TEMPLATES],
+          templates: seed <= 2
+            ? TEMPLATES
+            : seed <= 4
+            ? [...TEMPLATES, ...LEX_TEMPLATES]
+            : BIG_TEMPLATES,
           rules: STANDARD_RULES,
           resp3,
         });
