@@ -30,16 +30,30 @@ export class ZsetTable {
   readonly scores: number[] = [];
   readonly free: number[] = [];
   readonly tree: RankTree = new RankTree(this);
+  /**
+   * The last member looked up and its slot (-1: absent): a command reads a
+   * member's score, then sets it, so the second Map lookup is skipped.
+   */
+  #lastMember: string | undefined = undefined;
+  #lastSlot = -1;
+
+  #slotOf(member: string): number | undefined {
+    if (member === this.#lastMember) return this.#lastSlot < 0 ? undefined : this.#lastSlot;
+    const slot = this.index.get(member);
+    this.#lastMember = member;
+    this.#lastSlot = slot ?? -1;
+    return slot;
+  }
 
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
-    const slot = this.index.get(member);
+    const slot = this.#slotOf(member);
     return slot === undefined ? undefined : this.scores[slot];
   }
 
   /** Sets `member`'s score; true if the member is new. */
   set(member: string, score: number): boolean {
-    const slot = this.index.get(member);
+    const slot = this.#slotOf(member);
     if (slot !== undefined) {
       // Redis keeps the old score when equal (0 and -0 included).
       if (this.scores[slot] === score) return false;
@@ -52,16 +66,21 @@ export class ZsetTable {
     this.members[place] = member;
     this.scores[place] = score;
     this.index.set(member, place);
+    this.#lastSlot = place;
     this.tree.insert(place);
     return true;
   }
 
   /** Removes `member`; whether it was held. */
   delete(member: string): boolean {
-    const slot = this.index.get(member);
+    const slot = this.#slotOf(member);
     if (slot === undefined) return false;
-    this.tree.remove(slot);
+    // Pops take the first or last: no key comparisons to find them.
+    if (slot === this.tree.edgeSlot(true)) this.tree.removeEdge(true);
+    else if (slot === this.tree.edgeSlot(false)) this.tree.removeEdge(false);
+    else this.tree.remove(slot);
     this.index.delete(member);
+    this.#lastSlot = -1;
     this.members[slot] = undefined;
     this.scores[slot] = 0;
     this.free.push(slot);

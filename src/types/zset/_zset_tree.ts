@@ -102,12 +102,32 @@ export class RankTree {
     const member = this.keys.members[slot]!;
     this.#remove(this.#root, slot, score, member);
     this.#size--;
+    this.#collapse();
+  }
+
+  /** Drops inner roots left with one child (or none). */
+  #collapse(): void {
     while (this.#root instanceof Inner && this.#root.children.length === 1) {
       this.#root = this.#root.children[0];
     }
     if (this.#root instanceof Inner && this.#root.children.length === 0) {
       this.#root = this.#first = this.#last = new Leaf();
     }
+  }
+
+  /** The first (`first`) or last slot, or -1 when empty. */
+  edgeSlot(first: boolean): number {
+    const leaf = first ? this.#first : this.#last;
+    const slots = leaf.slots;
+    return slots.length === 0 ? -1 : first ? slots[0] : slots[slots.length - 1];
+  }
+
+  /** Removes the first (`first`) or last slot (the tree is not empty). */
+  removeEdge(first: boolean): void {
+    assert(this.#size > 0, "an edge is removed from a tree that holds one");
+    this.#removeEdge(this.#root, first);
+    this.#size--;
+    this.#collapse();
   }
 
   /** The rank of held `slot`. */
@@ -268,28 +288,49 @@ export class RankTree {
     return right;
   }
 
+  /** Removes the first or last slot under `node`; whether `node` is left empty. */
+  #removeEdge(node: Node, first: boolean): boolean {
+    if (node instanceof Leaf) {
+      if (first) node.slots.shift();
+      else node.slots.pop();
+      return node.slots.length === 0 && this.#unlink(node);
+    }
+    const i = first ? 0 : node.children.length - 1;
+    node.counts[i]--;
+    if (!this.#removeEdge(node.children[i], first)) return false;
+    this.#dropChild(node, i);
+    return node.children.length === 0;
+  }
+
+  /** Unlinks an emptied leaf from the list; false for the root (it stays). */
+  #unlink(leaf: Leaf): boolean {
+    if (leaf === this.#root) return false;
+    if (leaf.prev !== undefined) leaf.prev.next = leaf.next;
+    else this.#first = leaf.next!;
+    if (leaf.next !== undefined) leaf.next.prev = leaf.prev;
+    else this.#last = leaf.prev!;
+    return true;
+  }
+
+  #dropChild(node: Inner, i: number): void {
+    node.children.splice(i, 1);
+    node.counts.splice(i, 1);
+    node.lowScores.splice(i, 1);
+    node.lowMembers.splice(i, 1);
+  }
+
   /** Removes under `node`; whether `node` is left empty. */
   #remove(node: Node, slot: number, score: number, member: string): boolean {
     if (node instanceof Leaf) {
       const at = this.#leafPosition(node, score, member);
       assert(node.slots[at] === slot, "a removed slot is where its key sorts");
       node.slots.splice(at, 1);
-      if (node.slots.length > 0) return false;
-      // Unlinked by the caller's parent; the last leaf of all stays as the root.
-      if (node === this.#root) return false;
-      if (node.prev !== undefined) node.prev.next = node.next;
-      else this.#first = node.next!;
-      if (node.next !== undefined) node.next.prev = node.prev;
-      else this.#last = node.prev!;
-      return true;
+      return node.slots.length === 0 && this.#unlink(node);
     }
     const i = this.#childFor(node, score, member);
     node.counts[i]--;
     if (!this.#remove(node.children[i], slot, score, member)) return false;
-    node.children.splice(i, 1);
-    node.counts.splice(i, 1);
-    node.lowScores.splice(i, 1);
-    node.lowMembers.splice(i, 1);
+    this.#dropChild(node, i);
     return node.children.length === 0;
   }
 

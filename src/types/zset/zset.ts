@@ -407,6 +407,43 @@ function encodeLength(n: number): string {
  * ```
  */
 export function applyZsetAdds(engine: Engine, key: string, data: readonly string[]): void {
+  const members: string[] = [];
+  const scores: number[] = [];
+  for (const item of data) {
+    assert(item.length >= 8, "a ZsetAdd record holds a score");
+    members.push(flatCopy(item, 8));
+    scores.push(decodeScore(item, 0));
+  }
+  applyZsetScores(engine, key, members, scores);
+}
+
+/**
+ * `s` from `start` as a string of its own: a slice of a record would keep
+ * the whole record alive (and cost a slice header) for as long as the member.
+ */
+function flatCopy(s: string, start: number): string {
+  const length = s.length - start;
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+  for (let i = 0; i < length; i++) scratch[i] = s.charCodeAt(start + i);
+  return bytesToBinary(scratch, 0, length);
+}
+
+/**
+ * Sets `members[i]`'s score to `scores[i]` in the sorted set at `key`, in
+ * order: what `ZsetAdd` records do (see {@link applyZsetAdds}), for a
+ * command that has its members and scores at hand.
+ *
+ * @example
+ * ```ts
+ * applyZsetScores(engine, "z", ["m"], [1]);
+ * ```
+ */
+export function applyZsetScores(
+  engine: Engine,
+  key: string,
+  members: readonly string[],
+  scores: readonly number[],
+): void {
   const current = engine.get(key);
   let zset: ZsetValue;
   // An object in the key table changes in place; one read from its inline
@@ -420,11 +457,7 @@ export function applyZsetAdds(engine: Engine, key: string, data: readonly string
     if (current !== undefined) engine.delete(key);
     zset = new ZsetValue();
   }
-  for (let i = 0; i < data.length; i++) {
-    const item = data[i];
-    assert(item.length >= 8, "a ZsetAdd record holds a score");
-    zset.set(item.length === 8 ? "" : item.slice(8), decodeScore(item, 0));
-  }
+  for (let i = 0; i < members.length; i++) zset.set(members[i], scores[i]);
   if (store) engine.setCollection(key, zset);
 }
 

@@ -31,7 +31,7 @@ import {
   zsetError,
 } from "./_zset_common.ts";
 import { encodeScore, parseScore } from "./score.ts";
-import { applyZsetAdds, MAX_ZSET_MEMBERS, ZsetValue } from "./zset.ts";
+import { applyZsetScores, MAX_ZSET_MEMBERS, ZsetValue } from "./zset.ts";
 import { removeMembers, writeScore } from "./zset_ops.ts";
 
 const IN_NX = 1;
@@ -42,8 +42,16 @@ const IN_LT = 16;
 
 const ZERO: readonly number[] = [0];
 
-function applyAdds(engine: Engine, key: string, data: readonly string[]): void {
-  applyZsetAdds(engine, key, data);
+/**
+ * The members and scores of the records the running command logs: its
+ * apply step sets them as replaying the records would, without decoding
+ * them back (set just before `changeCollection`, which applies at once).
+ */
+const liveMembers: string[] = [];
+const liveScores: number[] = [];
+
+function applyAdds(engine: Engine, key: string): void {
+  applyZsetScores(engine, key, liveMembers, liveScores);
 }
 
 /** The ZADD option `word` names (0: not an option), read without allocating for scores. */
@@ -110,6 +118,8 @@ function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number
   let processed = 0;
   let score = 0;
   const data: string[] = [];
+  liveMembers.length = 0;
+  liveScores.length = 0;
   // Members this command already set (a member named twice sees its first change).
   const pending = elements > 1 ? new Map<string, number>() : undefined;
   for (let j = 0; j < elements; j++) {
@@ -126,11 +136,15 @@ function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number
       processed++;
       if (score !== current) {
         data.push(encodeScore(score) + member);
+        liveMembers.push(member);
+        liveScores.push(score);
         pending?.set(member, score);
         updated++;
       }
     } else if (!xx) {
       data.push(encodeScore(score) + member);
+      liveMembers.push(member);
+      liveScores.push(score);
       pending?.set(member, score);
       added++;
       processed++;
