@@ -37,6 +37,7 @@ import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
 import { applyListRecord } from "../types/list/list.ts";
 import { applySetAdds, applySetRems } from "../types/set/set.ts";
+import { applyZsetAdds, applyZsetRems } from "../types/zset/zset.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -638,6 +639,12 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       break;
     case WalOp.SetRem:
       applySetRems(engine, record.key, [record.value], [record.expiresAtMs]);
+      break;
+    case WalOp.ZsetAdd:
+      applyZsetAdds(engine, record.key, [record.value]);
+      break;
+    case WalOp.ZsetRem:
+      applyZsetRems(engine, record.key, [record.value]);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

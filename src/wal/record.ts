@@ -64,6 +64,14 @@
  *   set is rebuilt, encoded by its contents (SPOP taking most of a set, as
  *   Redis does), else 0. Removes one member; the last gone deletes the key.
  *   SPOP logs one per member it took: replay and replicas take the same.
+ * - `ZsetAdd`: key, a score's 8 bytes (IEEE-754 double, little-endian)
+ *   then the member (value); numeric field 0. Sets the member's score in
+ *   the sorted set at key (ZINCRBY and ZADD INCR log the resulting score);
+ *   a missing key (or another type, replaying over a newer state) becomes
+ *   a new sorted set; the expiry is kept.
+ * - `ZsetRem`: key, the member (value). Removes one member; the last gone
+ *   deletes the key. A missing key or member, or another type, changes
+ *   nothing.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -91,6 +99,8 @@ export const WalOp = {
   ListRemove: 14,
   SetAdd: 20,
   SetRem: 21,
+  ZsetAdd: 30,
+  ZsetRem: 31,
 } as const;
 
 /**
@@ -221,7 +231,8 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return (op >= WalOp.Set && op <= WalOp.ListRemove) || op === WalOp.SetAdd || op === WalOp.SetRem;
+  return (op >= WalOp.Set && op <= WalOp.ListRemove) || op === WalOp.SetAdd ||
+    op === WalOp.SetRem || op === WalOp.ZsetAdd || op === WalOp.ZsetRem;
 }
 
 /**
@@ -299,6 +310,13 @@ export function entryProblem(
       return undefined;
     case WalOp.SetRem:
       if (expiresAtMs > 1) return `SREM with flag ${expiresAtMs}`;
+      return undefined;
+    case WalOp.ZsetAdd:
+      if (expiresAtMs !== 0) return "ZADD carries no number";
+      if (value.length < 8) return `ZADD record of ${value.length} bytes holds no score`;
+      return undefined;
+    case WalOp.ZsetRem:
+      if (expiresAtMs !== 0) return "ZREM carries no number";
       return undefined;
     default:
       return `unknown op ${op}`;
