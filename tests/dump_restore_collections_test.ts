@@ -1,8 +1,10 @@
 /**
  * DUMP and RESTORE of collections (issue 16): kvdb writes Redis 7.0's RDB
- * formats (hash listpack 16 and hash 4 so far), so a listpack value DUMPs
- * to redis-server's exact bytes, and payloads travel both ways between
- * kvdb and redis-server 7.0.15 with the same contents and encodings.
+ * formats (hash listpack 16 and hash 4, list quicklist2 18, set intset 11
+ * and set 2, zset listpack 17 and zset2 5), so a value whose encoding is
+ * deterministic (everything but a hash table's order) DUMPs to
+ * redis-server's exact bytes, and payloads travel both ways between kvdb
+ * and redis-server 7.0.15 with the same contents and encodings.
  * Malformed collection payloads get Redis's "Bad data format".
  */
 
@@ -52,6 +54,93 @@ const CASES: Record<string, StepLike[]> = {
     ["HDEL", "h1", "b"],
     ["HSET", "h1", "a", "changed", "z", "new"],
     ["DUMP", "h1"],
+  ],
+  "DUMP of lists, intsets and listpack sorted sets: Redis's bytes": [
+    ["RPUSH", "l1", "a", "b", "1", "2", "300", "-5", "70000"],
+    ["DUMP", "l1"],
+    ["LPUSH", "l1", "x".repeat(100), COMPRESSIBLE],
+    ["DUMP", "l1"],
+    ["RPUSH", "l2", ...Array.from({ length: 3000 }, (_, i) => `element-${i}`)],
+    ["DUMP", "l2"],
+    ["RPUSH", "l3", ...Array.from({ length: 600 }, (_, i) => `${i * 7919}`)],
+    ["DUMP", "l3"],
+    ["SADD", "s1", "1", "2", "3", "-100", "100000"],
+    ["DUMP", "s1"],
+    ["SADD", "s2", "9223372036854775807", "-9223372036854775808", "0"],
+    ["DUMP", "s2"],
+    ["SADD", "s3", ...Array.from({ length: 512 }, (_, i) => `${i * 3}`)],
+    ["DUMP", "s3"],
+    ["ZADD", "z1", "1", "a", "2.5", "b", "-3", "c", "0.1", "d", "inf", "e", "-inf", "f"],
+    ["DUMP", "z1"],
+    ["ZADD", "z2", "1e300", "big", "-0", "negzero", "3.14159", "pi", "12345678901", "int"],
+    ["DUMP", "z2"],
+    ["ZADD", "z3", ...Array.from({ length: 128 }, (_, i) => [`${i / 3}`, `m${i}`]).flat()],
+    ["DUMP", "z3"],
+    ["ZADD", "z4", ...Array.from({ length: 200 }, (_, i) => [`${i}`, `member-${i}`]).flat()],
+    ["OBJECT", "ENCODING", "z4"],
+    ["DUMP", "z4"],
+  ],
+  "RESTORE of lists, sets and sorted sets: contents and encodings": [
+    ["RESTORE", "l", "0", payload(encodeDumpValue({ kind: "list", items: ["a", "1", "b"] }, -2))],
+    ["LRANGE", "l", "0", "-1"],
+    ["OBJECT", "ENCODING", "l"],
+    [
+      "RESTORE",
+      "s",
+      "0",
+      payload(encodeDumpValue({ kind: "set", members: ["3", "1"], compact: true }, -2)),
+    ],
+    ["SMEMBERS", "s"],
+    ["OBJECT", "ENCODING", "s"],
+    [
+      "RESTORE",
+      "s2",
+      "0",
+      payload(encodeDumpValue({ kind: "set", members: ["3", "1"], compact: false }, -2)),
+    ],
+    ["OBJECT", "ENCODING", "s2"],
+    [
+      "RESTORE",
+      "s3",
+      "0",
+      payload(encodeDumpValue({ kind: "set", members: ["a", "1"], compact: false }, -2)),
+    ],
+    ["OBJECT", "ENCODING", "s3"],
+    ["SISMEMBER", "s3", "a"],
+    [
+      "RESTORE",
+      "z",
+      "0",
+      payload(encodeDumpValue({ kind: "zset", entries: [["a", 1], ["b", 2]], compact: false }, -2)),
+    ],
+    ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+    ["OBJECT", "ENCODING", "z"],
+    ["RESTORE", "bad", "0", payload(encodeDumpValue({ kind: "list", items: [] }, -2))],
+    [
+      "RESTORE",
+      "bad",
+      "0",
+      payload(encodeDumpValue({ kind: "set", members: [], compact: true }, -2)),
+    ],
+    [
+      "RESTORE",
+      "bad",
+      "0",
+      payload(encodeDumpValue({ kind: "set", members: ["a", "a"], compact: false }, -2)),
+    ],
+    [
+      "RESTORE",
+      "bad",
+      "0",
+      payload(encodeDumpValue({ kind: "zset", entries: [], compact: true }, -2)),
+    ],
+    [
+      "RESTORE",
+      "bad",
+      "0",
+      payload(encodeDumpValue({ kind: "zset", entries: [["a", NaN]], compact: false }, -2)),
+    ],
+    ["EXISTS", "bad"],
   ],
   "RESTORE of hashes: contents, encodings and errors": [
     ["HSET", "src", "a", "1", "b", "two"],
@@ -142,6 +231,70 @@ differentialTest(
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
     await pair.diffCases(t, CASES, STANDARD_RULES);
+    await t.step(
+      "list, set and sorted-set payloads travel both ways with the same contents",
+      async () => {
+        const kvdb = await RespClient.connect(pair.subject.port);
+        const redis = await RespClient.connect(pair.reference.port);
+        const cases: { make: string[]; read: string[] }[] = [
+          { make: ["RPUSH", "K", "a", "1", "-2", "\x00\xff"], read: ["LRANGE", "K", "0", "-1"] },
+          {
+            make: ["RPUSH", "K", ...Array.from({ length: 20000 }, (_, i) => `e${i % 97}-${i}`)],
+            read: ["LRANGE", "K", "0", "-1"],
+          },
+          { make: ["RPUSH", "K", "x".repeat(20000), "y"], read: ["LRANGE", "K", "0", "-1"] },
+          { make: ["SADD", "K", "1", "5", "-7"], read: ["SMEMBERS", "K"] },
+          { make: ["SADD", "K", "a", "5"], read: ["SMEMBERS", "K"] },
+          {
+            make: ["SADD", "K", ...Array.from({ length: 1000 }, (_, i) => `${i}`)],
+            read: ["SMEMBERS", "K"],
+          },
+          {
+            make: ["ZADD", "K", "1", "a", "-2.5", "b", "inf", "c"],
+            read: ["ZRANGE", "K", "0", "-1", "WITHSCORES"],
+          },
+          {
+            make: [
+              "ZADD",
+              "K",
+              ...Array.from({ length: 500 }, (_, i) => [`${i * 0.37}`, `m${i}`]).flat(),
+            ],
+            read: ["ZRANGE", "K", "0", "-1", "WITHSCORES"],
+          },
+        ];
+        try {
+          for (const [i, { make, read }] of cases.entries()) {
+            for (
+              const [from, to, names] of [[redis, kvdb, "redis→kvdb"], [
+                kvdb,
+                redis,
+                "kvdb→redis",
+              ]] as const
+            ) {
+              const src = `src${i}`;
+              const dst = `dst${i}`;
+              await from.call("DEL", src);
+              await from.call(...make.map((a) => a === "K" ? src : a));
+              const dumped = await from.call("DUMP", src) as string;
+              const restored = await to.call("RESTORE", dst, "0", dumped, "REPLACE");
+              assert.deepEqual(restored, new RespStatus("OK"), `case #${i} ${names}`);
+              const want = await from.call(...read.map((a) => a === "K" ? src : a)) as string[];
+              const got = await to.call(...read.map((a) => a === "K" ? dst : a)) as string[];
+              const norm = (xs: string[]) => make[0] === "SADD" ? [...xs].sort() : xs;
+              assert.deepEqual(norm(got), norm(want), `case #${i} ${names}`);
+              assert.equal(
+                await to.call("OBJECT", "ENCODING", dst),
+                await from.call("OBJECT", "ENCODING", src),
+                `case #${i} ${names}: encoding`,
+              );
+            }
+          }
+        } finally {
+          kvdb.close();
+          redis.close();
+        }
+      },
+    );
     await t.step("hash payloads travel both ways with the same contents", async () => {
       const kvdb = await RespClient.connect(pair.subject.port);
       const redis = await RespClient.connect(pair.reference.port);

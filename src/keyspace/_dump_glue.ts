@@ -8,13 +8,16 @@
  * @example
  * ```ts
  * const rdb = toRdbValue(hash); // { kind: "hash", pairs, compact: true }
- * fromRdbValue(rdb); // a HashValue equal to hash
+ * fromRdbValue(rdb); // a HashValue equal to hash (lists, sets, sorted sets alike)
  * ```
  * @module
  */
 
 import type { Collection, KeyValue } from "../types/collection.ts";
 import { HashValue } from "../types/hash/hash.ts";
+import { ListValue } from "../types/list/list.ts";
+import { SetValue } from "../types/set/set.ts";
+import { ZsetValue } from "../types/zset/zset.ts";
 import type { RdbValue } from "./rdb/rdb_value.ts";
 
 /**
@@ -29,6 +32,13 @@ export function toRdbValue(value: Collection): RdbValue | undefined {
   if (value instanceof HashValue) {
     return { kind: "hash", pairs: value.entries(), compact: value.encoding() === "listpack" };
   }
+  if (value instanceof ListValue) return { kind: "list", items: value.toArray() };
+  if (value instanceof SetValue) {
+    return { kind: "set", members: value.members(), compact: value.encoding() === "intset" };
+  }
+  if (value instanceof ZsetValue) {
+    return { kind: "zset", entries: value.entries(), compact: value.encoding() === "listpack" };
+  }
   return undefined;
 }
 
@@ -40,7 +50,7 @@ export function toRdbValue(value: Collection): RdbValue | undefined {
  * fromRdbValue({ kind: "string", value: "x" }); // "x"
  * ```
  */
-export function fromRdbValue(rdb: RdbValue): KeyValue | undefined {
+export function fromRdbValue(rdb: RdbValue): KeyValue {
   switch (rdb.kind) {
     case "string":
       return rdb.value;
@@ -49,7 +59,17 @@ export function fromRdbValue(rdb: RdbValue): KeyValue | undefined {
       for (const [field, value] of rdb.pairs) hash.set(field, value);
       return hash;
     }
-    default:
-      return undefined;
+    case "list": {
+      const list = new ListValue();
+      for (const item of rdb.items) list.pushRight(item);
+      return list;
+    }
+    case "set":
+      return SetValue.of(rdb.members);
+    case "zset": {
+      const zset = new ZsetValue();
+      for (const [member, score] of rdb.entries) zset.set(member, score);
+      return zset;
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * SORT ... STORE's glue to the list type: the sorted elements as a new
- * list value. (Until the list type is merged, no sortable type exists, so
- * nothing non-empty is ever stored.)
+ * list value (the command stores it with `Database.put`, which logs it as
+ * the list's rebuild records).
  *
  * @example
  * ```ts
@@ -10,11 +10,19 @@
  * @module
  */
 
-import { assert } from "../_assert.ts";
 import type { Collection } from "../types/collection.ts";
+import { ListValue } from "../types/list/list.ts";
 
-/** A list holding `items` in order. */
+/**
+ * A list holding `items` in order.
+ *
+ * @example
+ * ```ts
+ * sortedList(["1", "2"]).length; // 2
+ * ```
+ */
 export function sortedList(items: readonly string[]): Collection {
-  assert(items.length === 0, "no sortable type exists before the list type");
-  throw new Error("unreachable");
+  const list = new ListValue();
+  for (const item of items) list.pushRight(item);
+  return list;
 }

@@ -84,9 +84,6 @@ export const DUMP_COMMANDS: CommandHandler[] = [
       const decoded = decodeDump(args[3]);
       if ("problem" in decoded) throw error(decoded.problem);
       const value = fromRdbValue(decoded.value);
-      if (value === undefined) {
-        throw error(`RESTORE of a ${decoded.value.kind} is not supported by kvdb yet`);
-      }
       const now = ctx.store.nowMs();
       // Relative TTLs add up in 64 bits as in Redis: one that overflows is past.
       const at = ttl === 0n ? 0n : absolute ? ttl : BigInt.asIntN(64, ttl + BigInt(now));
