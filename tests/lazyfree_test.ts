@@ -1,6 +1,7 @@
 /**
  * Lazy free (issue 16): deleting a huge collection — UNLINK, DEL,
- * FLUSHALL ASYNC, FLUSHDB ASYNC of a 1M-field hash — answers at once and
+ * FLUSHALL ASYNC, FLUSHDB ASYNC of a 1M-field hash, UNLINK of a 1M-element
+ * list, set and sorted set — answers at once and
  * does not stall the clients being served meanwhile. kvdb drops the
  * value's references in O(1) (the key table's slot) and V8's concurrent
  * sweeper reclaims the memory, so no walk of the collection runs on the
@@ -25,17 +26,23 @@ const DELETE_REPLY_BOUND_MS = 250;
 const GET_STALL_BOUND_MS = 1500;
 const GET_CLIENTS = 20;
 
-async function fillHash(c: RespClient, key: string): Promise<void> {
+/** Fills `key` with a 1M-element collection of `type`, 1000 elements a command, 20 in flight. */
+async function fill(c: RespClient, type: "hash" | "list" | "set" | "zset", key: string) {
   for (let base = 0; base < FIELDS; base += 20 * FIELDS_PER_HSET) {
     const batch: string[][] = [];
     for (let at = base; at < Math.min(FIELDS, base + 20 * FIELDS_PER_HSET); at += FIELDS_PER_HSET) {
-      const args = ["HSET", key];
-      for (let i = at; i < at + FIELDS_PER_HSET; i++) args.push(`field:${i}`, `value:${i}`);
+      const args = [{ hash: "HSET", list: "RPUSH", set: "SADD", zset: "ZADD" }[type], key];
+      for (let i = at; i < at + FIELDS_PER_HSET; i++) {
+        if (type === "hash") args.push(`field:${i}`, `value:${i}`);
+        else if (type === "zset") args.push(`${i}`, `member:${i}`);
+        else args.push(`element:${i}`);
+      }
       batch.push(args);
     }
     await c.pipeline(batch);
   }
-  assert.equal(await c.call("HLEN", key), FIELDS);
+  const length = { hash: "HLEN", list: "LLEN", set: "SCARD", zset: "ZCARD" }[type];
+  assert.equal(await c.call(length, key), FIELDS);
 }
 
 /** GET loops on `clients` connections until stopped: every reply's latency, ms. */
@@ -65,38 +72,79 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-for (const op of [["UNLINK", "big"], ["DEL", "big"], ["FLUSHALL", "ASYNC"], ["FLUSHDB", "ASYNC"]]) {
-  Deno.test(`lazy free: ${op.join(" ")} of a 1M-field hash answers at once and stalls no client`, async () => {
+/**
+ * Runs `op` on a connection while GET_CLIENTS clients GET, and checks
+ * that it answered at once and stalled none of them.
+ */
+async function deleteUnderLoad(port: number, c: RespClient, op: string[], what: string) {
+  const load = getLoad(port, GET_CLIENTS);
+  await new Promise((r) => setTimeout(r, 300));
+  const before = load.latencies.length;
+  const t = performance.now();
+  await c.call(...op);
+  const replyMs = performance.now() - t;
+  await new Promise((r) => setTimeout(r, 1000));
+  await load.stop();
+  const after = load.latencies.slice(before).sort((a, b) => a - b);
+  console.log(
+    `${op.join(" ")} of ${what}: reply ${replyMs.toFixed(1)} ms; ${after.length} GETs after it: ` +
+      `p50 ${percentile(after, 0.5).toFixed(1)} ms, p99.9 ${
+        percentile(after, 0.999).toFixed(1)
+      } ms, ` +
+      `max ${after[after.length - 1].toFixed(1)} ms`,
+  );
+  assert.ok(replyMs < DELETE_REPLY_BOUND_MS, `${op.join(" ")} took ${replyMs.toFixed(1)} ms`);
+  assert.ok(after.length > 0, "GETs were served after the delete");
+  assert.ok(
+    after[after.length - 1] < GET_STALL_BOUND_MS,
+    `a GET waited ${after[after.length - 1].toFixed(1)} ms`,
+  );
+}
+
+Deno.test("lazy free: UNLINK, DEL, FLUSHDB ASYNC, FLUSHALL ASYNC of a 1M-field hash answer at once and stall no client", async (t) => {
+  const server = await ServerProcess.start({
+    network: { max_message_size: "1MiB", max_connections: 100 },
+  });
+  const c = await RespClient.connect(server.port);
+  try {
+    await fill(c, "hash", "big");
+    await c.call("SET", "small", "v");
+    for (const op of [["UNLINK", "victim"], ["DEL", "victim"]]) {
+      await t.step(op[0], async () => {
+        await c.call("COPY", "big", "victim", "REPLACE");
+        await deleteUnderLoad(server.port, c, op, "a 1M-field hash");
+        assert.equal(await c.call("EXISTS", "victim"), 0);
+      });
+    }
+    await t.step("FLUSHDB ASYNC", async () => {
+      await c.call("COPY", "big", "victim", "DB", "1");
+      await c.call("SELECT", "1");
+      await deleteUnderLoad(server.port, c, ["FLUSHDB", "ASYNC"], "a 1M-field hash");
+      assert.equal(await c.call("DBSIZE"), 0);
+      await c.call("SELECT", "0");
+      assert.equal(await c.call("HLEN", "big"), FIELDS);
+    });
+    await t.step("FLUSHALL ASYNC", async () => {
+      await deleteUnderLoad(server.port, c, ["FLUSHALL", "ASYNC"], "a 1M-field hash");
+      assert.equal(await c.call("DBSIZE"), 0);
+    });
+  } finally {
+    c.close();
+    await server.stop();
+  }
+});
+
+for (const type of ["list", "set", "zset"] as const) {
+  Deno.test(`lazy free: UNLINK of a 1M-element ${type} answers at once and stalls no client`, async () => {
     const server = await ServerProcess.start({
       network: { max_message_size: "1MiB", max_connections: 100 },
     });
     const c = await RespClient.connect(server.port);
     try {
-      await fillHash(c, "big");
+      await fill(c, type, "big");
       await c.call("SET", "small", "v");
-      const load = getLoad(server.port, GET_CLIENTS);
-      await new Promise((r) => setTimeout(r, 300));
-      const before = load.latencies.length;
-      const t = performance.now();
-      await c.call(...op);
-      const replyMs = performance.now() - t;
-      await new Promise((r) => setTimeout(r, 1000));
-      await load.stop();
-      const after = load.latencies.slice(before).sort((a, b) => a - b);
-      console.log(
-        `${op.join(" ")}: reply ${replyMs.toFixed(1)} ms; ${after.length} GETs after it: ` +
-          `p50 ${percentile(after, 0.5).toFixed(1)} ms, p99.9 ${
-            percentile(after, 0.999).toFixed(1)
-          } ms, ` +
-          `max ${after[after.length - 1].toFixed(1)} ms`,
-      );
+      await deleteUnderLoad(server.port, c, ["UNLINK", "big"], `a 1M-element ${type}`);
       assert.equal(await c.call("EXISTS", "big"), 0);
-      assert.ok(replyMs < DELETE_REPLY_BOUND_MS, `${op.join(" ")} took ${replyMs.toFixed(1)} ms`);
-      assert.ok(after.length > 0, "GETs were served after the delete");
-      assert.ok(
-        after[after.length - 1] < GET_STALL_BOUND_MS,
-        `a GET waited ${after[after.length - 1].toFixed(1)} ms`,
-      );
     } finally {
       c.close();
       await server.stop();
@@ -108,7 +156,7 @@ Deno.test("MEMORY USAGE of a 1M-field hash: sampled (SAMPLES 5 by default, 0 for
   const server = await ServerProcess.start({ network: { max_message_size: "1MiB" } });
   const c = await RespClient.connect(server.port);
   try {
-    await fillHash(c, "big");
+    await fill(c, "hash", "big");
     // The fastest of 5 calls each: the sampled estimate reads 5 fields, SAMPLES 0 all.
     let sampled = 0;
     let full = 0;
