@@ -14,6 +14,8 @@
 
 import type { Collection } from "../types/collection.ts";
 import { HashValue } from "../types/hash/hash.ts";
+import { SetValue } from "../types/set/set.ts";
+import { ZsetValue } from "../types/zset/zset.ts";
 
 /** Redis's default MEMORY USAGE SAMPLES (OBJ_COMPUTE_SIZE_DEF_SAMPLES). */
 export const DEFAULT_MEMORY_SAMPLES = 5;
@@ -21,6 +23,37 @@ export const DEFAULT_MEMORY_SAMPLES = 5;
 /** What a hash table costs besides its fields, and each field (as `HashValue.memoryBytes`). */
 const TABLE_BYTES = 64;
 const FIELD_BYTES = 64;
+/** A big set's and a big sorted set's own bytes and per-member bytes (as their memoryBytes). */
+const SET_BYTES = 64;
+const SET_MEMBER_BYTES = 48;
+const ZSET_BYTES = 96;
+const ZSET_MEMBER_BYTES = 48;
+
+/**
+ * `base` + the mean of `measure` over `samples` evenly spread positions
+ * of `positions` (undefined: a hole, the next one is taken) times `length`.
+ */
+function sampled(
+  base: number,
+  length: number,
+  positions: number,
+  samples: number,
+  measure: (at: number) => number | undefined,
+): number | undefined {
+  let bytes = 0;
+  let seen = 0;
+  // Evenly spread positions (the first ones are the oldest elements, not typical).
+  for (let i = 0; i < samples; i++) {
+    for (let at = Math.floor((i * positions) / samples); at < positions; at++) {
+      const size = measure(at);
+      if (size === undefined) continue;
+      bytes += size;
+      seen++;
+      break;
+    }
+  }
+  return seen === 0 ? undefined : base + Math.round((bytes / seen) * length);
+}
 
 /**
  * See the module doc. `samples` <= 0 measures every element.
@@ -32,22 +65,32 @@ const FIELD_BYTES = 64;
  */
 export function collectionMemoryBytes(value: Collection, samples: number): number {
   if (samples <= 0 || value.length <= samples) return value.memoryBytes();
+  let estimate: number | undefined;
   if (value instanceof HashValue && value.encoding() === "hashtable") {
-    let bytes = 0;
-    let seen = 0;
-    // Evenly spread positions (the first ones are the oldest fields, not typical).
-    const positions = value.positions;
-    for (let i = 0; i < samples; i++) {
-      for (let at = Math.floor((i * positions) / samples); at < positions; at++) {
-        const field = value.fieldAt(at);
-        if (field === undefined) continue;
-        bytes += FIELD_BYTES + field.length + (value.get(field)?.length ?? 0);
-        seen++;
-        break;
-      }
-    }
-    if (seen === 0) return value.memoryBytes();
-    return TABLE_BYTES + Math.round((bytes / seen) * value.length);
+    estimate = sampled(TABLE_BYTES, value.length, value.positions, samples, (at) => {
+      const field = value.fieldAt(at);
+      return field === undefined
+        ? undefined
+        : FIELD_BYTES + field.length + (value.get(field)?.length ?? 0);
+    });
+  } else if (value instanceof SetValue && value.encoding() === "hashtable") {
+    estimate = sampled(
+      SET_BYTES,
+      value.length,
+      value.length,
+      samples,
+      (at) => {
+        // A member table may have holes below the count.
+        const member = value.memberAt(at) as string | undefined;
+        return member === undefined ? undefined : SET_MEMBER_BYTES + member.length;
+      },
+    );
+  } else if (value instanceof ZsetValue && value.encoding() === "skiplist") {
+    estimate = sampled(ZSET_BYTES, value.length, value.positions, samples, (at) => {
+      const member = value.memberAt(at);
+      return member === undefined ? undefined : ZSET_MEMBER_BYTES + member.length;
+    });
   }
+  if (estimate !== undefined) return estimate;
   return value.memoryBytes();
 }
