@@ -10,10 +10,10 @@
 
 import assert from "node:assert/strict";
 import { differentialTest, DiffPair, STANDARD_RULES, type StepLike } from "./_differential.ts";
-import { RespClient, RespError, RespStatus, ServerProcess } from "./_helpers.ts";
+import { freePort, RespClient, RespError, RespStatus, ServerProcess } from "./_helpers.ts";
 import { encodeDumpValue } from "../src/keyspace/dump_payload.ts";
 import { bytesToBinary } from "../src/bytes/binary_string.ts";
-import { RDB_TYPE } from "../src/keyspace/rdb/rdb_value.ts";
+import { RDB_TYPE, type RdbValue } from "../src/keyspace/rdb/rdb_value.ts";
 import { encodeListpack } from "../src/keyspace/rdb/listpack.ts";
 import { ByteWriter } from "../src/keyspace/rdb/byte_writer.ts";
 import { writeRdbLength, writeRdbString } from "../src/keyspace/rdb/rdb_string.ts";
@@ -369,5 +369,86 @@ Deno.test("RESTORE refuses hash payloads Redis (without sanitize-dump-payload) l
   } finally {
     kvdb.close();
     await server.stop();
+  }
+});
+
+Deno.test("RESTOREd collections and SORT ... STORE lists survive SIGKILL (WAL replay) and reach a replica", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-restore-durable-" });
+  const network = { max_message_size: "1MiB" };
+  const masterConfig = {
+    network,
+    wal: { enabled: true, data_directory: `${dir}/master` },
+    replication: {
+      enabled: true,
+      replica_type: "master",
+      master_address: `127.0.0.1:${freePort()}`,
+      sync_interval: "100ms",
+    },
+  };
+  let master = await ServerProcess.start(masterConfig);
+  const replica = await ServerProcess.start({
+    network,
+    wal: { enabled: true, data_directory: `${dir}/replica` },
+    replication: {
+      enabled: true,
+      replica_type: "slave",
+      master_address: `127.0.0.1:${master.port}`,
+      sync_interval: "100ms",
+    },
+  });
+  let c = await RespClient.connect(master.port);
+  const r = await RespClient.connect(replica.port);
+  const many = Array.from({ length: 3000 }, (_, i) => `${(i * 7919) % 3001}`);
+  const values: [string, RdbValue][] = [
+    ["h", { kind: "hash", pairs: [["a", "1"], ["b", "x".repeat(100)]], compact: false }],
+    ["l", { kind: "list", items: many }],
+    ["s", { kind: "set", members: ["1", "-5", "300"], compact: true }],
+    ["sw", { kind: "set", members: ["a", "b", "1"], compact: false }],
+    ["z", { kind: "zset", entries: [["m", -1.5], ["n", 2], ["o", Infinity]], compact: true }],
+  ];
+  const snapshot = async (client: RespClient) =>
+    JSON.stringify([
+      await client.call("HGETALL", "h"),
+      await client.call("LRANGE", "l", "0", "-1"),
+      // SORT is a write command (STORE): a replica refuses it, as Redis's does.
+      await client.call("SORT_RO", "s"),
+      await client.call("SORT_RO", "sw", "ALPHA"),
+      await client.call("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+      await client.call("LRANGE", "sorted", "0", "-1"),
+      await client.call("LRANGE", "got", "0", "-1"),
+      await client.call("PTTL", "l") as number > 0,
+    ]);
+  try {
+    for (const [key, value] of values) {
+      const bytes = encodeDumpValue(value, -2);
+      const ttl = key === "l" ? "100000" : "0";
+      assert.deepEqual(
+        await c.call("RESTORE", key, ttl, bytesToBinary(bytes)),
+        new RespStatus("OK"),
+      );
+    }
+    assert.equal(await c.call("SORT", "l", "STORE", "sorted"), 3000);
+    assert.equal(
+      await c.call("SORT", "s", "BY", "nosort", "GET", "#", "GET", "h", "STORE", "got"),
+      6,
+    );
+    const expected = await snapshot(c);
+    let seen = "";
+    for (let waited = 0; waited < 20_000 && seen !== expected; waited += 200) {
+      seen = await snapshot(r);
+      if (seen !== expected) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(seen, expected, "the replica holds what was restored and stored");
+    c.close();
+    await master.stop("SIGKILL");
+    master = await ServerProcess.start(masterConfig, { dir: master.dir, port: master.port });
+    c = await RespClient.connect(master.port);
+    assert.equal(await snapshot(c), expected, "the restarted master holds it all");
+  } finally {
+    c.close();
+    r.close();
+    await replica.stop("SIGKILL");
+    await master.stop("SIGKILL");
+    await Deno.remove(dir, { recursive: true });
   }
 });
