@@ -258,3 +258,52 @@ differentialTest(
     }
   },
 );
+
+/**
+ * Keyspace notifications of SORT (`KEAnm` on both servers): `new` and
+ * `sortstore` for a stored list, `del` for an emptied destination, and a
+ * `keymiss` for every BY/GET key looked up and missing, in Redis's order.
+ */
+function sortEvents(resp3: boolean): StepLike[] {
+  const read = (conn: number, n: number): StepLike =>
+    resp3 ? { conn, replies: 0, pushes: n } : { conn, replies: n };
+  const listen = (conn: number, pattern: string): StepLike =>
+    resp3
+      ? { conn, args: ["PSUBSCRIBE", pattern], replies: 0, pushes: 1 }
+      : { conn, args: ["PSUBSCRIBE", pattern] };
+  const ev = (n: number, ...args: string[]): StepLike[] =>
+    n === 0 ? [{ args }] : [{ args }, read(1, n), read(2, n)];
+  return [
+    listen(1, "__keyevent@*__:*"),
+    listen(2, "__keyspace@*__:*"),
+    ...ev(2, "RPUSH", "l", "3", "1", "2"),
+    ...ev(2, "SORT", "l", "STORE", "d"),
+    ...ev(1, "SORT", "l", "STORE", "d"),
+    ...ev(3, "SORT", "l", "BY", "w_*"),
+    ...ev(3, "SORT", "l", "GET", "n_*"),
+    ...ev(1, "SET", "w_1", "5"),
+    ...ev(2, "SORT", "l", "BY", "w_*", "GET", "#"),
+    ...ev(1, "SORT", "nokey"),
+    ...ev(2, "SORT", "nokey", "STORE", "d"),
+    ...ev(0, "SORT", "l", "LIMIT", "5", "5", "STORE", "l2"),
+    ...ev(1, "SORT", "nokey2", "STORE", "nokey3"),
+    ...ev(0, "SORT", "l", "BY", "nosort", "GET", "#"),
+  ];
+}
+
+differentialTest(
+  "differential: SORT keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
+  () =>
+    DiffPair.kvdbVsRedis({
+      kvdb: { pubsub: { notify_keyspace_events: "KEAnm" } },
+      redis: ["--notify-keyspace-events", "KEAnm"],
+    }),
+  async (t, pair) => {
+    for (const resp3 of [false, true]) {
+      const label = `sort events (RESP${resp3 ? 3 : 2})`;
+      await t.step(label, async () => {
+        await pair.diff(sortEvents(resp3), { label, resp3 });
+      });
+    }
+  },
+);

@@ -16,7 +16,7 @@
 import { CommandError } from "../protocol/reply_writer.ts";
 import type { CommandContext, CommandHandler } from "../executor/command_spec.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
-import { NOTIFY_GENERIC, NOTIFY_LIST } from "../pubsub/keyspace_events.ts";
+import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
 import { Collection, type KeyValue } from "../types/collection.ts";
 import { HashValue } from "../types/hash/hash.ts";
 import { lookupValue } from "./lookup.ts";
@@ -86,7 +86,9 @@ function sort(ctx: CommandContext, args: string[], w: ReplyWriter, readOnly: boo
   }
   const store = options.store;
   if (out.length > 0) {
+    const existed = ctx.db.exists(store);
     ctx.db.put(store, sortedList(out), 0);
+    if (!existed) ctx.notify(NOTIFY_NEW, "new", store);
     ctx.notify(NOTIFY_LIST, "sortstore", store);
   } else if (ctx.db.delete(store)) {
     ctx.notify(NOTIFY_GENERIC, "del", store);
