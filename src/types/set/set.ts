@@ -17,9 +17,9 @@
  *   key, what keeps a million small sets cheap;
  * - a sorted array for a bigger intset (binary search; an insertion moves
  *   the tail, as Redis's intset does);
- * - a member table for a bigger hashtable: a dense array of members and a
- *   `Map` from member to its place. A removal moves the last member into
- *   the hole, so a random member (SPOP, SRANDMEMBER) is one index away.
+ * - a member table for a bigger hashtable: a dense array of members and an
+ *   open-addressing index of their places. A removal moves the last member
+ *   into the hole, so a random member (SPOP, SRANDMEMBER) is one index away.
  *   Cursors (SSCAN, snapshot chunks) walk that array from the top down:
  *   a removal only moves a member downwards from the top, into the part not
  *   yet walked or within the part walked, so a member present throughout a
@@ -44,6 +44,7 @@ import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
+import { MemberTable } from "./_member_table.ts";
 
 /** The snapshot entry type (and inline type) of a set. */
 export const SNAPSHOT_TYPE_SET = 3;
@@ -123,32 +124,6 @@ export function compareIntegers(a: string, b: string): number {
 /** The current most members of an intset (set-max-intset-entries, capped as Redis does). */
 function intsetMaxEntries(): number {
   return Math.min(ENCODING_LIMITS.setMaxIntsetEntries, INTSET_HARD_MAX_ENTRIES);
-}
-
-/** The member table of a big hashtable set: see the module doc. */
-class MemberTable {
-  readonly index = new Map<string, number>();
-  readonly members: string[] = [];
-
-  add(member: string): boolean {
-    const index = this.index;
-    if (index.has(member)) return false;
-    index.set(member, this.members.length);
-    this.members.push(member);
-    return true;
-  }
-
-  delete(member: string): boolean {
-    const at = this.index.get(member);
-    if (at === undefined) return false;
-    this.index.delete(member);
-    const last = this.members.pop()!;
-    if (at < this.members.length) {
-      this.members[at] = last;
-      this.index.set(last, at);
-    }
-    return true;
-  }
 }
 
 /** Where a snapshot walk of a set stopped (see {@link SetValue.snapshotChunk}). */
@@ -251,7 +226,7 @@ export class SetValue extends Collection {
 
   /** Whether `member` is held. */
   has(member: string): boolean {
-    if (this.#table !== undefined) return this.#table.index.has(member);
+    if (this.#table !== undefined) return this.#table.has(member);
     if (!this.#hashtable && !isIntegerMember(member)) return false;
     if (this.#sorted !== undefined) return this.#search(member) >= 0;
     return this.#find(member) >= 0;

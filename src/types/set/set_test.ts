@@ -183,6 +183,31 @@ Deno.test("a member table: random members are uniform-ish and a cursor walk sees
   for (const n of counts.values()) assert.ok(n > 800, "each member is picked about a third");
 });
 
+Deno.test("a member table agrees with a JS Set through random adds and removes, growing and shrinking", () => {
+  const rng = new Rng(11);
+  const set = new SetValue();
+  const model = new Set<string>();
+  for (let round = 0; round < 4; round++) {
+    // Grow to thousands, then drain to a few: the index doubles and halves.
+    for (let i = 0; i < 20_000; i++) {
+      const member = `k${rng.int(0, 6000)}`;
+      const adding = rng.int(0, 2) > 0;
+      if (adding) assert.equal(set.add(member), !model.has(member));
+      else assert.equal(set.delete(member), model.has(member));
+      if (adding) model.add(member);
+      else model.delete(member);
+    }
+    for (const member of [...model]) {
+      if (rng.int(0, 9) === 0) continue;
+      assert.equal(set.delete(member), true);
+      model.delete(member);
+    }
+    assert.equal(set.length, model.size);
+    for (let i = 0; i <= 6000; i++) assert.equal(set.has(`k${i}`), model.has(`k${i}`), `k${i}`);
+    assert.deepEqual(sorted(set), [...model].sort());
+  }
+});
+
 Deno.test("distinct random positions are distinct and in range, in both strategies", () => {
   for (const [size, count] of [[10, 10], [10, 9], [1000, 3], [1000, 400], [1, 1]]) {
     const positions = distinctRandomPositions(size, count);
