@@ -80,16 +80,20 @@ export class MemberIndex {
 
   /** Removes `member` (held; its entry in `members` still set); returns its slot. */
   delete(member: string): number {
-    const hash = hashOf(member);
+    const slot = this.get(member);
+    assert(slot !== undefined, "a deleted member is in the index");
+    this.deleteSlot(slot);
+    return slot;
+  }
+
+  /** Removes the member at `slot` (held): found by its kept hash, no hashing or string compare. */
+  deleteSlot(slot: number): void {
     const buckets = this.#buckets;
     const mask = buckets.length - 1;
-    let at = hash & mask;
-    for (;; at = (at + 1) & mask) {
-      const entry = buckets[at];
-      assert(entry !== 0, "a deleted member is in the index");
-      if (this.#hashes[entry - 1] === hash && this.members[entry - 1] === member) break;
+    let at = this.#hashes[slot] & mask;
+    for (; buckets[at] !== slot + 1; at = (at + 1) & mask) {
+      assert(buckets[at] !== 0, "a deleted slot is in the index");
     }
-    const slot = buckets[at] - 1;
     // Backward shift: move later entries of the run into the hole when their home allows.
     let hole = at;
     for (let next = (hole + 1) & mask; buckets[next] !== 0; next = (next + 1) & mask) {
@@ -106,7 +110,6 @@ export class MemberIndex {
     if (this.#buckets.length > INITIAL_BUCKETS && this.#size * 8 < this.#buckets.length) {
       this.#resize(this.#buckets.length / 2);
     }
-    return slot;
   }
 
   #place(hash: number, slot: number): void {

@@ -74,14 +74,23 @@ export class ZsetTable {
 
   /** Removes `member`; whether it was held. */
   delete(member: string): boolean {
-    const slot = this.#slotOf(member);
-    if (slot === undefined) return false;
-    // Pops take the first or last: no key comparisons to find them.
-    if (slot === this.tree.edgeSlot(true)) this.tree.removeEdge(true);
-    else if (slot === this.tree.edgeSlot(false)) this.tree.removeEdge(false);
-    else this.tree.remove(slot);
-    this.index.delete(member);
-    this.#lastSlot = -1;
+    // Pops take the first or last member: found without hashing or key comparisons.
+    const first = this.tree.edgeSlot(true);
+    const last = this.tree.edgeSlot(false);
+    let slot: number | undefined;
+    if (first >= 0 && this.members[first] === member) {
+      slot = first;
+      this.tree.removeEdge(true);
+    } else if (last >= 0 && this.members[last] === member) {
+      slot = last;
+      this.tree.removeEdge(false);
+    } else {
+      slot = this.#slotOf(member);
+      if (slot === undefined) return false;
+      this.tree.remove(slot);
+    }
+    this.index.deleteSlot(slot);
+    if (this.#lastMember === member) this.#lastSlot = -1;
     this.members[slot] = undefined;
     this.scores[slot] = 0;
     this.free.push(slot);
