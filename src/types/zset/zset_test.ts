@@ -248,3 +248,11 @@ Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrink
   assert.equal(index.size, 0);
   assert.equal(index.get("k1"), undefined);
 });
+
+Deno.test("scores: digits with leading zeros (redis-benchmark's __rand_int__) and -0 read as strtod reads them", () => {
+  assertEquals(parseScore("000000012345"), 12345);
+  assertEquals(parseScore("-007"), -7);
+  assert.ok(Object.is(parseScore("-0"), -0));
+  assert.ok(Object.is(parseScore("-000"), -0));
+  assertEquals(parseScoreBound("(0012"), { value: 12, exclusive: true });
+});
