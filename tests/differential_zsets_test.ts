@@ -27,6 +27,8 @@ import {
   type Template,
   template,
 } from "./_differential.ts";
+import assert from "node:assert/strict";
+import { RespClient, ServerProcess } from "./_helpers.ts";
 
 const BIN = "\x00\x01\r\n\xff\xfe";
 const LONG = "x".repeat(65);
@@ -761,3 +763,44 @@ differentialTest(
     }
   },
 );
+
+/**
+ * ZRANDMEMBER's random answers by their properties, on kvdb alone (Redis's
+ * picks are random too): distinct members of the set when the count is
+ * positive, repeats allowed and exactly |count| when negative, scores that
+ * are the members' own, in both encodings (RESP3's pairs: the shape steps above).
+ */
+Deno.test("ZRANDMEMBER: random picks are members with their scores, distinct for a positive count", async () => {
+  const server = await ServerProcess.start({ network: { max_message_size: "1MiB" } });
+  const client = await RespClient.connect(server.port);
+  try {
+    for (const [key, size] of [["small", 5], ["big", 300]] as const) {
+      const scores = new Map<string, string>();
+      const args = ["ZADD", key];
+      for (let i = 0; i < size; i++) {
+        scores.set(`m${i}`, String(i * 1.5));
+        args.push(String(i * 1.5), `m${i}`);
+      }
+      await client.call(...args);
+      for (let round = 0; round < 20; round++) {
+        const one = await client.call("ZRANDMEMBER", key) as string;
+        assert.ok(scores.has(one), one);
+        const some = await client.call("ZRANDMEMBER", key, "3") as string[];
+        assert.equal(some.length, 3);
+        assert.equal(new Set(some).size, 3, `distinct: ${some}`);
+        for (const m of some) assert.ok(scores.has(m), m);
+        const flat = await client.call("ZRANDMEMBER", key, "-7", "WITHSCORES") as string[];
+        assert.equal(flat.length, 14);
+        for (let i = 0; i < flat.length; i += 2) assert.equal(scores.get(flat[i]), flat[i + 1]);
+      }
+      // Repeats: far more picks than members, every pick a member.
+      const many = await client.call("ZRANDMEMBER", key, String(-size * 4)) as string[];
+      assert.equal(many.length, size * 4);
+      assert.ok(many.every((m) => scores.has(m)));
+      assert.ok(new Set(many).size > 1, "not always the same member");
+    }
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

@@ -1,5 +1,5 @@
 /**
- * The `skiplist` encoding of a sorted set: member → slot in a `Map`, each
+ * The `skiplist` encoding of a sorted set: member → slot in a `MemberIndex`, each
  * slot's member and score in parallel arrays (a score is an unboxed double
  * there, not a heap number per member), and a {@link RankTree} of slots for
  * the order. A slot is reused once free but never moves a live member, so
@@ -14,6 +14,7 @@
  * @module
  */
 
+import { MemberIndex } from "./_member_index.ts";
 import { RankTree } from "./_zset_tree.ts";
 
 /**
@@ -25,14 +26,14 @@ import { RankTree } from "./_zset_tree.ts";
  * ```
  */
 export class ZsetTable {
-  readonly index = new Map<string, number>();
   readonly members: (string | undefined)[] = [];
+  readonly index: MemberIndex = new MemberIndex(this.members);
   readonly scores: number[] = [];
   readonly free: number[] = [];
   readonly tree: RankTree = new RankTree(this);
   /**
    * The last member looked up and its slot (-1: absent): a command reads a
-   * member's score, then sets it, so the second Map lookup is skipped.
+   * member's score, then sets it, so the second index lookup is skipped.
    */
   #lastMember: string | undefined = undefined;
   #lastSlot = -1;
@@ -65,7 +66,7 @@ export class ZsetTable {
     const place = this.free.length > 0 ? this.free.pop()! : this.members.length;
     this.members[place] = member;
     this.scores[place] = score;
-    this.index.set(member, place);
+    this.index.add(member, place);
     this.#lastSlot = place;
     this.tree.insert(place);
     return true;
@@ -73,14 +74,23 @@ export class ZsetTable {
 
   /** Removes `member`; whether it was held. */
   delete(member: string): boolean {
-    const slot = this.#slotOf(member);
-    if (slot === undefined) return false;
-    // Pops take the first or last: no key comparisons to find them.
-    if (slot === this.tree.edgeSlot(true)) this.tree.removeEdge(true);
-    else if (slot === this.tree.edgeSlot(false)) this.tree.removeEdge(false);
-    else this.tree.remove(slot);
-    this.index.delete(member);
-    this.#lastSlot = -1;
+    // Pops take the first or last member: found without hashing or key comparisons.
+    const first = this.tree.edgeSlot(true);
+    const last = this.tree.edgeSlot(false);
+    let slot: number | undefined;
+    if (first >= 0 && this.members[first] === member) {
+      slot = first;
+      this.tree.removeEdge(true);
+    } else if (last >= 0 && this.members[last] === member) {
+      slot = last;
+      this.tree.removeEdge(false);
+    } else {
+      slot = this.#slotOf(member);
+      if (slot === undefined) return false;
+      this.tree.remove(slot);
+    }
+    this.index.deleteSlot(slot);
+    if (this.#lastMember === member) this.#lastSlot = -1;
     this.members[slot] = undefined;
     this.scores[slot] = 0;
     this.free.push(slot);

@@ -55,7 +55,8 @@ interface Strtod {
 const DECIMAL = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const HEX = /([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/y;
 const SPECIAL = /([+-]?)(infinity|inf|nan(?:\([0-9A-Za-z_]*\))?)/iy;
-const SIMPLE_INTEGER = /^-?[1-9]\d{0,14}$/;
+/** Digits strtod reads exactly as `Number` does (leading zeros too): the common score. */
+const SIMPLE_INTEGER = /^-?\d{1,15}$/;
 
 /** C's `strtod` (glibc) from `start` (no leading-blank skip): value and end. */
 function strtod(s: string, start: number): Strtod {
@@ -105,7 +106,7 @@ function isSpace(code: number): boolean {
  * ```
  */
 export function parseScore(s: string): number | undefined {
-  if (SIMPLE_INTEGER.test(s) || s === "0") return Number(s);
+  if (SIMPLE_INTEGER.test(s)) return Number(s);
   if (s.length === 0 || isSpace(s.charCodeAt(0))) return undefined;
   const { value, end } = strtod(s, 0);
   if (end !== s.length || Number.isNaN(value)) return undefined;
@@ -129,7 +130,7 @@ export function parseScoreBound(s: string): { value: number; exclusive: boolean 
   const exclusive = s.charCodeAt(0) === 40; // "("
   let at = exclusive ? 1 : 0;
   const simple = exclusive ? s.slice(1) : s;
-  if (SIMPLE_INTEGER.test(simple) || simple === "0") return { value: Number(simple), exclusive };
+  if (SIMPLE_INTEGER.test(simple)) return { value: Number(simple), exclusive };
   while (at < s.length && isSpace(s.charCodeAt(at))) at++;
   const read = strtod(s, at);
   // strtod reads nothing from blanks alone: it reports the string's start.

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   assert.deepEqual(actual, expected, message);
 import { RankTree } from "./_zset_tree.ts";
+import { MemberIndex } from "./_member_index.ts";
 import { ZsetTable } from "./_zset_table.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
@@ -211,4 +212,47 @@ Deno.test("scores: Redis's parsing of score arguments and range bounds", () => {
   for (const score of [0, -0, 1.1, -Infinity, Infinity, 5e-324, Number.MAX_VALUE]) {
     assert(Object.is(decodeScore("xx" + encodeScore(score), 2), score));
   }
+});
+
+Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrinking) agree with a Map", () => {
+  const members: (string | undefined)[] = [];
+  const index = new MemberIndex(members);
+  const model = new Map<string, number>();
+  const free: number[] = [];
+  const next = rng(3);
+  for (let i = 0; i < 50_000; i++) {
+    const member = `k${next(4000)}${i % 3 === 0 ? "\xff" : ""}`;
+    const held = model.get(member);
+    if (held === undefined && next(3) !== 0) {
+      const slot = free.length > 0 ? free.pop()! : members.length;
+      members[slot] = member;
+      index.add(member, slot);
+      model.set(member, slot);
+    } else if (held !== undefined) {
+      assert.equal(index.delete(member), held);
+      members[held] = undefined;
+      free.push(held);
+      model.delete(member);
+    }
+    if (i % 5000 === 0 || i > 49_900) {
+      assert.equal(index.size, model.size);
+      for (const [m, slot] of model) assert.equal(index.get(m), slot);
+      assert.equal(index.get("absent"), undefined);
+    }
+  }
+  // Emptied: the table shrinks and still answers.
+  for (const [m, slot] of [...model]) {
+    index.delete(m);
+    members[slot] = undefined;
+  }
+  assert.equal(index.size, 0);
+  assert.equal(index.get("k1"), undefined);
+});
+
+Deno.test("scores: digits with leading zeros (redis-benchmark's __rand_int__) and -0 read as strtod reads them", () => {
+  assertEquals(parseScore("000000012345"), 12345);
+  assertEquals(parseScore("-007"), -7);
+  assert.ok(Object.is(parseScore("-0"), -0));
+  assert.ok(Object.is(parseScore("-000"), -0));
+  assertEquals(parseScoreBound("(0012"), { value: 12, exclusive: true });
 });
