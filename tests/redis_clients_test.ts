@@ -239,8 +239,6 @@ const BENCHMARK_KNOWN_FAILING: Readonly<Record<string, RegExp>> = {
   "RPUSH": /ERR unknown command 'RPUSH'/,
   "LPOP": /ERR unknown command 'LPOP'/,
   "RPOP": /ERR unknown command 'RPOP'/,
-  "SADD": /ERR unknown command 'SADD'/,
-  "SPOP": /ERR unknown command 'SPOP'/,
   "ZADD": /ERR unknown command 'ZADD'/,
   "ZPOPMIN": /ERR unknown command 'ZPOPMIN'/,
   "LPUSH (needed to benchmark LRANGE)": /ERR unknown command 'LPUSH'/,

@@ -26,6 +26,7 @@ import type { AdjustableLogger } from "./adjustable_logger.ts";
 import { ErrorStats } from "./command_stats.ts";
 import { CommandTimer } from "./command_timer.ts";
 import { type ParameterTable, parameterTable } from "./config_parameters.ts";
+import { applyEncodingLimit, applyEncodingLimits } from "./encoding_config.ts";
 import { LatencyMonitor } from "./latency_monitor.ts";
 import { SlowLog } from "./slowlog.ts";
 
@@ -141,6 +142,7 @@ export class AdminState {
       clientAddress: (session) => (session as { address?: string }).address ?? "",
     });
     this.#configureTimer();
+    applyEncodingLimits(this.values);
   }
 
   /**
@@ -266,7 +268,7 @@ export class AdminState {
         c.pubsub.outputSoftLimitSeconds = value as number;
         break;
       default:
-        throw new Error(`${path} cannot change at run time`);
+        if (!applyEncodingLimit(path, value)) throw new Error(`${path} cannot change at run time`);
     }
     this.#configureTimer();
     this.#liveListeners.get(path)?.(value);

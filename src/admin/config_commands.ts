@@ -88,7 +88,10 @@ function configSet(ctx: CommandContext, args: string[]) {
     }
     if (p.mode === "immutable") throw setFailed(argument, "can't set immutable config");
     if (p.mode === "protected") throw setFailed(argument, "can't set protected config");
-    if (chosen.some(([, q]) => q === p)) throw setFailed(argument, "duplicate parameter");
+    // Redis compares names: a name and its alias both apply, the last one winning.
+    if (chosen.some(([a]) => a.toLowerCase() === argument.toLowerCase())) {
+      throw setFailed(argument, "duplicate parameter");
+    }
     chosen.push([argument, p, args[i + 1]]);
   }
   const plan: PlannedSet[] = [];

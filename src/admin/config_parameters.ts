@@ -320,6 +320,141 @@ const OUTPUT_BUFFER_LIMIT: ConfigParameter = {
   },
 };
 
+const INT32_MIN = -(2n ** 31n);
+const UINT64_MAX = 2n ** 64n - 1n;
+const INT32_MAX = 2n ** 31n - 1n;
+
+/**
+ * An encoding threshold (`hash-max-listpack-entries`...): Redis's integer
+ * (`string2ll`) or memory (`memtoull`: `1kb`) syntax, then Redis's range
+ * check and words. kvdb holds the value as a double, so a value past 2^53-1
+ * that Redis would take is refused, saying so.
+ */
+function encodingParameter(
+  name: string,
+  alias: string | undefined,
+  yaml: string,
+  syntax: "integer" | "memory",
+  min: bigint,
+  max: bigint,
+): ConfigParameter {
+  return keyParameter(name, yaml, "live", {
+    aliases: alias === undefined ? [] : [alias],
+    read: (text) => {
+      let value: bigint;
+      if (syntax === "memory") {
+        // memtoull: digits (none is 0), then a unit.
+        const match = /^([0-9]*)([a-zA-Z]*)$/.exec(text);
+        const factor = match ? MEMORY_UNITS[match[2].toLowerCase()] : undefined;
+        if (!match || factor === undefined) {
+          throw new ParameterError("argument must be a memory value");
+        }
+        // memtoull's unsigned result as Redis's signed long long.
+        const digits = BigInt(match[1] || "0");
+        const saturated = digits > UINT64_MAX ? UINT64_MAX : digits; // strtoull
+        value = BigInt.asIntN(64, saturated * BigInt(factor));
+      } else {
+        if (!/^-?(0|[1-9][0-9]*)$/.test(text)) {
+          throw new ParameterError("argument couldn't be parsed into an integer");
+        }
+        value = BigInt(text);
+        if (value > INT64_MAX || value < -INT64_MAX - 1n) {
+          throw new ParameterError("argument couldn't be parsed into an integer");
+        }
+      }
+      if (value < min || value > max) {
+        throw new ParameterError(`argument must be between ${min} and ${max} inclusive`);
+      }
+      if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw new ParameterError(
+          `kvdb holds ${name} as a double: at most ${Number.MAX_SAFE_INTEGER}`,
+        );
+      }
+      return Number(value);
+    },
+  });
+}
+
+/**
+ * The encoding thresholds: Redis's names, its `ziplist` aliases, syntax
+ * and ranges (the values themselves: `types/encoding_limits.ts`).
+ */
+const ENCODING_PARAMETERS: readonly ConfigParameter[] = [
+  encodingParameter(
+    "hash-max-listpack-entries",
+    "hash-max-ziplist-entries",
+    "engine.hash_max_listpack_entries",
+    "integer",
+    0n,
+    INT64_MAX,
+  ),
+  encodingParameter(
+    "hash-max-listpack-value",
+    "hash-max-ziplist-value",
+    "engine.hash_max_listpack_value",
+    "memory",
+    0n,
+    INT64_MAX,
+  ),
+  encodingParameter(
+    "list-max-listpack-size",
+    "list-max-ziplist-size",
+    "engine.list_max_listpack_size",
+    "integer",
+    INT32_MIN,
+    INT32_MAX,
+  ),
+  encodingParameter(
+    "list-compress-depth",
+    undefined,
+    "engine.list_compress_depth",
+    "integer",
+    0n,
+    INT32_MAX,
+  ),
+  encodingParameter(
+    "set-max-intset-entries",
+    undefined,
+    "engine.set_max_intset_entries",
+    "integer",
+    0n,
+    INT64_MAX,
+  ),
+  encodingParameter(
+    "zset-max-listpack-entries",
+    "zset-max-ziplist-entries",
+    "engine.zset_max_listpack_entries",
+    "integer",
+    0n,
+    INT64_MAX,
+  ),
+  encodingParameter(
+    "zset-max-listpack-value",
+    "zset-max-ziplist-value",
+    "engine.zset_max_listpack_value",
+    "memory",
+    0n,
+    INT64_MAX,
+  ),
+];
+
+/**
+ * Redis's lazyfree switches: yes/no, shown as set. kvdb drops a deleted
+ * value's references at once (DEL, UNLINK, FLUSHALL, expiry alike) and
+ * V8's concurrent sweeper reclaims the memory, so all of them behave as
+ * Redis's lazy free.
+ */
+const LAZYFREE_PARAMETERS: readonly ConfigParameter[] = [
+  keyParameter("lazyfree-lazy-eviction", "engine.lazyfree_lazy_eviction", "live"),
+  keyParameter("lazyfree-lazy-expire", "engine.lazyfree_lazy_expire", "live"),
+  keyParameter("lazyfree-lazy-server-del", "engine.lazyfree_lazy_server_del", "live"),
+  keyParameter("lazyfree-lazy-user-del", "engine.lazyfree_lazy_user_del", "live"),
+  keyParameter("lazyfree-lazy-user-flush", "engine.lazyfree_lazy_user_flush", "live"),
+  keyParameter("replica-lazy-flush", "engine.replica_lazy_flush", "live", {
+    aliases: ["slave-lazy-flush"],
+  }),
+];
+
 /** The Redis parameters kvdb has, and the YAML key behind each. */
 export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   keyParameter("maxclients", "network.max_connections", "live"),
@@ -423,6 +558,8 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
     },
   }),
   OUTPUT_BUFFER_LIMIT,
+  ...ENCODING_PARAMETERS,
+  ...LAZYFREE_PARAMETERS,
 ];
 
 /** YAML keys kvdb applies at run time beyond the Redis ones marked `live`. */

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { collectionMemoryBytes, DEFAULT_MEMORY_SAMPLES } from "./_collection_memory.ts";
 import type { CommandContext, ContainerHandler } from "../executor/command_spec.ts";
 import { parseInt64, syntaxError } from "../executor/command_spec.ts";
 import { notAnInteger } from "../executor/command_spec.ts";
@@ -209,11 +210,16 @@ const BIG_VALUE_OVERHEAD_BYTES = 96;
  * memoryUsage("k", "v", false); // 32
  * ```
  */
-export function memoryUsage(key: string, value: KeyValue, expiring: boolean): number {
+export function memoryUsage(
+  key: string,
+  value: KeyValue,
+  expiring: boolean,
+  samples = 0,
+): number {
   const inline = typeof value === "string";
   const arena = (key.length + (inline ? value.length : 0) + 7) & ~7;
   let bytes = arena + ENTRY_OVERHEAD_BYTES;
-  if (value instanceof Collection) bytes += value.memoryBytes();
+  if (value instanceof Collection) bytes += collectionMemoryBytes(value, samples);
   else if (!inline) bytes += value.capacity + BIG_VALUE_OVERHEAD_BYTES;
   if (expiring) bytes += EXPIRY_OVERHEAD_BYTES + key.length;
   return bytes;
@@ -300,13 +306,17 @@ const MEMORY_COMMAND: ContainerHandler = {
       name: "USAGE",
       summary: "Returns kvdb's estimate of the bytes a key and its value take (SAMPLES accepted).",
       run(ctx, args, w) {
+        let samples = DEFAULT_MEMORY_SAMPLES;
         if (args.length !== 3) {
           if (args.length !== 5 || args[3].toUpperCase() !== "SAMPLES") throw syntaxError();
-          if (parseInt64(args[4]) === undefined) throw notAnInteger();
+          const given = parseInt64(args[4]);
+          if (given === undefined) throw notAnInteger();
+          if (given < 0n) throw syntaxError();
+          samples = given > 1_000_000_000n ? 0 : Number(given); // 0: every element
         }
         const entry = ctx.db.keyEntry(args[2]);
         if (entry === undefined) return w.nil();
-        w.integer(memoryUsage(args[2], entry.value, entry.expiresAtMs > 0));
+        w.integer(memoryUsage(args[2], entry.value, entry.expiresAtMs > 0, samples));
       },
     },
     {

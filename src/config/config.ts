@@ -301,6 +301,97 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: "numbered databases (SELECT 0 .. databases-1), Redis's `databases`",
   },
   {
+    path: "engine.hash_max_listpack_entries",
+    defaultValue: 512,
+    rule: integer(0, Number.MAX_SAFE_INTEGER),
+    description:
+      "a hash with more fields is a hash table, not a listpack (Redis's hash-max-listpack-entries)",
+  },
+  {
+    path: "engine.hash_max_listpack_value",
+    defaultValue: 64,
+    rule: integer(0, Number.MAX_SAFE_INTEGER),
+    description:
+      "bytes: a hash with a longer field or value is a hash table (Redis's hash-max-listpack-value)",
+  },
+  {
+    path: "engine.list_max_listpack_size",
+    defaultValue: -2,
+    rule: integer(-(2 ** 31), 2 ** 31 - 1),
+    description:
+      "elements per list node if positive; -1..-5: 4, 8, 16, 32 or 64 KiB per node (Redis's list-max-listpack-size)",
+  },
+  {
+    path: "engine.list_compress_depth",
+    defaultValue: 0,
+    rule: integer(0, 2 ** 31 - 1),
+    description:
+      "Redis's list-compress-depth: accepted and reported; kvdb compresses no list nodes",
+  },
+  {
+    path: "engine.set_max_intset_entries",
+    defaultValue: 512,
+    rule: integer(0, Number.MAX_SAFE_INTEGER),
+    description:
+      "a set of integers with more members is a hash table, not an intset (Redis's set-max-intset-entries)",
+  },
+  {
+    path: "engine.zset_max_listpack_entries",
+    defaultValue: 128,
+    rule: integer(0, Number.MAX_SAFE_INTEGER),
+    description:
+      "a sorted set with more members is a skiplist, not a listpack (Redis's zset-max-listpack-entries)",
+  },
+  {
+    path: "engine.zset_max_listpack_value",
+    defaultValue: 64,
+    rule: integer(0, Number.MAX_SAFE_INTEGER),
+    description:
+      "bytes: a sorted set with a longer member is a skiplist (Redis's zset-max-listpack-value)",
+  },
+  {
+    path: "engine.lazyfree_lazy_eviction",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-eviction: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_expire",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-expire: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_server_del",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-server-del: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_user_del",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-user-del: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.lazyfree_lazy_user_flush",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's lazyfree-lazy-user-flush: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
+    path: "engine.replica_lazy_flush",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "Redis's replica-lazy-flush: accepted and reported; kvdb frees every deleted value off the event loop whatever it says",
+  },
+  {
     path: "network.address",
     defaultValue: "127.0.0.1:3223",
     rule: address,

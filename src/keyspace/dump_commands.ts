@@ -23,7 +23,9 @@ import {
   syntaxError,
 } from "../executor/command_spec.ts";
 import { MAX_EXPIRES_AT_MS } from "../executor/commands/_expiry_options.ts";
-import { decodeDump, encodeDump } from "./dump_payload.ts";
+import { decodeDump, encodeDump, encodeDumpValue } from "./dump_payload.ts";
+import { fromRdbValue, toRdbValue } from "./_dump_glue.ts";
+import { ENCODING_LIMITS } from "../types/encoding_limits.ts";
 
 function error(message: string, code = "ERR"): CommandError {
   return new CommandError(code, message, message);
@@ -44,7 +46,9 @@ export const DUMP_COMMANDS: CommandHandler[] = [
       const value = lookupValue(ctx, args[1]);
       if (value === undefined) return w.nil();
       if (value instanceof Collection) {
-        throw error(`DUMP of a ${value.typeName} is not supported by kvdb yet (strings only)`);
+        const rdb = toRdbValue(value);
+        if (rdb === undefined) throw error(`DUMP of a ${value.typeName} is not supported by kvdb`);
+        return w.bulkBytes(encodeDumpValue(rdb, ENCODING_LIMITS.listMaxListpackSize));
       }
       w.bulkBytes(encodeDump(typeof value === "string" ? value : value.peek()));
     },
@@ -79,6 +83,7 @@ export const DUMP_COMMANDS: CommandHandler[] = [
       if (ttl < 0n) throw error("Invalid TTL value, must be >= 0");
       const decoded = decodeDump(args[3]);
       if ("problem" in decoded) throw error(decoded.problem);
+      const value = fromRdbValue(decoded.value);
       const now = ctx.store.nowMs();
       // Relative TTLs add up in 64 bits as in Redis: one that overflows is past.
       const at = ttl === 0n ? 0n : absolute ? ttl : BigInt.asIntN(64, ttl + BigInt(now));
@@ -88,7 +93,7 @@ export const DUMP_COMMANDS: CommandHandler[] = [
         return w.status("OK");
       }
       const expiresAtMs = at > BigInt(MAX_EXPIRES_AT_MS) ? MAX_EXPIRES_AT_MS : Number(at);
-      ctx.db.set(key, decoded.value, expiresAtMs);
+      ctx.db.put(key, value, expiresAtMs);
       // Redis deletes a replaced key first, so the key is always new.
       ctx.notify(NOTIFY_NEW, "new", key);
       ctx.notify(NOTIFY_GENERIC, "restore", key);

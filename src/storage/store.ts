@@ -35,6 +35,9 @@ import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
+import { applyListRecord } from "../types/list/list.ts";
+import { applySetAdds, applySetRems } from "../types/set/set.ts";
+import { applyZsetAdds, applyZsetRems } from "../types/zset/zset.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -624,6 +627,32 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
         throw new Error(`log record ${record.lsn} moves a key to database ${record.expiresAtMs}`);
       }
       engine.moveKey(record.key, keyspaces.engineOf(record.expiresAtMs), record.value);
+      break;
+    case WalOp.ListPush:
+    case WalOp.ListPop:
+    case WalOp.ListSet:
+    case WalOp.ListInsert:
+    case WalOp.ListRemove:
+      applyListRecord(
+        engine,
+        record.key,
+        record.op,
+        record.value,
+        record.expiresAtMs,
+        record.lsn,
+      );
+      break;
+    case WalOp.SetAdd:
+      applySetAdds(engine, record.key, [record.value], [record.expiresAtMs]);
+      break;
+    case WalOp.SetRem:
+      applySetRems(engine, record.key, [record.value], [record.expiresAtMs]);
+      break;
+    case WalOp.ZsetAdd:
+      applyZsetAdds(engine, record.key, [record.value]);
+      break;
+    case WalOp.ZsetRem:
+      applyZsetRems(engine, record.key, [record.value]);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

@@ -37,6 +37,41 @@
  * - `HashDel`: key, the field (value). Removes one field; the last field
  *   gone deletes the key (as Redis does). A missing key or field, or
  *   another type (replay over a newer state), changes nothing.
+ * - `ListPush`: key, the element (value), and 0 (to the head) or 1 (to the
+ *   tail) in the numeric field. A missing key (or, on replay over a newer
+ *   state, a key of another type) becomes a new list; the expiry is kept.
+ *   LPUSH of n elements logs n of them, one group.
+ * - `ListPop`: key, no value, `count * 2 + (0 from the head, 1 from the
+ *   tail)` in the numeric field, count ≥ 1: removes that many elements (at
+ *   most all) from one end; the last gone deletes the key. LPOP, LTRIM (a
+ *   pop at each end), LMOVE (a pop, then a push to the destination).
+ * - `ListSet`: key, the element, its index (0-based from the head): LSET.
+ * - `ListInsert`: key, the element, the index it takes (0..length): LINSERT.
+ * - `ListRemove`: key, the element, LREM's signed count zigzag-encoded
+ *   (`2c` for c ≥ 0, `-2c - 1` below): removes as LREM does; the last
+ *   element gone deletes the key.
+ *
+ *   List records are not idempotent: replay skips one whose LSN is not
+ *   above the stamp of the list it meets (a snapshot image that already
+ *   holds it; see `types/list/list.ts`). On a missing key or another type,
+ *   every list record but `ListPush` changes nothing.
+ * - `SetAdd`: key, the member (value), a flag in the numeric field: 1 =
+ *   the set is a hashtable from this record on (Redis keeps a set of
+ *   integers that was once a hashtable as one; COPY and the *STORE commands
+ *   log it on their first record), else 0. Adds one member; a missing key
+ *   (or, on replay over a newer state, another type) becomes a new set.
+ * - `SetRem`: key, the member (value), a flag: 1 = after this removal the
+ *   set is rebuilt, encoded by its contents (SPOP taking most of a set, as
+ *   Redis does), else 0. Removes one member; the last gone deletes the key.
+ *   SPOP logs one per member it took: replay and replicas take the same.
+ * - `ZsetAdd`: key, a score's 8 bytes (IEEE-754 double, little-endian)
+ *   then the member (value); numeric field 0. Sets the member's score in
+ *   the sorted set at key (ZINCRBY and ZADD INCR log the resulting score);
+ *   a missing key (or another type, replaying over a newer state) becomes
+ *   a new sorted set; the expiry is kept.
+ * - `ZsetRem`: key, the member (value). Removes one member; the last gone
+ *   deletes the key. A missing key or member, or another type, changes
+ *   nothing.
  * - `Rename`: key, the new name (value), and in the numeric field the
  *   database it goes to (RENAME: the record's own; MOVE: another). Moves
  *   whatever the key holds — any type, its expiry with it — replacing what
@@ -63,7 +98,15 @@ export const WalOp = {
   SwapDb: 7,
   HashSet: 8,
   HashDel: 9,
-  // 10..19 lists, 20..29 sets, 30..39 sorted sets: see src/types/*.
+  ListPush: 10,
+  ListPop: 11,
+  ListSet: 12,
+  ListInsert: 13,
+  ListRemove: 14,
+  SetAdd: 20,
+  SetRem: 21,
+  ZsetAdd: 30,
+  ZsetRem: 31,
   Rename: 40,
 } as const;
 
@@ -263,6 +306,30 @@ export function entryProblem(
       if (key === "") return "RENAME carries a key";
       if (value.length > WAL_MAX_KEY_BYTES) return `RENAME to a name of ${value.length} bytes`;
       if (expiresAtMs > WAL_MAX_DB) return `RENAME to database ${expiresAtMs}`;
+      return undefined;
+    case WalOp.ListPush:
+      if (expiresAtMs > 1) return `LIST PUSH to end ${expiresAtMs} (0 head, 1 tail)`;
+      return undefined;
+    case WalOp.ListPop:
+      if (value !== "") return "LIST POP carries no value";
+      if (expiresAtMs < 2) return `LIST POP of ${Math.floor(expiresAtMs / 2)} elements`;
+      return undefined;
+    case WalOp.ListSet:
+    case WalOp.ListInsert:
+    case WalOp.ListRemove:
+      return undefined;
+    case WalOp.SetAdd:
+      if (expiresAtMs > 1) return `SADD with flag ${expiresAtMs}`;
+      return undefined;
+    case WalOp.SetRem:
+      if (expiresAtMs > 1) return `SREM with flag ${expiresAtMs}`;
+      return undefined;
+    case WalOp.ZsetAdd:
+      if (expiresAtMs !== 0) return "ZADD carries no number";
+      if (value.length < 8) return `ZADD record of ${value.length} bytes holds no score`;
+      return undefined;
+    case WalOp.ZsetRem:
+      if (expiresAtMs !== 0) return "ZREM carries no number";
       return undefined;
     default:
       return `unknown op ${op}`;

@@ -26,6 +26,7 @@
 import { assert } from "../../_assert.ts";
 import { bytesToBinary } from "../../bytes/binary_string.ts";
 import { Collection, type RecordSink } from "../collection.ts";
+import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
 
@@ -111,7 +112,7 @@ export class HashValue extends Collection {
       at += 1 + packed.charCodeAt(at);
       at += 1 + packed.charCodeAt(at);
     }
-    assert(count <= HASH_MAX_LISTPACK_ENTRIES, "a packed hash holds a listpack's fields");
+    assert(count <= MAX_HASH_FIELDS, "a packed hash holds a listpack's fields");
     hash.#count = count;
     return hash;
   }
@@ -171,7 +172,8 @@ export class HashValue extends Collection {
 
   /** Converts to a hash table if a field or value this long would not fit the listpack. */
   #fit(bytes: number): void {
-    if (this.#table === undefined && bytes > HASH_MAX_LISTPACK_VALUE) this.#convert();
+    const max = Math.min(ENCODING_LIMITS.hashMaxListpackValue, 255); // one-byte lengths
+    if (this.#table === undefined && bytes > max) this.#convert();
   }
 
   /** Sets `field` to `value`; true if the field is new. */
@@ -186,11 +188,12 @@ export class HashValue extends Collection {
     const at = this.#find(field);
     if (at >= 0) {
       this.#splice(at, this.#entryEnd(at), field, value);
+      if (this.#count > ENCODING_LIMITS.hashMaxListpackEntries) this.#convert();
       return false;
     }
     this.#splice(this.#packed.length, this.#packed.length, field, value);
     this.#count++;
-    if (this.#count > HASH_MAX_LISTPACK_ENTRIES) this.#convert();
+    if (this.#count > ENCODING_LIMITS.hashMaxListpackEntries) this.#convert();
     return true;
   }
 

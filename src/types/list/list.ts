@@ -1,0 +1,810 @@
+/**
+ * The list type: a sequence of binary strings with O(1) pushes and pops at
+ * both ends, as Redis's quicklist.
+ *
+ * - In memory, a deque of nodes ({@link LIST_NODE_ELEMENTS} slots each,
+ *   filled from either end), so a push or pop touches one node, LINDEX and
+ *   LRANGE near an end walk a few nodes, and a middle insert or removal
+ *   shifts one node's slots. Redis 7.0 answers OBJECT ENCODING `quicklist`
+ *   for every list (the `listpack` list encoding came in 7.2), and so does
+ *   kvdb.
+ * - A small list ({@link LIST_PACKED_MAX_ELEMENTS} elements,
+ *   {@link LIST_PACKED_MAX_BYTES} bytes) is held inline in the key table as
+ *   one packed string (see {@link ListValue.packed}): no object per key.
+ *
+ * Durability: list records are not idempotent (an LPUSH replayed twice
+ * pushes twice), and a snapshot reads each key at some moment after its
+ * LSN (see `snapshot/take_snapshot.ts`). So every list carries a stamp, the
+ * LSN of the last record applied to it; a snapshot writes it with the list,
+ * and replay skips a list record whose LSN is not above the stamp of the
+ * list it meets (the image already holds it). A record that replaces the
+ * key (DEL, SET, FLUSHALL) resets it, and list records after it build a
+ * new list, stamped afresh. A big list is written in chunks across several
+ * slices of the snapshot walk: its first chunk freezes a view of it
+ * (copy-on-write of the nodes written meanwhile), so all its chunks show
+ * one moment, the moment of the stamp.
+ *
+ * @example
+ * ```ts
+ * const list = new ListValue();
+ * list.pushRight("a");
+ * list.pushLeft("b");
+ * list.at(0); // "b"
+ * ```
+ * @module
+ */
+
+import { assert } from "../../_assert.ts";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { Collection, type RecordSink } from "../collection.ts";
+import { WalOp } from "../../wal/record.ts";
+import type { ReplyWriter } from "../../protocol/reply_writer.ts";
+import type { Engine } from "../../storage/engine.ts";
+
+/** The snapshot (and inline) entry type of a list. */
+export const SNAPSHOT_TYPE_LIST = 2;
+/** Slots per node of a big list. */
+export const LIST_NODE_ELEMENTS = 128;
+/** Most elements of a list held inline as packed bytes. */
+export const LIST_PACKED_MAX_ELEMENTS = 128;
+/** Most element bytes of a list held inline as packed bytes (the packed form stays under 4 KiB). */
+export const LIST_PACKED_MAX_BYTES = 2048;
+/**
+ * Most elements one list holds (Redis's limit is memory alone); a push
+ * past it is refused.
+ */
+export const MAX_LIST_ELEMENTS = 100_000_000;
+
+/** Bytes of a stamp (an LSN below 2^53) in packed and snapshot forms. */
+const STAMP_BYTES = 7;
+/** Snapshot chunk flag: the first chunk of a list, which starts it afresh. */
+const CHUNK_FIRST = 1;
+
+/** Where packed strings are built (grown as needed, shared). */
+let scratch = new Uint8Array(4096);
+
+/** One node: slots [start, end) of `items` hold elements. */
+class Node {
+  constructor(
+    public items: (string | undefined)[],
+    public start: number,
+    public end: number,
+    /** The list's epoch when made: older nodes are shared with a frozen view. */
+    public epoch: number,
+  ) {}
+}
+
+/** A frozen view of a big list being written to a snapshot in chunks. */
+interface FrozenView {
+  nodes: Node[];
+  starts: Int32Array;
+  ends: Int32Array;
+  length: number;
+  stamp: number;
+  /** Where the last chunk stopped: its element position, node and slot. */
+  position: number;
+  node: number;
+  slot: number;
+}
+
+function newNode(fromLeft: boolean, epoch: number): Node {
+  const at = fromLeft ? LIST_NODE_ELEMENTS : 0;
+  return new Node(new Array(LIST_NODE_ELEMENTS), at, at, epoch);
+}
+
+/**
+ * A list value (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const list = ListValue.of(["a", "b", "c"]);
+ * list.toArray(); // ["a", "b", "c"]
+ * ```
+ */
+export class ListValue extends Collection {
+  #nodes: Node[] = [];
+  #length = 0;
+  /** Bytes of all elements. */
+  #bytes = 0;
+  /** The LSN of the last record applied (see the module doc); 0 without a log. */
+  stamp = 0;
+  #epoch = 0;
+  #view: FrozenView | undefined = undefined;
+  /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
+  #unpacked = false;
+
+  /** A list of `elements`, in order. */
+  static of(elements: readonly string[]): ListValue {
+    const list = new ListValue();
+    for (const element of elements) list.pushRight(element);
+    return list;
+  }
+
+  /** A list from its packed bytes (see {@link packed}). */
+  static unpack(packed: string): ListValue {
+    const list = new ListValue();
+    list.#unpacked = true;
+    list.stamp = readStamp(packed, 0);
+    for (let at = STAMP_BYTES; at < packed.length;) {
+      let length = packed.charCodeAt(at++);
+      if (length >= 0x80) length = (length & 0x7f) | (packed.charCodeAt(at++) << 7);
+      assert(at + length <= packed.length, "a packed list's element fits it");
+      list.pushRight(packed.substr(at, length));
+      at += length;
+    }
+    return list;
+  }
+
+  /** Whether it was read from inline bytes: a copy, kept only if stored again. */
+  get unpacked(): boolean {
+    return this.#unpacked;
+  }
+
+  /** Whether it is small enough to be held inline. */
+  get small(): boolean {
+    return this.#length <= LIST_PACKED_MAX_ELEMENTS && this.#bytes <= LIST_PACKED_MAX_BYTES;
+  }
+
+  /**
+   * The packed bytes of a small list: its stamp, then each element as a
+   * length (one byte below 128, else two: 7 bits, then the rest) and its
+   * bytes. Undefined for a big list.
+   */
+  override packed(): string | undefined {
+    if (!this.small) return undefined;
+    const need = STAMP_BYTES + 2 * this.#length + this.#bytes;
+    if (scratch.length < need) scratch = new Uint8Array(need);
+    const out = scratch;
+    writeStamp(out, 0, this.stamp);
+    let n = STAMP_BYTES;
+    for (const node of this.#nodes) {
+      const items = node.items;
+      for (let i = node.start; i < node.end; i++) {
+        const element = items[i]!;
+        const length = element.length;
+        if (length < 0x80) out[n++] = length;
+        else {
+          out[n++] = 0x80 | (length & 0x7f);
+          out[n++] = length >>> 7;
+        }
+        for (let j = 0; j < length; j++) out[n++] = element.charCodeAt(j);
+      }
+    }
+    return bytesToBinary(out, 0, n);
+  }
+
+  get typeName(): string {
+    return "list";
+  }
+
+  get snapshotType(): number {
+    return SNAPSHOT_TYPE_LIST;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Redis 7.0's answer for every list. */
+  encoding(): string {
+    return "quicklist";
+  }
+
+  /** Prepends `element`. */
+  pushLeft(element: string): void {
+    const nodes = this.#nodes;
+    let node = nodes.length > 0 ? nodes[0] : undefined;
+    if (node === undefined || node.start === 0) {
+      node = newNode(true, this.#epoch);
+      nodes.unshift(node);
+    } else if (this.#shared(node)) {
+      node = this.#own(0);
+    }
+    node.items[--node.start] = element;
+    this.#length++;
+    this.#bytes += element.length;
+  }
+
+  /** Appends `element`. */
+  pushRight(element: string): void {
+    const nodes = this.#nodes;
+    let node = nodes.length > 0 ? nodes[nodes.length - 1] : undefined;
+    if (node === undefined || node.end === LIST_NODE_ELEMENTS) {
+      node = newNode(false, this.#epoch);
+      nodes.push(node);
+    } else if (this.#shared(node)) {
+      node = this.#own(nodes.length - 1);
+    }
+    node.items[node.end++] = element;
+    this.#length++;
+    this.#bytes += element.length;
+  }
+
+  /** Removes and returns the first element (the list is not empty). */
+  popLeft(): string {
+    const node = this.#nodes[0];
+    const element = node.items[node.start]!;
+    if (!this.#shared(node)) node.items[node.start] = undefined;
+    node.start++;
+    if (node.start === node.end) this.#nodes.shift();
+    this.#length--;
+    this.#bytes -= element.length;
+    return element;
+  }
+
+  /** Removes and returns the last element (the list is not empty). */
+  popRight(): string {
+    const nodes = this.#nodes;
+    const node = nodes[nodes.length - 1];
+    node.end--;
+    const element = node.items[node.end]!;
+    if (!this.#shared(node)) node.items[node.end] = undefined;
+    if (node.start === node.end) nodes.pop();
+    this.#length--;
+    this.#bytes -= element.length;
+    return element;
+  }
+
+  /** Removes `count` (≤ length) elements from one end. */
+  drop(left: boolean, count: number): void {
+    assert(count <= this.#length, "a list drops at most its elements");
+    for (let i = 0; i < count; i++) {
+      if (left) this.popLeft();
+      else this.popRight();
+    }
+  }
+
+  /** The element at `index` (0 ≤ index < length). */
+  at(index: number): string {
+    const [node, slot] = this.#locate(index);
+    return this.#nodes[node].items[slot]!;
+  }
+
+  /** Replaces the element at `index` (0 ≤ index < length). */
+  set(index: number, element: string): void {
+    const [at, slot] = this.#locate(index);
+    const node = this.#own(at);
+    this.#bytes += element.length - node.items[slot]!.length;
+    node.items[slot] = element;
+  }
+
+  /** Inserts `element` so that it is at `index` (0 ≤ index ≤ length). */
+  insert(index: number, element: string): void {
+    if (index === 0) return this.pushLeft(element);
+    if (index === this.#length) return this.pushRight(element);
+    const [at, slot] = this.#locate(index);
+    const node = this.#own(at);
+    this.#length++;
+    this.#bytes += element.length;
+    if (node.end - node.start === LIST_NODE_ELEMENTS) {
+      if (slot === node.start) {
+        // Before a full node's first element: a node of its own.
+        const fresh = newNode(false, this.#epoch);
+        fresh.items[fresh.end++] = element;
+        this.#nodes.splice(at, 0, fresh);
+        return;
+      }
+      // Full: the slots from `slot` on move to a new node after it, and the
+      // element goes where they were.
+      const tail = newNode(false, this.#epoch);
+      for (let i = slot; i < node.end; i++) {
+        tail.items[tail.end++] = node.items[i];
+        node.items[i] = undefined;
+      }
+      node.end = slot;
+      this.#nodes.splice(at + 1, 0, tail);
+      node.items[node.end++] = element;
+      return;
+    }
+    const items = node.items;
+    if (node.end < LIST_NODE_ELEMENTS) {
+      for (let i = node.end; i > slot; i--) items[i] = items[i - 1];
+      node.end++;
+      items[slot] = element;
+    } else {
+      assert(node.start > 0, "a node that is not full has room at one end");
+      for (let i = node.start - 1; i < slot - 1; i++) items[i] = items[i + 1];
+      node.start--;
+      items[slot - 1] = element;
+    }
+  }
+
+  /**
+   * Removes elements equal to `element`: the first `count` from the head
+   * (count > 0), the last -count from the tail (count < 0), or all (0).
+   * Returns how many.
+   */
+  remove(element: string, count: number): number {
+    const limit = count === 0 ? Infinity : Math.abs(count);
+    const fromTail = count < 0;
+    let removed = 0;
+    const nodes = this.#nodes;
+    for (let k = 0; k < nodes.length && removed < limit; k++) {
+      const at = fromTail ? nodes.length - 1 - k : k;
+      const node = nodes[at];
+      let matches = 0;
+      for (let i = node.start; i < node.end; i++) if (node.items[i] === element) matches++;
+      if (matches === 0) continue;
+      const owned = this.#own(at);
+      const items = owned.items;
+      let take = Math.min(matches, limit - removed);
+      // Keeps the others in order, dropping `take` matches from the chosen end.
+      const kept: (string | undefined)[] = [];
+      if (fromTail) {
+        for (let i = owned.end - 1; i >= owned.start; i--) {
+          if (take > 0 && items[i] === element) take--;
+          else kept.push(items[i]);
+        }
+        kept.reverse();
+      } else {
+        for (let i = owned.start; i < owned.end; i++) {
+          if (take > 0 && items[i] === element) take--;
+          else kept.push(items[i]);
+        }
+      }
+      const gone = owned.end - owned.start - kept.length;
+      for (let i = owned.start; i < owned.end; i++) items[i] = undefined;
+      owned.start = 0;
+      owned.end = kept.length;
+      for (let i = 0; i < kept.length; i++) items[i] = kept[i];
+      removed += gone;
+      this.#length -= gone;
+      this.#bytes -= gone * element.length;
+      if (kept.length === 0) {
+        nodes.splice(at, 1);
+        k--; // the next node to look at now has this one's count from the end
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Calls `visit` with each element and its index, from the head (or the
+   * tail when `fromTail`); stops when it returns false.
+   */
+  forEach(visit: (element: string, index: number) => boolean | void, fromTail = false): void {
+    const nodes = this.#nodes;
+    if (!fromTail) {
+      let index = 0;
+      for (const node of nodes) {
+        for (let i = node.start; i < node.end; i++) {
+          if (visit(node.items[i]!, index++) === false) return;
+        }
+      }
+      return;
+    }
+    let index = this.#length - 1;
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const node = nodes[k];
+      for (let i = node.end - 1; i >= node.start; i--) {
+        if (visit(node.items[i]!, index--) === false) return;
+      }
+    }
+  }
+
+  /** The index of the first element equal to `element` from the head, or -1. */
+  indexOf(element: string): number {
+    let found = -1;
+    this.forEach((e, i) => {
+      if (e !== element) return;
+      found = i;
+      return false;
+    });
+    return found;
+  }
+
+  /** Writes the elements [start, stop] (0 ≤ start ≤ stop < length) as bulks into `w`. */
+  writeRange(w: ReplyWriter, start: number, stop: number): void {
+    let count = stop - start + 1;
+    const nodes = this.#nodes;
+    if (start >= this.#length - 1 - stop) {
+      // Nearer the tail: find the start walking back from there.
+      let [at, slot] = this.#locate(start);
+      for (; count > 0; at++) {
+        const node = nodes[at];
+        const items = node.items;
+        const end = Math.min(node.end, slot + count);
+        for (let i = slot; i < end; i++) w.bulk(items[i]!);
+        count -= end - slot;
+        if (at + 1 < nodes.length) slot = nodes[at + 1].start;
+      }
+      return;
+    }
+    let skip = start;
+    for (let at = 0; count > 0; at++) {
+      const node = nodes[at];
+      const size = node.end - node.start;
+      if (skip >= size) {
+        skip -= size;
+        continue;
+      }
+      const items = node.items;
+      const from = node.start + skip;
+      const end = Math.min(node.end, from + count);
+      for (let i = from; i < end; i++) w.bulk(items[i]!);
+      count -= end - from;
+      skip = 0;
+    }
+  }
+
+  /** The elements [start, stop] (0 ≤ start ≤ stop < length), in order. */
+  slice(start: number, stop: number): string[] {
+    const out: string[] = [];
+    this.forEach((element, index) => {
+      if (index > stop) return false;
+      if (index >= start) out.push(element);
+    });
+    return out;
+  }
+
+  /** Every element, in order. */
+  toArray(): string[] {
+    const out: string[] = [];
+    this.forEach((element) => {
+      out.push(element);
+    });
+    return out;
+  }
+
+  override sortInput(): string[] {
+    return this.toArray();
+  }
+
+  /** Removes every element. */
+  clear(): void {
+    this.#nodes = [];
+    this.#length = 0;
+    this.#bytes = 0;
+  }
+
+  clone(): ListValue {
+    const copy = ListValue.of(this.toArray());
+    copy.stamp = this.stamp;
+    return copy;
+  }
+
+  memoryBytes(): number {
+    return 64 + this.#bytes + this.#length * 24 + this.#nodes.length * (LIST_NODE_ELEMENTS * 8);
+  }
+
+  rebuildRecords(emit: RecordSink): void {
+    this.forEach((element) => {
+      emit(WalOp.ListPush, element, LIST_PUSH_RIGHT);
+    });
+  }
+
+  /**
+   * A chunk: a flag byte ({@link CHUNK_FIRST}), the stamp, then elements
+   * (u32 length, bytes) from element `from`. A list that fits `maxBytes`
+   * goes whole; a bigger one is frozen at its first chunk and written from
+   * that view (see the module doc).
+   */
+  snapshotChunk(from: number, maxBytes: number): { body: string; next: number } {
+    if (from === 0 || this.#view === undefined) {
+      this.#view = undefined;
+      if (this.#bytes + 4 * this.#length <= maxBytes) {
+        return {
+          body: this.#chunk(this.#nodes, undefined, undefined, 0, 0, Infinity).body,
+          next: -1,
+        };
+      }
+      this.#freeze();
+    }
+    const view = this.#view!;
+    if (view.position !== from) {
+      // Not where the last chunk stopped: find the place.
+      view.position = 0;
+      view.node = 0;
+      view.slot = view.starts[0];
+      for (; view.position + view.ends[view.node] - view.slot <= from; view.node++) {
+        view.position += view.ends[view.node] - view.slot;
+        view.slot = view.starts[view.node + 1];
+      }
+      view.slot += from - view.position;
+      view.position = from;
+    }
+    const chunk = this.#chunk(view.nodes, view.starts, view.ends, view.node, view.slot, maxBytes);
+    let body = chunk.body;
+    if (from > 0) body = String.fromCharCode(0) + body.slice(1);
+    const next = from + chunk.count;
+    if (next >= view.length) {
+      this.#view = undefined;
+      return { body, next: -1 };
+    }
+    view.position = next;
+    view.node = chunk.node;
+    view.slot = chunk.slot;
+    return { body, next };
+  }
+
+  /** Adds the elements of one snapshot chunk (see {@link snapshotChunk}). */
+  loadChunk(body: string): void {
+    if (body.length < 1 + STAMP_BYTES) throw new RangeError("a list chunk is cut short");
+    if ((body.charCodeAt(0) & CHUNK_FIRST) !== 0) this.clear();
+    this.stamp = readStamp(body, 1);
+    for (let at = 1 + STAMP_BYTES; at < body.length;) {
+      if (at + 4 > body.length) throw new RangeError("a list chunk is cut short");
+      const length = (body.charCodeAt(at) | (body.charCodeAt(at + 1) << 8) |
+        (body.charCodeAt(at + 2) << 16) | (body.charCodeAt(at + 3) << 24)) >>> 0;
+      at += 4;
+      if (at + length > body.length) throw new RangeError("a list chunk is cut short");
+      this.pushRight(body.substr(at, length));
+      at += length;
+    }
+  }
+
+  #chunk(
+    nodes: Node[],
+    starts: Int32Array | undefined,
+    ends: Int32Array | undefined,
+    node: number,
+    slot: number,
+    maxBytes: number,
+  ): { body: string; count: number; node: number; slot: number } {
+    const stamp = this.#view?.stamp ?? this.stamp;
+    const parts: string[] = [String.fromCharCode(CHUNK_FIRST) + stampString(stamp)];
+    let bytes = 0;
+    let count = 0;
+    for (; node < nodes.length; node++) {
+      const items = nodes[node].items;
+      const end = ends === undefined ? nodes[node].end : ends[node];
+      if (starts === undefined) slot = nodes[node].start;
+      for (; slot < end; slot++) {
+        if (count > 0 && bytes >= maxBytes) return { body: parts.join(""), count, node, slot };
+        const element = items[slot]!;
+        parts.push(lengthString(element.length), element);
+        bytes += 4 + element.length;
+        count++;
+      }
+      if (starts !== undefined && node + 1 < nodes.length) slot = starts[node + 1];
+    }
+    return { body: parts.join(""), count, node, slot };
+  }
+
+  #freeze(): void {
+    const nodes = this.#nodes.slice();
+    const starts = new Int32Array(nodes.length);
+    const ends = new Int32Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      starts[i] = nodes[i].start;
+      ends[i] = nodes[i].end;
+    }
+    this.#epoch++;
+    this.#view = {
+      nodes,
+      starts,
+      ends,
+      length: this.#length,
+      stamp: this.stamp,
+      position: 0,
+      node: 0,
+      slot: starts[0],
+    };
+  }
+
+  /** Whether `node` is shared with a frozen view (its slots must not be written). */
+  #shared(node: Node): boolean {
+    return this.#view !== undefined && node.epoch < this.#epoch;
+  }
+
+  /** Node `at`, copied first if it is shared with a frozen view. */
+  #own(at: number): Node {
+    const node = this.#nodes[at];
+    if (!this.#shared(node)) return node;
+    const copy = new Node(node.items.slice(), node.start, node.end, this.#epoch);
+    this.#nodes[at] = copy;
+    return copy;
+  }
+
+  /** The node and slot of element `index` (0 ≤ index < length), walking from the nearer end. */
+  #locate(index: number): [number, number] {
+    assert(index >= 0 && index < this.#length, "a list index is within the list");
+    const nodes = this.#nodes;
+    if (index < this.#length / 2) {
+      let at = 0;
+      for (;; at++) {
+        const size = nodes[at].end - nodes[at].start;
+        if (index < size) return [at, nodes[at].start + index];
+        index -= size;
+      }
+    }
+    let back = this.#length - 1 - index;
+    for (let at = nodes.length - 1;; at--) {
+      const size = nodes[at].end - nodes[at].start;
+      if (back < size) return [at, nodes[at].end - 1 - back];
+      back -= size;
+    }
+  }
+}
+
+/** The numeric field of a `ListPush` to the head; {@link LIST_PUSH_RIGHT} to the tail. */
+export const LIST_PUSH_LEFT = 0;
+/** The numeric field of a `ListPush` to the tail. */
+export const LIST_PUSH_RIGHT = 1;
+
+/**
+ * The numeric field of a `ListPop` of `count` elements from one end:
+ * `count * 2 + (left ? 0 : 1)`.
+ *
+ * @example
+ * ```ts
+ * popNumber(true, 3); // 6
+ * ```
+ */
+export function popNumber(left: boolean, count: number): number {
+  return count * 2 + (left ? 0 : 1);
+}
+
+/**
+ * The numeric field of a `ListRemove` of `count` (LREM's signed count):
+ * zigzag, `2 * count` for count ≥ 0, `-2 * count - 1` below.
+ *
+ * @example
+ * ```ts
+ * removeNumber(-1); // 1
+ * ```
+ */
+export function removeNumber(count: number): number {
+  return count >= 0 ? 2 * count : -2 * count - 1;
+}
+
+function stampString(stamp: number): string {
+  let s = "";
+  for (let i = 0; i < STAMP_BYTES; i++) {
+    s += String.fromCharCode(stamp % 256);
+    stamp = Math.floor(stamp / 256);
+  }
+  return s;
+}
+
+function writeStamp(out: Uint8Array, at: number, stamp: number): void {
+  for (let i = 0; i < STAMP_BYTES; i++) {
+    out[at + i] = stamp % 256;
+    stamp = Math.floor(stamp / 256);
+  }
+}
+
+function readStamp(s: string, at: number): number {
+  if (s.length < at + STAMP_BYTES) throw new RangeError("a list's stamp is cut short");
+  let stamp = 0;
+  for (let i = STAMP_BYTES - 1; i >= 0; i--) stamp = stamp * 256 + s.charCodeAt(at + i);
+  return stamp;
+}
+
+function lengthString(n: number): string {
+  return String.fromCharCode(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+}
+
+/**
+ * Applies one list record (see `wal/record.ts`, `ListPush`..`ListRemove`)
+ * to the key `key` of `engine`, replayed: a list stamped at or after `lsn`
+ * already holds it, and is left alone. Live writes come through
+ * {@link listApplier}, which applies records the same way.
+ *
+ * @example
+ * ```ts
+ * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT, 7);
+ * ```
+ */
+export function applyListRecord(
+  engine: Engine,
+  key: string,
+  op: number,
+  value: string,
+  numeric: number,
+  lsn: number,
+): void {
+  const current = engine.get(key);
+  if (current instanceof ListValue && current.stamp >= lsn) return;
+  const list = listFor(engine, key, current, op);
+  if (list === undefined) return;
+  change(list, op, value, numeric);
+  finish(engine, key, list, lsn, list !== current);
+}
+
+/** The list a record of `op` applies to (a new one for a push), or undefined. */
+function listFor(
+  engine: Engine,
+  key: string,
+  current: unknown,
+  op: number,
+): ListValue | undefined {
+  if (current instanceof ListValue) return current;
+  if (op !== WalOp.ListPush) return undefined;
+  // Missing, or (replaying over a newer state) another type: later records put it right.
+  if (current !== undefined) engine.delete(key);
+  const list = new ListValue();
+  return list;
+}
+
+function change(list: ListValue, op: number, value: string, numeric: number): void {
+  switch (op) {
+    case WalOp.ListPush:
+      if (numeric === LIST_PUSH_LEFT) list.pushLeft(value);
+      else list.pushRight(value);
+      break;
+    case WalOp.ListPop:
+      list.drop(numeric % 2 === 0, Math.min(Math.floor(numeric / 2), list.length));
+      break;
+    case WalOp.ListSet:
+      if (numeric < list.length) list.set(numeric, value);
+      break;
+    case WalOp.ListInsert:
+      if (numeric <= list.length) list.insert(numeric, value);
+      break;
+    case WalOp.ListRemove:
+      list.remove(value, numeric % 2 === 0 ? numeric / 2 : -(numeric + 1) / 2);
+      break;
+  }
+}
+
+/** Stamps `list` and keeps it: deleted once empty, stored if a copy, new or small. */
+function finish(
+  engine: Engine,
+  key: string,
+  list: ListValue,
+  stamp: number,
+  made: boolean,
+): void {
+  if (list.length === 0) {
+    engine.delete(key);
+    return;
+  }
+  list.stamp = stamp;
+  // A small list goes (back) inline; one read from there is a copy.
+  if (made || list.unpacked || list.small) engine.setCollection(key, list);
+}
+
+/** Where {@link listApplier} numbers its records: see {@link setLiveStamp}. */
+let liveStamp = 0;
+
+/**
+ * Sets the LSN the next {@link listApplier} function stamps its first
+ * record with (then one more per record), or 0 without a log.
+ *
+ * @example
+ * ```ts
+ * setLiveStamp(log ? log.lastLsn + 1 : 0);
+ * ```
+ */
+export function setLiveStamp(lsn: number): void {
+  liveStamp = lsn;
+}
+
+/** The applier of each op, made once (no closure per command). */
+const APPLIERS = new Map<number, ListApplier>();
+
+/** Applies records in `Database.changeCollection`'s form. */
+export type ListApplier = (
+  engine: Engine,
+  key: string,
+  data: readonly string[],
+  numbers: readonly number[],
+) => void;
+
+/**
+ * Applies records made live, in `Database.changeCollection`'s form: op
+ * `op` with `data[i]` and `numbers[i]` each, in one pass (a small list is
+ * rewritten once), stamped from the LSN set by {@link setLiveStamp}.
+ *
+ * @example
+ * ```ts
+ * db.changeCollection(key, WalOp.ListPush, ["a"], [1], listApplier(WalOp.ListPush));
+ * ```
+ */
+export function listApplier(op: number): ListApplier {
+  let applier = APPLIERS.get(op);
+  if (applier === undefined) {
+    applier = (engine, key, data, numbers) => {
+      if (data.length === 0) return;
+      const current = engine.get(key);
+      const list = listFor(engine, key, current, op);
+      if (list === undefined) return;
+      for (let i = 0; i < data.length; i++) change(list, op, data[i], numbers[i]);
+      const stamp = liveStamp === 0 ? 0 : liveStamp + data.length - 1;
+      finish(engine, key, list, stamp, list !== current);
+    };
+    APPLIERS.set(op, applier);
+  }
+  return applier;
+}

@@ -1,0 +1,171 @@
+/**
+ * The list changes commands share — blocking ones included (BLPOP,
+ * BLMOVE... serve a waiting client with these): each logs its effect
+ * records and applies them through the same code replay uses, and fires
+ * Redis's keyspace notifications. Signatures are stable: other modules
+ * build on them.
+ *
+ * @example
+ * ```ts
+ * popList(ctx, "queue", true, 1); // ["job1"], or undefined without the key
+ * moveList(ctx, "from", "to", false, true); // RPOPLPUSH's element
+ * ```
+ * @module
+ */
+
+import type { CommandContext } from "../../executor/command_spec.ts";
+import type { Database, Store } from "../../storage/store.ts";
+import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
+import { WalOp } from "../../wal/record.ts";
+import {
+  LIST_PUSH_LEFT,
+  LIST_PUSH_RIGHT,
+  listApplier,
+  ListValue,
+  popNumber,
+  setLiveStamp,
+} from "./list.ts";
+
+/** One record's data and number, reused (changeCollection copies what it keeps). */
+const ONE_DATA = [""];
+const ONE_NUMBER = [0];
+
+/**
+ * Logs and applies records of op `op` (`data[i]`, `numbers[i]`) to the
+ * list at `key`, one group with the command's other records.
+ *
+ * @example
+ * ```ts
+ * logList(ctx, "l", WalOp.ListSet, ["v"], [0]);
+ * ```
+ */
+export function logList(
+  ctx: CommandContext,
+  key: string,
+  op: number,
+  data: readonly string[],
+  numbers: readonly number[],
+): void {
+  logListIn(ctx.store, ctx.db, key, op, data, numbers);
+}
+
+/**
+ * {@link logList} on database `db` of `store` (no client: tools and tests).
+ *
+ * @example
+ * ```ts
+ * logListIn(store, store.database(0), "l", WalOp.ListPush, ["a"], [LIST_PUSH_RIGHT]);
+ * ```
+ */
+export function logListIn(
+  store: Store,
+  db: Database,
+  key: string,
+  op: number,
+  data: readonly string[],
+  numbers: readonly number[],
+): void {
+  // The records get the LSNs after the log's last: the list is stamped with them.
+  const log = store.log;
+  setLiveStamp(log === undefined ? 0 : log.lastLsn + 1);
+  db.changeCollection(key, op, data, numbers, listApplier(op));
+}
+
+/** Logs and applies one record of op `op` to the list at `key`. */
+export function logListOne(
+  ctx: CommandContext,
+  key: string,
+  op: number,
+  value: string,
+  numeric: number,
+): void {
+  ONE_DATA[0] = value;
+  ONE_NUMBER[0] = numeric;
+  try {
+    logList(ctx, key, op, ONE_DATA, ONE_NUMBER);
+  } finally {
+    ONE_DATA[0] = "";
+  }
+}
+
+/**
+ * Pops up to `count` (≥ 1) elements from the head (`left`) or the tail of
+ * the list at `key` as one record, with the `lpop`/`rpop` notification
+ * (and `del` when emptied); returns them in pop order, or undefined
+ * without the key. Throws `WrongTypeError` for a key of another type.
+ *
+ * @example
+ * ```ts
+ * popList(ctx, "l", false, 2); // the last two, last first
+ * ```
+ */
+export function popList(
+  ctx: CommandContext,
+  key: string,
+  left: boolean,
+  count: number,
+): string[] | undefined {
+  const list = ctx.db.collection(key, ListValue);
+  if (list === undefined) return undefined;
+  const length = list.length;
+  const n = Math.min(count, length);
+  if (n <= 0) return [];
+  const popped: string[] = new Array(n);
+  if (left) {
+    if (n === 1) popped[0] = list.at(0);
+    else {
+      let i = 0;
+      list.forEach((element) => {
+        popped[i++] = element;
+        return i < n;
+      });
+    }
+  } else {
+    let i = 0;
+    list.forEach((element) => {
+      popped[i++] = element;
+      return i < n;
+    }, true);
+  }
+  logListOne(ctx, key, WalOp.ListPop, "", popNumber(left, n));
+  ctx.notify(NOTIFY_LIST, left ? "lpop" : "rpop", key);
+  if (n === length) ctx.notify(NOTIFY_GENERIC, "del", key);
+  return popped;
+}
+
+/**
+ * Moves one element from an end of `source` to an end of `destination`
+ * (LMOVE: `fromLeft` LEFT/RIGHT, `toLeft` LEFT/RIGHT), as Redis does: the
+ * destination's type is checked only when the source has an element
+ * (WRONGTYPE then, nothing moved), the same key rotates, and the
+ * notifications are the destination's (`new`, `lpush`/`rpush`) then the
+ * source's (`lpop`/`rpop`, `del` when emptied). Returns the element, or
+ * undefined without the source. Throws `WrongTypeError` for a source or
+ * destination of another type.
+ *
+ * @example
+ * ```ts
+ * moveList(ctx, "l", "l", true, false); // rotates: the head goes to the tail
+ * ```
+ */
+export function moveList(
+  ctx: CommandContext,
+  source: string,
+  destination: string,
+  fromLeft: boolean,
+  toLeft: boolean,
+): string | undefined {
+  const from = ctx.db.collection(source, ListValue);
+  if (from === undefined) return undefined;
+  const to = ctx.db.collection(destination, ListValue);
+  const length = from.length;
+  const element = from.at(fromLeft ? 0 : length - 1);
+  // The push first: both orders leave the same lists (a rotation too).
+  logListOne(ctx, destination, WalOp.ListPush, element, toLeft ? LIST_PUSH_LEFT : LIST_PUSH_RIGHT);
+  logListOne(ctx, source, WalOp.ListPop, "", popNumber(fromLeft, 1));
+  if (to === undefined) ctx.notify(NOTIFY_NEW, "new", destination);
+  ctx.notify(NOTIFY_LIST, toLeft ? "lpush" : "rpush", destination);
+  ctx.notify(NOTIFY_LIST, fromLeft ? "lpop" : "rpop", source);
+  if (length === 1 && source !== destination) ctx.notify(NOTIFY_GENERIC, "del", source);
+  return element;
+}

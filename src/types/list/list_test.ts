@@ -1,0 +1,283 @@
+import assert from "node:assert/strict";
+import { createLogger } from "../../log/logger.ts";
+import { Engine } from "../../storage/engine.ts";
+import { Store } from "../../storage/store.ts";
+import { loadSnapshot } from "../../snapshot/snapshot_reader.ts";
+import { takeSnapshot } from "../../snapshot/take_snapshot.ts";
+import { readRecords } from "../../wal/reader.ts";
+import { WalOp } from "../../wal/record.ts";
+import { Wal } from "../../wal/wal.ts";
+import { walOptions } from "../../wal/_test_util.ts";
+import { Rng } from "../../../tests/_generate.ts";
+import {
+  LIST_NODE_ELEMENTS,
+  LIST_PUSH_LEFT,
+  LIST_PUSH_RIGHT,
+  ListValue,
+  popNumber,
+  removeNumber,
+} from "./list.ts";
+import { logListIn } from "./list_ops.ts";
+
+const log = createLogger({ level: "warn", output: "stderr" });
+
+/** One random change applied to both a list and a plain array model of it. */
+function randomChange(r: Rng, list: ListValue, model: string[]): void {
+  const element = `e${r.int(0, 9)}`;
+  const n = model.length;
+  switch (r.int(0, 8)) {
+    case 0:
+    case 1:
+      list.pushLeft(element);
+      model.unshift(element);
+      break;
+    case 2:
+    case 3:
+      list.pushRight(element);
+      model.push(element);
+      break;
+    case 4:
+      if (n === 0) break;
+      if (r.int(0, 1) === 0) assert.equal(list.popLeft(), model.shift());
+      else assert.equal(list.popRight(), model.pop());
+      break;
+    case 5: {
+      const at = r.int(0, n);
+      list.insert(at, element);
+      model.splice(at, 0, element);
+      break;
+    }
+    case 6:
+      if (n === 0) break;
+      {
+        const at = r.int(0, n - 1);
+        list.set(at, element);
+        model[at] = element;
+      }
+      break;
+    case 7: {
+      const count = r.int(-3, 3);
+      const removed = list.remove(element, count);
+      let expected = 0;
+      if (count >= 0) {
+        for (let i = 0; i < model.length && (count === 0 || expected < count); i++) {
+          if (model[i] === element) {
+            model.splice(i--, 1);
+            expected++;
+          }
+        }
+      } else {
+        for (let i = model.length - 1; i >= 0 && expected < -count; i--) {
+          if (model[i] === element) {
+            model.splice(i, 1);
+            expected++;
+          }
+        }
+      }
+      assert.equal(removed, expected);
+      break;
+    }
+    default: {
+      const count = r.int(0, Math.min(n, 200));
+      const left = r.int(0, 1) === 0;
+      list.drop(left, count);
+      if (left) model.splice(0, count);
+      else model.splice(n - count, count);
+    }
+  }
+}
+
+Deno.test("a list answers as an array through pushes, pops, inserts, sets and removals across nodes", () => {
+  const r = new Rng(7);
+  const list = new ListValue();
+  const model: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    randomChange(r, list, model);
+    assert.equal(list.length, model.length);
+    if (i % 500 === 0) {
+      assert.deepEqual(list.toArray(), model);
+      for (let k = 0; k < 20 && model.length > 0; k++) {
+        const at = r.int(0, model.length - 1);
+        assert.equal(list.at(at), model[at]);
+      }
+    }
+  }
+  assert.deepEqual(list.toArray(), model);
+  assert.equal(list.encoding(), "quicklist");
+});
+
+Deno.test("inserts into full nodes, at their first, middle and last slots, keep the order", () => {
+  const model = Array.from({ length: 4 * LIST_NODE_ELEMENTS }, (_, i) => `${i}`);
+  const list = ListValue.of(model);
+  const at = [LIST_NODE_ELEMENTS, LIST_NODE_ELEMENTS, 2 * LIST_NODE_ELEMENTS + 5, 3, 1, 0];
+  for (let round = 0; round < 300; round++) {
+    const index = (at[round % at.length] + round) % (model.length + 1);
+    list.insert(index, `i${round}`);
+    model.splice(index, 0, `i${round}`);
+    if (round % 3 === 0) {
+      list.pushLeft(`l${round}`);
+      model.unshift(`l${round}`);
+    }
+  }
+  assert.deepEqual(list.toArray(), model);
+  for (let i = 0; i < model.length; i += 37) assert.equal(list.at(i), model[i]);
+  // Frozen for a snapshot, then every node copied on write: the copies hold the same.
+  const frozen = chunkedCopy(list, 200, (chunk) => {
+    if (chunk === 0) { for (let i = 0; i < model.length; i++) list.set(i, model[i]); }
+  });
+  assert.deepEqual(frozen.toArray(), model);
+  assert.deepEqual(list.toArray(), model);
+});
+
+Deno.test("a small list round-trips through its packed bytes with its stamp; a big one is not packed", () => {
+  const list = ListValue.of(["", "a", "\x00\xff", "x".repeat(300)]);
+  list.stamp = 2 ** 52 + 3;
+  const packed = list.packed()!;
+  assert.ok(packed.length < 400);
+  const back = ListValue.unpack(packed);
+  assert.deepEqual(back.toArray(), list.toArray());
+  assert.equal(back.stamp, list.stamp);
+  assert.ok(back.unpacked);
+  const big = ListValue.of(Array.from({ length: 200 }, (_, i) => `${i}`));
+  assert.equal(big.packed(), undefined);
+});
+
+/** Every chunk of `list` written from position 0 to the end, loaded into a new list. */
+function chunkedCopy(
+  list: ListValue,
+  maxBytes: number,
+  between: (chunk: number) => void = () => {},
+): ListValue {
+  const copy = new ListValue();
+  let at = 0;
+  for (let chunk = 0;; chunk++) {
+    const { body, next } = list.snapshotChunk(at, maxBytes);
+    copy.loadChunk(body);
+    if (next < 0) return copy;
+    at = next;
+    between(chunk);
+  }
+}
+
+Deno.test("a big list's snapshot chunks show it as it was at the first chunk, whatever changes between them", () => {
+  const r = new Rng(3);
+  const list = new ListValue();
+  for (let i = 0; i < 10 * LIST_NODE_ELEMENTS; i++) list.pushRight(`v${i}`);
+  list.stamp = 41;
+  const before = list.toArray();
+  const model = list.toArray();
+  const copy = chunkedCopy(list, 500, () => {
+    for (let i = 0; i < 30; i++) randomChange(r, list, model);
+    list.stamp++;
+  });
+  assert.deepEqual(copy.toArray(), before, "the chunks hold the list as frozen");
+  assert.equal(copy.stamp, 41, "with the stamp of that moment");
+  assert.deepEqual(list.toArray(), model, "the live list took every change");
+  // The next snapshot sees the changes.
+  assert.deepEqual(chunkedCopy(list, 500).toArray(), model);
+  // A chunk flagged first starts the list afresh (a key read twice by a walk).
+  const again = chunkedCopy(list, 1 << 20);
+  again.loadChunk(list.snapshotChunk(0, 1 << 20).body);
+  assert.deepEqual(again.toArray(), model);
+});
+
+Deno.test("list records replay as the commands applied them, and skip a list stamped at or after them", () => {
+  const engine = new Engine(1);
+  const store = new Store(engine, undefined);
+  const apply = (lsn: number, op: number, value: string, numeric: number) =>
+    store.applyRecord({ lsn, op, db: 0, key: "l", value, expiresAtMs: numeric });
+  apply(1, WalOp.ListPush, "a", LIST_PUSH_RIGHT);
+  apply(2, WalOp.ListPush, "b", LIST_PUSH_RIGHT);
+  apply(3, WalOp.ListPush, "z", LIST_PUSH_LEFT);
+  apply(3, WalOp.ListPush, "again", LIST_PUSH_LEFT); // not above the stamp: held already
+  apply(4, WalOp.ListInsert, "i", 1);
+  apply(5, WalOp.ListSet, "B", 3);
+  apply(6, WalOp.ListPush, "a", LIST_PUSH_RIGHT);
+  apply(7, WalOp.ListRemove, "a", removeNumber(-1));
+  const list = () => (engine.get("l") as ListValue).toArray();
+  assert.deepEqual(list(), ["z", "i", "a", "B"]);
+  apply(8, WalOp.ListPop, "", popNumber(true, 1));
+  assert.deepEqual(list(), ["i", "a", "B"]);
+  apply(9, WalOp.ListPop, "", popNumber(false, 100));
+  assert.equal(engine.get("l"), undefined, "emptied: the key goes");
+  apply(10, WalOp.ListPop, "", popNumber(false, 1)); // nothing to pop: nothing happens
+  assert.equal(engine.get("l"), undefined);
+});
+
+Deno.test("snapshot + the WAL after it restore lists changed while the snapshot walked them (stamps, frozen views)", async () => {
+  const dir = await Deno.makeTempDir();
+  const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+  const store = new Store(new Engine(2), wal, { expireKeys: true });
+  const db = store.database(0);
+  const push = (key: string, element: string, left = false) =>
+    logListIn(store, db, key, WalOp.ListPush, [element], [left ? 0 : 1]);
+  // A big list (written in many chunks), and small ones held inline.
+  for (let i = 0; i < 30_000; i++) push("big", `element:${i}:${"p".repeat(i % 40)}`);
+  for (let k = 0; k < 50; k++) for (let i = 0; i < 5; i++) push(`small${k}`, `s${i}`);
+  await store.commit();
+
+  const r = new Rng(11);
+  let writing = true;
+  const writer = (async () => {
+    while (writing) {
+      for (let j = 0; j < 20; j++) {
+        const key = r.int(0, 2) === 0 ? "big" : `small${r.int(0, 49)}`;
+        const list = db.collection(key, ListValue);
+        const length = list?.length ?? 0;
+        switch (r.int(0, 5)) {
+          case 0:
+            push(key, `new${r.int(0, 99)}`, r.int(0, 1) === 0);
+            break;
+          case 1:
+            if (length > 0) {
+              logListIn(store, db, key, WalOp.ListPop, [""], [popNumber(r.int(0, 1) === 0, 2)]);
+            }
+            break;
+          case 2:
+            if (length > 0) {
+              logListIn(store, db, key, WalOp.ListSet, ["set"], [r.int(0, length - 1)]);
+            }
+            break;
+          case 3:
+            if (length > 0) {
+              logListIn(store, db, key, WalOp.ListInsert, ["ins"], [r.int(0, length)]);
+            }
+            break;
+          case 4:
+            if (length > 0) {
+              logListIn(store, db, key, WalOp.ListRemove, ["s1"], [removeNumber(1)]);
+            }
+            break;
+          default:
+            push(key, "tail");
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  })();
+  const result = await takeSnapshot(store, { dir, replid: "", log, sliceKeys: 1 });
+  writing = false;
+  await writer;
+  await store.commit();
+  const expected = new Map<string, string[]>();
+  for (let k = 0; k < 50; k++) {
+    const list = db.collection(`small${k}`, ListValue);
+    if (list !== undefined) expected.set(`small${k}`, list.toArray());
+  }
+  expected.set("big", db.collection("big", ListValue)!.toArray());
+  await wal.close();
+
+  const restored = new Engine(2);
+  const replay = new Store(restored, undefined, { expireKeys: false });
+  await loadSnapshot(result.path, (_db, k, v, e, type) => restored.load(k, v, e, type));
+  let replayed = 0;
+  for await (const record of readRecords(dir, result.lsn + 1)) {
+    replay.applyRecord(record);
+    replayed++;
+  }
+  assert.ok(replayed > 100, `writes happened during the walk (${replayed})`);
+  for (const [key, elements] of expected) {
+    const list = replay.database(0).collection(key, ListValue);
+    assert.deepEqual(list?.toArray(), elements, key);
+  }
+});
