@@ -2,7 +2,7 @@
  * What the sorted-set command files share: Redis's error replies, the
  * typed read, integer arguments as Redis's `getLongFromObject` reads them,
  * score/lex ranges turned into rank ranges, and replies of members with
- * scores (RESP2 flat, RESP3 pairs).
+ * scores (RESP2 flat, RESP3 pairs), and storing a computed sorted set.
  *
  * @example
  * ```ts
@@ -15,6 +15,7 @@
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import { type CommandContext, notAnInteger, parseInt64 } from "../../executor/command_spec.ts";
 import { noteRead } from "../../keyspace/lookup.ts";
+import { NOTIFY_NEW, NOTIFY_ZSET } from "../../pubsub/keyspace_events.ts";
 import {
   compareLex,
   type LexBound,
@@ -129,4 +130,27 @@ export function replyMembers(
     w.bulk(members[i]);
     if (withScores) writeScore(w, scores[i]);
   }
+}
+
+/**
+ * Stores the non-empty `zset` at `dest` (any type before, its expiry
+ * gone, as Redis's setKey), with Redis's notifications; replies with its size.
+ *
+ * @example
+ * ```ts
+ * storeZset(ctx, "dest", zset, w, "zunionstore");
+ * ```
+ */
+export function storeZset(
+  ctx: CommandContext,
+  dest: string,
+  zset: ZsetValue,
+  w: ReplyWriter,
+  event: string,
+): void {
+  const created = ctx.notifies(NOTIFY_NEW) && !ctx.db.exists(dest);
+  ctx.db.put(dest, zset, 0);
+  if (created) ctx.notify(NOTIFY_NEW, "new", dest);
+  ctx.notify(NOTIFY_ZSET, event, dest);
+  w.integer(zset.length);
 }

@@ -32,15 +32,13 @@ import {
 } from "./_zset_common.ts";
 import { encodeScore, parseScore } from "./score.ts";
 import { applyZsetScores, MAX_ZSET_MEMBERS, ZsetValue } from "./zset.ts";
-import { removeMembers, writeScore } from "./zset_ops.ts";
+import { removeMembers, writeScore, zeros } from "./zset_ops.ts";
 
 const IN_NX = 1;
 const IN_XX = 2;
 const IN_INCR = 4;
 const IN_GT = 8;
 const IN_LT = 16;
-
-const ZERO: readonly number[] = [0];
 
 /**
  * The members and scores of the records the running command logs: its
@@ -154,13 +152,7 @@ function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number
     throw zsetError(`a sorted set holds at most ${MAX_ZSET_MEMBERS} members`);
   }
   if (data.length > 0) {
-    ctx.db.changeCollection(
-      key,
-      WalOp.ZsetAdd,
-      data,
-      data.length === 1 ? ZERO : data.map(() => 0),
-      applyAdds,
-    );
+    ctx.db.changeCollection(key, WalOp.ZsetAdd, data, zeros(data.length), applyAdds);
     if (zset === undefined) ctx.notify(NOTIFY_NEW, "new", key);
     ctx.notify(NOTIFY_ZSET, incr ? "zincr" : "zadd", key);
   }

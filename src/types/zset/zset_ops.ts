@@ -39,8 +39,23 @@ function applyRems(engine: Engine, key: string, members: readonly string[]): voi
  * ```
  */
 export function removeMembers(ctx: CommandContext, key: string, members: string[]): void {
-  const zeros = new Array<number>(members.length).fill(0);
-  ctx.db.changeCollection(key, WalOp.ZsetRem, members, zeros, applyRems);
+  ctx.db.changeCollection(key, WalOp.ZsetRem, members, zeros(members.length), applyRems);
+}
+
+/** A shared array of at least `n` zeros: the numeric fields of records that carry none. */
+let zeroes: number[] = [0];
+
+/**
+ * At least `n` zeros (read-only, shared: no array per command).
+ *
+ * @example
+ * ```ts
+ * ctx.db.changeCollection(key, WalOp.ZsetRem, members, zeros(members.length), apply);
+ * ```
+ */
+export function zeros(n: number): readonly number[] {
+  if (zeroes.length < n) zeroes = new Array<number>(Math.max(n, zeroes.length * 2)).fill(0);
+  return zeroes;
 }
 
 /**

@@ -132,6 +132,14 @@ function randomMembers(ctx: CommandContext, args: string[], w: ReplyWriter): voi
     }
     return replyMembers(ctx, w, members, scores, withScores);
   }
+  if (count * 3n < BigInt(zset.length) && zset.encoding() === "skiplist") {
+    // Few of many (Redis's case 4): random picks until that many distinct,
+    // O(count), not a pass over the whole set.
+    const picked = new Set<string>();
+    while (picked.size < Number(count)) picked.add(randomMember(zset));
+    const members = [...picked];
+    return replyMembers(ctx, w, members, members.map((m) => zset.score(m)!), withScores);
+  }
   const entries = zset.entries();
   if (count < BigInt(entries.length)) {
     // Distinct members: a partial Fisher–Yates shuffle (Redis's order is random too).

@@ -19,7 +19,7 @@ import {
   type CommandHandler,
   syntaxError,
 } from "../../executor/command_spec.ts";
-import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET } from "../../pubsub/keyspace_events.ts";
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../../pubsub/keyspace_events.ts";
 import {
   lexRanks,
   longArgument,
@@ -28,6 +28,7 @@ import {
   readZset,
   replyMembers,
   scoreRanks,
+  storeZset,
   zsetError,
 } from "./_zset_common.ts";
 import { ZsetValue } from "./zset.ts";
@@ -82,29 +83,6 @@ function store(
   const zset = new ZsetValue();
   for (let i = 0; i < n; i++) zset.set(selection.members[i], selection.scores[i]);
   storeZset(ctx, dest, zset, w, event);
-}
-
-/**
- * Stores the non-empty `zset` at `dest` (any type before, its expiry
- * gone, as Redis's setKey), with Redis's notifications; replies with its size.
- *
- * @example
- * ```ts
- * storeZset(ctx, "dest", zset, w, "zunionstore");
- * ```
- */
-export function storeZset(
-  ctx: CommandContext,
-  dest: string,
-  zset: ZsetValue,
-  w: ReplyWriter,
-  event: string,
-): void {
-  const created = ctx.notifies(NOTIFY_NEW) && !ctx.db.exists(dest);
-  ctx.db.put(dest, zset, 0);
-  if (created) ctx.notify(NOTIFY_NEW, "new", dest);
-  ctx.notify(NOTIFY_ZSET, event, dest);
-  w.integer(zset.length);
 }
 
 /**

@@ -24,10 +24,9 @@ import {
 import { noteRead } from "../../keyspace/lookup.ts";
 import { NOTIFY_GENERIC } from "../../pubsub/keyspace_events.ts";
 import { Collection, WrongTypeError } from "../collection.ts";
-import { replyMembers, zsetError } from "./_zset_common.ts";
+import { replyMembers, storeZset, zsetError } from "./_zset_common.ts";
 import { parseScore } from "./score.ts";
 import { ZsetValue } from "./zset.ts";
-import { storeZset } from "./zset_range_commands.ts";
 
 const UNION = 0;
 const INTER = 1;
