@@ -5,7 +5,9 @@
  * (WRONGTYPE), an emptied collection (the key goes), or a conversion
  * between encodings; keyspace commands (TYPE, OBJECT ENCODING, RENAME,
  * COPY, MOVE, SWAPDB, EXPIRE, DEL, SORT) move values between keys and
- * databases. Replies are compared byte for byte in RESP2 and RESP3, except
+ * databases. (Lexicographic ranges, whose answer Redis leaves unspecified
+ * for members of different scores, are left to differential_zsets_test.)
+ * Replies are compared byte for byte in RESP2 and RESP3, except
  * those whose order is a hash table's (compared as multisets) and random
  * picks (compared by shape).
  */
@@ -34,7 +36,6 @@ const RANGES = [
   ["+inf", "-inf"],
   ["x", "1"],
 ];
-const LEX = [["-", "+"], ["[a", "(c"], ["(a", "+"], ["-", "[b"], ["a", "b"]];
 
 function key(r: Rng): string {
   return r.pick(KEYS);
@@ -101,7 +102,8 @@ const TEMPLATES: Template<StepLike>[] = [
     (r) => [r.pick(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), key(r), key(r), key(r)],
   ),
   template(1, (r) => ["SINTERCARD", "2", key(r), key(r)]),
-  template(1, (r) => shape("SPOP", key(r))),
+  // Every member: a random pick would leave the two servers' sets apart.
+  template(1, (r) => anyOrder("SPOP", key(r), "100")),
   template(1, (r) => shape("SRANDMEMBER", key(r), r.pick(["2", "-3"]))),
   // Sorted sets.
   template(3, (r) => ["ZADD", key(r), r.pick(SCORES), element(r)]),
@@ -115,7 +117,6 @@ const TEMPLATES: Template<StepLike>[] = [
   template(1, (r) => ["ZRANK", key(r), element(r)]),
   template(2, (r) => ["ZRANGE", key(r), r.pick(INDEXES), r.pick(INDEXES), "WITHSCORES"]),
   template(1, (r) => ["ZRANGE", key(r), ...r.pick(RANGES), "BYSCORE", ...r.pick([[], ["REV"]])]),
-  template(1, (r) => ["ZRANGEBYLEX", key(r), ...r.pick(LEX)]),
   template(1, (r) => ["ZCOUNT", key(r), ...r.pick(RANGES)]),
   template(1, (r) => [r.pick(["ZPOPMIN", "ZPOPMAX"]), key(r), ...r.pick([[], ["2"]])]),
   template(1, (r) => ["ZMPOP", "2", key(r), key(r), r.pick(["MIN", "MAX"])]),

@@ -17,6 +17,7 @@ import { CommandError } from "../protocol/reply_writer.ts";
 import type { CommandContext, CommandHandler } from "../executor/command_spec.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../pubsub/keyspace_events.ts";
+import { ZsetValue } from "../types/zset/zset.ts";
 import { Collection, type KeyValue } from "../types/collection.ts";
 import { HashValue } from "../types/hash/hash.ts";
 import { lookupValue } from "./lookup.ts";
@@ -53,6 +54,12 @@ function sort(ctx: CommandContext, args: string[], w: ReplyWriter, readOnly: boo
   const value = lookupValue(ctx, args[1]);
   let elements: readonly string[] = [];
   let source: SortSource = "list";
+  if (value instanceof ZsetValue && value.encoding() === "listpack") {
+    // Redis's SORT makes a sorted set it reads a skiplist, in memory only
+    // (not propagated: a replica or a restart has it as a listpack again).
+    value.toSkiplist();
+    ctx.db.engine.setCollection(args[1], value);
+  }
   if (value !== undefined) {
     const input = value instanceof Collection ? value.sortInput() : undefined;
     if (input === undefined) throw wrongType();

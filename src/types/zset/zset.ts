@@ -103,6 +103,14 @@ export class ZsetValue extends Collection {
     return this.#table === undefined ? "listpack" : "skiplist";
   }
 
+  /**
+   * Makes a listpack sorted set a skiplist (contents unchanged): what SORT
+   * does to the sorted set it reads, in Redis 7.0, before anything else.
+   */
+  toSkiplist(): void {
+    if (this.#table === undefined) this.#convert();
+  }
+
   /** Where `member`'s packed entry starts, or -1. */
   #find(member: string): number {
     const packed = this.#packed;
