@@ -145,6 +145,11 @@ export class ListValue extends Collection {
     return this.#unpacked;
   }
 
+  /** Marks a list the key table holds as an object (no longer a copy of inline bytes). */
+  markHeld(): void {
+    this.#unpacked = false;
+  }
+
   /** Whether it is small enough to be held inline. */
   get small(): boolean {
     return this.#length <= LIST_PACKED_MAX_ELEMENTS && this.#bytes <= LIST_PACKED_MAX_BYTES;
@@ -794,7 +799,11 @@ function finish(
   }
   list.stamp = stamp;
   // A small list goes (back) inline; one read from there is a copy.
-  if (made || list.unpacked || list.small) engine.setCollection(key, list);
+  if (made || list.unpacked || list.small) {
+    engine.setCollection(key, list);
+    // Too big to be packed: the key table holds this very object now.
+    if (!list.small) list.markHeld();
+  }
 }
 
 /** Where {@link listApplier} numbers its records: see {@link setLiveStamp}. */
@@ -814,7 +823,7 @@ export function setLiveStamp(lsn: number): void {
 }
 
 /** The applier of each op, made once (no closure per command). */
-const APPLIERS = new Map<number, ListApplier>();
+const APPLIERS: ListApplier[] = [];
 
 /** Applies records in `Database.changeCollection`'s form. */
 export type ListApplier = (
@@ -835,7 +844,7 @@ export type ListApplier = (
  * ```
  */
 export function listApplier(op: number): ListApplier {
-  let applier = APPLIERS.get(op);
+  let applier = APPLIERS[op];
   if (applier === undefined) {
     applier = (engine, key, data, numbers) => {
       if (data.length === 0) return;
@@ -846,7 +855,7 @@ export function listApplier(op: number): ListApplier {
       const stamp = liveStamp === 0 ? 0 : liveStamp + data.length - 1;
       finish(engine, key, list, stamp, list !== current);
     };
-    APPLIERS.set(op, applier);
+    APPLIERS[op] = applier;
   }
   return applier;
 }
