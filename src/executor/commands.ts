@@ -42,6 +42,10 @@ import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { HASH_COMMANDS } from "../types/hash/hash_commands.ts";
 import { LIST_COMMANDS } from "../types/list/list_commands.ts";
+import { ZSET_COMMANDS } from "../types/zset/zset_commands.ts";
+import { ZSET_POP_COMMANDS } from "../types/zset/zset_pop_commands.ts";
+import { ZSET_RANGE_COMMANDS } from "../types/zset/zset_range_commands.ts";
+import { ZSET_SETOP_COMMANDS } from "../types/zset/zset_setop_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
@@ -228,6 +232,10 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...BITMAP_COMMANDS,
     ...HASH_COMMANDS,
     ...LIST_COMMANDS,
+    ...ZSET_COMMANDS,
+    ...ZSET_POP_COMMANDS,
+    ...ZSET_RANGE_COMMANDS,
+    ...ZSET_SETOP_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,

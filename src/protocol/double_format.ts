@@ -39,6 +39,8 @@ export function formatDouble(value: number): string {
   const sign = value < 0 || Object.is(value, -0) ? "-" : "";
   const magnitude = Math.abs(value);
   if (magnitude === 0) return sign + "0";
+  // An integer below 10^15 prints as its digits under %.17g (the common score).
+  if (magnitude < 1e15 && Number.isInteger(magnitude)) return sign + magnitude;
   const [digits, exponent] = significantDigits(magnitude);
   return sign + layout(digits, exponent);
 }

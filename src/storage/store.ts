@@ -36,6 +36,7 @@ import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
 import { applyListRecord } from "../types/list/list.ts";
+import { applyZsetAdds, applyZsetRems } from "../types/zset/zset.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -631,6 +632,12 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
         record.expiresAtMs,
         record.lsn,
       );
+      break;
+    case WalOp.ZsetAdd:
+      applyZsetAdds(engine, record.key, [record.value]);
+      break;
+    case WalOp.ZsetRem:
+      applyZsetRems(engine, record.key, [record.value]);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

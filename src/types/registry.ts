@@ -13,16 +13,22 @@
 import type { Collection } from "./collection.ts";
 import { HashValue, SNAPSHOT_TYPE_HASH } from "./hash/hash.ts";
 import { ListValue, SNAPSHOT_TYPE_LIST } from "./list/list.ts";
+import { SNAPSHOT_TYPE_ZSET, ZsetValue } from "./zset/zset.ts";
 
-const CONSTRUCTORS: ReadonlyMap<number, () => Collection> = new Map([
+const CONSTRUCTORS: ReadonlyMap<number, () => Collection> = new Map<number, () => Collection>([
   [SNAPSHOT_TYPE_HASH, () => new HashValue()],
   [SNAPSHOT_TYPE_LIST, (): Collection => new ListValue()],
+  [SNAPSHOT_TYPE_ZSET, () => new ZsetValue()],
 ]);
 
 /** Readers of {@link Collection.packed} bytes, by type (the snapshot entry type). */
-const UNPACKERS: ReadonlyMap<number, (packed: string) => Collection> = new Map([
+const UNPACKERS: ReadonlyMap<number, (packed: string) => Collection> = new Map<
+  number,
+  (packed: string) => Collection
+>([
   [SNAPSHOT_TYPE_HASH, (packed: string) => HashValue.unpack(packed)],
   [SNAPSHOT_TYPE_LIST, (packed: string): Collection => ListValue.unpack(packed)],
+  [SNAPSHOT_TYPE_ZSET, (packed: string) => ZsetValue.unpack(packed)],
 ]);
 
 /**

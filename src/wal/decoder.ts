@@ -207,9 +207,13 @@ export function decodeRecord(
   // The encoder never writes fields an op does not use; a record with them
   // passed its CRC, so it was written by something else, not torn by a crash.
   if (
-    op === WalOp.HashSet ? expiresAtMs > valueEnd - valueStart : op !== WalOp.Set &&
-      entryProblem(op, keyBytes > 0 ? "k" : "", valueEnd > valueStart ? "v" : "", expiresAtMs) !==
-        undefined
+    op === WalOp.HashSet
+      ? expiresAtMs > valueEnd - valueStart
+      : op === WalOp.ZsetAdd
+      ? expiresAtMs !== 0 || valueEnd - valueStart < 8
+      : op !== WalOp.Set &&
+        entryProblem(op, keyBytes > 0 ? "k" : "", valueEnd > valueStart ? "v" : "", expiresAtMs) !==
+          undefined
   ) {
     return DecodeError.BadFields;
   }

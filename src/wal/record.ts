@@ -55,6 +55,14 @@
  *   above the stamp of the list it meets (a snapshot image that already
  *   holds it; see `types/list/list.ts`). On a missing key or another type,
  *   every list record but `ListPush` changes nothing.
+ * - `ZsetAdd`: key, a score's 8 bytes (IEEE-754 double, little-endian)
+ *   then the member (value); numeric field 0. Sets the member's score in
+ *   the sorted set at key (ZINCRBY and ZADD INCR log the resulting score);
+ *   a missing key (or another type, replaying over a newer state) becomes
+ *   a new sorted set; the expiry is kept.
+ * - `ZsetRem`: key, the member (value). Removes one member; the last gone
+ *   deletes the key. A missing key or member, or another type, changes
+ *   nothing.
  *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
@@ -80,6 +88,8 @@ export const WalOp = {
   ListSet: 12,
   ListInsert: 13,
   ListRemove: 14,
+  ZsetAdd: 30,
+  ZsetRem: 31,
 } as const;
 
 /**
@@ -210,7 +220,8 @@ export const WAL_MAX_DB = 0xffff;
  * ```
  */
 export function isWalOp(op: number): op is WalOpCode {
-  return op >= WalOp.Set && op <= WalOp.ListRemove;
+  return (op >= WalOp.Set && op <= WalOp.ListRemove) || op === WalOp.ZsetAdd ||
+    op === WalOp.ZsetRem;
 }
 
 /**
@@ -282,6 +293,13 @@ export function entryProblem(
     case WalOp.ListSet:
     case WalOp.ListInsert:
     case WalOp.ListRemove:
+      return undefined;
+    case WalOp.ZsetAdd:
+      if (expiresAtMs !== 0) return "ZADD carries no number";
+      if (value.length < 8) return `ZADD record of ${value.length} bytes holds no score`;
+      return undefined;
+    case WalOp.ZsetRem:
+      if (expiresAtMs !== 0) return "ZREM carries no number";
       return undefined;
     default:
       return `unknown op ${op}`;

@@ -1,0 +1,480 @@
+/**
+ * The sorted-set type: members (binary strings) ordered by score (a double,
+ * never NaN), then by member bytes, in Redis's two encodings.
+ *
+ * - `listpack` while small (at most `zset-max-listpack-entries` members,
+ *   each at most `zset-max-listpack-value` bytes; see `ENCODING_LIMITS`):
+ *   one binary string of `[member length: 2 bytes][member][score: 8 bytes]`
+ *   per member in order, scanned linearly as Redis scans its listpack. Held
+ *   inline in the key table (inline type {@link SNAPSHOT_TYPE_ZSET}).
+ * - `skiplist` past either limit (never back, as in Redis): a
+ *   {@link ZsetTable} (a Map, slot arrays and an order-statistic tree).
+ *
+ * @example
+ * ```ts
+ * const zset = new ZsetValue();
+ * zset.set("a", 1); // true: new
+ * zset.score("a"); // 1
+ * zset.encoding(); // "listpack"
+ * ```
+ * @module
+ */
+
+import { assert } from "../../_assert.ts";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { Collection, type RecordSink } from "../collection.ts";
+import { ENCODING_LIMITS } from "../encoding_limits.ts";
+import { WalOp } from "../../wal/record.ts";
+import type { Engine } from "../../storage/engine.ts";
+import { ZsetTable } from "./_zset_table.ts";
+import { decodeScore, encodeScore } from "./score.ts";
+
+/** The snapshot entry type (and inline type) of a sorted set. */
+export const SNAPSHOT_TYPE_ZSET = 4;
+/**
+ * Most members one sorted set holds: a V8 `Map` holds at most 2^24
+ * entries; kvdb refuses a new member past this (Redis's limit is 2^64).
+ */
+export const MAX_ZSET_MEMBERS = 16_000_000;
+/** Longest member of the packed form (its length takes 2 bytes). */
+const PACKED_MAX_MEMBER_BYTES = 0xffff;
+
+/** Where packed strings are built (grown as needed, shared). */
+let scratch = new Uint8Array(1024);
+
+/** Whether (s1, m1) sorts before (s2, m2). */
+function before(s1: number, m1: string, s2: number, m2: string): boolean {
+  return s1 < s2 || (s1 === s2 && m1 < m2);
+}
+
+/**
+ * A sorted-set value (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const zset = new ZsetValue();
+ * zset.set("b", 2);
+ * zset.set("a", 2);
+ * zset.rank("b"); // 1
+ * ```
+ */
+export class ZsetValue extends Collection {
+  /** The listpack encoding's bytes; "" once a table (or empty). */
+  #packed = "";
+  #count = 0;
+  #table: ZsetTable | undefined = undefined;
+  #unpacked = false;
+
+  /** A listpack-encoded sorted set from its packed bytes (see {@link packed}). */
+  static unpack(packed: string): ZsetValue {
+    const zset = new ZsetValue();
+    zset.#unpacked = true;
+    zset.#packed = packed;
+    let count = 0;
+    for (let at = 0; at < packed.length; count++) {
+      at += 10 + (packed.charCodeAt(at) | (packed.charCodeAt(at + 1) << 8));
+    }
+    zset.#count = count;
+    return zset;
+  }
+
+  /** Whether it was read from inline bytes: a copy, kept only if stored again. */
+  get unpacked(): boolean {
+    return this.#unpacked;
+  }
+
+  override packed(): string | undefined {
+    return this.#table === undefined ? this.#packed : undefined;
+  }
+
+  get typeName(): string {
+    return "zset";
+  }
+
+  get snapshotType(): number {
+    return SNAPSHOT_TYPE_ZSET;
+  }
+
+  get length(): number {
+    return this.#count;
+  }
+
+  encoding(): string {
+    return this.#table === undefined ? "listpack" : "skiplist";
+  }
+
+  /** Where `member`'s packed entry starts, or -1. */
+  #find(member: string): number {
+    const packed = this.#packed;
+    const length = member.length;
+    for (let at = 0; at < packed.length;) {
+      const memberLength = packed.charCodeAt(at) | (packed.charCodeAt(at + 1) << 8);
+      if (memberLength === length && packed.startsWith(member, at + 2)) return at;
+      at += 10 + memberLength;
+    }
+    return -1;
+  }
+
+  /** The score of `member`, or undefined. */
+  score(member: string): number | undefined {
+    if (this.#table !== undefined) return this.#table.score(member);
+    const at = this.#find(member);
+    return at < 0 ? undefined : decodeScore(this.#packed, at + 2 + member.length);
+  }
+
+  /**
+   * Sets `member`'s score (not NaN); true if the member is new. An equal
+   * score (0 and -0 alike) changes nothing, as in Redis.
+   */
+  set(member: string, score: number): boolean {
+    if (this.#table !== undefined) {
+      const added = this.#table.set(member, score);
+      if (added) this.#count++;
+      return added;
+    }
+    const at = this.#find(member);
+    if (at >= 0) {
+      if (decodeScore(this.#packed, at + 2 + member.length) === score) return false;
+      this.#splice(at, at + 10 + member.length);
+      this.#insertPacked(member, score);
+      return false;
+    }
+    if (
+      this.#count + 1 > ENCODING_LIMITS.zsetMaxListpackEntries ||
+      member.length > ENCODING_LIMITS.zsetMaxListpackValue ||
+      member.length > PACKED_MAX_MEMBER_BYTES
+    ) {
+      this.#convert();
+      this.#table!.set(member, score);
+    } else {
+      this.#insertPacked(member, score);
+    }
+    this.#count++;
+    return true;
+  }
+
+  /** Removes `member`; whether it was held. */
+  delete(member: string): boolean {
+    if (this.#table !== undefined) {
+      const deleted = this.#table.delete(member);
+      if (deleted) this.#count--;
+      return deleted;
+    }
+    const at = this.#find(member);
+    if (at < 0) return false;
+    this.#splice(at, at + 10 + member.length);
+    this.#count--;
+    return true;
+  }
+
+  /** The 0-based rank of `member` (ascending), or undefined. */
+  rank(member: string): number | undefined {
+    const table = this.#table;
+    if (table !== undefined) {
+      const slot = table.index.get(member);
+      return slot === undefined ? undefined : table.tree.rankOf(slot);
+    }
+    let rank = 0;
+    let found: number | undefined;
+    this.walk(0, false, (m) => {
+      if (m === member) {
+        found = rank;
+        return false;
+      }
+      rank++;
+      return true;
+    });
+    return found;
+  }
+
+  /**
+   * How many members satisfy `isBefore`, which must hold for a prefix of
+   * the order (e.g. "score below the range"): the rank where the rest starts.
+   */
+  countBefore(isBefore: (score: number, member: string) => boolean): number {
+    if (this.#table !== undefined) return this.#table.tree.countBefore(isBefore);
+    let n = 0;
+    this.walk(0, false, (member, score) => {
+      if (!isBefore(score, member)) return false;
+      n++;
+      return true;
+    });
+    return n;
+  }
+
+  /**
+   * Visits members with their scores from `rank` up (or down, `reverse`)
+   * until `visit` returns false or the end. Nothing for a rank out of range.
+   */
+  walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    if (rank < 0 || rank >= this.#count) return;
+    const table = this.#table;
+    if (table !== undefined) {
+      const { members, scores } = table;
+      table.tree.walk(rank, reverse, (slot) => visit(members[slot]!, scores[slot]));
+      return;
+    }
+    const packed = this.#packed;
+    if (reverse) {
+      // Entries are variable-length: find the starts first (at most a listpack's worth).
+      const starts: number[] = [];
+      for (let at = 0, i = 0; i <= rank; i++) {
+        starts.push(at);
+        at += 10 + (packed.charCodeAt(at) | (packed.charCodeAt(at + 1) << 8));
+      }
+      for (let i = rank; i >= 0; i--) {
+        const at = starts[i];
+        const length = packed.charCodeAt(at) | (packed.charCodeAt(at + 1) << 8);
+        if (!visit(packed.substr(at + 2, length), decodeScore(packed, at + 2 + length))) return;
+      }
+      return;
+    }
+    let i = 0;
+    for (let at = 0; at < packed.length; i++) {
+      const length = packed.charCodeAt(at) | (packed.charCodeAt(at + 1) << 8);
+      if (i >= rank) {
+        if (!visit(packed.substr(at + 2, length), decodeScore(packed, at + 2 + length))) return;
+      }
+      at += 10 + length;
+    }
+  }
+
+  /** Every member in order with its score. */
+  entries(): [string, number][] {
+    const out: [string, number][] = [];
+    this.walk(0, false, (member, score) => {
+      out.push([member, score]);
+      return true;
+    });
+    return out;
+  }
+
+  /**
+   * Positions, for cursors (ZSCAN, snapshot chunks, random picks): the
+   * table's slots (holes included), or the listpack's ranks.
+   */
+  get positions(): number {
+    return this.#table !== undefined ? this.#table.members.length : this.#count;
+  }
+
+  /** The member at position `at` (< {@link positions}), or undefined for a hole. */
+  memberAt(at: number): string | undefined {
+    if (this.#table !== undefined) return this.#table.members[at];
+    let found: string | undefined;
+    this.walk(at, false, (member) => {
+      found = member;
+      return false;
+    });
+    return found;
+  }
+
+  clone(): ZsetValue {
+    const copy = new ZsetValue();
+    if (this.#table === undefined) {
+      copy.#packed = this.#packed;
+      copy.#count = this.#count;
+    } else {
+      copy.#convert();
+      this.walk(0, false, (member, score) => {
+        copy.set(member, score);
+        return true;
+      });
+    }
+    return copy;
+  }
+
+  memoryBytes(): number {
+    if (this.#table === undefined) return 48 + this.#packed.length;
+    let bytes = 96;
+    for (const member of this.#table.members) bytes += 48 + (member?.length ?? 0);
+    return bytes;
+  }
+
+  override sortInput(): string[] {
+    const out: string[] = [];
+    this.walk(0, false, (member) => {
+      out.push(member);
+      return true;
+    });
+    return out;
+  }
+
+  rebuildRecords(emit: RecordSink): void {
+    this.walk(0, false, (member, score) => {
+      emit(WalOp.ZsetAdd, encodeScore(score) + member, 0);
+      return true;
+    });
+  }
+
+  snapshotChunk(from: number, maxBytes: number): { body: string; next: number } {
+    const parts: string[] = [];
+    const table = this.#table;
+    if (table === undefined) {
+      // A listpack's positions move when a member goes: written whole (~10 KB).
+      this.walk(0, false, (member, score) => {
+        parts.push(encodeLength(member.length), member, encodeScore(score));
+        return true;
+      });
+      return { body: parts.join(""), next: -1 };
+    }
+    let bytes = 0;
+    let at = from;
+    const end = table.members.length;
+    for (; at < end && (parts.length === 0 || bytes < maxBytes); at++) {
+      const member = table.members[at];
+      if (member === undefined) continue;
+      parts.push(encodeLength(member.length), member, encodeScore(table.scores[at]));
+      bytes += 12 + member.length;
+    }
+    return { body: parts.join(""), next: at < end ? at : -1 };
+  }
+
+  loadChunk(body: string): void {
+    for (let at = 0; at < body.length;) {
+      if (at + 4 > body.length) throw new RangeError("a sorted-set chunk is cut short");
+      const length = (body.charCodeAt(at) | (body.charCodeAt(at + 1) << 8) |
+        (body.charCodeAt(at + 2) << 16) | (body.charCodeAt(at + 3) << 24)) >>> 0;
+      if (at + 12 + length > body.length) throw new RangeError("a sorted-set chunk is cut short");
+      const member = body.substr(at + 4, length);
+      this.set(member, decodeScore(body, at + 4 + length));
+      at += 12 + length;
+    }
+  }
+
+  /** Inserts a new packed entry where (score, member) sorts. */
+  #insertPacked(member: string, score: number): void {
+    // Redis's listpack keeps -0 as 0 (its skiplist keeps -0).
+    if (score === 0) score = 0;
+    const packed = this.#packed;
+    let at = 0;
+    while (at < packed.length) {
+      const length = packed.charCodeAt(at) | (packed.charCodeAt(at + 1) << 8);
+      const s = decodeScore(packed, at + 2 + length);
+      if (before(score, member, s, s === score ? packed.substr(at + 2, length) : "")) break;
+      at += 10 + length;
+    }
+    this.#splice(at, at, member, score);
+  }
+
+  /**
+   * Replaces the packed bytes [at, end) with the entry `member`/`score` (or
+   * nothing), building one flat string (see `HashValue`'s splice: no cons
+   * strings, no slices of requests kept alive).
+   */
+  #splice(at: number, end: number, member?: string, score = 0): void {
+    const old = this.#packed;
+    const added = member === undefined ? 0 : 10 + member.length;
+    const length = old.length - (end - at) + added;
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    const out = scratch;
+    for (let i = 0; i < at; i++) out[i] = old.charCodeAt(i);
+    let n = at;
+    if (member !== undefined) {
+      out[n++] = member.length & 0xff;
+      out[n++] = member.length >>> 8;
+      for (let i = 0; i < member.length; i++) out[n++] = member.charCodeAt(i);
+      const bytes = encodeScore(score);
+      for (let i = 0; i < 8; i++) out[n++] = bytes.charCodeAt(i);
+    }
+    for (let i = end; i < old.length; i++) out[n++] = old.charCodeAt(i);
+    this.#packed = bytesToBinary(out, 0, n);
+  }
+
+  #convert(): void {
+    const table = new ZsetTable();
+    this.walk(0, false, (member, score) => {
+      table.set(member, score);
+      return true;
+    });
+    this.#table = table;
+    this.#packed = "";
+  }
+}
+
+/** A u32 length as four binary chars, little-endian (snapshot chunks). */
+function encodeLength(n: number): string {
+  return String.fromCharCode(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+}
+
+/**
+ * Applies `ZsetAdd` records (see `wal/record.ts`) to the sorted set at
+ * `key`: each `data[i]` is a score's 8 bytes then the member. Live writes
+ * and replay both come here, so they cannot differ.
+ *
+ * @example
+ * ```ts
+ * applyZsetAdds(engine, "z", [encodeScore(1) + "m"]);
+ * ```
+ */
+export function applyZsetAdds(engine: Engine, key: string, data: readonly string[]): void {
+  const members: string[] = [];
+  const scores: number[] = [];
+  for (const item of data) {
+    assert(item.length >= 8, "a ZsetAdd record holds a score");
+    members.push(flatCopy(item, 8));
+    scores.push(decodeScore(item, 0));
+  }
+  applyZsetScores(engine, key, members, scores);
+}
+
+/**
+ * `s` from `start` as a string of its own: a slice of a record would keep
+ * the whole record alive (and cost a slice header) for as long as the member.
+ */
+function flatCopy(s: string, start: number): string {
+  const length = s.length - start;
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+  for (let i = 0; i < length; i++) scratch[i] = s.charCodeAt(start + i);
+  return bytesToBinary(scratch, 0, length);
+}
+
+/**
+ * Sets `members[i]`'s score to `scores[i]` in the sorted set at `key`, in
+ * order: what `ZsetAdd` records do (see {@link applyZsetAdds}), for a
+ * command that has its members and scores at hand.
+ *
+ * @example
+ * ```ts
+ * applyZsetScores(engine, "z", ["m"], [1]);
+ * ```
+ */
+export function applyZsetScores(
+  engine: Engine,
+  key: string,
+  members: readonly string[],
+  scores: readonly number[],
+): void {
+  const current = engine.get(key);
+  let zset: ZsetValue;
+  // An object in the key table changes in place; one read from its inline
+  // bytes is a copy, stored back below (as is a new one).
+  let store = true;
+  if (current instanceof ZsetValue) {
+    zset = current;
+    store = current.unpacked;
+  } else {
+    // Missing, or (replaying over a newer state) another type: later records put it right.
+    if (current !== undefined) engine.delete(key);
+    zset = new ZsetValue();
+  }
+  for (let i = 0; i < members.length; i++) zset.set(members[i], scores[i]);
+  if (store) engine.setCollection(key, zset);
+}
+
+/**
+ * Applies `ZsetRem` records: removes members, and the key with its last.
+ *
+ * @example
+ * ```ts
+ * applyZsetRems(engine, "z", ["m"]);
+ * ```
+ */
+export function applyZsetRems(engine: Engine, key: string, members: readonly string[]): void {
+  const zset = engine.get(key, false);
+  if (!(zset instanceof ZsetValue)) return;
+  let deleted = false;
+  for (const member of members) if (zset.delete(member)) deleted = true;
+  if (!deleted) return;
+  if (zset.length === 0) engine.delete(key);
+  else if (zset.unpacked) engine.setCollection(key, zset);
+}

@@ -1,0 +1,258 @@
+import assert from "node:assert/strict";
+
+const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
+  assert.deepEqual(actual, expected, message);
+import { RankTree } from "./_zset_tree.ts";
+import { MemberIndex } from "./_member_index.ts";
+import { ZsetTable } from "./_zset_table.ts";
+import { ENCODING_LIMITS } from "../encoding_limits.ts";
+import { WalOp } from "../../wal/record.ts";
+import { decodeScore, encodeScore, parseLexBound, parseScore, parseScoreBound } from "./score.ts";
+import { ZsetValue } from "./zset.ts";
+
+/** A deterministic generator (xorshift32) for reproducible random operations. */
+function rng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+function byKey(a: [string, number], b: [string, number]): number {
+  return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree with a sorted model", () => {
+  const table = new ZsetTable();
+  const model = new Map<string, number>();
+  const next = rng(7);
+  for (let i = 0; i < 20_000; i++) {
+    const member = `m${next(3000)}`;
+    const op = next(10);
+    if (op < 6) {
+      const score = next(50) - 25;
+      const added = table.set(member, score);
+      assertEquals(added, !model.has(member));
+      model.set(member, score);
+    } else if (op < 9) {
+      assertEquals(table.delete(member), model.delete(member));
+    } else {
+      // Pops take the tree's edges.
+      const first = table.tree.edgeSlot(next(2) === 0);
+      if (first >= 0) {
+        const m = table.members[first]!;
+        table.delete(m);
+        model.delete(m);
+      }
+    }
+    if (i % 2000 === 0) table.tree.check();
+  }
+  table.tree.check();
+  const sorted = [...model.entries()].sort(byKey);
+  assertEquals(table.tree.size, sorted.length);
+  sorted.forEach(([member], rank) => {
+    assertEquals(table.tree.rankOf(table.index.get(member)!), rank);
+  });
+  const walked: string[] = [];
+  table.tree.walk(0, false, (slot) => {
+    walked.push(table.members[slot]!);
+    return true;
+  });
+  assertEquals(walked, sorted.map(([m]) => m));
+  const back: string[] = [];
+  table.tree.walk(sorted.length - 1, true, (slot) => {
+    back.push(table.members[slot]!);
+    return true;
+  });
+  assertEquals(back, walked.reverse());
+  for (const bound of [-30, -3, 0, 7, 30]) {
+    assertEquals(
+      table.tree.countBefore((score) => score < bound),
+      sorted.filter(([, s]) => s < bound).length,
+    );
+  }
+});
+
+Deno.test("RankTree: emptied by removals from both ends, then reused", () => {
+  const keys = { scores: [] as number[], members: [] as (string | undefined)[] };
+  const tree = new RankTree(keys);
+  for (let i = 0; i < 5000; i++) {
+    keys.scores[i] = i;
+    keys.members[i] = `m${i}`;
+    tree.insert(i);
+  }
+  for (let i = 0; i < 2500; i++) {
+    tree.removeEdge(true);
+    tree.removeEdge(false);
+  }
+  tree.check();
+  assertEquals(tree.size, 0);
+  assertEquals(tree.edgeSlot(true), -1);
+  tree.insert(42);
+  assertEquals(tree.slotAt(0), 42);
+  tree.check();
+});
+
+Deno.test("ZsetValue: listpack up to the limits, skiplist past them (never back), same contents", () => {
+  const zset = new ZsetValue();
+  for (let i = 0; i < ENCODING_LIMITS.zsetMaxListpackEntries; i++) zset.set(`m${i}`, i % 5);
+  assertEquals(zset.encoding(), "listpack");
+  assert(zset.packed() !== undefined);
+  const before = zset.entries();
+  zset.set("one-more", 2);
+  assertEquals(zset.encoding(), "skiplist");
+  assertEquals(zset.packed(), undefined);
+  zset.delete("one-more");
+  assertEquals(zset.encoding(), "skiplist");
+  assertEquals(zset.entries(), before);
+  const long = new ZsetValue();
+  long.set("a".repeat(ENCODING_LIMITS.zsetMaxListpackValue), 1);
+  assertEquals(long.encoding(), "listpack");
+  long.set("b".repeat(ENCODING_LIMITS.zsetMaxListpackValue + 1), 1);
+  assertEquals(long.encoding(), "skiplist");
+});
+
+Deno.test("ZsetValue: packed bytes round-trip; ranks, walks and counts match in both encodings", () => {
+  const small = new ZsetValue();
+  const big = new ZsetValue();
+  const next = rng(11);
+  for (let i = 0; i < 100; i++) {
+    const member = `k${next(80)}\x00\xff`;
+    const score = (next(20) - 10) / 4;
+    small.set(member, score);
+    big.set(member, score);
+  }
+  for (let i = 0; i < 200; i++) big.set(`zz${i}`, 1000 + i);
+  for (let i = 0; i < 200; i++) big.delete(`zz${i}`);
+  assertEquals(small.encoding(), "listpack");
+  assertEquals(big.encoding(), "skiplist");
+  const copy = ZsetValue.unpack(small.packed()!);
+  assertEquals(copy.entries(), small.entries());
+  assertEquals(big.entries(), small.entries());
+  for (const [member] of small.entries()) assertEquals(big.rank(member), small.rank(member));
+  assertEquals(
+    big.countBefore((score) => score <= 0),
+    small.countBefore((score) => score <= 0),
+  );
+  const tail = (z: ZsetValue) => {
+    const out: string[] = [];
+    z.walk(z.length - 3, true, (m) => {
+      out.push(m);
+      return true;
+    });
+    return out;
+  };
+  assertEquals(tail(big), tail(small));
+});
+
+Deno.test("ZsetValue: -0 is 0 in a listpack (as Redis's), kept in a skiplist", () => {
+  const small = new ZsetValue();
+  small.set("a", -0);
+  assert(Object.is(small.score("a"), 0));
+  const big = new ZsetValue();
+  for (let i = 0; i < 200; i++) big.set(`m${i}`, i);
+  big.set("a", -0);
+  assert(Object.is(big.score("a"), -0));
+});
+
+Deno.test("ZsetValue: snapshot chunks and rebuild records reproduce it, in bounded pieces", () => {
+  const big = new ZsetValue();
+  for (let i = 0; i < 1000; i++) big.set(`member-${i}`, i % 13 === 0 ? Infinity : i / 7);
+  for (let i = 0; i < 1000; i += 3) big.delete(`member-${i}`);
+  const loaded = new ZsetValue();
+  let chunks = 0;
+  for (let from = 0; from >= 0;) {
+    const { body, next } = big.snapshotChunk(from, 1024);
+    assert(body.length < 1024 + 100, "a chunk stays near its bound");
+    loaded.loadChunk(body);
+    from = next;
+    chunks++;
+  }
+  assert(chunks > 5);
+  assertEquals(loaded.entries(), big.entries());
+  const rebuilt = new ZsetValue();
+  big.rebuildRecords((op, value, numeric) => {
+    assertEquals(op, WalOp.ZsetAdd);
+    assertEquals(numeric, 0);
+    rebuilt.set(value.slice(8), decodeScore(value, 0));
+  });
+  assertEquals(rebuilt.entries(), big.entries());
+  assertEquals(big.sortInput(), big.entries().map(([m]) => m));
+  const clone = big.clone();
+  clone.set("member-1", -1);
+  assertEquals(big.score("member-1"), 1 / 7);
+});
+
+Deno.test("scores: Redis's parsing of score arguments and range bounds", () => {
+  assertEquals(parseScore("1.5"), 1.5);
+  assertEquals(parseScore("-inf"), -Infinity);
+  assertEquals(parseScore("+Infinity"), Infinity);
+  assertEquals(parseScore("0x10"), 16);
+  assertEquals(parseScore(".5"), 0.5);
+  assertEquals(parseScore("5."), 5);
+  assert(parseScore("4e-320")! > 0);
+  for (const bad of ["", " 1", "1 ", "x", "nan", "1e400", "1e-400", "1e", "--1", "(1"]) {
+    assertEquals(parseScore(bad), undefined, bad);
+  }
+  assertEquals(parseScoreBound("(1"), { value: 1, exclusive: true });
+  assertEquals(parseScoreBound(" 2"), { value: 2, exclusive: false });
+  assertEquals(parseScoreBound(""), { value: 0, exclusive: false });
+  assertEquals(parseScoreBound("("), { value: 0, exclusive: true });
+  assertEquals(parseScoreBound("1e400"), { value: Infinity, exclusive: false });
+  assertEquals(parseScoreBound("1\x00junk"), { value: 1, exclusive: false });
+  for (const bad of ["x", "1 ", "((1", "nan", " "]) assertEquals(parseScoreBound(bad), undefined);
+  assertEquals(parseLexBound("[a")?.value, "a");
+  assertEquals(parseLexBound("(")?.exclusive, true);
+  for (const bad of ["", "a", "+a", "-a"]) assertEquals(parseLexBound(bad), undefined);
+  for (const score of [0, -0, 1.1, -Infinity, Infinity, 5e-324, Number.MAX_VALUE]) {
+    assert(Object.is(decodeScore("xx" + encodeScore(score), 2), score));
+  }
+});
+
+Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrinking) agree with a Map", () => {
+  const members: (string | undefined)[] = [];
+  const index = new MemberIndex(members);
+  const model = new Map<string, number>();
+  const free: number[] = [];
+  const next = rng(3);
+  for (let i = 0; i < 50_000; i++) {
+    const member = `k${next(4000)}${i % 3 === 0 ? "\xff" : ""}`;
+    const held = model.get(member);
+    if (held === undefined && next(3) !== 0) {
+      const slot = free.length > 0 ? free.pop()! : members.length;
+      members[slot] = member;
+      index.add(member, slot);
+      model.set(member, slot);
+    } else if (held !== undefined) {
+      assert.equal(index.delete(member), held);
+      members[held] = undefined;
+      free.push(held);
+      model.delete(member);
+    }
+    if (i % 5000 === 0 || i > 49_900) {
+      assert.equal(index.size, model.size);
+      for (const [m, slot] of model) assert.equal(index.get(m), slot);
+      assert.equal(index.get("absent"), undefined);
+    }
+  }
+  // Emptied: the table shrinks and still answers.
+  for (const [m, slot] of [...model]) {
+    index.delete(m);
+    members[slot] = undefined;
+  }
+  assert.equal(index.size, 0);
+  assert.equal(index.get("k1"), undefined);
+});
+
+Deno.test("scores: digits with leading zeros (redis-benchmark's __rand_int__) and -0 read as strtod reads them", () => {
+  assertEquals(parseScore("000000012345"), 12345);
+  assertEquals(parseScore("-007"), -7);
+  assert.ok(Object.is(parseScore("-0"), -0));
+  assert.ok(Object.is(parseScore("-000"), -0));
+  assertEquals(parseScoreBound("(0012"), { value: 12, exclusive: true });
+});
