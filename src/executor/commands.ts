@@ -42,6 +42,8 @@ import { RANGE_COMMANDS } from "../types/string/range_commands.ts";
 import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { HASH_COMMANDS } from "../types/hash/hash_commands.ts";
 import { LIST_COMMANDS } from "../types/list/list_commands.ts";
+import { BLOCKING_LIST_COMMANDS } from "../types/list/blocking_list_commands.ts";
+import { BLOCKING_ZSET_COMMANDS } from "../types/zset/blocking_zset_commands.ts";
 import { ZSET_COMMANDS } from "../types/zset/zset_commands.ts";
 import { ZSET_POP_COMMANDS } from "../types/zset/zset_pop_commands.ts";
 import { ZSET_RANGE_COMMANDS } from "../types/zset/zset_range_commands.ts";
@@ -232,6 +234,8 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...BITMAP_COMMANDS,
     ...HASH_COMMANDS,
     ...LIST_COMMANDS,
+    ...BLOCKING_LIST_COMMANDS,
+    ...BLOCKING_ZSET_COMMANDS,
     ...ZSET_COMMANDS,
     ...ZSET_POP_COMMANDS,
     ...ZSET_RANGE_COMMANDS,
