@@ -22,8 +22,9 @@
  * - A waiter leaves its queues when served, at its timeout, by CLIENT
  *   UNBLOCK, when its connection closes, or when the server turns replica.
  *
- * With nobody blocked the store's writes pay one counter test for this
- * (`size` is 0) and the executor one (`readyCount` is 0).
+ * With nobody blocked the store's writes pay nothing for this (the
+ * registry joins the store's key-change listener only while a client is
+ * blocked) and the executor one counter test per command (`readyCount`).
  *
  * @example
  * ```ts
@@ -41,6 +42,7 @@ import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import type { KeyChangeListener, Store } from "../storage/store.ts";
 import { Collection } from "../types/collection.ts";
 import { assert } from "../_assert.ts";
+import { BothListeners } from "./key_listeners.ts";
 
 /**
  * Longest delay one timer is set for (setTimeout's limit, 2^31 - 1 ms);
@@ -172,6 +174,8 @@ export class BlockedClients implements KeyChangeListener {
   #ready: KeyQueue[] = [];
   #withTimeout = 0;
   #serving = false;
+  /** The store's own listener (WATCH's) while this one is joined to it. */
+  #joined: KeyChangeListener | undefined = undefined;
 
   constructor(store: Store) {
     this.#store = store;
@@ -222,6 +226,7 @@ export class BlockedClients implements KeyChangeListener {
       else if (waiter.nodes.some((node) => node.queue === queue)) continue;
       waiter.nodes.push(queue.append(waiter));
     }
+    if (this.#waiters.size === 0) this.#join();
     this.#waiters.set(id, waiter);
     if (request.timeoutMs > 0) {
       waiter.deadlineMs = Date.now() + request.timeoutMs;
@@ -357,6 +362,7 @@ export class BlockedClients implements KeyChangeListener {
   #remove(waiter: Waiter): void {
     if (this.#waiters.get(waiter.ctx.session.id) !== waiter) return;
     this.#waiters.delete(waiter.ctx.session.id);
+    if (this.#waiters.size === 0) this.#leave();
     for (const node of waiter.nodes) {
       const queue = node.queue;
       queue.unlink(node);
@@ -370,6 +376,23 @@ export class BlockedClients implements KeyChangeListener {
       clearTimeout(waiter.timer);
       this.#withTimeout--;
     }
+  }
+
+  /**
+   * Joins the store's key-change listener (the first client blocks): the
+   * store tells both WATCH's and this registry of every change from now.
+   */
+  #join(): void {
+    const own = this.#store.keyChanges;
+    if (own === this) return;
+    this.#joined = own;
+    this.#store.keyChanges = own === undefined ? this : new BothListeners(own, this);
+  }
+
+  /** Gives the store its own listener back (the last client left). */
+  #leave(): void {
+    this.#store.keyChanges = this.#joined;
+    this.#joined = undefined;
   }
 
   #arm(waiter: Waiter): void {

@@ -200,10 +200,19 @@ Deno.test("blocked clients: SWAPDB readies the waited keys the other database ho
   assert.equal(run(["DBSIZE"]), ":0\r\n");
 });
 
-Deno.test("blocked clients: with nobody blocked a write pays no serve and no key tracking", () => {
-  const { blocked, store, run } = setup();
+Deno.test("blocked clients: with nobody blocked a write pays no serve and no key tracking", async () => {
+  const { blocked, store, run, contextOf } = setup();
+  const own = store.keyChanges; // WATCH's
   run(["HSET", "k", "f", "1"]);
   assert.equal(blocked.size, 0);
   assert.equal(store.keyChanges?.size, 0, "the store skips its key-change calls");
   assert.equal(blocked.readyCount, 0);
+  // Joined to the store's listener only while someone is blocked.
+  const session = newSession();
+  const wait = blocked.block(contextOf(session), request(["j"]));
+  assert.notEqual(store.keyChanges, own);
+  assert.equal(store.keyChanges?.size, 1);
+  blocked.unblock(session.id, false);
+  await wait;
+  assert.equal(store.keyChanges, own);
 });

@@ -50,7 +50,6 @@ import { PubSub } from "../pubsub/pubsub.ts";
 import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
 import { refusedInContext } from "../pubsub/context.ts";
 import { type BlockedClients, blockedClients } from "../blocking/blocked_clients.ts";
-import { BothListeners } from "../blocking/key_listeners.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -147,8 +146,8 @@ export class Executor {
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
     this.#admin = this.#server.admin;
     this.#timer = this.#admin.timer;
+    store.keyChanges = this.#watches;
     this.blocking = blockedClients(store);
-    store.keyChanges = new BothListeners(this.#watches, this.blocking);
     const events = this.pubsub.events;
     store.onExpired = (db, key) => events.notify(NOTIFY_EXPIRED, "expired", key, db);
     this.#ctx = {
