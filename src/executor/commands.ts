@@ -43,6 +43,8 @@ import { BITMAP_COMMANDS } from "../types/string/bitmap_commands.ts";
 import { HASH_COMMANDS } from "../types/hash/hash_commands.ts";
 import { LIST_COMMANDS } from "../types/list/list_commands.ts";
 import { SET_COMMANDS } from "../types/set/set_commands.ts";
+import { BLOCKING_LIST_COMMANDS } from "../types/list/blocking_list_commands.ts";
+import { BLOCKING_ZSET_COMMANDS } from "../types/zset/blocking_zset_commands.ts";
 import { ZSET_COMMANDS } from "../types/zset/zset_commands.ts";
 import { ZSET_POP_COMMANDS } from "../types/zset/zset_pop_commands.ts";
 import { ZSET_RANGE_COMMANDS } from "../types/zset/zset_range_commands.ts";
@@ -234,6 +236,8 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...HASH_COMMANDS,
     ...LIST_COMMANDS,
     ...SET_COMMANDS,
+    ...BLOCKING_LIST_COMMANDS,
+    ...BLOCKING_ZSET_COMMANDS,
     ...ZSET_COMMANDS,
     ...ZSET_POP_COMMANDS,
     ...ZSET_RANGE_COMMANDS,

@@ -49,6 +49,7 @@ import type { CommandTimer } from "../admin/command_timer.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
 import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
 import { refusedInContext } from "../pubsub/context.ts";
+import { type BlockedClients, blockedClients } from "../blocking/blocked_clients.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -88,8 +89,9 @@ export interface ExecutorOptions {
  */
 export class Executor {
   readonly stats: ExecutorStats = { commandsProcessed: 0, keyspaceHits: 0, keyspaceMisses: 0 };
-  /** A replica: writes are refused (REPLICAOF changes it). */
-  readOnly: boolean;
+  #readOnly: boolean;
+  /** Clients blocked on keys (BLPOP...): served after each command that readies a key. */
+  readonly blocking: BlockedClients;
   readonly #server: ServerState;
   readonly #admin: AdminState;
   readonly #timer: CommandTimer;
@@ -123,17 +125,29 @@ export class Executor {
   /** Channels, subscribers and keyspace notifications. */
   readonly pubsub: PubSub = new PubSub();
 
+  /** A replica: writes are refused (REPLICAOF changes it). */
+  get readOnly(): boolean {
+    return this.#readOnly;
+  }
+
+  /** Turning replica unblocks the blocked clients with an error, as Redis does. */
+  set readOnly(on: boolean) {
+    if (on && !this.#readOnly) this.blocking.unblockAllForRoleChange();
+    this.#readOnly = on;
+  }
+
   /** Statistics and settings INFO and CONFIG share (src/admin). */
   get admin(): AdminState {
     return this.#admin;
   }
 
   constructor(readonly store: Store, options: ExecutorOptions) {
-    this.readOnly = options.readOnly;
+    this.#readOnly = options.readOnly;
     this.#server = options.server ?? standaloneServerState(options.readOnly ? "slave" : "master");
     this.#admin = this.#server.admin;
     this.#timer = this.#admin.timer;
     store.keyChanges = this.#watches;
+    this.blocking = blockedClients(store);
     const events = this.pubsub.events;
     store.onExpired = (db, key) => events.notify(NOTIFY_EXPIRED, "expired", key, db);
     this.#ctx = {
@@ -259,7 +273,7 @@ export class Executor {
       return this.#refuse(w, session, wrongArity(spec.fullName), spec);
     }
     if (spec.write) {
-      if (this.readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
+      if (this.#readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
       if (this.writeGate !== undefined) {
         const refused = this.writeGate();
         if (refused !== undefined) return this.#refuse(w, session, refused, spec);
@@ -312,11 +326,14 @@ export class Executor {
       // CONFIG RESETSTAT counts itself after the reset).
       spec.stats.calls++;
       if (alone) this.#timer.afterAlone(spec, args, session);
+      // Clients blocked on keys this command (or transaction) readied, once it is whole.
+      if (this.blocking.readyCount !== 0 && !nested) this.blocking.serveReady();
     }
   }
 
   /** A client has gone: forgets its transaction state (its watched keys). */
   endSession(session: Session): void {
+    this.blocking.drop(session.id);
     session.multi = undefined;
     if (session.watcher !== undefined) this.#watches.unwatchAll(session.watcher);
   }

@@ -24,6 +24,7 @@ import { updateRestricted } from "../pubsub/context.ts";
 import type { Client, ClientRegistry } from "./clients.ts";
 import { clientLine, clientType, typeByName } from "./client_info.ts";
 import { REPLY_DEFERRED, REPLY_OFF, REPLY_SKIP_NEXT } from "./reply_mode.ts";
+import { blockedClients } from "../blocking/blocked_clients.ts";
 
 function error(message: string, text = message): CommandError {
   return new CommandError("ERR", message, text);
@@ -305,19 +306,21 @@ const CLIENT_SUBCOMMANDS: CommandHandler[] = [
   },
   {
     name: "UNBLOCK",
-    summary: "Unblocks a client blocked in a command; 0, as no command blocks yet.",
-    run(_ctx, args, w) {
+    summary: "Ends a client's wait in a blocking command (BLPOP...): as a timeout (TIMEOUT, " +
+      "the default) or with an error (ERROR); 1 if it was blocked.",
+    run(ctx, args, w) {
       if (args.length > 4) throw subcommandSyntax(args[1]);
+      let asError = false;
       if (args.length === 4) {
         const reason = args[3].toLowerCase();
         if (reason !== "timeout" && reason !== "error") {
           throw error("CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         }
+        asError = reason === "error";
       }
-      if (parseInt64(args[2]) === undefined) {
-        throw error("value is not an integer or out of range");
-      }
-      w.integer(0);
+      const id = parseInt64(args[2]);
+      if (id === undefined) throw error("value is not an integer or out of range");
+      w.integer(blockedClients(ctx.store).unblock(Number(id), asError) ? 1 : 0);
     },
   },
 ];

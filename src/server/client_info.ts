@@ -29,6 +29,7 @@ function flagsOf(client: Client): string {
   else if (client.io.takenOver) flags += "S";
   if (session.subscriptions !== 0) flags += "P";
   if (session.multi !== undefined) flags += "x";
+  if (client.registry.executor.blocking.isBlocked(client.id)) flags += "b";
   if (session.watcher?.dirty === true) flags += "d";
   if (session.closeAfterReply) flags += "c";
   if (client.killed) flags += "A";

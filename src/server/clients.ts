@@ -52,6 +52,11 @@ export interface ClientIo {
   readonly takenOver: boolean;
   /** Whether bytes are waiting to be sent (CLIENT LIST's events `rw`). */
   readonly writing: boolean;
+  /**
+   * The send of the replies before a command that replies later, while it
+   * runs: that command's reply is written after it settles.
+   */
+  readonly sending: Promise<void> | undefined;
 }
 
 /**

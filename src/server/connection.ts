@@ -70,6 +70,16 @@ const OUT_FLUSH_BYTES = 256 * 1024;
  * this, each awaited, so the other connections are served between them.
  */
 const MAX_WRITE_BYTES = 1024 * 1024;
+/**
+ * Bytes read at a time while a command waits (a blocked BLPOP): reading is
+ * how a peer that leaves is noticed.
+ */
+const WAIT_READ_BYTES = 16 * 1024;
+/**
+ * Most bytes held from a peer while its command waits; beyond them it is
+ * not read until the command ends (TCP holds the rest).
+ */
+const HELD_INPUT_MAX_BYTES = 1024 * 1024;
 
 /**
  * Takes a connection over after a request that turns it into something
@@ -119,6 +129,12 @@ export class Connection implements ClientIo {
   requestStartedMs = 0;
   /** Taken over (by replication): not idle-timed, closed at shutdown. */
   takenOver = false;
+  /**
+   * Waiting for a command that replies later (a blocked BLPOP, WAIT, a
+   * paused client): not idle-timed (as Redis exempts blocked clients),
+   * closed at shutdown.
+   */
+  waiting = false;
   readonly #conn: Deno.Conn;
   readonly #services: ConnectionServices;
   readonly #out = new OutBuffer();
@@ -157,6 +173,14 @@ export class Connection implements ClientIo {
   /** Bytes read, not yet executed, at the last read; and the read buffer's size. */
   #queryBytes = 0;
   #readBufferBytes = MIN_READ_BYTES;
+  /** The send of the replies before a command that waits, while it runs. */
+  #sendBeforeWait: Promise<void> | undefined;
+  /** Bytes the peer sent while a command waited, for the requests after it. */
+  readonly #held: Uint8Array[] = [];
+  #heldBytes = 0;
+  /** A read into `#waitBuffer` begun while a command waited and still running. */
+  #strayRead: Promise<number | null> | undefined;
+  #waitBuffer: Uint8Array | undefined;
 
   /**
    * The socket as large replies are written to it: each slice that the peer
@@ -197,6 +221,11 @@ export class Connection implements ClientIo {
   /** See {@link ClientIo.closed}. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** See {@link ClientIo.sending}. */
+  get sending(): Promise<void> | undefined {
+    return this.#sendBeforeWait;
   }
 
   /** See {@link ClientIo.writing}. */
@@ -278,7 +307,9 @@ export class Connection implements ClientIo {
         if (this.#out.length > 0 && this.#outOfLoop === undefined) {
           this.#outOfLoop = this.#sendOutOfLoop();
         }
-        const n = await this.#conn.read(buffer.subarray(end));
+        const n = this.#heldBytes === 0 && this.#strayRead === undefined
+          ? await this.#conn.read(buffer.subarray(end))
+          : await this.#readHeld(buffer.subarray(end));
         this.reading = false;
         if (n === null) break;
         // A send started while idle: replies must not join a buffer in flight.
@@ -327,7 +358,7 @@ export class Connection implements ClientIo {
               ? writer
               : this.#suppressing ??= new SuppressingWriter(writer, session);
             const pending = executor.execute(request, w, session);
-            if (pending !== undefined) await pending;
+            if (pending !== undefined) await this.#waitFor(pending);
             if (session.replyFlags !== 0) {
               if (session.replyFlags & REPLY_DEFERRED) this.client.sendDeferred();
               afterCommand(session);
@@ -378,6 +409,8 @@ export class Connection implements ClientIo {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // A command blocked on keys ends now, unanswered (Redis frees the client).
+    this.#services.executor.blocking.drop(this.#session.id);
     // What was never sent is released now, not when the last write gives up.
     this.#later = undefined;
     this.#laterWriter = undefined;
@@ -463,6 +496,76 @@ export class Connection implements ClientIo {
         later.reset();
       }
     }
+  }
+
+  /**
+   * Waits for a command that replies later. The replies before it are sent
+   * first, as Redis sends them (a pipeline's replies must not wait for a
+   * blocked BLPOP); a reply it writes waits for that send
+   * ({@link ClientIo.sending}). Meanwhile the socket is read, so that a
+   * peer that leaves is noticed — the connection is then closed, which
+   * ends a wait on keys — and what the peer sends is held for after.
+   */
+  async #waitFor(pending: Promise<void>): Promise<void> {
+    if (this.#out.length > 0 && !this.#closed) {
+      const sending = this.#sendBeforeWait = this.#flush();
+      try {
+        await sending;
+      } finally {
+        this.#sendBeforeWait = undefined;
+      }
+    }
+    let settled = false;
+    const done = pending.then(() => {
+      settled = true;
+    });
+    const ended = done.then(() => undefined);
+    this.waiting = true;
+    try {
+      while (!settled && !this.#closed && this.#heldBytes < HELD_INPUT_MAX_BYTES) {
+        const into = this.#waitBuffer ??= new Uint8Array(WAIT_READ_BYTES);
+        // A failed read is a peer gone, like the end of its stream.
+        this.#strayRead ??= this.#conn.read(into).catch(() => null);
+        const n = await Promise.race([ended, this.#strayRead]);
+        if (n === undefined) break;
+        this.#strayRead = undefined;
+        if (n === null) {
+          this.close();
+          break;
+        }
+        this.lastActiveMs = Date.now();
+        this.#held.push(into.slice(0, n));
+        this.#heldBytes += n;
+      }
+      await done;
+    } finally {
+      this.waiting = false;
+    }
+  }
+
+  /**
+   * Reads into `target` what came while a command waited: the bytes held,
+   * or those of the read still running then.
+   */
+  async #readHeld(target: Uint8Array): Promise<number | null> {
+    if (this.#heldBytes === 0) {
+      const n = await this.#strayRead!;
+      this.#strayRead = undefined;
+      if (n === null) return null;
+      this.#held.push(this.#waitBuffer!.slice(0, n));
+      this.#heldBytes += n;
+    }
+    let copied = 0;
+    while (copied < target.length && this.#held.length > 0) {
+      const chunk = this.#held[0];
+      const take = Math.min(chunk.length, target.length - copied);
+      target.set(chunk.subarray(0, take), copied);
+      copied += take;
+      if (take === chunk.length) this.#held.shift();
+      else this.#held[0] = chunk.subarray(take);
+    }
+    this.#heldBytes -= copied;
+    return copied;
   }
 
   /** Sends out-of-band output while the connection is idle in a read. */

@@ -129,7 +129,7 @@ export class Server {
     }
     await this.#accepting;
     for (const connection of this.#connections) {
-      if (connection.reading || connection.takenOver) connection.close();
+      if (connection.reading || connection.waiting || connection.takenOver) connection.close();
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
@@ -225,11 +225,11 @@ export class Server {
     const { idleTimeoutMs, requestTimeoutMs } = this.#network;
     for (const connection of this.#connections) {
       if (connection.takenOver) continue;
-      // Subscribers and MONITOR clients wait for output, not requests: Redis
-      // exempts them from `timeout` too.
+      // Subscribers, MONITOR clients and clients whose command waits (a
+      // blocked BLPOP) wait for output, not requests: Redis exempts them too.
       if (
         idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs &&
-        !connection.client.pubsubClass
+        !connection.client.pubsubClass && !connection.waiting
       ) {
         this.#services.admin.noteLimitClose("network.idle_timeout", { id: connection.client.id });
         connection.closeWithNotice(

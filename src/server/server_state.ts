@@ -72,6 +72,7 @@ export function serverState(parts: ServerParts): ServerState {
   const startedMs = Date.now();
   const { config } = parts;
   const clients = () => parts.servers()[0]?.connectionCount ?? 0;
+  const blocked = () => parts.servers()[0]?.clients.executor.blocking;
 
   function persistence(): InfoFields {
     const wal = parts.wal;
@@ -146,8 +147,9 @@ export function serverState(parts: ServerParts): ServerState {
             ["connected_clients", clients()],
             ["cluster_connections", 0],
             ["maxclients", config.network.maxConnections],
-            ["blocked_clients", 0],
+            ["blocked_clients", blocked()?.count ?? 0],
             ["tracking_clients", 0],
+            ["clients_in_timeout_table", blocked()?.withTimeout ?? 0],
           ];
         case "persistence":
           return persistence();

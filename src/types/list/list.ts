@@ -87,6 +87,9 @@ interface FrozenView {
   slot: number;
 }
 
+/** What a free slot before the first node holds. */
+const HOLE = new Node([], 0, 0, 0);
+
 function newNode(fromLeft: boolean, epoch: number): Node {
   const at = fromLeft ? LIST_NODE_ELEMENTS : 0;
   return new Node(new Array(LIST_NODE_ELEMENTS), at, at, epoch);
@@ -102,7 +105,9 @@ function newNode(fromLeft: boolean, epoch: number): Node {
  * ```
  */
 export class ListValue extends Collection {
+  /** The nodes, from index {@link #first} on (slots before it are free, for pushes at the head). */
   #nodes: Node[] = [];
+  #first = 0;
   #length = 0;
   /** Bytes of all elements. */
   #bytes = 0;
@@ -140,6 +145,11 @@ export class ListValue extends Collection {
     return this.#unpacked;
   }
 
+  /** Marks a list the key table holds as an object (no longer a copy of inline bytes). */
+  markHeld(): void {
+    this.#unpacked = false;
+  }
+
   /** Whether it is small enough to be held inline. */
   get small(): boolean {
     return this.#length <= LIST_PACKED_MAX_ELEMENTS && this.#bytes <= LIST_PACKED_MAX_BYTES;
@@ -157,7 +167,9 @@ export class ListValue extends Collection {
     const out = scratch;
     writeStamp(out, 0, this.stamp);
     let n = STAMP_BYTES;
-    for (const node of this.#nodes) {
+    const nodes = this.#nodes;
+    for (let k = this.#first; k < nodes.length; k++) {
+      const node = nodes[k];
       const items = node.items;
       for (let i = node.start; i < node.end; i++) {
         const element = items[i]!;
@@ -193,12 +205,12 @@ export class ListValue extends Collection {
   /** Prepends `element`. */
   pushLeft(element: string): void {
     const nodes = this.#nodes;
-    let node = nodes.length > 0 ? nodes[0] : undefined;
+    let node = nodes.length > this.#first ? nodes[this.#first] : undefined;
     if (node === undefined || node.start === 0) {
       node = newNode(true, this.#epoch);
-      nodes.unshift(node);
+      this.#prepend(node);
     } else if (this.#shared(node)) {
-      node = this.#own(0);
+      node = this.#own(this.#first);
     }
     node.items[--node.start] = element;
     this.#length++;
@@ -208,7 +220,7 @@ export class ListValue extends Collection {
   /** Appends `element`. */
   pushRight(element: string): void {
     const nodes = this.#nodes;
-    let node = nodes.length > 0 ? nodes[nodes.length - 1] : undefined;
+    let node = nodes.length > this.#first ? nodes[nodes.length - 1] : undefined;
     if (node === undefined || node.end === LIST_NODE_ELEMENTS) {
       node = newNode(false, this.#epoch);
       nodes.push(node);
@@ -222,11 +234,11 @@ export class ListValue extends Collection {
 
   /** Removes and returns the first element (the list is not empty). */
   popLeft(): string {
-    const node = this.#nodes[0];
+    const node = this.#nodes[this.#first];
     const element = node.items[node.start]!;
     if (!this.#shared(node)) node.items[node.start] = undefined;
     node.start++;
-    if (node.start === node.end) this.#nodes.shift();
+    if (node.start === node.end) this.#dropFirst();
     this.#length--;
     this.#bytes -= element.length;
     return element;
@@ -239,7 +251,10 @@ export class ListValue extends Collection {
     node.end--;
     const element = node.items[node.end]!;
     if (!this.#shared(node)) node.items[node.end] = undefined;
-    if (node.start === node.end) nodes.pop();
+    if (node.start === node.end) {
+      nodes.pop();
+      if (nodes.length === this.#first) this.#resetNodes();
+    }
     this.#length--;
     this.#bytes -= element.length;
     return element;
@@ -319,8 +334,8 @@ export class ListValue extends Collection {
     const fromTail = count < 0;
     let removed = 0;
     const nodes = this.#nodes;
-    for (let k = 0; k < nodes.length && removed < limit; k++) {
-      const at = fromTail ? nodes.length - 1 - k : k;
+    for (let k = 0; k < nodes.length - this.#first && removed < limit; k++) {
+      const at = fromTail ? nodes.length - 1 - k : this.#first + k;
       const node = nodes[at];
       let matches = 0;
       for (let i = node.start; i < node.end; i++) if (node.items[i] === element) matches++;
@@ -366,7 +381,8 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     if (!fromTail) {
       let index = 0;
-      for (const node of nodes) {
+      for (let k = this.#first; k < nodes.length; k++) {
+        const node = nodes[k];
         for (let i = node.start; i < node.end; i++) {
           if (visit(node.items[i]!, index++) === false) return;
         }
@@ -374,7 +390,7 @@ export class ListValue extends Collection {
       return;
     }
     let index = this.#length - 1;
-    for (let k = nodes.length - 1; k >= 0; k--) {
+    for (let k = nodes.length - 1; k >= this.#first; k--) {
       const node = nodes[k];
       for (let i = node.end - 1; i >= node.start; i--) {
         if (visit(node.items[i]!, index--) === false) return;
@@ -411,7 +427,7 @@ export class ListValue extends Collection {
       return;
     }
     let skip = start;
-    for (let at = 0; count > 0; at++) {
+    for (let at = this.#first; count > 0; at++) {
       const node = nodes[at];
       const size = node.end - node.start;
       if (skip >= size) {
@@ -453,6 +469,7 @@ export class ListValue extends Collection {
   /** Removes every element. */
   clear(): void {
     this.#nodes = [];
+    this.#first = 0;
     this.#length = 0;
     this.#bytes = 0;
   }
@@ -464,7 +481,8 @@ export class ListValue extends Collection {
   }
 
   memoryBytes(): number {
-    return 64 + this.#bytes + this.#length * 24 + this.#nodes.length * (LIST_NODE_ELEMENTS * 8);
+    return 64 + this.#bytes + this.#length * 24 +
+      (this.#nodes.length - this.#first) * LIST_NODE_ELEMENTS * 8;
   }
 
   rebuildRecords(emit: RecordSink): void {
@@ -484,7 +502,7 @@ export class ListValue extends Collection {
       this.#view = undefined;
       if (this.#bytes + 4 * this.#length <= maxBytes) {
         return {
-          body: this.#chunk(this.#nodes, undefined, undefined, 0, 0, Infinity).body,
+          body: this.#chunk(this.#nodes, undefined, undefined, this.#first, 0, Infinity).body,
           next: -1,
         };
       }
@@ -562,7 +580,7 @@ export class ListValue extends Collection {
   }
 
   #freeze(): void {
-    const nodes = this.#nodes.slice();
+    const nodes = this.#nodes.slice(this.#first);
     const starts = new Int32Array(nodes.length);
     const ends = new Int32Array(nodes.length);
     for (let i = 0; i < nodes.length; i++) {
@@ -580,6 +598,35 @@ export class ListValue extends Collection {
       node: 0,
       slot: starts[0],
     };
+  }
+
+  #resetNodes(): void {
+    this.#nodes = [];
+    this.#first = 0;
+  }
+
+  /** Puts `node` first, making room before the first node when there is none. */
+  #prepend(node: Node): void {
+    if (this.#first === 0) {
+      const old = this.#nodes;
+      const gap = Math.max(8, old.length);
+      const grown = new Array<Node>(gap + old.length);
+      for (let i = 0; i < old.length; i++) grown[gap + i] = old[i];
+      this.#nodes = grown;
+      this.#first = gap;
+    }
+    this.#nodes[--this.#first] = node;
+  }
+
+  /** Forgets the first node (emptied); compacts when most slots are free. */
+  #dropFirst(): void {
+    const nodes = this.#nodes;
+    nodes[this.#first++] = HOLE;
+    if (this.#first === nodes.length) this.#resetNodes();
+    else if (this.#first > 64 && this.#first > nodes.length / 2) {
+      this.#nodes = nodes.slice(this.#first);
+      this.#first = 0;
+    }
   }
 
   /** Whether `node` is shared with a frozen view (its slots must not be written). */
@@ -601,7 +648,7 @@ export class ListValue extends Collection {
     assert(index >= 0 && index < this.#length, "a list index is within the list");
     const nodes = this.#nodes;
     if (index < this.#length / 2) {
-      let at = 0;
+      let at = this.#first;
       for (;; at++) {
         const size = nodes[at].end - nodes[at].start;
         if (index < size) return [at, nodes[at].start + index];
@@ -752,7 +799,11 @@ function finish(
   }
   list.stamp = stamp;
   // A small list goes (back) inline; one read from there is a copy.
-  if (made || list.unpacked || list.small) engine.setCollection(key, list);
+  if (made || list.unpacked || list.small) {
+    engine.setCollection(key, list);
+    // Too big to be packed: the key table holds this very object now.
+    if (!list.small) list.markHeld();
+  }
 }
 
 /** Where {@link listApplier} numbers its records: see {@link setLiveStamp}. */
@@ -772,7 +823,7 @@ export function setLiveStamp(lsn: number): void {
 }
 
 /** The applier of each op, made once (no closure per command). */
-const APPLIERS = new Map<number, ListApplier>();
+const APPLIERS: ListApplier[] = [];
 
 /** Applies records in `Database.changeCollection`'s form. */
 export type ListApplier = (
@@ -793,7 +844,7 @@ export type ListApplier = (
  * ```
  */
 export function listApplier(op: number): ListApplier {
-  let applier = APPLIERS.get(op);
+  let applier = APPLIERS[op];
   if (applier === undefined) {
     applier = (engine, key, data, numbers) => {
       if (data.length === 0) return;
@@ -804,7 +855,7 @@ export function listApplier(op: number): ListApplier {
       const stamp = liveStamp === 0 ? 0 : liveStamp + data.length - 1;
       finish(engine, key, list, stamp, list !== current);
     };
-    APPLIERS.set(op, applier);
+    APPLIERS[op] = applier;
   }
   return applier;
 }

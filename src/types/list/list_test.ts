@@ -281,3 +281,22 @@ Deno.test("snapshot + the WAL after it restore lists changed while the snapshot 
     assert.deepEqual(list?.toArray(), elements, key);
   }
 });
+
+Deno.test("a list grown out of its inline bytes is held as an object, not re-stored on every write", () => {
+  const engine = new Engine(1);
+  const store = new Store(engine, undefined);
+  for (let i = 1; i <= 3 * LIST_NODE_ELEMENTS; i++) {
+    store.applyRecord({
+      lsn: i,
+      op: WalOp.ListPush,
+      db: 0,
+      key: "l",
+      value: `e${i}`,
+      expiresAtMs: LIST_PUSH_RIGHT,
+    });
+    const list = engine.get("l") as ListValue;
+    // Inline while small (a fresh copy per read); then the one object itself.
+    assert.equal(list.unpacked, list.small, `after ${i} pushes`);
+    if (!list.small) assert.equal(engine.get("l"), list);
+  }
+});
