@@ -35,7 +35,7 @@ import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
-import { applyListRecord } from "../types/list/list.ts";
+import { applyListRecord } from "../types/list/list_apply.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
