@@ -35,7 +35,7 @@ import { WalOp } from "../wal/record.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
-import { applyListRecord } from "../types/list/list.ts";
+import { applyListRecord } from "../types/list/list_apply.ts";
 import { applySetAdds, applySetRems } from "../types/set/set.ts";
 import { applyZsetAdds, applyZsetRems } from "../types/zset/zset.ts";
 

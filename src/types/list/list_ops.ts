@@ -17,14 +17,8 @@ import type { CommandContext } from "../../executor/command_spec.ts";
 import type { Database, Store } from "../../storage/store.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
-import {
-  LIST_PUSH_LEFT,
-  LIST_PUSH_RIGHT,
-  listApplier,
-  ListValue,
-  popNumber,
-  setLiveStamp,
-} from "./list.ts";
+import { LIST_PUSH_LEFT, LIST_PUSH_RIGHT, ListValue, popNumber } from "./list.ts";
+import { listApplier, setLiveStamp } from "./list_apply.ts";
 
 /** One record's data and number, reused (changeCollection copies what it keeps). */
 const ONE_DATA = [""];

@@ -1,0 +1,156 @@
+/**
+ * How list records (`wal/record.ts`, `ListPush`..`ListRemove`) change the
+ * keyspace: replay ({@link applyListRecord}) and live writes
+ * ({@link listApplier}, through `Database.changeCollection`) run the same
+ * code, so a restart and a replica reach what the master holds. Replay
+ * skips a record that the list it meets already holds (its stamp: see
+ * `list.ts`).
+ *
+ * @example
+ * ```ts
+ * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT, 7);
+ * ```
+ * @module
+ */
+
+import type { Engine } from "../../storage/engine.ts";
+import { WalOp } from "../../wal/record.ts";
+import { LIST_PUSH_LEFT, ListValue } from "./list.ts";
+
+/**
+ * Applies one list record (see `wal/record.ts`, `ListPush`..`ListRemove`)
+ * to the key `key` of `engine`, replayed: a list stamped at or after `lsn`
+ * already holds it, and is left alone. Live writes come through
+ * {@link listApplier}, which applies records the same way.
+ *
+ * @example
+ * ```ts
+ * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT, 7);
+ * ```
+ */
+export function applyListRecord(
+  engine: Engine,
+  key: string,
+  op: number,
+  value: string,
+  numeric: number,
+  lsn: number,
+): void {
+  const current = engine.get(key);
+  if (current instanceof ListValue && current.stamp >= lsn) return;
+  const list = listFor(engine, key, current, op);
+  if (list === undefined) return;
+  change(list, op, value, numeric);
+  finish(engine, key, list, lsn, list !== current);
+}
+
+/** The list a record of `op` applies to (a new one for a push), or undefined. */
+function listFor(
+  engine: Engine,
+  key: string,
+  current: unknown,
+  op: number,
+): ListValue | undefined {
+  if (current instanceof ListValue) return current;
+  if (op !== WalOp.ListPush) return undefined;
+  // Missing, or (replaying over a newer state) another type: later records put it right.
+  if (current !== undefined) engine.delete(key);
+  const list = new ListValue();
+  return list;
+}
+
+function change(list: ListValue, op: number, value: string, numeric: number): void {
+  switch (op) {
+    case WalOp.ListPush:
+      if (numeric === LIST_PUSH_LEFT) list.pushLeft(value);
+      else list.pushRight(value);
+      break;
+    case WalOp.ListPop:
+      list.drop(numeric % 2 === 0, Math.min(Math.floor(numeric / 2), list.length));
+      break;
+    case WalOp.ListSet:
+      if (numeric < list.length) list.set(numeric, value);
+      break;
+    case WalOp.ListInsert:
+      if (numeric <= list.length) list.insert(numeric, value);
+      break;
+    case WalOp.ListRemove:
+      list.remove(value, numeric % 2 === 0 ? numeric / 2 : -(numeric + 1) / 2);
+      break;
+  }
+}
+
+/** Stamps `list` and keeps it: deleted once empty, stored if a copy, new or small. */
+function finish(
+  engine: Engine,
+  key: string,
+  list: ListValue,
+  stamp: number,
+  made: boolean,
+): void {
+  if (list.length === 0) {
+    engine.delete(key);
+    return;
+  }
+  list.stamp = stamp;
+  // A small list goes (back) inline; one read from there is a copy.
+  if (made || list.unpacked || list.small) {
+    engine.setCollection(key, list);
+    // Too big to be packed: the key table holds this very object now.
+    if (!list.small) list.markHeld();
+  }
+}
+
+/** Where {@link listApplier} numbers its records: see {@link setLiveStamp}. */
+let liveStamp = 0;
+
+/**
+ * Sets the LSN the next {@link listApplier} function stamps its first
+ * record with (then one more per record), or 0 without a log.
+ *
+ * @example
+ * ```ts
+ * setLiveStamp(log ? log.lastLsn + 1 : 0);
+ * ```
+ */
+export function setLiveStamp(lsn: number): void {
+  liveStamp = lsn;
+}
+
+/** The applier of each op, made once (no closure per command). */
+const APPLIERS: ListApplier[] = [];
+
+/** Applies records in `Database.changeCollection`'s form. */
+export type ListApplier = (
+  engine: Engine,
+  key: string,
+  data: readonly string[],
+  numbers: readonly number[],
+) => void;
+
+/**
+ * Applies records made live, in `Database.changeCollection`'s form: op
+ * `op` with `data[i]` and `numbers[i]` each, in one pass (a small list is
+ * rewritten once), stamped from the LSN set by {@link setLiveStamp}.
+ *
+ * @example
+ * ```ts
+ * db.changeCollection(key, WalOp.ListPush, ["a"], [1], listApplier(WalOp.ListPush));
+ * ```
+ */
+export function listApplier(op: number): ListApplier {
+  let applier = APPLIERS[op];
+  if (applier === undefined) {
+    applier = (engine, key, data, numbers) => {
+      if (data.length === 0) return;
+      const current = engine.get(key);
+      const list = listFor(engine, key, current, op);
+      if (list === undefined) return;
+      for (let i = 0; i < data.length; i++) change(list, op, data[i], numbers[i]);
+      const stamp = liveStamp === 0 ? 0 : liveStamp + data.length - 1;
+      finish(engine, key, list, stamp, list !== current);
+    };
+    APPLIERS[op] = applier;
+  }
+  return applier;
+}
