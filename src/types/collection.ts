@@ -20,6 +20,7 @@
  */
 
 import type { BigString } from "./string/big_string.ts";
+import type { StringMap } from "./string_map.ts";
 
 /**
  * A key's value: a string (inline or a {@link BigString}) or a collection.
@@ -84,6 +85,14 @@ export abstract class Collection {
    * change is kept only once it is stored again (`Engine.setCollection`).
    */
   packed(): string | undefined {
+    return undefined;
+  }
+  /**
+   * The map its elements are looked up in, if it keeps one (a big hash's
+   * fields): pipelined commands prefetch their element there (see
+   * `Engine.prefetch`).
+   */
+  elementMap(): StringMap<unknown> | undefined {
     return undefined;
   }
   /**

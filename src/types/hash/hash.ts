@@ -92,6 +92,10 @@ export class HashValue extends Collection {
     return this.#table === undefined ? this.#packed : undefined;
   }
 
+  override elementMap(): StringMap<string> | undefined {
+    return this.#table;
+  }
+
   get typeName(): string {
     return "hash";
   }
@@ -326,6 +330,10 @@ export class HashValue extends Collection {
     });
     this.#table = table;
     this.#packed = "";
+    // From now on it is kept as an object, not re-read from bytes: the
+    // writer converting it stores it once (applyHashPairs decides that
+    // before changing it), and later writes change it in place.
+    this.#unpacked = false;
   }
 }
 
