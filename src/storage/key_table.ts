@@ -252,7 +252,8 @@ export class KeyTable {
 
   /** Prefetching: `entry`'s value if it is an object, else undefined (-1: none). */
   objectAt(entry: number): TableObject | undefined {
-    return entry < 0 ? undefined : this.#objects[entry];
+    // Most tables hold no object: then a string keyspace pays nothing here.
+    return entry < 0 || this.#objectCount === 0 ? undefined : this.#objects[entry];
   }
 
   /**
