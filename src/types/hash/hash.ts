@@ -30,6 +30,7 @@ import { Collection, type RecordSink } from "../collection.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { flatString, StringMap } from "../string_map.ts";
+import { FieldValues } from "./_field_values.ts";
 
 /**
  * Redis's hash-max-listpack-entries as redis-server runs without a config
@@ -63,7 +64,9 @@ export class HashValue extends Collection {
   /** The listpack encoding's bytes; "" once a hash table (or empty). */
   #packed = "";
   #count = 0;
-  #table: StringMap<string> | undefined = undefined;
+  /** The hashtable encoding: fields, and their values by position (off the heap). */
+  #table: StringMap<undefined> | undefined = undefined;
+  #values: FieldValues | undefined = undefined;
   /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
   #unpacked = false;
 
@@ -92,7 +95,7 @@ export class HashValue extends Collection {
     return this.#table === undefined ? this.#packed : undefined;
   }
 
-  override elementMap(): StringMap<string> | undefined {
+  override elementMap(): StringMap<undefined> | undefined {
     return this.#table;
   }
 
@@ -127,7 +130,10 @@ export class HashValue extends Collection {
 
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
-    if (this.#table !== undefined) return this.#table.get(field);
+    if (this.#table !== undefined) {
+      const at = this.#table.positionOf(field);
+      return at < 0 ? undefined : this.#values!.get(at);
+    }
     const at = this.#find(field);
     if (at < 0) return undefined;
     const valueAt = at + 1 + field.length;
@@ -149,9 +155,12 @@ export class HashValue extends Collection {
     this.#fit(field.length);
     this.#fit(value.length);
     if (this.#table !== undefined) {
-      const added = this.#table.set(field, value);
-      if (added) this.#count++;
-      return added;
+      // One lookup: the field's position, added if new; the value goes there.
+      const place = this.#table.place(field, undefined);
+      this.#values!.set(place < 0 ? -place - 1 : place, value);
+      if (place >= 0) return false;
+      this.#count++;
+      return true;
     }
     const at = this.#find(field);
     if (at >= 0) {
@@ -167,9 +176,12 @@ export class HashValue extends Collection {
   /** Removes `field`; whether it was held. */
   delete(field: string): boolean {
     if (this.#table !== undefined) {
-      const deleted = this.#table.delete(field);
-      if (deleted) this.#count--;
-      return deleted;
+      const at = this.#table.positionOf(field);
+      if (at < 0) return false;
+      this.#table.delete(field);
+      this.#values!.delete(at);
+      this.#count--;
+      return true;
     }
     const at = this.#find(field);
     if (at < 0) return false;
@@ -193,7 +205,7 @@ export class HashValue extends Collection {
     if (table !== undefined) {
       for (let i = 0; i < table.positions; i++) {
         const field = table.keyAt(i);
-        if (field !== undefined && visit(field, table.valueAt(i)!) === false) return;
+        if (field !== undefined && visit(field, this.#values!.get(i)) === false) return;
       }
       return;
     }
@@ -247,9 +259,10 @@ export class HashValue extends Collection {
 
   memoryBytes(): number {
     if (this.#table === undefined) return 48 + this.#packed.length;
-    let bytes = 64;
-    this.forEach((field, value) => {
-      bytes += 64 + field.length + value.length;
+    // Per field: its string, its slot and position entries; the values' arena.
+    let bytes = 64 + this.#values!.arenaBytes;
+    this.forEach((field) => {
+      bytes += 48 + field.length;
     });
     return bytes;
   }
@@ -273,7 +286,7 @@ export class HashValue extends Collection {
     for (; at < end && (parts.length === 0 || bytes < maxBytes); at++) {
       const field = table !== undefined ? table.keyAt(at) : all![at][0];
       if (field === undefined) continue;
-      const value = table !== undefined ? table.valueAt(at)! : all![at][1];
+      const value = table !== undefined ? this.#values!.get(at) : all![at][1];
       parts.push(encodeLength(field.length), field, encodeLength(value.length), value);
       bytes += 8 + field.length + value.length;
     }
@@ -324,11 +337,14 @@ export class HashValue extends Collection {
   }
 
   #convert(): void {
-    const table = new StringMap<string>();
+    const table = new StringMap<undefined>();
+    const values = new FieldValues();
     this.forEach((field, value) => {
-      table.set(field, value);
+      const place = table.place(field, undefined);
+      values.set(place < 0 ? -place - 1 : place, value);
     });
     this.#table = table;
+    this.#values = values;
     this.#packed = "";
     // From now on it is kept as an object, not re-read from bytes: the
     // writer converting it stores it once (applyHashPairs decides that
