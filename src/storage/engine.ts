@@ -84,6 +84,7 @@ export class Engine {
   readonly #prefetchAt = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchEntry = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchMaps: StringMap<unknown>[] = [];
+  readonly #prefetchCollections: Collection[] = [];
   readonly #prefetchStrings: string[] = [];
   #prefetchTouched = 0;
 
@@ -150,6 +151,7 @@ export class Engine {
    */
   #prefetchElements(elements: readonly (string | undefined)[], count: number): number {
     const maps = this.#prefetchMaps;
+    const collections = this.#prefetchCollections;
     const strings = this.#prefetchStrings;
     let n = 0;
     for (let i = 0; i < count; i++) {
@@ -162,14 +164,20 @@ export class Engine {
       const map = object.elementMap();
       if (map === undefined) continue;
       maps[n] = map;
+      collections[n] = object;
       strings[n++] = element;
     }
-    const touched = n === 0 ? 0 : prefetchStrings(maps, strings, n);
+    const touched = n === 0 ? 0 : prefetchStrings(maps, strings, n, this.#touchElement);
     // Holds no collection past the batch.
     maps.length = 0;
+    collections.length = 0;
     strings.length = 0;
     return touched;
   }
+
+  /** The last element step: what a write there touches besides the map (a hash's value). */
+  readonly #touchElement = (i: number, at: number): number =>
+    this.#prefetchCollections[i].touchElement(at);
 
   /**
    * The value of `key`, or `undefined` (expired or not); marks it used

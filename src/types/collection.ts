@@ -96,6 +96,14 @@ export abstract class Collection {
     return undefined;
   }
   /**
+   * Prefetching, after the element map's steps: reads what a write to the
+   * element at position `at` (-1: none) will touch besides the map (a big
+   * hash's value bytes); returns a number made of it.
+   */
+  touchElement(_at: number): number {
+    return 0;
+  }
+  /**
    * The elements SORT sorts — a list's in order, a set's members, a sorted
    * set's members by rank — or undefined: SORT refuses this type with
    * WRONGTYPE (a hash).

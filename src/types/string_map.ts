@@ -277,8 +277,10 @@ const prefetchAt = new Int32Array(PREFETCH_MAX_STRINGS);
  * string — one step for every key at a time, so that their cache misses
  * overlap rather than follow each other (as `Engine.prefetch` does for the
  * keyspace): a pipeline of HSETs to a big hash then finds its fields in
- * cache. Changes nothing; returns a number made of what it read (so that
- * the reads cannot be dropped as unused).
+ * cache. `then(i, position)`, if given, is a last step per key (the
+ * position found in its home slot: the key's, or another's). Changes
+ * nothing; returns a number made of what it read (so that the reads cannot
+ * be dropped as unused).
  *
  * @example
  * ```ts
@@ -289,10 +291,12 @@ export function prefetchStrings(
   maps: readonly StringMap<unknown>[],
   keys: readonly string[],
   count: number,
+  then?: (i: number, at: number) => number,
 ): number {
   const n = Math.min(count, PREFETCH_MAX_STRINGS);
   for (let i = 0; i < n; i++) prefetchAt[i] = maps[i].homePosition(stringHash(keys[i]));
   let touched = 0;
   for (let i = 0; i < n; i++) touched += maps[i].touchPosition(prefetchAt[i]);
+  if (then !== undefined) { for (let i = 0; i < n; i++) touched += then(i, prefetchAt[i]); }
   return touched;
 }

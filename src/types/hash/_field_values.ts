@@ -76,6 +76,13 @@ export class FieldValues {
     return bytesToBinary(this.#arena, start, start + length);
   }
 
+  /** Prefetching (see `Engine.prefetch`): reads what a write at `at` (-1: none) will touch. */
+  touch(at: number): number {
+    if (at < 0 || at >= this.#lengths.length) return 0;
+    const offset = this.#offsets[at];
+    return this.#rooms[at] === 0 || offset >= this.#used ? 0 : this.#arena[offset];
+  }
+
   /** Sets the value at position `at` (a new position, or one set before). */
   set(at: number, value: string): void {
     if (at >= this.#lengths.length) this.#growPositions(at + 1);

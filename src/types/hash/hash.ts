@@ -99,6 +99,10 @@ export class HashValue extends Collection {
     return this.#table;
   }
 
+  override touchElement(at: number): number {
+    return this.#values === undefined ? 0 : this.#values.touch(at);
+  }
+
   get typeName(): string {
     return "hash";
   }
