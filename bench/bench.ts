@@ -11,6 +11,13 @@
  * Markdown table (the one in README.md). `--only <text>` runs just the
  * load rows whose name contains the text, prints them, and writes nothing.
  *
+ * redis-benchmark's whole default test list (bench/_default_tests.ts) runs at
+ * 50 clients and at pipeline 16, two redis-benchmark calls per server per
+ * round (the LRANGE tests apart, with a tenth of the requests; a test kvdb cannot run shows the server's error instead of a
+ * number), with the median kvdb/redis ratio per mode; `--only default`
+ * runs just that. The memory rows add 1M small hashes (5 fields) and one
+ * sorted set of 1M members.
+ *
  * The MULTI/SET/INCR/EXEC row's load comes from bench/multi_load.ts, not
  * redis-benchmark (which repeats one command per run): 50 connections, one
  * transaction in flight each, sent in one write. Measured on the 2-core
@@ -40,6 +47,15 @@ import {
   warmUp,
 } from "./_servers.ts";
 import { replicationLag } from "./_replication_lag.ts";
+import {
+  DEFAULT_TESTS,
+  defaultTestRows,
+  loadCommands,
+  medianRatio,
+  smallHash,
+  sortedSetBatch,
+  type TestRow,
+} from "./_default_tests.ts";
 import { runtimeFloor } from "./_runtime_floor.ts";
 
 const { values: flags } = parseArgs({
@@ -306,6 +322,117 @@ async function waitForReplica(master: BenchServer): Promise<void> {
   throw new Error(`${master.name}'s replica never acknowledged`);
 }
 
+/** The default test list's modes: requests per test, clients, pipeline. */
+const DEFAULT_LIST_MODES = [
+  { name: "50 clients", requests: n(100_000), clients: 50, pipeline: 1 },
+  { name: "50 clients, pipeline 16", requests: n(300_000), clients: 50, pipeline: 16 },
+];
+
+interface DefaultList {
+  mode: string;
+  rows: TestRow[];
+  medianRatio: { ratio: number; of: number };
+  seconds: number;
+}
+
+/**
+ * redis-benchmark's default tests in each mode, kvdb (`network.protocol:
+ * resp`, so that PING_INLINE's inline command is answered in RESP as
+ * Redis does; `auto` would take it for the text protocol) against
+ * redis-server.
+ */
+async function defaultLists(dir: string): Promise<DefaultList[]> {
+  const kvdb = await startKvdb(dir, { network: { protocol: "resp" } });
+  const redis = await startRedis(dir);
+  const lists: DefaultList[] = [];
+  try {
+    for (const server of [kvdb, redis]) await warmUp(server, n(50_000));
+    for (const mode of DEFAULT_LIST_MODES) {
+      const start = performance.now();
+      const rows = await defaultTestRows(kvdb, redis, { ...mode, rounds: ROUNDS });
+      const seconds = (performance.now() - start) / 1000;
+      lists.push({ mode: mode.name, rows, medianRatio: medianRatio(rows), seconds });
+      console.error(`  default tests, ${mode.name}: ${seconds.toFixed(0)} s`);
+    }
+  } finally {
+    await kvdb.stop();
+    await redis.stop();
+  }
+  return lists;
+}
+
+function defaultListLines(lists: DefaultList[]): string[] {
+  const cell = (v: number | string) =>
+    typeof v === "number" ? `${Math.round(v).toLocaleString("en-US")}/s` : v;
+  const ratio = (r: TestRow) => (r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`);
+  const header = lists.map((l) => `kvdb, ${l.mode} | redis-server | kvdb/redis`).join(" | ");
+  const lines = [
+    `| test | ${header} |`,
+    `|---|${lists.map(() => "---:|---:|---:").join("|")}|`,
+    ...DEFAULT_TESTS.map((_, i) =>
+      `| ${lists[0].rows[i].test} | ${
+        lists.map((l) => `${cell(l.rows[i].kvdb)} | ${cell(l.rows[i].redis)} | ${ratio(l.rows[i])}`)
+          .join(" | ")
+      } |`
+    ),
+    "",
+    ...lists.map((l) =>
+      `Median kvdb/redis, ${l.mode}: ${
+        l.medianRatio.ratio.toFixed(2)
+      }× over the ${l.medianRatio.of} ` +
+      `of ${DEFAULT_TESTS.length} tests both servers ran (issue 16: every test ≥ 0.8×, the median ≥ 0.95×); ` +
+      `${ROUNDS} rounds of ${
+        DEFAULT_LIST_MODES.find((m) => m.name === l.mode)!.requests.toLocaleString("en-US")
+      } ` +
+      `requests per test (a tenth for LRANGE_*) took ${l.seconds.toFixed(0)} s.`
+    ),
+  ];
+  return lines;
+}
+
+/** Resident memory after a load, or the error a server answered it with. */
+type Resident = number | string;
+
+interface CollectionMemory {
+  hashes: { kvdb: Resident; redis: Resident };
+  sortedSet: { kvdb: Resident; redis: Resident };
+}
+
+/** RSS after 1M small hashes (5 fields), and after one sorted set of 1M members (ZADD of 100). */
+async function collectionMemory(dir: string): Promise<CollectionMemory> {
+  const loads = {
+    hashes: (port: number) => loadCommands(port, MEMORY_KEYS, (i) => smallHash(i)),
+    sortedSet: (port: number) =>
+      loadCommands(port, MEMORY_KEYS / 100, (i) => sortedSetBatch(i), 100),
+  };
+  const result: CollectionMemory = {
+    hashes: { kvdb: 0, redis: 0 },
+    sortedSet: { kvdb: 0, redis: 0 },
+  };
+  for (const what of ["hashes", "sortedSet"] as const) {
+    for (const name of ["kvdb", "redis"] as const) {
+      const server = name === "kvdb" ? await startKvdb(dir) : await startRedis(dir);
+      try {
+        const error = await loads[what](server.port);
+        await new Promise((r) => setTimeout(r, 500));
+        result[what][name] = error !== undefined ? `${name}: ${error}` : residentBytes(server.pid);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return result;
+}
+
+function memoryRow(label: string, m: { kvdb: Resident; redis: Resident }): string {
+  const mib = (v: Resident) => (typeof v === "number" ? `${(v / 2 ** 20).toFixed(0)} MiB` : v);
+  const both = typeof m.kvdb === "number" && typeof m.redis === "number";
+  const ratio = both ? (m.kvdb as number) / (m.redis as number) : undefined;
+  return `| ${label} | ${mib(m.kvdb)} | ${mib(m.redis)} | ${
+    ratio === undefined ? "—" : `${ratio.toFixed(2)}× the memory`
+  } | ${ratio === undefined ? "not run" : verdict(ratio, MEMORY_TARGET)} |`;
+}
+
 async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {
   const result = { kvdb: 0, redis: 0 };
   const starts = [["kvdb", () => startKvdb(dir)], ["redis", () => startRedis(dir)]] as const;
@@ -456,6 +583,26 @@ async function main(): Promise<void> {
   try {
     const host = await machine();
     console.error(`machine: ${host}; ${ROUNDS} rounds${flags.quick ? " (quick)" : ""}`);
+    if (flags.only === "default") {
+      console.log(defaultListLines(await defaultLists(dir)).join("\n"));
+      return;
+    }
+    if (flags.only === "memory") {
+      const m = await collectionMemory(dir);
+      console.log(
+        memoryRow(
+          `resident memory, ${MEMORY_KEYS.toLocaleString("en-US")} hashes of 5 fields`,
+          m.hashes,
+        ),
+      );
+      console.log(
+        memoryRow(
+          `resident memory, one sorted set of ${MEMORY_KEYS.toLocaleString("en-US")} members`,
+          m.sortedSet,
+        ),
+      );
+      return;
+    }
     if (flags.only !== undefined) {
       const only = SCENARIOS.filter((s) => s.name.includes(flags.only!));
       if (only.length === 0) throw new Error(`--only ${flags.only}: no such row`);
@@ -465,10 +612,13 @@ async function main(): Promise<void> {
       return;
     }
     const rows = await runScenarios(dir, SCENARIOS);
+    console.error("  redis-benchmark's default tests ...");
+    const lists = await defaultLists(dir);
     console.error("  runtime floor ...");
     const floor = await runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));
     console.error("  memory ...");
     const mem = await memory(dir);
+    const collections = await collectionMemory(dir);
     console.error("  replay ...");
     const replayed = await restart(dir, false);
     const fromSnapshot = await restart(dir, true);
@@ -489,6 +639,20 @@ async function main(): Promise<void> {
       } MiB | ${(mem.redis / 2 ** 20).toFixed(0)} MiB | ${
         (mem.kvdb / mem.redis).toFixed(2)
       }× the memory | ${verdict(mem.kvdb / mem.redis, MEMORY_TARGET)} |`,
+      memoryRow(
+        `resident memory, ${MEMORY_KEYS.toLocaleString("en-US")} hashes of 5 fields`,
+        collections.hashes,
+      ),
+      memoryRow(
+        `resident memory, one sorted set of ${MEMORY_KEYS.toLocaleString("en-US")} members`,
+        collections.sortedSet,
+      ),
+      "",
+      "redis-benchmark's default test list (`-t` of its tests, two calls per server per round, " +
+      "the LRANGE tests with a tenth of the requests; " +
+      "a test kvdb cannot run shows the server's error):",
+      "",
+      ...defaultListLines(lists),
       "",
       "Ratios: throughput kvdb/redis; latency rows redis p50 / kvdb p50 (so > 1 means kvdb is faster).",
       "redis-benchmark's latency histogram steps by 8 µs near 50 µs; the mean shows finer differences.",
@@ -537,6 +701,8 @@ async function main(): Promise<void> {
           quick: !!flags.quick,
           rows,
           memory: mem,
+          collectionMemory: collections,
+          defaultTests: lists,
           replay: replayed,
           restartFromSnapshot: fromSnapshot,
           replicationLag: lag,

@@ -122,6 +122,7 @@ export class Executor {
   holdData = false;
   /** Scratch for {@link prefetch}. */
   readonly #prefetchKeys: string[] = [];
+  readonly #prefetchElements: (string | undefined)[] = [];
   /** Channels, subscribers and keyspace notifications. */
   readonly pubsub: PubSub = new PubSub();
 
@@ -185,23 +186,30 @@ export class Executor {
 
   /**
    * Prefetches the first key of each request (by its command's key
-   * positions) before the requests are executed one by one, so that a
-   * pipeline's keyspace cache misses overlap (see `Engine.prefetch`).
+   * positions), and the element after it in a collection (HSET's field),
+   * before the requests are executed one by one, so that a pipeline's
+   * keyspace cache misses overlap (see `Engine.prefetch`).
    * Only `requests[0, count)` are looked at; those that are not argument
    * lists (decode errors) are skipped.
    */
   prefetch(requests: readonly unknown[], count: number, session?: Session): void {
     const keys = this.#prefetchKeys;
+    const elements = this.#prefetchElements;
     for (let i = 0; i < count && keys.length < PREFETCH_MAX_KEYS; i++) {
       const request = requests[i];
       if (!Array.isArray(request)) continue;
       const args = request as string[];
       if (args.length < 2) continue;
       const first = this.#lookup(args[0])?.firstKey;
-      if (first !== undefined && first > 0 && first < args.length) keys.push(args[first]);
+      if (first !== undefined && first > 0 && first < args.length) {
+        keys.push(args[first]);
+        // The argument after the key: the element a collection command looks up (HSET's field).
+        elements.push(args[first + 1]);
+      }
     }
-    if (keys.length > 1) this.store.database(session?.db ?? 0).engine.prefetch(keys);
+    if (keys.length > 1) this.store.database(session?.db ?? 0).engine.prefetch(keys, elements);
     keys.length = 0;
+    elements.length = 0;
   }
 
   /**

@@ -213,8 +213,10 @@ export class Database {
    * replica reach the same state — in one pass, so a small collection held
    * inline is rewritten once per command, not once per element. The caller
    * checked the type; a key emptied by the change is deleted by `apply`.
+   * Returns what `apply` returns (e.g. how many fields were new: learnt
+   * while applying, not by looking each element up once more before).
    */
-  changeCollection(
+  changeCollection<R = void>(
     key: string,
     op: number,
     data: readonly string[],
@@ -224,8 +226,8 @@ export class Database {
       key: string,
       data: readonly string[],
       numbers: readonly number[],
-    ) => void,
-  ): void {
+    ) => R,
+  ): R {
     if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
     for (const item of data) if (item.length > MAX_VALUE_BYTES) checkEntry(key, item);
     // A small collection lives inline: room for the most it can take there.
@@ -234,8 +236,42 @@ export class Database {
       this.host.logChange(op, this.index, key, data[i], numbers[i]);
     }
     this.engine.willChange(key);
-    apply(this.engine, key, data, numbers);
+    const result = apply(this.engine, key, data, numbers);
     this.#touched(key);
+    return result;
+  }
+
+  /**
+   * {@link changeCollection} for records of two parts — a hash's field and
+   * its value: one record of op `op` per pair `parts[i]`, `parts[i + 1]`
+   * for i = `from`, `from` + 2, ... (its value the two concatenated, its
+   * numeric field the first's length), then `apply(engine, key, parts,
+   * from)`, which replay reaches with each record split back in two. The
+   * parts reach memory as the request's own strings: a slice of the
+   * concatenation would keep it alive and compare slowly as a key (see
+   * `types/string_map.ts`). Returns what `apply` returns.
+   */
+  changeCollectionPairs<R>(
+    key: string,
+    op: number,
+    parts: readonly string[],
+    from: number,
+    apply: (engine: Engine, key: string, parts: readonly string[], from: number) => R,
+  ): R {
+    if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
+    for (let i = from; i < parts.length; i += 2) {
+      if (parts[i].length + parts[i + 1].length > MAX_VALUE_BYTES) {
+        checkEntry(key, parts[i] + parts[i + 1]);
+      }
+    }
+    this.#checkRoom(key, INLINE_MAX_BYTES);
+    for (let i = from; i < parts.length; i += 2) {
+      this.host.logChange(op, this.index, key, parts[i] + parts[i + 1], parts[i].length);
+    }
+    this.engine.willChange(key);
+    const result = apply(this.engine, key, parts, from);
+    this.#touched(key);
+    return result;
   }
 
   /**

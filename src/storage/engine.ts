@@ -25,6 +25,7 @@
 import { BigString, INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 import { Collection, type KeyValue } from "../types/collection.ts";
 import { newCollection } from "../types/registry.ts";
+import { prefetchStrings, type StringMap } from "../types/string_map.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { EncodingHint, KeyTable } from "./key_table.ts";
 import type { WriteGuard } from "./write_guard.ts";
@@ -84,6 +85,10 @@ export class Engine {
   readonly #prefetchHash = new Uint32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchPartition = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchAt = new Int32Array(PREFETCH_MAX_KEYS);
+  readonly #prefetchEntry = new Int32Array(PREFETCH_MAX_KEYS);
+  readonly #prefetchMaps: StringMap<unknown>[] = [];
+  readonly #prefetchCollections: Collection[] = [];
+  readonly #prefetchStrings: string[] = [];
   #prefetchTouched = 0;
 
   constructor(partitions: number) {
@@ -108,11 +113,17 @@ export class Engine {
    * overlap rather than follow each other; the lookups that follow then
    * find their data in cache. Changes nothing. Worth it for a batch of
    * requests, not for one.
+   *
+   * `elements[i]`, if given, is the element the request of `keys[i]` looks
+   * up in it (a field of HSET...; anything else is harmless): when the key
+   * holds a collection that keeps an element map (`Collection.elementMap`),
+   * the element's lookup is prefetched the same way.
    */
-  prefetch(keys: readonly string[]): void {
+  prefetch(keys: readonly string[], elements?: readonly (string | undefined)[]): void {
     const count = Math.min(keys.length, PREFETCH_MAX_KEYS);
     const partitionOf = this.#prefetchPartition;
     const at = this.#prefetchAt;
+    const entries = this.#prefetchEntry;
     // Hashing first keeps the loops that load short: more of their
     // independent loads fit in the processor's window at once.
     const hashes = this.#prefetchHash;
@@ -122,18 +133,54 @@ export class Engine {
       partitionOf[i] = partitionIndex(hash, this.#partitions.length);
     }
     for (let i = 0; i < count; i++) {
-      at[i] = this.#partitions[partitionOf[i]].values.homeEntry(hashes[i]);
+      entries[i] = this.#partitions[partitionOf[i]].values.homeEntry(hashes[i]);
     }
     for (let i = 0; i < count; i++) {
-      at[i] = this.#partitions[partitionOf[i]].values.entryOffset(at[i]);
+      at[i] = this.#partitions[partitionOf[i]].values.entryOffset(entries[i]);
     }
     let touched = 0;
     for (let i = 0; i < count; i++) {
       touched += this.#partitions[partitionOf[i]].values.arenaByte(at[i]);
     }
+    if (elements !== undefined) touched += this.#prefetchElements(elements, count);
     // Kept, so that the compiler cannot drop the reads as unused.
     this.#prefetchTouched = touched;
   }
+
+  /**
+   * The element step of {@link prefetch}: the home entries found there are
+   * the keys' own unless another key took the slot (then this prefetches
+   * in the wrong collection: wasted, never wrong).
+   */
+  #prefetchElements(elements: readonly (string | undefined)[], count: number): number {
+    const maps = this.#prefetchMaps;
+    const collections = this.#prefetchCollections;
+    const strings = this.#prefetchStrings;
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const element = elements[i];
+      if (element === undefined) continue;
+      const object = this.#partitions[this.#prefetchPartition[i]].values.objectAt(
+        this.#prefetchEntry[i],
+      );
+      if (!(object instanceof Collection)) continue;
+      const map = object.elementMap();
+      if (map === undefined) continue;
+      maps[n] = map;
+      collections[n] = object;
+      strings[n++] = element;
+    }
+    const touched = n === 0 ? 0 : prefetchStrings(maps, strings, n, this.#touchElement);
+    // Holds no collection past the batch.
+    maps.length = 0;
+    collections.length = 0;
+    strings.length = 0;
+    return touched;
+  }
+
+  /** The last element step: what a write there touches besides the map (a hash's value). */
+  readonly #touchElement = (i: number, at: number): number =>
+    this.#prefetchCollections[i].touchElement(at);
 
   /**
    * The value of `key`, or `undefined` (expired or not); marks it used

@@ -3,6 +3,7 @@ import { Engine, PREFETCH_MAX_KEYS } from "./engine.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { WalOp } from "../wal/record.ts";
 import { Store } from "./store.ts";
+import { HashValue } from "../types/hash/hash.ts";
 
 Deno.test("Engine: get/set/delete/size", () => {
   const engine = new Engine(16);
@@ -170,4 +171,26 @@ Deno.test("Engine: prefetch changes nothing, for present, missing, deleted and t
     assert.equal(engine.get(`k${i}`), i % 3 === 0 ? undefined : `v${i}`);
   }
   assert.equal(engine.get("missing"), undefined);
+});
+
+Deno.test("Engine: prefetch of collection elements changes nothing, whatever the keys hold", () => {
+  const engine = new Engine(16);
+  const big = new HashValue();
+  for (let i = 0; i < 2000; i++) big.set(`element:${i}`, `${i}`);
+  engine.setCollection("big", big);
+  const small = new HashValue();
+  small.set("f", "v");
+  engine.setCollection("small", small); // held inline: no element map
+  engine.set("string", "v");
+  const keys = ["big", "big", "small", "string", "missing", "big"];
+  const elements = ["element:7", "absent", "f", "anything", "x", undefined];
+  engine.prefetch(keys, elements);
+  engine.prefetch(keys, []);
+  assert.equal(engine.get("big"), big);
+  assert.equal(big.length, 2000);
+  assert.equal(big.get("element:7"), "7");
+  assert.equal(big.get("absent"), undefined);
+  assert.deepEqual((engine.get("small") as HashValue).entries(), [["f", "v"]]);
+  assert.equal(engine.get("string"), "v");
+  assert.equal(engine.size, 3);
 });

@@ -250,6 +250,12 @@ export class KeyTable {
     return offset < 0 || offset >= this.#arenaUsed ? 0 : this.#arena[offset];
   }
 
+  /** Prefetching: `entry`'s value if it is an object, else undefined (-1: none). */
+  objectAt(entry: number): TableObject | undefined {
+    // Most tables hold no object: then a string keyspace pays nothing here.
+    return entry < 0 || this.#objectCount === 0 ? undefined : this.#objects[entry];
+  }
+
   /**
    * The value of `key` (an inline binary string, or its object), or
    * `undefined`; stamps the key as used unless `touch` is false (OBJECT,

@@ -20,6 +20,7 @@
  */
 
 import type { BigString } from "./string/big_string.ts";
+import type { StringMap } from "./string_map.ts";
 
 /**
  * A key's value: a string (inline or a {@link BigString}) or a collection.
@@ -85,6 +86,22 @@ export abstract class Collection {
    */
   packed(): string | undefined {
     return undefined;
+  }
+  /**
+   * The map its elements are looked up in, if it keeps one (a big hash's
+   * fields): pipelined commands prefetch their element there (see
+   * `Engine.prefetch`).
+   */
+  elementMap(): StringMap<unknown> | undefined {
+    return undefined;
+  }
+  /**
+   * Prefetching, after the element map's steps: reads what a write to the
+   * element at position `at` (-1: none) will touch besides the map (a big
+   * hash's value bytes); returns a number made of it.
+   */
+  touchElement(_at: number): number {
+    return 0;
   }
   /**
    * The elements SORT sorts — a list's in order, a set's members, a sorted

@@ -8,10 +8,11 @@
  *   per field in insertion order (lengths fit one byte), scanned linearly as
  *   Redis scans its listpack. One heap string per hash instead of a Map and
  *   two strings per field: what keeps a million small hashes compact.
- * - `hashtable` past either limit (never back, as in Redis): a `Map` from
- *   field to a position in two parallel arrays; deleted positions are reused
- *   but never move a live field, so a position is a stable cursor (HSCAN, and
- *   snapshot chunks: a field present throughout is visited once).
+ * - `hashtable` past either limit (never back, as in Redis): a
+ *   {@link StringMap} from field to value (not a `Map`: see its module doc);
+ *   deleted positions are reused but never move a live field, so a position
+ *   is a stable cursor (HSCAN, and snapshot chunks: a field present
+ *   throughout is visited once).
  *
  * @example
  * ```ts
@@ -29,6 +30,8 @@ import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
+import { flatString, StringMap } from "../string_map.ts";
+import { FieldValues } from "./_field_values.ts";
 
 /**
  * Redis's hash-max-listpack-entries as redis-server runs without a config
@@ -48,42 +51,6 @@ export const SNAPSHOT_TYPE_HASH = 1;
 /** Where {@link HashValue} builds its packed strings (grown as needed, shared). */
 let scratch = new Uint8Array(1024);
 
-/** The hash-table encoding: see the module doc. */
-class FieldTable {
-  readonly index = new Map<string, number>();
-  readonly fields: (string | undefined)[] = [];
-  readonly values: string[] = [];
-  readonly free: number[] = [];
-
-  get(field: string): string | undefined {
-    const at = this.index.get(field);
-    return at === undefined ? undefined : this.values[at];
-  }
-
-  set(field: string, value: string): boolean {
-    const at = this.index.get(field);
-    if (at !== undefined) {
-      this.values[at] = value;
-      return false;
-    }
-    const place = this.free.length > 0 ? this.free.pop()! : this.fields.length;
-    this.fields[place] = field;
-    this.values[place] = value;
-    this.index.set(field, place);
-    return true;
-  }
-
-  delete(field: string): boolean {
-    const at = this.index.get(field);
-    if (at === undefined) return false;
-    this.index.delete(field);
-    this.fields[at] = undefined;
-    this.values[at] = "";
-    this.free.push(at);
-    return true;
-  }
-}
-
 /**
  * A hash value (see the module doc).
  *
@@ -98,7 +65,9 @@ export class HashValue extends Collection {
   /** The listpack encoding's bytes; "" once a hash table (or empty). */
   #packed = "";
   #count = 0;
-  #table: FieldTable | undefined = undefined;
+  /** The hashtable encoding: fields, and their values by position (off the heap). */
+  #table: StringMap<undefined> | undefined = undefined;
+  #values: FieldValues | undefined = undefined;
   /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
   #unpacked = false;
 
@@ -125,6 +94,14 @@ export class HashValue extends Collection {
   /** The listpack's bytes; undefined for a hash table. */
   override packed(): string | undefined {
     return this.#table === undefined ? this.#packed : undefined;
+  }
+
+  override elementMap(): StringMap<undefined> | undefined {
+    return this.#table;
+  }
+
+  override touchElement(at: number): number {
+    return this.#values === undefined ? 0 : this.#values.touch(at);
   }
 
   get typeName(): string {
@@ -158,7 +135,10 @@ export class HashValue extends Collection {
 
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
-    if (this.#table !== undefined) return this.#table.get(field);
+    if (this.#table !== undefined) {
+      const at = this.#table.positionOf(field);
+      return at < 0 ? undefined : this.#values!.get(at);
+    }
     const at = this.#find(field);
     if (at < 0) return undefined;
     const valueAt = at + 1 + field.length;
@@ -167,7 +147,7 @@ export class HashValue extends Collection {
 
   /** Whether `field` is held. */
   has(field: string): boolean {
-    return this.#table !== undefined ? this.#table.index.has(field) : this.#find(field) >= 0;
+    return this.#table !== undefined ? this.#table.has(field) : this.#find(field) >= 0;
   }
 
   /** Converts to a hash table if a field or value this long would not fit the listpack. */
@@ -181,9 +161,12 @@ export class HashValue extends Collection {
     this.#fit(field.length);
     this.#fit(value.length);
     if (this.#table !== undefined) {
-      const added = this.#table.set(field, value);
-      if (added) this.#count++;
-      return added;
+      // One lookup: the field's position, added if new; the value goes there.
+      const place = this.#table.place(field, undefined);
+      this.#values!.set(place < 0 ? -place - 1 : place, value);
+      if (place >= 0) return false;
+      this.#count++;
+      return true;
     }
     const at = this.#find(field);
     if (at >= 0) {
@@ -200,9 +183,12 @@ export class HashValue extends Collection {
   /** Removes `field`; whether it was held. */
   delete(field: string): boolean {
     if (this.#table !== undefined) {
-      const deleted = this.#table.delete(field);
-      if (deleted) this.#count--;
-      return deleted;
+      const at = this.#table.positionOf(field);
+      if (at < 0) return false;
+      this.#table.delete(field);
+      this.#values!.delete(at);
+      this.#count--;
+      return true;
     }
     const at = this.#find(field);
     if (at < 0) return false;
@@ -224,9 +210,9 @@ export class HashValue extends Collection {
   forEach(visit: (field: string, value: string) => boolean | void): void {
     const table = this.#table;
     if (table !== undefined) {
-      for (let i = 0; i < table.fields.length; i++) {
-        const field = table.fields[i];
-        if (field !== undefined && visit(field, table.values[i]) === false) return;
+      for (let i = 0; i < table.positions; i++) {
+        const field = table.keyAt(i);
+        if (field !== undefined && visit(field, this.#values!.get(i)) === false) return;
       }
       return;
     }
@@ -247,12 +233,12 @@ export class HashValue extends Collection {
    * hash table's slots (holes included), or the listpack's fields.
    */
   get positions(): number {
-    return this.#table !== undefined ? this.#table.fields.length : this.#count;
+    return this.#table !== undefined ? this.#table.positions : this.#count;
   }
 
   /** The field at position `at` (< {@link positions}), or undefined for a hole. */
   fieldAt(at: number): string | undefined {
-    if (this.#table !== undefined) return this.#table.fields[at];
+    if (this.#table !== undefined) return this.#table.keyAt(at);
     let found: string | undefined;
     let i = 0;
     this.forEach((field) => {
@@ -280,9 +266,10 @@ export class HashValue extends Collection {
 
   memoryBytes(): number {
     if (this.#table === undefined) return 48 + this.#packed.length;
-    let bytes = 64;
-    this.forEach((field, value) => {
-      bytes += 64 + field.length + value.length;
+    // Per field: its string, its slot and position entries; the values' arena.
+    let bytes = 64 + this.#values!.arenaBytes;
+    this.forEach((field) => {
+      bytes += 48 + field.length;
     });
     return bytes;
   }
@@ -304,9 +291,9 @@ export class HashValue extends Collection {
     const table = this.#table;
     const all = table === undefined ? this.entries() : undefined;
     for (; at < end && (parts.length === 0 || bytes < maxBytes); at++) {
-      const field = table !== undefined ? table.fields[at] : all![at][0];
+      const field = table !== undefined ? table.keyAt(at) : all![at][0];
       if (field === undefined) continue;
-      const value = table !== undefined ? table.values[at] : all![at][1];
+      const value = table !== undefined ? this.#values!.get(at) : all![at][1];
       parts.push(encodeLength(field.length), field, encodeLength(value.length), value);
       bytes += 8 + field.length + value.length;
     }
@@ -317,11 +304,12 @@ export class HashValue extends Collection {
   loadChunk(body: string): void {
     for (let at = 0; at < body.length;) {
       const fieldLength = decodeLength(body, at);
-      const field = body.substr(at + 4, fieldLength);
+      // Copies (see applyHashSets): the body is a whole chunk.
+      const field = flatString(body.substr(at + 4, fieldLength));
       at += 4 + fieldLength;
       const valueLength = decodeLength(body, at);
       assert(at + 4 + valueLength <= body.length, "a hash chunk's value fits its body");
-      this.set(field, body.substr(at + 4, valueLength));
+      this.set(field, flatString(body.substr(at + 4, valueLength)));
       at += 4 + valueLength;
     }
   }
@@ -356,12 +344,19 @@ export class HashValue extends Collection {
   }
 
   #convert(): void {
-    const table = new FieldTable();
+    const table = new StringMap<undefined>();
+    const values = new FieldValues();
     this.forEach((field, value) => {
-      table.set(field, value);
+      const place = table.place(field, undefined);
+      values.set(place < 0 ? -place - 1 : place, value);
     });
     this.#table = table;
+    this.#values = values;
     this.#packed = "";
+    // From now on it is kept as an object, not re-read from bytes: the
+    // writer converting it stores it once (applyHashPairs decides that
+    // before changing it), and later writes change it in place.
+    this.#unpacked = false;
   }
 }
 
@@ -379,11 +374,13 @@ function decodeLength(s: string, at: number): number {
 /**
  * Applies `HashSet` records (see `wal/record.ts`) to the hash at `key`:
  * record i sets the field of `data[i]`'s first `fieldBytes[i]` bytes to
- * the rest. Live writes and replay both come here, so they cannot differ.
+ * the rest (replay; live writes log such records and apply the same pairs
+ * through {@link applyHashPairs}, so they cannot differ). Returns how many
+ * fields were new.
  *
  * @example
  * ```ts
- * applyHashSets(engine, "h", ["fv"], [1]); // h.f = "v"
+ * applyHashSets(engine, "h", ["fv"], [1]); // 1: h.f = "v"
  * ```
  */
 export function applyHashSets(
@@ -391,7 +388,35 @@ export function applyHashSets(
   key: string,
   data: readonly string[],
   fieldBytes: readonly number[],
-): void {
+): number {
+  const pairs: string[] = [];
+  for (let i = 0; i < data.length; i++) {
+    // Copies: a slice would keep the whole record alive, and compare slowly as a key.
+    pairs.push(
+      flatString(data[i].slice(0, fieldBytes[i])),
+      flatString(data[i].slice(fieldBytes[i])),
+    );
+  }
+  return applyHashPairs(engine, key, pairs, 0);
+}
+
+/**
+ * Sets the hash at `key`'s field `parts[i]` to `parts[i + 1]` for i =
+ * `from`, `from` + 2, ... (HSET's arguments; what `HashSet` records hold,
+ * see {@link applyHashSets}), creating the hash if absent. Returns how many
+ * fields were new (HSET's reply: `HSET h f 1 f 2` adds one).
+ *
+ * @example
+ * ```ts
+ * applyHashPairs(engine, "h", ["HSET", "h", "f", "v"], 2); // 1
+ * ```
+ */
+export function applyHashPairs(
+  engine: Engine,
+  key: string,
+  parts: readonly string[],
+  from: number,
+): number {
   const current = engine.get(key);
   let hash: HashValue;
   // An object in the key table changes in place; a small hash read from its
@@ -405,10 +430,12 @@ export function applyHashSets(
     if (current !== undefined) engine.delete(key);
     hash = new HashValue();
   }
-  for (let i = 0; i < data.length; i++) {
-    hash.set(data[i].slice(0, fieldBytes[i]), data[i].slice(fieldBytes[i]));
+  let added = 0;
+  for (let i = from; i < parts.length; i += 2) {
+    if (hash.set(parts[i], parts[i + 1])) added++;
   }
   if (store) engine.setCollection(key, hash);
+  return added;
 }
 
 /**

@@ -37,7 +37,7 @@ import {
   longDoubleFromBigInt,
   parseLongDouble,
 } from "../string/long_double.ts";
-import { applyHashDels, applyHashSets, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
+import { applyHashDels, applyHashPairs, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
 
 /**
  * Most elements HRANDFIELD with a negative count (repetitions allowed)
@@ -62,7 +62,7 @@ function applyDels(engine: Engine, key: string, fields: readonly string[]): void
 
 /** Logs and applies `key`.`field` = `value`. */
 function setField(ctx: CommandContext, key: string, field: string, value: string): void {
-  ctx.db.changeCollection(key, WalOp.HashSet, [field + value], [field.length], applyHashSets);
+  ctx.db.changeCollectionPairs(key, WalOp.HashSet, [field, value], 0, applyHashPairs);
 }
 
 /**
@@ -99,24 +99,8 @@ function hset(ctx: CommandContext, args: string[], command: string): number {
   const key = args[1];
   const hash = ctx.db.collection(key, HashValue);
   checkPairs(hash, key, args);
-  const data: string[] = [];
-  const fieldBytes: number[] = [];
-  for (let i = 2; i < args.length; i += 2) {
-    data.push(args[i] + args[i + 1]);
-    fieldBytes.push(args[i].length);
-  }
-  // New fields, each counted once (HSET h f 1 f 2 adds one).
-  let added = 0;
-  if (args.length === 4) {
-    added = hash?.has(args[2]) ? 0 : 1;
-  } else {
-    const seen = new Set<string>();
-    for (let i = 2; i < args.length; i += 2) {
-      if (!seen.has(args[i]) && !hash?.has(args[i])) added++;
-      seen.add(args[i]);
-    }
-  }
-  ctx.db.changeCollection(key, WalOp.HashSet, data, fieldBytes, applyHashSets);
+  // New fields, each counted once (HSET h f 1 f 2 adds one), as they are set.
+  const added = ctx.db.changeCollectionPairs(key, WalOp.HashSet, args, 2, applyHashPairs);
   if (hash === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_HASH, "hset", key);
   return added;

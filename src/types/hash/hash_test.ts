@@ -6,6 +6,7 @@ import { encodeRecord, frameBytes } from "../../wal/encoder.ts";
 import { decodeRecord, newDecodedRecord } from "../../wal/decoder.ts";
 import {
   applyHashDels,
+  applyHashPairs,
   applyHashSets,
   HASH_MAX_LISTPACK_ENTRIES,
   HASH_MAX_LISTPACK_VALUE,
@@ -146,4 +147,22 @@ Deno.test("HashSet and HashDel records round-trip through the codec; a field lon
   encodeRecord(buf, 0, 2, WalOp.HashDel, 0, "h", "f", 0, 0);
   assert.ok(decodeRecord(buf, 0, buf.length, 0, out) > 0);
   assert.equal(out.op, WalOp.HashDel);
+});
+
+Deno.test("a small hash read from inline bytes and grown past the listpack is stored once, then changed in place", () => {
+  const engine = new Engine(4);
+  const pairs = ["HSET", "h"];
+  for (let i = 0; i < HASH_MAX_LISTPACK_ENTRIES; i++) pairs.push(`f${i}`, "v");
+  assert.equal(applyHashPairs(engine, "h", pairs, 2), HASH_MAX_LISTPACK_ENTRIES);
+  const inline = engine.get("h") as HashValue;
+  assert.equal(inline.unpacked, true); // a copy read from the key table's bytes
+  assert.equal(applyHashPairs(engine, "h", ["HSET", "h", "one more", "v"], 2), 1);
+  const table = engine.get("h") as HashValue;
+  assert.equal(table.encoding(), "hashtable");
+  // The object itself now: a write changes it where it is, with no store.
+  assert.equal(table.unpacked, false);
+  assert.equal(engine.get("h"), table);
+  assert.equal(applyHashPairs(engine, "h", ["HSET", "h", "f0", "new", "f0", "newer"], 2), 0);
+  assert.equal(table.get("f0"), "newer");
+  assert.equal(table.length, HASH_MAX_LISTPACK_ENTRIES + 1);
 });
