@@ -33,6 +33,17 @@
  *      more consecutive entries of the same key (a big one is written in
  *      chunks of about 64 KiB, so no entry grows with it); the reader adds
  *      each chunk's fields to the key
+ *   2  list: a flag byte (1: the first chunk, which starts the list
+ *      afresh), the list's 7-byte little-endian stamp (the LSN of the last
+ *      record applied to it), then elements, each u32 size and bytes, head
+ *      first
+ *   3  set: members, each u32 size and bytes (loading re-encodes by
+ *      contents, as an RDB load does)
+ *   4  sorted set: members, each u32 size, member bytes, and the score as
+ *      an 8-byte little-endian IEEE-754 double
+ *   Chunks of one key are consecutive or not (a key saved before a write
+ *   during the walk comes out of order, see take_snapshot.ts): the reader
+ *   adds each to the key's collection of that type.
  * end
  *   0   4  zero
  *   4   4  CRC32 of the 8-byte key count, seeded with the last block's CRC
