@@ -401,6 +401,16 @@ export async function runDiff(
       if (step.sleepMs) await delay(step.sleepMs);
       const [a, b] = await Promise.all(sides.map((s) => s.run(step)));
       result.outcomes.push([a, b]);
+      if (b.end === "timeout" && step.timeoutMs === undefined) {
+        // The reference never sent what the step waits for: the step is
+        // wrong, and every later step on that connection would compare
+        // nothing (both sides time out alike).
+        throw new DiffSetupError(
+          `step #${index} (${describeStep(step)}) waits for frames ${reference.name} did not ` +
+            `send in ${timeoutMs} ms (it sent ${b.frames.length}); fix the step's count, or give ` +
+            "it a timeoutMs if waiting in vain is the point",
+        );
+      }
       const comparator = comparatorFor(step, options.rules);
       if (!outcomesEqual(a, b, comparator)) {
         result.mismatches.push({

@@ -401,7 +401,7 @@ function listEvents(resp3: boolean): StepLike[] {
     ...ev(1, "LREM", "l", "0", "p"),
     ...ev(0, "LREM", "l", "0", "nope"),
     ...ev(1, "LTRIM", "l", "0", "-1"),
-    ...ev(4, "LMOVE", "l", "m", "LEFT", "RIGHT"),
+    ...ev(3, "LMOVE", "l", "m", "LEFT", "RIGHT"),
     ...ev(3, "RPOPLPUSH", "m", "l"),
     ...ev(2, "LMOVE", "l", "l", "LEFT", "RIGHT"),
     ...ev(2, "RPUSH", "n", "1"),

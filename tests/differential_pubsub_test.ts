@@ -95,6 +95,8 @@ const CASES: Record<string, Case> = {
     p.on(0, "SET", "k", "v"),
     p.on(0, "MULTI"),
     p.on(0, "SELECT", "1"),
+    // RESP3 allows MULTI here (and queues what follows): leave it.
+    p.on(0, "DISCARD"),
     p.confirmed(0, 1, "SSUBSCRIBE", "s"),
     p.confirmed(0, 1, "UNSUBSCRIBE", "c"),
     p.on(0, "GET", "k"),
