@@ -629,6 +629,23 @@ export class DiffPair {
     }
   }
 
+  /**
+   * A seeded random sequence per seed, each a step of `t`, alternately in
+   * RESP2 and RESP3 (the first seed RESP2).
+   */
+  async diffSeeds(
+    t: Deno.TestContext,
+    seeds: readonly number[],
+    options: Omit<RandomOptions, "seed" | "resp3">,
+  ): Promise<void> {
+    for (let i = 0; i < seeds.length; i++) {
+      const resp3 = i % 2 === 1;
+      await t.step(`random sequence, seed ${seeds[i]} (RESP${resp3 ? 3 : 2})`, async () => {
+        await this.diffRandom({ ...options, seed: seeds[i], resp3 });
+      });
+    }
+  }
+
   /** See {@link diffRandom}. */
   diffRandom(options: RandomOptions): Promise<DiffResult> {
     return this.#withLogs(diffRandom(this.subject, this.reference, options));

@@ -6,6 +6,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { bytesToBinary } from "../src/bytes/binary_string.ts";
 import { ensureDebianPackage, runs } from "./_debian.ts";
@@ -527,6 +528,69 @@ export async function dirBytes(dir: string): Promise<number> {
     if (entry.isFile) total += (await Deno.stat(`${dir}/${entry.name}`)).size;
   }
   return total;
+}
+
+/**
+ * The configs of a durable master with replication on and of its replicas,
+ * data under `dir`/<name>: `common` sections (engine, network) go to both,
+ * `wal` overrides the master's WAL section.
+ *
+ * ```ts
+ * const { master, replica } = replicatedConfigs(dir, { wal: { snapshot_threshold: "512KiB" } });
+ * const m = await ServerProcess.start(master);
+ * const r = await ServerProcess.start(replica("replica", m.port));
+ * ```
+ */
+export function replicatedConfigs(
+  dir: string,
+  options: {
+    common?: Record<string, unknown>;
+    wal?: Record<string, unknown>;
+    syncInterval?: string;
+  } = {},
+) {
+  const common = options.common ?? {};
+  const syncInterval = options.syncInterval ?? "100ms";
+  return {
+    master: {
+      ...common,
+      wal: { enabled: true, data_directory: `${dir}/master`, ...options.wal },
+      replication: {
+        enabled: true,
+        replica_type: "master",
+        master_address: `127.0.0.1:${freePort()}`,
+        sync_interval: syncInterval,
+      },
+    },
+    replica: (name: string, masterPort: number) => ({
+      ...common,
+      wal: { enabled: true, data_directory: `${dir}/${name}` },
+      replication: {
+        enabled: true,
+        replica_type: "slave",
+        master_address: `127.0.0.1:${masterPort}`,
+        sync_interval: syncInterval,
+      },
+    }),
+  };
+}
+
+/**
+ * Reads `read()` until it equals `expected` or `timeoutMs` passes, then
+ * asserts that it does: a replica catching up.
+ */
+export async function converges(
+  read: () => Promise<string>,
+  expected: string,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  let seen = await read();
+  for (const start = Date.now(); seen !== expected && Date.now() - start < timeoutMs;) {
+    await delay(200);
+    seen = await read();
+  }
+  assert.equal(seen, expected, what);
 }
 
 /** A config section enabling the WAL in `dir`/wal, with overrides. */

@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { delay, freePort, RespClient, ServerProcess } from "./_helpers.ts";
+import { converges, replicatedConfigs, RespClient, ServerProcess } from "./_helpers.ts";
 import { Rng } from "./_generate.ts";
 
 const DATABASES = 4;
@@ -54,34 +53,15 @@ function step(r: Rng): string[][] {
 
 Deno.test("databases stay apart through snapshots, SIGKILL and replication", async () => {
   const dir = await Deno.makeTempDir();
-  const engine = { databases: DATABASES, partitions: 2 };
-  const masterConfig = {
-    engine,
-    network: { max_message_size: "1MiB" },
-    wal: {
-      enabled: true,
-      data_directory: join(dir, "master"),
-      max_segment_size: "64KiB",
-      snapshot_threshold: "128KiB",
+  const { master: masterConfig, replica: replicaConfig } = replicatedConfigs(dir, {
+    common: {
+      engine: { databases: DATABASES, partitions: 2 },
+      network: { max_message_size: "1MiB" },
     },
-    replication: {
-      enabled: true,
-      replica_type: "master",
-      master_address: `127.0.0.1:${freePort()}`,
-      sync_interval: "100ms",
-    },
-  };
-  let master = await ServerProcess.start(masterConfig);
-  const replica = await ServerProcess.start({
-    engine,
-    wal: { enabled: true, data_directory: join(dir, "replica") },
-    replication: {
-      enabled: true,
-      replica_type: "slave",
-      master_address: `127.0.0.1:${master.port}`,
-      sync_interval: "100ms",
-    },
+    wal: { max_segment_size: "64KiB", snapshot_threshold: "128KiB" },
   });
+  let master = await ServerProcess.start(masterConfig);
+  const replica = await ServerProcess.start(replicaConfig("replica", master.port));
   let client = await RespClient.connect(master.port);
   const replicaClient = await RespClient.connect(replica.port);
   try {
@@ -89,12 +69,11 @@ Deno.test("databases stay apart through snapshots, SIGKILL and replication", asy
     for (let i = 0; i < 1500; i++) await client.pipeline(step(rng));
     const expected = await dump(client);
     assert.ok(expected.split("\n").length > 10, "enough keys to compare");
-    let seen = "";
-    for (let waited = 0; waited < 10_000 && seen !== expected; waited += 100) {
-      seen = await dump(replicaClient);
-      if (seen !== expected) await delay(100);
-    }
-    assert.equal(seen, expected, "the replica holds every database as the master does");
+    await converges(
+      () => dump(replicaClient),
+      expected,
+      "the replica holds every database as the master does",
+    );
     client.close();
     await master.stop("SIGKILL");
     master = await ServerProcess.start(masterConfig, { dir: master.dir, port: master.port });

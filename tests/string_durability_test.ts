@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { delay, freePort, RespClient, type RespReply, ServerProcess } from "./_helpers.ts";
+import { delay, replicatedConfigs, RespClient, type RespReply, ServerProcess } from "./_helpers.ts";
 import { Rng } from "./_generate.ts";
 
 const SYNC_INTERVAL = "100ms";
@@ -54,32 +53,13 @@ function randomCommand(r: Rng): string[] {
 
 Deno.test("partial string writes survive SIGKILL and replicate exactly", async () => {
   const dir = await Deno.makeTempDir();
-  const replicationPort = freePort();
-  const masterConfig = {
-    network: { max_message_size: "64MiB" },
-    wal: {
-      enabled: true,
-      data_directory: join(dir, "master"),
-      max_segment_size: "64KiB",
-      snapshot_threshold: "256KiB",
-    },
-    replication: {
-      enabled: true,
-      replica_type: "master",
-      master_address: `127.0.0.1:${replicationPort}`,
-      sync_interval: SYNC_INTERVAL,
-    },
-  };
-  let master = await ServerProcess.start(masterConfig);
-  const replica = await ServerProcess.start({
-    wal: { enabled: true, data_directory: join(dir, "replica") },
-    replication: {
-      enabled: true,
-      replica_type: "slave",
-      master_address: `127.0.0.1:${master.port}`,
-      sync_interval: SYNC_INTERVAL,
-    },
+  const { master: masterConfig, replica: replicaConfig } = replicatedConfigs(dir, {
+    common: { network: { max_message_size: "64MiB" } },
+    wal: { max_segment_size: "64KiB", snapshot_threshold: "256KiB" },
+    syncInterval: SYNC_INTERVAL,
   });
+  let master = await ServerProcess.start(masterConfig);
+  const replica = await ServerProcess.start(replicaConfig("replica", master.port));
   let client = await RespClient.connect(master.port);
   const replicaClient = await RespClient.connect(replica.port);
   try {

@@ -11,8 +11,14 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { delay, freePort, RespClient, RespError, ServerProcess } from "./_helpers.ts";
+import {
+  converges,
+  delay,
+  replicatedConfigs,
+  RespClient,
+  RespError,
+  ServerProcess,
+} from "./_helpers.ts";
 
 const CLIENTS = 6;
 const ROUNDS = 2;
@@ -177,33 +183,12 @@ async function stream(
 
 Deno.test("SIGKILL under a mixed-type load: the restarted master and its replica hold every answered write, type by type", async () => {
   const dir = await Deno.makeTempDir();
-  const masterConfig = {
-    network: { max_message_size: "1MiB" },
-    wal: {
-      enabled: true,
-      data_directory: join(dir, "master"),
-      max_segment_size: "128KiB",
-      snapshot_threshold: "256KiB",
-    },
-    replication: {
-      enabled: true,
-      replica_type: "master",
-      master_address: `127.0.0.1:${freePort()}`,
-      sync_interval: "100ms",
-    },
-  };
-  const replicaConfig = (masterPort: number) => ({
-    network: { max_message_size: "1MiB" },
-    wal: { enabled: true, data_directory: join(dir, "replica") },
-    replication: {
-      enabled: true,
-      replica_type: "slave",
-      master_address: `127.0.0.1:${masterPort}`,
-      sync_interval: "100ms",
-    },
+  const { master: masterConfig, replica: replicaConfig } = replicatedConfigs(dir, {
+    common: { network: { max_message_size: "1MiB" } },
+    wal: { max_segment_size: "128KiB", snapshot_threshold: "256KiB" },
   });
   let master = await ServerProcess.start(masterConfig);
-  const replica = await ServerProcess.start(replicaConfig(master.port));
+  const replica = await ServerProcess.start(replicaConfig("replica", master.port));
   const replicaClient = await RespClient.connect(replica.port);
   let client: RespClient | undefined;
   // Operations each client has had answered, and where its next stream starts.
@@ -232,12 +217,11 @@ Deno.test("SIGKILL under a mixed-type load: the restarted master and its replica
         answered[c] = seen === model(c, counts[c]) ? counts[c] : counts[c] + 1;
       }
       const expected = await dump(client, "*");
-      let seen = "";
-      for (let waited = 0; waited < 20_000 && seen !== expected; waited += 200) {
-        seen = await dump(replicaClient, "*");
-        if (seen !== expected) await delay(200);
-      }
-      assert.equal(seen, expected, `round ${round}: the replica holds what the master holds`);
+      await converges(
+        () => dump(replicaClient, "*"),
+        expected,
+        `round ${round}: the replica holds what the master holds`,
+      );
       client.close();
       client = undefined;
     }
