@@ -12,6 +12,7 @@
  * multisets (`unordered`). Random picks compare by shape.
  */
 
+import { type EventSteps, keyspaceEventsTest } from "./_keyspace_events.ts";
 import {
   differentialTest,
   DiffPair,
@@ -382,59 +383,38 @@ type Arg = string | Uint8Array;
  * one connection writes, two listen on `__keyevent@*__:*` and
  * `__keyspace@*__:*`; every event, its order and channel must be Redis's.
  */
-function hashEvents(resp3: boolean): StepLike[] {
-  const read = (conn: number, n: number): StepLike =>
-    resp3 ? { conn, replies: 0, pushes: n } : { conn, replies: n };
-  const listen = (conn: number, pattern: string): StepLike =>
-    resp3
-      ? { conn, args: ["PSUBSCRIBE", pattern], replies: 0, pushes: 1 }
-      : { conn, args: ["PSUBSCRIBE", pattern] };
-  /** A command on connection 0 and the `n` events it must cause (on each channel kind). */
-  const ev = (n: number, ...args: Arg[]): StepLike[] =>
-    n === 0 ? [{ args }] : [{ args }, read(1, n), read(2, n)];
+function hashEvents(e: EventSteps): StepLike[] {
   return [
-    listen(1, "__keyevent@*__:*"),
-    listen(2, "__keyspace@*__:*"),
-    ...ev(2, "HSET", "h", "a", "1", "b", "2"),
-    ...ev(1, "HSET", "h", "a", "3"),
-    ...ev(1, "HMSET", "h", "c", "3"),
-    ...ev(0, "HSETNX", "h", "a", "9"),
-    ...ev(1, "HSETNX", "h", "n", "9"),
-    ...ev(2, "HSETNX", "h2", "n", "9"),
-    ...ev(2, "HINCRBY", "i", "f", "1"),
-    ...ev(1, "HINCRBY", "i", "f", "1"),
-    ...ev(0, "HINCRBY", "i", "f", "x"),
-    ...ev(1, "HINCRBYFLOAT", "i", "g", "1.5"),
-    ...ev(2, "HINCRBYFLOAT", "i2", "g", "1.5"),
-    ...ev(0, "HDEL", "h", "zz"),
-    ...ev(1, "HDEL", "h", "a", "zz"),
-    ...ev(2, "HDEL", "h2", "n"),
-    ...ev(1, "HGET", "nokey", "f"),
-    ...ev(0, "HGET", "h", "nofield"),
-    ...ev(1, "HGETALL", "nokey"),
-    ...ev(1, "EXPIRE", "h", "100"),
-    ...ev(3, "RENAME", "h", "hr"),
-    ...ev(2, "COPY", "hr", "hc"),
-    ...ev(3, "MOVE", "hc", "1"),
-    ...ev(1, "DEL", "hr"),
-    ...ev(1, "UNLINK", "i"),
-    ...ev(0, "HDEL", "nokey", "f"),
+    ...e.listeners(),
+    ...e.ev(2, "HSET", "h", "a", "1", "b", "2"),
+    ...e.ev(1, "HSET", "h", "a", "3"),
+    ...e.ev(1, "HMSET", "h", "c", "3"),
+    ...e.ev(0, "HSETNX", "h", "a", "9"),
+    ...e.ev(1, "HSETNX", "h", "n", "9"),
+    ...e.ev(2, "HSETNX", "h2", "n", "9"),
+    ...e.ev(2, "HINCRBY", "i", "f", "1"),
+    ...e.ev(1, "HINCRBY", "i", "f", "1"),
+    ...e.ev(0, "HINCRBY", "i", "f", "x"),
+    ...e.ev(1, "HINCRBYFLOAT", "i", "g", "1.5"),
+    ...e.ev(2, "HINCRBYFLOAT", "i2", "g", "1.5"),
+    ...e.ev(0, "HDEL", "h", "zz"),
+    ...e.ev(1, "HDEL", "h", "a", "zz"),
+    ...e.ev(2, "HDEL", "h2", "n"),
+    ...e.ev(1, "HGET", "nokey", "f"),
+    ...e.ev(0, "HGET", "h", "nofield"),
+    ...e.ev(1, "HGETALL", "nokey"),
+    ...e.ev(1, "EXPIRE", "h", "100"),
+    ...e.ev(3, "RENAME", "h", "hr"),
+    ...e.ev(2, "COPY", "hr", "hc"),
+    ...e.ev(3, "MOVE", "hc", "1"),
+    ...e.ev(1, "DEL", "hr"),
+    ...e.ev(1, "UNLINK", "i"),
+    ...e.ev(0, "HDEL", "nokey", "f"),
   ];
 }
 
-differentialTest(
+keyspaceEventsTest(
   "differential: hash keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
-  () =>
-    DiffPair.kvdbVsRedis({
-      kvdb: { pubsub: { notify_keyspace_events: "KEAnm" } },
-      redis: ["--notify-keyspace-events", "KEAnm"],
-    }),
-  async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      const label = `hash events (RESP${resp3 ? 3 : 2})`;
-      await t.step(label, async () => {
-        await pair.diff(hashEvents(resp3), { label, resp3 });
-      });
-    }
-  },
+  "hash events",
+  hashEvents,
 );

@@ -7,6 +7,7 @@
  * sequences; replies compared byte for byte in RESP2 and RESP3.
  */
 
+import { type EventSteps, keyspaceEventsTest } from "./_keyspace_events.ts";
 import {
   differentialTest,
   DiffPair,
@@ -355,18 +356,11 @@ differentialTest(
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
     await pair.diffCases(t, CASES, STANDARD_RULES);
-    for (const seed of [1, 2, 3, 4]) {
-      const resp3 = seed % 2 === 0;
-      await t.step(`random sequence, seed ${seed} (RESP${resp3 ? 3 : 2})`, async () => {
-        await pair.diffRandom({
-          seed,
-          length: 1500,
-          templates: TEMPLATES,
-          rules: STANDARD_RULES,
-          resp3,
-        });
-      });
-    }
+    await pair.diffSeeds(t, [1, 2, 3, 4], {
+      length: 1500,
+      templates: TEMPLATES,
+      rules: STANDARD_RULES,
+    });
   },
 );
 
@@ -376,61 +370,41 @@ type Arg = string | Uint8Array;
  * Keyspace notifications of the list commands (`KEAnm` on both servers):
  * every event, its order and channel must be Redis's.
  */
-function listEvents(resp3: boolean): StepLike[] {
-  const read = (conn: number, n: number): StepLike =>
-    resp3 ? { conn, replies: 0, pushes: n } : { conn, replies: n };
-  const listen = (conn: number, pattern: string): StepLike =>
-    resp3
-      ? { conn, args: ["PSUBSCRIBE", pattern], replies: 0, pushes: 1 }
-      : { conn, args: ["PSUBSCRIBE", pattern] };
-  const ev = (n: number, ...args: Arg[]): StepLike[] =>
-    n === 0 ? [{ args }] : [{ args }, read(1, n), read(2, n)];
+function listEvents(e: EventSteps): StepLike[] {
   return [
-    listen(1, "__keyevent@*__:*"),
-    listen(2, "__keyspace@*__:*"),
-    ...ev(2, "RPUSH", "l", "a", "b", "c", "d"),
-    ...ev(1, "LPUSH", "l", "z"),
-    ...ev(1, "LPUSHX", "l", "y"),
-    ...ev(0, "RPUSHX", "nokey", "y"),
-    ...ev(1, "LPOP", "l"),
-    ...ev(1, "RPOP", "l", "2"),
-    ...ev(0, "LPOP", "l", "0"),
-    ...ev(1, "LSET", "l", "0", "q"),
-    ...ev(1, "LINSERT", "l", "BEFORE", "q", "p"),
-    ...ev(0, "LINSERT", "l", "BEFORE", "nope", "p"),
-    ...ev(1, "LREM", "l", "0", "p"),
-    ...ev(0, "LREM", "l", "0", "nope"),
-    ...ev(1, "LTRIM", "l", "0", "-1"),
-    ...ev(3, "LMOVE", "l", "m", "LEFT", "RIGHT"),
-    ...ev(3, "RPOPLPUSH", "m", "l"),
-    ...ev(2, "LMOVE", "l", "l", "LEFT", "RIGHT"),
-    ...ev(2, "RPUSH", "n", "1"),
-    ...ev(2, "LMPOP", "2", "nokey", "n", "LEFT"),
-    ...ev(2, "RPUSH", "n", "1"),
-    ...ev(2, "LTRIM", "n", "5", "6"),
-    ...ev(2, "RPUSH", "n", "1"),
-    ...ev(2, "LREM", "n", "1", "1"),
-    ...ev(2, "RPUSH", "n", "1"),
-    ...ev(2, "RPOP", "n", "5"),
-    ...ev(1, "LRANGE", "nokey", "0", "1"),
-    ...ev(1, "LLEN", "nokey"),
-    ...ev(1, "DEL", "l"),
+    ...e.listeners(),
+    ...e.ev(2, "RPUSH", "l", "a", "b", "c", "d"),
+    ...e.ev(1, "LPUSH", "l", "z"),
+    ...e.ev(1, "LPUSHX", "l", "y"),
+    ...e.ev(0, "RPUSHX", "nokey", "y"),
+    ...e.ev(1, "LPOP", "l"),
+    ...e.ev(1, "RPOP", "l", "2"),
+    ...e.ev(0, "LPOP", "l", "0"),
+    ...e.ev(1, "LSET", "l", "0", "q"),
+    ...e.ev(1, "LINSERT", "l", "BEFORE", "q", "p"),
+    ...e.ev(0, "LINSERT", "l", "BEFORE", "nope", "p"),
+    ...e.ev(1, "LREM", "l", "0", "p"),
+    ...e.ev(0, "LREM", "l", "0", "nope"),
+    ...e.ev(1, "LTRIM", "l", "0", "-1"),
+    ...e.ev(3, "LMOVE", "l", "m", "LEFT", "RIGHT"),
+    ...e.ev(3, "RPOPLPUSH", "m", "l"),
+    ...e.ev(2, "LMOVE", "l", "l", "LEFT", "RIGHT"),
+    ...e.ev(2, "RPUSH", "n", "1"),
+    ...e.ev(2, "LMPOP", "2", "nokey", "n", "LEFT"),
+    ...e.ev(2, "RPUSH", "n", "1"),
+    ...e.ev(2, "LTRIM", "n", "5", "6"),
+    ...e.ev(2, "RPUSH", "n", "1"),
+    ...e.ev(2, "LREM", "n", "1", "1"),
+    ...e.ev(2, "RPUSH", "n", "1"),
+    ...e.ev(2, "RPOP", "n", "5"),
+    ...e.ev(1, "LRANGE", "nokey", "0", "1"),
+    ...e.ev(1, "LLEN", "nokey"),
+    ...e.ev(1, "DEL", "l"),
   ];
 }
 
-differentialTest(
+keyspaceEventsTest(
   "differential: list keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
-  () =>
-    DiffPair.kvdbVsRedis({
-      kvdb: { pubsub: { notify_keyspace_events: "KEAnm" } },
-      redis: ["--notify-keyspace-events", "KEAnm"],
-    }),
-  async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      const label = `list events (RESP${resp3 ? 3 : 2})`;
-      await t.step(label, async () => {
-        await pair.diff(listEvents(resp3), { label, resp3 });
-      });
-    }
-  },
+  "list events",
+  listEvents,
 );

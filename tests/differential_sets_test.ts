@@ -27,6 +27,7 @@ import {
   template,
   unordered,
 } from "./_differential.ts";
+import { type EventSteps, keyspaceEventsTest } from "./_keyspace_events.ts";
 import type { RespValue } from "./_resp_frames.ts";
 
 const I64_MAX = "9223372036854775807";
@@ -611,18 +612,11 @@ differentialTest(
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
     await pair.diffCases(t, CASES, STANDARD_RULES);
-    for (const seed of [1, 2, 3, 4]) {
-      const resp3 = seed % 2 === 0;
-      await t.step(`random sequence, seed ${seed} (RESP${resp3 ? 3 : 2})`, async () => {
-        await pair.diffRandom({
-          seed,
-          length: 1500,
-          templates: TEMPLATES,
-          rules: STANDARD_RULES,
-          resp3,
-        });
-      });
-    }
+    await pair.diffSeeds(t, [1, 2, 3, 4], {
+      length: 1500,
+      templates: TEMPLATES,
+      rules: STANDARD_RULES,
+    });
   },
 );
 
@@ -633,69 +627,43 @@ type Arg = string | Uint8Array;
  * one connection writes, two listen on `__keyevent@*__:*` and
  * `__keyspace@*__:*`; every event, its order and channel must be Redis's.
  */
-function setEvents(resp3: boolean): StepLike[] {
-  const read = (conn: number, n: number): StepLike =>
-    resp3 ? { conn, replies: 0, pushes: n } : { conn, replies: n };
-  const listen = (conn: number, pattern: string): StepLike =>
-    resp3
-      ? { conn, args: ["PSUBSCRIBE", pattern], replies: 0, pushes: 1 }
-      : { conn, args: ["PSUBSCRIBE", pattern] };
-  /** A command on connection 0 and the `n` events it must cause (on each channel kind). */
-  const ev = (n: number, ...args: Arg[]): StepLike[] =>
-    n === 0 ? [{ args }] : [{ args }, read(1, n), read(2, n)];
-  const evAny = (n: number, ...args: string[]): StepLike[] => [
-    { args, compare: unordered },
-    read(1, n),
-    read(2, n),
-  ];
+function setEvents(e: EventSteps): StepLike[] {
   return [
-    listen(1, "__keyevent@*__:*"),
-    listen(2, "__keyspace@*__:*"),
-    ...ev(2, "SADD", "s", "a", "b", "c"),
-    ...ev(1, "SADD", "s", "d", "a"),
-    ...ev(0, "SADD", "s", "a"),
-    ...ev(0, "SREM", "s", "zz"),
-    ...ev(1, "SREM", "s", "d", "zz"),
-    ...ev(0, "SREM", "nokey", "a"),
-    ...ev(0, "SMOVE", "s", "t", "zz"),
-    ...ev(3, "SMOVE", "s", "t", "a"),
-    ...ev(2, "SMOVE", "s", "t", "b"),
-    ...ev(1, "SMOVE", "t", "s", "b"),
-    ...ev(2, "SADD", "one", "x"),
-    ...ev(2, "SPOP", "one"),
-    ...ev(0, "SPOP", "nokey"),
-    ...ev(0, "SPOP", "s", "0"),
-    ...evAny(1, "SPOP", "t", "1"),
-    ...evAny(2, "SPOP", "t", "5"),
-    ...ev(2, "SADD", "i", "1", "2", "3"),
-    ...ev(2, "SADD", "j", "2", "3", "4"),
-    ...ev(2, "SINTERSTORE", "d", "i", "j"),
-    ...ev(1, "SUNIONSTORE", "d", "i", "j"),
-    ...ev(1, "SDIFFSTORE", "d", "i", "j"),
-    ...ev(1, "SDIFFSTORE", "d", "i", "i"),
-    ...ev(0, "SDIFFSTORE", "d", "i", "i"),
-    ...ev(1, "SINTER", "i", "nokey"),
-    ...ev(1, "SMEMBERS", "nokey"),
-    ...ev(1, "SISMEMBER", "nokey", "a"),
-    ...ev(0, "SCARD", "i"),
-    ...ev(3, "RENAME", "i", "k"),
-    ...ev(1, "DEL", "k"),
+    ...e.listeners(),
+    ...e.ev(2, "SADD", "s", "a", "b", "c"),
+    ...e.ev(1, "SADD", "s", "d", "a"),
+    ...e.ev(0, "SADD", "s", "a"),
+    ...e.ev(0, "SREM", "s", "zz"),
+    ...e.ev(1, "SREM", "s", "d", "zz"),
+    ...e.ev(0, "SREM", "nokey", "a"),
+    ...e.ev(0, "SMOVE", "s", "t", "zz"),
+    ...e.ev(3, "SMOVE", "s", "t", "a"),
+    ...e.ev(2, "SMOVE", "s", "t", "b"),
+    ...e.ev(1, "SMOVE", "t", "s", "b"),
+    ...e.ev(2, "SADD", "one", "x"),
+    ...e.ev(2, "SPOP", "one"),
+    ...e.ev(0, "SPOP", "nokey"),
+    ...e.ev(0, "SPOP", "s", "0"),
+    ...e.evCompared(1, unordered, "SPOP", "t", "1"),
+    ...e.evCompared(2, unordered, "SPOP", "t", "5"),
+    ...e.ev(2, "SADD", "i", "1", "2", "3"),
+    ...e.ev(2, "SADD", "j", "2", "3", "4"),
+    ...e.ev(2, "SINTERSTORE", "d", "i", "j"),
+    ...e.ev(1, "SUNIONSTORE", "d", "i", "j"),
+    ...e.ev(1, "SDIFFSTORE", "d", "i", "j"),
+    ...e.ev(1, "SDIFFSTORE", "d", "i", "i"),
+    ...e.ev(0, "SDIFFSTORE", "d", "i", "i"),
+    ...e.ev(1, "SINTER", "i", "nokey"),
+    ...e.ev(1, "SMEMBERS", "nokey"),
+    ...e.ev(1, "SISMEMBER", "nokey", "a"),
+    ...e.ev(0, "SCARD", "i"),
+    ...e.ev(3, "RENAME", "i", "k"),
+    ...e.ev(1, "DEL", "k"),
   ];
 }
 
-differentialTest(
+keyspaceEventsTest(
   "differential: set keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
-  () =>
-    DiffPair.kvdbVsRedis({
-      kvdb: { pubsub: { notify_keyspace_events: "KEAnm" } },
-      redis: ["--notify-keyspace-events", "KEAnm"],
-    }),
-  async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      const label = `set events (RESP${resp3 ? 3 : 2})`;
-      await t.step(label, async () => {
-        await pair.diff(setEvents(resp3), { label, resp3 });
-      });
-    }
-  },
+  "set events",
+  setEvents,
 );

@@ -15,6 +15,7 @@
  * which the random sequences do not produce.
  */
 
+import { type EventSteps, keyspaceEventsTest } from "./_keyspace_events.ts";
 import {
   differentialTest,
   DiffPair,
@@ -244,18 +245,11 @@ differentialTest(
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
     await pair.diffCases(t, CASES, STANDARD_RULES);
-    for (const seed of [1, 2, 3, 4]) {
-      const resp3 = seed % 2 === 0;
-      await t.step(`random sequence, seed ${seed} (RESP${resp3 ? 3 : 2})`, async () => {
-        await pair.diffRandom({
-          seed,
-          length: 1200,
-          templates: TEMPLATES,
-          rules: STANDARD_RULES,
-          resp3,
-        });
-      });
-    }
+    await pair.diffSeeds(t, [1, 2, 3, 4], {
+      length: 1200,
+      templates: TEMPLATES,
+      rules: STANDARD_RULES,
+    });
   },
 );
 
@@ -264,46 +258,26 @@ differentialTest(
  * `sortstore` for a stored list, `del` for an emptied destination, and a
  * `keymiss` for every BY/GET key looked up and missing, in Redis's order.
  */
-function sortEvents(resp3: boolean): StepLike[] {
-  const read = (conn: number, n: number): StepLike =>
-    resp3 ? { conn, replies: 0, pushes: n } : { conn, replies: n };
-  const listen = (conn: number, pattern: string): StepLike =>
-    resp3
-      ? { conn, args: ["PSUBSCRIBE", pattern], replies: 0, pushes: 1 }
-      : { conn, args: ["PSUBSCRIBE", pattern] };
-  const ev = (n: number, ...args: string[]): StepLike[] =>
-    n === 0 ? [{ args }] : [{ args }, read(1, n), read(2, n)];
+function sortEvents(e: EventSteps): StepLike[] {
   return [
-    listen(1, "__keyevent@*__:*"),
-    listen(2, "__keyspace@*__:*"),
-    ...ev(2, "RPUSH", "l", "3", "1", "2"),
-    ...ev(2, "SORT", "l", "STORE", "d"),
-    ...ev(1, "SORT", "l", "STORE", "d"),
-    ...ev(3, "SORT", "l", "BY", "w_*"),
-    ...ev(3, "SORT", "l", "GET", "n_*"),
-    ...ev(1, "SET", "w_1", "5"),
-    ...ev(2, "SORT", "l", "BY", "w_*", "GET", "#"),
-    ...ev(1, "SORT", "nokey"),
-    ...ev(2, "SORT", "nokey", "STORE", "d"),
-    ...ev(0, "SORT", "l", "LIMIT", "5", "5", "STORE", "l2"),
-    ...ev(1, "SORT", "nokey2", "STORE", "nokey3"),
-    ...ev(0, "SORT", "l", "BY", "nosort", "GET", "#"),
+    ...e.listeners(),
+    ...e.ev(2, "RPUSH", "l", "3", "1", "2"),
+    ...e.ev(2, "SORT", "l", "STORE", "d"),
+    ...e.ev(1, "SORT", "l", "STORE", "d"),
+    ...e.ev(3, "SORT", "l", "BY", "w_*"),
+    ...e.ev(3, "SORT", "l", "GET", "n_*"),
+    ...e.ev(1, "SET", "w_1", "5"),
+    ...e.ev(2, "SORT", "l", "BY", "w_*", "GET", "#"),
+    ...e.ev(1, "SORT", "nokey"),
+    ...e.ev(2, "SORT", "nokey", "STORE", "d"),
+    ...e.ev(0, "SORT", "l", "LIMIT", "5", "5", "STORE", "l2"),
+    ...e.ev(1, "SORT", "nokey2", "STORE", "nokey3"),
+    ...e.ev(0, "SORT", "l", "BY", "nosort", "GET", "#"),
   ];
 }
 
-differentialTest(
+keyspaceEventsTest(
   "differential: SORT keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
-  () =>
-    DiffPair.kvdbVsRedis({
-      kvdb: { pubsub: { notify_keyspace_events: "KEAnm" } },
-      redis: ["--notify-keyspace-events", "KEAnm"],
-    }),
-  async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      const label = `sort events (RESP${resp3 ? 3 : 2})`;
-      await t.step(label, async () => {
-        await pair.diff(sortEvents(resp3), { label, resp3 });
-      });
-    }
-  },
+  "sort events",
+  sortEvents,
 );

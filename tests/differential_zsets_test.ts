@@ -27,6 +27,7 @@ import {
   type Template,
   template,
 } from "./_differential.ts";
+import { type EventSteps, keyspaceEventsTest } from "./_keyspace_events.ts";
 import assert from "node:assert/strict";
 import { RespClient, ServerProcess } from "./_helpers.ts";
 
@@ -706,62 +707,42 @@ differentialTest(
 type Arg = string | Uint8Array;
 
 /** Keyspace notifications of the sorted-set commands (`KEAnm` on both servers). */
-function zsetEvents(resp3: boolean): StepLike[] {
-  const read = (conn: number, n: number): StepLike =>
-    resp3 ? { conn, replies: 0, pushes: n } : { conn, replies: n };
-  const listen = (conn: number, pattern: string): StepLike =>
-    resp3
-      ? { conn, args: ["PSUBSCRIBE", pattern], replies: 0, pushes: 1 }
-      : { conn, args: ["PSUBSCRIBE", pattern] };
-  const ev = (n: number, ...args: Arg[]): StepLike[] =>
-    n === 0 ? [{ args }] : [{ args }, read(1, n), read(2, n)];
+function zsetEvents(e: EventSteps): StepLike[] {
   return [
-    listen(1, "__keyevent@*__:*"),
-    listen(2, "__keyspace@*__:*"),
-    ...ev(2, "ZADD", "z", "1", "a", "2", "b", "3", "c"),
-    ...ev(1, "ZADD", "z", "5", "a"),
-    ...ev(0, "ZADD", "z", "5", "a"),
-    ...ev(0, "ZADD", "z", "NX", "6", "a"),
-    ...ev(1, "ZINCRBY", "z", "1", "a"),
-    ...ev(2, "ZINCRBY", "z9", "1", "a"),
-    ...ev(2, "ZREM", "z9", "a"),
-    ...ev(0, "ZREM", "z", "nope"),
-    ...ev(1, "ZREM", "z", "a"),
-    ...ev(1, "ZPOPMIN", "z"),
-    ...ev(0, "ZPOPMIN", "z", "0"),
-    ...ev(2, "ZPOPMAX", "z", "5"),
-    ...ev(2, "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"),
-    ...ev(1, "ZMPOP", "1", "z", "MIN"),
-    ...ev(1, "ZREMRANGEBYRANK", "z", "0", "0"),
-    ...ev(1, "ZREMRANGEBYSCORE", "z", "3", "3"),
-    ...ev(0, "ZREMRANGEBYSCORE", "z", "30", "30"),
-    ...ev(2, "ZRANGESTORE", "d", "z", "0", "-1"),
-    ...ev(1, "ZRANGESTORE", "d", "z", "0", "-1"),
-    ...ev(1, "ZRANGESTORE", "d", "nokey", "0", "-1"),
-    ...ev(2, "ZUNIONSTORE", "u", "1", "z"),
-    ...ev(1, "ZINTERSTORE", "u", "1", "z"),
-    ...ev(1, "ZDIFFSTORE", "u", "2", "z", "z"),
-    ...ev(0, "ZDIFFSTORE", "u", "2", "z", "z"),
-    ...ev(2, "ZREMRANGEBYLEX", "z", "-", "+"),
-    ...ev(1, "ZRANGE", "nokey", "0", "1"),
+    ...e.listeners(),
+    ...e.ev(2, "ZADD", "z", "1", "a", "2", "b", "3", "c"),
+    ...e.ev(1, "ZADD", "z", "5", "a"),
+    ...e.ev(0, "ZADD", "z", "5", "a"),
+    ...e.ev(0, "ZADD", "z", "NX", "6", "a"),
+    ...e.ev(1, "ZINCRBY", "z", "1", "a"),
+    ...e.ev(2, "ZINCRBY", "z9", "1", "a"),
+    ...e.ev(2, "ZREM", "z9", "a"),
+    ...e.ev(0, "ZREM", "z", "nope"),
+    ...e.ev(1, "ZREM", "z", "a"),
+    ...e.ev(1, "ZPOPMIN", "z"),
+    ...e.ev(0, "ZPOPMIN", "z", "0"),
+    ...e.ev(2, "ZPOPMAX", "z", "5"),
+    ...e.ev(2, "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"),
+    ...e.ev(1, "ZMPOP", "1", "z", "MIN"),
+    ...e.ev(1, "ZREMRANGEBYRANK", "z", "0", "0"),
+    ...e.ev(1, "ZREMRANGEBYSCORE", "z", "3", "3"),
+    ...e.ev(0, "ZREMRANGEBYSCORE", "z", "30", "30"),
+    ...e.ev(2, "ZRANGESTORE", "d", "z", "0", "-1"),
+    ...e.ev(1, "ZRANGESTORE", "d", "z", "0", "-1"),
+    ...e.ev(1, "ZRANGESTORE", "d", "nokey", "0", "-1"),
+    ...e.ev(2, "ZUNIONSTORE", "u", "1", "z"),
+    ...e.ev(1, "ZINTERSTORE", "u", "1", "z"),
+    ...e.ev(1, "ZDIFFSTORE", "u", "2", "z", "z"),
+    ...e.ev(0, "ZDIFFSTORE", "u", "2", "z", "z"),
+    ...e.ev(2, "ZREMRANGEBYLEX", "z", "-", "+"),
+    ...e.ev(1, "ZRANGE", "nokey", "0", "1"),
   ];
 }
 
-differentialTest(
+keyspaceEventsTest(
   "differential: sorted-set keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
-  () =>
-    DiffPair.kvdbVsRedis({
-      kvdb: { pubsub: { notify_keyspace_events: "KEAnm" } },
-      redis: ["--notify-keyspace-events", "KEAnm"],
-    }),
-  async (t, pair) => {
-    for (const resp3 of [false, true]) {
-      const label = `zset events (RESP${resp3 ? 3 : 2})`;
-      await t.step(label, async () => {
-        await pair.diff(zsetEvents(resp3), { label, resp3 });
-      });
-    }
-  },
+  "zset events",
+  zsetEvents,
 );
 
 /**

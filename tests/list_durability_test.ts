@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { delay, freePort, RespClient, ServerProcess } from "./_helpers.ts";
+import { converges, replicatedConfigs, RespClient, ServerProcess } from "./_helpers.ts";
 import { Rng } from "./_generate.ts";
 
 const DATABASES = 2;
@@ -85,33 +85,16 @@ function step(r: Rng): string[][] {
 
 Deno.test("lists survive snapshots taken while they change, SIGKILL and replication, and a late replica resynchronises", async () => {
   const dir = await Deno.makeTempDir();
-  const engine = { databases: DATABASES, partitions: 2 };
-  const masterConfig = {
-    engine,
-    network: { max_message_size: "4MiB" },
+  const { master: masterConfig, replica: replicaConfig } = replicatedConfigs(dir, {
+    common: {
+      engine: { databases: DATABASES, partitions: 2 },
+      network: { max_message_size: "4MiB" },
+    },
     wal: {
-      enabled: true,
-      data_directory: join(dir, "master"),
       max_segment_size: "256KiB",
       // Only BGSAVE snapshots, all taken while the big list changes: the
       // restart and the late replica start from one of those.
       snapshot_threshold: "1GiB",
-    },
-    replication: {
-      enabled: true,
-      replica_type: "master",
-      master_address: `127.0.0.1:${freePort()}`,
-      sync_interval: "100ms",
-    },
-  };
-  const replicaConfig = (name: string, masterPort: number) => ({
-    engine,
-    wal: { enabled: true, data_directory: join(dir, name) },
-    replication: {
-      enabled: true,
-      replica_type: "slave",
-      master_address: `127.0.0.1:${masterPort}`,
-      sync_interval: "100ms",
     },
   });
   let master = await ServerProcess.start(masterConfig);
@@ -121,14 +104,8 @@ Deno.test("lists survive snapshots taken while they change, SIGKILL and replicat
   const bigClient = await RespClient.connect(master.port);
   let late: ServerProcess | undefined;
   let lateClient: RespClient | undefined;
-  const converge = async (c: RespClient, expected: string, what: string) => {
-    let seen = "";
-    for (let waited = 0; waited < 30_000 && seen !== expected; waited += 200) {
-      seen = await dump(c);
-      if (seen !== expected) await delay(200);
-    }
-    assert.equal(seen, expected, what);
-  };
+  const converge = (c: RespClient, expected: string, what: string) =>
+    converges(() => dump(c), expected, what, 30_000);
   try {
     // A big list, in batches.
     for (let at = 0; at < BIG_ELEMENTS; at += 5000) {

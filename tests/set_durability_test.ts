@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { delay, freePort, RespClient, ServerProcess } from "./_helpers.ts";
+import { converges, replicatedConfigs, RespClient, ServerProcess } from "./_helpers.ts";
 import { Rng } from "./_generate.ts";
 
 const DATABASES = 2;
@@ -88,31 +88,14 @@ function step(r: Rng): string[][] {
 
 Deno.test("sets survive snapshots, SIGKILL and replication (SPOP included), and a late replica resynchronises", async () => {
   const dir = await Deno.makeTempDir();
-  const engine = { databases: DATABASES, partitions: 2 };
-  const masterConfig = {
-    engine,
-    network: { max_message_size: "4MiB" },
+  const { master: masterConfig, replica: replicaConfig } = replicatedConfigs(dir, {
+    common: {
+      engine: { databases: DATABASES, partitions: 2 },
+      network: { max_message_size: "4MiB" },
+    },
     wal: {
-      enabled: true,
-      data_directory: join(dir, "master"),
       max_segment_size: "256KiB",
       snapshot_threshold: "512KiB",
-    },
-    replication: {
-      enabled: true,
-      replica_type: "master",
-      master_address: `127.0.0.1:${freePort()}`,
-      sync_interval: "100ms",
-    },
-  };
-  const replicaConfig = (name: string, masterPort: number) => ({
-    engine,
-    wal: { enabled: true, data_directory: join(dir, name) },
-    replication: {
-      enabled: true,
-      replica_type: "slave",
-      master_address: `127.0.0.1:${masterPort}`,
-      sync_interval: "100ms",
     },
   });
   let master = await ServerProcess.start(masterConfig);
@@ -121,14 +104,8 @@ Deno.test("sets survive snapshots, SIGKILL and replication (SPOP included), and 
   let replicaClient = await RespClient.connect(replica.port);
   let late: ServerProcess | undefined;
   let lateClient: RespClient | undefined;
-  const converge = async (c: RespClient, expected: string, what: string) => {
-    let seen = "";
-    for (let waited = 0; waited < 20_000 && seen !== expected; waited += 200) {
-      seen = await dump(c);
-      if (seen !== expected) await delay(200);
-    }
-    assert.equal(seen, expected, what);
-  };
+  const converge = (c: RespClient, expected: string, what: string) =>
+    converges(() => dump(c), expected, what, 20_000);
   try {
     const rng = new Rng(16);
     for (let i = 0; i < 1200; i++) {
