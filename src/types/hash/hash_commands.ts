@@ -38,6 +38,7 @@ import {
   parseLongDouble,
 } from "../string/long_double.ts";
 import { applyHashDels, applyHashPairs, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
+import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
 
 /**
  * Most elements HRANDFIELD with a negative count (repetitions allowed)
@@ -199,36 +200,10 @@ function randomFields(
 
 /** HSCAN key cursor [MATCH pattern] [COUNT count]. */
 function hscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
-  const cursorText = args[2];
-  // Redis reads the cursor with strtoul: a sign is allowed, a negative
-  // number wraps, a magnitude past 64 bits is an error.
-  const match = /^([+-]?)(\d+)$/.exec(cursorText);
-  const magnitude = match === null ? -1n : BigInt(match[2]);
-  if (magnitude < 0n || magnitude > 2n ** 64n - 1n) throw error("invalid cursor");
-  const cursorBig = match![1] === "-" && magnitude > 0n ? 2n ** 64n - magnitude : magnitude;
+  const cursorBig = parseScanCursor(args[2]);
   const hash = readHash(ctx, args[1]);
-  if (hash === undefined) {
-    w.array(2);
-    w.bulk("0");
-    return w.array(0);
-  }
-  let pattern = "*";
-  let count = 10;
-  for (let i = 3; i < args.length; i += 2) {
-    const option = args[i].toUpperCase();
-    const value = args[i + 1];
-    if (value === undefined) throw syntaxError();
-    if (option === "COUNT") {
-      const n = parseInt64(value);
-      if (n === undefined) throw notAnInteger();
-      if (n < 1n) throw syntaxError();
-      count = n > 1_000_000n ? 1_000_000 : Number(n);
-    } else if (option === "MATCH") {
-      pattern = value;
-    } else {
-      throw syntaxError();
-    }
-  }
+  if (hash === undefined) return replyEmptyScan(w);
+  const { pattern, count } = parseScanOptions(args, 3);
   const found: [string, string][] = [];
   let next = 0;
   if (hash.encoding() === "listpack") {

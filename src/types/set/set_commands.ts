@@ -29,6 +29,7 @@ import { WrongTypeError } from "../collection.ts";
 import { applySetAdds, applySetRems, MAX_SET_MEMBERS, SET_REM_REBUILD, SetValue } from "./set.ts";
 import { distinctRandomMembers, randomIndex } from "./_set_random.ts";
 import { SET_ALGEBRA_COMMANDS } from "./set_algebra_commands.ts";
+import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
 
 /**
  * Most members SRANDMEMBER with a negative count (repetitions allowed)
@@ -228,35 +229,10 @@ function srandmemberCount(ctx: CommandContext, args: string[], w: ReplyWriter): 
 
 /** SSCAN key cursor [MATCH pattern] [COUNT count]. */
 function sscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
-  // Redis reads the cursor with strtoul: a sign is allowed, a negative
-  // number wraps, a magnitude past 64 bits is an error.
-  const match = /^([+-]?)(\d+)$/.exec(args[2]);
-  const magnitude = match === null ? -1n : BigInt(match[2]);
-  if (magnitude < 0n || magnitude > 2n ** 64n - 1n) throw error("invalid cursor");
-  const cursor = match![1] === "-" && magnitude > 0n ? 2n ** 64n - magnitude : magnitude;
+  const cursor = parseScanCursor(args[2]);
   const set = readSet(ctx, args[1]);
-  if (set === undefined) {
-    w.array(2);
-    w.bulk("0");
-    return w.array(0);
-  }
-  let pattern = "*";
-  let count = 10;
-  for (let i = 3; i < args.length; i += 2) {
-    const option = args[i].toUpperCase();
-    const value = args[i + 1];
-    if (value === undefined) throw syntaxError();
-    if (option === "COUNT") {
-      const n = parseInt64(value);
-      if (n === undefined) throw notAnInteger();
-      if (n < 1n) throw syntaxError();
-      count = n > 1_000_000n ? 1_000_000 : Number(n);
-    } else if (option === "MATCH") {
-      pattern = value;
-    } else {
-      throw syntaxError();
-    }
-  }
+  if (set === undefined) return replyEmptyScan(w);
+  const { pattern, count } = parseScanOptions(args, 3);
   const found: string[] = [];
   const visit = (member: string) => {
     if (pattern === "*" || globMatch(pattern, member)) found.push(member);

@@ -23,6 +23,7 @@ import { formatDouble } from "../../protocol/double_format.ts";
 import { readZset, replyMembers, zsetError } from "./_zset_common.ts";
 import { ZsetValue } from "./zset.ts";
 import { popZset, type ScoredMember, writeScore } from "./zset_ops.ts";
+import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
 
 /**
  * Most elements ZRANDMEMBER with a negative count (repetitions allowed)
@@ -158,35 +159,10 @@ function randomMembers(ctx: CommandContext, args: string[], w: ReplyWriter): voi
 
 /** ZSCAN key cursor [MATCH pattern] [COUNT count]. */
 function zscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
-  // Redis reads the cursor with strtoul: a sign is allowed, a negative
-  // number wraps, a magnitude past 64 bits is an error.
-  const match = /^([+-]?)(\d+)$/.exec(args[2]);
-  const magnitude = match === null ? -1n : BigInt(match[2]);
-  if (magnitude < 0n || magnitude > 2n ** 64n - 1n) throw zsetError("invalid cursor");
-  const cursor = match![1] === "-" && magnitude > 0n ? 2n ** 64n - magnitude : magnitude;
+  const cursor = parseScanCursor(args[2]);
   const zset = readZset(ctx, args[1]);
-  if (zset === undefined) {
-    w.array(2);
-    w.bulk("0");
-    return w.array(0);
-  }
-  let pattern = "*";
-  let count = 10;
-  for (let i = 3; i < args.length; i += 2) {
-    const option = args[i].toUpperCase();
-    const value = args[i + 1];
-    if (value === undefined) throw syntaxError();
-    if (option === "COUNT") {
-      const n = parseInt64(value);
-      if (n === undefined) throw notAnInteger();
-      if (n < 1n) throw syntaxError();
-      count = n > 1_000_000n ? 1_000_000 : Number(n);
-    } else if (option === "MATCH") {
-      pattern = value;
-    } else {
-      throw syntaxError();
-    }
-  }
+  if (zset === undefined) return replyEmptyScan(w);
+  const { pattern, count } = parseScanOptions(args, 3);
   const found: string[] = [];
   let next = 0;
   const keep = (member: string, score: number) => {
