@@ -12,9 +12,9 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { converges, replicatedConfigs, RespClient, ServerProcess } from "./_helpers.ts";
 import { Rng } from "./_generate.ts";
+import { replicatedConfigs, RespClient } from "./_helpers.ts";
+import { ReplicatedPair } from "./_replicated_pair.ts";
 
 const DATABASES = 2;
 const BIG_ELEMENTS = 60_000;
@@ -97,15 +97,9 @@ Deno.test("lists survive snapshots taken while they change, SIGKILL and replicat
       snapshot_threshold: "1GiB",
     },
   });
-  let master = await ServerProcess.start(masterConfig);
-  let replica = await ServerProcess.start(replicaConfig("replica", master.port));
-  let client = await RespClient.connect(master.port);
-  let replicaClient = await RespClient.connect(replica.port);
-  const bigClient = await RespClient.connect(master.port);
-  let late: ServerProcess | undefined;
-  let lateClient: RespClient | undefined;
-  const converge = (c: RespClient, expected: string, what: string) =>
-    converges(() => dump(c), expected, what, 30_000);
+  const pair = await ReplicatedPair.start(masterConfig, replicaConfig);
+  const { client, master } = pair;
+  const bigClient = await RespClient.connect(pair.master.port);
   try {
     // A big list, in batches.
     for (let at = 0; at < BIG_ELEMENTS; at += 5000) {
@@ -150,42 +144,9 @@ Deno.test("lists survive snapshots taken while they change, SIGKILL and replicat
     );
     assert.equal(await client.call("MOVE", "bigmoved", "1"), 1);
     assert.equal(await client.call("LREM", "big", "0", "element:50000:" + "p".repeat(20)), 1);
-    const expected = await dump(client);
-    assert.ok(expected.split("\n").length > 5, "enough keys to compare");
-    assert.ok(expected.includes(" list "), `lists to compare: ${expected.slice(0, 300)}`);
-    await converge(replicaClient, expected, "the replica holds every list as the master does");
-
-    // A replica that joins now starts from a snapshot (the log was cut behind it).
-    const snapshots = [...Deno.readDirSync(join(dir, "master"))].filter((e) =>
-      e.name.endsWith(".snap")
-    );
-    assert.ok(snapshots.length > 0, "the master took snapshots");
-    late = await ServerProcess.start(replicaConfig("late", master.port));
-    lateClient = await RespClient.connect(late.port);
-    await converge(lateClient, expected, "a late replica holds every list as the master does");
-
-    replicaClient.close();
-    await replica.stop("SIGKILL");
-    replica = await ServerProcess.start(replicaConfig("replica", master.port), {
-      dir: replica.dir,
-      port: replica.port,
-    });
-    replicaClient = await RespClient.connect(replica.port);
-    await converge(replicaClient, expected, "the restarted replica holds every list");
-
-    client.close();
-    bigClient.close();
-    await master.stop("SIGKILL");
-    master = await ServerProcess.start(masterConfig, { dir: master.dir, port: master.port });
-    client = await RespClient.connect(master.port);
-    assert.equal(await dump(client), expected, "the restarted master holds every list");
+    await pair.checkEverywhere(dump, "list", 30_000);
   } finally {
-    client.close();
     bigClient.close();
-    replicaClient.close();
-    lateClient?.close();
-    await late?.stop("SIGKILL");
-    await replica.stop("SIGKILL");
-    await master.stop("SIGKILL");
+    await pair.stop();
   }
 });

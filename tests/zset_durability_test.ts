@@ -12,9 +12,9 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { converges, replicatedConfigs, RespClient, ServerProcess } from "./_helpers.ts";
 import { Rng } from "./_generate.ts";
+import { replicatedConfigs, type RespClient } from "./_helpers.ts";
+import { ReplicatedPair } from "./_replicated_pair.ts";
 
 const DATABASES = 2;
 const BIG_MEMBERS = 60_000;
@@ -109,14 +109,8 @@ Deno.test("sorted sets survive snapshots, SIGKILL and replication, and a late re
       snapshot_threshold: "512KiB",
     },
   });
-  let master = await ServerProcess.start(masterConfig);
-  let replica = await ServerProcess.start(replicaConfig("replica", master.port));
-  let client = await RespClient.connect(master.port);
-  let replicaClient = await RespClient.connect(replica.port);
-  let late: ServerProcess | undefined;
-  let lateClient: RespClient | undefined;
-  const converge = (c: RespClient, expected: string, what: string) =>
-    converges(() => dump(c), expected, what, 20_000);
+  const pair = await ReplicatedPair.start(masterConfig, replicaConfig);
+  const { client } = pair;
   try {
     const rng = new Rng(16);
     for (let i = 0; i < 1200; i++) {
@@ -149,48 +143,8 @@ Deno.test("sorted sets survive snapshots, SIGKILL and replication, and a late re
       await client.call("ZPOPMIN", "big", "100").then((r) => (r as string[]).length),
       200,
     );
-    const expected = await dump(client);
-    assert.ok(expected.split("\n").length > 5, "enough keys to compare");
-    assert.ok(expected.includes(" zset "), `sorted sets to compare: ${expected.slice(0, 300)}`);
-    await converge(
-      replicaClient,
-      expected,
-      "the replica holds every sorted set as the master does",
-    );
-
-    // A replica that joins now starts from a snapshot (the log was cut behind it).
-    const snapshots = [...Deno.readDirSync(join(dir, "master"))].filter((e) =>
-      e.name.endsWith(".snap")
-    );
-    assert.ok(snapshots.length > 0, "the master took snapshots");
-    late = await ServerProcess.start(replicaConfig("late", master.port));
-    lateClient = await RespClient.connect(late.port);
-    await converge(
-      lateClient,
-      expected,
-      "a late replica holds every sorted set as the master does",
-    );
-
-    replicaClient.close();
-    await replica.stop("SIGKILL");
-    replica = await ServerProcess.start(replicaConfig("replica", master.port), {
-      dir: replica.dir,
-      port: replica.port,
-    });
-    replicaClient = await RespClient.connect(replica.port);
-    await converge(replicaClient, expected, "the restarted replica holds every sorted set");
-
-    client.close();
-    await master.stop("SIGKILL");
-    master = await ServerProcess.start(masterConfig, { dir: master.dir, port: master.port });
-    client = await RespClient.connect(master.port);
-    assert.equal(await dump(client), expected, "the restarted master holds every sorted set");
+    await pair.checkEverywhere(dump, "zset", 20_000);
   } finally {
-    client.close();
-    replicaClient.close();
-    lateClient?.close();
-    await late?.stop("SIGKILL");
-    await replica.stop("SIGKILL");
-    await master.stop("SIGKILL");
+    await pair.stop();
   }
 });
