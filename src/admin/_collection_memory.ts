@@ -13,7 +13,7 @@
  */
 
 import type { Collection } from "../types/collection.ts";
-import { HashValue } from "../types/hash/hash.ts";
+import { HASH_FIELD_OVERHEAD_BYTES, HashValue } from "../types/hash/hash.ts";
 import { SetValue } from "../types/set/set.ts";
 import { ZsetValue } from "../types/zset/zset.ts";
 
@@ -22,7 +22,6 @@ export const DEFAULT_MEMORY_SAMPLES = 5;
 
 /** What a hash table costs besides its fields, and each field (as `HashValue.memoryBytes`). */
 const TABLE_BYTES = 64;
-const FIELD_BYTES = 64;
 /** A big set's and a big sorted set's own bytes and per-member bytes (as their memoryBytes). */
 const SET_BYTES = 64;
 const SET_MEMBER_BYTES = 48;
@@ -67,11 +66,11 @@ export function collectionMemoryBytes(value: Collection, samples: number): numbe
   if (samples <= 0 || value.length <= samples) return value.memoryBytes();
   let estimate: number | undefined;
   if (value instanceof HashValue && value.encoding() === "hashtable") {
-    estimate = sampled(TABLE_BYTES, value.length, value.positions, samples, (at) => {
+    // The values sit together in one arena whose size is known: only fields are sampled.
+    const base = TABLE_BYTES + value.valueBytes;
+    estimate = sampled(base, value.length, value.positions, samples, (at) => {
       const field = value.fieldAt(at);
-      return field === undefined
-        ? undefined
-        : FIELD_BYTES + field.length + (value.get(field)?.length ?? 0);
+      return field === undefined ? undefined : HASH_FIELD_OVERHEAD_BYTES + field.length;
     });
   } else if (value instanceof SetValue && value.encoding() === "hashtable") {
     estimate = sampled(

@@ -48,6 +48,13 @@ export const MAX_HASH_FIELDS = 16_000_000;
 /** The snapshot entry type of a chunk of hash fields. */
 export const SNAPSHOT_TYPE_HASH = 1;
 
+/**
+ * Bytes a hashtable-encoded hash spends per field besides the field's and
+ * its value's bytes (the field's string, its slot and position entries):
+ * what MEMORY USAGE counts, in full or by samples.
+ */
+export const HASH_FIELD_OVERHEAD_BYTES = 48;
+
 /** Where {@link HashValue} builds its packed strings (grown as needed, shared). */
 let scratch = new Uint8Array(1024);
 
@@ -264,12 +271,17 @@ export class HashValue extends Collection {
     return copy;
   }
 
+  /** Bytes the values of a hashtable-encoded hash take together (0 for a listpack). */
+  get valueBytes(): number {
+    return this.#values?.arenaBytes ?? 0;
+  }
+
   memoryBytes(): number {
     if (this.#table === undefined) return 48 + this.#packed.length;
     // Per field: its string, its slot and position entries; the values' arena.
     let bytes = 64 + this.#values!.arenaBytes;
     this.forEach((field) => {
-      bytes += 48 + field.length;
+      bytes += HASH_FIELD_OVERHEAD_BYTES + field.length;
     });
     return bytes;
   }
