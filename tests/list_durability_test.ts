@@ -15,28 +15,14 @@ import assert from "node:assert/strict";
 import { Rng } from "./_generate.ts";
 import { replicatedConfigs, RespClient } from "./_helpers.ts";
 import { ReplicatedPair } from "./_replicated_pair.ts";
+import { dumpDatabases } from "./_key_dump.ts";
 
 const DATABASES = 2;
 const BIG_ELEMENTS = 60_000;
 
-/** Every database's keys with their type, contents and whether they expire. */
-async function dump(client: RespClient): Promise<string> {
-  const out: string[] = [];
-  for (let db = 0; db < DATABASES; db++) {
-    await client.call("SELECT", String(db));
-    const keys = (await client.call("KEYS", "*") as string[]).sort();
-    for (const key of keys) {
-      const [status, ttl] = await client.pipeline([["TYPE", key], ["PTTL", key]]);
-      const type = String((status as { text: string }).text);
-      const contents = type === "list"
-        ? await client.call("LRANGE", key, "0", "-1")
-        : await client.call("GET", key);
-      out.push(
-        `${db} ${JSON.stringify(key)} ${type} ${JSON.stringify(contents)} ${(ttl as number) > 0}`,
-      );
-    }
-  }
-  return out.join("\n");
+/** Every database's keys, type by type (see tests/_key_dump.ts). */
+function dump(client: RespClient): Promise<string> {
+  return dumpDatabases(client, DATABASES);
 }
 
 function step(r: Rng): string[][] {

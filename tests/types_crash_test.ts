@@ -19,6 +19,7 @@ import {
   RespError,
   ServerProcess,
 } from "./_helpers.ts";
+import { keyContents } from "./_key_dump.ts";
 
 const CLIENTS = 6;
 const ROUNDS = 2;
@@ -121,29 +122,9 @@ async function dump(client: RespClient, pattern: string): Promise<string> {
   const lines: string[] = [];
   for (const key of keys) {
     const type = String((await client.call("TYPE", key) as { text: string }).text);
-    let contents: unknown;
-    switch (type) {
-      case "hash": {
-        const flat = await client.call("HGETALL", key) as string[];
-        const pairs: string[] = [];
-        for (let i = 0; i < flat.length; i += 2) pairs.push(`${flat[i]}=${flat[i + 1]}`);
-        contents = pairs.sort();
-        break;
-      }
-      case "list":
-        contents = await client.call("LRANGE", key, "0", "-1");
-        break;
-      case "set":
-        contents = (await client.call("SMEMBERS", key) as string[]).sort();
-        break;
-      case "zset":
-        contents = await client.call("ZRANGE", key, "0", "-1", "WITHSCORES");
-        break;
-      default: {
-        const value = await client.call("GET", key);
-        contents = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
-      }
-    }
+    let contents = await keyContents(client, key, type);
+    // The model counts in numbers.
+    if (typeof contents === "string" && /^-?\d+$/.test(contents)) contents = Number(contents);
     lines.push(`${JSON.stringify(key)} ${type} ${JSON.stringify(contents)}`);
   }
   return lines.sort().join("\n");
