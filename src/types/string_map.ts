@@ -36,6 +36,7 @@
  */
 
 import { assert } from "../_assert.ts";
+import { grownSlots, removeSlot } from "../storage/hash_slots.ts";
 
 const INITIAL_SLOTS = 8;
 /** A V8 array holds at most ~2^27 elements; a map stays well under (see the types' limits). */
@@ -229,41 +230,13 @@ export class StringMap<V> {
   }
 
   #grow(): void {
-    const old = this.#slots;
-    const count = (this.#mask + 1) * 2;
-    const slots = new Int32Array(2 * count);
-    const mask = count - 1;
-    for (let i = 0; i < old.length; i += 2) {
-      if (old[i + 1] === 0) continue;
-      let slot = old[i] & mask;
-      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = old[i];
-      slots[2 * slot + 1] = old[i + 1];
-    }
-    this.#slots = slots;
-    this.#mask = mask;
+    this.#slots = grownSlots(this.#slots);
+    this.#mask = this.#slots.length / 2 - 1;
   }
 
   /** Empties `slot`, shifting back later entries of its probe run. */
   #removeSlot(slot: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let hole = slot;
-    let next = (hole + 1) & mask;
-    while (slots[2 * next + 1] !== 0) {
-      const home = slots[2 * next] & mask;
-      // The entry at `next` may fill the hole unless its home lies
-      // cyclically in (hole, next]: then it would become unreachable.
-      const staysPut = hole <= next ? hole < home && home <= next : hole < home || home <= next;
-      if (!staysPut) {
-        slots[2 * hole] = slots[2 * next];
-        slots[2 * hole + 1] = slots[2 * next + 1];
-        hole = next;
-      }
-      next = (next + 1) & mask;
-    }
-    slots[2 * hole] = 0;
-    slots[2 * hole + 1] = 0;
+    removeSlot(this.#slots, this.#mask, slot);
   }
 }
 
