@@ -14,19 +14,61 @@
  * @module
  */
 
-const CHUNK_CHARS = 8192;
+import { Buffer } from "node:buffer";
+
+/**
+ * Up to this many bytes, a JS loop into a reused array (below) beats the
+ * native decoder's call overhead (~45 ns); past it the native one wins by
+ * far (2 KiB: 0.1 µs against 3–5 µs). Measured on Deno 2.9.
+ */
+const SMALL_MAX_CHARS = 24;
 
 /**
  * Reused argument arrays for String.fromCharCode.apply, one per length up
  * to `SMALL_MAX_CHARS`: filling a plain array of the exact length and
  * applying it is 2–3× faster than concatenating chars or applying a typed
- * array (measured for 10–64-byte keys and values, the common case).
+ * array.
  */
-const SMALL_MAX_CHARS = 256;
 const smallArrays: number[][] = Array.from(
   { length: SMALL_MAX_CHARS + 1 },
   (_, n) => new Array<number>(n).fill(0),
 );
+
+/**
+ * Node's Latin-1 decoder (`Buffer#latin1Slice`), applied to any
+ * `Uint8Array`: one char per byte, 0x80–0x9F included (unlike
+ * `TextDecoder("latin1")`, which is windows-1252). Checked once below.
+ */
+const latin1Slice = Buffer.prototype.latin1Slice as (
+  this: Uint8Array,
+  start: number,
+  end: number,
+) => string;
+
+/** Long inputs in chunks of this many bytes (String.fromCharCode's argument limit). */
+const CHUNK_CHARS = 8192;
+
+function decodeByChunks(bytes: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i += CHUNK_CHARS) {
+    s += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + CHUNK_CHARS)) as unknown as number[],
+    );
+  }
+  return s;
+}
+
+/** Whether the native decoder maps every byte to the same char code (else the chunked path is used). */
+const nativeIsExact = (() => {
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  try {
+    return typeof latin1Slice === "function" &&
+      latin1Slice.call(all, 0, 256) === decodeByChunks(all, 0, 256);
+  } catch {
+    return false;
+  }
+})();
 
 /**
  * Decodes `bytes[start, end)` into a binary string.
@@ -47,14 +89,7 @@ export function bytesToBinary(
     for (let i = 0; i < length; i++) codes[i] = bytes[start + i];
     return String.fromCharCode.apply(null, codes);
   }
-  let s = "";
-  for (let i = start; i < end; i += CHUNK_CHARS) {
-    s += String.fromCharCode.apply(
-      null,
-      bytes.subarray(i, Math.min(end, i + CHUNK_CHARS)) as unknown as number[],
-    );
-  }
-  return s;
+  return nativeIsExact ? latin1Slice.call(bytes, start, end) : decodeByChunks(bytes, start, end);
 }
 
 /**

@@ -33,6 +33,18 @@ Deno.test("bytesToBinary: empty and sub-ranges", () => {
   assert.equal(bytesToBinary(long, 10, 90), bytesToBinary(long.slice(10, 90)));
 });
 
+Deno.test("bytesToBinary: every byte value on both sides of the short path, at any offset", () => {
+  // 0x80-0x9F are where a windows-1252 "latin1" decoder would differ.
+  const bytes = Uint8Array.from({ length: 600 }, (_, i) => (i * 37) & 0xff);
+  for (const length of [24, 25, 40, 256, 511]) {
+    for (const start of [0, 1, 77]) {
+      const s = bytesToBinary(bytes, start, start + length);
+      assert.equal(s.length, length);
+      for (let i = 0; i < length; i++) assert.equal(s.charCodeAt(i), bytes[start + i]);
+    }
+  }
+});
+
 Deno.test("round trip: all 256 byte values", () => {
   assert.deepEqual(binaryToBytes(bytesToBinary(ALL_BYTES)), ALL_BYTES);
   let s = "";
@@ -41,7 +53,7 @@ Deno.test("round trip: all 256 byte values", () => {
 });
 
 Deno.test("round trip: sizes around the short path and the 8192-char chunks", () => {
-  for (const length of [1, 15, 16, 17, 255, 8191, 8192, 8193, 16384, 16385, 100_000, 1_000_003]) {
+  for (const length of [1, 15, 16, 17, 23, 24, 25, 26, 255, 8191, 8192, 8193, 16384, 16385, 100_000, 1_000_003]) {
     const bytes = pattern(length);
     const s = bytesToBinary(bytes);
     assert.equal(s.length, length);

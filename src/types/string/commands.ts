@@ -17,6 +17,7 @@ import {
   fitsInt64,
   notAnInteger,
   parseInt64,
+  parseShortInteger,
   syntaxError,
 } from "../../executor/command_spec.ts";
 import type { StoredValue } from "../../storage/engine.ts";
@@ -95,25 +96,39 @@ function replyValue(w: ReplyWriter, value: StoredValue): void {
   else w.bulkBytes(value.view());
 }
 
-/** INCRBY's core: the new value of `key` after adding `by`. */
-function incrementBy(ctx: CommandContext, key: string, by: bigint): bigint {
+/**
+ * INCRBY's core: the new value of `key` after adding `by`. In plain numbers
+ * while both sides have at most 15 digits (the sum is then exact), in
+ * bigints beyond.
+ */
+function incrementBy(ctx: CommandContext, key: string, by: number | bigint): number | bigint {
   const entry = ctx.db.entry(key);
-  const current = entry === undefined ? 0n : parseInt64(text(entry.value));
-  if (current === undefined) throw notAnInteger();
-  const next = current + by;
-  if (!fitsInt64(next)) {
-    throw new CommandError(
-      "ERR",
-      "increment or decrement would overflow",
-      "increment or decrement would overflow",
-    );
+  const value = entry === undefined ? "0" : text(entry.value);
+  const short = parseShortInteger(value);
+  let next: number | bigint;
+  if (short !== undefined && typeof by === "number") {
+    next = short + by;
+  } else {
+    const current = parseInt64(value);
+    if (current === undefined) throw notAnInteger();
+    next = current + BigInt(by);
+    if (!fitsInt64(next)) {
+      throw new CommandError(
+        "ERR",
+        "increment or decrement would overflow",
+        "increment or decrement would overflow",
+      );
+    }
   }
-  ctx.db.set(key, next.toString(), entry?.expiresAtMs ?? 0);
+  ctx.db.set(key, String(next), entry?.expiresAtMs ?? 0);
   notifyWrite(ctx, entry === undefined, "incrby", key);
   return next;
 }
 
-function incrementArgument(s: string): bigint {
+/** INCRBY's argument: a number when short (see {@link incrementBy}), a bigint otherwise. */
+function incrementArgument(s: string): number | bigint {
+  const short = parseShortInteger(s);
+  if (short !== undefined) return short;
   const value = parseInt64(s);
   if (value === undefined) throw notAnInteger();
   return value;
@@ -296,14 +311,14 @@ export const STRING_COMMANDS: CommandHandler[] = [
     name: "INCR",
     summary: "Adds 1 to a key's integer value.",
     run(ctx, args, w) {
-      w.integer(incrementBy(ctx, args[1], 1n));
+      w.integer(incrementBy(ctx, args[1], 1));
     },
   },
   {
     name: "DECR",
     summary: "Subtracts 1 from a key's integer value.",
     run(ctx, args, w) {
-      w.integer(incrementBy(ctx, args[1], -1n));
+      w.integer(incrementBy(ctx, args[1], -1));
     },
   },
   {
