@@ -25,7 +25,7 @@
 import { BigString, INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 import { Collection, type KeyValue } from "../types/collection.ts";
 import { newCollection } from "../types/registry.ts";
-import { prefetchStrings, type StringMap } from "../types/string_map.ts";
+import { type PrefetchableIndex, prefetchStrings } from "../types/string_map.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { EncodingHint, KeyTable } from "./key_table.ts";
 import type { WriteGuard } from "./write_guard.ts";
@@ -86,7 +86,7 @@ export class Engine {
   readonly #prefetchPartition = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchAt = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchEntry = new Int32Array(PREFETCH_MAX_KEYS);
-  readonly #prefetchMaps: StringMap<unknown>[] = [];
+  readonly #prefetchMaps: PrefetchableIndex[] = [];
   readonly #prefetchCollections: Collection[] = [];
   readonly #prefetchStrings: string[] = [];
   #prefetchTouched = 0;

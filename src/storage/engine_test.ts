@@ -3,6 +3,7 @@ import { Engine, PREFETCH_MAX_KEYS } from "./engine.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { WalOp } from "../wal/record.ts";
 import { Store } from "./store.ts";
+import { SetValue } from "../types/set/set.ts";
 import { HashValue } from "../types/hash/hash.ts";
 
 Deno.test("Engine: get/set/delete/size", () => {
@@ -182,8 +183,10 @@ Deno.test("Engine: prefetch of collection elements changes nothing, whatever the
   small.set("f", "v");
   engine.setCollection("small", small); // held inline: no element map
   engine.set("string", "v");
-  const keys = ["big", "big", "small", "string", "missing", "big"];
-  const elements = ["element:7", "absent", "f", "anything", "x", undefined];
+  const members = SetValue.of(Array.from({ length: 2000 }, (_, i) => `member:${i}`), true);
+  engine.setCollection("set", members);
+  const keys = ["big", "big", "small", "string", "missing", "big", "set", "set"];
+  const elements = ["element:7", "absent", "f", "anything", "x", undefined, "member:9", "nope"];
   engine.prefetch(keys, elements);
   engine.prefetch(keys, []);
   assert.equal(engine.get("big"), big);
@@ -192,5 +195,8 @@ Deno.test("Engine: prefetch of collection elements changes nothing, whatever the
   assert.equal(big.get("absent"), undefined);
   assert.deepEqual((engine.get("small") as HashValue).entries(), [["f", "v"]]);
   assert.equal(engine.get("string"), "v");
-  assert.equal(engine.size, 3);
+  assert.equal(engine.get("set"), members);
+  assert.equal(members.length, 2000);
+  assert.ok(members.has("member:9") && !members.has("nope"));
+  assert.equal(engine.size, 4);
 });

@@ -193,6 +193,14 @@ export class KeyTable {
   #meta!: Uint32Array;
   /** Entries whose value is an object. */
   #objectCount!: number;
+  /**
+   * The last key {@link #find} found, and its slot: a command that reads a
+   * key and then writes it (INCR, HSET, SADD...) finds it once. Forgotten
+   * whenever slots move (a delete's shift-back, growth, clear).
+   */
+  #lastKey: string | undefined = undefined;
+  #lastHash = 0;
+  #lastSlot = -1;
 
   /**
    * @param maxArenaBytes bytes of keys and values the arena may hold, at
@@ -381,6 +389,7 @@ export class KeyTable {
 
   /** Removes every key and gives back the memory. */
   clear(): void {
+    this.#lastKey = undefined;
     this.#slots = new Int32Array(2 * INITIAL_SLOTS);
     this.#mask = INITIAL_SLOTS - 1;
     this.#size = 0;
@@ -469,6 +478,8 @@ export class KeyTable {
    * empty slot where it would go.
    */
   #find(key: string, hash: number): number {
+    // The hash first: a different key costs one integer compare.
+    if (hash === this.#lastHash && key === this.#lastKey) return this.#lastSlot;
     const slots = this.#slots;
     const mask = this.#mask;
     const mixed = mix(hash);
@@ -476,7 +487,12 @@ export class KeyTable {
     for (;;) {
       const entry = slots[2 * slot + 1];
       if (entry === 0) return ~slot;
-      if (slots[2 * slot] === mixed && this.#keyEquals(entry - 1, key)) return slot;
+      if (slots[2 * slot] === mixed && this.#keyEquals(entry - 1, key)) {
+        this.#lastKey = key;
+        this.#lastHash = hash;
+        this.#lastSlot = slot;
+        return slot;
+      }
       slot = (slot + 1) & mask;
     }
   }
@@ -594,12 +610,14 @@ export class KeyTable {
   }
 
   #growSlots(): void {
+    this.#lastKey = undefined;
     this.#slots = grownSlots(this.#slots);
     this.#mask = this.#slots.length / 2 - 1;
   }
 
   /** Empties `slot`, shifting back later entries of its probe run. */
   #removeSlot(slot: number): void {
+    this.#lastKey = undefined;
     removeSlot(this.#slots, this.#mask, slot);
   }
 }

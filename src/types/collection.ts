@@ -20,7 +20,7 @@
  */
 
 import type { BigString } from "./string/big_string.ts";
-import type { StringMap } from "./string_map.ts";
+import type { PrefetchableIndex } from "./string_map.ts";
 
 /**
  * A key's value: a string (inline or a {@link BigString}) or a collection.
@@ -88,11 +88,11 @@ export abstract class Collection {
     return undefined;
   }
   /**
-   * The map its elements are looked up in, if it keeps one (a big hash's
-   * fields): pipelined commands prefetch their element there (see
-   * `Engine.prefetch`).
+   * The index its elements are looked up in, if it keeps one (a big
+   * hash's fields, a big set's members): pipelined commands prefetch their
+   * element there (see `Engine.prefetch`).
    */
-  elementMap(): StringMap<unknown> | undefined {
+  elementMap(): PrefetchableIndex | undefined {
     return undefined;
   }
   /**

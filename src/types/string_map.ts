@@ -91,6 +91,23 @@ export function flatString(s: string): string {
 }
 
 /**
+ * What {@link prefetchStrings} reads of an index of strings filed by
+ * {@link stringHash}: a {@link StringMap}, a set's member table.
+ *
+ * @example
+ * ```ts
+ * const index: PrefetchableIndex = new StringMap<undefined>();
+ * index.touchPosition(index.homePosition(stringHash("a"))); // 0: empty
+ * ```
+ */
+export interface PrefetchableIndex {
+  /** Step 1: the position in the home slot of a key of hash `hash`, or -1. */
+  homePosition(hash: number): number;
+  /** Step 2: reads the key at position `at` (-1: none); its length. */
+  touchPosition(at: number): number;
+}
+
+/**
  * A string-keyed map with stable positions (see the module doc).
  *
  * @example
@@ -100,7 +117,7 @@ export function flatString(s: string): string {
  * for (let at = 0; at < map.positions; at++) map.keyAt(at); // "a"
  * ```
  */
-export class StringMap<V> {
+export class StringMap<V> implements PrefetchableIndex {
   #slots = new Int32Array(2 * INITIAL_SLOTS);
   #mask = INITIAL_SLOTS - 1;
   #size = 0;
@@ -261,7 +278,7 @@ const prefetchAt = new Int32Array(PREFETCH_MAX_STRINGS);
  * ```
  */
 export function prefetchStrings(
-  maps: readonly StringMap<unknown>[],
+  maps: readonly PrefetchableIndex[],
   keys: readonly string[],
   count: number,
   then?: (i: number, at: number) => number,

@@ -203,6 +203,10 @@ export class SetValue extends Collection {
     return this.members();
   }
 
+  override elementMap(): MemberTable | undefined {
+    return this.#table;
+  }
+
   get typeName(): string {
     return "set";
   }
