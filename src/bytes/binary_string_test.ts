@@ -53,7 +53,26 @@ Deno.test("round trip: all 256 byte values", () => {
 });
 
 Deno.test("round trip: sizes around the short path and the 8192-char chunks", () => {
-  for (const length of [1, 15, 16, 17, 23, 24, 25, 26, 255, 8191, 8192, 8193, 16384, 16385, 100_000, 1_000_003]) {
+  for (
+    const length of [
+      1,
+      15,
+      16,
+      17,
+      23,
+      24,
+      25,
+      26,
+      255,
+      8191,
+      8192,
+      8193,
+      16384,
+      16385,
+      100_000,
+      1_000_003,
+    ]
+  ) {
     const bytes = pattern(length);
     const s = bytesToBinary(bytes);
     assert.equal(s.length, length);

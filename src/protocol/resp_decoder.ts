@@ -53,6 +53,7 @@
  */
 
 import { bytesToBinary } from "../bytes/binary_string.ts";
+import { recurringWord } from "./_recurring_words.ts";
 import { CommandError } from "./reply_writer.ts";
 import { splitInlineArguments } from "./inline_split.ts";
 
@@ -212,7 +213,12 @@ export class RespRequestDecoder {
         return this.#fail("expected CRLF after bulk data", start, end);
       }
       if (dataEnd + 2 > end) break;
-      args.push(bytesToBinary(bytes, dataStart, dataEnd));
+      // The command name: see _recurring_words.ts.
+      args.push(
+        args.length === 0
+          ? recurringWord(bytes, dataStart, dataEnd)
+          : bytesToBinary(bytes, dataStart, dataEnd),
+      );
       pos = dataEnd + 2;
     }
     if (args.length < count) {

@@ -101,6 +101,8 @@ export interface ConnectionServices {
   closing(): boolean;
   /** Requests (by upper-case command name) that take the connection over. */
   takeovers: ReadonlyMap<string, Takeover>;
+  /** The lengths of the names in `takeovers`: another name is not looked up (nor upper-cased). */
+  takeoverNameLengths: ReadonlySet<number>;
   /** Serve only the takeover requests (a replication-only port). */
   takeoverOnly: boolean;
   /** The server's clients (CLIENT LIST, pub/sub, MONITOR). */
@@ -455,7 +457,9 @@ export class Connection implements ClientIo {
   }
 
   #takeoverFor(args: string[]): Takeover | undefined {
-    if (this.#services.takeovers.size === 0 || args.length === 0) return undefined;
+    if (args.length === 0 || !this.#services.takeoverNameLengths.has(args[0].length)) {
+      return undefined;
+    }
     return this.#services.takeovers.get(args[0].toUpperCase());
   }
 

@@ -66,6 +66,7 @@ export class Server {
   constructor(options: ServerOptions, executor: Executor, log: Logger) {
     this.#network = options.network;
     this.#log = log;
+    const takeovers = options.takeovers ?? new Map();
     this.#services = {
       executor,
       admin: executor.admin,
@@ -73,7 +74,8 @@ export class Server {
       maxMessageBytes: options.network.maxMessageBytes,
       protocolMode: options.network.protocol,
       closing: () => this.#closing,
-      takeovers: options.takeovers ?? new Map(),
+      takeovers,
+      takeoverNameLengths: new Set([...takeovers.keys()].map((name) => name.length)),
       takeoverOnly: options.takeoverOnly ?? false,
       clients: ClientRegistry.of(executor, (args) => lookupRequest(COMMANDS, args)),
     };
