@@ -66,6 +66,8 @@ export function checkEntry(key: string, value: string): void {
 export interface DatabaseHost {
   /** Logs a change (no-op without a WAL); throws if the log refuses it. */
   logChange(op: number, db: number, key: string, value: string, expiresAtMs: number): void;
+  /** There is a log: a record's value is worth building (concatenating) for {@link logChange}. */
+  readonly logging: boolean;
   /** Someone listens for changed keys (WATCH): {@link touched} is worth calling. */
   readonly watching: boolean;
   /** A key changed (WATCH); `exists`: whether it is in the keyspace now. */
@@ -181,7 +183,9 @@ export class Database {
     const host = this.host;
     const index = this.index;
     host.logChange(WalOp.Del, index, key, "", 0);
-    value.rebuildRecords((op, data, numeric) => host.logChange(op, index, key, data, numeric));
+    if (host.logging) {
+      value.rebuildRecords((op, data, numeric) => host.logChange(op, index, key, data, numeric));
+    }
     if (expiresAtMs !== 0) host.logChange(WalOp.PExpireAt, index, key, "", expiresAtMs);
     this.engine.delete(key);
     this.engine.setCollection(key, value);
@@ -265,8 +269,10 @@ export class Database {
       }
     }
     this.#checkRoom(key, INLINE_MAX_BYTES);
-    for (let i = from; i < parts.length; i += 2) {
-      this.host.logChange(op, this.index, key, parts[i] + parts[i + 1], parts[i].length);
+    if (this.host.logging) {
+      for (let i = from; i < parts.length; i += 2) {
+        this.host.logChange(op, this.index, key, parts[i] + parts[i + 1], parts[i].length);
+      }
     }
     this.engine.willChange(key);
     const result = apply(this.engine, key, parts, from);

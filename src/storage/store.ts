@@ -469,6 +469,11 @@ export class Store implements DatabaseHost, Keyspaces {
     this.log?.append(op, db, key, value, expiresAtMs);
   }
 
+  /** See {@link DatabaseHost.logging}. */
+  get logging(): boolean {
+    return this.log !== undefined;
+  }
+
   /** See {@link DatabaseHost.watching}. */
   get watching(): boolean {
     return this.keyChanges !== undefined && this.keyChanges.size > 0;
