@@ -4,6 +4,7 @@ const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   assert.deepEqual(actual, expected, message);
 import { RankTree } from "./_zset_tree.ts";
 import { MemberIndex } from "./_member_index.ts";
+import { MemberArena } from "./_member_arena.ts";
 import { ZsetTable } from "./_zset_table.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
@@ -45,7 +46,7 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
       // Pops take the tree's edges.
       const first = table.tree.edgeSlot(next(2) === 0);
       if (first >= 0) {
-        const m = table.members[first]!;
+        const m = table.memberOf(first);
         table.delete(m);
         model.delete(m);
       }
@@ -57,16 +58,17 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
   assertEquals(table.tree.size, sorted.length);
   sorted.forEach(([member], rank) => {
     assertEquals(table.tree.rankOf(table.index.get(member)!), rank);
+    assertEquals(table.rank(member), rank);
   });
   const walked: string[] = [];
   table.tree.walk(0, false, (slot) => {
-    walked.push(table.members[slot]!);
+    walked.push(table.memberOf(slot));
     return true;
   });
   assertEquals(walked, sorted.map(([m]) => m));
   const back: string[] = [];
   table.tree.walk(sorted.length - 1, true, (slot) => {
-    back.push(table.members[slot]!);
+    back.push(table.memberOf(slot));
     return true;
   });
   assertEquals(back, walked.reverse());
@@ -79,8 +81,12 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
 });
 
 Deno.test("RankTree: emptied by removals from both ends, then reused", () => {
-  const keys = { scores: [] as number[], members: [] as (string | undefined)[] };
-  const tree = new RankTree(keys);
+  const keys = { scores: [] as number[], members: [] as string[] };
+  const tree = new RankTree({
+    scoreOf: (slot) => keys.scores[slot],
+    memberOf: (slot) => keys.members[slot],
+    compareMember: (slot, m) => keys.members[slot] < m ? -1 : keys.members[slot] > m ? 1 : 0,
+  });
   for (let i = 0; i < 5000; i++) {
     keys.scores[i] = i;
     keys.members[i] = `m${i}`;
@@ -215,7 +221,8 @@ Deno.test("scores: Redis's parsing of score arguments and range bounds", () => {
 });
 
 Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrinking) agree with a Map", () => {
-  const members: (string | undefined)[] = [];
+  const members = new MemberArena();
+  let positions = 0;
   const index = new MemberIndex(members);
   const model = new Map<string, number>();
   const free: number[] = [];
@@ -224,13 +231,14 @@ Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrink
     const member = `k${next(4000)}${i % 3 === 0 ? "\xff" : ""}`;
     const held = model.get(member);
     if (held === undefined && next(3) !== 0) {
-      const slot = free.length > 0 ? free.pop()! : members.length;
-      members[slot] = member;
+      const slot = free.length > 0 ? free.pop()! : positions++;
+      members.reserve(slot + 1);
+      members.add(slot, member);
       index.add(member, slot);
       model.set(member, slot);
     } else if (held !== undefined) {
       assert.equal(index.delete(member), held);
-      members[held] = undefined;
+      members.delete(held);
       free.push(held);
       model.delete(member);
     }
@@ -243,7 +251,7 @@ Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrink
   // Emptied: the table shrinks and still answers.
   for (const [m, slot] of [...model]) {
     index.delete(m);
-    members[slot] = undefined;
+    members.delete(slot);
   }
   assert.equal(index.size, 0);
   assert.equal(index.get("k1"), undefined);
