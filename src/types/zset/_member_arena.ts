@@ -9,13 +9,15 @@
  * full collection; here a member costs its bytes plus 6. A read makes a
  * string; a lookup compares the bytes in place.
  *
- * Layout, per slot: offset (`Int32Array`) and length (`Uint16Array`); a
- * member of {@link MAX_ARENA_MEMBER_BYTES} bytes or more, or one that would
- * take the arena past {@link MAX_MEMBER_ARENA_BYTES}, is kept as a string in
- * a side map (length {@link STRING_MEMBER}), so that no add can fail for
- * want of room. A slot's member never changes while it is held; a removed
- * member's bytes are dead until the arena, once full and at least half
- * dead, is compacted rather than grown.
+ * Layout: per slot, an offset (`Int32Array`) to the member's length (one
+ * byte below 128, else two with the top bit set: at most
+ * {@link MAX_ARENA_MEMBER_BYTES}) then its bytes, so that a lookup touches
+ * one array and the bytes. A longer member, or one that would take the
+ * arena past {@link MAX_MEMBER_ARENA_BYTES}, is kept as a string in a side
+ * map (offset {@link STRING_MEMBER}), so that no add can fail for want of
+ * room. A slot's member never changes while it is held; a removed member's
+ * bytes are dead until the arena, once full and at least half dead, is
+ * compacted rather than grown.
  *
  * @example
  * ```ts
@@ -30,12 +32,16 @@
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 
-/** Members this long or longer stay strings (their length takes 16 bits here). */
-export const MAX_ARENA_MEMBER_BYTES = 0xfffe;
+/** Longest member held in the arena (its length takes at most 15 bits); longer ones stay strings. */
+export const MAX_ARENA_MEMBER_BYTES = 0x7fff;
 /** Most bytes one sorted set's arena holds (Int32 offsets); members past it stay strings. */
 export const MAX_MEMBER_ARENA_BYTES = 0x4000_0000;
-/** The length of a member held as a string. */
-const STRING_MEMBER = 0xffff;
+/** The offset of a member held as a string. */
+const STRING_MEMBER = -1;
+/** The offset of a free slot. */
+const FREE = -2;
+/** Lengths below this take one byte. */
+const SHORT_LENGTH = 0x80;
 const INITIAL_SLOTS = 16;
 const INITIAL_ARENA_BYTES = 1024;
 
@@ -51,8 +57,7 @@ const INITIAL_ARENA_BYTES = 1024;
  * ```
  */
 export class MemberArena {
-  #offsets = new Int32Array(INITIAL_SLOTS);
-  #lengths = new Uint16Array(INITIAL_SLOTS);
+  #offsets = new Int32Array(INITIAL_SLOTS).fill(FREE);
   /** Members held as strings, by slot. */
   readonly #strings = new Map<number, string>();
   #arena = new Uint8Array(INITIAL_ARENA_BYTES);
@@ -64,73 +69,83 @@ export class MemberArena {
     return this.#used;
   }
 
-  /** Bytes of the per-slot arrays and the arena as allocated. */
+  /** Bytes of the per-slot offsets and the arena as allocated. */
   get allocatedBytes(): number {
-    return this.#offsets.byteLength + this.#lengths.byteLength + this.#arena.byteLength;
-  }
-
-  /** Slots the per-slot arrays have room for. */
-  get capacity(): number {
-    return this.#offsets.length;
+    return this.#offsets.byteLength + this.#arena.byteLength;
   }
 
   /** Makes room for slots [0, `slots`). */
   reserve(slots: number): void {
-    if (slots <= this.#offsets.length) return;
-    let count = this.#offsets.length;
+    const old = this.#offsets;
+    if (slots <= old.length) return;
+    let count = old.length;
     while (count < slots) count *= 2;
-    const offsets = new Int32Array(count);
-    offsets.set(this.#offsets);
+    const offsets = new Int32Array(count).fill(FREE, old.length);
+    offsets.set(old);
     this.#offsets = offsets;
-    const lengths = new Uint16Array(count);
-    lengths.set(this.#lengths);
-    this.#lengths = lengths;
   }
 
   /** Sets the member of free slot `slot` (within {@link reserve}d room). */
   add(slot: number, member: string): void {
+    assert(this.#offsets[slot] === FREE, "a member is added to a free slot");
     const length = member.length;
-    if (length >= MAX_ARENA_MEMBER_BYTES || !this.#makeRoom(length)) {
-      this.#lengths[slot] = STRING_MEMBER;
+    const prefix = length < SHORT_LENGTH ? 1 : 2;
+    if (length > MAX_ARENA_MEMBER_BYTES || !this.#makeRoom(prefix + length)) {
+      this.#offsets[slot] = STRING_MEMBER;
       this.#strings.set(slot, member);
       return;
     }
-    const offset = this.#used;
-    this.#used += length;
-    writeBinary(member, this.#arena, offset);
-    this.#offsets[slot] = offset;
-    this.#lengths[slot] = length;
+    const arena = this.#arena;
+    let at = this.#used;
+    this.#offsets[slot] = at;
+    if (prefix === 1) {
+      arena[at++] = length;
+    } else {
+      arena[at++] = SHORT_LENGTH | (length >>> 8);
+      arena[at++] = length & 0xff;
+    }
+    this.#used = writeBinary(member, arena, at);
   }
 
-  /** Forgets the member of held slot `slot`. */
+  /** Frees held slot `slot`. */
   delete(slot: number): void {
-    const length = this.#lengths[slot];
-    if (length === STRING_MEMBER) this.#strings.delete(slot);
-    else this.#dead += length;
-    this.#lengths[slot] = 0;
+    const offset = this.#offsets[slot];
+    if (offset === STRING_MEMBER) this.#strings.delete(slot);
+    else this.#dead += this.#entryBytes(offset);
+    this.#offsets[slot] = FREE;
   }
 
   /** The member of held slot `slot`. */
   get(slot: number): string {
-    const length = this.#lengths[slot];
-    if (length === STRING_MEMBER) return this.#strings.get(slot)!;
-    const start = this.#offsets[slot];
-    return bytesToBinary(this.#arena, start, start + length);
+    const offset = this.#offsets[slot];
+    if (offset === STRING_MEMBER) return this.#strings.get(slot)!;
+    const arena = this.#arena;
+    const first = arena[offset];
+    if (first < SHORT_LENGTH) return bytesToBinary(arena, offset + 1, offset + 1 + first);
+    const start = offset + 2;
+    return bytesToBinary(arena, start, start + (((first & 0x7f) << 8) | arena[offset + 1]));
   }
 
   /** The byte length of held slot `slot`'s member. */
   lengthOf(slot: number): number {
-    const length = this.#lengths[slot];
-    return length === STRING_MEMBER ? this.#strings.get(slot)!.length : length;
+    const offset = this.#offsets[slot];
+    if (offset === STRING_MEMBER) return this.#strings.get(slot)!.length;
+    const first = this.#arena[offset];
+    return first < SHORT_LENGTH ? first : ((first & 0x7f) << 8) | this.#arena[offset + 1];
   }
 
   /** Whether held slot `slot`'s member is `member`. */
   equals(slot: number, member: string): boolean {
-    const length = this.#lengths[slot];
-    if (length === STRING_MEMBER) return this.#strings.get(slot) === member;
-    if (length !== member.length) return false;
+    const offset = this.#offsets[slot];
+    if (offset === STRING_MEMBER) return this.#strings.get(slot) === member;
     const arena = this.#arena;
-    const start = this.#offsets[slot];
+    const first = arena[offset];
+    let length = first;
+    let start = offset + 1;
+    if (first >= SHORT_LENGTH) {
+      length = ((first & 0x7f) << 8) | arena[start++];
+    }
+    if (length !== member.length) return false;
     for (let i = 0; i < length; i++) {
       if (arena[start + i] !== member.charCodeAt(i)) return false;
     }
@@ -139,13 +154,18 @@ export class MemberArena {
 
   /** Held slot `slot`'s member against `member` by bytes: negative, 0 or positive. */
   compare(slot: number, member: string): number {
-    const length = this.#lengths[slot];
-    if (length === STRING_MEMBER) {
+    const offset = this.#offsets[slot];
+    if (offset === STRING_MEMBER) {
       const held = this.#strings.get(slot)!;
       return held < member ? -1 : held > member ? 1 : 0;
     }
     const arena = this.#arena;
-    const start = this.#offsets[slot];
+    const first = arena[offset];
+    let length = first;
+    let start = offset + 1;
+    if (first >= SHORT_LENGTH) {
+      length = ((first & 0x7f) << 8) | arena[start++];
+    }
     const n = Math.min(length, member.length);
     for (let i = 0; i < n; i++) {
       const d = arena[start + i] - member.charCodeAt(i);
@@ -154,27 +174,34 @@ export class MemberArena {
     return length - member.length;
   }
 
-  /** Whether `length` more bytes fit, compacting or growing the arena as needed. */
-  #makeRoom(length: number): boolean {
-    if (this.#used + length <= this.#arena.length) return true;
+  /** Bytes of the arena entry (length and member) at `offset`. */
+  #entryBytes(offset: number): number {
+    const first = this.#arena[offset];
+    return first < SHORT_LENGTH ? 1 + first : 2 + (((first & 0x7f) << 8) | this.#arena[offset + 1]);
+  }
+
+  /** Whether `bytes` more fit, compacting or growing the arena as needed. */
+  #makeRoom(bytes: number): boolean {
+    if (this.#used + bytes <= this.#arena.length) return true;
     const live = this.#used - this.#dead;
-    if (live + length > MAX_MEMBER_ARENA_BYTES) return false;
-    const compact = this.#dead * 2 >= this.#used || this.#used + length > MAX_MEMBER_ARENA_BYTES;
+    if (live + bytes > MAX_MEMBER_ARENA_BYTES) return false;
+    const compact = this.#dead * 2 >= this.#used || this.#used + bytes > MAX_MEMBER_ARENA_BYTES;
     const capacity = Math.min(
       MAX_MEMBER_ARENA_BYTES,
-      Math.max(INITIAL_ARENA_BYTES, (compact ? live + length : this.#used + length) * 2),
+      Math.max(INITIAL_ARENA_BYTES, (compact ? live + bytes : this.#used + bytes) * 2),
     );
     const arena = new Uint8Array(capacity);
     if (compact) {
-      // Holes and string members have length 0 or STRING_MEMBER: only arena members move.
+      // Free slots and string members have negative offsets: only arena members move.
+      const old = this.#arena;
+      const offsets = this.#offsets;
       let used = 0;
-      for (let slot = 0; slot < this.#lengths.length; slot++) {
-        const n = this.#lengths[slot];
-        if (n === 0 || n === STRING_MEMBER) continue;
-        const start = this.#offsets[slot];
-        const old = this.#arena;
+      for (let slot = 0; slot < offsets.length; slot++) {
+        const start = offsets[slot];
+        if (start < 0) continue;
+        const n = this.#entryBytes(start);
         for (let i = 0; i < n; i++) arena[used + i] = old[start + i];
-        this.#offsets[slot] = used;
+        offsets[slot] = used;
         used += n;
       }
       assert(used === live, "compaction keeps exactly the live members' bytes");
@@ -183,7 +210,7 @@ export class MemberArena {
     } else {
       arena.set(this.#arena.subarray(0, this.#used));
     }
-    assert(this.#used + length <= arena.length, "the member arena has room for the add");
+    assert(this.#used + bytes <= arena.length, "the member arena has room for the add");
     this.#arena = arena;
     return true;
   }
