@@ -4,11 +4,14 @@
  * no tombstones), keyed by a hash of the member's bytes kept per slot. A
  * JavaScript `Map` costs about 30 bytes an entry; this costs about 12
  * (a 4-byte bucket at most half full, and the 4-byte hash), what keeps a
- * million-member sorted set near Redis's memory.
+ * million-member sorted set near Redis's memory. A candidate slot's member
+ * is compared where it is held (see `MemberArena.equals`).
  *
  * @example
  * ```ts
- * const members: (string | undefined)[] = ["a"];
+ * const members = new MemberArena();
+ * members.reserve(1);
+ * members.add(0, "a");
  * const index = new MemberIndex(members);
  * index.add("a", 0);
  * index.get("a"); // 0
@@ -17,6 +20,11 @@
  */
 
 import { assert } from "../../_assert.ts";
+
+/** Where the index compares a candidate slot's member (a `MemberArena`). */
+export interface SlotMembers {
+  equals(slot: number, member: string): boolean;
+}
 
 /** Buckets of an empty index (a power of two). */
 const INITIAL_BUCKETS = 16;
@@ -29,8 +37,8 @@ function hashOf(member: string): number {
 }
 
 /**
- * The index of a {@link ZsetTable}'s members (see the module doc); reads
- * members from the table's `members` array by slot.
+ * The index of a `ZsetTable`'s members (see the module doc); compares
+ * members through `members` by slot.
  *
  * @example
  * ```ts
@@ -44,11 +52,16 @@ export class MemberIndex {
   #hashes = new Int32Array(INITIAL_BUCKETS);
   #size = 0;
 
-  constructor(readonly members: readonly (string | undefined)[]) {}
+  constructor(readonly members: SlotMembers) {}
 
   /** Members held. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Bytes of the buckets and hashes as allocated. */
+  get allocatedBytes(): number {
+    return this.#buckets.byteLength + this.#hashes.byteLength;
   }
 
   /** The slot of `member`, or undefined. */
@@ -60,11 +73,11 @@ export class MemberIndex {
       const entry = buckets[at];
       if (entry === 0) return undefined;
       const slot = entry - 1;
-      if (this.#hashes[slot] === hash && this.members[slot] === member) return slot;
+      if (this.#hashes[slot] === hash && this.members.equals(slot, member)) return slot;
     }
   }
 
-  /** Adds `member` (not held) at `slot` (its entry in `members` already set). */
+  /** Adds `member` (not held) at `slot` (already set in `members`). */
   add(member: string, slot: number): void {
     if ((this.#size + 1) * 2 > this.#buckets.length) this.#resize(this.#buckets.length * 2);
     if (slot >= this.#hashes.length) {
@@ -78,7 +91,7 @@ export class MemberIndex {
     this.#size++;
   }
 
-  /** Removes `member` (held; its entry in `members` still set); returns its slot. */
+  /** Removes `member` (held; still set in `members`); returns its slot. */
   delete(member: string): number {
     const slot = this.get(member);
     assert(slot !== undefined, "a deleted member is in the index");

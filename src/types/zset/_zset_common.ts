@@ -78,11 +78,11 @@ export function parseScoreRange(min: string, max: string): ScoreRange | undefine
 export function scoreRanks(zset: ZsetValue, range: ScoreRange): [number, number] {
   const { min, max } = range;
   const start = range.minExclusive
-    ? zset.countBefore((score) => score <= min)
-    : zset.countBefore((score) => score < min);
+    ? zset.countBeforeScore((score) => score <= min)
+    : zset.countBeforeScore((score) => score < min);
   const end = range.maxExclusive
-    ? zset.countBefore((score) => score < max)
-    : zset.countBefore((score) => score <= max);
+    ? zset.countBeforeScore((score) => score < max)
+    : zset.countBeforeScore((score) => score <= max);
   return [start, Math.max(start, end)];
 }
 

@@ -1,21 +1,26 @@
 /**
- * The `skiplist` encoding of a sorted set: member → slot in a `MemberIndex`, each
- * slot's member and score in parallel arrays (a score is an unboxed double
- * there, not a heap number per member), and a {@link RankTree} of slots for
- * the order. A slot is reused once free but never moves a live member, so
- * a slot number is a stable cursor (ZSCAN, snapshot chunks, random picks).
+ * The `skiplist` encoding of a sorted set: member → slot in a
+ * {@link MemberIndex}, each slot's member in a {@link MemberArena} and its
+ * score in a `Float64Array` (all off the JavaScript heap), and a
+ * {@link RankTree} of slots for the order. A slot is reused once free but
+ * never moves a live member, so a slot number is a stable cursor (ZSCAN,
+ * snapshot chunks, random picks). A free slot's score is NaN (a held
+ * score never is).
  *
  * @example
  * ```ts
  * const table = new ZsetTable();
  * table.set("a", 1);
- * table.tree.rankOf(table.index.get("a")!); // 0
+ * table.rank("a"); // 0
  * ```
  * @module
  */
 
+import { MemberArena } from "./_member_arena.ts";
 import { MemberIndex } from "./_member_index.ts";
-import { RankTree } from "./_zset_tree.ts";
+import { RankTree, type SlotKeys } from "./_zset_tree.ts";
+
+const INITIAL_SLOTS = 16;
 
 /**
  * A large sorted set's members, scores and order (see the module doc).
@@ -25,11 +30,13 @@ import { RankTree } from "./_zset_tree.ts";
  * new ZsetTable().set("m", 2); // true: new
  * ```
  */
-export class ZsetTable {
-  readonly members: (string | undefined)[] = [];
-  readonly index: MemberIndex = new MemberIndex(this.members);
-  readonly scores: number[] = [];
-  readonly free: number[] = [];
+export class ZsetTable implements SlotKeys {
+  readonly #members = new MemberArena();
+  #scores = new Float64Array(INITIAL_SLOTS);
+  /** Slots ever used, [0, #positions): held ones and free ones. */
+  #positions = 0;
+  readonly #free: number[] = [];
+  readonly index: MemberIndex = new MemberIndex(this.#members);
   readonly tree: RankTree = new RankTree(this);
   /**
    * The last member looked up and its slot (-1: absent): a command reads a
@@ -37,6 +44,47 @@ export class ZsetTable {
    */
   #lastMember: string | undefined = undefined;
   #lastSlot = -1;
+
+  /** Slots ever used (cursors run over [0, positions)). */
+  get positions(): number {
+    return this.#positions;
+  }
+
+  /** The score of held slot `slot`. */
+  scoreOf(slot: number): number {
+    return this.#scores[slot];
+  }
+
+  /** The member of held slot `slot` (a new string). */
+  memberOf(slot: number): string {
+    return this.#members.get(slot);
+  }
+
+  /** Held slot `slot`'s member against `member`, by bytes. */
+  compareMember(slot: number, member: string): number {
+    return this.#members.compare(slot, member);
+  }
+
+  /** The member at position `at` (< {@link positions}), or undefined for a free slot. */
+  memberAt(at: number): string | undefined {
+    return Number.isNaN(this.#scores[at]) ? undefined : this.#members.get(at);
+  }
+
+  /** The score at position `at` (< {@link positions}); NaN for a free slot. */
+  scoreAt(at: number): number {
+    return this.#scores[at];
+  }
+
+  /** The byte length of the member at held slot `slot`. */
+  memberLength(slot: number): number {
+    return this.#members.lengthOf(slot);
+  }
+
+  /** Bytes allocated for members, scores, index and order (MEMORY USAGE). */
+  get allocatedBytes(): number {
+    return this.#members.allocatedBytes + this.#scores.byteLength + this.index.allocatedBytes +
+      this.tree.allocatedBytes;
+  }
 
   #slotOf(member: string): number | undefined {
     if (member === this.#lastMember) return this.#lastSlot < 0 ? undefined : this.#lastSlot;
@@ -49,7 +97,13 @@ export class ZsetTable {
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
     const slot = this.#slotOf(member);
-    return slot === undefined ? undefined : this.scores[slot];
+    return slot === undefined ? undefined : this.#scores[slot];
+  }
+
+  /** The 0-based rank of `member`, or undefined. */
+  rank(member: string): number | undefined {
+    const slot = this.#slotOf(member);
+    return slot === undefined ? undefined : this.tree.rankOf(slot);
   }
 
   /** Sets `member`'s score; true if the member is new. */
@@ -57,15 +111,19 @@ export class ZsetTable {
     const slot = this.#slotOf(member);
     if (slot !== undefined) {
       // Redis keeps the old score when equal (0 and -0 included).
-      if (this.scores[slot] === score) return false;
+      if (this.#scores[slot] === score) return false;
       this.tree.remove(slot);
-      this.scores[slot] = score;
+      this.#scores[slot] = score;
       this.tree.insert(slot);
       return false;
     }
-    const place = this.free.length > 0 ? this.free.pop()! : this.members.length;
-    this.members[place] = member;
-    this.scores[place] = score;
+    let place = this.#free.pop();
+    if (place === undefined) {
+      place = this.#positions++;
+      if (place >= this.#scores.length) this.#growSlots(this.#scores.length * 2);
+    }
+    this.#members.add(place, member);
+    this.#scores[place] = score;
     this.index.add(member, place);
     this.#lastSlot = place;
     this.tree.insert(place);
@@ -78,10 +136,10 @@ export class ZsetTable {
     const first = this.tree.edgeSlot(true);
     const last = this.tree.edgeSlot(false);
     let slot: number | undefined;
-    if (first >= 0 && this.members[first] === member) {
+    if (first >= 0 && this.#members.equals(first, member)) {
       slot = first;
       this.tree.removeEdge(true);
-    } else if (last >= 0 && this.members[last] === member) {
+    } else if (last >= 0 && this.#members.equals(last, member)) {
       slot = last;
       this.tree.removeEdge(false);
     } else {
@@ -91,9 +149,36 @@ export class ZsetTable {
     }
     this.index.deleteSlot(slot);
     if (this.#lastMember === member) this.#lastSlot = -1;
-    this.members[slot] = undefined;
-    this.scores[slot] = 0;
-    this.free.push(slot);
+    this.#members.delete(slot);
+    this.#scores[slot] = NaN;
+    this.#free.push(slot);
     return true;
+  }
+
+  /**
+   * Visits members with their scores from `rank` (< size) up (or down,
+   * `reverse`) until `visit` returns false or the end.
+   */
+  walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    this.tree.walk(rank, reverse, (slot) => visit(this.#members.get(slot), this.#scores[slot]));
+  }
+
+  /** How many members satisfy `isBefore`, which holds for a prefix of the order. */
+  countBefore(isBefore: (score: number, member: string) => boolean): number {
+    return this.tree.countBefore((score, slot, bound) =>
+      isBefore(score, slot < 0 ? bound : this.#members.get(slot))
+    );
+  }
+
+  /** {@link countBefore} for a test of scores alone: no member is read. */
+  countBeforeScore(isBefore: (score: number) => boolean): number {
+    return this.tree.countBefore(isBefore);
+  }
+
+  #growSlots(slots: number): void {
+    const scores = new Float64Array(slots);
+    scores.set(this.#scores);
+    this.#scores = scores;
+    this.#members.reserve(slots);
   }
 }

@@ -1,20 +1,33 @@
 /**
  * The order of a large sorted set: a B+tree of slot numbers ordered by
- * (score, member) — read from the table's `scores` and `members` arrays —
- * whose inner nodes count the elements under each child, so that a rank,
- * the element at a rank, and the rank where a range starts all take
- * O(log n), as Redis's skiplist spans give. Leaves are linked both ways for
- * range walks. A leaf emptied by removals is unlinked (no rebalancing
- * otherwise: a removal never moves other elements).
+ * (score, member) — read through {@link SlotKeys} — whose inner nodes count
+ * the elements under each child, so that a rank, the element at a rank, and
+ * the rank where a range starts all take O(log n), as Redis's skiplist
+ * spans give. Leaves are linked both ways for range walks. A leaf emptied
+ * by removals is unlinked (no rebalancing otherwise: a removal never moves
+ * other elements).
+ *
+ * Leaves, which hold every slot, are rows of typed arrays (a leaf is a
+ * number: its row), not objects: 4 bytes a slot, nothing for the garbage
+ * collector to trace. A leaf that overflows at the end of the order (an
+ * append: ascending scores, a leaderboard's usual load) or at its start
+ * splits off just the new element, so such loads fill leaves; elsewhere it
+ * splits in half.
  *
  * Inner node invariant: child i (i ≥ 1) holds only keys ≥ `lowScores[i]`/
  * `lowMembers[i]` and child i − 1 only keys below it; child 0's low is
- * unused. Insertion routes by these bounds, so they stay true.
+ * unused. Insertion routes by these bounds, so they stay true. The bounds
+ * are copies (one string per leaf), so they outlive their member.
  *
  * @example
  * ```ts
- * const keys = { scores: [2, 1], members: ["a", "b"] };
- * const tree = new RankTree(keys);
+ * const scores = [2, 1];
+ * const members = ["a", "b"];
+ * const tree = new RankTree({
+ *   scoreOf: (slot) => scores[slot],
+ *   memberOf: (slot) => members[slot],
+ *   compareMember: (slot, m) => members[slot] < m ? -1 : members[slot] > m ? 1 : 0,
+ * });
  * tree.insert(0);
  * tree.insert(1);
  * tree.slotAt(0); // 1: "b" (score 1) first
@@ -24,22 +37,24 @@
 
 import { assert } from "../../_assert.ts";
 
-/** Where the tree reads the key of each slot. */
+/** Where the tree reads the key of each held slot. */
 export interface SlotKeys {
-  readonly scores: number[];
-  readonly members: (string | undefined)[];
+  scoreOf(slot: number): number;
+  /** The slot's member (a string of its own: kept as an inner node's bound). */
+  memberOf(slot: number): string;
+  /** The slot's member against `member`, by bytes: negative, 0 or positive. */
+  compareMember(slot: number, member: string): number;
 }
 
-/** Most slots in a leaf before it splits. */
+/** Most slots in a leaf; one more overflows it into a split. */
 const LEAF_MAX = 128;
+/** A leaf's row: room for the overflowing slot before the split. */
+const LEAF_ROW = LEAF_MAX + 1;
 /** Most children of an inner node before it splits. */
 const INNER_MAX = 64;
-
-class Leaf {
-  slots: number[] = [];
-  next: Leaf | undefined = undefined;
-  prev: Leaf | undefined = undefined;
-}
+const INITIAL_LEAVES = 4;
+/** No leaf (links). */
+const NONE = -1;
 
 class Inner {
   children: Node[] = [];
@@ -48,7 +63,8 @@ class Inner {
   lowMembers: string[] = [];
 }
 
-type Node = Leaf | Inner;
+/** A leaf's row number, or an inner node. */
+type Node = Inner | number;
 
 /** Whether (s1, m1) sorts before (s2, m2): by score, then member bytes. */
 function before(s1: number, m1: string, s2: number, m2: string): boolean {
@@ -64,13 +80,22 @@ function before(s1: number, m1: string, s2: number, m2: string): boolean {
  * ```
  */
 export class RankTree {
-  #root: Node = new Leaf();
-  #first: Leaf;
-  #last: Leaf;
+  /** Leaf rows: `LEAF_ROW` slots each, the first `#counts[leaf]` in use. */
+  #slots = new Int32Array(INITIAL_LEAVES * LEAF_ROW);
+  #counts = new Int32Array(INITIAL_LEAVES);
+  #next = new Int32Array(INITIAL_LEAVES);
+  #prev = new Int32Array(INITIAL_LEAVES);
+  /** Rows in use or freed: [0, #rows). */
+  #rows = 0;
+  /** Freed rows, reused first. */
+  readonly #freeRows: number[] = [];
+  #root: Node;
+  #first: number;
+  #last: number;
   #size = 0;
 
   constructor(readonly keys: SlotKeys) {
-    this.#first = this.#last = this.#root as Leaf;
+    this.#root = this.#first = this.#last = this.#newLeaf();
   }
 
   /** Slots held. */
@@ -78,29 +103,31 @@ export class RankTree {
     return this.#size;
   }
 
-  /** Adds `slot` (not held; its key is in `keys`). */
+  /** Bytes of the leaf rows as allocated (the inner nodes are ~1/64 of it). */
+  get allocatedBytes(): number {
+    return this.#slots.byteLength + 3 * this.#counts.byteLength;
+  }
+
+  /** Adds `slot` (not held; its key readable through `keys`). */
   insert(slot: number): void {
-    const score = this.keys.scores[slot];
-    const member = this.keys.members[slot]!;
-    const split = this.#insert(this.#root, slot, score, member);
+    const score = this.keys.scoreOf(slot);
+    const split = this.#insert(this.#root, slot, score);
     if (split !== undefined) {
       const root = new Inner();
       const old = this.#root;
       root.children = [old, split];
       root.counts = [this.#count(old), this.#count(split)];
       const low = this.#firstSlot(split);
-      root.lowScores = [0, this.keys.scores[low]];
-      root.lowMembers = ["", this.keys.members[low]!];
+      root.lowScores = [0, this.keys.scoreOf(low)];
+      root.lowMembers = ["", this.keys.memberOf(low)];
       this.#root = root;
     }
     this.#size++;
   }
 
-  /** Removes `slot` (held; its key still in `keys`). */
+  /** Removes `slot` (held; its key still readable). */
   remove(slot: number): void {
-    const score = this.keys.scores[slot];
-    const member = this.keys.members[slot]!;
-    this.#remove(this.#root, slot, score, member);
+    this.#remove(this.#root, slot, this.keys.scoreOf(slot));
     this.#size--;
     this.#collapse();
   }
@@ -111,15 +138,15 @@ export class RankTree {
       this.#root = this.#root.children[0];
     }
     if (this.#root instanceof Inner && this.#root.children.length === 0) {
-      this.#root = this.#first = this.#last = new Leaf();
+      this.#root = this.#first = this.#last = this.#newLeaf();
     }
   }
 
   /** The first (`first`) or last slot, or -1 when empty. */
   edgeSlot(first: boolean): number {
     const leaf = first ? this.#first : this.#last;
-    const slots = leaf.slots;
-    return slots.length === 0 ? -1 : first ? slots[0] : slots[slots.length - 1];
+    const count = this.#counts[leaf];
+    return count === 0 ? -1 : this.#slots[leaf * LEAF_ROW + (first ? 0 : count - 1)];
   }
 
   /** Removes the first (`first`) or last slot (the tree is not empty). */
@@ -132,25 +159,26 @@ export class RankTree {
 
   /** The rank of held `slot`. */
   rankOf(slot: number): number {
-    const score = this.keys.scores[slot];
-    const member = this.keys.members[slot]!;
+    const score = this.keys.scoreOf(slot);
     let node = this.#root;
     let rank = 0;
     while (node instanceof Inner) {
-      const i = this.#childFor(node, score, member);
+      const i = this.#childFor(node, score, slot);
       for (let j = 0; j < i; j++) rank += node.counts[j];
       node = node.children[i];
     }
-    const at = this.#leafPosition(node, score, member);
-    assert(node.slots[at] === slot, "a held slot is where its key sorts");
+    const at = this.#leafPosition(node, score, slot);
+    assert(this.#slots[node * LEAF_ROW + at] === slot, "a held slot is where its key sorts");
     return rank + at;
   }
 
   /**
    * How many elements satisfy `isBefore`, which holds for a prefix of the
-   * order (e.g. "score below min"): the rank where the rest starts.
+   * order (e.g. "score below min"): the rank where the rest starts. Asked
+   * of a slot in a leaf (`slot` ≥ 0: read its key through `keys`, the
+   * member only if needed) or of an inner node's bound (`slot` -1).
    */
-  countBefore(isBefore: (score: number, member: string) => boolean): number {
+  countBefore(isBefore: (score: number, slot: number, bound: string) => boolean): number {
     let node = this.#root;
     let rank = 0;
     while (node instanceof Inner) {
@@ -158,19 +186,19 @@ export class RankTree {
       let hi = node.children.length - 1;
       while (lo < hi) {
         const mid = (lo + hi + 1) >> 1;
-        if (isBefore(node.lowScores[mid], node.lowMembers[mid])) lo = mid;
+        if (isBefore(node.lowScores[mid], -1, node.lowMembers[mid])) lo = mid;
         else hi = mid - 1;
       }
       for (let j = 0; j < lo; j++) rank += node.counts[j];
       node = node.children[lo];
     }
-    const { scores, members } = this.keys;
+    const base = node * LEAF_ROW;
     let lo = 0;
-    let hi = node.slots.length;
+    let hi = this.#counts[node];
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const slot = node.slots[mid];
-      if (isBefore(scores[slot], members[slot]!)) lo = mid + 1;
+      const slot = this.#slots[base + mid];
+      if (isBefore(this.keys.scoreOf(slot), slot, "")) lo = mid + 1;
       else hi = mid;
     }
     return rank + lo;
@@ -199,23 +227,42 @@ export class RankTree {
       while (at >= node.counts[i]) at -= node.counts[i++];
       node = node.children[i];
     }
-    let leaf: Leaf | undefined = node;
-    while (leaf !== undefined) {
-      const slots = leaf.slots;
+    let leaf = node;
+    while (leaf !== NONE) {
+      // Read per slot: `visit` may not change the tree, but the rows are replaced on growth.
       if (reverse) {
-        for (; at >= 0; at--) if (!visit(slots[at])) return;
-        leaf = leaf.prev;
-        at = leaf === undefined ? 0 : leaf.slots.length - 1;
+        for (; at >= 0; at--) if (!visit(this.#slots[leaf * LEAF_ROW + at])) return;
+        leaf = this.#prev[leaf];
+        at = leaf === NONE ? 0 : this.#counts[leaf] - 1;
       } else {
-        for (; at < slots.length; at++) if (!visit(slots[at])) return;
-        leaf = leaf.next;
+        for (; at < this.#counts[leaf]; at++) if (!visit(this.#slots[leaf * LEAF_ROW + at])) return;
+        leaf = this.#next[leaf];
         at = 0;
       }
     }
   }
 
+  #newLeaf(): number {
+    let leaf = this.#freeRows.pop();
+    if (leaf === undefined) {
+      leaf = this.#rows++;
+      if (leaf >= this.#counts.length) this.#growRows(this.#counts.length * 2);
+    }
+    this.#counts[leaf] = 0;
+    this.#next[leaf] = NONE;
+    this.#prev[leaf] = NONE;
+    return leaf;
+  }
+
+  #growRows(rows: number): void {
+    this.#slots = grown(this.#slots, rows * LEAF_ROW);
+    this.#counts = grown(this.#counts, rows);
+    this.#next = grown(this.#next, rows);
+    this.#prev = grown(this.#prev, rows);
+  }
+
   #count(node: Node): number {
-    if (node instanceof Leaf) return node.slots.length;
+    if (typeof node === "number") return this.#counts[node];
     let n = 0;
     for (const c of node.counts) n += c;
     return n;
@@ -223,61 +270,61 @@ export class RankTree {
 
   #firstSlot(node: Node): number {
     while (node instanceof Inner) node = node.children[0];
-    return node.slots[0];
+    return this.#slots[node * LEAF_ROW];
   }
 
-  /** The child of `node` whose range holds (score, member). */
-  #childFor(node: Inner, score: number, member: string): number {
+  /** The child of `node` whose range holds the key of `slot` (score `score`). */
+  #childFor(node: Inner, score: number, slot: number): number {
     let lo = 0;
     let hi = node.children.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (before(score, member, node.lowScores[mid], node.lowMembers[mid])) hi = mid - 1;
+      const low = node.lowScores[mid];
+      const isBefore = score < low ||
+        (score === low && this.keys.compareMember(slot, node.lowMembers[mid]) < 0);
+      if (isBefore) hi = mid - 1;
       else lo = mid;
     }
     return lo;
   }
 
-  /** The first position in `leaf` whose key is not before (score, member). */
-  #leafPosition(leaf: Leaf, score: number, member: string): number {
-    const { scores, members } = this.keys;
-    const slots = leaf.slots;
+  /** The first position in `leaf` whose key is not before that of `slot` (score `score`). */
+  #leafPosition(leaf: number, score: number, slot: number): number {
+    const keys = this.keys;
+    const slots = this.#slots;
+    const base = leaf * LEAF_ROW;
     let lo = 0;
-    let hi = slots.length;
+    let hi = this.#counts[leaf];
+    let member: string | undefined;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const slot = slots[mid];
-      if (before(scores[slot], members[slot]!, score, member)) lo = mid + 1;
+      const other = slots[base + mid];
+      const s = keys.scoreOf(other);
+      let isBefore = s < score;
+      if (s === score && other !== slot) {
+        member ??= keys.memberOf(slot);
+        isBefore = keys.compareMember(other, member) < 0;
+      }
+      if (isBefore) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   /** Inserts under `node`; returns a new right sibling if `node` split. */
-  #insert(node: Node, slot: number, score: number, member: string): Node | undefined {
-    if (node instanceof Leaf) {
-      node.slots.splice(this.#leafPosition(node, score, member), 0, slot);
-      if (node.slots.length <= LEAF_MAX) return undefined;
-      const right = new Leaf();
-      right.slots = node.slots.splice(LEAF_MAX >> 1);
-      right.prev = node;
-      right.next = node.next;
-      if (node.next !== undefined) node.next.prev = right;
-      else this.#last = right;
-      node.next = right;
-      return right;
-    }
-    const i = this.#childFor(node, score, member);
+  #insert(node: Node, slot: number, score: number): Node | undefined {
+    if (typeof node === "number") return this.#insertInLeaf(node, slot, score);
+    const i = this.#childFor(node, score, slot);
     node.counts[i]++;
-    const split = this.#insert(node.children[i], slot, score, member);
+    const split = this.#insert(node.children[i], slot, score);
     if (split === undefined) return undefined;
     const moved = this.#count(split);
     node.counts[i] -= moved;
     const low = this.#firstSlot(split);
     node.children.splice(i + 1, 0, split);
     node.counts.splice(i + 1, 0, moved);
-    node.lowScores.splice(i + 1, 0, this.keys.scores[low]);
-    node.lowMembers.splice(i + 1, 0, this.keys.members[low]!);
+    node.lowScores.splice(i + 1, 0, this.keys.scoreOf(low));
+    node.lowMembers.splice(i + 1, 0, this.keys.memberOf(low));
     if (node.children.length <= INNER_MAX) return undefined;
     const right = new Inner();
     const half = INNER_MAX >> 1;
@@ -288,12 +335,44 @@ export class RankTree {
     return right;
   }
 
+  #insertInLeaf(leaf: number, slot: number, score: number): number | undefined {
+    const at = this.#leafPosition(leaf, score, slot);
+    const count = this.#counts[leaf];
+    const base = leaf * LEAF_ROW;
+    this.#slots.copyWithin(base + at + 1, base + at, base + count);
+    this.#slots[base + at] = slot;
+    this.#counts[leaf] = count + 1;
+    if (count + 1 <= LEAF_MAX) return undefined;
+    // An append (or prepend) splits off the new element alone: such loads fill leaves.
+    const keep = at === LEAF_MAX && this.#next[leaf] === NONE
+      ? LEAF_MAX
+      : at === 0 && this.#prev[leaf] === NONE
+      ? 1
+      : LEAF_ROW >> 1;
+    const right = this.#newLeaf();
+    // #newLeaf may have replaced the rows.
+    const rightBase = right * LEAF_ROW;
+    this.#slots.copyWithin(rightBase, base + keep, base + LEAF_ROW);
+    this.#counts[right] = LEAF_ROW - keep;
+    this.#counts[leaf] = keep;
+    this.#prev[right] = leaf;
+    this.#next[right] = this.#next[leaf];
+    if (this.#next[leaf] !== NONE) this.#prev[this.#next[leaf]] = right;
+    else this.#last = right;
+    this.#next[leaf] = right;
+    return right;
+  }
+
   /** Removes the first or last slot under `node`; whether `node` is left empty. */
   #removeEdge(node: Node, first: boolean): boolean {
-    if (node instanceof Leaf) {
-      if (first) node.slots.shift();
-      else node.slots.pop();
-      return node.slots.length === 0 && this.#unlink(node);
+    if (typeof node === "number") {
+      const count = this.#counts[node] - 1;
+      if (first) {
+        const base = node * LEAF_ROW;
+        this.#slots.copyWithin(base, base + 1, base + count + 1);
+      }
+      this.#counts[node] = count;
+      return count === 0 && this.#unlink(node);
     }
     const i = first ? 0 : node.children.length - 1;
     node.counts[i]--;
@@ -302,13 +381,16 @@ export class RankTree {
     return node.children.length === 0;
   }
 
-  /** Unlinks an emptied leaf from the list; false for the root (it stays). */
-  #unlink(leaf: Leaf): boolean {
+  /** Unlinks an emptied leaf from the list and frees its row; false for the root (it stays). */
+  #unlink(leaf: number): boolean {
     if (leaf === this.#root) return false;
-    if (leaf.prev !== undefined) leaf.prev.next = leaf.next;
-    else this.#first = leaf.next!;
-    if (leaf.next !== undefined) leaf.next.prev = leaf.prev;
-    else this.#last = leaf.prev!;
+    const prev = this.#prev[leaf];
+    const next = this.#next[leaf];
+    if (prev !== NONE) this.#next[prev] = next;
+    else this.#first = next;
+    if (next !== NONE) this.#prev[next] = prev;
+    else this.#last = prev;
+    this.#freeRows.push(leaf);
     return true;
   }
 
@@ -320,41 +402,60 @@ export class RankTree {
   }
 
   /** Removes under `node`; whether `node` is left empty. */
-  #remove(node: Node, slot: number, score: number, member: string): boolean {
-    if (node instanceof Leaf) {
-      const at = this.#leafPosition(node, score, member);
-      assert(node.slots[at] === slot, "a removed slot is where its key sorts");
-      node.slots.splice(at, 1);
-      return node.slots.length === 0 && this.#unlink(node);
+  #remove(node: Node, slot: number, score: number): boolean {
+    if (typeof node === "number") {
+      const at = this.#leafPosition(node, score, slot);
+      const base = node * LEAF_ROW;
+      const count = this.#counts[node] - 1;
+      assert(this.#slots[base + at] === slot, "a removed slot is where its key sorts");
+      this.#slots.copyWithin(base + at, base + at + 1, base + count + 1);
+      this.#counts[node] = count;
+      return count === 0 && this.#unlink(node);
     }
-    const i = this.#childFor(node, score, member);
+    const i = this.#childFor(node, score, slot);
     node.counts[i]--;
-    if (!this.#remove(node.children[i], slot, score, member)) return false;
+    if (!this.#remove(node.children[i], slot, score)) return false;
     this.#dropChild(node, i);
     return node.children.length === 0;
   }
 
   /** Checks every invariant (tests). */
   check(): void {
+    const keys = this.keys;
     const visit = (node: Node): number => {
-      if (node instanceof Leaf) return node.slots.length;
+      if (typeof node === "number") {
+        assert(this.#counts[node] <= LEAF_MAX, "a leaf holds at most LEAF_MAX slots");
+        return this.#counts[node];
+      }
       let total = 0;
       node.children.forEach((child, i) => {
         const n = visit(child);
         assert(n === node.counts[i], "an inner node counts its child's elements");
+        if (i > 0 && n > 0) {
+          const low = this.#firstSlot(child);
+          assert(
+            !before(keys.scoreOf(low), keys.memberOf(low), node.lowScores[i], node.lowMembers[i]),
+            "a child's keys are not below its bound",
+          );
+        }
         total += n;
       });
       return total;
     };
     assert(visit(this.#root) === this.#size, "the tree counts its elements");
-    const { scores, members } = this.keys;
     let previous = -1;
     let n = 0;
-    for (let leaf: Leaf | undefined = this.#first; leaf !== undefined; leaf = leaf.next) {
-      for (const slot of leaf.slots) {
+    let prevLeaf = NONE;
+    for (let leaf = this.#first; leaf !== NONE; leaf = this.#next[leaf]) {
+      assert(this.#prev[leaf] === prevLeaf, "leaves are linked both ways");
+      prevLeaf = leaf;
+      for (let at = 0; at < this.#counts[leaf]; at++) {
+        const slot = this.#slots[leaf * LEAF_ROW + at];
         if (previous >= 0) {
+          const s1 = keys.scoreOf(previous);
+          const s2 = keys.scoreOf(slot);
           assert(
-            before(scores[previous], members[previous]!, scores[slot], members[slot]!),
+            s1 < s2 || (s1 === s2 && keys.compareMember(previous, keys.memberOf(slot)) < 0),
             "leaves are in order",
           );
         }
@@ -363,6 +464,12 @@ export class RankTree {
       }
     }
     assert(n === this.#size, "the leaves hold every element");
-    assert(this.#last.next === undefined, "the last leaf ends the list");
+    assert(prevLeaf === this.#last, "the last leaf ends the list");
   }
+}
+
+function grown(old: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const array = new Int32Array(length);
+  array.set(old);
+  return array;
 }

@@ -8,7 +8,8 @@
  *   per member in order, scanned linearly as Redis scans its listpack. Held
  *   inline in the key table (inline type {@link SNAPSHOT_TYPE_ZSET}).
  * - `skiplist` past either limit (never back, as in Redis): a
- *   {@link ZsetTable} (a Map, slot arrays and an order-statistic tree).
+ *   {@link ZsetTable} (members in a byte arena, scores in a `Float64Array`,
+ *   a hash index and an order-statistic tree of slots, all off the heap).
  *
  * @example
  * ```ts
@@ -32,8 +33,9 @@ import { decodeScore, encodeScore } from "./score.ts";
 /** The snapshot entry type (and inline type) of a sorted set. */
 export const SNAPSHOT_TYPE_ZSET = 4;
 /**
- * Most members one sorted set holds: a V8 `Map` holds at most 2^24
- * entries; kvdb refuses a new member past this (Redis's limit is 2^64).
+ * Most members one sorted set holds: kvdb refuses a new member past this
+ * (Redis's limit is 2^64); a table's typed arrays are sized well within
+ * their limits for it (the index's buckets: 2^25 Int32s).
  */
 export const MAX_ZSET_MEMBERS = 16_000_000;
 /** Longest member of the packed form (its length takes 2 bytes). */
@@ -177,11 +179,7 @@ export class ZsetValue extends Collection {
 
   /** The 0-based rank of `member` (ascending), or undefined. */
   rank(member: string): number | undefined {
-    const table = this.#table;
-    if (table !== undefined) {
-      const slot = table.index.get(member);
-      return slot === undefined ? undefined : table.tree.rankOf(slot);
-    }
+    if (this.#table !== undefined) return this.#table.rank(member);
     let rank = 0;
     let found: number | undefined;
     this.walk(0, false, (m) => {
@@ -200,7 +198,17 @@ export class ZsetValue extends Collection {
    * the order (e.g. "score below the range"): the rank where the rest starts.
    */
   countBefore(isBefore: (score: number, member: string) => boolean): number {
-    if (this.#table !== undefined) return this.#table.tree.countBefore(isBefore);
+    if (this.#table !== undefined) return this.#table.countBefore(isBefore);
+    return this.#countPacked(isBefore);
+  }
+
+  /** {@link countBefore} for a test of scores alone (no member is made for it). */
+  countBeforeScore(isBefore: (score: number) => boolean): number {
+    if (this.#table !== undefined) return this.#table.countBeforeScore(isBefore);
+    return this.#countPacked(isBefore);
+  }
+
+  #countPacked(isBefore: (score: number, member: string) => boolean): number {
     let n = 0;
     this.walk(0, false, (member, score) => {
       if (!isBefore(score, member)) return false;
@@ -216,10 +224,8 @@ export class ZsetValue extends Collection {
    */
   walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
     if (rank < 0 || rank >= this.#count) return;
-    const table = this.#table;
-    if (table !== undefined) {
-      const { members, scores } = table;
-      table.tree.walk(rank, reverse, (slot) => visit(members[slot]!, scores[slot]));
+    if (this.#table !== undefined) {
+      this.#table.walk(rank, reverse, visit);
       return;
     }
     const packed = this.#packed;
@@ -262,12 +268,12 @@ export class ZsetValue extends Collection {
    * table's slots (holes included), or the listpack's ranks.
    */
   get positions(): number {
-    return this.#table !== undefined ? this.#table.members.length : this.#count;
+    return this.#table !== undefined ? this.#table.positions : this.#count;
   }
 
   /** The member at position `at` (< {@link positions}), or undefined for a hole. */
   memberAt(at: number): string | undefined {
-    if (this.#table !== undefined) return this.#table.members[at];
+    if (this.#table !== undefined) return this.#table.memberAt(at);
     let found: string | undefined;
     this.walk(at, false, (member) => {
       found = member;
@@ -293,8 +299,12 @@ export class ZsetValue extends Collection {
 
   memoryBytes(): number {
     if (this.#table === undefined) return 48 + this.#packed.length;
+    // Per member as `admin/_collection_memory.ts` samples it (a walk: SAMPLES 0 counts every member).
+    const table = this.#table;
     let bytes = 96;
-    for (const member of this.#table.members) bytes += 48 + (member?.length ?? 0);
+    for (let at = 0; at < table.positions; at++) {
+      if (!Number.isNaN(table.scoreAt(at))) bytes += 48 + table.memberLength(at);
+    }
     return bytes;
   }
 
@@ -327,11 +337,11 @@ export class ZsetValue extends Collection {
     }
     let bytes = 0;
     let at = from;
-    const end = table.members.length;
+    const end = table.positions;
     for (; at < end && (parts.length === 0 || bytes < maxBytes); at++) {
-      const member = table.members[at];
+      const member = table.memberAt(at);
       if (member === undefined) continue;
-      parts.push(encodeLength(member.length), member, encodeScore(table.scores[at]));
+      parts.push(encodeLength(member.length), member, encodeScore(table.scoreAt(at)));
       bytes += 12 + member.length;
     }
     return { body: parts.join(""), next: at < end ? at : -1 };

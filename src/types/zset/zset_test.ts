@@ -4,6 +4,7 @@ const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   assert.deepEqual(actual, expected, message);
 import { RankTree } from "./_zset_tree.ts";
 import { MemberIndex } from "./_member_index.ts";
+import { MAX_ARENA_MEMBER_BYTES, MemberArena } from "./_member_arena.ts";
 import { ZsetTable } from "./_zset_table.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
@@ -45,7 +46,7 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
       // Pops take the tree's edges.
       const first = table.tree.edgeSlot(next(2) === 0);
       if (first >= 0) {
-        const m = table.members[first]!;
+        const m = table.memberOf(first);
         table.delete(m);
         model.delete(m);
       }
@@ -57,16 +58,17 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
   assertEquals(table.tree.size, sorted.length);
   sorted.forEach(([member], rank) => {
     assertEquals(table.tree.rankOf(table.index.get(member)!), rank);
+    assertEquals(table.rank(member), rank);
   });
   const walked: string[] = [];
   table.tree.walk(0, false, (slot) => {
-    walked.push(table.members[slot]!);
+    walked.push(table.memberOf(slot));
     return true;
   });
   assertEquals(walked, sorted.map(([m]) => m));
   const back: string[] = [];
   table.tree.walk(sorted.length - 1, true, (slot) => {
-    back.push(table.members[slot]!);
+    back.push(table.memberOf(slot));
     return true;
   });
   assertEquals(back, walked.reverse());
@@ -79,8 +81,12 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
 });
 
 Deno.test("RankTree: emptied by removals from both ends, then reused", () => {
-  const keys = { scores: [] as number[], members: [] as (string | undefined)[] };
-  const tree = new RankTree(keys);
+  const keys = { scores: [] as number[], members: [] as string[] };
+  const tree = new RankTree({
+    scoreOf: (slot) => keys.scores[slot],
+    memberOf: (slot) => keys.members[slot],
+    compareMember: (slot, m) => keys.members[slot] < m ? -1 : keys.members[slot] > m ? 1 : 0,
+  });
   for (let i = 0; i < 5000; i++) {
     keys.scores[i] = i;
     keys.members[i] = `m${i}`;
@@ -215,7 +221,8 @@ Deno.test("scores: Redis's parsing of score arguments and range bounds", () => {
 });
 
 Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrinking) agree with a Map", () => {
-  const members: (string | undefined)[] = [];
+  const members = new MemberArena();
+  let positions = 0;
   const index = new MemberIndex(members);
   const model = new Map<string, number>();
   const free: number[] = [];
@@ -224,13 +231,14 @@ Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrink
     const member = `k${next(4000)}${i % 3 === 0 ? "\xff" : ""}`;
     const held = model.get(member);
     if (held === undefined && next(3) !== 0) {
-      const slot = free.length > 0 ? free.pop()! : members.length;
-      members[slot] = member;
+      const slot = free.length > 0 ? free.pop()! : positions++;
+      members.reserve(slot + 1);
+      members.add(slot, member);
       index.add(member, slot);
       model.set(member, slot);
     } else if (held !== undefined) {
       assert.equal(index.delete(member), held);
-      members[held] = undefined;
+      members.delete(held);
       free.push(held);
       model.delete(member);
     }
@@ -243,7 +251,7 @@ Deno.test("MemberIndex: 50k random adds and deletes (probe runs wrapping, shrink
   // Emptied: the table shrinks and still answers.
   for (const [m, slot] of [...model]) {
     index.delete(m);
-    members[slot] = undefined;
+    members.delete(slot);
   }
   assert.equal(index.size, 0);
   assert.equal(index.get("k1"), undefined);
@@ -255,4 +263,105 @@ Deno.test("scores: digits with leading zeros (redis-benchmark's __rand_int__) an
   assert.ok(Object.is(parseScore("-0"), -0));
   assert.ok(Object.is(parseScore("-000"), -0));
   assertEquals(parseScoreBound("(0012"), { value: 12, exclusive: true });
+});
+
+Deno.test("MemberArena: 30k random adds and deletes (compactions, 2-byte lengths, string-held long members) agree with a model", () => {
+  const arena = new MemberArena();
+  const model = new Map<number, string>();
+  const free: number[] = [];
+  let positions = 0;
+  const next = rng(5);
+  const memberOf = (i: number) => {
+    const kind = next(20);
+    if (kind === 0) return "";
+    if (kind === 1) return "L".repeat(100 + next(300)) + i; // two length bytes
+    if (kind === 2 && i % 50 === 0) return "X".repeat(MAX_ARENA_MEMBER_BYTES + 1 + next(10)); // a string
+    return `m\x00\xff${i}`;
+  };
+  let compactions = 0;
+  for (let i = 0; i < 30_000; i++) {
+    const used = arena.arenaBytes;
+    if (model.size > 0 && next(2) === 0) {
+      const slots = [...model.keys()];
+      const slot = slots[next(slots.length)];
+      arena.delete(slot);
+      model.delete(slot);
+      free.push(slot);
+    } else {
+      const slot = free.length > 0 ? free.pop()! : positions++;
+      arena.reserve(slot + 1);
+      const member = memberOf(i);
+      arena.add(slot, member);
+      model.set(slot, member);
+    }
+    if (arena.arenaBytes < used) compactions++;
+    if (i % 3000 === 0 || i > 29_990) {
+      for (const [slot, member] of model) {
+        assertEquals(arena.get(slot), member);
+        assertEquals(arena.lengthOf(slot), member.length);
+        assert(arena.equals(slot, member));
+        assert(!arena.equals(slot, member + "\x00"));
+        assertEquals(arena.compare(slot, member), 0);
+        assertEquals(Math.sign(arena.compare(slot, member + "\x00")), -1);
+        assertEquals(Math.sign(arena.compare(slot, "m\x00\xfe")), member < "m\x00\xfe" ? -1 : 1);
+      }
+    }
+  }
+  assert(compactions > 0, "dead bytes were reclaimed (and the checks above ran after)");
+});
+
+Deno.test("RankTree: ascending and descending loads fill their leaves; equal scores sort by member bytes", () => {
+  for (const descending of [false, true]) {
+    const table = new ZsetTable();
+    const n = 150_000;
+    for (let i = 0; i < n; i++) table.set(`m${i}`, descending ? -i : i);
+    table.tree.check();
+    // Leaves split in half would take ~2x: 4 bytes a slot over full rows, and the rows' doubling.
+    assert(table.tree.allocatedBytes <= n * 8, `${table.tree.allocatedBytes} bytes`);
+  }
+  const table = new ZsetTable();
+  const model: [string, number][] = [];
+  const next = rng(9);
+  for (let i = 0; i < 2000; i++) {
+    const member = ["", "\xff", "a\x00", "a", "ab"][i % 5] + next(1000);
+    if (table.set(member, 0)) model.push([member, 0]);
+  }
+  table.set("", 0);
+  model.push(["", 0]);
+  table.tree.check();
+  model.sort(byKey);
+  const walked: string[] = [];
+  table.walk(0, false, (m) => walked.push(m) > 0);
+  assertEquals(walked, model.map(([m]) => m));
+  assertEquals(table.rank(""), 0);
+  assertEquals(table.countBefore((_, m) => m < "a"), model.filter(([m]) => m < "a").length);
+});
+
+Deno.test("ZsetValue (skiplist): the empty member, binary and string-held long members; free slots read as holes", () => {
+  const zset = new ZsetValue();
+  const long = "y".repeat(MAX_ARENA_MEMBER_BYTES + 5);
+  for (let i = 0; i < 300; i++) zset.set(`k${i}`, i);
+  zset.set("", -1);
+  zset.set("\x00\xff\x80", 1.5);
+  zset.set(long, 2.5);
+  assertEquals(zset.encoding(), "skiplist");
+  assertEquals(zset.score(""), -1);
+  assertEquals(zset.rank(""), 0);
+  assertEquals(zset.score(long), 2.5);
+  assertEquals(zset.rank("\x00\xff\x80"), 3);
+  zset.delete("k0");
+  const members = new Set<string>();
+  let holes = 0;
+  for (let at = 0; at < zset.positions; at++) {
+    const member = zset.memberAt(at);
+    if (member === undefined) holes++;
+    else members.add(member);
+  }
+  assertEquals(holes, 1);
+  assertEquals(members.size, zset.length);
+  assert(members.has("") && members.has(long) && members.has("\x00\xff\x80"));
+  assert(zset.delete(long));
+  assert(zset.delete(""));
+  assertEquals(zset.score(long), undefined);
+  assertEquals(zset.entries()[0], ["k1", 1]);
 });
