@@ -139,6 +139,8 @@ Deno.test("a snapshot of big lists changed by a client while it is written holds
   const loader = await RespClient.connect(server.port);
   const writer = await RespClient.connect(server.port);
   const taken: { lsn: number; path: string; writesDuring: number }[] = [];
+  let writing = true;
+  let writes: Promise<void> | undefined;
   try {
     for (let b = 0; b < BIG_LISTS; b++) {
       for (let at = 0; at < BIG_ELEMENTS; at += 5000) {
@@ -155,9 +157,8 @@ Deno.test("a snapshot of big lists changed by a client while it is written holds
 
     // The writer pipelines rounds of changes without a pause; BGSAVE after
     // BGSAVE meanwhile.
-    let writing = true;
     let rounds = 0;
-    const writes = (async () => {
+    writes = (async () => {
       const r = new Rng(2027);
       for (let n = 0; writing; n++) {
         const commands = round(r, n);
@@ -171,7 +172,11 @@ Deno.test("a snapshot of big lists changed by a client while it is written holds
       const reply = await loader.call("BGSAVE");
       assert.ok(reply instanceof RespStatus, JSON.stringify(reply));
       const fields = await settled(loader);
-      assert.equal(fields.get("rdb_last_bgsave_status"), "ok");
+      assert.equal(
+        fields.get("rdb_last_bgsave_status"),
+        "ok",
+        server.logs.filter((l) => /snapshot/.test(l)).slice(-3).join("\n"),
+      );
       const lsn = Number(fields.get("snapshot_last_lsn"));
       const path = join(copies, snapshotName(lsn));
       await Deno.copyFile(join(walDir, snapshotName(lsn)), path);
@@ -180,6 +185,8 @@ Deno.test("a snapshot of big lists changed by a client while it is written holds
     writing = false;
     await writes;
   } finally {
+    writing = false;
+    await writes?.catch(() => {}); // its failure, if any, was thrown above
     loader.close();
     writer.close();
     await server.stop();
