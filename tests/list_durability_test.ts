@@ -8,7 +8,8 @@
  * joins late (full resynchronisation from a snapshot), the replica and the
  * master restarted from SIGKILL all hold exactly what the master held.
  * List records are not idempotent: a record replayed over a snapshot image
- * that already holds it would push twice — what the lists' stamps prevent.
+ * that already holds it would push twice — what snapshots being the state
+ * at their LSN exactly prevents.
  */
 
 import assert from "node:assert/strict";

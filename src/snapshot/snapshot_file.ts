@@ -34,9 +34,9 @@
  *      chunks of about 64 KiB, so no entry grows with it); the reader adds
  *      each chunk's fields to the key
  *   2  list: a flag byte (1: the first chunk, which starts the list
- *      afresh), the list's 7-byte little-endian stamp (the LSN of the last
- *      record applied to it), then elements, each u32 size and bytes, head
- *      first
+ *      afresh), 7 reserved bytes (zeros; files of earlier versions hold an
+ *      LSN stamp there, ignored), then elements, each u32 size and bytes,
+ *      head first
  *   3  set: members, each u32 size and bytes (loading re-encodes by
  *      contents, as an RDB load does)
  *   4  sorted set: members, each u32 size, member bytes, and the score as

@@ -638,14 +638,7 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
     case WalOp.ListSet:
     case WalOp.ListInsert:
     case WalOp.ListRemove:
-      applyListRecord(
-        engine,
-        record.key,
-        record.op,
-        record.value,
-        record.expiresAtMs,
-        record.lsn,
-      );
+      applyListRecord(engine, record.key, record.op, record.value, record.expiresAtMs);
       break;
     case WalOp.SetAdd:
       applySetAdds(engine, record.key, [record.value], [record.expiresAtMs]);

@@ -51,10 +51,10 @@
  *   (`2c` for c ≥ 0, `-2c - 1` below): removes as LREM does; the last
  *   element gone deletes the key.
  *
- *   List records are not idempotent: replay skips one whose LSN is not
- *   above the stamp of the list it meets (a snapshot image that already
- *   holds it; see `types/list/list.ts`). On a missing key or another type,
- *   every list record but `ListPush` changes nothing.
+ *   List records are not idempotent: replay applies each exactly once,
+ *   over a snapshot that is the state at its LSN (see
+ *   `snapshot/take_snapshot.ts`). On a missing key or another type, every
+ *   list record but `ListPush` changes nothing.
  * - `SetAdd`: key, the member (value), a flag in the numeric field: 1 =
  *   the set is a hashtable from this record on (Redis keeps a set of
  *   integers that was once a hashtable as one; COPY and the *STORE commands

@@ -13,16 +13,12 @@
  *   one packed string (see {@link ListValue.packed}): no object per key.
  *
  * Durability: list records are not idempotent (an LPUSH replayed twice
- * pushes twice), and a snapshot reads each key at some moment after its
- * LSN (see `snapshot/take_snapshot.ts`). So every list carries a stamp, the
- * LSN of the last record applied to it; a snapshot writes it with the list,
- * and replay skips a list record whose LSN is not above the stamp of the
- * list it meets (the image already holds it). A record that replaces the
- * key (DEL, SET, FLUSHALL) resets it, and list records after it build a
- * new list, stamped afresh. A big list is written in chunks across several
- * slices of the snapshot walk: its first chunk freezes a view of it
- * (copy-on-write of the nodes written meanwhile), so all its chunks show
- * one moment, the moment of the stamp.
+ * pushes twice), and need not be: a snapshot is the state at its LSN
+ * exactly and replay starts after it. A big list is written in chunks
+ * across several slices of the snapshot walk; nothing changes it between
+ * two of its chunks, since a write first has the snapshot save the chunks
+ * not written yet (`snapshot/_point_in_time.ts`), so a chunk simply goes
+ * on where the last one stopped.
  *
  * @example
  * ```ts
@@ -54,10 +50,16 @@ export const LIST_PACKED_MAX_BYTES = 2048;
  */
 export const MAX_LIST_ELEMENTS = 100_000_000;
 
-/** Bytes of a stamp (an LSN below 2^53) in packed and snapshot forms. */
-const STAMP_BYTES = 7;
+/**
+ * Bytes after a snapshot chunk's flag byte where lists once kept an LSN
+ * stamp: written as zeros, ignored when read (so the file format stays).
+ */
+const CHUNK_RESERVED_BYTES = 7;
 /** Snapshot chunk flag: the first chunk of a list, which starts it afresh. */
 const CHUNK_FIRST = 1;
+/** The head of a list's first snapshot chunk and of the ones after it. */
+const FIRST_CHUNK_HEAD = String.fromCharCode(CHUNK_FIRST) + "\0".repeat(CHUNK_RESERVED_BYTES);
+const NEXT_CHUNK_HEAD = "\0".repeat(1 + CHUNK_RESERVED_BYTES);
 
 /** Where packed strings are built (grown as needed, shared). */
 let scratch = new Uint8Array(4096);
@@ -68,30 +70,24 @@ class Node {
     public items: (string | undefined)[],
     public start: number,
     public end: number,
-    /** The list's epoch when made: older nodes are shared with a frozen view. */
-    public epoch: number,
   ) {}
 }
 
-/** A frozen view of a big list being written to a snapshot in chunks. */
-interface FrozenView {
-  nodes: Node[];
-  starts: Int32Array;
-  ends: Int32Array;
-  length: number;
-  stamp: number;
-  /** Where the last chunk stopped: its element position, node and slot. */
+/** Where the last snapshot chunk of a big list stopped: its element position, node and slot. */
+interface ChunkCursor {
   position: number;
   node: number;
   slot: number;
+  /** The list's length then: unchanged when the next chunk goes on from here. */
+  length: number;
 }
 
 /** What a free slot before the first node holds. */
-const HOLE = new Node([], 0, 0, 0);
+const HOLE = new Node([], 0, 0);
 
-function newNode(fromLeft: boolean, epoch: number): Node {
+function newNode(fromLeft: boolean): Node {
   const at = fromLeft ? LIST_NODE_ELEMENTS : 0;
-  return new Node(new Array(LIST_NODE_ELEMENTS), at, at, epoch);
+  return new Node(new Array(LIST_NODE_ELEMENTS), at, at);
 }
 
 /**
@@ -110,10 +106,8 @@ export class ListValue extends Collection {
   #length = 0;
   /** Bytes of all elements. */
   #bytes = 0;
-  /** The LSN of the last record applied (see the module doc); 0 without a log. */
-  stamp = 0;
-  #epoch = 0;
-  #view: FrozenView | undefined = undefined;
+  /** Set while a snapshot writes it in chunks (see {@link snapshotChunk}). */
+  #cursor: ChunkCursor | undefined = undefined;
   /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
   #unpacked = false;
 
@@ -128,8 +122,7 @@ export class ListValue extends Collection {
   static unpack(packed: string): ListValue {
     const list = new ListValue();
     list.#unpacked = true;
-    list.stamp = readStamp(packed, 0);
-    for (let at = STAMP_BYTES; at < packed.length;) {
+    for (let at = 0; at < packed.length;) {
       let length = packed.charCodeAt(at++);
       if (length >= 0x80) length = (length & 0x7f) | (packed.charCodeAt(at++) << 7);
       assert(at + length <= packed.length, "a packed list's element fits it");
@@ -155,17 +148,16 @@ export class ListValue extends Collection {
   }
 
   /**
-   * The packed bytes of a small list: its stamp, then each element as a
-   * length (one byte below 128, else two: 7 bits, then the rest) and its
-   * bytes. Undefined for a big list.
+   * The packed bytes of a small list: each element as a length (one byte
+   * below 128, else two: 7 bits, then the rest) and its bytes. Undefined
+   * for a big list.
    */
   override packed(): string | undefined {
     if (!this.small) return undefined;
-    const need = STAMP_BYTES + 2 * this.#length + this.#bytes;
+    const need = 2 * this.#length + this.#bytes;
     if (scratch.length < need) scratch = new Uint8Array(need);
     const out = scratch;
-    writeStamp(out, 0, this.stamp);
-    let n = STAMP_BYTES;
+    let n = 0;
     const nodes = this.#nodes;
     for (let k = this.#first; k < nodes.length; k++) {
       const node = nodes[k];
@@ -206,10 +198,8 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     let node = nodes.length > this.#first ? nodes[this.#first] : undefined;
     if (node === undefined || node.start === 0) {
-      node = newNode(true, this.#epoch);
+      node = newNode(true);
       this.#prepend(node);
-    } else if (this.#shared(node)) {
-      node = this.#own(this.#first);
     }
     node.items[--node.start] = element;
     this.#length++;
@@ -221,10 +211,8 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     let node = nodes.length > this.#first ? nodes[nodes.length - 1] : undefined;
     if (node === undefined || node.end === LIST_NODE_ELEMENTS) {
-      node = newNode(false, this.#epoch);
+      node = newNode(false);
       nodes.push(node);
-    } else if (this.#shared(node)) {
-      node = this.#own(nodes.length - 1);
     }
     node.items[node.end++] = element;
     this.#length++;
@@ -235,7 +223,7 @@ export class ListValue extends Collection {
   popLeft(): string {
     const node = this.#nodes[this.#first];
     const element = node.items[node.start]!;
-    if (!this.#shared(node)) node.items[node.start] = undefined;
+    node.items[node.start] = undefined;
     node.start++;
     if (node.start === node.end) this.#dropFirst();
     this.#length--;
@@ -249,7 +237,7 @@ export class ListValue extends Collection {
     const node = nodes[nodes.length - 1];
     node.end--;
     const element = node.items[node.end]!;
-    if (!this.#shared(node)) node.items[node.end] = undefined;
+    node.items[node.end] = undefined;
     if (node.start === node.end) {
       nodes.pop();
       if (nodes.length === this.#first) this.#resetNodes();
@@ -277,7 +265,7 @@ export class ListValue extends Collection {
   /** Replaces the element at `index` (0 ≤ index < length). */
   set(index: number, element: string): void {
     const [at, slot] = this.#locate(index);
-    const node = this.#own(at);
+    const node = this.#nodes[at];
     this.#bytes += element.length - node.items[slot]!.length;
     node.items[slot] = element;
   }
@@ -287,20 +275,20 @@ export class ListValue extends Collection {
     if (index === 0) return this.pushLeft(element);
     if (index === this.#length) return this.pushRight(element);
     const [at, slot] = this.#locate(index);
-    const node = this.#own(at);
+    const node = this.#nodes[at];
     this.#length++;
     this.#bytes += element.length;
     if (node.end - node.start === LIST_NODE_ELEMENTS) {
       if (slot === node.start) {
         // Before a full node's first element: a node of its own.
-        const fresh = newNode(false, this.#epoch);
+        const fresh = newNode(false);
         fresh.items[fresh.end++] = element;
         this.#nodes.splice(at, 0, fresh);
         return;
       }
       // Full: the slots from `slot` on move to a new node after it, and the
       // element goes where they were.
-      const tail = newNode(false, this.#epoch);
+      const tail = newNode(false);
       for (let i = slot; i < node.end; i++) {
         tail.items[tail.end++] = node.items[i];
         node.items[i] = undefined;
@@ -339,27 +327,26 @@ export class ListValue extends Collection {
       let matches = 0;
       for (let i = node.start; i < node.end; i++) if (node.items[i] === element) matches++;
       if (matches === 0) continue;
-      const owned = this.#own(at);
-      const items = owned.items;
+      const items = node.items;
       let take = Math.min(matches, limit - removed);
       // Keeps the others in order, dropping `take` matches from the chosen end.
       const kept: (string | undefined)[] = [];
       if (fromTail) {
-        for (let i = owned.end - 1; i >= owned.start; i--) {
+        for (let i = node.end - 1; i >= node.start; i--) {
           if (take > 0 && items[i] === element) take--;
           else kept.push(items[i]);
         }
         kept.reverse();
       } else {
-        for (let i = owned.start; i < owned.end; i++) {
+        for (let i = node.start; i < node.end; i++) {
           if (take > 0 && items[i] === element) take--;
           else kept.push(items[i]);
         }
       }
-      const gone = owned.end - owned.start - kept.length;
-      for (let i = owned.start; i < owned.end; i++) items[i] = undefined;
-      owned.start = 0;
-      owned.end = kept.length;
+      const gone = node.end - node.start - kept.length;
+      for (let i = node.start; i < node.end; i++) items[i] = undefined;
+      node.start = 0;
+      node.end = kept.length;
       for (let i = 0; i < kept.length; i++) items[i] = kept[i];
       removed += gone;
       this.#length -= gone;
@@ -467,6 +454,7 @@ export class ListValue extends Collection {
 
   /** Removes every element. */
   clear(): void {
+    this.#cursor = undefined;
     this.#nodes = [];
     this.#first = 0;
     this.#length = 0;
@@ -474,9 +462,7 @@ export class ListValue extends Collection {
   }
 
   clone(): ListValue {
-    const copy = ListValue.of(this.toArray());
-    copy.stamp = this.stamp;
-    return copy;
+    return ListValue.of(this.toArray());
   }
 
   memoryBytes(): number {
@@ -491,55 +477,50 @@ export class ListValue extends Collection {
   }
 
   /**
-   * A chunk: a flag byte ({@link CHUNK_FIRST}), the stamp, then elements
-   * (u32 length, bytes) from element `from`. A list that fits `maxBytes`
-   * goes whole; a bigger one is frozen at its first chunk and written from
-   * that view (see the module doc).
+   * A chunk: a flag byte ({@link CHUNK_FIRST} on the first), seven zero
+   * bytes, then elements (u32 length, bytes) from element `from`, up to
+   * about `maxBytes`. A chunk after the first goes on from where the last
+   * one stopped: the list is unchanged in between (see the module doc).
    */
   snapshotChunk(from: number, maxBytes: number): { body: string; next: number } {
-    if (from === 0 || this.#view === undefined) {
-      this.#view = undefined;
-      if (this.#bytes + 4 * this.#length <= maxBytes) {
-        return {
-          body: this.#chunk(this.#nodes, undefined, undefined, this.#first, 0, Infinity).body,
-          next: -1,
-        };
+    const nodes = this.#nodes;
+    let node = this.#first;
+    let slot = node < nodes.length ? nodes[node].start : 0;
+    const cursor = this.#cursor;
+    this.#cursor = undefined;
+    if (from > 0) {
+      if (cursor !== undefined && cursor.position === from) {
+        assert(cursor.length === this.#length, "a list is unchanged between its snapshot chunks");
+        node = cursor.node;
+        slot = cursor.slot;
+      } else [node, slot] = this.#locate(from);
+    }
+    const parts: string[] = [from === 0 ? FIRST_CHUNK_HEAD : NEXT_CHUNK_HEAD];
+    let bytes = 0;
+    let count = 0;
+    for (; node < nodes.length; node++) {
+      const { items, end } = nodes[node];
+      for (; slot < end; slot++) {
+        if (count > 0 && bytes >= maxBytes) {
+          const next = from + count;
+          this.#cursor = { position: next, node, slot, length: this.#length };
+          return { body: parts.join(""), next };
+        }
+        const element = items[slot]!;
+        parts.push(lengthString(element.length), element);
+        bytes += 4 + element.length;
+        count++;
       }
-      this.#freeze();
+      if (node + 1 < nodes.length) slot = nodes[node + 1].start;
     }
-    const view = this.#view!;
-    if (view.position !== from) {
-      // Not where the last chunk stopped: find the place.
-      view.position = 0;
-      view.node = 0;
-      view.slot = view.starts[0];
-      for (; view.position + view.ends[view.node] - view.slot <= from; view.node++) {
-        view.position += view.ends[view.node] - view.slot;
-        view.slot = view.starts[view.node + 1];
-      }
-      view.slot += from - view.position;
-      view.position = from;
-    }
-    const chunk = this.#chunk(view.nodes, view.starts, view.ends, view.node, view.slot, maxBytes);
-    let body = chunk.body;
-    if (from > 0) body = String.fromCharCode(0) + body.slice(1);
-    const next = from + chunk.count;
-    if (next >= view.length) {
-      this.#view = undefined;
-      return { body, next: -1 };
-    }
-    view.position = next;
-    view.node = chunk.node;
-    view.slot = chunk.slot;
-    return { body, next };
+    return { body: parts.join(""), next: -1 };
   }
 
   /** Adds the elements of one snapshot chunk (see {@link snapshotChunk}). */
   loadChunk(body: string): void {
-    if (body.length < 1 + STAMP_BYTES) throw new RangeError("a list chunk is cut short");
+    if (body.length < 1 + CHUNK_RESERVED_BYTES) throw new RangeError("a list chunk is cut short");
     if ((body.charCodeAt(0) & CHUNK_FIRST) !== 0) this.clear();
-    this.stamp = readStamp(body, 1);
-    for (let at = 1 + STAMP_BYTES; at < body.length;) {
+    for (let at = 1 + CHUNK_RESERVED_BYTES; at < body.length;) {
       if (at + 4 > body.length) throw new RangeError("a list chunk is cut short");
       const length = (body.charCodeAt(at) | (body.charCodeAt(at + 1) << 8) |
         (body.charCodeAt(at + 2) << 16) | (body.charCodeAt(at + 3) << 24)) >>> 0;
@@ -548,55 +529,6 @@ export class ListValue extends Collection {
       this.pushRight(body.substr(at, length));
       at += length;
     }
-  }
-
-  #chunk(
-    nodes: Node[],
-    starts: Int32Array | undefined,
-    ends: Int32Array | undefined,
-    node: number,
-    slot: number,
-    maxBytes: number,
-  ): { body: string; count: number; node: number; slot: number } {
-    const stamp = this.#view?.stamp ?? this.stamp;
-    const parts: string[] = [String.fromCharCode(CHUNK_FIRST) + stampString(stamp)];
-    let bytes = 0;
-    let count = 0;
-    for (; node < nodes.length; node++) {
-      const items = nodes[node].items;
-      const end = ends === undefined ? nodes[node].end : ends[node];
-      if (starts === undefined) slot = nodes[node].start;
-      for (; slot < end; slot++) {
-        if (count > 0 && bytes >= maxBytes) return { body: parts.join(""), count, node, slot };
-        const element = items[slot]!;
-        parts.push(lengthString(element.length), element);
-        bytes += 4 + element.length;
-        count++;
-      }
-      if (starts !== undefined && node + 1 < nodes.length) slot = starts[node + 1];
-    }
-    return { body: parts.join(""), count, node, slot };
-  }
-
-  #freeze(): void {
-    const nodes = this.#nodes.slice(this.#first);
-    const starts = new Int32Array(nodes.length);
-    const ends = new Int32Array(nodes.length);
-    for (let i = 0; i < nodes.length; i++) {
-      starts[i] = nodes[i].start;
-      ends[i] = nodes[i].end;
-    }
-    this.#epoch++;
-    this.#view = {
-      nodes,
-      starts,
-      ends,
-      length: this.#length,
-      stamp: this.stamp,
-      position: 0,
-      node: 0,
-      slot: starts[0],
-    };
   }
 
   #resetNodes(): void {
@@ -626,20 +558,6 @@ export class ListValue extends Collection {
       this.#nodes = nodes.slice(this.#first);
       this.#first = 0;
     }
-  }
-
-  /** Whether `node` is shared with a frozen view (its slots must not be written). */
-  #shared(node: Node): boolean {
-    return this.#view !== undefined && node.epoch < this.#epoch;
-  }
-
-  /** Node `at`, copied first if it is shared with a frozen view. */
-  #own(at: number): Node {
-    const node = this.#nodes[at];
-    if (!this.#shared(node)) return node;
-    const copy = new Node(node.items.slice(), node.start, node.end, this.#epoch);
-    this.#nodes[at] = copy;
-    return copy;
   }
 
   /** The node and slot of element `index` (0 ≤ index < length), walking from the nearer end. */
@@ -692,29 +610,6 @@ export function popNumber(left: boolean, count: number): number {
  */
 export function removeNumber(count: number): number {
   return count >= 0 ? 2 * count : -2 * count - 1;
-}
-
-function stampString(stamp: number): string {
-  let s = "";
-  for (let i = 0; i < STAMP_BYTES; i++) {
-    s += String.fromCharCode(stamp % 256);
-    stamp = Math.floor(stamp / 256);
-  }
-  return s;
-}
-
-function writeStamp(out: Uint8Array, at: number, stamp: number): void {
-  for (let i = 0; i < STAMP_BYTES; i++) {
-    out[at + i] = stamp % 256;
-    stamp = Math.floor(stamp / 256);
-  }
-}
-
-function readStamp(s: string, at: number): number {
-  if (s.length < at + STAMP_BYTES) throw new RangeError("a list's stamp is cut short");
-  let stamp = 0;
-  for (let i = STAMP_BYTES - 1; i >= 0; i--) stamp = stamp * 256 + s.charCodeAt(at + i);
-  return stamp;
 }
 
 function lengthString(n: number): string {

@@ -2,13 +2,11 @@
  * How list records (`wal/record.ts`, `ListPush`..`ListRemove`) change the
  * keyspace: replay ({@link applyListRecord}) and live writes
  * ({@link listApplier}, through `Database.changeCollection`) run the same
- * code, so a restart and a replica reach what the master holds. Replay
- * skips a record that the list it meets already holds (its stamp: see
- * `list.ts`).
+ * code, so a restart and a replica reach what the master holds.
  *
  * @example
  * ```ts
- * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT, 7);
+ * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT);
  * ```
  * @module
  */
@@ -19,13 +17,12 @@ import { LIST_PUSH_LEFT, ListValue } from "./list.ts";
 
 /**
  * Applies one list record (see `wal/record.ts`, `ListPush`..`ListRemove`)
- * to the key `key` of `engine`, replayed: a list stamped at or after `lsn`
- * already holds it, and is left alone. Live writes come through
+ * to the key `key` of `engine`, replayed. Live writes come through
  * {@link listApplier}, which applies records the same way.
  *
  * @example
  * ```ts
- * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT, 7);
+ * applyListRecord(engine, "l", WalOp.ListPush, "a", LIST_PUSH_RIGHT);
  * ```
  */
 export function applyListRecord(
@@ -34,14 +31,12 @@ export function applyListRecord(
   op: number,
   value: string,
   numeric: number,
-  lsn: number,
 ): void {
   const current = engine.get(key);
-  if (current instanceof ListValue && current.stamp >= lsn) return;
   const list = listFor(engine, key, current, op);
   if (list === undefined) return;
   change(list, op, value, numeric);
-  finish(engine, key, list, lsn, list !== current);
+  finish(engine, key, list, list !== current);
 }
 
 /** The list a record of `op` applies to (a new one for a push), or undefined. */
@@ -80,41 +75,18 @@ function change(list: ListValue, op: number, value: string, numeric: number): vo
   }
 }
 
-/** Stamps `list` and keeps it: deleted once empty, stored if a copy, new or small. */
-function finish(
-  engine: Engine,
-  key: string,
-  list: ListValue,
-  stamp: number,
-  made: boolean,
-): void {
+/** Keeps `list`: deleted once empty, stored if a copy, new or small. */
+function finish(engine: Engine, key: string, list: ListValue, made: boolean): void {
   if (list.length === 0) {
     engine.delete(key);
     return;
   }
-  list.stamp = stamp;
   // A small list goes (back) inline; one read from there is a copy.
   if (made || list.unpacked || list.small) {
     engine.setCollection(key, list);
     // Too big to be packed: the key table holds this very object now.
     if (!list.small) list.markHeld();
   }
-}
-
-/** Where {@link listApplier} numbers its records: see {@link setLiveStamp}. */
-let liveStamp = 0;
-
-/**
- * Sets the LSN the next {@link listApplier} function stamps its first
- * record with (then one more per record), or 0 without a log.
- *
- * @example
- * ```ts
- * setLiveStamp(log ? log.lastLsn + 1 : 0);
- * ```
- */
-export function setLiveStamp(lsn: number): void {
-  liveStamp = lsn;
 }
 
 /** The applier of each op, made once (no closure per command). */
@@ -131,7 +103,7 @@ export type ListApplier = (
 /**
  * Applies records made live, in `Database.changeCollection`'s form: op
  * `op` with `data[i]` and `numbers[i]` each, in one pass (a small list is
- * rewritten once), stamped from the LSN set by {@link setLiveStamp}.
+ * rewritten once).
  *
  * @example
  * ```ts
@@ -147,8 +119,7 @@ export function listApplier(op: number): ListApplier {
       const list = listFor(engine, key, current, op);
       if (list === undefined) return;
       for (let i = 0; i < data.length; i++) change(list, op, data[i], numbers[i]);
-      const stamp = liveStamp === 0 ? 0 : liveStamp + data.length - 1;
-      finish(engine, key, list, stamp, list !== current);
+      finish(engine, key, list, list !== current);
     };
     APPLIERS[op] = applier;
   }

@@ -14,11 +14,10 @@
  */
 
 import type { CommandContext } from "../../executor/command_spec.ts";
-import type { Database, Store } from "../../storage/store.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
 import { LIST_PUSH_LEFT, LIST_PUSH_RIGHT, ListValue, popNumber } from "./list.ts";
-import { listApplier, setLiveStamp } from "./list_apply.ts";
+import { listApplier } from "./list_apply.ts";
 
 /** One record's data and number, reused (changeCollection copies what it keeps). */
 const ONE_DATA = [""];
@@ -40,29 +39,7 @@ export function logList(
   data: readonly string[],
   numbers: readonly number[],
 ): void {
-  logListIn(ctx.store, ctx.db, key, op, data, numbers);
-}
-
-/**
- * {@link logList} on database `db` of `store` (no client: tools and tests).
- *
- * @example
- * ```ts
- * logListIn(store, store.database(0), "l", WalOp.ListPush, ["a"], [LIST_PUSH_RIGHT]);
- * ```
- */
-export function logListIn(
-  store: Store,
-  db: Database,
-  key: string,
-  op: number,
-  data: readonly string[],
-  numbers: readonly number[],
-): void {
-  // The records get the LSNs after the log's last: the list is stamped with them.
-  const log = store.log;
-  setLiveStamp(log === undefined ? 0 : log.lastLsn + 1);
-  db.changeCollection(key, op, data, numbers, listApplier(op));
+  ctx.db.changeCollection(key, op, data, numbers, listApplier(op));
 }
 
 /** Logs and applies one record of op `op` to the list at `key`. */
