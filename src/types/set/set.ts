@@ -126,16 +126,6 @@ function intsetMaxEntries(): number {
   return Math.min(ENCODING_LIMITS.setMaxIntsetEntries, INTSET_HARD_MAX_ENTRIES);
 }
 
-/** Where a snapshot walk of a set stopped (see {@link SetValue.snapshotChunk}). */
-interface ChunkResume {
-  /** The `next` the walk was given. */
-  next: number;
-  /** The storage it walked ({@link SetValue}'s epoch): another one starts over. */
-  epoch: number;
-  /** A sorted intset: the last member written (the walk goes on past it). */
-  after: string;
-}
-
 /**
  * A set value (see the module doc).
  *
@@ -158,9 +148,12 @@ export class SetValue extends Collection {
   #table: MemberTable | undefined = undefined;
   /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
   #unpacked = false;
-  /** Changes whenever the storage form changes: cursors into the old one are void. */
-  #epoch = 0;
-  #resume: ChunkResume | undefined = undefined;
+  /**
+   * Where the last snapshot chunk stopped and the set's size then: a walk
+   * goes on from there, the set unchanged in between (point-in-time
+   * snapshots write the rest of a value before it changes).
+   */
+  #chunkEnd: { next: number; length: number } | undefined = undefined;
 
   /**
    * A set from its packed bytes (see {@link packed}): a header byte (1: a
@@ -398,10 +391,10 @@ export class SetValue extends Collection {
 
   /**
    * Members from `from` (0: the start) in one body of about `maxBytes`:
-   * `[u32 length][member]` each. A packed set goes whole; a sorted intset
-   * goes on past the last member written (an insertion moves positions); a
-   * member table is walked from the top (see the module doc). A walk whose
-   * storage changed under it starts over: a member written twice loads once.
+   * `[u32 length][member]` each. A packed set goes whole; a sorted intset in
+   * order; a member table from the top (see the module doc). A chunk after
+   * the first goes on from where the last one stopped: the set is unchanged
+   * in between (see {@link #chunkEnd}).
    */
   snapshotChunk(from: number, maxBytes: number): { body: string; next: number } {
     const parts: string[] = [];
@@ -410,29 +403,30 @@ export class SetValue extends Collection {
       parts.push(encodeLength(member.length), member);
       bytes += 4 + member.length;
     };
-    const resume = this.#resume;
-    const resuming = from > 0 && resume !== undefined && resume.next === from &&
-      resume.epoch === this.#epoch;
-    this.#resume = undefined;
+    const last = this.#chunkEnd;
+    this.#chunkEnd = undefined;
+    if (from > 0) {
+      assert(
+        last !== undefined && last.next === from && last.length === this.length,
+        "a set is unchanged between its snapshot chunks",
+      );
+    }
+    let next = -1;
     if (this.#table !== undefined) {
       const members = this.#table.members;
-      let at = resuming ? Math.min(from, members.length) : members.length;
+      let at = from > 0 ? from : members.length;
       while (at > 0 && (parts.length === 0 || bytes < maxBytes)) add(members[--at]);
-      if (at === 0) return { body: parts.join(""), next: -1 };
-      this.#resume = { next: at, epoch: this.#epoch, after: "" };
-      return { body: parts.join(""), next: at };
-    }
-    if (this.#sorted !== undefined) {
+      if (at > 0) next = at;
+    } else if (this.#sorted !== undefined) {
       const sorted = this.#sorted;
-      let at = resuming ? this.#upperBound(resume!.after) : 0;
+      let at = from;
       while (at < sorted.length && (parts.length === 0 || bytes < maxBytes)) add(sorted[at++]);
-      if (at >= sorted.length) return { body: parts.join(""), next: -1 };
-      const next = resuming ? from + 1 : 1;
-      this.#resume = { next, epoch: this.#epoch, after: sorted[at - 1] };
-      return { body: parts.join(""), next };
+      if (at < sorted.length) next = at;
+    } else {
+      this.forEach(add);
     }
-    this.forEach(add);
-    return { body: parts.join(""), next: -1 };
+    if (next > 0) this.#chunkEnd = { next, length: this.length };
+    return { body: parts.join(""), next };
   }
 
   /** Adds the members of a snapshot chunk (see {@link snapshotChunk}). */
@@ -522,7 +516,6 @@ export class SetValue extends Collection {
   #toSorted(): void {
     this.#sorted = this.members();
     this.#packed = "";
-    this.#epoch++;
   }
 
   #toTable(): void {
@@ -533,7 +526,6 @@ export class SetValue extends Collection {
     this.#table = table;
     this.#sorted = undefined;
     this.#packed = "";
-    this.#epoch++;
   }
 }
 
