@@ -1,7 +1,7 @@
 /**
  * The slot array of an open-addressing hash table with linear probing, as
- * the key table (`key_table.ts`) and the collections' string tables
- * (`types/string_map.ts`) keep it: an `Int32Array` of `[hash, entry]`
+ * the key table (`key_table.ts`), the collections' string tables
+ * (`types/string_map.ts`) and a big set's member table keep it: an `Int32Array` of `[hash, entry]`
  * pairs, entry 0 meaning empty, a power-of-two number of slots (`mask` + 1).
  * Deletions shift later entries of a probe run back, so no tombstones.
  *
@@ -23,9 +23,22 @@
  * ```
  */
 export function grownSlots(old: Int32Array): Int32Array<ArrayBuffer> {
-  const count = old.length; // slots: twice old's slot count (two int32s each)
-  const slots = new Int32Array(2 * count);
-  const mask = count - 1;
+  return resizedSlots(old, old.length); // old.length / 2 slots, twice that many
+}
+
+/**
+ * A slot array of `slotCount` slots (a power of two, more than `old`'s
+ * pairs) holding every pair of `old`: to grow, or to shrink a table that
+ * emptied.
+ *
+ * @example
+ * ```ts
+ * const smaller = resizedSlots(slots, 16);
+ * ```
+ */
+export function resizedSlots(old: Int32Array, slotCount: number): Int32Array<ArrayBuffer> {
+  const slots = new Int32Array(2 * slotCount);
+  const mask = slotCount - 1;
   for (let i = 0; i < old.length; i += 2) {
     if (old[i + 1] === 0) continue;
     let slot = old[i] & mask;

@@ -14,6 +14,7 @@
  */
 
 import { type PrefetchableIndex, stringHash } from "../string_map.ts";
+import { removeSlot, resizedSlots } from "../../storage/hash_slots.ts";
 
 /** Slots a member table starts with (a power of two). */
 const TABLE_MIN_SLOTS = 16;
@@ -104,28 +105,12 @@ export class MemberTable implements PrefetchableIndex {
     slots[i * 2 + 1] = place;
   }
 
-  /** Empties `slot`, moving back the entries after it that may no longer be found. */
   #vacate(slot: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let hole = slot;
-    for (let j = (hole + 1) & mask; slots[j * 2 + 1] !== 0; j = (j + 1) & mask) {
-      const home = slots[j * 2] & mask;
-      // The entry at j stays unless its home lies outside (hole, j] (cyclically).
-      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (stays) continue;
-      slots[hole * 2] = slots[j * 2];
-      slots[hole * 2 + 1] = slots[j * 2 + 1];
-      hole = j;
-    }
-    slots[hole * 2] = 0;
-    slots[hole * 2 + 1] = 0;
+    removeSlot(this.#slots, this.#mask, slot);
   }
 
   #resize(size: number): void {
-    const old = this.#slots;
-    this.#slots = new Int32Array(size * 2);
+    this.#slots = resizedSlots(this.#slots, size);
     this.#mask = size - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.#place(old[i], old[i + 1]);
   }
 }
