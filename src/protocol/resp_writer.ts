@@ -243,11 +243,21 @@ export class RespReplyWriter implements ReplyWriter {
     }
     const digits = this.#digits;
     let n = 0;
-    do {
-      const digit = value % 10;
-      digits[n++] = ZERO + digit;
-      value = (value - digit) / 10;
-    } while (value > 0);
+    if (value <= 0x7fffffff) {
+      // Int32 arithmetic: a list's length, a counter (no double division).
+      let v = value | 0;
+      do {
+        const q = (v / 10) | 0;
+        digits[n++] = ZERO + v - q * 10;
+        v = q;
+      } while (v > 0);
+    } else {
+      do {
+        const digit = value % 10;
+        digits[n++] = ZERO + digit;
+        value = (value - digit) / 10;
+      } while (value > 0);
+    }
     while (n > 0) out.byte(digits[--n]);
     this.#crlf();
   }
