@@ -236,15 +236,24 @@ export interface BenchResult {
 export async function redisBenchmark(
   server: BenchServer,
   test: "set" | "get",
-  options: { requests: number; clients: number; pipeline: number; keyspace?: number },
+  options: {
+    requests: number;
+    clients: number;
+    pipeline: number;
+    keyspace?: number;
+    /** Another port than the server's (its TLS port), and options for it (`--tls ...`). */
+    port?: number;
+    extraArgs?: string[];
+  },
 ): Promise<BenchResult> {
   const cpuBefore = cpuSeconds(server.pid);
   const out = await new Deno.Command("redis-benchmark", {
     args: [
+      ...(options.extraArgs ?? []),
       "-h",
       "127.0.0.1",
       "-p",
-      String(server.port),
+      String(options.port ?? server.port),
       "-t",
       test,
       "-n",

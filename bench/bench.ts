@@ -16,7 +16,8 @@
  * round (the LRANGE tests apart, with a tenth of the requests; a test kvdb cannot run shows the server's error instead of a
  * number), with the median kvdb/redis ratio per mode; `--only default`
  * runs just that. The memory rows add 1M small hashes (5 fields) and one
- * sorted set of 1M members.
+ * sorted set of 1M members. `--only tls` runs SET and GET at 50 clients
+ * over TLS against redis-server's --tls-port (bench/_tls.ts).
  *
  * The MULTI/SET/INCR/EXEC row's load comes from bench/multi_load.ts, not
  * redis-benchmark (which repeats one command per run): 50 connections, one
@@ -57,6 +58,7 @@ import {
   type TestRow,
 } from "./_default_tests.ts";
 import { runtimeFloor } from "./_runtime_floor.ts";
+import { tlsRows } from "./_tls.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -585,6 +587,19 @@ async function main(): Promise<void> {
     console.error(`machine: ${host}; ${ROUNDS} rounds${flags.quick ? " (quick)" : ""}`);
     if (flags.only === "default") {
       console.log(defaultListLines(await defaultLists(dir)).join("\n"));
+      return;
+    }
+    if (flags.only === "tls") {
+      const rows = await tlsRows(dir, ROUNDS, n(200_000));
+      console.log(
+        rowLines(rows.map((r) => ({
+          name: r.name,
+          metric: "rps",
+          kvdb: r.kvdb,
+          redis: r.redis,
+          ratio: r.kvdb.rps / r.redis.rps,
+        }))).join("\n"),
+      );
       return;
     }
     if (flags.only === "memory") {

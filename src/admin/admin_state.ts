@@ -268,7 +268,10 @@ export class AdminState {
         c.pubsub.outputSoftLimitSeconds = value as number;
         break;
       default:
-        if (!applyEncodingLimit(path, value)) throw new Error(`${path} cannot change at run time`);
+        // A key with a live listener (tls.*) is applied by that listener.
+        if (!applyEncodingLimit(path, value) && !this.#liveListeners.has(path)) {
+          throw new Error(`${path} cannot change at run time`);
+        }
     }
     this.#configureTimer();
     this.#liveListeners.get(path)?.(value);

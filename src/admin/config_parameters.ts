@@ -33,6 +33,7 @@ import {
   parseNotifyFlags,
 } from "../pubsub/keyspace_events.ts";
 import { MAX_VALUE_BYTES } from "../storage/limits.ts";
+import { checkTlsFile, readTlsMaterial, TlsFileError } from "../tls/tls_material.ts";
 
 /** Why a value cannot be set: the text after Redis's `... - `. */
 export class ParameterError extends Error {}
@@ -455,6 +456,69 @@ const LAZYFREE_PARAMETERS: readonly ConfigParameter[] = [
   }),
 ];
 
+/**
+ * The TLS settings with one of them changed, as they would run: checked
+ * here, before anything is applied, so a bad value is refused and the
+ * running listener stays as it was. A file set is read and must be a
+ * certificate (or key); with a TLS port the certificate and key must match
+ * (to change both, write the new files over the old paths and set either
+ * one: it is read again); a new port must be free (bound once and
+ * released); client authentication needs a CA.
+ */
+function checkTls(values: RunningValues, path: string, value: unknown): unknown {
+  const get = (key: string) => key === path ? value : values.get(key);
+  const port = get("tls.port") as number;
+  const files = {
+    certFile: get("tls.cert_file") as string,
+    keyFile: get("tls.key_file") as string,
+    caCertFile: get("tls.ca_cert_file") as string,
+  };
+  try {
+    if (path.endsWith("_file")) checkTlsFile(path, value as string);
+    if (port !== 0) readTlsMaterial(files);
+  } catch (e) {
+    if (e instanceof TlsFileError) throw new ParameterError(e.message);
+    throw e;
+  }
+  if (get("tls.auth_clients") && files.caCertFile === "") {
+    throw new ParameterError(
+      "tls-auth-clients needs tls-ca-cert-file (the CA clients are verified against)",
+    );
+  }
+  if (path === "tls.port" && port !== 0 && port !== values.get("tls.port")) {
+    try {
+      const probe = Deno.listen({
+        hostname: (values.get("network.address") as Address).hostname,
+        port,
+      });
+      probe.close();
+    } catch (e) {
+      throw new ParameterError(
+        `Unable to listen on this port: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+  }
+  return value;
+}
+
+/** A TLS parameter: checked with the others (see {@link checkTls}), applied at once. */
+function tlsParameter(name: string, yaml: string): ConfigParameter {
+  const kind = ruleOf(yaml);
+  return keyParameter(name, yaml, "live", {
+    read: (text, values) => checkTls(values, yaml, readByKind(kind, text)),
+  });
+}
+
+/** Redis's tls-* parameters (see README "TLS"). */
+const TLS_PARAMETERS: readonly ConfigParameter[] = [
+  tlsParameter("tls-port", "tls.port"),
+  tlsParameter("tls-cert-file", "tls.cert_file"),
+  tlsParameter("tls-key-file", "tls.key_file"),
+  tlsParameter("tls-ca-cert-file", "tls.ca_cert_file"),
+  tlsParameter("tls-auth-clients", "tls.auth_clients"),
+  tlsParameter("tls-replication", "tls.replication"),
+];
+
 /** The Redis parameters kvdb has, and the YAML key behind each. */
 export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   keyParameter("maxclients", "network.max_connections", "live"),
@@ -560,6 +624,7 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   OUTPUT_BUFFER_LIMIT,
   ...ENCODING_PARAMETERS,
   ...LAZYFREE_PARAMETERS,
+  ...TLS_PARAMETERS,
 ];
 
 /** YAML keys kvdb applies at run time beyond the Redis ones marked `live`. */

@@ -37,6 +37,8 @@ import { Server } from "../server/server.ts";
 import { openStore } from "../storage/open_store.ts";
 import { EXIT_USAGE, parseFlags } from "./_flags.ts";
 import { watchSignals } from "./_signals.ts";
+import { TlsService } from "../tls/tls_service.ts";
+import { readCaCertificates, readTlsMaterial, TlsFileError } from "../tls/tls_material.ts";
 
 /** `path` made absolute (CONFIG REWRITE writes it, INFO shows it), as Redis shows its config file. */
 async function absolutePath(path: string): Promise<string> {
@@ -77,6 +79,17 @@ export async function serverMain(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const { config, values } = loaded;
+  try {
+    // Bad TLS files stop the start as a bad key does, naming the file.
+    if (config.tls.port !== 0) readTlsMaterial(config.tls);
+    if (config.tls.replication && config.tls.caCertFile !== "") {
+      readCaCertificates(config.tls.caCertFile);
+    }
+  } catch (e) {
+    if (!(e instanceof TlsFileError)) throw e;
+    console.error(`kvdb: config error: ${configPath ?? "default config"}: ${e.message}`);
+    return EXIT_USAGE;
+  }
   let log: Logger;
   try {
     // The level can change at run time (CONFIG SET loglevel): the file
@@ -249,6 +262,7 @@ export async function serverMain(args: string[]): Promise<number> {
     );
   }
   const addresses: string[] = [];
+  const tls = new TlsService(servers[0], config, log);
   try {
     for (const server of servers) addresses.push(server.listen());
   } catch (e) {
@@ -264,8 +278,38 @@ export async function serverMain(args: string[]): Promise<number> {
     log.close();
     return 1;
   }
+  try {
+    await tls.start();
+  } catch (e) {
+    log.error("cannot listen for TLS clients", {
+      port: config.tls.port,
+      error: e instanceof Error ? e.message : String(e),
+    });
+    for (const server of servers) await server.shutdown();
+    await running?.stop();
+    await opened.close().catch(() => {});
+    log.close();
+    return 1;
+  }
+  // CONFIG SET tls-*: the parameter table checked the value (files, port);
+  // the listener restarts with it (tls-replication is read at each dial).
+  const tlsFields: Record<string, keyof typeof config.tls> = {
+    "tls.port": "port",
+    "tls.cert_file": "certFile",
+    "tls.key_file": "keyFile",
+    "tls.ca_cert_file": "caCertFile",
+    "tls.auth_clients": "authClients",
+    "tls.replication": "replication",
+  };
+  for (const [path, field] of Object.entries(tlsFields)) {
+    admin.onLiveChange(path, (value) => {
+      (config.tls as Record<string, unknown>)[field] = value;
+      if (field !== "replication") tls.apply(config.tls);
+    });
+  }
   log.info("kvdb server listening", {
     address: addresses[0],
+    ...(tls.address ? { tlsAddress: tls.address } : {}),
     ...(addresses[1] ? { replicationAddress: addresses[1] } : {}),
     role: running?.role ?? "master",
     wal: config.wal.enabled,
@@ -316,6 +360,7 @@ export async function serverMain(args: string[]): Promise<number> {
   stopExpiry();
   clearInterval(snapshotTimer);
   await running?.stop();
+  await tls.stop();
   for (const server of servers) await server.shutdown();
   await snapshotter?.settle();
   try {

@@ -90,6 +90,19 @@ export interface Config {
     outputSoftLimitBytes: number;
     outputSoftLimitSeconds: number;
   };
+  /** TLS for clients and replication (Redis's tls-* parameters). */
+  tls: {
+    /** TLS client port on network.address's host; 0: no TLS listener. */
+    port: number;
+    /** PEM files; "" when not set. */
+    certFile: string;
+    keyFile: string;
+    caCertFile: string;
+    /** Require a client certificate signed by the CA (Redis's tls-auth-clients). */
+    authClients: boolean;
+    /** A replica dials its master over TLS, verifying it against the CA (Redis's tls-replication). */
+    replication: boolean;
+  };
 }
 
 /** `security.enable_debug_command`, as Redis's `enable-debug-command`. */
@@ -212,6 +225,12 @@ const nonEmptyString: Rule = rule({ kind: "string" }, (raw) => {
   if (typeof raw !== "string" || raw.trim() === "") {
     throw new RuleError("must be a non-empty string");
   }
+  return raw;
+});
+
+/** A file path, or empty (not set). */
+const optionalPath: Rule = rule({ kind: "string" }, (raw) => {
+  if (typeof raw !== "string") throw new RuleError("must be a file path, or empty");
   return raw;
 });
 
@@ -601,6 +620,45 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     rule: integer(0, 365 * 86_400),
     description: "how long a client may stay over the soft limit, in seconds",
   },
+  {
+    path: "tls.port",
+    defaultValue: 0,
+    rule: integer(0, 65535),
+    description:
+      "TLS client port, on network.address's host, beside the plain one (same keyspace); 0: no TLS",
+  },
+  {
+    path: "tls.cert_file",
+    defaultValue: "",
+    rule: optionalPath,
+    description: "the server's certificate (PEM, chain allowed); read at start and on CONFIG SET",
+  },
+  {
+    path: "tls.key_file",
+    defaultValue: "",
+    rule: optionalPath,
+    description: "the private key of tls.cert_file (PEM)",
+  },
+  {
+    path: "tls.ca_cert_file",
+    defaultValue: "",
+    rule: optionalPath,
+    description:
+      "CA certificate(s) (PEM) that client certificates and, on a replica, the master's are verified against",
+  },
+  {
+    path: "tls.auth_clients",
+    defaultValue: false,
+    rule: boolean,
+    description: "TLS clients must present a certificate signed by tls.ca_cert_file",
+  },
+  {
+    path: "tls.replication",
+    defaultValue: false,
+    rule: boolean,
+    description:
+      "a replica dials its master's TLS port (replication.master_address's port is then its TLS port) and verifies its certificate",
+  },
 ];
 
 /**
@@ -794,13 +852,45 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       outputSoftLimitBytes: get("pubsub.output_buffer_soft_limit"),
       outputSoftLimitSeconds: get("pubsub.output_buffer_soft_seconds"),
     },
+    tls: {
+      port: get("tls.port"),
+      certFile: get("tls.cert_file"),
+      keyFile: get("tls.key_file"),
+      caCertFile: get("tls.ca_cert_file"),
+      authClients: get("tls.auth_clients"),
+      replication: get("tls.replication"),
+    },
   };
+  checkTlsKeys(config.tls, where);
   if (config.replication.enabled && !config.wal.enabled) {
     throw new ConfigError(
       `${where}: replication.enabled = true: replication needs the WAL; set wal.enabled: true`,
     );
   }
   return config;
+}
+
+/**
+ * The TLS keys that need others: a TLS port needs a certificate and key,
+ * client authentication a CA. (The files themselves are read and checked
+ * when the server starts: src/tls/tls_material.ts.)
+ *
+ * @example
+ * ```ts
+ * checkTlsKeys(config.tls, "configs/master.yaml");
+ * ```
+ */
+export function checkTlsKeys(tls: Config["tls"], where: string): void {
+  if (tls.port !== 0 && (tls.certFile === "" || tls.keyFile === "")) {
+    throw new ConfigError(
+      `${where}: tls.port = ${tls.port}: a TLS port needs tls.cert_file and tls.key_file`,
+    );
+  }
+  if (tls.authClients && tls.caCertFile === "") {
+    throw new ConfigError(
+      `${where}: tls.auth_clients = true: client certificates are verified against tls.ca_cert_file; set it`,
+    );
+  }
 }
 
 /**

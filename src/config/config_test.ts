@@ -24,6 +24,15 @@ const PUBSUB_DEFAULTS: Config["pubsub"] = {
   outputSoftLimitSeconds: 60,
 };
 
+const TLS_DEFAULTS: Config["tls"] = {
+  port: 0,
+  certFile: "",
+  keyFile: "",
+  caCertFile: "",
+  authClients: false,
+  replication: false,
+};
+
 const DEFAULTS: Config = {
   engine: { type: "in_memory", partitions: 16, databases: 16 },
   network: {
@@ -60,6 +69,7 @@ const DEFAULTS: Config = {
     ...REPLICATION_DEFAULTS,
   },
   pubsub: PUBSUB_DEFAULTS,
+  tls: TLS_DEFAULTS,
 };
 
 /** The shipped files: the original's values, relative data directories. */
@@ -105,6 +115,7 @@ function shipped(
       ...REPLICATION_DEFAULTS,
     },
     pubsub: PUBSUB_DEFAULTS,
+    tls: TLS_DEFAULTS,
   };
 }
 
@@ -198,6 +209,12 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "pubsub.output_buffer_hard_limit": "32MiB",
     "pubsub.output_buffer_soft_limit": "8MiB",
     "pubsub.output_buffer_soft_seconds": 60,
+    "tls.port": 0,
+    "tls.cert_file": "",
+    "tls.key_file": "",
+    "tls.ca_cert_file": "",
+    "tls.auth_clients": false,
+    "tls.replication": false,
   });
 });
 
@@ -513,4 +530,37 @@ Deno.test("pubsub: Redis's notify-keyspace-events letters and output limits", ()
     () => parseConfig("pubsub:\n  output_buffer_hard_limit: lots\n", "inline"),
     "pubsub.output_buffer_hard_limit",
   );
+});
+
+Deno.test("config: a TLS port needs a certificate and key, client authentication a CA", () => {
+  assert.throws(
+    () => configFromDocument({ tls: { port: 6380 } }, "t.yaml"),
+    {
+      name: "Error",
+      message: "t.yaml: tls.port = 6380: a TLS port needs tls.cert_file and tls.key_file",
+    },
+  );
+  assert.throws(
+    () =>
+      configFromDocument(
+        { tls: { port: 6380, cert_file: "s.crt", key_file: "s.key", auth_clients: true } },
+        "t.yaml",
+      ),
+    /tls\.auth_clients = true: client certificates are verified against tls\.ca_cert_file/,
+  );
+  assert.throws(
+    () => configFromDocument({ tls: { port: 70000 } }, "t.yaml"),
+    /tls\.port = 70000: must be from 0 to 65535/,
+  );
+  const config = configFromDocument(
+    { tls: { port: 6380, cert_file: "s.crt", key_file: "s.key", ca_cert_file: "ca.crt" } },
+    "t.yaml",
+  );
+  assert.deepEqual(config.tls, {
+    ...TLS_DEFAULTS,
+    port: 6380,
+    certFile: "s.crt",
+    keyFile: "s.key",
+    caCertFile: "ca.crt",
+  });
 });

@@ -33,6 +33,7 @@
  * @module
  */
 
+import { replicationTls } from "../tls/replication_tls.ts";
 import { type Address, type Config, formatAddress, parseAddress } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Takeover } from "../server/connection.ts";
@@ -315,6 +316,7 @@ export class ReplicationController {
       log,
       snapshots: snapshotter,
       announce: announce === "" ? config.network.address : parseAddress(announce),
+      tls: () => replicationTls(config.tls),
       onCaughtUp: () => {
         if (this.#held) this.#verified().catch(() => {});
       },

@@ -19,6 +19,7 @@
  * @module
  */
 
+import type { ReplicationTlsOptions } from "../tls/replication_tls.ts";
 import { type Address, formatAddress } from "../config/config.ts";
 import { writeAll } from "../bytes/io.ts";
 import type { LogFields, Logger } from "../log/logger.ts";
@@ -59,6 +60,11 @@ export interface SlaveOptions {
    * replication's `slaveN:ip=,port=`, which Sentinel dials).
    */
   announce?: Address;
+  /**
+   * TLS options for each dial (read each time: CONFIG SET tls-replication
+   * applies at the next connection); undefined: plain TCP.
+   */
+  tls?: () => ReplicationTlsOptions | undefined;
   /** Called each time the replica has caught up with its master. */
   onCaughtUp?: () => void;
 }
@@ -476,7 +482,23 @@ export class ReplicationSlave {
 
   async #dial(address: Address): Promise<Deno.Conn> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const connecting = Deno.connect({ hostname: address.hostname, port: address.port });
+    const tls = this.#options.tls?.();
+    const connecting: Promise<Deno.Conn> = tls === undefined
+      ? Deno.connect({ hostname: address.hostname, port: address.port })
+      : Deno.connectTls({ hostname: address.hostname, port: address.port, ...tls })
+        // The handshake now, inside the timeout: a master whose certificate
+        // the CA did not sign fails here, logged and retried.
+        .then(async (conn) => {
+          try {
+            await conn.handshake();
+          } catch (e) {
+            conn.close();
+            throw new Error(
+              `TLS handshake with the master failed: ${e instanceof Error ? e.message : e}`,
+            );
+          }
+          return conn;
+        });
     try {
       return await Promise.race([
         connecting,

@@ -647,5 +647,7 @@ function isDisconnect(e: unknown): boolean {
     e instanceof Deno.errors.BrokenPipe ||
     e instanceof Deno.errors.BadResource ||
     e instanceof Deno.errors.Interrupted ||
-    e instanceof Deno.errors.NotConnected;
+    e instanceof Deno.errors.NotConnected ||
+    // A TLS peer that closed without close_notify (redis-benchmark does).
+    e instanceof Deno.errors.UnexpectedEof;
 }

@@ -19,6 +19,7 @@ import { Connection, type ConnectionServices, type Takeover } from "./connection
 import { ClientRegistry } from "./clients.ts";
 import { COMMANDS } from "../executor/commands.ts";
 import { lookupRequest } from "../executor/command_table.ts";
+import type { Acceptor } from "../tls/tls_listener.ts";
 
 /** What a server listens on and for. */
 export interface ServerOptions {
@@ -56,6 +57,8 @@ export class Server {
   readonly #connections = new Set<Connection>();
   readonly #running = new Set<Promise<void>>();
   #listener: Deno.Listener | undefined;
+  /** Listeners added beside the plain one (TLS), each with its accept loop. */
+  readonly #extra = new Map<Acceptor, Promise<void>>();
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #accepted = 0;
@@ -96,6 +99,39 @@ export class Server {
     const bound = listener.addr as Deno.NetAddr;
     const address = formatAddress({ hostname: bound.hostname, port: bound.port });
     this.#accepting = this.#acceptLoop(listener);
+    this.#startSweeping();
+    return address;
+  }
+
+  /**
+   * Serves the connections `acceptor` accepts (a TLS listener) beside the
+   * plain listener, with the same executor, limits and clients; returns
+   * the function that stops it (connections it accepted stay).
+   *
+   * @example
+   * ```ts
+   * const stop = server.serve(await listenTls(address, material, false));
+   * await stop(); // CONFIG SET tls-port 0
+   * ```
+   */
+  serve(acceptor: Acceptor): () => Promise<void> {
+    this.#extra.set(acceptor, this.#acceptLoop(acceptor));
+    this.#startSweeping();
+    return async () => {
+      const accepting = this.#extra.get(acceptor);
+      if (accepting === undefined) return;
+      this.#extra.delete(acceptor);
+      try {
+        acceptor.close();
+      } catch {
+        // Already closed.
+      }
+      await accepting;
+    };
+  }
+
+  #startSweeping(): void {
+    if (this.#sweepTimer !== undefined) return;
     const timeouts = [this.#network.idleTimeoutMs, this.#network.requestTimeoutMs]
       .filter((ms) => ms > 0);
     if (timeouts.length > 0) {
@@ -103,7 +139,6 @@ export class Server {
       const sweepMs = Math.min(1000, Math.max(10, Math.min(...timeouts) / 10));
       this.#sweepTimer = setInterval(() => this.#closeTimedOut(), sweepMs);
     }
-    return address;
   }
 
   /** Connections being served now. */
@@ -129,7 +164,15 @@ export class Server {
     } catch {
       // Already closed.
     }
+    for (const acceptor of this.#extra.keys()) {
+      try {
+        acceptor.close();
+      } catch {
+        // Already closed.
+      }
+    }
     await this.#accepting;
+    await Promise.all(this.#extra.values());
     for (const connection of this.#connections) {
       if (connection.reading || connection.waiting || connection.takenOver) connection.close();
     }
@@ -142,13 +185,15 @@ export class Server {
     for (const connection of this.#connections) connection.close();
   }
 
-  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+  async #acceptLoop(listener: Acceptor): Promise<void> {
     while (!this.#closing) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (e) {
         if (this.#closing || e instanceof Deno.errors.BadResource) return;
+        // A TLS client whose handshake failed (wrong CA, not TLS at all).
+        if (e instanceof Deno.errors.InvalidData) continue;
         // A peer that reset before accept: its problem, not the server's.
         if (
           e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionReset ||
