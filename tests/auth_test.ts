@@ -314,3 +314,90 @@ Deno.test("REPLSYNC is refused unless authenticated as a user allowed to replica
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+/**
+ * This host's first non-loopback IPv4 address: a peer connecting to it
+ * from this host is seen from that address, off the loopback interface
+ * (the traffic stays on the host).
+ */
+const HOST_ADDRESS = await (async () => {
+  try {
+    // `hostname -I` (Debian's hostname): no --allow-sys needed for Deno.networkInterfaces().
+    const out = await new Deno.Command("hostname", { args: ["-I"], stdout: "piped" }).output();
+    return new TextDecoder().decode(out.stdout).split(/\s+/)
+      .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith("127."));
+  } catch {
+    return undefined;
+  }
+})();
+
+Deno.test({
+  name: "protected mode: no password and a non-loopback listener: -DENIED off loopback only",
+  // Without a non-loopback interface there is no peer to refuse: reported as ignored, not passed.
+  ignore: HOST_ADDRESS === undefined,
+  async fn() {
+    const port = freePort();
+    await withServer({ network: { address: `0.0.0.0:${port}` } }, async () => {
+      const outside = await Deno.connect({ hostname: HOST_ADDRESS!, port });
+      try {
+        await outside.write(new TextEncoder().encode("*1\r\n$4\r\nPING\r\n"));
+        const chunks: Uint8Array[] = [];
+        const buf = new Uint8Array(4096);
+        // A server that does not close within 5 s has not refused: the read ends there.
+        const timer = setTimeout(() => outside.close(), 5000);
+        try {
+          for (;;) {
+            const n = await outside.read(buf);
+            if (n === null) break;
+            chunks.push(buf.slice(0, n));
+          }
+        } catch {
+          // Closed by the timer.
+        } finally {
+          clearTimeout(timer);
+        }
+        const text = new TextDecoder().decode(
+          chunks.reduce((a, b) => new Uint8Array([...a, ...b]), new Uint8Array()),
+        );
+        assert.match(
+          text,
+          /^-DENIED Redis is running in protected mode because protected mode is enabled/,
+        );
+        assert.ok(text.endsWith("accepting connections from the outside.\r\n"));
+      } finally {
+        try {
+          outside.close();
+        } catch {
+          // Closed by the timer already.
+        }
+      }
+      // Loopback clients are served; with a password set, outsiders may log in.
+      const local = await RespClient.connect(port);
+      try {
+        assert.deepEqual(await local.call("PING"), new RespStatus("PONG"));
+        assert.deepEqual(
+          await local.call("CONFIG", "SET", "requirepass", "pw"),
+          new RespStatus("OK"),
+        );
+      } finally {
+        local.close();
+      }
+      const outside2 = await Deno.connect({ hostname: HOST_ADDRESS!, port });
+      try {
+        await outside2.write(
+          new TextEncoder().encode("*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*1\r\n$4\r\nPING\r\n"),
+        );
+        const buf = new Uint8Array(64);
+        let got = "";
+        while (got.length < "+OK\r\n+PONG\r\n".length) {
+          const n = await outside2.read(buf);
+          if (n === null) break;
+          got += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        assert.equal(got, "+OK\r\n+PONG\r\n");
+      } finally {
+        outside2.close();
+      }
+    });
+  },
+});
