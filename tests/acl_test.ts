@@ -299,3 +299,41 @@ Deno.test("security.acl_file: loaded at start, ACL SAVE in Redis's format, ACL L
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("secrets never show in SLOWLOG or MONITOR: AUTH, HELLO AUTH, ACL SETUSER, CONFIG SET requirepass", async () => {
+  await withServer({}, async (server) => {
+    const admin = await RespClient.connect(server.port);
+    const monitor = await RespClient.connect(server.port);
+    try {
+      assert.deepEqual(await admin.call("CONFIG", "SET", "slowlog-log-slower-than", "0"), OK);
+      assert.deepEqual(await admin.call("SLOWLOG", "RESET"), OK);
+      assert.deepEqual(await monitor.call("MONITOR"), OK);
+      const secrets: string[][] = [
+        ["ACL", "SETUSER", "app", "on", ">topsecret1", "~*", "+@all"],
+        ["AUTH", "app", "topsecret1"],
+        ["HELLO", "2", "AUTH", "app", "topsecret1"],
+        ["CONFIG", "SET", "requirepass", "topsecret2"],
+        ["AUTH", "topsecret2"],
+        ["CONFIG", "SET", "requirepass", ""],
+      ];
+      for (const command of secrets) await admin.call(...command);
+      // MONITOR is not sent admin commands (ACL, CONFIG), as in Redis: AUTH, HELLO, AUTH.
+      const lines: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const line = (await monitor.read()).value;
+        lines.push(line instanceof RespStatus ? line.text : JSON.stringify(line));
+      }
+      const slow = JSON.stringify(await admin.call("SLOWLOG", "GET", "20"));
+      for (const text of [...lines, slow]) {
+        assert.ok(!text.includes("topsecret"), `a secret shows: ${text}`);
+      }
+      assert.match(lines[0], /"AUTH" "\(redacted\)" "\(redacted\)"$/);
+      assert.match(lines[1], /"HELLO" "2" "AUTH" "\(redacted\)" "\(redacted\)"$/);
+      assert.match(slow, /"ACL","SETUSER","\(redacted\)","\(redacted\)"/);
+      assert.match(slow, /"CONFIG","SET","requirepass","\(redacted\)"/);
+    } finally {
+      admin.close();
+      monitor.close();
+    }
+  });
+});
