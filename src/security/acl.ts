@@ -35,7 +35,15 @@ function defaultUser(): User {
   return u;
 }
 
-/** The users and the log. */
+/**
+ * The users and the log.
+ *
+ * @example
+ * ```ts
+ * const acl = new Acl({ requirepass: "", aclFile: "" });
+ * acl.setUser("app", ["on", ">pw", "~app:*", "+@read"]);
+ * ```
+ */
 export class Acl {
   readonly users = new Map<string, User>();
   readonly defaultUser: User = defaultUser();

@@ -37,12 +37,26 @@ function error(message: string, code = "ERR"): CommandError {
   return new CommandError(code, message, message);
 }
 
-/** Redis's WRONGPASS reply. */
+/**
+ * Redis's WRONGPASS reply.
+ *
+ * @example
+ * ```ts
+ * throw wrongPass(); // -WRONGPASS invalid username-password pair or user is disabled.
+ * ```
+ */
 export function wrongPass(): CommandError {
   return error("invalid username-password pair or user is disabled.", "WRONGPASS");
 }
 
-/** HELLO from a client that has not authenticated (and gave no AUTH): Redis 7.0's words. */
+/**
+ * HELLO from a client that has not authenticated (and gave no AUTH): Redis 7.0's words.
+ *
+ * @example
+ * ```ts
+ * if (!session.authenticated) throw helloNeedsAuth();
+ * ```
+ */
 export function helloNeedsAuth(): CommandError {
   return error(
     "HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
@@ -50,7 +64,14 @@ export function helloNeedsAuth(): CommandError {
   );
 }
 
-/** Redis's NOAUTH reply. */
+/**
+ * Redis's NOAUTH reply.
+ *
+ * @example
+ * ```ts
+ * return noAuth(); // -NOAUTH Authentication required.
+ * ```
+ */
 export function noAuth(): CommandError {
   return error("Authentication required.", "NOAUTH");
 }
@@ -59,13 +80,27 @@ function aclOf(ctx: CommandContext): Acl {
   return ctx.server.admin.acl;
 }
 
-/** CLIENT LIST's line for a session's client ("" for a local one). */
+/**
+ * CLIENT LIST's line for a session's client ("" for a local one).
+ *
+ * @example
+ * ```ts
+ * clientInfoOf(session); // "id=7 addr=127.0.0.1:50000 ..."
+ * ```
+ */
 export function clientInfoOf(session: Session): string {
   const client = session.client;
   return client === undefined ? "" : clientLine(client, client, []);
 }
 
-/** Adds an ACL LOG entry for `session`. */
+/**
+ * Adds an ACL LOG entry for `session`.
+ *
+ * @example
+ * ```ts
+ * logDenial(acl, session, { reason: "key", object: "secret:1" });
+ * ```
+ */
 export function logDenial(
   acl: Acl,
   session: Session,
@@ -83,6 +118,11 @@ export function logDenial(
 /**
  * Logs `session` in as `name` with `password` (AUTH, HELLO ... AUTH);
  * false (and an ACL LOG entry naming `commandWord`) if refused.
+ *
+ * @example
+ * ```ts
+ * if (!authenticateSession(acl, session, "app", "pw", "AUTH")) throw wrongPass();
+ * ```
  */
 export function authenticateSession(
   acl: Acl,
@@ -101,7 +141,14 @@ export function authenticateSession(
   return true;
 }
 
-/** AUTH [username] password. */
+/**
+ * AUTH [username] password.
+ *
+ * @example
+ * ```ts
+ * COMMANDS.get("AUTH"); // this handler joined with Redis's facts
+ * ```
+ */
 export const AUTH_COMMAND: CommandHandler = {
   name: "AUTH",
   summary:
@@ -194,14 +241,28 @@ function closeForbiddenSubscribers(ctx: CommandContext, user: User): void {
   }
 }
 
-/** Redis's DRYRUN / NOPERM wording of a refusal. */
+/**
+ * Redis's DRYRUN / NOPERM wording of a refusal.
+ *
+ * @example
+ * ```ts
+ * denialText(ACL_DENIED_KEY, "get", "k"); // "no permissions to access the 'k' key"
+ * ```
+ */
 export function denialText(result: number, commandName: string, object: string): string {
   if (result === ACL_DENIED_CMD) return `no permissions to run the '${commandName}' command`;
   if (result === ACL_DENIED_KEY) return `no permissions to access the '${object}' key`;
   return `no permissions to access the '${object}' channel`;
 }
 
-/** ACL and its subcommands. */
+/**
+ * ACL and its subcommands.
+ *
+ * @example
+ * ```ts
+ * COMMANDS.get("ACL")!.subcommands!.has("SETUSER"); // true
+ * ```
+ */
 export const ACL_COMMAND: ContainerHandler = {
   name: "ACL",
   summary: "Defines and inspects users, their permissions and the ACL log.",
@@ -405,7 +466,14 @@ function noAclFile(): CommandError {
   );
 }
 
-/** The ACL row of a request (`CONFIG GET x` -> config|get), as dispatch would find it. */
+/**
+ * The ACL row of a request (`CONFIG GET x` -> config|get), as dispatch would find it.
+ *
+ * @example
+ * ```ts
+ * lookupAclRequest(["CONFIG", "GET", "x"])?.fullName; // "config|get"
+ * ```
+ */
 export function lookupAclRequest(request: readonly string[]) {
   if (request.length === 0) return undefined;
   const top = aclCommand(request[0]);
@@ -413,5 +481,12 @@ export function lookupAclRequest(request: readonly string[]) {
   return aclCommand(`${top.fullName}|${request[1]}`);
 }
 
-/** The commands this folder serves. */
+/**
+ * The commands this folder serves.
+ *
+ * @example
+ * ```ts
+ * buildCommandTable([...SECURITY_COMMANDS], [COMMAND_FACTS]);
+ * ```
+ */
 export const SECURITY_COMMANDS = [AUTH_COMMAND, ACL_COMMAND];

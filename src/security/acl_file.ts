@@ -23,6 +23,11 @@ export const ACL_FILE_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * The users of an ACL file's text, or the errors (Redis's
  * `ACLLoadFromFile` messages, ending with its WARNING).
+ *
+ * @example
+ * ```ts
+ * parseAclFile("user app on nopass +get\n", "users.acl"); // Map { "app" => User }
+ * ```
  */
 export function parseAclFile(text: string, filename: string): Map<string, User> | string {
   if (text.length > ACL_FILE_MAX_BYTES) {
@@ -73,7 +78,14 @@ export function parseAclFile(text: string, filename: string): Map<string, User> 
   return users;
 }
 
-/** The file's text for `users` (in the order given), one line each. */
+/**
+ * The file's text for `users` (in the order given), one line each.
+ *
+ * @example
+ * ```ts
+ * renderAclFile([acl.defaultUser]); // "user default on nopass ~* &* +@all\n"
+ * ```
+ */
 export function renderAclFile(users: readonly User[]): string {
   return users.map((u) => `user ${u.name} ${u.describe()}\n`).join("");
 }

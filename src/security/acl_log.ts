@@ -37,7 +37,14 @@ export interface AclLogEntry extends AclLogEvent {
   timeMs: number;
 }
 
-/** The log. */
+/**
+ * The log.
+ *
+ * @example
+ * ```ts
+ * new AclLog(128).reset();
+ * ```
+ */
 export class AclLog {
   readonly entries: AclLogEntry[] = [];
 

@@ -121,6 +121,11 @@ function checkSelector(
 /**
  * Checks a request (`args` as sent, name first) against `user`'s
  * selectors. The returned object is reused by the next call.
+ *
+ * @example
+ * ```ts
+ * checkPermission(user, aclCommand("set")!, ["SET", "k", "v"]).result === ACL_OK;
+ * ```
  */
 export function checkPermission(
   user: User,

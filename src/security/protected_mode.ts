@@ -49,6 +49,11 @@ export function isLoopbackHost(hostname: string): boolean {
  * Whether a new connection from `peer` is refused: protected mode on, the
  * default user without a password, a peer off the loopback interface.
  * Unix sockets are local.
+ *
+ * @example
+ * ```ts
+ * protectedModeDenies(true, acl, conn.remoteAddr); // true: answer DENIED_REPLY and close
+ * ```
  */
 export function protectedModeDenies(enabled: boolean, acl: Acl, peer: Deno.Addr): boolean {
   if (!enabled || !acl.defaultUser.nopass) return false;

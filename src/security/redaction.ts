@@ -20,7 +20,14 @@ function upper(s: string | undefined): string {
   return s === undefined ? "" : s.toUpperCase();
 }
 
-/** Positions of `args` (name first) to show as `(redacted)`. */
+/**
+ * Positions of `args` (name first) to show as `(redacted)`.
+ *
+ * @example
+ * ```ts
+ * redactedPositions(["ACL", "SETUSER", "u", ">pw"]); // [2, 3]
+ * ```
+ */
 export function redactedPositions(args: readonly string[]): readonly number[] {
   // The longest name redacted is CONFIG: longer ones are not upper-cased.
   const name = args.length === 0 || args[0].length > 6 ? "" : upper(args[0]);

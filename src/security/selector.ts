@@ -33,7 +33,14 @@ export const KEY_ALL = KEY_READ | KEY_WRITE;
 /** Why a rule was refused: Redis's errno, which picks its message ({@link ruleErrorMessage}). */
 export type RuleError = "EINVAL" | "ENOENT" | "EEXIST" | "EISDIR" | "ENODEV" | "EBADMSG" | "ECHILD";
 
-/** Redis's `ACLSetUserStringError` text for a {@link RuleError}. */
+/**
+ * Redis's `ACLSetUserStringError` text for a {@link RuleError}.
+ *
+ * @example
+ * ```ts
+ * ruleErrorMessage("ENOENT"); // "Unknown command or category name in ACL"
+ * ```
+ */
 export function ruleErrorMessage(error: RuleError): string {
   switch (error) {
     case "ENOENT":
@@ -59,7 +66,14 @@ export interface KeyPattern {
   flags: number;
 }
 
-/** Redis's `isspace` or NUL: refused in patterns and user names. */
+/**
+ * Redis's `isspace` or NUL: refused in patterns and user names.
+ *
+ * @example
+ * ```ts
+ * hasSpaces("a b"); // true
+ * ```
+ */
 export function hasSpaces(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -69,7 +83,15 @@ export function hasSpaces(s: string): boolean {
   return false;
 }
 
-/** One selector. */
+/**
+ * One selector.
+ *
+ * @example
+ * ```ts
+ * const s = new Selector(false);
+ * s.apply("+@read"); // undefined: applied
+ * ```
+ */
 export class Selector {
   /** A bit per command id, and {@link FUTURE_COMMANDS_BIT}. */
   allowed = new Uint8Array(ACL_COMMAND_BITS);

@@ -19,7 +19,15 @@ import { type RuleError, Selector } from "./selector.ts";
 const FLAG_NAMES = ["on", "off", "nopass", "skip-sanitize-payload", "sanitize-payload"] as const;
 type FlagName = typeof FLAG_NAMES[number];
 
-/** One user. */
+/**
+ * One user.
+ *
+ * @example
+ * ```ts
+ * const u = new User("app");
+ * u.apply("on"); u.refresh();
+ * ```
+ */
 export class User {
   #flags = new Set<FlagName>(["off"]);
   /** SHA-256 hex of each password, in the order added. */
