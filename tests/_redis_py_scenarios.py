@@ -535,6 +535,46 @@ def leaderboard():
     assert sorted(r.sunion("tags:ada", "tags:bob")) == ["casual", "eu", "pro", "streamer"]
 
 
+@scenario
+def password_and_acl_user():
+    """requirepass and an ACL user, as applications configure redis-py."""
+    admin = client()
+    admin.acl_deluser("app")
+    try:
+        assert admin.config_set("requirepass", "s3cret") is True
+        raises(redis.AuthenticationError, "Authentication required", client().ping)
+        raises(ResponseError, "invalid username-password pair", client(password="bad").ping)
+        authed = client(password="s3cret")
+        assert authed.ping() is True
+        assert authed.acl_whoami() == "default"
+        assert authed.acl_setuser(
+            "app", enabled=True, passwords=["+apppw"], keys=["app:*"],
+            commands=["+@read", "+@write", "-flushall", "+acl|whoami"],
+        ) is True
+        app = client(username="app", password="apppw", decode_responses=True)
+        assert app.acl_whoami() == "app"
+        assert app.set("app:1", "v") is True
+        assert app.get("app:1") == "v"
+        raises(redis.exceptions.NoPermissionError, "no permissions to access one of the keys",
+               app.get, "other")
+        raises(redis.exceptions.NoPermissionError, "no permissions to run the 'flushall' command",
+               app.flushall)
+        raises(ResponseError, "invalid username-password pair",
+               client(username="app", password="wrong").ping)
+        user = authed.acl_getuser("app")
+        assert user["keys"] in (["~app:*"], "~app:*"), user
+        assert "on" in user["flags"], user
+        log = authed.acl_log()
+        assert any(e["reason"] == "key" and e["object"] == "other" for e in log), log
+    finally:
+        fixer = client(password="s3cret")
+        try:
+            fixer.acl_deluser("app")
+            fixer.config_set("requirepass", "")
+        except redis.AuthenticationError:
+            pass
+
+
 def main():
     names = sys.argv[2:] or list(SCENARIOS)
     results = {}

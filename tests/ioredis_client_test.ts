@@ -627,3 +627,57 @@ realClientTest("ioredis: scenarios against redis-server, then kvdb", {
   scenarios: SCENARIOS,
   knownGaps: KNOWN_GAPS,
 });
+
+Deno.test("ioredis: password (requirepass) and an ACL user, as ioredis sends AUTH", async () => {
+  await withServer(async (server) => {
+    const clients: Redis[] = [];
+    try {
+      // Without a password: every command is refused, NOAUTH.
+      const stranger = await ioredis(server.port, { enableReadyCheck: false });
+      clients.push(stranger);
+      await assert.rejects(
+        () => stranger.get("k"),
+        (e: Error) => e instanceof ReplyError && e.message === "NOAUTH Authentication required.",
+      );
+      // A wrong password: the connection fails with Redis's WRONGPASS.
+      const wrong = new Redis({
+        host: "127.0.0.1",
+        port: server.port,
+        password: "wrong",
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      // ioredis reports the AUTH refusal as an error event, then closes.
+      const errors: Error[] = [];
+      wrong.on("error", (e: Error) => errors.push(e));
+      await within(wrong.connect().catch(() => {}), 10_000, "wrong password connect");
+      await wrong.ping().catch(() => {});
+      assert.ok(
+        errors.some((e) => /^WRONGPASS invalid username-password pair/.test(e.message)),
+        errors.map(String).join("; "),
+      );
+      wrong.disconnect();
+      const admin = await ioredis(server.port, { password: "s3cret" });
+      clients.push(admin);
+      assert.equal(await admin.set("k", "v"), "OK");
+      assert.equal(
+        await admin.call("ACL", "SETUSER", "app", "on", ">apppw", "~app:*", "+@all"),
+        "OK",
+      );
+      const app = await ioredis(server.port, { username: "app", password: "apppw" });
+      clients.push(app);
+      assert.equal(await app.call("ACL", "WHOAMI"), "app");
+      assert.equal(await app.set("app:1", "x"), "OK");
+      await assert.rejects(
+        () => app.get("k"),
+        (e: Error) =>
+          e instanceof ReplyError &&
+          e.message ===
+            "NOPERM this user has no permissions to access one of the keys used as arguments",
+      );
+    } finally {
+      for (const c of clients) await closeIoredis(c);
+    }
+  }, { security: { requirepass: "s3cret" } });
+});

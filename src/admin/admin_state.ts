@@ -29,6 +29,7 @@ import { type ParameterTable, parameterTable } from "./config_parameters.ts";
 import { applyEncodingLimit, applyEncodingLimits } from "./encoding_config.ts";
 import { LatencyMonitor } from "./latency_monitor.ts";
 import { SlowLog } from "./slowlog.ts";
+import { Acl } from "../security/acl.ts";
 
 /** SHUTDOWN's options, as parsed from the request. */
 export interface ShutdownRequest {
@@ -107,6 +108,8 @@ export class AdminState {
   readonly latency = new LatencyMonitor();
   readonly timer: CommandTimer;
   readonly runId = newRunId();
+  /** Users, authentication and the ACL log (src/security). */
+  readonly acl: Acl;
   readonly startedMs = Date.now();
   /** Connections refused for `max_connections` (Redis's `rejected_connections`). */
   rejectedConnections = 0;
@@ -136,6 +139,10 @@ export class AdminState {
     this.log = options.log;
     const m = options.config.monitoring;
     this.slowlog = new SlowLog(m.slowlogMaxLen);
+    this.acl = new Acl({
+      requirepass: options.config.security.requirepass,
+      aclFile: options.config.security.aclFile,
+    });
     this.timer = new CommandTimer({
       slowlog: this.slowlog,
       latency: this.latency,
@@ -254,6 +261,13 @@ export class AdminState {
         break;
       case "replication.min_replicas_max_lag":
         c.replication.minReplicasMaxLagMs = value as number;
+        break;
+      case "security.requirepass":
+        c.security.requirepass = value as string;
+        this.acl.setRequirePass(value as string);
+        break;
+      case "security.protected_mode":
+        c.security.protectedMode = value as boolean;
         break;
       case "pubsub.notify_keyspace_events":
         c.pubsub.notifyKeyspaceEvents = value as string;

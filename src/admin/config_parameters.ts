@@ -611,6 +611,9 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
     "live",
   ),
   keyParameter("enable-debug-command", "security.enable_debug_command", "immutable"),
+  keyParameter("requirepass", "security.requirepass", "live"),
+  keyParameter("protected-mode", "security.protected_mode", "live"),
+  keyParameter("aclfile", "security.acl_file", "immutable"),
   keyParameter("notify-keyspace-events", "pubsub.notify_keyspace_events", "live", {
     show: (v) =>
       formatNotifyFlags(parseNotifyFlags(v.get("pubsub.notify_keyspace_events") as string)!),

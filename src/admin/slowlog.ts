@@ -13,6 +13,8 @@
  * @module
  */
 
+import { REDACTED, redactedPositions } from "../security/redaction.ts";
+
 /** Arguments kept per entry (Redis's SLOWLOG_ENTRY_MAX_ARGC). */
 export const SLOWLOG_MAX_ARGS = 32;
 /** Bytes kept per argument (Redis's SLOWLOG_ENTRY_MAX_STRING). */
@@ -48,13 +50,14 @@ export class SlowLog {
   add(args: readonly string[], durationUsec: number, client: string, clientName: string): void {
     if (this.maxLength <= 0) return;
     const kept: string[] = [];
+    const redacted = redactedPositions(args);
     const argc = Math.min(args.length, SLOWLOG_MAX_ARGS);
     for (let i = 0; i < argc; i++) {
       if (argc === SLOWLOG_MAX_ARGS && args.length > argc && i === argc - 1) {
         kept.push(`... (${args.length - argc + 1} more arguments)`);
         break;
       }
-      const a = args[i];
+      const a = redacted.includes(i) ? REDACTED : args[i];
       kept.push(
         a.length > SLOWLOG_MAX_ARG_BYTES
           ? `${a.slice(0, SLOWLOG_MAX_ARG_BYTES)}... (${

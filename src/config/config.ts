@@ -22,6 +22,7 @@ import { PROTOCOL_MODES, type ProtocolMode } from "../protocol/protocol.ts";
 import { WAL_MAX_BATCH_SIZE } from "../wal/wal.ts";
 import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
 import { parseNotifyFlags } from "../pubsub/keyspace_events.ts";
+import { parseAclFile } from "../security/acl_file.ts";
 
 /** A `host:port` pair as `Deno.listen` and `Deno.connect` take it. */
 export interface Address {
@@ -57,6 +58,12 @@ export interface Config {
   security: {
     /** DEBUG: refused (`no`), served (`yes`), or served to loopback clients (`local`). */
     enableDebugCommand: DebugCommandMode;
+    /** The default user's password (Redis's `requirepass`); "" for none. */
+    requirepass: string;
+    /** No password and a non-loopback address: only loopback clients are served. */
+    protectedMode: boolean;
+    /** Redis's ACL file of users (ACL SAVE / ACL LOAD); "" for none. */
+    aclFile: string;
   };
   wal: {
     enabled: boolean;
@@ -228,9 +235,21 @@ const nonEmptyString: Rule = rule({ kind: "string" }, (raw) => {
   return raw;
 });
 
-/** A file path, or empty (not set). */
+/** Most bytes of a password (Redis's `CONFIG_AUTHPASS_MAX_LEN`). */
+export const MAX_PASSWORD_BYTES = 512;
+
+/** `security.requirepass`: any string up to {@link MAX_PASSWORD_BYTES}, "" for none. */
+const password: Rule = rule({ kind: "string" }, (raw) => {
+  if (typeof raw !== "string") throw new RuleError("must be a string (quote it in YAML)");
+  if (new TextEncoder().encode(raw).length > MAX_PASSWORD_BYTES) {
+    throw new RuleError(`must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  return raw;
+});
+
+/** A file path, or empty (not set): `security.acl_file`, the `tls` files. */
 const optionalPath: Rule = rule({ kind: "string" }, (raw) => {
-  if (typeof raw !== "string") throw new RuleError("must be a file path, or empty");
+  if (typeof raw !== "string") throw new RuleError("must be a file path, or empty for none");
   return raw;
 });
 
@@ -498,6 +517,27 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     rule: debugMode,
     description:
       "DEBUG: false refuses it, true serves it, local serves it to loopback clients only",
+  },
+  {
+    path: "security.requirepass",
+    defaultValue: "",
+    rule: password,
+    description:
+      "the default user's password (Redis's requirepass): clients must AUTH before anything else; empty: none",
+  },
+  {
+    path: "security.protected_mode",
+    defaultValue: true,
+    rule: boolean,
+    description:
+      "with no password and a non-loopback network.address, non-loopback clients get -DENIED and are closed (Redis's protected-mode)",
+  },
+  {
+    path: "security.acl_file",
+    defaultValue: "",
+    rule: optionalPath,
+    description:
+      "Redis's ACL file of users (user <name> <rules>), loaded at start, ACL LOAD and ACL SAVE; empty: none",
   },
   {
     path: "wal.enabled",
@@ -825,7 +865,12 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
         ...get<number[]>("monitoring.latency_tracking_info_percentiles"),
       ],
     },
-    security: { enableDebugCommand: get("security.enable_debug_command") },
+    security: {
+      enableDebugCommand: get("security.enable_debug_command"),
+      requirepass: get("security.requirepass"),
+      protectedMode: get("security.protected_mode"),
+      aclFile: get("security.acl_file"),
+    },
     wal: {
       enabled: get("wal.enabled"),
       flushingBatchSize: get("wal.flushing_batch_size"),
@@ -862,6 +907,12 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
     },
   };
   checkTlsKeys(config.tls, where);
+  if (config.security.requirepass !== "" && config.security.aclFile !== "") {
+    throw new ConfigError(
+      `${where}: security.requirepass and security.acl_file are both set: the ACL file defines ` +
+        `the default user; give it its password there (user default on >password ~* &* +@all)`,
+    );
+  }
   if (config.replication.enabled && !config.wal.enabled) {
     throw new ConfigError(
       `${where}: replication.enabled = true: replication needs the WAL; set wal.enabled: true`,
@@ -964,5 +1015,29 @@ export async function loadConfigValues(
     throw new ConfigError(`${path}: cannot read config: ${reason}`);
   }
   const values = parseConfigValues(text, path);
-  return { config: configFromValues(values, path), values };
+  const config = configFromValues(values, path);
+  await checkAclFile(config.security.aclFile, path);
+  return { config, values };
+}
+
+/** Refuses a start whose `security.acl_file` cannot be read or holds a bad line. */
+async function checkAclFile(aclFile: string, where: string): Promise<void> {
+  if (aclFile === "") return;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(aclFile);
+  } catch (e) {
+    const reason = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    throw new ConfigError(
+      `${where}: security.acl_file = ${describe(aclFile)}: cannot read: ${reason}`,
+    );
+  }
+  const users = parseAclFile(text, aclFile);
+  if (typeof users === "string") {
+    throw new ConfigError(`${where}: security.acl_file = ${describe(aclFile)}: ${users}`);
+  }
 }

@@ -51,7 +51,7 @@ const DEFAULTS: Config = {
     latencyTracking: true,
     latencyTrackingInfoPercentiles: [50, 99, 99.9],
   },
-  security: { enableDebugCommand: "no" },
+  security: { enableDebugCommand: "no", requirepass: "", protectedMode: true, aclFile: "" },
   wal: {
     enabled: false,
     flushingBatchSize: 100,
@@ -97,7 +97,7 @@ function shipped(
       latencyTracking: true,
       latencyTrackingInfoPercentiles: [50, 99, 99.9],
     },
-    security: { enableDebugCommand: "no" },
+    security: { enableDebugCommand: "no", requirepass: "", protectedMode: true, aclFile: "" },
     wal: {
       enabled: true,
       flushingBatchSize: 100,
@@ -190,6 +190,9 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "monitoring.latency_tracking": true,
     "monitoring.latency_tracking_info_percentiles": [50, 99, 99.9],
     "security.enable_debug_command": false,
+    "security.requirepass": "",
+    "security.protected_mode": true,
+    "security.acl_file": "",
     "wal.enabled": false,
     "wal.flushing_batch_size": 100,
     "wal.flushing_batch_timeout": "10ms",

@@ -23,6 +23,7 @@ import type { Client } from "../server/clients.ts";
 import type { CommandFacts } from "./command_facts_types.ts";
 import type { CommandStats } from "../admin/command_stats.ts";
 import type { AdminState } from "../admin/admin_state.ts";
+import type { User } from "../security/user.ts";
 
 /** One client's state across requests. */
 export interface Session {
@@ -64,6 +65,10 @@ export interface Session {
   lastCommand: CommandSpec | undefined;
   /** EXEC is running this session's queued commands (WAIT answers at once then). */
   inExec: boolean;
+  /** The ACL user; undefined until the first command binds the default user (src/security). */
+  user: User | undefined;
+  /** Logged in (or needing no password when it connected): Redis's `c->authenticated`. */
+  authenticated: boolean;
 }
 
 /** A transaction being queued (MULTI ... EXEC). */
@@ -102,6 +107,8 @@ export function newSession(): Session {
     replyFlags: 0,
     lastCommand: undefined,
     inExec: false,
+    user: undefined,
+    authenticated: false,
   };
 }
 

@@ -58,6 +58,7 @@ import { SORT_COMMANDS } from "../keyspace/sort_commands.ts";
 import { REPLICATION_COMMANDS } from "../replication/replication_commands.ts";
 import { PUBSUB_COMMANDS } from "../pubsub/commands.ts";
 import { CLIENT_COMMANDS } from "../server/client_commands.ts";
+import { SECURITY_COMMANDS } from "../security/acl_commands.ts";
 
 function replyAllInfo(w: ReplyWriter): void {
   w.array(COMMANDS.size);
@@ -253,6 +254,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...SERVER_COMMANDS.map(asContainer),
     ...PUBSUB_COMMANDS,
     ...CLIENT_COMMANDS,
+    ...SECURITY_COMMANDS,
     COMMAND_COMMAND,
   ],
   [COMMAND_FACTS, KVDB_FACTS],

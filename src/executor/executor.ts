@@ -50,6 +50,15 @@ import { PubSub } from "../pubsub/pubsub.ts";
 import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
 import { refusedInContext } from "../pubsub/context.ts";
 import { type BlockedClients, blockedClients } from "../blocking/blocked_clients.ts";
+import type { User } from "../security/user.ts";
+import { type AclCommand, aclCommand } from "../security/categories.ts";
+import {
+  ACL_DENIED_CMD,
+  ACL_DENIED_KEY,
+  ACL_OK,
+  checkPermission,
+} from "../security/permissions.ts";
+import { logDenial, noAuth } from "../security/acl_commands.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -61,6 +70,7 @@ function namingCommand(error: CommandError, lower: string): CommandError {
 }
 
 const STALE = COMMAND_FLAG_BITS.stale;
+const NO_AUTH = COMMAND_FLAG_BITS.no_auth;
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
@@ -280,6 +290,13 @@ export class Executor {
     ) {
       return this.#refuse(w, session, wrongArity(spec.fullName), spec);
     }
+    // Authentication and ACLs (src/security): a logged-in user with every
+    // permission (the default user) costs these two tests.
+    const user = session.user ?? this.#bindUser(session);
+    if (!user.unrestricted || !session.authenticated) {
+      const refused = this.#authorize(spec, args, session, user);
+      if (refused !== undefined) return this.#refuse(w, session, refused, spec);
+    }
     if (spec.write) {
       if (this.#readOnly) return this.#refuse(w, session, readOnlyReplica(), spec);
       if (this.writeGate !== undefined) {
@@ -337,6 +354,81 @@ export class Executor {
       // Clients blocked on keys this command (or transaction) readied, once it is whole.
       if (this.blocking.readyCount !== 0 && !nested) this.blocking.serveReady();
     }
+  }
+
+  /**
+   * A session's first command: it is the default user's, logged in if it
+   * needs no password (Redis's new client) or is in-process (`kvdb cli`).
+   */
+  #bindUser(session: Session): User {
+    const acl = this.#admin.acl;
+    session.user = acl.defaultUser;
+    session.authenticated = session.client === undefined || !acl.authRequired;
+    return acl.defaultUser;
+  }
+
+  /**
+   * Whether `session` must authenticate before sending more than a small
+   * request (connection.ts bounds what it buffers until then).
+   */
+  mustAuthenticate(session: Session): boolean {
+    if (session.authenticated) return false;
+    if (session.user === undefined) this.#bindUser(session);
+    return !session.authenticated && this.#admin.acl.authRequired;
+  }
+
+  /**
+   * Why a request that takes the connection over (a replica's REPLSYNC)
+   * is refused: the client has not authenticated, or its user may not run
+   * it (`+replsync`, `@admin`...); undefined to let it through.
+   */
+  refuseTakeover(args: string[], session: Session): CommandError | undefined {
+    const user = session.user ?? this.#bindUser(session);
+    const acl = this.#admin.acl;
+    if (!session.authenticated && acl.authRequired) return noAuth();
+    if (user.unrestricted) return undefined;
+    const command = aclCommand(args[0]);
+    if (command === undefined) return undefined;
+    return this.#permitted(command, args, session, user, command.fullName);
+  }
+
+  /** NOAUTH before logging in, then the user's permissions (Redis's processCommand order). */
+  #authorize(
+    spec: CommandSpec,
+    args: string[],
+    session: Session,
+    user: User,
+  ): CommandError | undefined {
+    const acl = this.#admin.acl;
+    if (!session.authenticated && (spec.flags & NO_AUTH) === 0 && acl.authRequired) return noAuth();
+    if (user.unrestricted) return undefined;
+    const command = aclCommand(spec.fullName);
+    assert(command !== undefined, `${spec.fullName}: no ACL row`);
+    return this.#permitted(command, args, session, user, spec.fullName);
+  }
+
+  /** The user's permissions for a request: NOPERM (logged) or undefined. */
+  #permitted(
+    command: AclCommand,
+    args: string[],
+    session: Session,
+    user: User,
+    fullName: string,
+  ): CommandError | undefined {
+    const acl = this.#admin.acl;
+    const check = checkPermission(user, command, args);
+    if (check.result === ACL_OK) return undefined;
+    const result = check.result;
+    logDenial(acl, session, {
+      reason: result === ACL_DENIED_CMD ? "command" : result === ACL_DENIED_KEY ? "key" : "channel",
+      object: result === ACL_DENIED_CMD ? fullName : args[check.index],
+    });
+    const message = result === ACL_DENIED_CMD
+      ? `this user has no permissions to run the '${fullName}' command`
+      : result === ACL_DENIED_KEY
+      ? "this user has no permissions to access one of the keys used as arguments"
+      : "this user has no permissions to access one of the channels used as arguments";
+    return new CommandError("NOPERM", message, message);
   }
 
   /** A client has gone: forgets its transaction state (its watched keys). */

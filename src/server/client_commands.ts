@@ -354,6 +354,9 @@ export const CLIENT_COMMANDS: CommandDeclaration[] = [
       session.protocol = 2;
       session.name = "";
       session.replyFlags = 0;
+      // Back to the default user, logged in only if it needs no password (Redis's clientSetDefaultAuth).
+      session.user = undefined;
+      session.authenticated = false;
       if (client !== undefined) {
         client.registry.monitors.remove(client);
         client.registry.pubsub.dropAll(client);

@@ -110,7 +110,7 @@ export function clientLine(client: Client, self: Client, args: readonly string[]
     `tot-mem=${CLIENT_BASE_BYTES + io.readBufferBytes + out + argvBytes + multiBytes}`,
     `events=${io.writing ? "rw" : "r"}`,
     `cmd=${lookup?.fullName ?? "NULL"}`,
-    `user=default`,
+    `user=${session.user?.name ?? "default"}`,
     `redir=-1`,
     `resp=${session.protocol}`,
   ].join(" ");

@@ -49,6 +49,7 @@ import { formatAddress } from "../config/config.ts";
 import { Client, type ClientIo, type ClientRegistry } from "./clients.ts";
 import { afterCommand, REPLY_DEFERRED, SuppressingWriter } from "./reply_mode.ts";
 import { ClientClosedError } from "./client_pause.ts";
+import { DENIED_REPLY, protectedModeDenies } from "../security/protected_mode.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
 /**
@@ -80,6 +81,13 @@ const WAIT_READ_BYTES = 16 * 1024;
  * not read until the command ends (TCP holds the rest).
  */
 const HELD_INPUT_MAX_BYTES = 1024 * 1024;
+/**
+ * Most bytes held from a client that has not authenticated while a
+ * password is required: beyond them it gets an error and is closed, so a
+ * stranger cannot make the server buffer large requests (Redis refuses
+ * such a client's bulk lengths over 16 KiB).
+ */
+export const UNAUTHENTICATED_MAX_QUERY_BYTES = 16 * 1024;
 
 /**
  * Takes a connection over after a request that turns it into something
@@ -278,6 +286,13 @@ export class Connection implements ClientIo {
     let start = 0;
     let end = 0;
     try {
+      const admin = this.#services.admin;
+      if (
+        protectedModeDenies(admin.config.security.protectedMode, admin.acl, this.#conn.remoteAddr)
+      ) {
+        await writeAll(this.#conn, new TextEncoder().encode(DENIED_REPLY)).catch(() => {});
+        return;
+      }
       while (!this.#closed) {
         if (end === buffer.length) {
           if (start > 0) {
@@ -342,13 +357,18 @@ export class Connection implements ClientIo {
             writer.error(request.error);
             this.#services.admin.noteError(request.error, { client: this.client.id });
             fatal = request.fatal;
+          } else if (
+            this.#aheadAt === this.#aheadCount && this.#aheadTakeover !== undefined &&
+            this.#refuseTakeover(request, writer)
+          ) {
+            fatal = true;
           } else if (this.#aheadAt === this.#aheadCount && this.#aheadTakeover !== undefined) {
             const takeover = this.#aheadTakeover;
             await this.#flush();
             this.takenOver = true;
             await takeover(this.#conn, request, buffer.slice(start, end));
             return;
-          } else if (this.#services.takeoverOnly) {
+          } else if (this.#services.takeoverOnly && !isAuth(request)) {
             writer.begin(undefined, 0);
             const error = takeoverOnlyError();
             writer.error(error);
@@ -370,6 +390,17 @@ export class Connection implements ClientIo {
           this.#unsentReplies++;
           if (fatal || this.#closed) break;
           if (this.#out.length >= OUT_FLUSH_BYTES) await this.#flush();
+        }
+        if (
+          !fatal && end - start > UNAUTHENTICATED_MAX_QUERY_BYTES &&
+          executor.mustAuthenticate(this.#session)
+        ) {
+          writer.begin(undefined, 0);
+          const error = unauthenticatedTooLarge();
+          writer.error(error);
+          this.#services.admin.noteError(error, { client: this.client.id });
+          this.#unsentReplies++;
+          fatal = true;
         }
         if (start === end) {
           start = end = 0;
@@ -454,6 +485,19 @@ export class Connection implements ClientIo {
     if (count > 0) this.#decoded = true;
     if (count > 1) this.#services.executor.prefetch(ahead, count, this.#session);
     return start;
+  }
+
+  /**
+   * Refuses a takeover (REPLSYNC) from a client not authenticated as a
+   * user allowed to run it, answering why; true if refused.
+   */
+  #refuseTakeover(request: string[], writer: ReplyWriter): boolean {
+    const error = this.#services.executor.refuseTakeover(request, this.#session);
+    if (error === undefined) return false;
+    writer.begin(undefined, 0);
+    writer.error(error);
+    this.#services.admin.noteError(error, { client: this.client.id });
+    return true;
   }
 
   #takeoverFor(args: string[]): Takeover | undefined {
@@ -632,6 +676,17 @@ function addressOf(addr: Deno.Addr): string {
 /** A request the decoder rejected: answered with `error` in its turn. */
 class DecodeFailure {
   constructor(readonly error: CommandError, readonly fatal: boolean) {}
+}
+
+/** AUTH: served on a replication-only port too, so replicas can log in there. */
+function isAuth(request: string[]): boolean {
+  return request.length > 0 && request[0].length === 4 && request[0].toUpperCase() === "AUTH";
+}
+
+function unauthenticatedTooLarge(): CommandError {
+  const message =
+    `Protocol error: unauthenticated request over ${UNAUTHENTICATED_MAX_QUERY_BYTES} bytes`;
+  return new CommandError("ERR", message, message);
 }
 
 function takeoverOnlyError(): CommandError {

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { redactedPositions } from "../security/redaction.ts";
 import { COMMAND_FLAG_BITS, type CommandSpec, type Session } from "../executor/command_spec.ts";
 import type { Executor } from "../executor/executor.ts";
 import { updateRestricted } from "../pubsub/context.ts";
@@ -147,26 +148,11 @@ export function format(args: readonly string[], db: number, session: Session): s
   const micros = String(nowMicros % 1_000_000).padStart(6, "0");
   const where = session.client?.addr ?? "local";
   let line = `${seconds}.${micros} [${db} ${where}]`;
-  const redacted = redactedFrom(args);
+  const redacted = redactedPositions(args);
   for (let i = 0; i < args.length; i++) {
-    line += " " + (i >= redacted && isRedacted(args, i, redacted) ? '"(redacted)"' : repr(args[i]));
+    line += " " + (redacted.includes(i) ? '"(redacted)"' : repr(args[i]));
   }
   return line;
-}
-
-/** Where redaction starts: AUTH's arguments, HELLO's after its AUTH. */
-function redactedFrom(args: readonly string[]): number {
-  const name = args[0]?.toUpperCase();
-  if (name === "AUTH") return 1;
-  if (name === "HELLO") {
-    for (let i = 2; i < args.length; i++) if (args[i].toUpperCase() === "AUTH") return i + 1;
-  }
-  return args.length;
-}
-
-function isRedacted(args: readonly string[], i: number, from: number): boolean {
-  // HELLO redacts only AUTH's two values (username, password).
-  return args[0].toUpperCase() !== "HELLO" || i < from + 2;
 }
 
 /**

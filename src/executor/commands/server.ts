@@ -26,6 +26,7 @@ import { CONFIG_COMMAND } from "../../admin/config_commands.ts";
 import { INTROSPECTION_COMMANDS } from "../../admin/introspection_commands.ts";
 import { CONTROL_COMMANDS } from "../../admin/control_commands.ts";
 import type { CommandDeclaration } from "../command_spec.ts";
+import { authenticateSession, helloNeedsAuth, wrongPass } from "../../security/acl_commands.ts";
 
 /**
  * The Redis version kvdb answers as, for clients that check it: the one
@@ -131,12 +132,14 @@ export const SERVER_COMMANDS: CommandDeclaration[] = [
         version = given === 3n ? 3 : 2;
       }
       let user: string | undefined;
+      let password = "";
       let name: string | undefined;
       for (let j = next; j < args.length; j++) {
         const more = args.length - 1 - j;
         const option = args[j].toUpperCase();
         if (option === "AUTH" && more >= 2) {
           user = args[j + 1];
+          password = args[j + 2];
           j += 2;
         } else if (option === "SETNAME" && more >= 1) {
           name = args[++j];
@@ -148,16 +151,11 @@ export const SERVER_COMMANDS: CommandDeclaration[] = [
           );
         }
       }
-      // No users or passwords exist yet: as a Redis whose default user has
-      // no password, any password of "default" is accepted, other users
-      // are unknown.
-      if (user !== undefined && user !== "default") {
-        throw new CommandError(
-          "WRONGPASS",
-          "invalid username-password pair or user is disabled.",
-          "invalid username-password pair or user is disabled",
-        );
+      const acl = ctx.server.admin.acl;
+      if (user !== undefined && !authenticateSession(acl, ctx.session, user, password, args[0])) {
+        throw wrongPass();
       }
+      if (!ctx.session.authenticated) throw helloNeedsAuth();
       if (name !== undefined) {
         if (!isPrintableName(name)) throw badClientName();
         ctx.session.name = name;
