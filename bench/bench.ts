@@ -327,7 +327,7 @@ async function waitForReplica(master: BenchServer): Promise<void> {
 /** The default test list's modes: requests per test, clients, pipeline. */
 const DEFAULT_LIST_MODES = [
   { name: "50 clients", requests: n(100_000), clients: 50, pipeline: 1 },
-  { name: "50 clients, pipeline 16", requests: n(300_000), clients: 50, pipeline: 16 },
+  { name: "50 clients, pipeline 16", requests: n(1_000_000), clients: 50, pipeline: 16 },
 ];
 
 interface DefaultList {
