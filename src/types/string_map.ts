@@ -97,14 +97,14 @@ export function flatString(s: string): string {
  * @example
  * ```ts
  * const index: PrefetchableIndex = new StringMap<undefined>();
- * index.touchPosition(index.homePosition(stringHash("a"))); // 0: empty
+ * index.homePosition(stringHash("a")); // -1: empty
  * ```
  */
 export interface PrefetchableIndex {
   /** Step 1: the position in the home slot of a key of hash `hash`, or -1. */
   homePosition(hash: number): number;
-  /** Step 2: reads the key at position `at` (-1: none); its length. */
-  touchPosition(at: number): number;
+  /** Step 2: the key at position `at` (≥ 0), or undefined; step 3 reads it. */
+  keyAt(at: number): string | undefined;
 }
 
 /**
@@ -213,13 +213,6 @@ export class StringMap<V> implements PrefetchableIndex {
     return this.#slots[2 * (hash & this.#mask) + 1] - 1;
   }
 
-  /** Prefetching, step 2 of 2: reads the key at position `at` (-1: none); its length. */
-  touchPosition(at: number): number {
-    if (at < 0) return 0;
-    const key = this.#keys[at];
-    return key === undefined ? 0 : key.length;
-  }
-
   /** Places a new key in the empty slot `empty`; its position. */
   #add(empty: number, hash: number, key: string, value: V): number {
     const at = this.#free.length > 0 ? this.#free.pop()! : this.#keys.length;
@@ -260,11 +253,12 @@ export class StringMap<V> implements PrefetchableIndex {
 /** Most keys one {@link prefetchStrings} call touches. */
 export const PREFETCH_MAX_STRINGS = 64;
 const prefetchAt = new Int32Array(PREFETCH_MAX_STRINGS);
+const prefetchFound: (string | undefined)[] = new Array(PREFETCH_MAX_STRINGS).fill(undefined);
 
 /**
  * Touches the memory that looking up `keys[i]` in `maps[i]` (i < `count`,
- * at most {@link PREFETCH_MAX_STRINGS}) will read — the slot, then the key
- * string — one step for every key at a time, so that their cache misses
+ * at most {@link PREFETCH_MAX_STRINGS}) will read — the slot, the key's
+ * place, then the key string — one step for every key at a time, so that their cache misses
  * overlap rather than follow each other (as `Engine.prefetch` does for the
  * keyspace): a pipeline of HSETs to a big hash then finds its fields in
  * cache. `then(i, position)`, if given, is a last step per key (the
@@ -284,9 +278,15 @@ export function prefetchStrings(
   then?: (i: number, at: number) => number,
 ): number {
   const n = Math.min(count, PREFETCH_MAX_STRINGS);
+  // One dependent read per pass, so that each pass's misses overlap.
   for (let i = 0; i < n; i++) prefetchAt[i] = maps[i].homePosition(stringHash(keys[i]));
+  for (let i = 0; i < n; i++) {
+    const at = prefetchAt[i];
+    prefetchFound[i] = at < 0 ? undefined : maps[i].keyAt(at);
+  }
   let touched = 0;
-  for (let i = 0; i < n; i++) touched += maps[i].touchPosition(prefetchAt[i]);
+  for (let i = 0; i < n; i++) touched += prefetchFound[i]?.length ?? 0;
+  prefetchFound.fill(undefined, 0, n); // holds no key past the batch
   if (then !== undefined) { for (let i = 0; i < n; i++) touched += then(i, prefetchAt[i]); }
   return touched;
 }

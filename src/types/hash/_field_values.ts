@@ -11,7 +11,8 @@
  * room and the request's string dies young. A read makes a string.
  *
  * Layout, per position: offset, length and room (bytes reserved, a multiple
- * of 8) in three Int32Arrays; a value longer than {@link MAX_ARENA_VALUE_BYTES},
+ * of 8) side by side in one Int32Array (four ints a position: a write's
+ * facts are one cache line, not three); a value longer than {@link MAX_ARENA_VALUE_BYTES},
  * or one that would take the arena past {@link MAX_FIELD_ARENA_BYTES}, is kept
  * as a string in a side array instead (length -1), so that no write can fail
  * for want of room. A value that outgrows its room moves to the end, its old
@@ -38,6 +39,11 @@ const INITIAL_POSITIONS = 64;
 const INITIAL_ARENA_BYTES = 1024;
 /** The length of a value held as a string. */
 const STRING_VALUE = -1;
+/** Ints per position in `#meta`, and where each fact sits. */
+const STRIDE = 4;
+const OFFSET = 0;
+const LENGTH = 1;
+const ROOM = 2;
 
 function roundUp8(bytes: number): number {
   return (bytes + 7) & ~7;
@@ -54,9 +60,8 @@ function roundUp8(bytes: number): number {
  * ```
  */
 export class FieldValues {
-  #offsets = new Int32Array(INITIAL_POSITIONS);
-  #lengths = new Int32Array(INITIAL_POSITIONS);
-  #rooms = new Int32Array(INITIAL_POSITIONS);
+  /** Offset, length and room per position (see {@link STRIDE}). */
+  #meta = new Int32Array(INITIAL_POSITIONS * STRIDE);
   /** Values held as strings, by position (holes elsewhere). */
   #strings: (string | undefined)[] = [];
   #arena = new Uint8Array(INITIAL_ARENA_BYTES);
@@ -70,33 +75,37 @@ export class FieldValues {
 
   /** The value at position `at` (set before). */
   get(at: number): string {
-    const length = this.#lengths[at];
+    const meta = this.#meta;
+    const length = meta[at * STRIDE + LENGTH];
     if (length === STRING_VALUE) return this.#strings[at]!;
-    const start = this.#offsets[at];
+    const start = meta[at * STRIDE + OFFSET];
     return bytesToBinary(this.#arena, start, start + length);
   }
 
   /** Prefetching (see `Engine.prefetch`): reads what a write at `at` (-1: none) will touch. */
   touch(at: number): number {
-    if (at < 0 || at >= this.#lengths.length) return 0;
-    const offset = this.#offsets[at];
-    return this.#rooms[at] === 0 || offset >= this.#used ? 0 : this.#arena[offset];
+    const meta = this.#meta;
+    if (at < 0 || at * STRIDE >= meta.length) return 0;
+    const offset = meta[at * STRIDE + OFFSET];
+    return meta[at * STRIDE + ROOM] === 0 || offset >= this.#used ? 0 : this.#arena[offset];
   }
 
   /** Sets the value at position `at` (a new position, or one set before). */
   set(at: number, value: string): void {
-    if (at >= this.#lengths.length) this.#growPositions(at + 1);
+    if (at * STRIDE >= this.#meta.length) this.#growPositions(at + 1);
+    const meta = this.#meta;
+    const i = at * STRIDE;
     const length = value.length;
-    if (this.#lengths[at] === STRING_VALUE) this.#strings[at] = undefined;
-    if (length <= this.#rooms[at]) {
-      writeBinary(value, this.#arena, this.#offsets[at]);
-      this.#lengths[at] = length;
+    if (meta[i + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
+    if (length <= meta[i + ROOM]) {
+      writeBinary(value, this.#arena, meta[i + OFFSET]);
+      meta[i + LENGTH] = length;
       return;
     }
     const room = roundUp8(length);
     if (length > MAX_ARENA_VALUE_BYTES || !this.#makeRoom(room)) {
       this.#free(at);
-      this.#lengths[at] = STRING_VALUE;
+      meta[i + LENGTH] = STRING_VALUE;
       this.#strings[at] = value;
       return;
     }
@@ -104,23 +113,23 @@ export class FieldValues {
     const offset = this.#used;
     this.#used += room;
     writeBinary(value, this.#arena, offset);
-    this.#offsets[at] = offset;
-    this.#lengths[at] = length;
-    this.#rooms[at] = room;
+    meta[i + OFFSET] = offset;
+    meta[i + LENGTH] = length;
+    meta[i + ROOM] = room;
   }
 
   /** Forgets the value at position `at` (its field is gone; the position may be reused). */
   delete(at: number): void {
-    if (at >= this.#lengths.length) return;
-    if (this.#lengths[at] === STRING_VALUE) this.#strings[at] = undefined;
+    if (at * STRIDE >= this.#meta.length) return;
+    if (this.#meta[at * STRIDE + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
     this.#free(at);
-    this.#lengths[at] = 0;
+    this.#meta[at * STRIDE + LENGTH] = 0;
   }
 
   /** Marks `at`'s room dead. */
   #free(at: number): void {
-    this.#dead += this.#rooms[at];
-    this.#rooms[at] = 0;
+    this.#dead += this.#meta[at * STRIDE + ROOM];
+    this.#meta[at * STRIDE + ROOM] = 0;
   }
 
   /** Whether `bytes` more fit, compacting or growing the arena as needed. */
@@ -136,12 +145,13 @@ export class FieldValues {
     const arena = new Uint8Array(capacity);
     if (compact) {
       let used = 0;
-      for (let at = 0; at < this.#rooms.length; at++) {
-        const room = this.#rooms[at];
+      const meta = this.#meta;
+      for (let i = 0; i < meta.length; i += STRIDE) {
+        const room = meta[i + ROOM];
         if (room === 0) continue;
-        const start = this.#offsets[at];
+        const start = meta[i + OFFSET];
         arena.set(this.#arena.subarray(start, start + room), used);
-        this.#offsets[at] = used;
+        meta[i + OFFSET] = used;
         used += room;
       }
       this.#used = used;
@@ -155,16 +165,10 @@ export class FieldValues {
   }
 
   #growPositions(needed: number): void {
-    let count = this.#lengths.length;
+    let count = this.#meta.length / STRIDE;
     while (count < needed) count *= 2;
-    this.#offsets = grown(this.#offsets, count);
-    this.#lengths = grown(this.#lengths, count);
-    this.#rooms = grown(this.#rooms, count);
+    const meta = new Int32Array(count * STRIDE);
+    meta.set(this.#meta);
+    this.#meta = meta;
   }
-}
-
-function grown(old: Int32Array, count: number): Int32Array<ArrayBuffer> {
-  const array = new Int32Array(count);
-  array.set(old);
-  return array;
 }

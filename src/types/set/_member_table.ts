@@ -79,9 +79,9 @@ export class MemberTable implements PrefetchableIndex {
     return this.#slots[2 * (hash & this.#mask) + 1] - 1;
   }
 
-  /** See {@link PrefetchableIndex.touchPosition}. */
-  touchPosition(at: number): number {
-    return at < 0 ? 0 : this.members[at]?.length ?? 0;
+  /** The member at place `at` (see {@link PrefetchableIndex.keyAt}). */
+  keyAt(at: number): string | undefined {
+    return this.members[at];
   }
 
   /** The slot holding `member` (whose hash is `hash`), or -1. */
