@@ -634,6 +634,26 @@ export async function setUntilGone(
   }
 }
 
+/**
+ * Runs `fn` against a fresh server started with `config`, then kills it and
+ * removes its directory whatever happened; a failure carries the server's
+ * last log lines.
+ */
+export async function withServer(
+  config: Record<string, Record<string, unknown>>,
+  fn: (server: ServerProcess) => Promise<void>,
+): Promise<void> {
+  const server = await ServerProcess.start(config);
+  try {
+    await fn(server);
+  } catch (e) {
+    throw withServerLog(e, server);
+  } finally {
+    await server.stop("SIGKILL");
+    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
+  }
+}
+
 /** `e` with the server's last log lines appended, for a failing test. */
 export function withServerLog(e: unknown, server: ServerProcess): Error {
   return new Error(

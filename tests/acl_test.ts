@@ -16,24 +16,8 @@ import {
   RespClient,
   RespError,
   RespStatus,
-  ServerProcess,
-  withServerLog,
+  withServer,
 } from "./_helpers.ts";
-
-async function withServer(
-  config: Record<string, Record<string, unknown>>,
-  fn: (server: ServerProcess) => Promise<void>,
-): Promise<void> {
-  const server = await ServerProcess.start(config);
-  try {
-    await fn(server);
-  } catch (e) {
-    throw withServerLog(e, server);
-  } finally {
-    await server.stop("SIGKILL");
-    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
-  }
-}
 
 function errorText(reply: unknown): string {
   assert.ok(reply instanceof RespError, `expected an error, got ${JSON.stringify(reply)}`);

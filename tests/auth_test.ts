@@ -17,26 +17,10 @@ import {
   RespError,
   RespStatus,
   runKvdb,
-  ServerProcess,
   TcpClient,
-  withServerLog,
+  withServer,
 } from "./_helpers.ts";
 import { UNAUTHENTICATED_MAX_QUERY_BYTES } from "../src/server/connection.ts";
-
-async function withServer(
-  config: Record<string, Record<string, unknown>>,
-  fn: (server: ServerProcess) => Promise<void>,
-): Promise<void> {
-  const server = await ServerProcess.start(config);
-  try {
-    await fn(server);
-  } catch (e) {
-    throw withServerLog(e, server);
-  } finally {
-    await server.stop("SIGKILL");
-    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
-  }
-}
 
 function isError(reply: unknown, prefix: string): boolean {
   return reply instanceof RespError && reply.text.startsWith(prefix);

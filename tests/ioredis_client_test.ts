@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { Redis, type RedisOptions, ReplyError } from "ioredis";
-import { delay, freePort, ServerProcess, TcpClient, withServerLog } from "./_helpers.ts";
+import { delay, freePort, ServerProcess, TcpClient, withServer } from "./_helpers.ts";
 import {
   type ClientServer,
   type KnownGaps,
@@ -23,22 +23,6 @@ import {
 } from "./_real_clients.ts";
 import { RespConnection } from "./_resp_connection.ts";
 import { binaryString } from "./_resp_frames.ts";
-
-/** Runs `fn` against a fresh server, stopped whatever happens. */
-async function withServer(
-  fn: (server: ServerProcess) => Promise<void>,
-  config: Record<string, Record<string, unknown>> = {},
-): Promise<void> {
-  const server = await ServerProcess.start(config);
-  try {
-    await fn(server);
-  } catch (e) {
-    throw withServerLog(e, server);
-  } finally {
-    await server.stop("SIGKILL");
-    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
-  }
-}
 
 /** An ioredis client that never reconnects (no timers left behind). */
 async function ioredis(port: number, options: RedisOptions = {}): Promise<Redis> {
@@ -65,7 +49,7 @@ async function closeIoredis(client: Redis): Promise<void> {
 }
 
 Deno.test("ioredis: commands, pipelines, Buffers, expiry, scanStream, errors", async (t) => {
-  await withServer(async (server) => {
+  await withServer({}, async (server) => {
     const client = await ioredis(server.port);
     try {
       await t.step("plain commands", async () => {
@@ -629,7 +613,7 @@ realClientTest("ioredis: scenarios against redis-server, then kvdb", {
 });
 
 Deno.test("ioredis: password (requirepass) and an ACL user, as ioredis sends AUTH", async () => {
-  await withServer(async (server) => {
+  await withServer({ security: { requirepass: "s3cret" } }, async (server) => {
     const clients: Redis[] = [];
     try {
       // Without a password: every command is refused, NOAUTH.
@@ -679,5 +663,5 @@ Deno.test("ioredis: password (requirepass) and an ACL user, as ioredis sends AUT
     } finally {
       for (const c of clients) await closeIoredis(c);
     }
-  }, { security: { requirepass: "s3cret" } });
+  });
 });

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RespClient, RespStatus, ServerProcess, withServerLog } from "./_helpers.ts";
+import { RespClient, RespStatus, withServer } from "./_helpers.ts";
 import {
   checkKnownGaps,
   flushAll,
@@ -56,28 +56,12 @@ function redisRepr(bytes: Uint8Array): string {
   return out + '"';
 }
 
-/** Runs `fn` against a fresh server, stopped whatever happens. */
-async function withServer(
-  fn: (server: ServerProcess) => Promise<void>,
-  config: Record<string, Record<string, unknown>> = {},
-): Promise<void> {
-  const server = await ServerProcess.start(config);
-  try {
-    await fn(server);
-  } catch (e) {
-    throw withServerLog(e, server);
-  } finally {
-    await server.stop("SIGKILL");
-    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
-  }
-}
-
 // ---------------------------------------------------------------------------
 // redis-cli.
 
 Deno.test("redis-cli: one-shot commands", async () => {
   await ensureRedisTools();
-  await withServer(async (server) => {
+  await withServer({}, async (server) => {
     const cli = async (...args: string[]) => {
       const out = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(server.port), ...args]);
       assert.equal(out.stderr, "", `redis-cli ${args.join(" ")}: stderr`);
@@ -120,7 +104,7 @@ Deno.test("redis-cli: one-shot commands", async () => {
 
 Deno.test("redis-cli: binary values with -x, shown with escapes by --no-raw", async () => {
   await ensureRedisTools();
-  await withServer(async (server) => {
+  await withServer({}, async (server) => {
     const dir = await Deno.makeTempDir({ prefix: "kvdb-cli-" });
     try {
       const all = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -170,7 +154,7 @@ function benchmarkRates(stdout: string): Map<string, number> {
 
 Deno.test("redis-benchmark: set, get, incr, mset, plain and pipelined", async () => {
   await ensureRedisTools();
-  await withServer(async (server) => {
+  await withServer({}, async (server) => {
     const base = ["-h", "127.0.0.1", "-p", String(server.port), "-t", "set,get,incr,mset"];
     const modes: [string, string[], string][] = [
       ["plain", [], "2000"],

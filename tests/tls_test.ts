@@ -22,6 +22,7 @@ import {
   RespError,
   RespStatus,
   ServerProcess,
+  withServer,
   withServerLog,
 } from "./_helpers.ts";
 import { ensureDebianPackage, runs } from "./_debian.ts";
@@ -154,21 +155,6 @@ async function redisCli(args: string[]): Promise<{ ok: boolean; out: string }> {
 /** redis-cli over TLS to `port`, trusting `ca`, with `more` options, running `command`. */
 function tlsCli(port: number, ca: string, command: string[], more: string[] = []) {
   return redisCli(["--tls", "--cacert", ca, ...more, "-p", String(port), ...command]);
-}
-
-async function withServer(
-  config: Record<string, Record<string, unknown>>,
-  fn: (server: ServerProcess) => Promise<void>,
-): Promise<void> {
-  const server = await ServerProcess.start(config);
-  try {
-    await fn(server);
-  } catch (e) {
-    throw withServerLog(e, server);
-  } finally {
-    await server.stop("SIGKILL");
-    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
-  }
 }
 
 const certsPromise = makeCerts();
