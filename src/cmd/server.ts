@@ -263,6 +263,13 @@ export async function serverMain(args: string[]): Promise<number> {
   }
   const addresses: string[] = [];
   const tls = new TlsService(servers[0], config, log);
+  /** What a start that cannot listen undoes before exiting. */
+  const stopAfterFailedStart = async () => {
+    for (const server of servers) await server.shutdown();
+    await running?.stop();
+    await opened.close().catch(() => {});
+    log.close();
+  };
   try {
     for (const server of servers) addresses.push(server.listen());
   } catch (e) {
@@ -272,10 +279,7 @@ export async function serverMain(args: string[]): Promise<number> {
       ),
       error: e instanceof Error ? e.message : String(e),
     });
-    for (const server of servers) await server.shutdown();
-    await running?.stop();
-    await opened.close().catch(() => {});
-    log.close();
+    await stopAfterFailedStart();
     return 1;
   }
   try {
@@ -285,10 +289,7 @@ export async function serverMain(args: string[]): Promise<number> {
       port: config.tls.port,
       error: e instanceof Error ? e.message : String(e),
     });
-    for (const server of servers) await server.shutdown();
-    await running?.stop();
-    await opened.close().catch(() => {});
-    log.close();
+    await stopAfterFailedStart();
     return 1;
   }
   // CONFIG SET tls-*: the parameter table checked the value (files, port);

@@ -1007,17 +1007,18 @@ export async function loadConfigValues(
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    const reason = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Error
-      ? e.message
-      : String(e);
-    throw new ConfigError(`${path}: cannot read config: ${reason}`);
+    throw new ConfigError(`${path}: cannot read config: ${readFailure(e)}`);
   }
   const values = parseConfigValues(text, path);
   const config = configFromValues(values, path);
   await checkAclFile(config.security.aclFile, path);
   return { config, values };
+}
+
+/** Why a file could not be read, in a config error's words. */
+function readFailure(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Refuses a start whose `security.acl_file` cannot be read or holds a bad line. */
@@ -1027,11 +1028,7 @@ async function checkAclFile(aclFile: string, where: string): Promise<void> {
   try {
     text = await Deno.readTextFile(aclFile);
   } catch (e) {
-    const reason = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Error
-      ? e.message
-      : String(e);
+    const reason = readFailure(e);
     throw new ConfigError(
       `${where}: security.acl_file = ${describe(aclFile)}: cannot read: ${reason}`,
     );
