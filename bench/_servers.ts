@@ -51,7 +51,9 @@ async function waitReady(port: number, child: Deno.ChildProcess): Promise<void> 
       const buf = new Uint8Array(64);
       const n = await conn.read(buf);
       conn.close();
-      if (n && new TextDecoder().decode(buf.subarray(0, n)).startsWith("+PONG")) return;
+      const reply = n ? new TextDecoder().decode(buf.subarray(0, n)) : "";
+      // A server with a password answers too: it is up.
+      if (reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) return;
     } catch {
       // Not yet.
     }

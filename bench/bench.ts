@@ -17,7 +17,9 @@
  * number), with the median kvdb/redis ratio per mode; `--only default`
  * runs just that. The memory rows add 1M small hashes (5 fields) and one
  * sorted set of 1M members. `--only tls` runs SET and GET at 50 clients
- * over TLS against redis-server's --tls-port (bench/_tls.ts).
+ * over TLS against redis-server's --tls-port (bench/_tls.ts). `--only auth`
+ * runs SET and GET at 50 clients against servers without a password and
+ * then with `requirepass` (redis-benchmark `-a`; bench/_auth.ts).
  *
  * The MULTI/SET/INCR/EXEC row's load comes from bench/multi_load.ts, not
  * redis-benchmark (which repeats one command per run): 50 connections, one
@@ -59,6 +61,7 @@ import {
 } from "./_default_tests.ts";
 import { runtimeFloor } from "./_runtime_floor.ts";
 import { tlsRows } from "./_tls.ts";
+import { authRows } from "./_auth.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -589,8 +592,10 @@ async function main(): Promise<void> {
       console.log(defaultListLines(await defaultLists(dir)).join("\n"));
       return;
     }
-    if (flags.only === "tls") {
-      const rows = await tlsRows(dir, ROUNDS, n(200_000));
+    if (flags.only === "tls" || flags.only === "auth") {
+      const rows = flags.only === "tls"
+        ? await tlsRows(dir, ROUNDS, n(200_000))
+        : await authRows(dir, ROUNDS, n(200_000));
       console.log(
         rowLines(rows.map((r) => ({
           name: r.name,

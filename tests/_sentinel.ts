@@ -180,6 +180,8 @@ export interface SentinelOptions {
   failoverTimeoutMs?: number;
   /** `parallel-syncs` (1). */
   parallelSyncs?: number;
+  /** `sentinel auth-pass` for a password-protected group ("": none). */
+  authPass?: string;
 }
 
 /**
@@ -315,6 +317,7 @@ export class SentinelSet {
       downAfterMs: 1500,
       failoverTimeoutMs: 3000,
       parallelSyncs: 1,
+      authPass: "",
       ...options,
     };
     const dir = await Deno.makeTempDir({ prefix: "kvdb-sentinel-" });
@@ -336,6 +339,7 @@ export class SentinelSet {
             `sentinel down-after-milliseconds ${MASTER_NAME} ${full.downAfterMs}`,
             `sentinel failover-timeout ${MASTER_NAME} ${full.failoverTimeoutMs}`,
             `sentinel parallel-syncs ${MASTER_NAME} ${full.parallelSyncs}`,
+            ...(full.authPass === "" ? [] : [`sentinel auth-pass ${MASTER_NAME} ${full.authPass}`]),
             "",
           ].join("\n"),
         );

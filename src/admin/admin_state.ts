@@ -262,6 +262,12 @@ export class AdminState {
       case "replication.min_replicas_max_lag":
         c.replication.minReplicasMaxLagMs = value as number;
         break;
+      case "replication.masterauth":
+        c.replication.masterauth = value as string;
+        break;
+      case "replication.masteruser":
+        c.replication.masteruser = value as string;
+        break;
       case "security.requirepass":
         c.security.requirepass = value as string;
         this.acl.setRequirePass(value as string);

@@ -564,6 +564,9 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
     },
     read: () => undefined,
   },
+  // Read at the replica's next connection to its master.
+  keyParameter("masterauth", "replication.masterauth", "live"),
+  keyParameter("masteruser", "replication.masteruser", "live"),
   keyParameter("replica-priority", "replication.replica_priority", "live", {
     aliases: ["slave-priority"],
   }),

@@ -87,6 +87,13 @@ export interface Config {
     /** Redis's `min-replicas-to-write` (0: off) and `min-replicas-max-lag`. */
     minReplicasToWrite: number;
     minReplicasMaxLagMs: number;
+    /**
+     * The password a replica sends its master (`AUTH [masteruser] masterauth`
+     * before `REPLSYNC`; Redis's `masterauth`); "" for none.
+     */
+    masterauth: string;
+    /** The ACL user a replica logs in as with `masterauth` (Redis's `masteruser`); "" for `default`. */
+    masteruser: string;
   };
   pubsub: {
     /** Redis's `notify-keyspace-events` letters ("" = none). */
@@ -241,6 +248,16 @@ export const MAX_PASSWORD_BYTES = 512;
 /** `security.requirepass`: any string up to {@link MAX_PASSWORD_BYTES}, "" for none. */
 const password: Rule = rule({ kind: "string" }, (raw) => {
   if (typeof raw !== "string") throw new RuleError("must be a string (quote it in YAML)");
+  if (new TextEncoder().encode(raw).length > MAX_PASSWORD_BYTES) {
+    throw new RuleError(`must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  return raw;
+});
+
+/** `replication.masteruser`: an ACL user name (no blanks), or "" for `default`. */
+const userName: Rule = rule({ kind: "string" }, (raw) => {
+  if (typeof raw !== "string") throw new RuleError("must be a user name (quote it in YAML)");
+  if (/\s/.test(raw)) throw new RuleError("must not hold blanks");
   if (new TextEncoder().encode(raw).length > MAX_PASSWORD_BYTES) {
     throw new RuleError(`must be at most ${MAX_PASSWORD_BYTES} bytes`);
   }
@@ -635,6 +652,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "how recent a replica's acknowledgement must be to count for min_replicas_to_write",
   },
   {
+    path: "replication.masterauth",
+    defaultValue: "",
+    rule: password,
+    description:
+      "the password a replica sends its master (AUTH before REPLSYNC; Redis's masterauth); empty: none",
+  },
+  {
+    path: "replication.masteruser",
+    defaultValue: "",
+    rule: userName,
+    description:
+      "the ACL user a replica logs in to its master as, with masterauth (Redis's masteruser); empty: default",
+  },
+  {
     path: "pubsub.notify_keyspace_events",
     defaultValue: "",
     rule: notifyLetters,
@@ -890,6 +921,8 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       replicaPriority: get("replication.replica_priority"),
       minReplicasToWrite: get("replication.min_replicas_to_write"),
       minReplicasMaxLagMs: get("replication.min_replicas_max_lag"),
+      masterauth: get("replication.masterauth"),
+      masteruser: get("replication.masteruser"),
     },
     pubsub: {
       notifyKeyspaceEvents: get("pubsub.notify_keyspace_events"),

@@ -15,6 +15,8 @@ const REPLICATION_DEFAULTS = {
   replicaPriority: 100,
   minReplicasToWrite: 0,
   minReplicasMaxLagMs: 10_000,
+  masterauth: "",
+  masteruser: "",
 };
 
 const PUBSUB_DEFAULTS: Config["pubsub"] = {
@@ -208,6 +210,8 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.replica_priority": 100,
     "replication.min_replicas_to_write": 0,
     "replication.min_replicas_max_lag": "10s",
+    "replication.masterauth": "",
+    "replication.masteruser": "",
     "pubsub.notify_keyspace_events": "",
     "pubsub.output_buffer_hard_limit": "32MiB",
     "pubsub.output_buffer_soft_limit": "8MiB",
@@ -261,6 +265,8 @@ Deno.test("each key given alone is applied", () => {
       port: 1,
     }],
     ["replication.sync_interval", "250ms", (c) => c.replication.syncIntervalMs, 250],
+    ["replication.masterauth", "a b'c", (c) => c.replication.masterauth, "a b'c"],
+    ["replication.masteruser", "repl", (c) => c.replication.masteruser, "repl"],
   ];
   for (const [path, value, pick, expected] of cases) {
     const [section, key] = path.split(".");
@@ -388,6 +394,10 @@ Deno.test("impossible values are refused naming key and value", () => {
     ["replication.sync_interval", "0", "0"],
     ["replication.replica_type", "primary", '"primary"'],
     ["replication.replica_type", "Slave", '"Slave"'],
+    ["replication.masterauth", "1234", "1234"],
+    ["replication.masterauth", `"${"x".repeat(513)}"`, "x".repeat(20)],
+    ["replication.masteruser", '"a b"', '"a b"'],
+    ["replication.masteruser", "[1]", "[1]"],
     ["engine.type", "on_disk", '"on_disk"'],
     ["engine.partitions", "0", "0"],
     ["engine.partitions", "-1", "-1"],

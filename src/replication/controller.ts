@@ -317,6 +317,10 @@ export class ReplicationController {
       snapshots: snapshotter,
       announce: announce === "" ? config.network.address : parseAddress(announce),
       tls: () => replicationTls(config.tls),
+      credentials: () => {
+        const r = config.replication;
+        return r.masterauth === "" ? undefined : { user: r.masteruser, password: r.masterauth };
+      },
       onCaughtUp: () => {
         if (this.#held) this.#verified().catch(() => {});
       },

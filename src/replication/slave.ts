@@ -27,6 +27,13 @@ import { OutBuffer } from "../protocol/out_buffer.ts";
 import type { Store } from "../storage/store.ts";
 import type { Wal } from "../wal/wal.ts";
 import { encodeAck, FrameDecoder, FrameType } from "./frame.ts";
+import {
+  authAccepted,
+  authLine,
+  isAuthRefusal,
+  isErrorReply,
+  type MasterCredentials,
+} from "./_master_auth.ts";
 import { DEAD_PEER_INTERVALS } from "./master.ts";
 import {
   loadIdentity,
@@ -65,6 +72,12 @@ export interface SlaveOptions {
    * applies at the next connection); undefined: plain TCP.
    */
   tls?: () => ReplicationTlsOptions | undefined;
+  /**
+   * What to log in to the master with before `REPLSYNC` (read each time:
+   * CONFIG SET masterauth applies at the next connection); undefined: no
+   * `AUTH`.
+   */
+  credentials?: () => MasterCredentials | undefined;
   /** Called each time the replica has caught up with its master. */
   onCaughtUp?: () => void;
 }
@@ -85,6 +98,9 @@ export interface SlaveStatus {
   /** The history followed ("" before the first handshake of a new replica). */
   replid: string;
 }
+
+/** The master refused this replica's login, or its `REPLSYNC` for want of one. */
+class AuthRefused extends Error {}
 
 /** Resolves after `ms`, or at once when `cancel` fires. */
 function sleep(ms: number, cancel: { wake?: () => void }): Promise<void> {
@@ -188,7 +204,16 @@ export class ReplicationSlave {
       try {
         connected = await this.#session();
       } catch (e) {
-        if (!this.#stopped) {
+        if (this.#stopped) {
+          // Nothing to say: stop() closed the connection.
+        } else if (e instanceof AuthRefused) {
+          this.#enter(
+            "down",
+            "the master refused this replica's authentication (replication.masterauth / masteruser); serving reads, retrying",
+            { reply: e.message },
+            true,
+          );
+        } else {
           this.#enter("down", "master unreachable; serving reads, retrying", {
             error: e instanceof Error ? e.message : String(e),
           }, true);
@@ -220,6 +245,8 @@ export class ReplicationSlave {
     this.#conn = conn;
     // stop() may have come while dialling: no handshake (and no resync) then.
     if (this.#stopped) return false;
+    const credentials = this.#options.credentials?.();
+    if (credentials !== undefined) await this.#authenticate(conn, credentials);
     const identity: ReplicationIdentity = (await loadIdentity(wal.dir)) ??
       { ...NO_IDENTITY, role: "slave" };
     // After a cut that could not be made, ask for everything.
@@ -302,6 +329,8 @@ export class ReplicationSlave {
       } finally {
         resume?.();
       }
+    } else if (isAuthRefusal(line)) {
+      throw new AuthRefused(line);
     } else {
       throw new Error(`master refused: ${line}`);
     }
@@ -516,6 +545,16 @@ export class ReplicationSlave {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Logs in to the master; throws {@link AuthRefused} with its reply when refused. */
+  async #authenticate(conn: Deno.Conn, credentials: MasterCredentials): Promise<void> {
+    await writeAll(conn, new TextEncoder().encode(authLine(credentials)));
+    const { line, rest } = await this.#readLine(conn);
+    this.#lastHeardMs = Date.now();
+    if (authAccepted(line) && rest.length === 0) return;
+    if (isErrorReply(line)) throw new AuthRefused(line);
+    throw new Error(`bad reply to AUTH: ${line}`);
   }
 
   /** Reads the handshake reply line; returns it and the bytes after it. */
