@@ -299,6 +299,8 @@ Deno.test("secrets never show in SLOWLOG or MONITOR: AUTH, HELLO AUTH, ACL SETUS
         ["CONFIG", "SET", "requirepass", "topsecret2"],
         ["AUTH", "topsecret2"],
         ["CONFIG", "SET", "requirepass", ""],
+        ["CONFIG", "SET", "masterauth", "topsecret3"],
+        ["CONFIG", "SET", "masteruser", "topsecret4"],
       ];
       for (const command of secrets) await admin.call(...command);
       // MONITOR is not sent admin commands (ACL, CONFIG), as in Redis: AUTH, HELLO, AUTH.
@@ -315,6 +317,9 @@ Deno.test("secrets never show in SLOWLOG or MONITOR: AUTH, HELLO AUTH, ACL SETUS
       assert.match(lines[1], /"HELLO" "2" "AUTH" "\(redacted\)" "\(redacted\)"$/);
       assert.match(slow, /"ACL","SETUSER","\(redacted\)","\(redacted\)"/);
       assert.match(slow, /"CONFIG","SET","requirepass","\(redacted\)"/);
+      // As redis-server 7.0.15's SLOWLOG shows them.
+      assert.match(slow, /"CONFIG","SET","masterauth","\(redacted\)"/);
+      assert.match(slow, /"CONFIG","SET","masteruser","\(redacted\)"/);
     } finally {
       admin.close();
       monitor.close();

@@ -12,7 +12,7 @@
  */
 
 /** CONFIG parameters whose values are secrets (Redis's SENSITIVE_CONFIG). */
-const SENSITIVE_PARAMETERS = new Set(["requirepass", "masterauth"]);
+const SENSITIVE_PARAMETERS = new Set(["requirepass", "masterauth", "masteruser"]);
 
 const NONE: readonly number[] = [];
 
