@@ -16,65 +16,13 @@ import {
   startKvdb,
   startRedis,
 } from "./_servers.ts";
+import { makeServerCerts } from "../tests/_tls_certs.ts";
 
 /** One TLS row: its name and the medians. */
 export interface TlsRow {
   name: string;
   kvdb: BenchResult;
   redis: BenchResult;
-}
-
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd: dir, stderr: "piped" }).output();
-  if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/** A CA and a server certificate it signed for 127.0.0.1, in `dir`. */
-async function makeCerts(dir: string): Promise<void> {
-  const days = ["-days", "2"];
-  await openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    ...days,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-subj",
-    "/CN=kvdb bench CA",
-  ]);
-  await openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  ]);
-  await Deno.writeTextFile(`${dir}/server.ext`, "subjectAltName=IP:127.0.0.1\n");
-  await openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    ...days,
-    "-out",
-    "server.crt",
-    "-extfile",
-    "server.ext",
-  ]);
 }
 
 /**
@@ -88,12 +36,7 @@ async function makeCerts(dir: string): Promise<void> {
 export async function tlsRows(dir: string, rounds: number, requests: number): Promise<TlsRow[]> {
   const certDir = `${dir}/tls`;
   await Deno.mkdir(certDir, { recursive: true });
-  await makeCerts(certDir);
-  const files = {
-    cert: `${certDir}/server.crt`,
-    key: `${certDir}/server.key`,
-    ca: `${certDir}/ca.crt`,
-  };
+  const files = await makeServerCerts(certDir);
   const kvdbTlsPort = freePort();
   const kvdb = await startKvdb(dir, {
     tls: { port: kvdbTlsPort, cert_file: files.cert, key_file: files.key, ca_cert_file: files.ca },

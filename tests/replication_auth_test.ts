@@ -22,6 +22,7 @@ import {
   TcpClient,
   withServerLog,
 } from "./_helpers.ts";
+import { makeServerCerts } from "./_tls_certs.ts";
 
 /** Blanks and quotes: the replica's AUTH line must carry them intact. */
 const PASSWORD = `s3cret "pw" it's`;
@@ -248,73 +249,9 @@ Deno.test("replication auth: a client that is not an authenticated replica gets 
   });
 });
 
-/** openssl in `dir`; throws with its stderr. */
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA, and a server certificate it signed for 127.0.0.1, in `dir`. */
-async function makeCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  await openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-subj",
-    "/CN=kvdb test ca",
-  ]);
-  await openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=server",
-  ]);
-  await Deno.writeTextFile(`${dir}/server.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-out",
-    "server.crt",
-    "-extfile",
-    "server.ext",
-  ]);
-  return { ca: `${dir}/ca.crt`, cert: `${dir}/server.crt`, key: `${dir}/server.key` };
-}
-
 Deno.test("replication auth: TLS and masterauth together", async () => {
   await withServers(async (servers, dir) => {
-    const certs = await makeCerts(dir);
+    const certs = await makeServerCerts(dir);
     const { master, replica } = replicatedConfigs(dir);
     const tlsPort = freePort();
     const m = await ServerProcess.start({

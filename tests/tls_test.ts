@@ -27,6 +27,7 @@ import {
 } from "./_helpers.ts";
 import { ensureDebianPackage, runs } from "./_debian.ts";
 import { within } from "./_real_clients.ts";
+import { makeCa, makeSigned } from "./_tls_certs.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const PYTHON = "/usr/bin/python3";
@@ -45,75 +46,12 @@ interface Certs {
   otherServerKey: string;
 }
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args.join(" ")}: ${decoder.decode(out.stderr)}`);
-  }
-}
-
-/** A CA, and `name`'s key and certificate signed by it for 127.0.0.1. */
-async function signed(dir: string, ca: string, name: string): Promise<void> {
-  await openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    `/CN=${name}`,
-  ]);
-  await Deno.writeTextFile(`${dir}/${name}.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.crt`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-out",
-    `${name}.crt`,
-    "-extfile",
-    `${name}.ext`,
-  ]);
-}
-
 async function makeCerts(): Promise<Certs> {
   const dir = await Deno.makeTempDir({ prefix: "kvdb-tls-" });
-  for (const ca of ["ca", "other-ca"]) {
-    await openssl(dir, [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-keyout",
-      `${ca}.key`,
-      "-out",
-      `${ca}.crt`,
-      "-subj",
-      `/CN=kvdb test ${ca}`,
-    ]);
-  }
-  await signed(dir, "ca", "server");
-  await signed(dir, "ca", "client");
-  await signed(dir, "other-ca", "other-server");
+  for (const ca of ["ca", "other-ca"]) await makeCa(dir, ca);
+  await makeSigned(dir, "ca", "server");
+  await makeSigned(dir, "ca", "client");
+  await makeSigned(dir, "other-ca", "other-server");
   return {
     dir,
     ca: `${dir}/ca.crt`,
