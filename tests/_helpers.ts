@@ -635,6 +635,28 @@ export async function setUntilGone(
 }
 
 /**
+ * `INFO <section>` of the server behind `client`, as a map of field to value.
+ *
+ * @example
+ * ```ts
+ * (await infoSection(client, "persistence")).get("rdb_bgsave_in_progress"); // "0"
+ * ```
+ */
+export async function infoSection(
+  client: RespClient,
+  section: string,
+): Promise<Map<string, string>> {
+  const text = await client.call("INFO", section);
+  if (typeof text !== "string") throw new Error(`INFO ${section} answered ${JSON.stringify(text)}`);
+  const fields = new Map<string, string>();
+  for (const line of text.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
+}
+
+/**
  * Runs `fn` against a fresh server started with `config`, then kills it and
  * removes its directory whatever happened; a failure carries the server's
  * last log lines.

@@ -22,6 +22,7 @@ import { readRecords } from "../src/wal/reader.ts";
 import { Rng } from "./_generate.ts";
 import {
   delay,
+  infoSection,
   RespClient,
   RespError,
   type RespReply,
@@ -37,21 +38,10 @@ const BIG_ELEMENTS = 30_000;
 const SMALL_LISTS = 8;
 const SNAPSHOTS = 3;
 
-async function info(client: RespClient): Promise<Map<string, string>> {
-  const text = await client.call("INFO", "persistence");
-  assert.equal(typeof text, "string");
-  const fields = new Map<string, string>();
-  for (const line of (text as string).split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1));
-  }
-  return fields;
-}
-
 async function settled(client: RespClient, timeoutMs = 60_000): Promise<Map<string, string>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const fields = await info(client);
+    const fields = await infoSection(client, "persistence");
     if (fields.get("rdb_bgsave_in_progress") === "0") return fields;
     if (Date.now() > deadline) throw new Error("snapshot still in progress");
     await delay(5);

@@ -22,6 +22,7 @@ import {
   delay,
   encodeRespCommand,
   freePort,
+  infoSection,
   RespClient,
   RespError,
   type RespReply,
@@ -30,22 +31,10 @@ import {
   walConfig,
 } from "./_helpers.ts";
 
-/** `INFO persistence` as a map of field to value. */
-async function persistence(client: RespClient): Promise<Map<string, string>> {
-  const text = await client.call("INFO", "persistence");
-  assert.equal(typeof text, "string");
-  const fields = new Map<string, string>();
-  for (const line of (text as string).split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1));
-  }
-  return fields;
-}
-
 /** Waits until no snapshot is being taken. */
 async function snapshotSettled(client: RespClient, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await persistence(client)).get("rdb_bgsave_in_progress") !== "0") {
+  while ((await infoSection(client, "persistence")).get("rdb_bgsave_in_progress") !== "0") {
     if (Date.now() > deadline) throw new Error("snapshot still in progress");
     await delay(20);
   }
@@ -93,7 +82,7 @@ Deno.test('keys deleted while BGSAVE walks past them never come back (no phantom
       while (deleting) {
         assert.equal(text(await loader.call("BGSAVE")), "Background saving started");
         await snapshotSettled(loader);
-        const fields = await persistence(loader);
+        const fields = await infoSection(loader, "persistence");
         assert.equal(fields.get("rdb_last_bgsave_status"), "ok");
         const name = snapshotName(Number(fields.get("snapshot_last_lsn")));
         await Deno.copyFile(join(dir, "wal", name), join(copies, name));
@@ -203,7 +192,7 @@ Deno.test("values of tens of MiB: SAVE succeeds, and a restart serves them from 
     for (const [i, value] of values.entries()) ok([await client.call("SET", `big${i}`, value)]);
     ok([await client.call("SET", "small", "s")]);
     assert.equal(text(await client.call("SAVE")), "OK");
-    const fields = await persistence(client);
+    const fields = await infoSection(client, "persistence");
     assert.equal(fields.get("rdb_last_bgsave_status"), "ok");
     assert.equal(fields.get("snapshot_last_keys"), "4");
     client.close();
@@ -248,7 +237,7 @@ Deno.test("a failing automatic snapshot is retried after a backoff, not at every
     assert.equal(failed().length, 1, "the first automatic snapshot failed");
     await delay(2_000); // twenty threshold checks, well within the 5 s backoff
     assert.equal(failed().length, 1, `no retry within the backoff:\n${failed().join("\n")}`);
-    const fields = await persistence(client);
+    const fields = await infoSection(client, "persistence");
     assert.equal(fields.get("rdb_last_bgsave_status"), "err");
     assert.equal(fields.get("snapshot_failures"), "1");
     assert.equal(fields.get("snapshot_consecutive_failures"), "1");
@@ -260,7 +249,7 @@ Deno.test("a failing automatic snapshot is retried after a backoff, not at every
     await Deno.remove(blocker);
     assert.equal(text(await client.call("BGSAVE")), "Background saving started");
     await snapshotSettled(client);
-    const after = await persistence(client);
+    const after = await infoSection(client, "persistence");
     assert.equal(after.get("rdb_last_bgsave_status"), "ok");
     assert.equal(after.get("snapshot_consecutive_failures"), "0");
     assert.equal(after.get("snapshot_next_retry_in_ms"), "0");
