@@ -42,6 +42,11 @@ const STRING_MEMBER = -1;
 const FREE = -2;
 /** Lengths below this take one byte. */
 const SHORT_LENGTH = 0x80;
+
+/** Bytes the length of a member of `length` bytes takes before it. */
+function prefixBytes(length: number): number {
+  return length < SHORT_LENGTH ? 1 : 2;
+}
 const INITIAL_SLOTS = 16;
 const INITIAL_ARENA_BYTES = 1024;
 
@@ -89,7 +94,7 @@ export class MemberArena {
   add(slot: number, member: string): void {
     assert(this.#offsets[slot] === FREE, "a member is added to a free slot");
     const length = member.length;
-    const prefix = length < SHORT_LENGTH ? 1 : 2;
+    const prefix = prefixBytes(length);
     if (length > MAX_ARENA_MEMBER_BYTES || !this.#makeRoom(prefix + length)) {
       this.#offsets[slot] = STRING_MEMBER;
       this.#strings.set(slot, member);
@@ -119,19 +124,16 @@ export class MemberArena {
   get(slot: number): string {
     const offset = this.#offsets[slot];
     if (offset === STRING_MEMBER) return this.#strings.get(slot)!;
-    const arena = this.#arena;
-    const first = arena[offset];
-    if (first < SHORT_LENGTH) return bytesToBinary(arena, offset + 1, offset + 1 + first);
-    const start = offset + 2;
-    return bytesToBinary(arena, start, start + (((first & 0x7f) << 8) | arena[offset + 1]));
+    const length = this.#lengthAt(offset);
+    const start = offset + prefixBytes(length);
+    return bytesToBinary(this.#arena, start, start + length);
   }
 
   /** The byte length of held slot `slot`'s member. */
   lengthOf(slot: number): number {
     const offset = this.#offsets[slot];
     if (offset === STRING_MEMBER) return this.#strings.get(slot)!.length;
-    const first = this.#arena[offset];
-    return first < SHORT_LENGTH ? first : ((first & 0x7f) << 8) | this.#arena[offset + 1];
+    return this.#lengthAt(offset);
   }
 
   /** Whether held slot `slot`'s member is `member`. */
@@ -139,12 +141,8 @@ export class MemberArena {
     const offset = this.#offsets[slot];
     if (offset === STRING_MEMBER) return this.#strings.get(slot) === member;
     const arena = this.#arena;
-    const first = arena[offset];
-    let length = first;
-    let start = offset + 1;
-    if (first >= SHORT_LENGTH) {
-      length = ((first & 0x7f) << 8) | arena[start++];
-    }
+    const length = this.#lengthAt(offset);
+    const start = offset + prefixBytes(length);
     if (length !== member.length) return false;
     for (let i = 0; i < length; i++) {
       if (arena[start + i] !== member.charCodeAt(i)) return false;
@@ -160,12 +158,8 @@ export class MemberArena {
       return held < member ? -1 : held > member ? 1 : 0;
     }
     const arena = this.#arena;
-    const first = arena[offset];
-    let length = first;
-    let start = offset + 1;
-    if (first >= SHORT_LENGTH) {
-      length = ((first & 0x7f) << 8) | arena[start++];
-    }
+    const length = this.#lengthAt(offset);
+    const start = offset + prefixBytes(length);
     const n = Math.min(length, member.length);
     for (let i = 0; i < n; i++) {
       const d = arena[start + i] - member.charCodeAt(i);
@@ -176,8 +170,14 @@ export class MemberArena {
 
   /** Bytes of the arena entry (length and member) at `offset`. */
   #entryBytes(offset: number): number {
+    const length = this.#lengthAt(offset);
+    return prefixBytes(length) + length;
+  }
+
+  /** The member length written at `offset` (one byte below {@link SHORT_LENGTH}, else two). */
+  #lengthAt(offset: number): number {
     const first = this.#arena[offset];
-    return first < SHORT_LENGTH ? 1 + first : 2 + (((first & 0x7f) << 8) | this.#arena[offset + 1]);
+    return first < SHORT_LENGTH ? first : ((first & 0x7f) << 8) | this.#arena[offset + 1];
   }
 
   /** Whether `bytes` more fit, compacting or growing the arena as needed. */
