@@ -53,6 +53,7 @@
  * @module
  */
 
+import { arenaGrowth } from "./arena_growth.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
 import { unpackCollection } from "../types/registry.ts";
@@ -543,21 +544,19 @@ export class KeyTable {
 
   /** Compacts the arena when half of it is dead, else grows it. */
   #makeRoom(bytes: number): void {
-    const live = this.#arenaUsed - this.#deadBytes;
-    const needed = live + bytes;
-    if (needed > this.#maxArenaBytes) {
+    const growth = arenaGrowth(
+      this.#arenaUsed,
+      this.#deadBytes,
+      bytes,
+      this.#maxArenaBytes,
+      INITIAL_ARENA_BYTES,
+    );
+    if (growth === undefined) {
       throw new RangeError(
         `a partition holds at most ${this.#maxArenaBytes} bytes of keys and values`,
       );
     }
-    // Compact when half is dead, or when growing up to the limit would not
-    // fit the request (live + bytes fits, checked above).
-    const compact = this.#deadBytes * 2 >= this.#arenaUsed ||
-      this.#arenaUsed + bytes > this.#maxArenaBytes;
-    const capacity = Math.min(
-      this.#maxArenaBytes,
-      Math.max(INITIAL_ARENA_BYTES, compact ? needed * 2 : (this.#arenaUsed + bytes) * 2),
-    );
+    const { capacity, compact } = growth;
     const arena = new Uint8Array(capacity);
     if (compact) {
       let used = 0;

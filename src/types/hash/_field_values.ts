@@ -28,6 +28,7 @@
  * @module
  */
 
+import { arenaGrowth } from "../../storage/arena_growth.ts";
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 
@@ -135,13 +136,15 @@ export class FieldValues {
   /** Whether `bytes` more fit, compacting or growing the arena as needed. */
   #makeRoom(bytes: number): boolean {
     if (this.#used + bytes <= this.#arena.length) return true;
-    const live = this.#used - this.#dead;
-    if (live + bytes > MAX_FIELD_ARENA_BYTES) return false;
-    const compact = this.#dead * 2 >= this.#used || this.#used + bytes > MAX_FIELD_ARENA_BYTES;
-    const capacity = Math.min(
+    const growth = arenaGrowth(
+      this.#used,
+      this.#dead,
+      bytes,
       MAX_FIELD_ARENA_BYTES,
-      Math.max(INITIAL_ARENA_BYTES, (compact ? live + bytes : this.#used + bytes) * 2),
+      INITIAL_ARENA_BYTES,
     );
+    if (growth === undefined) return false;
+    const { capacity, compact } = growth;
     const arena = new Uint8Array(capacity);
     if (compact) {
       let used = 0;

@@ -29,6 +29,7 @@
  * @module
  */
 
+import { arenaGrowth } from "../../storage/arena_growth.ts";
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 
@@ -184,12 +185,15 @@ export class MemberArena {
   #makeRoom(bytes: number): boolean {
     if (this.#used + bytes <= this.#arena.length) return true;
     const live = this.#used - this.#dead;
-    if (live + bytes > MAX_MEMBER_ARENA_BYTES) return false;
-    const compact = this.#dead * 2 >= this.#used || this.#used + bytes > MAX_MEMBER_ARENA_BYTES;
-    const capacity = Math.min(
+    const growth = arenaGrowth(
+      this.#used,
+      this.#dead,
+      bytes,
       MAX_MEMBER_ARENA_BYTES,
-      Math.max(INITIAL_ARENA_BYTES, (compact ? live + bytes : this.#used + bytes) * 2),
+      INITIAL_ARENA_BYTES,
     );
+    if (growth === undefined) return false;
+    const { capacity, compact } = growth;
     const arena = new Uint8Array(capacity);
     if (compact) {
       // Free slots and string members have negative offsets: only arena members move.

@@ -1,0 +1,41 @@
+/**
+ * The growth rule of kvdb's byte arenas (the key table's, a big hash's
+ * values, a big sorted set's members): values are appended, an overwrite
+ * that outgrows its room leaves dead bytes behind, and when the arena is
+ * full it is compacted — its live bytes copied once into a new array — if
+ * at least half of it is dead (or growing up to the limit would not fit the
+ * request), else grown; either way to twice what it then holds.
+ *
+ * @example
+ * ```ts
+ * arenaGrowth(1000, 600, 100, 1 << 30, 1024); // { capacity: 1024, compact: true }
+ * ```
+ * @module
+ */
+
+/**
+ * How an arena with `usedBytes` in use (`deadBytes` of them dead) makes room
+ * for `bytes` more, within `maxBytes` and no smaller than `minBytes`;
+ * undefined if even its live bytes and `bytes` would pass `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * arenaGrowth(1000, 0, 100, 1 << 30, 1024); // { capacity: 2200, compact: false }
+ * ```
+ */
+export function arenaGrowth(
+  usedBytes: number,
+  deadBytes: number,
+  bytes: number,
+  maxBytes: number,
+  minBytes: number,
+): { capacity: number; compact: boolean } | undefined {
+  const live = usedBytes - deadBytes;
+  if (live + bytes > maxBytes) return undefined;
+  const compact = deadBytes * 2 >= usedBytes || usedBytes + bytes > maxBytes;
+  const capacity = Math.min(
+    maxBytes,
+    Math.max(minBytes, (compact ? live + bytes : usedBytes + bytes) * 2),
+  );
+  return { capacity, compact };
+}
