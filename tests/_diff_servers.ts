@@ -61,6 +61,13 @@ function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promi
 }
 
 /** A `redis-server` child process on a free loopback port, without persistence. */
+/** Another process answered on the port a redis-server was started on. */
+class PortTakenError extends Error {
+  constructor(port: number) {
+    super(`port ${port} is another process's`);
+  }
+}
+
 export class RedisServer implements Server {
   readonly logs: string[] = [];
 
@@ -122,7 +129,9 @@ export class RedisServer implements Server {
       } catch (e) {
         lastError = e;
         await server.#kill();
-        if (!logs.some((l) => l.includes("Address already in use"))) break;
+        const taken = e instanceof PortTakenError ||
+          logs.some((l) => l.includes("Address already in use"));
+        if (!taken) break;
       }
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -145,8 +154,15 @@ export class RedisServer implements Server {
       try {
         conn = await RespConnection.connect(this.port);
         const pong = await conn.call(["PING"], 1_000);
-        if (binaryString(pong.raw) === "+PONG\r\n") return;
-      } catch {
+        if (binaryString(pong.raw) === "+PONG\r\n") {
+          // Another server that took the port first would answer too: only
+          // this process's own pid says the port is this server's.
+          const info = binaryString((await conn.call(["INFO", "server"], 1_000)).raw);
+          if (info.includes(`\r\nprocess_id:${this.child.pid}\r\n`)) return;
+          throw new PortTakenError(this.port);
+        }
+      } catch (e) {
+        if (e instanceof PortTakenError) throw e;
         // Not listening yet, or still loading.
       } finally {
         conn?.close();
