@@ -322,7 +322,7 @@ export class ReplicationController {
         return r.masterauth === "" ? undefined : { user: r.masteruser, password: r.masterauth };
       },
       onCaughtUp: () => {
-        if (this.#held) this.#verified().catch(() => {});
+        if (this.#held) this.#verified();
       },
     });
     this.#slave.start();
@@ -333,14 +333,26 @@ export class ReplicationController {
     this.#options.holdData(held);
   }
 
-  /** Caught up after a demotion: the data is the master's again. */
-  async #verified(): Promise<void> {
-    const { wal, log } = this.#options;
-    const held = await loadIdentity(wal.dir);
-    if (held !== undefined) await saveIdentity(wal.dir, { ...held, unverified: false });
+  /**
+   * Caught up after a demotion: the data is the master's again. Served at
+   * once, so that a link INFO shows "up" is a link whose data is served;
+   * the mark is saved after, in turn with REPLICAOF's own identity writes.
+   * A crash before it is saved holds the data again until caught up.
+   */
+  #verified(): void {
     if (this.#role !== "slave") return;
     this.#hold(false);
-    log.info("caught up with the new master: serving data again");
+    this.#options.log.info("caught up with the new master: serving data again");
+    const { wal } = this.#options;
+    this.#changing = this.#changing.then(async () => {
+      if (this.#held) return; // a newer demotion holds the data again
+      const held = await loadIdentity(wal.dir);
+      if (held !== undefined) await saveIdentity(wal.dir, { ...held, unverified: false });
+    }).catch((e) => {
+      this.#options.log.error("saving the caught-up mark failed", {
+        error: e instanceof Error ? e.message : e,
+      });
+    });
   }
 
   async #serve(conn: Deno.Conn, args: string[], rest: Uint8Array): Promise<void> {

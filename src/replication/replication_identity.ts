@@ -131,7 +131,22 @@ export async function loadIdentity(dir: string): Promise<ReplicationIdentity | u
  * await saveIdentity(dir, { ...NO_IDENTITY, replid, role: "master" });
  * ```
  */
-export async function saveIdentity(dir: string, identity: ReplicationIdentity): Promise<void> {
+export function saveIdentity(dir: string, identity: ReplicationIdentity): Promise<void> {
+  // One write at a time per directory, in call order: two writers of the
+  // one temporary file would rename it from under each other.
+  const saved = (saving.get(dir) ?? Promise.resolve()).then(() => writeIdentity(dir, identity));
+  const tail = saved.catch(() => {});
+  saving.set(dir, tail);
+  tail.then(() => {
+    if (saving.get(dir) === tail) saving.delete(dir);
+  });
+  return saved;
+}
+
+/** The write in progress (or last) per directory. */
+const saving = new Map<string, Promise<void>>();
+
+async function writeIdentity(dir: string, identity: ReplicationIdentity): Promise<void> {
   const tmp = join(dir, `${FILE}.tmp`);
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
