@@ -143,6 +143,7 @@ export class AdminState {
       requirepass: options.config.security.requirepass,
       aclFile: options.config.security.aclFile,
     });
+    this.acl.log.maxEntries = options.config.security.acllogMaxLen;
     this.timer = new CommandTimer({
       slowlog: this.slowlog,
       latency: this.latency,
@@ -274,6 +275,11 @@ export class AdminState {
         break;
       case "security.protected_mode":
         c.security.protectedMode = value as boolean;
+        break;
+      case "security.acllog_max_len":
+        // As Redis: the log is trimmed when the next entry comes.
+        c.security.acllogMaxLen = value as number;
+        this.acl.log.maxEntries = value as number;
         break;
       case "pubsub.notify_keyspace_events":
         c.pubsub.notifyKeyspaceEvents = value as string;

@@ -64,6 +64,8 @@ export interface Config {
     protectedMode: boolean;
     /** Redis's ACL file of users (ACL SAVE / ACL LOAD); "" for none. */
     aclFile: string;
+    /** ACL LOG entries kept, newest first (Redis's `acllog-max-len`). */
+    acllogMaxLen: number;
   };
   wal: {
     enabled: boolean;
@@ -557,6 +559,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "Redis's ACL file of users (user <name> <rules>), loaded at start, ACL LOAD and ACL SAVE; empty: none",
   },
   {
+    path: "security.acllog_max_len",
+    defaultValue: 128,
+    rule: integer(0, 10_000),
+    description:
+      "ACL LOG entries kept, newest first (Redis's acllog-max-len); a lower value trims at the next entry",
+  },
+  {
     path: "wal.enabled",
     defaultValue: false,
     rule: boolean,
@@ -901,6 +910,7 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       requirepass: get("security.requirepass"),
       protectedMode: get("security.protected_mode"),
       aclFile: get("security.acl_file"),
+      acllogMaxLen: get("security.acllog_max_len"),
     },
     wal: {
       enabled: get("wal.enabled"),

@@ -53,7 +53,13 @@ const DEFAULTS: Config = {
     latencyTracking: true,
     latencyTrackingInfoPercentiles: [50, 99, 99.9],
   },
-  security: { enableDebugCommand: "no", requirepass: "", protectedMode: true, aclFile: "" },
+  security: {
+    enableDebugCommand: "no",
+    requirepass: "",
+    protectedMode: true,
+    aclFile: "",
+    acllogMaxLen: 128,
+  },
   wal: {
     enabled: false,
     flushingBatchSize: 100,
@@ -99,7 +105,13 @@ function shipped(
       latencyTracking: true,
       latencyTrackingInfoPercentiles: [50, 99, 99.9],
     },
-    security: { enableDebugCommand: "no", requirepass: "", protectedMode: true, aclFile: "" },
+    security: {
+      enableDebugCommand: "no",
+      requirepass: "",
+      protectedMode: true,
+      aclFile: "",
+      acllogMaxLen: 128,
+    },
     wal: {
       enabled: true,
       flushingBatchSize: 100,
@@ -195,6 +207,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "security.requirepass": "",
     "security.protected_mode": true,
     "security.acl_file": "",
+    "security.acllog_max_len": 128,
     "wal.enabled": false,
     "wal.flushing_batch_size": 100,
     "wal.flushing_batch_timeout": "10ms",

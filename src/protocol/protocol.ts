@@ -35,6 +35,12 @@ export interface RequestDecoder {
    * consumed are the caller's to see.
    */
   readonly midRequest: boolean;
+  /**
+   * Set by the connection while its client must still authenticate: the
+   * decoder then refuses requests a stranger has no need to send (see
+   * _unauthenticated.ts), so it buffers little for them.
+   */
+  unauthenticated: boolean;
   /** Decodes at most one request from `bytes[start, end)`; bytes used (0: need more). */
   decode(bytes: Uint8Array, start: number, end: number): number;
 }

@@ -40,6 +40,10 @@
  * must be followed by `\r\n` (`expected CRLF after bulk data`); Redis skips
  * those bytes unread, which would silently misframe every later request.
  *
+ * While `unauthenticated` is set (a password is required and the client
+ * has not given it) two more, Redis's: a count over 10 (`unauthenticated
+ * multibulk length`) and a bulk over 16 KiB (`unauthenticated bulk length`).
+ *
  * Every error is fatal, as in Redis: the connection answers it and closes.
  *
  * @example
@@ -56,6 +60,7 @@ import { bytesToBinary } from "../bytes/binary_string.ts";
 import { recurringWord } from "./_recurring_words.ts";
 import { CommandError } from "./reply_writer.ts";
 import { splitInlineArguments } from "./inline_split.ts";
+import { UNAUTHENTICATED_MAX_ARGS, UNAUTHENTICATED_MAX_BYTES } from "./_unauthenticated.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -110,6 +115,8 @@ export class RespRequestDecoder {
   error: CommandError | undefined;
   /** True with `error`: the connection must be closed after the reply. */
   fatal = false;
+  /** See {@link RequestDecoder.unauthenticated}. */
+  unauthenticated = false;
   readonly #maxMessageBytes: number;
   /** Arguments so far of a multibulk request not yet complete. */
   #partial: string[] | undefined;
@@ -173,6 +180,9 @@ export class RespRequestDecoder {
     ) {
       return this.#fail("invalid multibulk length", start, end);
     }
+    if (this.unauthenticated && count > UNAUTHENTICATED_MAX_ARGS) {
+      return this.#fail("unauthenticated multibulk length", start, end);
+    }
     if (count <= 0) return next - start;
     this.#partial = [];
     this.#count = count;
@@ -205,6 +215,9 @@ export class RespRequestDecoder {
       const still = count - args.length - 1;
       if (!(length >= 0) || dataEnd + 2 + MIN_BULK_WIRE_BYTES * still > limit) {
         return this.#fail("invalid bulk length", start, end);
+      }
+      if (this.unauthenticated && length > UNAUTHENTICATED_MAX_BYTES) {
+        return this.#fail("unauthenticated bulk length", start, end);
       }
       if (
         (dataEnd < end && bytes[dataEnd] !== CR) ||

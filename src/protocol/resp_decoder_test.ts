@@ -492,3 +492,27 @@ Deno.test("inline commands split as Redis's sdssplitargs", () => {
     { skipped: true },
   ]);
 });
+
+Deno.test("before AUTH: Redis's limits of 10 arguments and 16 KiB bulks, before the data arrives", () => {
+  const stranger = (input: string) => {
+    const d = new RespRequestDecoder(1024 * 1024);
+    d.unauthenticated = true;
+    return feed(d, [bin(input)]);
+  };
+  const ten = Array.from({ length: 10 }, () => "a");
+  assert.deepEqual(stranger(resp(...ten)), [{ args: ten }]);
+  assert.deepEqual(
+    stranger("*11\r\n"),
+    protocolError("unauthenticated multibulk length"),
+  );
+  const big = "x".repeat(16 * 1024);
+  assert.deepEqual(stranger(resp("SET", "k", big)), [{ args: ["SET", "k", big] }]);
+  assert.deepEqual(
+    stranger(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${16 * 1024 + 1}\r\n`),
+    protocolError("unauthenticated bulk length"),
+  );
+  // The same requests from a client that has logged in.
+  assert.deepEqual(whole(resp("SET", "k", big + "x"), 1024 * 1024), [{
+    args: ["SET", "k", big + "x"],
+  }]);
+});

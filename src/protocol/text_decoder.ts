@@ -25,6 +25,7 @@
 
 import { bytesToBinary } from "../bytes/binary_string.ts";
 import { CommandError } from "./reply_writer.ts";
+import { UNAUTHENTICATED_MAX_BYTES } from "./_unauthenticated.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -189,6 +190,8 @@ export class TextRequestDecoder {
   error: CommandError | undefined;
   /** Never set: every text-protocol error leaves the connection usable. */
   readonly fatal = false;
+  /** See {@link RequestDecoder.unauthenticated}: lines then end at 16 KiB. */
+  unauthenticated = false;
   readonly #maxMessageBytes: number;
   #discarding = false;
   /** Bytes from the start of the pending line known to hold no newline. */
@@ -228,7 +231,7 @@ export class TextRequestDecoder {
       return newline + 1;
     }
     if (newline < 0) {
-      if (end - start <= this.#maxMessageBytes + 1) return 0;
+      if (end - start <= this.#limitBytes() + 1) return 0;
       this.#searchedBytes = 0;
       this.#discarding = true;
       this.error = this.#tooLarge();
@@ -236,7 +239,7 @@ export class TextRequestDecoder {
     }
     let lineEnd = start + newline;
     if (lineEnd > start && bytes[lineEnd - 1] === CR) lineEnd--;
-    if (lineEnd - start > this.#maxMessageBytes) {
+    if (lineEnd - start > this.#limitBytes()) {
       this.error = this.#tooLarge();
       return newline + 1;
     }
@@ -249,8 +252,16 @@ export class TextRequestDecoder {
     return newline + 1;
   }
 
+  #limitBytes(): number {
+    return this.unauthenticated
+      ? Math.min(this.#maxMessageBytes, UNAUTHENTICATED_MAX_BYTES)
+      : this.#maxMessageBytes;
+  }
+
   #tooLarge(): CommandError {
-    const limit = `${this.#maxMessageBytes} bytes (network.max_message_size)`;
+    const limit = this.#limitBytes() === this.#maxMessageBytes
+      ? `${this.#maxMessageBytes} bytes (network.max_message_size)`
+      : `${UNAUTHENTICATED_MAX_BYTES} bytes (before AUTH)`;
     return new CommandError(
       "ERR",
       `Protocol error: request larger than ${limit}`,

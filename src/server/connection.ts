@@ -81,13 +81,6 @@ const WAIT_READ_BYTES = 16 * 1024;
  * not read until the command ends (TCP holds the rest).
  */
 const HELD_INPUT_MAX_BYTES = 1024 * 1024;
-/**
- * Most bytes held from a client that has not authenticated while a
- * password is required: beyond them it gets an error and is closed, so a
- * stranger cannot make the server buffer large requests (Redis refuses
- * such a client's bulk lengths over 16 KiB).
- */
-export const UNAUTHENTICATED_MAX_QUERY_BYTES = 16 * 1024;
 
 /**
  * Takes a connection over after a request that turns it into something
@@ -391,17 +384,6 @@ export class Connection implements ClientIo {
           if (fatal || this.#closed) break;
           if (this.#out.length >= OUT_FLUSH_BYTES) await this.#flush();
         }
-        if (
-          !fatal && end - start > UNAUTHENTICATED_MAX_QUERY_BYTES &&
-          executor.mustAuthenticate(this.#session)
-        ) {
-          writer.begin(undefined, 0);
-          const error = unauthenticatedTooLarge();
-          writer.error(error);
-          this.#services.admin.noteError(error, { client: this.client.id });
-          this.#unsentReplies++;
-          fatal = true;
-        }
         if (start === end) {
           start = end = 0;
           // A large request grew the buffer; don't keep it for an idle client.
@@ -467,7 +449,12 @@ export class Connection implements ClientIo {
     const ahead = this.#ahead;
     let count = 0;
     this.#aheadTakeover = undefined;
-    while (start < end && count < DECODE_AHEAD_REQUESTS) {
+    // Before AUTH, one request at a time: the decoder's limits for a
+    // stranger must end with the AUTH that lifts them.
+    const unauthenticated = this.#services.executor.mustAuthenticate(this.#session);
+    decoder.unauthenticated = unauthenticated;
+    const most = unauthenticated ? 1 : DECODE_AHEAD_REQUESTS;
+    while (start < end && count < most) {
       const used = decoder.decode(buffer, start, end);
       if (used === 0) break;
       start += used;
@@ -681,12 +668,6 @@ class DecodeFailure {
 /** AUTH: served on a replication-only port too, so replicas can log in there. */
 function isAuth(request: string[]): boolean {
   return request.length > 0 && request[0].length === 4 && request[0].toUpperCase() === "AUTH";
-}
-
-function unauthenticatedTooLarge(): CommandError {
-  const message =
-    `Protocol error: unauthenticated request over ${UNAUTHENTICATED_MAX_QUERY_BYTES} bytes`;
-  return new CommandError("ERR", message, message);
 }
 
 function takeoverOnlyError(): CommandError {
