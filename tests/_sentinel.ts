@@ -182,6 +182,8 @@ export interface SentinelOptions {
   parallelSyncs?: number;
   /** `sentinel auth-pass` for a password-protected group ("": none). */
   authPass?: string;
+  /** `sentinel auth-user`: the ACL user auth-pass belongs to ("": the default user). */
+  authUser?: string;
 }
 
 /**
@@ -318,6 +320,7 @@ export class SentinelSet {
       failoverTimeoutMs: 3000,
       parallelSyncs: 1,
       authPass: "",
+      authUser: "",
       ...options,
     };
     const dir = await Deno.makeTempDir({ prefix: "kvdb-sentinel-" });
@@ -340,6 +343,7 @@ export class SentinelSet {
             `sentinel failover-timeout ${MASTER_NAME} ${full.failoverTimeoutMs}`,
             `sentinel parallel-syncs ${MASTER_NAME} ${full.parallelSyncs}`,
             ...(full.authPass === "" ? [] : [`sentinel auth-pass ${MASTER_NAME} ${full.authPass}`]),
+            ...(full.authUser === "" ? [] : [`sentinel auth-user ${MASTER_NAME} ${full.authUser}`]),
             "",
           ].join("\n"),
         );
