@@ -571,13 +571,22 @@ async function runServer(
   }
 }
 
-Deno.test("TLS: a config with port 0 and no TLS port, which would listen nowhere, stops the start", async () => {
-  const { code, stderr } = await runServer("network:\n  address: 127.0.0.1:0\n", 10_000);
-  assert.equal(code, 2, stderr);
+Deno.test("TLS: a config with port 0 and no TLS port (listening nowhere), or tls.auth_clients not true/false/optional, stops the start", async () => {
+  const certs = await certsPromise;
+  const nowhere = await runServer("network:\n  address: 127.0.0.1:0\n", 10_000);
+  assert.equal(nowhere.code, 2, nowhere.stderr);
   assert.match(
-    stderr,
+    nowhere.stderr,
     /config error: .*network\.address = 127\.0\.0\.1:0: port 0 means no plain listener, and tls\.port is 0 .*would listen nowhere/,
   );
+  const tls = (authClients: string) =>
+    `network:\n  address: 127.0.0.1:${freePort()}\ntls:\n${
+      Object.entries({ ...tlsSection(certs), auth_clients: authClients })
+        .map(([k, v]) => `  ${k}: ${k === "auth_clients" ? v : JSON.stringify(v)}`).join("\n")
+    }\n`;
+  const maybe = await runServer(tls("maybe"), 10_000);
+  assert.equal(maybe.code, 2, maybe.stderr);
+  assert.match(maybe.stderr, /tls\.auth_clients = "?maybe"?: must be true, false or optional/);
 });
 
 Deno.test("TLS: tls-auth-clients optional serves clients without a certificate and refuses another CA's", async () => {
