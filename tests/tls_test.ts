@@ -7,10 +7,14 @@
  * CONFIG SET tls-port starts, moves and stops the listener and refuses bad
  * values without changing anything; bad certificate files stop the start
  * naming the file; replication over TLS converges, and a replica refuses a
- * master whose certificate its CA did not sign.
+ * master whose certificate its CA did not sign; network.address's port 0
+ * serves TLS only (and a config that would listen nowhere is refused);
+ * tls-auth-clients optional; one CONFIG SET installs a new certificate and
+ * key together; CONFIG GET/SET of these answer as redis-server's.
  */
 
 import assert from "node:assert/strict";
+import * as nodeTls from "node:tls";
 import { Redis } from "ioredis";
 import {
   converges,
@@ -28,6 +32,7 @@ import {
 import { ensureDebianPackage, runs } from "./_debian.ts";
 import { within } from "./_real_clients.ts";
 import { makeCa, makeSigned } from "./_tls_certs.ts";
+import { RedisServer } from "./_diff_servers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const PYTHON = "/usr/bin/python3";
@@ -44,6 +49,9 @@ interface Certs {
   otherCa: string;
   otherServerCert: string;
   otherServerKey: string;
+  /** A second server certificate and key the same CA signed (CN server2). */
+  server2Cert: string;
+  server2Key: string;
 }
 
 async function makeCerts(): Promise<Certs> {
@@ -51,6 +59,7 @@ async function makeCerts(): Promise<Certs> {
   for (const ca of ["ca", "other-ca"]) await makeCa(dir, ca);
   await makeSigned(dir, "ca", "server");
   await makeSigned(dir, "ca", "client");
+  await makeSigned(dir, "ca", "server2");
   await makeSigned(dir, "other-ca", "other-server");
   return {
     dir,
@@ -62,6 +71,8 @@ async function makeCerts(): Promise<Certs> {
     otherCa: `${dir}/other-ca.crt`,
     otherServerCert: `${dir}/other-server.crt`,
     otherServerKey: `${dir}/other-server.key`,
+    server2Cert: `${dir}/server2.crt`,
+    server2Key: `${dir}/server2.key`,
   };
 }
 
@@ -420,6 +431,386 @@ Deno.test("TLS: replication over TLS converges; a replica refuses a master its C
   } finally {
     for (const s of servers) await s.stop("SIGKILL");
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+/** The TCP ports process `pid` listens on, from `ss` (sorted). */
+async function listeningPorts(pid: number): Promise<number[]> {
+  const out = await new Deno.Command("ss", { args: ["-Hltnp"], stdout: "piped" }).output();
+  const ports = decoder.decode(out.stdout).split("\n")
+    .filter((line) => line.includes(`pid=${pid},`))
+    .map((line) => Number(/:(\d+)\s/.exec(line.split(/\s+/).slice(3).join(" "))?.[1]));
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+async function ensurePythonRedis(): Promise<void> {
+  await ensureDebianPackage("python3-redis", async () => {
+    const out = await new Deno.Command(PYTHON, {
+      args: ["-c", "import redis"],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    return out?.success ?? false;
+  });
+}
+
+/** Starts a TLS-only redis-server (`--port 0`) with `certs`; resolves once it answers over TLS. */
+async function startTlsOnlyRedis(certs: Certs, tlsPort: number) {
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-redis-tls-" });
+  const child = new Deno.Command("redis-server", {
+    args: [
+      ...["--port", "0", "--tls-port", String(tlsPort), "--bind", "127.0.0.1"],
+      ...["--tls-cert-file", certs.serverCert, "--tls-key-file", certs.serverKey],
+      ...["--tls-ca-cert-file", certs.ca, "--tls-auth-clients", "no"],
+      ...["--save", "", "--appendonly", "no", "--dir", dir, "--logfile", ""],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const stop = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Gone.
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  for (let i = 0; i < 100; i++) {
+    if ((await tlsCli(tlsPort, certs.ca, ["PING"])).out === "PONG") return { child, stop };
+    await delay(50);
+  }
+  await stop();
+  throw new Error("the TLS-only redis-server did not answer");
+}
+
+Deno.test("TLS: network.address port 0 serves TLS only, as redis-server --port 0; redis-cli and redis-py connect", async () => {
+  await ensureRedisCli();
+  await ensurePythonRedis();
+  const certs = await certsPromise;
+  const tls = tlsSection(certs);
+  const redisTlsPort = freePort();
+  const redis = await startTlsOnlyRedis(certs, redisTlsPort);
+  try {
+    await withServer({ network: { address: "127.0.0.1:0" }, tls }, async (server) => {
+      // Nothing but the TLS port listens: no plain listener on any port.
+      assert.deepEqual(await listeningPorts(server.child.pid), [tls.port]);
+      assert.deepEqual(await listeningPorts(redis.child.pid), [redisTlsPort]);
+      await assert.rejects(
+        Deno.connect({ hostname: "127.0.0.1", port: server.port }),
+        Deno.errors.ConnectionRefused,
+        "the port ServerProcess would have given it is not listened on",
+      );
+      assert.deepEqual(await tlsCli(tls.port, certs.ca, ["SET", "k", "v"]), {
+        ok: true,
+        out: "OK",
+      });
+      assert.deepEqual(await tlsCli(tls.port, certs.ca, ["GET", "k"]), { ok: true, out: "v" });
+      // CONFIG GET port and INFO's tcp_port say 0, as Redis's.
+      for (const command of [["CONFIG", "GET", "port"], ["CONFIG", "GET", "tls-port"]]) {
+        const kvdb = await tlsCli(tls.port, certs.ca, command);
+        const reference = await tlsCli(redisTlsPort, certs.ca, command);
+        assert.equal(
+          kvdb.out.replace(String(tls.port), "<tls>"),
+          reference.out.replace(String(redisTlsPort), "<tls>"),
+        );
+      }
+      assert.equal((await tlsCli(tls.port, certs.ca, ["CONFIG", "GET", "port"])).out, "port\n0");
+      const info = (await tlsCli(tls.port, certs.ca, ["INFO", "server"])).out;
+      assert.match(info, /\ntcp_port:0\r?\n/);
+      // Plain RESP on the TLS port is not served.
+      assert.ok(!(await redisCli(["-p", String(tls.port), "GET", "k"])).out.includes("v\n"));
+      // Closing the only listener is refused (Redis would accept it and listen nowhere).
+      const close = await tlsCli(tls.port, certs.ca, ["CONFIG", "SET", "tls-port", "0"]);
+      assert.match(
+        close.out,
+        /ERR CONFIG SET failed \(possibly related to argument 'tls-port'\) - kvdb has no plain listener/,
+      );
+      assert.equal((await tlsCli(tls.port, certs.ca, ["GET", "k"])).out, "v");
+      // redis-py over TLS.
+      const script = `
+import sys, redis
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]), ssl=True, ssl_ca_certs=sys.argv[2],
+                socket_timeout=10)
+r.set("py", "tls only")
+print(r.get("k"), r.get("py"), r.config_get("port"))
+`;
+      const out = await new Deno.Command(PYTHON, {
+        args: ["-c", script, String(tls.port), certs.ca],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(out.success, decoder.decode(out.stderr));
+      assert.equal(decoder.decode(out.stdout), "b'v' b'tls only' {'port': '0'}\n");
+    });
+  } finally {
+    await redis.stop();
+  }
+});
+
+/** Runs `kvdb server` with `yaml`; its exit code and stderr (killed after `timeoutMs`: it started). */
+async function runServer(
+  yaml: string,
+  timeoutMs: number,
+): Promise<{ code: number; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-tls-start-" });
+  try {
+    await Deno.writeTextFile(`${dir}/config.yaml`, yaml);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...KVDB_FLAGS, MAIN, "server", "--config", `${dir}/config.yaml`],
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const out = await child.output().finally(() => clearTimeout(timer));
+    return { code: out.code, stderr: decoder.decode(out.stderr) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("TLS: a config with port 0 and no TLS port (listening nowhere), or tls.auth_clients not true/false/optional, stops the start", async () => {
+  const certs = await certsPromise;
+  const nowhere = await runServer("network:\n  address: 127.0.0.1:0\n", 10_000);
+  assert.equal(nowhere.code, 2, nowhere.stderr);
+  assert.match(
+    nowhere.stderr,
+    /config error: .*network\.address = 127\.0\.0\.1:0: port 0 means no plain listener, and tls\.port is 0 .*would listen nowhere/,
+  );
+  const tls = (authClients: string) =>
+    `network:\n  address: 127.0.0.1:${freePort()}\ntls:\n${
+      Object.entries({ ...tlsSection(certs), auth_clients: authClients })
+        .map(([k, v]) => `  ${k}: ${k === "auth_clients" ? v : JSON.stringify(v)}`).join("\n")
+    }\n`;
+  const maybe = await runServer(tls("maybe"), 10_000);
+  assert.equal(maybe.code, 2, maybe.stderr);
+  assert.match(maybe.stderr, /tls\.auth_clients = "?maybe"?: must be true, false or optional/);
+});
+
+Deno.test("TLS: tls-auth-clients optional serves clients without a certificate and refuses another CA's", async () => {
+  await ensureRedisCli();
+  const certs = await certsPromise;
+  const tls = tlsSection(certs, { auth_clients: "optional" });
+  const clientCert = ["--cert", certs.clientCert, "--key", certs.clientKey];
+  const otherCert = ["--cert", certs.otherServerCert, "--key", certs.otherServerKey];
+  await withServer({ tls }, async (server) => {
+    assert.deepEqual(await tlsCli(tls.port, certs.ca, ["PING"], clientCert), {
+      ok: true,
+      out: "PONG",
+    });
+    assert.deepEqual(await tlsCli(tls.port, certs.ca, ["PING"]), { ok: true, out: "PONG" });
+    const other = await tlsCli(tls.port, certs.ca, ["SET", "from-other", "x"], otherCert);
+    assert.ok(!other.ok && !other.out.includes("OK"), other.out);
+    const c = await RespClient.connect(server.port);
+    try {
+      assert.equal(await c.call("EXISTS", "from-other"), 0, "nothing the refused client sent ran");
+      assert.deepEqual(await c.call("CONFIG", "GET", "tls-auth-clients"), [
+        "tls-auth-clients",
+        "optional",
+      ]);
+      // Switched at run time: yes refuses the client without a certificate, no serves it.
+      assertOk(await c.call("CONFIG", "SET", "tls-auth-clients", "yes"));
+      await eventually(async () =>
+        !(await tlsCli(tls.port, certs.ca, ["PING"])).out.includes("PONG")
+      );
+      assertOk(await c.call("CONFIG", "SET", "tls-auth-clients", "OPTIONAL"));
+      await eventually(async () => (await tlsCli(tls.port, certs.ca, ["PING"])).out === "PONG");
+      assert.ok(!(await tlsCli(tls.port, certs.ca, ["PING"], otherCert)).out.includes("PONG"));
+      assert.deepEqual(await tlsCli(tls.port, certs.ca, ["PING"], clientCert), {
+        ok: true,
+        out: "PONG",
+      });
+      // Without a CA, optional is refused as yes is.
+      const noCa = await c.call("CONFIG", "SET", "tls-ca-cert-file", "");
+      assert.ok(noCa instanceof RespError);
+      assert.match(noCa.text, /tls-auth-clients needs tls-ca-cert-file/);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+async function eventually(check: () => Promise<boolean>, what = "condition"): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await check()) return;
+    await delay(100);
+  }
+  assert.fail(`${what} never held`);
+}
+
+/** The CN of the certificate a new TLS connection to `port` is served, trusting the PEM `ca`. */
+function servedName(port: number, ca: string): Promise<string> {
+  return within(
+    new Promise<string>((resolve, reject) => {
+      const socket = nodeTls.connect({ host: "127.0.0.1", port, ca }, () => {
+        const name = String(socket.getPeerCertificate().subject?.CN);
+        socket.destroy();
+        resolve(name);
+      });
+      socket.on("error", reject);
+    }),
+    10_000,
+    "TLS connect",
+  );
+}
+
+Deno.test("TLS: one CONFIG SET installs a new certificate and key together; a bad pair changes nothing", async () => {
+  const certs = await certsPromise;
+  const caPem = Deno.readTextFileSync(certs.ca);
+  const tls = tlsSection(certs);
+  await withServer({ tls }, async (server) => {
+    const c = await RespClient.connect(server.port);
+    const open = new Redis({
+      host: "127.0.0.1",
+      port: tls.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      tls: { ca: Deno.readTextFileSync(certs.ca) },
+    });
+    open.on("error", () => {});
+    try {
+      await within(open.connect(), 10_000, "ioredis TLS connect");
+      assert.equal(await open.set("k", "before"), "OK");
+      assert.equal(await servedName(tls.port, caPem), "server");
+      // A certificate with a key that is not its own: refused, nothing changes.
+      const bad = await c.call(
+        "CONFIG",
+        "SET",
+        "tls-cert-file",
+        certs.server2Cert,
+        "tls-key-file",
+        certs.serverKey,
+      );
+      assert.ok(bad instanceof RespError, String(bad));
+      assert.match(
+        bad.text,
+        /^ERR CONFIG SET failed \(possibly related to argument 'tls-cert-file'\) - tls\.key_file ".*server\.key" is not the key of tls\.cert_file ".*server2\.crt"$/,
+      );
+      assert.deepEqual(await c.call("CONFIG", "GET", "tls-cert-file", "tls-key-file"), [
+        "tls-cert-file",
+        certs.serverCert,
+        "tls-key-file",
+        certs.serverKey,
+      ]);
+      await delay(200);
+      assert.equal(await servedName(tls.port, caPem), "server");
+      // The new pair, in one SET.
+      assertOk(
+        await c.call(
+          "CONFIG",
+          "SET",
+          "tls-cert-file",
+          certs.server2Cert,
+          "tls-key-file",
+          certs.server2Key,
+        ),
+      );
+      assert.deepEqual(await c.call("CONFIG", "GET", "tls-cert-file", "tls-key-file"), [
+        "tls-cert-file",
+        certs.server2Cert,
+        "tls-key-file",
+        certs.server2Key,
+      ]);
+      await eventually(async () => await servedName(tls.port, caPem).catch(() => "") === "server2");
+      // The connection opened before is still served.
+      assert.equal(await open.get("k"), "before");
+      assert.equal(await open.set("k", "after"), "OK");
+      // And back, key first.
+      assertOk(
+        await c.call(
+          "CONFIG",
+          "SET",
+          "tls-key-file",
+          certs.serverKey,
+          "tls-cert-file",
+          certs.serverCert,
+        ),
+      );
+      await eventually(async () => await servedName(tls.port, caPem).catch(() => "") === "server");
+      assert.equal(await open.get("k"), "after");
+      assert.ok(
+        !server.logs.some((l) => l.includes("cannot start the TLS listener")),
+        "no restart ran with half a pair",
+      );
+    } finally {
+      open.disconnect();
+      c.close();
+    }
+  });
+});
+
+/** A reply as text, for comparing kvdb's with Redis's (paths are the same files). */
+function shownReply(reply: unknown): string {
+  if (reply instanceof RespError) return `-${reply.text}`;
+  if (reply instanceof RespStatus) return `+${reply.text}`;
+  return JSON.stringify(reply);
+}
+
+Deno.test("TLS: CONFIG GET/SET of tls-auth-clients and a certificate with its key answer as redis-server's", async () => {
+  const certs = await certsPromise;
+  const redisTls = freePort();
+  const redis = await RedisServer.start({
+    args: [
+      ...["--tls-port", String(redisTls), "--tls-cert-file", certs.serverCert],
+      ...["--tls-key-file", certs.serverKey, "--tls-ca-cert-file", certs.ca],
+      ...["--tls-auth-clients", "no"],
+    ],
+  });
+  try {
+    await withServer({ tls: tlsSection(certs) }, async (server) => {
+      const k = await RespClient.connect(server.port);
+      const r = await RespClient.connect(redis.port);
+      try {
+        const same: string[][] = [
+          ["CONFIG", "GET", "tls-auth-clients"],
+          ["CONFIG", "SET", "tls-auth-clients", "optional"],
+          ["CONFIG", "GET", "tls-auth-clients"],
+          ["CONFIG", "SET", "tls-auth-clients", "maybe"],
+          ["CONFIG", "SET", "tls-auth-clients", "YES"],
+          ["CONFIG", "GET", "tls-auth-clients"],
+          ["CONFIG", "SET", "tls-auth-clients", "no"],
+          ["CONFIG", "SET", "tls-cert-file", certs.server2Cert, "tls-key-file", certs.server2Key],
+          ["CONFIG", "GET", "tls-cert-file"],
+          ["CONFIG", "GET", "tls-key-file"],
+          ["CONFIG", "SET", "tls-key-file", certs.serverKey, "tls-cert-file", certs.serverCert],
+          ["CONFIG", "GET", "tls-cert-file"],
+        ];
+        for (const command of same) {
+          assert.equal(
+            shownReply(await k.call(...command)),
+            shownReply(await r.call(...command)),
+            command.join(" "),
+          );
+        }
+        // A bad pair: both refuse it, blaming the same argument (Redis's
+        // reason is "Unable to update TLS configuration. Check server logs.").
+        const bad = [
+          "CONFIG",
+          "SET",
+          "tls-cert-file",
+          certs.server2Cert,
+          "tls-key-file",
+          certs.serverKey,
+        ];
+        const [kBad, rBad] = [shownReply(await k.call(...bad)), shownReply(await r.call(...bad))];
+        const blamed = /^-ERR CONFIG SET failed \(possibly related to argument '([a-z-]+)'\) - /;
+        assert.equal(blamed.exec(kBad)?.[1], "tls-cert-file", kBad);
+        assert.equal(blamed.exec(rBad)?.[1], "tls-cert-file", rBad);
+        for (
+          const command of [["CONFIG", "GET", "tls-cert-file"], ["CONFIG", "GET", "tls-key-file"]]
+        ) {
+          assert.equal(shownReply(await k.call(...command)), shownReply(await r.call(...command)));
+        }
+      } finally {
+        k.close();
+        r.close();
+      }
+    });
+  } finally {
+    await redis.stop();
   }
 });
 

@@ -17,7 +17,7 @@ import { syntaxError } from "../executor/command_spec.ts";
 import { COMMANDS } from "../executor/commands.ts";
 import { CommandError } from "../protocol/reply_writer.ts";
 import { resetCommandStats } from "./command_stats.ts";
-import { type ConfigParameter, ParameterError } from "./config_parameters.ts";
+import { type ConfigParameter, ParameterError, type RunningValues } from "./config_parameters.ts";
 import { rewriteConfigFile } from "./config_rewrite.ts";
 
 function setFailed(argument: string, reason: string): CommandError {
@@ -68,6 +68,33 @@ interface PlannedSet {
   value: unknown;
 }
 
+/**
+ * Runs the checks that span several keys (see ConfigParameter.check) on
+ * the values as the whole SET would leave them, each check once, blaming
+ * the first argument that has it: a certificate and its key set together
+ * are checked as a pair.
+ */
+function checkTogether(
+  chosen: readonly [string, ConfigParameter, string][],
+  plan: readonly PlannedSet[],
+  running: RunningValues,
+): void {
+  const next = new Map(running);
+  for (const { path, value } of plan) next.set(path, value);
+  const set = new Set(plan.map(({ path }) => path));
+  const done = new Set<ConfigParameter["check"]>();
+  for (const [argument, p] of chosen) {
+    if (p.check === undefined || done.has(p.check)) continue;
+    done.add(p.check);
+    try {
+      p.check(next, running, set);
+    } catch (e) {
+      if (e instanceof ParameterError) throw setFailed(argument, e.message);
+      throw e;
+    }
+  }
+}
+
 function configSet(ctx: CommandContext, args: string[]) {
   if (args.length % 2 !== 0) throw syntaxError();
   const admin = ctx.server.admin;
@@ -116,6 +143,7 @@ function configSet(ctx: CommandContext, args: string[]) {
       throw e;
     }
   }
+  checkTogether(chosen, plan, admin.values);
   for (const { path, value } of plan) admin.applyLive(path, value);
   admin.log.info("config set", {
     parameters: chosen.map(([argument, , text]) => `${argument}=${text}`).join(" "),

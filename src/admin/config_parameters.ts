@@ -65,6 +65,14 @@ export interface ConfigParameter {
    * value, each checked by its key's rule and applied like a one-key SET.
    */
   readonly keys?: readonly string[];
+  /**
+   * Checks what depends on several keys (a certificate and its key), once
+   * every parameter of the CONFIG SET is read: `next` holds the values as
+   * they would be after it, `set` the keys it sets. Throws
+   * {@link ParameterError} to refuse the whole SET. Parameters sharing one
+   * check function are checked once together.
+   */
+  readonly check?: (next: RunningValues, running: RunningValues, set: ReadonlySet<string>) => void;
 }
 
 const INT64_MAX = 9223372036854775807n;
@@ -151,6 +159,8 @@ function showByKind(kind: RuleKind, value: unknown): string {
   switch (kind.kind) {
     case "boolean":
       return value ? "yes" : "no";
+    case "boolean_or":
+      return value === true ? "yes" : value === false ? "no" : String(value);
     case "address":
       return formatAddress(value as Address);
     case "percentiles":
@@ -179,6 +189,10 @@ function readByKind(kind: RuleKind, text: string): unknown {
       return readPercentiles(text);
     case "debug_mode":
       return readEnum(text, ["no", "yes", "local"]);
+    case "boolean_or": {
+      const word = readEnum(text, ["no", "yes", kind.word]);
+      return word === "yes" ? true : word === "no" ? false : word;
+    }
     default:
       return text;
   }
@@ -456,41 +470,45 @@ const LAZYFREE_PARAMETERS: readonly ConfigParameter[] = [
   }),
 ];
 
+const TLS_FILE_KEYS = ["tls.cert_file", "tls.key_file", "tls.ca_cert_file"];
+
 /**
- * The TLS settings with one of them changed, as they would run: checked
- * here, before anything is applied, so a bad value is refused and the
- * running listener stays as it was. A file set is read and must be a
- * certificate (or key); with a TLS port the certificate and key must match
- * (to change both, write the new files over the old paths and set either
- * one: it is read again); a new port must be free (bound once and
- * released); client authentication needs a CA.
+ * The TLS settings as a CONFIG SET would leave them, checked together
+ * before anything is applied, so a bad value is refused and the running
+ * listener stays as it was: each file set must be a certificate (or key);
+ * with a TLS port the certificate and key must match (a new pair is set in
+ * one CONFIG SET); a new port must be free (bound once and released);
+ * client authentication needs a CA; and the TLS port may not close while
+ * there is no plain one (network.address's port 0).
  */
-function checkTls(values: RunningValues, path: string, value: unknown): unknown {
-  const get = (key: string) => key === path ? value : values.get(key);
-  const port = get("tls.port") as number;
+function checkTls(next: RunningValues, running: RunningValues, set: ReadonlySet<string>): void {
+  const port = next.get("tls.port") as number;
   const files = {
-    certFile: get("tls.cert_file") as string,
-    keyFile: get("tls.key_file") as string,
-    caCertFile: get("tls.ca_cert_file") as string,
+    certFile: next.get("tls.cert_file") as string,
+    keyFile: next.get("tls.key_file") as string,
+    caCertFile: next.get("tls.ca_cert_file") as string,
   };
   try {
-    if (path.endsWith("_file")) checkTlsFile(path, value as string);
+    for (const key of TLS_FILE_KEYS) if (set.has(key)) checkTlsFile(key, next.get(key) as string);
     if (port !== 0) readTlsMaterial(files);
   } catch (e) {
     if (e instanceof TlsFileError) throw new ParameterError(e.message);
     throw e;
   }
-  if (get("tls.auth_clients") && files.caCertFile === "") {
+  if (next.get("tls.auth_clients") !== false && files.caCertFile === "") {
     throw new ParameterError(
       "tls-auth-clients needs tls-ca-cert-file (the CA clients are verified against)",
     );
   }
-  if (path === "tls.port" && port !== 0 && port !== values.get("tls.port")) {
+  const address = next.get("network.address") as Address;
+  if (port === 0 && address.port === 0) {
+    throw new ParameterError(
+      "kvdb has no plain listener (network.address's port is 0): closing the TLS port would leave it listening nowhere",
+    );
+  }
+  if (set.has("tls.port") && port !== 0 && port !== running.get("tls.port")) {
     try {
-      const probe = Deno.listen({
-        hostname: (values.get("network.address") as Address).hostname,
-        port,
-      });
+      const probe = Deno.listen({ hostname: address.hostname, port });
       probe.close();
     } catch (e) {
       throw new ParameterError(
@@ -498,15 +516,11 @@ function checkTls(values: RunningValues, path: string, value: unknown): unknown 
       );
     }
   }
-  return value;
 }
 
-/** A TLS parameter: checked with the others (see {@link checkTls}), applied at once. */
+/** A TLS parameter: checked with the others of its CONFIG SET (see {@link checkTls}), applied at once. */
 function tlsParameter(name: string, yaml: string): ConfigParameter {
-  const kind = ruleOf(yaml);
-  return keyParameter(name, yaml, "live", {
-    read: (text, values) => checkTls(values, yaml, readByKind(kind, text)),
-  });
+  return { ...keyParameter(name, yaml, "live"), check: checkTls };
 }
 
 /** Redis's tls-* parameters (see README "TLS"). */

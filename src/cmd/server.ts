@@ -270,8 +270,13 @@ export async function serverMain(args: string[]): Promise<number> {
     await opened.close().catch(() => {});
     log.close();
   };
+  // network.address's port 0: no plain listener, TLS only (Redis's `port
+  // 0`; the config refuses it without a TLS port).
+  const plainOff = config.network.address.port === 0;
   try {
-    for (const server of servers) addresses.push(server.listen());
+    for (const server of servers) {
+      addresses.push(server === servers[0] && plainOff ? "none" : server.listen());
+    }
   } catch (e) {
     log.error("cannot listen", {
       address: formatAddress(
@@ -292,8 +297,19 @@ export async function serverMain(args: string[]): Promise<number> {
     await stopAfterFailedStart();
     return 1;
   }
-  // CONFIG SET tls-*: the parameter table checked the value (files, port);
-  // the listener restarts with it (tls-replication is read at each dial).
+  // CONFIG SET tls-*: the parameter table checked the values together
+  // (files, port); the listener restarts once with all of them, after the
+  // SET applied its last key (a new certificate with its new key), and
+  // tls-replication is read at each dial.
+  let restartQueued = false;
+  const restartTls = () => {
+    if (restartQueued) return;
+    restartQueued = true;
+    queueMicrotask(() => {
+      restartQueued = false;
+      tls.apply(config.tls);
+    });
+  };
   const tlsFields: Record<string, keyof typeof config.tls> = {
     "tls.port": "port",
     "tls.cert_file": "certFile",
@@ -305,7 +321,7 @@ export async function serverMain(args: string[]): Promise<number> {
   for (const [path, field] of Object.entries(tlsFields)) {
     admin.onLiveChange(path, (value) => {
       (config.tls as Record<string, unknown>)[field] = value;
-      if (field !== "replication") tls.apply(config.tls);
+      if (field !== "replication") restartTls();
     });
   }
   log.info("kvdb server listening", {

@@ -114,8 +114,12 @@ export interface Config {
     certFile: string;
     keyFile: string;
     caCertFile: string;
-    /** Require a client certificate signed by the CA (Redis's tls-auth-clients). */
-    authClients: boolean;
+    /**
+     * Client certificates (Redis's tls-auth-clients): `true` requires one
+     * signed by the CA, `"optional"` asks for one and refuses one the CA did
+     * not sign but serves a client with none, `false` does not ask.
+     */
+    authClients: boolean | "optional";
     /** A replica dials its master over TLS, verifying it against the CA (Redis's tls-replication). */
     replication: boolean;
   };
@@ -142,7 +146,8 @@ export type RuleKind =
   | { kind: "string" }
   | { kind: "address" }
   | { kind: "percentiles" }
-  | { kind: "debug_mode" };
+  | { kind: "debug_mode" }
+  | { kind: "boolean_or"; word: string };
 
 /** Validates a raw YAML value into the config's value; throws with what is wrong. */
 export type Rule = ((raw: unknown) => unknown) & { readonly spec: RuleKind };
@@ -293,6 +298,16 @@ const debugMode: Rule = rule({ kind: "debug_mode" }, (raw) => {
   if (raw === "local") return "local";
   throw new RuleError("must be true, false or local");
 });
+
+/** A boolean (`true`/`yes`, `false`/`no`) or one more word: `tls.auth_clients` (`optional`). */
+function booleanOr(word: string): Rule {
+  return rule({ kind: "boolean_or", word }, (raw) => {
+    if (raw === true || raw === "yes") return true;
+    if (raw === false || raw === "no") return false;
+    if (raw === word) return word;
+    throw new RuleError(`must be true, false or ${word}`);
+  });
+}
 
 /**
  * Parses `host:port` (`[::1]:3223` for IPv6).
@@ -452,7 +467,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     path: "network.address",
     defaultValue: "127.0.0.1:3223",
     rule: address,
-    description: "host:port the server listens on for clients",
+    description:
+      "host:port the server listens on for clients; port 0: no plain listener (TLS only, on tls.port)",
   },
   {
     path: "network.max_connections",
@@ -705,7 +721,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     defaultValue: 0,
     rule: integer(0, 65535),
     description:
-      "TLS client port, on network.address's host, beside the plain one (same keyspace); 0: no TLS",
+      "TLS client port, on network.address's host, beside or instead of the plain one (same keyspace); 0: no TLS",
   },
   {
     path: "tls.cert_file",
@@ -729,8 +745,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     path: "tls.auth_clients",
     defaultValue: false,
-    rule: boolean,
-    description: "TLS clients must present a certificate signed by tls.ca_cert_file",
+    rule: booleanOr("optional"),
+    description:
+      "TLS clients must present a certificate signed by tls.ca_cert_file; optional: asked for, one signed by another CA is refused",
   },
   {
     path: "tls.replication",
@@ -950,6 +967,13 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
     },
   };
   checkTlsKeys(config.tls, where);
+  if (config.network.address.port === 0 && config.tls.port === 0) {
+    throw new ConfigError(
+      `${where}: network.address = ${formatAddress(config.network.address)}: port 0 means no ` +
+        `plain listener, and tls.port is 0 (no TLS listener): the server would listen nowhere; ` +
+        `set a port in network.address or tls.port`,
+    );
+  }
   if (config.security.requirepass !== "" && config.security.aclFile !== "") {
     throw new ConfigError(
       `${where}: security.requirepass and security.acl_file are both set: the ACL file defines ` +
@@ -980,9 +1004,9 @@ export function checkTlsKeys(tls: Config["tls"], where: string): void {
       `${where}: tls.port = ${tls.port}: a TLS port needs tls.cert_file and tls.key_file`,
     );
   }
-  if (tls.authClients && tls.caCertFile === "") {
+  if (tls.authClients !== false && tls.caCertFile === "") {
     throw new ConfigError(
-      `${where}: tls.auth_clients = true: client certificates are verified against tls.ca_cert_file; set it`,
+      `${where}: tls.auth_clients = ${tls.authClients}: client certificates are verified against tls.ca_cert_file; set it`,
     );
   }
 }

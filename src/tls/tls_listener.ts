@@ -2,13 +2,15 @@
  * TLS listeners that hand out `Deno.Conn`s, so the server's one accept
  * loop and connection loop serve TLS clients as they serve plain ones.
  *
- * Two backends, chosen by whether client certificates are required
+ * Two backends, chosen by whether client certificates are asked for
  * (measured: README "TLS"):
  * - `Deno.listenTls` (rustls in Deno's core): the fast one, but it has no
  *   option to request or verify a client certificate;
  * - `node:tls` `createServer({ requestCert, rejectUnauthorized, ca })`,
  *   which does verify client certificates against the CA; its sockets are
- *   wrapped as `Deno.Conn` ({@link NodeTlsConn}).
+ *   wrapped as `Deno.Conn` ({@link NodeTlsConn}). `tls-auth-clients
+ *   optional` is `rejectUnauthorized: false`, then a client is refused when
+ *   it presented a certificate that did not verify (one without is served).
  *
  * @example
  * ```ts
@@ -35,8 +37,32 @@ export interface Acceptor {
 const MAX_PENDING_ACCEPTS = 128;
 
 /**
- * A `node:tls` server that requires a client certificate signed by the CA,
- * seen as an {@link Acceptor}.
+ * Whether kvdb asks TLS clients for a certificate (`tls.auth_clients`):
+ * `true` requires one the CA signed, `"optional"` asks, `false` does not.
+ *
+ * @example
+ * ```ts
+ * const mode: AuthClients = config.tls.authClients; // "optional"
+ * ```
+ */
+export type AuthClients = boolean | "optional";
+
+/**
+ * Why a client that completed an `optional` handshake is refused: it
+ * presented a certificate the CA did not sign (Redis's OpenSSL fails that
+ * handshake; node:tls can only close after it). Undefined: serve it.
+ */
+function optionalRefusal(socket: tls.TLSSocket): string | undefined {
+  if (socket.authorized) return undefined;
+  // An empty object when the client sent no certificate.
+  const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+  if (!presented) return undefined;
+  return `client certificate refused: ${socket.authorizationError ?? "not verified"}`;
+}
+
+/**
+ * A `node:tls` server that asks for a client certificate and verifies it
+ * against the CA, seen as an {@link Acceptor}.
  */
 class NodeTlsAcceptor implements Acceptor {
   readonly addr: Deno.NetAddr;
@@ -45,10 +71,22 @@ class NodeTlsAcceptor implements Acceptor {
   #waiter: ((conn: Deno.Conn | undefined) => void) | undefined;
   #closed = false;
 
-  constructor(server: tls.Server, addr: Deno.NetAddr) {
+  constructor(
+    server: tls.Server,
+    addr: Deno.NetAddr,
+    optional: boolean,
+    onRefused: (error: Error) => void,
+  ) {
     this.#server = server;
     this.addr = addr;
     server.on("secureConnection", (socket: tls.TLSSocket) => {
+      const refusal = optional ? optionalRefusal(socket) : undefined;
+      if (refusal !== undefined) {
+        // Before any byte it sent is read: nothing is served.
+        socket.destroy();
+        onRefused(new Error(refusal));
+        return;
+      }
       const conn = new NodeTlsConn(socket);
       const waiter = this.#waiter;
       this.#waiter = undefined;
@@ -80,9 +118,11 @@ class NodeTlsAcceptor implements Acceptor {
 }
 
 /**
- * Listens for TLS clients on `address`. With `authClients` every client
- * must present a certificate signed by `material.ca`; the handshake of one
- * that does not fails and it never reaches `accept()`.
+ * Listens for TLS clients on `address`. With `authClients` true every
+ * client must present a certificate signed by `material.ca`; the handshake
+ * of one that does not fails and it never reaches `accept()`. With
+ * `"optional"` a client without a certificate is served, one with a
+ * certificate the CA did not sign is closed before it is read.
  *
  * @example
  * ```ts
@@ -92,10 +132,10 @@ class NodeTlsAcceptor implements Acceptor {
 export async function listenTls(
   address: Address,
   material: TlsMaterial,
-  authClients: boolean,
+  authClients: AuthClients,
   onHandshakeError?: (error: Error) => void,
 ): Promise<Acceptor> {
-  if (!authClients) {
+  if (authClients === false) {
     const listener = Deno.listenTls({
       hostname: address.hostname,
       port: address.port,
@@ -110,7 +150,7 @@ export async function listenTls(
     key: material.key,
     ca: material.ca,
     requestCert: true,
-    rejectUnauthorized: true,
+    rejectUnauthorized: authClients === true,
   });
   server.on("tlsClientError", (e: Error) => onHandshakeError?.(e));
   await new Promise<void>((resolve, reject) => {
@@ -121,9 +161,10 @@ export async function listenTls(
     });
   });
   const bound = server.address() as { address: string; port: number };
-  return new NodeTlsAcceptor(server, {
-    transport: "tcp",
-    hostname: bound.address,
-    port: bound.port,
-  });
+  return new NodeTlsAcceptor(
+    server,
+    { transport: "tcp", hostname: bound.address, port: bound.port },
+    authClients === "optional",
+    (e) => onHandshakeError?.(e),
+  );
 }
