@@ -399,7 +399,17 @@ Deno.test("TLS: replication over TLS converges; a replica refuses a master its C
         key_file: certs.clientKey,
       },
     });
-    const good = await ServerProcess.start(replicaConfig("good", certs.ca));
+    // The good replica serves TLS clients too: as Redis, it then announces its TLS port.
+    const goodTlsPort = freePort();
+    const good = await ServerProcess.start({
+      ...replicaConfig("good", certs.ca),
+      tls: {
+        ...replicaConfig("good", certs.ca).tls,
+        port: goodTlsPort,
+        cert_file: certs.serverCert,
+        key_file: certs.serverKey,
+      },
+    });
     servers.push(good);
     const bad = await ServerProcess.start(replicaConfig("bad", certs.otherCa));
     servers.push(bad);
@@ -412,6 +422,7 @@ Deno.test("TLS: replication over TLS converges; a replica refuses a master its C
       await converges(() => dump(g), expected, "the TLS replica holds what the master holds");
       const info = String(await m.call("INFO", "replication"));
       assert.match(info, /connected_slaves:1\r\n/, info);
+      assert.match(info, new RegExp(`slave0:ip=127\\.0\\.0\\.1,port=${goodTlsPort},`), info);
       // The other CA's replica keeps refusing the master, logs why, retries.
       await delay(1000);
       assert.equal(await b.call("DBSIZE"), 0);

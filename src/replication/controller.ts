@@ -303,7 +303,6 @@ export class ReplicationController {
 
   #enterSlave(master: Address): void {
     const { config, store, wal, log, snapshotter } = this.#options;
-    const announce = config.replication.announceAddress;
     this.#role = "slave";
     this.#masterAddress = master;
     this.#options.applyRole("slave");
@@ -315,7 +314,7 @@ export class ReplicationController {
       syncIntervalMs: config.replication.syncIntervalMs,
       log,
       snapshots: snapshotter,
-      announce: announce === "" ? config.network.address : parseAddress(announce),
+      announce: () => announcedAddress(config),
       tls: () => replicationTls(config.tls),
       credentials: () => {
         const r = config.replication;
@@ -364,4 +363,18 @@ export class ReplicationController {
     }
     await master.serve(conn, args, rest);
   }
+}
+
+/**
+ * Where a replica says clients reach it: its announce_address, else, as
+ * Redis, the TLS port when it replicates over TLS (a TLS-only server has
+ * no plain port), else the plain one.
+ */
+function announcedAddress(config: Config): Address {
+  const announce = config.replication.announceAddress;
+  if (announce !== "") return parseAddress(announce);
+  const { address } = config.network;
+  return config.tls.replication && config.tls.port !== 0
+    ? { hostname: address.hostname, port: config.tls.port }
+    : address;
 }

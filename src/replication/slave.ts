@@ -64,9 +64,10 @@ export interface SlaveOptions {
   snapshots?: Pick<Snapshotter, "suspend">;
   /**
    * The address this replica tells its master it serves clients on (INFO
-   * replication's `slaveN:ip=,port=`, which Sentinel dials).
+   * replication's `slaveN:ip=,port=`, which Sentinel dials), read at each
+   * handshake (CONFIG SET tls-port moves it).
    */
-  announce?: Address;
+  announce?: () => Address;
   /**
    * TLS options for each dial (read each time: CONFIG SET tls-replication
    * applies at the next connection); undefined: plain TCP.
@@ -253,7 +254,7 @@ export class ReplicationSlave {
     const replid = identity.replid === "" || this.#forceFull ? "-" : identity.replid;
     this.#replid = identity.replid;
     const nextLsn = wal.lastLsn + 1;
-    const announce = this.#options.announce;
+    const announce = this.#options.announce?.();
     const request = announce === undefined
       ? `REPLSYNC ${replid} ${nextLsn}`
       : `REPLSYNC ${replid} ${nextLsn} ${announce.hostname} ${announce.port}`;
