@@ -175,6 +175,18 @@ export class OutBuffer {
     this.#length += data.length;
   }
 
+  /** Appends `data[start, end)` (copied). */
+  bytesRange(data: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.reserve(n);
+    const out = this.#bytes;
+    const at = this.#length;
+    // A short range by hand: a subarray view costs more than its copy.
+    if (n <= 32) { for (let i = 0; i < n; i++) out[at + i] = data[start + i]; }
+    else out.set(data.subarray(start, end), at);
+    this.#length = at + n;
+  }
+
   /** Appends one byte. */
   byte(value: number): void {
     this.reserve(1);

@@ -89,6 +89,11 @@ export interface ReplyWriter {
    * are, not copied.
    */
   bulkBytes(value: Uint8Array): void;
+  /**
+   * A bulk string reply of `bytes[start, end)`, copied now (the bytes may
+   * change after): a value kept as bytes is sent without a string made.
+   */
+  bulkRange(bytes: Uint8Array, start: number, end: number): void;
   /** The nil bulk reply: RESP2 `$-1`, RESP3 `_`. */
   nil(): void;
   /** The nil array reply: RESP2 `*-1`, RESP3 `_`. */

@@ -159,6 +159,14 @@ export class RespReplyWriter implements ReplyWriter {
     this.#crlf();
   }
 
+  bulkRange(bytes: Uint8Array, start: number, end: number): void {
+    const length = end - start;
+    if (length < TABLE_SIZE) this.#out.binary(BULK_HEADERS[length]);
+    else this.#number(DOLLAR, length);
+    this.#out.bytesRange(bytes, start, end);
+    this.#crlf();
+  }
+
   nil(): void {
     this.#out.binary(this.#version.protocol === 3 ? NULL_REPLY : NIL_REPLY);
   }

@@ -99,6 +99,10 @@ export class TextReplyWriter implements ReplyWriter {
     this.bulk(bytesToBinary(value));
   }
 
+  bulkRange(bytes: Uint8Array, start: number, end: number): void {
+    this.bulk(bytesToBinary(bytes, start, end));
+  }
+
   nil(): void {
     const custom = this.#pending.length === 0 ? this.#rendering?.nil : undefined;
     this.#element(custom ?? "(nil)");

@@ -82,6 +82,9 @@ export class SuppressingWriter implements ReplyWriter {
   bulkBytes(value: Uint8Array): void {
     if (this.#on()) this.inner.bulkBytes(value);
   }
+  bulkRange(bytes: Uint8Array, start: number, end: number): void {
+    if (this.#on()) this.inner.bulkRange(bytes, start, end);
+  }
   nil(): void {
     if (this.#on()) this.inner.nil();
   }

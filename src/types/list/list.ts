@@ -3,9 +3,10 @@
  * both ends, as Redis's quicklist.
  *
  * - In memory, a deque of nodes ({@link LIST_NODE_ELEMENTS} slots each,
- *   filled from either end), so a push or pop touches one node, LINDEX and
- *   LRANGE near an end walk a few nodes, and a middle insert or removal
- *   shifts one node's slots. Redis 7.0 answers OBJECT ENCODING `quicklist`
+ *   filled from either end, their elements' bytes in one array: see
+ *   `_list_node.ts`), so a push or pop touches one node, LINDEX and LRANGE
+ *   near an end walk a few nodes, and a middle insert or removal rewrites
+ *   one node. Redis 7.0 answers OBJECT ENCODING `quicklist`
  *   for every list (the `listpack` list encoding came in 7.2), and so does
  *   kvdb.
  * - A small list ({@link LIST_PACKED_MAX_ELEMENTS} elements,
@@ -32,14 +33,14 @@
 
 import { assert } from "../../_assert.ts";
 import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { LIST_NODE_ELEMENTS, ListNode } from "./_list_node.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 
 /** The snapshot (and inline) entry type of a list. */
 export const SNAPSHOT_TYPE_LIST = 2;
-/** Slots per node of a big list. */
-export const LIST_NODE_ELEMENTS = 128;
+export { LIST_NODE_ELEMENTS };
 /** Most elements of a list held inline as packed bytes. */
 export const LIST_PACKED_MAX_ELEMENTS = 128;
 /** Most element bytes of a list held inline as packed bytes (the packed form stays under 4 KiB). */
@@ -64,15 +65,6 @@ const NEXT_CHUNK_HEAD = "\0".repeat(1 + CHUNK_RESERVED_BYTES);
 /** Where packed strings are built (grown as needed, shared). */
 let scratch = new Uint8Array(4096);
 
-/** One node: slots [start, end) of `items` hold elements. */
-class Node {
-  constructor(
-    public items: (string | undefined)[],
-    public start: number,
-    public end: number,
-  ) {}
-}
-
 /** Where the last snapshot chunk of a big list stopped: its element position, node and slot. */
 interface ChunkCursor {
   position: number;
@@ -83,12 +75,7 @@ interface ChunkCursor {
 }
 
 /** What a free slot before the first node holds. */
-const HOLE = new Node([], 0, 0);
-
-function newNode(fromLeft: boolean): Node {
-  const at = fromLeft ? LIST_NODE_ELEMENTS : 0;
-  return new Node(new Array(LIST_NODE_ELEMENTS), at, at);
-}
+const HOLE = new ListNode(false, 0);
 
 /**
  * A list value (see the module doc).
@@ -101,7 +88,7 @@ function newNode(fromLeft: boolean): Node {
  */
 export class ListValue extends Collection {
   /** The nodes, from index {@link #first} on (slots before it are free, for pushes at the head). */
-  #nodes: Node[] = [];
+  #nodes: ListNode[] = [];
   #first = 0;
   #length = 0;
   /** Bytes of all elements. */
@@ -161,16 +148,14 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     for (let k = this.#first; k < nodes.length; k++) {
       const node = nodes[k];
-      const items = node.items;
       for (let i = node.start; i < node.end; i++) {
-        const element = items[i]!;
-        const length = element.length;
+        const length = node.lengthAt(i);
         if (length < 0x80) out[n++] = length;
         else {
           out[n++] = 0x80 | (length & 0x7f);
           out[n++] = length >>> 7;
         }
-        for (let j = 0; j < length; j++) out[n++] = element.charCodeAt(j);
+        n = node.copyTo(i, out, n);
       }
     }
     return bytesToBinary(out, 0, n);
@@ -198,10 +183,10 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     let node = nodes.length > this.#first ? nodes[this.#first] : undefined;
     if (node === undefined || node.start === 0) {
-      node = newNode(true);
+      node = new ListNode(true);
       this.#prepend(node);
     }
-    node.items[--node.start] = element;
+    node.pushLeft(element);
     this.#length++;
     this.#bytes += element.length;
   }
@@ -211,10 +196,10 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     let node = nodes.length > this.#first ? nodes[nodes.length - 1] : undefined;
     if (node === undefined || node.end === LIST_NODE_ELEMENTS) {
-      node = newNode(false);
+      node = new ListNode(false);
       nodes.push(node);
     }
-    node.items[node.end++] = element;
+    node.pushRight(element);
     this.#length++;
     this.#bytes += element.length;
   }
@@ -222,12 +207,8 @@ export class ListValue extends Collection {
   /** Removes and returns the first element (the list is not empty). */
   popLeft(): string {
     const node = this.#nodes[this.#first];
-    const element = node.items[node.start]!;
-    node.items[node.start] = undefined;
-    node.start++;
-    if (node.start === node.end) this.#dropFirst();
-    this.#length--;
-    this.#bytes -= element.length;
+    const element = node.get(node.start);
+    this.#removeFirst();
     return element;
   }
 
@@ -235,15 +216,8 @@ export class ListValue extends Collection {
   popRight(): string {
     const nodes = this.#nodes;
     const node = nodes[nodes.length - 1];
-    node.end--;
-    const element = node.items[node.end]!;
-    node.items[node.end] = undefined;
-    if (node.start === node.end) {
-      nodes.pop();
-      if (nodes.length === this.#first) this.#resetNodes();
-    }
-    this.#length--;
-    this.#bytes -= element.length;
+    const element = node.get(node.end - 1);
+    this.#removeLast();
     return element;
   }
 
@@ -251,23 +225,43 @@ export class ListValue extends Collection {
   drop(left: boolean, count: number): void {
     assert(count <= this.#length, "a list drops at most its elements");
     for (let i = 0; i < count; i++) {
-      if (left) this.popLeft();
-      else this.popRight();
+      if (left) this.#removeFirst();
+      else this.#removeLast();
+    }
+  }
+
+  #removeFirst(): void {
+    const node = this.#nodes[this.#first];
+    this.#bytes -= node.lengthAt(node.start);
+    this.#length--;
+    if (++node.start === node.end) this.#dropFirst();
+  }
+
+  #removeLast(): void {
+    const nodes = this.#nodes;
+    const node = nodes[nodes.length - 1];
+    this.#bytes -= node.lengthAt(--node.end);
+    this.#length--;
+    if (node.start === node.end) {
+      nodes.pop();
+      if (nodes.length === this.#first) this.#resetNodes();
     }
   }
 
   /** The element at `index` (0 ≤ index < length). */
   at(index: number): string {
     const [node, slot] = this.#locate(index);
-    return this.#nodes[node].items[slot]!;
+    return this.#nodes[node].get(slot);
   }
 
   /** Replaces the element at `index` (0 ≤ index < length). */
   set(index: number, element: string): void {
     const [at, slot] = this.#locate(index);
     const node = this.#nodes[at];
-    this.#bytes += element.length - node.items[slot]!.length;
-    node.items[slot] = element;
+    this.#bytes += element.length - node.lengthAt(slot);
+    const elements = node.strings();
+    elements[slot - node.start] = element;
+    node.assign(elements, node.start);
   }
 
   /** Inserts `element` so that it is at `index` (0 ≤ index ≤ length). */
@@ -278,37 +272,23 @@ export class ListValue extends Collection {
     const node = this.#nodes[at];
     this.#length++;
     this.#bytes += element.length;
-    if (node.end - node.start === LIST_NODE_ELEMENTS) {
+    if (node.count === LIST_NODE_ELEMENTS) {
       if (slot === node.start) {
         // Before a full node's first element: a node of its own.
-        const fresh = newNode(false);
-        fresh.items[fresh.end++] = element;
-        this.#nodes.splice(at, 0, fresh);
+        this.#nodes.splice(at, 0, ListNode.of([element]));
         return;
       }
-      // Full: the slots from `slot` on move to a new node after it, and the
-      // element goes where they were.
-      const tail = newNode(false);
-      for (let i = slot; i < node.end; i++) {
-        tail.items[tail.end++] = node.items[i];
-        node.items[i] = undefined;
-      }
-      node.end = slot;
-      this.#nodes.splice(at + 1, 0, tail);
-      node.items[node.end++] = element;
+      // Full: the elements from `slot` on move to a new node after it, and
+      // the element goes where they were.
+      const head = node.strings(node.start, slot);
+      head.push(element);
+      this.#nodes.splice(at + 1, 0, ListNode.of(node.strings(slot, node.end)));
+      node.assign(head, 0);
       return;
     }
-    const items = node.items;
-    if (node.end < LIST_NODE_ELEMENTS) {
-      for (let i = node.end; i > slot; i--) items[i] = items[i - 1];
-      node.end++;
-      items[slot] = element;
-    } else {
-      assert(node.start > 0, "a node that is not full has room at one end");
-      for (let i = node.start - 1; i < slot - 1; i++) items[i] = items[i + 1];
-      node.start--;
-      items[slot - 1] = element;
-    }
+    const elements = node.strings();
+    elements.splice(slot - node.start, 0, element);
+    node.assign(elements, Math.min(node.start, LIST_NODE_ELEMENTS - elements.length));
   }
 
   /**
@@ -325,29 +305,25 @@ export class ListValue extends Collection {
       const at = fromTail ? nodes.length - 1 - k : this.#first + k;
       const node = nodes[at];
       let matches = 0;
-      for (let i = node.start; i < node.end; i++) if (node.items[i] === element) matches++;
+      for (let i = node.start; i < node.end; i++) if (node.equals(i, element)) matches++;
       if (matches === 0) continue;
-      const items = node.items;
       let take = Math.min(matches, limit - removed);
       // Keeps the others in order, dropping `take` matches from the chosen end.
-      const kept: (string | undefined)[] = [];
+      const kept: string[] = [];
       if (fromTail) {
         for (let i = node.end - 1; i >= node.start; i--) {
-          if (take > 0 && items[i] === element) take--;
-          else kept.push(items[i]);
+          if (take > 0 && node.equals(i, element)) take--;
+          else kept.push(node.get(i));
         }
         kept.reverse();
       } else {
         for (let i = node.start; i < node.end; i++) {
-          if (take > 0 && items[i] === element) take--;
-          else kept.push(items[i]);
+          if (take > 0 && node.equals(i, element)) take--;
+          else kept.push(node.get(i));
         }
       }
-      const gone = node.end - node.start - kept.length;
-      for (let i = node.start; i < node.end; i++) items[i] = undefined;
-      node.start = 0;
-      node.end = kept.length;
-      for (let i = 0; i < kept.length; i++) items[i] = kept[i];
+      const gone = node.count - kept.length;
+      node.assign(kept, 0);
       removed += gone;
       this.#length -= gone;
       this.#bytes -= gone * element.length;
@@ -370,7 +346,7 @@ export class ListValue extends Collection {
       for (let k = this.#first; k < nodes.length; k++) {
         const node = nodes[k];
         for (let i = node.start; i < node.end; i++) {
-          if (visit(node.items[i]!, index++) === false) return;
+          if (visit(node.get(i), index++) === false) return;
         }
       }
       return;
@@ -379,20 +355,22 @@ export class ListValue extends Collection {
     for (let k = nodes.length - 1; k >= this.#first; k--) {
       const node = nodes[k];
       for (let i = node.end - 1; i >= node.start; i--) {
-        if (visit(node.items[i]!, index--) === false) return;
+        if (visit(node.get(i), index--) === false) return;
       }
     }
   }
 
   /** The index of the first element equal to `element` from the head, or -1. */
   indexOf(element: string): number {
-    let found = -1;
-    this.forEach((e, i) => {
-      if (e !== element) return;
-      found = i;
-      return false;
-    });
-    return found;
+    const nodes = this.#nodes;
+    let index = 0;
+    for (let k = this.#first; k < nodes.length; k++) {
+      const node = nodes[k];
+      for (let i = node.start; i < node.end; i++, index++) {
+        if (node.equals(i, element)) return index;
+      }
+    }
+    return -1;
   }
 
   /** Writes the elements [start, stop] (0 ≤ start ≤ stop < length) as bulks into `w`. */
@@ -404,9 +382,8 @@ export class ListValue extends Collection {
       let [at, slot] = this.#locate(start);
       for (; count > 0; at++) {
         const node = nodes[at];
-        const items = node.items;
         const end = Math.min(node.end, slot + count);
-        for (let i = slot; i < end; i++) w.bulk(items[i]!);
+        for (let i = slot; i < end; i++) node.writeBulk(i, w);
         count -= end - slot;
         if (at + 1 < nodes.length) slot = nodes[at + 1].start;
       }
@@ -420,12 +397,25 @@ export class ListValue extends Collection {
         skip -= size;
         continue;
       }
-      const items = node.items;
       const from = node.start + skip;
       const end = Math.min(node.end, from + count);
-      for (let i = from; i < end; i++) w.bulk(items[i]!);
+      for (let i = from; i < end; i++) node.writeBulk(i, w);
       count -= end - from;
       skip = 0;
+    }
+  }
+
+  /**
+   * Writes as bulks the `n` (≤ length) elements a pop of `n` from the head
+   * (`left`) or the tail returns, in pop order.
+   */
+  writeEnd(w: ReplyWriter, left: boolean, n: number): void {
+    if (n <= 0) return;
+    if (left) return this.writeRange(w, 0, n - 1);
+    const nodes = this.#nodes;
+    for (let k = nodes.length - 1; n > 0; k--) {
+      const node = nodes[k];
+      for (let i = node.end - 1; i >= node.start && n > 0; i--, n--) node.writeBulk(i, w);
     }
   }
 
@@ -466,8 +456,10 @@ export class ListValue extends Collection {
   }
 
   memoryBytes(): number {
-    return 64 + this.#bytes + this.#length * 24 +
-      (this.#nodes.length - this.#first) * LIST_NODE_ELEMENTS * 8;
+    // A node: its offsets, two array objects, and its bytes with their
+    // slack (estimated at half again).
+    return 64 + Math.ceil(this.#bytes * 1.5) +
+      (this.#nodes.length - this.#first) * (4 * (LIST_NODE_ELEMENTS + 1) + 160);
   }
 
   rebuildRecords(emit: RecordSink): void {
@@ -499,14 +491,14 @@ export class ListValue extends Collection {
     let bytes = 0;
     let count = 0;
     for (; node < nodes.length; node++) {
-      const { items, end } = nodes[node];
-      for (; slot < end; slot++) {
+      const current = nodes[node];
+      for (; slot < current.end; slot++) {
         if (count > 0 && bytes >= maxBytes) {
           const next = from + count;
           this.#cursor = { position: next, node, slot, length: this.#length };
           return { body: parts.join(""), next };
         }
-        const element = items[slot]!;
+        const element = current.get(slot);
         parts.push(lengthString(element.length), element);
         bytes += 4 + element.length;
         count++;
@@ -537,11 +529,11 @@ export class ListValue extends Collection {
   }
 
   /** Puts `node` first, making room before the first node when there is none. */
-  #prepend(node: Node): void {
+  #prepend(node: ListNode): void {
     if (this.#first === 0) {
       const old = this.#nodes;
       const gap = Math.max(8, old.length);
-      const grown = new Array<Node>(gap + old.length);
+      const grown = new Array<ListNode>(gap + old.length);
       for (let i = 0; i < old.length; i++) grown[gap + i] = old[i];
       this.#nodes = grown;
       this.#first = gap;

@@ -33,7 +33,7 @@ import {
   popNumber,
   removeNumber,
 } from "./list.ts";
-import { logList, logListOne, moveList, popList } from "./list_ops.ts";
+import { logList, logListOne, moveList, popListReplying } from "./list_ops.ts";
 
 function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
@@ -125,21 +125,11 @@ function push(
 function pop(ctx: CommandContext, args: string[], w: ReplyWriter, left: boolean): void {
   if (args.length > 3) throw wrongArity(left ? "lpop" : "rpop");
   if (args.length === 2) {
-    const popped = popList(ctx, args[1], left, 1);
-    if (popped === undefined) w.nil();
-    else w.bulk(popped[0]);
+    if (!popListReplying(ctx, args[1], left, 1, w, false)) w.nil();
     return;
   }
   const count = rangeArgument(args[2], 0, "value is out of range, must be positive");
-  const list = ctx.db.collection(args[1], ListValue);
-  if (list === undefined) return w.nilArray();
-  const popped = popList(ctx, args[1], left, count)!;
-  replyElements(w, popped);
-}
-
-function replyElements(w: ReplyWriter, elements: readonly string[]): void {
-  w.array(elements.length);
-  for (let i = 0; i < elements.length; i++) w.bulk(elements[i]);
+  if (!popListReplying(ctx, args[1], left, count, w, true)) w.nilArray();
 }
 
 /** LRANGE's and LTRIM's normalisation: [start, stop] within the list, or undefined if empty. */
@@ -234,10 +224,9 @@ function lmpop(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   for (let i = 2; i < whereAt; i++) {
     const key = args[i];
     if (ctx.db.collection(key, ListValue) === undefined) continue;
-    const popped = popList(ctx, key, left, count)!;
     w.array(2);
     w.bulk(key);
-    replyElements(w, popped);
+    popListReplying(ctx, key, left, count, w, true);
     return;
   }
   w.nilArray();

@@ -14,6 +14,7 @@
  */
 
 import type { CommandContext } from "../../executor/command_spec.ts";
+import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
 import { LIST_PUSH_LEFT, LIST_PUSH_RIGHT, ListValue, popNumber } from "./list.ts";
@@ -98,10 +99,44 @@ export function popList(
       return i < n;
     }, true);
   }
+  logPop(ctx, key, left, n, length);
+  return popped;
+}
+
+/**
+ * Pops as {@link popList} does, writing the elements as bulk replies
+ * straight from the list (as an array of them when `array`) instead of
+ * returning them; false (nothing written) without the key.
+ *
+ * @example
+ * ```ts
+ * if (!popListReplying(ctx, "l", true, 1, w, false)) w.nil(); // LPOP l
+ * ```
+ */
+export function popListReplying(
+  ctx: CommandContext,
+  key: string,
+  left: boolean,
+  count: number,
+  w: ReplyWriter,
+  array: boolean,
+): boolean {
+  const list = ctx.db.collection(key, ListValue);
+  if (list === undefined) return false;
+  const length = list.length;
+  const n = Math.min(count, length);
+  if (array) w.array(Math.max(n, 0));
+  if (n <= 0) return true;
+  list.writeEnd(w, left, n);
+  logPop(ctx, key, left, n, length);
+  return true;
+}
+
+/** Logs and applies a pop of `n` of the `length` elements, with its notifications. */
+function logPop(ctx: CommandContext, key: string, left: boolean, n: number, length: number) {
   logListOne(ctx, key, WalOp.ListPop, "", popNumber(left, n));
   ctx.notify(NOTIFY_LIST, left ? "lpop" : "rpop", key);
   if (n === length) ctx.notify(NOTIFY_GENERIC, "del", key);
-  return popped;
 }
 
 /**

@@ -21,9 +21,13 @@ import { listApplier } from "./list_apply.ts";
 
 const log = createLogger({ level: "warn", output: "stderr" });
 
+/** Elements longer than a new node's bytes, binary ones among them: nodes must grow at either end. */
+const LONG_ELEMENTS = ["L".repeat(300), "M".repeat(5000), "\x00\xff\r\n".repeat(200), ""];
+
 /** One random change applied to both a list and a plain array model of it. */
 function randomChange(r: Rng, list: ListValue, model: string[]): void {
-  const element = `e${r.int(0, 9)}`;
+  const pick = r.int(0, 13);
+  const element = pick < 10 ? `e${pick}` : LONG_ELEMENTS[pick - 10];
   const n = model.length;
   switch (r.int(0, 8)) {
     case 0:
@@ -99,6 +103,9 @@ Deno.test("a list answers as an array through pushes, pops, inserts, sets and re
       for (let k = 0; k < 20 && model.length > 0; k++) {
         const at = r.int(0, model.length - 1);
         assert.equal(list.at(at), model[at]);
+      }
+      for (const e of ["e3", ...LONG_ELEMENTS, "absent"]) {
+        assert.equal(list.indexOf(e), model.indexOf(e));
       }
     }
   }
