@@ -16,6 +16,7 @@ import {
   RespClient,
   RespError,
   rssBytes,
+  runKvdb,
   ServerProcess,
 } from "./_helpers.ts";
 import { differentialTest, DiffPair, type StepLike } from "./_differential.ts";
@@ -377,6 +378,28 @@ Deno.test("maxmemory-clients closes the biggest clients; CLIENT NO-EVICT exempts
   } finally {
     for (const c of opened) c.close();
     await server.stop();
+  }
+});
+
+Deno.test("the client limits are set at run time in the local CLI too (no clients there)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-test-" });
+  try {
+    const out = await runKvdb(["cli"], {
+      cwd: dir,
+      stdin: [
+        "CONFIG SET client-query-buffer-limit 2mb",
+        'CONFIG SET client-output-buffer-limit "normal 1mb 0 0 replica 1mb 0 0"',
+        "CONFIG SET maxmemory-clients 5%",
+        "CONFIG GET client-*",
+        "CONFIG GET maxmemory-clients",
+      ].join("\n") + "\n",
+    });
+    assert.doesNotMatch(out.stdout + out.stderr, /error/i);
+    assert.match(out.stdout, /normal 1048576 0 0 slave 1048576 0 0 pubsub 33554432 8388608 60/);
+    assert.match(out.stdout, /2097152/);
+    assert.match(out.stdout, /5%/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
