@@ -227,6 +227,31 @@ export class AdminState {
       case "network.request_timeout":
         c.network.requestTimeoutMs = value as number;
         break;
+      // Client limits (src/clients/client_limits.ts follows them).
+      case "network.output_buffer_hard_limit":
+        c.network.outputHardLimitBytes = value as number;
+        break;
+      case "network.output_buffer_soft_limit":
+        c.network.outputSoftLimitBytes = value as number;
+        break;
+      case "network.output_buffer_soft_seconds":
+        c.network.outputSoftLimitSeconds = value as number;
+        break;
+      case "network.query_buffer_limit":
+        c.network.queryBufferLimitBytes = value as number;
+        break;
+      case "network.maxmemory_clients":
+        c.network.maxmemoryClients = value as number | string;
+        break;
+      case "replication.output_buffer_hard_limit":
+        c.replication.outputHardLimitBytes = value as number;
+        break;
+      case "replication.output_buffer_soft_limit":
+        c.replication.outputSoftLimitBytes = value as number;
+        break;
+      case "replication.output_buffer_soft_seconds":
+        c.replication.outputSoftLimitSeconds = value as number;
+        break;
       case "logging.level":
         c.logging.level = value as LogLevel;
         if ("setLevel" in this.log) this.log.setLevel(value as LogLevel);

@@ -264,37 +264,39 @@ const REDIS_TO_LEVEL: Record<string, string> = {
   error: "error",
 };
 
-const PUBSUB_LIMIT_KEYS = [
-  "pubsub.output_buffer_hard_limit",
-  "pubsub.output_buffer_soft_limit",
-  "pubsub.output_buffer_soft_seconds",
-] as const;
-
 /**
- * The classes of `client-output-buffer-limit` kvdb does not limit this way,
- * with the only value it takes for them: a normal client's replies are
- * bounded because the server stops reading its requests while they wait,
- * and a replica's backlog by `replication.retention_size`.
+ * `client-output-buffer-limit`'s classes in Redis's order, each with its
+ * three YAML keys (hard, soft, soft seconds). `slave` is Redis's name of
+ * the replica class (it also takes `replica`).
  */
-const UNLIMITED_CLASSES: Readonly<Record<string, string>> = {
-  normal: "0 0 0",
-  replica: "0 0 0",
-};
+const OUTPUT_LIMIT_CLASSES = [
+  ["normal", "network"],
+  ["slave", "replication"],
+  ["pubsub", "pubsub"],
+].map(([name, section]) => ({
+  name,
+  keys: [
+    `${section}.output_buffer_hard_limit`,
+    `${section}.output_buffer_soft_limit`,
+    `${section}.output_buffer_soft_seconds`,
+  ],
+}));
 
 /**
  * `client-output-buffer-limit`: Redis's `<class> <hard> <soft> <seconds>`
- * groups. Only the pubsub class has kvdb keys (subscribers and MONITOR
- * clients); the others show and accept their fixed `0 0 0`.
+ * groups (any number, any order; all applied or none), shown as Redis
+ * shows them, in bytes: `normal 0 0 0 slave 268435456 67108864 60 pubsub
+ * 33554432 8388608 60`.
  */
 const OUTPUT_BUFFER_LIMIT: ConfigParameter = {
   name: "client-output-buffer-limit",
   aliases: [],
   yaml: undefined,
-  keys: PUBSUB_LIMIT_KEYS,
+  keys: OUTPUT_LIMIT_CLASSES.flatMap((c) => c.keys),
   mode: "live",
   show: (v) =>
-    `normal ${UNLIMITED_CLASSES.normal} slave ${UNLIMITED_CLASSES.replica} pubsub ` +
-    PUBSUB_LIMIT_KEYS.map((k) => String(v.get(k))).join(" "),
+    OUTPUT_LIMIT_CLASSES.map((c) => `${c.name} ${c.keys.map((k) => String(v.get(k))).join(" ")}`)
+      .join(" "),
   read: (text) => {
     const words = text.split(" ").filter((w) => w !== "");
     if (words.length % 4 !== 0) {
@@ -303,8 +305,10 @@ const OUTPUT_BUFFER_LIMIT: ConfigParameter = {
     const out = new Map<string, unknown>();
     for (let i = 0; i < words.length; i += 4) {
       const name = words[i].toLowerCase();
-      const cls = name === "slave" ? "replica" : name;
-      if (cls !== "pubsub" && !(cls in UNLIMITED_CLASSES)) {
+      const cls = OUTPUT_LIMIT_CLASSES.find((c) =>
+        c.name === (name === "replica" ? "slave" : name)
+      );
+      if (cls === undefined) {
         throw new ParameterError("Invalid client class specified in buffer limit configuration.");
       }
       let numbers: number[];
@@ -319,21 +323,57 @@ const OUTPUT_BUFFER_LIMIT: ConfigParameter = {
           "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
         );
       }
-      if (cls === "pubsub") {
-        PUBSUB_LIMIT_KEYS.forEach((k, j) => out.set(k, numbers[j]));
-      } else if (numbers.join(" ") !== UNLIMITED_CLASSES[cls]) {
-        throw new ParameterError(
-          `kvdb limits only the pubsub class (${cls}: ${
-            cls === "normal"
-              ? "a client's replies are bounded because kvdb reads no more of its requests while they wait"
-              : "a replica's backlog is bounded by replication.retention_size"
-          }), so ${cls} takes only ${UNLIMITED_CLASSES[cls]}`,
-        );
-      }
+      cls.keys.forEach((k, j) => out.set(k, numbers[j]));
     }
     return out;
   },
 };
+
+/** Redis's bounds of `client-query-buffer-limit` (1mb to LLONG_MAX), in its words. */
+const QUERY_BUFFER_LIMIT: ConfigParameter = keyParameter(
+  "client-query-buffer-limit",
+  "network.query_buffer_limit",
+  "live",
+  {
+    read: (text) => {
+      const bytes = readMemory(text, 0, Number.MAX_SAFE_INTEGER);
+      if (bytes < 1024 * 1024) {
+        throw new ParameterError(
+          "argument must be between 1048576 and 9223372036854775807 inclusive",
+        );
+      }
+      return bytes;
+    },
+  },
+);
+
+/**
+ * `maxmemory-clients`: a memory value, or a percentage of maxmemory
+ * (`10%`, at most 100; `0%` is 0), with Redis's words for bad ones.
+ */
+const MAXMEMORY_CLIENTS: ConfigParameter = keyParameter(
+  "maxmemory-clients",
+  "network.maxmemory_clients",
+  "live",
+  {
+    show: (v) => String(v.get("network.maxmemory_clients")),
+    read: (text) => {
+      const percent = /^([0-9]+)%$/.exec(text);
+      if (percent !== null) {
+        const n = Number(percent[1]);
+        if (n > 100) {
+          throw new ParameterError("percentage argument must be less or equal to 100");
+        }
+        return n === 0 ? 0 : `${n}%`;
+      }
+      try {
+        return readMemory(text, 0, Number.MAX_SAFE_INTEGER);
+      } catch {
+        throw new ParameterError("argument must be a memory or percent value");
+      }
+    },
+  },
+);
 
 const INT32_MIN = -(2n ** 31n);
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -643,6 +683,8 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
     },
   }),
   OUTPUT_BUFFER_LIMIT,
+  QUERY_BUFFER_LIMIT,
+  MAXMEMORY_CLIENTS,
   ...ENCODING_PARAMETERS,
   ...LAZYFREE_PARAMETERS,
   ...TLS_PARAMETERS,

@@ -43,6 +43,14 @@ export interface Config {
     requestTimeoutMs: number;
     /** How each connection's protocol is chosen. */
     protocol: ProtocolMode;
+    /** `client-output-buffer-limit normal`: hard limit (0: none), soft limit (0: none), seconds. */
+    outputHardLimitBytes: number;
+    outputSoftLimitBytes: number;
+    outputSoftLimitSeconds: number;
+    /** `client-query-buffer-limit`: a client with more unparsed input is closed. */
+    queryBufferLimitBytes: number;
+    /** `maxmemory-clients`: bytes, or `"N%"` of maxmemory; 0: no client eviction. */
+    maxmemoryClients: number | string;
   };
   logging: { level: LogLevel; output: string };
   /** The slow log, the latency monitor and latency tracking (Redis's names, snake_case). */
@@ -77,6 +85,10 @@ export interface Config {
     dataDirectory: string;
   };
   replication: {
+    /** `client-output-buffer-limit replica` (see README "Client limits" for what it bounds). */
+    outputHardLimitBytes: number;
+    outputSoftLimitBytes: number;
+    outputSoftLimitSeconds: number;
     enabled: boolean;
     replicaType: "master" | "slave";
     masterAddress: Address;
@@ -230,6 +242,28 @@ const notifyLetters: Rule = rule({ kind: "string" }, (raw) => {
     throw new RuleError("must be Redis's event class letters, any of Ag$lshzxeKEtmdn (or empty)");
   }
   return raw;
+});
+
+/**
+ * `network.maxmemory_clients`: a size, or a percentage of maxmemory
+ * (`"10%"`, at most 100); 0 turns client eviction off. The running value
+ * is a number of bytes or the `"N%"` string.
+ */
+const sizeOrPercent: Rule = rule({ kind: "string" }, (raw) => {
+  if (typeof raw === "string" && /^\s*\d+\s*%\s*$/.test(raw)) {
+    const percent = Number(raw.replace("%", "").trim());
+    if (percent > 100) throw new RuleError("a percentage must be at most 100%");
+    return percent === 0 ? 0 : `${percent}%`;
+  }
+  try {
+    return parseSize(raw);
+  } catch (e) {
+    throw new RuleError(
+      `must be a size (such as 64MB) or a percentage of maxmemory (such as 10%): ${
+        e instanceof UnitError ? e.message : String(e)
+      }`,
+    );
+  }
 });
 
 /** `host:port`, or empty (a default applies). */
@@ -503,6 +537,39 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "auto: a connection whose first byte is * speaks RESP, any other the text protocol; resp or text: every connection speaks that one",
   },
   {
+    path: "network.output_buffer_hard_limit",
+    defaultValue: 0,
+    rule: size(0, 1024 ** 4),
+    description:
+      "a client with this much unsent output is closed (client-output-buffer-limit normal); 0: no limit",
+  },
+  {
+    path: "network.output_buffer_soft_limit",
+    defaultValue: 0,
+    rule: size(0, 1024 ** 4),
+    description: "... or with this much for output_buffer_soft_seconds in a row; 0: no soft limit",
+  },
+  {
+    path: "network.output_buffer_soft_seconds",
+    defaultValue: 0,
+    rule: integer(0, 365 * 86_400),
+    description: "how long a client may stay over the soft limit, in seconds",
+  },
+  {
+    path: "network.query_buffer_limit",
+    defaultValue: "1GiB",
+    rule: size(1024 ** 2, 1024 ** 4),
+    description:
+      "a client holding more unparsed input than this is closed (client-query-buffer-limit); bites only below max_message_size",
+  },
+  {
+    path: "network.maxmemory_clients",
+    defaultValue: 0,
+    rule: sizeOrPercent,
+    description:
+      "when all clients' buffers pass this (a size, or N% of maxmemory), the biggest clients are closed (maxmemory-clients); 0: off",
+  },
+  {
     path: "logging.level",
     defaultValue: "info",
     rule: oneOf(LOG_LEVELS),
@@ -689,6 +756,25 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     rule: userName,
     description:
       "the ACL user a replica logs in to its master as, with masterauth (Redis's masteruser); empty: default",
+  },
+  {
+    path: "replication.output_buffer_hard_limit",
+    defaultValue: "256MiB",
+    rule: size(0, 1024 ** 4),
+    description:
+      "client-output-buffer-limit replica (slave): accepted and reported; a master holds at most one frame per replica (see README)",
+  },
+  {
+    path: "replication.output_buffer_soft_limit",
+    defaultValue: "64MiB",
+    rule: size(0, 1024 ** 4),
+    description: "client-output-buffer-limit replica's soft limit: accepted and reported",
+  },
+  {
+    path: "replication.output_buffer_soft_seconds",
+    defaultValue: 60,
+    rule: integer(0, 365 * 86_400),
+    description: "client-output-buffer-limit replica's soft seconds: accepted and reported",
   },
   {
     path: "pubsub.notify_keyspace_events",
@@ -911,6 +997,11 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       idleTimeoutMs: get("network.idle_timeout"),
       requestTimeoutMs: get("network.request_timeout"),
       protocol: get("network.protocol"),
+      outputHardLimitBytes: get("network.output_buffer_hard_limit"),
+      outputSoftLimitBytes: get("network.output_buffer_soft_limit"),
+      outputSoftLimitSeconds: get("network.output_buffer_soft_seconds"),
+      queryBufferLimitBytes: get("network.query_buffer_limit"),
+      maxmemoryClients: get("network.maxmemory_clients"),
     },
     logging: { level: get("logging.level"), output: get("logging.output") },
     monitoring: {
@@ -939,6 +1030,9 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       dataDirectory: get("wal.data_directory"),
     },
     replication: {
+      outputHardLimitBytes: get("replication.output_buffer_hard_limit"),
+      outputSoftLimitBytes: get("replication.output_buffer_soft_limit"),
+      outputSoftLimitSeconds: get("replication.output_buffer_soft_seconds"),
       enabled: get("replication.enabled"),
       replicaType: get("replication.replica_type"),
       masterAddress: get("replication.master_address"),

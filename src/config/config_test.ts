@@ -17,6 +17,19 @@ const REPLICATION_DEFAULTS = {
   minReplicasMaxLagMs: 10_000,
   masterauth: "",
   masteruser: "",
+  // Redis's client-output-buffer-limit replica (slave) 256mb 64mb 60.
+  outputHardLimitBytes: 256 * 1024 * 1024,
+  outputSoftLimitBytes: 64 * 1024 * 1024,
+  outputSoftLimitSeconds: 60,
+};
+
+/** Redis's client limits: normal 0 0 0, client-query-buffer-limit 1gb, maxmemory-clients 0. */
+const CLIENT_LIMIT_DEFAULTS = {
+  outputHardLimitBytes: 0,
+  outputSoftLimitBytes: 0,
+  outputSoftLimitSeconds: 0,
+  queryBufferLimitBytes: 1024 ** 3,
+  maxmemoryClients: 0,
 };
 
 const PUBSUB_DEFAULTS: Config["pubsub"] = {
@@ -44,6 +57,7 @@ const DEFAULTS: Config = {
     idleTimeoutMs: 300_000,
     requestTimeoutMs: 10_000,
     protocol: "auto",
+    ...CLIENT_LIMIT_DEFAULTS,
   },
   logging: { level: "info", output: "stdout" },
   monitoring: {
@@ -96,6 +110,7 @@ function shipped(
       idleTimeoutMs: 300_000,
       requestTimeoutMs: 10_000,
       protocol: "auto",
+      ...CLIENT_LIMIT_DEFAULTS,
     },
     logging: { level: "info", output: "stdout" },
     monitoring: {
@@ -196,6 +211,11 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "network.idle_timeout": "5m",
     "network.request_timeout": "10s",
     "network.protocol": "auto",
+    "network.output_buffer_hard_limit": 0,
+    "network.output_buffer_soft_limit": 0,
+    "network.output_buffer_soft_seconds": 0,
+    "network.query_buffer_limit": "1GiB",
+    "network.maxmemory_clients": 0,
     "logging.level": "info",
     "logging.output": "stdout",
     "monitoring.slowlog_log_slower_than": 10_000,
@@ -225,6 +245,9 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.min_replicas_max_lag": "10s",
     "replication.masterauth": "",
     "replication.masteruser": "",
+    "replication.output_buffer_hard_limit": "256MiB",
+    "replication.output_buffer_soft_limit": "64MiB",
+    "replication.output_buffer_soft_seconds": 60,
     "pubsub.notify_keyspace_events": "",
     "pubsub.output_buffer_hard_limit": "32MiB",
     "pubsub.output_buffer_soft_limit": "8MiB",

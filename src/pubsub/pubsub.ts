@@ -20,6 +20,7 @@
 
 import { globMatch } from "../executor/glob.ts";
 import { KeyspaceEvents } from "./keyspace_events.ts";
+import { DEFAULT_PUBSUB_OUTPUT_LIMIT, type OutputLimit } from "../clients/output_limit.ts";
 
 /** The three kinds of message a subscriber receives. */
 export type MessageKind = "message" | "pmessage" | "smessage";
@@ -62,24 +63,6 @@ export interface Subscriber {
 }
 
 /**
- * Redis's `client-output-buffer-limit pubsub <hard> <soft> <seconds>`: a
- * pub/sub or MONITOR client whose unsent output passes `hardBytes`, or
- * stays above `softBytes` for `softSeconds`, is closed.
- */
-export interface OutputLimit {
-  hardBytes: number;
-  softBytes: number;
-  softSeconds: number;
-}
-
-/** Redis's defaults for the pubsub class: 32mb 8mb 60. */
-export const DEFAULT_PUBSUB_OUTPUT_LIMIT: Readonly<OutputLimit> = Object.freeze({
-  hardBytes: 32 * 1024 * 1024,
-  softBytes: 8 * 1024 * 1024,
-  softSeconds: 60,
-});
-
-/**
  * Channels, patterns and shard channels, and their subscribers.
  *
  * @example
@@ -94,7 +77,10 @@ export class PubSub {
   readonly #shardChannels = new Map<string, Set<Subscriber>>();
   /** `notify-keyspace-events` and the notifications it asks for. */
   readonly events: KeyspaceEvents = new KeyspaceEvents(this);
-  /** The pubsub class's output limit (CONFIG SET client-output-buffer-limit). */
+  /**
+   * The pubsub class's output limit (`client-output-buffer-limit pubsub`):
+   * subscribers and MONITOR clients (see src/clients/client_limits.ts).
+   */
   outputLimit: OutputLimit = { ...DEFAULT_PUBSUB_OUTPUT_LIMIT };
   /** Messages delivered since start (one per receiver). */
   delivered = 0;

@@ -281,7 +281,8 @@ const CLIENT_SUBCOMMANDS: CommandHandler[] = [
   },
   {
     name: "NO-EVICT",
-    summary: "ON or OFF: keeps this connection from being evicted (reported; nothing evicts yet).",
+    summary: "ON or OFF: keeps this connection from being closed by client eviction " +
+      "(maxmemory-clients).",
     run(ctx, args, w) {
       const mode = args[2].toLowerCase();
       if (mode !== "on" && mode !== "off") throw syntaxError();

@@ -9,8 +9,8 @@
  * measures: `fd` is -1 (Deno does not show a socket's descriptor), `qbuf`
  * the bytes of the last read not yet executed, `rbs`/`rbp` the read
  * buffer's size, `obl` the unsent output up to 16 KiB (Redis's reply buffer) and `omem`
- * the rest (`oll` 1 then), `tot-mem` their
- * sum; `user` is `default` and `redir` -1 until ACLs and tracking exist.
+ * the rest (`oll` 1 then), `tot-mem` what the client costs as
+ * `maxmemory-clients` counts it (src/clients/client_memory.ts) plus argv-mem; `user` is `default` and `redir` -1 until ACLs and tracking exist.
  *
  * @example
  * ```ts
@@ -20,6 +20,7 @@
  */
 
 import type { Client } from "./clients.ts";
+import { clientMemoryBytes } from "../clients/client_memory.ts";
 
 /** Redis's flag letters for a client (`catClientInfoString`), N when none. */
 function flagsOf(client: Client): string {
@@ -67,9 +68,6 @@ export function typeByName(name: string): string | undefined {
 /** Redis's per-client reply buffer (obl counts output up to it, omem beyond). */
 const STATIC_BUFFER_BYTES = 16 * 1024;
 
-/** Bytes a connection costs beyond its buffers (its objects), for tot-mem. */
-const CLIENT_BASE_BYTES = 1024;
-
 /**
  * One client's line. `self` is the client asking, whose current request
  * (`args`) counts as its argv-mem, as in Redis.
@@ -107,7 +105,7 @@ export function clientLine(client: Client, self: Client, args: readonly string[]
     `obl=${Math.min(out, STATIC_BUFFER_BYTES)}`,
     `oll=${out > STATIC_BUFFER_BYTES ? 1 : 0}`,
     `omem=${Math.max(0, out - STATIC_BUFFER_BYTES)}`,
-    `tot-mem=${CLIENT_BASE_BYTES + io.readBufferBytes + out + argvBytes + multiBytes}`,
+    `tot-mem=${clientMemoryBytes(io, multiBytes) + argvBytes}`,
     `events=${io.writing ? "rw" : "r"}`,
     `cmd=${lookup?.fullName ?? "NULL"}`,
     `user=${session.user?.name ?? "default"}`,

@@ -25,6 +25,7 @@ import { type MessageKind, type PubSub, type Subscriber, Subscriptions } from ".
 import { ClientPause, type CommandLookup } from "./client_pause.ts";
 import { repliesHidden } from "./reply_mode.ts";
 import { MonitorFeed } from "./monitor.ts";
+import { ClientLimits, SWEEP_INTERVAL_MS } from "../clients/client_limits.ts";
 
 /** What a client needs from its connection. */
 export interface ClientIo {
@@ -36,6 +37,11 @@ export interface ClientIo {
   outOfBand(): ReplyWriter | undefined;
   /** Ends out-of-band output: enforces the output limit, and sends it soon. */
   outOfBandDone(): void;
+  /**
+   * Applies the output limit of the client's class now: the sweep's call,
+   * for a client stuck above a soft limit (it adds no output to be checked at).
+   */
+  checkLimits(nowMs: number): void;
   /** Closes the connection (its run loop ends and removes the client). */
   close(): void;
   /** Whether the connection is closed (by the server or the peer). */
@@ -72,10 +78,12 @@ export class Client implements Subscriber {
   readonly createdMs = Date.now();
   /** MONITOR was run: every command is sent to it as a line. */
   monitor = false;
-  /** CLIENT NO-EVICT ON (no eviction exists yet: only reported). */
+  /** CLIENT NO-EVICT ON: never closed for `maxmemory-clients`. */
   noEvict = false;
-  /** The server is closing it (CLIENT KILL, an output limit). */
+  /** The server is closing it (CLIENT KILL, an output limit, client eviction). */
   killed = false;
+  /** Its memory when last measured (src/clients/client_limits.ts). */
+  memoryBytes = 0;
   /** MONITOR lines of its own command, sent after its reply ({@link sendDeferred}). */
   deferredLines: string[] = [];
 
@@ -153,6 +161,20 @@ export class Client implements Subscriber {
 const REGISTRIES = new WeakMap<Executor, ClientRegistry>();
 
 /**
+ * The memory of every client of `executor`'s listeners (buffers and a
+ * fixed overhead each, as CLIENT LIST's tot-mem), measured at most 100 ms
+ * ago; 0 when it serves none. What `used_memory` counts for clients.
+ *
+ * @example
+ * ```ts
+ * const used = datasetBytes + clientMemoryTotalBytes(executor);
+ * ```
+ */
+export function clientMemoryTotalBytes(executor: Executor): number {
+  return REGISTRIES.get(executor)?.limits.totalMemoryBytes ?? 0;
+}
+
+/**
  * Every client of an executor's listeners.
  *
  * @example
@@ -165,15 +187,45 @@ export class ClientRegistry {
   readonly pubsub: PubSub;
   readonly monitors: MonitorFeed;
   readonly pause: ClientPause;
+  /** Output, input and memory limits of these clients (src/clients). */
+  readonly limits: ClientLimits;
   /** Clients closed for passing their output limit since start. */
   outputLimitDisconnections = 0;
   /** Clients closed by CLIENT KILL since start. */
   killed = 0;
+  /** Listeners serving these clients: the limits' sweep runs while there is one. */
+  #listeners = 0;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Every client, as often as it is iterated (an iterator would be used up). */
+  readonly #every: Iterable<Client> = { [Symbol.iterator]: () => this.#clients.values() };
 
   constructor(readonly executor: Executor, readonly lookup: CommandLookup) {
     this.pubsub = executor.pubsub;
     this.monitors = new MonitorFeed(executor);
     this.pause = new ClientPause(executor, lookup);
+    this.limits = new ClientLimits(executor.admin, executor.pubsub);
+  }
+
+  /** A listener starts serving these clients: the limits' sweep runs. */
+  retain(): void {
+    if (this.#listeners++ > 0) return;
+    this.#sweeper = setInterval(() => this.limits.sweep(this.#every), SWEEP_INTERVAL_MS);
+    Deno.unrefTimer(this.#sweeper);
+  }
+
+  /** A listener stopped: the sweep stops with the last. */
+  release(): void {
+    if (this.#listeners === 0 || --this.#listeners > 0) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /**
+   * Measures `client`'s memory again and applies `maxmemory-clients` (a
+   * connection whose buffers grew).
+   */
+  measure(client: Client): void {
+    this.limits.measure(client, this.#every);
   }
 
   /** The registry of `executor`'s clients (made on first use). */
@@ -193,6 +245,7 @@ export class ClientRegistry {
   /** Forgets a closed connection's client: its subscriptions and MONITOR go with it. */
   remove(client: Client): void {
     if (!this.#clients.delete(client.id)) return;
+    this.limits.forget(client);
     this.pubsub.dropAll(client);
     if (client.monitor) this.monitors.remove(client);
   }

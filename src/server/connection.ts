@@ -10,9 +10,15 @@
  * written comes before it). While the buffer is being written, such output
  * waits in a second buffer and follows; while the connection is idle in a
  * read, a send is started outside the request loop, and the loop waits for
- * it before executing what it reads next. A pub/sub or MONITOR client whose
- * unsent output passes the pubsub output limit (Redis's
- * `client-output-buffer-limit pubsub`) is closed and counted.
+ * it before executing what it reads next.
+ *
+ * Client limits (src/clients): a client whose unsent output passes its
+ * class's limit (Redis's `client-output-buffer-limit`: normal, or pubsub
+ * for a subscriber or MONITOR client) is closed and counted — checked as
+ * output is added, and by the registry's sweep for a client stuck above a
+ * soft limit; one whose unparsed input passes `client-query-buffer-limit`
+ * is closed without a reply, as Redis does. A normal client below every
+ * limit pays one comparison per request for them.
  *
  * Every resource is bounded: the read buffer never holds more than one
  * maximum-size request beyond what it has decoded; replies are sent (after
@@ -50,6 +56,7 @@ import { Client, type ClientIo, type ClientRegistry } from "./clients.ts";
 import { afterCommand, REPLY_DEFERRED, SuppressingWriter } from "./reply_mode.ts";
 import { ClientClosedError } from "./client_pause.ts";
 import { DENIED_REPLY, protectedModeDenies } from "../security/protected_mode.ts";
+import { OutputLimitState } from "../clients/output_limit.ts";
 
 const MIN_READ_BYTES = 64 * 1024;
 /**
@@ -169,8 +176,8 @@ export class Connection implements ClientIo {
   #laterWriter: ReplyWriter | undefined;
   /** A send started while the connection was idle in a read, until it ends. */
   #outOfLoop: Promise<void> | undefined;
-  /** When the unsent output passed the soft limit (0: it is below). */
-  #softSinceMs = 0;
+  /** Since when the unsent output has been above its soft limit. */
+  readonly #outputLimit = new OutputLimitState();
   /** The writer that hides replies (CLIENT REPLY OFF / SKIP), made on first use. */
   #suppressing: SuppressingWriter | undefined;
   /** Bytes read, not yet executed, at the last read; and the read buffer's size. */
@@ -259,9 +266,15 @@ export class Connection implements ClientIo {
     return w;
   }
 
+  /** See {@link ClientIo.checkLimits}. */
+  checkLimits(nowMs: number): void {
+    if (this.#closed) return;
+    if (this.outputBytes > 0 || this.#outputLimit.softSinceMs !== 0) this.#overOutputLimit(nowMs);
+  }
+
   /** See {@link ClientIo.outOfBandDone}. */
   outOfBandDone(): void {
-    if (this.client.pubsubClass) this.#checkOutputLimit();
+    if (this.#overOutputLimit()) return;
     if (this.reading && this.#outOfLoop === undefined && !this.#closed) {
       this.#outOfLoop = this.#sendOutOfLoop();
     }
@@ -275,6 +288,7 @@ export class Connection implements ClientIo {
   /** Serves requests until the peer closes, an error, or shutdown. */
   async run(): Promise<void> {
     const { executor, maxMessageBytes } = this.#services;
+    const limits = this.#services.clients.limits;
     let buffer = new Uint8Array(MIN_READ_BYTES);
     let start = 0;
     let end = 0;
@@ -335,6 +349,10 @@ export class Connection implements ClientIo {
         );
         const { decoder, writer } = this.#protocol;
         end += n;
+        if (end - start > limits.queryBufferLimitBytes) {
+          this.#closeForQueryLimit(buffer.subarray(start, end));
+          break;
+        }
         this.#queryBytes = end - start;
         this.#readBufferBytes = buffer.length;
         let fatal = false;
@@ -382,12 +400,21 @@ export class Connection implements ClientIo {
           }
           this.#unsentReplies++;
           if (fatal || this.#closed) break;
-          if (this.#out.length >= OUT_FLUSH_BYTES) await this.#flush();
+          const outBytes = this.#out.length;
+          if (outBytes >= OUT_FLUSH_BYTES || outBytes >= limits.checkBytes) {
+            if (this.#overOutputLimit()) break;
+            this.#services.clients.measure(this.client);
+            if (this.#closed) break;
+            if (outBytes >= OUT_FLUSH_BYTES) await this.#flush();
+          }
         }
         if (start === end) {
           start = end = 0;
           // A large request grew the buffer; don't keep it for an idle client.
-          if (buffer.length > MIN_READ_BYTES) buffer = new Uint8Array(MIN_READ_BYTES);
+          if (buffer.length > MIN_READ_BYTES) {
+            buffer = new Uint8Array(MIN_READ_BYTES);
+            this.#readBufferBytes = MIN_READ_BYTES;
+          }
         }
         await this.#flush();
         if (fatal || this.#services.closing()) break;
@@ -531,6 +558,9 @@ export class Connection implements ClientIo {
         later.reset();
       }
     }
+    // The peer took everything: its time above a soft limit ends here, as
+    // a check that saw the buffer empty would end it.
+    this.#outputLimit.softSinceMs = 0;
   }
 
   /**
@@ -618,33 +648,36 @@ export class Connection implements ClientIo {
   }
 
   /**
-   * Closes a pub/sub or MONITOR client whose unsent output passed the hard
-   * limit, or stayed over the soft one for its time (Redis's
-   * `checkClientOutputBufferLimits`).
+   * Closes the client if its unsent output passed its class's hard limit,
+   * or stayed over the soft one for its time (Redis's
+   * `checkClientOutputBufferLimits`); true if it did.
    */
-  #checkOutputLimit(): void {
-    const limit = this.#services.clients.pubsub.outputLimit;
+  #overOutputLimit(nowMs?: number): boolean {
+    const limits = this.#services.clients.limits;
     const pending = this.outputBytes;
-    if (limit.hardBytes > 0 && pending >= limit.hardBytes) {
-      return this.#closeForOutputLimit(pending, "hard");
-    }
-    if (limit.softBytes > 0 && pending >= limit.softBytes) {
-      const now = Date.now();
-      if (this.#softSinceMs === 0) this.#softSinceMs = now;
-      else if (now - this.#softSinceMs >= limit.softSeconds * 1000) {
-        return this.#closeForOutputLimit(pending, "soft");
-      }
-    } else {
-      this.#softSinceMs = 0;
-    }
-  }
-
-  #closeForOutputLimit(pendingBytes: number, which: "hard" | "soft"): void {
+    const which = this.#outputLimit.check(limits.outputLimitOf(this.client), pending, nowMs);
+    if (which === undefined) return false;
     this.#services.clients.outputLimitDisconnections++;
-    this.#services.admin.noteLimitClose(`pubsub.output_buffer_${which}_limit`, {
+    this.#services.admin.noteLimitClose(limits.outputLimitKey(this.client, which), {
       id: this.client.id,
       addr: this.client.addr,
-      pendingBytes,
+      pendingBytes: pending,
+    });
+    this.client.killed = true;
+    this.close();
+    return true;
+  }
+
+  /**
+   * Closes a client whose unparsed input passed `client-query-buffer-limit`,
+   * without a reply (Redis logs the first bytes of its query buffer too).
+   */
+  #closeForQueryLimit(unparsed: Uint8Array): void {
+    this.#services.admin.noteLimitClose("network.query_buffer_limit", {
+      id: this.client.id,
+      addr: this.client.addr,
+      queryBytes: unparsed.length,
+      head: JSON.stringify(String.fromCharCode(...unparsed.subarray(0, 64))),
     });
     this.client.killed = true;
     this.close();

@@ -22,6 +22,11 @@ function network(overrides: Partial<Config["network"]> = {}): Config["network"] 
     idleTimeoutMs: 0,
     requestTimeoutMs: 0,
     protocol: "auto",
+    outputHardLimitBytes: 0,
+    outputSoftLimitBytes: 0,
+    outputSoftLimitSeconds: 0,
+    queryBufferLimitBytes: 1024 ** 3,
+    maxmemoryClients: 0,
     ...overrides,
   };
 }

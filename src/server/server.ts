@@ -65,6 +65,8 @@ export class Server {
   #acceptWarnedMs = 0;
   #pendingRefusals = 0;
   #accepting: Promise<void> | undefined;
+  /** Whether this server keeps its clients' limit sweep running. */
+  #sweepingLimits = false;
 
   constructor(options: ServerOptions, executor: Executor, log: Logger) {
     this.#network = options.network;
@@ -131,6 +133,10 @@ export class Server {
   }
 
   #startSweeping(): void {
+    if (!this.#sweepingLimits) {
+      this.#sweepingLimits = true;
+      this.clients.retain();
+    }
     if (this.#sweepTimer !== undefined) return;
     const timeouts = [this.#network.idleTimeoutMs, this.#network.requestTimeoutMs]
       .filter((ms) => ms > 0);
@@ -159,6 +165,10 @@ export class Server {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#sweepTimer);
+    if (this.#sweepingLimits) {
+      this.#sweepingLimits = false;
+      this.clients.release();
+    }
     try {
       this.#listener?.close();
     } catch {

@@ -73,6 +73,7 @@ export function serverState(parts: ServerParts): ServerState {
   const { config } = parts;
   const clients = () => parts.servers()[0]?.connectionCount ?? 0;
   const blocked = () => parts.servers()[0]?.clients.executor.blocking;
+  const limits = () => parts.servers()[0]?.clients.limits;
 
   function persistence(): InfoFields {
     const wal = parts.wal;
@@ -147,6 +148,8 @@ export function serverState(parts: ServerParts): ServerState {
             ["connected_clients", clients()],
             ["cluster_connections", 0],
             ["maxclients", config.network.maxConnections],
+            ["client_recent_max_input_buffer", limits()?.recentMaxInputBytes ?? 0],
+            ["client_recent_max_output_buffer", limits()?.recentMaxOutputBytes ?? 0],
             ["blocked_clients", blocked()?.count ?? 0],
             ["tracking_clients", 0],
             ["clients_in_timeout_table", blocked()?.withTimeout ?? 0],
