@@ -31,7 +31,7 @@ import { ReplyCapture } from "./reply_capture.ts";
 import { PRELUDE, PRELUDE_CHUNK } from "./_prelude.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
-export const SCRIPT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+export const SCRIPT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
 /** Scripts a server caches (SCRIPT LOAD, EVAL) before refusing more until SCRIPT FLUSH. */
 export const MAX_CACHED_SCRIPTS = 100_000;
 
