@@ -18,7 +18,7 @@ __kvdb = nil
 local getinfo = debug.getinfo
 local error, type, tostring, rawget, rawset = error, type, tostring, rawget, rawset
 local select, setmetatable = select, setmetatable
-local lua_pcall = pcall
+local lua_pcall, lua_xpcall = pcall, xpcall
 
 unpack = table.unpack
 table.getn = function(t) return #t end
@@ -101,6 +101,10 @@ __kvdb_error_handler = function(err)
   end
   return err
 end
+
+-- The body of the coroutine each script runs in (script_engine.ts).
+local handler = __kvdb_error_handler
+__kvdb_run = function(f) return lua_xpcall(f, handler) end
 
 os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil

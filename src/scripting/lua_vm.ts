@@ -69,6 +69,11 @@ export interface LuaC {
   _luaL_ref(L: number, table: number): number;
   _luaL_unref(L: number, table: number, ref: number): void;
   _lua_sethook(L: number, fn: number, mask: number, count: number): void;
+  _lua_newthread(L: number): number;
+  _lua_resume(L: number, from: number, nargs: number, nresultsPointer: number): number;
+  _lua_yieldk(L: number, nresults: number, ctx: number, k: number): number;
+  _lua_isyieldable(L: number): number;
+  _lua_resetthread(L: number): number;
 }
 
 /** Lua's type tags (lua.h). */
@@ -81,6 +86,8 @@ export const LUA_TTABLE = 5;
 export const LUA_REGISTRYINDEX = -1001000;
 /** lua_sethook's count event. */
 export const LUA_MASKCOUNT = 8;
+/** lua_resume's status for a coroutine that yielded. */
+export const LUA_YIELD = 1;
 
 /** Loaded once per process: compiling the wasm costs ~36 ms. */
 const C = (await new LuaFactory().getLuaModule()).module as unknown as LuaC;

@@ -37,11 +37,11 @@ function evaluate(
   w: ReplyWriter,
   bySha: boolean,
   readOnly: boolean,
-): void {
+): void | Promise<void> {
   const n = numKeys(args);
   const engine = scriptEngine(ctx.store);
   const sha = bySha ? args[1] : engine.load(args[1]);
-  engine.run(ctx, sha, args.slice(3, 3 + n), args.slice(3 + n), readOnly, w);
+  return engine.run(ctx, sha, args.slice(3, 3 + n), args.slice(3 + n), readOnly, w);
 }
 
 const SCRIPT: CommandDeclaration = {
@@ -79,9 +79,9 @@ const SCRIPT: CommandDeclaration = {
     {
       name: "KILL",
       summary: "Stops the running script if it has not written.",
-      run() {
-        // A script runs to its end before any other command is read.
-        throw err("No scripts in execution right now.", "NOTBUSY");
+      run(ctx, _args, w) {
+        scriptEngine(ctx.store).kill();
+        w.status("OK");
       },
     },
   ],

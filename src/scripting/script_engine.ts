@@ -20,20 +20,37 @@
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
-import type { CommandContext, CommandSpec } from "../executor/command_spec.ts";
+import type { CommandContext, CommandSpec, Session } from "../executor/command_spec.ts";
 import { COMMAND_FLAG_BITS } from "../executor/command_spec.ts";
 import { lookupRequest } from "../executor/command_table.ts";
 import { COMMANDS } from "../executor/commands.ts";
 import type { Store } from "../storage/store.ts";
-import { LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LuaVm } from "./lua_vm.ts";
+import {
+  LUA_MASKCOUNT,
+  LUA_REGISTRYINDEX,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TTABLE,
+  LUA_YIELD,
+  LuaVm,
+} from "./lua_vm.ts";
 import { errorFromText, errorText, pushCaptured, writeLuaValue } from "./lua_replies.ts";
 import { ReplyCapture } from "./reply_capture.ts";
-import { PRELUDE, PRELUDE_CHUNK } from "./_prelude.ts";
+import { PRELUDE } from "./_prelude.ts";
+import { BUSY_SCRIPTS } from "./busy.ts";
+import { assert } from "../_assert.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
 export const SCRIPT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
 /** Scripts a server caches (SCRIPT LOAD, EVAL) before refusing more until SCRIPT FLUSH. */
 export const MAX_CACHED_SCRIPTS = 100_000;
+
+/** Redis's default busy-reply-threshold (lua-time-limit). */
+export const DEFAULT_BUSY_REPLY_THRESHOLD_MS = 5000;
+/** Lua instructions between two looks at the clock (and kill requests). */
+const HOOK_INSTRUCTIONS = 100_000;
+/** Once busy, how often a script lets the event loop serve the other clients. */
+const YIELD_EVERY_MS = 10;
 
 const NOSCRIPT = COMMAND_FLAG_BITS.noscript;
 /** lua_rawgeti index of the globals table in the registry (LUA_RIDX_GLOBALS). */
@@ -51,7 +68,17 @@ export function sha1Hex(text: string): string {
 /** The script being run: what the bridge needs to know about it. */
 interface Run {
   ctx: CommandContext;
+  session: Session;
+  sha: string;
+  w: ReplyWriter;
   readOnly: boolean;
+  /** SCRIPT KILL asked to stop it. */
+  killed: boolean;
+  startMs: number;
+  lastYieldMs: number;
+  /** The caller's database and EXEC state, restored at the end. */
+  db: number;
+  inExec: boolean;
   /** redis.setresp: the protocol of replies handed to Lua and of booleans returned. */
   resp: 2 | 3;
   /** A write ran: the script can no longer be killed (Redis's UNKILLABLE). */
@@ -65,11 +92,25 @@ export class ScriptEngine {
   readonly #scripts = new Map<string, number>();
   readonly #capture = new ReplyCapture();
   #run: Run | undefined = undefined;
-  #errorHandler = 0;
+  /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
+  #runner = 0;
+  /** The coroutine scripts run in, and lua_resume's result count. */
+  readonly #thread: number;
+  readonly #resultsPointer: number;
+  /** busy-reply-threshold: ms a script runs before other clients get BUSY. */
+  busyThresholdMs = DEFAULT_BUSY_REPLY_THRESHOLD_MS;
+  /** A script runs past the threshold now. */
+  busy = false;
 
   constructor() {
     this.vm = LuaVm.create(SCRIPT_MEMORY_LIMIT_BYTES);
     this.#install();
+    const { C, L } = this.vm;
+    this.#thread = C._lua_newthread(L);
+    C._luaL_ref(L, LUA_REGISTRYINDEX); // the registry holds the thread: never collected
+    this.#resultsPointer = C._malloc(4);
+    const hook = C.addFunction((l: number) => this.#hook(l), "vii");
+    C._lua_sethook(this.#thread, hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
   }
 
   /** A script is running now (a command it runs sees this). */
@@ -117,7 +158,8 @@ export class ScriptEngine {
 
   /**
    * Runs the cached script `sha` with `keys` and `argv`, replying into `w`;
-   * throws NOSCRIPT when it is not cached.
+   * throws NOSCRIPT when it is not cached. Returns a promise when the
+   * script ran past the busy threshold (see {@link ScriptEngine.busy}).
    */
   run(
     ctx: CommandContext,
@@ -126,45 +168,141 @@ export class ScriptEngine {
     argv: string[],
     readOnly: boolean,
     w: ReplyWriter,
-  ): void {
+  ): void | Promise<void> {
     const ref = this.#scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
     if (ref === undefined) throw err("No matching script. Please use EVAL.", "NOSCRIPT");
+    assert(this.#run === undefined, "one script at a time");
     const { C, L } = this.vm;
-    const vm = this.vm;
-    const session = ctx.session;
+    const T = this.#thread;
     const base = C._lua_gettop(L);
     C._lua_rawgeti(L, LUA_REGISTRYINDEX, RIDX_GLOBALS);
     this.#setArray(L, "KEYS", keys);
     this.#setArray(L, "ARGV", argv);
     C._lua_settop(L, base);
-    C._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.#errorHandler));
-    C._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ref));
-    const run: Run = { ctx, readOnly, resp: 2, wrote: false };
+    C._lua_settop(T, 0);
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(this.#runner));
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(ref));
+    const session = ctx.session;
+    const run: Run = {
+      ctx,
+      session,
+      sha,
+      w,
+      readOnly,
+      resp: 2,
+      wrote: false,
+      killed: false,
+      startMs: performance.now(),
+      lastYieldMs: 0,
+      db: session.db,
+      inExec: session.inExec,
+    };
     this.#run = run;
-    const db = session.db;
-    const inExec = session.inExec;
     // Blocking commands answer at once, as inside EXEC; one log group.
     session.inExec = true;
     ctx.store.beginGroup();
+    if (this.#resume(run)) return;
+    return new Promise<void>((resolve) => {
+      const step = () => {
+        // Commands served meanwhile (allow_busy ones) used the shared context.
+        ctx.session = session;
+        ctx.db = ctx.store.database(session.db);
+        if (this.#resume(run)) resolve();
+        else setTimeout(step, 0);
+      };
+      setTimeout(step, 0);
+    });
+  }
+
+  /** Resumes the script's coroutine; true once it finished (and replied). */
+  #resume(run: Run): boolean {
+    const { C, L } = this.vm;
+    const T = this.#thread;
     let status: number;
     try {
-      status = C._lua_pcallk(L, 0, 1, base + 1, 0, 0);
-    } finally {
-      ctx.store.endGroup();
-      session.inExec = inExec;
-      session.db = db; // SELECT in a script does not change the caller's database
-      ctx.db = ctx.store.database(db);
-      this.#run = undefined;
+      status = C._lua_resume(T, L, 1, this.#resultsPointer);
+      if (status === LUA_YIELD) return false;
+    } catch {
+      status = -1; // a JS exception through the VM (a bug): answered, never lost
     }
+    this.#finish(run, status);
+    return true;
+  }
+
+  /** Ends a run: closes the log group, restores the caller, writes the reply. */
+  #finish(run: Run, status: number): void {
+    const { C } = this.vm;
+    const T = this.#thread;
+    const { ctx, session } = run;
+    ctx.store.endGroup();
+    session.inExec = run.inExec;
+    session.db = run.db; // SELECT in a script does not change the caller's database
+    ctx.session = session;
+    ctx.db = ctx.store.database(run.db);
+    this.#run = undefined;
+    if (this.busy) {
+      this.busy = false;
+      BUSY_SCRIPTS.count--;
+    }
+    const w = run.w;
     try {
-      if (status === 0) {
-        writeLuaValue(vm, L, C._lua_gettop(L), w, run.resp);
+      if (status !== 0) {
+        // Only a failure outside xpcall (the VM itself) lands here.
+        w.error(err(`Error running script: ${this.vm.toString(T, -1) ?? "VM failure"}`));
+        C._lua_resetthread(T);
+      } else if (C._lua_toboolean(T, 1) !== 0) {
+        writeLuaValue(this.vm, T, 2, w, run.resp);
       } else {
-        w.error(this.#scriptError(L, sha));
+        w.error(this.#scriptError(T, run.sha));
       }
     } finally {
-      C._lua_settop(L, base);
+      C._lua_settop(T, 0);
     }
+  }
+
+  /**
+   * The count hook: past the busy threshold the server turns busy (other
+   * clients get BUSY) and the script yields now and then so the event loop
+   * reads sockets (SCRIPT KILL, SHUTDOWN NOSAVE); a requested kill raises
+   * here.
+   */
+  #hook(L: number): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    const { C } = this.vm;
+    if (run.killed) {
+      C._lua_createtable(L, 0, 1);
+      this.vm.pushString(L, "ERR Script killed by user with SCRIPT KILL...");
+      C._lua_setfield(L, -2, this.vm.name("err"));
+      C._lua_error(L);
+      return;
+    }
+    const now = performance.now();
+    if (now - run.startMs < this.busyThresholdMs) return;
+    if (!this.busy) {
+      this.busy = true;
+      BUSY_SCRIPTS.count++;
+    }
+    if (now - run.lastYieldMs >= YIELD_EVERY_MS && C._lua_isyieldable(L) !== 0) {
+      run.lastYieldMs = now;
+      C._lua_yieldk(L, 0, 0, 0);
+    }
+  }
+
+  /**
+   * SCRIPT KILL: stops the running script at its next hook, unless it
+   * wrote (Redis's UNKILLABLE); NOTBUSY when none runs past the threshold.
+   */
+  kill(): void {
+    const run = this.#run;
+    if (run === undefined || !this.busy) throw err("No scripts in execution right now.", "NOTBUSY");
+    if (run.wrote) {
+      throw err(
+        "Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        "UNKILLABLE",
+      );
+    }
+    run.killed = true;
   }
 
   /** The error of a failed run, as Redis words it (`... script: sha, on @user_script:1.`). */
@@ -230,9 +368,8 @@ export class ScriptEngine {
     });
     C._lua_setglobal(L, vm.name("__kvdb"));
     vm.run(PRELUDE);
-    C._lua_getglobal(L, vm.name("__kvdb_error_handler"));
-    this.#errorHandler = C._luaL_ref(L, LUA_REGISTRYINDEX);
-    void PRELUDE_CHUNK;
+    C._lua_getglobal(L, vm.name("__kvdb_run"));
+    this.#runner = C._luaL_ref(L, LUA_REGISTRYINDEX);
   }
 
   /**

@@ -1,0 +1,48 @@
+/**
+ * A script past busy-reply-threshold (Redis's default 5 s on both
+ * servers), compared with redis-server 7.0 byte for byte: other clients
+ * get BUSY while SCRIPT KILL still works and the killed script's client
+ * gets Redis's error; a script that wrote cannot be killed (UNKILLABLE),
+ * and a plain SHUTDOWN is refused with BUSY. The script's own client is
+ * answered after the kill, so the event loop served sockets meanwhile.
+ */
+
+import { differentialTest, DiffPair, STANDARD_RULES, type StepLike } from "./_differential.ts";
+
+const PAST_THRESHOLD_MS = 5600;
+const LOOP = "local i = 0 while true do i = i + 1 end";
+/** Writes, then runs ~7 s by the server's clock (the same on both, whatever the VM's speed). */
+const WROTE_THEN_LOOP = "redis.call('SET', 'w', '1') local t0 = tonumber(redis.call('TIME')[1]) " +
+  "while tonumber(redis.call('TIME')[1]) - t0 < 7 do end return 'done'";
+
+const CASES: Record<string, StepLike[]> = {
+  "BUSY for others, SCRIPT KILL stops a script that did not write": [
+    ["SET", "k", "v"],
+    // Connections open (with a PING) before the server turns busy.
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 1, args: ["SET", "k", "x"] },
+    { conn: 1, args: ["SHUTDOWN"] },
+    { conn: 1, args: ["SCRIPT", "KILL"] },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["GET", "k"] },
+    { conn: 1, args: ["SCRIPT", "KILL"] },
+  ],
+  "a script that wrote cannot be killed (UNKILLABLE) and runs to its end": [
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", WROTE_THEN_LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 1, args: ["GET", "w"] },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["GET", "w"] },
+  ],
+};
+
+differentialTest(
+  "differential: a script past busy-reply-threshold, kvdb vs redis-server 7.0",
+  () => DiffPair.kvdbVsRedis(),
+  async (t, pair) => {
+    await pair.diffCases(t, CASES, STANDARD_RULES);
+  },
+);
