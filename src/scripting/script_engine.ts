@@ -45,8 +45,6 @@ export const SCRIPT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
 /** Scripts a server caches (SCRIPT LOAD, EVAL) before refusing more until SCRIPT FLUSH. */
 export const MAX_CACHED_SCRIPTS = 100_000;
 
-/** Redis's default busy-reply-threshold (lua-time-limit). */
-export const DEFAULT_BUSY_REPLY_THRESHOLD_MS = 5000;
 /** Lua instructions between two looks at the clock (and kill requests). */
 const HOOK_INSTRUCTIONS = 100_000;
 /** Once busy, how often a script lets the event loop serve the other clients. */
@@ -75,6 +73,8 @@ interface Run {
   /** SCRIPT KILL asked to stop it. */
   killed: boolean;
   startMs: number;
+  /** busy-reply-threshold when it started (0 in the config: never busy). */
+  busyThresholdMs: number;
   lastYieldMs: number;
   /** The caller's database and EXEC state, restored at the end. */
   db: number;
@@ -97,8 +97,6 @@ export class ScriptEngine {
   /** The coroutine scripts run in, and lua_resume's result count. */
   readonly #thread: number;
   readonly #resultsPointer: number;
-  /** busy-reply-threshold: ms a script runs before other clients get BUSY. */
-  busyThresholdMs = DEFAULT_BUSY_REPLY_THRESHOLD_MS;
   /** A script runs past the threshold now. */
   busy = false;
 
@@ -193,6 +191,7 @@ export class ScriptEngine {
       wrote: false,
       killed: false,
       startMs: performance.now(),
+      busyThresholdMs: ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity,
       lastYieldMs: 0,
       db: session.db,
       inExec: session.inExec,
@@ -278,7 +277,7 @@ export class ScriptEngine {
       return;
     }
     const now = performance.now();
-    if (now - run.startMs < this.busyThresholdMs) return;
+    if (now - run.startMs < run.busyThresholdMs) return;
     if (!this.busy) {
       this.busy = true;
       BUSY_SCRIPTS.count++;
