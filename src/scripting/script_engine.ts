@@ -79,6 +79,8 @@ interface Run {
   /** The caller's database and EXEC state, restored at the end. */
   db: number;
   inExec: boolean;
+  /** The caller can wait for a promise (not EXEC's queue). */
+  mayYield: boolean;
   /** redis.setresp: the protocol of replies handed to Lua and of booleans returned. */
   resp: 2 | 3;
   /** A write ran: the script can no longer be killed (Redis's UNKILLABLE). */
@@ -195,6 +197,8 @@ export class ScriptEngine {
       lastYieldMs: 0,
       db: session.db,
       inExec: session.inExec,
+      // Run by EXEC, whose commands reply at once: it runs to its end.
+      mayYield: !session.inExec,
     };
     this.#run = run;
     // Blocking commands answer at once, as inside EXEC; one log group.
@@ -282,7 +286,9 @@ export class ScriptEngine {
       this.busy = true;
       BUSY_SCRIPTS.count++;
     }
-    if (now - run.lastYieldMs >= YIELD_EVERY_MS && C._lua_isyieldable(L) !== 0) {
+    if (
+      run.mayYield && now - run.lastYieldMs >= YIELD_EVERY_MS && C._lua_isyieldable(L) !== 0
+    ) {
       run.lastYieldMs = now;
       C._lua_yieldk(L, 0, 0, 0);
     }
