@@ -259,6 +259,9 @@ export class AdminState {
       case "monitoring.slowlog_log_slower_than":
         c.monitoring.slowlogLogSlowerThanUsec = value as number;
         break;
+      case "scripting.busy_reply_threshold":
+        c.scripting.busyReplyThresholdMs = value as number;
+        break;
       case "monitoring.slowlog_max_len":
         c.monitoring.slowlogMaxLen = value as number;
         this.slowlog.maxLength = value as number;

@@ -672,6 +672,9 @@ export const REDIS_PARAMETERS: readonly ConfigParameter[] = [
   keyParameter("protected-mode", "security.protected_mode", "live"),
   keyParameter("aclfile", "security.acl_file", "immutable"),
   keyParameter("acllog-max-len", "security.acllog_max_len", "live"),
+  keyParameter("busy-reply-threshold", "scripting.busy_reply_threshold", "live", {
+    aliases: ["lua-time-limit"],
+  }),
   keyParameter("notify-keyspace-events", "pubsub.notify_keyspace_events", "live", {
     show: (v) =>
       formatNotifyFlags(parseNotifyFlags(v.get("pubsub.notify_keyspace_events") as string)!),

@@ -75,6 +75,8 @@ export interface Config {
     /** ACL LOG entries kept, newest first (Redis's `acllog-max-len`). */
     acllogMaxLen: number;
   };
+  /** Lua scripts (Redis's `busy-reply-threshold`). */
+  scripting: { busyReplyThresholdMs: number };
   wal: {
     enabled: boolean;
     flushingBatchSize: number;
@@ -649,6 +651,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       "ACL LOG entries kept, newest first (Redis's acllog-max-len); a lower value trims at the next entry",
   },
   {
+    path: "scripting.busy_reply_threshold",
+    defaultValue: 5000,
+    rule: integer(0, 86_400_000),
+    description:
+      "milliseconds a Lua script runs before other clients get BUSY and SCRIPT KILL may stop it; 0: never (Redis's busy-reply-threshold, lua-time-limit)",
+  },
+  {
     path: "wal.enabled",
     defaultValue: false,
     rule: boolean,
@@ -1020,6 +1029,7 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       aclFile: get("security.acl_file"),
       acllogMaxLen: get("security.acllog_max_len"),
     },
+    scripting: { busyReplyThresholdMs: get("scripting.busy_reply_threshold") },
     wal: {
       enabled: get("wal.enabled"),
       flushingBatchSize: get("wal.flushing_batch_size"),

@@ -74,6 +74,7 @@ const DEFAULTS: Config = {
     aclFile: "",
     acllogMaxLen: 128,
   },
+  scripting: { busyReplyThresholdMs: 5000 },
   wal: {
     enabled: false,
     flushingBatchSize: 100,
@@ -127,6 +128,7 @@ function shipped(
       aclFile: "",
       acllogMaxLen: 128,
     },
+    scripting: { busyReplyThresholdMs: 5000 },
     wal: {
       enabled: true,
       flushingBatchSize: 100,
@@ -228,6 +230,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "security.protected_mode": true,
     "security.acl_file": "",
     "security.acllog_max_len": 128,
+    "scripting.busy_reply_threshold": 5000,
     "wal.enabled": false,
     "wal.flushing_batch_size": 100,
     "wal.flushing_batch_timeout": "10ms",

@@ -59,6 +59,7 @@ import { REPLICATION_COMMANDS } from "../replication/replication_commands.ts";
 import { PUBSUB_COMMANDS } from "../pubsub/commands.ts";
 import { CLIENT_COMMANDS } from "../server/client_commands.ts";
 import { SECURITY_COMMANDS } from "../security/acl_commands.ts";
+import { SCRIPT_COMMANDS } from "../scripting/script_commands.ts";
 
 function replyAllInfo(w: ReplyWriter): void {
   w.array(COMMANDS.size);
@@ -255,6 +256,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...PUBSUB_COMMANDS,
     ...CLIENT_COMMANDS,
     ...SECURITY_COMMANDS,
+    ...SCRIPT_COMMANDS,
     COMMAND_COMMAND,
   ],
   [COMMAND_FACTS, KVDB_FACTS],

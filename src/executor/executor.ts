@@ -59,6 +59,7 @@ import {
   checkPermission,
 } from "../security/permissions.ts";
 import { logDenial, noAuth } from "../security/acl_commands.ts";
+import { BUSY_SCRIPTS, busyError, refusedWhileBusy } from "../scripting/busy.ts";
 
 /**
  * The text protocol names the command in its errors (RESP keeps Redis's
@@ -277,6 +278,11 @@ export class Executor {
       spec = sub;
     }
     if (!nested) session.lastCommand = spec;
+    // A script past busy-reply-threshold (src/scripting/busy.ts): only allow_busy commands.
+    if (BUSY_SCRIPTS.count !== 0 && !nested && refusedWhileBusy(spec, args)) {
+      w.begin(spec.text, args.length);
+      return this.#refuse(w, session, busyError(), spec);
+    }
     if (this.gate !== undefined && !nested) {
       const wait = this.gate(spec, session);
       if (wait !== undefined) {

@@ -1,0 +1,120 @@
+/**
+ * The Lua side of kvdb's scripting environment, run once in each new
+ * state: Redis 7.0's `redis` library over the JS bridge `__kvdb` (taken
+ * into locals, then removed), Lua 5.1 names Redis scripts use (`unpack`,
+ * `table.getn`, `math.pow`, ...), the `bit` library, the sandbox (no `os`,
+ * `io`, `load*`, `dofile`, `require`, `debug`), Redis's error handler, and
+ * last the read-only global table with Redis's error texts.
+ * @module
+ */
+
+/** Chunk name of kvdb's own code: the error handler skips its frames. */
+export const PRELUDE_CHUNK = "=kvdb";
+
+/** The prelude (see the module doc). */
+export const PRELUDE = `
+local kv = __kvdb
+__kvdb = nil
+local getinfo = debug.getinfo
+local error, type, tostring, rawget, rawset = error, type, tostring, rawget, rawset
+local select, setmetatable = select, setmetatable
+local lua_pcall, lua_xpcall = pcall, xpcall
+
+unpack = table.unpack
+table.getn = function(t) return #t end
+table.maxn = function(t)
+  local n = 0
+  for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end
+  return n
+end
+math.pow = function(a, b) return a ^ b end
+math.mod = math.fmod
+string.gfind = string.gmatch
+
+local function tobit(x) x = math.floor(x) % 4294967296 if x >= 2147483648 then x = x - 4294967296 end return x end
+local function u(x) return math.floor(x) & 0xffffffff end
+bit = {
+  tobit = tobit,
+  tohex = function(x, n)
+    n = n or 8
+    local upper = n < 0
+    if upper then n = -n end
+    local s = string.format(upper and '%08X' or '%08x', u(x))
+    return s:sub(-n)
+  end,
+  bnot = function(x) return tobit(~u(x)) end,
+  band = function(...) local r = 0xffffffff for i = 1, select('#', ...) do r = r & u(select(i, ...)) end return tobit(r) end,
+  bor = function(...) local r = 0 for i = 1, select('#', ...) do r = r | u(select(i, ...)) end return tobit(r) end,
+  bxor = function(...) local r = 0 for i = 1, select('#', ...) do r = r ~ u(select(i, ...)) end return tobit(r) end,
+  lshift = function(x, n) return tobit(u(x) << (n & 31)) end,
+  rshift = function(x, n) return tobit(u(x) >> (n & 31)) end,
+  arshift = function(x, n) return tobit(tobit(x) >> (n & 31) | (tobit(x) < 0 and ~(0xffffffff >> (n & 31)) or 0)) end,
+  rol = function(x, n) n = n & 31 x = u(x) return tobit((x << n) | (x >> (32 - n))) end,
+  ror = function(x, n) n = n & 31 x = u(x) return tobit((x >> n) | (x << (32 - n))) end,
+  bswap = function(x) x = u(x) return tobit(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24)) end,
+}
+
+redis = {
+  REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x07000f,
+}
+redis.call = kv.call
+redis.pcall = kv.pcall
+-- Redis 7.0 hands a caught error reply to the script as its text.
+local function caught(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'table' and type(e.err) == 'string' then return false, e.err end
+  return false, ...
+end
+pcall = function(f, ...) return caught(lua_pcall(f, ...)) end
+function redis.error_reply(e)
+  if type(e) ~= 'string' then error('wrong number or type of arguments', 2) end
+  return {err = e}
+end
+function redis.status_reply(s)
+  if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
+  return {ok = s}
+end
+redis.sha1hex = kv.sha1hex
+redis.log = kv.log
+redis.setresp = kv.setresp
+function redis.set_repl(mode) return nil end
+function redis.replicate_commands() return true end
+function redis.breakpoint() return false end
+function redis.debug() end
+
+-- Redis 7.0's __redis__err__handler: where the error was raised, past C
+-- functions and kvdb's own Lua.
+__kvdb_error_handler = function(err)
+  local level = 2
+  local i = getinfo(level, 'Sl')
+  while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
+    level = level + 1
+    i = getinfo(level, 'Sl')
+  end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+
+-- The body of the coroutine each script runs in (script_engine.ts).
+local handler = __kvdb_error_handler
+__kvdb_run = function(f) return lua_xpcall(f, handler) end
+
+os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print =
+  nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+
+setmetatable(_G, {
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __index = function(_, name)
+    if name == 'loadstring' then return nil end
+    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+  end,
+  __metatable = false,
+})
+`;

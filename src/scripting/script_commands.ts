@@ -1,0 +1,113 @@
+/**
+ * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD|EXISTS|FLUSH|KILL,
+ * with Redis 7.0's replies and errors; the work is in `script_engine.ts`.
+ *
+ * @example
+ * ```ts
+ * SCRIPT_COMMANDS.map((c) => c.name); // ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "SCRIPT"]
+ * ```
+ * @module
+ */
+
+import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
+import type {
+  CommandContext,
+  CommandDeclaration,
+  CommandHandler,
+} from "../executor/command_spec.ts";
+import { scriptEngine } from "./script_engine.ts";
+
+function err(message: string, code = "ERR"): CommandError {
+  return new CommandError(code, message, message);
+}
+
+/** EVAL's `numkeys`, checked as Redis does; returns it. */
+function numKeys(args: string[]): number {
+  const text = args[2];
+  if (!/^-?\d{1,18}$/.test(text)) throw err("value is not an integer or out of range");
+  const n = Number(text);
+  if (n < 0) throw err("Number of keys can't be negative");
+  if (n > args.length - 3) throw err("Number of keys can't be greater than number of args");
+  return n;
+}
+
+function evaluate(
+  ctx: CommandContext,
+  args: string[],
+  w: ReplyWriter,
+  bySha: boolean,
+  readOnly: boolean,
+): void | Promise<void> {
+  const n = numKeys(args);
+  const engine = scriptEngine(ctx.store);
+  const sha = bySha ? args[1] : engine.load(args[1]);
+  return engine.run(ctx, sha, args.slice(3, 3 + n), args.slice(3 + n), readOnly, w);
+}
+
+const SCRIPT: CommandDeclaration = {
+  name: "SCRIPT",
+  summary: "Manages the script cache.",
+  subcommands: [
+    {
+      name: "LOAD",
+      summary: "Compiles and caches a script; returns its SHA-1.",
+      run(ctx, args, w) {
+        w.bulk(scriptEngine(ctx.store).load(args[2]));
+      },
+    },
+    {
+      name: "EXISTS",
+      summary: "Whether each SHA-1 names a cached script.",
+      run(ctx, args, w) {
+        const engine = scriptEngine(ctx.store);
+        w.array(args.length - 2);
+        for (let i = 2; i < args.length; i++) w.integer(engine.exists(args[i]) ? 1 : 0);
+      },
+    },
+    {
+      name: "FLUSH",
+      summary: "Empties the script cache (ASYNC and SYNC both flush at once).",
+      run(ctx, args, w) {
+        if (args.length > 3) throw err("syntax error");
+        if (args.length === 3 && !/^(a?sync)$/i.test(args[2])) {
+          throw err("SCRIPT FLUSH only support SYNC|ASYNC option");
+        }
+        scriptEngine(ctx.store).flush();
+        w.status("OK");
+      },
+    },
+    {
+      name: "KILL",
+      summary: "Stops the running script if it has not written.",
+      run(ctx, _args, w) {
+        scriptEngine(ctx.store).kill();
+        w.status("OK");
+      },
+    },
+  ],
+};
+
+/** The scripting commands (see the module doc). */
+export const SCRIPT_COMMANDS: CommandDeclaration[] = [
+  {
+    name: "EVAL",
+    summary: "Runs a Lua script.",
+    run: (ctx, args, w) => evaluate(ctx, args, w, false, false),
+  } satisfies CommandHandler,
+  {
+    name: "EVALSHA",
+    summary: "Runs a cached Lua script by its SHA-1.",
+    run: (ctx, args, w) => evaluate(ctx, args, w, true, false),
+  },
+  {
+    name: "EVAL_RO",
+    summary: "Runs a Lua script that may not write.",
+    run: (ctx, args, w) => evaluate(ctx, args, w, false, true),
+  },
+  {
+    name: "EVALSHA_RO",
+    summary: "Runs a cached Lua script that may not write, by its SHA-1.",
+    run: (ctx, args, w) => evaluate(ctx, args, w, true, true),
+  },
+  SCRIPT,
+];

@@ -1,0 +1,483 @@
+/**
+ * Runs Lua scripts for one server: the script cache (SCRIPT LOAD, EVALSHA),
+ * the `redis.call` bridge into the executor, and the run itself — atomic
+ * (synchronous, nothing interleaves), its writes one group in the log (the
+ * commands' own effect records, never the script), its memory bounded.
+ *
+ * `redis.call` goes through the same command table, ACL checks and flags
+ * as a client's command (`ctx.dispatch`, as EXEC runs its queue): commands
+ * flagged `noscript` (and kvdb's async ones) are refused, and a read-only
+ * script's writes are refused with Redis's error.
+ *
+ * @example
+ * ```ts
+ * const engine = scriptEngine(ctx.store);
+ * engine.eval(ctx, "return redis.call('GET', KEYS[1])", ["k"], [], false, w);
+ * ```
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
+import type { CommandContext, CommandSpec, Session } from "../executor/command_spec.ts";
+import { COMMAND_FLAG_BITS } from "../executor/command_spec.ts";
+import { lookupRequest } from "../executor/command_table.ts";
+import { COMMANDS } from "../executor/commands.ts";
+import type { Store } from "../storage/store.ts";
+import {
+  LUA_MASKCOUNT,
+  LUA_REGISTRYINDEX,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TTABLE,
+  LUA_YIELD,
+  LuaVm,
+} from "./lua_vm.ts";
+import { errorFromText, errorText, pushCaptured, writeLuaValue } from "./lua_replies.ts";
+import { ReplyCapture } from "./reply_capture.ts";
+import { PRELUDE } from "./_prelude.ts";
+import { BUSY_SCRIPTS } from "./busy.ts";
+import { assert } from "../_assert.ts";
+
+/** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
+export const SCRIPT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
+/** Scripts a server caches (SCRIPT LOAD, EVAL) before refusing more until SCRIPT FLUSH. */
+export const MAX_CACHED_SCRIPTS = 100_000;
+
+/** Lua instructions between two looks at the clock (and kill requests). */
+const HOOK_INSTRUCTIONS = 100_000;
+/** Once busy, how often a script lets the event loop serve the other clients. */
+const YIELD_EVERY_MS = 10;
+
+const NOSCRIPT = COMMAND_FLAG_BITS.noscript;
+/** lua_rawgeti index of the globals table in the registry (LUA_RIDX_GLOBALS). */
+const RIDX_GLOBALS = 2n;
+
+function err(message: string, code = "ERR"): CommandError {
+  return new CommandError(code, message, message);
+}
+
+/** SHA-1 of a binary string, lower-case hex (the script's name). */
+export function sha1Hex(text: string): string {
+  return createHash("sha1").update(Buffer.from(text, "latin1")).digest("hex");
+}
+
+/** The script being run: what the bridge needs to know about it. */
+interface Run {
+  ctx: CommandContext;
+  session: Session;
+  sha: string;
+  w: ReplyWriter;
+  readOnly: boolean;
+  /** SCRIPT KILL asked to stop it. */
+  killed: boolean;
+  startMs: number;
+  /** busy-reply-threshold when it started (0 in the config: never busy). */
+  busyThresholdMs: number;
+  lastYieldMs: number;
+  /** The caller's database and EXEC state, restored at the end. */
+  db: number;
+  inExec: boolean;
+  /** The caller can wait for a promise (not EXEC's queue). */
+  mayYield: boolean;
+  /** redis.setresp: the protocol of replies handed to Lua and of booleans returned. */
+  resp: 2 | 3;
+  /** A write ran: the script can no longer be killed (Redis's UNKILLABLE). */
+  wrote: boolean;
+}
+
+/** One server's scripting state (see the module doc). */
+export class ScriptEngine {
+  readonly vm: LuaVm;
+  /** Function references in the Lua registry, by SHA-1. */
+  readonly #scripts = new Map<string, number>();
+  readonly #capture = new ReplyCapture();
+  #run: Run | undefined = undefined;
+  /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
+  #runner = 0;
+  /** The coroutine scripts run in, and lua_resume's result count. */
+  readonly #thread: number;
+  readonly #resultsPointer: number;
+  /** A script runs past the threshold now. */
+  busy = false;
+
+  constructor() {
+    this.vm = LuaVm.create(SCRIPT_MEMORY_LIMIT_BYTES);
+    this.#install();
+    const { C, L } = this.vm;
+    this.#thread = C._lua_newthread(L);
+    C._luaL_ref(L, LUA_REGISTRYINDEX); // the registry holds the thread: never collected
+    this.#resultsPointer = C._malloc(4);
+    const hook = C.addFunction((l: number) => this.#hook(l), "vii");
+    C._lua_sethook(this.#thread, hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+  }
+
+  /** A script is running now (a command it runs sees this). */
+  get running(): boolean {
+    return this.#run !== undefined;
+  }
+
+  /** Whether a script with this SHA-1 is cached. */
+  exists(sha: string): boolean {
+    return this.#scripts.has(sha.toLowerCase());
+  }
+
+  /** Number of cached scripts. */
+  get size(): number {
+    return this.#scripts.size;
+  }
+
+  /** SCRIPT FLUSH: forgets every cached script. */
+  flush(): void {
+    const { C, L } = this.vm;
+    for (const ref of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    this.#scripts.clear();
+  }
+
+  /**
+   * Compiles and caches `body` (SCRIPT LOAD, EVAL); returns its SHA-1.
+   * Throws Redis's compile error.
+   */
+  load(body: string): string {
+    const sha = sha1Hex(body);
+    if (this.#scripts.has(sha)) return sha;
+    if (this.#scripts.size >= MAX_CACHED_SCRIPTS) {
+      throw err(`script cache is full (${MAX_CACHED_SCRIPTS} scripts): SCRIPT FLUSH`);
+    }
+    const { C, L } = this.vm;
+    const failed = this.vm.load(L, body, "@user_script");
+    if (failed !== undefined) {
+      // Lua 5.1 quoted every token in "near ..." (5.4 leaves <eof> bare).
+      const text = failed.replace(/ near <eof>$/, " near '<eof>'");
+      throw err(`Error compiling script (new function): ${text}`);
+    }
+    this.#scripts.set(sha, C._luaL_ref(L, LUA_REGISTRYINDEX));
+    return sha;
+  }
+
+  /**
+   * Runs the cached script `sha` with `keys` and `argv`, replying into `w`;
+   * throws NOSCRIPT when it is not cached. Returns a promise when the
+   * script ran past the busy threshold (see {@link ScriptEngine.busy}).
+   */
+  run(
+    ctx: CommandContext,
+    sha: string,
+    keys: string[],
+    argv: string[],
+    readOnly: boolean,
+    w: ReplyWriter,
+  ): void | Promise<void> {
+    const ref = this.#scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
+    if (ref === undefined) throw err("No matching script. Please use EVAL.", "NOSCRIPT");
+    assert(this.#run === undefined, "one script at a time");
+    const { C, L } = this.vm;
+    const T = this.#thread;
+    const base = C._lua_gettop(L);
+    C._lua_rawgeti(L, LUA_REGISTRYINDEX, RIDX_GLOBALS);
+    this.#setArray(L, "KEYS", keys);
+    this.#setArray(L, "ARGV", argv);
+    C._lua_settop(L, base);
+    C._lua_settop(T, 0);
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(this.#runner));
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(ref));
+    const session = ctx.session;
+    const run: Run = {
+      ctx,
+      session,
+      sha,
+      w,
+      readOnly,
+      resp: 2,
+      wrote: false,
+      killed: false,
+      startMs: performance.now(),
+      busyThresholdMs: ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity,
+      lastYieldMs: 0,
+      db: session.db,
+      inExec: session.inExec,
+      // Run by EXEC, whose commands reply at once: it runs to its end.
+      mayYield: !session.inExec,
+    };
+    this.#run = run;
+    // Blocking commands answer at once, as inside EXEC; one log group.
+    session.inExec = true;
+    ctx.store.beginGroup();
+    if (this.#resume(run)) return;
+    return new Promise<void>((resolve) => {
+      const step = () => {
+        // Commands served meanwhile (allow_busy ones) used the shared context.
+        ctx.session = session;
+        ctx.db = ctx.store.database(session.db);
+        if (this.#resume(run)) resolve();
+        else setTimeout(step, 0);
+      };
+      setTimeout(step, 0);
+    });
+  }
+
+  /** Resumes the script's coroutine; true once it finished (and replied). */
+  #resume(run: Run): boolean {
+    const { C, L } = this.vm;
+    const T = this.#thread;
+    let status: number;
+    try {
+      status = C._lua_resume(T, L, 1, this.#resultsPointer);
+      if (status === LUA_YIELD) return false;
+    } catch {
+      status = -1; // a JS exception through the VM (a bug): answered, never lost
+    }
+    this.#finish(run, status);
+    return true;
+  }
+
+  /** Ends a run: closes the log group, restores the caller, writes the reply. */
+  #finish(run: Run, status: number): void {
+    const { C } = this.vm;
+    const T = this.#thread;
+    const { ctx, session } = run;
+    ctx.store.endGroup();
+    session.inExec = run.inExec;
+    session.db = run.db; // SELECT in a script does not change the caller's database
+    ctx.session = session;
+    ctx.db = ctx.store.database(run.db);
+    this.#run = undefined;
+    if (this.busy) {
+      this.busy = false;
+      BUSY_SCRIPTS.count--;
+    }
+    const w = run.w;
+    try {
+      if (status !== 0) {
+        // Only a failure outside xpcall (the VM itself) lands here.
+        w.error(err(`Error running script: ${this.vm.toString(T, -1) ?? "VM failure"}`));
+        C._lua_resetthread(T);
+      } else if (C._lua_toboolean(T, 1) !== 0) {
+        writeLuaValue(this.vm, T, 2, w, run.resp);
+      } else {
+        w.error(this.#scriptError(T, run.sha));
+      }
+    } finally {
+      C._lua_settop(T, 0);
+    }
+  }
+
+  /**
+   * The count hook: past the busy threshold the server turns busy (other
+   * clients get BUSY) and the script yields now and then so the event loop
+   * reads sockets (SCRIPT KILL, SHUTDOWN NOSAVE); a requested kill raises
+   * here.
+   */
+  #hook(L: number): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    const { C } = this.vm;
+    if (run.killed) {
+      C._lua_createtable(L, 0, 1);
+      this.vm.pushString(L, "ERR Script killed by user with SCRIPT KILL...");
+      C._lua_setfield(L, -2, this.vm.name("err"));
+      C._lua_error(L);
+      return;
+    }
+    const now = performance.now();
+    if (now - run.startMs < run.busyThresholdMs) return;
+    if (!this.busy) {
+      this.busy = true;
+      BUSY_SCRIPTS.count++;
+    }
+    if (
+      run.mayYield && now - run.lastYieldMs >= YIELD_EVERY_MS && C._lua_isyieldable(L) !== 0
+    ) {
+      run.lastYieldMs = now;
+      C._lua_yieldk(L, 0, 0, 0);
+    }
+  }
+
+  /**
+   * SCRIPT KILL: stops the running script at its next hook, unless it
+   * wrote (Redis's UNKILLABLE); NOTBUSY when none runs past the threshold.
+   */
+  kill(): void {
+    const run = this.#run;
+    if (run === undefined || !this.busy) throw err("No scripts in execution right now.", "NOTBUSY");
+    if (run.wrote) {
+      throw err(
+        "Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        "UNKILLABLE",
+      );
+    }
+    run.killed = true;
+  }
+
+  /** The error of a failed run, as Redis words it (`... script: sha, on @user_script:1.`). */
+  #scriptError(L: number, sha: string): CommandError {
+    const { C } = this.vm;
+    const vm = this.vm;
+    const top = C._lua_gettop(L);
+    if (C._lua_type(L, top) !== LUA_TTABLE) {
+      // A memory error skips the handler: a bare message.
+      return errorFromText(`ERR ${vm.toString(L, top) ?? "unknown error"} script: ${sha}`);
+    }
+    const text = C._lua_getfield(L, top, vm.name("err")) === LUA_TSTRING
+      ? vm.toString(L, -1)!
+      : "ERR unknown error";
+    const source = C._lua_getfield(L, top, vm.name("source")) === LUA_TSTRING
+      ? vm.toString(L, -1)
+      : undefined;
+    const line = C._lua_getfield(L, top, vm.name("line")) === LUA_TNUMBER
+      ? vm.toString(L, -1)
+      : undefined;
+    const where = source === undefined ? "" : `, on ${source}:${line ?? "?"}`;
+    return errorFromText(`${text} script: ${sha}${where}.`);
+  }
+
+  /** globals[name] = {values...}, raw (the globals table is read-only to scripts). */
+  #setArray(L: number, name: string, values: string[]): void {
+    const { C } = this.vm;
+    this.vm.pushString(L, name);
+    C._lua_createtable(L, values.length, 0);
+    for (let i = 0; i < values.length; i++) {
+      this.vm.pushString(L, values[i]);
+      C._lua_rawseti(L, -2, BigInt(i + 1));
+    }
+    C._lua_rawset(L, -3);
+  }
+
+  /** The JS bridge and the prelude. */
+  #install(): void {
+    const vm = this.vm;
+    const { C, L } = vm;
+    C._lua_createtable(L, 0, 8);
+    vm.setFunction(L, "call", (l) => this.#call(l, true));
+    vm.setFunction(L, "pcall", (l) => this.#call(l, false));
+    vm.setFunction(L, "sha1hex", (l) => {
+      if (C._lua_gettop(l) !== 1) return vm.raise(l, "wrong number of arguments");
+      vm.pushString(l, sha1Hex(vm.toString(l, 1) ?? ""));
+      return 1;
+    });
+    vm.setFunction(L, "log", (l) => {
+      if (C._lua_gettop(l) < 2) return vm.raise(l, "redis.log() requires two arguments or more.");
+      return 0;
+    });
+    vm.setFunction(L, "setresp", (l) => {
+      const resp = C._lua_gettop(l) === 1 ? C._lua_tonumberx(l, 1, 0) : 0;
+      if (resp !== 2 && resp !== 3) {
+        C._lua_createtable(l, 0, 1);
+        vm.pushString(l, "ERR RESP version must be 2 or 3.");
+        C._lua_setfield(l, -2, vm.name("err"));
+        return C._lua_error(l);
+      }
+      if (this.#run !== undefined) this.#run.resp = resp;
+      return 0;
+    });
+    C._lua_setglobal(L, vm.name("__kvdb"));
+    vm.run(PRELUDE);
+    C._lua_getglobal(L, vm.name("__kvdb_run"));
+    this.#runner = C._luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+
+  /**
+   * redis.call / redis.pcall. An error is a table `{err=...}`, raised by
+   * redis.call (from this C function, so the error handler finds the
+   * script's line even when the call is a tail call), returned by pcall.
+   */
+  #call(L: number, raising: boolean): number {
+    const vm = this.vm;
+    const { C } = vm;
+    const run = this.#run;
+    const argc = C._lua_gettop(L);
+    if (run === undefined) {
+      return this.#failed(L, raising, "ERR redis.call is only available while a script runs");
+    }
+    if (argc === 0) {
+      return this.#failed(
+        L,
+        raising,
+        "ERR Please specify at least one argument for this redis lib call",
+      );
+    }
+    const args: string[] = new Array(argc);
+    for (let i = 1; i <= argc; i++) {
+      const type = C._lua_type(L, i);
+      if (type === LUA_TSTRING) args[i - 1] = vm.toString(L, i)!;
+      else if (type === LUA_TNUMBER) args[i - 1] = formatArgNumber(vm, L, i);
+      else {
+        return this.#failed(
+          L,
+          raising,
+          "ERR Lua redis lib command arguments must be strings or integers",
+        );
+      }
+    }
+    const spec = lookupRequest(COMMANDS, args);
+    const refused = refusal(spec, args, run.readOnly);
+    if (refused !== undefined) return this.#failed(L, raising, refused);
+    if (spec!.write) run.wrote = true;
+    const capture = this.#capture;
+    capture.reset();
+    try {
+      run.ctx.dispatch(args, capture);
+    } catch (e) {
+      return this.#failed(L, raising, `ERR ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const value = capture.value;
+    capture.reset();
+    if (value !== null && typeof value === "object" && value.kind === "error") {
+      return this.#failed(L, raising, errorText(value.error));
+    }
+    pushCaptured(vm, L, value, run.resp);
+    return 1;
+  }
+
+  /** Pushes `{err=text}`: raised for redis.call, returned for redis.pcall. */
+  #failed(L: number, raising: boolean, text: string): number {
+    const vm = this.vm;
+    vm.C._lua_createtable(L, 0, 1);
+    vm.pushString(L, text);
+    vm.C._lua_setfield(L, -2, vm.name("err"));
+    return raising ? vm.C._lua_error(L) : 1;
+  }
+}
+
+/** Why a script may not run this command (Redis 7.0's scriptCall checks), or undefined. */
+function refusal(
+  spec: CommandSpec | undefined,
+  args: string[],
+  readOnly: boolean,
+): string | undefined {
+  if (spec === undefined) {
+    // A container with an unknown subcommand is the executor's to refuse.
+    return COMMANDS.has(args[0].toUpperCase())
+      ? undefined
+      : "ERR Unknown Redis command called from script";
+  }
+  if (spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity) {
+    return "ERR Wrong number of args calling Redis command from script";
+  }
+  if ((spec.flags & NOSCRIPT) !== 0 || spec.async) {
+    return "ERR This Redis command is not allowed from script";
+  }
+  if (readOnly && spec.write) return "ERR Write commands are not allowed from read-only scripts.";
+  return undefined;
+}
+
+/** A Lua number as a command argument: integers as digits, others shortest (Redis's fpconv_dtoa). */
+function formatArgNumber(vm: LuaVm, L: number, index: number): string {
+  if (vm.C._lua_isinteger(L, index)) return String(vm.C._lua_tointegerx(L, index, 0));
+  const d = vm.C._lua_tonumberx(L, index, 0);
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d.toFixed(0);
+  return String(d);
+}
+
+const ENGINES = new WeakMap<Store, ScriptEngine>();
+
+/** The scripting state of the server owning `store` (made on first use). */
+export function scriptEngine(store: Store): ScriptEngine {
+  let engine = ENGINES.get(store);
+  if (engine === undefined) {
+    engine = new ScriptEngine();
+    ENGINES.set(store, engine);
+  }
+  return engine;
+}

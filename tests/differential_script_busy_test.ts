@@ -1,0 +1,96 @@
+/**
+ * A script past busy-reply-threshold (set to 300 ms on both servers), compared with redis-server 7.0 byte for byte: other clients
+ * get BUSY while SCRIPT KILL still works and the killed script's client
+ * gets Redis's error; a script that wrote cannot be killed (UNKILLABLE),
+ * and a plain SHUTDOWN is refused with BUSY. The script's own client is
+ * answered after the kill, so the event loop served sockets meanwhile.
+ */
+
+import assert from "node:assert/strict";
+import { differentialTest, DiffPair, STANDARD_RULES, type StepLike } from "./_differential.ts";
+import { delay, RespClient, RespError, type RespStatus, withServer } from "./_helpers.ts";
+
+const THRESHOLD_MS = "300";
+const PAST_THRESHOLD_MS = 700;
+const LOOP = "local i = 0 while true do i = i + 1 end";
+/** Writes, then runs 2 to 3 s by the server's clock (the same on both, whatever the VM's speed). */
+const WROTE_THEN_LOOP = "redis.call('SET', 'w', '1') local t0 = tonumber(redis.call('TIME')[1]) " +
+  "while tonumber(redis.call('TIME')[1]) - t0 < 3 do end return 'done'";
+
+/** Reads the clock for 1 to 2 s (past the threshold), writing nothing. */
+const SLOW_READ = "local t0 = tonumber(redis.call('TIME')[1]) " +
+  "while tonumber(redis.call('TIME')[1]) - t0 < 2 do end return 'slow'";
+
+const CASES: Record<string, StepLike[]> = {
+  "BUSY for others, SCRIPT KILL stops a script that did not write": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    ["CONFIG", "GET", "lua-time-limit"],
+    ["SET", "k", "v"],
+    // Connections open (with a PING) before the server turns busy.
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 1, args: ["SET", "k", "x"] },
+    { conn: 1, args: ["SHUTDOWN"] },
+    { conn: 1, args: ["SCRIPT", "KILL"] },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["GET", "k"] },
+    { conn: 1, args: ["SCRIPT", "KILL"] },
+  ],
+  "a slow script inside MULTI runs to its end and EXEC answers": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    ["MULTI"],
+    ["EVAL", SLOW_READ, "0"],
+    ["INCR", "after"],
+    { args: ["EXEC"], timeoutMs: 5000 },
+    ["GET", "after"],
+  ],
+  "a script that wrote cannot be killed (UNKILLABLE) and runs to its end": [
+    ["CONFIG", "SET", "lua-time-limit", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", WROTE_THEN_LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 1, args: ["GET", "w"] },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["GET", "w"] },
+  ],
+};
+
+differentialTest(
+  "differential: a script past busy-reply-threshold, kvdb vs redis-server 7.0",
+  () => DiffPair.kvdbVsRedis(),
+  async (t, pair) => {
+    await pair.diffCases(t, CASES, STANDARD_RULES);
+  },
+);
+
+Deno.test("SHUTDOWN NOSAVE stops a busy server whose script wrote", async () => {
+  await withServer({}, async (server) => {
+    const runner = await RespClient.connect(server.port);
+    const other = await RespClient.connect(server.port);
+    try {
+      assert.equal(
+        (await other.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS) as RespStatus)
+          .text,
+        "OK",
+      );
+      const running = runner.call("EVAL", "redis.call('SET', 'w', '1') while true do end", "0")
+        .catch((e) => e);
+      await delay(PAST_THRESHOLD_MS);
+      const killed = await other.call("SCRIPT", "KILL");
+      assert.ok(
+        killed instanceof RespError && killed.text.startsWith("UNKILLABLE"),
+        String(killed),
+      );
+      const saving = await other.call("SHUTDOWN");
+      assert.ok(saving instanceof RespError && saving.text.startsWith("BUSY"), String(saving));
+      await other.call("SHUTDOWN", "NOSAVE").catch(() => undefined);
+      const exit = await server.status;
+      assert.equal(exit.success, true, `exit code ${exit.code}`);
+      await running;
+    } finally {
+      runner.close();
+      other.close();
+    }
+  });
+});
