@@ -119,6 +119,9 @@ export class ReplyCapture implements ReplyWriter {
   bulkBytes(value: Uint8Array): void {
     this.#add(bytesToBinary(value));
   }
+  bulkRange(bytes: Uint8Array, start: number, end: number): void {
+    this.#add(bytesToBinary(bytes, start, end));
+  }
   nil(): void {
     this.#add(null);
   }
