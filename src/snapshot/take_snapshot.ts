@@ -115,6 +115,8 @@ export class SnapshotAbandonedError extends Error {
   }
 }
 
+/** How often a snapshot waiting for an open group to close looks again. */
+const GROUP_WAIT_MS = 10;
 const yieldToLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -146,8 +148,14 @@ export async function takeSnapshot(
     const reason = abandoned();
     if (reason !== "") throw new SnapshotAbandonedError(reason);
   };
-  await store.commit();
-  checkWanted();
+  // Not inside a group a yielded script holds open (see Store.inGroup):
+  // the snapshot would hold half of it.
+  for (;;) {
+    await store.commit();
+    checkWanted();
+    if (!store.inGroup) break;
+    await new Promise((resolve) => setTimeout(resolve, GROUP_WAIT_MS));
+  }
   // The LSN and the engines in one synchronous step: memory holds every
   // record logged so far (durable or not: the commit before the rename
   // covers them), so the engines are each database's as of exactly this

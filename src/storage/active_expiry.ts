@@ -41,6 +41,7 @@ export function startActiveExpiry(
 ): () => void {
   const budgetMs = intervalMs * TICK_BUDGET_SHARE;
   const timer = setInterval(() => {
+    if (store.inGroup) return; // a yielded script's group: see Store.inGroup
     const startedMs = performance.now();
     let total = 0;
     try {

@@ -136,6 +136,8 @@ const EXPIRE_SLICE_MAX_CHECKS = 2000;
  * ```
  */
 export class Store implements DatabaseHost, Keyspaces {
+  /** Groups open (see {@link beginGroup}). */
+  #groupDepth = 0;
   #expireKeys: boolean;
   readonly #nowMs: () => number;
   readonly #reload: ((engines: Engine[]) => Promise<void>) | undefined;
@@ -334,12 +336,24 @@ export class Store implements DatabaseHost, Keyspaces {
    * the executor brackets every command, and EXEC its whole transaction.
    */
   beginGroup(): void {
+    this.#groupDepth++;
     this.log?.beginGroup();
   }
 
   /** Closes the group {@link beginGroup} opened. */
   endGroup(): void {
+    this.#groupDepth--;
     this.log?.endGroup();
+  }
+
+  /**
+   * Whether a group is open across turns of the event loop (a script past
+   * busy-reply-threshold yields with its group open): background work that
+   * changes or captures the keyspace (active expiry, a snapshot's start)
+   * waits, or its records and state would land inside the script's.
+   */
+  get inGroup(): boolean {
+    return this.#groupDepth > 0;
   }
 
   /** Empties the keyspace and the log (before a full resynchronisation). */
