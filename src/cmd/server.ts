@@ -24,6 +24,7 @@ import { serverState } from "../server/server_state.ts";
 import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
 import { setAccessClock } from "../storage/key_table.ts";
+import { installMemory } from "../memory/install_memory.ts";
 
 /** INFO cpu's clock is loaded this long after the server listens (see info.ts loadCpuClock). */
 const CPU_CLOCK_DELAY_MS = 2000;
@@ -242,6 +243,15 @@ export async function serverMain(args: string[]): Promise<number> {
     log.close();
     return 1;
   }
+  // maxmemory and eviction (src/memory): a replica never evicts.
+  const stopMemory = installMemory({
+    config,
+    admin,
+    store: opened.store,
+    wal: opened.wal,
+    log,
+    isMaster: () => !executor.readOnly,
+  });
   const takeovers = running?.takeovers ?? new Map();
   servers.push(new Server({ network: config.network, takeovers }, executor, log));
   const replicationAddress = replication.masterAddress;
@@ -359,6 +369,7 @@ export async function serverMain(args: string[]): Promise<number> {
   admin.stopSampling();
   clearTimeout(cpuClockTimer);
   stopExpiry();
+  stopMemory();
   clearInterval(snapshotTimer);
   await running?.stop();
   await tls.stop();
