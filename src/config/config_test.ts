@@ -19,6 +19,14 @@ const REPLICATION_DEFAULTS = {
   masteruser: "",
 };
 
+const MEMORY_DEFAULTS: Config["memory"] = {
+  maxmemoryBytes: 0,
+  maxmemoryPolicy: "noeviction",
+  maxmemorySamples: 5,
+  lfuLogFactor: 10,
+  lfuDecayMinutes: 1,
+};
+
 const PUBSUB_DEFAULTS: Config["pubsub"] = {
   notifyKeyspaceEvents: "",
   outputHardLimitBytes: 32 * 1024 * 1024,
@@ -70,6 +78,7 @@ const DEFAULTS: Config = {
     retentionBytes: 256 * 1024 * 1024,
     ...REPLICATION_DEFAULTS,
   },
+  memory: MEMORY_DEFAULTS,
   pubsub: PUBSUB_DEFAULTS,
   tls: TLS_DEFAULTS,
 };
@@ -116,6 +125,7 @@ function shipped(
       retentionBytes: 256 * 1024 * 1024,
       ...REPLICATION_DEFAULTS,
     },
+    memory: MEMORY_DEFAULTS,
     pubsub: PUBSUB_DEFAULTS,
     tls: TLS_DEFAULTS,
   };
@@ -212,6 +222,11 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.min_replicas_max_lag": "10s",
     "replication.masterauth": "",
     "replication.masteruser": "",
+    "memory.maxmemory": 0,
+    "memory.maxmemory_policy": "noeviction",
+    "memory.maxmemory_samples": 5,
+    "memory.lfu_log_factor": 10,
+    "memory.lfu_decay_time": 1,
     "pubsub.notify_keyspace_events": "",
     "pubsub.output_buffer_hard_limit": "32MiB",
     "pubsub.output_buffer_soft_limit": "8MiB",
