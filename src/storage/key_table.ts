@@ -326,6 +326,11 @@ export class KeyTable {
     return this.#arenaUsed;
   }
 
+  /** The arena's length: bytes held for keys and values, free and dead ones included. */
+  get arenaCapacity(): number {
+    return this.#arena.length;
+  }
+
   /**
    * What this table's keys and values cost, estimated in O(1) for
    * `used_memory`: live arena bytes times what an arena holds per live
