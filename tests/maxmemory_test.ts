@@ -353,3 +353,33 @@ Deno.test("maxmemory at start-up: a WAL over a lowered limit starts (logged); wr
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("maxmemory in transactions, as redis-server 7.0.15: EXEC of a queued write is refused once out of memory, and so is queuing", async () => {
+  await withServer({ memory: { maxmemory_policy: "noeviction" } }, async (server) => {
+    const a = await RespClient.connect(server.port);
+    const b = await RespClient.connect(server.port);
+    try {
+      assert.deepEqual(await a.call("SET", "a", "1"), new RespStatus("OK"));
+      assert.deepEqual(await a.call("MULTI"), new RespStatus("OK"));
+      assert.deepEqual(await a.call("SET", "b", "2"), new RespStatus("QUEUED"));
+      assert.deepEqual(await a.call("GET", "a"), new RespStatus("QUEUED"));
+      await b.call("CONFIG", "SET", "maxmemory", "1");
+      assert.deepEqual(
+        await a.call("EXEC"),
+        new RespError(`EXECABORT Transaction discarded because of: ${OOM}`),
+      );
+      assert.equal(await a.call("GET", "a"), "1");
+      assert.deepEqual(await a.call("MULTI"), new RespStatus("OK"));
+      // Queuing takes memory: even a read is refused in MULTI.
+      assert.deepEqual(await a.call("GET", "a"), new RespError(OOM));
+      assert.deepEqual(
+        await a.call("EXEC"),
+        new RespError("EXECABORT Transaction discarded because of previous errors."),
+      );
+      assert.deepEqual(await a.call("SET", "c", "3"), new RespError(OOM));
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

@@ -73,6 +73,8 @@ function namingCommand(error: CommandError, lower: string): CommandError {
 const STALE = COMMAND_FLAG_BITS.stale;
 const NO_AUTH = COMMAND_FLAG_BITS.no_auth;
 const DENYOOM = COMMAND_FLAG_BITS.denyoom;
+/** Commands Redis runs in MULTI whatever the memory (processCommand's reject_cmd_on_oom). */
+const OOM_EXEMPT_IN_MULTI: ReadonlySet<string> = new Set(["EXEC", "DISCARD", "QUIT", "RESET"]);
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
@@ -319,13 +321,14 @@ export class Executor {
     if (!spec.loading && this.store.loading) {
       return this.#refuse(w, session, loadingDataset(), spec);
     }
-    // maxmemory (src/memory): evict before a write, as Redis's processCommand
-    // does; refuse one that may grow memory (denyoom, or an EXEC queuing
-    // one) when nothing more can go. A replica never gets here with a write.
+    // maxmemory (src/memory): evict before a write, or anything queued in
+    // MULTI (queuing takes memory), as Redis's processCommand does; refuse
+    // what may grow memory (denyoom, an EXEC queuing one, a command to
+    // queue) when nothing more can go. A replica never gets here with a write.
     if (
       this.store.memory.maxmemoryBytes !== 0 && !nested && !this.#readOnly &&
-      (spec.write || spec.name === "EXEC") && !this.store.memory.freeMemory() &&
-      ((spec.flags & DENYOOM) !== 0 || (spec.name === "EXEC" && this.#queuesDenyoom(session)))
+      (spec.write || spec.name === "EXEC" || session.multi !== undefined) &&
+      this.#outOfMemory(spec, session)
     ) {
       return this.#refuse(w, session, outOfMemory(), spec);
     }
@@ -369,6 +372,19 @@ export class Executor {
       // Clients blocked on keys this command (or transaction) readied, once it is whole.
       if (this.blocking.readyCount !== 0 && !nested) this.blocking.serveReady();
     }
+  }
+
+  /**
+   * Evicts as the policy says; then whether `spec` must be refused with
+   * -OOM: over the limit with nothing more to evict, and a command that
+   * may grow memory — denyoom, an EXEC of a transaction queuing one, or
+   * any command to queue (not EXEC, DISCARD, QUIT, RESET: Redis's list).
+   */
+  #outOfMemory(spec: CommandSpec, session: Session): boolean {
+    if (this.store.memory.freeMemory()) return false;
+    if ((spec.flags & DENYOOM) !== 0) return true;
+    if (spec.name === "EXEC") return this.#queuesDenyoom(session);
+    return session.multi !== undefined && !OOM_EXEMPT_IN_MULTI.has(spec.name);
   }
 
   /** Whether the transaction `session` queued holds a command that may grow memory (denyoom). */
