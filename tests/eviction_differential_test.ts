@@ -3,7 +3,7 @@
  * same seeded Zipf read-through workload — GET a key, SET it on a miss —
  * run against kvdb and against redis-server 7.0.15 with the same
  * `maxmemory` and policy; kvdb's hit rate must be at least 0.95 times
- * Redis's. The keyspace (200k keys of 1 KB) is three times the limit, so
+ * Redis's, and beat kvdb's own random eviction on the same workload. The keyspace (200k keys of 1 KB) is three times the limit, so
  * the policy decides what a read finds.
  */
 
@@ -86,11 +86,28 @@ async function readThrough(port: number, ttl?: (rank: number) => number): Promis
   }
 }
 
-async function compare(policy: string, ttl?: (rank: number) => number): Promise<void> {
-  let kvdb = 0;
+/** kvdb's hit rate with `policy` (64 MiB). */
+async function kvdbHitRate(policy: string, ttl?: (rank: number) => number): Promise<number> {
+  let rate = 0;
   await withServer({ memory: { maxmemory: "64MiB", maxmemory_policy: policy } }, async (s) => {
-    kvdb = await readThrough(s.port, ttl);
+    rate = await readThrough(s.port, ttl);
   });
+  return rate;
+}
+
+/**
+ * kvdb with `policy` against Redis with it (the issue's bound: at least
+ * 0.95x), and against kvdb evicting at random (`random`): on this workload
+ * random eviction alone reaches ~0.96x Redis's LRU, so the bound by itself
+ * could not tell a policy from none; the policy must also beat random.
+ */
+async function compare(
+  policy: string,
+  random: string,
+  ttl?: (rank: number) => number,
+): Promise<void> {
+  const kvdb = await kvdbHitRate(policy, ttl);
+  const kvdbRandom = await kvdbHitRate(random, ttl);
   const redis = await startRedisServer(["--maxmemory", "64mb", "--maxmemory-policy", policy]);
   let reference = 0;
   try {
@@ -98,20 +115,24 @@ async function compare(policy: string, ttl?: (rank: number) => number): Promise<
   } finally {
     await redis.stop();
   }
-  console.log(`${policy}: hit rate kvdb ${kvdb.toFixed(4)}, redis ${reference.toFixed(4)}`);
+  console.log(
+    `${policy}: hit rate kvdb ${kvdb.toFixed(4)}, redis ${reference.toFixed(4)}, ` +
+      `kvdb ${random} ${kvdbRandom.toFixed(4)}`,
+  );
   assert.ok(reference > 0.3, `redis's hit rate ${reference}: the workload does not test eviction`);
   assert.ok(kvdb >= 0.95 * reference, `kvdb ${kvdb} < 0.95 x redis ${reference}`);
+  assert.ok(kvdb >= kvdbRandom + 0.01, `${policy} ${kvdb} does not beat ${random} ${kvdbRandom}`);
 }
 
-Deno.test("eviction vs Redis: allkeys-lru, Zipf read-through, hit rate at least 0.95x Redis's", async () => {
-  await compare("allkeys-lru");
+Deno.test("eviction vs Redis: allkeys-lru, Zipf read-through, hit rate at least 0.95x Redis's and above random eviction's", async () => {
+  await compare("allkeys-lru", "allkeys-random");
 });
 
-Deno.test("eviction vs Redis: allkeys-lfu, Zipf read-through, hit rate at least 0.95x Redis's", async () => {
-  await compare("allkeys-lfu");
+Deno.test("eviction vs Redis: allkeys-lfu, Zipf read-through, hit rate at least 0.95x Redis's and above random eviction's", async () => {
+  await compare("allkeys-lfu", "allkeys-random");
 });
 
-Deno.test("eviction vs Redis: volatile-ttl, Zipf read-through, hit rate at least 0.95x Redis's", async () => {
+Deno.test("eviction vs Redis: volatile-ttl, Zipf read-through, hit rate at least 0.95x Redis's and above random eviction's", async () => {
   // Hot keys live longer: evicting the nearest expiry keeps them.
-  await compare("volatile-ttl", (rank) => 100_000 - Math.min(rank, 90_000));
+  await compare("volatile-ttl", "volatile-random", (rank) => 100_000 - Math.min(rank, 90_000));
 });
