@@ -87,7 +87,10 @@ Deno.test("maxmemory 64mb allkeys-lru: 400k writes of 1 KB all succeed, used_mem
         // The newest keys survive LRU; the oldest went.
         assert.equal(await client.call("EXISTS", "key:399999"), 1);
         assert.equal(await client.call("EXISTS", "key:0"), 0);
-        console.log(`allkeys-lru: ${keys} keys, used_memory ${maxUsed}, max RSS ${maxRss}`);
+        console.log(
+        `allkeys-lru: ${keys} keys, used_memory ${maxUsed}, max RSS ${maxRss}, V8 heap ` +
+          `${memory.get("used_memory_heap_total")}, external ${memory.get("used_memory_external")}`,
+      );
       } finally {
         client.close();
       }

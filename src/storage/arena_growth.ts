@@ -5,9 +5,9 @@
  * full it is compacted — its live bytes copied once — if at least half of it
  * is dead (or growing up to the limit would not fit the request), else
  * grown; either way to twice what it then holds. With a smaller `spare`
- * (the key table's 1/2) it is compacted sooner, to 1 + spare times its live
- * bytes: less memory held for more copying (each compaction copies the live
- * bytes once per `spare` of them written).
+ * (the key table's 1/2) it is compacted sooner and grown by less, to 1 +
+ * spare times what it holds: less memory held for more copying (each
+ * compaction copies the live bytes once per `spare` of them written).
  *
  * @example
  * ```ts
@@ -43,7 +43,7 @@ export function arenaGrowth(
     maxBytes,
     Math.max(
       minBytes,
-      compact ? roundUp8((live + bytes) * (1 + spare)) : (usedBytes + bytes) * 2,
+      roundUp8((compact ? live + bytes : usedBytes + bytes) * (1 + spare)),
     ),
   );
   return { capacity, compact };

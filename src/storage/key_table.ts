@@ -741,26 +741,31 @@ export class KeyTable {
       assert(this.#arenaUsed + bytes <= this.#arena.length, "the arena has room for the request");
       return;
     }
-    const arena = new Uint8Array(capacity);
-    if (compact) {
-      let used = 0;
-      const old = this.#arena;
-      const entries = this.#entries;
-      for (let at = 0; at < this.#entryEnd * ENTRY_INTS; at += ENTRY_INTS) {
-        const room = entries[at + ROOM];
-        if (entries[at + KEY_LENGTH] < 0 || room === 0) continue;
-        const start = entries[at + OFFSET];
-        arena.set(old.subarray(start, start + room), used);
-        entries[at + OFFSET] = used;
-        used += room;
-      }
-      this.#arenaUsed = used;
-      this.#deadBytes = 0;
-    } else {
-      arena.set(this.#arena.subarray(0, this.#arenaUsed));
+    const old = this.#arena;
+    if (!compact) {
+      // Grown by transfer: the old bytes are released at once (realloc),
+      // not left for the garbage collector with the allocator keeping them.
+      this.#arena = new Uint8Array((old.buffer as ArrayBuffer).transfer(capacity));
+      assert(this.#arenaUsed + bytes <= capacity, "the arena has room for the request");
+      return;
     }
+    const arena = new Uint8Array(capacity);
+    let used = 0;
+    const entries = this.#entries;
+    for (let at = 0; at < this.#entryEnd * ENTRY_INTS; at += ENTRY_INTS) {
+      const room = entries[at + ROOM];
+      if (entries[at + KEY_LENGTH] < 0 || room === 0) continue;
+      const start = entries[at + OFFSET];
+      arena.set(old.subarray(start, start + room), used);
+      entries[at + OFFSET] = used;
+      used += room;
+    }
+    this.#arenaUsed = used;
+    this.#deadBytes = 0;
     assert(this.#arenaUsed + bytes <= arena.length, "the arena has room for the request");
     this.#arena = arena;
+    // Nothing else holds the old array: release it now (see above).
+    (old.buffer as ArrayBuffer).transfer(0);
   }
 
   /**
