@@ -28,7 +28,7 @@ async function fill(
   client: RespClient,
   count: number,
   valueBytes: number,
-  options: { prefix?: string; batch?: number; each?: (done: number) => void } = {},
+  options: { prefix?: string; batch?: number; each?: (done: number) => Promise<void> } = {},
 ): Promise<void> {
   const value = "v".repeat(valueBytes);
   const batch = options.batch ?? 1000;
@@ -44,7 +44,7 @@ async function fill(
         `SET ${at + i}: ${JSON.stringify(reply)}`,
       );
     }
-    options.each?.(at + commands.length);
+    await options.each?.(at + commands.length);
   }
 }
 
@@ -68,11 +68,14 @@ Deno.test("maxmemory 64mb allkeys-lru: 400k writes of 1 KB all succeed, used_mem
         let maxUsed = 0;
         let maxRss = 0;
         await fill(client, 400_000, 1024, {
-          each: (done) => {
-            if (done % 20_000 === 0) maxRss = Math.max(maxRss, rssBytes(server.child.pid));
+          // Sampled along the way, not only at the end.
+          each: async (done) => {
+            if (done % 20_000 !== 0) return;
+            maxRss = Math.max(maxRss, rssBytes(server.child.pid));
+            maxUsed = Math.max(maxUsed, await usedMemory(client));
           },
         });
-        maxUsed = await usedMemory(client);
+        maxUsed = Math.max(maxUsed, await usedMemory(client));
         maxRss = Math.max(maxRss, rssBytes(server.child.pid));
         const memory = await infoSection(client, "memory");
         assert.equal(memory.get("maxmemory"), String(limit));
@@ -88,9 +91,11 @@ Deno.test("maxmemory 64mb allkeys-lru: 400k writes of 1 KB all succeed, used_mem
         assert.equal(await client.call("EXISTS", "key:399999"), 1);
         assert.equal(await client.call("EXISTS", "key:0"), 0);
         console.log(
-        `allkeys-lru: ${keys} keys, used_memory ${maxUsed}, max RSS ${maxRss}, V8 heap ` +
-          `${memory.get("used_memory_heap_total")}, external ${memory.get("used_memory_external")}`,
-      );
+          `allkeys-lru: ${keys} keys, used_memory ${maxUsed}, max RSS ${maxRss}, V8 heap ` +
+            `${memory.get("used_memory_heap_total")}, external ${
+              memory.get("used_memory_external")
+            }`,
+        );
       } finally {
         client.close();
       }
