@@ -17,7 +17,9 @@
  * number), with the median kvdb/redis ratio per mode; `--only default`
  * runs just that. The memory rows add 1M small hashes (5 fields) and one
  * sorted set of 1M members. `--only tls` runs SET and GET at 50 clients
- * over TLS against redis-server's --tls-port (bench/_tls.ts). `--only auth`
+ * over TLS against redis-server's --tls-port (bench/_tls.ts). `--only
+ * maxmemory` runs SET of 1 KB values over 1M keys under a 64 MiB limit
+ * (bench/_maxmemory.ts). `--only auth`
  * runs SET and GET at 50 clients against servers without a password and
  * then with `requirepass` (redis-benchmark `-a`; bench/_auth.ts).
  *
@@ -62,6 +64,7 @@ import {
 import { runtimeFloor } from "./_runtime_floor.ts";
 import { tlsRows } from "./_tls.ts";
 import { authRows } from "./_auth.ts";
+import { maxmemoryRows } from "./_maxmemory.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -592,10 +595,12 @@ async function main(): Promise<void> {
       console.log(defaultListLines(await defaultLists(dir)).join("\n"));
       return;
     }
-    if (flags.only === "tls" || flags.only === "auth") {
+    if (flags.only === "tls" || flags.only === "auth" || flags.only === "maxmemory") {
       const rows = flags.only === "tls"
         ? await tlsRows(dir, ROUNDS, n(200_000))
-        : await authRows(dir, ROUNDS, n(200_000));
+        : flags.only === "auth"
+        ? await authRows(dir, ROUNDS, n(200_000))
+        : await maxmemoryRows(dir, ROUNDS, n(200_000));
       console.log(
         rowLines(rows.map((r) => ({
           name: r.name,

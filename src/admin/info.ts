@@ -72,13 +72,22 @@ function allSpecs(): CommandSpec[] {
   return out;
 }
 
+/**
+ * INFO memory: `used_memory` is src/memory's incremental estimate (what
+ * maxmemory is checked against), RSS the process's; the V8 heap figures
+ * follow for those who tune the runtime.
+ */
 function memory(ctx: CommandContext): InfoFields {
-  const admin = ctx.server.admin;
+  const mm = ctx.store.memory;
   const m = Deno.memoryUsage();
-  const used = admin.usedMemory();
-  const peak = admin.peakMemoryBytes;
-  const startup = admin.startupMemoryBytes;
-  const dataset = Math.max(0, used - startup);
+  mm.refreshOverhead();
+  const dataset = mm.datasetBytes();
+  const overhead = mm.overheadBytes();
+  const used = mm.usedBytes();
+  const peak = Math.max(mm.peakBytes, 1);
+  // The runtime's own heap is not counted (see src/memory/memory_manager.ts).
+  const startup = 0;
+  const max = mm.maxmemoryBytes;
   return [
     ["used_memory", used],
     ["used_memory_human", humanBytes(used)],
@@ -87,13 +96,18 @@ function memory(ctx: CommandContext): InfoFields {
     ["used_memory_peak", peak],
     ["used_memory_peak_human", humanBytes(peak)],
     ["used_memory_peak_perc", `${(used / peak * 100).toFixed(2)}%`],
-    ["used_memory_overhead", startup],
+    ["used_memory_overhead", overhead],
     ["used_memory_startup", startup],
     ["used_memory_dataset", dataset],
     ["used_memory_dataset_perc", `${(used > 0 ? dataset / used * 100 : 0).toFixed(2)}%`],
-    ["maxmemory", 0],
-    ["maxmemory_human", "0B"],
-    ["maxmemory_policy", "noeviction"],
+    ["mem_clients_normal", mm.overheadOf("clients")],
+    ["mem_replication_backlog", mm.overheadOf("replication_backlog")],
+    ["mem_aof_buffer", mm.overheadOf("wal_pending")],
+    // Redis's field: used_memory minus this is what maxmemory is checked against.
+    ["mem_not_counted_for_evict", used - mm.countedBytes()],
+    ["maxmemory", max],
+    ["maxmemory_human", humanBytes(max)],
+    ["maxmemory_policy", mm.settings.policy],
     ["mem_fragmentation_ratio", (used > 0 ? m.rss / used : 0).toFixed(2)],
     ["mem_fragmentation_bytes", m.rss - used],
     ["mem_allocator", "v8"],
@@ -111,7 +125,8 @@ function stats(ctx: CommandContext): InfoFields {
     ["instantaneous_ops_per_sec", admin.opsPerSecond],
     ["rejected_connections", admin.rejectedConnections],
     ["expired_keys", ctx.store.expiredKeys],
-    ["evicted_keys", 0],
+    ["evicted_keys", ctx.store.memory.evictedKeys],
+    ["evicted_clients", admin.limitCloses.get("network.maxmemory_clients") ?? 0],
     ["keyspace_hits", ctx.stats.keyspaceHits],
     ["keyspace_misses", ctx.stats.keyspaceMisses],
     ["total_error_replies", admin.errors.total],

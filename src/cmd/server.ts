@@ -24,12 +24,9 @@ import { serverState } from "../server/server_state.ts";
 import { Snapshotter } from "../snapshot/snapshotter.ts";
 import { startActiveExpiry } from "../storage/active_expiry.ts";
 import { setAccessClock } from "../storage/key_table.ts";
-
-/** INFO cpu's clock is loaded this long after the server listens (see info.ts loadCpuClock). */
-const CPU_CLOCK_DELAY_MS = 2000;
-/** How often the WAL written since the last snapshot is compared with the threshold. */
-const SNAPSHOT_CHECK_MS = 100;
 import { Executor } from "../executor/executor.ts";
+import { installMemory } from "../memory/install_memory.ts";
+import { clientMemoryTotalBytes } from "../server/clients.ts";
 import { noReplicas } from "../executor/errors.ts";
 import { createLogger, type LogFields, type Logger } from "../log/logger.ts";
 import { WalCorruptError } from "../wal/errors.ts";
@@ -39,6 +36,11 @@ import { EXIT_USAGE, parseFlags } from "./_flags.ts";
 import { watchSignals } from "./_signals.ts";
 import { TlsService } from "../tls/tls_service.ts";
 import { readCaCertificates, readTlsMaterial, TlsFileError } from "../tls/tls_material.ts";
+
+/** INFO cpu's clock is loaded this long after the server listens (see info.ts loadCpuClock). */
+const CPU_CLOCK_DELAY_MS = 2000;
+/** How often the WAL written since the last snapshot is compared with the threshold. */
+const SNAPSHOT_CHECK_MS = 100;
 
 /** `path` made absolute (CONFIG REWRITE writes it, INFO shows it), as Redis shows its config file. */
 async function absolutePath(path: string): Promise<string> {
@@ -242,6 +244,17 @@ export async function serverMain(args: string[]): Promise<number> {
     log.close();
     return 1;
   }
+  // maxmemory and eviction (src/memory): a replica never evicts.
+  const stopMemory = installMemory({
+    config,
+    admin,
+    store: opened.store,
+    wal: opened.wal,
+    log,
+    isMaster: () => !executor.readOnly,
+  });
+  // Connection buffers count in used_memory (src/clients measures them).
+  opened.store.memory.setOverhead("clients", () => clientMemoryTotalBytes(executor));
   const takeovers = running?.takeovers ?? new Map();
   servers.push(new Server({ network: config.network, takeovers }, executor, log));
   const replicationAddress = replication.masterAddress;
@@ -375,6 +388,7 @@ export async function serverMain(args: string[]): Promise<number> {
   admin.stopSampling();
   clearTimeout(cpuClockTimer);
   stopExpiry();
+  stopMemory();
   clearInterval(snapshotTimer);
   await running?.stop();
   await tls.stop();

@@ -23,6 +23,7 @@ import { WAL_MAX_BATCH_SIZE } from "../wal/wal.ts";
 import { formatSize, parseDurationMs, parseSize, UnitError } from "./units.ts";
 import { parseNotifyFlags } from "../pubsub/keyspace_events.ts";
 import { parseAclFile } from "../security/acl_file.ts";
+import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from "../memory/policy.ts";
 
 /** A `host:port` pair as `Deno.listen` and `Deno.connect` take it. */
 export interface Address {
@@ -110,6 +111,16 @@ export interface Config {
     masterauth: string;
     /** The ACL user a replica logs in as with `masterauth` (Redis's `masteruser`); "" for `default`. */
     masteruser: string;
+  };
+  /** maxmemory and eviction (Redis's names, snake_case; see src/memory). */
+  memory: {
+    /** 0: no limit. */
+    maxmemoryBytes: number;
+    maxmemoryPolicy: MaxmemoryPolicy;
+    maxmemorySamples: number;
+    lfuLogFactor: number;
+    /** Redis's `lfu-decay-time`, in minutes. */
+    lfuDecayMinutes: number;
   };
   pubsub: {
     /** Redis's `notify-keyspace-events` letters ("" = none). */
@@ -786,6 +797,40 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: "client-output-buffer-limit replica's soft seconds: accepted and reported",
   },
   {
+    path: "memory.maxmemory",
+    defaultValue: 0,
+    rule: size(0, Number.MAX_SAFE_INTEGER),
+    description:
+      "the most memory the data may use (used_memory, an estimate: README Memory); writes past it evict keys as maxmemory_policy says, or get -OOM; 0: no limit",
+  },
+  {
+    path: "memory.maxmemory_policy",
+    defaultValue: "noeviction",
+    rule: oneOf(MAXMEMORY_POLICIES),
+    description:
+      "what goes when maxmemory is reached: noeviction (writes get -OOM), allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl",
+  },
+  {
+    path: "memory.maxmemory_samples",
+    defaultValue: 5,
+    rule: integer(1, 64),
+    description:
+      "keys sampled per database per eviction round (more: closer to true LRU/LFU, slower)",
+  },
+  {
+    path: "memory.lfu_log_factor",
+    defaultValue: 10,
+    rule: integer(0, 1_000_000),
+    description: "how slowly the LFU access counter grows (Redis's lfu-log-factor)",
+  },
+  {
+    path: "memory.lfu_decay_time",
+    defaultValue: 1,
+    rule: integer(0, 1_000_000),
+    description:
+      "minutes without access per decrement of the LFU counter (Redis's lfu-decay-time); 0: never decays",
+  },
+  {
     path: "pubsub.notify_keyspace_events",
     defaultValue: "",
     rule: notifyLetters,
@@ -1054,6 +1099,13 @@ export function configFromValues(values: ReadonlyMap<string, unknown>, where: st
       minReplicasMaxLagMs: get("replication.min_replicas_max_lag"),
       masterauth: get("replication.masterauth"),
       masteruser: get("replication.masteruser"),
+    },
+    memory: {
+      maxmemoryBytes: get("memory.maxmemory"),
+      maxmemoryPolicy: get("memory.maxmemory_policy"),
+      maxmemorySamples: get("memory.maxmemory_samples"),
+      lfuLogFactor: get("memory.lfu_log_factor"),
+      lfuDecayMinutes: get("memory.lfu_decay_time"),
     },
     pubsub: {
       notifyKeyspaceEvents: get("pubsub.notify_keyspace_events"),

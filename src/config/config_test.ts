@@ -32,6 +32,14 @@ const CLIENT_LIMIT_DEFAULTS = {
   maxmemoryClients: 0,
 };
 
+const MEMORY_DEFAULTS: Config["memory"] = {
+  maxmemoryBytes: 0,
+  maxmemoryPolicy: "noeviction",
+  maxmemorySamples: 5,
+  lfuLogFactor: 10,
+  lfuDecayMinutes: 1,
+};
+
 const PUBSUB_DEFAULTS: Config["pubsub"] = {
   notifyKeyspaceEvents: "",
   outputHardLimitBytes: 32 * 1024 * 1024,
@@ -91,6 +99,7 @@ const DEFAULTS: Config = {
     retentionBytes: 256 * 1024 * 1024,
     ...REPLICATION_DEFAULTS,
   },
+  memory: MEMORY_DEFAULTS,
   pubsub: PUBSUB_DEFAULTS,
   tls: TLS_DEFAULTS,
 };
@@ -145,6 +154,7 @@ function shipped(
       retentionBytes: 256 * 1024 * 1024,
       ...REPLICATION_DEFAULTS,
     },
+    memory: MEMORY_DEFAULTS,
     pubsub: PUBSUB_DEFAULTS,
     tls: TLS_DEFAULTS,
   };
@@ -251,6 +261,11 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "replication.output_buffer_hard_limit": "256MiB",
     "replication.output_buffer_soft_limit": "64MiB",
     "replication.output_buffer_soft_seconds": 60,
+    "memory.maxmemory": 0,
+    "memory.maxmemory_policy": "noeviction",
+    "memory.maxmemory_samples": 5,
+    "memory.lfu_log_factor": 10,
+    "memory.lfu_decay_time": 1,
     "pubsub.notify_keyspace_events": "",
     "pubsub.output_buffer_hard_limit": "32MiB",
     "pubsub.output_buffer_soft_limit": "8MiB",

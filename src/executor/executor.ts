@@ -47,7 +47,8 @@ import { WatchRegistry } from "../transactions/watch.ts";
 import type { AdminState } from "../admin/admin_state.ts";
 import type { CommandTimer } from "../admin/command_timer.ts";
 import { PubSub } from "../pubsub/pubsub.ts";
-import { NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
+import { NOTIFY_EVICTED, NOTIFY_EXPIRED } from "../pubsub/keyspace_events.ts";
+import { outOfMemory } from "../memory/memory_manager.ts";
 import { refusedInContext } from "../pubsub/context.ts";
 import { type BlockedClients, blockedClients } from "../blocking/blocked_clients.ts";
 import type { User } from "../security/user.ts";
@@ -72,6 +73,9 @@ function namingCommand(error: CommandError, lower: string): CommandError {
 
 const STALE = COMMAND_FLAG_BITS.stale;
 const NO_AUTH = COMMAND_FLAG_BITS.no_auth;
+const DENYOOM = COMMAND_FLAG_BITS.denyoom;
+/** Commands Redis runs in MULTI whatever the memory (processCommand's reject_cmd_on_oom). */
+const OOM_EXEMPT_IN_MULTI: ReadonlySet<string> = new Set(["EXEC", "DISCARD", "QUIT", "RESET"]);
 
 /** Spellings of command names remembered (GET, get, Get, ...). */
 const MAX_CACHED_NAMES = 1024;
@@ -162,6 +166,9 @@ export class Executor {
     this.blocking = blockedClients(store);
     const events = this.pubsub.events;
     store.onExpired = (db, key) => events.notify(NOTIFY_EXPIRED, "expired", key, db);
+    store.memory.onEvicted = (db, key) => {
+      if ((events.active & NOTIFY_EVICTED) !== 0) events.notify(NOTIFY_EVICTED, "evicted", key, db);
+    };
     this.#ctx = {
       store,
       session: undefined as unknown as Session,
@@ -320,6 +327,17 @@ export class Executor {
     if (!spec.loading && this.store.loading) {
       return this.#refuse(w, session, loadingDataset(), spec);
     }
+    // maxmemory (src/memory): evict before a write, or anything queued in
+    // MULTI (queuing takes memory), as Redis's processCommand does; refuse
+    // what may grow memory (denyoom, an EXEC queuing one, a command to
+    // queue) when nothing more can go. A replica never gets here with a write.
+    if (
+      this.store.memory.maxmemoryBytes !== 0 && !nested && !this.#readOnly &&
+      (spec.write || spec.name === "EXEC" || session.multi !== undefined) &&
+      this.#outOfMemory(spec, session)
+    ) {
+      return this.#refuse(w, session, outOfMemory(), spec);
+    }
     const multi = session.multi;
     if (multi !== undefined && !nested && !CONTROLS_TRANSACTION.has(spec.name)) {
       const refused = queueCommand(multi, spec, args);
@@ -360,6 +378,31 @@ export class Executor {
       // Clients blocked on keys this command (or transaction) readied, once it is whole.
       if (this.blocking.readyCount !== 0 && !nested) this.blocking.serveReady();
     }
+  }
+
+  /**
+   * Evicts as the policy says; then whether `spec` must be refused with
+   * -OOM: over the limit with nothing more to evict, and a command that
+   * may grow memory — denyoom, an EXEC of a transaction queuing one, or
+   * any command to queue (not EXEC, DISCARD, QUIT, RESET: Redis's list).
+   */
+  #outOfMemory(spec: CommandSpec, session: Session): boolean {
+    if (this.store.memory.freeMemory()) return false;
+    if ((spec.flags & DENYOOM) !== 0) return true;
+    if (spec.name === "EXEC") return this.#queuesDenyoom(session);
+    return session.multi !== undefined && !OOM_EXEMPT_IN_MULTI.has(spec.name);
+  }
+
+  /** Whether the transaction `session` queued holds a command that may grow memory (denyoom). */
+  #queuesDenyoom(session: Session): boolean {
+    for (const args of session.multi?.commands ?? []) {
+      let spec = this.#lookup(args[0]);
+      if (spec?.subcommands !== undefined && args.length > 1) {
+        spec = spec.subcommands.get(asciiUpper(args[1])) ?? spec;
+      }
+      if (spec !== undefined && (spec.flags & DENYOOM) !== 0) return true;
+    }
+    return false;
   }
 
   /**

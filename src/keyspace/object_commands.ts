@@ -4,8 +4,10 @@
  * integer of at most 20 characters is `int`, up to 44 bytes `embstr`,
  * anything longer or written in place `raw`; see `EncodingHint`), REFCOUNT
  * (Redis shares the integers 0–9999), IDLETIME (seconds since last used,
- * from the access clock), FREQ (refused: no LFU policy yet, as Redis refuses
- * it without one); HELP comes from the command table.
+ * from the access clock; refused under an LFU policy, whose counters take
+ * the clock's bits, as in Redis), FREQ (the decayed LFU counter; refused
+ * without an LFU policy, as Redis refuses it); HELP comes from the command
+ * table.
  *
  * @example
  * ```ts
@@ -20,7 +22,8 @@ import {
   type CommandDeclaration,
   parseInt64,
 } from "../executor/command_spec.ts";
-import { EncodingHint, idleSeconds } from "../storage/key_table.ts";
+import { accessClockMs, EncodingHint, idleSeconds } from "../storage/key_table.ts";
+import { lfuCounter } from "../memory/lfu.ts";
 import { Collection, type KeyValue } from "../types/collection.ts";
 import { noteRead } from "./lookup.ts";
 
@@ -30,6 +33,15 @@ const EMBSTR_MAX_BYTES = 44;
 const SHARED_INTEGERS = 10_000n;
 /** The refcount Redis reports for a shared object. */
 const SHARED_REFCOUNT = 2_147_483_647;
+
+/** Redis's tail of the IDLETIME/FREQ refusals. */
+const SWITCHING_NOTE = "Please note that when switching between policies at runtime LRU " +
+  "and LFU data will take some time to adjust.";
+
+/** Whether the maxmemory policy is an LFU one (keys' access words hold counters). */
+function lfuPolicy(ctx: CommandContext): boolean {
+  return ctx.store.memory.settings.policy.endsWith("-lfu");
+}
 
 /** Whether Redis would hold `value` as an integer (tryObjectEncoding's test). */
 function asInteger(value: KeyValue, hint: number): bigint | undefined {
@@ -85,6 +97,11 @@ export const OBJECT_COMMANDS: CommandDeclaration[] = [
         summary: "Seconds since a key was last read or written.",
         run(ctx, args, w) {
           if (peekRead(ctx, args[2]) === undefined) return w.nil();
+          if (lfuPolicy(ctx)) {
+            const message = "An LFU maxmemory policy is selected, idle time not tracked. " +
+              SWITCHING_NOTE;
+            throw new CommandError("ERR", message, message);
+          }
           w.integer(idleSeconds(ctx.db.engine.objectFacts(args[2])!.accessedAt));
         },
       },
@@ -93,10 +110,13 @@ export const OBJECT_COMMANDS: CommandDeclaration[] = [
         summary: "A key's access frequency counter (needs an LFU maxmemory policy).",
         run(ctx, args, w) {
           if (peekRead(ctx, args[2]) === undefined) return w.nil();
-          const message = "An LFU maxmemory policy is not selected, access frequency not " +
-            "tracked. Please note that when switching between policies at runtime LRU and LFU " +
-            "data will take some time to adjust.";
-          throw new CommandError("ERR", message, message);
+          if (!lfuPolicy(ctx)) {
+            const message = "An LFU maxmemory policy is not selected, access frequency not " +
+              "tracked. " + SWITCHING_NOTE;
+            throw new CommandError("ERR", message, message);
+          }
+          const word = ctx.db.engine.objectFacts(args[2])!.accessedAt;
+          w.integer(lfuCounter(word, accessClockMs(), ctx.store.memory.settings.lfuDecayMinutes));
         },
       },
     ],

@@ -45,6 +45,11 @@ export class ReplicationBacklog implements LogWriter {
     this.#maxBytes = maxBytes;
   }
 
+  /** Bytes of the records kept, as charged against `maxBytes` (memory accounting). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   get lastLsn(): number {
     return this.#log.lastLsn;
   }

@@ -241,6 +241,7 @@ export class Database {
     }
     this.engine.willChange(key);
     const result = apply(this.engine, key, data, numbers);
+    this.engine.changed(key);
     this.#touched(key);
     return result;
   }
@@ -276,6 +277,7 @@ export class Database {
     }
     this.engine.willChange(key);
     const result = apply(this.engine, key, parts, from);
+    this.engine.changed(key);
     this.#touched(key);
     return result;
   }

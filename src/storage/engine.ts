@@ -27,8 +27,16 @@ import { Collection, type KeyValue } from "../types/collection.ts";
 import { newCollection } from "../types/registry.ts";
 import { type PrefetchableIndex, prefetchStrings } from "../types/string_map.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
-import { EncodingHint, KeyTable } from "./key_table.ts";
+import { EncodingHint, KeyTable, MAX_ARENA_BYTES, MemoryMeter } from "./key_table.ts";
 import type { WriteGuard } from "./write_guard.ts";
+import { objectCostBytes } from "../memory/object_cost.ts";
+
+/**
+ * What an expiry time costs besides its key's bytes, for memory
+ * accounting: a `Map` entry (key, value, chain: ~3 words with the table's
+ * slack) and the key string's header.
+ */
+export const EXPIRY_OVERHEAD_BYTES = 64;
 
 /**
  * A value as the engine holds it: a short string inline, a long one as a
@@ -73,6 +81,10 @@ export interface Partition {
 export class Engine {
   readonly #partitions: Partition[];
   #expiring = 0;
+  /** What the partitions' tables cost, kept up to date by them (see `KeyTable.accountedBytes`). */
+  readonly #meter = new MemoryMeter();
+  /** The key bytes of the keys that have an expiry time (memory accounting). */
+  #expiringKeyBytes = 0;
   /** Told before each change while a snapshot walks this engine (see `write_guard.ts`). */
   #guard: WriteGuard | undefined;
   /**
@@ -96,7 +108,7 @@ export class Engine {
       throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
     }
     this.#partitions = Array.from({ length: partitions }, () => ({
-      values: new KeyTable(),
+      values: new KeyTable(MAX_ARENA_BYTES, this.#meter),
       expires: new Map(),
     }));
   }
@@ -251,7 +263,7 @@ export class Engine {
       target.set(to, value, 0, hint);
     } else {
       const hash = target.#hashOf(to);
-      target.#partitionOf(hash).values.setObject(to, hash, value);
+      target.#partitionOf(hash).values.setObject(to, hash, value, objectCostBytes(value));
     }
     if (expiresAtMs !== 0) target.setExpiry(to, expiresAtMs);
     return true;
@@ -272,8 +284,27 @@ export class Engine {
     if (packed !== undefined && packed.length <= INLINE_MAX_BYTES) {
       values.setPacked(key, hash, packed, value.snapshotType);
     } else {
-      values.setObject(key, hash, value);
+      values.setObject(key, hash, value, objectCostBytes(value));
     }
+  }
+
+  /**
+   * Says that the value at `key` changed in place (a collection's apply
+   * function, a BigString's setRange): its memory charge is taken again.
+   */
+  changed(key: string): void {
+    const hash = this.#hashOf(key);
+    const { values } = this.#partitionOf(hash);
+    const object = values.objectAt(values.entryOf(key, hash));
+    if (object !== undefined) values.recharge(key, hash, objectCostBytes(object));
+  }
+
+  /**
+   * What this keyspace costs, estimated in O(1) (see
+   * `KeyTable.accountedBytes`), with its expiry times.
+   */
+  get accountedBytes(): number {
+    return this.#meter.bytes + this.#expiring * EXPIRY_OVERHEAD_BYTES + this.#expiringKeyBytes;
   }
 
   /**
@@ -304,7 +335,10 @@ export class Engine {
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (value.length <= INLINE_MAX_BYTES) partition.values.set(key, hash, value, hint);
-    else partition.values.setObject(key, hash, BigString.fromBinary(value));
+    else {
+      const big = BigString.fromBinary(value);
+      partition.values.setObject(key, hash, big, objectCostBytes(big));
+    }
     this.#setExpiry(partition, key, expiresAtMs);
   }
 
@@ -322,7 +356,11 @@ export class Engine {
     const hash = this.#hashOf(key);
     const { values } = this.#partitionOf(hash);
     const current = values.get(key, hash);
-    if (current instanceof BigString) return current.setRange(offset, bytes);
+    if (current instanceof BigString) {
+      const length = current.setRange(offset, bytes);
+      values.recharge(key, hash, objectCostBytes(current));
+      return length;
+    }
     const base = typeof current === "string" ? current : "";
     const end = offset + bytes.length;
     if (Math.max(end, base.length) <= INLINE_MAX_BYTES) {
@@ -331,8 +369,9 @@ export class Engine {
       return Math.max(end, base.length);
     }
     const big = BigString.fromBinary(base);
-    values.setObject(key, hash, big);
-    return big.setRange(offset, bytes);
+    const length = big.setRange(offset, bytes);
+    values.setObject(key, hash, big, objectCostBytes(big));
+    return length;
   }
 
   /**
@@ -360,7 +399,10 @@ export class Engine {
     const hash = this.#hashOf(key);
     const partition = this.#partitionOf(hash);
     if (!partition.values.delete(key, hash)) return false;
-    if (partition.expires.size > 0 && partition.expires.delete(key)) this.#expiring--;
+    if (partition.expires.size > 0 && partition.expires.delete(key)) {
+      this.#expiring--;
+      this.#expiringKeyBytes -= key.length;
+    }
     return true;
   }
 
@@ -406,9 +448,15 @@ export class Engine {
     if (guard !== undefined) {
       this.#guard = undefined;
       for (let p = 0; p < this.#partitions.length; p++) {
-        this.#partitions[p] = { values: new KeyTable(), expires: new Map() };
+        // The old table stays with the walk: its cost leaves the meter.
+        this.#meter.bytes -= this.#partitions[p].values.accountedBytes;
+        this.#partitions[p] = {
+          values: new KeyTable(MAX_ARENA_BYTES, this.#meter),
+          expires: new Map(),
+        };
       }
       this.#expiring = 0;
+      this.#expiringKeyBytes = 0;
       guard.detached();
       return;
     }
@@ -417,6 +465,7 @@ export class Engine {
       partition.expires.clear();
     }
     this.#expiring = 0;
+    this.#expiringKeyBytes = 0;
   }
 
   /**
@@ -432,9 +481,13 @@ export class Engine {
     if (expiresAtMs > 0) {
       const had = expires.size > 0 && expires.has(key);
       expires.set(key, expiresAtMs);
-      if (!had) this.#expiring++;
+      if (!had) {
+        this.#expiring++;
+        this.#expiringKeyBytes += key.length;
+      }
     } else if (expires.size > 0 && expires.delete(key)) {
       this.#expiring--;
+      this.#expiringKeyBytes -= key.length;
     }
   }
 

@@ -28,7 +28,9 @@
  *              inline bytes (large strings, collections): the arena then
  *              holds only the key.
  *     meta     Uint32Array, 1 per entry: bits 0–23 the access clock (Redis's
- *              LRU clock: seconds, wrapping at 2^24), bits 24–26 hints of
+ *              LRU clock: seconds, wrapping at 2^24) — or, while an LFU
+ *              maxmemory policy is set, Redis's LFU word instead (see
+ *              `memory/lfu.ts`; Redis reuses the same 24 bits) —, bits 24–26 hints of
  *              how Redis would encode the value (see {@link EncodingHint}),
  *              bits 27–29 the type of an inline value that is not a string
  *              (0: a string; else a small collection's packed bytes, see
@@ -58,10 +60,31 @@ import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
 import { unpackCollection } from "../types/registry.ts";
 import { grownSlots, removeSlot } from "./hash_slots.ts";
+import { lfuNewWord, lfuTouched } from "../memory/lfu.ts";
 
 const INITIAL_SLOTS = 16;
 const INITIAL_ENTRIES = 8;
 const INITIAL_ARENA_BYTES = 1024;
+/**
+ * In-place compaction sorts rooms by `offset / 8 * this + entry` in a
+ * double: exact while offsets stay under 2^31 (so offset / 8 < 2^28) and
+ * entries under 2^25; a table with more entries compacts by copying.
+ */
+const IN_PLACE_MAX_ENTRIES = 2 ** 25;
+/**
+ * The share of its live bytes a compacted arena keeps free (see
+ * `arena_growth.ts`): 1/2, not the default 1, because a cache under
+ * eviction compacts all the time and its RSS is judged against maxmemory
+ * (measured: README "Memory").
+ */
+const COMPACTED_SPARE = 0.5;
+/**
+ * Arena bytes per live byte under churn: an arena is compacted to 1.5
+ * times its live bytes and refills with dead ones until compacted again,
+ * so its length stays near 1 + {@link COMPACTED_SPARE} times them (between
+ * 1.33 and 1.875). Memory accounting charges each live byte this much.
+ */
+export const ARENA_BYTES_PER_LIVE_BYTE = 1 + COMPACTED_SPARE;
 /** Int32 fields per entry, and where each is. */
 const ENTRY_INTS = 4;
 /** Arena offset of the key; for a free entry, the next free entry (or -1). */
@@ -81,6 +104,13 @@ const HINT_MASK = 7 << HINT_SHIFT;
 /** Where an inline value's type sits in the meta word (0: a string). */
 const TYPE_SHIFT = 27;
 const TYPE_MASK = 7 << TYPE_SHIFT;
+/**
+ * What a key costs besides its arena bytes, for memory accounting: its
+ * 16-byte entry and 4-byte meta word, its slot pair (8 bytes at a load of
+ * 3/8 to 3/4: ~16), and the spare capacity of arrays grown by doubling
+ * (~1/4 on average). An estimate, like the rest of `used_memory`.
+ */
+export const KEY_OVERHEAD_BYTES = 48;
 
 /**
  * How Redis would encode a string value beyond what its bytes say (OBJECT
@@ -101,6 +131,42 @@ export const EncodingHint = { None: 0, Raw: 1, NotInt: 2, Unshared: 4 } as const
  * (Redis's LRU clock), moved on by {@link setAccessClock}.
  */
 let accessClock = Math.floor(Date.now() / 1000) & CLOCK_MASK;
+/** The time the access clock was last moved to, Unix ms (the LFU clock's minutes). */
+let clockMs = Date.now();
+/** Whether access words hold LFU counters rather than the LRU clock. */
+let lfuTracking = false;
+let lfuLogFactor = 10;
+let lfuDecayMinutes = 1;
+
+/**
+ * Chooses what keys' access words track (the maxmemory policy does): the
+ * LRU clock, or Redis's LFU counter with its `lfu-log-factor` and
+ * `lfu-decay-time` (minutes). As in Redis, words stamped under the other
+ * mode are read as they are until keys are used again.
+ *
+ * @example
+ * ```ts
+ * setAccessTracking(true, 10, 1); // allkeys-lfu
+ * ```
+ */
+export function setAccessTracking(lfu: boolean, logFactor: number, decayMinutes: number): void {
+  lfuTracking = lfu;
+  lfuLogFactor = logFactor;
+  lfuDecayMinutes = decayMinutes;
+}
+
+/**
+ * The time the access clock stands at, Unix ms (moved by
+ * {@link setAccessClock}).
+ *
+ * @example
+ * ```ts
+ * lfuCounter(word, accessClockMs(), 1);
+ * ```
+ */
+export function accessClockMs(): number {
+  return clockMs;
+}
 
 /**
  * Moves the access clock to `nowMs` (a server tick does, ten times a
@@ -113,6 +179,14 @@ let accessClock = Math.floor(Date.now() / 1000) & CLOCK_MASK;
  */
 export function setAccessClock(nowMs: number): void {
   accessClock = Math.floor(nowMs / 1000) & CLOCK_MASK;
+  clockMs = nowMs;
+}
+
+/** An access word after one more use: the clock, or the LFU counter bumped. */
+function touchedWord(word: number): number {
+  return lfuTracking
+    ? lfuTouched(word, clockMs, lfuLogFactor, lfuDecayMinutes, Math.random())
+    : accessClock;
 }
 
 /**
@@ -152,6 +226,23 @@ function roundUp8(bytes: number): number {
 }
 
 /**
+ * A running total of what tables cost (their {@link KeyTable.accountedBytes}
+ * summed), kept up to date by each change: one engine's tables share one,
+ * so memory accounting reads a number instead of summing partitions on
+ * every write (see src/memory).
+ *
+ * @example
+ * ```ts
+ * const meter = new MemoryMeter();
+ * new KeyTable(MAX_ARENA_BYTES, meter).set("k", 1, "v");
+ * meter.bytes; // > 0
+ * ```
+ */
+export class MemoryMeter {
+  bytes = 0;
+}
+
+/**
  * A value kept as an object rather than inline bytes. `toString()` gives
  * its bytes as a binary string where that means something (a large string).
  */
@@ -173,6 +264,7 @@ export type TableObject = object;
  */
 export class KeyTable {
   readonly #maxArenaBytes: number;
+  readonly #meter: MemoryMeter;
   // Set by clear(), which the constructor calls: one place sets the empty state.
   #slots!: Int32Array;
   #mask!: number;
@@ -194,6 +286,10 @@ export class KeyTable {
   #meta!: Uint32Array;
   /** Entries whose value is an object. */
   #objectCount!: number;
+  /** What each object value was charged (see {@link setObject}), by entry index. */
+  #objectCosts!: number[];
+  /** The sum of {@link #objectCosts}. */
+  #objectBytes!: number;
   /**
    * The last key {@link #find} found, and its slot: a command that reads a
    * key and then writes it (INCR, HSET, SADD...) finds it once. Forgotten
@@ -206,8 +302,10 @@ export class KeyTable {
   /**
    * @param maxArenaBytes bytes of keys and values the arena may hold, at
    *   most {@link MAX_ARENA_BYTES} (tests use small limits).
+   * @param meter the running total this table adds its cost to.
    */
-  constructor(maxArenaBytes = MAX_ARENA_BYTES) {
+  constructor(maxArenaBytes = MAX_ARENA_BYTES, meter = new MemoryMeter()) {
+    this.#meter = meter;
     assert(
       Number.isSafeInteger(maxArenaBytes) && maxArenaBytes > 0 &&
         maxArenaBytes <= MAX_ARENA_BYTES &&
@@ -215,7 +313,7 @@ export class KeyTable {
       `maxArenaBytes must be a positive multiple of 8 up to ${MAX_ARENA_BYTES}`,
     );
     this.#maxArenaBytes = maxArenaBytes;
-    this.clear();
+    this.#reset();
   }
 
   /** Live keys. */
@@ -226,6 +324,24 @@ export class KeyTable {
   /** Arena bytes in use, dead ones included (for memory reporting). */
   get arenaBytes(): number {
     return this.#arenaUsed;
+  }
+
+  /** The arena's length: bytes held for keys and values, free and dead ones included. */
+  get arenaCapacity(): number {
+    return this.#arena.length;
+  }
+
+  /**
+   * What this table's keys and values cost, estimated in O(1) for
+   * `used_memory`: live arena bytes times what an arena holds per live
+   * byte once writes churn ({@link ARENA_BYTES_PER_LIVE_BYTE}), plus
+   * {@link KEY_OVERHEAD_BYTES} per key and what object values were
+   * charged. Live bytes, not the arena's length: evicting a key must lower
+   * the figure at once.
+   */
+  get accountedBytes(): number {
+    return (this.#arenaUsed - this.#deadBytes) * ARENA_BYTES_PER_LIVE_BYTE +
+      this.#size * KEY_OVERHEAD_BYTES + this.#objectBytes;
   }
 
   /**
@@ -276,8 +392,11 @@ export class KeyTable {
     if (slot < 0) return undefined;
     const entry = this.#slots[2 * slot + 1] - 1;
     const meta = this.#meta[entry];
-    if (touch && (meta & CLOCK_MASK) !== accessClock) {
-      this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
+    if (touch) {
+      if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
+      else if ((meta & CLOCK_MASK) !== accessClock) {
+        this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
+      }
     }
     const entries = this.#entries;
     const at = entry * ENTRY_INTS;
@@ -327,33 +446,65 @@ export class KeyTable {
   set(key: string, hash: number, value: string, hint = 0): number {
     const slot = this.#find(key, hash);
     let entry: number;
+    let word: number;
     if (slot >= 0) {
       entry = this.#slots[2 * slot + 1] - 1;
       this.#overwrite(entry, key, value);
       if (this.#objectCount !== 0) this.#dropObject(entry);
+      word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
     } else {
       entry = this.#insert(~slot, key, hash, value);
+      word = lfuTracking ? lfuNewWord(clockMs) : accessClock;
     }
-    this.#meta[entry] = (hint << HINT_SHIFT) | accessClock;
+    this.#meta[entry] = (hint << HINT_SHIFT) | word;
     return entry;
   }
 
-  /** Sets `key` to the object `value` (the arena keeps only the key). */
-  setObject(key: string, hash: number, value: TableObject): void {
+  /**
+   * Sets `key` to the object `value` (the arena keeps only the key),
+   * charged `costBytes` in {@link accountedBytes} until it is replaced,
+   * deleted or {@link recharge}d.
+   */
+  setObject(key: string, hash: number, value: TableObject, costBytes = 0): void {
     const slot = this.#find(key, hash);
     let entry: number;
+    let word: number;
     if (slot >= 0) {
       entry = this.#slots[2 * slot + 1] - 1;
       // The key's room stays; inline value bytes in it are dead until the
       // entry is freed or compacted (ROOM still covers them).
+      word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
     } else {
       entry = this.#insert(~slot, key, hash, "");
+      word = lfuTracking ? lfuNewWord(clockMs) : accessClock;
     }
     const at = entry * ENTRY_INTS;
-    if (this.#entries[at + VALUE_LENGTH] !== OBJECT_VALUE) this.#objectCount++;
+    if (this.#entries[at + VALUE_LENGTH] !== OBJECT_VALUE) {
+      this.#objectCount++;
+      this.#objectCosts[entry] = 0;
+    }
     this.#entries[at + VALUE_LENGTH] = OBJECT_VALUE;
     this.#objects[entry] = value;
-    this.#meta[entry] = (EncodingHint.Raw << HINT_SHIFT) | accessClock;
+    this.#recharge(entry, costBytes);
+    this.#meta[entry] = (EncodingHint.Raw << HINT_SHIFT) | word;
+  }
+
+  /**
+   * Charges the object value of `key` `costBytes` from now on (it changed
+   * in place); nothing for a key without an object value.
+   */
+  recharge(key: string, hash: number, costBytes: number): void {
+    const entry = this.entryOf(key, hash);
+    if (entry >= 0 && this.#entries[entry * ENTRY_INTS + VALUE_LENGTH] === OBJECT_VALUE) {
+      this.#recharge(entry, costBytes);
+    }
+  }
+
+  #recharge(entry: number, costBytes: number): void {
+    const delta = costBytes - (this.#objectCosts[entry] ?? 0);
+    this.#objectBytes += delta;
+    this.#meter.bytes += delta;
+    this.#objectCosts[entry] = costBytes;
   }
 
   /** Adds a new key with an inline value at the empty slot `empty`; returns its entry. */
@@ -365,6 +516,7 @@ export class KeyTable {
     this.#slots[2 * empty] = mix(hash);
     this.#slots[2 * empty + 1] = entry + 1;
     this.#size++;
+    this.#meter.bytes += KEY_OVERHEAD_BYTES;
     if (this.#size * 4 > (this.#mask + 1) * 3) this.#growSlots();
     return entry;
   }
@@ -374,6 +526,10 @@ export class KeyTable {
     if (this.#objects[entry] === undefined) return;
     this.#objects[entry] = undefined;
     this.#objectCount--;
+    const cost = this.#objectCosts[entry] ?? 0;
+    this.#objectBytes -= cost;
+    this.#meter.bytes -= cost;
+    this.#objectCosts[entry] = 0;
   }
 
   /** Removes `key`; whether it was held. */
@@ -385,11 +541,18 @@ export class KeyTable {
     this.#freeEntryAt(entry);
     this.#removeSlot(slot);
     this.#size--;
+    this.#meter.bytes -= KEY_OVERHEAD_BYTES;
     return true;
   }
 
   /** Removes every key and gives back the memory. */
   clear(): void {
+    this.#meter.bytes -= this.accountedBytes;
+    this.#reset();
+  }
+
+  /** The empty state. */
+  #reset(): void {
     this.#lastKey = undefined;
     this.#slots = new Int32Array(2 * INITIAL_SLOTS);
     this.#mask = INITIAL_SLOTS - 1;
@@ -402,6 +565,8 @@ export class KeyTable {
     this.#deadBytes = 0;
     this.#objects = [];
     this.#objectCount = 0;
+    this.#objectCosts = [];
+    this.#objectBytes = 0;
     this.#meta = new Uint32Array(INITIAL_ENTRIES);
   }
 
@@ -522,6 +687,7 @@ export class KeyTable {
     // #allocate moves the old bytes along: they are still live then.)
     const offset = this.#allocate(roundUp8(key.length + value.length));
     this.#deadBytes += this.#entries[at + ROOM];
+    this.#meter.bytes -= this.#entries[at + ROOM] * ARENA_BYTES_PER_LIVE_BYTE;
     this.#place(entry, offset, key, value);
   }
 
@@ -539,6 +705,7 @@ export class KeyTable {
     if (this.#arenaUsed + bytes > this.#arena.length) this.#makeRoom(bytes);
     const offset = this.#arenaUsed;
     this.#arenaUsed += bytes;
+    this.#meter.bytes += bytes * ARENA_BYTES_PER_LIVE_BYTE;
     return offset;
   }
 
@@ -550,6 +717,7 @@ export class KeyTable {
       bytes,
       this.#maxArenaBytes,
       INITIAL_ARENA_BYTES,
+      COMPACTED_SPARE,
     );
     if (growth === undefined) {
       throw new RangeError(
@@ -557,26 +725,78 @@ export class KeyTable {
       );
     }
     const { capacity, compact } = growth;
-    const arena = new Uint8Array(capacity);
-    if (compact) {
-      let used = 0;
-      const old = this.#arena;
-      const entries = this.#entries;
-      for (let at = 0; at < this.#entryEnd * ENTRY_INTS; at += ENTRY_INTS) {
-        const room = entries[at + ROOM];
-        if (entries[at + KEY_LENGTH] < 0 || room === 0) continue;
-        const start = entries[at + OFFSET];
-        arena.set(old.subarray(start, start + room), used);
-        entries[at + OFFSET] = used;
-        used += room;
-      }
-      this.#arenaUsed = used;
-      this.#deadBytes = 0;
-    } else {
-      arena.set(this.#arena.subarray(0, this.#arenaUsed));
+    // Compacting into the array it has, when that is big enough and not
+    // much too big (else a smaller one gives memory back): a cache under eviction compacts over and over, and a
+    // fresh array each time left the old ones to the garbage collector and
+    // the allocator (measured: RSS 343 MB for a 64 MB dataset, 16 partitions).
+    // "Big enough": a quarter of it free afterwards (a live size that wobbles
+    // up by a few keys must not cost a new array at every compaction).
+    const length = this.#arena.length;
+    const needed = this.#arenaUsed - this.#deadBytes + bytes;
+    if (
+      compact && needed * 4 <= length * 3 && length <= capacity + capacity / 4 &&
+      this.#entryEnd < IN_PLACE_MAX_ENTRIES
+    ) {
+      this.#compactInPlace();
+      assert(this.#arenaUsed + bytes <= this.#arena.length, "the arena has room for the request");
+      return;
     }
+    const old = this.#arena;
+    if (!compact) {
+      // Grown by transfer: the old bytes are released at once (realloc),
+      // not left for the garbage collector with the allocator keeping them.
+      this.#arena = new Uint8Array((old.buffer as ArrayBuffer).transfer(capacity));
+      assert(this.#arenaUsed + bytes <= capacity, "the arena has room for the request");
+      return;
+    }
+    const arena = new Uint8Array(capacity);
+    let used = 0;
+    const entries = this.#entries;
+    for (let at = 0; at < this.#entryEnd * ENTRY_INTS; at += ENTRY_INTS) {
+      const room = entries[at + ROOM];
+      if (entries[at + KEY_LENGTH] < 0 || room === 0) continue;
+      const start = entries[at + OFFSET];
+      arena.set(old.subarray(start, start + room), used);
+      entries[at + OFFSET] = used;
+      used += room;
+    }
+    this.#arenaUsed = used;
+    this.#deadBytes = 0;
     assert(this.#arenaUsed + bytes <= arena.length, "the arena has room for the request");
     this.#arena = arena;
+    // Nothing else holds the old array: release it now (see above).
+    (old.buffer as ArrayBuffer).transfer(0);
+  }
+
+  /**
+   * Moves the live rooms down over the dead bytes, in arena order, within
+   * the same array: rooms sorted by offset (a numeric sort of `offset/8 *
+   * 2^25 + entry`, exact in a double), each copied to the end of the ones
+   * before it, which never passes its own start.
+   */
+  #compactInPlace(): void {
+    const entries = this.#entries;
+    const order = new Float64Array(this.#size);
+    let n = 0;
+    for (let entry = 0; entry < this.#entryEnd; entry++) {
+      const at = entry * ENTRY_INTS;
+      if (entries[at + KEY_LENGTH] < 0 || entries[at + ROOM] === 0) continue;
+      order[n++] = (entries[at + OFFSET] / 8) * IN_PLACE_MAX_ENTRIES + entry;
+    }
+    const sorted = order.subarray(0, n).sort();
+    const arena = this.#arena;
+    let used = 0;
+    for (let k = 0; k < n; k++) {
+      const entry = sorted[k] % IN_PLACE_MAX_ENTRIES;
+      const at = entry * ENTRY_INTS;
+      const start = entries[at + OFFSET];
+      const room = entries[at + ROOM];
+      if (start !== used) arena.copyWithin(used, start, start + room);
+      entries[at + OFFSET] = used;
+      used += room;
+    }
+    this.#arenaUsed = used;
+    this.#deadBytes = 0;
   }
 
   #newEntry(): number {
@@ -592,6 +812,7 @@ export class KeyTable {
   #freeEntryAt(entry: number): void {
     const at = entry * ENTRY_INTS;
     this.#deadBytes += this.#entries[at + ROOM];
+    this.#meter.bytes -= this.#entries[at + ROOM] * ARENA_BYTES_PER_LIVE_BYTE;
     this.#entries[at + ROOM] = 0;
     this.#entries[at + KEY_LENGTH] = -1;
     this.#entries[at + VALUE_LENGTH] = 0;

@@ -179,3 +179,26 @@ Deno.test("KeyTable: the prefetch steps follow a key's lookup chain to its bytes
   // Beyond the used arena (a stale offset): no read.
   assert.equal(table.arenaByte(table.arenaBytes), 0);
 });
+
+Deno.test("KeyTable: under steady churn (a cache evicting) the arena stays near 1.5x its live bytes and keeps its array", () => {
+  const table = new KeyTable();
+  const value = "v".repeat(1000);
+  let next = 0;
+  // 2,000 live keys, each write of a new one deletes the oldest.
+  for (; next < 2000; next++) table.set(`k${next}`, fnv1a(`k${next}`), value);
+  const capacities = new Set<number>();
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 2000; i++, next++) {
+      table.delete(`k${next - 2000}`, fnv1a(`k${next - 2000}`));
+      table.set(`k${next}`, fnv1a(`k${next}`), value);
+    }
+    capacities.add(table.arenaCapacity);
+  }
+  const live = 2000 * 1008;
+  assert.ok(table.arenaCapacity <= 1.9 * live, `arena ${table.arenaCapacity} for ${live} live`);
+  // Compacted in place: one array length throughout, not a new one per compaction.
+  assert.ok(capacities.size <= 2, `arena lengths seen: ${[...capacities]}`);
+  assert.equal(table.size, 2000);
+  assert.equal(table.get(`k${next - 1}`, fnv1a(`k${next - 1}`)), value);
+  assert.equal(table.get(`k${next - 2001}`, fnv1a(`k${next - 2001}`)), undefined);
+});

@@ -38,6 +38,7 @@ import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
 import { applyListRecord } from "../types/list/list_apply.ts";
 import { applySetAdds, applySetRems } from "../types/set/set.ts";
 import { applyZsetAdds, applyZsetRems } from "../types/zset/zset.ts";
+import { MemoryManager } from "../memory/memory_manager.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -150,6 +151,8 @@ export class Store implements DatabaseHost, Keyspaces {
   } = { db: 0, partition: 0, keys: undefined };
   /** Keys deleted because their time passed (INFO stats). */
   expiredKeys = 0;
+  /** Memory accounting, maxmemory and eviction (src/memory). */
+  readonly memory: MemoryManager = new MemoryManager(this);
   /** Told of every change (WATCH). */
   keyChanges: KeyChangeListener | undefined = undefined;
   /** Told of each key deleted because its time passed (keyspace notifications). */
@@ -675,4 +678,21 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
     default:
       throw new Error(`log record ${record.lsn} has op ${record.op}, unknown to this kvdb`);
   }
+  // A collection changed in place: its memory charge is taken again.
+  if (CHANGES_IN_PLACE.has(record.op)) engine.changed(record.key);
 }
+
+/** The ops whose records change a collection in place (see {@link applyChange}). */
+const CHANGES_IN_PLACE: ReadonlySet<number> = new Set([
+  WalOp.HashSet,
+  WalOp.HashDel,
+  WalOp.ListPush,
+  WalOp.ListPop,
+  WalOp.ListSet,
+  WalOp.ListInsert,
+  WalOp.ListRemove,
+  WalOp.SetAdd,
+  WalOp.SetRem,
+  WalOp.ZsetAdd,
+  WalOp.ZsetRem,
+]);
