@@ -275,6 +275,16 @@ export class BlockedClients implements KeyChangeListener {
   }
 
   /**
+   * Marks `key` of database `db` ready although it existed before: a
+   * stream that got an entry (Redis's `signalKeyAsReady` from XADD), or
+   * that lost its key or group (XREADGROUP's waiters then get an error).
+   */
+  signalKey(db: number, key: string): void {
+    const queue = this.#queues.get(db)?.get(key);
+    if (queue !== undefined) this.#signal(queue);
+  }
+
+  /**
    * See {@link KeyChangeListener.flushed}: FLUSHDB, FLUSHALL and SWAPDB.
    * After SWAPDB any waited key may hold a value: each is looked at by the
    * next serve (Redis's `scanDatabaseForReadyKeys`).

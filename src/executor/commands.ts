@@ -49,6 +49,7 @@ import { ZSET_COMMANDS } from "../types/zset/zset_commands.ts";
 import { ZSET_POP_COMMANDS } from "../types/zset/zset_pop_commands.ts";
 import { ZSET_RANGE_COMMANDS } from "../types/zset/zset_range_commands.ts";
 import { ZSET_SETOP_COMMANDS } from "../types/zset/zset_setop_commands.ts";
+import { STREAM_COMMANDS } from "../types/stream/stream_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
@@ -243,6 +244,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...ZSET_POP_COMMANDS,
     ...ZSET_RANGE_COMMANDS,
     ...ZSET_SETOP_COMMANDS,
+    ...STREAM_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,
