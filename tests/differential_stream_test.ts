@@ -15,6 +15,8 @@
 import {
   differentialTest,
   DiffPair,
+  normalized,
+  type RespValue,
   type Rng,
   shapeOnly,
   STANDARD_RULES,
@@ -25,6 +27,48 @@ import {
 
 function shape(...args: string[]): StepLike {
   return { args, compare: shapeOnly };
+}
+
+/** Fields whose value is the clock's: an idle time or an absolute time. */
+const CLOCK_FIELDS = new Set(["idle", "seen-time"]);
+
+/**
+ * The reply with every clock-dependent number masked: idle times (after an
+ * `idle` field; XPENDING's third column) and absolute times (above 10^12 ms).
+ */
+function maskClock(v: RespValue, clock = false): unknown {
+  switch (v.type) {
+    case "integer":
+      return clock || v.value > 1_000_000_000_000n ? "T" : String(v.value);
+    case "array":
+    case "set":
+    case "push": {
+      const pending = v.items.length === 4 && v.items[0].type === "bulk" &&
+        /^\d+-\d+$/.test(v.items[0].value) && v.items[2].type === "integer";
+      return v.items.map((item, i) =>
+        maskClock(
+          item,
+          (pending && i === 2) ||
+            (i > 0 && v.items[i - 1].type === "bulk" &&
+              CLOCK_FIELDS.has((v.items[i - 1] as { value: string }).value)),
+        )
+      );
+    }
+    case "map":
+      return v.entries.map(([k, value]) => [
+        maskClock(k),
+        maskClock(value, k.type === "bulk" && CLOCK_FIELDS.has(k.value)),
+      ]);
+    default:
+      return v;
+  }
+}
+
+const clockMasked = normalized("clockMasked", (f) => JSON.stringify(maskClock(f.value)));
+
+/** A step whose reply holds idle or delivery times. */
+function timed(...args: string[]): StepLike {
+  return { args, compare: clockMasked };
 }
 
 const BIN = "\x00\x01\r\n\xff\xfe";
@@ -300,6 +344,256 @@ const CASES: Record<string, StepLike[]> = {
   ],
 };
 
+const GROUP_CASES: Record<string, StepLike[]> = {
+  "XGROUP CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER": [
+    ["XGROUP", "CREATE", "s", "g", "$"],
+    ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+    ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+    ["XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "5"],
+    ["XGROUP", "CREATE", "s", "g3", "0", "ENTRIESREAD", "-2"],
+    ["XGROUP", "CREATE", "s", "g3", "0", "ENTRIESREAD", "x"],
+    ["XGROUP", "CREATE", "s", "g3", "0", "FOO"],
+    ["XGROUP", "CREATE", "s", "g3", "0", "SETID"],
+    ["XGROUP", "CREATE", "s", "g3", "x"],
+    ["XGROUP", "CREATE", "s", "g3", "-"],
+    ["XGROUP", "CREATE", "s", "g3", "7"],
+    ["XGROUP", "CREATE", "s", "g4", "0", "MKSTREAM", "ENTRIESREAD", "1", "MKSTREAM"],
+    ["XGROUP", "CREATE", "s"],
+    ["XGROUP", "CREATE", "nokey", "g", "0"],
+    ["XGROUP", "SETID", "nokey", "g", "0"],
+    ["XGROUP", "SETID", "s", "nog", "0"],
+    ["XGROUP", "SETID", "s", "g", "5"],
+    ["XGROUP", "SETID", "s", "g", "-"],
+    ["XGROUP", "SETID", "s", "g", "+"],
+    ["XGROUP", "SETID", "s", "g", "$", "ENTRIESREAD", "3"],
+    ["XGROUP", "SETID", "s", "g", "0", "MKSTREAM"],
+    ["XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD"],
+    ["XGROUP", "SETID", "s", "g", "x"],
+    ["XINFO", "GROUPS", "s"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "alice"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "alice"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "bob"],
+    ["XGROUP", "CREATECONSUMER", "s", "nog", "bob"],
+    ["XGROUP", "CREATECONSUMER", "nokey", "g", "bob"],
+    ["XGROUP", "CREATECONSUMER", "s", "g"],
+    timed("XINFO", "CONSUMERS", "s", "g"),
+    ["XGROUP", "DELCONSUMER", "s", "g", "alice"],
+    ["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+    ["XGROUP", "DELCONSUMER", "s", "nog", "nobody"],
+    ["XGROUP", "DESTROY", "s", "g2"],
+    ["XGROUP", "DESTROY", "s", "g2"],
+    ["XGROUP", "DESTROY", "nokey", "g2"],
+    ["XGROUP", "DESTROY", "s", "g2", "x"],
+    ["XGROUP", "FOO", "s", "g"],
+    ["XGROUP"],
+    ["SET", "str", "x"],
+    ["XGROUP", "CREATE", "str", "g", "$", "MKSTREAM"],
+    ["XGROUP", "DESTROY", "str", "g"],
+    ["XINFO", "GROUPS", "s"],
+  ],
+  "XREADGROUP, XACK and XPENDING": [
+    ...fill("s", 5),
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+    ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", "1-1"],
+    ["XREADGROUP", "GROUP", "g", "nobody", "STREAMS", "s", "0"],
+    ["XPENDING", "s", "g"],
+    timed("XPENDING", "s", "g", "-", "+", "10"),
+    timed("XPENDING", "s", "g", "-", "+", "10", "alice"),
+    timed("XPENDING", "s", "g", "(1-1", "(5-1", "10"),
+    timed("XPENDING", "s", "g", "IDLE", "0", "-", "+", "2"),
+    ["XPENDING", "s", "g", "IDLE", "100000", "-", "+", "10"],
+    ["XPENDING", "s", "g", "-", "+", "0"],
+    ["XPENDING", "s", "g", "-", "+", "-1"],
+    ["XPENDING", "s", "g", "-", "+", "10", "nobody"],
+    ["XPENDING", "s", "g", "-", "+"],
+    ["XPENDING", "s", "g", "IDLE", "0", "-", "+"],
+    ["XPENDING", "s", "g", "IDLE", "x", "-", "+", "1"],
+    ["XPENDING", "s", "g", "x", "+", "1"],
+    ["XPENDING", "s", "g", "-", "+", "x"],
+    ["XPENDING", "s", "nog"],
+    ["XPENDING", "nokey", "g"],
+    ["XACK", "s", "g", "1-1", "1-1", "9-9"],
+    ["XACK", "s", "g", "x"],
+    ["XACK", "s", "nog", "2-1"],
+    ["XACK", "nokey", "g", "2-1"],
+    ["XPENDING", "s", "g"],
+    ["XDEL", "s", "2-1"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+    timed("XINFO", "CONSUMERS", "s", "g"),
+    ["XINFO", "GROUPS", "s"],
+    ["XREADGROUP", "GROUP", "g", "dave", "NOACK", "STREAMS", "s", ">"],
+    ["XADD", "s", "6-1", "f", "v"],
+    ["XREADGROUP", "GROUP", "g", "dave", "NOACK", "STREAMS", "s", ">"],
+    ["XPENDING", "s", "g"],
+    ["XINFO", "GROUPS", "s"],
+    ["XGROUP", "SETID", "s", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "erin", "COUNT", "3", "STREAMS", "s", ">"],
+    ["XPENDING", "s", "g"],
+    ["XINFO", "GROUPS", "s"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "nokey", ">", ">"],
+    ["XREADGROUP", "GROUP", "nog", "alice", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "$"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "x"],
+    ["XREADGROUP", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "x", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "FOO", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "BLOCK", "-1", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "BLOCK", "x", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "str", ">"],
+    ["SET", "str", "x"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "str", ">"],
+    ["XACK", "str", "g", "1-1"],
+    ["XPENDING", "str", "g"],
+  ],
+  "entries-read and lag": [
+    ...fill("s", 5),
+    ["XGROUP", "CREATE", "s", "a", "0"],
+    ["XGROUP", "CREATE", "s", "b", "$"],
+    ["XGROUP", "CREATE", "s", "c", "3-1"],
+    ["XGROUP", "CREATE", "s", "d", "0", "ENTRIESREAD", "2"],
+    ["XINFO", "GROUPS", "s"],
+    ["XREADGROUP", "GROUP", "a", "x", "COUNT", "2", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "c", "x", "COUNT", "1", "STREAMS", "s", ">"],
+    ["XINFO", "GROUPS", "s"],
+    ["XDEL", "s", "4-1"],
+    ["XINFO", "GROUPS", "s"],
+    ["XREADGROUP", "GROUP", "a", "x", "STREAMS", "s", ">"],
+    ["XINFO", "GROUPS", "s"],
+    ["XDEL", "s", "1-1"],
+    ["XINFO", "GROUPS", "s"],
+    ["XADD", "s", "6-1", "f", "v"],
+    ["XINFO", "GROUPS", "s"],
+    ["XTRIM", "s", "MAXLEN", "1"],
+    ["XINFO", "GROUPS", "s"],
+    ["XSETID", "s", "10-1", "ENTRIESADDED", "20", "MAXDELETEDID", "9-0"],
+    ["XINFO", "GROUPS", "s"],
+    ["XGROUP", "CREATE", "e", "g", "$", "MKSTREAM"],
+    ["XINFO", "GROUPS", "e"],
+  ],
+  "XCLAIM and XAUTOCLAIM": [
+    ...fill("s", 6),
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"],
+    ["XCLAIM", "s", "g", "bob", "0", "1-1", "2-1"],
+    ["XCLAIM", "s", "g", "bob", "100000", "3-1"],
+    ["XCLAIM", "s", "g", "bob", "0", "3-1", "JUSTID"],
+    ["XCLAIM", "s", "g", "bob", "0", "4-1", "RETRYCOUNT", "7"],
+    ["XCLAIM", "s", "g", "bob", "0", "4-1", "IDLE", "500000"],
+    ["XCLAIM", "s", "g", "carol", "400000", "4-1"],
+    ["XCLAIM", "s", "g", "carol", "0", "5-1", "TIME", "1000"],
+    ["XCLAIM", "s", "g", "carol", "0", "9-1", "FORCE"],
+    ["XCLAIM", "s", "g", "carol", "0", "6-1", "1-1", "1-1", "JUSTID"],
+    ["XACK", "s", "g", "6-1"],
+    ["XCLAIM", "s", "g", "carol", "0", "6-1", "FORCE", "JUSTID"],
+    ["XACK", "s", "g", "6-1"],
+    ["XCLAIM", "s", "g", "carol", "0", "6-1", "FORCE"],
+    ["XCLAIM", "s", "g", "carol", "0", "2-1", "LASTID", "50-0"],
+    ["XINFO", "GROUPS", "s"],
+    ["XDEL", "s", "2-1"],
+    ["XCLAIM", "s", "g", "dave", "0", "2-1"],
+    timed("XPENDING", "s", "g", "-", "+", "10"),
+    ["XCLAIM", "s", "g", "bob", "x", "1-1"],
+    ["XCLAIM", "s", "g", "bob", "0", "1-1", "IDLE", "x"],
+    ["XCLAIM", "s", "g", "bob", "0", "1-1", "TIME", "x"],
+    ["XCLAIM", "s", "g", "bob", "0", "1-1", "RETRYCOUNT", "x"],
+    ["XCLAIM", "s", "g", "bob", "0", "1-1", "LASTID", "x"],
+    ["XCLAIM", "s", "g", "bob", "0", "1-1", "FOO"],
+    ["XCLAIM", "s", "g", "bob", "0", "x"],
+    ["XCLAIM", "s", "nog", "bob", "0", "1-1"],
+    ["XCLAIM", "nokey", "g", "bob", "0", "1-1"],
+    ["XCLAIM", "s", "g", "bob", "-5", "1-1"],
+    ["XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "2"],
+    ["XAUTOCLAIM", "s", "g", "erin", "0", "(3-1", "COUNT", "2", "JUSTID"],
+    ["XAUTOCLAIM", "s", "g", "erin", "0", "0"],
+    ["XDEL", "s", "3-1", "4-1"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "-", "COUNT", "1"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "-"],
+    ["XAUTOCLAIM", "s", "g", "frank", "100000", "-"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "-", "COUNT", "0"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "-", "COUNT", "x"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "-", "FOO"],
+    ["XAUTOCLAIM", "s", "g", "frank", "x", "-"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "x"],
+    ["XAUTOCLAIM", "s", "nog", "frank", "0", "-"],
+    ["XAUTOCLAIM", "nokey", "g", "frank", "0", "-"],
+    timed("XPENDING", "s", "g", "-", "+", "10"),
+    timed("XINFO", "CONSUMERS", "s", "g"),
+  ],
+  "XREAD without blocking": [
+    ...fill("s", 3),
+    ...fill("t", 2, 5),
+    ["XREAD", "STREAMS", "s", "0"],
+    ["XREAD", "COUNT", "1", "STREAMS", "s", "t", "0", "0"],
+    ["XREAD", "STREAMS", "s", "t", "2-1", "5-1"],
+    ["XREAD", "STREAMS", "s", "$"],
+    ["XREAD", "STREAMS", "s", "nokey", "0", "0"],
+    ["XREAD", "STREAMS", "s", "s", "0", "2"],
+    ["XREAD", "STREAMS", "s", ">"],
+    ["XREAD", "STREAMS", "s"],
+    ["XREAD", "STREAMS", "s", "x"],
+    ["XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"],
+    ["XREAD", "NOACK", "STREAMS", "s", "0"],
+    ["XREAD", "COUNT", "-1", "STREAMS", "s", "0"],
+    ["XREAD", "FOO", "STREAMS", "s", "0"],
+    ["XREAD", "s", "0"],
+    ["XREAD", "STREAMS", "str", "0"],
+    ["SET", "str", "x"],
+    ["XREAD", "STREAMS", "str", "0"],
+    ["XREAD", "BLOCK", "-1", "STREAMS", "s", "0"],
+    ["XREAD", "BLOCK", "1", "STREAMS", "s", "0"],
+    ["MULTI"],
+    ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"],
+    ["EXEC"],
+  ],
+  "XINFO STREAM, FULL, GROUPS, CONSUMERS": [
+    ["XINFO", "STREAM", "nokey"],
+    ["XINFO", "STREAM", "nokey", "FULL"],
+    ["XINFO", "GROUPS", "nokey"],
+    ["XINFO", "CONSUMERS", "nokey", "g"],
+    ["XGROUP", "CREATE", "e", "g", "$", "MKSTREAM"],
+    ["XINFO", "STREAM", "e"],
+    ["XINFO", "STREAM", "e", "FULL"],
+    ...fill("s", 250),
+    ["XDEL", "s", "100-1", "200-1", "201-1"],
+    ["XINFO", "STREAM", "s"],
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XGROUP", "CREATE", "s", "a", "$"],
+    ["XREADGROUP", "GROUP", "g", "c1", "COUNT", "3", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "c2", "COUNT", "12", "STREAMS", "s", ">"],
+    ["XGROUP", "CREATECONSUMER", "s", "g", "c0"],
+    ["XINFO", "STREAM", "s"],
+    timed("XINFO", "STREAM", "s", "FULL"),
+    timed("XINFO", "STREAM", "s", "FULL", "COUNT", "2"),
+    timed("XINFO", "STREAM", "s", "FULL", "COUNT", "0"),
+    timed("XINFO", "STREAM", "s", "FULL", "COUNT", "-1"),
+    ["XINFO", "STREAM", "s", "FULL", "COUNT", "x"],
+    ["XINFO", "STREAM", "s", "FULL", "COUNT"],
+    ["XINFO", "STREAM", "s", "FOO"],
+    ["XINFO", "STREAM", "s", "FULL", "FOO", "1"],
+    ["XINFO", "GROUPS", "s"],
+    timed("XINFO", "CONSUMERS", "s", "g"),
+    ["XINFO", "CONSUMERS", "s", "nog"],
+    ["XINFO", "FOO", "s"],
+    ["XINFO", "STREAM"],
+    ["XINFO", "STREAM", "str"],
+    ["SET", "str", "x"],
+    ["XINFO", "STREAM", "str"],
+    ["XINFO", "GROUPS", "str"],
+    ["XTRIM", "s", "MAXLEN", "0"],
+    ["XINFO", "STREAM", "s"],
+    ["XADD", "h", `${U64}-0`, "a", "1"],
+    ["XADD", "h", `${U64}-5`, "a", "1"],
+    ["XINFO", "STREAM", "h"],
+  ],
+};
+
 const KEYS = ["s1", "s2", "str"];
 const FIELDS = ["a", "b", "", "123", BIN];
 
@@ -364,11 +658,74 @@ const TEMPLATES: Template<StepLike>[] = [
   template(1, (r) => ["DEL", key(r)]),
 ];
 
+/** Consumer groups over a small stream: reads, acks, claims, deletions, trims. */
+const GROUP_TEMPLATES: Template<StepLike>[] = [
+  template(4, (r) => ["XADD", "gs", `${r.int(1, 60)}-${r.int(0, 2)}`, r.pick(FIELDS), "v"]),
+  template(2, (r) => ["XGROUP", "CREATE", "gs", r.pick(["g1", "g2"]), r.pick(["0", "$", "10"])]),
+  template(1, (r) => ["XGROUP", "SETID", "gs", r.pick(["g1", "g2"]), r.pick(["0", "$", "20"])]),
+  template(1, (r) => ["XGROUP", "DESTROY", "gs", r.pick(["g1", "g2"])]),
+  template(1, (r) => ["XGROUP", "DELCONSUMER", "gs", "g1", r.pick(["c1", "c2"])]),
+  template(4, (r) => [
+    "XREADGROUP",
+    "GROUP",
+    r.pick(["g1", "g2"]),
+    r.pick(["c1", "c2", "c3"]),
+    ...r.pick([[], ["COUNT", String(r.int(1, 3))], ["NOACK"]]),
+    "STREAMS",
+    "gs",
+    r.pick([">", ">", "0", `${r.int(0, 40)}`]),
+  ]),
+  template(3, (r) => ["XACK", "gs", r.pick(["g1", "g2"]), `${r.int(1, 60)}-${r.int(0, 2)}`]),
+  template(2, (r) => ["XPENDING", "gs", r.pick(["g1", "g2"])]),
+  template(2, (r) =>
+    timed(
+      "XPENDING",
+      "gs",
+      r.pick(["g1", "g2"]),
+      "-",
+      "+",
+      String(r.int(0, 5)),
+      ...r.pick([[], ["c1"]]),
+    )),
+  template(2, (r) => [
+    "XCLAIM",
+    "gs",
+    "g1",
+    r.pick(["c1", "c2", "c3"]),
+    "0",
+    `${r.int(1, 60)}-${r.int(0, 2)}`,
+    ...r.pick([[], ["JUSTID"], ["FORCE"], ["RETRYCOUNT", "5"], ["LASTID", "30-0"]]),
+  ]),
+  template(2, (r) => [
+    "XAUTOCLAIM",
+    "gs",
+    r.pick(["g1", "g2"]),
+    r.pick(["c1", "c2"]),
+    "0",
+    r.pick(["0", "-", `(${r.int(1, 60)}`]),
+    "COUNT",
+    String(r.int(1, 4)),
+    ...r.pick([[], ["JUSTID"]]),
+  ]),
+  template(2, (r) => ["XDEL", "gs", `${r.int(1, 60)}-${r.int(0, 2)}`]),
+  template(1, (r) => ["XTRIM", "gs", "MAXLEN", String(r.int(0, 10))]),
+  template(2, () => ["XINFO", "GROUPS", "gs"]),
+  template(1, () => timed("XINFO", "CONSUMERS", "gs", "g1")),
+  template(1, () => timed("XINFO", "STREAM", "gs", "FULL")),
+  template(1, () => ["XINFO", "STREAM", "gs"]),
+  template(1, () => ["XREAD", "COUNT", "3", "STREAMS", "gs", "0"]),
+];
+
 differentialTest(
   "differential: stream commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    await pair.diffCases(t, CASES, STANDARD_RULES);
+    await pair.diffCases(t, { ...CASES, ...GROUP_CASES }, STANDARD_RULES);
+    await pair.diffSeeds(t, [5, 6, 7, 8], {
+      templates: GROUP_TEMPLATES,
+      length: 1500,
+      rules: STANDARD_RULES,
+    });
     await pair.diffSeeds(t, [1, 2, 3, 4], {
       templates: TEMPLATES,
       length: 1500,
