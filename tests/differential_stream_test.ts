@@ -20,6 +20,7 @@ import {
   type Rng,
   shapeOnly,
   STANDARD_RULES,
+  type Step,
   type StepLike,
   type Template,
   template,
@@ -716,11 +717,88 @@ const GROUP_TEMPLATES: Template<StepLike>[] = [
   template(1, () => ["XREAD", "COUNT", "3", "STREAMS", "gs", "0"]),
 ];
 
+/** Time for both servers to register a block before the next step. */
+const SETTLE_MS = 100;
+
+/** A command on `conn`, its reply read. */
+function on(conn: number, ...args: string[]): Step {
+  return { conn, args };
+}
+
+/** A blocking command on `conn`, its reply not read yet. */
+function block(conn: number, ...args: string[]): Step {
+  return { conn, args, replies: 0, sleepMs: SETTLE_MS };
+}
+
+/** Reads the reply a blocked `conn` was served. */
+function served(conn: number): Step {
+  return { conn, replies: 1, timeoutMs: 3000 };
+}
+
+/** XREAD and XREADGROUP with BLOCK, several clients, served by XADD (explicit IDs throughout). */
+const BLOCKING_CASES: Record<string, StepLike[]> = {
+  "XREAD BLOCK: first blocked first served, $, several keys, COUNT": [
+    on(0, "XADD", "s", "1-1", "a", "1"),
+    block(1, "XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+    block(2, "XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "t", "s", "0", "$"),
+    block(3, "XREAD", "BLOCK", "0", "STREAMS", "nokey", "0"),
+    { ...on(0, "XADD", "s", "2-1", "b", "2"), sleepMs: SETTLE_MS },
+    served(1),
+    served(2),
+    on(0, "XADD", "nokey", "5-5", "c", "3"),
+    served(3),
+    block(1, "XREAD", "BLOCK", "0", "STREAMS", "s", "9-0"),
+    { ...on(0, "XADD", "s", "3-1", "d", "4"), sleepMs: SETTLE_MS },
+    on(0, "XADD", "s", "10-1", "e", "5"),
+    served(1),
+  ],
+  "XREAD BLOCK: timeouts, a deleted key, a transaction's entries": [
+    block(1, "XREAD", "BLOCK", "150", "STREAMS", "s", "$"),
+    served(1),
+    on(0, "XADD", "s", "1-1", "a", "1"),
+    block(1, "XREAD", "BLOCK", "300", "STREAMS", "s", "$"),
+    { ...on(0, "DEL", "s"), sleepMs: SETTLE_MS },
+    served(1),
+    block(2, "XREAD", "BLOCK", "0", "STREAMS", "m", "$"),
+    on(0, "MULTI"),
+    on(0, "XADD", "m", "1-1", "a", "1"),
+    on(0, "XADD", "m", "2-1", "b", "2"),
+    on(0, "EXEC"),
+    served(2),
+  ],
+  "XREADGROUP BLOCK: consumers share new entries; NOACK; group destroyed; key deleted": [
+    on(0, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+    block(1, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">"),
+    block(2, "XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"),
+    { ...on(0, "XADD", "s", "1-1", "a", "1"), sleepMs: SETTLE_MS },
+    served(1),
+    { ...on(0, "XADD", "s", "2-1", "b", "2"), sleepMs: SETTLE_MS },
+    served(2),
+    on(0, "XPENDING", "s", "g"),
+    block(1, "XREADGROUP", "GROUP", "g", "carol", "NOACK", "BLOCK", "0", "STREAMS", "s", ">"),
+    { ...on(0, "XADD", "s", "3-1", "c", "3"), sleepMs: SETTLE_MS },
+    served(1),
+    on(0, "XPENDING", "s", "g"),
+    on(0, "XINFO", "GROUPS", "s"),
+    block(1, "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">"),
+    { ...on(0, "XGROUP", "DESTROY", "s", "g"), sleepMs: SETTLE_MS },
+    served(1),
+    on(0, "XGROUP", "CREATE", "s", "g", "$"),
+    block(2, "XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"),
+    { ...on(0, "DEL", "s"), sleepMs: SETTLE_MS },
+    served(2),
+    on(0, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+    block(1, "XREADGROUP", "GROUP", "g", "bob", "BLOCK", "100", "STREAMS", "s", ">"),
+    served(1),
+    timed("XINFO", "CONSUMERS", "s", "g"),
+  ],
+};
+
 differentialTest(
   "differential: stream commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    await pair.diffCases(t, { ...CASES, ...GROUP_CASES }, STANDARD_RULES);
+    await pair.diffCases(t, { ...CASES, ...GROUP_CASES, ...BLOCKING_CASES }, STANDARD_RULES);
     await pair.diffSeeds(t, [5, 6, 7, 8], {
       templates: GROUP_TEMPLATES,
       length: 1500,
