@@ -14,6 +14,7 @@
  * @module
  */
 
+import { bytesToBinary } from "../../bytes/binary_string.ts";
 import { ID_BYTES } from "./stream_id.ts";
 
 /**
@@ -62,10 +63,34 @@ export function num(n: number): string {
  * ```
  */
 export function packFields(args: readonly string[], from: number): string {
-  let out = "";
-  for (let i = from; i < args.length; i++) out += u32le(args[i].length) + args[i];
-  return out;
+  let length = 0;
+  for (let i = from; i < args.length; i++) length += 4 + args[i].length;
+  if (length > PACK_SCRATCH_MAX_BYTES) {
+    let out = "";
+    for (let i = from; i < args.length; i++) out += u32le(args[i].length) + args[i];
+    return out;
+  }
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+  // One flat string: a rope of small pieces would cost more to keep and to read.
+  const out = scratch;
+  let at = 0;
+  for (let i = from; i < args.length; i++) {
+    const part = args[i];
+    const n = part.length;
+    out[at] = n & 0xff;
+    out[at + 1] = (n >>> 8) & 0xff;
+    out[at + 2] = (n >>> 16) & 0xff;
+    out[at + 3] = n >>> 24;
+    at += 4;
+    for (let j = 0; j < n; j++) out[at + j] = part.charCodeAt(j);
+    at += n;
+  }
+  return bytesToBinary(out, 0, at);
 }
+
+/** Entries packed through the scratch buffer at most (bigger ones are concatenated). */
+const PACK_SCRATCH_MAX_BYTES = 64 * 1024;
+let scratch = new Uint8Array(1024);
 
 /**
  * Reads the layouts above from a binary string; throws a RangeError on

@@ -12,7 +12,12 @@
  * @module
  */
 
-import { type CommandContext, notAnInteger, parseInt64 } from "../../executor/command_spec.ts";
+import {
+  type CommandContext,
+  notAnInteger,
+  parseInt64,
+  parseShortInteger,
+} from "../../executor/command_spec.ts";
 import { noteRead } from "../../keyspace/lookup.ts";
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import { ByteReader } from "./_stream_codec.ts";
@@ -46,6 +51,8 @@ export function writeEntry(w: ReplyWriter, id: string, fields: string, count: nu
  * beyond, only compared with lengths); Redis's error otherwise.
  */
 export function longArgument(s: string): number {
+  const short = parseShortInteger(s);
+  if (short !== undefined) return short;
   const value = parseInt64(s);
   if (value === undefined) throw notAnInteger();
   return Number(value);
@@ -89,7 +96,12 @@ export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs 
     const more = args.length - 1 - i;
     const opt = args[i];
     if (xadd && opt === "*") break;
-    const lower = opt.length <= 10 ? opt.toLowerCase() : "";
+    // Only option words are lower-cased (an ID is not: no string made per XADD).
+    const first = opt.charCodeAt(0) | 0x20;
+    const lower =
+      opt.length >= 5 && opt.length <= 10 && first >= 108 /* l */ && first <= 110 /* n */
+        ? opt.toLowerCase()
+        : "";
     if ((lower === "maxlen" || lower === "minid") && more > 0) {
       if (out.trims) {
         throw streamError(

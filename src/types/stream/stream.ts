@@ -58,6 +58,9 @@ export class StreamNode {
   entryBytes = 0;
   /** The master entry's field names' elements' bytes. */
   readonly masterFieldBytes: number;
+  /** The master entry's ID's parts as numbers (-1: not below 2^53), set by the first entry. */
+  masterMs = -1;
+  masterSeq = -1;
 
   constructor(readonly masterFields: readonly string[]) {
     let bytes = 0;
@@ -93,11 +96,17 @@ function deltaBytes(a: number, b: number, aBig: () => bigint, bBig: () => bigint
 
 /** Bytes of the listpack elements of a new entry in `node`. */
 function entryElementBytes(node: StreamNode, id: string, parts: string[], same: boolean): number {
+  if (node.ids.length === 0) {
+    node.masterMs = idMsNumber(id);
+    node.masterSeq = idSeqNumber(id);
+  }
   const master = node.ids.length === 0 ? id : node.ids[0];
   const pairs = parts.length / 2;
   let bytes = 2; // flags
-  bytes += deltaBytes(idMsNumber(id), idMsNumber(master), () => idMs(id), () => idMs(master));
-  bytes += deltaBytes(idSeqNumber(id), idSeqNumber(master), () => idSeq(id), () => idSeq(master));
+  const ms = idMsNumber(id);
+  const seq = ms < 0 ? -1 : idSeqNumber(id);
+  bytes += deltaBytes(ms, node.masterMs, () => idMs(id), () => idMs(master));
+  bytes += deltaBytes(seq, node.masterSeq, () => idSeq(id), () => idSeq(master));
   if (!same) bytes += intElementBytes(pairs);
   for (let i = 0; i < parts.length; i += 2) {
     if (!same) bytes += stringElementBytes(parts[i]);
@@ -341,6 +350,28 @@ export class StreamValue extends Collection {
     return deleted;
   }
 
+  /**
+   * Whether {@link trim} with these arguments would remove anything: its
+   * first step, without changing anything (XADD's trims mostly find
+   * nothing to do, and log nothing then).
+   */
+  wouldTrim(maxLen: number, minId: string, approx: boolean, limit: number): boolean {
+    const node = this.nodes[0];
+    if (node === undefined || (maxLen >= 0 && this.#length <= maxLen)) return false;
+    if (limit > 0 && node.live > limit) return false;
+    const whole = maxLen >= 0
+      ? this.#length - node.live >= maxLen
+      : node.ids[node.ids.length - 1] < minId;
+    if (whole) return true;
+    if (approx) return false;
+    // Exact: MAXLEN's length is above the bound; MINID needs a live entry below it.
+    if (maxLen >= 0) return true;
+    for (let at = 0; at < node.ids.length && node.ids[at] < minId; at++) {
+      if (node.dead[at] === 0) return true;
+    }
+    return false;
+  }
+
   /** Adds a node as a snapshot chunk or a copy holds it (in order, after every node held). */
   addNode(node: StreamNode): void {
     this.nodes.push(node);
@@ -358,6 +389,8 @@ export class StreamValue extends Collection {
       twin.live = node.live;
       twin.deleted = node.deleted;
       twin.entryBytes = node.entryBytes;
+      twin.masterMs = node.masterMs;
+      twin.masterSeq = node.masterSeq;
       copy.addNode(twin);
     }
     copy.lastId = this.lastId;
@@ -486,6 +519,10 @@ function loadChunk(stream: StreamValue, body: string): void {
         node.fields.push(r.str());
         if (dead === 1) node.deleted++;
         else node.live++;
+      }
+      if (node.ids.length > 0) {
+        node.masterMs = idMsNumber(node.ids[0]);
+        node.masterSeq = idSeqNumber(node.ids[0]);
       }
       if (node.live > 0) stream.addNode(node);
     } else if (tag === TAG_META) {

@@ -14,6 +14,7 @@
  */
 
 import type { Engine } from "../../storage/engine.ts";
+import type { Database } from "../../storage/database.ts";
 import { WalOp } from "../../wal/record.ts";
 import { ByteReader, unpackFields } from "./_stream_codec.ts";
 import { type RebuildStep, setStreamRebuild, StreamValue } from "./stream.ts";
@@ -175,6 +176,45 @@ export function changeStream(
     currentOp = op;
     db.changeCollection(key, op, part, ZEROS, applyStreamRecords);
   }
+}
+
+/** The entry {@link changeStreamAdd} applies: the command's own strings, not decoded back. */
+let liveId = "";
+let liveParts: string[] = [];
+let livePacked = "";
+let liveNewNode = false;
+
+function applyLiveAdd(engine: Engine, key: string): void {
+  const stream = streamAt(engine, key, true)!;
+  if (liveId > stream.lastId) stream.append(liveId, liveParts, livePacked, liveNewNode);
+}
+
+/**
+ * Logs and applies XADD's entry: a `StreamAdd` record (built only when
+ * there is a log), applied from the command's own strings — what replaying
+ * the record does, without decoding it.
+ *
+ * @example
+ * ```ts
+ * changeStreamAdd(ctx.db, "s", id, ["f", "v"], packFields(["f", "v"], 0), false);
+ * ```
+ */
+export function changeStreamAdd(
+  db: Database,
+  key: string,
+  id: string,
+  parts: string[],
+  packed: string,
+  newNode: boolean,
+): void {
+  const record = db.host.logging ? addRecord(newNode, id, packed) : id;
+  liveId = id;
+  liveParts = parts;
+  livePacked = packed;
+  liveNewNode = newNode;
+  db.changeCollection(key, WalOp.StreamAdd, [record], ZEROS, applyLiveAdd);
+  liveParts = [];
+  livePacked = "";
 }
 
 /** The records that rebuild `stream` under an absent key (COPY, MOVE; see `Collection.rebuildRecords`). */

@@ -26,10 +26,13 @@ import {
   writeEntry,
 } from "./_stream_common.ts";
 import { STREAM_MAX_ENTRY_BYTES, StreamValue } from "./stream.ts";
-import { changeStream } from "./stream_apply.ts";
+import { changeStream, changeStreamAdd } from "./stream_apply.ts";
 import {
   autoId,
   formatId,
+  idMsNumber,
+  idSeqNumber,
+  makeId,
   MAX_ID,
   MIN_ID,
   nextId,
@@ -37,7 +40,7 @@ import {
   parseStrictId,
   previousId,
 } from "./stream_id.ts";
-import { addRecord, delRecord, metaRecord, trimRecord } from "./stream_wal.ts";
+import { delRecord, metaRecord, trimRecord } from "./stream_wal.ts";
 import { signalStreamReady } from "./stream_waiters.ts";
 
 /** Applies a trim to the stream at `key` if it would remove anything; how many entries went. */
@@ -47,11 +50,7 @@ export function trimStream(
   stream: StreamValue,
   trim: TrimArgs,
 ): number {
-  if (
-    trim.maxLen >= 0 ? stream.length <= trim.maxLen : (stream.edgeId(false) ?? MAX_ID) >= trim.minId
-  ) {
-    return 0;
-  }
+  if (!stream.wouldTrim(trim.maxLen, trim.minId, trim.approx, trim.limit)) return 0;
   const before = stream.length;
   changeStream(ctx.db, key, WalOp.StreamTrim, [
     trimRecord(trim.approx, trim.maxLen, trim.minId, trim.limit),
@@ -77,8 +76,21 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     throw streamError("The stream has exhausted the last possible ID, unable to add more items");
   }
   let id: string | undefined;
+  let idText: string | undefined;
   if (trim.id === undefined) {
-    id = autoId(lastId, ctx.store.nowMs());
+    const nowMs = ctx.store.nowMs();
+    const lastMs = idMsNumber(lastId);
+    const lastSeq = lastMs < 0 ? -1 : idSeqNumber(lastId);
+    // The common cases in numbers (no ID decoded again): a new millisecond, or the next sequence.
+    if (lastMs >= 0 && nowMs > lastMs) {
+      id = makeId(nowMs, 0);
+      idText = `${nowMs}-0`;
+    } else if (lastSeq >= 0 && lastSeq < Number.MAX_SAFE_INTEGER) {
+      id = makeId(lastMs, lastSeq + 1);
+      idText = `${lastMs}-${lastSeq + 1}`;
+    } else {
+      id = autoId(lastId, nowMs);
+    }
   } else if (trim.seqGiven) {
     id = trim.id;
   } else if (lastId.startsWith(trim.id.substring(0, 8))) {
@@ -100,11 +112,11 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   for (const part of parts) bytes += part.length;
   if (bytes > STREAM_MAX_ENTRY_BYTES) throw streamError("Elements are too large to be stored");
   const newNode = stream === undefined || stream.needsNewNode(parts);
-  changeStream(ctx.db, key, WalOp.StreamAdd, [addRecord(newNode, id, packFields(args, fieldsAt))]);
-  w.bulk(formatId(id));
+  changeStreamAdd(ctx.db, key, id, parts, packFields(args, fieldsAt), newNode);
+  w.bulk(idText ?? formatId(id));
   if (stream === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_STREAM, "xadd", key);
-  if (trim.trims) trimStream(ctx, key, ctx.db.collection(key, StreamValue)!, trim);
+  if (trim.trims) trimStream(ctx, key, stream ?? ctx.db.collection(key, StreamValue)!, trim);
   signalStreamReady(ctx, key);
 }
 
