@@ -40,6 +40,12 @@ export const SNAPSHOT_TYPE_STREAM = 5;
 /** stream-node-max-bytes, stream-node-max-entries: Redis's defaults. */
 export const STREAM_NODE_LIMITS = { maxBytes: 4096, maxEntries: 100 };
 
+/**
+ * Most entries one stream holds, tombstones included (Redis's limit is
+ * 2^64): XADD refuses a new entry past it.
+ */
+export const MAX_STREAM_ENTRIES = 100_000_000;
+
 /** Redis's cap on one entry's field and value bytes (STREAM_LISTPACK_MAX_SIZE). */
 export const STREAM_MAX_ENTRY_BYTES = 2 ** 30;
 
@@ -130,6 +136,8 @@ export type EntryVisitor = (id: string, fields: string, count: number) => boolea
 export class StreamValue extends Collection {
   nodes: StreamNode[] = [];
   #length = 0;
+  /** Entries in the nodes, tombstones included. */
+  #stored = 0;
   /** The last ID generated (XADD) or set (XSETID). */
   lastId = MIN_ID;
   /** Entries ever added. */
@@ -204,6 +212,7 @@ export class StreamValue extends Collection {
     node.dead.push(0);
     node.live++;
     this.#length++;
+    this.#stored++;
     this.entriesAdded++;
     this.lastId = id;
   }
@@ -250,6 +259,7 @@ export class StreamValue extends Collection {
     if (at >= node.ids.length || node.ids[at] !== id || node.dead[at] === 1) return false;
     if (node.live === 1) {
       this.nodes.splice(index, 1);
+      this.#stored -= node.ids.length;
     } else {
       node.dead[at] = 1;
       node.live--;
@@ -326,6 +336,7 @@ export class StreamValue extends Collection {
         : node.ids[node.ids.length - 1] < minId;
       if (whole) {
         removed++;
+        this.#stored -= node.ids.length;
         this.#length -= entries;
         deleted += entries;
         continue;
@@ -372,10 +383,16 @@ export class StreamValue extends Collection {
     return false;
   }
 
+  /** Entries held, tombstones included (what {@link MAX_STREAM_ENTRIES} bounds). */
+  get storedEntries(): number {
+    return this.#stored;
+  }
+
   /** Adds a node as a snapshot chunk or a copy holds it (in order, after every node held). */
   addNode(node: StreamNode): void {
     this.nodes.push(node);
     this.#length += node.live;
+    this.#stored += node.ids.length;
   }
 
   clone(): StreamValue {

@@ -25,7 +25,7 @@ import {
   type TrimArgs,
   writeEntry,
 } from "./_stream_common.ts";
-import { STREAM_MAX_ENTRY_BYTES, StreamValue } from "./stream.ts";
+import { MAX_STREAM_ENTRIES, STREAM_MAX_ENTRY_BYTES, StreamValue } from "./stream.ts";
 import { changeStream, changeStreamAdd } from "./stream_apply.ts";
 import {
   autoId,
@@ -106,6 +106,9 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     throw streamError(
       "The ID specified in XADD is equal or smaller than the target stream top item",
     );
+  }
+  if (stream !== undefined && stream.storedEntries >= MAX_STREAM_ENTRIES) {
+    throw streamError(`a stream holds at most ${MAX_STREAM_ENTRIES} entries`);
   }
   const parts = args.slice(fieldsAt);
   let bytes = 0;
