@@ -12,6 +12,13 @@
  * times are the clock's too: replies that hold them compare by shape.
  */
 
+import assert from "node:assert/strict";
+import { bytesToBinary } from "../src/bytes/binary_string.ts";
+import { crc64 } from "../src/bytes/crc64.ts";
+import { ByteWriter } from "../src/keyspace/rdb/byte_writer.ts";
+import { encodeListpack } from "../src/keyspace/rdb/listpack.ts";
+import { writeRdbLength, writeRdbString } from "../src/keyspace/rdb/rdb_string.ts";
+import { RespClient, RespError, RespStatus, ServerProcess, startRedisServer } from "./_helpers.ts";
 import {
   differentialTest,
   DiffPair,
@@ -595,6 +602,34 @@ const GROUP_CASES: Record<string, StepLike[]> = {
   ],
 };
 
+/** DUMP writes Redis's RDB_TYPE_STREAM_LISTPACKS_2 bytes: the same payload as redis-server's. */
+const DUMP_CASES: Record<string, StepLike[]> = {
+  "DUMP of streams: Redis's bytes": [
+    ...fill("s", 3),
+    ["DUMP", "s"],
+    ...fill("s", 250, 4, ["a", "-70000", "b", "x".repeat(70)]),
+    ["XADD", "s", "300-5", "other", "1", "z", "y".repeat(5000)],
+    ["XDEL", "s", "2-1", "150-1", "151-1"],
+    ["XTRIM", "s", "MAXLEN", "200"],
+    ["DUMP", "s"],
+    ["XADD", "h", `${U64}-0`, "a", "9223372036854775807"],
+    ["XADD", "h", `${U64}-${U64}`, "a", "-9223372036854775808"],
+    ["XADD", "h2", "5-100", "a", "1"],
+    ["XADD", "h2", "6-1", "a", "1"],
+    ["DUMP", "h"],
+    ["DUMP", "h2"],
+    ["XADD", "e", "1-1", "a", "1"],
+    ["XDEL", "e", "1-1"],
+    ["DUMP", "e"],
+    ["XSETID", "e", "7-7", "ENTRIESADDED", "9", "MAXDELETEDID", "3-3"],
+    ["DUMP", "e"],
+    ["XGROUP", "CREATE", "e", "g", "$", "ENTRIESREAD", "4"],
+    ["XGROUP", "CREATE", "e", "a", "0"],
+    ["DUMP", "e"],
+    ["RESTORE", "bad", "0", "\x13\x01\x10"],
+  ],
+};
+
 const KEYS = ["s1", "s2", "str"];
 const FIELDS = ["a", "b", "", "123", BIN];
 
@@ -798,7 +833,11 @@ differentialTest(
   "differential: stream commands, kvdb vs redis-server 7.0, RESP2 and RESP3",
   () => DiffPair.kvdbVsRedis(),
   async (t, pair) => {
-    await pair.diffCases(t, { ...CASES, ...GROUP_CASES, ...BLOCKING_CASES }, STANDARD_RULES);
+    await pair.diffCases(
+      t,
+      { ...CASES, ...GROUP_CASES, ...BLOCKING_CASES, ...DUMP_CASES },
+      STANDARD_RULES,
+    );
     await pair.diffSeeds(t, [5, 6, 7, 8], {
       templates: GROUP_TEMPLATES,
       length: 1500,
@@ -811,3 +850,131 @@ differentialTest(
     });
   },
 );
+
+/** XINFO STREAM FULL of `key` on `client`. */
+function full(client: RespClient, key: string): Promise<unknown> {
+  return client.call("XINFO", "STREAM", key, "FULL", "COUNT", "0");
+}
+
+Deno.test("DUMP/RESTORE moves streams with consumer groups both ways between kvdb and redis-server, pending entries and times included", async () => {
+  const [kvdb, redis] = await Promise.all([ServerProcess.start(), startRedisServer()]);
+  const k = await RespClient.connect(kvdb.port);
+  const r = await RespClient.connect(redis.port);
+  try {
+    for (const c of [k, r]) {
+      for (let i = 1; i <= 180; i++) await c.call("XADD", "src", `${i}-${i % 3}`, "f", `v${i}`);
+      await c.call("XDEL", "src", "7-1", "120-0");
+      await c.call("XGROUP", "CREATE", "src", "g1", "0");
+      await c.call("XGROUP", "CREATE", "src", "g2", "100", "ENTRIESREAD", "50");
+      await c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "5", "STREAMS", "src", ">");
+      await c.call("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "3", "STREAMS", "src", ">");
+      await c.call("XGROUP", "CREATECONSUMER", "src", "g2", "carol");
+      await c.call("XCLAIM", "src", "g1", "carol", "0", "2-2", "RETRYCOUNT", "4", "TIME", "1000");
+    }
+    // Redis's payload, restored in kvdb: the same stream, times and all.
+    const fromRedis = await r.call("DUMP", "src") as string;
+    assert.ok(await k.call("RESTORE", "copy", "0", fromRedis) instanceof RespStatus);
+    assert.deepEqual(await full(k, "copy"), await full(r, "src"));
+    // kvdb's payload, restored in redis-server.
+    const fromKvdb = await k.call("DUMP", "src") as string;
+    assert.ok(await r.call("RESTORE", "copy", "0", fromKvdb) instanceof RespStatus);
+    assert.deepEqual(await full(r, "copy"), await full(k, "src"));
+    // The restored copy is a stream like any other: logged, and it grows where Redis's does.
+    assert.equal(await k.call("XADD", "copy", "500-0", "f", "x"), "500-0");
+    assert.equal(await r.call("XADD", "copy", "500-0", "f", "x"), "500-0");
+    assert.deepEqual(
+      await k.call("XINFO", "STREAM", "copy"),
+      await r.call("XINFO", "STREAM", "copy"),
+    );
+    // A damaged payload: Redis's error, nothing written.
+    const damaged = fromKvdb.slice(0, 40) + "\x00" + fromKvdb.slice(41);
+    assert.ok(await k.call("RESTORE", "bad", "0", damaged) instanceof RespError);
+    assert.equal(await k.call("EXISTS", "bad"), 0);
+  } finally {
+    k.close();
+    r.close();
+    await Promise.all([kvdb.stop(), redis.stop()]);
+  }
+});
+
+/** A DUMP payload of a raw body (type byte and all), with a valid trailer. */
+function payload(body: Uint8Array): string {
+  const out = new Uint8Array(body.length + 10);
+  out.set(body);
+  out[body.length] = 10;
+  const crc = crc64(out, 0n, 0, body.length + 2);
+  for (let i = 0; i < 8; i++) out[body.length + 2 + i] = Number((crc >> BigInt(8 * i)) & 0xffn);
+  return bytesToBinary(out);
+}
+
+/** A stream body of one node whose listpack holds `elements`, then `tail` (counters, groups). */
+function streamBody(elements: string[], tail: (out: ByteWriter) => void): Uint8Array {
+  const out = new ByteWriter();
+  out.u8(19);
+  writeRdbLength(out, 1);
+  writeRdbString(out, "\0".repeat(7) + "\x01" + "\0".repeat(7) + "\x01"); // 1-1
+  writeRdbString(out, encodeListpack(elements));
+  tail(out);
+  return out.finish();
+}
+
+function counters(out: ByteWriter, length: number, groups = 0): void {
+  for (const n of [length, 1, 1, 1, 1, 0, 0, length]) writeRdbLength(out, n);
+  writeRdbLength(out, groups);
+}
+
+Deno.test("RESTORE refuses stream payloads whose parts disagree (checks Redis makes only with sanitize-dump-payload, and its consumer-PEL check)", async () => {
+  const server = await ServerProcess.start();
+  const client = await RespClient.connect(server.port);
+  try {
+    // One entry 1-1 {f: v}: the master entry, then flags SAMEFIELDS, deltas 0 0, value, lp-count.
+    const good = ["1", "0", "1", "f", "0", "2", "0", "0", "v", "4"];
+    assert.ok(
+      await client.call(
+        "RESTORE",
+        "ok",
+        "0",
+        payload(streamBody(good, (o) => counters(o, 1))),
+      ) instanceof
+        RespStatus,
+    );
+    assert.deepEqual(await client.call("XRANGE", "ok", "-", "+"), [["1-1", ["f", "v"]]]);
+    const bad: [string, Uint8Array][] = [
+      ["a length that is not the entries'", streamBody(good, (o) => counters(o, 2))],
+      [
+        "a master count that is not the entries'",
+        streamBody(["2", ...good.slice(1)], (o) => counters(o, 1)),
+      ],
+      [
+        "a node key that is not its first ID",
+        streamBody(["1", "0", "1", "f", "0", "2", "1", "0", "v", "4"], (o) => counters(o, 1)),
+      ],
+      ["an entry cut short", streamBody(good.slice(0, 8), (o) => counters(o, 1))],
+      [
+        "a consumer's pending ID missing from its group's",
+        streamBody(good, (o) => {
+          counters(o, 1, 1);
+          writeRdbString(o, "g");
+          writeRdbLength(o, 1);
+          writeRdbLength(o, 1);
+          writeRdbLength(o, 1); // entries read
+          writeRdbLength(o, 0); // group PEL: none
+          writeRdbLength(o, 1); // one consumer
+          writeRdbString(o, "c");
+          o.intLE(0n, 8);
+          writeRdbLength(o, 1);
+          o.binary("\0".repeat(7) + "\x01" + "\0".repeat(7) + "\x01");
+        }),
+      ],
+    ];
+    for (const [what, body] of bad) {
+      const reply = await client.call("RESTORE", "bad", "0", payload(body));
+      assert.ok(reply instanceof RespError, what);
+      assert.match(reply.text, /Bad data format/, what);
+      assert.equal(await client.call("EXISTS", "bad"), 0, what);
+    }
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
