@@ -19,6 +19,7 @@ import { ByteWriter } from "../src/keyspace/rdb/byte_writer.ts";
 import { encodeListpack } from "../src/keyspace/rdb/listpack.ts";
 import { writeRdbLength, writeRdbString } from "../src/keyspace/rdb/rdb_string.ts";
 import { RespClient, RespError, RespStatus, ServerProcess, startRedisServer } from "./_helpers.ts";
+import { type EventSteps, keyspaceEventsTest } from "./_keyspace_events.ts";
 import {
   differentialTest,
   DiffPair,
@@ -978,3 +979,41 @@ Deno.test("RESTORE refuses stream payloads whose parts disagree (checks Redis ma
     await server.stop();
   }
 });
+
+/** Keyspace notifications of the stream commands (`KEA` on both servers). */
+function streamEvents(e: EventSteps): StepLike[] {
+  return [
+    ...e.listeners(),
+    ...e.ev(2, "XADD", "s", "1-1", "f", "v"),
+    ...e.ev(1, "XADD", "s", "2-1", "f", "v"),
+    ...e.ev(2, "XADD", "s", "MAXLEN", "1", "3-1", "f", "v"),
+    ...e.ev(1, "XADD", "s", "MAXLEN", "5", "4-1", "f", "v"),
+    ...e.ev(0, "XADD", "none", "NOMKSTREAM", "1-1", "f", "v"),
+    ...e.ev(1, "XDEL", "s", "3-1"),
+    ...e.ev(0, "XDEL", "s", "3-1"),
+    ...e.ev(1, "XTRIM", "s", "MAXLEN", "0"),
+    ...e.ev(0, "XTRIM", "s", "MAXLEN", "0"),
+    ...e.ev(1, "XSETID", "s", "9-0"),
+    ...e.ev(1, "XGROUP", "CREATE", "s", "g", "0"),
+    ...e.ev(2, "XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"),
+    ...e.ev(1, "XGROUP", "SETID", "s", "g", "0"),
+    ...e.ev(1, "XGROUP", "CREATECONSUMER", "s", "g", "c"),
+    ...e.ev(0, "XGROUP", "CREATECONSUMER", "s", "g", "c"),
+    ...e.ev(1, "XADD", "s", "10-1", "f", "v"),
+    ...e.ev(1, "XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", ">"),
+    ...e.ev(0, "XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", "0"),
+    ...e.ev(1, "XCLAIM", "s", "g", "e", "0", "10-1"),
+    ...e.ev(1, "XAUTOCLAIM", "s", "g", "f", "0", "0"),
+    ...e.ev(0, "XACK", "s", "g", "10-1"),
+    ...e.ev(1, "XGROUP", "DELCONSUMER", "s", "g", "c"),
+    ...e.ev(1, "XGROUP", "DESTROY", "s", "g"),
+    ...e.ev(0, "XGROUP", "DESTROY", "s", "g"),
+    ...e.ev(1, "DEL", "s"),
+  ];
+}
+
+keyspaceEventsTest(
+  "differential: stream keyspace notifications, kvdb vs redis-server 7.0, RESP2 and RESP3",
+  "stream events",
+  streamEvents,
+);

@@ -19,7 +19,7 @@ import type {
   CommandDeclaration,
   CommandHandler,
 } from "../../executor/command_spec.ts";
-import { NOTIFY_STREAM } from "../../pubsub/keyspace_events.ts";
+import { NOTIFY_NEW, NOTIFY_STREAM } from "../../pubsub/keyspace_events.ts";
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import { WalOp } from "../../wal/record.ts";
 import { longArgument, streamError, writeEntry } from "./_stream_common.ts";
@@ -57,7 +57,10 @@ function streamAndGroup(
   return { stream, group };
 }
 
-/** Logs and applies `consumer` seen at `nowMs` (made if missing). */
+/**
+ * Logs and applies `consumer` seen at `nowMs`; one made here is announced
+ * as Redis's `streamCreateConsumer` does (`xgroup-createconsumer`).
+ */
 export function touchConsumer(
   ctx: CommandContext,
   key: string,
@@ -65,9 +68,13 @@ export function touchConsumer(
   consumer: string,
   nowMs: number,
 ): void {
+  const made =
+    ctx.db.collection(key, StreamValue)?.groups.get(groupName)?.consumers.has(consumer) !==
+      true;
   changeStream(ctx.db, key, WalOp.StreamConsumerSet, [
     consumerSetRecord(groupName, consumer, nowMs),
   ]);
+  if (made) ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
 }
 
 function subcommandSyntaxError(sub: string): CommandError {
@@ -136,6 +143,7 @@ const XGROUP: CommandDeclaration = {
         }
         if (stream === undefined) {
           changeStream(ctx.db, key, WalOp.StreamMeta, [metaRecord(MIN_ID, 0, MIN_ID)]);
+          ctx.notify(NOTIFY_NEW, "new", key);
         }
         changeStream(ctx.db, key, WalOp.StreamGroupSet, [groupSetRecord(name, id, entriesRead)]);
         w.status("OK");
@@ -177,7 +185,6 @@ const XGROUP: CommandDeclaration = {
         if (group!.consumers.has(args[4])) return w.integer(0);
         touchConsumer(ctx, args[2], args[3], args[4], ctx.store.nowMs());
         w.integer(1);
-        ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", args[2]);
       },
     },
     {
