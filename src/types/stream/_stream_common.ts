@@ -77,19 +77,34 @@ export interface TrimArgs {
   seqGiven: boolean;
 }
 
-/** Options of `args` from position 2, as Redis parses them for XADD (`xadd`) or XTRIM. */
+/** The one {@link TrimArgs} parsing fills (read before the next command: none per XADD). */
+const parsed: TrimArgs = {
+  next: 2,
+  maxLen: -1,
+  minId: MIN_ID,
+  trims: false,
+  approx: false,
+  limit: -1,
+  noMkStream: false,
+  id: undefined,
+  seqGiven: true,
+};
+
+/**
+ * Options of `args` from position 2, as Redis parses them for XADD
+ * (`xadd`) or XTRIM, in a shared object the command reads at once.
+ */
 export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs {
-  const out: TrimArgs = {
-    next: 2,
-    maxLen: -1,
-    minId: MIN_ID,
-    trims: false,
-    approx: false,
-    limit: -1,
-    noMkStream: false,
-    id: undefined,
-    seqGiven: true,
-  };
+  const out = parsed;
+  out.next = 2;
+  out.maxLen = -1;
+  out.minId = MIN_ID;
+  out.trims = false;
+  out.approx = false;
+  out.limit = -1;
+  out.noMkStream = false;
+  out.id = undefined;
+  out.seqGiven = true;
   let limitGiven = false;
   let i = 2;
   for (; i < args.length; i++) {

@@ -101,20 +101,26 @@ function deltaBytes(a: number, b: number, aBig: () => bigint, bBig: () => bigint
 }
 
 /** Bytes of the listpack elements of a new entry in `node`. */
-function entryElementBytes(node: StreamNode, id: string, parts: string[], same: boolean): number {
+function entryElementBytes(
+  node: StreamNode,
+  id: string,
+  parts: readonly string[],
+  from: number,
+  same: boolean,
+): number {
   if (node.ids.length === 0) {
     node.masterMs = idMsNumber(id);
     node.masterSeq = idSeqNumber(id);
   }
   const master = node.ids.length === 0 ? id : node.ids[0];
-  const pairs = parts.length / 2;
+  const pairs = (parts.length - from) / 2;
   let bytes = 2; // flags
   const ms = idMsNumber(id);
   const seq = ms < 0 ? -1 : idSeqNumber(id);
   bytes += deltaBytes(ms, node.masterMs, () => idMs(id), () => idMs(master));
   bytes += deltaBytes(seq, node.masterSeq, () => idSeq(id), () => idSeq(master));
   if (!same) bytes += intElementBytes(pairs);
-  for (let i = 0; i < parts.length; i += 2) {
+  for (let i = from; i < parts.length; i += 2) {
     if (!same) bytes += stringElementBytes(parts[i]);
     bytes += stringElementBytes(parts[i + 1]);
   }
@@ -173,11 +179,11 @@ export class StreamValue extends Collection {
    * test in `streamAppendItem`): the tail's listpack plus the raw bytes
    * reach `stream-node-max-bytes`, or it holds `stream-node-max-entries`.
    */
-  needsNewNode(parts: string[]): boolean {
+  needsNewNode(parts: readonly string[], from = 0): boolean {
     const tail = this.nodes[this.nodes.length - 1];
     if (tail === undefined) return true;
     let raw = 0;
-    for (const part of parts) raw += part.length;
+    for (let i = from; i < parts.length; i++) raw += parts[i].length;
     const maxBytes = STREAM_NODE_LIMITS.maxBytes === 0
       ? STREAM_MAX_ENTRY_BYTES
       : STREAM_NODE_LIMITS.maxBytes;
@@ -191,24 +197,31 @@ export class StreamValue extends Collection {
    * `newNode`; `parts` are its field-value pairs. Counts it as added and
    * makes `id` the last ID.
    */
-  append(id: string, parts: string[], packed: string, newNode: boolean): void {
+  append(
+    id: string,
+    parts: readonly string[],
+    packed: string,
+    newNode: boolean,
+    from = 0,
+  ): void {
     let node = this.nodes[this.nodes.length - 1];
     let same: boolean;
+    const pairs = (parts.length - from) / 2;
     if (newNode || node === undefined) {
       const fields: string[] = [];
-      for (let i = 0; i < parts.length; i += 2) fields.push(parts[i]);
+      for (let i = from; i < parts.length; i += 2) fields.push(parts[i]);
       node = new StreamNode(fields);
       this.nodes.push(node);
       same = true;
     } else {
       const master = node.masterFields;
-      same = master.length * 2 === parts.length;
-      for (let i = 0; same && i < master.length; i++) same = master[i] === parts[i * 2];
+      same = master.length === pairs;
+      for (let i = 0; same && i < master.length; i++) same = master[i] === parts[from + i * 2];
     }
-    node.entryBytes += entryElementBytes(node, id, parts, same);
+    node.entryBytes += entryElementBytes(node, id, parts, from, same);
     node.ids.push(id);
     node.fields.push(packed);
-    node.counts.push(parts.length / 2);
+    node.counts.push(pairs);
     node.dead.push(0);
     node.live++;
     this.#length++;

@@ -178,41 +178,48 @@ export function changeStream(
   }
 }
 
+/** XADD's one record (reused: no array per XADD). */
+const oneRecord: string[] = [""];
+
 /** The entry {@link changeStreamAdd} applies: the command's own strings, not decoded back. */
 let liveId = "";
-let liveParts: string[] = [];
+let liveParts: readonly string[] = [];
+let liveFrom = 0;
 let livePacked = "";
 let liveNewNode = false;
 
 function applyLiveAdd(engine: Engine, key: string): void {
   const stream = streamAt(engine, key, true)!;
-  if (liveId > stream.lastId) stream.append(liveId, liveParts, livePacked, liveNewNode);
+  if (liveId > stream.lastId) stream.append(liveId, liveParts, livePacked, liveNewNode, liveFrom);
 }
 
 /**
- * Logs and applies XADD's entry: a `StreamAdd` record (built only when
- * there is a log), applied from the command's own strings — what replaying
+ * Logs and applies XADD's entry (`parts[from..]`): a `StreamAdd` record
+ * (built only when there is a log), applied from the command's own strings — what replaying
  * the record does, without decoding it.
  *
  * @example
  * ```ts
- * changeStreamAdd(ctx.db, "s", id, ["f", "v"], packFields(["f", "v"], 0), false);
+ * changeStreamAdd(ctx.db, "s", id, ["f", "v"], 0, packFields(["f", "v"], 0), false);
  * ```
  */
 export function changeStreamAdd(
   db: Database,
   key: string,
   id: string,
-  parts: string[],
+  parts: readonly string[],
+  from: number,
   packed: string,
   newNode: boolean,
 ): void {
-  const record = db.host.logging ? addRecord(newNode, id, packed) : id;
+  oneRecord[0] = db.host.logging ? addRecord(newNode, id, packed) : id;
   liveId = id;
   liveParts = parts;
+  liveFrom = from;
   livePacked = packed;
   liveNewNode = newNode;
-  db.changeCollection(key, WalOp.StreamAdd, [record], ZEROS, applyLiveAdd);
+  db.changeCollection(key, WalOp.StreamAdd, oneRecord, ZEROS, applyLiveAdd);
+  oneRecord[0] = "";
   liveParts = [];
   livePacked = "";
 }

@@ -110,12 +110,11 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   if (stream !== undefined && stream.storedEntries >= MAX_STREAM_ENTRIES) {
     throw streamError(`a stream holds at most ${MAX_STREAM_ENTRIES} entries`);
   }
-  const parts = args.slice(fieldsAt);
   let bytes = 0;
-  for (const part of parts) bytes += part.length;
+  for (let i = fieldsAt; i < args.length; i++) bytes += args[i].length;
   if (bytes > STREAM_MAX_ENTRY_BYTES) throw streamError("Elements are too large to be stored");
-  const newNode = stream === undefined || stream.needsNewNode(parts);
-  changeStreamAdd(ctx.db, key, id, parts, packFields(args, fieldsAt), newNode);
+  const newNode = stream === undefined || stream.needsNewNode(args, fieldsAt);
+  changeStreamAdd(ctx.db, key, id, args, fieldsAt, packFields(args, fieldsAt), newNode);
   w.bulk(idText ?? formatId(id));
   if (stream === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_STREAM, "xadd", key);
