@@ -474,6 +474,8 @@ function streamRebuildSteps(stream: StreamValue): RebuildStep[] {
 const TAG_NODE = 78; // "N"
 const TAG_META = 77; // "M"
 const TAG_GROUP = 71; // "G"
+const TAG_CONSUMERS = 67; // "C"
+const TAG_PENDING = 80; // "P"
 
 /** A node as a chunk item: its master fields, then each entry with its tombstone flag. */
 function nodeItem(node: StreamNode): string {
@@ -493,13 +495,27 @@ function metaItem(stream: StreamValue): string {
     stream.maxDeletedId;
 }
 
-/** A group as a chunk item: name, position, consumers, PEL. */
+/** Consumers or pending entries of a group per chunk item: no item grows with a group. */
+const GROUP_SLICE = 1000;
+
+/** A group's position as a chunk item (its consumers and PEL follow in slices). */
 function groupItem(name: string, group: StreamGroup): string {
-  let out = String.fromCharCode(TAG_GROUP) + str(name) + group.lastId + num(group.entriesRead) +
-    u32le(group.consumers.size);
-  for (const [consumer, c] of group.consumers) out += str(consumer) + num(c.seenTimeMs);
-  out += u32le(group.pending.size);
-  for (let i = 0; i < group.pending.size; i++) {
+  return String.fromCharCode(TAG_GROUP) + str(name) + group.lastId + num(group.entriesRead);
+}
+
+/** Consumers `from`.. of a group (at most GROUP_SLICE) as a chunk item. */
+function consumersItem(name: string, group: StreamGroup, from: number): string {
+  const slice = [...group.consumers].slice(from, from + GROUP_SLICE);
+  let out = String.fromCharCode(TAG_CONSUMERS) + str(name) + u32le(slice.length);
+  for (const [consumer, c] of slice) out += str(consumer) + num(c.seenTimeMs);
+  return out;
+}
+
+/** Pending entries `from`.. of a group (at most GROUP_SLICE) as a chunk item. */
+function pendingItem(name: string, group: StreamGroup, from: number): string {
+  const end = Math.min(group.pending.size, from + GROUP_SLICE);
+  let out = String.fromCharCode(TAG_PENDING) + str(name) + u32le(end - from);
+  for (let i = from; i < end; i++) {
     const id = group.pending.at(i);
     const e = group.entries.get(id)!;
     out += id + str(e.consumer) + num(e.deliveryTimeMs) + num(e.deliveryCount);
@@ -507,9 +523,24 @@ function groupItem(name: string, group: StreamGroup): string {
   return out;
 }
 
+/** The chunk items after the nodes and counters: each group, then its consumers' and PEL's slices. */
+function groupPieces(stream: StreamValue): (() => string)[] {
+  const pieces: (() => string)[] = [];
+  for (const [name, group] of stream.groups) {
+    pieces.push(() => groupItem(name, group));
+    for (let at = 0; at < group.consumers.size; at += GROUP_SLICE) {
+      pieces.push(() => consumersItem(name, group, at));
+    }
+    for (let at = 0; at < group.pending.size; at += GROUP_SLICE) {
+      pieces.push(() => pendingItem(name, group, at));
+    }
+  }
+  return pieces;
+}
+
 /**
  * Chunk positions: 0..nodes-1 the nodes (several per chunk up to
- * `maxBytes`), then one for the counters, then one per group.
+ * `maxBytes`), then one for the counters, then the groups' pieces.
  */
 function snapshotChunk(
   stream: StreamValue,
@@ -517,14 +548,16 @@ function snapshotChunk(
   maxBytes: number,
 ): { body: string; next: number } {
   const nodes = stream.nodes;
-  const groups = [...stream.groups];
-  const end = nodes.length + 1 + groups.length;
   let body = "";
   let at = from;
+  while (at < nodes.length && (body === "" || body.length < maxBytes)) {
+    body += nodeItem(nodes[at++]);
+  }
+  if (at < nodes.length || body.length >= maxBytes) return { body, next: at };
+  const pieces = groupPieces(stream);
+  const end = nodes.length + 1 + pieces.length;
   while (at < end && (body === "" || body.length < maxBytes)) {
-    if (at < nodes.length) body += nodeItem(nodes[at]);
-    else if (at === nodes.length) body += metaItem(stream);
-    else body += groupItem(groups[at - nodes.length - 1][0], groups[at - nodes.length - 1][1]);
+    body += at === nodes.length ? metaItem(stream) : pieces[at - nodes.length - 1]();
     at++;
   }
   return { body, next: at < end ? at : -1 };
@@ -561,15 +594,19 @@ function loadChunk(stream: StreamValue, body: string): void {
       stream.maxDeletedId = r.id();
     } else if (tag === TAG_GROUP) {
       const name = r.str();
-      const group = new StreamGroup(r.id(), r.num());
-      const consumers = r.u32();
-      for (let i = 0; i < consumers; i++) group.consumer(r.str(), 0).seenTimeMs = r.num();
-      const pending = r.u32();
-      for (let i = 0; i < pending; i++) {
-        const id = r.id();
-        group.setPending(id, r.str(), r.num(), r.num());
+      stream.groups.set(name, new StreamGroup(r.id(), r.num()));
+    } else if (tag === TAG_CONSUMERS || tag === TAG_PENDING) {
+      const group = stream.groups.get(r.str());
+      if (group === undefined) throw new RangeError("a stream chunk names a group not loaded");
+      const count = r.u32();
+      for (let i = 0; i < count; i++) {
+        if (tag === TAG_CONSUMERS) {
+          group.consumer(r.str(), 0).seenTimeMs = r.num();
+        } else {
+          const id = r.id();
+          group.setPending(id, r.str(), r.num(), r.num());
+        }
       }
-      stream.groups.set(name, group);
     } else {
       throw new RangeError(`a stream chunk holds an item of unknown kind ${tag}`);
     }

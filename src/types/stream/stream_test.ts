@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { packFields, unpackFields } from "./_stream_codec.ts";
 import { StreamValue } from "./stream.ts";
+import { StreamGroup } from "./stream_group.ts";
 import { formatId, makeId, MAX_ID, MIN_ID, nextId, parseId, previousId } from "./stream_id.ts";
 
 Deno.test("stream IDs: 64-bit halves parsed as Redis's strtoull, ordered as strings, formatted back", () => {
@@ -46,4 +47,38 @@ Deno.test("a stream value: ranges, tombstones and trims keep its counts", () => 
   assert.equal(s.length, 120);
   assert.equal(s.storedEntries, 150);
   assert.equal(s.clone().length, 120);
+});
+
+Deno.test("snapshot chunks: a big group's consumers and pending entries come in bounded slices and load back whole", () => {
+  const s = new StreamValue();
+  for (let i = 1; i <= 6000; i++) {
+    const parts = ["f", String(i)];
+    s.append(makeId(i, 0), parts, packFields(parts, 0), s.needsNewNode(parts));
+  }
+  s.delete(makeId(10, 0));
+  const group = new StreamGroup(makeId(2500, 0), 2500);
+  for (let i = 1; i <= 6000; i++) group.setPending(makeId(i, 0), `c${i % 1200}`, 1000 + i, i % 4);
+  s.groups.set("g", group);
+  s.groups.set("empty", new StreamGroup(MIN_ID, -1));
+  const copy = new StreamValue();
+  let at = 0;
+  let chunks = 0;
+  do {
+    const { body, next } = s.snapshotChunk(at, 64 * 1024);
+    assert.ok(body.length < 200 * 1024, `chunk ${chunks} of ${body.length} bytes`);
+    copy.loadChunk(body);
+    at = next;
+    chunks++;
+  } while (at >= 0);
+  assert.ok(chunks >= 3, `${chunks} chunks`);
+  assert.equal(copy.length, s.length);
+  assert.equal(copy.storedEntries, s.storedEntries);
+  assert.deepEqual([...copy.groups.keys()].sort(), ["empty", "g"]);
+  const back = copy.groups.get("g")!;
+  assert.equal(back.consumers.size, 1200);
+  assert.equal(back.pending.size, 6000);
+  assert.deepEqual(back.entries.get(makeId(7, 0)), group.entries.get(makeId(7, 0)));
+  assert.equal(back.consumers.get("c7")!.pending.size, group.consumers.get("c7")!.pending.size);
+  assert.equal(back.lastId, group.lastId);
+  assert.equal(back.entriesRead, 2500);
 });
