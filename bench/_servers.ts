@@ -246,6 +246,8 @@ export async function redisBenchmark(
     /** Another port than the server's (its TLS port), and options for it (`--tls ...`). */
     port?: number;
     extraArgs?: string[];
+    /** A command of its own instead of `-t <test>` (e.g. XADD): redis-benchmark repeats it. */
+    command?: string[];
   },
 ): Promise<BenchResult> {
   const cpuBefore = cpuSeconds(server.pid);
@@ -256,8 +258,7 @@ export async function redisBenchmark(
       "127.0.0.1",
       "-p",
       String(options.port ?? server.port),
-      "-t",
-      test,
+      ...(options.command === undefined ? ["-t", test] : []),
       "-n",
       String(options.requests),
       "-c",
@@ -267,13 +268,16 @@ export async function redisBenchmark(
       "-r",
       String(options.keyspace ?? 100_000),
       "--csv",
+      // redis-benchmark reads its options first: a command of its own goes last.
+      ...(options.command ?? []),
     ],
     stdout: "piped",
     stderr: "piped",
   }).output();
   const cpuAfter = cpuSeconds(server.pid);
   const text = new TextDecoder().decode(out.stdout);
-  const line = text.trim().split("\n").find((l) => l.startsWith(`"${test.toUpperCase()}"`));
+  const name = options.command === undefined ? `"${test.toUpperCase()}"` : `"${options.command[0]}`;
+  const line = text.trim().split("\n").find((l) => l.startsWith(name));
   if (!out.success || !line) {
     throw new Error(`redis-benchmark failed: ${text} ${new TextDecoder().decode(out.stderr)}`);
   }

@@ -100,8 +100,8 @@ interface Scenario {
   name: string;
   /** Which metric is compared: throughput (higher is better) or p50 latency. */
   metric: "rps" | "p50";
-  /** redis-benchmark's `-t set` / `-t get`, or bench/multi_load.ts's loads. */
-  test: "set" | "get" | "multi" | "wait";
+  /** redis-benchmark's `-t set` / `-t get`, XADD, or bench/multi_load.ts's loads. */
+  test: "set" | "get" | "multi" | "wait" | "xadd";
   requests: number;
   clients: number;
   pipeline: number;
@@ -215,6 +215,26 @@ const SCENARIOS: Scenario[] = [
     durable: false,
   },
   {
+    name: "XADD (streams), 50 clients",
+    metric: "rps",
+    test: "xadd",
+    requests: n(200_000),
+    clients: 50,
+    pipeline: 1,
+    durable: false,
+    target: PIPELINE_TARGET,
+  },
+  {
+    name: "XADD (streams), 50 clients, pipeline 16",
+    metric: "rps",
+    test: "xadd",
+    requests: n(1_000_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
+    target: PIPELINE_TARGET,
+  },
+  {
     name: "SET + WAIT 1 0, 50 clients, one replica",
     metric: "rps",
     test: "wait",
@@ -249,6 +269,11 @@ const multiClientCpuUs: Record<string, number> = {};
 
 async function runOne(server: BenchServer, s: Scenario): Promise<BenchResult> {
   if (s.test === "set" || s.test === "get") return await redisBenchmark(server, s.test, s);
+  // Issue 19's stream row: entries with automatic IDs, trimmed as a bounded log is.
+  if (s.test === "xadd") {
+    const command = ["XADD", "bench:stream", "MAXLEN", "~", "100000", "*", "field", "value"];
+    return await redisBenchmark(server, "set", { ...s, command });
+  }
   const result = await multiBenchmark(server, { ...s, load: s.test });
   if (s.test === "multi") multiClientCpuUs[server.name] = result.clientCpuUsPerRequest;
   return result;

@@ -14,7 +14,8 @@ import type { RespClient } from "./_helpers.ts";
 /**
  * `key`'s contents for TYPE's answer `type`: a hash's `field=value` pairs
  * and a set's members sorted (their order is a hash table's), a list in
- * order, a sorted set by rank with scores, a string's bytes.
+ * order, a sorted set by rank with scores, a stream's XINFO STREAM FULL
+ * (entries, counters, groups, pending entries, consumers), a string's bytes.
  */
 export async function keyContents(client: RespClient, key: string, type: string): Promise<unknown> {
   switch (type) {
@@ -30,6 +31,10 @@ export async function keyContents(client: RespClient, key: string, type: string)
       return (await client.call("SMEMBERS", key) as string[]).sort();
     case "zset":
       return await client.call("ZRANGE", key, "0", "-1", "WITHSCORES");
+    case "stream":
+      // Everything a stream holds: entries, counters, node count, groups with
+      // their pending entries' owners, delivery times and counts, consumers' seen times.
+      return await client.call("XINFO", "STREAM", key, "FULL", "COUNT", "0");
     default:
       return await client.call("GET", key);
   }

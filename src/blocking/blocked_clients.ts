@@ -55,16 +55,26 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * waiter's type: pops (and logs) what the command takes, and returns how
  * to reply. Runs with the waiter's own context (its session, its
  * database). May throw (WRONGTYPE for BLMOVE's destination): the client is
- * then answered with the error, and nothing was popped.
+ * then answered with the error, and nothing was popped. Returns undefined
+ * when it has nothing for this waiter (a stream whose new entries are not
+ * past the waiter's ID): the waiter waits on, and nothing was logged.
  */
-export type ServeWaiter = (ctx: CommandContext, key: string) => (w: ReplyWriter) => void;
+export type ServeWaiter = (
+  ctx: CommandContext,
+  key: string,
+) => ((w: ReplyWriter) => void) | undefined;
 
 /** What a blocking command waits for. */
 export interface BlockRequest {
   /** The keys, in the command's order (a repeated key counts once). */
   readonly keys: readonly string[];
-  /** The type that serves it, as TYPE names it: "list" or "zset". */
+  /** The type that serves it, as TYPE names it: "list", "zset" or "stream". */
   readonly type: string;
+  /**
+   * Served at every change of its keys, whatever they hold then (XREADGROUP:
+   * a deleted key or group is an error), not only when a key appears.
+   */
+  readonly everyChange?: boolean;
   /** How long it waits: ms, 0 for ever. */
   readonly timeoutMs: number;
   readonly serve: ServeWaiter;
@@ -112,6 +122,8 @@ class KeyQueue {
   size = 0;
   /** In the ready list, not yet served. */
   ready = false;
+  /** Waiters whose request wants {@link BlockRequest.everyChange}. */
+  everyChange = 0;
 
   constructor(
     readonly db: number,
@@ -132,6 +144,7 @@ class KeyQueue {
     else this.tail.next = node;
     this.tail = node;
     this.size++;
+    if (waiter.request.everyChange === true) this.everyChange++;
     return node;
   }
 
@@ -142,6 +155,7 @@ class KeyQueue {
     else node.next.prev = node.prev;
     node.removed = true;
     this.size--;
+    if (node.waiter.request.everyChange === true) this.everyChange--;
   }
 }
 
@@ -270,8 +284,18 @@ export class BlockedClients implements KeyChangeListener {
     const queue = this.#queues.get(db)?.get(key);
     if (queue === undefined) return;
     const present = exists();
-    if (present && !queue.present) this.#signal(queue);
+    if ((present && !queue.present) || queue.everyChange > 0) this.#signal(queue);
     queue.present = present;
+  }
+
+  /**
+   * Marks `key` of database `db` ready although it existed before: a
+   * stream that got an entry (Redis's `signalKeyAsReady` from XADD), or
+   * that lost its key or group (XREADGROUP's waiters then get an error).
+   */
+  signalKey(db: number, key: string): void {
+    const queue = this.#queues.get(db)?.get(key);
+    if (queue !== undefined) this.#signal(queue);
   }
 
   /**
@@ -317,20 +341,23 @@ export class BlockedClients implements KeyChangeListener {
     this.#ready.push(queue);
   }
 
-  /** Serves `queue`'s waiters of the type its key holds, in order, while it holds one. */
+  /**
+   * Serves `queue`'s waiters of the type its key holds (and those served
+   * at every change), in order, while it holds one.
+   */
   #serveKey(queue: KeyQueue): void {
     const db = this.#store.database(queue.db);
     const value = db.value(queue.key);
-    if (!(value instanceof Collection)) return;
-    const type = value.typeName;
+    if (!(value instanceof Collection) && queue.everyChange === 0) return;
+    const type = value instanceof Collection ? value.typeName : "";
     let node = queue.head;
     while (node !== undefined) {
       const waiter = node.waiter;
       let next = node.next;
-      if (waiter.request.type === type) {
+      if (waiter.request.type === type || waiter.request.everyChange === true) {
         this.#serve(waiter, queue.key);
         // Emptied (and so deleted) by that pop: the rest wait on.
-        if (db.peek(queue.key) === undefined) return;
+        if (value !== undefined && db.peek(queue.key) === undefined) return;
         // A serve ends only its own wait; should another's have ended, start over.
         if (next?.removed === true) next = queue.head;
       }
@@ -338,18 +365,20 @@ export class BlockedClients implements KeyChangeListener {
     }
   }
 
-  /** Serves one waiter from `key` in a log group of its own. */
+  /** Serves one waiter from `key` in a log group of its own, unless it has nothing for it. */
   #serve(waiter: Waiter, key: string): void {
-    this.#remove(waiter);
     let outcome: BlockOutcome;
     this.#store.beginGroup();
     try {
-      outcome = { kind: "served", reply: waiter.request.serve(waiter.ctx, key) };
+      const reply = waiter.request.serve(waiter.ctx, key);
+      if (reply === undefined) return;
+      outcome = { kind: "served", reply };
     } catch (error) {
       outcome = { kind: "error", error };
     } finally {
       this.#store.endGroup();
     }
+    this.#remove(waiter);
     waiter.resolve(outcome);
   }
 

@@ -49,6 +49,10 @@ import { ZSET_COMMANDS } from "../types/zset/zset_commands.ts";
 import { ZSET_POP_COMMANDS } from "../types/zset/zset_pop_commands.ts";
 import { ZSET_RANGE_COMMANDS } from "../types/zset/zset_range_commands.ts";
 import { ZSET_SETOP_COMMANDS } from "../types/zset/zset_setop_commands.ts";
+import { STREAM_COMMANDS } from "../types/stream/stream_commands.ts";
+import { STREAM_GROUP_COMMANDS } from "../types/stream/stream_group_commands.ts";
+import { STREAM_INFO_COMMANDS } from "../types/stream/stream_info_commands.ts";
+import { STREAM_READ_COMMANDS } from "../types/stream/stream_read_commands.ts";
 import { TRANSACTION_COMMANDS } from "../transactions/commands.ts";
 import { DUMP_COMMANDS } from "../keyspace/dump_commands.ts";
 import { DATABASE_COMMANDS } from "../keyspace/database_commands.ts";
@@ -244,6 +248,10 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...ZSET_POP_COMMANDS,
     ...ZSET_RANGE_COMMANDS,
     ...ZSET_SETOP_COMMANDS,
+    ...STREAM_COMMANDS,
+    ...STREAM_GROUP_COMMANDS,
+    ...STREAM_READ_COMMANDS,
+    ...STREAM_INFO_COMMANDS,
     ...KEY_COMMANDS,
     ...DUMP_COMMANDS,
     ...DATABASE_COMMANDS,

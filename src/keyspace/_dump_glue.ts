@@ -18,6 +18,7 @@ import { HashValue } from "../types/hash/hash.ts";
 import { ListValue } from "../types/list/list.ts";
 import { SetValue } from "../types/set/set.ts";
 import { ZsetValue } from "../types/zset/zset.ts";
+import { StreamValue } from "../types/stream/stream.ts";
 import type { RdbValue } from "./rdb/rdb_value.ts";
 
 /**
@@ -39,6 +40,7 @@ export function toRdbValue(value: Collection): RdbValue | undefined {
   if (value instanceof ZsetValue) {
     return { kind: "zset", entries: value.entries(), compact: value.encoding() === "listpack" };
   }
+  if (value instanceof StreamValue) return { kind: "stream", stream: value };
   return undefined;
 }
 
@@ -71,5 +73,7 @@ export function fromRdbValue(rdb: RdbValue): KeyValue {
       for (const [member, score] of rdb.entries) zset.set(member, score);
       return zset;
     }
+    case "stream":
+      return rdb.stream;
   }
 }

@@ -214,7 +214,7 @@ export class Engine {
       current = newCollection(type);
     }
     current.loadChunk(value);
-    if (current.length === 0) return; // an empty chunk makes no key
+    if (current.length === 0 && !current.keptEmpty) return; // an empty chunk makes no key
     this.setCollection(key, current);
     this.setExpiry(key, expiresAtMs);
   }

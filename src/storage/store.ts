@@ -39,6 +39,7 @@ import { applyListRecord } from "../types/list/list_apply.ts";
 import { applySetAdds, applySetRems } from "../types/set/set.ts";
 import { applyZsetAdds, applyZsetRems } from "../types/zset/zset.ts";
 import { MemoryManager } from "../memory/memory_manager.ts";
+import { applyStreamRecord } from "../types/stream/stream_apply.ts";
 
 export { checkEntry, Database, type Entry, EntryTooLargeError, type KeyEntry } from "./database.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -668,6 +669,18 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
       break;
     case WalOp.ZsetRem:
       applyZsetRems(engine, record.key, [record.value]);
+      break;
+    case WalOp.StreamAdd:
+    case WalOp.StreamDel:
+    case WalOp.StreamTrim:
+    case WalOp.StreamMeta:
+    case WalOp.StreamGroupSet:
+    case WalOp.StreamGroupDel:
+    case WalOp.StreamConsumerSet:
+    case WalOp.StreamConsumerDel:
+    case WalOp.StreamPendingSet:
+    case WalOp.StreamPendingDel:
+      applyStreamRecord(engine, record.key, record.op, record.value);
       break;
     case WalOp.SwapDb:
       if (record.expiresAtMs >= count) {

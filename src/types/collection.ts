@@ -88,6 +88,13 @@ export abstract class Collection {
     return undefined;
   }
   /**
+   * Whether it stays in the keyspace with no elements (a stream does, as
+   * in Redis; every other type goes with its last element).
+   */
+  get keptEmpty(): boolean {
+    return false;
+  }
+  /**
    * The index its elements are looked up in, if it keeps one (a big
    * hash's fields, a big set's members): pipelined commands prefetch their
    * element there (see `Engine.prefetch`).

@@ -15,12 +15,14 @@ import { HashValue, SNAPSHOT_TYPE_HASH } from "./hash/hash.ts";
 import { ListValue, SNAPSHOT_TYPE_LIST } from "./list/list.ts";
 import { SetValue, SNAPSHOT_TYPE_SET } from "./set/set.ts";
 import { SNAPSHOT_TYPE_ZSET, ZsetValue } from "./zset/zset.ts";
+import { SNAPSHOT_TYPE_STREAM, StreamValue } from "./stream/stream.ts";
 
 const CONSTRUCTORS: ReadonlyMap<number, () => Collection> = new Map<number, () => Collection>([
   [SNAPSHOT_TYPE_HASH, () => new HashValue()],
   [SNAPSHOT_TYPE_LIST, (): Collection => new ListValue()],
   [SNAPSHOT_TYPE_SET, (): Collection => new SetValue()],
   [SNAPSHOT_TYPE_ZSET, () => new ZsetValue()],
+  [SNAPSHOT_TYPE_STREAM, () => new StreamValue()],
 ]);
 
 /** Readers of {@link Collection.packed} bytes, by type (the snapshot entry type). */

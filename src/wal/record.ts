@@ -79,6 +79,15 @@
  *   of a collection of millions of elements is one small record. A missing
  *   key changes nothing.
  *
+ * - `StreamAdd` ... `StreamPendingDel` (50–59): a stream's effects, each
+ *   with its value laid out as `types/stream/stream_wal.ts` documents
+ *   (an entry with the ID XADD resolved — never `*` — and whether it
+ *   starts a node; a deletion; a trim; the counters; a group, consumer or
+ *   pending entry set or deleted). The numeric field is 0. Like list
+ *   records, they replay exactly once over the snapshot at their LSN; on a
+ *   key of another type they change nothing (but `StreamAdd` and
+ *   `StreamMeta`, which make a stream there).
+ *
  * Every record also names its database (`db`, 0 in logs written before
  * databases existed, whose bytes there were reserved zeros), and carries
  * `flags` ({@link WalFlag}).
@@ -108,6 +117,16 @@ export const WalOp = {
   ZsetAdd: 30,
   ZsetRem: 31,
   Rename: 40,
+  StreamAdd: 50,
+  StreamDel: 51,
+  StreamTrim: 52,
+  StreamMeta: 53,
+  StreamGroupSet: 54,
+  StreamGroupDel: 55,
+  StreamConsumerSet: 56,
+  StreamConsumerDel: 57,
+  StreamPendingSet: 58,
+  StreamPendingDel: 59,
 } as const;
 
 /**
@@ -330,6 +349,19 @@ export function entryProblem(
       return undefined;
     case WalOp.ZsetRem:
       if (expiresAtMs !== 0) return "ZREM carries no number";
+      return undefined;
+    case WalOp.StreamAdd:
+    case WalOp.StreamDel:
+    case WalOp.StreamTrim:
+    case WalOp.StreamMeta:
+    case WalOp.StreamGroupSet:
+    case WalOp.StreamGroupDel:
+    case WalOp.StreamConsumerSet:
+    case WalOp.StreamConsumerDel:
+    case WalOp.StreamPendingSet:
+    case WalOp.StreamPendingDel:
+      if (expiresAtMs !== 0) return "a stream record carries no number";
+      if (key === "" || value === "") return "a stream record carries a key and a value";
       return undefined;
     default:
       return `unknown op ${op}`;

@@ -15,6 +15,7 @@
  * | 16 | hash listpack | a string: the listpack of field, value, ... |
  * | 17 | zset listpack | a string: the listpack of member, score, ... by rank |
  * | 18 | list quicklist2 | node count, then per node: 2 (packed) + listpack string, or 1 (plain) + element |
+ * | 19 | stream listpacks 2 | nodes (ID + listpack), counters, groups: see `types/stream/stream_rdb.ts` |
  *
  * Older ziplist and zipmap types (9, 10, 12, 13, 14) are refused as "Bad
  * data format": Redis 7.0 never writes them.
@@ -34,6 +35,12 @@ import { decodeIntset, encodeIntset } from "./intset.ts";
 import { decodeListpack, encodeListpack, listpackEntryBytes } from "./listpack.ts";
 import { RdbReader, writeRdbLength, writeRdbString } from "./rdb_string.ts";
 import { sortScore } from "../_sort_engine.ts";
+import type { StreamValue } from "../../types/stream/stream.ts";
+import {
+  RDB_TYPE_STREAM_LISTPACKS_2,
+  readStreamRdb,
+  writeStreamRdb,
+} from "../../types/stream/stream_rdb.ts";
 
 /** RDB object types (Redis's rdb.h). */
 export const RDB_TYPE = {
@@ -47,6 +54,7 @@ export const RDB_TYPE = {
   HASH_LISTPACK: 16,
   ZSET_LISTPACK: 17,
   LIST_QUICKLIST_2: 18,
+  STREAM_LISTPACKS_2: RDB_TYPE_STREAM_LISTPACKS_2,
 } as const;
 
 /**
@@ -59,7 +67,9 @@ export type RdbValue =
   | { kind: "list"; items: string[] }
   | { kind: "set"; members: string[]; compact?: boolean }
   /** Entries by rank (ascending score, then member). */
-  | { kind: "zset"; entries: [string, number][]; compact?: boolean };
+  | { kind: "zset"; entries: [string, number][]; compact?: boolean }
+  /** A stream is read and written by its own module (`types/stream/stream_rdb.ts`). */
+  | { kind: "stream"; stream: StreamValue };
 
 /** A quicklist node's size limit for list-max-listpack-size -1..-5. */
 const NODE_BYTES = [4096, 8192, 16384, 32768, 65536];
@@ -159,6 +169,10 @@ export function encodeRdbValue(value: RdbValue, listFill: number): Uint8Array {
           out.f64le(value.entries[i][1]);
         }
       }
+      break;
+    case "stream":
+      out.u8(RDB_TYPE.STREAM_LISTPACKS_2);
+      writeStreamRdb(out, value.stream);
       break;
     case "list": {
       out.u8(RDB_TYPE.LIST_QUICKLIST_2);
@@ -293,6 +307,10 @@ export function decodeRdbValue(reader: RdbReader): RdbValue | undefined {
         }
       }
       return items.length === 0 ? undefined : { kind: "list", items };
+    }
+    case RDB_TYPE.STREAM_LISTPACKS_2: {
+      const stream = readStreamRdb(reader);
+      return stream === undefined ? undefined : { kind: "stream", stream };
     }
     default:
       return undefined;
