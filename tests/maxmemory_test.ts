@@ -293,9 +293,17 @@ Deno.test("maxmemory: a replica of an evicting master holds the same keys, and n
   try {
     await fill(mc, 20_000, 1024);
     const keys = async (c: RespClient) => (await c.call("KEYS", "*") as string[]).sort().join(",");
-    const expected = await keys(mc);
-    assert.ok(expected.split(",").length < 20_000, "the master evicted nothing");
-    await converges(() => keys(rc), expected, "the replica's keys");
+    assert.ok((await keys(mc)).split(",").length < 20_000, "the master evicted nothing");
+    // Compared together: KEYS's own reply is client memory the master may
+    // evict for (as Redis counts client buffers), so its set can still move.
+    let master = "";
+    let same = false;
+    for (let i = 0; i < 100 && !same; i++) {
+      master = await keys(mc);
+      same = (await keys(rc)) === master && (await keys(mc)) === master;
+      if (!same) await delay(100);
+    }
+    assert.ok(same, "the replica's keys never matched the master's");
     assert.equal((await infoSection(rc, "stats")).get("evicted_keys"), "0");
     // A replica over its own limit still serves reads.
     assert.equal(await rc.call("GET", "key:19999"), "v".repeat(1024));
@@ -311,7 +319,7 @@ Deno.test("maxmemory: a replica of an evicting master holds the same keys, and n
   }
 });
 
-Deno.test("maxmemory at start-up: a WAL over a lowered limit starts (logged); writes then evict it to fit, or get -OOM under noeviction", async () => {
+Deno.test("maxmemory at start-up: a WAL over a lowered limit starts (logged); it is then evicted to fit in the background, or writes get -OOM under noeviction", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kvdb-evict-start-" });
   let server = await ServerProcess.start(walConfig(dir), { dir });
   try {
@@ -337,17 +345,13 @@ Deno.test("maxmemory at start-up: a WAL over a lowered limit starts (logged); wr
       memory: { maxmemory: "4MiB", maxmemory_policy: "allkeys-lru" },
     };
     server = await ServerProcess.start(lru, { dir });
-    assert.ok(server.logs.some((l) => l.includes("from the first write on")), "no warning logged");
+    assert.ok(server.logs.some((l) => l.includes("in the background")), "no warning logged");
     client = await RespClient.connect(server.port);
-    assert.equal(await client.call("DBSIZE"), 20_000);
-    assert.deepEqual(await client.call("SET", "new", "1"), new RespStatus("OK"));
-    assert.ok(
-      Number(await client.call("DBSIZE")) < 20_000,
-      "the first write evicted nothing",
-    );
-    // The rest goes in the background, between requests.
-    for (let i = 0; i < 100 && await countedMemory(client) > 4 * MIB; i++) await delay(50);
+    // Without any write: evicted in the background, between requests.
+    for (let i = 0; i < 200 && await countedMemory(client) > 4 * MIB; i++) await delay(50);
     assert.ok(await countedMemory(client) <= 4 * MIB);
+    assert.ok(Number(await client.call("DBSIZE")) < 20_000);
+    assert.deepEqual(await client.call("SET", "new", "1"), new RespStatus("OK"));
     const kept = Number(await client.call("DBSIZE"));
     client.close();
     await server.stop("SIGKILL");

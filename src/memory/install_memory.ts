@@ -10,9 +10,10 @@
  * deletes and are replayed as such — so replay itself cannot be killed
  * for memory in a loop. Only a limit lowered in the YAML since can leave
  * the loaded dataset over it; the server then starts anyway and says so
- * in its log. As in Redis after loading, nothing is evicted at load: a
- * master evicts as configured at its first write (logged as deletes, so a
- * restart and replicas agree); under `noeviction` reads and deletes are
+ * in its log. Nothing is evicted while loading; once serving, a master
+ * evicts as configured in the background (MemoryManager.refreshOverhead's
+ * check, between requests; logged as deletes, so a restart and replicas
+ * agree); under `noeviction` reads and deletes are
  * served and writes get -OOM until keys are deleted or the limit raised
  * (refusing to start would lock the data away).
  *
@@ -108,7 +109,7 @@ function reportAtStart(store: Store, isMaster: boolean, log: Logger): void {
     ? "a replica evicts nothing: its master's deletes arrive"
     : policy === "noeviction"
     ? "writes get -OOM until keys are deleted or maxmemory is raised"
-    : `keys are evicted (${policy}) from the first write on`;
+    : `keys are evicted (${policy}) in the background until it is under`;
   log.warn(`the loaded dataset is over maxmemory: ${next}`, {
     usedMemory: used,
     maxmemory: max,

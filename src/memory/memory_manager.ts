@@ -171,6 +171,16 @@ export class MemoryManager {
     }
     this.#overheadBytes = bytes;
     this.#countedOverheadBytes = counted;
+    // Memory outside the keyspace grows without a write (a client's
+    // buffers): evict for it in the background, as Redis evicts before
+    // any command, not only before the next write.
+    const max = this.maxmemoryBytes;
+    if (
+      max !== 0 && this.#traits.rank !== "none" && this.#background === undefined &&
+      this.countedBytes() > max
+    ) {
+      this.#background = setTimeout(() => this.#backgroundSlice(), 0);
+    }
   }
 
   /** Bytes the keyspaces cost (Redis's `used_memory_dataset`, estimated). */
