@@ -16,6 +16,7 @@ export const PRELUDE = `
 local kv = __kvdb
 __kvdb = nil
 local getinfo = debug.getinfo
+local getregistry = debug.getregistry
 local error, type, tostring, rawget, rawset = error, type, tostring, rawget, rawset
 local select, setmetatable = select, setmetatable
 local lua_pcall, lua_xpcall = pcall, xpcall
@@ -109,12 +110,33 @@ __kvdb_run = function(f) return lua_xpcall(f, handler) end
 os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 
-setmetatable(_G, {
-  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+-- Read-only globals and libraries (Redis 7.0 marks these tables read-only):
+-- _G keeps no fields of its own, so every assignment reaches __newindex;
+-- reads fall through to the backing table (a table __index: no call).
+local G, next, pairs, ipairs = _G, next, pairs, ipairs
+local function readonly() error('Attempt to modify a readonly table', 2) end
+local function protect(t)
+  return setmetatable({}, {
+    __index = t, __newindex = readonly, __metatable = false,
+    __pairs = function() return next, t, nil end, __len = function() return #t end,
+  })
+end
+local backing, names = {}, {}
+for k, v in pairs(G) do names[#names + 1] = k backing[k] = v end
+for i = 1, #names do rawset(G, names[i], nil) end
+for _, lib in ipairs({'redis', 'cjson', 'cmsgpack', 'struct', 'bit', 'string', 'math', 'table', 'coroutine'}) do
+  backing[lib] = protect(backing[lib])
+end
+setmetatable(backing, {
   __index = function(_, name)
     if name == 'loadstring' then return nil end
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
-  __metatable = false,
 })
+setmetatable(G, {
+  __index = backing, __newindex = readonly, __metatable = false,
+  __pairs = function() return next, backing, nil end,
+})
+-- KEYS and ARGV are set in the backing table from TS (script_engine.ts).
+getregistry().__kvdb_globals = backing
 `;

@@ -62,7 +62,7 @@ export interface LuaC {
   _lua_setfield(L: number, index: number, name: number): void;
   _lua_getglobal(L: number, name: number): number;
   _lua_setglobal(L: number, name: number): void;
-  _lua_rawlen(L: number, index: number): number;
+  _lua_rawlen(L: number, index: number): bigint;
   _lua_next(L: number, index: number): number;
   _lua_error(L: number): number;
   _lua_checkstack(L: number, n: number): number;
@@ -74,11 +74,17 @@ export interface LuaC {
   _lua_yieldk(L: number, nresults: number, ctx: number, k: number): number;
   _lua_isyieldable(L: number): number;
   _lua_resetthread(L: number): number;
+  _luaL_where(L: number, level: number): void;
+  _lua_pushlightuserdata(L: number, pointer: number): void;
+  _lua_touserdata(L: number, index: number): number;
+  _lua_absindex(L: number, index: number): number;
+  _lua_rotate(L: number, index: number, n: number): void;
 }
 
 /** Lua's type tags (lua.h). */
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
+export const LUA_TLIGHTUSERDATA = 2;
 export const LUA_TNUMBER = 3;
 export const LUA_TSTRING = 4;
 export const LUA_TTABLE = 5;
@@ -184,6 +190,11 @@ export class LuaVm {
     if (at === 0) return undefined;
     const length = C.HEAPU32[this.#lenPointer >> 2];
     return bytesToBinary(C.HEAPU8, at, at + length);
+  }
+
+  /** A 4-byte scratch cell in the wasm heap (lua_tonumberx's `isnum`). */
+  scratchInt(): number {
+    return this.#lenPointer;
   }
 
   /** Registers `fn` as a C function under `name` in the table on top of the stack. */

@@ -37,6 +37,9 @@ import {
 import { errorFromText, errorText, pushCaptured, writeLuaValue } from "./lua_replies.ts";
 import { ReplyCapture } from "./reply_capture.ts";
 import { PRELUDE } from "./_prelude.ts";
+import { installCjson } from "./_cjson.ts";
+import { installCmsgpack } from "./_cmsgpack.ts";
+import { installStruct } from "./_struct.ts";
 import { BUSY_SCRIPTS } from "./busy.ts";
 import { assert } from "../_assert.ts";
 
@@ -51,8 +54,6 @@ const HOOK_INSTRUCTIONS = 100_000;
 const YIELD_EVERY_MS = 10;
 
 const NOSCRIPT = COMMAND_FLAG_BITS.noscript;
-/** lua_rawgeti index of the globals table in the registry (LUA_RIDX_GLOBALS). */
-const RIDX_GLOBALS = 2n;
 
 function err(message: string, code = "ERR"): CommandError {
   return new CommandError(code, message, message);
@@ -96,6 +97,8 @@ export class ScriptEngine {
   #run: Run | undefined = undefined;
   /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
   #runner = 0;
+  /** Registry reference of the table behind the read-only globals (the prelude's `backing`). */
+  #globals = 0;
   /** The coroutine scripts run in, and lua_resume's result count. */
   readonly #thread: number;
   readonly #resultsPointer: number;
@@ -175,7 +178,7 @@ export class ScriptEngine {
     const { C, L } = this.vm;
     const T = this.#thread;
     const base = C._lua_gettop(L);
-    C._lua_rawgeti(L, LUA_REGISTRYINDEX, RIDX_GLOBALS);
+    C._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.#globals));
     this.#setArray(L, "KEYS", keys);
     this.#setArray(L, "ARGV", argv);
     C._lua_settop(L, base);
@@ -372,9 +375,14 @@ export class ScriptEngine {
       return 0;
     });
     C._lua_setglobal(L, vm.name("__kvdb"));
+    installCjson(vm);
+    installCmsgpack(vm);
+    installStruct(vm);
     vm.run(PRELUDE);
     C._lua_getglobal(L, vm.name("__kvdb_run"));
     this.#runner = C._luaL_ref(L, LUA_REGISTRYINDEX);
+    C._lua_getfield(L, LUA_REGISTRYINDEX, vm.name("__kvdb_globals"));
+    this.#globals = C._luaL_ref(L, LUA_REGISTRYINDEX);
   }
 
   /**
