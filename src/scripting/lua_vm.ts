@@ -79,6 +79,7 @@ export interface LuaC {
   _lua_touserdata(L: number, index: number): number;
   _lua_absindex(L: number, index: number): number;
   _lua_rotate(L: number, index: number, n: number): void;
+  _lua_setupvalue(L: number, funcindex: number, n: number): number;
 }
 
 /** Lua's type tags (lua.h). */
@@ -88,6 +89,7 @@ export const LUA_TLIGHTUSERDATA = 2;
 export const LUA_TNUMBER = 3;
 export const LUA_TSTRING = 4;
 export const LUA_TTABLE = 5;
+export const LUA_TFUNCTION = 6;
 /** The registry pseudo-index of Lua 5.4 built with 32-bit ints (-LUAI_MAXSTACK - 1000). */
 export const LUA_REGISTRYINDEX = -1001000;
 /** lua_sethook's count event. */
