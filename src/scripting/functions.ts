@@ -229,12 +229,18 @@ export class FunctionRegistry {
       for (const library of libraries) this.#drop(library);
       throw e;
     }
-    if (policy === "FLUSH") this.flush(store);
-    for (const library of libraries) {
-      const old = this.#libraries.get(library.name);
-      if (old !== undefined) this.#drop(old);
-      this.#install(library);
-      this.#log(store, WalOp.FunctionLoad, library.name, library.code);
+    // One group in the log: a crash keeps all of the restore or none of it.
+    store.beginGroup();
+    try {
+      if (policy === "FLUSH") this.flush(store);
+      for (const library of libraries) {
+        const old = this.#libraries.get(library.name);
+        if (old !== undefined) this.#drop(old);
+        this.#install(library);
+        this.#log(store, WalOp.FunctionLoad, library.name, library.code);
+      }
+    } finally {
+      store.endGroup();
     }
   }
 
