@@ -21,7 +21,9 @@
  * maxmemory` runs SET of 1 KB values over 1M keys under a 64 MiB limit
  * (bench/_maxmemory.ts). `--only auth`
  * runs SET and GET at 50 clients against servers without a password and
- * then with `requirepass` (redis-benchmark `-a`; bench/_auth.ts).
+ * then with `requirepass` (redis-benchmark `-a`; bench/_auth.ts). `--only
+ * scripting` runs EVALSHA of a one-GET script at 50 clients, unpipelined
+ * and 16 deep (bench/_scripting.ts).
  *
  * The MULTI/SET/INCR/EXEC row's load comes from bench/multi_load.ts, not
  * redis-benchmark (which repeats one command per run): 50 connections, one
@@ -64,6 +66,7 @@ import {
 import { runtimeFloor } from "./_runtime_floor.ts";
 import { tlsRows } from "./_tls.ts";
 import { authRows } from "./_auth.ts";
+import { scriptingRows } from "./_scripting.ts";
 import { maxmemoryRows } from "./_maxmemory.ts";
 
 const { values: flags } = parseArgs({
@@ -620,11 +623,16 @@ async function main(): Promise<void> {
       console.log(defaultListLines(await defaultLists(dir)).join("\n"));
       return;
     }
-    if (flags.only === "tls" || flags.only === "auth" || flags.only === "maxmemory") {
+    if (
+      flags.only === "tls" || flags.only === "auth" || flags.only === "maxmemory" ||
+      flags.only === "scripting"
+    ) {
       const rows = flags.only === "tls"
         ? await tlsRows(dir, ROUNDS, n(200_000))
         : flags.only === "auth"
         ? await authRows(dir, ROUNDS, n(200_000))
+        : flags.only === "scripting"
+        ? await scriptingRows(dir, ROUNDS, n(200_000))
         : await maxmemoryRows(dir, ROUNDS, n(200_000));
       console.log(
         rowLines(rows.map((r) => ({

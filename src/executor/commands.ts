@@ -64,6 +64,7 @@ import { PUBSUB_COMMANDS } from "../pubsub/commands.ts";
 import { CLIENT_COMMANDS } from "../server/client_commands.ts";
 import { SECURITY_COMMANDS } from "../security/acl_commands.ts";
 import { SCRIPT_COMMANDS } from "../scripting/script_commands.ts";
+import { FUNCTION_COMMANDS } from "../scripting/function_commands.ts";
 
 function replyAllInfo(w: ReplyWriter): void {
   w.array(COMMANDS.size);
@@ -265,6 +266,7 @@ export const COMMANDS: CommandTable = buildCommandTable(
     ...CLIENT_COMMANDS,
     ...SECURITY_COMMANDS,
     ...SCRIPT_COMMANDS,
+    ...FUNCTION_COMMANDS,
     COMMAND_COMMAND,
   ],
   [COMMAND_FACTS, KVDB_FACTS],

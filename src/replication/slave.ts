@@ -19,6 +19,7 @@
  * @module
  */
 
+import { loadSnapshotEntry } from "../snapshot/restore.ts";
 import type { ReplicationTlsOptions } from "../tls/replication_tls.ts";
 import { type Address, formatAddress } from "../config/config.ts";
 import { writeAll } from "../bytes/io.ts";
@@ -487,9 +488,10 @@ export class ReplicationSlave {
           `the master's snapshot holds database ${db}; engine.databases is ${store.databaseCount}`,
         );
       }
-      store.engineOf(db).load(key, value, expiresAtMs, type);
+      loadSnapshotEntry(store, db, key, value, expiresAtMs, type);
     }).catch(async (e) => {
       for (let db = 0; db < store.databaseCount; db++) store.engineOf(db).clear();
+      store.functions.clear();
       await Deno.remove(tmp).catch(() => {});
       throw e;
     });

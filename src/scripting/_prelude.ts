@@ -16,6 +16,7 @@ export const PRELUDE = `
 local kv = __kvdb
 __kvdb = nil
 local getinfo = debug.getinfo
+local getregistry = debug.getregistry
 local error, type, tostring, rawget, rawset = error, type, tostring, rawget, rawset
 local select, setmetatable = select, setmetatable
 local lua_pcall, lua_xpcall = pcall, xpcall
@@ -104,17 +105,62 @@ end
 
 -- The body of the coroutine each script runs in (script_engine.ts).
 local handler = __kvdb_error_handler
-__kvdb_run = function(f) return lua_xpcall(f, handler) end
+__kvdb_run = function(f, ...) return lua_xpcall(f, handler, ...) end
 
 os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 
-setmetatable(_G, {
-  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+-- Read-only globals and libraries (Redis 7.0 marks these tables read-only):
+-- _G keeps no fields of its own, so every assignment reaches __newindex;
+-- reads fall through to the backing table (a table __index: no call).
+local G, next, pairs, ipairs = _G, next, pairs, ipairs
+local function readonly() error('Attempt to modify a readonly table', 2) end
+local function protect(t)
+  return setmetatable({}, {
+    __index = t, __newindex = readonly, __metatable = false,
+    __pairs = function() return next, t, nil end, __len = function() return #t end,
+  })
+end
+local backing, names = {}, {}
+for k, v in pairs(G) do names[#names + 1] = k backing[k] = v end
+for i = 1, #names do rawset(G, names[i], nil) end
+for _, lib in ipairs({'redis', 'cjson', 'cmsgpack', 'struct', 'bit', 'string', 'math', 'table', 'coroutine'}) do
+  backing[lib] = protect(backing[lib])
+end
+setmetatable(backing, {
   __index = function(_, name)
     if name == 'loadstring' then return nil end
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
-  __metatable = false,
 })
+setmetatable(G, {
+  __index = backing, __newindex = readonly, __metatable = false,
+  __pairs = function() return next, backing, nil end,
+})
+-- KEYS and ARGV are set in the backing table from TS (script_engine.ts).
+getregistry().__kvdb_globals = backing
+
+-- Redis 7 functions: a library's code and its functions see their own
+-- (read-only, empty) globals, whose reads fall through to the library API
+-- (redis.register_function, redis.log) while FUNCTION LOAD runs the code,
+-- and to the scripts' globals when FCALL runs a function.
+local function missing(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+local load_redis = setmetatable({
+  register_function = kv.register_function, log = kv.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x07000f,
+}, {__index = missing})
+local load_api = setmetatable({redis = protect(load_redis)}, {__index = backing})
+-- At run time: the scripts' globals without KEYS and ARGV (set later, per EVAL).
+local run_api = {}
+for k, v in pairs(backing) do run_api[k] = v end
+setmetatable(run_api, {__index = missing})
+local function_meta = {__index = run_api, __newindex = readonly, __metatable = false}
+local registry = getregistry()
+registry.__kvdb_function_env = setmetatable({}, function_meta)
+registry.__kvdb_function_mode = function(loading)
+  function_meta.__index = loading and load_api or run_api
+end
 `;

@@ -25,13 +25,19 @@ export function refusedWhileBusy(spec: CommandSpec, args: string[]): boolean {
   return spec.name === "SHUTDOWN" && !args.some((a) => a.toUpperCase() === "NOSAVE");
 }
 
-/** Scripts running past the threshold now (0 or 1 per server). */
-export const BUSY_SCRIPTS = { count: 0 };
+/**
+ * Scripts running past the threshold now (0 or 1 per server), and whether
+ * the busy one is a function (FCALL: FUNCTION KILL stops it) or a script.
+ */
+export const BUSY_SCRIPTS = { count: 0, function: false };
 
 const BUSY_MESSAGE =
   "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION_MESSAGE =
+  "Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
-/** Redis's `-BUSY` reply. */
-export function busyError(): CommandError {
-  return new CommandError("BUSY", BUSY_MESSAGE, BUSY_MESSAGE);
+/** Redis's `-BUSY` reply (naming FUNCTION KILL while a function is busy). */
+export function busyError(isFunction = BUSY_SCRIPTS.function): CommandError {
+  const message = isFunction ? BUSY_FUNCTION_MESSAGE : BUSY_MESSAGE;
+  return new CommandError("BUSY", message, message);
 }

@@ -62,7 +62,7 @@ export interface LuaC {
   _lua_setfield(L: number, index: number, name: number): void;
   _lua_getglobal(L: number, name: number): number;
   _lua_setglobal(L: number, name: number): void;
-  _lua_rawlen(L: number, index: number): number;
+  _lua_rawlen(L: number, index: number): bigint;
   _lua_next(L: number, index: number): number;
   _lua_error(L: number): number;
   _lua_checkstack(L: number, n: number): number;
@@ -74,14 +74,22 @@ export interface LuaC {
   _lua_yieldk(L: number, nresults: number, ctx: number, k: number): number;
   _lua_isyieldable(L: number): number;
   _lua_resetthread(L: number): number;
+  _luaL_where(L: number, level: number): void;
+  _lua_pushlightuserdata(L: number, pointer: number): void;
+  _lua_touserdata(L: number, index: number): number;
+  _lua_absindex(L: number, index: number): number;
+  _lua_rotate(L: number, index: number, n: number): void;
+  _lua_setupvalue(L: number, funcindex: number, n: number): number;
 }
 
 /** Lua's type tags (lua.h). */
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
+export const LUA_TLIGHTUSERDATA = 2;
 export const LUA_TNUMBER = 3;
 export const LUA_TSTRING = 4;
 export const LUA_TTABLE = 5;
+export const LUA_TFUNCTION = 6;
 /** The registry pseudo-index of Lua 5.4 built with 32-bit ints (-LUAI_MAXSTACK - 1000). */
 export const LUA_REGISTRYINDEX = -1001000;
 /** lua_sethook's count event. */
@@ -89,8 +97,44 @@ export const LUA_MASKCOUNT = 8;
 /** lua_resume's status for a coroutine that yielded. */
 export const LUA_YIELD = 1;
 
-/** Loaded once per process: compiling the wasm costs ~36 ms. */
-const C = (await new LuaFactory().getLuaModule()).module as unknown as LuaC;
+/**
+ * Loaded once per process: compiling the wasm costs ~36 ms. The C
+ * functions are the wasm instance's own exports, captured while wasmoon
+ * instantiates it: wasmoon's `Module._lua_*` are assertion wrappers (a
+ * megamorphic lookup and an `apply` per call, ~10% of the CPU of a small
+ * EVALSHA). Everything else (the heap views, addFunction) is the module's.
+ */
+const C = await loadLuaC();
+
+async function loadLuaC(): Promise<LuaC> {
+  let exports: WebAssembly.Exports | undefined;
+  const keep = (result: WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource) => {
+    exports = (result instanceof WebAssembly.Instance ? result : result.instance).exports;
+    return result;
+  };
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  // deno-lint-ignore no-explicit-any
+  const wasm = WebAssembly as any;
+  // deno-lint-ignore no-explicit-any
+  wasm.instantiate = (...args: any[]) => instantiate.apply(WebAssembly, args as never).then(keep);
+  // deno-lint-ignore no-explicit-any
+  wasm.instantiateStreaming = (...args: any[]) =>
+    instantiateStreaming.apply(WebAssembly, args as never).then(keep);
+  let module: Record<string, unknown>;
+  try {
+    module = (await new LuaFactory().getLuaModule()).module as unknown as Record<string, unknown>;
+  } finally {
+    wasm.instantiate = instantiate;
+    wasm.instantiateStreaming = instantiateStreaming;
+  }
+  const c = Object.create(module) as Record<string, unknown>;
+  for (const name of Object.keys(module)) {
+    if (!/^_(lua|luaL|malloc|free|realloc)/.test(name)) continue;
+    const raw = exports?.[name.slice(1)];
+    if (typeof raw === "function") c[name] = raw;
+  }
+  return c as unknown as LuaC;
+}
 
 /** Bytes of the scratch area strings cross the wasm boundary through, grown on demand. */
 const SCRATCH_INITIAL_BYTES = 64 * 1024;
@@ -184,6 +228,11 @@ export class LuaVm {
     if (at === 0) return undefined;
     const length = C.HEAPU32[this.#lenPointer >> 2];
     return bytesToBinary(C.HEAPU8, at, at + length);
+  }
+
+  /** A 4-byte scratch cell in the wasm heap (lua_tonumberx's `isnum`). */
+  scratchInt(): number {
+    return this.#lenPointer;
   }
 
   /** Registers `fn` as a C function under `name` in the table on top of the stack. */

@@ -28,6 +28,7 @@ import type { Store } from "../storage/store.ts";
 import {
   LUA_MASKCOUNT,
   LUA_REGISTRYINDEX,
+  LUA_TFUNCTION,
   LUA_TNUMBER,
   LUA_TSTRING,
   LUA_TTABLE,
@@ -37,7 +38,10 @@ import {
 import { errorFromText, errorText, pushCaptured, writeLuaValue } from "./lua_replies.ts";
 import { ReplyCapture } from "./reply_capture.ts";
 import { PRELUDE } from "./_prelude.ts";
-import { BUSY_SCRIPTS } from "./busy.ts";
+import { installCjson } from "./_cjson.ts";
+import { installCmsgpack } from "./_cmsgpack.ts";
+import { installStruct } from "./_struct.ts";
+import { BUSY_SCRIPTS, busyError } from "./busy.ts";
 import { assert } from "../_assert.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
@@ -51,8 +55,6 @@ const HOOK_INSTRUCTIONS = 100_000;
 const YIELD_EVERY_MS = 10;
 
 const NOSCRIPT = COMMAND_FLAG_BITS.noscript;
-/** lua_rawgeti index of the globals table in the registry (LUA_RIDX_GLOBALS). */
-const RIDX_GLOBALS = 2n;
 
 function err(message: string, code = "ERR"): CommandError {
   return new CommandError(code, message, message);
@@ -85,7 +87,38 @@ interface Run {
   resp: 2 | 3;
   /** A write ran: the script can no longer be killed (Redis's UNKILLABLE). */
   wrote: boolean;
+  /** Values lua_resume starts the coroutine with (the body, and FCALL's two tables). */
+  nargs: number;
+  /** FCALL (FUNCTION KILL stops it) rather than EVAL (SCRIPT KILL). */
+  isFunction: boolean;
+  /** The request (FUNCTION STATS shows it while it runs). */
+  command: readonly string[];
 }
+
+/** A function `redis.register_function` registered while a library loaded. */
+export interface Registration {
+  name: string;
+  /** The callback's reference in the Lua registry. */
+  ref: number;
+  flags: string[];
+  description: string | null;
+}
+
+/** The flags `redis.register_function` accepts (Redis 7.0). */
+const FUNCTION_FLAGS = new Set([
+  "no-writes",
+  "allow-oom",
+  "allow-stale",
+  "no-cluster",
+  "allow-cross-slot-keys",
+]);
+
+/** How long FUNCTION LOAD may run a library's code (Redis: 500 ms). */
+export const FUNCTION_LOAD_TIMEOUT_MS = 500;
+
+const NAME_PATTERN = /^[A-Za-z0-9_]+$/;
+const BAD_NAME =
+  "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 /** One server's scripting state (see the module doc). */
 export class ScriptEngine {
@@ -96,11 +129,17 @@ export class ScriptEngine {
   #run: Run | undefined = undefined;
   /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
   #runner = 0;
+  /** Registry reference of the table behind the read-only globals (the prelude's `backing`). */
+  #globals = 0;
   /** The coroutine scripts run in, and lua_resume's result count. */
   readonly #thread: number;
   readonly #resultsPointer: number;
   /** A script runs past the threshold now. */
   busy = false;
+  /** The count hook (also set on the main state while FUNCTION LOAD runs code). */
+  readonly #hookPointer: number;
+  /** FUNCTION LOAD in progress: what the library registered so far, and its deadline. */
+  #loading: { registrations: Registration[]; deadlineMs: number } | undefined = undefined;
 
   constructor() {
     this.vm = LuaVm.create(SCRIPT_MEMORY_LIMIT_BYTES);
@@ -109,8 +148,8 @@ export class ScriptEngine {
     this.#thread = C._lua_newthread(L);
     C._luaL_ref(L, LUA_REGISTRYINDEX); // the registry holds the thread: never collected
     this.#resultsPointer = C._malloc(4);
-    const hook = C.addFunction((l: number) => this.#hook(l), "vii");
-    C._lua_sethook(this.#thread, hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    this.#hookPointer = C.addFunction((l: number) => this.#hook(l), "vii");
+    C._lua_sethook(this.#thread, this.#hookPointer, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
   }
 
   /** A script is running now (a command it runs sees this). */
@@ -173,25 +212,65 @@ export class ScriptEngine {
     if (ref === undefined) throw err("No matching script. Please use EVAL.", "NOSCRIPT");
     assert(this.#run === undefined, "one script at a time");
     const { C, L } = this.vm;
-    const T = this.#thread;
     const base = C._lua_gettop(L);
-    C._lua_rawgeti(L, LUA_REGISTRYINDEX, RIDX_GLOBALS);
+    C._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.#globals));
     this.#setArray(L, "KEYS", keys);
     this.#setArray(L, "ARGV", argv);
     C._lua_settop(L, base);
+    return this.#start(ctx, ref, sha, undefined, readOnly, w, []);
+  }
+
+  /**
+   * FCALL: runs the registered function `ref` (named `name`) with `keys`
+   * and `args` as its two arguments, as {@link run} runs a script.
+   */
+  runFunction(
+    ctx: CommandContext,
+    ref: number,
+    name: string,
+    keys: string[],
+    args: string[],
+    readOnly: boolean,
+    w: ReplyWriter,
+    command: readonly string[],
+  ): void | Promise<void> {
+    assert(this.#run === undefined, "one script at a time");
+    return this.#start(ctx, ref, name, [keys, args], readOnly, w, command);
+  }
+
+  /** Starts a run of function `ref` in the coroutine (arguments: two arrays, or none). */
+  #start(
+    ctx: CommandContext,
+    ref: number,
+    name: string,
+    args: [string[], string[]] | undefined,
+    readOnly: boolean,
+    w: ReplyWriter,
+    command: readonly string[],
+  ): void | Promise<void> {
+    const { C } = this.vm;
+    const T = this.#thread;
     C._lua_settop(T, 0);
+    C._lua_checkstack(T, 4);
     C._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(this.#runner));
     C._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(ref));
+    if (args !== undefined) {
+      this.#pushArray(T, args[0]);
+      this.#pushArray(T, args[1]);
+    }
     const session = ctx.session;
     const run: Run = {
       ctx,
       session,
-      sha,
+      sha: name,
       w,
       readOnly,
       resp: 2,
       wrote: false,
       killed: false,
+      isFunction: args !== undefined,
+      command,
+      nargs: args === undefined ? 1 : 3,
       startMs: performance.now(),
       busyThresholdMs: ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity,
       lastYieldMs: 0,
@@ -223,7 +302,8 @@ export class ScriptEngine {
     const T = this.#thread;
     let status: number;
     try {
-      status = C._lua_resume(T, L, 1, this.#resultsPointer);
+      status = C._lua_resume(T, L, run.nargs, this.#resultsPointer);
+      run.nargs = 0; // a resumed yield takes no values
       if (status === LUA_YIELD) return false;
     } catch {
       status = -1; // a JS exception through the VM (a bug): answered, never lost
@@ -246,6 +326,7 @@ export class ScriptEngine {
     if (this.busy) {
       this.busy = false;
       BUSY_SCRIPTS.count--;
+      BUSY_SCRIPTS.function = false;
     }
     const w = run.w;
     try {
@@ -271,11 +352,23 @@ export class ScriptEngine {
    */
   #hook(L: number): void {
     const run = this.#run;
-    if (run === undefined) return;
     const { C } = this.vm;
+    if (this.#loading !== undefined && performance.now() > this.#loading.deadlineMs) {
+      C._lua_createtable(L, 0, 1);
+      this.vm.pushString(L, "ERR FUNCTION LOAD timeout");
+      C._lua_setfield(L, -2, this.vm.name("err"));
+      C._lua_error(L);
+      return;
+    }
+    if (run === undefined) return;
     if (run.killed) {
       C._lua_createtable(L, 0, 1);
-      this.vm.pushString(L, "ERR Script killed by user with SCRIPT KILL...");
+      this.vm.pushString(
+        L,
+        run.isFunction
+          ? "ERR Script killed by user with FUNCTION KILL..."
+          : "ERR Script killed by user with SCRIPT KILL...",
+      );
       C._lua_setfield(L, -2, this.vm.name("err"));
       C._lua_error(L);
       return;
@@ -285,6 +378,7 @@ export class ScriptEngine {
     if (!this.busy) {
       this.busy = true;
       BUSY_SCRIPTS.count++;
+      BUSY_SCRIPTS.function = run.isFunction;
     }
     if (
       run.mayYield && now - run.lastYieldMs >= YIELD_EVERY_MS && C._lua_isyieldable(L) !== 0
@@ -298,7 +392,7 @@ export class ScriptEngine {
    * SCRIPT KILL: stops the running script at its next hook, unless it
    * wrote (Redis's UNKILLABLE); NOTBUSY when none runs past the threshold.
    */
-  kill(): void {
+  kill(isFunction = false): void {
     const run = this.#run;
     if (run === undefined || !this.busy) throw err("No scripts in execution right now.", "NOTBUSY");
     if (run.wrote) {
@@ -307,7 +401,177 @@ export class ScriptEngine {
         "UNKILLABLE",
       );
     }
+    if (run.isFunction !== isFunction) throw busyError(run.isFunction);
     run.killed = true;
+  }
+
+  /** The function running now, for FUNCTION STATS (none while an EVAL script runs). */
+  runningFunction(): { name: string; command: readonly string[]; durationMs: number } | undefined {
+    const run = this.#run;
+    if (run === undefined || !run.isFunction) return undefined;
+    return {
+      name: run.sha,
+      command: run.command,
+      durationMs: Math.floor(performance.now() - run.startMs),
+    };
+  }
+
+  /** Forgets a reference in the Lua registry (a function of a deleted library). */
+  unref(ref: number): void {
+    this.vm.C._luaL_unref(this.vm.L, LUA_REGISTRYINDEX, ref);
+  }
+
+  /**
+   * FUNCTION LOAD's engine part: compiles `body` (a library's code after
+   * its `#!lua` line) and runs it in the library API, returning what it
+   * registered. Throws Redis's errors; nothing is kept on failure.
+   */
+  loadLibrary(body: string): Registration[] {
+    assert(this.#loading === undefined && this.#run === undefined, "one load at a time");
+    const { C, L } = this.vm;
+    const vm = this.vm;
+    const base = C._lua_gettop(L);
+    const failed = vm.load(L, body, "@user_function");
+    if (failed !== undefined) {
+      const text = failed.replace(/ near <eof>$/, " near '<eof>'");
+      throw err(`Error compiling function: ${text}`);
+    }
+    // The chunk's _ENV (its only upvalue) becomes the functions' globals.
+    C._lua_getfield(L, LUA_REGISTRYINDEX, vm.name("__kvdb_function_env"));
+    C._lua_setupvalue(L, -2, 1);
+    const loading = {
+      registrations: [] as Registration[],
+      deadlineMs: performance.now() + FUNCTION_LOAD_TIMEOUT_MS,
+    };
+    this.#loading = loading;
+    this.#functionMode(true);
+    C._lua_sethook(L, this.#hookPointer, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    C._lua_getglobal(L, vm.name("__kvdb_error_handler"));
+    C._lua_rotate(L, -2, 1);
+    let status: number;
+    try {
+      status = C._lua_pcallk(L, 0, 0, base + 1, 0, 0);
+    } finally {
+      C._lua_sethook(L, 0, 0, 0);
+      this.#functionMode(false);
+      this.#loading = undefined;
+    }
+    if (status !== 0) {
+      const top = C._lua_gettop(L);
+      let text = "ERR unknown error";
+      if (C._lua_type(L, top) === LUA_TTABLE) {
+        if (C._lua_getfield(L, top, vm.name("err")) === LUA_TSTRING) text = vm.toString(L, -1)!;
+      } else {
+        text = `ERR ${vm.toString(L, top) ?? "unknown error"}`;
+      }
+      C._lua_settop(L, base);
+      for (const r of loading.registrations) this.unref(r.ref);
+      throw err(`Error registering functions: ${text}`);
+    }
+    C._lua_settop(L, base);
+    return loading.registrations;
+  }
+
+  #functionMode(loading: boolean): void {
+    const { C, L } = this.vm;
+    C._lua_getfield(L, LUA_REGISTRYINDEX, this.vm.name("__kvdb_function_mode"));
+    C._lua_pushboolean(L, loading ? 1 : 0);
+    C._lua_pcallk(L, 1, 0, 0, 0, 0);
+  }
+
+  /** redis.register_function(name, callback) or ({function_name=, callback=, flags=, description=}). */
+  #registerFunction(L: number): number {
+    const vm = this.vm;
+    const { C } = vm;
+    const loading = this.#loading;
+    const fail = (text: string) => this.#failed(L, true, `ERR ${text}`);
+    if (loading === undefined) {
+      return fail("redis.register_function is only available in FUNCTION LOAD");
+    }
+    const argc = C._lua_gettop(L);
+    let name: string | undefined;
+    let flags: string[] = [];
+    let description: string | null = null;
+    let callback = 0; // stack index of the callback
+    if (argc === 1 && C._lua_type(L, 1) === LUA_TTABLE) {
+      C._lua_pushnil(L);
+      while (C._lua_next(L, 1) !== 0) {
+        const key = C._lua_type(L, -2) === LUA_TSTRING ? vm.toString(L, -2) : undefined;
+        if (key === "function_name") {
+          name = C._lua_type(L, -1) === LUA_TSTRING || C._lua_type(L, -1) === LUA_TNUMBER
+            ? vm.toString(L, -1)
+            : undefined;
+          if (name === undefined) {
+            return fail("function_name argument given to redis.register_function must be a string");
+          }
+        } else if (key === "callback") {
+          if (C._lua_type(L, -1) !== LUA_TFUNCTION) {
+            return fail("callback argument given to redis.register_function must be a function");
+          }
+        } else if (key === "description") {
+          if (C._lua_type(L, -1) !== LUA_TSTRING) {
+            return fail("description argument given to redis.register_function must be a string");
+          }
+          description = vm.toString(L, -1)!;
+        } else if (key === "flags") {
+          if (C._lua_type(L, -1) !== LUA_TTABLE) {
+            return fail(
+              "flags argument to redis.register_function must be a table representing function flags",
+            );
+          }
+          const read = this.#readFlags(L, C._lua_gettop(L));
+          if (read === undefined) return fail("unknown flag given");
+          flags = read;
+        } else {
+          return fail("unknown argument given to redis.register_function");
+        }
+        C._lua_settop(L, -2);
+      }
+      C._lua_getfield(L, 1, vm.name("callback"));
+      callback = C._lua_gettop(L);
+      if (name === undefined) {
+        return fail("redis.register_function must get a function name argument");
+      }
+      if (C._lua_type(L, callback) !== LUA_TFUNCTION) {
+        return fail("redis.register_function must get a callback argument");
+      }
+    } else if (argc === 2) {
+      if (C._lua_type(L, 1) !== LUA_TSTRING && C._lua_type(L, 1) !== LUA_TNUMBER) {
+        return fail("first argument to redis.register_function must be a string");
+      }
+      name = vm.toString(L, 1)!;
+      if (C._lua_type(L, 2) !== LUA_TFUNCTION) {
+        return fail("second argument to redis.register_function must be a function");
+      }
+      callback = 2;
+    } else {
+      return fail("wrong number of arguments to redis.register_function");
+    }
+    if (!NAME_PATTERN.test(name)) return fail(BAD_NAME);
+    if (loading.registrations.some((r) => r.name === name)) {
+      return fail("Function already exists in the library");
+    }
+    C._lua_pushvalue(L, callback);
+    const ref = C._luaL_ref(L, LUA_REGISTRYINDEX);
+    loading.registrations.push({ name, ref, flags, description });
+    return 0;
+  }
+
+  /** The flags table at `index`, or undefined if one is unknown. */
+  #readFlags(L: number, index: number): string[] | undefined {
+    const { C } = this.vm;
+    const flags: string[] = [];
+    C._lua_pushnil(L);
+    while (C._lua_next(L, index) !== 0) {
+      const flag = C._lua_type(L, -1) === LUA_TSTRING ? this.vm.toString(L, -1) : undefined;
+      C._lua_settop(L, -2);
+      if (flag === undefined || !FUNCTION_FLAGS.has(flag)) {
+        C._lua_settop(L, -2);
+        return undefined;
+      }
+      if (!flags.includes(flag)) flags.push(flag);
+    }
+    return flags;
   }
 
   /** The error of a failed run, as Redis words it (`... script: sha, on @user_script:1.`). */
@@ -332,6 +596,16 @@ export class ScriptEngine {
     return errorFromText(`${text} script: ${sha}${where}.`);
   }
 
+  /** Pushes `{values...}`. */
+  #pushArray(L: number, values: string[]): void {
+    const { C } = this.vm;
+    C._lua_createtable(L, values.length, 0);
+    for (let i = 0; i < values.length; i++) {
+      this.vm.pushString(L, values[i]);
+      C._lua_rawseti(L, -2, BigInt(i + 1));
+    }
+  }
+
   /** globals[name] = {values...}, raw (the globals table is read-only to scripts). */
   #setArray(L: number, name: string, values: string[]): void {
     const { C } = this.vm;
@@ -351,6 +625,7 @@ export class ScriptEngine {
     C._lua_createtable(L, 0, 8);
     vm.setFunction(L, "call", (l) => this.#call(l, true));
     vm.setFunction(L, "pcall", (l) => this.#call(l, false));
+    vm.setFunction(L, "register_function", (l) => this.#registerFunction(l));
     vm.setFunction(L, "sha1hex", (l) => {
       if (C._lua_gettop(l) !== 1) return vm.raise(l, "wrong number of arguments");
       vm.pushString(l, sha1Hex(vm.toString(l, 1) ?? ""));
@@ -372,9 +647,14 @@ export class ScriptEngine {
       return 0;
     });
     C._lua_setglobal(L, vm.name("__kvdb"));
+    installCjson(vm);
+    installCmsgpack(vm);
+    installStruct(vm);
     vm.run(PRELUDE);
     C._lua_getglobal(L, vm.name("__kvdb_run"));
     this.#runner = C._luaL_ref(L, LUA_REGISTRYINDEX);
+    C._lua_getfield(L, LUA_REGISTRYINDEX, vm.name("__kvdb_globals"));
+    this.#globals = C._luaL_ref(L, LUA_REGISTRYINDEX);
   }
 
   /**

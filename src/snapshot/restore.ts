@@ -12,6 +12,7 @@
  * @module
  */
 
+import { SNAPSHOT_TYPE_FUNCTION_LIBRARY } from "../scripting/function_libraries.ts";
 import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import type { Keyspaces } from "../storage/store.ts";
@@ -56,6 +57,27 @@ export interface Restored {
   bytes: number;
   /** Damaged snapshots passed over. */
   skipped: number;
+}
+
+/**
+ * Puts one snapshot entry where it belongs: a function library into the
+ * libraries, anything else (a key) into its database's engine.
+ *
+ * @example
+ * ```ts
+ * loadSnapshotEntry(store, 0, "k", "v", 0, 0);
+ * ```
+ */
+export function loadSnapshotEntry(
+  keyspaces: Keyspaces,
+  db: number,
+  key: string,
+  value: string,
+  expiresAtMs: number,
+  type: number,
+): void {
+  if (type === SNAPSHOT_TYPE_FUNCTION_LIBRARY) return keyspaces.functions.set(key, value);
+  keyspaces.engineOf(db).load(key, value, expiresAtMs, type);
 }
 
 /**
@@ -104,7 +126,7 @@ export async function restoreSnapshot(
               `holds database ${db}; engine.databases is ${keyspaces.databaseCount}`,
             );
           }
-          keyspaces.engineOf(db).load(key, value, expiresAtMs, type);
+          loadSnapshotEntry(keyspaces, db, key, value, expiresAtMs, type);
         },
       );
       if (header.lsn !== snapshot.lsn) {
@@ -126,6 +148,7 @@ export async function restoreSnapshot(
     } catch (e) {
       if (!(e instanceof SnapshotCorruptError)) throw e;
       for (let db = 0; db < keyspaces.databaseCount; db++) keyspaces.engineOf(db).clear();
+      keyspaces.functions.clear();
       skipped++;
       damaged.push({ path: snapshot.path, lsn: snapshot.lsn, error: e });
       await setAsideDamaged(snapshot.path, e, log, "falling back to the previous one and the WAL");

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { SNAPSHOT_TYPE_FUNCTION_LIBRARY } from "../scripting/function_libraries.ts";
 import { isSnapshotType } from "../types/registry.ts";
 import { crc32 } from "node:zlib";
 import { bytesToBinary } from "../bytes/binary_string.ts";
@@ -153,7 +154,9 @@ export async function loadSnapshot(
         const db = overhead === ENTRY_OVERHEAD_BYTES ? body[at + 16] | (body[at + 17] << 8) : 0;
         const type = overhead === ENTRY_OVERHEAD_BYTES ? body[at + 18] : 0;
         // Version 2 knew only strings; version 3 adds the collection types.
-        const known = type === 0 || (header.version >= 3 && isSnapshotType(type));
+        const known = type === 0 ||
+          (header.version >= 3 &&
+            (isSnapshotType(type) || type === SNAPSHOT_TYPE_FUNCTION_LIBRARY));
         if (overhead === ENTRY_OVERHEAD_BYTES && (!known || body[at + 19] !== 0)) {
           throw new SnapshotCorruptError(
             path,

@@ -37,6 +37,7 @@
  * @module
  */
 
+import { SNAPSHOT_TYPE_FUNCTION_LIBRARY } from "../scripting/function_libraries.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../storage/store.ts";
 import { Collection } from "../types/collection.ts";
@@ -163,6 +164,7 @@ export async function takeSnapshot(
   // await come between the two, a SWAPDB in between would be in the
   // engines and replayed again on load, swapping the databases back.
   const lsn = log.lastLsn;
+  const libraries = [...store.functions.entries()];
   // From here every write first saves what it changes, if the walk has not
   // read it yet (see _point_in_time.ts): the walk reads the state at `lsn`.
   const walk = new WalkPosition();
@@ -177,6 +179,9 @@ export async function takeSnapshot(
       guards.push(guard);
     }
     writer = await SnapshotWriter.create(options.dir, lsn, options.replid, Date.now());
+    for (const [name, code] of libraries) {
+      writer.add(0, name, code, 0, SNAPSHOT_TYPE_FUNCTION_LIBRARY);
+    }
     const addSaved = () => {
       for (const e of walk.saved) writer!.add(e.db, e.key, e.value, e.expiresAtMs, e.type);
       walk.saved.length = 0;

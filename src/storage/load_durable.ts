@@ -18,6 +18,7 @@ import { readRecords } from "../wal/reader.ts";
 import { RecordGroups } from "../wal/record_groups.ts";
 import type { Engine } from "./engine.ts";
 import { applyChange, EngineList } from "./store.ts";
+import { FunctionLibraries } from "../scripting/function_libraries.ts";
 
 /**
  * Fills the empty `engine` with the state of `dir` up to `toLsn` (the log's
@@ -33,6 +34,7 @@ export async function loadDurableState(
   engines: Engine[],
   log: Logger,
   toLsn: number,
+  functions: FunctionLibraries = new FunctionLibraries(),
 ): Promise<void> {
   const startedMs = performance.now();
   log.warn("reloading the keyspace from disk: memory may hold writes the log did not keep", {
@@ -40,7 +42,7 @@ export async function loadDurableState(
     toLsn,
   });
   try {
-    const keyspaces = new EngineList(engines);
+    const keyspaces = new EngineList(engines, functions);
     const restored = await restoreSnapshot(dir, keyspaces, log);
     const fromLsn = (restored?.lsn ?? 0) + 1;
     let records = 0;

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { FunctionLibraries } from "../scripting/function_libraries.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { type DamagedSnapshot, type Restored, restoreSnapshot } from "../snapshot/restore.ts";
@@ -108,12 +109,16 @@ export async function openStore(
     ms: Math.round(performance.now() - startedMs),
   });
   const logWriter = options.wrapLog ? options.wrapLog(wal) : wal;
-  const reload = (fresh: Engine[]) =>
-    loadDurableState(config.wal.dataDirectory, fresh, log, wal.durableLsn);
+  const reload = (fresh: Engine[], functions: FunctionLibraries) =>
+    loadDurableState(config.wal.dataDirectory, fresh, log, wal.durableLsn, functions);
   // The replay may have swapped databases' engines (SWAPDB): take them as they are now.
   const replayed = Array.from({ length: replay.databaseCount }, (_, db) => replay.engineOf(db));
   return {
-    store: new Store(replayed, logWriter, { ...storeOptions, reload }),
+    store: new Store(replayed, logWriter, {
+      ...storeOptions,
+      reload,
+      functions: replay.functions,
+    }),
     wal,
     restored,
     close: () => wal.close(),

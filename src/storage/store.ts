@@ -32,6 +32,11 @@
  */
 
 import { WalOp } from "../wal/record.ts";
+import {
+  applyFunctionRecord,
+  FunctionLibraries,
+  isFunctionOp,
+} from "../scripting/function_libraries.ts";
 import { Database, type DatabaseHost } from "./database.ts";
 import { Engine } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
@@ -119,7 +124,9 @@ export interface StoreOptions {
    * server refusing every command (memory may hold changes the disk does
    * not).
    */
-  reload?: (engines: Engine[]) => Promise<void>;
+  reload?: (engines: Engine[], functions: FunctionLibraries) => Promise<void>;
+  /** The function libraries recovered with the engines (default: none). */
+  functions?: FunctionLibraries;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -142,7 +149,11 @@ export class Store implements DatabaseHost, Keyspaces {
   #groupDepth = 0;
   #expireKeys: boolean;
   readonly #nowMs: () => number;
-  readonly #reload: ((engines: Engine[]) => Promise<void>) | undefined;
+  readonly #reload:
+    | ((engines: Engine[], functions: FunctionLibraries) => Promise<void>)
+    | undefined;
+  /** The Redis 7 function libraries (FUNCTION LOAD), logged and snapshotted with the keys. */
+  readonly functions: FunctionLibraries;
   readonly #databases: Database[];
   /** Background expiry's place: a database, a partition and a live iterator over it. */
   #expireCursor: {
@@ -186,6 +197,7 @@ export class Store implements DatabaseHost, Keyspaces {
     this.#expireKeys = options.expireKeys;
     this.#nowMs = options.nowMs ?? Date.now;
     this.#reload = options.reload;
+    this.functions = options.functions ?? new FunctionLibraries();
   }
 
   /**
@@ -365,6 +377,7 @@ export class Store implements DatabaseHost, Keyspaces {
     this.#generation++;
     await this.log?.discardAll();
     for (const db of this.#databases) db.engine.clear();
+    this.functions.clear();
   }
 
   /**
@@ -525,9 +538,13 @@ export class Store implements DatabaseHost, Keyspaces {
    * (the old ones are dropped only once the new ones are whole).
    * Synchronous up to the reload's first await.
    */
-  async #rebuild(reload: (engines: Engine[]) => Promise<void>): Promise<void> {
+  async #rebuild(
+    reload: (engines: Engine[], functions: FunctionLibraries) => Promise<void>,
+  ): Promise<void> {
     const fresh = this.#databases.map((db) => new Engine(db.engine.partitionCount));
-    await reload(fresh);
+    const functions = new FunctionLibraries();
+    await reload(fresh, functions);
+    this.functions.replaceWith(functions);
     this.#databases.forEach((db, i) => db.engine = fresh[i]);
     this.#expireCursor = { db: 0, partition: 0, keys: undefined };
   }
@@ -570,6 +587,8 @@ export interface Keyspaces {
   engineOf(db: number): Engine;
   /** SWAPDB: database `a` gets `b`'s engine and `b` gets `a`'s. */
   swapEngines(a: number, b: number): void;
+  /** The function libraries (WalOp 60–69, snapshot entries of their type). */
+  readonly functions: FunctionLibraries;
 }
 
 /**
@@ -583,7 +602,10 @@ export interface Keyspaces {
  * ```
  */
 export class EngineList implements Keyspaces {
-  constructor(readonly engines: Engine[]) {}
+  constructor(
+    readonly engines: Engine[],
+    readonly functions: FunctionLibraries = new FunctionLibraries(),
+  ) {}
 
   get databaseCount(): number {
     return this.engines.length;
@@ -614,6 +636,7 @@ export function applyChange(keyspaces: Keyspaces, record: LoggedChange): void {
     for (let db = 0; db < count; db++) keyspaces.engineOf(db).clear();
     return;
   }
+  if (isFunctionOp(record.op)) return applyFunctionRecord(keyspaces.functions, record);
   if (record.db >= count) {
     throw new Error(
       `log record ${record.lsn} is for database ${record.db}; this kvdb has ${count} ` +

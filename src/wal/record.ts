@@ -127,6 +127,12 @@ export const WalOp = {
   StreamConsumerDel: 57,
   StreamPendingSet: 58,
   StreamPendingDel: 59,
+  /** A function library loaded or replaced (key: its name, value: its code). */
+  FunctionLoad: 60,
+  /** A function library deleted (key: its name). */
+  FunctionDelete: 61,
+  /** Every function library deleted (FUNCTION FLUSH, a RESTORE FLUSH). */
+  FunctionFlush: 62,
 } as const;
 
 /**
@@ -342,6 +348,19 @@ export function entryProblem(
       return undefined;
     case WalOp.SetRem:
       if (expiresAtMs > 1) return `SREM with flag ${expiresAtMs}`;
+      return undefined;
+    case WalOp.FunctionLoad:
+      if (key === "") return "FUNCTION LOAD names a library";
+      if (expiresAtMs !== 0) return "FUNCTION LOAD carries no number";
+      return undefined;
+    case WalOp.FunctionDelete:
+      if (key === "") return "FUNCTION DELETE names a library";
+      if (value !== "" || expiresAtMs !== 0) return "FUNCTION DELETE carries no value or number";
+      return undefined;
+    case WalOp.FunctionFlush:
+      if (key !== "" || value !== "" || expiresAtMs !== 0) {
+        return "FUNCTION FLUSH carries no key, value or number";
+      }
       return undefined;
     case WalOp.ZsetAdd:
       if (expiresAtMs !== 0) return "ZADD carries no number";
