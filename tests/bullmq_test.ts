@@ -5,15 +5,12 @@
  * each job exactly once. Bounded: 300 jobs, at most 60 s per server.
  *
  * The scenario runs on redis-server 7.0 (proof that the test itself holds)
- * and on kvdb. BullMQ's scripts write its event stream (XADD, XTRIM), so on
- * a kvdb without streams the kvdb half is registered as ignored — shown as
- * such in the test report, never as passed — and runs as soon as kvdb
- * answers `COMMAND INFO XADD`.
+ * and on kvdb.
  */
 
 import assert from "node:assert/strict";
 import { Queue, Worker } from "bullmq";
-import { RespClient, withServer } from "./_helpers.ts";
+import { withServer } from "./_helpers.ts";
 import { RedisServer } from "./_diff_servers.ts";
 
 const JOBS = 300;
@@ -71,20 +68,6 @@ async function scenario(port: number): Promise<void> {
   }
 }
 
-/** Whether a kvdb started with KVDB_CONFIG knows XADD (BullMQ's scripts need streams). */
-async function kvdbHasStreams(): Promise<boolean> {
-  let known = false;
-  await withServer(KVDB_CONFIG, async (server) => {
-    const client = await RespClient.connect(server.port);
-    const info = await client.call("COMMAND", "INFO", "XADD") as unknown[];
-    known = Array.isArray(info) && info[0] !== null;
-    client.close();
-  });
-  return known;
-}
-
-const STREAMS = await kvdbHasStreams();
-
 // BullMQ's connections and timers outlive close() by a tick.
 const LENIENT = { sanitizeOps: false, sanitizeResources: false };
 
@@ -103,10 +86,7 @@ Deno.test({
 
 Deno.test({
   ...LENIENT,
-  name: STREAMS
-    ? "BullMQ on kvdb: producers, workers, retries and delays; every job completes exactly once"
-    : "BullMQ on kvdb: IGNORED until kvdb has streams (BullMQ's scripts call XADD and XTRIM)",
-  ignore: !STREAMS,
+  name: "BullMQ on kvdb: producers, workers, retries and delays; every job completes exactly once",
   fn: async () => {
     await withServer(KVDB_CONFIG, (server) => scenario(server.port));
   },

@@ -159,6 +159,19 @@ const CASES: Record<string, StepLike[]> = {
     ["GET", "k"],
     ["SELECT", "0"],
   ],
+  "blocking reads from scripts: XREAD/XREADGROUP BLOCK refused, BLPOP not allowed": [
+    ["XGROUP", "CREATE", "s3", "g", "$", "MKSTREAM"],
+    ["EVAL", "return redis.call('xread','block','0','STREAMS','s','$')", "0"],
+    ["EVAL", "return redis.call('XREADGROUP','GROUP','g','c','BLOCK','0','STREAMS','s3','>')", "0"],
+    [
+      "EVAL",
+      "return redis.call('XREADGROUP','GROUP','BLOCK','c','COUNT','1','STREAMS','s3','>')",
+      "0",
+    ],
+    ["EVAL", "return redis.call('XREAD','STREAMS','BLOCK','0')", "0"],
+    ["EVAL", "return redis.call('XREAD','COUNT','1','BLOCK')", "0"],
+    ["EVAL", "return redis.call('BLPOP','l','0')", "0"],
+  ],
   "scripts inside MULTI": [
     ["MULTI"],
     ["EVAL", "return redis.call('INCR', KEYS[1])", "1", "m"],

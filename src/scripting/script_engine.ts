@@ -739,7 +739,27 @@ function refusal(
     return "ERR This Redis command is not allowed from script";
   }
   if (readOnly && spec.write) return "ERR Write commands are not allowed from read-only scripts.";
+  if ((spec.fullName === "xread" || spec.fullName === "xreadgroup") && blocks(args)) {
+    return `ERR ${args[0]} command is not allowed with BLOCK option from scripts`;
+  }
   return undefined;
+}
+
+/**
+ * Whether an XREAD/XREADGROUP asks to BLOCK: its options read as Redis's
+ * xreadCommand reads them, up to STREAMS (a stream may be called BLOCK).
+ */
+function blocks(args: string[]): boolean {
+  for (let i = 1; i < args.length;) {
+    const option = args[i].toUpperCase();
+    const more = args.length - i - 1;
+    if (option === "BLOCK" && more > 0) return true;
+    if (option === "COUNT" && more > 0) i += 2;
+    else if (option === "GROUP" && more > 1) i += 3;
+    else if (option === "NOACK") i++;
+    else return false; // STREAMS, or what the command itself refuses
+  }
+  return false;
 }
 
 /** A Lua number as a command argument: integers as digits, others shortest (Redis's fpconv_dtoa). */
