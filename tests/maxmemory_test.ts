@@ -7,7 +7,6 @@
 
 import assert from "node:assert/strict";
 import {
-  converges,
   delay,
   infoSection,
   replicatedConfigs,
