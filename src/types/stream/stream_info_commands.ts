@@ -158,17 +158,7 @@ function writeFullGroup(
   w.bulk("pel-count");
   w.integer(group.pending.size);
   w.bulk("pending");
-  const shown = count === 0 ? group.pending.size : Math.min(count, group.pending.size);
-  w.array(shown);
-  for (let i = 0; i < shown; i++) {
-    const id = group.pending.at(i);
-    const e = group.entries.get(id)!;
-    w.array(4);
-    w.bulk(formatId(id));
-    w.bulk(e.consumer);
-    w.integer(e.deliveryTimeMs);
-    w.integer(e.deliveryCount);
-  }
+  writePending(w, group, group.pending, count, true);
   w.bulk("consumers");
   const consumers = [...group.consumers].sort(byName);
   w.array(consumers.length);
@@ -181,16 +171,31 @@ function writeFullGroup(
     w.bulk("pel-count");
     w.integer(consumer.pending.size);
     w.bulk("pending");
-    const own = count === 0 ? consumer.pending.size : Math.min(count, consumer.pending.size);
-    w.array(own);
-    for (let i = 0; i < own; i++) {
-      const id = consumer.pending.at(i);
-      const e = group.entries.get(id)!;
-      w.array(3);
-      w.bulk(formatId(id));
-      w.integer(e.deliveryTimeMs);
-      w.integer(e.deliveryCount);
-    }
+    writePending(w, group, consumer.pending, count, false);
+  }
+}
+
+/**
+ * XINFO STREAM FULL's pending entries of a group or a consumer: the first
+ * `count` (0: all), each its ID, owner (`withConsumer`), delivery time and count.
+ */
+function writePending(
+  w: ReplyWriter,
+  group: StreamGroup,
+  pending: StreamGroup["pending"],
+  count: number,
+  withConsumer: boolean,
+): void {
+  const shown = count === 0 ? pending.size : Math.min(count, pending.size);
+  w.array(shown);
+  for (let i = 0; i < shown; i++) {
+    const id = pending.at(i);
+    const e = group.entries.get(id)!;
+    w.array(withConsumer ? 4 : 3);
+    w.bulk(formatId(id));
+    if (withConsumer) w.bulk(e.consumer);
+    w.integer(e.deliveryTimeMs);
+    w.integer(e.deliveryCount);
   }
 }
 
