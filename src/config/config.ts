@@ -525,7 +525,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   },
   {
     path: "network.max_message_size",
-    defaultValue: "4KB",
+    defaultValue: "64MiB",
     rule: size(64, 64 * 1024 ** 2),
     description: "largest request in bytes; a larger one gets an error",
   },

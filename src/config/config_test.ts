@@ -61,7 +61,7 @@ const DEFAULTS: Config = {
   network: {
     address: { hostname: "127.0.0.1", port: 3223 },
     maxConnections: 100,
-    maxMessageBytes: 4000,
+    maxMessageBytes: 64 * 1024 ** 2,
     idleTimeoutMs: 300_000,
     requestTimeoutMs: 10_000,
     protocol: "auto",
@@ -219,7 +219,7 @@ Deno.test("CONFIG_KEYS: every key has the documented default", () => {
     "engine.replica_lazy_flush": false,
     "network.address": "127.0.0.1:3223",
     "network.max_connections": 100,
-    "network.max_message_size": "4KB",
+    "network.max_message_size": "64MiB",
     "network.idle_timeout": "5m",
     "network.request_timeout": "10s",
     "network.protocol": "auto",
