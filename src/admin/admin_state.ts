@@ -29,6 +29,7 @@ import { type ParameterTable, parameterTable } from "./config_parameters.ts";
 import { applyEncodingLimit, applyEncodingLimits } from "./encoding_config.ts";
 import { LatencyMonitor } from "./latency_monitor.ts";
 import { SlowLog } from "./slowlog.ts";
+import { RateSampler } from "./rate_sampler.ts";
 import { Acl } from "../security/acl.ts";
 
 /** SHUTDOWN's options, as parsed from the request. */
@@ -50,8 +51,6 @@ export type ShutdownHandler = (request: ShutdownRequest) => Promise<string | und
 const SAMPLE_INTERVAL_MS = 100;
 /** The memory peak is sampled every this many ops samples (once a second). */
 const MEMORY_SAMPLE_EVERY = 10;
-/** Samples averaged for `instantaneous_ops_per_sec` (Redis's STATS_METRIC_SAMPLES). */
-const OPS_SAMPLES = 16;
 
 /** Limit closes logged at `info` at most this often (the count is kept). */
 const LIMIT_LOG_INTERVAL_MS = 1000;
@@ -126,9 +125,18 @@ export class AdminState {
   /** `Deno.memoryUsage()`'s estimate at start and its highest seen (sampled). */
   readonly startupMemoryBytes = usedMemoryBytes();
   peakMemoryBytes = this.startupMemoryBytes;
-  readonly #opsSamples = new Float64Array(OPS_SAMPLES);
-  #opsAt = 0;
-  #lastCommands = 0;
+  /**
+   * Clients' traffic (INFO stats `total_net_*`, `total_reads_processed`,
+   * `total_writes_processed`): counted by each connection as it reads and
+   * writes, replication's own links aside.
+   */
+  readonly net = { inputBytes: 0, outputBytes: 0, reads: 0, writes: 0 };
+  /** Connections accepted before the last CONFIG RESETSTAT (`total_connections_received` counts from it). */
+  connectionsBeforeReset = 0;
+  #ops: RateSampler | undefined;
+  readonly #inputRate = new RateSampler(() => this.net.inputBytes);
+  readonly #outputRate = new RateSampler(() => this.net.outputBytes);
+  #samplesTaken = 0;
   #lastSampleMs = performance.now();
   #sampler: ReturnType<typeof setInterval> | undefined;
 
@@ -158,18 +166,16 @@ export class AdminState {
    * from `commands()` (the executor's count); {@link stopSampling} ends it.
    */
   startSampling(commands: () => number): void {
-    this.#lastCommands = commands();
+    const ops = this.#ops = new RateSampler(commands);
     this.#sampler = setInterval(() => {
       const now = performance.now();
-      const count = commands();
-      const seconds = (now - this.#lastSampleMs) / 1000;
-      this.#opsSamples[this.#opsAt++ % OPS_SAMPLES] = seconds > 0
-        ? (count - this.#lastCommands) / seconds
-        : 0;
-      this.#lastCommands = count;
+      const elapsedMs = now - this.#lastSampleMs;
+      ops.sample(elapsedMs);
+      this.#inputRate.sample(elapsedMs);
+      this.#outputRate.sample(elapsedMs);
       this.#lastSampleMs = now;
       // Deno.memoryUsage() costs ~60 µs: the peak is sampled once a second.
-      if (this.#opsAt % MEMORY_SAMPLE_EVERY === 0) this.usedMemory();
+      if (++this.#samplesTaken % MEMORY_SAMPLE_EVERY === 0) this.usedMemory();
     }, SAMPLE_INTERVAL_MS);
     Deno.unrefTimer(this.#sampler);
   }
@@ -180,11 +186,12 @@ export class AdminState {
 
   /** Commands per second over the last 1.6 s (`instantaneous_ops_per_sec`). */
   get opsPerSecond(): number {
-    const n = Math.min(this.#opsAt, OPS_SAMPLES);
-    if (n === 0) return 0;
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += this.#opsSamples[i];
-    return Math.round(sum / n);
+    return Math.round(this.#ops?.perSecond ?? 0);
+  }
+
+  /** Clients' input and output over the last 1.6 s, KiB/s (`instantaneous_*_kbps`). */
+  get kibPerSecond(): { input: number; output: number } {
+    return { input: this.#inputRate.perSecond / 1024, output: this.#outputRate.perSecond / 1024 };
   }
 
   /** Memory in use now (see {@link usedMemoryBytes}), updating the peak. */
@@ -397,10 +404,21 @@ export class AdminState {
     }
   }
 
-  /** CONFIG RESETSTAT's part here (the command counters are the table's). */
+  /**
+   * CONFIG RESETSTAT's part here (the command counters are the table's):
+   * called after the counters it samples are zeroed.
+   */
   resetStats(): void {
     this.errors.reset();
     this.rejectedConnections = 0;
     this.limitCloses.clear();
+    this.net.inputBytes =
+      this.net.outputBytes =
+      this.net.reads =
+      this.net.writes =
+        0;
+    this.#ops?.reset();
+    this.#inputRate.reset();
+    this.#outputRate.reset();
   }
 }

@@ -176,10 +176,13 @@ export const CONFIG_COMMAND: ContainerHandler = {
           resetCommandStats(spec.stats);
           for (const sub of spec.subcommands?.values() ?? []) resetCommandStats(sub.stats);
         }
-        ctx.server.admin.resetStats();
         ctx.stats.commandsProcessed = 0;
         ctx.stats.keyspaceHits = 0;
         ctx.stats.keyspaceMisses = 0;
+        ctx.store.expiredKeys = 0;
+        ctx.store.memory.evictedKeys = 0;
+        ctx.server.admin.connectionsBeforeReset = ctx.server.totalConnections();
+        ctx.server.admin.resetStats();
         w.status("OK");
       },
     },

@@ -340,6 +340,9 @@ export class Connection implements ClientIo {
         if (this.#outOfLoop !== undefined) await this.#outOfLoop;
         this.lastActiveMs = Date.now();
         if (n === 0) continue;
+        const net = this.#services.admin.net;
+        net.inputBytes += n;
+        net.reads++;
         this.#protocol ??= protocolFor(
           this.#services.protocolMode,
           buffer[end],
@@ -540,6 +543,9 @@ export class Connection implements ClientIo {
       // ~17% more CPU per request.
       await pending;
       this.#writing = true;
+      const net = this.#services.admin.net;
+      net.outputBytes += out.length;
+      net.writes++;
       try {
         if (out.referencedBytes === 0 && out.length <= MAX_WRITE_BYTES) {
           await writeAll(this.#conn, out.view());

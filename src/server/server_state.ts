@@ -119,7 +119,7 @@ export function serverState(parts: ServerParts): ServerState {
     },
     startedMs,
     connectedClients: clients,
-    totalConnections: () => parts.servers()[0]?.acceptedCount ?? 0,
+    totalConnections: () => parts.servers().reduce((sum, s) => sum + s.acceptedCount, 0),
     info(section) {
       switch (section) {
         case "server": {
