@@ -1,70 +1,98 @@
 /**
- * BullMQ (npm `bullmq`, pinned in deno.json) unchanged (issue 19 point 5):
- * producers add jobs — some delayed, some whose processor fails twice
- * before it succeeds (retried with backoff) — and three workers complete
- * each job exactly once. Bounded: 300 jobs, at most 60 s per server.
+ * BullMQ (npm `bullmq`, pinned in deno.json) unchanged (issue 19): four
+ * producers add 2000 jobs — three one `Queue.add` at a time, one with
+ * `addBulk` (its scripts inside MULTI/EXEC) — some delayed, some
+ * prioritized, some failing twice before they succeed (retried after a
+ * backoff); three workers complete each job exactly once: one successful
+ * run, one `completed` event (from the worker and in the events stream),
+ * no stalled job, nothing left in another state. Bounded: at most 60 s
+ * per server.
  *
  * The scenario runs on redis-server 7.0 (proof that the test itself holds)
- * and on kvdb.
+ * and on kvdb. The same jobs through a SIGKILL: tests/bullmq_kill_test.ts.
  */
 
 import assert from "node:assert/strict";
 import { Queue, Worker } from "bullmq";
 import { withServer } from "./_helpers.ts";
 import { RedisServer } from "./_diff_servers.ts";
+import {
+  checkCompletedOnce,
+  EventTally,
+  jobPlan,
+  processJob,
+  Runs,
+  until,
+} from "./_bullmq_jobs.ts";
 
-const JOBS = 300;
+const JOBS = 2000;
+const PRODUCERS = 4;
+const BULK = 25;
 const DEADLINE_MS = 60_000;
 /** BullMQ sends its Lua scripts with EVAL: ~20 KB requests, past kvdb's 4 KB default. */
 const KVDB_CONFIG = { network: { max_message_size: "1MB" } };
 
 async function scenario(port: number): Promise<void> {
   const connection = { host: "127.0.0.1", port, maxRetriesPerRequest: null };
-  const queue = new Queue("orders", { connection });
-  const completed = new Map<string, number>();
-  const attempts = new Map<string, number>();
+  const errors: string[] = [];
+  const onError = (where: string) => (e: Error) => errors.push(`${where}: ${e.message}`);
+  const producers = Array.from({ length: PRODUCERS }, () => {
+    const queue = new Queue("orders", { connection, streams: { events: { maxLen: 100_000 } } });
+    queue.on("error", onError("queue"));
+    return queue;
+  });
   const workers: Worker[] = [];
+  let tally: EventTally | undefined;
   try {
+    tally = await EventTally.start("orders", connection, onError("events"));
+    const runs = new Runs();
+    const workerCompleted = new Map<string, number>();
     for (let w = 0; w < 3; w++) {
-      const worker = new Worker(
-        "orders",
-        (job) => {
-          const n = (attempts.get(job.id!) ?? 0) + 1;
-          attempts.set(job.id!, n);
-          if (job.data.failTimes >= n) throw new Error(`planned failure ${n}`);
-          return Promise.resolve({ doubled: job.data.i * 2 });
-        },
-        { connection, concurrency: 4 },
-      );
+      const worker = new Worker("orders", processJob(runs), { connection, concurrency: 4 });
+      worker.on("error", onError("worker"));
       worker.on("completed", (job) => {
-        completed.set(job.id!, (completed.get(job.id!) ?? 0) + 1);
+        workerCompleted.set(job.id!, (workerCompleted.get(job.id!) ?? 0) + 1);
       });
       workers.push(worker);
     }
-    const added: string[] = [];
-    for (let i = 0; i < JOBS; i++) {
-      const job = await queue.add("order", { i, failTimes: i % 10 === 0 ? 2 : 0 }, {
-        attempts: 3,
-        backoff: { type: "fixed", delay: 50 },
-        delay: i % 7 === 0 ? 200 : 0,
-      });
-      added.push(job.id!);
+    const started = Date.now();
+    // ids[i]: the id BullMQ gave job i.
+    const ids: string[] = new Array(JOBS);
+    const adding = producers.map(async (queue, p) => {
+      const mine = Array.from({ length: JOBS }, (_, i) => i).filter((i) => i % PRODUCERS === p);
+      if (p === PRODUCERS - 1) {
+        for (let at = 0; at < mine.length; at += BULK) {
+          const batch = mine.slice(at, at + BULK);
+          const jobs = await queue.addBulk(batch.map((i) => ({ name: "order", ...jobPlan(i) })));
+          for (const [k, job] of jobs.entries()) ids[batch[k]] = job.id!;
+        }
+      } else {
+        for (const i of mine) {
+          const { data, opts } = jobPlan(i);
+          ids[i] = (await queue.add("order", data, opts)).id!;
+        }
+      }
+    });
+    await Promise.all(adding);
+    const addedMs = Date.now() - started;
+    assert.equal(new Set(ids).size, JOBS, "job ids are distinct");
+    await until(
+      () => tally!.completed.size >= JOBS,
+      () => `${tally!.completed.size} of ${JOBS} completed`,
+      DEADLINE_MS,
+    );
+    assert.deepEqual(errors, []);
+    const { stalled } = await checkCompletedOnce(producers[0], ids, tally, runs);
+    assert.equal(stalled, 0, "jobs stalled");
+    for (const id of ids) {
+      assert.equal(runs.successes.get(id), 1, `${id}: successful runs`);
+      assert.equal(workerCompleted.get(id), 1, `${id}: the worker's completed events`);
     }
-    const start = Date.now();
-    while (completed.size < JOBS && Date.now() - start < DEADLINE_MS) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(completed.size, JOBS, `completed ${completed.size} of ${JOBS}`);
-    for (const id of added) assert.equal(completed.get(id), 1, `job ${id} completed once`);
-    const counts = await queue.getJobCounts("completed", "failed", "waiting", "delayed");
-    assert.deepEqual(counts, { completed: JOBS, failed: 0, waiting: 0, delayed: 0 });
-    const retried = await queue.getJob(added[10]);
-    assert.deepEqual(retried?.returnvalue, { doubled: 20 });
-    assert.equal(retried?.attemptsMade, 3);
-    assert.equal(attempts.get(added[10]), 3);
+    console.log(`${JOBS} jobs added in ${addedMs} ms, all completed in ${Date.now() - started} ms`);
   } finally {
     await Promise.all(workers.map((w) => w.close()));
-    await queue.close();
+    await tally?.close();
+    await Promise.all(producers.map((q) => q.close()));
   }
 }
 

@@ -415,8 +415,8 @@ export class Store implements DatabaseHost, Keyspaces {
   }
 
   /**
-   * One bounded slice of background expiry: checks at most
-   * `EXPIRE_SLICE_MAX_CHECKS` keys that have an expiry time, walking the
+   * One bounded slice of background expiry: checks at most `maxChecks`
+   * keys that have an expiry time, none twice, walking the
    * databases and their partitions round-robin where the last slice
    * stopped, and deletes (and logs) those whose time has passed. Returns
    * how many it deleted. Does nothing on a replica.
@@ -428,12 +428,15 @@ export class Store implements DatabaseHost, Keyspaces {
     if (expiring === 0) return 0;
     const now = this.#nowMs();
     const cursor = this.#expireCursor;
+    // Each key with a TTL at most once: a few such keys must not cost a
+    // walk of every partition per check.
+    const limit = Math.min(maxChecks, expiring);
     let deleted = 0;
     // Every (database, partition) once without a key to check ends the slice.
     let empty = 0;
     let places = 0;
     for (const db of this.#databases) places += db.engine.partitionCount;
-    for (let checks = 0; checks < maxChecks && empty <= places;) {
+    for (let checks = 0; checks < limit && empty <= places;) {
       const db = this.#databases[cursor.db];
       const engine = db.engine;
       if (cursor.partition >= engine.partitionCount) {
