@@ -58,12 +58,11 @@ async function withPrototype(args: string[], body: (port: number) => Promise<voi
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const { value } = await reader.read();
     assert.equal(value?.trim(), "ready");
-    reader.releaseLock();
+    await reader.cancel();
     await body(port);
   } finally {
     child.kill("SIGKILL");
     await child.status;
-    await child.stdout.cancel().catch(() => {});
   }
 }
 

@@ -81,8 +81,8 @@ async function startPrototype(args: string[]): Promise<Running> {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const { value } = await reader.read();
   if (!value?.includes("ready")) throw new Error(`prototype did not start: ${value}`);
-  reader.releaseLock();
-  child.stdout.cancel();
+  // Nothing more is read: let the child's output go.
+  await reader.cancel();
   return {
     port,
     pid: child.pid,
