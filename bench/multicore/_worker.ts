@@ -134,7 +134,7 @@ function start(init: WorkerInit): void {
     const owners = new Int32Array(MAX_BATCH_REQUESTS);
     const indices = new Int32Array(MAX_BATCH_REQUESTS);
     const starts = new Int32Array(MAX_BATCH_REQUESTS);
-    const batches: OutBatch[] = [];
+    const batches: (OutBatch | undefined)[] = [];
     let have = 0;
     try {
       for (;;) {
@@ -176,11 +176,12 @@ function start(init: WorkerInit): void {
               execute(input, out);
               continue;
             }
-            const replies = await batches[i].done;
+            const replies = await batches[i]!.done;
             const from = indices[i] === 0 ? 0 : replies.ends[indices[i] - 1];
             out.write(replies.bytes.subarray(from, replies.ends[indices[i]]));
           }
-          batches.fill(undefined as unknown as OutBatch, 0, count);
+          // Let the batches go: their replies are copied.
+          batches.fill(undefined, 0, count);
         }
         input.copyWithin(0, at, have);
         have -= at;
