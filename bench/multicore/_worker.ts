@@ -8,7 +8,8 @@
  * `SharedArrayBuffer`, each operation under its stripe's lock. Variant
  * `shards` (A): each worker owns the keys whose hash selects it and keeps
  * them in a table of its own, without locks; a request for another
- * worker's key travels there and back through {@link ShardHop}.
+ * worker's key travels there and back through {@link ShardHop} (`postMessage`)
+ * or {@link RingHop} (a mailbox in a `SharedArrayBuffer`, `Atomics.waitAsync`).
  *
  * @example
  * ```ts
@@ -36,6 +37,7 @@ import {
 } from "./_resp.ts";
 import { hashBytes, ProtoTable, tableBytes, type TableLayout } from "./_table.ts";
 import { type BatchReplies, type OutBatch, ShardHop } from "./_shard_hop.ts";
+import { RingHop } from "./_ring_hop.ts";
 
 /** What server.ts tells a worker. */
 export interface WorkerInit {
@@ -48,8 +50,13 @@ export interface WorkerInit {
   table?: SharedArrayBuffer;
   /** Whether the shared table's operations take locks (off only to measure them). */
   locked: boolean;
-  /** Variant A: the channel to each other worker (undefined at `id`). */
+  /** Variant A: how requests travel to their owner. */
+  hop: "message" | "ring";
+  /** Variant A by message: the channel to each other worker (undefined at `id`). */
   ports: (MessagePort | undefined)[];
+  /** Variant A by ring: the mailbox to each other worker, and from each. */
+  mailboxesOut: (SharedArrayBuffer | undefined)[];
+  mailboxesIn: (SharedArrayBuffer | undefined)[];
 }
 
 /** Bytes one read may bring; a request larger than this closes its connection. */
@@ -114,7 +121,7 @@ function start(init: WorkerInit): void {
   };
 
   const hopReplies = new Replies();
-  const hop = new ShardHop(init.ports, (bytes: Uint8Array): BatchReplies => {
+  const executeBatch = (bytes: Uint8Array): BatchReplies => {
     hopReplies.length = 0;
     const ends: number[] = [];
     let at = 0;
@@ -125,7 +132,10 @@ function start(init: WorkerInit): void {
       ends.push(hopReplies.length);
     }
     return { bytes: hopReplies.bytes.slice(0, hopReplies.length), ends: Int32Array.from(ends) };
-  });
+  };
+  const hop = init.hop === "ring"
+    ? new RingHop(init.mailboxesOut, init.mailboxesIn, executeBatch)
+    : new ShardHop(init.ports, executeBatch);
 
   async function serve(conn: Deno.Conn): Promise<void> {
     const input = new Uint8Array(READ_BYTES);

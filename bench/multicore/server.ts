@@ -8,9 +8,11 @@
  * the table leaves out.
  *
  *     deno run --unstable-net --allow-net=127.0.0.1 bench/multicore/server.ts \
- *       --port 7000 --workers 2 --variant shards|shared [--no-locks] \
+ *       --port 7000 --workers 2 --variant shards|shared [--hop message|ring] [--no-locks] \
  *       [--stripes 256] [--slots 4096] [--arena-kib 256]
  *
+ * `--hop` is how variant A forwards requests: `postMessage` (the default)
+ * or a mailbox in a `SharedArrayBuffer` per pair of workers.
  * `--no-locks` runs the shared table without locks: correct with one
  * worker only, to measure what the locks cost.
  *
@@ -19,6 +21,7 @@
 
 import { parseArgs } from "node:util";
 import type { WorkerInit } from "./_worker.ts";
+import { mailboxBytes } from "./_ring_hop.ts";
 import { tableBytes, type TableLayout } from "./_table.ts";
 
 /** Most workers: more than any machine here has cores, fewer than the owner bits allow. */
@@ -30,6 +33,7 @@ const { values: flags } = parseArgs({
     port: { type: "string" },
     workers: { type: "string", default: "1" },
     variant: { type: "string", default: "shared" },
+    hop: { type: "string", default: "message" },
     "no-locks": { type: "boolean", default: false },
     stripes: { type: "string", default: "256" },
     slots: { type: "string", default: "4096" },
@@ -45,6 +49,8 @@ if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
   throw new Error(`--workers: 1 to ${MAX_WORKERS}`);
 }
 if (variant !== "shared" && variant !== "shards") throw new Error("--variant: shared or shards");
+const hop = flags.hop;
+if (hop !== "message" && hop !== "ring") throw new Error("--hop: message or ring");
 if (flags["no-locks"] && workers > 1) throw new Error("--no-locks needs --workers 1");
 const layout: TableLayout = {
   stripes: Number(flags.stripes),
@@ -58,7 +64,19 @@ const ports: (MessagePort | undefined)[][] = Array.from(
   { length: workers },
   () => Array.from({ length: workers }, () => undefined),
 );
-if (variant === "shards") {
+// A mailbox per ordered pair: mailboxes[from][to].
+const mailboxes: (SharedArrayBuffer | undefined)[][] = Array.from(
+  { length: workers },
+  (_, from) =>
+    Array.from(
+      { length: workers },
+      (_, to) =>
+        variant === "shards" && hop === "ring" && from !== to
+          ? new SharedArrayBuffer(mailboxBytes())
+          : undefined,
+    ),
+);
+if (variant === "shards" && hop === "message") {
   for (let a = 0; a < workers; a++) {
     for (let b = a + 1; b < workers; b++) {
       const channel = new MessageChannel();
@@ -85,7 +103,10 @@ for (let id = 0; id < workers; id++) {
     layout,
     table,
     locked: !flags["no-locks"],
+    hop,
     ports: ports[id],
+    mailboxesOut: mailboxes[id],
+    mailboxesIn: mailboxes.map((row) => row[id]),
   };
   worker.postMessage(init, ports[id].filter((p): p is MessagePort => p !== undefined));
   ready.push(promise);

@@ -66,9 +66,15 @@ async function withPrototype(args: string[], body: (port: number) => Promise<voi
   }
 }
 
-for (const variant of ["shared", "shards"]) {
-  Deno.test(`prototype (${variant}, 2 workers): every connection sees every key, in order`, async () => {
-    await withPrototype(["--workers", "2", "--variant", variant], async (port) => {
+for (
+  const [name, args] of [
+    ["shared", ["--variant", "shared"]],
+    ["shards, postMessage hop", ["--variant", "shards", "--hop", "message"]],
+    ["shards, SAB mailbox hop", ["--variant", "shards", "--hop", "ring"]],
+  ]
+) {
+  Deno.test(`prototype (${name}, 2 workers): every connection sees every key, in order`, async () => {
+    await withPrototype(["--workers", "2", ...args], async (port) => {
       // Enough connections that the kernel hands some to each worker's listener.
       const conns = await Promise.all(
         Array.from({ length: 8 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
