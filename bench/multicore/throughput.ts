@@ -8,7 +8,7 @@
  * cores. Run from the repository's root:
  *
  *     deno run --allow-run --allow-net=127.0.0.1 --allow-read --allow-write \
- *       --allow-env bench/multicore/throughput.ts [--rounds 3] [--only text] [--json out.json]
+ *       --allow-env bench/multicore/throughput.ts [--rounds 3] [--only text,...] [--json out.json]
  *
  * (`--allow-read`/`--allow-write`/`--allow-env`: kvdb is started as
  * `deno task bench` starts it, with a config in a temporary directory.)
@@ -23,7 +23,7 @@ const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     rounds: { type: "string", default: "3" },
-    /** Only the servers whose name holds this text. */
+    /** Only the servers whose name holds one of these texts (comma-separated). */
     only: { type: "string" },
     json: { type: "string" },
   },
@@ -60,7 +60,9 @@ const CONFIGS: Config[] = [
     name: "prototype A, 2 workers, shards + SAB mailbox hop",
     args: ["--workers", "2", "--variant", "shards", "--hop", "ring"],
   },
-].filter((config) => flags.only === undefined || config.name.includes(flags.only));
+].filter((config) =>
+  flags.only === undefined || flags.only.split(",").some((text) => config.name.includes(text))
+);
 
 interface Running {
   port: number;
