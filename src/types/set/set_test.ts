@@ -358,3 +358,24 @@ Deno.test("SetAdd and SetRem records round-trip through the codec; an unknown fl
   assert.throws(() => encodeRecord(buf, 0, 1, WalOp.SetAdd, 0, "s", "m", 2, 0), RangeError);
   assert.equal(entryProblem(WalOp.SetRem, "s", "m", 2), "SREM with flag 2");
 });
+
+Deno.test("a set that outgrows its inline bytes is held as an object from then on: later writes change it in place", () => {
+  for (const prefix of ["m", ""]) { // a member table, and a sorted intset
+    const engine = new Engine(1);
+    applySetAdds(engine, "s", [`${prefix}1`], [0]);
+    const grow = Array.from({ length: SET_PACKED_MAX_MEMBERS + 1 }, (_, i) => `${prefix}${i + 2}`);
+    // Read back from the inline bytes (a copy), converted, stored once.
+    applySetAdds(engine, "s", grow, grow.map(() => 0));
+    const held = engine.get("s") as SetValue;
+    assert.equal(held.packed(), undefined);
+    // The fault: a converted copy still said "unpacked", so every later
+    // write stored it again (a key lookup and a memory estimate each).
+    assert.equal(held.unpacked, false);
+    applySetAdds(engine, "s", [`${prefix}999`], [0]);
+    applySetRems(engine, "s", [`${prefix}1`], [0]);
+    assert.equal(engine.get("s"), held);
+    assert.equal(held.has(`${prefix}999`), true);
+    assert.equal(held.has(`${prefix}1`), false);
+    assert.equal(held.length, SET_PACKED_MAX_MEMBERS + 2);
+  }
+});

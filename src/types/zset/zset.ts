@@ -406,6 +406,16 @@ export class ZsetValue extends Collection {
     });
     this.#table = table;
     this.#packed = "";
+    // Kept as an object from now on, not re-read from bytes: the writer
+    // converting a copy stores it once (applyZsetScores decides that before
+    // changing it), and later writes change it in place. Left set, every
+    // later ZADD, ZREM and ZPOPMIN of a sorted set once read inline stored
+    // it again — a key lookup and a memory estimate (five sampled members,
+    // each made a string) more per write. Measured in process (process CPU
+    // per command over redis-benchmark's shapes with -r 100000, pipelines
+    // of 16 prefetched, 3 alternating rounds, min/median): ZADD 1897/2342
+    // → 1619/1693 ns, ZPOPMIN 432/519 → 389/488 ns.
+    this.#unpacked = false;
   }
 }
 

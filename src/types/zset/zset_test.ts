@@ -9,7 +9,8 @@ import { ZsetTable } from "./_zset_table.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import { decodeScore, encodeScore, parseLexBound, parseScore, parseScoreBound } from "./score.ts";
-import { ZsetValue } from "./zset.ts";
+import { applyZsetRems, applyZsetScores, ZsetValue } from "./zset.ts";
+import { Engine } from "../../storage/engine.ts";
 
 /** A deterministic generator (xorshift32) for reproducible random operations. */
 function rng(seed: number): (n: number) => number {
@@ -364,4 +365,26 @@ Deno.test("ZsetValue (skiplist): the empty member, binary and string-held long m
   assert(zset.delete(""));
   assertEquals(zset.score(long), undefined);
   assertEquals(zset.entries()[0], ["k1", 1]);
+});
+
+Deno.test("ZsetValue: a sorted set that outgrows its inline bytes is held as an object from then on", () => {
+  const engine = new Engine(1);
+  applyZsetScores(engine, "z", ["a"], [1]);
+  const grow = Array.from(
+    { length: ENCODING_LIMITS.zsetMaxListpackEntries + 1 },
+    (_, i) => `m${i}`,
+  );
+  // Read back from the inline bytes (a copy), converted, stored once.
+  applyZsetScores(engine, "z", grow, grow.map((_, i) => i));
+  const held = engine.get("z") as ZsetValue;
+  assertEquals(held.encoding(), "skiplist");
+  // The fault: a converted copy still said "unpacked", so every later write
+  // stored it again (a key lookup and a memory estimate each).
+  assertEquals(held.unpacked, false);
+  applyZsetScores(engine, "z", ["b"], [2]);
+  applyZsetRems(engine, "z", ["a"]);
+  assert(engine.get("z") === held);
+  assertEquals(held.score("b"), 2);
+  assertEquals(held.score("a"), undefined);
+  assertEquals(held.length, grow.length + 1);
 });
