@@ -820,18 +820,22 @@ export class KeyTable {
     this.#freeEntry = entry;
   }
 
+  // Grown by transfer (realloc), and the old slots released at once: a
+  // replaced array left to the garbage collector stays resident until a major
+  // GC, which a server that only stores bytes off-heap may not run for long
+  // (issue 20: 1M keys, RSS −4..6 MiB and the 8 MiB run-to-run swing gone).
   #growEntries(): void {
-    const entries = new Int32Array(this.#entries.length * 2);
-    entries.set(this.#entries);
-    this.#entries = entries;
-    const meta = new Uint32Array(this.#meta.length * 2);
-    meta.set(this.#meta);
-    this.#meta = meta;
+    const entries = this.#entries.buffer as ArrayBuffer;
+    this.#entries = new Int32Array(entries.transfer(entries.byteLength * 2));
+    const meta = this.#meta.buffer as ArrayBuffer;
+    this.#meta = new Uint32Array(meta.transfer(meta.byteLength * 2));
   }
 
   #growSlots(): void {
     this.#lastKey = undefined;
-    this.#slots = grownSlots(this.#slots);
+    const old = this.#slots;
+    this.#slots = grownSlots(old);
+    (old.buffer as ArrayBuffer).transfer(0); // detached: its bytes are freed now
     this.#mask = this.#slots.length / 2 - 1;
   }
 
