@@ -210,14 +210,12 @@ Deno.test("maxmemory: CONFIG GET/SET take Redis's units and values, INFO and OBJ
       await c.call("CONFIG", "SET", "maxmemory", "1");
       assert.equal(await c.call("DBSIZE"), 0);
       assert.ok(Number((await infoSection(c, "stats")).get("evicted_keys")) >= 2000);
-      // Nothing is left to count: one write goes in, the next evicts it.
-      assert.deepEqual(await c.call("SET", "x", "y"), new RespStatus("OK"));
-      assert.deepEqual(await c.call("SET", "x2", "y"), new RespStatus("OK"));
-      assert.equal(await c.call("EXISTS", "x"), 0);
+      // Nothing is left to evict, and this client's own buffers count (as
+      // in Redis: redis-server 7.0.15 answers these two SETs with -OOM too).
+      assert.deepEqual(await c.call("SET", "x", "y"), new RespError(OOM));
       await c.call("CONFIG", "SET", "maxmemory-policy", "noeviction");
       assert.deepEqual(await c.call("SET", "x3", "y"), new RespError(OOM));
-      assert.equal(await c.call("GET", "x2"), "y");
-      assert.equal(await c.call("DEL", "x2"), 1);
+      assert.equal(await c.call("DBSIZE"), 0);
       await c.call("CONFIG", "SET", "maxmemory", "0");
       assert.deepEqual(await c.call("SET", "x", "y"), new RespStatus("OK"));
     } finally {

@@ -1,7 +1,8 @@
 /**
  * What a value held as an object (a string past the inline limit, a
  * collection too big to pack) is charged in `used_memory`: the same
- * estimate MEMORY USAGE gives with its default SAMPLES, so it costs
+ * estimate MEMORY USAGE gives with its default SAMPLES (its mean per
+ * element reused over a few changes: `collectionChargeBytes`), so it costs
  * O(samples) however big the collection, and can be taken again after
  * each change in place.
  *
@@ -12,7 +13,7 @@
  * @module
  */
 
-import { collectionMemoryBytes, DEFAULT_MEMORY_SAMPLES } from "../admin/_collection_memory.ts";
+import { collectionChargeBytes } from "../admin/_collection_memory.ts";
 import { Collection } from "../types/collection.ts";
 import { BigString } from "../types/string/big_string.ts";
 
@@ -29,6 +30,6 @@ const BIG_STRING_OVERHEAD_BYTES = 64;
  */
 export function objectCostBytes(value: object): number {
   if (value instanceof BigString) return BIG_STRING_OVERHEAD_BYTES + value.length;
-  if (value instanceof Collection) return collectionMemoryBytes(value, DEFAULT_MEMORY_SAMPLES);
+  if (value instanceof Collection) return collectionChargeBytes(value);
   return 0;
 }
