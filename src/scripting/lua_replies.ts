@@ -177,8 +177,11 @@ export function writeLuaValue(
   const C = vm.C;
   const type = C._lua_type(L, index);
   switch (type) {
-    case LUA_TSTRING:
-      return w.bulk(vm.toString(L, index)!);
+    case LUA_TSTRING: {
+      // Straight from the wasm heap: no JS string made and encoded again.
+      const at = vm.stringAt(L, index);
+      return w.bulkRange(C.HEAPU8, at, at + vm.stringLength);
+    }
     case LUA_TBOOLEAN: {
       const on = C._lua_toboolean(L, index) !== 0;
       if (resp === 3) return w.boolean(on);

@@ -136,6 +136,30 @@ async function loadLuaC(): Promise<LuaC> {
   return c as unknown as LuaC;
 }
 
+/** Integers {@link luaIndex} keeps as bigints (table indices, registry references). */
+const CACHED_INDICES = 1024;
+const indices: bigint[] = [];
+
+/**
+ * `n` as the bigint a `lua_Integer` parameter takes (lua_rawgeti, lua_rawseti),
+ * without allocating one per call for the small ones. `BigInt(n)` allocated
+ * ~6 bigints per EVALSHA (registry references, KEYS/ARGV indices).
+ *
+ * @example
+ * ```ts
+ * C._lua_rawgeti(L, LUA_REGISTRYINDEX, luaIndex(ref));
+ * ```
+ */
+export function luaIndex(n: number): bigint {
+  if (n < 0 || n >= CACHED_INDICES) return BigInt(n);
+  let big = indices[n];
+  if (big === undefined) {
+    while (indices.length <= n) indices.push(BigInt(indices.length));
+    big = indices[n];
+  }
+  return big;
+}
+
 /** Bytes of the scratch area strings cross the wasm boundary through, grown on demand. */
 const SCRATCH_INITIAL_BYTES = 64 * 1024;
 
@@ -229,6 +253,20 @@ export class LuaVm {
     const length = C.HEAPU32[this.#lenPointer >> 2];
     return bytesToBinary(C.HEAPU8, at, at + length);
   }
+
+  /**
+   * The address in {@link LuaC.HEAPU8} of the string (or number, converted)
+   * at `index`, its length in {@link stringLength}; 0 if it is neither. For
+   * a reply written straight from the wasm heap (no JS string made).
+   */
+  stringAt(L: number, index: number): number {
+    const at = C._lua_tolstring(L, index, this.#lenPointer);
+    this.stringLength = at === 0 ? 0 : C.HEAPU32[this.#lenPointer >> 2];
+    return at;
+  }
+
+  /** Bytes of the string {@link stringAt} last found. */
+  stringLength = 0;
 
   /** A 4-byte scratch cell in the wasm heap (lua_tonumberx's `isnum`). */
   scratchInt(): number {

@@ -55,7 +55,8 @@ export class ReplyCapture implements ReplyWriter {
   reset(): void {
     this.value = null;
     this.done = false;
-    this.#open.length = 0;
+    // Setting an array's length is a runtime call even when it is already 0.
+    if (this.#open.length !== 0) this.#open.length = 0;
   }
 
   #add(value: Captured): void {
