@@ -79,6 +79,11 @@ interface Run {
   readOnly: boolean;
   /** SCRIPT KILL asked to stop it. */
   killed: boolean;
+  /**
+   * `Date.now()` when it started (the hook compares with the same clock).
+   * Not `performance.now()`: an op call of ~230 ns, ~10% of an in-process
+   * EVALSHA, for a threshold counted in whole ms (Redis 6 used mstime()).
+   */
   startMs: number;
   /** busy-reply-threshold when it started (0 in the config: never busy). */
   busyThresholdMs: number;
@@ -280,7 +285,7 @@ export class ScriptEngine {
       isFunction: args !== undefined,
       command,
       nargs: args === undefined ? 1 : 3,
-      startMs: performance.now(),
+      startMs: Date.now(),
       busyThresholdMs: ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity,
       lastYieldMs: 0,
       db: session.db,
@@ -382,7 +387,7 @@ export class ScriptEngine {
       C._lua_error(L);
       return;
     }
-    const now = performance.now();
+    const now = Date.now();
     if (now - run.startMs < run.busyThresholdMs) return;
     if (!this.busy) {
       this.busy = true;
@@ -421,7 +426,7 @@ export class ScriptEngine {
     return {
       name: run.sha,
       command: run.command,
-      durationMs: Math.floor(performance.now() - run.startMs),
+      durationMs: Math.max(0, Date.now() - run.startMs), // the wall clock may step back
     };
   }
 
