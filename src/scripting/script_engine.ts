@@ -707,8 +707,9 @@ export class ScriptEngine {
     const args: string[] = new Array(argc);
     for (let i = 1; i <= argc; i++) {
       const type = C._lua_type(L, i);
-      if (type === LUA_TSTRING) args[i - 1] = vm.toString(L, i)!;
-      else if (type === LUA_TNUMBER) args[i - 1] = formatArgNumber(vm, L, i);
+      if (type === LUA_TSTRING) {
+        args[i - 1] = i === 1 ? vm.toStringRepeated(L, i)! : vm.toString(L, i)!;
+      } else if (type === LUA_TNUMBER) args[i - 1] = formatArgNumber(vm, L, i);
       else {
         return this.#failed(
           L,
