@@ -116,10 +116,11 @@ async function loadLuaC(): Promise<LuaC> {
   // deno-lint-ignore no-explicit-any
   const wasm = WebAssembly as any;
   // deno-lint-ignore no-explicit-any
-  wasm.instantiate = (...args: any[]) => instantiate.apply(WebAssembly, args as never).then(keep);
+  wasm.instantiate = (...args: any[]) =>
+    instantiate.apply(WebAssembly, fastInvoke(args, () => exports) as never).then(keep);
   // deno-lint-ignore no-explicit-any
   wasm.instantiateStreaming = (...args: any[]) =>
-    instantiateStreaming.apply(WebAssembly, args as never).then(keep);
+    instantiateStreaming.apply(WebAssembly, fastInvoke(args, () => exports) as never).then(keep);
   let module: Record<string, unknown>;
   try {
     module = (await new LuaFactory().getLuaModule()).module as unknown as Record<string, unknown>;
@@ -136,8 +137,73 @@ async function loadLuaC(): Promise<LuaC> {
   return c as unknown as LuaC;
 }
 
+/** Integers {@link luaIndex} keeps as bigints (table indices, registry references). */
+const CACHED_INDICES = 1024;
+const indices: bigint[] = [];
+
+/**
+ * `n` as the bigint a `lua_Integer` parameter takes (lua_rawgeti, lua_rawseti),
+ * without allocating one per call for the small ones. `BigInt(n)` allocated
+ * ~6 bigints per EVALSHA (registry references, KEYS/ARGV indices).
+ *
+ * @example
+ * ```ts
+ * C._lua_rawgeti(L, LUA_REGISTRYINDEX, luaIndex(ref));
+ * ```
+ */
+export function luaIndex(n: number): bigint {
+  if (n < 0 || n >= CACHED_INDICES) return BigInt(n);
+  let big = indices[n];
+  if (big === undefined) {
+    while (indices.length <= n) indices.push(BigInt(indices.length));
+    big = indices[n];
+  }
+  return big;
+}
+
+/**
+ * Replaces the module's `invoke_vii` import (Lua's setjmp: every
+ * lua_resume, lua_pcall and xpcall calls out through it) with one on the
+ * raw exports. Emscripten's goes through its assertion wrappers of
+ * stackSave/stackRestore and a checked table lookup (two Table.get): ~7% of
+ * an in-process EVALSHA's CPU profile. Same semantics: a longjmp is a
+ * thrown number (`_emscripten_throw_longjmp`), turned into setThrew(1, 0);
+ * anything else propagates after the stack pointer is restored.
+ */
+// deno-lint-ignore no-explicit-any
+function fastInvoke(args: any[], exports: () => WebAssembly.Exports | undefined): any[] {
+  const env = args[1]?.env;
+  if (env === undefined || typeof env.invoke_vii !== "function") return args;
+  let table: WebAssembly.Table | undefined;
+  let stackSave: () => number;
+  let stackRestore: (sp: number) => void;
+  let setThrew: (threw: number, value: number) => void;
+  env.invoke_vii = (index: number, a1: number, a2: number): void => {
+    if (table === undefined) {
+      const e = exports()!;
+      table = e.__indirect_function_table as WebAssembly.Table;
+      stackSave = e.stackSave as typeof stackSave;
+      stackRestore = e.stackRestore as typeof stackRestore;
+      setThrew = e.setThrew as typeof setThrew;
+    }
+    const sp = stackSave();
+    try {
+      (table.get(index) as (a1: number, a2: number) => void)(a1, a2);
+    } catch (error) {
+      stackRestore(sp);
+      if (error !== (error as number) + 0) throw error;
+      setThrew(1, 0);
+    }
+  };
+  return args;
+}
+
 /** Bytes of the scratch area strings cross the wasm boundary through, grown on demand. */
 const SCRATCH_INITIAL_BYTES = 64 * 1024;
+
+/** Slots of {@link LuaVm.toStringRepeated}'s cache (a power of two), and the longest string it keeps. */
+const REPEATED_SLOTS = 256;
+const REPEATED_MAX_BYTES = 32;
 
 /** A JS function Lua calls: takes the state, leaves results on its stack, returns their count. */
 export type LuaJsFunction = (L: number) => number;
@@ -155,6 +221,9 @@ export class LuaVm {
   #scratchBytes = SCRATCH_INITIAL_BYTES;
   readonly #lenPointer: number;
   readonly #names = new Map<string, number>();
+  /** {@link toStringRepeated}'s cache: a string's address and the JS string made of it. */
+  readonly #repeatedAt = new Int32Array(REPEATED_SLOTS);
+  readonly #repeatedText: string[] = new Array(REPEATED_SLOTS).fill("");
 
   private constructor(memoryLimitBytes: number) {
     this.memoryLimitBytes = memoryLimitBytes;
@@ -229,6 +298,47 @@ export class LuaVm {
     const length = C.HEAPU32[this.#lenPointer >> 2];
     return bytesToBinary(C.HEAPU8, at, at + length);
   }
+
+  /**
+   * {@link toString} for a string a script passes again and again (a
+   * command name): the same JS string as last time when the bytes at the
+   * same address are the same (checked: an address is reused once Lua
+   * frees a string), so no new string is made and a Map lookup by it finds
+   * its hash already computed. `redis.call`'s command name by toString and
+   * a Map lookup cost ~170 ns (CPU profile of an in-process EVALSHA).
+   */
+  toStringRepeated(L: number, index: number): string | undefined {
+    const at = C._lua_tolstring(L, index, this.#lenPointer);
+    if (at === 0) return undefined;
+    const length = C.HEAPU32[this.#lenPointer >> 2];
+    const heap = C.HEAPU8;
+    if (length > REPEATED_MAX_BYTES) return bytesToBinary(heap, at, at + length);
+    const slot = (at >>> 3) & (REPEATED_SLOTS - 1);
+    const cached = this.#repeatedText[slot];
+    if (this.#repeatedAt[slot] === at && cached.length === length) {
+      let i = 0;
+      while (i < length && heap[at + i] === cached.charCodeAt(i)) i++;
+      if (i === length) return cached;
+    }
+    const text = bytesToBinary(heap, at, at + length);
+    this.#repeatedAt[slot] = at;
+    this.#repeatedText[slot] = text;
+    return text;
+  }
+
+  /**
+   * The address in {@link LuaC.HEAPU8} of the string (or number, converted)
+   * at `index`, its length in {@link stringLength}; 0 if it is neither. For
+   * a reply written straight from the wasm heap (no JS string made).
+   */
+  stringAt(L: number, index: number): number {
+    const at = C._lua_tolstring(L, index, this.#lenPointer);
+    this.stringLength = at === 0 ? 0 : C.HEAPU32[this.#lenPointer >> 2];
+    return at;
+  }
+
+  /** Bytes of the string {@link stringAt} last found. */
+  stringLength = 0;
 
   /** A 4-byte scratch cell in the wasm heap (lua_tonumberx's `isnum`). */
   scratchInt(): number {

@@ -55,7 +55,9 @@ export class ReplyCapture implements ReplyWriter {
   reset(): void {
     this.value = null;
     this.done = false;
-    this.#open.length = 0;
+    // Setting an array's length is a runtime call even when it is already 0
+    // (reset was ~65 ms self of a 2.7 s EVALSHA server profile, twice per redis.call).
+    if (this.#open.length !== 0) this.#open.length = 0;
   }
 
   #add(value: Captured): void {
