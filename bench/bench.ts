@@ -23,7 +23,16 @@
  * runs SET and GET at 50 clients against servers without a password and
  * then with `requirepass` (redis-benchmark `-a`; bench/_auth.ts). `--only
  * scripting` runs EVALSHA of a one-GET script at 50 clients, unpipelined
- * and 16 deep (bench/_scripting.ts).
+ * and 16 deep (bench/_scripting.ts). `--only floor` runs the Deno floor
+ * table (bench/_runtime_floor.ts). `--only stall` runs issue 20's stall
+ * rows: a 50-client GET load's p99.9 alone, while snapshots of 1M keys are
+ * taken and while an UNLINK frees a set of 1M members (bench/_stall.ts).
+ *
+ * Every load row shows the server's CPU per request and its user/kernel
+ * split, from /proc/<pid>/stat around the load (bench/_server_cpu.ts, the
+ * one helper all rows go through; for the default list, between the CSV
+ * lines redis-benchmark prints as each test ends), with a note of the
+ * fewest 10 ms ticks any figure of the table rests on.
  *
  * The MULTI/SET/INCR/EXEC row's load comes from bench/multi_load.ts, not
  * redis-benchmark (which repeats one command per run): 50 connections, one
@@ -560,6 +569,9 @@ const snapshotBench = () =>
     "--v8-flags=--max-semi-space-size=4",
   ]);
 
+/** The Deno floor table: SET at 50 clients, in memory and durable. */
+const floorRows = (dir: string) => runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));
+
 /** The stall section: 50,000 GETs a load (bench/_stall.ts says why), over MEMORY_KEYS keys. */
 const stall = (dir: string) =>
   stallRows(dir, { rounds: ROUNDS, keys: MEMORY_KEYS, requests: n(50_000) });
@@ -675,6 +687,10 @@ async function main(): Promise<void> {
       console.log((await stall(dir)).table);
       return;
     }
+    if (flags.only === "floor") {
+      console.log((await floorRows(dir)).table);
+      return;
+    }
     if (flags.only === "memory") {
       const m = await collectionMemory(dir);
       console.log(
@@ -702,7 +718,7 @@ async function main(): Promise<void> {
     console.error("  redis-benchmark's default tests ...");
     const lists = await defaultLists(dir);
     console.error("  runtime floor ...");
-    const floor = await runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));
+    const floor = await floorRows(dir);
     console.error("  memory ...");
     const mem = await memory(dir);
     const collections = await collectionMemory(dir);
@@ -737,6 +753,8 @@ async function main(): Promise<void> {
         collections.sortedSet,
       ),
       "",
+      rowsCpuNote(rows),
+      "",
       "redis-benchmark's default test list (`-t` of its tests, two calls per server per round, " +
       "the LRANGE tests with a tenth of the requests; " +
       "a test kvdb cannot run shows the server's error):",
@@ -744,7 +762,6 @@ async function main(): Promise<void> {
       ...defaultListLines(lists),
       "",
       "Ratios: throughput kvdb/redis; latency rows redis p50 / kvdb p50 (so > 1 means kvdb is faster).",
-      rowsCpuNote(rows),
       "redis-benchmark's latency histogram steps by 8 µs near 50 µs; the mean shows finer differences.",
       "Durable rows: kvdb with `wal.enabled: true` (batch 100, 10ms) against redis-server",
       "`--appendonly yes --appendfsync always`.",
