@@ -88,7 +88,14 @@ export async function runtimeFloor(
   return { table: floorTable(rows), rows };
 }
 
-/** The floor table: throughput and CPU per request, and kvdb's CPU over the floor's. */
+/**
+ * The floor table: throughput and CPU per request, and kvdb's CPU over the floor's.
+ *
+ * @example
+ * ```ts
+ * console.log(floorTable((await runtimeFloor(dir, 1, 20_000, 5_000)).rows));
+ * ```
+ */
 export function floorTable(rows: FloorRow[]): string {
   const cell = (r: BenchResult) =>
     `${Math.round(r.rps).toLocaleString("en-US")}/s (${cpuText(r.cpu)})`;

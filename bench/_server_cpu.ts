@@ -109,7 +109,14 @@ class StatReader {
   }
 }
 
-/** utime and stime: fields 14 and 15, counted after the `(comm)` field, which may hold spaces. */
+/**
+ * utime and stime: fields 14 and 15, counted after the `(comm)` field, which may hold spaces.
+ *
+ * @example
+ * ```ts
+ * parseStat("42 (deno) S 1 2 3 4 5 6 7 8 9 10 1234 56"); // { user: 1234, kernel: 56 }
+ * ```
+ */
 export function parseStat(line: string): CpuTicks {
   const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
   const user = Number(fields[11]);
@@ -187,7 +194,14 @@ export async function stopCpuReader(): Promise<void> {
   await current?.stop();
 }
 
-/** The CPU between two samples. */
+/**
+ * The CPU between two samples.
+ *
+ * @example
+ * ```ts
+ * cpuBetween({ user: 10, kernel: 5 }, { user: 30, kernel: 9 }); // { user: 20, kernel: 4 }
+ * ```
+ */
 export function cpuBetween(before: CpuTicks, after: CpuTicks): CpuTicks {
   return { user: after.user - before.user, kernel: after.kernel - before.kernel };
 }

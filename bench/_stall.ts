@@ -149,7 +149,7 @@ async function measure(
   if (what === "unlink") {
     const error = await loadCommands(
       server.port,
-      options.keys / MEMBERS_PER_SADD,
+      Math.ceil(options.keys / MEMBERS_PER_SADD),
       (i) => setBatch(i),
       100,
     );
@@ -288,7 +288,14 @@ function medianLoad(loads: StallLoad[]): StallLoad {
   };
 }
 
-/** The stall table and its notes. */
+/**
+ * The stall table and its notes.
+ *
+ * @example
+ * ```ts
+ * console.log(stallTable(rows, { rounds: 3, keys: 1_000_000, requests: 50_000 }));
+ * ```
+ */
 export function stallTable(rows: StallRow[], options: StallOptions): string {
   const keys = options.keys.toLocaleString("en-US");
   const alone = rows.find((r) => r.case === "alone")!;
