@@ -42,9 +42,10 @@ Deno.test("measuredRun: a busy process's CPU lands in the line it was used befor
     assert.equal(run.success, true);
     assert.deepEqual(run.lines.map((l) => l.text), ["one", "two"]);
     for (const line of run.lines) {
-      // 0.5 s of wall time: at least 50 ms of CPU even on a crowded 2-core machine.
-      assert.ok(line.cpu.user + line.cpu.kernel >= 5, JSON.stringify(line));
-      assert.ok(line.cpu.user > line.cpu.kernel, JSON.stringify(line));
+      // 0.5 s of wall time: 20 ms of CPU or more even on a crowded 2-core machine (a line
+      // sampled anywhere else would get none), and a shell loop's time is user time.
+      assert.ok(line.cpu.user + line.cpu.kernel >= 2, JSON.stringify(line));
+      assert.ok(line.cpu.user >= line.cpu.kernel, JSON.stringify(line));
     }
     const inLines = run.lines.reduce((sum, l) => sum + l.cpu.user + l.cpu.kernel, 0);
     assert.ok(run.total.user + run.total.kernel >= inLines);
