@@ -15,6 +15,7 @@
  */
 
 import { type BenchServer, median } from "./_servers.ts";
+import { type CpuPerRequest, measuredRun, medianCpu, perRequest } from "./_server_cpu.ts";
 
 /**
  * redis-benchmark 7.0's default tests (its `-t` names), in the order it
@@ -50,8 +51,14 @@ function csvPrefix(test: string): string {
   return `"${test.toUpperCase()}`;
 }
 
-/** One test's outcome in one call: requests per second, or the error that stopped it. */
-export type TestOutcome = { rps: number } | { error: string };
+/**
+ * One test's outcome in one call: requests per second and the server's
+ * CPU per request over the test (from the CSV line before it, or the
+ * call's start, to its own: its clients' connects and the previous test's
+ * disconnects are in it, as in a call of its own), or the error that
+ * stopped it.
+ */
+export type TestOutcome = { rps: number; cpu: CpuPerRequest } | { error: string };
 
 /** What the rows are run with. */
 export interface ListOptions {
@@ -73,40 +80,37 @@ export async function runTestList(
   const outcomes = new Map<string, TestOutcome>();
   let remaining = [...tests];
   while (remaining.length > 0) {
-    const out = await new Deno.Command("redis-benchmark", {
-      args: [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(server.port),
-        "-t",
-        remaining.join(","),
-        "-n",
-        String(options.requests),
-        "-c",
-        String(options.clients),
-        "-P",
-        String(options.pipeline),
-        "-r",
-        "100000",
-        "--csv",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const lines = new TextDecoder().decode(out.stdout).split("\n");
+    const run = await measuredRun(server.pid, "redis-benchmark", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(server.port),
+      "-t",
+      remaining.join(","),
+      "-n",
+      String(options.requests),
+      "-c",
+      String(options.clients),
+      "-P",
+      String(options.pipeline),
+      "-r",
+      "100000",
+      "--csv",
+    ]);
     for (const test of remaining) {
-      const line = lines.find((l) => l.startsWith(csvPrefix(test)));
+      const line = run.lines.find((l) => l.text.startsWith(csvPrefix(test)));
       if (line !== undefined) {
-        outcomes.set(test, { rps: Number(line.split(",")[1].replaceAll('"', "")) });
+        outcomes.set(test, {
+          rps: Number(line.text.split(",")[1].replaceAll('"', "")),
+          cpu: perRequest(line.cpu, options.requests),
+        });
       }
     }
     const left = remaining.filter((t) => !outcomes.has(t));
     if (left.length === 0) break;
     // The call stopped at `left[0]`: redis-benchmark prints the server's error and exits.
-    const stderr = new TextDecoder().decode(out.stderr);
-    const error = /Error from server: ([^\n]*)/.exec(stderr)?.[1] ??
-      (stderr.trim().split("\n").pop() || `redis-benchmark exited with ${out.code}`);
+    const error = /Error from server: ([^\n]*)/.exec(run.stderr)?.[1] ??
+      (run.stderr.trim().split("\n").pop() || `redis-benchmark exited with ${run.code}`);
     outcomes.set(left[0], { error: withoutArgs(error) });
     remaining = left.slice(1);
   }
@@ -125,6 +129,9 @@ export interface TestRow {
   redis: number | string;
   /** kvdb/redis requests per second; undefined when either failed. */
   ratio?: number;
+  /** Each server's CPU per request (the round with the median CPU), where it ran. */
+  kvdbCpu?: CpuPerRequest;
+  redisCpu?: CpuPerRequest;
 }
 
 /**
@@ -137,6 +144,7 @@ export async function defaultTestRows(
   options: ListOptions & { rounds: number },
 ): Promise<TestRow[]> {
   const rps: Record<string, Record<string, number[]>> = { kvdb: {}, redis: {} };
+  const cpu: Record<string, Record<string, CpuPerRequest[]>> = { kvdb: {}, redis: {} };
   const errors: Record<string, Record<string, string>> = { kvdb: {}, redis: {} };
   for (let round = 0; round < options.rounds; round++) {
     for (const server of round % 2 === 0 ? [kvdb, redis] : [redis, kvdb]) {
@@ -150,8 +158,12 @@ export async function defaultTestRows(
         outcomes.set(test, outcome);
       }
       for (const [test, outcome] of outcomes) {
-        if ("rps" in outcome) (rps[server.name][test] ??= []).push(outcome.rps);
-        else errors[server.name][test] ??= outcome.error;
+        if ("rps" in outcome) {
+          (rps[server.name][test] ??= []).push(outcome.rps);
+          (cpu[server.name][test] ??= []).push(outcome.cpu);
+        } else {
+          errors[server.name][test] ??= outcome.error;
+        }
       }
     }
   }
@@ -162,11 +174,17 @@ export async function defaultTestRows(
         : median(rps[name][test] ?? [0]);
     const k = side("kvdb");
     const r = side("redis");
+    const cpuOf = (name: string) => {
+      const runs = cpu[name][test];
+      return errors[name][test] === undefined && runs !== undefined ? medianCpu(runs) : undefined;
+    };
     return {
       test: test.toUpperCase(),
       kvdb: k,
       redis: r,
       ratio: typeof k === "number" && typeof r === "number" ? k / r : undefined,
+      kvdbCpu: cpuOf("kvdb"),
+      redisCpu: cpuOf("redis"),
     };
   });
 }

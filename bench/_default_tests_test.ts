@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startRedis } from "./_servers.ts";
 import { loadCommands, medianRatio, runTestList, smallHash } from "./_default_tests.ts";
+import { stopCpuReader } from "./_server_cpu.ts";
 
 Deno.test("runTestList: a test the server refuses shows its error, and the tests after it still run", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kvdb-default-tests-" });
@@ -16,11 +17,14 @@ Deno.test("runTestList: a test the server refuses shows its error, and the tests
     for (const test of ["ping_inline", "set", "hset", "get"]) {
       const outcome = outcomes.get(test)!;
       assert.ok("rps" in outcome && outcome.rps > 0, `${test}: ${JSON.stringify(outcome)}`);
+      // The server's CPU over the test, from its CSV line (2,000 requests: a few ticks at most).
+      assert.ok(outcome.cpu.ticks >= 0 && outcome.cpu.totalUs >= 0, JSON.stringify(outcome));
     }
     const refused = outcomes.get("lpush")!;
     assert.ok("error" in refused);
     assert.equal(refused.error, "ERR unknown command 'LPUSH'");
   } finally {
+    await stopCpuReader();
     await redis.stop();
     await Deno.remove(dir, { recursive: true });
   }

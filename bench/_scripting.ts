@@ -11,9 +11,9 @@ import { createHash } from "node:crypto";
 import {
   type BenchResult,
   type BenchServer,
-  cpuSeconds,
   loadKeys,
   medianResult,
+  redisBenchmark,
   startKvdb,
   startRedis,
 } from "./_servers.ts";
@@ -30,40 +30,20 @@ export interface ScriptingRow {
   redis: BenchResult;
 }
 
-/** `redis-benchmark` running one arbitrary command (`__rand_int__` in it drawn from `-r`). */
-async function benchmarkCommand(
+/** `redis-benchmark` running one command of its own (`__rand_int__` in it drawn from `-r`). */
+function benchmarkCommand(
   server: BenchServer,
   command: string[],
   requests: number,
   pipeline: number,
 ): Promise<BenchResult> {
-  const before = cpuSeconds(server.pid);
-  const out = await new Deno.Command("redis-benchmark", {
-    args: [
-      ...["-h", "127.0.0.1", "-p", String(server.port), "-n", String(requests)],
-      ...["-c", "50", "-P", String(pipeline), "-r", String(KEYS), "--csv"],
-      ...command,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const after = cpuSeconds(server.pid);
-  const text = new TextDecoder().decode(out.stdout);
-  const line = text.trim().split("\n").find((l) => l.startsWith(`"${command[0]}`));
-  if (!out.success || !line) {
-    throw new Error(`redis-benchmark failed: ${text} ${new TextDecoder().decode(out.stderr)}`);
-  }
-  const cells = line.slice(line.indexOf('",') + 2).split(",").map((c) =>
-    Number(c.replaceAll('"', ""))
-  );
-  return {
-    rps: cells[0],
-    p50Ms: cells[3],
-    p99Ms: cells[5],
-    meanMs: cells[1],
-    cpuUsPerRequest: ((after.total - before.total) * 1e6) / requests,
-    userUsPerRequest: ((after.user - before.user) * 1e6) / requests,
-  };
+  return redisBenchmark(server, "get", {
+    requests,
+    clients: 50,
+    pipeline,
+    keyspace: KEYS,
+    command,
+  });
 }
 
 async function scriptLoad(server: BenchServer): Promise<void> {

@@ -13,11 +13,11 @@
  */
 
 import { stringify } from "yaml";
+import { type CpuPerRequest, measuredRun, medianCpu, perRequest } from "./_server_cpu.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
 const KVDB_FLAGS = (denoJson.tasks.kvdb as string).split(/\s+/).filter((w) => w.startsWith("--"));
-const CLOCK_TICKS_PER_S = 100;
 
 /** A server under test. */
 export interface BenchServer {
@@ -203,14 +203,6 @@ export function readProc(path: string): string {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** CPU seconds a process has used so far: in user space, and in all (user + system). */
-export function cpuSeconds(pid: number): { user: number; total: number } {
-  const stat = readProc(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const user = Number(fields[11]) / CLOCK_TICKS_PER_S;
-  return { user, total: user + Number(fields[12]) / CLOCK_TICKS_PER_S };
-}
-
 /** Resident memory of a process in bytes. */
 export function residentBytes(pid: number): number {
   const status = readProc(`/proc/${pid}/status`);
@@ -226,10 +218,8 @@ export interface BenchResult {
   p99Ms: number;
   /** Mean latency: finer than the percentiles, which step by 8 µs at ~50 µs. */
   meanMs: number;
-  /** Server CPU microseconds per request. */
-  cpuUsPerRequest: number;
-  /** The part of `cpuUsPerRequest` spent in user space (the rest is the kernel's). */
-  userUsPerRequest: number;
+  /** The server's CPU per request, user and kernel (bench/_server_cpu.ts). */
+  cpu: CpuPerRequest;
 }
 
 /**
@@ -250,47 +240,46 @@ export async function redisBenchmark(
     command?: string[];
   },
 ): Promise<BenchResult> {
-  const cpuBefore = cpuSeconds(server.pid);
-  const out = await new Deno.Command("redis-benchmark", {
-    args: [
-      ...(options.extraArgs ?? []),
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(options.port ?? server.port),
-      ...(options.command === undefined ? ["-t", test] : []),
-      "-n",
-      String(options.requests),
-      "-c",
-      String(options.clients),
-      "-P",
-      String(options.pipeline),
-      "-r",
-      String(options.keyspace ?? 100_000),
-      "--csv",
-      // redis-benchmark reads its options first: a command of its own goes last.
-      ...(options.command ?? []),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const cpuAfter = cpuSeconds(server.pid);
-  const text = new TextDecoder().decode(out.stdout);
+  const run = await measuredRun(server.pid, "redis-benchmark", [
+    ...(options.extraArgs ?? []),
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(options.port ?? server.port),
+    ...(options.command === undefined ? ["-t", test] : []),
+    "-n",
+    String(options.requests),
+    "-c",
+    String(options.clients),
+    "-P",
+    String(options.pipeline),
+    "-r",
+    String(options.keyspace ?? 100_000),
+    "--csv",
+    // redis-benchmark reads its options first: a command of its own goes last.
+    ...(options.command ?? []),
+  ]);
   const name = options.command === undefined ? `"${test.toUpperCase()}"` : `"${options.command[0]}`;
-  const line = text.trim().split("\n").find((l) => l.startsWith(name));
-  if (!out.success || !line) {
-    throw new Error(`redis-benchmark failed: ${text} ${new TextDecoder().decode(out.stderr)}`);
-  }
-  const cells = line.split(",").map((c) => Number(c.replaceAll('"', "")));
-  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  return {
-    rps: cells[1],
-    p50Ms: cells[4],
-    p99Ms: cells[6],
-    meanMs: cells[2],
-    cpuUsPerRequest: ((cpuAfter.total - cpuBefore.total) * 1e6) / options.requests,
-    userUsPerRequest: ((cpuAfter.user - cpuBefore.user) * 1e6) / options.requests,
-  };
+  const line = run.lines.find((l) => l.text.startsWith(name))?.text;
+  if (!run.success || !line) throw new Error(`redis-benchmark failed: ${run.stdout} ${run.stderr}`);
+  return { ...parseCsvLine(line), cpu: perRequest(run.total, options.requests) };
+}
+
+/**
+ * redis-benchmark's CSV line for one test: "test","rps","avg_latency_ms",
+ * "min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms",
+ * "max_latency_ms". The test's name may hold commas (a command of its own).
+ *
+ * @example
+ * ```ts
+ * parseCsvLine('"GET","50000.00","0.9","0.1","0.8","1.5","2.0","9.0"').rps; // 50000
+ * ```
+ */
+export function parseCsvLine(line: string): Omit<BenchResult, "cpu"> {
+  const cells = line.slice(line.indexOf('",') + 2).split(",").map((c) =>
+    Number(c.replaceAll('"', ""))
+  );
+  return { rps: cells[0], p50Ms: cells[3], p99Ms: cells[5], meanMs: cells[1] };
 }
 
 /**
@@ -352,8 +341,7 @@ export function medianResult(results: BenchResult[]): BenchResult {
     p50Ms: median(results.map((r) => r.p50Ms)),
     p99Ms: median(results.map((r) => r.p99Ms)),
     meanMs: median(results.map((r) => r.meanMs)),
-    cpuUsPerRequest: median(results.map((r) => r.cpuUsPerRequest)),
-    userUsPerRequest: median(results.map((r) => r.userUsPerRequest)),
+    cpu: medianCpu(results.map((r) => r.cpu)),
   };
 }
 
@@ -389,40 +377,30 @@ export async function multiBenchmark(
     load?: "multi" | "wait";
   },
 ): Promise<MultiResult> {
-  const cpuBefore = cpuSeconds(server.pid);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      `${ROOT}bench/multi_load.ts`,
-      "--port",
-      String(server.port),
-      "--clients",
-      String(options.clients),
-      "--transactions",
-      String(options.requests),
-      "--keyspace",
-      String(options.keyspace ?? 100_000),
-      ...(options.check === false ? ["--no-check"] : []),
-      "--load",
-      options.load ?? "multi",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const cpuAfter = cpuSeconds(server.pid);
-  const text = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) {
-    throw new Error(`multi_load failed: ${text} ${new TextDecoder().decode(out.stderr)}`);
-  }
-  const r = JSON.parse(text.split("\n").pop()!);
+  const run = await measuredRun(server.pid, Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    `${ROOT}bench/multi_load.ts`,
+    "--port",
+    String(server.port),
+    "--clients",
+    String(options.clients),
+    "--transactions",
+    String(options.requests),
+    "--keyspace",
+    String(options.keyspace ?? 100_000),
+    ...(options.check === false ? ["--no-check"] : []),
+    "--load",
+    options.load ?? "multi",
+  ]);
+  if (!run.success) throw new Error(`multi_load failed: ${run.stdout} ${run.stderr}`);
+  const r = JSON.parse(run.stdout.trim().split("\n").pop()!);
   return {
     rps: r.tps,
     p50Ms: r.p50Ms,
     p99Ms: r.p99Ms,
     meanMs: r.meanMs,
-    cpuUsPerRequest: ((cpuAfter.total - cpuBefore.total) * 1e6) / r.transactions,
-    userUsPerRequest: ((cpuAfter.user - cpuBefore.user) * 1e6) / r.transactions,
+    cpu: perRequest(run.total, r.transactions),
     clientCpuUsPerRequest: r.clientCpuUs / r.transactions,
   };
 }

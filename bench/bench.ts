@@ -23,7 +23,16 @@
  * runs SET and GET at 50 clients against servers without a password and
  * then with `requirepass` (redis-benchmark `-a`; bench/_auth.ts). `--only
  * scripting` runs EVALSHA of a one-GET script at 50 clients, unpipelined
- * and 16 deep (bench/_scripting.ts).
+ * and 16 deep (bench/_scripting.ts). `--only floor` runs the Deno floor
+ * table (bench/_runtime_floor.ts). `--only stall` runs issue 20's stall
+ * rows: a 50-client GET load's p99.9 alone, while snapshots of 1M keys are
+ * taken and while an UNLINK frees a set of 1M members (bench/_stall.ts).
+ *
+ * Every load row shows the server's CPU per request and its user/kernel
+ * split, from /proc/<pid>/stat around the load (bench/_server_cpu.ts, the
+ * one helper all rows go through; for the default list, between the CSV
+ * lines redis-benchmark prints as each test ends), with a note of the
+ * fewest 10 ms ticks any figure of the table rests on.
  *
  * The MULTI/SET/INCR/EXEC row's load comes from bench/multi_load.ts, not
  * redis-benchmark (which repeats one command per run): 50 connections, one
@@ -54,6 +63,7 @@ import {
   warmUp,
 } from "./_servers.ts";
 import { replicationLag } from "./_replication_lag.ts";
+import type { CpuPerRequest } from "./_server_cpu.ts";
 import {
   DEFAULT_TESTS,
   defaultTestRows,
@@ -68,6 +78,8 @@ import { tlsRows } from "./_tls.ts";
 import { authRows } from "./_auth.ts";
 import { scriptingRows } from "./_scripting.ts";
 import { maxmemoryRows } from "./_maxmemory.ts";
+import { stallRows } from "./_stall.ts";
+import { cpuNote, cpuText, stopCpuReader } from "./_server_cpu.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -398,8 +410,10 @@ async function defaultLists(dir: string): Promise<DefaultList[]> {
 }
 
 function defaultListLines(lists: DefaultList[]): string[] {
-  const cell = (v: number | string) =>
-    typeof v === "number" ? `${Math.round(v).toLocaleString("en-US")}/s` : v;
+  const cell = (v: number | string, cpu: CpuPerRequest | undefined) =>
+    typeof v === "number"
+      ? `${Math.round(v).toLocaleString("en-US")}/s${cpu === undefined ? "" : ` (${cpuText(cpu)})`}`
+      : v;
   const ratio = (r: TestRow) => (r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`);
   const header = lists.map((l) => `kvdb, ${l.mode} | redis-server | kvdb/redis`).join(" | ");
   const lines = [
@@ -407,8 +421,11 @@ function defaultListLines(lists: DefaultList[]): string[] {
     `|---|${lists.map(() => "---:|---:|---:").join("|")}|`,
     ...DEFAULT_TESTS.map((_, i) =>
       `| ${lists[0].rows[i].test} | ${
-        lists.map((l) => `${cell(l.rows[i].kvdb)} | ${cell(l.rows[i].redis)} | ${ratio(l.rows[i])}`)
-          .join(" | ")
+        lists.map((l) =>
+          `${cell(l.rows[i].kvdb, l.rows[i].kvdbCpu)} | ${
+            cell(l.rows[i].redis, l.rows[i].redisCpu)
+          } | ${ratio(l.rows[i])}`
+        ).join(" | ")
       } |`
     ),
     "",
@@ -421,6 +438,14 @@ function defaultListLines(lists: DefaultList[]): string[] {
         DEFAULT_LIST_MODES.find((m) => m.name === l.mode)!.requests.toLocaleString("en-US")
       } ` +
       `requests per test (a tenth for LRANGE_*) took ${l.seconds.toFixed(0)} s.`
+    ),
+    "",
+    "A test's CPU runs from the CSV line before it (or the call's start) to its own: its " +
+    "clients' connects and the previous test's disconnects are in it.",
+    cpuNote(
+      lists.flatMap((l) => l.rows.flatMap((r) => [r.kvdbCpu, r.redisCpu])).filter((c) =>
+        c !== undefined
+      ),
     ),
   ];
   return lines;
@@ -544,12 +569,26 @@ const snapshotBench = () =>
     "--v8-flags=--max-semi-space-size=4",
   ]);
 
+/** The Deno floor table: SET at 50 clients, in memory and durable. */
+const floorRows = (dir: string) => runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));
+
+/** The stall section: 50,000 GETs a load (bench/_stall.ts says why), over MEMORY_KEYS keys. */
+const stall = (dir: string) =>
+  stallRows(dir, { rounds: ROUNDS, keys: MEMORY_KEYS, requests: n(50_000) });
+
 const walBench = () => benchScript("./wal_bench.ts", ["--replay-records", String(MEMORY_KEYS)]);
 
 function fmt(r: BenchResult, metric: string): string {
   return metric === "rps"
-    ? `${Math.round(r.rps).toLocaleString("en-US")}/s (${r.cpuUsPerRequest.toFixed(1)} µs CPU/req)`
-    : `p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, mean ${r.meanMs.toFixed(3)} ms`;
+    ? `${Math.round(r.rps).toLocaleString("en-US")}/s (${cpuText(r.cpu)})`
+    : `p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, mean ${
+      r.meanMs.toFixed(3)
+    } ms (${cpuText(r.cpu)})`;
+}
+
+/** The CPU note under a table of load rows. */
+function rowsCpuNote(rows: Row[]): string {
+  return cpuNote(rows.flatMap((r) => [r.kvdb.cpu, r.redis.cpu]));
 }
 
 /** The load rows of the Markdown table, with its header. */
@@ -634,15 +673,22 @@ async function main(): Promise<void> {
         : flags.only === "scripting"
         ? await scriptingRows(dir, ROUNDS, n(200_000))
         : await maxmemoryRows(dir, ROUNDS, n(200_000));
-      console.log(
-        rowLines(rows.map((r) => ({
-          name: r.name,
-          metric: "rps",
-          kvdb: r.kvdb,
-          redis: r.redis,
-          ratio: r.kvdb.rps / r.redis.rps,
-        }))).join("\n"),
-      );
+      const table = rows.map((r) => ({
+        name: r.name,
+        metric: "rps",
+        kvdb: r.kvdb,
+        redis: r.redis,
+        ratio: r.kvdb.rps / r.redis.rps,
+      }));
+      console.log([...rowLines(table), "", rowsCpuNote(table)].join("\n"));
+      return;
+    }
+    if (flags.only === "stall") {
+      console.log((await stall(dir)).table);
+      return;
+    }
+    if (flags.only === "floor") {
+      console.log((await floorRows(dir)).table);
       return;
     }
     if (flags.only === "memory") {
@@ -665,15 +711,14 @@ async function main(): Promise<void> {
       const only = SCENARIOS.filter((s) => s.name.includes(flags.only!));
       if (only.length === 0) throw new Error(`--only ${flags.only}: no such row`);
       const rows = await runScenarios(dir, only);
-      console.log(rowLines(rows).join("\n"));
-      console.log(multiNote());
+      console.log([...rowLines(rows), "", rowsCpuNote(rows), multiNote()].join("\n"));
       return;
     }
     const rows = await runScenarios(dir, SCENARIOS);
     console.error("  redis-benchmark's default tests ...");
     const lists = await defaultLists(dir);
     console.error("  runtime floor ...");
-    const floor = await runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));
+    const floor = await floorRows(dir);
     console.error("  memory ...");
     const mem = await memory(dir);
     const collections = await collectionMemory(dir);
@@ -686,6 +731,8 @@ async function main(): Promise<void> {
     const snapshot = await snapshotBench();
     console.error("  WAL alone ...");
     const wal = await walBench();
+    console.error("  stalls ...");
+    const stalls = await stall(dir);
 
     const lines = [
       `Machine: ${host}. ${new Date().toISOString().slice(0, 10)}. ` +
@@ -706,6 +753,8 @@ async function main(): Promise<void> {
         collections.sortedSet,
       ),
       "",
+      rowsCpuNote(rows),
+      "",
       "redis-benchmark's default test list (`-t` of its tests, two calls per server per round, " +
       "the LRANGE tests with a tenth of the requests; " +
       "a test kvdb cannot run shows the server's error):",
@@ -720,10 +769,10 @@ async function main(): Promise<void> {
       "",
       "Deno's share: the same SET load against bench/floor_server.ts, a Deno server with no",
       "database (it finds the requests in each read and answers `+OK`; durable: one write +",
-      "fdatasync per event-loop turn), kvdb and redis-server, rotating. CPU per request is",
-      'the server\'s, and "user" the part of it outside the kernel (from /proc, in 10 ms ticks):',
+      "fdatasync per event-loop turn), kvdb and redis-server, rotating; the last column is",
+      "kvdb's server CPU per request over the floor's (issue 20: ≤ 1.05× in memory):",
       "",
-      floor,
+      floor.table,
       "",
       `Replication lag at ${lag.writesPerSecond.toLocaleString("en-US")} writes/s ` +
       `(${lag.samples} sampled writes, from the master's OK to readable on the replica): ` +
@@ -744,6 +793,11 @@ async function main(): Promise<void> {
       "The WAL on its own (bench/wal_bench.ts):",
       "",
       wal,
+      "",
+      "Stalls (issue 20): a 50-client GET load's p99.9 alone, while snapshots are taken, and " +
+      "while an UNLINK frees a large set (bench/_stall.ts):",
+      "",
+      stalls.table,
     ];
     const table = lines.join("\n");
     console.log(table);
@@ -764,7 +818,8 @@ async function main(): Promise<void> {
           replay: replayed,
           restartFromSnapshot: fromSnapshot,
           replicationLag: lag,
-          runtimeFloor: floor,
+          runtimeFloor: floor.rows,
+          stalls: stalls.rows,
         },
         null,
         2,
@@ -773,6 +828,7 @@ async function main(): Promise<void> {
     await Deno.writeTextFile(`${results}latest.svg`, chart(rows, mem));
     await Deno.writeTextFile(`${results}latest.md`, table + "\n");
   } finally {
+    await stopCpuReader();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
