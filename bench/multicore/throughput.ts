@@ -17,7 +17,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { cpuSeconds, freePort, median, startKvdb } from "../_servers.ts";
+import { freePort, median, startKvdb } from "../_servers.ts";
+import { cpuBetween, cpuTicks, perRequest, stopCpuReader } from "../_server_cpu.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -114,7 +115,7 @@ async function load(
   pipeline: number,
   requests: number,
 ): Promise<Sample> {
-  const before = cpuSeconds(server.pid);
+  const before = await cpuTicks(server.pid);
   const out = await new Deno.Command("redis-benchmark", {
     args: [
       ...["-h", "127.0.0.1", "-p", String(server.port), "-t", test, "-n", String(requests)],
@@ -123,14 +124,15 @@ async function load(
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const after = cpuSeconds(server.pid);
+  const after = await cpuTicks(server.pid);
   const text = new TextDecoder().decode(out.stdout);
   const line = text.split("\n").find((l) => l.startsWith(`"${test.toUpperCase()}"`));
   if (!out.success || !line) throw new Error(`redis-benchmark failed: ${text}`);
+  const cpu = perRequest(cpuBetween(before, after), requests);
   return {
     rps: Number(line.split(",")[1].replaceAll('"', "")),
-    cpuUs: (after.total - before.total) * 1e6 / requests,
-    userUs: (after.user - before.user) * 1e6 / requests,
+    cpuUs: cpu.totalUs,
+    userUs: cpu.userUs,
   };
 }
 
@@ -163,6 +165,7 @@ try {
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
+  await stopCpuReader();
 }
 
 console.log("\n| server | load | req/s (median) | CPU µs/req min / median | user µs/req median |");
