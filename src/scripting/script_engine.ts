@@ -42,6 +42,9 @@ import { installCjson } from "./_cjson.ts";
 import { installCmsgpack } from "./_cmsgpack.ts";
 import { installStruct } from "./_struct.ts";
 import { BUSY_SCRIPTS, busyError } from "./busy.ts";
+import { scriptLog } from "./_script_log.ts";
+import type { Logger } from "../log/logger.ts";
+import { parseShebang, SCRIPT_FLAG_NAMES, SCRIPT_FLAGS } from "./script_flags.ts";
 import { assert } from "../_assert.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
@@ -104,15 +107,6 @@ export interface Registration {
   description: string | null;
 }
 
-/** The flags `redis.register_function` accepts (Redis 7.0). */
-const FUNCTION_FLAGS = new Set([
-  "no-writes",
-  "allow-oom",
-  "allow-stale",
-  "no-cluster",
-  "allow-cross-slot-keys",
-]);
-
 /** How long FUNCTION LOAD may run a library's code (Redis: 500 ms). */
 export const FUNCTION_LOAD_TIMEOUT_MS = 500;
 
@@ -125,6 +119,8 @@ export class ScriptEngine {
   readonly vm: LuaVm;
   /** Function references in the Lua registry, by SHA-1. */
   readonly #scripts = new Map<string, number>();
+  /** The flags of cached scripts that have a shebang, by SHA-1 (script_flags.ts). */
+  readonly #flags = new Map<string, number>();
   readonly #capture = new ReplyCapture();
   #run: Run | undefined = undefined;
   /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
@@ -136,6 +132,8 @@ export class ScriptEngine {
   readonly #resultsPointer: number;
   /** A script runs past the threshold now. */
   busy = false;
+  /** The server's log, for redis.log (set by the commands that run Lua). */
+  log: Logger | undefined = undefined;
   /** The count hook (also set on the main state while FUNCTION LOAD runs code). */
   readonly #hookPointer: number;
   /** FUNCTION LOAD in progress: what the library registered so far, and its deadline. */
@@ -172,6 +170,14 @@ export class ScriptEngine {
     const { C, L } = this.vm;
     for (const ref of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, ref);
     this.#scripts.clear();
+    this.#flags.clear();
+  }
+
+  /** A cached script's flags (`SCRIPT_FLAGS`); undefined if it is not cached. */
+  flagsOf(sha: string): number | undefined {
+    const key = sha.length === 40 ? sha.toLowerCase() : sha;
+    if (!this.#scripts.has(key)) return undefined;
+    return this.#flags.get(key) ?? SCRIPT_FLAGS.evalCompat;
   }
 
   /**
@@ -184,14 +190,18 @@ export class ScriptEngine {
     if (this.#scripts.size >= MAX_CACHED_SCRIPTS) {
       throw err(`script cache is full (${MAX_CACHED_SCRIPTS} scripts): SCRIPT FLUSH`);
     }
+    const { flags, shebangBytes } = parseShebang(body);
     const { C, L } = this.vm;
-    const failed = this.vm.load(L, body, "@user_script");
+    // The code after a shebang keeps its newline: line numbers stay the script's.
+    const code = shebangBytes === 0 ? body : body.slice(shebangBytes);
+    const failed = this.vm.load(L, code, "@user_script");
     if (failed !== undefined) {
       // Lua 5.1 quoted every token in "near ..." (5.4 leaves <eof> bare).
       const text = failed.replace(/ near <eof>$/, " near '<eof>'");
       throw err(`Error compiling script (new function): ${text}`);
     }
     this.#scripts.set(sha, C._luaL_ref(L, LUA_REGISTRYINDEX));
+    if ((flags & SCRIPT_FLAGS.evalCompat) === 0) this.#flags.set(sha, flags);
     return sha;
   }
 
@@ -565,7 +575,7 @@ export class ScriptEngine {
     while (C._lua_next(L, index) !== 0) {
       const flag = C._lua_type(L, -1) === LUA_TSTRING ? this.vm.toString(L, -1) : undefined;
       C._lua_settop(L, -2);
-      if (flag === undefined || !FUNCTION_FLAGS.has(flag)) {
+      if (flag === undefined || !SCRIPT_FLAG_NAMES.has(flag)) {
         C._lua_settop(L, -2);
         return undefined;
       }
@@ -631,10 +641,7 @@ export class ScriptEngine {
       vm.pushString(l, sha1Hex(vm.toString(l, 1) ?? ""));
       return 1;
     });
-    vm.setFunction(L, "log", (l) => {
-      if (C._lua_gettop(l) < 2) return vm.raise(l, "redis.log() requires two arguments or more.");
-      return 0;
-    });
+    vm.setFunction(L, "log", (l) => scriptLog(vm, l, this.log));
     vm.setFunction(L, "setresp", (l) => {
       const resp = C._lua_gettop(l) === 1 ? C._lua_tonumberx(l, 1, 0) : 0;
       if (resp !== 2 && resp !== 3) {
