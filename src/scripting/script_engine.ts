@@ -77,6 +77,8 @@ interface Run {
   readOnly: boolean;
   /** SCRIPT KILL asked to stop it. */
   killed: boolean;
+  /** The server stops: never resumed (see ScriptEngine.abandon). */
+  abandoned: boolean;
   startMs: number;
   /** busy-reply-threshold when it started (0 in the config: never busy). */
   busyThresholdMs: number;
@@ -278,6 +280,7 @@ export class ScriptEngine {
       resp: 2,
       wrote: false,
       killed: false,
+      abandoned: false,
       isFunction: args !== undefined,
       command,
       nargs: args === undefined ? 1 : 3,
@@ -296,6 +299,7 @@ export class ScriptEngine {
     if (this.#resume(run)) return;
     return new Promise<void>((resolve) => {
       const step = () => {
+        if (run.abandoned) return resolve();
         // Commands served meanwhile (allow_busy ones) used the shared context.
         ctx.session = session;
         ctx.db = ctx.store.database(session.db);
@@ -413,6 +417,31 @@ export class ScriptEngine {
     }
     if (run.isFunction !== isFunction) throw busyError(run.isFunction);
     run.killed = true;
+  }
+
+  /**
+   * The server stops (SHUTDOWN NOSAVE, a signal) while a script past the
+   * busy threshold has yielded: it is never resumed, its client gets no
+   * reply (the connection closes), and its writes — never acknowledged —
+   * stay out of the log: its group is abandoned, torn (Store.abandonGroup).
+   * Redis exits at once too. Returns whether a script was stopped.
+   */
+  abandon(): boolean {
+    const run = this.#run;
+    if (run === undefined) return false;
+    run.abandoned = true;
+    run.ctx.store.abandonGroup();
+    run.session.inExec = run.inExec;
+    run.session.closeAfterReply = true;
+    this.#run = undefined;
+    if (this.busy) {
+      this.busy = false;
+      BUSY_SCRIPTS.count--;
+      BUSY_SCRIPTS.function = false;
+    }
+    this.vm.C._lua_resetthread(this.#thread);
+    this.vm.C._lua_settop(this.#thread, 0);
+    return true;
   }
 
   /** The function running now, for FUNCTION STATS (none while an EVAL script runs). */
@@ -787,4 +816,12 @@ export function scriptEngine(store: Store): ScriptEngine {
     ENGINES.set(store, engine);
   }
   return engine;
+}
+
+/**
+ * At shutdown: abandons the script the server owning `store` is running,
+ * if any (see {@link ScriptEngine.abandon}); creates no engine.
+ */
+export function abandonRunningScript(store: Store): boolean {
+  return ENGINES.get(store)?.abandon() ?? false;
 }
