@@ -43,6 +43,8 @@ import { installCmsgpack } from "./_cmsgpack.ts";
 import { installStruct } from "./_struct.ts";
 import { BUSY_SCRIPTS, busyError } from "./busy.ts";
 import { scriptLog } from "./_script_log.ts";
+import { installCFunctionWrapper } from "./_c_wrapper.ts";
+import { formatG } from "./_number_format.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseShebang, SCRIPT_FLAG_NAMES, SCRIPT_FLAGS } from "./script_flags.ts";
 import { assert } from "../_assert.ts";
@@ -682,6 +684,7 @@ export class ScriptEngine {
       if (this.#run !== undefined) this.#run.resp = resp;
       return 0;
     });
+    installCFunctionWrapper(vm);
     C._lua_setglobal(L, vm.name("__kvdb"));
     installCjson(vm);
     installCmsgpack(vm);
@@ -798,13 +801,22 @@ function blocks(args: string[]): boolean {
   return false;
 }
 
-/** A Lua number as a command argument: integers as digits, others shortest (Redis's fpconv_dtoa). */
+/**
+ * A Lua number as a command argument, as Redis 7.0 writes one: `%.17g` of
+ * the double (Lua 5.1 had no integers: an integer past 2^53 is the double
+ * 5.1 would have held).
+ */
 function formatArgNumber(vm: LuaVm, L: number, index: number): string {
-  if (vm.C._lua_isinteger(L, index)) return String(vm.C._lua_tointegerx(L, index, 0));
-  const d = vm.C._lua_tonumberx(L, index, 0);
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d.toFixed(0);
-  return String(d);
+  if (vm.C._lua_isinteger(L, index)) {
+    const n = vm.C._lua_tointegerx(L, index, 0);
+    if (n <= MAX_EXACT_INTEGER && n >= -MAX_EXACT_INTEGER) return String(n);
+    return formatG(Number(n), 17);
+  }
+  return formatG(vm.C._lua_tonumberx(L, index, 0), 17);
 }
+
+/** 2^53: integers up to it print the same as their double. */
+const MAX_EXACT_INTEGER = 2n ** 53n;
 
 const ENGINES = new WeakMap<Store, ScriptEngine>();
 
