@@ -8,7 +8,15 @@
  * flags go through the same checks (FCALL, FCALL_RO).
  */
 
-import { differentialTest, DiffPair, STANDARD_RULES, type StepLike } from "./_differential.ts";
+import {
+  differentialTest,
+  DiffPair,
+  KvdbServer,
+  RedisServer,
+  STANDARD_RULES,
+  type StepLike,
+} from "./_differential.ts";
+import { converges, replicatedConfigs, RespClient, ServerProcess } from "./_helpers.ts";
 
 const READ = "return redis.call('GET', KEYS[1])";
 const WRITE = "return redis.call('SET', KEYS[1], 'w')";
@@ -108,3 +116,62 @@ differentialTest(
     await pair.diffCases(t, CASES, STANDARD_RULES);
   },
 );
+
+/** On a read-only replica: a script may run only if it declared no-writes. */
+const ON_REPLICA: StepLike[] = [
+  ["EVAL", `#!lua flags=no-writes\n${READ}`, "1", "k"],
+  ["EVAL_RO", `#!lua flags=no-writes\n${READ}`, "1", "k"],
+  ["EVAL", `#!lua\n${READ}`, "1", "k"],
+  ["EVAL", `#!lua flags=allow-oom\n${READ}`, "1", "k"],
+  ["EVAL_RO", `#!lua\n${READ}`, "1", "k"],
+  ["EVAL", READ, "1", "k"],
+  ["EVAL", WRITE, "1", "k"],
+  ["FCALL", "plain", "1", "k"],
+  ["FCALL", "reader", "1", "k"],
+  ["FCALL_RO", "reader", "1", "k"],
+  ["FCALL_RO", "plain", "1", "k"],
+];
+
+Deno.test("differential: shebang and function flags on a read-only replica, kvdb vs redis-server 7.0", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "kvdb-shebang-replica-" });
+  const { master, replica } = replicatedConfigs(dir);
+  const servers: { stop(): Promise<unknown> }[] = [];
+  const clients: RespClient[] = [];
+  try {
+    const kvdbMaster = await ServerProcess.start(master);
+    servers.push({ stop: () => kvdbMaster.stop("SIGKILL") });
+    const redisMaster = await RedisServer.start({ name: "redis master" });
+    servers.push(redisMaster);
+    const kvdbReplica = await KvdbServer.start(replica("replica", kvdbMaster.port));
+    servers.push(kvdbReplica);
+    const redisReplica = await RedisServer.start({
+      args: ["--replicaof", "127.0.0.1", String(redisMaster.port)],
+    });
+    servers.push(redisReplica);
+    for (const port of [kvdbMaster.port, redisMaster.port]) {
+      const client = await RespClient.connect(port);
+      clients.push(client);
+      await client.call("SET", "k", "v");
+      await client.call("FUNCTION", "LOAD", "REPLACE", LIBRARY);
+    }
+    for (const port of [kvdbReplica.port, redisReplica.port]) {
+      const client = await RespClient.connect(port);
+      clients.push(client);
+      await converges(
+        async () => JSON.stringify(await client.call("FCALL", "reader", "1", "k")),
+        '"v"',
+        `the replica on ${port} has the key and the library`,
+      );
+    }
+    const pair = new DiffPair(kvdbReplica, redisReplica);
+    for (const resp3 of [false, true]) {
+      await t.step(`on a replica (RESP${resp3 ? 3 : 2})`, async () => {
+        await pair.diff(ON_REPLICA, { rules: STANDARD_RULES, resp3, flush: false });
+      });
+    }
+  } finally {
+    for (const client of clients) client.close();
+    for (const server of servers.reverse()) await server.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
