@@ -36,6 +36,7 @@ import { EXIT_USAGE, parseFlags } from "./_flags.ts";
 import { watchSignals } from "./_signals.ts";
 import { TlsService } from "../tls/tls_service.ts";
 import { readCaCertificates, readTlsMaterial, TlsFileError } from "../tls/tls_material.ts";
+import { abandonRunningScript } from "../scripting/script_engine.ts";
 
 /** INFO cpu's clock is loaded this long after the server listens (see info.ts loadCpuClock). */
 const CPU_CLOCK_DELAY_MS = 2000;
@@ -385,6 +386,9 @@ export async function serverMain(args: string[]): Promise<number> {
 
   const signal = await Promise.race([stopped, shutdownCommand]);
   log.info("shutting down", { signal });
+  // A script past busy-reply-threshold is not waited for (Redis exits at
+  // once): its unacknowledged writes are left out of the log.
+  if (abandonRunningScript(opened.store)) log.warn("shutdown stopped a running script");
   admin.stopSampling();
   clearTimeout(cpuClockTimer);
   stopExpiry();

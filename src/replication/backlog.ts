@@ -83,6 +83,16 @@ export class ReplicationBacklog implements LogWriter {
     this.#log.endGroup();
   }
 
+  /** As the log's (wal.ts): the group's last record continues, so the group stays torn. */
+  abandonGroup(): void {
+    this.#groupDepth--;
+    if (this.#groupRecords > 0) {
+      const last = this.#records[this.#records.length - 1];
+      if (last !== undefined) last.flags = WalFlag.Continues;
+    }
+    this.#log.abandonGroup?.();
+  }
+
   appendAt(
     lsn: number,
     op: number,

@@ -28,6 +28,83 @@ table.maxn = function(t)
   for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end
   return n
 end
+-- Lua 5.1 had one number type and printed every number with %.14g
+-- (LUAI_NUMFFORMAT): tostring(10/2) was '5', 5.4 says '5.0'. tostring,
+-- string.format's %s and %q, and table.concat print as 5.1 did; string.format's
+-- integer conversions truncate a float as 5.1's C cast did (5.4 refuses
+-- 3.5). The VM's own coercions ('..', string functions given a number)
+-- cannot be reached from here: README's scripting section.
+do
+  -- The wrapped C functions keep their names as locals: their argument
+  -- errors name them as Redis's do ('format', not a local's name); the
+  -- wrappers are C functions to scripts (kv.cfunction: _c_wrapper.ts).
+  local cfunction = kv.cfunction
+  local tostring, format, concat, math_type = tostring, string.format, table.concat, math.type
+  local tointeger, floor, ceil, find, unpack = math.tointeger, math.floor, math.ceil, string.find, table.unpack
+  local function tostring51(...)
+    local v = ...
+    if math_type(v) then return format('%.14g', v) end
+    local s = tostring(...)
+    return s
+  end
+  _G.tostring = cfunction(tostring51)
+  local INTEGER_CONVERSIONS = {d = true, i = true, o = true, u = true, x = true, X = true, c = true}
+  string.format = cfunction(function(...)
+    local f = ...
+    local n = select('#', ...) - 1
+    local any = false
+    for k = 2, n + 1 do
+      if math_type((select(k, ...))) then any = true break end
+    end
+    if not any or type(f) ~= 'string' then
+      local s = format(...)
+      return s
+    end
+    local args = {select(2, ...)}
+    local k, pos = 0, 1
+    while k < n do
+      local s, e, conversion = find(f, '%%[-+ #0]*%d*%.?%d*(.)', pos)
+      if not s then break end
+      pos = e + 1
+      if conversion ~= '%' then
+        k = k + 1
+        local v = args[k]
+        if (conversion == 's' or conversion == 'q') and math_type(v) then
+          args[k] = tostring51(v)
+        elseif INTEGER_CONVERSIONS[conversion] and math_type(v) == 'float' then
+          args[k] = tointeger(v >= 0 and floor(v) or ceil(v)) or v
+        end
+      end
+    end
+    local s = format(f, unpack(args, 1, n))
+    return s
+  end)
+  table.concat = cfunction(function(...)
+    local t, sep, i, j = ...
+    if type(t) ~= 'table' then
+      local s = concat(...)
+      return s
+    end
+    local first, last = i or 1, j or #t
+    local copy
+    if type(first) ~= 'number' or type(last) ~= 'number' then first, last = 1, 0 end
+    for k = first, last do
+      local v = t[k]
+      if math_type(v) == 'float' then
+        copy = copy or {}
+        copy[k] = tostring51(v)
+      end
+    end
+    if copy then
+      for k = first, last do
+        if copy[k] == nil then copy[k] = t[k] end
+      end
+      t, i, j = copy, first, last
+    end
+    local s = concat(t, sep, i, j)
+    return s
+  end)
+end
 math.pow = function(a, b) return a ^ b end
 math.mod = math.fmod
 string.gfind = string.gmatch

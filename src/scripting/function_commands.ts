@@ -17,6 +17,7 @@ import type { CommandContext, CommandDeclaration } from "../executor/command_spe
 import { globMatch } from "../executor/glob.ts";
 import { functionRegistry, type Library } from "./functions.ts";
 import { scriptEngine } from "./script_engine.ts";
+import { roRefusal, scriptMayWrite, scriptRefusal } from "./script_flags.ts";
 
 function err(message: string): CommandError {
   return new CommandError("ERR", message, message);
@@ -40,20 +41,25 @@ function fcall(
   w: ReplyWriter,
   readOnlyCommand: boolean,
 ): void | Promise<void> {
-  const n = numKeys(args);
   const fn = functionRegistry(ctx.store).find(ctx.store, args[1]);
-  if (fn === undefined) throw err("Function not found");
-  const noWrites = fn.flags.includes("no-writes");
-  if (readOnlyCommand && !noWrites) {
-    throw err("Can not execute a script with write flag using *_ro command.");
+  // As Redis's processCommand, the function's flags are checked first.
+  if (fn !== undefined) {
+    const refused = scriptRefusal(ctx, fn.flagBits);
+    if (refused !== undefined) throw refused;
   }
-  return scriptEngine(ctx.store).runFunction(
+  if (fn === undefined) throw err("Function not found");
+  const n = numKeys(args);
+  const refused = roRefusal(fn.flagBits, readOnlyCommand);
+  if (refused !== undefined) throw refused;
+  const engine = scriptEngine(ctx.store);
+  engine.log = ctx.server.admin.log;
+  return engine.runFunction(
     ctx,
     fn.ref,
     fn.name,
     args.slice(3, 3 + n),
     args.slice(3 + n),
-    noWrites,
+    !scriptMayWrite(fn.flagBits, readOnlyCommand),
     w,
     args,
   );
@@ -97,6 +103,7 @@ const FUNCTION: CommandDeclaration = {
           if (args[i].toUpperCase() === "REPLACE") replace = true;
           else throw err(`Unknown option given: ${args[i]}`);
         }
+        scriptEngine(ctx.store).log = ctx.server.admin.log;
         w.bulk(functionRegistry(ctx.store).load(ctx.store, args[args.length - 1], replace));
       },
     },

@@ -24,6 +24,7 @@ import { ByteWriter } from "../keyspace/rdb/byte_writer.ts";
 import { RdbReader, writeRdbString } from "../keyspace/rdb/rdb_string.ts";
 import { crc64 } from "../bytes/crc64.ts";
 import { DUMP_RDB_VERSION } from "../keyspace/dump_payload.ts";
+import { scriptFlagBits } from "./script_flags.ts";
 
 /** Libraries a server holds (FUNCTION LOAD beyond it is refused). */
 export const MAX_FUNCTION_LIBRARIES = 10_000;
@@ -37,6 +38,8 @@ function err(message: string): CommandError {
 /** A function as FCALL finds it. */
 export interface LoadedFunction extends Registration {
   library: string;
+  /** Its flags as `SCRIPT_FLAGS` bits (script_flags.ts). */
+  flagBits: number;
 }
 
 /** A compiled library. */
@@ -100,7 +103,15 @@ export class FunctionRegistry {
     const { name, body } = parseLibraryHeader(code);
     const registrations = this.engine.loadLibrary(body);
     if (registrations.length === 0) throw err("No functions registered");
-    return { name, code, functions: registrations.map((r) => ({ ...r, library: name })) };
+    return {
+      name,
+      code,
+      functions: registrations.map((r) => ({
+        ...r,
+        library: name,
+        flagBits: scriptFlagBits(r.flags),
+      })),
+    };
   }
 
   /** FUNCTION LOAD [REPLACE]: compiles, checks, logs and installs; returns the library's name. */

@@ -16,6 +16,13 @@ import type {
   CommandHandler,
 } from "../executor/command_spec.ts";
 import { scriptEngine } from "./script_engine.ts";
+import {
+  parseShebang,
+  roRefusal,
+  SCRIPT_FLAGS,
+  scriptMayWrite,
+  scriptRefusal,
+} from "./script_flags.ts";
 
 function err(message: string, code = "ERR"): CommandError {
   return new CommandError(code, message, message);
@@ -38,10 +45,32 @@ function evaluate(
   bySha: boolean,
   readOnly: boolean,
 ): void | Promise<void> {
-  const n = numKeys(args);
   const engine = scriptEngine(ctx.store);
+  // As Redis's processCommand, the script's flags are checked first (a bad
+  // shebang is EVAL's compile error, below).
+  const flags = bySha ? engine.flagsOf(args[1]) : shebangFlags(args[1]);
+  if (flags !== undefined) {
+    const refused = scriptRefusal(ctx, flags);
+    if (refused !== undefined) throw refused;
+  }
+  const n = numKeys(args);
+  engine.log = ctx.server.admin.log;
   const sha = bySha ? args[1] : engine.load(args[1]);
-  return engine.run(ctx, sha, args.slice(3, 3 + n), args.slice(3 + n), readOnly, w);
+  const declared = flags ?? engine.flagsOf(sha) ?? SCRIPT_FLAGS.evalCompat;
+  const refused = roRefusal(declared, readOnly);
+  if (refused !== undefined) throw refused;
+  const mayWrite = scriptMayWrite(declared, readOnly);
+  return engine.run(ctx, sha, args.slice(3, 3 + n), args.slice(3 + n), !mayWrite, w);
+}
+
+/** An EVAL body's flags, or undefined if its shebang is wrong (its load says how). */
+function shebangFlags(body: string): number | undefined {
+  if (!body.startsWith("#!")) return SCRIPT_FLAGS.evalCompat;
+  try {
+    return parseShebang(body).flags;
+  } catch {
+    return undefined;
+  }
 }
 
 const SCRIPT: CommandDeclaration = {

@@ -43,6 +43,11 @@ import { installCjson } from "./_cjson.ts";
 import { installCmsgpack } from "./_cmsgpack.ts";
 import { installStruct } from "./_struct.ts";
 import { BUSY_SCRIPTS, busyError } from "./busy.ts";
+import { scriptLog } from "./_script_log.ts";
+import { installCFunctionWrapper } from "./_c_wrapper.ts";
+import { formatG } from "./_number_format.ts";
+import type { Logger } from "../log/logger.ts";
+import { parseShebang, SCRIPT_FLAG_NAMES, SCRIPT_FLAGS } from "./script_flags.ts";
 import { assert } from "../_assert.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
@@ -79,6 +84,8 @@ interface Run {
   readOnly: boolean;
   /** SCRIPT KILL asked to stop it. */
   killed: boolean;
+  /** The server stops: never resumed (see ScriptEngine.abandon). */
+  abandoned: boolean;
   /**
    * `Date.now()` when it started (the hook compares with the same clock).
    * Not `performance.now()`: an op call of ~230 ns, ~10% of an in-process
@@ -114,15 +121,6 @@ export interface Registration {
   description: string | null;
 }
 
-/** The flags `redis.register_function` accepts (Redis 7.0). */
-const FUNCTION_FLAGS = new Set([
-  "no-writes",
-  "allow-oom",
-  "allow-stale",
-  "no-cluster",
-  "allow-cross-slot-keys",
-]);
-
 /** How long FUNCTION LOAD may run a library's code (Redis: 500 ms). */
 export const FUNCTION_LOAD_TIMEOUT_MS = 500;
 
@@ -135,6 +133,8 @@ export class ScriptEngine {
   readonly vm: LuaVm;
   /** Function references in the Lua registry, by SHA-1. */
   readonly #scripts = new Map<string, number>();
+  /** The flags of cached scripts that have a shebang, by SHA-1 (script_flags.ts). */
+  readonly #flags = new Map<string, number>();
   readonly #capture = new ReplyCapture();
   /** Command rows by the name as scripts spell it (see {@link #lookup}). */
   readonly #byName = new Map<string, CommandSpec>();
@@ -151,6 +151,8 @@ export class ScriptEngine {
   readonly #resultsPointer: number;
   /** A script runs past the threshold now. */
   busy = false;
+  /** The server's log, for redis.log (set by the commands that run Lua). */
+  log: Logger | undefined = undefined;
   /** The count hook (also set on the main state while FUNCTION LOAD runs code). */
   readonly #hookPointer: number;
   /** FUNCTION LOAD in progress: what the library registered so far, and its deadline. */
@@ -187,6 +189,14 @@ export class ScriptEngine {
     const { C, L } = this.vm;
     for (const ref of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, ref);
     this.#scripts.clear();
+    this.#flags.clear();
+  }
+
+  /** A cached script's flags (`SCRIPT_FLAGS`); undefined if it is not cached. */
+  flagsOf(sha: string): number | undefined {
+    const key = sha.length === 40 ? sha.toLowerCase() : sha;
+    if (!this.#scripts.has(key)) return undefined;
+    return this.#flags.get(key) ?? SCRIPT_FLAGS.evalCompat;
   }
 
   /**
@@ -199,14 +209,18 @@ export class ScriptEngine {
     if (this.#scripts.size >= MAX_CACHED_SCRIPTS) {
       throw err(`script cache is full (${MAX_CACHED_SCRIPTS} scripts): SCRIPT FLUSH`);
     }
+    const { flags, shebangBytes } = parseShebang(body);
     const { C, L } = this.vm;
-    const failed = this.vm.load(L, body, "@user_script");
+    // The code after a shebang keeps its newline: line numbers stay the script's.
+    const code = shebangBytes === 0 ? body : body.slice(shebangBytes);
+    const failed = this.vm.load(L, code, "@user_script");
     if (failed !== undefined) {
       // Lua 5.1 quoted every token in "near ..." (5.4 leaves <eof> bare).
       const text = failed.replace(/ near <eof>$/, " near '<eof>'");
       throw err(`Error compiling script (new function): ${text}`);
     }
     this.#scripts.set(sha, C._luaL_ref(L, LUA_REGISTRYINDEX));
+    if ((flags & SCRIPT_FLAGS.evalCompat) === 0) this.#flags.set(sha, flags);
     return sha;
   }
 
@@ -282,6 +296,7 @@ export class ScriptEngine {
       resp: 2,
       wrote: false,
       killed: false,
+      abandoned: false,
       isFunction: args !== undefined,
       command,
       nargs: args === undefined ? 1 : 3,
@@ -300,6 +315,7 @@ export class ScriptEngine {
     if (this.#resume(run)) return;
     return new Promise<void>((resolve) => {
       const step = () => {
+        if (run.abandoned) return resolve();
         // Commands served meanwhile (allow_busy ones) used the shared context.
         ctx.session = session;
         ctx.db = ctx.store.database(session.db);
@@ -417,6 +433,31 @@ export class ScriptEngine {
     }
     if (run.isFunction !== isFunction) throw busyError(run.isFunction);
     run.killed = true;
+  }
+
+  /**
+   * The server stops (SHUTDOWN NOSAVE, a signal) while a script past the
+   * busy threshold has yielded: it is never resumed, its client gets no
+   * reply (the connection closes), and its writes — never acknowledged —
+   * stay out of the log: its group is abandoned, torn (Store.abandonGroup).
+   * Redis exits at once too. Returns whether a script was stopped.
+   */
+  abandon(): boolean {
+    const run = this.#run;
+    if (run === undefined) return false;
+    run.abandoned = true;
+    run.ctx.store.abandonGroup();
+    run.session.inExec = run.inExec;
+    run.session.closeAfterReply = true;
+    this.#run = undefined;
+    if (this.busy) {
+      this.busy = false;
+      BUSY_SCRIPTS.count--;
+      BUSY_SCRIPTS.function = false;
+    }
+    this.vm.C._lua_resetthread(this.#thread);
+    this.vm.C._lua_settop(this.#thread, 0);
+    return true;
   }
 
   /** The function running now, for FUNCTION STATS (none while an EVAL script runs). */
@@ -579,7 +620,7 @@ export class ScriptEngine {
     while (C._lua_next(L, index) !== 0) {
       const flag = C._lua_type(L, -1) === LUA_TSTRING ? this.vm.toString(L, -1) : undefined;
       C._lua_settop(L, -2);
-      if (flag === undefined || !FUNCTION_FLAGS.has(flag)) {
+      if (flag === undefined || !SCRIPT_FLAG_NAMES.has(flag)) {
         C._lua_settop(L, -2);
         return undefined;
       }
@@ -658,10 +699,7 @@ export class ScriptEngine {
       vm.pushString(l, sha1Hex(vm.toString(l, 1) ?? ""));
       return 1;
     });
-    vm.setFunction(L, "log", (l) => {
-      if (C._lua_gettop(l) < 2) return vm.raise(l, "redis.log() requires two arguments or more.");
-      return 0;
-    });
+    vm.setFunction(L, "log", (l) => scriptLog(vm, l, this.log));
     vm.setFunction(L, "setresp", (l) => {
       const resp = C._lua_gettop(l) === 1 ? C._lua_tonumberx(l, 1, 0) : 0;
       if (resp !== 2 && resp !== 3) {
@@ -673,6 +711,7 @@ export class ScriptEngine {
       if (this.#run !== undefined) this.#run.resp = resp;
       return 0;
     });
+    installCFunctionWrapper(vm);
     C._lua_setglobal(L, vm.name("__kvdb"));
     installCjson(vm);
     installCmsgpack(vm);
@@ -810,13 +849,22 @@ function blocks(args: string[]): boolean {
   return false;
 }
 
-/** A Lua number as a command argument: integers as digits, others shortest (Redis's fpconv_dtoa). */
+/**
+ * A Lua number as a command argument, as Redis 7.0 writes one: `%.17g` of
+ * the double (Lua 5.1 had no integers: an integer past 2^53 is the double
+ * 5.1 would have held).
+ */
 function formatArgNumber(vm: LuaVm, L: number, index: number): string {
-  if (vm.C._lua_isinteger(L, index)) return String(vm.C._lua_tointegerx(L, index, 0));
-  const d = vm.C._lua_tonumberx(L, index, 0);
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d.toFixed(0);
-  return String(d);
+  if (vm.C._lua_isinteger(L, index)) {
+    const n = vm.C._lua_tointegerx(L, index, 0);
+    if (n <= MAX_EXACT_INTEGER && n >= -MAX_EXACT_INTEGER) return String(n);
+    return formatG(Number(n), 17);
+  }
+  return formatG(vm.C._lua_tonumberx(L, index, 0), 17);
 }
+
+/** 2^53: integers up to it print the same as their double. */
+const MAX_EXACT_INTEGER = 2n ** 53n;
 
 const ENGINES = new WeakMap<Store, ScriptEngine>();
 
@@ -828,4 +876,12 @@ export function scriptEngine(store: Store): ScriptEngine {
     ENGINES.set(store, engine);
   }
   return engine;
+}
+
+/**
+ * At shutdown: abandons the script the server owning `store` is running,
+ * if any (see {@link ScriptEngine.abandon}); creates no engine.
+ */
+export function abandonRunningScript(store: Store): boolean {
+  return ENGINES.get(store)?.abandon() ?? false;
 }

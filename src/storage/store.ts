@@ -70,6 +70,12 @@ export interface LogWriter {
   beginGroup(): void;
   endGroup(): void;
   /**
+   * Ends the open outermost group without completing it (the server stops
+   * mid-script): the group stays torn in the log, and nothing more is
+   * appended.
+   */
+  abandonGroup?(): void;
+  /**
    * Resolves when everything appended so far is durable. While records
    * are pending, callers between two flushes get the same promise, and a
    * record appended after a flush started gets a new one (the store keys
@@ -360,6 +366,17 @@ export class Store implements DatabaseHost, Keyspaces {
   endGroup(): void {
     this.#groupDepth--;
     this.log?.endGroup();
+  }
+
+  /**
+   * Ends the outermost group without completing it in the log: a script
+   * stopped by SHUTDOWN mid-run, whose writes were never acknowledged. The
+   * log keeps none of them (see `LogWriter.abandonGroup`); the server stops.
+   */
+  abandonGroup(): void {
+    this.#groupDepth--;
+    if (this.log?.abandonGroup !== undefined) this.log.abandonGroup();
+    else this.log?.endGroup();
   }
 
   /**

@@ -275,6 +275,16 @@ export class Wal {
   /** Open {@link beginGroup}s, and records appended in the outermost one. */
   #groupDepth = 0;
   #groupRecords = 0;
+  /**
+   * Where the outermost open group began: the LSN and CRC before it, and
+   * the batch, offset and record count it started at — what a group held
+   * open across turns (a busy script) lets go out before it.
+   */
+  #groupStartLsn = 0;
+  #groupStartCrc = 0;
+  #groupStartBatch: Batch | undefined = undefined;
+  #groupStartOffset = 0;
+  #groupStartRecords = 0;
   /** Where the last record is in the filling batch, and the CRC that seeded it. */
   #lastRecordOffset = 0;
   #lastRecordSeed = 0;
@@ -438,7 +448,14 @@ export class Wal {
    * ```
    */
   beginGroup(): void {
-    if (this.#groupDepth++ === 0) this.#groupRecords = 0;
+    if (this.#groupDepth++ !== 0) return;
+    this.#groupRecords = 0;
+    const batch = this.#filling;
+    this.#groupStartLsn = this.#lastLsn;
+    this.#groupStartCrc = this.#lastCrc;
+    this.#groupStartBatch = batch;
+    this.#groupStartOffset = batch.bytes;
+    this.#groupStartRecords = batch.records;
   }
 
   /** Closes the group {@link beginGroup} opened; flushes if a batch became due inside it. */
@@ -452,7 +469,34 @@ export class Wal {
         ((batch.records & 7) === 0 && Date.now() - batch.startedMs >= this.#batchTimeoutMs))
     ) {
       this.#startFlush();
+    } else if (
+      batch.records > 0 && this.#flushing === undefined && this.#idle === undefined &&
+      this.#failure === undefined
+    ) {
+      this.#idle = setImmediate(this.#onIdle);
     }
+  }
+
+  /**
+   * Ends the open (outermost) group without completing it: a script that
+   * SHUTDOWN NOSAVE stopped mid-run. Its last record is marked as
+   * continuing, so the group stays torn — recovery cuts it, a replica never
+   * applies it — and nothing more may be appended (WalClosedError): what
+   * follows would join the torn group. The log is about to be closed.
+   *
+   * @example
+   * ```ts
+   * wal.beginGroup();
+   * wal.append(WalOp.Set, 0, "a", "1", 0);
+   * wal.abandonGroup();
+   * await wal.close(); // "a" is not recovered
+   * ```
+   */
+  abandonGroup(): void {
+    assert(this.#groupDepth === 1, "abandonGroup ends the outermost group");
+    this.#groupDepth = 0;
+    if (this.#groupRecords > 0) this.#continuePrevious();
+    this.#closing = true;
   }
 
   /**
@@ -580,8 +624,9 @@ export class Wal {
   }
 
   /**
-   * Resolves when every record appended so far is written and fdatasynced;
-   * rejects with `WalFailedError` if a write or fsync failed.
+   * Resolves when every record appended so far is written and fdatasynced
+   * — while a group is open across turns (a busy script), every record
+   * before it; rejects with `WalFailedError` if a write or fsync failed.
    *
    * @example
    * ```ts
@@ -591,11 +636,22 @@ export class Wal {
    */
   commit(): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#durableLsn >= this.#lastLsn) return RESOLVED;
+    // Inside a group held open across turns (a busy script yields): what
+    // came before it — the group is nobody's to wait for until it ends.
+    const target = this.#groupDepth > 0 ? this.#groupStartLsn : this.#lastLsn;
+    if (this.#durableLsn >= target) return RESOLVED;
     // One promise per batch, shared by all its waiters: a batch being
     // durable implies every batch before it is.
-    const batch = this.#filling.records > 0 ? this.#filling : this.#flushing;
-    assert(batch !== undefined && batch.lastLsn === this.#lastLsn, "pending records in no batch");
+    const flushing = this.#flushing;
+    const batch = flushing !== undefined && flushing.lastLsn >= target
+      ? flushing
+      : this.#filling.records > 0
+      ? this.#filling
+      : flushing;
+    assert(
+      batch !== undefined && (batch.lastLsn === this.#lastLsn || this.#groupDepth > 0),
+      "pending records in no batch",
+    );
     batch.done ??= Promise.withResolvers<void>();
     return batch.done.promise;
   }
@@ -678,10 +734,57 @@ export class Wal {
 
   #onIdle = (): void => {
     this.#idle = undefined;
+    // Inside a group (a script past busy-reply-threshold yields with its
+    // group open) only what came before it goes out: the group's records so
+    // far would be written as a whole group, and the next one could not
+    // mark the last as continuing. endGroup schedules the rest.
+    if (this.#groupDepth > 0) return this.#flushBeforeGroup();
     if (this.#flushing === undefined && this.#filling.records > 0 && this.#failure === undefined) {
       this.#startFlush();
     }
   };
+
+  /**
+   * While a group is held open across turns, flushes the records of the
+   * filling batch that came before the group, on their own: their clients
+   * wait for them (see {@link commit}); the group's records stay in the
+   * filling batch until it ends.
+   */
+  #flushBeforeGroup(): void {
+    const batch = this.#filling;
+    const before = this.#groupStartBatch === batch ? this.#groupStartRecords : 0;
+    if (before === 0 || this.#flushing !== undefined || this.#failure !== undefined) return;
+    const offset = this.#groupStartOffset;
+    const rest = this.#spare ?? new Batch();
+    const restBytes = batch.bytes - offset;
+    rest.reserve(restBytes, WAL_MAX_PENDING_BYTES);
+    rest.buf.set(batch.buf.subarray(offset, batch.bytes));
+    rest.bytes = restBytes;
+    rest.records = batch.records - before;
+    if (rest.records > 0) {
+      rest.firstLsn = this.#groupStartLsn + 1;
+      rest.lastLsn = batch.lastLsn;
+      rest.lastCrc = batch.lastCrc;
+      rest.startedMs = batch.startedMs;
+      this.#lastRecordOffset -= offset;
+    }
+    let kept = 0;
+    for (const cut of batch.cuts) {
+      if (cut.offset >= offset) rest.cuts.push({ ...cut, offset: cut.offset - offset });
+      else batch.cuts[kept++] = cut;
+    }
+    batch.cuts.length = kept;
+    batch.bytes = offset;
+    batch.records = before;
+    batch.lastLsn = this.#groupStartLsn;
+    batch.lastCrc = this.#groupStartCrc;
+    // Its waiters (see commit) wait for what came before the group.
+    this.#groupStartBatch = rest;
+    this.#groupStartOffset = 0;
+    this.#groupStartRecords = 0;
+    this.#spare = rest; // #startFlush makes it the filling batch
+    this.#startFlush();
+  }
 
   #startFlush(): void {
     assert(this.#flushing === undefined, "one write+fsync in flight at a time");
@@ -768,8 +871,10 @@ export class Wal {
     const done = batch.done;
     batch.reset();
     this.#spare = batch;
-    // Records that arrived during the fsync go out now: they already waited.
-    if (this.#filling.records > 0) this.#startFlush();
+    // Records that arrived during the fsync go out now: they already waited
+    // (of a yielded script's open group, only those before it: see #onIdle).
+    if (this.#groupDepth > 0) this.#flushBeforeGroup();
+    else if (this.#filling.records > 0) this.#startFlush();
     done?.resolve();
     this.#notifyDurable();
   }
