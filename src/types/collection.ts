@@ -95,6 +95,14 @@ export abstract class Collection {
     return false;
   }
   /**
+   * Whether {@link memoryBytes} walks the elements (O(n)): its charge in
+   * `used_memory`, taken after every change, is then reused over a few
+   * changes (see `admin/_collection_memory.ts`).
+   */
+  get memoryBytesWalks(): boolean {
+    return false;
+  }
+  /**
    * The index its elements are looked up in, if it keeps one (a big
    * hash's fields, a big set's members): pipelined commands prefetch their
    * element there (see `Engine.prefetch`).

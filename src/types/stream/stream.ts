@@ -166,6 +166,11 @@ export class StreamValue extends Collection {
     return this.#length;
   }
 
+  /** Sums its nodes (XADD took it on every entry: ~50% of a pipelined XADD's CPU). */
+  override get memoryBytesWalks(): boolean {
+    return true;
+  }
+
   override get keptEmpty(): boolean {
     return true;
   }
