@@ -6,7 +6,7 @@
  * show that the test's claims hold there too).
  *
  * ```ts
- * const server = await CrashableServer.kvdb({ network: { max_message_size: "1MB" } });
+ * const server = await CrashableServer.kvdb({});
  * await server.kill();
  * await server.restart();
  * await server.stop();
