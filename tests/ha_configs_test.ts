@@ -15,7 +15,8 @@ import { delay, freePort, RespStatus, ServerProcess } from "./_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NODE_PORTS = [3223, 3224, 3225];
-const FAILOVER_TIMEOUT_MS = 30_000;
+/** Room for one election retry (2 × the test's failover-timeout) after a split vote. */
+const FAILOVER_TIMEOUT_MS = 45_000;
 
 async function until<T>(what: string, timeoutMs: number, get: () => Promise<T | undefined>) {
   const deadline = Date.now() + timeoutMs;
@@ -69,14 +70,17 @@ Deno.test("the README's HA guide: configs/ha nodes under the shipped sentinel.co
     for (const port of sentinelPorts) {
       const path = join(cwd, `sentinel-${port}.conf`);
       // As the guide says: a copy per sentinel, its own port; a shorter
-      // down-after keeps the test short.
+      // down-after keeps the test short, and a shorter failover-timeout
+      // too: an election the sentinels' votes split is retried only after
+      // twice failover-timeout (the shipped 60 s: two minutes).
       await Deno.writeTextFile(
         path,
         shipped.replace(/^port .*$/m, `port ${port}`)
           .replace(
             /^sentinel down-after-milliseconds kvdb .*$/m,
             "sentinel down-after-milliseconds kvdb 1500",
-          ),
+          )
+          .replace(/^sentinel failover-timeout kvdb .*$/m, "sentinel failover-timeout kvdb 10000"),
       );
       sentinels.push(
         new Deno.Command("redis-sentinel", { args: [path], stdout: "null", stderr: "null" })
