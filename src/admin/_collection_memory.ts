@@ -28,12 +28,6 @@ const SET_MEMBER_BYTES = 48;
 const ZSET_BYTES = 96;
 const ZSET_MEMBER_BYTES = 48;
 
-/** What one sampling found: a collection's base bytes and mean bytes per element. */
-interface Sample {
-  base: number;
-  meanBytes: number;
-}
-
 /**
  * Samples `samples` evenly spread positions of `positions` with `measure`
  * (undefined: a hole, the next one is taken): the mean, or undefined if
@@ -73,29 +67,32 @@ function sampledBase(value: Collection): number | undefined {
   return undefined;
 }
 
-/** The sample of a type with a sampler, or undefined (measured whole). */
-function sample(value: Collection, samples: number): Sample | undefined {
-  const base = sampledBase(value);
-  if (base === undefined) return undefined;
-  let mean: number | undefined;
+/**
+ * The mean bytes per element of `samples` elements of a collection that
+ * has a sampler ({@link sampledBase} is not undefined), or undefined if
+ * every position sampled was a hole.
+ */
+function sampledMean(value: Collection, samples: number): number | undefined {
   if (value instanceof HashValue) {
-    mean = sampleMean(value.positions, samples, (at) => {
+    return sampleMean(value.positions, samples, (at) => {
       const field = value.fieldAt(at);
       return field === undefined ? undefined : HASH_FIELD_OVERHEAD_BYTES + field.length;
     });
-  } else if (value instanceof SetValue) {
-    mean = sampleMean(value.length, samples, (at) => {
+  }
+  if (value instanceof SetValue) {
+    return sampleMean(value.length, samples, (at) => {
       // A member table may have holes below the count.
       const member = value.memberAt(at) as string | undefined;
       return member === undefined ? undefined : SET_MEMBER_BYTES + member.length;
     });
-  } else if (value instanceof ZsetValue) {
-    mean = sampleMean(value.positions, samples, (at) => {
+  }
+  if (value instanceof ZsetValue) {
+    return sampleMean(value.positions, samples, (at) => {
       const member = value.memberAt(at);
       return member === undefined ? undefined : ZSET_MEMBER_BYTES + member.length;
     });
   }
-  return mean === undefined ? undefined : { base, meanBytes: mean };
+  return undefined;
 }
 
 /**
@@ -108,24 +105,28 @@ function sample(value: Collection, samples: number): Sample | undefined {
  */
 export function collectionMemoryBytes(value: Collection, samples: number): number {
   if (samples <= 0 || value.length <= samples) return value.memoryBytes();
-  const found = sample(value, samples);
-  return found === undefined
-    ? value.memoryBytes()
-    : found.base + Math.round(found.meanBytes * value.length);
+  const base = sampledBase(value);
+  const mean = base === undefined ? undefined : sampledMean(value, samples);
+  if (base === undefined || mean === undefined) return value.memoryBytes();
+  return base + Math.round(mean * value.length);
 }
 
 /**
- * A charge is sampled afresh after this many reuses of its mean, or once
+ * A charge is measured afresh after this many reuses of its mean, or once
  * the length moved by more than an eighth since: a collection's mean
- * element size drifts slowly, and sampling on every write cost 4-15% of
+ * element size drifts slowly, and measuring on every write cost 4-15% of
  * each collection write (in-process, redis-benchmark's request shapes:
- * ZADD 1903 → 1597 ns/op without it).
+ * ZADD 1903 → 1597 ns/op without it), and ~50% of a pipelined XADD into a
+ * 100k-entry stream (summing its nodes).
  */
 const CHARGE_REUSES = 16;
 
-/** A collection's last charge sample (see {@link collectionChargeBytes}). */
+/** A collection's last charge measure (see {@link collectionChargeBytes}). */
 interface ChargeSample {
+  /** Bytes per element: sampled (beside a base), or the whole measure over the length. */
   meanBytes: number;
+  /** Whether `meanBytes` came from a sampler (else from a whole measure). */
+  sampled: boolean;
   length: number;
   reuses: number;
 }
@@ -134,10 +135,12 @@ const chargeSamples = new WeakMap<Collection, ChargeSample>();
 
 /**
  * The collection's charge in `used_memory`, taken after every change in
- * place: {@link collectionMemoryBytes} with Redis's default SAMPLES, its
- * mean per element reused for up to {@link CHARGE_REUSES} changes while
- * the length stays within an eighth (the base — a hash's value arena — is
- * read fresh each time).
+ * place: {@link collectionMemoryBytes} with Redis's default SAMPLES. Its
+ * mean per element — sampled, or for a type whose whole measure walks
+ * its elements (`memoryBytesWalks`: a stream, an intset) that measure over
+ * its length — is reused for up to {@link CHARGE_REUSES} changes while the
+ * length stays within an eighth (the base, a hash's value arena, is read
+ * fresh each time).
  *
  * @example
  * ```ts
@@ -148,39 +151,20 @@ export function collectionChargeBytes(value: Collection): number {
   const length = value.length;
   if (length <= DEFAULT_MEMORY_SAMPLES) return value.memoryBytes();
   const base = sampledBase(value);
-  if (base === undefined) return wholeChargeBytes(value, length);
+  const sampled = base !== undefined;
+  if (!sampled && !value.memoryBytesWalks) return value.memoryBytes();
   const last = chargeSamples.get(value);
+  let meanBytes: number | undefined;
   if (
-    last !== undefined && last.reuses < CHARGE_REUSES &&
+    last !== undefined && last.sampled === sampled && last.reuses < CHARGE_REUSES &&
     Math.abs(length - last.length) * 8 <= last.length
   ) {
     last.reuses++;
-    return base + Math.round(last.meanBytes * length);
+    meanBytes = last.meanBytes;
+  } else {
+    meanBytes = sampled ? sampledMean(value, DEFAULT_MEMORY_SAMPLES) : value.memoryBytes() / length;
+    if (meanBytes === undefined) return value.memoryBytes();
+    chargeSamples.set(value, { meanBytes, sampled, length, reuses: 0 });
   }
-  const found = sample(value, DEFAULT_MEMORY_SAMPLES);
-  if (found === undefined) return value.memoryBytes();
-  chargeSamples.set(value, { meanBytes: found.meanBytes, length, reuses: 0 });
-  return found.base + Math.round(found.meanBytes * length);
-}
-
-/**
- * The charge of a collection without a sampler: its whole measure, which
- * for one that walks its elements (a stream's nodes, an intset) is reused,
- * scaled by its length, as {@link collectionChargeBytes} reuses a mean
- * (measured: a stream of 100k entries under pipelined XADD spent ~50% of
- * its CPU summing its nodes after each entry).
- */
-function wholeChargeBytes(value: Collection, length: number): number {
-  if (!value.memoryBytesWalks) return value.memoryBytes();
-  const last = chargeSamples.get(value);
-  if (
-    last !== undefined && last.reuses < CHARGE_REUSES &&
-    Math.abs(length - last.length) * 8 <= last.length
-  ) {
-    last.reuses++;
-    return Math.round(last.meanBytes * length);
-  }
-  const bytes = value.memoryBytes();
-  chargeSamples.set(value, { meanBytes: bytes / length, length, reuses: 0 });
-  return bytes;
+  return (base ?? 0) + Math.round(meanBytes * length);
 }
