@@ -82,6 +82,12 @@ export interface MasterOptions {
 /** How long a disconnected replica's position still holds segments back. */
 export const RECENT_REPLICA_MS = 10 * 60_000;
 
+/**
+ * How long the backlog is kept after the last replica left (Redis's
+ * `repl-backlog-ttl` default): a replica back within it resumes from memory.
+ */
+export const BACKLOG_TTL_MS = 3600_000;
+
 /** One connected replica, as INFO shows it. */
 export interface ReplicaInfo {
   /** The address it serves clients on, as it announced it (else its connection's). */
@@ -129,6 +135,8 @@ export class ReplicationMaster {
   #recent: { ackLsn: number; goneMs: number }[] = [];
   readonly #stopListening: () => void;
   #closed = false;
+  /** Releases the backlog once no replica came back for {@link BACKLOG_TTL_MS}. */
+  #backlogRelease: ReturnType<typeof setTimeout> | undefined;
   /** Told of every ACK (WAIT). */
   readonly #ackListeners = new Set<() => void>();
 
@@ -275,6 +283,8 @@ export class ReplicationMaster {
       caughtUp: false,
     };
     this.#links.add(link);
+    this.#options.backlog.activate();
+    clearTimeout(this.#backlogRelease);
     // A dead replica may never answer: a blocked write or read is cut by
     // closing the socket once it has been silent for too long.
     const silentMs = DEAD_PEER_INTERVALS * this.#options.syncIntervalMs + 1000;
@@ -321,6 +331,7 @@ export class ReplicationMaster {
       clearInterval(watchdog);
       link.closed = true;
       this.#links.delete(link);
+      if (this.#links.size === 0) this.#releaseBacklogLater();
       try {
         conn.close();
       } catch {
@@ -378,9 +389,19 @@ export class ReplicationMaster {
     return floor;
   }
 
+  #releaseBacklogLater(): void {
+    clearTimeout(this.#backlogRelease);
+    const timer = setTimeout(() => {
+      if (this.#links.size === 0) this.#options.backlog.release();
+    }, BACKLOG_TTL_MS);
+    Deno.unrefTimer(timer);
+    this.#backlogRelease = timer;
+  }
+
   /** Drops every replica. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#backlogRelease);
     this.#stopListening();
     // WAITs answer now (with what was acknowledged) rather than never.
     for (const listener of [...this.#ackListeners]) listener();
