@@ -5,29 +5,52 @@
  *
  * It sits between the store and the WAL as a {@link LogWriter}: every
  * record the store appends passes through it, in LSN order. It keeps at most
- * `maxBytes` of keys and values (oldest dropped first), and only while it is
- * active: from the first replica's arrival until it is released, as Redis
- * creates its backlog for the first replica and frees it `repl-backlog-ttl`
- * after the last one left. A master no replica ever followed keeps nothing:
- * 16 MiB of records held as objects cost the heap ~40 MB, and, promoted
- * to the old generation, made its mark-compact pauses (270 ms seen here
- * under a 1M-key snapshot) and every durable write pay for them.
+ * about `maxBytes` of records (oldest dropped first, a chunk at a time), and
+ * only while it is active: from the first replica's arrival until it is
+ * released, as Redis creates its backlog for the first replica and frees it
+ * `repl-backlog-ttl` after the last one left.
+ *
+ * The records are kept as the bytes a RECORDS frame carries them in
+ * (`frame.ts`'s `writeRecord`), in chunks of {@link CHUNK_BYTES}: a frame
+ * is copied out of them, with no object per record. Kept as objects (what
+ * it did first), 16 MiB of records were ~200k objects and ~37 MB of heap,
+ * promoted to the old generation, whose mark-compacts paused the server
+ * 270–290 ms (`--trace-gc`, a 1M-key snapshot under load) and which every
+ * write paid for.
  *
  * @example
  * ```ts
  * const backlog = new ReplicationBacklog(wal, 16 * 1024 * 1024);
  * const store = new Store(engine, backlog);
  * backlog.activate(); // a replica arrived
- * backlog.slice(firstWanted, wal.durableLsn, 256 * 1024); // records or undefined
+ * backlog.copyFrame(out, firstWanted, wal.durableLsn, 256 * 1024); // next LSN or undefined
  * ```
  * @module
  */
 
+import { assert } from "../_assert.ts";
+import type { OutBuffer } from "../protocol/out_buffer.ts";
 import type { LogWriter } from "../storage/store.ts";
-import { WalFlag, type WalRecord } from "../wal/record.ts";
+import { WalFlag } from "../wal/record.ts";
+import {
+  encodeEncodedRecords,
+  RECORD_FIXED_BYTES,
+  RECORD_FLAGS_OFFSET,
+  writeRecord,
+} from "./frame.ts";
 
-/** Bytes a record is charged in the backlog beyond its key and value. */
-const RECORD_OVERHEAD_BYTES = 64;
+/** Bytes of one chunk; a record larger than this has a chunk of its own. */
+export const CHUNK_BYTES = 1 << 20;
+
+/** Consecutive records, encoded back to back. */
+interface Chunk {
+  bytes: Uint8Array;
+  used: number;
+  firstLsn: number;
+  count: number;
+  /** Where each record starts in `bytes`, in LSN order from `firstLsn`. */
+  starts: Int32Array;
+}
 
 /**
  * A LogWriter that remembers what it writes.
@@ -40,9 +63,10 @@ const RECORD_OVERHEAD_BYTES = 64;
 export class ReplicationBacklog implements LogWriter {
   readonly #log: LogWriter;
   readonly #maxBytes: number;
-  #records: WalRecord[] = [];
-  /** Index of the oldest kept record in `#records` (older ones are dropped). */
-  #head = 0;
+  /** Oldest first. */
+  #chunks: Chunk[] = [];
+  /** A dropped chunk's bytes, reused by the next chunk of that size. */
+  #spare: Uint8Array | undefined;
   #bytes = 0;
   #groupDepth = 0;
   #groupRecords = 0;
@@ -53,7 +77,7 @@ export class ReplicationBacklog implements LogWriter {
     this.#maxBytes = maxBytes;
   }
 
-  /** Bytes of the records kept, as charged against `maxBytes` (memory accounting). */
+  /** Bytes of the records kept (memory accounting). */
   get bytes(): number {
     return this.#bytes;
   }
@@ -72,12 +96,10 @@ export class ReplicationBacklog implements LogWriter {
 
   append(op: number, db: number, key: string, value: string, expiresAtMs: number): number {
     const lsn = this.#log.append(op, db, key, value, expiresAtMs);
+    if (!this.#active) return lsn;
     // As the log does (wal.ts): the record before, in the same group, continues.
-    if (this.#groupDepth > 0 && this.#groupRecords++ > 0) {
-      const previous = this.#records[this.#records.length - 1];
-      if (previous?.lsn === lsn - 1) previous.flags = WalFlag.Continues;
-    }
-    if (this.#active) this.#remember({ lsn, op, db, key, value, expiresAtMs });
+    if (this.#groupDepth > 0 && this.#groupRecords++ > 0) this.#markContinues(lsn - 1);
+    this.#remember(lsn, op, db, key, value, expiresAtMs, 0);
     return lsn;
   }
 
@@ -95,8 +117,8 @@ export class ReplicationBacklog implements LogWriter {
   abandonGroup(): void {
     this.#groupDepth--;
     if (this.#groupRecords > 0) {
-      const last = this.#records[this.#records.length - 1];
-      if (last !== undefined) last.flags = WalFlag.Continues;
+      const last = this.#lastRemembered();
+      if (last !== undefined) this.#markContinues(last);
     }
     this.#log.abandonGroup?.();
   }
@@ -111,7 +133,7 @@ export class ReplicationBacklog implements LogWriter {
     flags = 0,
   ): number {
     this.#log.appendAt(lsn, op, db, key, value, expiresAtMs, flags);
-    if (this.#active) this.#remember({ lsn, op, db, key, value, expiresAtMs, flags });
+    if (this.#active) this.#remember(lsn, op, db, key, value, expiresAtMs, flags);
     return lsn;
   }
 
@@ -139,6 +161,7 @@ export class ReplicationBacklog implements LogWriter {
   release(): void {
     this.#active = false;
     this.clear();
+    this.#spare = undefined;
   }
 
   /** Whether it keeps records. */
@@ -148,55 +171,122 @@ export class ReplicationBacklog implements LogWriter {
 
   /** LSN of the oldest record kept, or undefined when empty. */
   get firstLsn(): number | undefined {
-    return this.#head < this.#records.length ? this.#records[this.#head].lsn : undefined;
+    return this.#chunks.length === 0 ? undefined : this.#chunks[0].firstLsn;
   }
 
   /**
-   * Records from `fromLsn` up to `toLsn`, at most about `maxBytes` of them
-   * (at least one); undefined if `fromLsn` is no longer (or not yet) kept.
+   * Appends to `out` a RECORDS frame of the records from `fromLsn` up to
+   * `toLsn`, at most about `maxBytes` of them (at least one; a group is
+   * never split: a frame ends at a group's end, so a replica applies groups
+   * whole); returns the LSN after the last one, or undefined (nothing
+   * appended) if `fromLsn` is no longer, or not yet, kept.
    */
-  slice(fromLsn: number, toLsn: number, maxBytes: number): WalRecord[] | undefined {
+  copyFrame(out: OutBuffer, fromLsn: number, toLsn: number, maxBytes: number): number | undefined {
+    const last = this.#lastRemembered();
     const first = this.firstLsn;
-    if (first === undefined || fromLsn < first || fromLsn > toLsn) return undefined;
-    const start = this.#head + (fromLsn - first);
-    if (start >= this.#records.length) return undefined;
-    const out: WalRecord[] = [];
+    if (first === undefined || last === undefined) return undefined;
+    if (fromLsn < first || fromLsn > toLsn || fromLsn > last) return undefined;
+    let c = 0;
+    while (fromLsn >= this.#chunks[c].firstLsn + this.#chunks[c].count) c++;
+    // First pass: how many records, so the frame's count precedes them.
+    const endLsn = Math.min(toLsn, last);
+    let lsn = fromLsn;
     let bytes = 0;
-    // A frame ends at a group's end (WalFlag), so a replica applies groups whole.
     let continues = false;
-    for (let i = start; i < this.#records.length && (bytes < maxBytes || continues); i++) {
-      const record = this.#records[i];
-      if (record.lsn > toLsn) break;
-      out.push(record);
-      bytes += record.key.length + record.value.length + RECORD_OVERHEAD_BYTES;
-      continues = ((record.flags ?? 0) & WalFlag.Continues) !== 0;
+    for (let k = c; k < this.#chunks.length && lsn <= endLsn; k++) {
+      const chunk = this.#chunks[k];
+      for (let i = lsn - chunk.firstLsn; i < chunk.count && lsn <= endLsn; i++, lsn++) {
+        if (bytes >= maxBytes && !continues) break;
+        const start = chunk.starts[i];
+        bytes += (i + 1 < chunk.count ? chunk.starts[i + 1] : chunk.used) - start;
+        continues = (chunk.bytes[start + RECORD_FLAGS_OFFSET] & WalFlag.Continues) !== 0;
+      }
+      if (bytes >= maxBytes && !continues) break;
     }
-    return out;
+    const endExclusive = lsn;
+    encodeEncodedRecords(out, endExclusive - fromLsn, (body) => {
+      let at = fromLsn;
+      for (let k = c; at < endExclusive; k++) {
+        const chunk = this.#chunks[k];
+        const i = at - chunk.firstLsn;
+        const j = Math.min(chunk.count, endExclusive - chunk.firstLsn);
+        body.bytesRange(
+          chunk.bytes,
+          chunk.starts[i],
+          j < chunk.count ? chunk.starts[j] : chunk.used,
+        );
+        at = chunk.firstLsn + j;
+      }
+    });
+    return endExclusive;
   }
 
   /** Forgets everything (the log was discarded). */
   clear(): void {
-    this.#records = [];
-    this.#head = 0;
+    this.#chunks = [];
     this.#bytes = 0;
   }
 
-  #remember(record: WalRecord): void {
-    const last = this.#records.length > this.#head
-      ? this.#records[this.#records.length - 1].lsn
-      : undefined;
+  #lastRemembered(): number | undefined {
+    const tail = this.#chunks[this.#chunks.length - 1];
+    return tail === undefined ? undefined : tail.firstLsn + tail.count - 1;
+  }
+
+  #markContinues(lsn: number): void {
+    const tail = this.#chunks[this.#chunks.length - 1];
+    if (tail === undefined) return;
+    const i = lsn - tail.firstLsn;
+    // The record before may sit at the end of the chunk before.
+    const chunk = i >= 0 ? tail : this.#chunks[this.#chunks.length - 2];
+    if (chunk === undefined) return;
+    const at = lsn - chunk.firstLsn;
+    if (at < 0 || at >= chunk.count) return;
+    chunk.bytes[chunk.starts[at] + RECORD_FLAGS_OFFSET] |= WalFlag.Continues;
+  }
+
+  #remember(
+    lsn: number,
+    op: number,
+    db: number,
+    key: string,
+    value: string,
+    expiresAtMs: number,
+    flags: number,
+  ): void {
+    const last = this.#lastRemembered();
     // A gap (a replica starting over elsewhere) makes older records useless.
-    if (last !== undefined && record.lsn !== last + 1) this.clear();
-    this.#records.push(record);
-    this.#bytes += record.key.length + record.value.length + RECORD_OVERHEAD_BYTES;
-    while (this.#bytes > this.#maxBytes && this.#head < this.#records.length - 1) {
-      const old = this.#records[this.#head++];
-      this.#bytes -= old.key.length + old.value.length + RECORD_OVERHEAD_BYTES;
+    if (last !== undefined && lsn !== last + 1) this.clear();
+    const size = RECORD_FIXED_BYTES + key.length + value.length;
+    let tail = this.#chunks[this.#chunks.length - 1];
+    if (tail === undefined || tail.used + size > tail.bytes.length) {
+      tail = this.#newChunk(lsn, size);
+      this.#chunks.push(tail);
     }
-    // Compact the array once the dropped prefix dominates it.
-    if (this.#head > 1024 && this.#head * 2 > this.#records.length) {
-      this.#records = this.#records.slice(this.#head);
-      this.#head = 0;
+    if (tail.count === tail.starts.length) {
+      const grown = new Int32Array(tail.starts.length * 2);
+      grown.set(tail.starts);
+      tail.starts = grown;
     }
+    tail.starts[tail.count++] = tail.used;
+    const end = writeRecord(tail.bytes, tail.used, lsn, op, db, flags, key, value, expiresAtMs);
+    assert(end === tail.used + size, "a backlog record is the size it was given");
+    tail.used = end;
+    this.#bytes += size;
+    while (this.#bytes > this.#maxBytes && this.#chunks.length > 1) {
+      const old = this.#chunks.shift()!;
+      this.#bytes -= old.used;
+      if (old.bytes.length === CHUNK_BYTES) this.#spare = old.bytes;
+    }
+  }
+
+  #newChunk(firstLsn: number, size: number): Chunk {
+    let bytes: Uint8Array;
+    if (size <= CHUNK_BYTES && this.#spare !== undefined) {
+      bytes = this.#spare;
+      this.#spare = undefined;
+    } else {
+      bytes = new Uint8Array(Math.max(CHUNK_BYTES, size));
+    }
+    return { bytes, used: 0, firstLsn, count: 0, starts: new Int32Array(1024) };
   }
 }

@@ -31,7 +31,7 @@
  */
 
 import { crc32 } from "node:zlib";
-import { bytesToBinary } from "../bytes/binary_string.ts";
+import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
 import type { OutBuffer } from "../protocol/out_buffer.ts";
 import type { WalRecord } from "../wal/record.ts";
 
@@ -138,6 +138,71 @@ export function encodeRecords(out: OutBuffer, records: readonly WalRecord[]): vo
       w.binary(r.key);
       w.binary(r.value);
     }
+  });
+}
+
+/**
+ * Bytes of one record in a RECORDS frame besides its key and value: LSN
+ * (u64), op (u8), database (u16 as two u8), flags (u8), expiry (u64), and
+ * the key's and the value's lengths (u32 each), as {@link encodeRecords}
+ * writes them.
+ */
+export const RECORD_FIXED_BYTES = 28;
+/** Where a record's flags byte is, from its start. */
+export const RECORD_FLAGS_OFFSET = 11;
+
+/**
+ * Writes one record at `at` in `out` exactly as {@link encodeRecords}
+ * does inside its frame (`RECORD_FIXED_BYTES` + key + value bytes; the
+ * caller made room), for a copy that is framed later
+ * ({@link encodeEncodedRecords}); returns the offset after it.
+ *
+ * @example
+ * ```ts
+ * const end = writeRecord(chunk, 0, 7, WalOp.Set, 0, 0, "k", "v", 0);
+ * ```
+ */
+export function writeRecord(
+  out: Uint8Array,
+  at: number,
+  lsn: number,
+  op: number,
+  db: number,
+  flags: number,
+  key: string,
+  value: string,
+  expiresAtMs: number,
+): number {
+  putU64(out, at, lsn);
+  out[at + 8] = op;
+  out[at + 9] = db & 0xff;
+  out[at + 10] = db >>> 8;
+  out[at + RECORD_FLAGS_OFFSET] = flags;
+  putU64(out, at + 12, expiresAtMs);
+  putU32(out, at + 20, key.length);
+  at = writeBinary(key, out, at + 24);
+  putU32(out, at, value.length);
+  return writeBinary(value, out, at + 4);
+}
+
+/**
+ * Appends a RECORDS frame of `count` records that `copy` appends already
+ * encoded (by {@link writeRecord}).
+ *
+ * @example
+ * ```ts
+ * encodeEncodedRecords(out, 1, (body) => body.bytesRange(chunk, 0, end));
+ * ```
+ */
+export function encodeEncodedRecords(
+  out: OutBuffer,
+  count: number,
+  copy: (body: OutBuffer) => void,
+): void {
+  frame(out, (w) => {
+    w.u8(FrameType.Records);
+    w.u32(count);
+    copy(w.out);
   });
 }
 

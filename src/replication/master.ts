@@ -468,10 +468,9 @@ export class ReplicationMaster {
       if (wal.failure) return;
       const durable = wal.durableLsn;
       if (link.nextLsn <= durable) {
-        const fromMemory = backlog.slice(link.nextLsn, durable, RECORDS_FRAME_TARGET_BYTES);
-        if (fromMemory) {
-          encodeRecords(out, fromMemory);
-          link.nextLsn = fromMemory[fromMemory.length - 1].lsn + 1;
+        const next = backlog.copyFrame(out, link.nextLsn, durable, RECORDS_FRAME_TARGET_BYTES);
+        if (next !== undefined) {
+          link.nextLsn = next;
           await flush();
         } else {
           await this.#sendFromFiles(link, durable, out, flush);
