@@ -139,20 +139,27 @@ export class Engine {
     // Hashing first keeps the loops that load short: more of their
     // independent loads fit in the processor's window at once.
     const hashes = this.#prefetchHash;
+    // A pipeline often repeats one key (redis-benchmark's LPUSH, HSET...):
+    // a repeat copies the lookups of the key before it (-1 in `at` below:
+    // its memory was touched already).
     for (let i = 0; i < count; i++) {
-      const hash = fnv1a(keys[i]);
+      const hash = i > 0 && keys[i] === keys[i - 1] ? hashes[i - 1] : fnv1a(keys[i]);
       hashes[i] = hash;
       partitionOf[i] = partitionIndex(hash, this.#partitions.length);
     }
     for (let i = 0; i < count; i++) {
-      entries[i] = this.#partitions[partitionOf[i]].values.homeEntry(hashes[i]);
+      entries[i] = i > 0 && keys[i] === keys[i - 1]
+        ? entries[i - 1]
+        : this.#partitions[partitionOf[i]].values.homeEntry(hashes[i]);
     }
     for (let i = 0; i < count; i++) {
-      at[i] = this.#partitions[partitionOf[i]].values.entryOffset(entries[i]);
+      at[i] = i > 0 && keys[i] === keys[i - 1]
+        ? -1
+        : this.#partitions[partitionOf[i]].values.entryOffset(entries[i]);
     }
     let touched = 0;
     for (let i = 0; i < count; i++) {
-      touched += this.#partitions[partitionOf[i]].values.arenaByte(at[i]);
+      if (at[i] >= 0) touched += this.#partitions[partitionOf[i]].values.arenaByte(at[i]);
     }
     if (elements !== undefined) touched += this.#prefetchElements(elements, count);
     // Kept, so that the compiler cannot drop the reads as unused.
