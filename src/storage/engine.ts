@@ -141,7 +141,8 @@ export class Engine {
     const hashes = this.#prefetchHash;
     // A pipeline often repeats one key (redis-benchmark's LPUSH, HSET...):
     // a repeat copies the lookups of the key before it (-1 in `at` below:
-    // its memory was touched already).
+    // its memory was touched already). In-process, pipelines of 16, min of
+    // 3 alternating rounds: HSET 736 -> 672 ns, LPUSH 566 -> 552 ns.
     for (let i = 0; i < count; i++) {
       const hash = i > 0 && keys[i] === keys[i - 1] ? hashes[i - 1] : fnv1a(keys[i]);
       hashes[i] = hash;
