@@ -218,16 +218,35 @@ export class Executor {
       if (!Array.isArray(request)) continue;
       const args = request as string[];
       if (args.length < 2) continue;
-      const first = this.#lookup(args[0])?.firstKey;
+      const spec = this.#lookup(args[0]);
+      const first = spec?.firstKey;
       if (first !== undefined && first > 0 && first < args.length) {
         keys.push(args[first]);
         // The argument after the key: the element a collection command looks up (HSET's field).
         elements.push(args[first + 1]);
+        const { facts } = spec!;
+        if (facts.lastKey !== first && facts.firstKey === first && facts.keyStep > 0) {
+          this.#prefetchMoreKeys(args, first, facts.lastKey, facts.keyStep);
+        }
       }
     }
     if (keys.length > 1) this.store.database(session?.db ?? 0).engine.prefetch(keys, elements);
     keys.length = 0;
     elements.length = 0;
+  }
+
+  /**
+   * A multi-key command's keys after its first (MSET's, MGET's, DEL's), as
+   * room is left: without them, MSET's other nine keys were cache misses
+   * that made `KeyTable.#find` ~40% of a pipelined MSET's profile.
+   */
+  #prefetchMoreKeys(args: readonly string[], first: number, lastKey: number, step: number): void {
+    const keys = this.#prefetchKeys;
+    const last = lastKey < 0 ? args.length + lastKey : Math.min(lastKey, args.length - 1);
+    for (let at = first + step; at <= last && keys.length < PREFETCH_MAX_KEYS; at += step) {
+      keys.push(args[at]);
+      this.#prefetchElements.push(undefined);
+    }
   }
 
   /**
