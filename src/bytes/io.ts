@@ -22,7 +22,8 @@ export interface ByteWriter {
  * ```
  */
 export async function writeAll(writer: ByteWriter, bytes: Uint8Array): Promise<void> {
-  let written = 0;
+  // The whole first: a view per write is garbage a connection makes per reply batch.
+  let written = bytes.length === 0 ? 0 : await writer.write(bytes);
   while (written < bytes.length) written += await writer.write(bytes.subarray(written));
 }
 

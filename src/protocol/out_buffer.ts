@@ -72,6 +72,8 @@ export class OutBuffer {
   #bytes: Uint8Array;
   /** Own bytes written (the referenced ones are not in `#bytes`). */
   #length = 0;
+  /** What {@link view} returned last (a view from offset 0 of `#bytes`). */
+  #lastView: Uint8Array = new Uint8Array(0);
   readonly #initialBytes: number;
   /** Referenced data, in order; `#refAt[i]` is the own-byte offset it follows. */
   readonly #refs: Referenced[] = [];
@@ -101,7 +103,13 @@ export class OutBuffer {
    * in-process REPL, not for sending (use {@link writeTo}).
    */
   view(): Uint8Array {
-    if (this.#refs.length === 0) return this.#bytes.subarray(0, this.#length);
+    if (this.#refs.length === 0) {
+      // The last view again when it is the same bytes (a client sending one
+      // command gets replies of one size: "+OK"): no view per reply batch.
+      const last = this.#lastView;
+      if (last.length === this.#length && last.buffer === this.#bytes.buffer) return last;
+      return this.#lastView = this.#bytes.subarray(0, this.#length);
+    }
     const all = new Uint8Array(this.length);
     let at = 0;
     this.#forEachSegment((segment) => {

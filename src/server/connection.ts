@@ -331,9 +331,11 @@ export class Connection implements ClientIo {
         if (this.#out.length > 0 && this.#outOfLoop === undefined) {
           this.#outOfLoop = this.#sendOutOfLoop();
         }
+        // The buffer itself when empty (the usual case): a view per read is garbage.
+        const into = end === 0 ? buffer : buffer.subarray(end);
         const n = this.#heldBytes === 0 && this.#strayRead === undefined
-          ? await this.#conn.read(buffer.subarray(end))
-          : await this.#readHeld(buffer.subarray(end));
+          ? await this.#conn.read(into)
+          : await this.#readHeld(into);
         this.reading = false;
         if (n === null) break;
         // A send started while idle: replies must not join a buffer in flight.
@@ -548,7 +550,10 @@ export class Connection implements ClientIo {
       net.writes++;
       try {
         if (out.referencedBytes === 0 && out.length <= MAX_WRITE_BYTES) {
-          await writeAll(this.#conn, out.view());
+          // writeAll's own frame and promise only for what one write left.
+          const view = out.view();
+          const written = await this.#conn.write(view);
+          if (written < view.length) await writeAll(this.#conn, view.subarray(written));
         } else {
           await out.writeTo(this.#slices, MAX_WRITE_BYTES);
         }
