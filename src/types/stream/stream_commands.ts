@@ -16,7 +16,6 @@ import { wrongArity } from "../../executor/errors.ts";
 import { NOTIFY_NEW, NOTIFY_STREAM } from "../../pubsub/keyspace_events.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { WalOp } from "../../wal/record.ts";
-import { packFields } from "./_stream_codec.ts";
 import {
   longArgument,
   parseTrimArgs,
@@ -60,6 +59,38 @@ export function trimStream(
   return deleted;
 }
 
+/** The digits of the last XADD reply: its ms part is kept while it repeats. */
+const idReply = new Uint8Array(2 * 16 + 1);
+let idReplyMs = -1;
+let idReplySeqAt = 0;
+
+/** Writes `digits` of safe integer `n` into `out` at `at`; returns the end. */
+function writeDigits(out: Uint8Array, at: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let x = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 48 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  return at + digits;
+}
+
+/**
+ * Replies the ID `ms-seq` (both below 2^53) as `formatId` would, from
+ * bytes: no string per XADD, and its ms digits written once per
+ * millisecond (the reply's text and copy were ~6% of a pipelined XADD's
+ * server CPU, `--cpu-prof`).
+ */
+function writeIdReply(w: ReplyWriter, ms: number, seq: number): void {
+  if (ms !== idReplyMs) {
+    idReplySeqAt = writeDigits(idReply, 0, ms) + 1;
+    idReply[idReplySeqAt - 1] = 45; // -
+    idReplyMs = ms;
+  }
+  w.bulkRange(idReply, 0, writeDigits(idReply, idReplySeqAt, seq));
+}
+
 function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   const key = args[1];
   const trim = parseTrimArgs(args, true);
@@ -76,7 +107,9 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     throw streamError("The stream has exhausted the last possible ID, unable to add more items");
   }
   let id: string | undefined;
-  let idText: string | undefined;
+  // The ID's parts when below 2^53 (-1: reply formatId's text).
+  let replyMs = -1;
+  let replySeq = -1;
   if (trim.id === undefined) {
     const nowMs = ctx.store.nowMs();
     const lastMs = idMsNumber(lastId);
@@ -84,10 +117,12 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     // The common cases in numbers (no ID decoded again): a new millisecond, or the next sequence.
     if (lastMs >= 0 && nowMs > lastMs) {
       id = makeId(nowMs, 0);
-      idText = `${nowMs}-0`;
+      replyMs = nowMs;
+      replySeq = 0;
     } else if (lastSeq >= 0 && lastSeq < Number.MAX_SAFE_INTEGER) {
       id = makeId(lastMs, lastSeq + 1);
-      idText = `${lastMs}-${lastSeq + 1}`;
+      replyMs = lastMs;
+      replySeq = lastSeq + 1;
     } else {
       id = autoId(lastId, nowMs);
     }
@@ -114,8 +149,9 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   for (let i = fieldsAt; i < args.length; i++) bytes += args[i].length;
   if (bytes > STREAM_MAX_ENTRY_BYTES) throw streamError("Elements are too large to be stored");
   const newNode = stream === undefined || stream.needsNewNode(args, fieldsAt);
-  changeStreamAdd(ctx.db, key, id, args, fieldsAt, packFields(args, fieldsAt), newNode);
-  w.bulk(idText ?? formatId(id));
+  changeStreamAdd(ctx.db, key, id, args, fieldsAt, newNode);
+  if (replyMs >= 0) writeIdReply(w, replyMs, replySeq);
+  else w.bulk(formatId(id));
   if (stream === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_STREAM, "xadd", key);
   if (trim.trims) trimStream(ctx, key, stream ?? ctx.db.collection(key, StreamValue)!, trim);
