@@ -36,6 +36,10 @@ const W_COUNT = 4;
 const W_END = 5;
 const W_DEAD = 6;
 
+/** An ID half's high word below this: the half is below 2^53, exact as a number. */
+const SAFE_HIGH_WORD = 0x20_0000;
+const TWO_32 = 0x1_0000_0000;
+
 /** Entries a node's table is made for first, and at most its growth factor (then it doubles). */
 const INITIAL_ENTRIES = 4;
 const GROWTH = 4;
@@ -80,6 +84,9 @@ export class StreamNode {
   /** The master entry's ID's parts as numbers (-1: not below 2^53), set by the first entry. */
   masterMs = -1;
   masterSeq = -1;
+  /** The last {@link append}ed ID's parts as numbers (-1: not below 2^53; seq -1 too when ms is). */
+  tailMs = -1;
+  tailSeq = -1;
 
   /** A node for up to `entries` entries of `arenaBytes` before it grows. */
   constructor(
@@ -191,6 +198,13 @@ export class StreamNode {
     const master = this.masterFields;
     let same = master.length === pairs;
     for (let i = 0; same && i < master.length; i++) same = master[i] === parts[from + i * 2];
+    // The ID read once: its words for the table, its parts as numbers for the sizes.
+    const a = idWord(id, 0);
+    const b = idWord(id, 1);
+    const c = idWord(id, 2);
+    const d = idWord(id, 3);
+    this.tailMs = a < SAFE_HIGH_WORD ? a * TWO_32 + b : -1;
+    this.tailSeq = this.tailMs >= 0 && c < SAFE_HIGH_WORD ? c * TWO_32 + d : -1;
     this.entryBytes += this.#elementBytes(id, parts, from, same);
     let need = 0;
     for (let i = from; i < parts.length; i++) need += 4 + parts[i].length;
@@ -208,7 +222,7 @@ export class StreamNode {
       at += n;
     }
     this.#used = at;
-    this.#push(id, pairs, 0);
+    this.#push(a, b, c, d, pairs, 0);
     this.live++;
   }
 
@@ -222,7 +236,7 @@ export class StreamNode {
     const at = this.#used;
     for (let j = 0; j < packed.length; j++) out[at + j] = packed.charCodeAt(j);
     this.#used = at + packed.length;
-    this.#push(id, count, dead ? 1 : 0);
+    this.#push(idWord(id, 0), idWord(id, 1), idWord(id, 2), idWord(id, 3), count, dead ? 1 : 0);
     if (this.#size === 1) {
       this.masterMs = idMsNumber(id);
       this.masterSeq = idSeqNumber(id);
@@ -273,7 +287,7 @@ export class StreamNode {
     return grown;
   }
 
-  #push(id: string, count: number, dead: number): void {
+  #push(a: number, b: number, c: number, d: number, count: number, dead: number): void {
     let t = this.#table;
     const o = this.#size * STRIDE;
     if (o + STRIDE > t.length) {
@@ -282,10 +296,10 @@ export class StreamNode {
       giveWords(t);
       this.#table = t = grown;
     }
-    t[o] = idWord(id, 0);
-    t[o + 1] = idWord(id, 1);
-    t[o + 2] = idWord(id, 2);
-    t[o + 3] = idWord(id, 3);
+    t[o] = a;
+    t[o + 1] = b;
+    t[o + 2] = c;
+    t[o + 3] = d;
     t[o + W_COUNT] = count;
     t[o + W_END] = this.#used;
     t[o + W_DEAD] = dead;
@@ -299,8 +313,8 @@ export class StreamNode {
 
   /** Bytes of the listpack elements of a new entry `id` of pairs `parts[from..]`. */
   #elementBytes(id: string, parts: readonly string[], from: number, same: boolean): number {
-    const ms = idMsNumber(id);
-    const seq = ms < 0 ? -1 : idSeqNumber(id);
+    const ms = this.tailMs;
+    const seq = this.tailSeq;
     if (this.#size === 0) {
       this.masterMs = ms;
       this.masterSeq = idSeqNumber(id);

@@ -26,7 +26,7 @@
 import { Collection, type RecordSink } from "../collection.ts";
 import { ByteReader, num, str, u32le } from "./_stream_codec.ts";
 import { StreamNode } from "./_stream_node.ts";
-import { idWord, MIN_ID } from "./stream_id.ts";
+import { idMsNumber, idSeqNumber, idWord, MIN_ID } from "./stream_id.ts";
 import { ENTRIES_READ_UNKNOWN, StreamGroup } from "./stream_group.ts";
 
 export { StreamNode };
@@ -89,14 +89,40 @@ export class StreamValue extends Collection {
    * memory charge (~12% of the server's CPU, `--cpu-prof`).
    */
   #nodesBytes = 0;
-  /** The last ID generated (XADD) or set (XSETID). */
-  lastId = MIN_ID;
+  #lastId = MIN_ID;
+  /** {@link lastId}'s parts as numbers (see `lastMs`, `lastSeq`). */
+  #lastMs = 0;
+  #lastSeq = 0;
   /** Entries ever added. */
   entriesAdded = 0;
   /** The largest ID XDEL deleted. */
   maxDeletedId = MIN_ID;
   /** Consumer groups by name. */
   groups = new Map<string, StreamGroup>();
+
+  /** The last ID generated (XADD) or set (XSETID). */
+  get lastId(): string {
+    return this.#lastId;
+  }
+
+  set lastId(id: string) {
+    this.#lastId = id;
+    this.#lastMs = idMsNumber(id);
+    this.#lastSeq = this.#lastMs < 0 ? -1 : idSeqNumber(id);
+  }
+
+  /**
+   * The last ID's ms part as a number, -1 when not below 2^53: XADD's
+   * next ID from numbers, the last one not decoded again per entry.
+   */
+  get lastMs(): number {
+    return this.#lastMs;
+  }
+
+  /** The last ID's seq part as a number, -1 when it or the ms part is not below 2^53. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
 
   get typeName(): string {
     return "stream";
@@ -162,7 +188,9 @@ export class StreamValue extends Collection {
     this.#length++;
     this.#stored++;
     this.entriesAdded++;
-    this.lastId = id;
+    this.#lastId = id;
+    this.#lastMs = node.tailMs;
+    this.#lastSeq = node.tailSeq;
   }
 
   /** The index of the node that would hold the key (the last whose first ID is at most it; 0 if none). */

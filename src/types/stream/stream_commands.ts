@@ -29,8 +29,6 @@ import { changeStream, changeStreamAdd } from "./stream_apply.ts";
 import {
   autoId,
   formatId,
-  idMsNumber,
-  idSeqNumber,
   makeId,
   MAX_ID,
   MIN_ID,
@@ -112,8 +110,8 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   let replySeq = -1;
   if (trim.id === undefined) {
     const nowMs = ctx.store.nowMs();
-    const lastMs = idMsNumber(lastId);
-    const lastSeq = lastMs < 0 ? -1 : idSeqNumber(lastId);
+    const lastMs = stream === undefined ? 0 : stream.lastMs;
+    const lastSeq = stream === undefined ? 0 : stream.lastSeq;
     // The common cases in numbers (no ID decoded again): a new millisecond, or the next sequence.
     if (lastMs >= 0 && nowMs > lastMs) {
       id = makeId(nowMs, 0);
