@@ -21,14 +21,24 @@
  */
 
 import { bytesToBinary } from "../../bytes/binary_string.ts";
+import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { giveBytes, giveWords, takeBytes, takeWords } from "./_node_buffers.ts";
+import { writeIdReply } from "./_id_reply.ts";
 import {
   bigIntElementBytes,
   intElementBytes,
   LISTPACK_EMPTY_BYTES,
   stringElementBytes,
 } from "./_listpack_size.ts";
-import { idFromWords, idMs, idMsNumber, idSeq, idSeqNumber, idWord } from "./stream_id.ts";
+import {
+  formatId,
+  idFromWords,
+  idMs,
+  idMsNumber,
+  idSeq,
+  idSeqNumber,
+  idWord,
+} from "./stream_id.ts";
 
 /** Table words per entry: the ID's four, the pair count, the pairs' end, the tombstone flag (one spare). */
 const STRIDE = 8;
@@ -149,6 +159,36 @@ export class StreamNode {
     const t = this.#table;
     const start = i === 0 ? 0 : t[(i - 1) * STRIDE + W_END];
     return bytesToBinary(this.#arena, start, t[i * STRIDE + W_END]);
+  }
+
+  /**
+   * Replies entry `i` as Redis does, `[id, [field, value, ...]]`, from its
+   * bytes: no string per entry (XRANGE made its ID's and pairs' strings,
+   * then read the pairs back out of them). `XRANGE s - + COUNT 10` at
+   * pipeline 16: server CPU 5.0-5.4 -> 3.3-3.5 us/request (abcmd.sh
+   * against main, alternating).
+   */
+  writeEntry(w: ReplyWriter, i: number): void {
+    const t = this.#table;
+    const o = i * STRIDE;
+    w.array(2);
+    if (t[o] < SAFE_HIGH_WORD && t[o + 2] < SAFE_HIGH_WORD) {
+      writeIdReply(w, t[o] * TWO_32 + t[o + 1], t[o + 2] * TWO_32 + t[o + 3]);
+    } else {
+      w.bulk(formatId(this.idAt(i)));
+    }
+    const parts = t[o + W_COUNT] * 2;
+    w.array(parts);
+    const arena = this.#arena;
+    let at = i === 0 ? 0 : t[o - STRIDE + W_END];
+    for (let k = 0; k < parts; k++) {
+      const n =
+        (arena[at] | (arena[at + 1] << 8) | (arena[at + 2] << 16) | (arena[at + 3] << 24)) >>>
+        0;
+      at += 4;
+      w.bulkRange(arena, at, at + n);
+      at += n;
+    }
   }
 
   /** Entry `i`'s pair count. */

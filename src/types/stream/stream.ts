@@ -258,6 +258,24 @@ export class StreamValue extends Collection {
    * descending from `end` to `start` when `rev`, until `visit` returns false.
    */
   range(start: string, end: string, rev: boolean, visit: EntryVisitor): void {
+    this.walk(
+      start,
+      end,
+      rev,
+      (node, at) => visit(node.idAt(at), node.fieldsAt(at), node.countAt(at)),
+    );
+  }
+
+  /**
+   * {@link range} by position: `visit` gets each live entry's node and
+   * place in it (read there before the stream changes), no strings made.
+   */
+  walk(
+    start: string,
+    end: string,
+    rev: boolean,
+    visit: (node: StreamNode, at: number) => boolean,
+  ): void {
     if (start > end) return;
     const nodes = this.nodes;
     if (!rev) {
@@ -273,7 +291,7 @@ export class StreamValue extends Collection {
         for (; at < node.size; at++) {
           if (node.compareAt(at, eA, eB, eC, eD) > 0) return;
           if (node.isDead(at)) continue;
-          if (!visit(node.idAt(at), node.fieldsAt(at), node.countAt(at))) return;
+          if (!visit(node, at)) return;
         }
       }
       return;
@@ -292,7 +310,7 @@ export class StreamValue extends Collection {
       for (; at >= 0; at--) {
         if (node.compareAt(at, sA, sB, sC, sD) < 0) return;
         if (node.isDead(at)) continue;
-        if (!visit(node.idAt(at), node.fieldsAt(at), node.countAt(at))) return;
+        if (!visit(node, at)) return;
       }
     }
   }

@@ -22,9 +22,13 @@ import {
   readStream,
   streamError,
   type TrimArgs,
-  writeEntry,
 } from "./_stream_common.ts";
-import { MAX_STREAM_ENTRIES, STREAM_MAX_ENTRY_BYTES, StreamValue } from "./stream.ts";
+import {
+  MAX_STREAM_ENTRIES,
+  STREAM_MAX_ENTRY_BYTES,
+  type StreamNode,
+  StreamValue,
+} from "./stream.ts";
 import { changeStream, changeStreamAdd } from "./stream_apply.ts";
 import {
   autoId,
@@ -39,6 +43,7 @@ import {
 } from "./stream_id.ts";
 import { delRecord, metaRecord, trimRecord } from "./stream_wal.ts";
 import { signalStreamReady } from "./stream_waiters.ts";
+import { writeIdReply } from "./_id_reply.ts";
 
 /** Applies a trim to the stream at `key` if it would remove anything; how many entries went. */
 export function trimStream(
@@ -55,38 +60,6 @@ export function trimStream(
   const deleted = before - (ctx.db.collection(key, StreamValue)?.length ?? 0);
   if (deleted > 0) ctx.notify(NOTIFY_STREAM, "xtrim", key);
   return deleted;
-}
-
-/** The digits of the last XADD reply: its ms part is kept while it repeats. */
-const idReply = new Uint8Array(2 * 16 + 1);
-let idReplyMs = -1;
-let idReplySeqAt = 0;
-
-/** Writes `digits` of safe integer `n` into `out` at `at`; returns the end. */
-function writeDigits(out: Uint8Array, at: number, n: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let x = n;
-  for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = 48 + (x % 10);
-    x = Math.floor(x / 10);
-  }
-  return at + digits;
-}
-
-/**
- * Replies the ID `ms-seq` (both below 2^53) as `formatId` would, from
- * bytes: no string per XADD, and its ms digits written once per
- * millisecond (the reply's text and copy were ~6% of a pipelined XADD's
- * server CPU, `--cpu-prof`).
- */
-function writeIdReply(w: ReplyWriter, ms: number, seq: number): void {
-  if (ms !== idReplyMs) {
-    idReplySeqAt = writeDigits(idReply, 0, ms) + 1;
-    idReply[idReplySeqAt - 1] = 45; // -
-    idReplyMs = ms;
-  }
-  w.bulkRange(idReply, 0, writeDigits(idReply, idReplySeqAt, seq));
 }
 
 function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
@@ -206,18 +179,17 @@ export function writeRange(
   rev: boolean,
   count: number,
 ): number {
-  const ids: string[] = [];
-  const fields: string[] = [];
-  const counts: number[] = [];
-  stream.range(start, end, rev, (id, packed, n) => {
-    ids.push(id);
-    fields.push(packed);
-    counts.push(n);
-    return count < 0 || ids.length < count;
+  // Positions, not strings: each entry is replied from its node's bytes.
+  const nodes: StreamNode[] = [];
+  const ats: number[] = [];
+  stream.walk(start, end, rev, (node, at) => {
+    nodes.push(node);
+    ats.push(at);
+    return count < 0 || ats.length < count;
   });
-  w.array(ids.length);
-  for (let i = 0; i < ids.length; i++) writeEntry(w, ids[i], fields[i], counts[i]);
-  return ids.length;
+  w.array(ats.length);
+  for (let i = 0; i < ats.length; i++) nodes[i].writeEntry(w, ats[i]);
+  return ats.length;
 }
 
 /**
