@@ -113,10 +113,12 @@ export function parseTrimArgs(args: readonly string[], xadd: boolean): TrimArgs 
     if (xadd && opt === "*") break;
     // Only option words are lower-cased (an ID is not: no string made per XADD).
     const first = opt.charCodeAt(0) | 0x20;
-    const lower =
-      opt.length >= 5 && opt.length <= 10 && first >= 108 /* l */ && first <= 110 /* n */
-        ? opt.toLowerCase()
-        : "";
+    // The usual spelling needs no lower-cased copy.
+    const lower = opt === "MAXLEN"
+      ? "maxlen"
+      : opt.length >= 5 && opt.length <= 10 && first >= 108 /* l */ && first <= 110 /* n */
+      ? opt.toLowerCase()
+      : "";
     if ((lower === "maxlen" || lower === "minid") && more > 0) {
       if (out.trims) {
         throw streamError(

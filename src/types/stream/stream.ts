@@ -10,14 +10,14 @@
  * the node goes. kvdb does not build the listpacks, it computes their
  * sizes (`_listpack_size.ts`), so its nodes end where Redis's do and
  * MAXLEN/MINID `~`, which trim whole nodes only, trim what Redis trims.
- * A node holds its entries' IDs (16-byte strings: string order is ID
- * order) and each entry's pairs packed in one string; lookups binary-search
- * the nodes, then the node: a range costs O(log n + k).
+ * A node holds its entries in two typed arrays (`_stream_node.ts`); an ID
+ * is handed out as a 16-byte string (string order is ID order). Lookups
+ * binary-search the nodes, then the node: a range costs O(log n + k).
  *
  * @example
  * ```ts
  * const s = new StreamValue();
- * s.append(makeId(1, 0), packFields(["f", "v"], 0), 1);
+ * s.append(makeId(1, 0), ["f", "v"], true);
  * s.length; // 1
  * ```
  * @module
@@ -25,14 +25,11 @@
 
 import { Collection, type RecordSink } from "../collection.ts";
 import { ByteReader, num, str, u32le } from "./_stream_codec.ts";
-import {
-  bigIntElementBytes,
-  intElementBytes,
-  LISTPACK_EMPTY_BYTES,
-  stringElementBytes,
-} from "./_listpack_size.ts";
-import { idMs, idMsNumber, idSeq, idSeqNumber, MIN_ID } from "./stream_id.ts";
+import { StreamNode } from "./_stream_node.ts";
+import { idMsNumber, idSeqNumber, idWord, MIN_ID } from "./stream_id.ts";
 import { ENTRIES_READ_UNKNOWN, StreamGroup } from "./stream_group.ts";
+
+export { StreamNode };
 
 /** The snapshot entry type of a stream. */
 export const SNAPSHOT_TYPE_STREAM = 5;
@@ -49,86 +46,28 @@ export const MAX_STREAM_ENTRIES = 100_000_000;
 /** Redis's cap on one entry's field and value bytes (STREAM_LISTPACK_MAX_SIZE). */
 export const STREAM_MAX_ENTRY_BYTES = 2 ** 30;
 
-/** One node: up to a listpack's worth of entries. */
-export class StreamNode {
-  readonly ids: string[] = [];
-  /** Each entry's field-value pairs (see `packFields`). */
-  readonly fields: string[] = [];
-  /** Each entry's pair count. */
-  readonly counts: number[] = [];
-  /** 1 for a deleted entry (a tombstone). */
-  readonly dead: number[] = [];
-  live = 0;
-  deleted = 0;
-  /** Bytes of the entries' listpack elements. */
-  entryBytes = 0;
-  /** The master entry's field names' elements' bytes. */
-  readonly masterFieldBytes: number;
-  /** The master entry's ID's parts as numbers (-1: not below 2^53), set by the first entry. */
-  masterMs = -1;
-  masterSeq = -1;
-
-  constructor(readonly masterFields: readonly string[]) {
-    let bytes = 0;
-    for (const field of masterFields) bytes += stringElementBytes(field);
-    this.masterFieldBytes = bytes;
-  }
-
-  /** The listpack's bytes (Redis's lpBytes). */
-  bytes(): number {
-    return LISTPACK_EMPTY_BYTES + intElementBytes(this.live) + intElementBytes(this.deleted) +
-      intElementBytes(this.masterFields.length) + this.masterFieldBytes + 2 + this.entryBytes;
-  }
-
-  /** The position of the first ID at or after `id`. */
-  lowerBound(id: string): number {
-    const ids = this.ids;
-    let lo = 0;
-    let hi = ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ids[mid] < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
-/** Bytes of an integer element holding `a - b` as a signed 64-bit value (listpack's deltas). */
-function deltaBytes(a: number, b: number, aBig: () => bigint, bBig: () => bigint): number {
-  if (a >= 0 && b >= 0) return intElementBytes(a - b);
-  return bigIntElementBytes(BigInt.asIntN(64, aBig() - bBig()));
-}
-
-/** Bytes of the listpack elements of a new entry in `node`. */
-function entryElementBytes(
-  node: StreamNode,
-  id: string,
-  parts: readonly string[],
-  from: number,
-  same: boolean,
-): number {
-  if (node.ids.length === 0) {
-    node.masterMs = idMsNumber(id);
-    node.masterSeq = idSeqNumber(id);
-  }
-  const master = node.ids.length === 0 ? id : node.ids[0];
-  const pairs = (parts.length - from) / 2;
-  let bytes = 2; // flags
-  const ms = idMsNumber(id);
-  const seq = ms < 0 ? -1 : idSeqNumber(id);
-  bytes += deltaBytes(ms, node.masterMs, () => idMs(id), () => idMs(master));
-  bytes += deltaBytes(seq, node.masterSeq, () => idSeq(id), () => idSeq(master));
-  if (!same) bytes += intElementBytes(pairs);
-  for (let i = from; i < parts.length; i += 2) {
-    if (!same) bytes += stringElementBytes(parts[i]);
-    bytes += stringElementBytes(parts[i + 1]);
-  }
-  return bytes + intElementBytes(same ? pairs + 3 : pairs * 2 + 4);
-}
+/** A stream's own bytes in its memory estimate, a group's, and each pending entry's. */
+const STREAM_OVERHEAD_BYTES = 64;
+const GROUP_OVERHEAD_BYTES = 128;
+const PENDING_ENTRY_BYTES = 96;
+/** Groups summed on each measure at most; past it the charge is reused (see `memoryBytesWalks`). */
+const MEMORY_WALKED_GROUPS = 8;
 
 /** How an entry is read: its ID, packed pairs and pair count. */
 export type EntryVisitor = (id: string, fields: string, count: number) => boolean;
+
+/** An ID's words, read once per lookup (set by {@link setKey}). */
+let kA = 0;
+let kB = 0;
+let kC = 0;
+let kD = 0;
+
+function setKey(id: string): void {
+  kA = idWord(id, 0);
+  kB = idWord(id, 1);
+  kC = idWord(id, 2);
+  kD = idWord(id, 3);
+}
 
 /**
  * A stream value (see the module doc).
@@ -140,18 +79,50 @@ export type EntryVisitor = (id: string, fields: string, count: number) => boolea
  * ```
  */
 export class StreamValue extends Collection {
-  nodes: StreamNode[] = [];
+  readonly nodes: StreamNode[] = [];
   #length = 0;
   /** Entries in the nodes, tombstones included. */
   #stored = 0;
-  /** The last ID generated (XADD) or set (XSETID). */
-  lastId = MIN_ID;
+  /**
+   * The nodes' `memoryBytes`, kept as they change: a pipelined XADD into
+   * a 100k-entry stream summed its 1000 nodes every 16th entry for its
+   * memory charge (~12% of the server's CPU, `--cpu-prof`).
+   */
+  #nodesBytes = 0;
+  #lastId = MIN_ID;
+  /** {@link lastId}'s parts as numbers (see `lastMs`, `lastSeq`). */
+  #lastMs = 0;
+  #lastSeq = 0;
   /** Entries ever added. */
   entriesAdded = 0;
   /** The largest ID XDEL deleted. */
   maxDeletedId = MIN_ID;
   /** Consumer groups by name. */
   groups = new Map<string, StreamGroup>();
+
+  /** The last ID generated (XADD) or set (XSETID). */
+  get lastId(): string {
+    return this.#lastId;
+  }
+
+  set lastId(id: string) {
+    this.#lastId = id;
+    this.#lastMs = idMsNumber(id);
+    this.#lastSeq = this.#lastMs < 0 ? -1 : idSeqNumber(id);
+  }
+
+  /**
+   * The last ID's ms part as a number, -1 when not below 2^53: XADD's
+   * next ID from numbers, the last one not decoded again per entry.
+   */
+  get lastMs(): number {
+    return this.#lastMs;
+  }
+
+  /** The last ID's seq part as a number, -1 when it or the ms part is not below 2^53. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
 
   get typeName(): string {
     return "stream";
@@ -166,9 +137,9 @@ export class StreamValue extends Collection {
     return this.#length;
   }
 
-  /** Sums its nodes (XADD took it on every entry: ~50% of a pipelined XADD's CPU). */
+  /** Its nodes' bytes are kept as a sum; only many groups make its measure a walk. */
   override get memoryBytesWalks(): boolean {
-    return true;
+    return this.groups.size > MEMORY_WALKED_GROUPS;
   }
 
   override get keptEmpty(): boolean {
@@ -199,70 +170,64 @@ export class StreamValue extends Collection {
 
   /**
    * Appends an entry (`id` above every ID held), in a new node when
-   * `newNode`; `parts` are its field-value pairs. Counts it as added and
-   * makes `id` the last ID.
+   * `newNode`; `parts[from..]` are its field-value pairs. Counts it as
+   * added and makes `id` the last ID.
    */
-  append(
-    id: string,
-    parts: readonly string[],
-    packed: string,
-    newNode: boolean,
-    from = 0,
-  ): void {
+  append(id: string, parts: readonly string[], newNode: boolean, from = 0): void {
     let node = this.nodes[this.nodes.length - 1];
-    let same: boolean;
-    const pairs = (parts.length - from) / 2;
     if (newNode || node === undefined) {
       const fields: string[] = [];
       for (let i = from; i < parts.length; i += 2) fields.push(parts[i]);
-      node = new StreamNode(fields);
+      node = StreamNode.sizedAfter(fields, node);
       this.nodes.push(node);
-      same = true;
     } else {
-      const master = node.masterFields;
-      same = master.length === pairs;
-      for (let i = 0; same && i < master.length; i++) same = master[i] === parts[from + i * 2];
+      this.#nodesBytes -= node.memoryBytes();
     }
-    node.entryBytes += entryElementBytes(node, id, parts, from, same);
-    node.ids.push(id);
-    node.fields.push(packed);
-    node.counts.push(pairs);
-    node.dead.push(0);
-    node.live++;
+    node.append(id, parts, from);
+    this.#nodesBytes += node.memoryBytes();
     this.#length++;
     this.#stored++;
     this.entriesAdded++;
-    this.lastId = id;
+    this.#lastId = id;
+    this.#lastMs = node.tailMs;
+    this.#lastSeq = node.tailSeq;
   }
 
-  /** The index of the node that would hold `id` (the last whose first ID is at most `id`; 0 if none). */
-  #nodeFor(id: string): number {
+  /** The index of the node that would hold the key (the last whose first ID is at most it; 0 if none). */
+  #nodeForKey(): number {
     const nodes = this.nodes;
     let lo = 0;
     let hi = nodes.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (nodes[mid].ids[0] <= id) lo = mid + 1;
+      if (nodes[mid].compareAt(0, kA, kB, kC, kD) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo === 0 ? 0 : lo - 1;
   }
 
+  /** Where live entry `id` is (node index, position), or undefined. */
+  #find(id: string): { node: number; at: number } | undefined {
+    setKey(id);
+    const index = this.#nodeForKey();
+    const node = this.nodes[index];
+    if (node === undefined) return undefined;
+    const at = node.lowerBound(kA, kB, kC, kD);
+    if (at >= node.size || node.compareAt(at, kA, kB, kC, kD) !== 0 || node.isDead(at)) {
+      return undefined;
+    }
+    return { node: index, at };
+  }
+
   /** Whether `id` is a live entry. */
   has(id: string): boolean {
-    const node = this.nodes[this.#nodeFor(id)];
-    if (node === undefined) return false;
-    const at = node.lowerBound(id);
-    return at < node.ids.length && node.ids[at] === id && node.dead[at] === 0;
+    return this.#find(id) !== undefined;
   }
 
   /** The packed pairs of live entry `id`, or undefined. */
   fieldsOf(id: string): string | undefined {
-    const node = this.nodes[this.#nodeFor(id)];
-    if (node === undefined) return undefined;
-    const at = node.lowerBound(id);
-    if (at >= node.ids.length || node.ids[at] !== id || node.dead[at] === 1) return undefined;
-    return node.fields[at];
+    const found = this.#find(id);
+    return found === undefined ? undefined : this.nodes[found.node].fieldsAt(found.at);
   }
 
   /**
@@ -270,18 +235,19 @@ export class StreamValue extends Collection {
    * last live entry. False if not a live entry. Counters untouched.
    */
   delete(id: string): boolean {
-    const index = this.#nodeFor(id);
-    const node = this.nodes[index];
-    if (node === undefined) return false;
-    const at = node.lowerBound(id);
-    if (at >= node.ids.length || node.ids[at] !== id || node.dead[at] === 1) return false;
+    const found = this.#find(id);
+    if (found === undefined) return false;
+    const node = this.nodes[found.node];
+    this.#nodesBytes -= node.memoryBytes();
     if (node.live === 1) {
-      this.nodes.splice(index, 1);
-      this.#stored -= node.ids.length;
+      this.nodes.splice(found.node, 1);
+      this.#stored -= node.size;
+      node.release();
     } else {
-      node.dead[at] = 1;
+      node.markDead(found.at);
       node.live--;
       node.deleted++;
+      this.#nodesBytes += node.memoryBytes();
     }
     this.#length--;
     return true;
@@ -292,45 +258,79 @@ export class StreamValue extends Collection {
    * descending from `end` to `start` when `rev`, until `visit` returns false.
    */
   range(start: string, end: string, rev: boolean, visit: EntryVisitor): void {
+    this.walk(
+      start,
+      end,
+      rev,
+      (node, at) => visit(node.idAt(at), node.fieldsAt(at), node.countAt(at)),
+    );
+  }
+
+  /**
+   * {@link range} by position: `visit` gets each live entry's node and
+   * place in it (read there before the stream changes), no strings made.
+   */
+  walk(
+    start: string,
+    end: string,
+    rev: boolean,
+    visit: (node: StreamNode, at: number) => boolean,
+  ): void {
     if (start > end) return;
     const nodes = this.nodes;
     if (!rev) {
-      let n = this.#nodeFor(start);
-      let at = nodes[n]?.lowerBound(start) ?? 0;
+      const eA = idWord(end, 0);
+      const eB = idWord(end, 1);
+      const eC = idWord(end, 2);
+      const eD = idWord(end, 3);
+      setKey(start);
+      let n = this.#nodeForKey();
+      let at = nodes[n]?.lowerBound(kA, kB, kC, kD) ?? 0;
       for (; n < nodes.length; n++, at = 0) {
         const node = nodes[n];
-        for (; at < node.ids.length; at++) {
-          const id = node.ids[at];
-          if (id > end) return;
-          if (node.dead[at] === 1) continue;
-          if (!visit(id, node.fields[at], node.counts[at])) return;
+        for (; at < node.size; at++) {
+          if (node.compareAt(at, eA, eB, eC, eD) > 0) return;
+          if (node.isDead(at)) continue;
+          if (!visit(node, at)) return;
         }
       }
       return;
     }
-    let n = this.#nodeFor(end);
+    const sA = idWord(start, 0);
+    const sB = idWord(start, 1);
+    const sC = idWord(start, 2);
+    const sD = idWord(start, 3);
+    setKey(end);
+    let n = this.#nodeForKey();
     if (n >= nodes.length) return;
-    let at = nodes[n].lowerBound(end);
-    if (at >= nodes[n].ids.length || nodes[n].ids[at] !== end) at--;
-    for (; n >= 0; n--, at = n >= 0 ? nodes[n].ids.length - 1 : 0) {
+    let at = nodes[n].lowerBound(kA, kB, kC, kD);
+    if (at >= nodes[n].size || nodes[n].compareAt(at, kA, kB, kC, kD) !== 0) at--;
+    for (; n >= 0; n--, at = n >= 0 ? nodes[n].size - 1 : 0) {
       const node = nodes[n];
       for (; at >= 0; at--) {
-        const id = node.ids[at];
-        if (id < start) return;
-        if (node.dead[at] === 1) continue;
-        if (!visit(id, node.fields[at], node.counts[at])) return;
+        if (node.compareAt(at, sA, sB, sC, sD) < 0) return;
+        if (node.isDead(at)) continue;
+        if (!visit(node, at)) return;
       }
     }
   }
 
   /** The first (or with `last`, the last) live entry's ID, or undefined when empty. */
   edgeId(last: boolean): string | undefined {
-    let found: string | undefined;
-    this.range(MIN_ID, "\xff".repeat(16), last, (id) => {
-      found = id;
-      return false;
-    });
-    return found;
+    const nodes = this.nodes;
+    // Not through `range`: no entry's pairs read. A node an exact MINID trim
+    // tombstoned whole stays (as in Redis), so the next one may be needed.
+    if (!last) {
+      for (const node of nodes) {
+        for (let at = 0; at < node.size; at++) if (!node.isDead(at)) return node.idAt(at);
+      }
+      return undefined;
+    }
+    for (let n = nodes.length - 1; n >= 0; n--) {
+      const node = nodes[n];
+      for (let at = node.size - 1; at >= 0; at--) if (!node.isDead(at)) return node.idAt(at);
+    }
+    return undefined;
   }
 
   /**
@@ -342,6 +342,7 @@ export class StreamValue extends Collection {
    */
   trim(maxLen: number, minId: string, approx: boolean, limit: number): number {
     const nodes = this.nodes;
+    setKey(minId);
     let deleted = 0;
     let removed = 0;
     while (removed < nodes.length) {
@@ -351,30 +352,34 @@ export class StreamValue extends Collection {
       if (limit > 0 && deleted + entries > limit) break;
       const whole = maxLen >= 0
         ? this.#length - entries >= maxLen
-        : node.ids[node.ids.length - 1] < minId;
+        : node.compareAt(node.size - 1, kA, kB, kC, kD) < 0;
       if (whole) {
         removed++;
-        this.#stored -= node.ids.length;
+        this.#nodesBytes -= node.memoryBytes();
+        this.#stored -= node.size;
         this.#length -= entries;
         deleted += entries;
         continue;
       }
       if (approx) break;
+      this.#nodesBytes -= node.memoryBytes();
       let fromNode = 0;
-      for (let at = 0; at < node.ids.length; at++) {
-        const stop = maxLen >= 0 ? this.#length <= maxLen : node.ids[at] >= minId;
+      for (let at = 0; at < node.size; at++) {
+        const stop = maxLen >= 0 ? this.#length <= maxLen : node.compareAt(at, kA, kB, kC, kD) >= 0;
         if (stop) break;
-        if (node.dead[at] === 0) {
-          node.dead[at] = 1;
+        if (!node.isDead(at)) {
+          node.markDead(at);
           fromNode++;
           this.#length--;
         }
       }
       node.live -= fromNode;
       node.deleted += fromNode;
+      this.#nodesBytes += node.memoryBytes();
       deleted += fromNode;
       break;
     }
+    for (let n = 0; n < removed; n++) nodes[n].release();
     if (removed > 0) nodes.splice(0, removed);
     return deleted;
   }
@@ -388,15 +393,16 @@ export class StreamValue extends Collection {
     const node = this.nodes[0];
     if (node === undefined || (maxLen >= 0 && this.#length <= maxLen)) return false;
     if (limit > 0 && node.live > limit) return false;
-    const whole = maxLen >= 0
-      ? this.#length - node.live >= maxLen
-      : node.ids[node.ids.length - 1] < minId;
-    if (whole) return true;
+    if (maxLen >= 0) {
+      // Whole, or exact (its length is above the bound).
+      return this.#length - node.live >= maxLen || !approx;
+    }
+    setKey(minId);
+    if (node.compareAt(node.size - 1, kA, kB, kC, kD) < 0) return true;
     if (approx) return false;
-    // Exact: MAXLEN's length is above the bound; MINID needs a live entry below it.
-    if (maxLen >= 0) return true;
-    for (let at = 0; at < node.ids.length && node.ids[at] < minId; at++) {
-      if (node.dead[at] === 0) return true;
+    // Exact MINID needs a live entry below it.
+    for (let at = 0; at < node.size && node.compareAt(at, kA, kB, kC, kD) < 0; at++) {
+      if (!node.isDead(at)) return true;
     }
     return false;
   }
@@ -409,25 +415,14 @@ export class StreamValue extends Collection {
   /** Adds a node as a snapshot chunk or a copy holds it (in order, after every node held). */
   addNode(node: StreamNode): void {
     this.nodes.push(node);
+    this.#nodesBytes += node.memoryBytes();
     this.#length += node.live;
-    this.#stored += node.ids.length;
+    this.#stored += node.size;
   }
 
   clone(): StreamValue {
     const copy = new StreamValue();
-    for (const node of this.nodes) {
-      const twin = new StreamNode(node.masterFields);
-      twin.ids.push(...node.ids);
-      twin.fields.push(...node.fields);
-      twin.counts.push(...node.counts);
-      twin.dead.push(...node.dead);
-      twin.live = node.live;
-      twin.deleted = node.deleted;
-      twin.entryBytes = node.entryBytes;
-      twin.masterMs = node.masterMs;
-      twin.masterSeq = node.masterSeq;
-      copy.addNode(twin);
-    }
+    for (const node of this.nodes) copy.addNode(node.copy());
     copy.lastId = this.lastId;
     copy.entriesAdded = this.entriesAdded;
     copy.maxDeletedId = this.maxDeletedId;
@@ -436,9 +431,10 @@ export class StreamValue extends Collection {
   }
 
   memoryBytes(): number {
-    let bytes = 64;
-    for (const node of this.nodes) bytes += node.bytes() + node.ids.length * 40 + 64;
-    for (const group of this.groups.values()) bytes += 128 + group.entries.size * 96;
+    let bytes = STREAM_OVERHEAD_BYTES + this.#nodesBytes;
+    for (const group of this.groups.values()) {
+      bytes += GROUP_OVERHEAD_BYTES + group.entries.size * PENDING_ENTRY_BYTES;
+    }
     return bytes;
   }
 
@@ -486,10 +482,10 @@ const TAG_PENDING = 80; // "P"
 function nodeItem(node: StreamNode): string {
   let out = String.fromCharCode(TAG_NODE) + u32le(node.masterFields.length);
   for (const field of node.masterFields) out += str(field);
-  out += u32le(node.ids.length) + num(node.entryBytes);
-  for (let i = 0; i < node.ids.length; i++) {
-    out += String.fromCharCode(node.dead[i]) + node.ids[i] + u32le(node.counts[i]) +
-      str(node.fields[i]);
+  out += u32le(node.size) + num(node.entryBytes);
+  for (let i = 0; i < node.size; i++) {
+    out += String.fromCharCode(node.isDead(i) ? 1 : 0) + node.idAt(i) + u32le(node.countAt(i)) +
+      str(node.fieldsAt(i));
   }
   return out;
 }
@@ -580,17 +576,12 @@ function loadChunk(stream: StreamValue, body: string): void {
       const count = r.u32();
       node.entryBytes = r.num();
       for (let i = 0; i < count; i++) {
-        const dead = r.u8();
-        node.dead.push(dead);
-        node.ids.push(r.id());
-        node.counts.push(r.u32());
-        node.fields.push(r.str());
-        if (dead === 1) node.deleted++;
+        const dead = r.u8() === 1;
+        const id = r.id();
+        const pairs = r.u32();
+        node.appendPacked(id, r.str(), pairs, dead);
+        if (dead) node.deleted++;
         else node.live++;
-      }
-      if (node.ids.length > 0) {
-        node.masterMs = idMsNumber(node.ids[0]);
-        node.masterSeq = idSeqNumber(node.ids[0]);
       }
       if (node.live > 0) stream.addNode(node);
     } else if (tag === TAG_META) {

@@ -16,7 +16,7 @@
 import type { Engine } from "../../storage/engine.ts";
 import type { Database } from "../../storage/database.ts";
 import { WalOp } from "../../wal/record.ts";
-import { ByteReader, unpackFields } from "./_stream_codec.ts";
+import { ByteReader, packFields, unpackFields } from "./_stream_codec.ts";
 import { type RebuildStep, setStreamRebuild, StreamValue } from "./stream.ts";
 import {
   addRecord,
@@ -62,7 +62,7 @@ export function applyStreamRecord(engine: Engine, key: string, op: number, value
       const packed = r.rest();
       const stream = streamAt(engine, key, true)!;
       if (id <= stream.lastId) return;
-      stream.append(id, unpackFields(packed), packed, newNode);
+      stream.append(id, unpackFields(packed), newNode);
       return;
     }
     case WalOp.StreamMeta: {
@@ -183,24 +183,25 @@ const oneRecord: string[] = [""];
 
 /** The entry {@link changeStreamAdd} applies: the command's own strings, not decoded back. */
 let liveId = "";
-let liveParts: readonly string[] = [];
+const NO_PARTS: readonly string[] = [];
+let liveParts: readonly string[] = NO_PARTS;
 let liveFrom = 0;
-let livePacked = "";
 let liveNewNode = false;
 
 function applyLiveAdd(engine: Engine, key: string): void {
   const stream = streamAt(engine, key, true)!;
-  if (liveId > stream.lastId) stream.append(liveId, liveParts, livePacked, liveNewNode, liveFrom);
+  if (liveId > stream.lastId) stream.append(liveId, liveParts, liveNewNode, liveFrom);
 }
 
 /**
  * Logs and applies XADD's entry (`parts[from..]`): a `StreamAdd` record
- * (built only when there is a log), applied from the command's own strings — what replaying
- * the record does, without decoding it.
+ * (built only when there is a log: its pairs are packed only then),
+ * applied from the command's own strings — what replaying the record
+ * does, without decoding it.
  *
  * @example
  * ```ts
- * changeStreamAdd(ctx.db, "s", id, ["f", "v"], 0, packFields(["f", "v"], 0), false);
+ * changeStreamAdd(ctx.db, "s", id, ["f", "v"], 0, false);
  * ```
  */
 export function changeStreamAdd(
@@ -209,33 +210,30 @@ export function changeStreamAdd(
   id: string,
   parts: readonly string[],
   from: number,
-  packed: string,
   newNode: boolean,
 ): void {
-  oneRecord[0] = db.host.logging ? addRecord(newNode, id, packed) : id;
+  oneRecord[0] = db.host.logging ? addRecord(newNode, id, packFields(parts, from)) : id;
   liveId = id;
   liveParts = parts;
   liveFrom = from;
-  livePacked = packed;
   liveNewNode = newNode;
   db.changeCollection(key, WalOp.StreamAdd, oneRecord, ZEROS, applyLiveAdd);
   oneRecord[0] = "";
-  liveParts = [];
-  livePacked = "";
+  liveParts = NO_PARTS;
 }
 
 /** The records that rebuild `stream` under an absent key (COPY, MOVE; see `Collection.rebuildRecords`). */
 function rebuildSteps(stream: StreamValue): RebuildStep[] {
   const steps: RebuildStep[] = [];
   for (const node of stream.nodes) {
-    for (let i = 0; i < node.ids.length; i++) {
+    for (let i = 0; i < node.size; i++) {
       steps.push({
         op: WalOp.StreamAdd,
-        value: addRecord(i === 0, node.ids[i], node.fields[i]),
+        value: addRecord(i === 0, node.idAt(i), node.fieldsAt(i)),
       });
     }
-    for (let i = 0; i < node.ids.length; i++) {
-      if (node.dead[i] === 1) steps.push({ op: WalOp.StreamDel, value: delRecord(node.ids[i]) });
+    for (let i = 0; i < node.size; i++) {
+      if (node.isDead(i)) steps.push({ op: WalOp.StreamDel, value: delRecord(node.idAt(i)) });
     }
   }
   steps.push({

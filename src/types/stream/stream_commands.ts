@@ -16,22 +16,23 @@ import { wrongArity } from "../../executor/errors.ts";
 import { NOTIFY_NEW, NOTIFY_STREAM } from "../../pubsub/keyspace_events.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { WalOp } from "../../wal/record.ts";
-import { packFields } from "./_stream_codec.ts";
 import {
   longArgument,
   parseTrimArgs,
   readStream,
   streamError,
   type TrimArgs,
-  writeEntry,
 } from "./_stream_common.ts";
-import { MAX_STREAM_ENTRIES, STREAM_MAX_ENTRY_BYTES, StreamValue } from "./stream.ts";
+import {
+  MAX_STREAM_ENTRIES,
+  STREAM_MAX_ENTRY_BYTES,
+  type StreamNode,
+  StreamValue,
+} from "./stream.ts";
 import { changeStream, changeStreamAdd } from "./stream_apply.ts";
 import {
   autoId,
   formatId,
-  idMsNumber,
-  idSeqNumber,
   makeId,
   MAX_ID,
   MIN_ID,
@@ -42,6 +43,7 @@ import {
 } from "./stream_id.ts";
 import { delRecord, metaRecord, trimRecord } from "./stream_wal.ts";
 import { signalStreamReady } from "./stream_waiters.ts";
+import { writeIdReply } from "./_id_reply.ts";
 
 /** Applies a trim to the stream at `key` if it would remove anything; how many entries went. */
 export function trimStream(
@@ -76,18 +78,22 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     throw streamError("The stream has exhausted the last possible ID, unable to add more items");
   }
   let id: string | undefined;
-  let idText: string | undefined;
+  // The ID's parts when below 2^53 (-1: reply formatId's text).
+  let replyMs = -1;
+  let replySeq = -1;
   if (trim.id === undefined) {
     const nowMs = ctx.store.nowMs();
-    const lastMs = idMsNumber(lastId);
-    const lastSeq = lastMs < 0 ? -1 : idSeqNumber(lastId);
+    const lastMs = stream === undefined ? 0 : stream.lastMs;
+    const lastSeq = stream === undefined ? 0 : stream.lastSeq;
     // The common cases in numbers (no ID decoded again): a new millisecond, or the next sequence.
     if (lastMs >= 0 && nowMs > lastMs) {
       id = makeId(nowMs, 0);
-      idText = `${nowMs}-0`;
+      replyMs = nowMs;
+      replySeq = 0;
     } else if (lastSeq >= 0 && lastSeq < Number.MAX_SAFE_INTEGER) {
       id = makeId(lastMs, lastSeq + 1);
-      idText = `${lastMs}-${lastSeq + 1}`;
+      replyMs = lastMs;
+      replySeq = lastSeq + 1;
     } else {
       id = autoId(lastId, nowMs);
     }
@@ -114,8 +120,9 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   for (let i = fieldsAt; i < args.length; i++) bytes += args[i].length;
   if (bytes > STREAM_MAX_ENTRY_BYTES) throw streamError("Elements are too large to be stored");
   const newNode = stream === undefined || stream.needsNewNode(args, fieldsAt);
-  changeStreamAdd(ctx.db, key, id, args, fieldsAt, packFields(args, fieldsAt), newNode);
-  w.bulk(idText ?? formatId(id));
+  changeStreamAdd(ctx.db, key, id, args, fieldsAt, newNode);
+  if (replyMs >= 0) writeIdReply(w, replyMs, replySeq);
+  else w.bulk(formatId(id));
   if (stream === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_STREAM, "xadd", key);
   if (trim.trims) trimStream(ctx, key, stream ?? ctx.db.collection(key, StreamValue)!, trim);
@@ -172,18 +179,17 @@ export function writeRange(
   rev: boolean,
   count: number,
 ): number {
-  const ids: string[] = [];
-  const fields: string[] = [];
-  const counts: number[] = [];
-  stream.range(start, end, rev, (id, packed, n) => {
-    ids.push(id);
-    fields.push(packed);
-    counts.push(n);
-    return count < 0 || ids.length < count;
+  // Positions, not strings: each entry is replied from its node's bytes.
+  const nodes: StreamNode[] = [];
+  const ats: number[] = [];
+  stream.walk(start, end, rev, (node, at) => {
+    nodes.push(node);
+    ats.push(at);
+    return count < 0 || ats.length < count;
   });
-  w.array(ids.length);
-  for (let i = 0; i < ids.length; i++) writeEntry(w, ids[i], fields[i], counts[i]);
-  return ids.length;
+  w.array(ats.length);
+  for (let i = 0; i < ats.length; i++) nodes[i].writeEntry(w, ats[i]);
+  return ats.length;
 }
 
 /**

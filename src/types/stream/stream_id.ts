@@ -32,8 +32,16 @@ export function invalidId(): CommandError {
   return new CommandError("ERR", "Invalid stream ID specified as stream command argument");
 }
 
-/** The 16 bytes of an ID from its four 32-bit words, as one flat string (no rope to flatten later). */
-function fromWords(a: number, b: number, c: number, d: number): string {
+/**
+ * The ID whose four big-endian 32-bit words (ms high, ms low, seq high,
+ * seq low) are these, as one flat string (no rope to flatten later).
+ *
+ * @example
+ * ```ts
+ * idFromWords(0, 5, 0, 1) === makeId(5, 1); // true
+ * ```
+ */
+export function idFromWords(a: number, b: number, c: number, d: number): string {
   return String.fromCharCode(
     (a >>> 24) & 0xff,
     (a >>> 16) & 0xff,
@@ -63,7 +71,7 @@ function fromWords(a: number, b: number, c: number, d: number): string {
  * ```
  */
 export function makeId(ms: number, seq: number): string {
-  return fromWords(Math.floor(ms / TWO_32), ms >>> 0, Math.floor(seq / TWO_32), seq >>> 0);
+  return idFromWords(Math.floor(ms / TWO_32), ms >>> 0, Math.floor(seq / TWO_32), seq >>> 0);
 }
 
 /**
@@ -75,12 +83,24 @@ export function makeId(ms: number, seq: number): string {
  * ```
  */
 export function makeBigId(ms: bigint, seq: bigint): string {
-  return fromWords(
+  return idFromWords(
     Number(ms >> 32n),
     Number(ms & 0xffffffffn),
     Number(seq >> 32n),
     Number(seq & 0xffffffffn),
   );
+}
+
+/**
+ * Word `word` (0-3: ms high, ms low, seq high, seq low) of an ID.
+ *
+ * @example
+ * ```ts
+ * idWord(makeId(5, 1), 3); // 1
+ * ```
+ */
+export function idWord(id: string, word: number): number {
+  return readU32(id, word * 4);
 }
 
 function readU32(id: string, at: number): number {

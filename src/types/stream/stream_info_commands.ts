@@ -70,7 +70,7 @@ function writeEdge(w: ReplyWriter, stream: StreamValue, last: boolean): void {
 }
 
 function streamHeader(ctx: CommandContext, w: ReplyWriter, stream: StreamValue): void {
-  const nodeIds = stream.nodes.map((node) => node.ids[0]);
+  const nodeIds = stream.nodes.map((node) => node.idAt(0));
   w.bulk("length");
   w.integer(stream.length);
   w.bulk("radix-tree-keys");

@@ -101,20 +101,21 @@ function rawId(reader: RdbReader): string | undefined {
 
 /** A node's listpack elements, as Redis's listpack holds them. */
 function nodeElements(node: StreamNode): string[] {
-  const master = node.ids[0];
+  const master = node.idAt(0);
   const masterMs = idMs(master);
   const masterSeq = idSeq(master);
   const out: string[] = [String(node.live), String(node.deleted), String(node.masterFields.length)];
   out.push(...node.masterFields, "0");
-  for (let i = 0; i < node.ids.length; i++) {
-    const parts = unpackFields(node.fields[i]);
+  for (let i = 0; i < node.size; i++) {
+    const parts = unpackFields(node.fieldsAt(i));
     const pairs = parts.length / 2;
     let same = pairs === node.masterFields.length;
     for (let f = 0; same && f < pairs; f++) same = parts[f * 2] === node.masterFields[f];
-    const flags = (node.dead[i] === 1 ? FLAG_DELETED : 0) | (same ? FLAG_SAMEFIELDS : 0);
+    const flags = (node.isDead(i) ? FLAG_DELETED : 0) | (same ? FLAG_SAMEFIELDS : 0);
     out.push(String(flags));
-    out.push(String(BigInt.asIntN(64, idMs(node.ids[i]) - masterMs)));
-    out.push(String(BigInt.asIntN(64, idSeq(node.ids[i]) - masterSeq)));
+    const id = node.idAt(i);
+    out.push(String(BigInt.asIntN(64, idMs(id) - masterMs)));
+    out.push(String(BigInt.asIntN(64, idSeq(id) - masterSeq)));
     if (!same) out.push(String(pairs));
     for (let f = 0; f < pairs; f++) {
       if (!same) out.push(parts[f * 2]);
@@ -136,7 +137,7 @@ function nodeElements(node: StreamNode): string[] {
 export function writeStreamRdb(out: ByteWriter, stream: StreamValue): void {
   writeRdbLength(out, stream.nodes.length);
   for (const node of stream.nodes) {
-    writeRdbString(out, node.ids[0]);
+    writeRdbString(out, node.idAt(0));
     writeRdbString(out, encodeListpack(nodeElements(node)));
   }
   writeRdbLength(out, stream.length);
@@ -190,6 +191,7 @@ function readNode(masterId: string, blob: Uint8Array): StreamNode | undefined {
   const node = new StreamNode(masterFields);
   const masterMs = idMs(masterId);
   const masterSeq = idSeq(masterId);
+  let previous: string | undefined;
   while (at < el.length) {
     const flags = int();
     const msDelta = int();
@@ -207,16 +209,14 @@ function readNode(masterId: string, blob: Uint8Array): StreamNode | undefined {
     }
     if (int() === undefined) return undefined; // lp-count
     const id = makeBigId((masterMs + msDelta + U64) % U64, (masterSeq + seqDelta + U64) % U64);
-    if (node.ids.length > 0 && id <= node.ids[node.ids.length - 1]) return undefined;
-    node.ids.push(id);
-    node.fields.push(packFields(parts, 0));
-    node.counts.push(parts.length / 2);
-    const dead = (flags & BigInt(FLAG_DELETED)) !== 0n ? 1 : 0;
-    node.dead.push(dead);
-    if (dead === 1) node.deleted++;
+    if (previous !== undefined && id <= previous) return undefined;
+    previous = id;
+    const dead = (flags & BigInt(FLAG_DELETED)) !== 0n;
+    node.appendPacked(id, packFields(parts, 0), parts.length / 2, dead);
+    if (dead) node.deleted++;
     else node.live++;
   }
-  if (node.ids.length === 0 || node.ids[0] !== masterId || node.live === 0) return undefined;
+  if (node.size === 0 || node.idAt(0) !== masterId || node.live === 0) return undefined;
   if (BigInt(node.live) !== live || BigInt(node.deleted) !== deleted) return undefined;
   // The entries' share of the listpack as it is (the master entry computed as kvdb does).
   node.entryBytes = 0;
@@ -246,7 +246,7 @@ export function readStreamRdb(reader: RdbReader): StreamValue | undefined {
     const node = readNode(key, blob);
     if (node === undefined) return undefined;
     const last = stream.nodes.at(-1);
-    if (last !== undefined && node.ids[0] <= last.ids[last.ids.length - 1]) return undefined;
+    if (last !== undefined && node.idAt(0) <= last.lastIdAt()) return undefined;
     stream.addNode(node);
   }
   const length = readSafe(reader);
@@ -261,7 +261,7 @@ export function readStreamRdb(reader: RdbReader): StreamValue | undefined {
     return undefined;
   }
   const top = stream.nodes.at(-1);
-  if (top !== undefined && top.ids[top.ids.length - 1] > lastId) return undefined;
+  if (top !== undefined && top.lastIdAt() > lastId) return undefined;
   stream.lastId = lastId;
   stream.entriesAdded = entriesAdded;
   stream.maxDeletedId = maxDeleted;

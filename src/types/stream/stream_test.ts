@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { packFields, unpackFields } from "./_stream_codec.ts";
+import { unpackFields } from "./_stream_codec.ts";
 import { StreamValue } from "./stream.ts";
 import { StreamGroup } from "./stream_group.ts";
 import { formatId, makeId, MAX_ID, MIN_ID, nextId, parseId, previousId } from "./stream_id.ts";
@@ -28,7 +28,7 @@ Deno.test("a stream value: ranges, tombstones and trims keep its counts", () => 
   const s = new StreamValue();
   for (let i = 1; i <= 250; i++) {
     const parts = ["f", String(i)];
-    s.append(makeId(i, 0), parts, packFields(parts, 0), s.needsNewNode(parts));
+    s.append(makeId(i, 0), parts, s.needsNewNode(parts));
   }
   assert.equal(s.nodes.length, 3); // 100 entries a node, as Redis's default
   assert.ok(s.delete(makeId(5, 0)));
@@ -53,7 +53,7 @@ Deno.test("snapshot chunks: a big group's consumers and pending entries come in 
   const s = new StreamValue();
   for (let i = 1; i <= 6000; i++) {
     const parts = ["f", String(i)];
-    s.append(makeId(i, 0), parts, packFields(parts, 0), s.needsNewNode(parts));
+    s.append(makeId(i, 0), parts, s.needsNewNode(parts));
   }
   s.delete(makeId(10, 0));
   const group = new StreamGroup(makeId(2500, 0), 2500);
@@ -81,4 +81,98 @@ Deno.test("snapshot chunks: a big group's consumers and pending entries come in 
   assert.equal(back.consumers.get("c7")!.pending.size, group.consumers.get("c7")!.pending.size);
   assert.equal(back.lastId, group.lastId);
   assert.equal(back.entriesRead, 2500);
+});
+
+/** The memory estimate summed node by node, as it was before the sum was kept. */
+function walkedMemoryBytes(s: StreamValue): number {
+  let bytes = 64;
+  for (const node of s.nodes) bytes += node.memoryBytes();
+  for (const group of s.groups.values()) bytes += 128 + group.entries.size * 96;
+  return bytes;
+}
+
+/** Every live entry as `ms:fields` (its pairs unpacked and joined). */
+function entries(s: StreamValue): string[] {
+  const out: string[] = [];
+  s.range(MIN_ID, MAX_ID, false, (id, fields, n) => {
+    const parts = unpackFields(fields);
+    assert.equal(parts.length, n * 2);
+    out.push(`${formatId(id)}:${parts.join(",")}`);
+    return true;
+  });
+  return out;
+}
+
+Deno.test("a stream's kept memory sum matches a walk of its nodes through appends, deletes, trims, copies and loads", () => {
+  const s = new StreamValue();
+  const check = (step: string) => assert.equal(s.memoryBytes(), walkedMemoryBytes(s), step);
+  for (let i = 1; i <= 1000; i++) {
+    const parts = i % 7 === 0 ? ["other", "x".repeat(i % 300)] : ["f", String(i)];
+    s.append(makeId(i, i % 3), parts, s.needsNewNode(parts));
+  }
+  check("appends");
+  for (let i = 1; i <= 1000; i += 3) s.delete(makeId(i, i % 3));
+  check("deletes");
+  // Every entry of one node: the node goes.
+  const first = s.nodes[1];
+  for (let i = 0; i < first.size; i++) if (!first.isDead(i)) s.delete(first.idAt(i));
+  check("a node emptied");
+  s.trim(500, MIN_ID, true, 0);
+  check("approximate trim");
+  s.trim(300, MIN_ID, false, 0);
+  check("exact trim");
+  s.trim(-1, makeId(800, 0), false, 0);
+  check("exact MINID trim");
+  s.groups.set("g", new StreamGroup(MIN_ID, 0));
+  s.groups.get("g")!.setPending(makeId(900, 0), "c", 1, 1);
+  check("a group");
+  assert.equal(s.clone().memoryBytes(), s.memoryBytes());
+  const loaded = new StreamValue();
+  let at = 0;
+  do {
+    const { body, next } = s.snapshotChunk(at, 4096);
+    loaded.loadChunk(body);
+    at = next;
+  } while (at >= 0);
+  assert.equal(loaded.memoryBytes(), walkedMemoryBytes(loaded));
+  assert.deepEqual(entries(loaded), entries(s));
+});
+
+Deno.test("nodes' buffers handed back by trims and deletes are reused without touching the nodes kept", () => {
+  const s = new StreamValue();
+  const kept = new StreamValue();
+  for (let i = 1; i <= 5000; i++) {
+    // Entries of varying sizes (one past the kept-buffer bound): nodes of varying buffer sizes.
+    const value = i % 997 === 0 ? "v".repeat(70_000) : "v".repeat(i % 50);
+    const parts = ["f", value, "n", String(i)];
+    s.append(makeId(i, 0), parts, s.needsNewNode(parts));
+    kept.append(makeId(i, 0), parts, kept.needsNewNode(parts));
+    if (i % 3 === 0) {
+      s.delete(makeId(i - 1, 0));
+      kept.delete(makeId(i - 1, 0));
+    }
+    s.trim(700, MIN_ID, true, 0);
+  }
+  const all = entries(kept);
+  assert.deepEqual(entries(s), all.slice(all.length - s.length));
+  assert.ok(s.length >= 700 && s.length < 800, `${s.length}`);
+  const copy = s.clone();
+  s.trim(0, MIN_ID, false, 0);
+  for (let i = 5001; i <= 5400; i++) s.append(makeId(i, 0), ["f", "w"], s.needsNewNode(["f", "w"]));
+  assert.deepEqual(entries(copy), all.slice(all.length - copy.length));
+});
+
+Deno.test("an exact MINID trim may tombstone a whole node: the first and last entries are still found", () => {
+  const s = new StreamValue();
+  for (let i = 1; i <= 150; i++) s.append(makeId(i, 0), ["f", "v"], s.needsNewNode(["f", "v"]));
+  // The first node: 1..100. Its last entry deleted, then everything below 100-0 trimmed.
+  s.delete(makeId(100, 0));
+  assert.equal(s.trim(-1, makeId(100, 0), false, 0), 99);
+  assert.equal(s.nodes.length, 2);
+  assert.equal(s.nodes[0].live, 0);
+  assert.equal(formatId(s.edgeId(false)!), "101-0");
+  assert.equal(formatId(s.edgeId(true)!), "150-0");
+  for (let i = 101; i <= 150; i++) s.delete(makeId(i, 0));
+  assert.equal(s.edgeId(false), undefined);
+  assert.equal(s.edgeId(true), undefined);
 });
