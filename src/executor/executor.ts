@@ -135,9 +135,16 @@ export class Executor {
    * Redis serves on a replica with stale data refused (`stale` flag) run.
    */
   holdData = false;
-  /** Scratch for {@link prefetch}. */
-  readonly #prefetchKeys: string[] = [];
-  readonly #prefetchElements: (string | undefined)[] = [];
+  /**
+   * Scratch for {@link prefetch}, filled by index and emptied after each
+   * use (keeping no request alive); never shortened, as setting an array's
+   * length to 0 frees its storage, then pushes grow it again per batch.
+   */
+  readonly #prefetchKeys: string[] = new Array<string>(PREFETCH_MAX_KEYS).fill("");
+  readonly #prefetchElements: (string | undefined)[] = new Array<string | undefined>(
+    PREFETCH_MAX_KEYS,
+  ).fill(undefined);
+  #prefetchCount = 0;
   /** Channels, subscribers and keyspace notifications. */
   readonly pubsub: PubSub = new PubSub();
 
@@ -213,7 +220,8 @@ export class Executor {
   prefetch(requests: readonly unknown[], count: number, session?: Session): void {
     const keys = this.#prefetchKeys;
     const elements = this.#prefetchElements;
-    for (let i = 0; i < count && keys.length < PREFETCH_MAX_KEYS; i++) {
+    this.#prefetchCount = 0;
+    for (let i = 0; i < count && this.#prefetchCount < PREFETCH_MAX_KEYS; i++) {
       const request = requests[i];
       if (!Array.isArray(request)) continue;
       const args = request as string[];
@@ -221,18 +229,26 @@ export class Executor {
       const spec = this.#lookup(args[0]);
       const first = spec?.firstKey;
       if (first !== undefined && first > 0 && first < args.length) {
-        keys.push(args[first]);
         // The argument after the key: the element a collection command looks up (HSET's field).
-        elements.push(args[first + 1]);
+        this.#addPrefetch(args[first], args[first + 1]);
         const { facts } = spec!;
         if (facts.lastKey !== first && facts.firstKey === first && facts.keyStep > 0) {
           this.#prefetchMoreKeys(args, first, facts.lastKey, facts.keyStep);
         }
       }
     }
-    if (keys.length > 1) this.store.database(session?.db ?? 0).engine.prefetch(keys, elements);
-    keys.length = 0;
-    elements.length = 0;
+    const n = this.#prefetchCount;
+    if (n > 1) this.store.database(session?.db ?? 0).engine.prefetch(keys, elements, n);
+    for (let i = 0; i < n; i++) {
+      keys[i] = "";
+      elements[i] = undefined;
+    }
+  }
+
+  #addPrefetch(key: string, element: string | undefined): void {
+    const n = this.#prefetchCount++;
+    this.#prefetchKeys[n] = key;
+    this.#prefetchElements[n] = element;
   }
 
   /**
@@ -241,11 +257,9 @@ export class Executor {
    * that made `KeyTable.#find` ~40% of a pipelined MSET's profile.
    */
   #prefetchMoreKeys(args: readonly string[], first: number, lastKey: number, step: number): void {
-    const keys = this.#prefetchKeys;
     const last = lastKey < 0 ? args.length + lastKey : Math.min(lastKey, args.length - 1);
-    for (let at = first + step; at <= last && keys.length < PREFETCH_MAX_KEYS; at += step) {
-      keys.push(args[at]);
-      this.#prefetchElements.push(undefined);
+    for (let at = first + step; at <= last && this.#prefetchCount < PREFETCH_MAX_KEYS; at += step) {
+      this.#addPrefetch(args[at], undefined);
     }
   }
 

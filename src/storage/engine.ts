@@ -132,10 +132,15 @@ export class Engine {
    * `elements[i]`, if given, is the element the request of `keys[i]` looks
    * up in it (a field of HSET...; anything else is harmless): when the key
    * holds a collection that keeps an element map (`Collection.elementMap`),
-   * the element's lookup is prefetched the same way.
+   * the element's lookup is prefetched the same way. Only the first
+   * `keyCount` of `keys` and `elements` are read (a caller's reused arrays).
    */
-  prefetch(keys: readonly string[], elements?: readonly (string | undefined)[]): void {
-    const count = Math.min(keys.length, PREFETCH_MAX_KEYS);
+  prefetch(
+    keys: readonly string[],
+    elements?: readonly (string | undefined)[],
+    keyCount = keys.length,
+  ): void {
+    const count = Math.min(keyCount, PREFETCH_MAX_KEYS);
     const partitionOf = this.#prefetchPartition;
     const at = this.#prefetchAt;
     const entries = this.#prefetchEntry;
