@@ -57,11 +57,10 @@ function fcall(
     ctx,
     fn.ref,
     fn.name,
-    args.slice(3, 3 + n),
-    args.slice(3 + n),
+    args,
+    n,
     !scriptMayWrite(fn.flagBits, readOnlyCommand),
     w,
-    args,
   );
 }
 

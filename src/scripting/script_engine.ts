@@ -47,7 +47,7 @@ import { scriptLog } from "./_script_log.ts";
 import { installCFunctionWrapper } from "./_c_wrapper.ts";
 import { formatG } from "./_number_format.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseShebang, SCRIPT_FLAG_NAMES, SCRIPT_FLAGS } from "./script_flags.ts";
+import { parseShebang, SCRIPT_FLAG_NAMES } from "./script_flags.ts";
 import { assert } from "../_assert.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
@@ -73,6 +73,15 @@ function err(message: string, code = "ERR"): CommandError {
 /** SHA-1 of a binary string, lower-case hex (the script's name). */
 export function sha1Hex(text: string): string {
   return createHash("sha1").update(Buffer.from(text, "latin1")).digest("hex");
+}
+
+/** A cached script: its function's reference in the Lua registry and its flags. */
+export interface CachedScript {
+  /** Its SHA-1, lower-case (error messages name it). */
+  readonly sha: string;
+  readonly ref: number;
+  /** `SCRIPT_FLAGS` bits: declared by its shebang, or `evalCompat`. */
+  readonly flags: number;
 }
 
 /** The script being run: what the bridge needs to know about it. */
@@ -112,6 +121,30 @@ interface Run {
   command: readonly string[];
 }
 
+/** A run record with every field set (one shape for all runs). */
+function newRun(ctx: CommandContext, session: Session, w: ReplyWriter): Run {
+  return {
+    ctx,
+    session,
+    sha: "",
+    w,
+    readOnly: false,
+    resp: 2,
+    wrote: false,
+    killed: false,
+    abandoned: false,
+    isFunction: false,
+    command: NO_COMMAND,
+    nargs: 1,
+    startMs: 0,
+    busyThresholdMs: Infinity,
+    lastYieldMs: 0,
+    db: 0,
+    inExec: false,
+    mayYield: false,
+  };
+}
+
 /** A function `redis.register_function` registered while a library loaded. */
 export interface Registration {
   name: string;
@@ -131,14 +164,19 @@ const BAD_NAME =
 /** One server's scripting state (see the module doc). */
 export class ScriptEngine {
   readonly vm: LuaVm;
-  /** Function references in the Lua registry, by SHA-1. */
-  readonly #scripts = new Map<string, number>();
-  /** The flags of cached scripts that have a shebang, by SHA-1 (script_flags.ts). */
-  readonly #flags = new Map<string, number>();
+  /**
+   * Cached scripts by SHA-1. One record per script (reference and flags):
+   * EVALSHA finds both with one lookup by the SHA as sent (it was two maps
+   * and a lower-cased copy of the SHA per call: `flagsOf` was 2.1% of a
+   * server CPU profile of pipelined EVALSHA).
+   */
+  readonly #scripts = new Map<string, CachedScript>();
   readonly #capture = new ReplyCapture();
   /** Command rows by the name as scripts spell it (see {@link #lookup}). */
   readonly #byName = new Map<string, CommandSpec>();
   #run: Run | undefined = undefined;
+  /** A finished run's record, reused by the next (see {@link #start}). */
+  #spare: Run | undefined = undefined;
   /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
   #runner = 0;
   /** Registry reference of the table behind the read-only globals (the prelude's `backing`). */
@@ -179,6 +217,16 @@ export class ScriptEngine {
     return this.#scripts.has(sha.toLowerCase());
   }
 
+  /**
+   * The cached script `sha` names (any case), or undefined. The SHA as
+   * sent is tried first: clients send it lower-case, and a lower-cased copy
+   * would be a new string to hash again.
+   */
+  script(sha: string): CachedScript | undefined {
+    const scripts = this.#scripts;
+    return scripts.get(sha) ?? (sha.length === 40 ? scripts.get(sha.toLowerCase()) : undefined);
+  }
+
   /** Number of cached scripts. */
   get size(): number {
     return this.#scripts.size;
@@ -187,16 +235,13 @@ export class ScriptEngine {
   /** SCRIPT FLUSH: forgets every cached script. */
   flush(): void {
     const { C, L } = this.vm;
-    for (const ref of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    for (const script of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, script.ref);
     this.#scripts.clear();
-    this.#flags.clear();
   }
 
   /** A cached script's flags (`SCRIPT_FLAGS`); undefined if it is not cached. */
   flagsOf(sha: string): number | undefined {
-    const key = sha.length === 40 ? sha.toLowerCase() : sha;
-    if (!this.#scripts.has(key)) return undefined;
-    return this.#flags.get(key) ?? SCRIPT_FLAGS.evalCompat;
+    return this.script(sha)?.flags;
   }
 
   /**
@@ -219,107 +264,127 @@ export class ScriptEngine {
       const text = failed.replace(/ near <eof>$/, " near '<eof>'");
       throw err(`Error compiling script (new function): ${text}`);
     }
-    this.#scripts.set(sha, C._luaL_ref(L, LUA_REGISTRYINDEX));
-    if ((flags & SCRIPT_FLAGS.evalCompat) === 0) this.#flags.set(sha, flags);
+    this.#scripts.set(sha, { sha, ref: C._luaL_ref(L, LUA_REGISTRYINDEX), flags });
     return sha;
   }
 
   /**
-   * Runs the cached script `sha` with `keys` and `argv`, replying into `w`;
-   * throws NOSCRIPT when it is not cached. Returns a promise when the
+   * Runs `script` with `args[from, from + numKeys)` as KEYS and the rest
+   * of `args` as ARGV, replying into `w`. Returns a promise when the
    * script ran past the busy threshold (see {@link ScriptEngine.busy}).
+   * The arguments are read where the request holds them: no copies.
    */
   run(
     ctx: CommandContext,
-    sha: string,
-    keys: string[],
-    argv: string[],
+    script: CachedScript,
+    args: readonly string[],
+    from: number,
+    numKeys: number,
     readOnly: boolean,
     w: ReplyWriter,
   ): void | Promise<void> {
-    // The SHA as sent first: clients send it lower-case, and a new
-    // lower-cased string would be hashed again for the lookup.
-    const scripts = this.#scripts;
-    const ref = scripts.get(sha) ??
-      (sha.length === 40 ? scripts.get(sha.toLowerCase()) : undefined);
-    if (ref === undefined) throw err("No matching script. Please use EVAL.", "NOSCRIPT");
     assert(this.#run === undefined, "one script at a time");
-    this.#setArgs(keys, argv);
-    return this.#start(ctx, ref, sha, undefined, readOnly, w, NO_COMMAND);
+    const T = this.#prepare(script.ref);
+    const { C } = this.vm;
+    // globals.KEYS, globals.ARGV: fresh tables, as Redis makes per call
+    // (a script may change them), set raw (the globals are read-only to
+    // scripts), the names pushed from the registry (interned once).
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#globals));
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#keysName));
+    this.#pushArray(T, args, from, from + numKeys);
+    C._lua_rawset(T, -3);
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#argvName));
+    this.#pushArray(T, args, from + numKeys, args.length);
+    C._lua_rawset(T, -3);
+    C._lua_settop(T, -2);
+    return this.#start(ctx, script.sha, 1, readOnly, w, NO_COMMAND);
   }
 
   /**
-   * FCALL: runs the registered function `ref` (named `name`) with `keys`
-   * and `args` as its two arguments, as {@link run} runs a script.
+   * FCALL: runs the registered function `ref` (named `name`) with
+   * `args[3, 3 + numKeys)` and the rest of `args` as its two arguments
+   * (tables), as {@link run} runs a script.
    */
   runFunction(
     ctx: CommandContext,
     ref: number,
     name: string,
-    keys: string[],
-    args: string[],
+    args: readonly string[],
+    numKeys: number,
     readOnly: boolean,
     w: ReplyWriter,
-    command: readonly string[],
   ): void | Promise<void> {
     assert(this.#run === undefined, "one script at a time");
-    return this.#start(ctx, ref, name, [keys, args], readOnly, w, command);
+    const T = this.#prepare(ref);
+    this.#pushArray(T, args, 3, 3 + numKeys);
+    this.#pushArray(T, args, 3 + numKeys, args.length);
+    return this.#start(ctx, name, 3, readOnly, w, args);
   }
 
-  /** Starts a run of function `ref` in the coroutine (arguments: two arrays, or none). */
-  #start(
-    ctx: CommandContext,
-    ref: number,
-    name: string,
-    args: [string[], string[]] | undefined,
-    readOnly: boolean,
-    w: ReplyWriter,
-    command: readonly string[],
-  ): void | Promise<void> {
+  /** Empties the script's thread and pushes the runner and function `ref`; returns the thread. */
+  #prepare(ref: number): number {
     const { C } = this.vm;
     const T = this.#thread;
     C._lua_settop(T, 0);
-    C._lua_checkstack(T, 4);
+    C._lua_checkstack(T, 6);
     C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#runner));
     C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(ref));
-    if (args !== undefined) {
-      this.#pushArray(T, args[0]);
-      this.#pushArray(T, args[1]);
-    }
+    return T;
+  }
+
+  /**
+   * Starts the run of the function the thread holds (with `nargs - 1`
+   * arguments after it). The run's record is reused from the last run that
+   * ended at once (a 19-field object per call otherwise); one that yielded
+   * may still be seen by its pending step, so it is never reused.
+   */
+  #start(
+    ctx: CommandContext,
+    name: string,
+    nargs: number,
+    readOnly: boolean,
+    w: ReplyWriter,
+    command: readonly string[],
+  ): void | Promise<void> {
     const session = ctx.session;
-    const run: Run = {
-      ctx,
-      session,
-      sha: name,
-      w,
-      readOnly,
-      resp: 2,
-      wrote: false,
-      killed: false,
-      abandoned: false,
-      isFunction: args !== undefined,
-      command,
-      nargs: args === undefined ? 1 : 3,
-      startMs: Date.now(),
-      busyThresholdMs: ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity,
-      lastYieldMs: 0,
-      db: session.db,
-      inExec: session.inExec,
-      // Run by EXEC, whose commands reply at once: it runs to its end.
-      mayYield: !session.inExec,
-    };
+    let run = this.#spare;
+    this.#spare = undefined;
+    if (run === undefined) run = newRun(ctx, session, w);
+    run.ctx = ctx;
+    run.session = session;
+    run.sha = name;
+    run.w = w;
+    run.readOnly = readOnly;
+    run.resp = 2;
+    run.wrote = false;
+    run.killed = false;
+    run.abandoned = false;
+    run.isFunction = nargs === 3;
+    run.command = command;
+    run.nargs = nargs;
+    run.startMs = Date.now();
+    run.busyThresholdMs = ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity;
+    run.lastYieldMs = 0;
+    run.db = session.db;
+    run.inExec = session.inExec;
+    // Run by EXEC, whose commands reply at once: it runs to its end.
+    run.mayYield = !session.inExec;
     this.#run = run;
     // Blocking commands answer at once, as inside EXEC; one log group.
     session.inExec = true;
     ctx.store.beginGroup();
-    if (this.#resume(run)) return;
+    if (this.#resume(run)) {
+      this.#spare = run;
+      return;
+    }
+    const yielded = run;
     return new Promise<void>((resolve) => {
       const step = () => {
-        if (run.abandoned) return resolve();
+        if (yielded.abandoned) return resolve();
         // Commands served meanwhile (allow_busy ones) used the shared context.
         ctx.session = session;
         ctx.db = ctx.store.database(session.db);
-        if (this.#resume(run)) resolve();
+        if (this.#resume(yielded)) resolve();
         else setTimeout(step, 0);
       };
       setTimeout(step, 0);
@@ -651,39 +716,14 @@ export class ScriptEngine {
     return errorFromText(`${text} script: ${sha}${where}.`);
   }
 
-  /** Pushes `{values...}`. */
-  #pushArray(L: number, values: string[]): void {
+  /** Pushes `{values[from], ..., values[to - 1]}`. */
+  #pushArray(L: number, values: readonly string[], from: number, to: number): void {
     const { C } = this.vm;
-    C._lua_createtable(L, values.length, 0);
-    for (let i = 0; i < values.length; i++) {
+    C._lua_createtable(L, to - from, 0);
+    for (let i = from; i < to; i++) {
       this.vm.pushString(L, values[i]);
-      C._lua_rawseti(L, -2, luaIndex(i + 1));
+      C._lua_rawseti(L, -2, luaIndex(i - from + 1));
     }
-  }
-
-  /**
-   * globals.KEYS = {keys...}, globals.ARGV = {argv...}: raw (the globals
-   * table is read-only to scripts), built on the script's thread (emptied
-   * by the run anyway), the names pushed from the registry (interned once,
-   * not hashed again per call), no bigint made per index. The old
-   * version (on the main state, names pushed per call) was ~20% of
-   * EVALSHA's engine time in a server CPU profile at -P 16; with
-   * the other changes of its commit: in-process EVALSHA (CPU time, min of
-   * 15 rounds x 100k) 2.5-2.7 -> 2.1-2.3 µs.
-   */
-  #setArgs(keys: string[], argv: string[]): void {
-    const { C } = this.vm;
-    const T = this.#thread;
-    C._lua_settop(T, 0);
-    C._lua_checkstack(T, 4);
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#globals));
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#keysName));
-    this.#pushArray(T, keys);
-    C._lua_rawset(T, 1);
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#argvName));
-    this.#pushArray(T, argv);
-    C._lua_rawset(T, 1);
-    C._lua_settop(T, 0);
   }
 
   /** The JS bridge and the prelude. */
