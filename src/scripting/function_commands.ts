@@ -17,6 +17,7 @@ import type { CommandContext, CommandDeclaration } from "../executor/command_spe
 import { globMatch } from "../executor/glob.ts";
 import { functionRegistry, type Library } from "./functions.ts";
 import { scriptEngine } from "./script_engine.ts";
+import { withLua } from "./lua_loading.ts";
 import { roRefusal, scriptMayWrite, scriptRefusal } from "./script_flags.ts";
 
 function err(message: string): CommandError {
@@ -212,7 +213,7 @@ const FUNCTION: CommandDeclaration = {
 };
 
 /** The function commands (see the module doc). */
-export const FUNCTION_COMMANDS: CommandDeclaration[] = [
+export const FUNCTION_COMMANDS: CommandDeclaration[] = withLua([
   FUNCTION,
   {
     name: "FCALL",
@@ -224,4 +225,4 @@ export const FUNCTION_COMMANDS: CommandDeclaration[] = [
     summary: "Runs a function flagged no-writes.",
     run: (ctx, args, w) => fcall(ctx, args, w, true),
   },
-];
+]);

@@ -16,6 +16,7 @@ import type {
   CommandHandler,
 } from "../executor/command_spec.ts";
 import { scriptEngine } from "./script_engine.ts";
+import { withLua } from "./lua_loading.ts";
 import {
   parseShebang,
   roRefusal,
@@ -123,8 +124,8 @@ const SCRIPT: CommandDeclaration = {
   ],
 };
 
-/** The scripting commands (see the module doc). */
-export const SCRIPT_COMMANDS: CommandDeclaration[] = [
+/** The scripting commands (see the module doc); each waits for the Lua VM's first load. */
+export const SCRIPT_COMMANDS: CommandDeclaration[] = withLua([
   {
     name: "EVAL",
     summary: "Runs a Lua script.",
@@ -146,4 +147,4 @@ export const SCRIPT_COMMANDS: CommandDeclaration[] = [
     run: (ctx, args, w) => evaluate(ctx, args, w, true, true),
   },
   SCRIPT,
-];
+]);
