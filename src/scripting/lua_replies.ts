@@ -184,7 +184,7 @@ export function writeLuaValue(
       // Straight from the wasm heap: no JS string made and encoded again
       // (with the other changes of its commit: in-process EVALSHA, CPU time, min of 15 rounds x 100k, 2.5-2.7 -> 2.1-2.3 µs).
       const at = vm.stringAt(L, index);
-      return w.bulkRange(C.HEAPU8, at, at + vm.stringLength);
+      return w.bulkRange(vm.heapU8, at, at + vm.stringLength);
     }
     case LUA_TBOOLEAN: {
       const on = C._lua_toboolean(L, index) !== 0;

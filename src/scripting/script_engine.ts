@@ -458,7 +458,7 @@ export class ScriptEngine {
     try {
       if (status === 0) {
         // The body's results are all the stack holds; Redis replies with the first.
-        const results = C.HEAP32[this.#resultsPointer >> 2];
+        const results = this.vm.heap32[this.#resultsPointer >> 2];
         writeLuaValue(this.vm, T, C._lua_gettop(T) - results + 1, w, run.resp);
         C._lua_settop(T, 0);
       } else {
