@@ -165,13 +165,7 @@ function redis.debug() end
 
 -- Redis 7.0's __redis__err__handler: where the error was raised, past C
 -- functions and kvdb's own Lua.
-__kvdb_error_handler = function(err)
-  local level = 2
-  local i = getinfo(level, 'Sl')
-  while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
-    level = level + 1
-    i = getinfo(level, 'Sl')
-  end
+local function tag(err, i)
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if i then
     err.source = i.source
@@ -179,10 +173,28 @@ __kvdb_error_handler = function(err)
   end
   return err
 end
+__kvdb_error_handler = function(err)
+  local level = 2
+  local i = getinfo(level, 'Sl')
+  while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
+    level = level + 1
+    i = getinfo(level, 'Sl')
+  end
+  return tag(err, i)
+end
 
--- The body of the coroutine each script runs in (script_engine.ts).
-local handler = __kvdb_error_handler
-__kvdb_run = function(f, ...) return lua_xpcall(f, handler, ...) end
+-- The same for a script's coroutine that failed (script_engine.ts): its
+-- stack is kept until it is reset, so the error is placed afterwards, with
+-- no xpcall in the coroutine.
+__kvdb_where = function(co, err)
+  local level = 0
+  local i = getinfo(co, level, 'Sl')
+  while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
+    level = level + 1
+    i = getinfo(co, level, 'Sl')
+  end
+  return tag(err, i)
+end
 
 os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil

@@ -17,6 +17,7 @@ import type { CommandContext, CommandDeclaration } from "../executor/command_spe
 import { globMatch } from "../executor/glob.ts";
 import { functionRegistry, type Library } from "./functions.ts";
 import { scriptEngine } from "./script_engine.ts";
+import { withLua } from "./lua_loading.ts";
 import { roRefusal, scriptMayWrite, scriptRefusal } from "./script_flags.ts";
 
 function err(message: string): CommandError {
@@ -57,11 +58,10 @@ function fcall(
     ctx,
     fn.ref,
     fn.name,
-    args.slice(3, 3 + n),
-    args.slice(3 + n),
+    args,
+    n,
     !scriptMayWrite(fn.flagBits, readOnlyCommand),
     w,
-    args,
   );
 }
 
@@ -213,7 +213,7 @@ const FUNCTION: CommandDeclaration = {
 };
 
 /** The function commands (see the module doc). */
-export const FUNCTION_COMMANDS: CommandDeclaration[] = [
+export const FUNCTION_COMMANDS: CommandDeclaration[] = withLua([
   FUNCTION,
   {
     name: "FCALL",
@@ -225,4 +225,4 @@ export const FUNCTION_COMMANDS: CommandDeclaration[] = [
     summary: "Runs a function flagged no-writes.",
     run: (ctx, args, w) => fcall(ctx, args, w, true),
   },
-];
+]);

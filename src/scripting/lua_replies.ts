@@ -59,7 +59,9 @@ function pushTagged(vm: LuaVm, L: number, field: string, value: string): void {
 /** Pushes a reply as Lua sees it, by the script's protocol (`redis.setresp`). */
 export function pushCaptured(vm: LuaVm, L: number, value: Captured, resp: 2 | 3): void {
   const C = vm.C;
-  C._lua_checkstack(L, 4);
+  // A scalar takes one slot, which every caller has (a C function gets
+  // LUA_MINSTACK; a table's pushes checked for theirs): no check for the
+  // common reply (a crossing into wasm per redis.call).
   if (typeof value === "string") return vm.pushString(L, value);
   if (typeof value === "number") {
     return Number.isSafeInteger(value)
@@ -68,6 +70,7 @@ export function pushCaptured(vm: LuaVm, L: number, value: Captured, resp: 2 | 3)
   }
   if (typeof value === "bigint") return C._lua_pushinteger(L, value);
   if (value === null) return resp === 2 ? C._lua_pushboolean(L, 0) : C._lua_pushnil(L);
+  C._lua_checkstack(L, 4);
   switch (value.kind) {
     case "status":
       return pushTagged(vm, L, "ok", value.text);
@@ -181,7 +184,7 @@ export function writeLuaValue(
       // Straight from the wasm heap: no JS string made and encoded again
       // (with the other changes of its commit: in-process EVALSHA, CPU time, min of 15 rounds x 100k, 2.5-2.7 -> 2.1-2.3 µs).
       const at = vm.stringAt(L, index);
-      return w.bulkRange(C.HEAPU8, at, at + vm.stringLength);
+      return w.bulkRange(vm.heapU8, at, at + vm.stringLength);
     }
     case LUA_TBOOLEAN: {
       const on = C._lua_toboolean(L, index) !== 0;

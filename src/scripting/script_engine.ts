@@ -26,6 +26,7 @@ import { asciiUpper, lookupRequest } from "../executor/command_table.ts";
 import { COMMANDS } from "../executor/commands.ts";
 import type { Store } from "../storage/store.ts";
 import {
+  LUA_ERRRUN,
   LUA_MASKCOUNT,
   LUA_REGISTRYINDEX,
   LUA_TFUNCTION,
@@ -47,7 +48,7 @@ import { scriptLog } from "./_script_log.ts";
 import { installCFunctionWrapper } from "./_c_wrapper.ts";
 import { formatG } from "./_number_format.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseShebang, SCRIPT_FLAG_NAMES, SCRIPT_FLAGS } from "./script_flags.ts";
+import { parseShebang, SCRIPT_FLAG_NAMES } from "./script_flags.ts";
 import { assert } from "../_assert.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
@@ -73,6 +74,15 @@ function err(message: string, code = "ERR"): CommandError {
 /** SHA-1 of a binary string, lower-case hex (the script's name). */
 export function sha1Hex(text: string): string {
   return createHash("sha1").update(Buffer.from(text, "latin1")).digest("hex");
+}
+
+/** A cached script: its function's reference in the Lua registry and its flags. */
+export interface CachedScript {
+  /** Its SHA-1, lower-case (error messages name it). */
+  readonly sha: string;
+  readonly ref: number;
+  /** `SCRIPT_FLAGS` bits: declared by its shebang, or `evalCompat`. */
+  readonly flags: number;
 }
 
 /** The script being run: what the bridge needs to know about it. */
@@ -112,6 +122,30 @@ interface Run {
   command: readonly string[];
 }
 
+/** A run record with every field set (one shape for all runs). */
+function newRun(ctx: CommandContext, session: Session, w: ReplyWriter): Run {
+  return {
+    ctx,
+    session,
+    sha: "",
+    w,
+    readOnly: false,
+    resp: 2,
+    wrote: false,
+    killed: false,
+    abandoned: false,
+    isFunction: false,
+    command: NO_COMMAND,
+    nargs: 1,
+    startMs: 0,
+    busyThresholdMs: Infinity,
+    lastYieldMs: 0,
+    db: 0,
+    inExec: false,
+    mayYield: false,
+  };
+}
+
 /** A function `redis.register_function` registered while a library loaded. */
 export interface Registration {
   name: string;
@@ -131,23 +165,32 @@ const BAD_NAME =
 /** One server's scripting state (see the module doc). */
 export class ScriptEngine {
   readonly vm: LuaVm;
-  /** Function references in the Lua registry, by SHA-1. */
-  readonly #scripts = new Map<string, number>();
-  /** The flags of cached scripts that have a shebang, by SHA-1 (script_flags.ts). */
-  readonly #flags = new Map<string, number>();
+  /**
+   * Cached scripts by SHA-1. One record per script (reference and flags):
+   * EVALSHA finds both with one lookup by the SHA as sent (it was two maps
+   * and a lower-cased copy of the SHA per call: `flagsOf` was 2.1% of a
+   * server CPU profile of pipelined EVALSHA).
+   */
+  readonly #scripts = new Map<string, CachedScript>();
+  /** The script {@link script} found last (cleared by SCRIPT FLUSH). */
+  #last: CachedScript | undefined = undefined;
   readonly #capture = new ReplyCapture();
   /** Command rows by the name as scripts spell it (see {@link #lookup}). */
   readonly #byName = new Map<string, CommandSpec>();
   #run: Run | undefined = undefined;
-  /** Registry reference of `__kvdb_run`, the coroutine body (xpcall with Redis's handler). */
-  #runner = 0;
+  /** A finished run's record, reused by the next (see {@link #start}). */
+  #spare: Run | undefined = undefined;
+  /** Registry reference of `__kvdb_where`, which places a failed run's error. */
+  #where = 0;
+  /** Registry reference of the script's thread. */
+  #threadRef = 0;
   /** Registry reference of the table behind the read-only globals (the prelude's `backing`). */
   #globals = 0;
   /** Registry references of the strings "KEYS" and "ARGV". */
   #keysName = 0;
   #argvName = 0;
   /** The coroutine scripts run in, and lua_resume's result count. */
-  readonly #thread: number;
+  #thread = 0;
   readonly #resultsPointer: number;
   /** A script runs past the threshold now. */
   busy = false;
@@ -161,11 +204,24 @@ export class ScriptEngine {
   constructor() {
     this.vm = LuaVm.create(SCRIPT_MEMORY_LIMIT_BYTES);
     this.#install();
-    const { C, L } = this.vm;
-    this.#thread = C._lua_newthread(L);
-    C._luaL_ref(L, LUA_REGISTRYINDEX); // the registry holds the thread: never collected
+    const { C } = this.vm;
     this.#resultsPointer = C._malloc(4);
     this.#hookPointer = C.addFunction((l: number) => this.#hook(l), "vii");
+    this.#newThread();
+  }
+
+  /**
+   * A new thread for scripts, in place of the last (held by the registry
+   * until replaced). A thread whose run failed is replaced, not reused: an
+   * error raised in its hook (SCRIPT KILL, memory) leaves its hooks off
+   * for good (Lua restores `allowhook` only in a pcall, and the body runs
+   * without one).
+   */
+  #newThread(): void {
+    const { C, L } = this.vm;
+    if (this.#threadRef !== 0) C._luaL_unref(L, LUA_REGISTRYINDEX, this.#threadRef);
+    this.#thread = C._lua_newthread(L);
+    this.#threadRef = C._luaL_ref(L, LUA_REGISTRYINDEX);
     C._lua_sethook(this.#thread, this.#hookPointer, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
   }
 
@@ -179,6 +235,23 @@ export class ScriptEngine {
     return this.#scripts.has(sha.toLowerCase());
   }
 
+  /**
+   * The cached script `sha` names (any case), or undefined. The SHA as
+   * sent is tried first: clients send it lower-case, and a lower-cased copy
+   * would be a new string to hash again.
+   */
+  script(sha: string): CachedScript | undefined {
+    // The last script found, compared as a string: a SHA decoded from a
+    // request is a new string whose hash the Map lookup computes afresh
+    // (the lookup was 2.0% of a pipelined EVALSHA's server CPU profile).
+    if (sha === this.#last?.sha) return this.#last;
+    const scripts = this.#scripts;
+    const found = scripts.get(sha) ??
+      (sha.length === 40 ? scripts.get(sha.toLowerCase()) : undefined);
+    if (found !== undefined) this.#last = found;
+    return found;
+  }
+
   /** Number of cached scripts. */
   get size(): number {
     return this.#scripts.size;
@@ -187,16 +260,14 @@ export class ScriptEngine {
   /** SCRIPT FLUSH: forgets every cached script. */
   flush(): void {
     const { C, L } = this.vm;
-    for (const ref of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    for (const script of this.#scripts.values()) C._luaL_unref(L, LUA_REGISTRYINDEX, script.ref);
     this.#scripts.clear();
-    this.#flags.clear();
+    this.#last = undefined;
   }
 
   /** A cached script's flags (`SCRIPT_FLAGS`); undefined if it is not cached. */
   flagsOf(sha: string): number | undefined {
-    const key = sha.length === 40 ? sha.toLowerCase() : sha;
-    if (!this.#scripts.has(key)) return undefined;
-    return this.#flags.get(key) ?? SCRIPT_FLAGS.evalCompat;
+    return this.script(sha)?.flags;
   }
 
   /**
@@ -219,107 +290,132 @@ export class ScriptEngine {
       const text = failed.replace(/ near <eof>$/, " near '<eof>'");
       throw err(`Error compiling script (new function): ${text}`);
     }
-    this.#scripts.set(sha, C._luaL_ref(L, LUA_REGISTRYINDEX));
-    if ((flags & SCRIPT_FLAGS.evalCompat) === 0) this.#flags.set(sha, flags);
+    this.#scripts.set(sha, { sha, ref: C._luaL_ref(L, LUA_REGISTRYINDEX), flags });
     return sha;
   }
 
   /**
-   * Runs the cached script `sha` with `keys` and `argv`, replying into `w`;
-   * throws NOSCRIPT when it is not cached. Returns a promise when the
+   * Runs `script` with `args[from, from + numKeys)` as KEYS and the rest
+   * of `args` as ARGV, replying into `w`. Returns a promise when the
    * script ran past the busy threshold (see {@link ScriptEngine.busy}).
+   * The arguments are read where the request holds them: no copies.
    */
   run(
     ctx: CommandContext,
-    sha: string,
-    keys: string[],
-    argv: string[],
+    script: CachedScript,
+    args: readonly string[],
+    from: number,
+    numKeys: number,
     readOnly: boolean,
     w: ReplyWriter,
   ): void | Promise<void> {
-    // The SHA as sent first: clients send it lower-case, and a new
-    // lower-cased string would be hashed again for the lookup.
-    const scripts = this.#scripts;
-    const ref = scripts.get(sha) ??
-      (sha.length === 40 ? scripts.get(sha.toLowerCase()) : undefined);
-    if (ref === undefined) throw err("No matching script. Please use EVAL.", "NOSCRIPT");
     assert(this.#run === undefined, "one script at a time");
-    this.#setArgs(keys, argv);
-    return this.#start(ctx, ref, sha, undefined, readOnly, w, NO_COMMAND);
+    const T = this.#prepare(script.ref);
+    const { C } = this.vm;
+    // globals.KEYS, globals.ARGV: fresh tables, as Redis makes per call
+    // (a script may change them), set raw (the globals are read-only to
+    // scripts), the names pushed from the registry (interned once).
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#globals));
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#keysName));
+    this.#pushArray(T, args, from, from + numKeys);
+    C._lua_rawset(T, -3);
+    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#argvName));
+    this.#pushArray(T, args, from + numKeys, args.length);
+    C._lua_rawset(T, -3);
+    C._lua_settop(T, -2);
+    return this.#start(ctx, script.sha, 0, readOnly, w, NO_COMMAND);
   }
 
   /**
-   * FCALL: runs the registered function `ref` (named `name`) with `keys`
-   * and `args` as its two arguments, as {@link run} runs a script.
+   * FCALL: runs the registered function `ref` (named `name`) with
+   * `args[3, 3 + numKeys)` and the rest of `args` as its two arguments
+   * (tables), as {@link run} runs a script.
    */
   runFunction(
     ctx: CommandContext,
     ref: number,
     name: string,
-    keys: string[],
-    args: string[],
+    args: readonly string[],
+    numKeys: number,
     readOnly: boolean,
     w: ReplyWriter,
-    command: readonly string[],
   ): void | Promise<void> {
     assert(this.#run === undefined, "one script at a time");
-    return this.#start(ctx, ref, name, [keys, args], readOnly, w, command);
+    const T = this.#prepare(ref);
+    this.#pushArray(T, args, 3, 3 + numKeys);
+    this.#pushArray(T, args, 3 + numKeys, args.length);
+    return this.#start(ctx, name, 2, readOnly, w, args);
   }
 
-  /** Starts a run of function `ref` in the coroutine (arguments: two arrays, or none). */
-  #start(
-    ctx: CommandContext,
-    ref: number,
-    name: string,
-    args: [string[], string[]] | undefined,
-    readOnly: boolean,
-    w: ReplyWriter,
-    command: readonly string[],
-  ): void | Promise<void> {
+  /**
+   * Empties the script's thread and pushes function `ref`, the
+   * coroutine's body itself: no Lua wrapper, no xpcall, which was a second
+   * setjmp through JS per run (an error is placed after the coroutine
+   * failed, see {@link #runError}). With the wasm allocator
+   * (_wasm_alloc.ts): in-process EVALSHA 2.13-2.42 -> 1.96-2.04 µs.
+   */
+  #prepare(ref: number): number {
     const { C } = this.vm;
     const T = this.#thread;
     C._lua_settop(T, 0);
-    C._lua_checkstack(T, 4);
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#runner));
+    C._lua_checkstack(T, 6);
     C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(ref));
-    if (args !== undefined) {
-      this.#pushArray(T, args[0]);
-      this.#pushArray(T, args[1]);
-    }
+    return T;
+  }
+
+  /**
+   * Starts the run of the function the thread holds (with `nargs`
+   * arguments after it: FCALL's two tables). The run's record is reused from the last run that
+   * ended at once (a 19-field object per call otherwise); one that yielded
+   * may still be seen by its pending step, so it is never reused.
+   */
+  #start(
+    ctx: CommandContext,
+    name: string,
+    nargs: number,
+    readOnly: boolean,
+    w: ReplyWriter,
+    command: readonly string[],
+  ): void | Promise<void> {
     const session = ctx.session;
-    const run: Run = {
-      ctx,
-      session,
-      sha: name,
-      w,
-      readOnly,
-      resp: 2,
-      wrote: false,
-      killed: false,
-      abandoned: false,
-      isFunction: args !== undefined,
-      command,
-      nargs: args === undefined ? 1 : 3,
-      startMs: Date.now(),
-      busyThresholdMs: ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity,
-      lastYieldMs: 0,
-      db: session.db,
-      inExec: session.inExec,
-      // Run by EXEC, whose commands reply at once: it runs to its end.
-      mayYield: !session.inExec,
-    };
+    let run = this.#spare;
+    this.#spare = undefined;
+    if (run === undefined) run = newRun(ctx, session, w);
+    run.ctx = ctx;
+    run.session = session;
+    run.sha = name;
+    run.w = w;
+    run.readOnly = readOnly;
+    run.resp = 2;
+    run.wrote = false;
+    run.killed = false;
+    run.abandoned = false;
+    run.isFunction = nargs === 2;
+    run.command = command;
+    run.nargs = nargs;
+    run.startMs = Date.now();
+    run.busyThresholdMs = ctx.server.admin.config.scripting.busyReplyThresholdMs || Infinity;
+    run.lastYieldMs = 0;
+    run.db = session.db;
+    run.inExec = session.inExec;
+    // Run by EXEC, whose commands reply at once: it runs to its end.
+    run.mayYield = !session.inExec;
     this.#run = run;
     // Blocking commands answer at once, as inside EXEC; one log group.
     session.inExec = true;
     ctx.store.beginGroup();
-    if (this.#resume(run)) return;
+    if (this.#resume(run)) {
+      this.#spare = run;
+      return;
+    }
+    const yielded = run;
     return new Promise<void>((resolve) => {
       const step = () => {
-        if (run.abandoned) return resolve();
+        if (yielded.abandoned) return resolve();
         // Commands served meanwhile (allow_busy ones) used the shared context.
         ctx.session = session;
         ctx.db = ctx.store.database(session.db);
-        if (this.#resume(run)) resolve();
+        if (this.#resume(yielded)) resolve();
         else setTimeout(step, 0);
       };
       setTimeout(step, 0);
@@ -360,17 +456,44 @@ export class ScriptEngine {
     }
     const w = run.w;
     try {
-      if (status !== 0) {
-        // Only a failure outside xpcall (the VM itself) lands here.
-        w.error(err(`Error running script: ${this.vm.toString(T, -1) ?? "VM failure"}`));
-        C._lua_resetthread(T);
-      } else if (C._lua_toboolean(T, 1) !== 0) {
-        writeLuaValue(this.vm, T, 2, w, run.resp);
+      if (status === 0) {
+        // The body's results are all the stack holds; Redis replies with the first.
+        const results = this.vm.heap32[this.#resultsPointer >> 2];
+        writeLuaValue(this.vm, T, C._lua_gettop(T) - results + 1, w, run.resp);
+        C._lua_settop(T, 0);
       } else {
-        w.error(this.#scriptError(T, run.sha));
+        w.error(
+          status < 0 ? err("Error running script: VM failure") : this.#runError(status, run.sha),
+        );
       }
     } finally {
-      C._lua_settop(T, 0);
+      if (status !== 0) {
+        C._lua_resetthread(T);
+        this.#newThread();
+      }
+    }
+  }
+
+  /**
+   * The error of a run that failed with `status`: a runtime error is
+   * placed (its source and line) by `__kvdb_where`, which reads the failed
+   * coroutine's stack, as Redis's handler reads it at the error; a memory
+   * error keeps its bare message, as under xpcall.
+   */
+  #runError(status: number, sha: string): CommandError {
+    const { C, L } = this.vm;
+    const T = this.#thread;
+    if (status !== LUA_ERRRUN) return this.#scriptError(T, sha);
+    const base = C._lua_gettop(L);
+    C._lua_checkstack(L, 4);
+    C._lua_rawgeti(L, LUA_REGISTRYINDEX, luaIndex(this.#where));
+    C._lua_rawgeti(L, LUA_REGISTRYINDEX, luaIndex(this.#threadRef));
+    C._lua_xmove(T, L, 1);
+    try {
+      C._lua_pcallk(L, 2, 1, 0, 0, 0); // failed: its bare message, below
+      return this.#scriptError(L, sha);
+    } finally {
+      C._lua_settop(L, base);
     }
   }
 
@@ -456,7 +579,7 @@ export class ScriptEngine {
       BUSY_SCRIPTS.function = false;
     }
     this.vm.C._lua_resetthread(this.#thread);
-    this.vm.C._lua_settop(this.#thread, 0);
+    this.#newThread();
     return true;
   }
 
@@ -651,39 +774,14 @@ export class ScriptEngine {
     return errorFromText(`${text} script: ${sha}${where}.`);
   }
 
-  /** Pushes `{values...}`. */
-  #pushArray(L: number, values: string[]): void {
+  /** Pushes `{values[from], ..., values[to - 1]}`. */
+  #pushArray(L: number, values: readonly string[], from: number, to: number): void {
     const { C } = this.vm;
-    C._lua_createtable(L, values.length, 0);
-    for (let i = 0; i < values.length; i++) {
+    C._lua_createtable(L, to - from, 0);
+    for (let i = from; i < to; i++) {
       this.vm.pushString(L, values[i]);
-      C._lua_rawseti(L, -2, luaIndex(i + 1));
+      C._lua_rawseti(L, -2, luaIndex(i - from + 1));
     }
-  }
-
-  /**
-   * globals.KEYS = {keys...}, globals.ARGV = {argv...}: raw (the globals
-   * table is read-only to scripts), built on the script's thread (emptied
-   * by the run anyway), the names pushed from the registry (interned once,
-   * not hashed again per call), no bigint made per index. The old
-   * version (on the main state, names pushed per call) was ~20% of
-   * EVALSHA's engine time in a server CPU profile at -P 16; with
-   * the other changes of its commit: in-process EVALSHA (CPU time, min of
-   * 15 rounds x 100k) 2.5-2.7 -> 2.1-2.3 µs.
-   */
-  #setArgs(keys: string[], argv: string[]): void {
-    const { C } = this.vm;
-    const T = this.#thread;
-    C._lua_settop(T, 0);
-    C._lua_checkstack(T, 4);
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#globals));
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#keysName));
-    this.#pushArray(T, keys);
-    C._lua_rawset(T, 1);
-    C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(this.#argvName));
-    this.#pushArray(T, argv);
-    C._lua_rawset(T, 1);
-    C._lua_settop(T, 0);
   }
 
   /** The JS bridge and the prelude. */
@@ -717,8 +815,8 @@ export class ScriptEngine {
     installCmsgpack(vm);
     installStruct(vm);
     vm.run(PRELUDE);
-    C._lua_getglobal(L, vm.name("__kvdb_run"));
-    this.#runner = C._luaL_ref(L, LUA_REGISTRYINDEX);
+    C._lua_getglobal(L, vm.name("__kvdb_where"));
+    this.#where = C._luaL_ref(L, LUA_REGISTRYINDEX);
     C._lua_getfield(L, LUA_REGISTRYINDEX, vm.name("__kvdb_globals"));
     this.#globals = C._luaL_ref(L, LUA_REGISTRYINDEX);
     vm.pushString(L, "KEYS");

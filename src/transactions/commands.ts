@@ -16,6 +16,7 @@
 import { CommandError } from "../protocol/reply_writer.ts";
 import type { CommandContext, CommandHandler, Session } from "../executor/command_spec.ts";
 import { newWatcher } from "./watch.ts";
+import { luaLoadFor } from "../scripting/lua_loading.ts";
 
 function error(message: string, code = "ERR"): CommandError {
   return new CommandError(code, message, message);
@@ -51,10 +52,20 @@ export const TRANSACTION_COMMANDS: CommandHandler[] = [
   {
     name: "EXEC",
     summary: "Runs the queued commands atomically; nil if a watched key changed.",
-    run(ctx, _args, w) {
+    run: function exec(ctx, args, w): void | Promise<void> {
       const session = ctx.session;
       const multi = session.multi;
       if (multi === undefined) throw error("EXEC without MULTI");
+      // The Lua VM loads on first use: a command EXEC runs replies at once,
+      // so EXEC waits for it first (src/scripting/lua_loading.ts).
+      const lua = luaLoadFor(multi.commands);
+      if (lua !== undefined) {
+        return lua.then(() => {
+          ctx.session = session;
+          ctx.db = ctx.store.database(session.db);
+          return exec(ctx, args, w);
+        });
+      }
       session.multi = undefined;
       const broken = watchBroken(ctx, session);
       unwatchAll(ctx, session);
