@@ -270,6 +270,8 @@ export async function takeSnapshot(
       keys: written.keys,
       bytes: written.bytes,
       ms: Math.round(result.durationMs),
+      // The longest the walk held the event loop: a pause longer than this came from elsewhere.
+      longestSliceMs: Math.round(longestSliceMs),
     });
     return result;
   } catch (e) {
