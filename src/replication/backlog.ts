@@ -186,8 +186,7 @@ export class ReplicationBacklog implements LogWriter {
     const first = this.firstLsn;
     if (first === undefined || last === undefined) return undefined;
     if (fromLsn < first || fromLsn > toLsn || fromLsn > last) return undefined;
-    let c = 0;
-    while (fromLsn >= this.#chunks[c].firstLsn + this.#chunks[c].count) c++;
+    const c = this.#chunkIndexOf(fromLsn);
     // First pass: how many records, so the frame's count precedes them.
     const endLsn = Math.min(toLsn, last);
     let lsn = fromLsn;
@@ -232,16 +231,20 @@ export class ReplicationBacklog implements LogWriter {
     return tail === undefined ? undefined : tail.firstLsn + tail.count - 1;
   }
 
+  /** The index of the chunk holding `lsn`, or -1 if it is not kept; newest first, as callers want. */
+  #chunkIndexOf(lsn: number): number {
+    for (let c = this.#chunks.length - 1; c >= 0; c--) {
+      const chunk = this.#chunks[c];
+      if (lsn >= chunk.firstLsn) return lsn < chunk.firstLsn + chunk.count ? c : -1;
+    }
+    return -1;
+  }
+
   #markContinues(lsn: number): void {
-    const tail = this.#chunks[this.#chunks.length - 1];
-    if (tail === undefined) return;
-    const i = lsn - tail.firstLsn;
-    // The record before may sit at the end of the chunk before.
-    const chunk = i >= 0 ? tail : this.#chunks[this.#chunks.length - 2];
-    if (chunk === undefined) return;
-    const at = lsn - chunk.firstLsn;
-    if (at < 0 || at >= chunk.count) return;
-    chunk.bytes[chunk.starts[at] + RECORD_FLAGS_OFFSET] |= WalFlag.Continues;
+    const c = this.#chunkIndexOf(lsn);
+    if (c < 0) return;
+    const chunk = this.#chunks[c];
+    chunk.bytes[chunk.starts[lsn - chunk.firstLsn] + RECORD_FLAGS_OFFSET] |= WalFlag.Continues;
   }
 
   #remember(

@@ -72,10 +72,27 @@ export function packFields(args: readonly string[], from: number): string {
   }
   if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
   // One flat string: a rope of small pieces would cost more to keep and to read.
-  const out = scratch;
-  let at = 0;
-  for (let i = from; i < args.length; i++) {
-    const part = args[i];
+  return bytesToBinary(scratch, 0, writePackedFields(scratch, 0, args, from));
+}
+
+/**
+ * Writes `parts[from..]` packed as {@link packFields} packs them (each a
+ * u32le length and its bytes) into `out` at `at`, which has room; returns
+ * the offset after them.
+ *
+ * @example
+ * ```ts
+ * writePackedFields(new Uint8Array(10), 0, ["f", "v"], 0); // 10
+ * ```
+ */
+export function writePackedFields(
+  out: Uint8Array,
+  at: number,
+  parts: readonly string[],
+  from: number,
+): number {
+  for (let i = from; i < parts.length; i++) {
+    const part = parts[i];
     const n = part.length;
     out[at] = n & 0xff;
     out[at + 1] = (n >>> 8) & 0xff;
@@ -85,7 +102,7 @@ export function packFields(args: readonly string[], from: number): string {
     for (let j = 0; j < n; j++) out[at + j] = part.charCodeAt(j);
     at += n;
   }
-  return bytesToBinary(out, 0, at);
+  return at;
 }
 
 /** Entries packed through the scratch buffer at most (bigger ones are concatenated). */

@@ -26,6 +26,7 @@ import { bytesToBinary } from "../../bytes/binary_string.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { giveBytes, giveWords, takeBytes, takeWords } from "./_node_buffers.ts";
 import { writeIdReply } from "./_id_reply.ts";
+import { writePackedFields } from "./_stream_codec.ts";
 import {
   bigIntElementBytes,
   intElementBytes,
@@ -250,20 +251,7 @@ export class StreamNode {
     this.entryBytes += this.#elementBytes(id, parts, from, same);
     let need = 0;
     for (let i = from; i < parts.length; i++) need += 4 + parts[i].length;
-    const out = this.#reserve(need);
-    let at = this.#used;
-    for (let i = from; i < parts.length; i++) {
-      const part = parts[i];
-      const n = part.length;
-      out[at] = n & 0xff;
-      out[at + 1] = (n >>> 8) & 0xff;
-      out[at + 2] = (n >>> 16) & 0xff;
-      out[at + 3] = n >>> 24;
-      at += 4;
-      for (let j = 0; j < n; j++) out[at + j] = part.charCodeAt(j);
-      at += n;
-    }
-    this.#used = at;
+    this.#used = writePackedFields(this.#reserve(need), this.#used, parts, from);
     this.#push(a, b, c, d, pairs, 0);
     this.live++;
   }
