@@ -8,6 +8,8 @@
  * - The snapshot is BGSAVE on both: kvdb's snapshot of its keyspace (in
  *   slices on its event loop, which needs the WAL on), Redis's forked RDB
  *   dump. A new one starts as each ends, so the whole load runs under one.
+ *   Each follows a write (INCR), as a real one follows changes: kvdb does
+ *   not write again a snapshot of the state its newest one holds.
  * - The set is built before the load (SADD of 100 members a command, under
  *   kvdb's 4 KB request limit), then a GET load of a quarter of the
  *   requests, unmeasured, lets what the building left behind (kvdb's young
@@ -49,6 +51,8 @@ const POLL_MS = 10;
 const WAIT_LIMIT_MS = 120_000;
 const SET_KEY = "stall:set";
 const MEMBERS_PER_SADD = 100;
+/** Written before each BGSAVE, so that each is a new state to snapshot. */
+const TICK_KEY = "stall:tick";
 
 /** The three loads. */
 export type StallCase = "alone" | "snapshot" | "unlink";
@@ -173,6 +177,7 @@ async function measure(
       if (reply !== 1) throw new Error(`${server.name}: UNLINK answered ${JSON.stringify(reply)}`);
     } else {
       while (!load.finished()) {
+        await control.call("INCR", TICK_KEY);
         const reply = await control.call("BGSAVE");
         if (!(reply instanceof RespStatus)) {
           throw new Error(`${server.name}: BGSAVE answered ${JSON.stringify(reply)}`);

@@ -104,6 +104,12 @@ export const ENTRY_OVERHEAD_BYTES = 20;
 const BLOCK_HEAD_BYTES = 8;
 /** The usual block buffer: a frame head and a block of the target size. */
 const BLOCK_BUFFER_BYTES = BLOCK_HEAD_BYTES + SNAPSHOT_BLOCK_TARGET_BYTES;
+/**
+ * Block buffers kept for reuse: what a slice closes between two flushes
+ * (a slice stops at 1 MiB, see take_snapshot.ts), so that a snapshot
+ * allocates a few buffers, not one per 64 KiB it writes.
+ */
+const MAX_SPARE_BUFFERS = 32;
 
 assert(
   ENTRY_OVERHEAD_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES <= MAX_BLOCK_BYTES,
@@ -220,8 +226,8 @@ export class SnapshotWriter {
   /** Closed blocks not yet written, oldest first: a buffer and its frame's length. */
   #closed: { buffer: Uint8Array; frameBytes: number }[] = [];
   #closedBytes = 0;
-  /** A written block's buffer, kept for the next one. */
-  #spare: Uint8Array | undefined;
+  /** Written blocks' buffers, kept for the next ones (a slice's worth, see flush). */
+  readonly #spares: Uint8Array[] = [];
   #crc: number;
   #keys = 0;
   #bytes = SNAPSHOT_HEADER_BYTES;
@@ -306,7 +312,9 @@ export class SnapshotWriter {
       await writeAll(this.#file, buffer.subarray(0, frameBytes));
       this.#closedBytes -= frameBytes;
       this.#bytes += frameBytes;
-      if (buffer.length === BLOCK_BUFFER_BYTES) this.#spare = buffer;
+      if (buffer.length === BLOCK_BUFFER_BYTES && this.#spares.length < MAX_SPARE_BUFFERS) {
+        this.#spares.push(buffer);
+      }
     }
   }
 
@@ -383,8 +391,7 @@ export class SnapshotWriter {
     le.putU32(buffer, 4, this.#crc);
     this.#closed.push({ buffer, frameBytes });
     this.#closedBytes += frameBytes;
-    this.#block = this.#spare ?? new Uint8Array(BLOCK_BUFFER_BYTES);
-    this.#spare = undefined;
+    this.#block = this.#spares.pop() ?? new Uint8Array(BLOCK_BUFFER_BYTES);
     this.#blockBytes = 0;
   }
 

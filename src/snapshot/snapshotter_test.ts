@@ -126,3 +126,47 @@ Deno.test("suspend() cancels the snapshot being taken, waits for it, and refuses
   await wal.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a snapshot of an unchanged state is not written again; a write or a new history makes a new one", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = recordingLogger();
+  const wal = await Wal.open(walOptions(dir, { logger: log }), () => {});
+  const store = new Store(new Engine(2), wal, { expireKeys: false });
+  let replid = "a".repeat(40);
+  let clockMs = 1_000_000;
+  const snapshotter = new Snapshotter({
+    store,
+    wal,
+    thresholdBytes: 1,
+    compact: true,
+    replid: () => replid,
+    log,
+    nowMs: () => clockMs,
+  });
+  store.set("k", "v");
+  const first = await snapshotter.save();
+  const inode = (await Deno.stat(first.path)).ino;
+  const walked = () => log.lines.filter((l) => l.message === "snapshot written").length;
+  assert.equal(walked(), 1);
+
+  clockMs += 5_000;
+  const again = await snapshotter.save();
+  assert.equal(again.path, first.path);
+  assert.equal(again.lsn, first.lsn);
+  assert.equal(again.keys, 1);
+  assert.equal(walked(), 1, "no second walk");
+  assert.equal((await Deno.stat(first.path)).ino, inode, "the file was not replaced");
+  assert.equal(field(snapshotter, "rdb_changes_since_last_save"), 0);
+
+  replid = "b".repeat(40); // another history at the same LSN is another state
+  const other = await snapshotter.save();
+  assert.equal(walked(), 2);
+  assert.notEqual((await Deno.stat(other.path)).ino, inode);
+
+  store.set("k", "w");
+  const changed = await snapshotter.save();
+  assert.equal(walked(), 3);
+  assert.equal(changed.lsn, first.lsn + 1);
+  await wal.close();
+  await Deno.remove(dir, { recursive: true });
+});

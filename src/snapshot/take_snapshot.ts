@@ -201,7 +201,7 @@ export async function takeSnapshot(
           for (let n = 1; entry >= 0; n++) {
             const key = values.keyAt(entry);
             const value = values.valueRefAt(entry);
-            if (guard.decided.has(key)) {
+            if (guard.isDecided(key)) {
               // Saved before it changed, read already, or absent at the LSN.
             } else if (value instanceof Collection) {
               const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
