@@ -117,7 +117,7 @@ interface Scenario {
   /** Which metric is compared: throughput (higher is better) or p50 latency. */
   metric: "rps" | "p50";
   /** redis-benchmark's `-t set` / `-t get`, XADD, or bench/multi_load.ts's loads. */
-  test: "set" | "get" | "multi" | "wait" | "xadd" | "mixed";
+  test: "set" | "get" | "multi" | "wait" | "xadd" | "mixed" | "set-ttl" | "get-ttl";
   requests: number;
   clients: number;
   pipeline: number;
@@ -179,6 +179,28 @@ const SCENARIOS: Scenario[] = [
     name: "GET, 50 clients, pipeline 16",
     metric: "rps",
     test: "get",
+    requests: n(1_000_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
+    target: PIPELINE_TARGET,
+  },
+  // Keys with a TTL, as a cache holds them: SET with EX over the GET rows'
+  // keys, then GET of those keys (each read looks up the key's expiry).
+  {
+    name: "SET with EX (every key gets a TTL), 50 clients, pipeline 16",
+    metric: "rps",
+    test: "set-ttl",
+    requests: n(1_000_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
+    target: PIPELINE_TARGET,
+  },
+  {
+    name: "GET of keys with a TTL, 50 clients, pipeline 16",
+    metric: "rps",
+    test: "get-ttl",
     requests: n(1_000_000),
     clients: 50,
     pipeline: 16,
@@ -298,6 +320,11 @@ const multiClientCpuUs: Record<string, number> = {};
 
 async function runOne(server: BenchServer, s: Scenario): Promise<BenchResult> {
   if (s.test === "set" || s.test === "get") return await redisBenchmark(server, s.test, s);
+  if (s.test === "set-ttl") {
+    const command = ["SET", "key:__rand_int__", "xxx", "EX", "100000"];
+    return await redisBenchmark(server, "set", { ...s, command });
+  }
+  if (s.test === "get-ttl") return await redisBenchmark(server, "get", s);
   // Issue 19's stream row: entries with automatic IDs, trimmed as a bounded log is.
   if (s.test === "xadd") {
     const command = ["XADD", "bench:stream", "MAXLEN", "~", "100000", "*", "field", "value"];

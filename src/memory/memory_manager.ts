@@ -35,6 +35,7 @@
 
 import { CommandError } from "../protocol/reply_writer.ts";
 import type { Database } from "../storage/database.ts";
+import type { VolatileCursor } from "../storage/engine.ts";
 import { accessClockMs, idleSeconds, setAccessTracking } from "../storage/key_table.ts";
 import { EvictionPool } from "./eviction_pool.ts";
 import { lfuCounter } from "./lfu.ts";
@@ -72,11 +73,6 @@ export interface MemoryHost {
 }
 
 /** Where a volatile policy's sampling left off in one database's expiry maps. */
-interface VolatileCursor {
-  partition: number;
-  keys: Iterator<[string, number]> | undefined;
-}
-
 /**
  * See the module doc.
  *
@@ -358,20 +354,16 @@ export class MemoryManager {
 
   /**
    * The next key with an expiry time in database `db`, walking its
-   * partitions' expiry maps round-robin from where the last call stopped
-   * (maps cannot be sampled at random; over rounds every key is seen, and
-   * the pool keeps the best).
+   * partitions round-robin from where the last call stopped (over rounds
+   * every key is seen, and the pool keeps the best).
    */
   #nextVolatile(db: number): [string, number] | undefined {
     const engine = this.#host.database(db).engine;
-    const cursor = this.#cursors[db] ??= { partition: 0, keys: undefined };
+    const cursor = this.#cursors[db] ??= { partition: 0, entry: 0, expiresAtMs: 0 };
     for (let empty = 0; empty <= engine.partitionCount;) {
       if (cursor.partition >= engine.partitionCount) cursor.partition = 0;
-      cursor.keys ??= engine.partition(cursor.partition).expires.entries();
-      const next = cursor.keys.next();
-      if (!next.done) return next.value;
-      cursor.keys = undefined;
-      cursor.partition++;
+      const key = engine.nextVolatile(cursor);
+      if (key !== undefined) return [key, cursor.expiresAtMs];
       empty++;
     }
     return undefined;

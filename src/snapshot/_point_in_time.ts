@@ -97,7 +97,7 @@ export class WalkGuard implements WriteGuard {
     if ((filter[word] & mask) !== 0 && this.#decided.has(key)) return;
     filter[word] |= mask;
     this.#decided.add(key);
-    const { values, expires } = this.partitions[partition];
+    const { values } = this.partitions[partition];
     const entry = values.entryOf(key, hash);
     if (entry < 0) return; // absent at the LSN: nothing to save
     const walk = this.walk;
@@ -109,7 +109,7 @@ export class WalkGuard implements WriteGuard {
       return; // read already, as it was at the LSN
     }
     const value = values.valueRefAt(entry);
-    const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
+    const expiresAtMs = values.expiryAt(entry);
     if (value instanceof Collection) {
       // Its chunks not yet written (all, unless the walk is inside it).
       let at = here && entry === walk.from && value === walk.resumeValue ? walk.resumeAt : 0;

@@ -190,7 +190,7 @@ export async function takeSnapshot(
       const db = guard.db;
       walk.db = db;
       for (let p = 0; p < guard.partitions.length; p++) {
-        const { values, expires } = guard.partitions[p];
+        const { values } = guard.partitions[p];
         walk.partition = p;
         let from = 0;
         walk.from = 0;
@@ -204,7 +204,7 @@ export async function takeSnapshot(
             if (guard.isDecided(key)) {
               // Saved before it changed, read already, or absent at the LSN.
             } else if (value instanceof Collection) {
-              const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
+              const expiresAtMs = values.expiryAt(entry);
               // In chunks: the slice may end inside it, and the next go on
               // from the same place (a write in between saves the rest).
               const at = value === walk.resumeValue ? walk.resumeAt : 0;
@@ -222,7 +222,7 @@ export async function takeSnapshot(
               }
               walk.resumeValue = undefined;
             } else {
-              const expiresAtMs = expires.size === 0 ? 0 : expires.get(key) ?? 0;
+              const expiresAtMs = values.expiryAt(entry);
               writer.add(
                 db,
                 key,

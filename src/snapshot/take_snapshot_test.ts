@@ -15,10 +15,9 @@ const log = createLogger({ level: "warn", output: "stderr" });
 function contents(engine: Engine): Map<string, [string, number]> {
   const out = new Map<string, [string, number]>();
   for (let p = 0; p < engine.partitionCount; p++) {
-    const { values, expires } = engine.partition(p);
+    const { values } = engine.partition(p);
     for (let i = values.nextEntry(0); i >= 0; i = values.nextEntry(i + 1)) {
-      const k = values.keyAt(i);
-      out.set(k, [values.valueAt(i), expires.get(k) ?? 0]);
+      out.set(values.keyAt(i), [values.valueAt(i), values.expiryAt(i)]);
     }
   }
   return out;

@@ -64,10 +64,20 @@ export type StoredValue = string | BigString;
  */
 export const PREFETCH_MAX_KEYS = 256;
 
-/** One partition: keys and values, and expiry times (Unix ms) of keys that expire. */
+/** One partition: keys, values and expiry times (see `KeyTable.expiryAt`). */
 export interface Partition {
   readonly values: KeyTable;
-  readonly expires: Map<string, number>;
+}
+
+/**
+ * A place in a walk over the keys that have an expiry time, partition by
+ * partition in entry order (see {@link Engine.nextVolatile}); `expiresAtMs`
+ * is the last key's.
+ */
+export interface VolatileCursor {
+  partition: number;
+  entry: number;
+  expiresAtMs: number;
 }
 
 /**
@@ -86,8 +96,6 @@ export class Engine {
   #expiring = 0;
   /** What the partitions' tables cost, kept up to date by them (see `KeyTable.accountedBytes`). */
   readonly #meter = new MemoryMeter();
-  /** The key bytes of the keys that have an expiry time (memory accounting). */
-  #expiringKeyBytes = 0;
   /** Told before each change while a snapshot walks this engine (see `write_guard.ts`). */
   #guard: WriteGuard | undefined;
   /**
@@ -112,7 +120,6 @@ export class Engine {
     }
     this.#partitions = Array.from({ length: partitions }, () => ({
       values: new KeyTable(MAX_ARENA_BYTES, this.#meter),
-      expires: new Map(),
     }));
   }
 
@@ -320,7 +327,7 @@ export class Engine {
    * `KeyTable.accountedBytes`), with its expiry times.
    */
   get accountedBytes(): number {
-    return this.#meter.bytes + this.#expiring * EXPIRY_OVERHEAD_BYTES + this.#expiringKeyBytes;
+    return this.#meter.bytes + this.#expiring * EXPIRY_OVERHEAD_BYTES;
   }
 
   /**
@@ -338,8 +345,8 @@ export class Engine {
 
   /** The expiry time of `key` in Unix ms, or 0 if it has none (or no key). */
   expiresAt(key: string): number {
-    const { expires } = this.#partitionOf(this.#hashOf(key));
-    return expires.size === 0 ? 0 : expires.get(key) ?? 0;
+    const hash = this.#hashOf(key);
+    return this.#partitionOf(hash).values.expiryOf(key, hash);
   }
 
   /**
@@ -349,13 +356,13 @@ export class Engine {
   set(key: string, value: string, expiresAtMs = 0, hint = 0): void {
     if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
-    const partition = this.#partitionOf(hash);
-    if (value.length <= INLINE_MAX_BYTES) partition.values.set(key, hash, value, hint);
+    const { values } = this.#partitionOf(hash);
+    if (value.length <= INLINE_MAX_BYTES) values.set(key, hash, value, hint);
     else {
       const big = BigString.fromBinary(value);
-      partition.values.setObject(key, hash, big, objectCostBytes(big));
+      values.setObject(key, hash, big, objectCostBytes(big));
     }
-    this.#setExpiry(partition, key, expiresAtMs);
+    this.#setExpiry(values, key, hash, expiresAtMs);
   }
 
   /**
@@ -403,9 +410,9 @@ export class Engine {
   setExpiry(key: string, expiresAtMs: number): boolean {
     if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
-    const partition = this.#partitionOf(hash);
-    if (!partition.values.has(key, hash)) return false;
-    this.#setExpiry(partition, key, expiresAtMs);
+    const { values } = this.#partitionOf(hash);
+    if (!values.has(key, hash)) return false;
+    this.#setExpiry(values, key, hash, expiresAtMs);
     return true;
   }
 
@@ -413,12 +420,10 @@ export class Engine {
   delete(key: string): boolean {
     if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
-    const partition = this.#partitionOf(hash);
-    if (!partition.values.delete(key, hash)) return false;
-    if (partition.expires.size > 0 && partition.expires.delete(key)) {
-      this.#expiring--;
-      this.#expiringKeyBytes -= key.length;
-    }
+    const { values } = this.#partitionOf(hash);
+    const volatile = values.volatileCount;
+    if (!values.delete(key, hash)) return false;
+    this.#expiring -= volatile - values.volatileCount;
     return true;
   }
 
@@ -449,6 +454,24 @@ export class Engine {
     return total;
   }
 
+  /**
+   * The next key with an expiry time in `cursor`'s partition, after the
+   * last one it gave; at the partition's end, undefined, and the cursor
+   * moves to the start of the next partition (the caller wraps it).
+   */
+  nextVolatile(cursor: VolatileCursor): string | undefined {
+    const { values } = this.#partitions[cursor.partition];
+    const entry = values.nextVolatileEntry(cursor.entry);
+    if (entry < 0) {
+      cursor.partition++;
+      cursor.entry = 0;
+      return undefined;
+    }
+    cursor.entry = entry + 1;
+    cursor.expiresAtMs = values.expiryAt(entry);
+    return values.keyAt(entry);
+  }
+
   /** Keys that have an expiry time. */
   get expiringCount(): number {
     return this.#expiring;
@@ -466,45 +489,30 @@ export class Engine {
       for (let p = 0; p < this.#partitions.length; p++) {
         // The old table stays with the walk: its cost leaves the meter.
         this.#meter.bytes -= this.#partitions[p].values.accountedBytes;
-        this.#partitions[p] = {
-          values: new KeyTable(MAX_ARENA_BYTES, this.#meter),
-          expires: new Map(),
-        };
+        this.#partitions[p] = { values: new KeyTable(MAX_ARENA_BYTES, this.#meter) };
       }
       this.#expiring = 0;
-      this.#expiringKeyBytes = 0;
       guard.detached();
       return;
     }
-    for (const partition of this.#partitions) {
-      partition.values.clear();
-      partition.expires.clear();
-    }
+    for (const partition of this.#partitions) partition.values.clear();
     this.#expiring = 0;
-    this.#expiringKeyBytes = 0;
   }
 
   /**
-   * One partition, for work done a partition at a time. The table and map
-   * are live: callers must change them only through the engine.
+   * One partition, for work done a partition at a time. The table is
+   * live: callers must change it only through the engine.
    */
   partition(index: number): Readonly<Partition> {
     return this.#partitions[index];
   }
 
-  #setExpiry(partition: Partition, key: string, expiresAtMs: number): void {
-    const { expires } = partition;
-    if (expiresAtMs > 0) {
-      const had = expires.size > 0 && expires.has(key);
-      expires.set(key, expiresAtMs);
-      if (!had) {
-        this.#expiring++;
-        this.#expiringKeyBytes += key.length;
-      }
-    } else if (expires.size > 0 && expires.delete(key)) {
-      this.#expiring--;
-      this.#expiringKeyBytes -= key.length;
-    }
+  /** Sets the expiry of `key`, which `values` holds (0: none). */
+  #setExpiry(values: KeyTable, key: string, hash: number, expiresAtMs: number): void {
+    const volatile = values.volatileCount;
+    if (expiresAtMs === 0 && volatile === 0) return; // the common SET: nothing to clear
+    values.setExpiryAt(values.entryOf(key, hash), expiresAtMs);
+    this.#expiring += values.volatileCount - volatile;
   }
 
   #hashOf(key: string): number {

@@ -202,3 +202,47 @@ Deno.test("KeyTable: under steady churn (a cache evicting) the arena stays near 
   assert.equal(table.get(`k${next - 1}`, fnv1a(`k${next - 1}`)), value);
   assert.equal(table.get(`k${next - 2001}`, fnv1a(`k${next - 2001}`)), undefined);
 });
+
+Deno.test("KeyTable: expiry times follow their keys through overwrites, deletes, reused entries, growth and clear (a model)", () => {
+  const random = prng(7);
+  const table = new KeyTable();
+  const expiry = new Map<string, number>();
+  const keys = Array.from({ length: 2000 }, (_, i) => `key:${i}`);
+  const check = () => {
+    for (const key of keys) assert.equal(table.expiryOf(key, fnv1a(key)), expiry.get(key) ?? 0);
+    let walked = 0;
+    for (let e = table.nextVolatileEntry(0); e >= 0; e = table.nextVolatileEntry(e + 1)) {
+      assert.equal(table.expiryAt(e), expiry.get(table.keyAt(e)));
+      walked++;
+    }
+    assert.equal(walked, expiry.size);
+    assert.equal(table.volatileCount, expiry.size);
+  };
+  for (let op = 0; op < 100_000; op++) {
+    const key = keys[Math.floor(random() * keys.length)];
+    const hash = fnv1a(key);
+    const r = random();
+    if (r < 0.4) {
+      // An overwrite keeps the key's entry, and so its time (the engine clears it for SET).
+      table.set(key, hash, "v".repeat(Math.floor(random() * 40)));
+    } else if (r < 0.7) {
+      const entry = table.entryOf(key, hash);
+      if (entry >= 0) {
+        const ms = random() < 0.2 ? 0 : 1 + Math.floor(random() * 1e12);
+        table.setExpiryAt(entry, ms);
+        if (ms === 0) expiry.delete(key);
+        else expiry.set(key, ms);
+      }
+    } else {
+      // A deleted key's entry is reused by the next new key, which must not inherit its time.
+      table.delete(key, hash);
+      expiry.delete(key);
+    }
+    if (op % 10_000 === 0) check();
+  }
+  check();
+  assert.ok(expiry.size > 100, "the model reached many keys with a time");
+  table.clear();
+  expiry.clear();
+  check();
+});

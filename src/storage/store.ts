@@ -38,7 +38,7 @@ import {
   isFunctionOp,
 } from "../scripting/function_libraries.ts";
 import { Database, type DatabaseHost } from "./database.ts";
-import { Engine } from "./engine.ts";
+import { Engine, type VolatileCursor } from "./engine.ts";
 import { applyHashDels, applyHashSets } from "../types/hash/hash.ts";
 import { applyListRecord } from "../types/list/list_apply.ts";
 import { applySetAdds, applySetRems } from "../types/set/set.ts";
@@ -161,12 +161,13 @@ export class Store implements DatabaseHost, Keyspaces {
   /** The Redis 7 function libraries (FUNCTION LOAD), logged and snapshotted with the keys. */
   readonly functions: FunctionLibraries;
   readonly #databases: Database[];
-  /** Background expiry's place: a database, a partition and a live iterator over it. */
-  #expireCursor: {
-    db: number;
-    partition: number;
-    keys: Iterator<[string, number]> | undefined;
-  } = { db: 0, partition: 0, keys: undefined };
+  /** Background expiry's place: a database, and a place in its keys with an expiry time. */
+  #expireCursor: VolatileCursor & { db: number } = {
+    db: 0,
+    partition: 0,
+    entry: 0,
+    expiresAtMs: 0,
+  };
   /** Keys deleted because their time passed (INFO stats). */
   expiredKeys = 0;
   /** Memory accounting, maxmemory and eviction (src/memory). */
@@ -458,21 +459,18 @@ export class Store implements DatabaseHost, Keyspaces {
       const engine = db.engine;
       if (cursor.partition >= engine.partitionCount) {
         cursor.partition = 0;
+        cursor.entry = 0;
         cursor.db = (cursor.db + 1) % this.#databases.length;
         continue;
       }
-      cursor.keys ??= engine.partition(cursor.partition).expires.entries();
-      const next = cursor.keys.next();
-      if (next.done) {
-        cursor.keys = undefined;
-        cursor.partition++;
+      const key = engine.nextVolatile(cursor);
+      if (key === undefined) {
         empty++;
         continue;
       }
       empty = 0;
       checks++;
-      const [key, expiresAtMs] = next.value;
-      if (expiresAtMs <= now) {
+      if (cursor.expiresAtMs <= now) {
         db.remove(key);
         this.countExpired(db.index, key);
         deleted++;
@@ -566,7 +564,7 @@ export class Store implements DatabaseHost, Keyspaces {
     await reload(fresh, functions);
     this.functions.replaceWith(functions);
     this.#databases.forEach((db, i) => db.engine = fresh[i]);
-    this.#expireCursor = { db: 0, partition: 0, keys: undefined };
+    this.#expireCursor = { db: 0, partition: 0, entry: 0, expiresAtMs: 0 };
   }
 
   /**
