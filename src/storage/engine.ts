@@ -175,7 +175,9 @@ export class Engine {
     }
     let touched = 0;
     for (let i = 0; i < count; i++) {
-      if (at[i] >= 0) touched += this.#partitions[partitionOf[i]].values.arenaByte(at[i]);
+      if (at[i] < 0) continue;
+      const { values } = this.#partitions[partitionOf[i]];
+      touched += values.arenaByte(at[i]) + values.entryWords(entries[i]);
     }
     if (elements !== undefined) touched += this.#prefetchElements(elements, count);
     // Kept, so that the compiler cannot drop the reads as unused.

@@ -390,6 +390,17 @@ export class KeyTable {
     return offset < 0 || offset >= this.#arenaUsed ? 0 : this.#arena[offset];
   }
 
+  /**
+   * Prefetching, beside step 3: what the lookup of `entry` reads besides
+   * the arena — its meta word, and its expiry time where the table has
+   * any (-1: none).
+   */
+  entryWords(entry: number): number {
+    if (entry < 0) return 0;
+    const expiry = this.#expiry;
+    return this.#meta[entry] + (expiry === undefined || expiry.count === 0 ? 0 : expiry.at(entry));
+  }
+
   /** Prefetching: `entry`'s value if it is an object, else undefined (-1: none). */
   objectAt(entry: number): TableObject | undefined {
     // Most tables hold no object: then a string keyspace pays nothing here.
