@@ -37,6 +37,7 @@
  * @module
  */
 
+import { StringMap } from "../types/string_map.ts";
 import type { CommandContext } from "../executor/command_spec.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import type { KeyChangeListener, Store } from "../storage/store.ts";
@@ -181,7 +182,14 @@ class Waiter {
 export class BlockedClients implements KeyChangeListener {
   readonly #store: Store;
   /** Queues by database, then key. */
-  readonly #queues = new Map<number, Map<string, KeyQueue>>();
+  /**
+   * Queues by database and key. A {@link StringMap}, not a Map: every write
+   * asks it for its key while anyone is blocked, and a Map lookup
+   * internalizes the request's key string in V8 15 (~250 ns, and a string
+   * table that grows): one client blocked in BLPOP took pipelined SET from
+   * ~600k to ~365k/s.
+   */
+  readonly #queues = new Map<number, StringMap<KeyQueue>>();
   /** Waiters by client id. */
   readonly #waiters = new Map<number, Waiter>();
   /** Keys ready since the last serve, in the order they became ready. */
@@ -233,7 +241,7 @@ export class BlockedClients implements KeyChangeListener {
     const promise = new Promise<BlockOutcome>((resolve) => waiter.resolve = resolve);
     const db = ctx.db.index;
     let keys = this.#queues.get(db);
-    if (keys === undefined) this.#queues.set(db, keys = new Map());
+    if (keys === undefined) this.#queues.set(db, keys = new StringMap());
     for (const key of request.keys) {
       let queue = keys.get(key);
       if (queue === undefined) keys.set(key, queue = new KeyQueue(db, key, ctx.db.exists(key)));
@@ -306,7 +314,9 @@ export class BlockedClients implements KeyChangeListener {
   flushed(db: number): void {
     const keys = this.#queues.get(db);
     if (keys === undefined) return;
-    for (const queue of keys.values()) {
+    for (let at = 0; at < keys.positions; at++) {
+      const queue = keys.valueAt(at);
+      if (queue === undefined) continue;
       queue.present = false;
       this.#signal(queue);
     }

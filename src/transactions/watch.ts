@@ -20,6 +20,8 @@
  * @module
  */
 
+import { StringMap } from "../types/string_map.ts";
+
 /** One client's WATCH state. */
 export interface Watcher {
   /** A watched key changed: the next EXEC fails. */
@@ -58,7 +60,12 @@ export function newWatcher(): Watcher {
  * ```
  */
 export class WatchRegistry {
-  readonly #byDb = new Map<number, Map<string, Set<WatchedKey>>>();
+  /**
+   * Watchers by database and key: a {@link StringMap}, as every write asks
+   * it for its key while anyone watches (a Map lookup internalizes the
+   * request's key string in V8 15: see `blocking/blocked_clients.ts`).
+   */
+  readonly #byDb = new Map<number, StringMap<Set<WatchedKey>>>();
   #size = 0;
 
   /** Watched keys across all clients (0: the store skips its bookkeeping). */
@@ -70,7 +77,7 @@ export class WatchRegistry {
   watch(watcher: Watcher, db: number, key: string, expired: boolean): void {
     if (watcher.keys.some((w) => w.db === db && w.key === key)) return;
     let keys = this.#byDb.get(db);
-    if (keys === undefined) this.#byDb.set(db, keys = new Map());
+    if (keys === undefined) this.#byDb.set(db, keys = new StringMap());
     let watching = keys.get(key);
     if (watching === undefined) keys.set(key, watching = new Set());
     const watched: WatchedKey = { watcher, db, key, expired };
@@ -117,8 +124,10 @@ export class WatchRegistry {
   flushed(db: number, exists: (key: string) => boolean): void {
     const keys = this.#byDb.get(db);
     if (keys === undefined) return;
-    for (const [key, watching] of keys) {
-      if (!exists(key)) continue;
+    for (let at = 0; at < keys.positions; at++) {
+      const key = keys.keyAt(at);
+      const watching = keys.valueAt(at);
+      if (key === undefined || watching === undefined || !exists(key)) continue;
       for (const watched of watching) watched.watcher.dirty = true;
     }
   }
