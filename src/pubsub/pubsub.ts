@@ -19,6 +19,7 @@
  */
 
 import { globMatch } from "../executor/glob.ts";
+import { StringMap } from "../types/string_map.ts";
 import { KeyspaceEvents } from "./keyspace_events.ts";
 import { DEFAULT_PUBSUB_OUTPUT_LIMIT, type OutputLimit } from "../clients/output_limit.ts";
 
@@ -72,9 +73,15 @@ export interface Subscriber {
  * ```
  */
 export class PubSub {
-  readonly #channels = new Map<string, Set<Subscriber>>();
+  /**
+   * Subscribers by channel: {@link StringMap}s, as PUBLISH looks up the
+   * channel it was sent (a Map lookup internalizes a string in V8 15: see
+   * README "The keyspace"; keyspace notifications publish to a channel
+   * made for each write).
+   */
+  readonly #channels = new StringMap<Set<Subscriber>>();
   readonly #patterns = new Map<string, Set<Subscriber>>();
-  readonly #shardChannels = new Map<string, Set<Subscriber>>();
+  readonly #shardChannels = new StringMap<Set<Subscriber>>();
   /** `notify-keyspace-events` and the notifications it asks for. */
   readonly events: KeyspaceEvents = new KeyspaceEvents(this);
   /**
@@ -147,9 +154,6 @@ export class PubSub {
    */
   publish(channel: string, message: string): number {
     let receivers = 0;
-    // Looked up only when someone subscribes: a Map lookup internalizes the
-    // channel string (see README "The keyspace"), and keyspace notifications
-    // publish one made for each write.
     const subscribers = this.#channels.size === 0 ? undefined : this.#channels.get(channel);
     if (subscribers !== undefined) {
       for (const sub of subscribers) {
@@ -217,8 +221,15 @@ export class PubSub {
   }
 }
 
+/** What {@link add} and {@link remove} need of a channel or pattern index. */
+interface SubscriberIndex {
+  get(name: string): Set<Subscriber> | undefined;
+  set(name: string, subs: Set<Subscriber>): unknown;
+  delete(name: string): boolean;
+}
+
 function add(
-  index: Map<string, Set<Subscriber>>,
+  index: SubscriberIndex,
   own: Set<string>,
   sub: Subscriber,
   name: string,
@@ -232,7 +243,7 @@ function add(
 }
 
 function remove(
-  index: Map<string, Set<Subscriber>>,
+  index: SubscriberIndex,
   own: Set<string>,
   sub: Subscriber,
   name: string,
@@ -246,10 +257,11 @@ function remove(
   return true;
 }
 
-function names(index: Map<string, Set<Subscriber>>, pattern: string | undefined): string[] {
+function names(index: StringMap<Set<Subscriber>>, pattern: string | undefined): string[] {
   const all: string[] = [];
-  for (const name of index.keys()) {
-    if (pattern === undefined || globMatch(pattern, name)) all.push(name);
+  for (let at = 0; at < index.positions; at++) {
+    const name = index.keyAt(at);
+    if (name !== undefined && (pattern === undefined || globMatch(pattern, name))) all.push(name);
   }
   return all;
 }
