@@ -13,6 +13,7 @@
  * @module
  */
 
+import { ScratchIndex } from "../_scratch_index.ts";
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
@@ -77,6 +78,9 @@ function replySet(w: ReplyWriter, members: readonly string[]): void {
 }
 
 /** SADD key member [member ...]: how many were new. */
+/** SADD's members seen so far in its request (see `_scratch_index.ts`). */
+const SEEN_MEMBERS = new ScratchIndex();
+
 function sadd(ctx: CommandContext, args: string[]): number {
   const key = args[1];
   const set = ctx.db.collection(key, SetValue);
@@ -86,12 +90,13 @@ function sadd(ctx: CommandContext, args: string[]): number {
     added = [args[2]];
   } else {
     // New members, each once (SADD s a a adds one), in argument order.
-    const seen = new Set<string>();
+    const seen = SEEN_MEMBERS;
+    seen.reset(args.length - 2);
     added = [];
     for (let i = 2; i < args.length; i++) {
       const member = args[i];
       if (seen.has(member)) continue;
-      seen.add(member);
+      seen.set(member);
       if (set === undefined || !set.has(member)) added.push(member);
     }
     if (added.length === 0) return 0;

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { ScratchIndex } from "../_scratch_index.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
@@ -75,6 +76,9 @@ function optionFlag(word: string): number {
   }
 }
 
+/** Scores a ZADD has set so far in its request, by member (see `_scratch_index.ts`). */
+const PENDING_SCORES = new ScratchIndex();
+
 /** ZADD and ZINCRBY (`flags` IN_INCR), as Redis's zaddGenericCommand. */
 function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number): void {
   const key = args[1];
@@ -119,7 +123,8 @@ function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number
   liveMembers.length = 0;
   liveScores.length = 0;
   // Members this command already set (a member named twice sees its first change).
-  const pending = elements > 1 ? new Map<string, number>() : undefined;
+  const pending = elements > 1 ? PENDING_SCORES : undefined;
+  pending?.reset(elements);
   for (let j = 0; j < elements; j++) {
     score = scores[j];
     const member = args[at + 1 + j * 2];
