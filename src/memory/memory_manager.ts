@@ -72,7 +72,6 @@ export interface MemoryHost {
   database(index: number): Database;
 }
 
-/** Where a volatile policy's sampling left off in one database's expiry maps. */
 /**
  * See the module doc.
  *
@@ -98,6 +97,7 @@ export class MemoryManager {
   #overheadBytes = 0;
   /** The part of it counted against maxmemory. */
   #countedOverheadBytes = 0;
+  /** Where a volatile policy's sampling left off, by database. */
   #cursors: VolatileCursor[] = [];
   /** Keys evicted since start (INFO stats `evicted_keys`). */
   evictedKeys = 0;

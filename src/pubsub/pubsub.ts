@@ -154,7 +154,7 @@ export class PubSub {
    */
   publish(channel: string, message: string): number {
     let receivers = 0;
-    const subscribers = this.#channels.size === 0 ? undefined : this.#channels.get(channel);
+    const subscribers = this.#channels.get(channel);
     if (subscribers !== undefined) {
       for (const sub of subscribers) {
         sub.deliver("message", channel, message, undefined);
@@ -176,9 +176,7 @@ export class PubSub {
 
   /** SPUBLISH: delivers to the shard channel's subscribers. */
   spublish(channel: string, message: string): number {
-    const subscribers = this.#shardChannels.size === 0
-      ? undefined
-      : this.#shardChannels.get(channel);
+    const subscribers = this.#shardChannels.get(channel);
     if (subscribers === undefined) return 0;
     for (const sub of subscribers) sub.deliver("smessage", channel, message, undefined);
     this.delivered += subscribers.size;

@@ -311,7 +311,8 @@ export class Snapshotter {
    */
   async #unchanged(): Promise<SnapshotResult | undefined> {
     const { store, wal, log } = this.#options;
-    await store.commit();
+    // No commit first: every record up to a snapshot's LSN was made durable
+    // before its file was renamed into place.
     const lsn = wal.lastLsn;
     if (lsn === 0 || store.inGroup) return undefined;
     const [newest] = await listSnapshots(wal.dir);
