@@ -120,3 +120,49 @@ Deno.test("INFO stats: Redis's fields in Redis's order; RESETSTAT zeroes what Re
     assert.equal(kvdb.traffic.get("total_connections_received"), "2");
   });
 });
+
+/**
+ * INFO keyspace's avg_ttl on a server: 200 keys with a TTL of 1,000 s and
+ * 200 without, then the estimate once the expiry cycle has sampled them;
+ * then after FLUSHALL and new keys with a TTL of 100 s.
+ */
+async function avgTtls(port: number): Promise<number[]> {
+  const c = await RespClient.connect(port);
+  const avgTtl = async () => {
+    const line = parseInfo(String(await c.call("INFO", "keyspace"))).get("db0") ?? "";
+    return Number(/avg_ttl=(\d+)/.exec(line)?.[1] ?? -1);
+  };
+  try {
+    for (let i = 0; i < 200; i++) {
+      await c.call("SET", `t${i}`, "v", "EX", "1000");
+      await c.call("SET", `p${i}`, "v");
+    }
+    // The expiry cycle runs 10 times a second.
+    await new Promise((r) => setTimeout(r, 500));
+    const first = await avgTtl();
+    await c.call("FLUSHALL");
+    for (let i = 0; i < 200; i++) await c.call("SET", `t${i}`, "v", "EX", "100");
+    await new Promise((r) => setTimeout(r, 500));
+    return [first, await avgTtl()];
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test("INFO keyspace avg_ttl: estimated from the expiry cycle's samples as Redis does, and started over by FLUSHALL", async () => {
+  const redis = await startRedisServer();
+  let reference: number[];
+  try {
+    reference = await avgTtls(redis.port);
+  } finally {
+    await redis.stop();
+  }
+  await withServer({}, async (server) => {
+    const kvdb = await avgTtls(server.port);
+    for (const [name, [first, second]] of [["redis", reference], ["kvdb", kvdb]] as const) {
+      // A running average of ~1,000,000 ms samples starts at the first and stays near it.
+      assert.ok(first > 990_000 && first <= 1_000_000, `${name}: avg_ttl ${first}`);
+      assert.ok(second > 99_000 && second <= 100_000, `${name}: avg_ttl after FLUSHALL ${second}`);
+    }
+  });
+});

@@ -240,7 +240,10 @@ function keyspace(ctx: CommandContext): InfoFields {
   for (let i = 0; i < ctx.store.databaseCount; i++) {
     const engine = ctx.store.engineOf(i);
     if (engine.size === 0) continue;
-    fields.push([`db${i}`, `keys=${engine.size},expires=${engine.expiringCount},avg_ttl=0`]);
+    fields.push([
+      `db${i}`,
+      `keys=${engine.size},expires=${engine.expiringCount},avg_ttl=${engine.avgTtlMs}`,
+    ]);
   }
   return fields;
 }

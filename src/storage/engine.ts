@@ -94,6 +94,7 @@ export interface VolatileCursor {
 export class Engine {
   readonly #partitions: Partition[];
   #expiring = 0;
+  #avgTtlMs = 0;
   /** What the partitions' tables cost, kept up to date by them (see `KeyTable.accountedBytes`). */
   readonly #meter = new MemoryMeter();
   /** Told before each change while a snapshot walks this engine (see `write_guard.ts`). */
@@ -480,6 +481,23 @@ export class Engine {
   }
 
   /**
+   * An estimate of the keys' time to live (INFO keyspace's `avg_ttl`, ms):
+   * Redis's running average of what active expiry samples, each sample's
+   * mean weighing 1/50 (0 until a sample; back to 0 when emptied).
+   */
+  get avgTtlMs(): number {
+    return this.#avgTtlMs;
+  }
+
+  /** Adds a sample of `count` live keys' times to live, `sumMs` in all, to {@link avgTtlMs}. */
+  sampleTtls(sumMs: number, count: number): void {
+    if (count === 0) return;
+    const mean = Math.floor(sumMs / count);
+    if (this.#avgTtlMs === 0) this.#avgTtlMs = mean;
+    this.#avgTtlMs = Math.floor(this.#avgTtlMs / 50) * 49 + Math.floor(mean / 50);
+  }
+
+  /**
    * Removes every key. While a snapshot walks this engine, its partitions
    * are left to the walk as they are and fresh ones take their place (the
    * guard is told, and removed): the walk still reads the state at its LSN.
@@ -494,11 +512,13 @@ export class Engine {
         this.#partitions[p] = { values: new KeyTable(MAX_ARENA_BYTES, this.#meter) };
       }
       this.#expiring = 0;
+      this.#avgTtlMs = 0;
       guard.detached();
       return;
     }
     for (const partition of this.#partitions) partition.values.clear();
     this.#expiring = 0;
+    this.#avgTtlMs = 0;
   }
 
   /**

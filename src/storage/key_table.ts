@@ -91,6 +91,18 @@ const COMPACTED_SPARE = 0.5;
  */
 export const ARENA_BYTES_PER_LIVE_BYTE = 1 + COMPACTED_SPARE;
 /** Int32 fields per entry, and where each is. */
+/**
+ * A value that outgrows its room moves to one a quarter (1/2^shift) bigger
+ * than it needs: a value that grew once (an inline set or hash taking
+ * members one command at a time, APPEND) likely grows again, and each move
+ * leaves its old room dead for a compaction to copy the arena over.
+ * Measured with redis-benchmark -P 16 -r 100000, SADD of 10 members to
+ * 100k sets held inline (two runs of 500k requests, the sets growing to
+ * ~50 then ~100 members): a write there took 15–30 µs in the key table,
+ * compactions a third of it; with the slack 3 µs, and the second run went
+ * from 25k to 46k requests/s.
+ */
+const GROWN_SLACK_SHIFT = 2;
 const ENTRY_INTS = 4;
 /** Arena offset of the key; for a free entry, the next free entry (or -1). */
 const OFFSET = 0;
@@ -745,20 +757,30 @@ export class KeyTable {
     // The old bytes count as dead only once the new room exists: if the
     // arena cannot grow, the entry is untouched. (A compaction inside
     // #allocate moves the old bytes along: they are still live then.)
-    const offset = this.#allocate(roundUp8(key.length + value.length));
+    const bytes = key.length + value.length;
+    let room = roundUp8(bytes + (bytes >>> GROWN_SLACK_SHIFT));
+    // No slack where it alone would pass the arena limit.
+    if (!this.hasRoomFor(room)) room = roundUp8(bytes);
+    const offset = this.#allocate(room);
     this.#deadBytes += this.#entries[at + ROOM];
     this.#meter.bytes -= this.#entries[at + ROOM] * ARENA_BYTES_PER_LIVE_BYTE;
-    this.#place(entry, offset, key, value);
+    this.#place(entry, offset, key, value, room);
   }
 
-  /** Points `entry` at the room allocated at `offset` and writes its key and value there. */
-  #place(entry: number, offset: number, key: string, value: string): void {
+  /** Points `entry` at the `room` bytes allocated at `offset` and writes its key and value there. */
+  #place(
+    entry: number,
+    offset: number,
+    key: string,
+    value: string,
+    room = roundUp8(key.length + value.length),
+  ): void {
     writeBinary(value, this.#arena, writeBinary(key, this.#arena, offset));
     const at = entry * ENTRY_INTS;
     this.#entries[at + OFFSET] = offset;
     this.#entries[at + KEY_LENGTH] = key.length;
     this.#entries[at + VALUE_LENGTH] = value.length;
-    this.#entries[at + ROOM] = roundUp8(key.length + value.length);
+    this.#entries[at + ROOM] = room;
   }
 
   #allocate(bytes: number): number {

@@ -147,13 +147,14 @@ Deno.test("KeyTable: at its arena limit a write throws and changes nothing; a fu
   // An overwrite that does not fit: the old value stays.
   assert.throws(() => table.set("k00", fnv1a("k00"), "o".repeat(1600)), RangeError);
   assert.equal(table.get("k00", fnv1a("k00")), "v".repeat(253));
-  // Overwrites that move: 4,080 bytes used, 1,280 of them dead.
-  for (let i = 1; i <= 5; i++) put(`k0${i}`, "w".repeat(300));
-  assert.equal(table.arenaBytes, 4080);
-  // Growing to the limit cannot fit another move, but compacting can.
-  put("k06", "x".repeat(300));
-  assert.deepEqual(contents(table), expected);
-  assert.ok(table.arenaBytes <= 4096, `${table.arenaBytes}`);
+  // Overwrites that move (each to 384 bytes of room: 303 and a quarter) fill
+  // the arena with dead rooms; at the limit it compacts instead of overflowing.
+  for (let i = 1; i <= 8; i++) {
+    put(`k0${i}`, "w".repeat(300));
+    assert.deepEqual(contents(table), expected);
+    assert.ok(table.arenaBytes <= 4096, `${table.arenaBytes}`);
+  }
+  assert.equal(table.arenaBytes, 4096);
   // The value whose overwrite failed survived the compaction.
   assert.equal(table.get("k00", fnv1a("k00")), "v".repeat(253));
 });
@@ -245,4 +246,32 @@ Deno.test("KeyTable: expiry times follow their keys through overwrites, deletes,
   table.clear();
   expiry.clear();
   check();
+});
+
+Deno.test("KeyTable: a value that outgrows its room moves once to a quarter more, then grows in place", () => {
+  const table = new KeyTable();
+  const hash = fnv1a("k");
+  table.set("k", hash, "v".repeat(100));
+  const placed = table.arenaBytes;
+  // 201 bytes of key and value: room for 251 (rounded to 256).
+  table.set("k", hash, "v".repeat(200));
+  assert.equal(table.arenaBytes, placed + 256);
+  // Growing within that room writes in place: nothing more is allocated.
+  for (let length = 201; length <= 255; length += 9) {
+    table.set("k", hash, "w".repeat(length));
+    assert.equal(table.arenaBytes, placed + 256);
+    assert.equal(table.get("k", hash), "w".repeat(length));
+  }
+  table.set("k", hash, "x".repeat(256));
+  assert.equal(table.arenaBytes, placed + 256 + 328);
+});
+
+Deno.test("KeyTable: near its arena limit a move takes only the room it needs", () => {
+  const table = new KeyTable(1024);
+  const hash = fnv1a("k");
+  table.set("k", hash, "v".repeat(300)); // 304 of room
+  // 601 bytes: a quarter more (752) beside the old 304 would pass 1,024; 608 does not.
+  table.set("k", hash, "w".repeat(600));
+  assert.equal(table.arenaBytes, 304 + 608);
+  assert.equal(table.get("k", hash), "w".repeat(600));
 });

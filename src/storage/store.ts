@@ -454,6 +454,9 @@ export class Store implements DatabaseHost, Keyspaces {
     let empty = 0;
     let places = 0;
     for (const db of this.#databases) places += db.engine.partitionCount;
+    // Live keys' times to live seen in the partition walked now (INFO's avg_ttl).
+    let ttlSumMs = 0;
+    let ttlCount = 0;
     for (let checks = 0; checks < limit && empty <= places;) {
       const db = this.#databases[cursor.db];
       const engine = db.engine;
@@ -466,6 +469,8 @@ export class Store implements DatabaseHost, Keyspaces {
       const key = engine.nextVolatile(cursor);
       if (key === undefined) {
         empty++;
+        if (ttlCount > 0) engine.sampleTtls(ttlSumMs, ttlCount);
+        ttlSumMs = ttlCount = 0;
         continue;
       }
       empty = 0;
@@ -474,8 +479,12 @@ export class Store implements DatabaseHost, Keyspaces {
         db.remove(key);
         this.countExpired(db.index, key);
         deleted++;
+      } else {
+        ttlSumMs += cursor.expiresAtMs - now;
+        ttlCount++;
       }
     }
+    if (ttlCount > 0) this.#databases[cursor.db].engine.sampleTtls(ttlSumMs, ttlCount);
     return deleted;
   }
 

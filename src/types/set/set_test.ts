@@ -379,3 +379,42 @@ Deno.test("a set that outgrows its inline bytes is held as an object from then o
     assert.equal(held.length, SET_PACKED_MAX_MEMBERS + 2);
   }
 });
+
+Deno.test("addAll equals add member by member: members, order, encoding and form, across every conversion", () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const saved = ENCODING_LIMITS.setMaxIntsetEntries;
+  try {
+    for (let round = 0; round < 600; round++) {
+      ENCODING_LIMITS.setMaxIntsetEntries = [512, 3, 0, 200][round % 4];
+      const batched = new SetValue();
+      const single = new SetValue();
+      // Integers, short strings, a member too long to pack, now and then a hashtable flag.
+      const member = () => {
+        const kind = random(20);
+        if (kind === 0) return "x".repeat(SET_PACKED_MAX_MEMBER_BYTES + 1);
+        if (kind < 4 + (round % 3) * 6) return `m${random(300)}`;
+        return String(random(400) - 200);
+      };
+      while (batched.length < SET_PACKED_MAX_MEMBERS + 20 && !batched.indexed) {
+        const members = Array.from({ length: 1 + random(12) }, member);
+        const flags = members.map(() => (random(40) === 0 ? SET_ADD_AS_HASHTABLE : 0));
+        batched.addAll(members, flags);
+        for (let i = 0; i < members.length; i++) {
+          if (flags[i] === SET_ADD_AS_HASHTABLE) single.convertToHashtable();
+          single.add(members[i]);
+        }
+        assert.deepEqual(batched.members(), single.members());
+        assert.equal(batched.length, single.length);
+        assert.equal(batched.encoding(), single.encoding());
+        assert.equal(batched.packed(), single.packed());
+        assert.equal(batched.indexed, single.indexed);
+      }
+    }
+  } finally {
+    ENCODING_LIMITS.setMaxIntsetEntries = saved;
+  }
+});

@@ -388,3 +388,37 @@ Deno.test("ZsetValue: a sorted set that outgrows its inline bytes is held as an 
   assertEquals(held.score("a"), undefined);
   assertEquals(held.length, grow.length + 1);
 });
+
+Deno.test("setAll equals set member by member: order, scores (-0 too), encoding, up to and past the listpack limits", () => {
+  let seed = 11;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const saved = ENCODING_LIMITS.zsetMaxListpackEntries;
+  try {
+    for (let round = 0; round < 400; round++) {
+      ENCODING_LIMITS.zsetMaxListpackEntries = [128, 5, 40][round % 3];
+      const batched = new ZsetValue();
+      const single = new ZsetValue();
+      const member = () =>
+        random(30) === 0 ? "y".repeat(ENCODING_LIMITS.zsetMaxListpackValue + 1) : `m${random(150)}`;
+      const score = () => {
+        const base = [-0, 0, 1, 2.5, -3, Infinity, -Infinity][random(7)];
+        return random(2) === 0 ? base : base + random(3);
+      };
+      while (batched.encoding() === "listpack" && batched.length < 140) {
+        const members = Array.from({ length: 1 + random(12) }, member);
+        const scores = members.map(score);
+        batched.setAll(members, scores);
+        for (let i = 0; i < members.length; i++) single.set(members[i], scores[i]);
+        assert.deepEqual(batched.entries(), single.entries());
+        assert.equal(batched.length, single.length);
+        assert.equal(batched.encoding(), single.encoding());
+        assert.equal(batched.packed(), single.packed());
+      }
+    }
+  } finally {
+    ENCODING_LIMITS.zsetMaxListpackEntries = saved;
+  }
+});
