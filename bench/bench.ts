@@ -117,7 +117,17 @@ interface Scenario {
   /** Which metric is compared: throughput (higher is better) or p50 latency. */
   metric: "rps" | "p50";
   /** redis-benchmark's `-t set` / `-t get`, XADD, or bench/multi_load.ts's loads. */
-  test: "set" | "get" | "multi" | "wait" | "xadd" | "mixed" | "set-ttl" | "get-ttl";
+  test:
+    | "set"
+    | "get"
+    | "multi"
+    | "wait"
+    | "xadd"
+    | "mixed"
+    | "set-ttl"
+    | "get-ttl"
+    | "sadd-10"
+    | "zadd-10";
   requests: number;
   clients: number;
   pipeline: number;
@@ -206,6 +216,26 @@ const SCENARIOS: Scenario[] = [
     pipeline: 16,
     durable: false,
     target: PIPELINE_TARGET,
+  },
+  // Commands of several members to small collections (tags, leaderboards
+  // per user): each request changes one of 100k sets that grow by ten.
+  {
+    name: "SADD of 10 members to 100k small sets, 50 clients, pipeline 16",
+    metric: "rps",
+    test: "sadd-10",
+    requests: n(300_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
+  },
+  {
+    name: "ZADD of 10 members to 100k small sorted sets, 50 clients, pipeline 16",
+    metric: "rps",
+    test: "zadd-10",
+    requests: n(300_000),
+    clients: 50,
+    pipeline: 16,
+    durable: false,
   },
   {
     name: "SET, 1 client (latency)",
@@ -325,6 +355,14 @@ async function runOne(server: BenchServer, s: Scenario): Promise<BenchResult> {
     return await redisBenchmark(server, "set", { ...s, command });
   }
   if (s.test === "get-ttl") return await redisBenchmark(server, "get", s);
+  if (s.test === "sadd-10" || s.test === "zadd-10") {
+    const command = [s.test === "sadd-10" ? "SADD" : "ZADD", `${s.test}:__rand_int__`];
+    for (const [i, name] of [..."mnopqrstuv"].entries()) {
+      if (s.test === "zadd-10") command.push(String(i + 1));
+      command.push(`${name}__rand_int__`);
+    }
+    return await redisBenchmark(server, "set", { ...s, command });
+  }
   // Issue 19's stream row: entries with automatic IDs, trimmed as a bounded log is.
   if (s.test === "xadd") {
     const command = ["XADD", "bench:stream", "MAXLEN", "~", "100000", "*", "field", "value"];
