@@ -96,3 +96,32 @@ export class ScratchIndex {
     }
   }
 }
+
+/** The index {@link distinctArgs} uses. */
+const DISTINCT = new ScratchIndex();
+
+/**
+ * `args[from..]` without repeats, in the order first seen, keeping those
+ * `keep` accepts: the elements a command acts on once each (SADD's new
+ * members, HDEL's held fields), without a `Set` made per request.
+ *
+ * @example
+ * ```ts
+ * distinctArgs(["SREM", "s", "a", "b", "a"], 2, (m) => m !== "b"); // ["a"]
+ * ```
+ */
+export function distinctArgs(
+  args: readonly string[],
+  from: number,
+  keep: (arg: string) => boolean,
+): string[] {
+  DISTINCT.reset(args.length - from);
+  const out: string[] = [];
+  for (let i = from; i < args.length; i++) {
+    const arg = args[i];
+    if (DISTINCT.has(arg)) continue;
+    DISTINCT.set(arg);
+    if (keep(arg)) out.push(arg);
+  }
+  return out;
+}

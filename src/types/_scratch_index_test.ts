@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ScratchIndex } from "./_scratch_index.ts";
+import { distinctArgs, ScratchIndex } from "./_scratch_index.ts";
 
 Deno.test("scratch index: a reset empties it, growth and shrinking keep answers exact (a Map as the model)", () => {
   const index = new ScratchIndex();
@@ -26,4 +26,17 @@ Deno.test("scratch index: a reset empties it, growth and shrinking keep answers 
   assert.equal(index.get("x"), 7);
   index.reset(1);
   assert.equal(index.has("x"), false);
+});
+
+Deno.test("distinctArgs: each argument once from `from` on, first-seen order, filtered; again after a bigger call", () => {
+  assert.deepEqual(distinctArgs(["SREM", "s", "a", "b", "a", "c", "b"], 2, () => true), [
+    "a",
+    "b",
+    "c",
+  ]);
+  assert.deepEqual(distinctArgs(["HDEL", "h", "x", "y", "x"], 2, (f) => f !== "x"), ["y"]);
+  const many = Array.from({ length: 5000 }, (_, i) => `m${i % 1234}`);
+  assert.equal(distinctArgs(["ZREM", "z", ...many], 2, () => true).length, 1234);
+  // Nothing of an earlier call is seen by a later one.
+  assert.deepEqual(distinctArgs(["SADD", "s", "m1", "m1"], 2, () => true), ["m1"]);
 });

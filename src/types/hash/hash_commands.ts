@@ -39,6 +39,7 @@ import {
 } from "../string/long_double.ts";
 import { applyHashDels, applyHashPairs, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
 import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
+import { distinctArgs } from "../_scratch_index.ts";
 
 /**
  * Most elements HRANDFIELD with a negative count (repetitions allowed)
@@ -292,7 +293,7 @@ export const HASH_COMMANDS: CommandHandler[] = [
       const hash = ctx.db.collection(key, HashValue);
       if (hash === undefined) return w.integer(0);
       // The fields held, each once (HDEL h f f deletes one), logged in one go.
-      const fields = [...new Set(args.slice(2))].filter((field) => hash.has(field));
+      const fields = distinctArgs(args, 2, (field) => hash.has(field));
       const deleted = fields.length;
       if (deleted > 0) {
         ctx.db.changeCollection(key, WalOp.HashDel, fields, fields.map(() => 0), applyDels);

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ScratchIndex } from "../_scratch_index.ts";
+import { distinctArgs } from "../_scratch_index.ts";
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
@@ -78,9 +78,6 @@ function replySet(w: ReplyWriter, members: readonly string[]): void {
 }
 
 /** SADD key member [member ...]: how many were new. */
-/** SADD's members seen so far in its request (see `_scratch_index.ts`). */
-const SEEN_MEMBERS = new ScratchIndex();
-
 function sadd(ctx: CommandContext, args: string[]): number {
   const key = args[1];
   const set = ctx.db.collection(key, SetValue);
@@ -90,15 +87,7 @@ function sadd(ctx: CommandContext, args: string[]): number {
     added = [args[2]];
   } else {
     // New members, each once (SADD s a a adds one), in argument order.
-    const seen = SEEN_MEMBERS;
-    seen.reset(args.length - 2);
-    added = [];
-    for (let i = 2; i < args.length; i++) {
-      const member = args[i];
-      if (seen.has(member)) continue;
-      seen.set(member);
-      if (set === undefined || !set.has(member)) added.push(member);
-    }
+    added = distinctArgs(args, 2, (member) => set === undefined || !set.has(member));
     if (added.length === 0) return 0;
   }
   checkRoom((set?.length ?? 0) + added.length);
@@ -119,7 +108,7 @@ function srem(ctx: CommandContext, args: string[]): number {
     if (!set.has(args[2])) return 0;
     removed = [args[2]];
   } else {
-    removed = [...new Set(args.slice(2))].filter((member) => set.has(member));
+    removed = distinctArgs(args, 2, (member) => set.has(member));
     if (removed.length === 0) return 0;
   }
   ctx.db.changeCollection(key, WalOp.SetRem, removed, zeros(removed.length), applySetRems);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ScratchIndex } from "../_scratch_index.ts";
+import { distinctArgs, ScratchIndex } from "../_scratch_index.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import {
   type CommandContext,
@@ -217,7 +217,7 @@ export const ZSET_COMMANDS: CommandHandler[] = [
       const key = args[1];
       const zset = ctx.db.collection(key, ZsetValue);
       if (zset === undefined) return w.integer(0);
-      const members = [...new Set(args.slice(2))].filter((m) => zset.score(m) !== undefined);
+      const members = distinctArgs(args, 2, (m) => zset.score(m) !== undefined);
       if (members.length > 0) {
         const emptied = members.length === zset.length;
         removeMembers(ctx, key, members);
