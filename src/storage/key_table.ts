@@ -90,7 +90,6 @@ const COMPACTED_SPARE = 0.5;
  * 1.33 and 1.875). Memory accounting charges each live byte this much.
  */
 export const ARENA_BYTES_PER_LIVE_BYTE = 1 + COMPACTED_SPARE;
-/** Int32 fields per entry, and where each is. */
 /**
  * A value that outgrows its room moves to one a quarter (1/2^shift) bigger
  * than it needs: a value that grew once (an inline set or hash taking
@@ -103,6 +102,7 @@ export const ARENA_BYTES_PER_LIVE_BYTE = 1 + COMPACTED_SPARE;
  * from 25k to 46k requests/s.
  */
 const GROWN_SLACK_SHIFT = 2;
+/** Int32 fields per entry, and where each is. */
 const ENTRY_INTS = 4;
 /** Arena offset of the key; for a free entry, the next free entry (or -1). */
 const OFFSET = 0;
