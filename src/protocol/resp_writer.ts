@@ -196,6 +196,21 @@ export class RespReplyWriter implements ReplyWriter {
   }
 
   double(value: number): void {
+    // An int32 (the usual score) as its digits, no string made: what
+    // formatDouble gives it. In-process, 128k distinct scores: 22 ns a
+    // score against 32–47 ns (a reply of many, ZRANGE ... WITHSCORES).
+    if ((value | 0) === value && value !== -0x80000000 && !Object.is(value, -0)) {
+      const out = this.#out;
+      const negative = value < 0;
+      const n = this.#int32Digits(negative ? -value : value);
+      if (this.#version.protocol === 3) out.byte(COMMA);
+      else out.binary(BULK_HEADERS[n + (negative ? 1 : 0)]);
+      if (negative) out.byte(MINUS);
+      const digits = this.#digits;
+      for (let i = n; i > 0;) out.byte(digits[--i]);
+      this.#crlf();
+      return;
+    }
     const text = formatDouble(value);
     if (this.#version.protocol !== 3) return this.bulk(text);
     this.#out.byte(COMMA);
@@ -252,13 +267,7 @@ export class RespReplyWriter implements ReplyWriter {
     const digits = this.#digits;
     let n = 0;
     if (value <= 0x7fffffff) {
-      // Int32 arithmetic: a list's length, a counter (no double division).
-      let v = value | 0;
-      do {
-        const q = (v / 10) | 0;
-        digits[n++] = ZERO + v - q * 10;
-        v = q;
-      } while (v > 0);
+      n = this.#int32Digits(value);
     } else {
       do {
         const digit = value % 10;
@@ -268,6 +277,23 @@ export class RespReplyWriter implements ReplyWriter {
     }
     while (n > 0) out.byte(digits[--n]);
     this.#crlf();
+  }
+
+  /**
+   * Puts the decimal digits of `value` (0 ≤ value ≤ 2^31 - 1) in
+   * `#digits`, last digit first; how many. Int32 arithmetic: no double
+   * division.
+   */
+  #int32Digits(value: number): number {
+    const digits = this.#digits;
+    let n = 0;
+    let v = value | 0;
+    do {
+      const q = (v / 10) | 0;
+      digits[n++] = ZERO + v - q * 10;
+      v = q;
+    } while (v > 0);
+    return n;
   }
 
   /** Writes a status or error text, which must stay on its line. */

@@ -4,6 +4,7 @@ import { OutBuffer } from "./out_buffer.ts";
 import { CommandError, type TextRendering } from "./reply_writer.ts";
 import { RespRequestDecoder } from "./resp_decoder.ts";
 import { RespReplyWriter } from "./resp_writer.ts";
+import { formatDouble } from "./double_format.ts";
 
 function setup(): { out: OutBuffer; w: RespReplyWriter; text: () => string } {
   const out = new OutBuffer(16);
@@ -316,4 +317,15 @@ Deno.test("the RESP version is read at each reply: a switch applies to the next 
 Deno.test("bigNumber and verbatim refuse what the wire cannot carry", () => {
   assert.throws(() => render((w) => w.bigNumber("12a")), RangeError);
   assert.throws(() => render((w) => w.verbatim("text", "x")), RangeError);
+});
+
+Deno.test("RespReplyWriter.double: integers (written digit by digit) read as formatDouble's text, in RESP2 and RESP3", () => {
+  const values = [0, -0, 1, -1, 9, 10, -10, 12345, -99999, 2 ** 31 - 1, -(2 ** 31) + 1, -(2 ** 31)];
+  for (let i = 0; i < 500; i++) values.push(Math.floor((Math.random() - 0.5) * 2 ** 33));
+  values.push(2 ** 31, 1e15, 1.5, -2.5);
+  for (const value of values) {
+    const text = formatDouble(value);
+    assert.equal(renderIn(2, (w) => w.double(value)), `$${text.length}\r\n${text}\r\n`, `${value}`);
+    assert.equal(renderIn(3, (w) => w.double(value)), `,${text}\r\n`, `${value}`);
+  }
 });
