@@ -503,6 +503,8 @@ export class Engine {
    * guard is told, and removed): the walk still reads the state at its LSN.
    */
   clear(): void {
+    this.#expiring = 0;
+    this.#avgTtlMs = 0;
     const guard = this.#guard;
     if (guard !== undefined) {
       this.#guard = undefined;
@@ -511,14 +513,10 @@ export class Engine {
         this.#meter.bytes -= this.#partitions[p].values.accountedBytes;
         this.#partitions[p] = { values: new KeyTable(MAX_ARENA_BYTES, this.#meter) };
       }
-      this.#expiring = 0;
-      this.#avgTtlMs = 0;
       guard.detached();
       return;
     }
     for (const partition of this.#partitions) partition.values.clear();
-    this.#expiring = 0;
-    this.#avgTtlMs = 0;
   }
 
   /**

@@ -26,6 +26,7 @@
 
 import { assert } from "../../_assert.ts";
 import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
@@ -56,7 +57,7 @@ export const SNAPSHOT_TYPE_HASH = 1;
 export const HASH_FIELD_OVERHEAD_BYTES = 48;
 
 /** Where {@link HashValue} builds its packed strings (grown as needed, shared). */
-let scratch = new Uint8Array(1024);
+const scratch = new ScratchBytes();
 
 /**
  * A hash value (see the module doc).
@@ -336,8 +337,7 @@ export class HashValue extends Collection {
     const old = this.#packed;
     const added = field === undefined ? 0 : 2 + field.length + value.length;
     const length = old.length - (end - at) + added;
-    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
-    const out = scratch;
+    const out = scratch.atLeast(length);
     for (let i = 0; i < at; i++) out[i] = old.charCodeAt(i);
     let n = at;
     if (field !== undefined) {

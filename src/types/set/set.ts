@@ -40,6 +40,7 @@
 
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
+import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
@@ -65,8 +66,8 @@ export const SET_ADD_AS_HASHTABLE = 1;
 /** Numeric field of a `SetRem` record: after it the set is rebuilt, encoded by its contents. */
 export const SET_REM_REBUILD = 1;
 
-/** Where packed strings are built (grown as needed, shared). */
-let scratch = new Uint8Array(1024);
+/** Where packed strings are built. */
+const scratch = new ScratchBytes();
 
 /**
  * Whether `s` is what Redis stores in an intset: the decimal text of a
@@ -567,8 +568,7 @@ export class SetValue extends Collection {
     const old = this.#packed;
     const added = member === undefined ? 0 : 1 + member.length;
     const length = old.length - (end - at) + added;
-    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
-    const out = scratch;
+    const out = scratch.atLeast(length);
     for (let i = 0; i < at; i++) out[i] = old.charCodeAt(i);
     let n = at;
     if (member !== undefined) {
@@ -649,8 +649,7 @@ function findPacked(packed: string, member: string): number {
 function packMembers(members: readonly string[], before = ""): string {
   let length = before.length;
   for (let i = 0; i < members.length; i++) length += 1 + members[i].length;
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
-  const out = scratch;
+  const out = scratch.atLeast(length);
   let n = writeBinary(before, out, 0);
   for (let i = 0; i < members.length; i++) {
     const member = members[i];

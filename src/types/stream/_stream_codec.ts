@@ -15,6 +15,7 @@
  */
 
 import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { ID_BYTES } from "./stream_id.ts";
 
 /**
@@ -70,9 +71,9 @@ export function packFields(args: readonly string[], from: number): string {
     for (let i = from; i < args.length; i++) out += u32le(args[i].length) + args[i];
     return out;
   }
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+  const out = scratch.atLeast(length);
   // One flat string: a rope of small pieces would cost more to keep and to read.
-  return bytesToBinary(scratch, 0, writePackedFields(scratch, 0, args, from));
+  return bytesToBinary(out, 0, writePackedFields(out, 0, args, from));
 }
 
 /**
@@ -107,7 +108,7 @@ export function writePackedFields(
 
 /** Entries packed through the scratch buffer at most (bigger ones are concatenated). */
 const PACK_SCRATCH_MAX_BYTES = 64 * 1024;
-let scratch = new Uint8Array(1024);
+const scratch = new ScratchBytes();
 
 /**
  * Reads the layouts above from a binary string; throws a RangeError on

@@ -23,6 +23,7 @@
 
 import { assert } from "../../_assert.ts";
 import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
@@ -41,8 +42,8 @@ export const MAX_ZSET_MEMBERS = 16_000_000;
 /** Longest member of the packed form (its length takes 2 bytes). */
 const PACKED_MAX_MEMBER_BYTES = 0xffff;
 
-/** Where packed strings are built (grown as needed, shared). */
-let scratch = new Uint8Array(1024);
+/** Where packed strings are built. */
+const scratch = new ScratchBytes();
 
 /** Whether (s1, m1) sorts before (s2, m2). */
 function before(s1: number, m1: string, s2: number, m2: string): boolean {
@@ -433,7 +434,7 @@ export class ZsetValue extends Collection {
   #splice(at: number, end: number, member?: string, score = 0): void {
     const old = this.#packed;
     const added = member === undefined ? 0 : 10 + member.length;
-    const out = scratchOf(old.length - (end - at) + added);
+    const out = scratch.atLeast(old.length - (end - at) + added);
     for (let i = 0; i < at; i++) out[i] = old.charCodeAt(i);
     let n = member === undefined ? at : writeEntry(out, at, member, score);
     for (let i = end; i < old.length; i++) out[n++] = old.charCodeAt(i);
@@ -477,12 +478,6 @@ function indexOfMember(list: readonly string[], member: string): number {
   return -1;
 }
 
-/** The shared scratch, grown to at least `length` bytes. */
-function scratchOf(length: number): Uint8Array {
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
-  return scratch;
-}
-
 /** Writes one packed entry (u16 length, member, score's 8 bytes) at `at`; the offset after it. */
 function writeEntry(out: Uint8Array, at: number, member: string, score: number): number {
   let n = at;
@@ -498,7 +493,7 @@ function writeEntry(out: Uint8Array, at: number, member: string, score: number):
 function packEntries(members: readonly string[], scores: readonly number[]): string {
   let length = 0;
   for (let i = 0; i < members.length; i++) length += 10 + members[i].length;
-  const out = scratchOf(length);
+  const out = scratch.atLeast(length);
   let n = 0;
   for (let i = 0; i < members.length; i++) n = writeEntry(out, n, members[i], scores[i]);
   return bytesToBinary(out, 0, n);
@@ -536,7 +531,7 @@ export function applyZsetAdds(engine: Engine, key: string, data: readonly string
  */
 function flatCopy(s: string, start: number): string {
   const length = s.length - start;
-  const out = scratchOf(length);
+  const out = scratch.atLeast(length);
   for (let i = 0; i < length; i++) out[i] = s.charCodeAt(start + i);
   return bytesToBinary(out, 0, length);
 }
