@@ -574,6 +574,10 @@ function memoryRow(label: string, m: { kvdb: Resident; redis: Resident }): strin
   } | ${ratio === undefined ? "not run" : verdict(ratio, MEMORY_TARGET)} |`;
 }
 
+const STRING_KEYS_LABEL = `resident memory, ${
+  MEMORY_KEYS.toLocaleString("en-US")
+} keys (16 B keys, 64 B values)`;
+
 async function memory(dir: string): Promise<{ kvdb: number; redis: number }> {
   const result = { kvdb: 0, redis: 0 };
   const starts = [["kvdb", () => startKvdb(dir)], ["redis", () => startRedis(dir)]] as const;
@@ -781,6 +785,7 @@ async function main(): Promise<void> {
       return;
     }
     if (flags.only === "memory") {
+      console.log(memoryRow(STRING_KEYS_LABEL, await memory(dir)));
       const m = await collectionMemory(dir);
       console.log(
         memoryRow(
@@ -830,11 +835,7 @@ async function main(): Promise<void> {
       `\`deno task bench\`: medians of ${ROUNDS} alternating rounds, redis-benchmark -r 100000.`,
       "",
       ...rowLines(rows),
-      `| resident memory, ${MEMORY_KEYS.toLocaleString("en-US")} keys (16 B keys, 64 B values) | ${
-        (mem.kvdb / 2 ** 20).toFixed(0)
-      } MiB | ${(mem.redis / 2 ** 20).toFixed(0)} MiB | ${
-        (mem.kvdb / mem.redis).toFixed(2)
-      }× the memory | ${verdict(mem.kvdb / mem.redis, MEMORY_TARGET)} |`,
+      memoryRow(STRING_KEYS_LABEL, mem),
       memoryRow(
         `resident memory, ${MEMORY_KEYS.toLocaleString("en-US")} hashes of 5 fields`,
         collections.hashes,

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { grownArray } from "../bytes/grown_array.ts";
 import { assert } from "../_assert.ts";
 
 const INITIAL_ENTRIES = 64;
@@ -69,8 +70,7 @@ export class ExpiryColumn {
   #grow(entries: number): void {
     let length = this.#times.length;
     while (length < entries) length *= 2;
-    // Grown by transfer (realloc): the old buffer is freed now, not at a major GC.
-    const buffer = this.#times.buffer as ArrayBuffer;
-    this.#times = new Float64Array(buffer.transfer(length * Float64Array.BYTES_PER_ELEMENT));
+    // The old buffer is freed now, not at a major GC (see `grown_array.ts`).
+    this.#times = grownArray(this.#times, length);
   }
 }

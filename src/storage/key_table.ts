@@ -63,6 +63,7 @@ import { ExpiryColumn } from "./_expiry_column.ts";
 import { arenaGrowth } from "./arena_growth.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
+import { grownArray } from "../bytes/grown_array.ts";
 import { unpackCollection } from "../types/registry.ts";
 import { grownSlots, removeSlot } from "./hash_slots.ts";
 import { lfuNewWord, lfuTouched } from "../memory/lfu.ts";
@@ -825,9 +826,10 @@ export class KeyTable {
     }
     const old = this.#arena;
     if (!compact) {
-      // Grown by transfer: the old bytes are released at once (realloc),
-      // not left for the garbage collector with the allocator keeping them.
-      this.#arena = new Uint8Array((old.buffer as ArrayBuffer).transfer(capacity));
+      // The old bytes are released at once, not left for the garbage
+      // collector with the allocator keeping them; the spare capacity
+      // stays unwritten, so not resident (see `grown_array.ts`).
+      this.#arena = grownArray(old, capacity, this.#arenaUsed);
       assert(this.#arenaUsed + bytes <= capacity, "the arena has room for the request");
       return;
     }
@@ -909,10 +911,8 @@ export class KeyTable {
   // GC, which a server that only stores bytes off-heap may not run for long
   // (issue 20: 1M keys, RSS −4..6 MiB and the 8 MiB run-to-run swing gone).
   #growEntries(): void {
-    const entries = this.#entries.buffer as ArrayBuffer;
-    this.#entries = new Int32Array(entries.transfer(entries.byteLength * 2));
-    const meta = this.#meta.buffer as ArrayBuffer;
-    this.#meta = new Uint32Array(meta.transfer(meta.byteLength * 2));
+    this.#entries = grownArray(this.#entries, this.#entries.length * 2);
+    this.#meta = grownArray(this.#meta, this.#meta.length * 2);
   }
 
   #growSlots(): void {
