@@ -19,7 +19,7 @@
 import { WalOp } from "../wal/record.ts";
 import type { Engine, StoredValue } from "./engine.ts";
 import { Collection, type KeyValue, WrongTypeError } from "../types/collection.ts";
-import { MAX_ARENA_BYTES } from "./key_table.ts";
+import { MAX_ARENA_BYTES, MAX_TABLE_ENTRIES } from "./key_table.ts";
 import { INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -386,7 +386,8 @@ export class Database {
   #checkRoom(key: string, valueBytes: number): void {
     if (!this.engine.hasRoomFor(key, valueBytes)) {
       throw new EntryTooLargeError(
-        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values)`,
+        `the key's partition is full (${MAX_ARENA_BYTES} bytes of keys and values, ` +
+          `${MAX_TABLE_ENTRIES} keys)`,
       );
     }
   }

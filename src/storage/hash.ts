@@ -26,6 +26,24 @@ export function fnv1a(key: string): number {
 }
 
 /**
+ * {@link fnv1a} of the key whose bytes are `bytes[start, end)`: what a
+ * table hashes again from its own copy of a key.
+ *
+ * @example
+ * ```ts
+ * fnv1aBytes(new Uint8Array([97]), 0, 1) === fnv1a("a"); // true
+ * ```
+ */
+export function fnv1aBytes(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    hash ^= bytes[i];
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
  * The partition of a key with hash `hash` (its {@link fnv1a}) among
  * `partitions`.
  *

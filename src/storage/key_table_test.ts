@@ -53,8 +53,9 @@ Deno.test("KeyTable: get/set/delete, empty and binary keys and values", () => {
 });
 
 Deno.test("KeyTable: colliding hashes are told apart by their bytes", () => {
-  const table = new KeyTable();
-  // Every key with the same hash: one long probe run, shifted on delete.
+  // Every key with the same hash (and so the same tag): one long probe
+  // run, through growth, shifted on delete.
+  const table = new KeyTable(MAX_ARENA_BYTES, undefined, () => 7);
   for (let i = 0; i < 200; i++) table.set(`k${i}`, 7, `v${i}`);
   for (let i = 0; i < 200; i += 3) assert.equal(table.delete(`k${i}`, 7), true);
   for (let i = 0; i < 200; i++) {
@@ -127,7 +128,7 @@ Deno.test("KeyTable: room is judged against the arena limit before a write", () 
   assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 8), true);
   assert.equal(table.hasRoomFor(MAX_ARENA_BYTES + 1), false);
   assert.equal(table.hasRoomFor(2 ** 40), false);
-  table.set("k", 1, "v".repeat(1000)); // 1,001 bytes: 1,008 of room
+  table.set("k", fnv1a("k"), "v".repeat(1000)); // 1,001 bytes: 1,008 of room
   assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 1016), true);
   assert.equal(table.hasRoomFor(MAX_ARENA_BYTES - 1000), false);
 });
@@ -274,4 +275,33 @@ Deno.test("KeyTable: near its arena limit a move takes only the room it needs", 
   table.set("k", hash, "w".repeat(600));
   assert.equal(table.arenaBytes, 304 + 608);
   assert.equal(table.get("k", hash), "w".repeat(600));
+});
+
+Deno.test("KeyTable: tombstones left by deletes are cleared by a rebuild of the same size, and never hide a key", () => {
+  const random = prng(11);
+  const table = new KeyTable();
+  const live: string[] = [];
+  let next = 0;
+  for (; next < 1000; next++) {
+    table.set(`k${next}`, fnv1a(`k${next}`), `v${next}`);
+    live.push(`k${next}`);
+  }
+  const slots = table.slotCount;
+  // 1,000 live keys at every moment; 200k deletes of random ones, each
+  // followed by a new key (a cache evicting): slots stay as they were.
+  for (let op = 0; op < 200_000; op++) {
+    const at = Math.floor(random() * live.length);
+    const gone = live[at];
+    assert.equal(table.delete(gone, fnv1a(gone)), true);
+    const key = `k${next}`;
+    table.set(key, fnv1a(key), `v${next++}`);
+    live[at] = key;
+    if (op % 10_000 === 0) {
+      for (const k of live) assert.equal(table.get(k, fnv1a(k)), `v${k.slice(1)}`, k);
+      assert.equal(table.get(gone, fnv1a(gone)), undefined);
+    }
+  }
+  assert.equal(table.size, 1000);
+  assert.equal(table.slotCount, slots);
+  for (const k of live) assert.equal(table.get(k, fnv1a(k)), `v${k.slice(1)}`, k);
 });
