@@ -1,7 +1,8 @@
 /**
  * The slot array of an open-addressing hash table with linear probing, as
- * the key table (`key_table.ts`), the collections' string tables
- * (`types/string_map.ts`) and a big set's member table keep it: an `Int32Array` of `[hash, entry]`
+ * the collections' string tables (`types/string_map.ts`) and a big set's
+ * member table keep it (the key table keeps one word a slot: see
+ * `storage/key_table.ts`): an `Int32Array` of `[hash, entry]`
  * pairs, entry 0 meaning empty, a power-of-two number of slots (`mask` + 1).
  * Deletions shift later entries of a probe run back, so no tombstones.
  *

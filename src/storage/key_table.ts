@@ -6,7 +6,7 @@
  * Why not a `Map<string, string>`: with 100k–1M keys a Map lookup costs ~4
  * cache misses (bucket, entry, key string, value string) and every key and
  * value is a heap object the garbage collector marks; this table costs ~2
- * (slot pair, arena bytes), and a million keys are a handful of buffers.
+ * (slot, entry, arena bytes), and a million keys are a handful of buffers.
  * PERF_NOTES measured 2–3× less time per GET/SET, and full major GCs over a
  * heap of a million strings were the worst pauses during snapshots.
  *
@@ -123,6 +123,14 @@ const ENTRY_BITS = 26;
 const ENTRY_MASK = (1 << ENTRY_BITS) - 1;
 /** The slot word of a deleted key (no entry has this index). */
 const TOMBSTONE = ENTRY_MASK;
+/**
+ * A rebuild hashes every key's bytes again, and one comes at most once per
+ * a quarter of the slots deleted: with at least one slot per this many
+ * bytes of keys, a delete costs at most ~1 KiB of hashing, however long the
+ * keys (a few 1 MiB keys in a small table under churn otherwise made a
+ * rebuild every few deletes, measured 170 µs a delete with six).
+ */
+const MAX_KEY_BYTES_PER_SLOT = 256;
 /**
  * Entries a table holds at most (entry index + 1 fits its slot bits): 67M
  * keys a partition, so 1G keys with the default 16 partitions.
@@ -284,7 +292,7 @@ function roundUp8(bytes: number): number {
  * @example
  * ```ts
  * const meter = new MemoryMeter();
- * new KeyTable(MAX_ARENA_BYTES, meter).set("k", 1, "v");
+ * new KeyTable(MAX_ARENA_BYTES, meter).set("k", fnv1a("k"), "v");
  * meter.bytes; // > 0
  * ```
  */
@@ -306,7 +314,7 @@ export type TableObject = object;
  * @example
  * ```ts
  * const table = new KeyTable();
- * table.set("a", 1, "x");
+ * table.set("a", fnv1a("a"), "x");
  * for (let i = table.nextEntry(0); i >= 0; i = table.nextEntry(i + 1)) {
  *   table.keyAt(i); // "a"
  * }
@@ -322,6 +330,8 @@ export class KeyTable {
   #size!: number;
   /** Slots holding {@link TOMBSTONE}. */
   #tombstones!: number;
+  /** The live keys' bytes (what a rebuild hashes). */
+  #keyBytes!: number;
 
   /** `ENTRY_INTS` per entry: see the module doc. */
   #entries!: Int32Array;
@@ -348,7 +358,7 @@ export class KeyTable {
   /**
    * The last key {@link #find} found, and its slot: a command that reads a
    * key and then writes it (INCR, HSET, SADD...) finds it once. Forgotten
-   * whenever slots move (a delete's shift-back, growth, clear).
+   * whenever slots change under it (a delete, a rebuild, clear).
    */
   #lastKey: string | undefined = undefined;
   #lastHash = 0;
@@ -633,6 +643,14 @@ export class KeyTable {
     if (this.#slots[empty] === TOMBSTONE) this.#tombstones--;
     this.#slots[empty] = this.#tagOf(mix(hash)) | (entry + 1);
     this.#size++;
+    this.#keyBytes += key.length;
+    // The hash contract (see the module doc), on a sample of inserts: a
+    // wrong hash would lose keys silently at the next rebuild.
+    assert(
+      (this.#size & 63) !== 1 ||
+        this.#hashKey(this.#arena, offset, offset + key.length) === hash >>> 0,
+      "a key's hash is the table's hashKey of its bytes",
+    );
     this.#meter.bytes += KEY_OVERHEAD_BYTES;
     if ((this.#size + this.#tombstones) * 4 > (this.#mask + 1) * 3) this.#rebuildSlots();
     return entry;
@@ -655,6 +673,7 @@ export class KeyTable {
     if (slot < 0) return false;
     const entry = (this.#slots[slot] & ENTRY_MASK) - 1;
     this.#dropObject(entry);
+    this.#keyBytes -= this.#entries[entry * ENTRY_INTS + KEY_LENGTH];
     this.#freeEntryAt(entry);
     this.#removeSlot(slot);
     this.#size--;
@@ -675,6 +694,7 @@ export class KeyTable {
     this.#mask = INITIAL_SLOTS - 1;
     this.#size = 0;
     this.#tombstones = 0;
+    this.#keyBytes = 0;
     this.#entries = new Int32Array(INITIAL_ENTRIES * ENTRY_INTS);
     this.#entryEnd = 0;
     this.#freeEntry = -1;
@@ -972,16 +992,20 @@ export class KeyTable {
   }
 
   /**
-   * The slots made again with no tombstone, twice as many when the keys
-   * alone pass half of them (so a rebuild comes at most once per a quarter
-   * of the slots deleted: two keys hashed again a delete at most), each key placed by its hash made from its bytes:
+   * The slots made again with no tombstone, doubled while the keys alone
+   * pass half of them or their bytes {@link MAX_KEY_BYTES_PER_SLOT} per
+   * slot (so a rebuild comes at most once per a quarter of the slots
+   * deleted: two keys and 1 KiB hashed again a delete at most), each key placed by its hash made from its bytes:
    * walked by entry, whose keys lie in the arena in about the same order,
    * rather than by slot, which would read the arena at random.
    */
   #rebuildSlots(): void {
     this.#lastKey = undefined;
     const old = this.#slots;
-    const slotCount = this.#size * 2 > old.length ? old.length * 2 : old.length;
+    let slotCount = old.length;
+    while (this.#size * 2 > slotCount || this.#keyBytes > slotCount * MAX_KEY_BYTES_PER_SLOT) {
+      slotCount *= 2;
+    }
     const slots = new Int32Array(slotCount);
     const mask = slotCount - 1;
     const entries = this.#entries;

@@ -305,3 +305,21 @@ Deno.test("KeyTable: tombstones left by deletes are cleared by a rebuild of the 
   assert.equal(table.slotCount, slots);
   for (const k of live) assert.equal(table.get(k, fnv1a(k)), `v${k.slice(1)}`, k);
 });
+
+Deno.test("KeyTable: long keys get a slot per 256 of their bytes, so a rebuild under churn hashes ~1 KiB a delete at most", () => {
+  const table = new KeyTable();
+  const long = Array.from({ length: 6 }, (_, i) => `${i}`.repeat(1 << 20));
+  for (const key of long) table.set(key, fnv1a(key), "big");
+  // Churn of small keys next to them: each delete leaves a tombstone, and
+  // the rebuilds that clear them hash the six long keys again.
+  for (let i = 0; i < 2000; i++) {
+    table.set(`s${i}`, fnv1a(`s${i}`), "v");
+    if (i >= 4) assert.equal(table.delete(`s${i - 4}`, fnv1a(`s${i - 4}`)), true);
+  }
+  // At least one slot per 256 bytes of keys: a rebuild (at most one per a
+  // quarter of the slots deleted) then hashes at most ~1 KiB a delete.
+  assert.ok(table.slotCount >= (6 << 20) / 256, `${table.slotCount} slots`);
+  for (const key of long) assert.equal(table.get(key, fnv1a(key)), "big");
+  for (let i = 1996; i < 2000; i++) assert.equal(table.get(`s${i}`, fnv1a(`s${i}`)), "v");
+  assert.equal(table.size, 10);
+});
