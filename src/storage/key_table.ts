@@ -429,7 +429,7 @@ export class KeyTable {
   hasRoomFor(bytes: number): boolean {
     // + 7 for the rounding to 8 (not masked: `bytes` may exceed int32 here).
     return this.#arenaUsed - this.#deadBytes + bytes + 7 <= this.#maxArenaBytes &&
-      (this.#entryEnd < MAX_TABLE_ENTRIES || this.#freeEntry >= 0);
+      !this.#entriesFull();
   }
 
   /**
@@ -634,7 +634,7 @@ export class KeyTable {
   /** Adds a new key with an inline value at the empty slot `empty`; returns its entry. */
   #insert(empty: number, key: string, hash: number, value: string): number {
     // Room first: if the arena cannot grow, nothing has changed.
-    if (this.#entryEnd >= MAX_TABLE_ENTRIES && this.#freeEntry < 0) {
+    if (this.#entriesFull()) {
       throw new RangeError(`a partition holds at most ${MAX_TABLE_ENTRIES} keys`);
     }
     const offset = this.#allocate(roundUp8(key.length + value.length));
@@ -977,13 +977,19 @@ export class KeyTable {
     this.#freeEntry = entry;
   }
 
-  // Grown by transfer (realloc), and the old slots released at once: a
-  // replaced array left to the garbage collector stays resident until a major
-  // GC, which a server that only stores bytes off-heap may not run for long
-  // (issue 20: 1M keys, RSS −4..6 MiB and the 8 MiB run-to-run swing gone).
+  // The replaced arrays are released at once (`grownArray`, as the old slots
+  // in #rebuildSlots): one left to the garbage collector stays resident until
+  // a major GC, which a server that only stores bytes off-heap may not run
+  // for long (issue 20: 1M keys, RSS −4..6 MiB and the 8 MiB run-to-run
+  // swing gone).
   #growEntries(): void {
     this.#entries = grownArray(this.#entries, this.#entries.length * 2);
     this.#meta = grownArray(this.#meta, this.#meta.length * 2);
+  }
+
+  /** Whether no entry is left for a new key (see {@link MAX_TABLE_ENTRIES}). */
+  #entriesFull(): boolean {
+    return this.#entryEnd >= MAX_TABLE_ENTRIES && this.#freeEntry < 0;
   }
 
   /** A slot word's tag bits for a key of mixed hash `mixed`. */
@@ -995,9 +1001,10 @@ export class KeyTable {
    * The slots made again with no tombstone, doubled while the keys alone
    * pass half of them or their bytes {@link MAX_KEY_BYTES_PER_SLOT} per
    * slot (so a rebuild comes at most once per a quarter of the slots
-   * deleted: two keys and 1 KiB hashed again a delete at most), each key placed by its hash made from its bytes:
-   * walked by entry, whose keys lie in the arena in about the same order,
-   * rather than by slot, which would read the arena at random.
+   * deleted: two keys and 1 KiB hashed again a delete at most). Each key
+   * is placed by its hash made from its bytes, walked by entry, whose keys
+   * lie in the arena in about the same order, rather than by slot, which
+   * would read the arena at random.
    */
   #rebuildSlots(): void {
     this.#lastKey = undefined;
