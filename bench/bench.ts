@@ -27,6 +27,8 @@
  * table (bench/_runtime_floor.ts). `--only stall` runs issue 20's stall
  * rows: a 50-client GET load's p99.9 alone, while snapshots of 1M keys are
  * taken and while an UNLINK frees a set of 1M members (bench/_stall.ts).
+ * `--only growth` runs the worst latency while one set, hash and sorted set
+ * each grow by 3M new members (bench/_growth_stall.ts).
  *
  * Every load row shows the server's CPU per request and its user/kernel
  * split, from /proc/<pid>/stat around the load (bench/_server_cpu.ts, the
@@ -80,6 +82,7 @@ import { scriptingRows } from "./_scripting.ts";
 import { maxmemoryRows } from "./_maxmemory.ts";
 import { mixedBenchmark } from "./_mixed_load.ts";
 import { stallRows } from "./_stall.ts";
+import { growthStallRows } from "./_growth_stall.ts";
 import { cpuNote, cpuText, stopCpuReader } from "./_server_cpu.ts";
 
 const { values: flags } = parseArgs({
@@ -650,7 +653,8 @@ async function benchScript(
 
 const snapshotBench = () =>
   benchScript("./snapshot_bench.ts", ["--keys", String(MEMORY_KEYS)], [
-    "--v8-flags=--max-semi-space-size=4",
+    // The server's V8 flags (deno.json's tasks), so that the pause is the server's.
+    "--v8-flags=--max-semi-space-size=4,--no-memory-reducer",
   ]);
 
 /** The Deno floor table: SET at 50 clients, in memory and durable. */
@@ -659,6 +663,9 @@ const floorRows = (dir: string) => runtimeFloor(dir, ROUNDS, n(200_000), n(50_00
 /** The stall section: 50,000 GETs a load (bench/_stall.ts says why), over MEMORY_KEYS keys. */
 const stall = (dir: string) =>
   stallRows(dir, { rounds: ROUNDS, keys: MEMORY_KEYS, requests: n(50_000) });
+
+/** The growth section: each collection grows by 3M members (1/10 with --quick). */
+const growth = (dir: string) => growthStallRows(dir, { rounds: ROUNDS, members: n(3_000_000) });
 
 const walBench = () => benchScript("./wal_bench.ts", ["--replay-records", String(MEMORY_KEYS)]);
 
@@ -780,6 +787,10 @@ async function main(): Promise<void> {
       console.log((await stall(dir)).table);
       return;
     }
+    if (flags.only === "growth") {
+      console.log((await growth(dir)).table);
+      return;
+    }
     if (flags.only === "floor") {
       console.log((await floorRows(dir)).table);
       return;
@@ -829,6 +840,8 @@ async function main(): Promise<void> {
     const wal = await walBench();
     console.error("  stalls ...");
     const stalls = await stall(dir);
+    console.error("  growth stalls ...");
+    const grown = await growth(dir);
 
     const lines = [
       `Machine: ${host}. ${new Date().toISOString().slice(0, 10)}. ` +
@@ -891,6 +904,10 @@ async function main(): Promise<void> {
       "while an UNLINK frees a large set (bench/_stall.ts):",
       "",
       stalls.table,
+      "",
+      "Growing one collection to millions of members (issue 16; bench/_growth_stall.ts):",
+      "",
+      grown.table,
     ];
     const table = lines.join("\n");
     console.log(table);
@@ -913,6 +930,7 @@ async function main(): Promise<void> {
           replicationLag: lag,
           runtimeFloor: floor.rows,
           stalls: stalls.rows,
+          growthStalls: grown.rows,
         },
         null,
         2,

@@ -231,3 +231,16 @@ Deno.test("truncate cuts inside and before references", () => {
   assert.equal(decoder.decode(out.view()), "a");
   assert.equal(out.referencedBytes, 0);
 });
+
+Deno.test("numberLine writes prefix, digits and CRLF, growing the buffer when needed", () => {
+  const out = new OutBuffer(64);
+  out.ascii("x".repeat(60));
+  out.numberLine(0x3a, -9007199254740991);
+  out.numberLine(0x24, 0);
+  out.numberLine(0x2a, 2147483648);
+  assert.equal(
+    decoder.decode(out.view()),
+    "x".repeat(60) + ":-9007199254740991\r\n$0\r\n*2147483648\r\n",
+  );
+  assert.throws(() => out.numberLine(0x3a, 2 ** 53));
+});

@@ -250,32 +250,11 @@ export class RespReplyWriter implements ReplyWriter {
 
   /** Writes `<prefix><value>\r\n` without making a string of the digits. */
   #number(prefix: number, value: number): void {
-    const out = this.#out;
-    if (!Number.isSafeInteger(value)) {
-      // Past 2^53 every double is an integer; BigInt spells it exactly.
-      if (!Number.isInteger(value)) throw new RangeError(`not an integer reply: ${value}`);
-      out.byte(prefix);
-      out.ascii(BigInt(value).toString());
-      this.#crlf();
-      return;
-    }
-    out.byte(prefix);
-    if (value < 0) {
-      out.byte(MINUS);
-      value = -value;
-    }
-    const digits = this.#digits;
-    let n = 0;
-    if (value <= 0x7fffffff) {
-      n = this.#int32Digits(value);
-    } else {
-      do {
-        const digit = value % 10;
-        digits[n++] = ZERO + digit;
-        value = (value - digit) / 10;
-      } while (value > 0);
-    }
-    while (n > 0) out.byte(digits[--n]);
+    if (Number.isSafeInteger(value)) return this.#out.numberLine(prefix, value);
+    // Past 2^53 every double is an integer; BigInt spells it exactly.
+    if (!Number.isInteger(value)) throw new RangeError(`not an integer reply: ${value}`);
+    this.#out.byte(prefix);
+    this.#out.ascii(BigInt(value).toString());
     this.#crlf();
   }
 

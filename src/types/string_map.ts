@@ -11,10 +11,10 @@
  * a big collection looks its elements up: that call was 30% of the server's
  * time under redis-benchmark's HSET.
  *
- * Layout: `slots` holds [hash, position + 1] per slot (0: empty), load at
- * most 3/4, linear probing, deletion shifts later entries back (no
- * tombstones). A key and its value sit at a position in two parallel
- * arrays; a deleted position is reused by a later key but no live key ever
+ * Layout: a {@link SlotTable} of [hash, position + 1] pairs, load at most
+ * 3/4, resized a few probe runs at a time (no pause of the event loop as a
+ * big hash grows). A key and its value sit at a position in two parallel
+ * {@link PagedArray}s (no pause to copy them as they grow either); a deleted position is reused by a later key but no live key ever
  * moves, so positions are stable cursors (HSCAN, snapshot chunks: a key
  * present throughout a walk is visited exactly once). The hash is seeded
  * per process, so that no one can choose keys that all collide.
@@ -36,7 +36,8 @@
  */
 
 import { assert } from "../_assert.ts";
-import { grownSlots, removeSlot } from "../storage/hash_slots.ts";
+import { NOT_FOUND, SlotTable } from "./slot_table.ts";
+import { PagedArray } from "./paged_array.ts";
 
 const INITIAL_SLOTS = 8;
 /** A V8 array holds at most ~2^27 elements; a map stays well under (see the types' limits). */
@@ -118,17 +119,15 @@ export interface PrefetchableIndex {
  * ```
  */
 export class StringMap<V> implements PrefetchableIndex {
-  #slots = new Int32Array(2 * INITIAL_SLOTS);
-  #mask = INITIAL_SLOTS - 1;
-  #size = 0;
-  readonly #keys: (string | undefined)[] = [];
-  readonly #values: (V | undefined)[] = [];
+  readonly #table = new SlotTable(INITIAL_SLOTS, 3 / 4, false);
+  readonly #keys = new PagedArray<string | undefined>();
+  readonly #values = new PagedArray<V | undefined>();
   /** Positions of deleted keys, reused first. */
   readonly #free: number[] = [];
 
   /** Keys held. */
   get size(): number {
-    return this.#size;
+    return this.#table.size;
   }
 
   /** Positions ever used, [0, positions): live ones and holes. */
@@ -138,30 +137,30 @@ export class StringMap<V> implements PrefetchableIndex {
 
   /** The position of `key`, or -1. */
   positionOf(key: string): number {
-    const slot = this.#find(key, stringHash(key));
-    return slot < 0 ? -1 : this.#slots[2 * slot + 1] - 1;
+    const at = this.#find(key, stringHash(key));
+    return at === NOT_FOUND ? -1 : this.#table.entryAt(at) - 1;
   }
 
   /** Whether `key` is held. */
   has(key: string): boolean {
-    return this.#find(key, stringHash(key)) >= 0;
+    return this.#find(key, stringHash(key)) !== NOT_FOUND;
   }
 
   /** The value of `key`, or undefined. */
   get(key: string): V | undefined {
-    const slot = this.#find(key, stringHash(key));
-    return slot < 0 ? undefined : this.#values[this.#slots[2 * slot + 1] - 1];
+    const at = this.#find(key, stringHash(key));
+    return at === NOT_FOUND ? undefined : this.#values.at(this.#table.entryAt(at) - 1);
   }
 
   /** Sets `key` to `value`; true if the key is new. One lookup either way. */
   set(key: string, value: V): boolean {
     const hash = stringHash(key);
-    const slot = this.#find(key, hash);
-    if (slot >= 0) {
-      this.#values[this.#slots[2 * slot + 1] - 1] = value;
+    const at = this.#find(key, hash);
+    if (at !== NOT_FOUND) {
+      this.#values.set(this.#table.entryAt(at) - 1, value);
       return false;
     }
-    this.#add(~slot, hash, key, value);
+    this.#add(hash, key, value);
     return true;
   }
 
@@ -171,38 +170,37 @@ export class StringMap<V> implements PrefetchableIndex {
    */
   place(key: string, value: V): number {
     const hash = stringHash(key);
-    const slot = this.#find(key, hash);
-    if (slot >= 0) return this.#slots[2 * slot + 1] - 1;
-    return -this.#add(~slot, hash, key, value) - 1;
+    const at = this.#find(key, hash);
+    if (at !== NOT_FOUND) return this.#table.entryAt(at) - 1;
+    return -this.#add(hash, key, value) - 1;
   }
 
   /** Removes `key`; whether it was held. */
   delete(key: string): boolean {
-    const slot = this.#find(key, stringHash(key));
-    if (slot < 0) return false;
-    const at = this.#slots[2 * slot + 1] - 1;
-    this.#keys[at] = undefined;
-    this.#values[at] = undefined;
+    const found = this.#find(key, stringHash(key));
+    if (found === NOT_FOUND) return false;
+    const at = this.#table.entryAt(found) - 1;
+    this.#keys.set(at, undefined);
+    this.#values.set(at, undefined);
     this.#free.push(at);
-    this.#removeSlot(slot);
-    this.#size--;
+    this.#table.removeAt(found);
     return true;
   }
 
   /** The key at position `at` (< {@link positions}), or undefined for a hole. */
   keyAt(at: number): string | undefined {
-    return this.#keys[at];
+    return this.#keys.at(at);
   }
 
   /** The value at position `at`, or undefined for a hole. */
   valueAt(at: number): V | undefined {
-    return this.#values[at];
+    return this.#values.at(at);
   }
 
   /** Replaces the value at the live position `at`. */
   setValueAt(at: number, value: V): void {
-    assert(this.#keys[at] !== undefined, "a value is set at a live position");
-    this.#values[at] = value;
+    assert(this.#keys.at(at) !== undefined, "a value is set at a live position");
+    this.#values.set(at, value);
   }
 
   /**
@@ -210,43 +208,31 @@ export class StringMap<V> implements PrefetchableIndex {
    * the home slot of a key of hash `hash` (a {@link stringHash}), or -1.
    */
   homePosition(hash: number): number {
-    return this.#slots[2 * (hash & this.#mask) + 1] - 1;
+    return this.#table.homeEntry(hash) - 1;
   }
 
-  /** Places a new key in the empty slot `empty`; its position. */
-  #add(empty: number, hash: number, key: string, value: V): number {
+  /** Files a new key; its position. */
+  #add(hash: number, key: string, value: V): number {
     const at = this.#free.length > 0 ? this.#free.pop()! : this.#keys.length;
     assert(at < MAX_POSITIONS, "a string map holds at most 2^26 positions");
-    this.#keys[at] = key;
-    this.#values[at] = value;
-    this.#slots[2 * empty] = hash;
-    this.#slots[2 * empty + 1] = at + 1;
-    this.#size++;
-    if (this.#size * 4 > (this.#mask + 1) * 3) this.#grow();
+    if (at === this.#keys.length) {
+      this.#keys.push(key);
+      this.#values.push(value);
+    } else {
+      this.#keys.set(at, key);
+      this.#values.set(at, value);
+    }
+    this.#table.add(hash, at + 1);
     return at;
   }
 
-  /** The slot holding `key`, or the complement (`~slot`) of the empty slot where it would go. */
+  /** The location of `key` in the slot table, or {@link NOT_FOUND}. */
   #find(key: string, hash: number): number {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let slot = hash & mask;
-    for (;;) {
-      const entry = slots[2 * slot + 1];
-      if (entry === 0) return ~slot;
-      if (slots[2 * slot] === hash && this.#keys[entry - 1] === key) return slot;
-      slot = (slot + 1) & mask;
+    const table = this.#table;
+    for (let at = table.find(hash); at !== NOT_FOUND; at = table.findNext(hash, at)) {
+      if (this.#keys.at(table.entryAt(at) - 1) === key) return at;
     }
-  }
-
-  #grow(): void {
-    this.#slots = grownSlots(this.#slots);
-    this.#mask = this.#slots.length / 2 - 1;
-  }
-
-  /** Empties `slot`, shifting back later entries of its probe run. */
-  #removeSlot(slot: number): void {
-    removeSlot(this.#slots, this.#mask, slot);
+    return NOT_FOUND;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * A big hash's values, off the JavaScript heap: the bytes of the value at
- * each position of the hash's `StringMap` in one growable byte arena.
+ * each position of the hash's `StringMap` in a byte arena of pages
+ * (`paged_bytes.ts`), their offsets in pages of numbers
+ * (`paged_numbers.ts`): both grow without copying what they hold.
  *
  * Why: a value kept as a string is a heap object written into an old array
  * on every HSET, so it survives the next scavenge, is copied twice and
@@ -31,6 +33,8 @@
 import { arenaGrowth } from "../../storage/arena_growth.ts";
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
+import { PagedBytes } from "../paged_bytes.ts";
+import { PagedNumbers } from "../paged_numbers.ts";
 
 /** Longest value held in the arena; longer ones stay strings (a copy would cost more than it saves). */
 export const MAX_ARENA_VALUE_BYTES = 4096;
@@ -62,116 +66,120 @@ function roundUp8(bytes: number): number {
  */
 export class FieldValues {
   /** Offset, length and room per position (see {@link STRIDE}). */
-  #meta = new Int32Array(INITIAL_POSITIONS * STRIDE);
+  readonly #meta = new PagedNumbers(Int32Array, INITIAL_POSITIONS * STRIDE);
   /** Values held as strings, by position (holes elsewhere). */
   #strings: (string | undefined)[] = [];
-  #arena = new Uint8Array(INITIAL_ARENA_BYTES);
-  #used = 0;
-  #dead = 0;
+  #arena = new PagedBytes(INITIAL_ARENA_BYTES);
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
-    return this.#used;
+    return this.#arena.usedBytes;
   }
 
   /** The value at position `at` (set before). */
   get(at: number): string {
     const meta = this.#meta;
-    const length = meta[at * STRIDE + LENGTH];
+    const length = meta.get(at * STRIDE + LENGTH);
     if (length === STRING_VALUE) return this.#strings[at]!;
-    const start = meta[at * STRIDE + OFFSET];
-    return bytesToBinary(this.#arena, start, start + length);
+    const arena = this.#arena;
+    const offset = meta.get(at * STRIDE + OFFSET);
+    const start = arena.offsetInPage(offset);
+    return bytesToBinary(arena.page(offset), start, start + length);
   }
 
   /** Prefetching (see `Engine.prefetch`): reads what a write at `at` (-1: none) will touch. */
   touch(at: number): number {
     const meta = this.#meta;
-    if (at < 0 || at * STRIDE >= meta.length) return 0;
-    const offset = meta[at * STRIDE + OFFSET];
-    return meta[at * STRIDE + ROOM] === 0 || offset >= this.#used ? 0 : this.#arena[offset];
+    if (at < 0 || at * STRIDE >= meta.capacity) return 0;
+    const offset = meta.get(at * STRIDE + OFFSET);
+    if (meta.get(at * STRIDE + ROOM) === 0 || offset >= this.#arena.usedBytes) return 0;
+    return this.#arena.page(offset)[this.#arena.offsetInPage(offset)];
   }
 
   /** Sets the value at position `at` (a new position, or one set before). */
   set(at: number, value: string): void {
-    if (at * STRIDE >= this.#meta.length) this.#growPositions(at + 1);
     const meta = this.#meta;
     const i = at * STRIDE;
+    if (i >= meta.capacity) meta.reserve(i + STRIDE);
     const length = value.length;
-    if (meta[i + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
-    if (length <= meta[i + ROOM]) {
-      writeBinary(value, this.#arena, meta[i + OFFSET]);
-      meta[i + LENGTH] = length;
+    if (meta.get(i + LENGTH) === STRING_VALUE) this.#strings[at] = undefined;
+    if (length <= meta.get(i + ROOM)) {
+      const offset = meta.get(i + OFFSET);
+      writeBinary(value, this.#arena.page(offset), this.#arena.offsetInPage(offset));
+      meta.set(i + LENGTH, length);
       return;
     }
     const room = roundUp8(length);
     if (length > MAX_ARENA_VALUE_BYTES || !this.#makeRoom(room)) {
       this.#free(at);
-      meta[i + LENGTH] = STRING_VALUE;
+      meta.set(i + LENGTH, STRING_VALUE);
       this.#strings[at] = value;
       return;
     }
     this.#free(at);
-    const offset = this.#used;
-    this.#used += room;
-    writeBinary(value, this.#arena, offset);
-    meta[i + OFFSET] = offset;
-    meta[i + LENGTH] = length;
-    meta[i + ROOM] = room;
+    const arena = this.#arena;
+    const offset = arena.alloc(room);
+    writeBinary(value, arena.page(offset), arena.offsetInPage(offset));
+    meta.set(i + OFFSET, offset);
+    meta.set(i + LENGTH, length);
+    meta.set(i + ROOM, room);
   }
 
   /** Forgets the value at position `at` (its field is gone; the position may be reused). */
   delete(at: number): void {
-    if (at * STRIDE >= this.#meta.length) return;
-    if (this.#meta[at * STRIDE + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
+    if (at * STRIDE >= this.#meta.capacity) return;
+    if (this.#meta.get(at * STRIDE + LENGTH) === STRING_VALUE) this.#strings[at] = undefined;
     this.#free(at);
-    this.#meta[at * STRIDE + LENGTH] = 0;
+    this.#meta.set(at * STRIDE + LENGTH, 0);
   }
 
   /** Marks `at`'s room dead. */
   #free(at: number): void {
-    this.#dead += this.#meta[at * STRIDE + ROOM];
-    this.#meta[at * STRIDE + ROOM] = 0;
+    this.#arena.free(this.#meta.get(at * STRIDE + ROOM));
+    this.#meta.set(at * STRIDE + ROOM, 0);
   }
 
-  /** Whether `bytes` more fit, compacting or growing the arena as needed. */
+  /**
+   * Whether `bytes` more fit, compacting the arena first when at least half
+   * of it is dead and the allocation would start a page (a copy of the live
+   * values: the one step left whose work grows with the hash, and only under
+   * overwrites and deletions).
+   */
   #makeRoom(bytes: number): boolean {
-    if (this.#used + bytes <= this.#arena.length) return true;
+    const arena = this.#arena;
+    const used = arena.usedBytes;
+    const next = arena.nextOffset(bytes);
+    if (next + bytes <= arena.allocatedBytes) return true;
     const growth = arenaGrowth(
-      this.#used,
-      this.#dead,
+      used,
+      arena.deadBytes,
       bytes,
       MAX_FIELD_ARENA_BYTES,
       INITIAL_ARENA_BYTES,
     );
     if (growth === undefined) return false;
-    const { capacity, compact } = growth;
-    const arena = new Uint8Array(capacity);
-    if (compact) {
-      let used = 0;
-      const meta = this.#meta;
-      for (let i = 0; i < meta.length; i += STRIDE) {
-        const room = meta[i + ROOM];
-        if (room === 0) continue;
-        const start = meta[i + OFFSET];
-        arena.set(this.#arena.subarray(start, start + room), used);
-        meta[i + OFFSET] = used;
-        used += room;
-      }
-      this.#used = used;
-      this.#dead = 0;
-    } else {
-      arena.set(this.#arena.subarray(0, this.#used));
-    }
-    assert(this.#used + bytes <= arena.length, "the value arena has room for the request");
-    this.#arena = arena;
-    return true;
+    if (growth.compact) this.#compact();
+    return this.#arena.nextOffset(bytes) + bytes <= MAX_FIELD_ARENA_BYTES;
   }
 
-  #growPositions(needed: number): void {
-    let count = this.#meta.length / STRIDE;
-    while (count < needed) count *= 2;
-    const meta = new Int32Array(count * STRIDE);
-    meta.set(this.#meta);
-    this.#meta = meta;
+  /** Copies the live values into a fresh arena, in position order. */
+  #compact(): void {
+    const old = this.#arena;
+    const arena = new PagedBytes(INITIAL_ARENA_BYTES);
+    const meta = this.#meta;
+    for (let i = 0; i < meta.capacity; i += STRIDE) {
+      const room = meta.get(i + ROOM);
+      if (room === 0) continue;
+      const from = meta.get(i + OFFSET);
+      const to = arena.alloc(room);
+      const start = old.offsetInPage(from);
+      arena.page(to).set(old.page(from).subarray(start, start + room), arena.offsetInPage(to));
+      meta.set(i + OFFSET, to);
+    }
+    assert(
+      arena.usedBytes - arena.deadBytes === old.usedBytes - old.deadBytes,
+      "compaction keeps exactly the live values' rooms",
+    );
+    this.#arena = arena;
   }
 }

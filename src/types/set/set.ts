@@ -357,7 +357,7 @@ export class SetValue extends Collection {
   /** The member at position `at` (0 ≤ at < {@link length}), in {@link forEach}'s order. */
   memberAt(at: number): string {
     assert(at >= 0 && at < this.#count, "a member position is within the set");
-    if (this.#table !== undefined) return this.#table.members[at];
+    if (this.#table !== undefined) return this.#table.members.at(at);
     if (this.#sorted !== undefined) return this.#sorted[at];
     const packed = this.#packed;
     let offset = 0;
@@ -372,7 +372,12 @@ export class SetValue extends Collection {
 
   /** Calls `visit` for each member, in Redis's order for an intset (ascending); stops on false. */
   forEach(visit: (member: string) => boolean | void): void {
-    const list = this.#table?.members ?? this.#sorted;
+    const table = this.#table?.members;
+    if (table !== undefined) {
+      for (let i = 0; i < table.length; i++) if (visit(table.at(i)) === false) return;
+      return;
+    }
+    const list = this.#sorted;
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) if (visit(list[i]) === false) return;
       return;
@@ -387,7 +392,7 @@ export class SetValue extends Collection {
 
   /** Every member, in {@link forEach}'s order (a fresh array). */
   members(): string[] {
-    if (this.#table !== undefined) return this.#table.members.slice();
+    if (this.#table !== undefined) return this.#table.members.toArray();
     if (this.#sorted !== undefined) return this.#sorted.slice();
     const out: string[] = [];
     this.forEach((member) => {
@@ -417,7 +422,7 @@ export class SetValue extends Collection {
   scan(cursor: number, count: number, visit: (member: string) => void): number {
     const members = this.#table!.members;
     let at = cursor === 0 || cursor > members.length ? members.length : cursor;
-    for (let seen = 0; at > 0 && seen < count; seen++) visit(members[--at]);
+    for (let seen = 0; at > 0 && seen < count; seen++) visit(members.at(--at));
     return at;
   }
 
@@ -489,7 +494,7 @@ export class SetValue extends Collection {
     if (this.#table !== undefined) {
       const members = this.#table.members;
       let at = from > 0 ? from : members.length;
-      while (at > 0 && (parts.length === 0 || bytes < maxBytes)) add(members[--at]);
+      while (at > 0 && (parts.length === 0 || bytes < maxBytes)) add(members.at(--at));
       if (at > 0) next = at;
     } else if (this.#sorted !== undefined) {
       const sorted = this.#sorted;

@@ -1,7 +1,8 @@
 /**
  * A large sorted set's members by slot, off the JavaScript heap: each
- * member's bytes in one growable byte arena, its offset and length per slot
- * in typed arrays.
+ * member's bytes in a byte arena of pages (`paged_bytes.ts`), its offset
+ * per slot in pages of numbers (`paged_numbers.ts`): both grow without
+ * copying what they hold.
  *
  * Why: a million members kept as strings cost ~40 bytes each in heap
  * objects and pointers (a string's header, the array slot that holds it)
@@ -9,7 +10,7 @@
  * full collection; here a member costs its bytes plus 6. A read makes a
  * string; a lookup compares the bytes in place.
  *
- * Layout: per slot, an offset (`Int32Array`) to the member's length (one
+ * Layout: per slot, a global arena offset to the member's length (one
  * byte below 128, else two with the top bit set: at most
  * {@link MAX_ARENA_MEMBER_BYTES}) then its bytes, so that a lookup touches
  * one array and the bytes. A longer member, or one that would take the
@@ -32,6 +33,8 @@
 import { arenaGrowth } from "../../storage/arena_growth.ts";
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
+import { PagedBytes } from "../paged_bytes.ts";
+import { PagedNumbers } from "../paged_numbers.ts";
 
 /** Longest member held in the arena (its length takes at most 15 bits); longer ones stay strings. */
 export const MAX_ARENA_MEMBER_BYTES = 0x7fff;
@@ -63,159 +66,161 @@ const INITIAL_ARENA_BYTES = 1024;
  * ```
  */
 export class MemberArena {
-  #offsets = new Int32Array(INITIAL_SLOTS).fill(FREE);
+  readonly #offsets = new PagedNumbers(Int32Array, INITIAL_SLOTS, FREE);
   /** Members held as strings, by slot. */
   readonly #strings = new Map<number, string>();
-  #arena = new Uint8Array(INITIAL_ARENA_BYTES);
-  #used = 0;
-  #dead = 0;
+  #arena = new PagedBytes(INITIAL_ARENA_BYTES);
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
-    return this.#used;
+    return this.#arena.usedBytes;
   }
 
   /** Bytes of the per-slot offsets and the arena as allocated. */
   get allocatedBytes(): number {
-    return this.#offsets.byteLength + this.#arena.byteLength;
+    return this.#offsets.allocatedBytes + this.#arena.allocatedBytes;
   }
 
   /** Makes room for slots [0, `slots`). */
   reserve(slots: number): void {
-    const old = this.#offsets;
-    if (slots <= old.length) return;
-    let count = old.length;
-    while (count < slots) count *= 2;
-    const offsets = new Int32Array(count).fill(FREE, old.length);
-    offsets.set(old);
-    this.#offsets = offsets;
+    this.#offsets.reserve(slots);
   }
 
   /** Sets the member of free slot `slot` (within {@link reserve}d room). */
   add(slot: number, member: string): void {
-    assert(this.#offsets[slot] === FREE, "a member is added to a free slot");
+    assert(this.#offsets.get(slot) === FREE, "a member is added to a free slot");
     const length = member.length;
     const prefix = prefixBytes(length);
     if (length > MAX_ARENA_MEMBER_BYTES || !this.#makeRoom(prefix + length)) {
-      this.#offsets[slot] = STRING_MEMBER;
+      this.#offsets.set(slot, STRING_MEMBER);
       this.#strings.set(slot, member);
       return;
     }
-    const arena = this.#arena;
-    let at = this.#used;
-    this.#offsets[slot] = at;
+    const offset = this.#arena.alloc(prefix + length);
+    this.#offsets.set(slot, offset);
+    const page = this.#arena.page(offset);
+    let at = this.#arena.offsetInPage(offset);
     if (prefix === 1) {
-      arena[at++] = length;
+      page[at++] = length;
     } else {
-      arena[at++] = SHORT_LENGTH | (length >>> 8);
-      arena[at++] = length & 0xff;
+      page[at++] = SHORT_LENGTH | (length >>> 8);
+      page[at++] = length & 0xff;
     }
-    this.#used = writeBinary(member, arena, at);
+    writeBinary(member, page, at);
   }
 
   /** Frees held slot `slot`. */
   delete(slot: number): void {
-    const offset = this.#offsets[slot];
+    const offset = this.#offsets.get(slot);
     if (offset === STRING_MEMBER) this.#strings.delete(slot);
-    else this.#dead += this.#entryBytes(offset);
-    this.#offsets[slot] = FREE;
+    else this.#arena.free(this.#entryBytes(offset));
+    this.#offsets.set(slot, FREE);
   }
 
   /** The member of held slot `slot`. */
   get(slot: number): string {
-    const offset = this.#offsets[slot];
+    const offset = this.#offsets.get(slot);
     if (offset === STRING_MEMBER) return this.#strings.get(slot)!;
-    const length = this.#lengthAt(offset);
-    const start = offset + prefixBytes(length);
-    return bytesToBinary(this.#arena, start, start + length);
+    const page = this.#arena.page(offset);
+    const at = this.#arena.offsetInPage(offset);
+    const length = lengthAt(page, at);
+    const start = at + prefixBytes(length);
+    return bytesToBinary(page, start, start + length);
   }
 
   /** The byte length of held slot `slot`'s member. */
   lengthOf(slot: number): number {
-    const offset = this.#offsets[slot];
+    const offset = this.#offsets.get(slot);
     if (offset === STRING_MEMBER) return this.#strings.get(slot)!.length;
-    return this.#lengthAt(offset);
+    return lengthAt(this.#arena.page(offset), this.#arena.offsetInPage(offset));
   }
 
   /** Whether held slot `slot`'s member is `member`. */
   equals(slot: number, member: string): boolean {
-    const offset = this.#offsets[slot];
+    const offset = this.#offsets.get(slot);
     if (offset === STRING_MEMBER) return this.#strings.get(slot) === member;
-    const arena = this.#arena;
-    const length = this.#lengthAt(offset);
-    const start = offset + prefixBytes(length);
+    const page = this.#arena.page(offset);
+    const at = this.#arena.offsetInPage(offset);
+    const length = lengthAt(page, at);
+    const start = at + prefixBytes(length);
     if (length !== member.length) return false;
     for (let i = 0; i < length; i++) {
-      if (arena[start + i] !== member.charCodeAt(i)) return false;
+      if (page[start + i] !== member.charCodeAt(i)) return false;
     }
     return true;
   }
 
   /** Held slot `slot`'s member against `member` by bytes: negative, 0 or positive. */
   compare(slot: number, member: string): number {
-    const offset = this.#offsets[slot];
+    const offset = this.#offsets.get(slot);
     if (offset === STRING_MEMBER) {
       const held = this.#strings.get(slot)!;
       return held < member ? -1 : held > member ? 1 : 0;
     }
-    const arena = this.#arena;
-    const length = this.#lengthAt(offset);
-    const start = offset + prefixBytes(length);
+    const page = this.#arena.page(offset);
+    const at = this.#arena.offsetInPage(offset);
+    const length = lengthAt(page, at);
+    const start = at + prefixBytes(length);
     const n = Math.min(length, member.length);
     for (let i = 0; i < n; i++) {
-      const d = arena[start + i] - member.charCodeAt(i);
+      const d = page[start + i] - member.charCodeAt(i);
       if (d !== 0) return d;
     }
     return length - member.length;
   }
 
-  /** Bytes of the arena entry (length and member) at `offset`. */
+  /** Bytes of the arena entry (length and member) at global offset `offset`. */
   #entryBytes(offset: number): number {
-    const length = this.#lengthAt(offset);
+    const length = lengthAt(this.#arena.page(offset), this.#arena.offsetInPage(offset));
     return prefixBytes(length) + length;
   }
 
-  /** The member length written at `offset` (one byte below {@link SHORT_LENGTH}, else two). */
-  #lengthAt(offset: number): number {
-    const first = this.#arena[offset];
-    return first < SHORT_LENGTH ? first : ((first & 0x7f) << 8) | this.#arena[offset + 1];
-  }
-
-  /** Whether `bytes` more fit, compacting or growing the arena as needed. */
+  /**
+   * Whether `bytes` more fit, compacting the arena first when at least half
+   * of it is dead and the add would start a page (a copy of the live
+   * members: the one step left whose work grows with the set, and only
+   * after removals).
+   */
   #makeRoom(bytes: number): boolean {
-    if (this.#used + bytes <= this.#arena.length) return true;
-    const live = this.#used - this.#dead;
+    const arena = this.#arena;
+    if (arena.nextOffset(bytes) + bytes <= arena.allocatedBytes) return true;
     const growth = arenaGrowth(
-      this.#used,
-      this.#dead,
+      arena.usedBytes,
+      arena.deadBytes,
       bytes,
       MAX_MEMBER_ARENA_BYTES,
       INITIAL_ARENA_BYTES,
     );
     if (growth === undefined) return false;
-    const { capacity, compact } = growth;
-    const arena = new Uint8Array(capacity);
-    if (compact) {
-      // Free slots and string members have negative offsets: only arena members move.
-      const old = this.#arena;
-      const offsets = this.#offsets;
-      let used = 0;
-      for (let slot = 0; slot < offsets.length; slot++) {
-        const start = offsets[slot];
-        if (start < 0) continue;
-        const n = this.#entryBytes(start);
-        for (let i = 0; i < n; i++) arena[used + i] = old[start + i];
-        offsets[slot] = used;
-        used += n;
-      }
-      assert(used === live, "compaction keeps exactly the live members' bytes");
-      this.#used = used;
-      this.#dead = 0;
-    } else {
-      arena.set(this.#arena.subarray(0, this.#used));
-    }
-    assert(this.#used + bytes <= arena.length, "the member arena has room for the add");
-    this.#arena = arena;
-    return true;
+    if (growth.compact) this.#compact();
+    return this.#arena.nextOffset(bytes) + bytes <= MAX_MEMBER_ARENA_BYTES;
   }
+
+  /** Copies the live members into a fresh arena, in slot order. */
+  #compact(): void {
+    const old = this.#arena;
+    const live = old.usedBytes - old.deadBytes;
+    const arena = new PagedBytes(INITIAL_ARENA_BYTES);
+    const offsets = this.#offsets;
+    let copied = 0;
+    for (let slot = 0; slot < offsets.capacity; slot++) {
+      const from = offsets.get(slot);
+      // Free slots and string members have negative offsets: only arena members move.
+      if (from < 0) continue;
+      const n = this.#entryBytes(from);
+      const to = arena.alloc(n);
+      const start = old.offsetInPage(from);
+      arena.page(to).set(old.page(from).subarray(start, start + n), arena.offsetInPage(to));
+      offsets.set(slot, to);
+      copied += n;
+    }
+    assert(copied === live, "compaction keeps exactly the live members' bytes");
+    this.#arena = arena;
+  }
+}
+
+/** The member length written at `at` of `page` (one byte below {@link SHORT_LENGTH}, else two). */
+function lengthAt(page: Uint8Array, at: number): number {
+  const first = page[at];
+  return first < SHORT_LENGTH ? first : ((first & 0x7f) << 8) | page[at + 1];
 }

@@ -1,11 +1,10 @@
 /**
- * Member → slot for a large sorted set: an open-addressing hash table of
- * slot numbers in an `Int32Array` (linear probing, backward-shift deletion,
- * no tombstones), keyed by a hash of the member's bytes kept per slot. A
- * JavaScript `Map` costs about 30 bytes an entry; this costs about 12
- * (a 4-byte bucket at most half full, and the 4-byte hash), what keeps a
- * million-member sorted set near Redis's memory. A candidate slot's member
- * is compared where it is held (see `MemberArena.equals`).
+ * Member → slot for a large sorted set: a {@link SlotTable} of [hash of
+ * the member's bytes, slot + 1] pairs, at most 3/4 full, resized without
+ * a pause. A JavaScript `Map` costs about 30 bytes an entry; this costs
+ * 11–21 (8 bytes a pair at a load of 3/8–3/4), what keeps a million-member
+ * sorted set near Redis's memory. A candidate slot's member is compared
+ * where it is held (see `MemberArena.equals`).
  *
  * @example
  * ```ts
@@ -20,14 +19,15 @@
  */
 
 import { assert } from "../../_assert.ts";
+import { NOT_FOUND, SlotTable } from "../slot_table.ts";
 
 /** Where the index compares a candidate slot's member (a `MemberArena`). */
 export interface SlotMembers {
   equals(slot: number, member: string): boolean;
 }
 
-/** Buckets of an empty index (a power of two). */
-const INITIAL_BUCKETS = 16;
+/** Slots of an empty index (a power of two). */
+const INITIAL_SLOTS = 16;
 
 /** FNV-1a over a binary string's bytes, made non-negative. */
 function hashOf(member: string): number {
@@ -46,98 +46,52 @@ function hashOf(member: string): number {
  * ```
  */
 export class MemberIndex {
-  /** Slot + 1 per bucket; 0: empty. */
-  #buckets = new Int32Array(INITIAL_BUCKETS);
-  /** The hash of the member in each slot. */
-  #hashes = new Int32Array(INITIAL_BUCKETS);
-  #size = 0;
+  /** [hash, slot + 1] pairs. */
+  readonly #table = new SlotTable(INITIAL_SLOTS, 3 / 4, true);
 
   constructor(readonly members: SlotMembers) {}
 
   /** Members held. */
   get size(): number {
-    return this.#size;
+    return this.#table.size;
   }
 
-  /** Bytes of the buckets and hashes as allocated. */
+  /** Bytes of the slot table as allocated. */
   get allocatedBytes(): number {
-    return this.#buckets.byteLength + this.#hashes.byteLength;
+    return this.#table.allocatedBytes;
   }
 
   /** The slot of `member`, or undefined. */
   get(member: string): number | undefined {
     const hash = hashOf(member);
-    const buckets = this.#buckets;
-    const mask = buckets.length - 1;
-    for (let at = hash & mask;; at = (at + 1) & mask) {
-      const entry = buckets[at];
-      if (entry === 0) return undefined;
-      const slot = entry - 1;
-      if (this.#hashes[slot] === hash && this.members.equals(slot, member)) return slot;
+    const table = this.#table;
+    for (let at = table.find(hash); at !== NOT_FOUND; at = table.findNext(hash, at)) {
+      const slot = table.entryAt(at) - 1;
+      if (this.members.equals(slot, member)) return slot;
     }
+    return undefined;
   }
 
   /** Adds `member` (not held) at `slot` (already set in `members`). */
   add(member: string, slot: number): void {
-    if ((this.#size + 1) * 2 > this.#buckets.length) this.#resize(this.#buckets.length * 2);
-    if (slot >= this.#hashes.length) {
-      const grown = new Int32Array(Math.max(slot + 1, this.#hashes.length * 2));
-      grown.set(this.#hashes);
-      this.#hashes = grown;
-    }
-    const hash = hashOf(member);
-    this.#hashes[slot] = hash;
-    this.#place(hash, slot);
-    this.#size++;
+    this.#table.add(hashOf(member), slot + 1);
   }
 
   /** Removes `member` (held; still set in `members`); returns its slot. */
   delete(member: string): number {
     const slot = this.get(member);
     assert(slot !== undefined, "a deleted member is in the index");
-    this.deleteSlot(slot);
+    this.deleteSlot(slot, member);
     return slot;
   }
 
-  /** Removes the member at `slot` (held): found by its kept hash, no hashing or string compare. */
-  deleteSlot(slot: number): void {
-    const buckets = this.#buckets;
-    const mask = buckets.length - 1;
-    let at = this.#hashes[slot] & mask;
-    for (; buckets[at] !== slot + 1; at = (at + 1) & mask) {
-      assert(buckets[at] !== 0, "a deleted slot is in the index");
-    }
-    // Backward shift: move later entries of the run into the hole when their home allows.
-    let hole = at;
-    for (let next = (hole + 1) & mask; buckets[next] !== 0; next = (next + 1) & mask) {
-      const home = this.#hashes[buckets[next] - 1] & mask;
-      // The entry at `next` may fill the hole unless its home lies in (hole, next].
-      const stays = hole <= next ? home > hole && home <= next : home > hole || home <= next;
-      if (!stays) {
-        buckets[hole] = buckets[next];
-        hole = next;
-      }
-    }
-    buckets[hole] = 0;
-    this.#size--;
-    if (this.#buckets.length > INITIAL_BUCKETS && this.#size * 8 < this.#buckets.length) {
-      this.#resize(this.#buckets.length / 2);
-    }
-  }
-
-  #place(hash: number, slot: number): void {
-    const buckets = this.#buckets;
-    const mask = buckets.length - 1;
-    let at = hash & mask;
-    while (buckets[at] !== 0) at = (at + 1) & mask;
-    buckets[at] = slot + 1;
-  }
-
-  #resize(length: number): void {
-    const old = this.#buckets;
-    this.#buckets = new Int32Array(length);
-    for (let i = 0; i < old.length; i++) {
-      if (old[i] !== 0) this.#place(this.#hashes[old[i] - 1], old[i] - 1);
-    }
+  /** Removes `member`, held at `slot`: found by hash and slot number, no string compare. */
+  deleteSlot(slot: number, member: string): void {
+    const hash = hashOf(member);
+    const table = this.#table;
+    let at = table.find(hash);
+    while (at !== NOT_FOUND && table.entryAt(at) !== slot + 1) at = table.findNext(hash, at);
+    assert(at !== NOT_FOUND, "a deleted slot is in the index");
+    table.removeAt(at);
   }
 }

@@ -18,6 +18,7 @@
 
 import { MemberArena } from "./_member_arena.ts";
 import { MemberIndex } from "./_member_index.ts";
+import { PagedNumbers } from "../paged_numbers.ts";
 import { RankTree, type SlotKeys } from "./_zset_tree.ts";
 
 const INITIAL_SLOTS = 16;
@@ -32,7 +33,7 @@ const INITIAL_SLOTS = 16;
  */
 export class ZsetTable implements SlotKeys {
   readonly #members = new MemberArena();
-  #scores = new Float64Array(INITIAL_SLOTS);
+  readonly #scores = new PagedNumbers(Float64Array, INITIAL_SLOTS);
   /** Slots ever used, [0, #positions): held ones and free ones. */
   #positions = 0;
   readonly #free: number[] = [];
@@ -52,7 +53,7 @@ export class ZsetTable implements SlotKeys {
 
   /** The score of held slot `slot`. */
   scoreOf(slot: number): number {
-    return this.#scores[slot];
+    return this.#scores.get(slot);
   }
 
   /** The member of held slot `slot` (a new string). */
@@ -67,12 +68,12 @@ export class ZsetTable implements SlotKeys {
 
   /** The member at position `at` (< {@link positions}), or undefined for a free slot. */
   memberAt(at: number): string | undefined {
-    return Number.isNaN(this.#scores[at]) ? undefined : this.#members.get(at);
+    return Number.isNaN(this.#scores.get(at)) ? undefined : this.#members.get(at);
   }
 
   /** The score at position `at` (< {@link positions}); NaN for a free slot. */
   scoreAt(at: number): number {
-    return this.#scores[at];
+    return this.#scores.get(at);
   }
 
   /** The byte length of the member at held slot `slot`. */
@@ -82,7 +83,7 @@ export class ZsetTable implements SlotKeys {
 
   /** Bytes allocated for members, scores, index and order (MEMORY USAGE). */
   get allocatedBytes(): number {
-    return this.#members.allocatedBytes + this.#scores.byteLength + this.index.allocatedBytes +
+    return this.#members.allocatedBytes + this.#scores.allocatedBytes + this.index.allocatedBytes +
       this.tree.allocatedBytes;
   }
 
@@ -97,7 +98,7 @@ export class ZsetTable implements SlotKeys {
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
     const slot = this.#slotOf(member);
-    return slot === undefined ? undefined : this.#scores[slot];
+    return slot === undefined ? undefined : this.#scores.get(slot);
   }
 
   /** The 0-based rank of `member`, or undefined. */
@@ -111,19 +112,19 @@ export class ZsetTable implements SlotKeys {
     const slot = this.#slotOf(member);
     if (slot !== undefined) {
       // Redis keeps the old score when equal (0 and -0 included).
-      if (this.#scores[slot] === score) return false;
+      if (this.#scores.get(slot) === score) return false;
       this.tree.remove(slot);
-      this.#scores[slot] = score;
+      this.#scores.set(slot, score);
       this.tree.insert(slot);
       return false;
     }
     let place = this.#free.pop();
     if (place === undefined) {
       place = this.#positions++;
-      if (place >= this.#scores.length) this.#growSlots(this.#scores.length * 2);
+      if (place >= this.#scores.capacity) this.#growSlots(place + 1);
     }
     this.#members.add(place, member);
-    this.#scores[place] = score;
+    this.#scores.set(place, score);
     this.index.add(member, place);
     this.#lastSlot = place;
     this.tree.insert(place);
@@ -147,10 +148,10 @@ export class ZsetTable implements SlotKeys {
       if (slot === undefined) return false;
       this.tree.remove(slot);
     }
-    this.index.deleteSlot(slot);
+    this.index.deleteSlot(slot, member);
     if (this.#lastMember === member) this.#lastSlot = -1;
     this.#members.delete(slot);
-    this.#scores[slot] = NaN;
+    this.#scores.set(slot, NaN);
     this.#free.push(slot);
     return true;
   }
@@ -160,7 +161,7 @@ export class ZsetTable implements SlotKeys {
    * `reverse`) until `visit` returns false or the end.
    */
   walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
-    this.tree.walk(rank, reverse, (slot) => visit(this.#members.get(slot), this.#scores[slot]));
+    this.tree.walk(rank, reverse, (slot) => visit(this.#members.get(slot), this.#scores.get(slot)));
   }
 
   /** How many members satisfy `isBefore`, which holds for a prefix of the order. */
@@ -176,9 +177,7 @@ export class ZsetTable implements SlotKeys {
   }
 
   #growSlots(slots: number): void {
-    const scores = new Float64Array(slots);
-    scores.set(this.#scores);
-    this.#scores = scores;
+    this.#scores.reserve(slots);
     this.#members.reserve(slots);
   }
 }
