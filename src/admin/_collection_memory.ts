@@ -1,30 +1,25 @@
 /**
  * MEMORY USAGE's estimate of a collection's bytes with Redis's SAMPLES:
- * a large collection is estimated from `samples` of its elements times its
+ * a large sorted set is estimated from `samples` of its elements times its
  * length (0: every element), as Redis's objectComputeSize does, so the
- * command stays O(samples) on a collection of millions. Per type, through
- * its public API; a type without a sampler is measured whole.
+ * command stays O(samples) on a collection of millions. A big hash or set
+ * keeps its byte counts and is measured whole, exactly, in O(1); the other
+ * types and encodings are measured whole.
  *
  * @example
  * ```ts
- * collectionMemoryBytes(hash, 5); // ~ hash.memoryBytes(), from 5 fields
+ * collectionMemoryBytes(zset, 5); // ~ zset.memoryBytes(), from 5 members
  * ```
  * @module
  */
 
 import type { Collection } from "../types/collection.ts";
-import { HASH_FIELD_OVERHEAD_BYTES, HashValue } from "../types/hash/hash.ts";
-import { SetValue } from "../types/set/set.ts";
 import { ZsetValue } from "../types/zset/zset.ts";
 
 /** Redis's default MEMORY USAGE SAMPLES (OBJ_COMPUTE_SIZE_DEF_SAMPLES). */
 export const DEFAULT_MEMORY_SAMPLES = 5;
 
-/** What a hash table costs besides its fields, and each field (as `HashValue.memoryBytes`). */
-const TABLE_BYTES = 64;
-/** A big set's and a big sorted set's own bytes and per-member bytes (as their memoryBytes). */
-const SET_BYTES = 64;
-const SET_MEMBER_BYTES = 48;
+/** A big sorted set's own bytes and per-member bytes (as its memoryBytes). */
 const ZSET_BYTES = 96;
 const ZSET_MEMBER_BYTES = 48;
 
@@ -58,11 +53,7 @@ function sampleMean(
  * encodings with a sampler; undefined for the others (measured whole).
  */
 function sampledBase(value: Collection): number | undefined {
-  if (value instanceof HashValue) {
-    // The values sit together in one arena whose size is known: only fields are sampled.
-    return value.encoding() === "hashtable" ? TABLE_BYTES + value.valueBytes : undefined;
-  }
-  if (value instanceof SetValue) return value.isHashtable ? SET_BYTES : undefined;
+  // A hash and a set are measured whole: their tables keep their byte counts (O(1), exact).
   if (value instanceof ZsetValue) return value.encoding() === "skiplist" ? ZSET_BYTES : undefined;
   return undefined;
 }
@@ -73,19 +64,6 @@ function sampledBase(value: Collection): number | undefined {
  * every position sampled was a hole.
  */
 function sampledMean(value: Collection, samples: number): number | undefined {
-  if (value instanceof HashValue) {
-    return sampleMean(value.positions, samples, (at) => {
-      const field = value.fieldAt(at);
-      return field === undefined ? undefined : HASH_FIELD_OVERHEAD_BYTES + field.length;
-    });
-  }
-  if (value instanceof SetValue) {
-    return sampleMean(value.length, samples, (at) => {
-      // A member table may have holes below the count.
-      const member = value.memberAt(at) as string | undefined;
-      return member === undefined ? undefined : SET_MEMBER_BYTES + member.length;
-    });
-  }
   if (value instanceof ZsetValue) {
     return sampleMean(value.positions, samples, (at) => {
       const member = value.memberAt(at);

@@ -77,6 +77,20 @@ export class PagedNumbers<A extends NumberArray> {
     this.#pages[index >>> PAGE_BITS][index & PAGE_MASK] = value;
   }
 
+  /**
+   * The page holding `index` (< {@link capacity}), for several reads and
+   * writes near it: indices `[index, index + k)` share it when `index` is a
+   * multiple of a power of two k ≤ a page (per-element records of k numbers).
+   */
+  page(index: number): A {
+    return this.#pages[index >>> PAGE_BITS];
+  }
+
+  /** Where `index` is in its {@link page}. */
+  indexInPage(index: number): number {
+    return index & PAGE_MASK;
+  }
+
   /** Makes {@link capacity} at least `elements`. */
   reserve(elements: number): void {
     const pages = this.#pages;

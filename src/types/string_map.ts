@@ -1,7 +1,9 @@
 /**
- * A map from binary strings to values for a large collection (a hash's
- * fields; a set's members, a sorted set's): open addressing over an
- * `Int32Array` with a hash computed here, in JavaScript.
+ * A map from binary strings to values whose keys come from requests (the
+ * keys watched, the channels subscribed, the keys clients block on), and
+ * the seeded hash and prefetch step the big collections' tables share
+ * (`hash/_field_table.ts`, `set/_member_table.ts`): open addressing over
+ * an `Int32Array` with a hash computed here, in JavaScript.
  *
  * Why not a `Map<string, V>`: a request's strings are new, and V8 computes
  * a new string's hash on its first `Map` lookup through a call out of the
@@ -9,7 +11,7 @@
  * `Map.has` of a just-made string 450–600 ns, of the same string once
  * hashed 50–70 ns; FNV-1a over it in JavaScript 15–30 ns). Every command on
  * a big collection looks its elements up: that call was 30% of the server's
- * time under redis-benchmark's HSET.
+ * time under redis-benchmark's HSET (when hashes kept their fields here).
  *
  * Layout: a {@link SlotTable} of [hash, position + 1] pairs, load at most
  * 3/4, resized a few probe runs at a time (no pause of the event loop as a
@@ -104,8 +106,8 @@ export function flatString(s: string): string {
 export interface PrefetchableIndex {
   /** Step 1: the position in the home slot of a key of hash `hash`, or -1. */
   homePosition(hash: number): number;
-  /** Step 2: the key at position `at` (≥ 0), or undefined; step 3 reads it. */
-  keyAt(at: number): string | undefined;
+  /** Step 2: reads the key at position `at` (≥ 0) where a comparison will; a number made of it. */
+  touchKey(at: number): number;
 }
 
 /**
@@ -197,6 +199,11 @@ export class StringMap<V> implements PrefetchableIndex {
     return this.#values.at(at);
   }
 
+  /** See {@link PrefetchableIndex.touchKey}: the key's length (its string's header). */
+  touchKey(at: number): number {
+    return at < this.#keys.length ? this.#keys.at(at)?.length ?? 0 : 0;
+  }
+
   /** Replaces the value at the live position `at`. */
   setValueAt(at: number, value: V): void {
     assert(this.#keys.at(at) !== undefined, "a value is set at a live position");
@@ -239,12 +246,11 @@ export class StringMap<V> implements PrefetchableIndex {
 /** Most keys one {@link prefetchStrings} call touches. */
 export const PREFETCH_MAX_STRINGS = 64;
 const prefetchAt = new Int32Array(PREFETCH_MAX_STRINGS);
-const prefetchFound: (string | undefined)[] = new Array(PREFETCH_MAX_STRINGS).fill(undefined);
 
 /**
  * Touches the memory that looking up `keys[i]` in `maps[i]` (i < `count`,
- * at most {@link PREFETCH_MAX_STRINGS}) will read — the slot, the key's
- * place, then the key string — one step for every key at a time, so that their cache misses
+ * at most {@link PREFETCH_MAX_STRINGS}) will read — the slot, then the key
+ * where it is compared — one step for every key at a time, so that their cache misses
  * overlap rather than follow each other (as `Engine.prefetch` does for the
  * keyspace): a pipeline of HSETs to a big hash then finds its fields in
  * cache. `then(i, position)`, if given, is a last step per key (the
@@ -266,13 +272,11 @@ export function prefetchStrings(
   const n = Math.min(count, PREFETCH_MAX_STRINGS);
   // One dependent read per pass, so that each pass's misses overlap.
   for (let i = 0; i < n; i++) prefetchAt[i] = maps[i].homePosition(stringHash(keys[i]));
+  let touched = 0;
   for (let i = 0; i < n; i++) {
     const at = prefetchAt[i];
-    prefetchFound[i] = at < 0 ? undefined : maps[i].keyAt(at);
+    if (at >= 0) touched += maps[i].touchKey(at);
   }
-  let touched = 0;
-  for (let i = 0; i < n; i++) touched += prefetchFound[i]?.length ?? 0;
-  prefetchFound.fill(undefined, 0, n); // holds no key past the batch
   if (then !== undefined) { for (let i = 0; i < n; i++) touched += then(i, prefetchAt[i]); }
   return touched;
 }

@@ -78,41 +78,44 @@ export class FieldValues {
 
   /** The value at position `at` (set before). */
   get(at: number): string {
-    const meta = this.#meta;
-    const length = meta.get(at * STRIDE + LENGTH);
+    const meta = this.#meta.page(at * STRIDE);
+    const i = this.#meta.indexInPage(at * STRIDE);
+    const length = meta[i + LENGTH];
     if (length === STRING_VALUE) return this.#strings[at]!;
     const arena = this.#arena;
-    const offset = meta.get(at * STRIDE + OFFSET);
+    const offset = meta[i + OFFSET];
     const start = arena.offsetInPage(offset);
     return bytesToBinary(arena.page(offset), start, start + length);
   }
 
   /** Prefetching (see `Engine.prefetch`): reads what a write at `at` (-1: none) will touch. */
   touch(at: number): number {
-    const meta = this.#meta;
-    if (at < 0 || at * STRIDE >= meta.capacity) return 0;
-    const offset = meta.get(at * STRIDE + OFFSET);
-    if (meta.get(at * STRIDE + ROOM) === 0 || offset >= this.#arena.usedBytes) return 0;
+    if (at < 0 || at * STRIDE >= this.#meta.capacity) return 0;
+    const meta = this.#meta.page(at * STRIDE);
+    const i = this.#meta.indexInPage(at * STRIDE);
+    const offset = meta[i + OFFSET];
+    if (meta[i + ROOM] === 0 || offset >= this.#arena.usedBytes) return 0;
     return this.#arena.page(offset)[this.#arena.offsetInPage(offset)];
   }
 
   /** Sets the value at position `at` (a new position, or one set before). */
   set(at: number, value: string): void {
-    const meta = this.#meta;
-    const i = at * STRIDE;
-    if (i >= meta.capacity) meta.reserve(i + STRIDE);
+    // A position's four numbers share a page (STRIDE divides the page size).
+    if (at * STRIDE >= this.#meta.capacity) this.#meta.reserve(at * STRIDE + STRIDE);
+    const meta = this.#meta.page(at * STRIDE);
+    const i = this.#meta.indexInPage(at * STRIDE);
     const length = value.length;
-    if (meta.get(i + LENGTH) === STRING_VALUE) this.#strings[at] = undefined;
-    if (length <= meta.get(i + ROOM)) {
-      const offset = meta.get(i + OFFSET);
+    if (meta[i + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
+    if (length <= meta[i + ROOM]) {
+      const offset = meta[i + OFFSET];
       writeBinary(value, this.#arena.page(offset), this.#arena.offsetInPage(offset));
-      meta.set(i + LENGTH, length);
+      meta[i + LENGTH] = length;
       return;
     }
     const room = roundUp8(length);
     if (length > MAX_ARENA_VALUE_BYTES || !this.#makeRoom(room)) {
       this.#free(at);
-      meta.set(i + LENGTH, STRING_VALUE);
+      meta[i + LENGTH] = STRING_VALUE;
       this.#strings[at] = value;
       return;
     }
@@ -120,9 +123,9 @@ export class FieldValues {
     const arena = this.#arena;
     const offset = arena.alloc(room);
     writeBinary(value, arena.page(offset), arena.offsetInPage(offset));
-    meta.set(i + OFFSET, offset);
-    meta.set(i + LENGTH, length);
-    meta.set(i + ROOM, room);
+    meta[i + OFFSET] = offset;
+    meta[i + LENGTH] = length;
+    meta[i + ROOM] = room;
   }
 
   /** Forgets the value at position `at` (its field is gone; the position may be reused). */

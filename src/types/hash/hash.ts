@@ -9,10 +9,11 @@
  *   Redis scans its listpack. One heap string per hash instead of a Map and
  *   two strings per field: what keeps a million small hashes compact.
  * - `hashtable` past either limit (never back, as in Redis): a
- *   {@link StringMap} from field to value (not a `Map`: see its module doc);
- *   deleted positions are reused but never move a live field, so a position
- *   is a stable cursor (HSCAN, and snapshot chunks: a field present
- *   throughout is visited once).
+ *   {@link FieldTable} of fields by position and `FieldValues` of values
+ *   by the same position, both off the JavaScript heap; deleted positions
+ *   are reused but never move a live field, so a position is a stable
+ *   cursor (HSCAN, and snapshot chunks: a field present throughout is
+ *   visited once).
  *
  * @example
  * ```ts
@@ -31,7 +32,8 @@ import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
-import { flatString, StringMap } from "../string_map.ts";
+import { flatString } from "../string_map.ts";
+import { FieldTable } from "./_field_table.ts";
 import { FieldValues } from "./_field_values.ts";
 
 /**
@@ -51,7 +53,7 @@ export const SNAPSHOT_TYPE_HASH = 1;
 
 /**
  * Bytes a hashtable-encoded hash spends per field besides the field's and
- * its value's bytes (the field's string, its slot and position entries):
+ * its value's bytes (its arena entry, its slot and position entries):
  * what MEMORY USAGE counts, in full or by samples.
  */
 export const HASH_FIELD_OVERHEAD_BYTES = 48;
@@ -74,7 +76,7 @@ export class HashValue extends Collection {
   #packed = "";
   #count = 0;
   /** The hashtable encoding: fields, and their values by position (off the heap). */
-  #table: StringMap<undefined> | undefined = undefined;
+  #table: FieldTable | undefined = undefined;
   #values: FieldValues | undefined = undefined;
   /** Read from inline bytes (see {@link unpack}): a copy, to be stored back once changed. */
   #unpacked = false;
@@ -104,7 +106,7 @@ export class HashValue extends Collection {
     return this.#table === undefined ? this.#packed : undefined;
   }
 
-  override elementMap(): StringMap<undefined> | undefined {
+  override elementMap(): FieldTable | undefined {
     return this.#table;
   }
 
@@ -170,7 +172,7 @@ export class HashValue extends Collection {
     this.#fit(value.length);
     if (this.#table !== undefined) {
       // One lookup: the field's position, added if new; the value goes there.
-      const place = this.#table.place(field, undefined);
+      const place = this.#table.place(field);
       this.#values!.set(place < 0 ? -place - 1 : place, value);
       if (place >= 0) return false;
       this.#count++;
@@ -279,12 +281,10 @@ export class HashValue extends Collection {
 
   memoryBytes(): number {
     if (this.#table === undefined) return 48 + this.#packed.length;
-    // Per field: its string, its slot and position entries; the values' arena.
-    let bytes = 64 + this.#values!.arenaBytes;
-    this.forEach((field) => {
-      bytes += HASH_FIELD_OVERHEAD_BYTES + field.length;
-    });
-    return bytes;
+    // Per field: its bytes, its slot and position entries; the values' arena.
+    const table = this.#table;
+    return 64 + this.#values!.arenaBytes + HASH_FIELD_OVERHEAD_BYTES * table.size +
+      table.fieldBytes;
   }
 
   rebuildRecords(emit: RecordSink): void {
@@ -356,10 +356,10 @@ export class HashValue extends Collection {
   }
 
   #convert(): void {
-    const table = new StringMap<undefined>();
+    const table = new FieldTable();
     const values = new FieldValues();
     this.forEach((field, value) => {
-      const place = table.place(field, undefined);
+      const place = table.place(field);
       values.set(place < 0 ? -place - 1 : place, value);
     });
     this.#table = table;

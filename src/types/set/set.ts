@@ -357,7 +357,7 @@ export class SetValue extends Collection {
   /** The member at position `at` (0 ≤ at < {@link length}), in {@link forEach}'s order. */
   memberAt(at: number): string {
     assert(at >= 0 && at < this.#count, "a member position is within the set");
-    if (this.#table !== undefined) return this.#table.members.at(at);
+    if (this.#table !== undefined) return this.#table.memberAt(at);
     if (this.#sorted !== undefined) return this.#sorted[at];
     const packed = this.#packed;
     let offset = 0;
@@ -372,9 +372,9 @@ export class SetValue extends Collection {
 
   /** Calls `visit` for each member, in Redis's order for an intset (ascending); stops on false. */
   forEach(visit: (member: string) => boolean | void): void {
-    const table = this.#table?.members;
+    const table = this.#table;
     if (table !== undefined) {
-      for (let i = 0; i < table.length; i++) if (visit(table.at(i)) === false) return;
+      for (let i = 0; i < table.size; i++) if (visit(table.memberAt(i)) === false) return;
       return;
     }
     const list = this.#sorted;
@@ -392,7 +392,7 @@ export class SetValue extends Collection {
 
   /** Every member, in {@link forEach}'s order (a fresh array). */
   members(): string[] {
-    if (this.#table !== undefined) return this.#table.members.toArray();
+    if (this.#table !== undefined) return this.#table.toArray();
     if (this.#sorted !== undefined) return this.#sorted.slice();
     const out: string[] = [];
     this.forEach((member) => {
@@ -420,9 +420,9 @@ export class SetValue extends Collection {
    * (0: done). Only for a {@link cursored} set.
    */
   scan(cursor: number, count: number, visit: (member: string) => void): number {
-    const members = this.#table!.members;
-    let at = cursor === 0 || cursor > members.length ? members.length : cursor;
-    for (let seen = 0; at > 0 && seen < count; seen++) visit(members.at(--at));
+    const table = this.#table!;
+    let at = cursor === 0 || cursor > table.size ? table.size : cursor;
+    for (let seen = 0; at > 0 && seen < count; seen++) visit(table.memberAt(--at));
     return at;
   }
 
@@ -434,7 +434,7 @@ export class SetValue extends Collection {
     if (this.#sorted !== undefined) copy.#sorted = this.#sorted.slice();
     if (this.#table !== undefined) {
       const table = new MemberTable();
-      for (const member of this.#table.members) table.add(member);
+      for (let at = 0; at < this.#table.size; at++) table.add(this.#table.memberAt(at));
       copy.#table = table;
     }
     return copy;
@@ -447,9 +447,7 @@ export class SetValue extends Collection {
 
   memoryBytes(): number {
     if (this.#table !== undefined) {
-      let bytes = 64;
-      for (const member of this.#table.members) bytes += 48 + member.length;
-      return bytes;
+      return 64 + 48 * this.#table.size + this.#table.memberBytes;
     }
     if (this.#sorted !== undefined) {
       let bytes = 64;
@@ -492,9 +490,9 @@ export class SetValue extends Collection {
     }
     let next = -1;
     if (this.#table !== undefined) {
-      const members = this.#table.members;
-      let at = from > 0 ? from : members.length;
-      while (at > 0 && (parts.length === 0 || bytes < maxBytes)) add(members.at(--at));
+      const table = this.#table;
+      let at = from > 0 ? from : table.size;
+      while (at > 0 && (parts.length === 0 || bytes < maxBytes)) add(table.memberAt(--at));
       if (at > 0) next = at;
     } else if (this.#sorted !== undefined) {
       const sorted = this.#sorted;

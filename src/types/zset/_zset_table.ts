@@ -16,7 +16,7 @@
  * @module
  */
 
-import { MemberArena } from "./_member_arena.ts";
+import { MemberArena } from "../member_arena.ts";
 import { MemberIndex } from "./_member_index.ts";
 import { PagedNumbers } from "../paged_numbers.ts";
 import { RankTree, type SlotKeys } from "./_zset_tree.ts";

@@ -4,7 +4,7 @@ const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   assert.deepEqual(actual, expected, message);
 import { RankTree } from "./_zset_tree.ts";
 import { MemberIndex } from "./_member_index.ts";
-import { MAX_ARENA_MEMBER_BYTES, MemberArena } from "./_member_arena.ts";
+import { MAX_ARENA_MEMBER_BYTES, MemberArena } from "../member_arena.ts";
 import { ZsetTable } from "./_zset_table.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";

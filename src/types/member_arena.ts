@@ -1,5 +1,5 @@
 /**
- * A large sorted set's members by slot, off the JavaScript heap: each
+ * A large sorted set's or set's members by slot, off the JavaScript heap: each
  * member's bytes in a byte arena of pages (`paged_bytes.ts`), its offset
  * per slot in pages of numbers (`paged_numbers.ts`): both grow without
  * copying what they hold.
@@ -30,11 +30,12 @@
  * @module
  */
 
-import { arenaGrowth } from "../../storage/arena_growth.ts";
-import { assert } from "../../_assert.ts";
-import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
-import { PagedBytes } from "../paged_bytes.ts";
-import { PagedNumbers } from "../paged_numbers.ts";
+import { arenaGrowth } from "../storage/arena_growth.ts";
+import { assert } from "../_assert.ts";
+import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
+import { PagedBytes } from "./paged_bytes.ts";
+import { NOT_FOUND, type SlotTable } from "./slot_table.ts";
+import { PagedNumbers } from "./paged_numbers.ts";
 
 /** Longest member held in the arena (its length takes at most 15 bits); longer ones stay strings. */
 export const MAX_ARENA_MEMBER_BYTES = 0x7fff;
@@ -117,6 +118,34 @@ export class MemberArena {
     this.#offsets.set(slot, FREE);
   }
 
+  /**
+   * Moves held slot `from`'s member to free slot `to` (its bytes stay where
+   * they are: only the offset moves); `from` is free after.
+   */
+  move(from: number, to: number): void {
+    const offsets = this.#offsets;
+    const offset = offsets.get(from);
+    assert(offset !== FREE && offsets.get(to) === FREE, "a member moves to a free slot");
+    offsets.set(to, offset);
+    offsets.set(from, FREE);
+    if (offset === STRING_MEMBER) {
+      this.#strings.set(to, this.#strings.get(from)!);
+      this.#strings.delete(from);
+    }
+  }
+
+  /** Whether slot `slot` (within {@link reserve}d room) holds a member. */
+  held(slot: number): boolean {
+    return slot < this.#offsets.capacity && this.#offsets.get(slot) !== FREE;
+  }
+
+  /** Prefetching: reads what comparing held slot `slot`'s member touches (a number of it). */
+  touch(slot: number): number {
+    const offset = this.#offsets.get(slot);
+    if (offset < 0) return offset;
+    return this.#arena.page(offset)[this.#arena.offsetInPage(offset)];
+  }
+
   /** The member of held slot `slot`. */
   get(slot: number): string {
     const offset = this.#offsets.get(slot);
@@ -148,6 +177,19 @@ export class MemberArena {
       if (page[start + i] !== member.charCodeAt(i)) return false;
     }
     return true;
+  }
+
+  /**
+   * The location in `index` (a {@link SlotTable} of [hash, slot + 1]
+   * pairs over this arena's slots) of `member`, whose hash is `hash`, or
+   * {@link NOT_FOUND}: the lookup the member tables of big sets and hashes
+   * share.
+   */
+  locate(index: SlotTable, member: string, hash: number): number {
+    for (let at = index.find(hash); at !== NOT_FOUND; at = index.findNext(hash, at)) {
+      if (this.equals(index.entryAt(at) - 1, member)) return at;
+    }
+    return NOT_FOUND;
   }
 
   /** Held slot `slot`'s member against `member` by bytes: negative, 0 or positive. */
