@@ -83,7 +83,10 @@ export class SlotTable {
   /**
    * The empty slot where the last {@link find} of `#missHash` ended in the
    * new slots (-1: none), for the {@link add} that usually follows a miss
-   * — one probe run walked, not two. Forgotten on any change.
+   * — one probe run walked, not two. It stays the first empty slot of that
+   * hash's run only while no slot fills or empties: every method that
+   * changes which slots are taken (add, removeAt, clear; a drain runs only
+   * inside the first two) must forget it.
    */
   #missSlot = -1;
   #missHash = 0;
@@ -174,6 +177,7 @@ export class SlotTable {
     const slots = this.#slots;
     const missed = this.#missSlot;
     if (missed >= 0 && this.#missHash === hash) {
+      assert(slots[2 * missed + 1] === 0, "the remembered slot is still empty");
       slots[2 * missed] = hash;
       slots[2 * missed + 1] = entry;
     } else {

@@ -82,6 +82,8 @@ export class FieldValues {
     const i = this.#meta.indexInPage(at * STRIDE);
     const length = meta[i + LENGTH];
     if (length === STRING_VALUE) return this.#strings[at]!;
+    // An empty value may have no room: its offset is stale (the arena may have compacted since).
+    if (length === 0) return "";
     const arena = this.#arena;
     const offset = meta[i + OFFSET];
     const start = arena.offsetInPage(offset);
@@ -107,8 +109,10 @@ export class FieldValues {
     const length = value.length;
     if (meta[i + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
     if (length <= meta[i + ROOM]) {
-      const offset = meta[i + OFFSET];
-      writeBinary(value, this.#arena.page(offset), this.#arena.offsetInPage(offset));
+      if (length > 0) {
+        const offset = meta[i + OFFSET];
+        writeBinary(value, this.#arena.page(offset), this.#arena.offsetInPage(offset));
+      }
       meta[i + LENGTH] = length;
       return;
     }

@@ -63,3 +63,17 @@ Deno.test("FieldValues: a value outgrowing its room moves; a shrunk one stays in
   values.set(0, "back in the arena");
   assert.equal(values.get(0), "back in the arena");
 });
+
+Deno.test("FieldValues: an empty value at a reused position reads back after the arena compacted", () => {
+  const values = new FieldValues();
+  values.set(0, "abc");
+  values.delete(0);
+  // Churn enough to compact (and drop the pages the old offset pointed into).
+  for (let round = 0; round < 3000; round++) {
+    for (let p = 1; p < 101; p++) values.set(p, `${round}`.repeat(1 + (round % 5) * 2));
+  }
+  values.set(0, "");
+  assert.equal(values.get(0), "");
+  values.set(0, "xyz");
+  assert.equal(values.get(0), "xyz");
+});
