@@ -19,6 +19,11 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
 const KVDB_FLAGS = (denoJson.tasks.kvdb as string).split(/\s+/).filter((w) => w.startsWith("--"));
 
+/** The V8 flags kvdb runs with (deno.json's tasks), for in-process benches of its parts. */
+export const KVDB_V8_FLAGS: readonly string[] = KVDB_FLAGS.filter((f) =>
+  f.startsWith("--v8-flags")
+);
+
 /** A server under test. */
 export interface BenchServer {
   /** `floor`: bench/floor_server.ts, Deno with no database behind it. */

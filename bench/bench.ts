@@ -52,6 +52,7 @@ import { parseArgs } from "node:util";
 import {
   type BenchResult,
   type BenchServer,
+  KVDB_V8_FLAGS,
   loadKeys,
   medianResult,
   multiBenchmark,
@@ -652,10 +653,8 @@ async function benchScript(
 }
 
 const snapshotBench = () =>
-  benchScript("./snapshot_bench.ts", ["--keys", String(MEMORY_KEYS)], [
-    // The server's V8 flags (deno.json's tasks), so that the pause is the server's.
-    "--v8-flags=--max-semi-space-size=4,--no-memory-reducer",
-  ]);
+  // The server's V8 flags, so that the pause is the server's.
+  benchScript("./snapshot_bench.ts", ["--keys", String(MEMORY_KEYS)], [...KVDB_V8_FLAGS]);
 
 /** The Deno floor table: SET at 50 clients, in memory and durable. */
 const floorRows = (dir: string) => runtimeFloor(dir, ROUNDS, n(200_000), n(50_000));

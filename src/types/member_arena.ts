@@ -250,10 +250,7 @@ export class MemberArena {
       // Free slots and string members have negative offsets: only arena members move.
       if (from < 0) continue;
       const n = this.#entryBytes(from);
-      const to = arena.alloc(n);
-      const start = old.offsetInPage(from);
-      arena.page(to).set(old.page(from).subarray(start, start + n), arena.offsetInPage(to));
-      offsets.set(slot, to);
+      offsets.set(slot, arena.copyFrom(old, from, n));
       copied += n;
     }
     assert(copied === live, "compaction keeps exactly the live members' bytes");

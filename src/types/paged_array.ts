@@ -36,8 +36,7 @@ const PAGE_MASK = PAGE_ELEMENTS - 1;
  * const array = new PagedArray<number>();
  * array.push(1);
  * array.push(2);
- * array.pop(); // 2
- * [...array]; // [1]
+ * array.at(1); // 2
  * ```
  */
 export class PagedArray<T> {
@@ -69,28 +68,5 @@ export class PagedArray<T> {
     }
     this.#pages[index >>> PAGE_BITS][index & PAGE_MASK] = value;
     this.#length = index + 1;
-  }
-
-  /** Removes and returns the last element (undefined when empty). */
-  pop(): T | undefined {
-    if (this.#length === 0) return undefined;
-    const index = --this.#length;
-    const page = this.#pages[index >>> PAGE_BITS];
-    const value = page[index & PAGE_MASK];
-    page[index & PAGE_MASK] = undefined as T; // holds nothing past the end
-    // A page emptied is dropped, unless it is the only one left.
-    if ((index & PAGE_MASK) === 0 && index > 0) this.#pages.pop();
-    return value;
-  }
-
-  /** The elements in order, as one new array. */
-  toArray(): T[] {
-    const all = new Array<T>(this.#length);
-    for (let i = 0; i < this.#length; i++) all[i] = this.at(i);
-    return all;
-  }
-
-  *[Symbol.iterator](): IterableIterator<T> {
-    for (let i = 0; i < this.#length; i++) yield this.at(i);
   }
 }

@@ -22,6 +22,7 @@
  */
 
 import { assert } from "../_assert.ts";
+import { grownArray } from "../bytes/grown_array.ts";
 
 const PAGE_BITS = 20;
 /** Bytes a page holds once the first has grown to full size (1 MiB). */
@@ -84,20 +85,25 @@ export class PagedBytes {
         // The first page doubles up to a full page: a copy of at most a page.
         let length = first.length;
         while (length < end) length *= 2;
-        const grown = new Uint8Array(Math.min(length, BYTE_PAGE_BYTES));
-        grown.set(first.subarray(0, this.#used));
-        pages[0] = grown;
+        pages[0] = grownArray(first, Math.min(length, BYTE_PAGE_BYTES), this.#used);
       }
     } else if (index === pages.length) {
-      if (pages[0].length < BYTE_PAGE_BYTES) {
-        const grown = new Uint8Array(BYTE_PAGE_BYTES);
-        grown.set(pages[0]);
-        pages[0] = grown;
-      }
+      if (pages[0].length < BYTE_PAGE_BYTES) pages[0] = grownArray(pages[0], BYTE_PAGE_BYTES);
       pages.push(new Uint8Array(BYTE_PAGE_BYTES));
     }
     this.#used = end;
     return at;
+  }
+
+  /**
+   * Allocates `bytes` here and copies them from global offset `at` of
+   * `source` (an owner's compaction into a fresh arena); the new offset.
+   */
+  copyFrom(source: PagedBytes, at: number, bytes: number): number {
+    const to = this.alloc(bytes);
+    const start = source.offsetInPage(at);
+    this.page(to).set(source.page(at).subarray(start, start + bytes), this.offsetInPage(to));
+    return to;
   }
 
   /** Counts `bytes` of an allocation as dead (the owner no longer uses them). */

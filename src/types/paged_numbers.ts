@@ -23,6 +23,7 @@
  */
 
 import { assert } from "../_assert.ts";
+import { grownArray } from "../bytes/grown_array.ts";
 
 const PAGE_BITS = 14;
 /** Elements a page holds once the first has grown to full size. */
@@ -99,9 +100,9 @@ export class PagedNumbers<A extends NumberArray> {
       // The first page doubles up to a full page: a copy of at most a page.
       let length = first.length;
       while (length < elements && length < NUMBER_PAGE_ELEMENTS) length *= 2;
-      const grown = this.#newPage(Math.min(length, NUMBER_PAGE_ELEMENTS));
-      grown.set(first);
-      pages[0] = grown;
+      const held = first.length;
+      pages[0] = grownArray(first, Math.min(length, NUMBER_PAGE_ELEMENTS));
+      if (this.#fill !== 0) pages[0].fill(this.#fill, held);
     }
     while (this.capacity < elements) pages.push(this.#newPage(NUMBER_PAGE_ELEMENTS));
   }

@@ -177,11 +177,7 @@ export class FieldValues {
     for (let i = 0; i < meta.capacity; i += STRIDE) {
       const room = meta.get(i + ROOM);
       if (room === 0) continue;
-      const from = meta.get(i + OFFSET);
-      const to = arena.alloc(room);
-      const start = old.offsetInPage(from);
-      arena.page(to).set(old.page(from).subarray(start, start + room), arena.offsetInPage(to));
-      meta.set(i + OFFSET, to);
+      meta.set(i + OFFSET, arena.copyFrom(old, meta.get(i + OFFSET), room));
     }
     assert(
       arena.usedBytes - arena.deadBytes === old.usedBytes - old.deadBytes,

@@ -397,10 +397,7 @@ export class RankTree {
     const right = this.#newLeaf();
     // #newLeaf may have replaced the first page of rows: read the row again.
     const rightBase = rowBase(right);
-    this.#row(right).set(
-      this.#row(leaf).subarray(rowBase(leaf) + keep, rowBase(leaf) + LEAF_ROW),
-      rightBase,
-    );
+    this.#row(right).set(this.#row(leaf).subarray(base + keep, base + LEAF_ROW), rightBase);
     this.#counts[right] = LEAF_ROW - keep;
     this.#counts[leaf] = keep;
     this.#prev[right] = leaf;
