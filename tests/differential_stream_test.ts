@@ -286,6 +286,31 @@ const CASES: Record<string, StepLike[]> = {
     ["XTRIM", "nokey", "MAXLEN", "1"],
     ["XTRIM", "nokey", "MAXLEN", "x"],
   ],
+  // XADD * after a last ID in the future: the new ID follows it, the same
+  // on both servers, whether its parts are exact numbers (the usual path)
+  // or not (a sequence or a time past 2^53).
+  "XADD * after a last ID ahead of the clock": [
+    ["XADD", "a", "99999999999999-5", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XSETID", "a", "99999999999999-9007199254740990"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XSETID", "a", `99999999999999-${U64}`],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "g", "w", "h", "x"],
+    ["XSETID", "a", "9007199254740993-5"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XSETID", "a", `${U64}-18446744073709551614`],
+    ["XADD", "a", "*", "f", "v"],
+    ["XADD", "a", "*", "f", "v"],
+    ["XRANGE", "a", "-", "+"],
+    ["XREVRANGE", "a", "+", "-", "COUNT", "3"],
+    ["XINFO", "STREAM", "a"],
+  ],
   "XSETID": [
     ["XSETID", "nokey", "1-1"],
     ...fill("s", 3),

@@ -57,7 +57,7 @@
  */
 
 import { bytesToBinary } from "../bytes/binary_string.ts";
-import { recurringWord } from "./_recurring_words.ts";
+import { COMMAND_NAMES, SHORT_ARGUMENTS } from "./_recurring_words.ts";
 import { CommandError } from "./reply_writer.ts";
 import { splitInlineArguments } from "./inline_split.ts";
 import { UNAUTHENTICATED_MAX_ARGS, UNAUTHENTICATED_MAX_BYTES } from "./_unauthenticated.ts";
@@ -230,9 +230,11 @@ export class RespRequestDecoder {
         return this.#fail("expected CRLF after bulk data", start, end);
       }
       if (dataEnd + 2 > end) break;
-      // The command name: see _recurring_words.ts.
+      // Recurring words made once: see _recurring_words.ts.
       args[have] = have === 0
-        ? recurringWord(bytes, dataStart, dataEnd)
+        ? COMMAND_NAMES.word(bytes, dataStart, dataEnd)
+        : length <= SHORT_ARGUMENTS.maxBytes
+        ? SHORT_ARGUMENTS.word(bytes, dataStart, dataEnd)
         : bytesToBinary(bytes, dataStart, dataEnd);
       have++;
       pos = dataEnd + 2;

@@ -237,18 +237,29 @@ export class StreamNode {
    * arena, `live` counted.
    */
   append(id: string, parts: readonly string[], from: number): void {
+    this.appendWords(idWord(id, 0), idWord(id, 1), idWord(id, 2), idWord(id, 3), parts, from);
+  }
+
+  /**
+   * {@link append} of the ID of words `a`..`d` (see `idFromWords`): XADD's
+   * new ID, made from numbers, is neither made a string nor read back out
+   * of one here.
+   */
+  appendWords(
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    parts: readonly string[],
+    from: number,
+  ): void {
     const pairs = (parts.length - from) / 2;
     const master = this.masterFields;
     let same = master.length === pairs;
     for (let i = 0; same && i < master.length; i++) same = master[i] === parts[from + i * 2];
-    // The ID read once: its words for the table, its parts as numbers for the sizes.
-    const a = idWord(id, 0);
-    const b = idWord(id, 1);
-    const c = idWord(id, 2);
-    const d = idWord(id, 3);
     this.tailMs = a < SAFE_HIGH_WORD ? a * TWO_32 + b : -1;
     this.tailSeq = this.tailMs >= 0 && c < SAFE_HIGH_WORD ? c * TWO_32 + d : -1;
-    this.entryBytes += this.#elementBytes(id, parts, from, same);
+    this.entryBytes += this.#elementBytes(a, b, c, d, parts, from, same);
     let need = 0;
     for (let i = from; i < parts.length; i++) need += 4 + parts[i].length;
     this.#used = writePackedFields(this.#reserve(need), this.#used, parts, from);
@@ -339,27 +350,38 @@ export class StreamNode {
     this.#size++;
   }
 
-  /** The master entry's ID: `id` when it is the first. */
-  #masterId(id: string): string {
-    return this.#size === 0 ? id : this.idAt(0);
-  }
-
-  /** Bytes of the listpack elements of a new entry `id` of pairs `parts[from..]`. */
-  #elementBytes(id: string, parts: readonly string[], from: number, same: boolean): number {
+  /**
+   * Bytes of the listpack elements of a new entry (ID words `a`..`d`, the
+   * tail's numbers already set from them) of pairs `parts[from..]`.
+   */
+  #elementBytes(
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    parts: readonly string[],
+    from: number,
+    same: boolean,
+  ): number {
     const ms = this.tailMs;
     const seq = this.tailSeq;
     if (this.#size === 0) {
       this.masterMs = ms;
-      this.masterSeq = idSeqNumber(id);
+      this.masterSeq = c < SAFE_HIGH_WORD ? c * TWO_32 + d : -1;
     }
     const pairs = (parts.length - from) / 2;
     let bytes = 2; // flags
+    // Past 2^53 the deltas are bigints: the IDs as strings then (rare: explicit huge IDs).
+    const big = (ms < 0 || this.masterMs < 0 || seq < 0 || this.masterSeq < 0)
+      ? idFromWords(a, b, c, d)
+      : "";
+    const master = big === "" ? "" : this.#size === 0 ? big : this.idAt(0);
     bytes += ms >= 0 && this.masterMs >= 0
       ? intElementBytes(ms - this.masterMs)
-      : bigIntElementBytes(BigInt.asIntN(64, idMs(id) - idMs(this.#masterId(id))));
+      : bigIntElementBytes(BigInt.asIntN(64, idMs(big) - idMs(master)));
     bytes += seq >= 0 && this.masterSeq >= 0
       ? intElementBytes(seq - this.masterSeq)
-      : bigIntElementBytes(BigInt.asIntN(64, idSeq(id) - idSeq(this.#masterId(id))));
+      : bigIntElementBytes(BigInt.asIntN(64, idSeq(big) - idSeq(master)));
     if (!same) bytes += intElementBytes(pairs);
     for (let i = from; i < parts.length; i += 2) {
       if (!same) bytes += stringElementBytes(parts[i]);

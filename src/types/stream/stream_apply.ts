@@ -27,6 +27,7 @@ import {
   pendingSetRecord,
 } from "./stream_wal.ts";
 import { StreamGroup } from "./stream_group.ts";
+import { makeId } from "./stream_id.ts";
 
 /** The op applied by {@link applyStreamRecords} (set by {@link changeStream}). */
 let currentOp = 0;
@@ -183,6 +184,8 @@ const oneRecord: string[] = [""];
 
 /** The entry {@link changeStreamAdd} applies: the command's own strings, not decoded back. */
 let liveId = "";
+let liveMs = -1;
+let liveSeq = -1;
 const NO_PARTS: readonly string[] = [];
 let liveParts: readonly string[] = NO_PARTS;
 let liveFrom = 0;
@@ -190,30 +193,48 @@ let liveNewNode = false;
 
 function applyLiveAdd(engine: Engine, key: string): void {
   const stream = streamAt(engine, key, true)!;
-  if (liveId > stream.lastId) stream.append(liveId, liveParts, liveNewNode, liveFrom);
+  // As replaying its record would: an ID not above the last one adds nothing.
+  if (liveMs < 0) {
+    if (liveId > stream.lastId) stream.append(liveId, liveParts, liveNewNode, liveFrom);
+    return;
+  }
+  const lastMs = stream.lastMs;
+  if (
+    lastMs >= 0 &&
+    (liveMs > lastMs || (liveMs === lastMs && stream.lastSeq >= 0 && liveSeq > stream.lastSeq))
+  ) {
+    stream.appendNew(liveMs, liveSeq, liveParts, liveNewNode, liveFrom);
+  }
 }
 
 /**
- * Logs and applies XADD's entry (`parts[from..]`): a `StreamAdd` record
- * (built only when there is a log: its pairs are packed only then),
- * applied from the command's own strings — what replaying the record
- * does, without decoding it.
+ * Logs and applies XADD's entry (`parts[from..]`) of ID `id`, or when
+ * `ms` is not -1, of the ID `ms-seq` (both below 2^53; `id` unused): a
+ * `StreamAdd` record (built only when there is a log: its pairs are packed
+ * and its ID made only then), applied from the command's own strings —
+ * what replaying the record does, without decoding it.
  *
  * @example
  * ```ts
- * changeStreamAdd(ctx.db, "s", id, ["f", "v"], 0, false);
+ * changeStreamAdd(ctx.db, "s", "", 5, 0, ["f", "v"], 0, false);
  * ```
  */
 export function changeStreamAdd(
   db: Database,
   key: string,
   id: string,
+  ms: number,
+  seq: number,
   parts: readonly string[],
   from: number,
   newNode: boolean,
 ): void {
-  oneRecord[0] = db.host.logging ? addRecord(newNode, id, packFields(parts, from)) : id;
+  oneRecord[0] = db.host.logging
+    ? addRecord(newNode, ms < 0 ? id : makeId(ms, seq), packFields(parts, from))
+    : "";
   liveId = id;
+  liveMs = ms;
+  liveSeq = seq;
   liveParts = parts;
   liveFrom = from;
   liveNewNode = newNode;

@@ -33,7 +33,6 @@ import { changeStream, changeStreamAdd } from "./stream_apply.ts";
 import {
   autoId,
   formatId,
-  makeId,
   MAX_ID,
   MIN_ID,
   nextId,
@@ -73,46 +72,24 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   }
   const stream = ctx.db.collection(key, StreamValue);
   if (stream === undefined && trim.noMkStream) return w.nil();
-  const lastId = stream?.lastId ?? MIN_ID;
-  if (lastId === MAX_ID) {
-    throw streamError("The stream has exhausted the last possible ID, unable to add more items");
-  }
-  let id: string | undefined;
-  // The ID's parts when below 2^53 (-1: reply formatId's text).
-  let replyMs = -1;
-  let replySeq = -1;
-  if (trim.id === undefined) {
+  // The usual new ID in numbers, when the last one's are exact: a new
+  // millisecond, or the next sequence (no ID string made or compared).
+  let ms = -1;
+  let seq = -1;
+  const lastMs = stream === undefined ? 0 : stream.lastMs;
+  if (trim.id === undefined && lastMs >= 0) {
     const nowMs = ctx.store.nowMs();
-    const lastMs = stream === undefined ? 0 : stream.lastMs;
     const lastSeq = stream === undefined ? 0 : stream.lastSeq;
-    // The common cases in numbers (no ID decoded again): a new millisecond, or the next sequence.
-    if (lastMs >= 0 && nowMs > lastMs) {
-      id = makeId(nowMs, 0);
-      replyMs = nowMs;
-      replySeq = 0;
+    if (nowMs > lastMs) {
+      ms = nowMs;
+      seq = 0;
     } else if (lastSeq >= 0 && lastSeq < Number.MAX_SAFE_INTEGER) {
-      id = makeId(lastMs, lastSeq + 1);
-      replyMs = lastMs;
-      replySeq = lastSeq + 1;
-    } else {
-      id = autoId(lastId, nowMs);
+      ms = lastMs;
+      seq = lastSeq + 1;
     }
-  } else if (trim.seqGiven) {
-    id = trim.id;
-  } else if (lastId.startsWith(trim.id.substring(0, 8))) {
-    id = nextId(lastId);
-    // Redis 7.0 answers a sequence overflow of `ms-*` so (its errno is not EDOM there).
-    if (id === undefined || !id.startsWith(lastId.substring(0, 8))) {
-      throw streamError("Elements are too large to be stored");
-    }
-  } else {
-    id = trim.id;
   }
-  if (id === undefined || id <= lastId) {
-    throw streamError(
-      "The ID specified in XADD is equal or smaller than the target stream top item",
-    );
-  }
+  let id = "";
+  if (ms < 0) id = explicitOrNextId(ctx, stream?.lastId ?? MIN_ID, trim.id, trim.seqGiven);
   if (stream !== undefined && stream.storedEntries >= MAX_STREAM_ENTRIES) {
     throw streamError(`a stream holds at most ${MAX_STREAM_ENTRIES} entries`);
   }
@@ -120,13 +97,49 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   for (let i = fieldsAt; i < args.length; i++) bytes += args[i].length;
   if (bytes > STREAM_MAX_ENTRY_BYTES) throw streamError("Elements are too large to be stored");
   const newNode = stream === undefined || stream.needsNewNode(args, fieldsAt);
-  changeStreamAdd(ctx.db, key, id, args, fieldsAt, newNode);
-  if (replyMs >= 0) writeIdReply(w, replyMs, replySeq);
+  changeStreamAdd(ctx.db, key, id, ms, seq, args, fieldsAt, newNode);
+  if (ms >= 0) writeIdReply(w, ms, seq);
   else w.bulk(formatId(id));
   if (stream === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_STREAM, "xadd", key);
   if (trim.trims) trimStream(ctx, key, stream ?? ctx.db.collection(key, StreamValue)!, trim);
   signalStreamReady(ctx, key);
+}
+
+/**
+ * XADD's new ID other than from numbers (see `xadd`): an explicit one
+ * (`ms-seq`, or `ms-*` for the next sequence), or the next after
+ * `lastId` when its parts are not below 2^53; Redis's errors.
+ */
+function explicitOrNextId(
+  ctx: CommandContext,
+  lastId: string,
+  explicit: string | undefined,
+  seqGiven: boolean,
+): string {
+  if (lastId === MAX_ID) {
+    throw streamError("The stream has exhausted the last possible ID, unable to add more items");
+  }
+  let id: string | undefined;
+  if (explicit === undefined) {
+    id = autoId(lastId, ctx.store.nowMs());
+  } else if (seqGiven) {
+    id = explicit;
+  } else if (lastId.startsWith(explicit.substring(0, 8))) {
+    id = nextId(lastId);
+    // Redis 7.0 answers a sequence overflow of `ms-*` so (its errno is not EDOM there).
+    if (id === undefined || !id.startsWith(lastId.substring(0, 8))) {
+      throw streamError("Elements are too large to be stored");
+    }
+  } else {
+    id = explicit;
+  }
+  if (id === undefined || id <= lastId) {
+    throw streamError(
+      "The ID specified in XADD is equal or smaller than the target stream top item",
+    );
+  }
+  return id;
 }
 
 /** The interval bound `s` (`(` exclusive unless alone), as Redis's streamParseIntervalIDOrReply. */
