@@ -174,6 +174,24 @@ Deno.test("Engine: prefetch changes nothing, for present, missing, deleted and t
   assert.equal(engine.get("missing"), undefined);
 });
 
+Deno.test("Engine: lookups after a prefetch find their keys in any order, skipped or not prefetched", () => {
+  const engine = new Engine(16);
+  for (let i = 0; i < 100; i++) engine.set(`k${i}`, `v${i}`);
+  // Keys of one length: the prefetched ones compare by their bytes.
+  const keys = ["k10", "k11", "k12", "k13", "k14", "k15"];
+  engine.prefetch(keys);
+  // In order; one skipped; out of order; never prefetched; a repeat; copies, not the same strings.
+  const lookups = ["k10", "k12", "k14", "k13", "k99", "k15", "k15", "k11", "k1" + "0", "nope"];
+  for (const key of lookups) {
+    assert.equal(engine.get(key), key === "nope" ? undefined : `v${key.slice(1)}`, key);
+  }
+  engine.set("k12", "changed");
+  assert.equal(engine.get("k12"), "changed");
+  // A later prefetch of other keys: the earlier ones still found.
+  engine.prefetch(["k20", "k21"]);
+  for (let i = 0; i < 100; i++) assert.equal(engine.get(`k${i}`), i === 12 ? "changed" : `v${i}`);
+});
+
 Deno.test("Engine: prefetch of collection elements changes nothing, whatever the keys hold", () => {
   const engine = new Engine(16);
   const big = new HashValue();
