@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * const node = new StreamNode(["f"]);
- * node.append(makeId(1, 0), ["f", "v"], 0);
+ * node.append(0, 1, 0, 0, ["f", "v"], 0); // 1-0
  * formatId(node.idAt(0)); // "1-0"
  * ```
  * @module
@@ -232,20 +232,13 @@ export class StreamNode {
   }
 
   /**
-   * Appends a live entry (`id` above every ID held) of the pairs
-   * `parts[from..]`: its listpack bytes counted, its pairs packed into the
-   * arena, `live` counted.
+   * Appends a live entry of ID words `a`..`d` (see `idFromWords`; above
+   * every ID held) of the pairs `parts[from..]`: its listpack bytes
+   * counted, its pairs packed into the arena, `live` counted. The ID as
+   * words: XADD's new ID, made from numbers, is neither made a string nor
+   * read back out of one.
    */
-  append(id: string, parts: readonly string[], from: number): void {
-    this.appendWords(idWord(id, 0), idWord(id, 1), idWord(id, 2), idWord(id, 3), parts, from);
-  }
-
-  /**
-   * {@link append} of the ID of words `a`..`d` (see `idFromWords`): XADD's
-   * new ID, made from numbers, is neither made a string nor read back out
-   * of one here.
-   */
-  appendWords(
+  append(
     a: number,
     b: number,
     c: number,

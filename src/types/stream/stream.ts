@@ -229,7 +229,7 @@ export class StreamValue extends Collection {
     } else {
       this.#nodesBytes -= node.memoryBytes();
     }
-    node.appendWords(a, b, c, d, parts, from);
+    node.append(a, b, c, d, parts, from);
     this.#nodesBytes += node.memoryBytes();
     this.#length++;
     this.#stored++;

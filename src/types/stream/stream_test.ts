@@ -176,3 +176,33 @@ Deno.test("an exact MINID trim may tombstone a whole node: the first and last en
   assert.equal(s.edgeId(false), undefined);
   assert.equal(s.edgeId(true), undefined);
 });
+
+Deno.test("a stream value: entries appended from numbers equal those appended by ID string", () => {
+  const byId = new StreamValue();
+  const byNumbers = new StreamValue();
+  // Milliseconds past 2^32 and sequences past 2^32: both halves' high words used.
+  const ids: [number, number][] = [[1, 0], [2 ** 32 + 5, 0], [2 ** 32 + 5, 2 ** 32 + 1]];
+  for (let ms = 1_700_000_000_000; ms < 1_700_000_000_000 + 300; ms++) ids.push([ms, ms % 3]);
+  for (const [ms, seq] of ids) {
+    const parts = ms % 7 === 0 ? ["other", "x", "y", "z"] : ["f", String(ms)];
+    byId.append(makeId(ms, seq), parts, byId.needsNewNode(parts));
+    byNumbers.appendNew(ms, seq, parts, byNumbers.needsNewNode(parts));
+    assert.equal(byNumbers.lastMs, ms);
+    assert.equal(byNumbers.lastSeq, seq);
+  }
+  assert.equal(byNumbers.lastId, byId.lastId);
+  assert.equal(formatId(byNumbers.lastId), `1700000000299-${1700000000299 % 3}`);
+  assert.equal(byNumbers.length, byId.length);
+  assert.equal(byNumbers.nodes.length, byId.nodes.length);
+  assert.equal(byNumbers.memoryBytes(), byId.memoryBytes());
+  const entries = (s: StreamValue) => {
+    const out: string[] = [];
+    s.range(MIN_ID, MAX_ID, false, (id, fields, count) => {
+      out.push(`${formatId(id)} ${count} ${unpackFields(fields).join(",")}`);
+      return true;
+    });
+    return out;
+  };
+  assert.deepEqual(entries(byNumbers), entries(byId));
+  assert.equal(entries(byId).length, ids.length);
+});
