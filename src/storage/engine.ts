@@ -64,6 +64,9 @@ export type StoredValue = string | BigString;
  */
 export const PREFETCH_MAX_KEYS = 256;
 
+/** Longest key whose prefetched hash a lookup reuses (see `Engine.prefetch`). */
+const PREFETCHED_KEY_MAX_BYTES = 256;
+
 /** One partition: keys, values and expiry times (see `KeyTable.expiryAt`). */
 export interface Partition {
   readonly values: KeyTable;
@@ -120,8 +123,12 @@ export class Engine {
    * `#prefetchHash` instead of hashing it again (a hash depends only on a
    * key's bytes, so a stale match is still right). FNV-1a was ~12% of an
    * in-process pipelined GET's CPU profile, half of it the second pass.
+   * Keys past {@link PREFETCHED_KEY_MAX_BYTES} are not kept (undefined):
+   * what stays here until the next prefetch is at most 64 KiB.
    */
-  readonly #prefetchedKeys: string[] = new Array<string>(PREFETCH_MAX_KEYS).fill("");
+  readonly #prefetchedKeys: (string | undefined)[] = new Array<string | undefined>(
+    PREFETCH_MAX_KEYS,
+  ).fill(undefined);
   #prefetchedCount = 0;
   #prefetchedNext = 0;
 
@@ -144,8 +151,9 @@ export class Engine {
    * {@link PREFETCH_MAX_KEYS}) will read, one step of the lookup for every
    * key at a time (see `KeyTable.homeEntry`), so that their cache misses
    * overlap rather than follow each other; the lookups that follow then
-   * find their data in cache. Changes nothing. Worth it for a batch of
-   * requests, not for one.
+   * find their data in cache, and take their hashes from here (see
+   * `#prefetchedHash`). Changes no data. Worth it for a batch of requests,
+   * not for one.
    *
    * `elements[i]`, if given, is the element the request of `keys[i]` looks
    * up in it (a field of HSET...; anything else is harmless): when the key
@@ -173,7 +181,7 @@ export class Engine {
     for (let i = 0; i < count; i++) {
       const hash = i > 0 && keys[i] === keys[i - 1] ? hashes[i - 1] : fnv1a(keys[i]);
       hashes[i] = hash;
-      prefetched[i] = keys[i];
+      prefetched[i] = keys[i].length <= PREFETCHED_KEY_MAX_BYTES ? keys[i] : undefined;
       partitionOf[i] = partitionIndex(hash, this.#partitions.length);
     }
     this.#prefetchedCount = count;

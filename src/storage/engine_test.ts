@@ -185,6 +185,14 @@ Deno.test("Engine: lookups after a prefetch find their keys in any order, skippe
   for (const key of lookups) {
     assert.equal(engine.get(key), key === "nope" ? undefined : `v${key.slice(1)}`, key);
   }
+  // A key too long to be kept and the empty key, prefetched side by side.
+  const long = "x".repeat(300);
+  engine.set(long, "long");
+  engine.set("", "empty");
+  engine.prefetch([long, "", long]);
+  assert.equal(engine.get(""), "empty");
+  assert.equal(engine.get(long), "long");
+  assert.equal(engine.get("k10"), "v10");
   engine.set("k12", "changed");
   assert.equal(engine.get("k12"), "changed");
   // A later prefetch of other keys: the earlier ones still found.

@@ -35,6 +35,7 @@ import {
 } from "./_listpack_size.ts";
 import {
   formatId,
+  halfFromWords,
   idFromWords,
   idMs,
   idMsNumber,
@@ -48,10 +49,6 @@ const STRIDE = 8;
 const W_COUNT = 4;
 const W_END = 5;
 const W_DEAD = 6;
-
-/** An ID half's high word below this: the half is below 2^53, exact as a number. */
-const SAFE_HIGH_WORD = 0x20_0000;
-const TWO_32 = 0x1_0000_0000;
 
 /** Entries a node's table is made for first, and at most its growth factor (then it doubles). */
 const INITIAL_ENTRIES = 4;
@@ -175,8 +172,10 @@ export class StreamNode {
     const t = this.#table;
     const o = i * STRIDE;
     w.array(2);
-    if (t[o] < SAFE_HIGH_WORD && t[o + 2] < SAFE_HIGH_WORD) {
-      writeIdReply(w, t[o] * TWO_32 + t[o + 1], t[o + 2] * TWO_32 + t[o + 3]);
+    const ms = halfFromWords(t[o], t[o + 1]);
+    const seq = halfFromWords(t[o + 2], t[o + 3]);
+    if (ms >= 0 && seq >= 0) {
+      writeIdReply(w, ms, seq);
     } else {
       w.bulk(formatId(this.idAt(i)));
     }
@@ -250,8 +249,8 @@ export class StreamNode {
     const master = this.masterFields;
     let same = master.length === pairs;
     for (let i = 0; same && i < master.length; i++) same = master[i] === parts[from + i * 2];
-    this.tailMs = a < SAFE_HIGH_WORD ? a * TWO_32 + b : -1;
-    this.tailSeq = this.tailMs >= 0 && c < SAFE_HIGH_WORD ? c * TWO_32 + d : -1;
+    this.tailMs = halfFromWords(a, b);
+    this.tailSeq = this.tailMs >= 0 ? halfFromWords(c, d) : -1;
     this.entryBytes += this.#elementBytes(a, b, c, d, parts, from, same);
     let need = 0;
     for (let i = from; i < parts.length; i++) need += 4 + parts[i].length;
@@ -360,7 +359,7 @@ export class StreamNode {
     const seq = this.tailSeq;
     if (this.#size === 0) {
       this.masterMs = ms;
-      this.masterSeq = c < SAFE_HIGH_WORD ? c * TWO_32 + d : -1;
+      this.masterSeq = halfFromWords(c, d);
     }
     const pairs = (parts.length - from) / 2;
     let bytes = 2; // flags

@@ -26,12 +26,11 @@
 import { Collection, type RecordSink } from "../collection.ts";
 import { ByteReader, num, str, u32le } from "./_stream_codec.ts";
 import { StreamNode } from "./_stream_node.ts";
-import { idMsNumber, idSeqNumber, idWord, makeId, MIN_ID } from "./stream_id.ts";
+import { highWord, idMsNumber, idSeqNumber, idWord, makeId, MIN_ID } from "./stream_id.ts";
+import { assert } from "../../_assert.ts";
 import { ENTRIES_READ_UNKNOWN, StreamGroup } from "./stream_group.ts";
 
 export { StreamNode };
-
-const TWO_32 = 0x1_0000_0000;
 
 /** The snapshot entry type of a stream. */
 export const SNAPSHOT_TYPE_STREAM = 5;
@@ -47,9 +46,6 @@ export const MAX_STREAM_ENTRIES = 100_000_000;
 
 /** Redis's cap on one entry's field and value bytes (STREAM_LISTPACK_MAX_SIZE). */
 export const STREAM_MAX_ENTRY_BYTES = 2 ** 30;
-
-/** Trimmed head nodes dropped one `shift` each up to this many; more, by one `splice`. */
-const SHIFTED_NODES_MAX = 64;
 
 /** A stream's own bytes in its memory estimate, a group's, and each pending entry's. */
 const STREAM_OVERHEAD_BYTES = 64;
@@ -131,6 +127,18 @@ export class StreamValue extends Collection {
     return this.#lastSeq;
   }
 
+  /**
+   * Whether the ID `ms-seq` (both below 2^53) is above {@link lastId}: in
+   * numbers when the last ID's parts are exact, else as IDs.
+   */
+  lastIdBelow(ms: number, seq: number): boolean {
+    const lastMs = this.#lastMs;
+    if (lastMs >= 0 && this.#lastSeq >= 0) {
+      return ms > lastMs || (ms === lastMs && seq > this.#lastSeq);
+    }
+    return makeId(ms, seq) > this.lastId;
+  }
+
   get typeName(): string {
     return "stream";
   }
@@ -202,15 +210,11 @@ export class StreamValue extends Collection {
    * (alternating runs against a1050c2).
    */
   appendNew(ms: number, seq: number, parts: readonly string[], newNode: boolean, from = 0): void {
-    this.#appendWords(
-      Math.floor(ms / TWO_32),
-      ms >>> 0,
-      Math.floor(seq / TWO_32),
-      seq >>> 0,
-      parts,
-      newNode,
-      from,
+    assert(
+      Number.isSafeInteger(ms) && Number.isSafeInteger(seq) && this.lastIdBelow(ms, seq),
+      "a new stream ID from numbers is exact and above the last",
     );
+    this.#appendWords(highWord(ms), ms >>> 0, highWord(seq), seq >>> 0, parts, newNode, from);
     this.#lastId = "";
   }
 
@@ -428,11 +432,14 @@ export class StreamValue extends Collection {
       break;
     }
     for (let n = 0; n < removed; n++) nodes[n].release();
-    // V8 shifts an array's head in O(1) (it moves where the array starts);
-    // a splice copies the rest: ~5 us a node of a 1000-node stream, every
-    // 100th XADD of bench's MAXLEN ~ 100000 row.
-    if (removed <= SHIFTED_NODES_MAX) { for (let n = 0; n < removed; n++) nodes.shift(); }
-    else nodes.splice(0, removed);
+    // One node (XADD's MAXLEN ~ trims, every 100th entry): V8 mostly drops
+    // the head of an array in place (it moves where the array starts) where
+    // a splice copies the rest: 60-140 ns against ~5 us for a 1000-node
+    // array (microbenchmark, Deno 2.9). More nodes: one splice, since a
+    // shift that cannot move the start (a huge array, or during incremental
+    // marking) copies the array each time.
+    if (removed === 1) nodes.shift();
+    else if (removed > 1) nodes.splice(0, removed);
     return deleted;
   }
 

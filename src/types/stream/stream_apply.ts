@@ -182,7 +182,11 @@ export function changeStream(
 /** XADD's one record (reused: no array per XADD). */
 const oneRecord: string[] = [""];
 
-/** The entry {@link changeStreamAdd} applies: the command's own strings, not decoded back. */
+/**
+ * The entry {@link changeStreamAdd} or {@link changeStreamAddNew} applies:
+ * the command's own strings, not decoded back; its ID as a string, or
+ * when `liveMs` is not -1, as the numbers `liveMs`-`liveSeq`.
+ */
 let liveId = "";
 let liveMs = -1;
 let liveSeq = -1;
@@ -191,56 +195,92 @@ let liveParts: readonly string[] = NO_PARTS;
 let liveFrom = 0;
 let liveNewNode = false;
 
+/** As replaying the entry's record does: an ID not above the last one adds nothing. */
 function applyLiveAdd(engine: Engine, key: string): void {
   const stream = streamAt(engine, key, true)!;
-  // As replaying its record would: an ID not above the last one adds nothing.
   if (liveMs < 0) {
     if (liveId > stream.lastId) stream.append(liveId, liveParts, liveNewNode, liveFrom);
-    return;
-  }
-  const lastMs = stream.lastMs;
-  if (
-    lastMs >= 0 &&
-    (liveMs > lastMs || (liveMs === lastMs && stream.lastSeq >= 0 && liveSeq > stream.lastSeq))
-  ) {
+  } else if (stream.lastIdBelow(liveMs, liveSeq)) {
     stream.appendNew(liveMs, liveSeq, liveParts, liveNewNode, liveFrom);
   }
 }
 
+/** Logs (the record built only when there is a log) and applies the live entry set above. */
+function logAndApplyLiveAdd(db: Database, key: string, id: () => string): void {
+  oneRecord[0] = db.host.logging
+    ? addRecord(liveNewNode, id(), packFields(liveParts, liveFrom))
+    : "";
+  db.changeCollection(key, WalOp.StreamAdd, oneRecord, ZEROS, applyLiveAdd);
+  oneRecord[0] = "";
+  liveParts = NO_PARTS;
+}
+
 /**
- * Logs and applies XADD's entry (`parts[from..]`) of ID `id`, or when
- * `ms` is not -1, of the ID `ms-seq` (both below 2^53; `id` unused): a
- * `StreamAdd` record (built only when there is a log: its pairs are packed
- * and its ID made only then), applied from the command's own strings —
- * what replaying the record does, without decoding it.
+ * Logs and applies XADD's entry `id` (pairs `parts[from..]`): a
+ * `StreamAdd` record (built only when there is a log: its pairs are
+ * packed only then), applied from the command's own strings — what
+ * replaying the record does, without decoding it.
  *
  * @example
  * ```ts
- * changeStreamAdd(ctx.db, "s", "", 5, 0, ["f", "v"], 0, false);
+ * changeStreamAdd(ctx.db, "s", makeId(5, 0), ["f", "v"], 0, false);
  * ```
  */
 export function changeStreamAdd(
   db: Database,
   key: string,
   id: string,
+  parts: readonly string[],
+  from: number,
+  newNode: boolean,
+): void {
+  setLiveAdd(-1, -1, parts, from, newNode);
+  liveId = id;
+  logAndApplyLiveAdd(db, key, liveIdString);
+}
+
+/**
+ * {@link changeStreamAdd} of the ID `ms-seq` (both below 2^53): XADD's
+ * usual new ID, whose string is made only for the log.
+ *
+ * @example
+ * ```ts
+ * changeStreamAddNew(ctx.db, "s", 5, 0, ["f", "v"], 0, false);
+ * ```
+ */
+export function changeStreamAddNew(
+  db: Database,
+  key: string,
   ms: number,
   seq: number,
   parts: readonly string[],
   from: number,
   newNode: boolean,
 ): void {
-  oneRecord[0] = db.host.logging
-    ? addRecord(newNode, ms < 0 ? id : makeId(ms, seq), packFields(parts, from))
-    : "";
-  liveId = id;
+  setLiveAdd(ms, seq, parts, from, newNode);
+  logAndApplyLiveAdd(db, key, liveIdFromNumbers);
+}
+
+function liveIdString(): string {
+  return liveId;
+}
+
+function liveIdFromNumbers(): string {
+  return makeId(liveMs, liveSeq);
+}
+
+function setLiveAdd(
+  ms: number,
+  seq: number,
+  parts: readonly string[],
+  from: number,
+  newNode: boolean,
+): void {
   liveMs = ms;
   liveSeq = seq;
   liveParts = parts;
   liveFrom = from;
   liveNewNode = newNode;
-  db.changeCollection(key, WalOp.StreamAdd, oneRecord, ZEROS, applyLiveAdd);
-  oneRecord[0] = "";
-  liveParts = NO_PARTS;
 }
 
 /** The records that rebuild `stream` under an absent key (COPY, MOVE; see `Collection.rebuildRecords`). */

@@ -29,7 +29,7 @@ import {
   type StreamNode,
   StreamValue,
 } from "./stream.ts";
-import { changeStream, changeStreamAdd } from "./stream_apply.ts";
+import { changeStream, changeStreamAdd, changeStreamAddNew } from "./stream_apply.ts";
 import {
   autoId,
   formatId,
@@ -97,9 +97,13 @@ function xadd(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   for (let i = fieldsAt; i < args.length; i++) bytes += args[i].length;
   if (bytes > STREAM_MAX_ENTRY_BYTES) throw streamError("Elements are too large to be stored");
   const newNode = stream === undefined || stream.needsNewNode(args, fieldsAt);
-  changeStreamAdd(ctx.db, key, id, ms, seq, args, fieldsAt, newNode);
-  if (ms >= 0) writeIdReply(w, ms, seq);
-  else w.bulk(formatId(id));
+  if (ms >= 0) {
+    changeStreamAddNew(ctx.db, key, ms, seq, args, fieldsAt, newNode);
+    writeIdReply(w, ms, seq);
+  } else {
+    changeStreamAdd(ctx.db, key, id, args, fieldsAt, newNode);
+    w.bulk(formatId(id));
+  }
   if (stream === undefined) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_STREAM, "xadd", key);
   if (trim.trims) trimStream(ctx, key, stream ?? ctx.db.collection(key, StreamValue)!, trim);

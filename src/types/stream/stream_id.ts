@@ -26,6 +26,8 @@ export const MAX_ID = "\xff".repeat(ID_BYTES);
 
 const U64_MAX = (1n << 64n) - 1n;
 const TWO_32 = 0x1_0000_0000;
+/** An ID half's high word below this: the half is below 2^53, exact as a number. */
+const SAFE_HIGH_WORD = 0x20_0000;
 
 /** Redis's error for an ID it cannot parse. */
 export function invalidId(): CommandError {
@@ -71,7 +73,7 @@ export function idFromWords(a: number, b: number, c: number, d: number): string 
  * ```
  */
 export function makeId(ms: number, seq: number): string {
-  return idFromWords(Math.floor(ms / TWO_32), ms >>> 0, Math.floor(seq / TWO_32), seq >>> 0);
+  return idFromWords(highWord(ms), ms >>> 0, highWord(seq), seq >>> 0);
 }
 
 /**
@@ -113,10 +115,36 @@ function bigHalf(id: string, at: number): bigint {
   return (BigInt(readU32(id, at)) << 32n) | BigInt(readU32(id, at + 4));
 }
 
-/** The ms half as a number when exact (below 2^53), else -1. */
+/** The ms half (or with `at` 8, the seq half) as a number when exact (below 2^53), else -1. */
 function smallHalf(id: string, at: number): number {
-  const hi = readU32(id, at);
-  return hi >= 0x20_0000 ? -1 : hi * TWO_32 + readU32(id, at + 4);
+  return halfFromWords(readU32(id, at), readU32(id, at + 4));
+}
+
+/**
+ * The ID half whose 32-bit words are `high` and `low`, as a number when
+ * exact (below 2^53), else -1.
+ *
+ * @example
+ * ```ts
+ * halfFromWords(0, 7); // 7
+ * halfFromWords(0x20_0000, 0); // -1: 2^53
+ * ```
+ */
+export function halfFromWords(high: number, low: number): number {
+  return high < SAFE_HIGH_WORD ? high * TWO_32 + low : -1;
+}
+
+/**
+ * The high 32-bit word of an ID half given as a number below 2^53 (its
+ * low word is `half >>> 0`).
+ *
+ * @example
+ * ```ts
+ * highWord(2 ** 32 + 5); // 1
+ * ```
+ */
+export function highWord(half: number): number {
+  return Math.floor(half / TWO_32);
 }
 
 /**

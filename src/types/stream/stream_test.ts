@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { unpackFields } from "./_stream_codec.ts";
 import { StreamValue } from "./stream.ts";
 import { StreamGroup } from "./stream_group.ts";
-import { formatId, makeId, MAX_ID, MIN_ID, nextId, parseId, previousId } from "./stream_id.ts";
+import {
+  formatId,
+  makeBigId,
+  makeId,
+  MAX_ID,
+  MIN_ID,
+  nextId,
+  parseId,
+  previousId,
+} from "./stream_id.ts";
 
 Deno.test("stream IDs: 64-bit halves parsed as Redis's strtoull, ordered as strings, formatted back", () => {
   assert.equal(
@@ -205,4 +214,19 @@ Deno.test("a stream value: entries appended from numbers equal those appended by
   };
   assert.deepEqual(entries(byNumbers), entries(byId));
   assert.equal(entries(byId).length, ids.length);
+});
+
+Deno.test("a stream value: a node's listpack size after a master ID past 2^53, from numbers", () => {
+  // The expected sizes are those of a1050c2, which appended every entry by its ID string.
+  const s = new StreamValue();
+  s.append(makeBigId(5n, 2n ** 60n), ["f", "v"], true);
+  s.appendNew(6, 0, ["f", "v"], false);
+  s.appendNew(6, 1, ["f", "w", "g", "x"], false);
+  s.appendNew(2 ** 40, 7, ["f", "v"], false);
+  assert.equal(s.nodes.length, 1);
+  assert.equal(s.nodes[0].entryBytes, 87);
+  assert.equal(s.nodes[0].bytes(), 105);
+  assert.equal(s.memoryBytes(), 393);
+  assert.equal(formatId(s.lastId), `${2 ** 40}-7`);
+  assert.throws(() => s.appendNew(2 ** 40, 7, ["f", "v"], false), /above the last/);
 });
