@@ -18,7 +18,8 @@
  * map (offset {@link STRING_MEMBER}), so that no add can fail for want of
  * room. A slot's member never changes while it is held; a removed member's
  * bytes are dead until the arena, once full and at least half dead, is
- * compacted rather than grown.
+ * compacted rather than grown — a few slots' members at a time, by each
+ * later add or delete (`migrating_arena.ts`).
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@
 import { arenaGrowth } from "../storage/arena_growth.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
-import { PagedBytes } from "./paged_bytes.ts";
+import { MigratingArena, MIGRATION_STEP_SLOTS } from "./migrating_arena.ts";
 import { NOT_FOUND, type SlotTable } from "./slot_table.ts";
 import { PagedNumbers } from "./paged_numbers.ts";
 
@@ -70,11 +71,16 @@ export class MemberArena {
   readonly #offsets = new PagedNumbers(Int32Array, INITIAL_SLOTS, FREE);
   /** Members held as strings, by slot. */
   readonly #strings = new Map<number, string>();
-  #arena = new PagedBytes(INITIAL_ARENA_BYTES);
+  readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES);
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
     return this.#arena.usedBytes;
+  }
+
+  /** A migration into a fresh arena is under way (see `migrating_arena.ts`). */
+  get migrating(): boolean {
+    return this.#arena.migrating;
   }
 
   /** Bytes of the per-slot offsets and the arena as allocated. */
@@ -90,6 +96,7 @@ export class MemberArena {
   /** Sets the member of free slot `slot` (within {@link reserve}d room). */
   add(slot: number, member: string): void {
     assert(this.#offsets.get(slot) === FREE, "a member is added to a free slot");
+    if (this.#arena.migrating) this.#migrateSome();
     const length = member.length;
     const prefix = prefixBytes(length);
     if (length > MAX_ARENA_MEMBER_BYTES || !this.#makeRoom(prefix + length)) {
@@ -114,8 +121,9 @@ export class MemberArena {
   delete(slot: number): void {
     const offset = this.#offsets.get(slot);
     if (offset === STRING_MEMBER) this.#strings.delete(slot);
-    else this.#arena.free(this.#entryBytes(offset));
+    else this.#arena.free(offset, this.#entryBytes(offset));
     this.#offsets.set(slot, FREE);
+    if (this.#arena.migrating) this.#migrateSome();
   }
 
   /**
@@ -126,7 +134,12 @@ export class MemberArena {
     const offsets = this.#offsets;
     const offset = offsets.get(from);
     assert(offset !== FREE && offsets.get(to) === FREE, "a member moves to a free slot");
-    offsets.set(to, offset);
+    const arena = this.#arena;
+    // Into a slot the migration has walked: the member leaves the old arena now.
+    const moved = offset >= 0 && arena.migrating && to < arena.cursor && arena.isOld(offset)
+      ? arena.move(offset, this.#entryBytes(offset))
+      : offset;
+    offsets.set(to, moved);
     offsets.set(from, FREE);
     if (offset === STRING_MEMBER) {
       this.#strings.set(to, this.#strings.get(from)!);
@@ -218,13 +231,11 @@ export class MemberArena {
   }
 
   /**
-   * Whether `bytes` more fit, compacting the arena first when at least half
-   * of it is dead and the add would start a page (a copy of the live
-   * members: the one step left whose work grows with the set, and only
-   * after removals).
+   * Whether `bytes` more fit, beginning a migration into a fresh arena when
+   * at least half of the arena is dead and the add would start a page.
    */
   #makeRoom(bytes: number): boolean {
-    const arena = this.#arena;
+    const arena = this.#arena.current;
     if (arena.nextOffset(bytes) + bytes <= arena.allocatedBytes) return true;
     const growth = arenaGrowth(
       arena.usedBytes,
@@ -234,27 +245,32 @@ export class MemberArena {
       INITIAL_ARENA_BYTES,
     );
     if (growth === undefined) return false;
-    if (growth.compact) this.#compact();
-    return this.#arena.nextOffset(bytes) + bytes <= MAX_MEMBER_ARENA_BYTES;
+    // A migration under way goes on: the new arena grows meanwhile.
+    if (growth.compact && !this.#arena.migrating) {
+      this.#arena.beginMigration();
+      this.#migrateSome();
+    }
+    return this.#arena.current.nextOffset(bytes) + bytes <= MAX_MEMBER_ARENA_BYTES;
   }
 
-  /** Copies the live members into a fresh arena, in slot order. */
-  #compact(): void {
-    const old = this.#arena;
-    const live = old.usedBytes - old.deadBytes;
-    const arena = new PagedBytes(INITIAL_ARENA_BYTES);
+  /**
+   * Moves the members of the next {@link MIGRATION_STEP_SLOTS} slots out of
+   * the old arena (see `migrating_arena.ts`), ending the migration after
+   * the last slot.
+   */
+  #migrateSome(): void {
+    const arena = this.#arena;
     const offsets = this.#offsets;
-    let copied = 0;
-    for (let slot = 0; slot < offsets.capacity; slot++) {
+    const end = Math.min(arena.cursor + MIGRATION_STEP_SLOTS, offsets.capacity);
+    for (let slot = arena.cursor; slot < end; slot++) {
       const from = offsets.get(slot);
       // Free slots and string members have negative offsets: only arena members move.
-      if (from < 0) continue;
-      const n = this.#entryBytes(from);
-      offsets.set(slot, arena.copyFrom(old, from, n));
-      copied += n;
+      if (from >= 0 && arena.isOld(from)) {
+        offsets.set(slot, arena.move(from, this.#entryBytes(from)));
+      }
     }
-    assert(copied === live, "compaction keeps exactly the live members' bytes");
-    this.#arena = arena;
+    arena.cursor = end;
+    if (end === offsets.capacity) arena.endMigration();
   }
 }
 

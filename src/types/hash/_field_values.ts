@@ -19,7 +19,8 @@
  * as a string in a side array instead (length -1), so that no write can fail
  * for want of room. A value that outgrows its room moves to the end, its old
  * bytes dead; when the arena is full and at least half dead it is compacted
- * rather than grown.
+ * rather than grown — a few positions' values at a time, by each later
+ * write or delete (`migrating_arena.ts`).
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@
 import { arenaGrowth } from "../../storage/arena_growth.ts";
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
-import { PagedBytes } from "../paged_bytes.ts";
+import { MigratingArena, MIGRATION_STEP_SLOTS } from "../migrating_arena.ts";
 import { PagedNumbers } from "../paged_numbers.ts";
 
 /** Longest value held in the arena; longer ones stay strings (a copy would cost more than it saves). */
@@ -69,7 +70,7 @@ export class FieldValues {
   readonly #meta = new PagedNumbers(Int32Array, INITIAL_POSITIONS * STRIDE);
   /** Values held as strings, by position (holes elsewhere). */
   #strings: (string | undefined)[] = [];
-  #arena = new PagedBytes(INITIAL_ARENA_BYTES);
+  readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES);
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
@@ -82,7 +83,7 @@ export class FieldValues {
     const i = this.#meta.indexInPage(at * STRIDE);
     const length = meta[i + LENGTH];
     if (length === STRING_VALUE) return this.#strings[at]!;
-    // An empty value may have no room: its offset is stale (the arena may have compacted since).
+    // An empty value may have no room: its offset is stale (the arena may have migrated since).
     if (length === 0) return "";
     const arena = this.#arena;
     const offset = meta[i + OFFSET];
@@ -96,12 +97,13 @@ export class FieldValues {
     const meta = this.#meta.page(at * STRIDE);
     const i = this.#meta.indexInPage(at * STRIDE);
     const offset = meta[i + OFFSET];
-    if (meta[i + ROOM] === 0 || offset >= this.#arena.usedBytes) return 0;
+    if (meta[i + ROOM] === 0) return 0;
     return this.#arena.page(offset)[this.#arena.offsetInPage(offset)];
   }
 
   /** Sets the value at position `at` (a new position, or one set before). */
   set(at: number, value: string): void {
+    if (this.#arena.migrating) this.#migrateSome();
     // A position's four numbers share a page (STRIDE divides the page size).
     if (at * STRIDE >= this.#meta.capacity) this.#meta.reserve(at * STRIDE + STRIDE);
     const meta = this.#meta.page(at * STRIDE);
@@ -134,6 +136,7 @@ export class FieldValues {
 
   /** Forgets the value at position `at` (its field is gone; the position may be reused). */
   delete(at: number): void {
+    if (this.#arena.migrating) this.#migrateSome();
     if (at * STRIDE >= this.#meta.capacity) return;
     if (this.#meta.get(at * STRIDE + LENGTH) === STRING_VALUE) this.#strings[at] = undefined;
     this.#free(at);
@@ -142,18 +145,19 @@ export class FieldValues {
 
   /** Marks `at`'s room dead. */
   #free(at: number): void {
-    this.#arena.free(this.#meta.get(at * STRIDE + ROOM));
+    const room = this.#meta.get(at * STRIDE + ROOM);
+    // No room: its offset may be stale (an arena since dropped).
+    if (room === 0) return;
+    this.#arena.free(this.#meta.get(at * STRIDE + OFFSET), room);
     this.#meta.set(at * STRIDE + ROOM, 0);
   }
 
   /**
-   * Whether `bytes` more fit, compacting the arena first when at least half
-   * of it is dead and the allocation would start a page (a copy of the live
-   * values: the one step left whose work grows with the hash, and only under
-   * overwrites and deletions).
+   * Whether `bytes` more fit, beginning a migration into a fresh arena when
+   * at least half of the arena is dead and the allocation would start a page.
    */
   #makeRoom(bytes: number): boolean {
-    const arena = this.#arena;
+    const arena = this.#arena.current;
     const used = arena.usedBytes;
     const next = arena.nextOffset(bytes);
     if (next + bytes <= arena.allocatedBytes) return true;
@@ -165,24 +169,30 @@ export class FieldValues {
       INITIAL_ARENA_BYTES,
     );
     if (growth === undefined) return false;
-    if (growth.compact) this.#compact();
-    return this.#arena.nextOffset(bytes) + bytes <= MAX_FIELD_ARENA_BYTES;
+    // A migration under way goes on: the new arena grows meanwhile.
+    if (growth.compact && !this.#arena.migrating) {
+      this.#arena.beginMigration();
+      this.#migrateSome();
+    }
+    return this.#arena.current.nextOffset(bytes) + bytes <= MAX_FIELD_ARENA_BYTES;
   }
 
-  /** Copies the live values into a fresh arena, in position order. */
-  #compact(): void {
-    const old = this.#arena;
-    const arena = new PagedBytes(INITIAL_ARENA_BYTES);
+  /**
+   * Moves the values of the next {@link MIGRATION_STEP_SLOTS} positions out
+   * of the old arena (see `migrating_arena.ts`), ending the migration after
+   * the last position.
+   */
+  #migrateSome(): void {
+    const arena = this.#arena;
     const meta = this.#meta;
-    for (let i = 0; i < meta.capacity; i += STRIDE) {
-      const room = meta.get(i + ROOM);
-      if (room === 0) continue;
-      meta.set(i + OFFSET, arena.copyFrom(old, meta.get(i + OFFSET), room));
+    const positions = Math.floor(meta.capacity / STRIDE);
+    const end = Math.min(arena.cursor + MIGRATION_STEP_SLOTS, positions);
+    for (let at = arena.cursor; at < end; at++) {
+      const room = meta.get(at * STRIDE + ROOM);
+      const offset = meta.get(at * STRIDE + OFFSET);
+      if (room > 0 && arena.isOld(offset)) meta.set(at * STRIDE + OFFSET, arena.move(offset, room));
     }
-    assert(
-      arena.usedBytes - arena.deadBytes === old.usedBytes - old.deadBytes,
-      "compaction keeps exactly the live values' rooms",
-    );
-    this.#arena = arena;
+    arena.cursor = end;
+    if (end === positions) arena.endMigration();
   }
 }
