@@ -10,7 +10,9 @@
  * step shows here as the load's max: before the incremental slot tables
  * and paged arrays (`src/types/slot_table.ts`, `paged_*.ts`), kvdb's worst
  * SADD/HSET/ZADD growing to 3M members took 206–393 ms, Redis's 4–11 ms.
- * Each round starts fresh servers, so every load grows from empty.
+ * Each round starts fresh servers, so every load grows from empty. Then
+ * the churn loads: members of a bounded space added and removed at once
+ * (see `CHURNS`).
  *
  * @example
  * ```ts
@@ -29,6 +31,32 @@ const LOADS: readonly { name: string; args: string[] }[] = [
   { name: "SADD", args: ["SADD", "growth:set", "element:__rand_int__"] },
   { name: "HSET", args: ["HSET", "growth:hash", "element:__rand_int__", "v"] },
   { name: "ZADD", args: ["ZADD", "growth:zset", "__rand_int__", "element:__rand_int__"] },
+];
+
+/**
+ * The churn loads: one client adds random members of a bounded space while
+ * another removes them, so that a collection of about half the space keeps
+ * turning over — removed members' bytes die and new ones take room, which
+ * made kvdb's arenas compact (one copy of every live member: 171 ms for a
+ * 1M-member set, in-process) before they migrated a step at a time
+ * (`src/types/migrating_arena.ts`).
+ */
+const CHURNS: readonly { name: string; add: string[]; remove: string[] }[] = [
+  {
+    name: "SADD + SREM",
+    add: ["SADD", "churn:set", "element:__rand_int__"],
+    remove: ["SREM", "churn:set", "element:__rand_int__"],
+  },
+  {
+    name: "HSET + HDEL",
+    add: ["HSET", "churn:hash", "element:__rand_int__", "v"],
+    remove: ["HDEL", "churn:hash", "element:__rand_int__"],
+  },
+  {
+    name: "ZADD + ZREM",
+    add: ["ZADD", "churn:zset", "__rand_int__", "element:__rand_int__"],
+    remove: ["ZREM", "churn:zset", "element:__rand_int__"],
+  },
 ];
 
 /** What the growth section is run with. */
@@ -67,7 +95,7 @@ export async function growthStallRows(
   options: GrowthOptions,
 ): Promise<{ rows: GrowthRow[]; table: string }> {
   const results: Record<string, { kvdb: GrowthLoad[]; redis: GrowthLoad[] }> = {};
-  for (const load of LOADS) results[load.name] = { kvdb: [], redis: [] };
+  for (const load of [...LOADS, ...CHURNS]) results[load.name] = { kvdb: [], redis: [] };
   for (let round = 0; round < options.rounds; round++) {
     const kvdb = await startKvdb(dir);
     const redis = await startRedis(dir);
@@ -83,12 +111,22 @@ export async function growthStallRows(
           );
         }
       }
+      for (const load of CHURNS) {
+        for (const server of order) {
+          const figures = await churn(server, load.add, load.remove, churnSpace(options));
+          results[load.name][server.name as "kvdb" | "redis"].push(figures);
+          console.error(
+            `  churn, ${load.name}, ${server.name}: max ${figures.maxMs.toFixed(1)} ms, ` +
+              `p99.9 ${figures.p999Ms.toFixed(3)} ms, ${Math.round(figures.rps)}/s`,
+          );
+        }
+      }
     } finally {
       await kvdb.stop();
       await redis.stop();
     }
   }
-  const rows = LOADS.map((load) => ({
+  const rows = [...LOADS, ...CHURNS].map((load) => ({
     name: load.name,
     kvdb: medianLoad(results[load.name].kvdb),
     redis: medianLoad(results[load.name].redis),
@@ -105,6 +143,45 @@ async function grow(server: BenchServer, args: string[], members: number): Promi
   if (!run.success) throw new Error(`redis-benchmark failed: ${run.stdout} ${run.stderr}`);
   const report = parseLatencyReport(run.stdout);
   return { maxMs: report.maxMs, p999Ms: report.p999Ms, p50Ms: report.p50Ms, rps: report.rps };
+}
+
+/** The churn's member space: a third of the growth's members (1M in the full run). */
+function churnSpace(options: GrowthOptions): number {
+  return Math.max(1000, Math.round(options.members / 3));
+}
+
+/**
+ * Fills a collection from a space of `space` random members (~63% of it
+ * taken), then adds and removes members of that space at once, `2 ×
+ * space` requests each (two redis-benchmark processes): the worst latency
+ * either saw, their p99.9 and p50 (the worse), their summed throughput.
+ */
+async function churn(
+  server: BenchServer,
+  add: string[],
+  remove: string[],
+  space: number,
+): Promise<GrowthLoad> {
+  const run = (args: string[], requests: number) =>
+    measuredRun(server.pid, "redis-benchmark", [
+      ...["-h", "127.0.0.1", "-p", String(server.port)],
+      ...["-n", String(requests), "-r", String(space), "-P", "16", "-c", "4", "--precision", "3"],
+      ...args,
+    ]);
+  const fill = await run(add, space);
+  if (!fill.success) throw new Error(`redis-benchmark failed: ${fill.stdout} ${fill.stderr}`);
+  const [adds, removes] = await Promise.all([run(add, 2 * space), run(remove, 2 * space)]);
+  for (const r of [adds, removes]) {
+    if (!r.success) throw new Error(`redis-benchmark failed: ${r.stdout} ${r.stderr}`);
+  }
+  const a = parseLatencyReport(adds.stdout);
+  const b = parseLatencyReport(removes.stdout);
+  return {
+    maxMs: Math.max(a.maxMs, b.maxMs),
+    p999Ms: Math.max(a.p999Ms, b.p999Ms),
+    p50Ms: Math.max(a.p50Ms, b.p50Ms),
+    rps: a.rps + b.rps,
+  };
 }
 
 function medianLoad(loads: GrowthLoad[]): GrowthLoad {
@@ -131,16 +208,21 @@ export function growthTable(rows: GrowthRow[], options: GrowthOptions): string {
     `${l.maxMs.toFixed(1)} ms (p99.9 ${l.p999Ms.toFixed(3)}, p50 ${l.p50Ms.toFixed(3)} ms; ${
       Math.round(l.rps).toLocaleString("en-US")
     }/s)`;
+  const space = churnSpace(options).toLocaleString("en-US");
+  const line = (r: GrowthRow) =>
+    `| ${r.name} | ${cell(r.kvdb)} | ${cell(r.redis)} | ${
+      (r.kvdb.maxMs / r.redis.maxMs).toFixed(2)
+    }× |`;
+  const growing = new Set(LOADS.map((l) => l.name));
   return [
     `| one collection growing by ${members} new members, pipeline 16, 4 clients | kvdb worst latency | redis-server worst latency | kvdb / Redis |`,
     "|---|---:|---:|---:|",
-    ...rows.map((r) =>
-      `| ${r.name} | ${cell(r.kvdb)} | ${cell(r.redis)} | ${
-        (r.kvdb.maxMs / r.redis.maxMs).toFixed(2)
-      }× |`
-    ),
+    ...rows.filter((r) => growing.has(r.name)).map(line),
+    `| **one collection under churn** (members of a space of ${space}: filled, then added and removed at once, 2 × ${space} requests each, 2 × 4 clients) | | | |`,
+    ...rows.filter((r) => !growing.has(r.name)).map(line),
     "",
     `Medians of ${options.rounds} rounds, fresh servers each round, kvdb and redis-server ` +
-    "alternating; worst latency: redis-benchmark's max, --precision 3.",
+    "alternating; worst latency: redis-benchmark's max, --precision 3 (under churn: the " +
+    "worse of the two clients, throughput summed).",
   ].join("\n");
 }

@@ -28,7 +28,8 @@
  * rows: a 50-client GET load's p99.9 alone, while snapshots of 1M keys are
  * taken and while an UNLINK frees a set of 1M members (bench/_stall.ts).
  * `--only growth` runs the worst latency while one set, hash and sorted set
- * each grow by 3M new members (bench/_growth_stall.ts).
+ * each grow by 3M new members, then while each turns over members of a
+ * space of 1M (bench/_growth_stall.ts).
  *
  * Every load row shows the server's CPU per request and its user/kernel
  * split, from /proc/<pid>/stat around the load (bench/_server_cpu.ts, the
@@ -904,7 +905,7 @@ async function main(): Promise<void> {
       "",
       stalls.table,
       "",
-      "Growing one collection to millions of members (issue 16; bench/_growth_stall.ts):",
+      "Growing one collection to millions of members, and turning one over (issue 16; bench/_growth_stall.ts):",
       "",
       grown.table,
     ];
