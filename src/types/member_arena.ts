@@ -31,7 +31,6 @@
  * @module
  */
 
-import { arenaGrowth } from "../storage/arena_growth.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
 import { MigratingArena, MIGRATION_STEP_SLOTS } from "./migrating_arena.ts";
@@ -72,6 +71,8 @@ export class MemberArena {
   /** Members held as strings, by slot. */
   readonly #strings = new Map<number, string>();
   readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES);
+  /** The migration's step, made once (see `MigratingArena.makeRoom`). */
+  readonly #step = () => this.#migrateSome();
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
@@ -99,7 +100,10 @@ export class MemberArena {
     if (this.#arena.migrating) this.#migrateSome();
     const length = member.length;
     const prefix = prefixBytes(length);
-    if (length > MAX_ARENA_MEMBER_BYTES || !this.#makeRoom(prefix + length)) {
+    if (
+      length > MAX_ARENA_MEMBER_BYTES ||
+      !this.#arena.makeRoom(prefix + length, MAX_MEMBER_ARENA_BYTES, this.#step)
+    ) {
       this.#offsets.set(slot, STRING_MEMBER);
       this.#strings.set(slot, member);
       return;
@@ -228,29 +232,6 @@ export class MemberArena {
   #entryBytes(offset: number): number {
     const length = lengthAt(this.#arena.page(offset), this.#arena.offsetInPage(offset));
     return prefixBytes(length) + length;
-  }
-
-  /**
-   * Whether `bytes` more fit, beginning a migration into a fresh arena when
-   * at least half of the arena is dead and the add would start a page.
-   */
-  #makeRoom(bytes: number): boolean {
-    const arena = this.#arena.current;
-    if (arena.nextOffset(bytes) + bytes <= arena.allocatedBytes) return true;
-    const growth = arenaGrowth(
-      arena.usedBytes,
-      arena.deadBytes,
-      bytes,
-      MAX_MEMBER_ARENA_BYTES,
-      INITIAL_ARENA_BYTES,
-    );
-    if (growth === undefined) return false;
-    // A migration under way goes on: the new arena grows meanwhile.
-    if (growth.compact && !this.#arena.migrating) {
-      this.#arena.beginMigration();
-      this.#migrateSome();
-    }
-    return this.#arena.current.nextOffset(bytes) + bytes <= MAX_MEMBER_ARENA_BYTES;
   }
 
   /**

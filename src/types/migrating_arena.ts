@@ -27,6 +27,7 @@
  */
 
 import { assert } from "../_assert.ts";
+import { arenaGrowth } from "../storage/arena_growth.ts";
 import { PagedBytes } from "./paged_bytes.ts";
 
 /** The tag bit of an offset; arenas hold at most this many bytes. */
@@ -106,6 +107,31 @@ export class MigratingArena {
   /** Marks `bytes` at tagged offset `at` dead in the arena holding them. */
   free(at: number, bytes: number): void {
     ((at & TAG) === this.#tag ? this.#current : this.#old!).free(bytes);
+  }
+
+  /**
+   * Whether `bytes` more fit in the current arena, which may grow to
+   * `maxBytes`: when the allocation would start a page while the arena is
+   * at least half dead (`arenaGrowth`), a migration begins and `step`
+   * (the owner's walk of its next slots) runs once; one under way goes on
+   * while the new arena grows.
+   */
+  makeRoom(bytes: number, maxBytes: number, step: () => void): boolean {
+    const arena = this.#current;
+    if (arena.nextOffset(bytes) + bytes <= arena.allocatedBytes) return true;
+    const growth = arenaGrowth(
+      arena.usedBytes,
+      arena.deadBytes,
+      bytes,
+      maxBytes,
+      this.initialBytes,
+    );
+    if (growth === undefined) return false;
+    if (growth.compact && this.#old === undefined) {
+      this.beginMigration();
+      step();
+    }
+    return this.#current.nextOffset(bytes) + bytes <= maxBytes;
   }
 
   /** Begins a migration: the current arena becomes the old one. */

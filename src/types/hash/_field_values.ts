@@ -31,7 +31,6 @@
  * @module
  */
 
-import { arenaGrowth } from "../../storage/arena_growth.ts";
 import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import { MigratingArena, MIGRATION_STEP_SLOTS } from "../migrating_arena.ts";
@@ -71,6 +70,8 @@ export class FieldValues {
   /** Values held as strings, by position (holes elsewhere). */
   #strings: (string | undefined)[] = [];
   readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES);
+  /** The migration's step, made once (see `MigratingArena.makeRoom`). */
+  readonly #step = () => this.#migrateSome();
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
@@ -119,7 +120,10 @@ export class FieldValues {
       return;
     }
     const room = roundUp8(length);
-    if (length > MAX_ARENA_VALUE_BYTES || !this.#makeRoom(room)) {
+    if (
+      length > MAX_ARENA_VALUE_BYTES ||
+      !this.#arena.makeRoom(room, MAX_FIELD_ARENA_BYTES, this.#step)
+    ) {
       this.#free(at);
       meta[i + LENGTH] = STRING_VALUE;
       this.#strings[at] = value;
@@ -150,31 +154,6 @@ export class FieldValues {
     if (room === 0) return;
     this.#arena.free(this.#meta.get(at * STRIDE + OFFSET), room);
     this.#meta.set(at * STRIDE + ROOM, 0);
-  }
-
-  /**
-   * Whether `bytes` more fit, beginning a migration into a fresh arena when
-   * at least half of the arena is dead and the allocation would start a page.
-   */
-  #makeRoom(bytes: number): boolean {
-    const arena = this.#arena.current;
-    const used = arena.usedBytes;
-    const next = arena.nextOffset(bytes);
-    if (next + bytes <= arena.allocatedBytes) return true;
-    const growth = arenaGrowth(
-      used,
-      arena.deadBytes,
-      bytes,
-      MAX_FIELD_ARENA_BYTES,
-      INITIAL_ARENA_BYTES,
-    );
-    if (growth === undefined) return false;
-    // A migration under way goes on: the new arena grows meanwhile.
-    if (growth.compact && !this.#arena.migrating) {
-      this.#arena.beginMigration();
-      this.#migrateSome();
-    }
-    return this.#arena.current.nextOffset(bytes) + bytes <= MAX_FIELD_ARENA_BYTES;
   }
 
   /**
