@@ -19,7 +19,7 @@
  * room. A slot's member never changes while it is held; a removed member's
  * bytes are dead until the arena, once full and at least half dead, is
  * compacted rather than grown — a few slots' members at a time, by each
- * later add or delete (`migrating_arena.ts`).
+ * later add, delete or lookup (`migrating_arena.ts`).
  *
  * @example
  * ```ts
@@ -70,9 +70,7 @@ export class MemberArena {
   readonly #offsets = new PagedNumbers(Int32Array, INITIAL_SLOTS, FREE);
   /** Members held as strings, by slot. */
   readonly #strings = new Map<number, string>();
-  readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES);
-  /** The migration's step, made once (see `MigratingArena.makeRoom`). */
-  readonly #step = () => this.#migrateSome();
+  readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES, MAX_ARENA_MEMBER_BYTES + 2);
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
@@ -102,7 +100,7 @@ export class MemberArena {
     const prefix = prefixBytes(length);
     if (
       length > MAX_ARENA_MEMBER_BYTES ||
-      !this.#arena.makeRoom(prefix + length, MAX_MEMBER_ARENA_BYTES, this.#step)
+      !this.#arena.makeRoom(prefix + length, MAX_MEMBER_ARENA_BYTES)
     ) {
       this.#offsets.set(slot, STRING_MEMBER);
       this.#strings.set(slot, member);
@@ -203,6 +201,9 @@ export class MemberArena {
    * share.
    */
   locate(index: SlotTable, member: string, hash: number): number {
+    // Lookups step a migration too (as Redis's dict lookups rehash a step):
+    // a collection only read after a churn still ends it and frees the old arena.
+    if (this.#arena.migrating) this.#migrateSome();
     for (let at = index.find(hash); at !== NOT_FOUND; at = index.findNext(hash, at)) {
       if (this.equals(index.entryAt(at) - 1, member)) return at;
     }

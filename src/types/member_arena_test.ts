@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MemberArena } from "./member_arena.ts";
+import { MAX_ARENA_MEMBER_BYTES, MemberArena } from "./member_arena.ts";
 import { MIGRATION_STEP_SLOTS } from "./migrating_arena.ts";
 
 Deno.test("MemberArena: a half-dead arena migrates a few slots per change, members moved between slots included", () => {
@@ -60,4 +60,67 @@ Deno.test("MemberArena: a half-dead arena migrates a few slots per change, membe
   // What is left in use is about what is live (the old arenas are gone).
   const live = model.reduce((sum, m) => sum + m.length + 1, 0);
   assert.ok(arena.arenaBytes < 2 * live + 2 * 1024 * 1024, `${arena.arenaBytes} bytes for ${live}`);
+});
+
+Deno.test("MemberArena: random adds, deletes and moves through migrations, with growing room and string-held members, agree with a model", () => {
+  let seed = 5;
+  const next = (m: number) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32 * m) | 0;
+  };
+  const arena = new MemberArena();
+  const model = new Map<number, string>();
+  let capacity = 16;
+  arena.reserve(capacity);
+  let ends = 0;
+  const memberOf = () => {
+    const kind = next(100);
+    const length = kind === 0
+      ? MAX_ARENA_MEMBER_BYTES + 3
+      : kind < 5
+      ? 200
+      : kind < 10
+      ? 0
+      : 1 + next(40);
+    return "m".repeat(length) + next(1_000_000);
+  };
+  for (let i = 0; i < 200_000; i++) {
+    const was = arena.migrating;
+    const limit = Math.max(16, Math.min(capacity, 4000 + (i >> 4)));
+    const op = next(100);
+    if (op < 45) {
+      const slot = next(limit + 64);
+      if (slot >= capacity) arena.reserve(capacity = slot + 1);
+      if (!model.has(slot)) {
+        const member = memberOf();
+        arena.add(slot, member);
+        model.set(slot, member);
+      }
+    } else if (op < 80) {
+      const slot = next(limit);
+      if (model.has(slot)) {
+        arena.delete(slot);
+        model.delete(slot);
+      }
+    } else {
+      const from = next(limit);
+      const to = next(limit);
+      if (model.has(from) && !model.has(to)) {
+        arena.move(from, to);
+        model.set(to, model.get(from)!);
+        model.delete(from);
+      }
+    }
+    if (was && !arena.migrating) {
+      ends++;
+      for (let slot = 0; slot < capacity; slot++) {
+        assert.equal(arena.held(slot), model.has(slot), `slot ${slot}`);
+        if (model.has(slot)) assert.equal(arena.get(slot), model.get(slot));
+      }
+    }
+  }
+  assert.ok(ends > 0, "migrations ended (and the checks above ran)");
+  for (const [slot, member] of model) assert.equal(arena.get(slot), member);
 });

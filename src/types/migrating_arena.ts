@@ -2,8 +2,8 @@
  * A byte arena (`paged_bytes.ts`) compacted a step at a time, as Redis
  * rehashes a dict: when the arena is full and at least half dead, its
  * owner begins a migration — a fresh arena takes every new entry, and each
- * later add or delete moves the live entries of a few more slots out of the
- * old one — instead of copying every live entry at once. A one-step copy of
+ * later add, delete or lookup moves the live entries of a few more slots
+ * out of the old one — instead of copying every live entry at once. A one-step copy of
  * a 1M-member set's arena held the event loop 171 ms, a 1M-field hash's
  * field and value arenas 80 and 90 ms (in-process, delete-and-add churn).
  *
@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * const arenas = new MigratingArena(1024);
+ * const arenas = new MigratingArena(1024, 64);
  * const at = arenas.alloc(3);
  * arenas.page(at)[arenas.offsetInPage(at)] = 7;
  * arenas.beginMigration();
@@ -28,11 +28,13 @@
 
 import { assert } from "../_assert.ts";
 import { arenaGrowth } from "../storage/arena_growth.ts";
-import { PagedBytes } from "./paged_bytes.ts";
+import { BYTE_PAGE_BYTES, PagedBytes } from "./paged_bytes.ts";
 
 /** The tag bit of an offset; arenas hold at most this many bytes. */
 const TAG = 0x4000_0000;
 const UNTAG = TAG - 1;
+/** An offset's place in its page (pages are {@link BYTE_PAGE_BYTES}, a power of two). */
+const PAGE_MASK = BYTE_PAGE_BYTES - 1;
 
 /** Entries up to this long are moved byte by byte, longer ones with `set`. */
 const SHORT_COPY_BYTES = 64;
@@ -48,7 +50,7 @@ export const MIGRATION_STEP_SLOTS = 64;
  *
  * @example
  * ```ts
- * const arenas = new MigratingArena(1024);
+ * const arenas = new MigratingArena(1024, 64);
  * arenas.migrating; // false
  * ```
  */
@@ -60,7 +62,11 @@ export class MigratingArena {
   /** The next slot the owner's migration walks. */
   cursor = 0;
 
-  constructor(readonly initialBytes: number) {
+  /**
+   * A first page of `initialBytes`; `maxEntryBytes`: the longest entry an
+   * owner allocates (what a page end may waste, see {@link makeRoom}).
+   */
+  constructor(readonly initialBytes: number, readonly maxEntryBytes: number) {
     this.#current = new PagedBytes(initialBytes);
   }
 
@@ -86,7 +92,9 @@ export class MigratingArena {
 
   /** Room for `bytes` in the current arena; the tagged offset. */
   alloc(bytes: number): number {
-    return this.#current.alloc(bytes) | this.#tag;
+    const at = this.#current.alloc(bytes);
+    assert(at + bytes <= TAG, "an arena offset stays below the tag bit");
+    return at | this.#tag;
   }
 
   /** Whether tagged offset `at` is in the old arena (it is to be moved). */
@@ -101,7 +109,7 @@ export class MigratingArena {
 
   /** Where tagged offset `at` is in its {@link page}. */
   offsetInPage(at: number): number {
-    return this.#current.offsetInPage(at & UNTAG);
+    return at & PAGE_MASK;
   }
 
   /** Marks `bytes` at tagged offset `at` dead in the arena holding them. */
@@ -111,27 +119,42 @@ export class MigratingArena {
 
   /**
    * Whether `bytes` more fit in the current arena, which may grow to
-   * `maxBytes`: when the allocation would start a page while the arena is
-   * at least half dead (`arenaGrowth`), a migration begins and `step`
-   * (the owner's walk of its next slots) runs once; one under way goes on
-   * while the new arena grows.
+   * `maxBytes` (at most 2^30: the tag bit is above) less what the old
+   * arena's live entries will take when they move in. When the allocation
+   * would start a page while the arena is at least half dead, a migration
+   * begins (the owner's next change takes its first step); an arena full
+   * but not half dead takes no more (the owner keeps the entry elsewhere).
    */
-  makeRoom(bytes: number, maxBytes: number, step: () => void): boolean {
-    const arena = this.#current;
-    if (arena.nextOffset(bytes) + bytes <= arena.allocatedBytes) return true;
-    const growth = arenaGrowth(
-      arena.usedBytes,
-      arena.deadBytes,
-      bytes,
-      maxBytes,
-      this.initialBytes,
-    );
-    if (growth === undefined) return false;
-    if (growth.compact && this.#old === undefined) {
+  makeRoom(bytes: number, maxBytes: number): boolean {
+    assert(maxBytes <= TAG, "an arena holds at most 2^30 bytes");
+    let arena = this.#current;
+    if (this.#old === undefined) {
+      if (arena.nextOffset(bytes) + bytes <= arena.allocatedBytes) return true;
+      const growth = arenaGrowth(
+        arena.usedBytes,
+        arena.deadBytes,
+        bytes,
+        maxBytes,
+        this.initialBytes,
+      );
+      if (growth === undefined) return false;
+      if (!growth.compact || arena.deadBytes * 2 < arena.usedBytes) {
+        return arena.nextOffset(bytes) + bytes <= maxBytes;
+      }
       this.beginMigration();
-      step();
+      arena = this.#current;
     }
-    return this.#current.nextOffset(bytes) + bytes <= maxBytes;
+    return arena.nextOffset(bytes) + bytes + this.#reservedForOld() <= maxBytes;
+  }
+
+  /**
+   * Room the old arena's live entries need in the current one: their bytes
+   * and, per page they fill, the end of a page an entry did not fit in.
+   */
+  #reservedForOld(): number {
+    const old = this.#old!;
+    const live = old.usedBytes - old.deadBytes;
+    return live + (Math.ceil(live / BYTE_PAGE_BYTES) + 1) * this.maxEntryBytes;
   }
 
   /** Begins a migration: the current arena becomes the old one. */
@@ -149,9 +172,14 @@ export class MigratingArena {
     const current = this.#current;
     const from = at & UNTAG;
     old.free(bytes);
-    if (bytes > SHORT_COPY_BYTES) return current.copyFrom(old, from, bytes) | this.#tag;
+    if (bytes > SHORT_COPY_BYTES) {
+      const copied = current.copyFrom(old, from, bytes);
+      assert(copied + bytes <= TAG, "an arena offset stays below the tag bit");
+      return copied | this.#tag;
+    }
     // A short entry byte by byte: a view per entry for `set` cost more than the copy.
     const to = current.alloc(bytes);
+    assert(to + bytes <= TAG, "an arena offset stays below the tag bit");
     const source = old.page(from);
     const start = old.offsetInPage(from);
     const target = current.page(to);

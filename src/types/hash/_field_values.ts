@@ -20,7 +20,7 @@
  * for want of room. A value that outgrows its room moves to the end, its old
  * bytes dead; when the arena is full and at least half dead it is compacted
  * rather than grown — a few positions' values at a time, by each later
- * write or delete (`migrating_arena.ts`).
+ * write, delete or read (`migrating_arena.ts`).
  *
  * @example
  * ```ts
@@ -69,9 +69,7 @@ export class FieldValues {
   readonly #meta = new PagedNumbers(Int32Array, INITIAL_POSITIONS * STRIDE);
   /** Values held as strings, by position (holes elsewhere). */
   #strings: (string | undefined)[] = [];
-  readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES);
-  /** The migration's step, made once (see `MigratingArena.makeRoom`). */
-  readonly #step = () => this.#migrateSome();
+  readonly #arena = new MigratingArena(INITIAL_ARENA_BYTES, MAX_ARENA_VALUE_BYTES);
 
   /** Arena bytes in use, dead ones included (MEMORY USAGE). */
   get arenaBytes(): number {
@@ -80,6 +78,8 @@ export class FieldValues {
 
   /** The value at position `at` (set before). */
   get(at: number): string {
+    // Reads step a migration too (see `MemberArena.locate`).
+    if (this.#arena.migrating) this.#migrateSome();
     const meta = this.#meta.page(at * STRIDE);
     const i = this.#meta.indexInPage(at * STRIDE);
     const length = meta[i + LENGTH];
@@ -122,7 +122,7 @@ export class FieldValues {
     const room = roundUp8(length);
     if (
       length > MAX_ARENA_VALUE_BYTES ||
-      !this.#arena.makeRoom(room, MAX_FIELD_ARENA_BYTES, this.#step)
+      !this.#arena.makeRoom(room, MAX_FIELD_ARENA_BYTES)
     ) {
       this.#free(at);
       meta[i + LENGTH] = STRING_VALUE;

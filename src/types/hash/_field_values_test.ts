@@ -12,7 +12,7 @@ function random(seed: number): () => number {
   };
 }
 
-Deno.test("FieldValues: 30,000 random sets and deletes read back exactly, through growth and compaction", () => {
+Deno.test("FieldValues: 30,000 random sets and deletes read back exactly, through growth and migrations", () => {
   const next = random(7);
   const values = new FieldValues();
   const reference = new Map<number, string>();
@@ -37,7 +37,7 @@ Deno.test("FieldValues: 30,000 random sets and deletes read back exactly, throug
   }
   for (const [p, v] of reference) assert.equal(values.get(p), v);
   // Dead bytes are reclaimed: with every value deleted, rewriting small ones again and again
-  // (~5 MiB in all) compacts the arena when it would take a new page, instead of growing it.
+  // (~5 MiB in all) migrates the arena when it would take a new page, instead of growing it.
   for (const p of reference.keys()) values.delete(p);
   for (let round = 0; round < 3000; round++) {
     for (let p = 0; p < 100; p++) values.set(p, `${round}`.repeat(1 + (round % 5) * 2));
@@ -64,11 +64,11 @@ Deno.test("FieldValues: a value outgrowing its room moves; a shrunk one stays in
   assert.equal(values.get(0), "back in the arena");
 });
 
-Deno.test("FieldValues: an empty value at a reused position reads back after the arena compacted", () => {
+Deno.test("FieldValues: an empty value at a reused position reads back after the arena migrated", () => {
   const values = new FieldValues();
   values.set(0, "abc");
   values.delete(0);
-  // Churn enough to compact (and drop the pages the old offset pointed into).
+  // Churn enough to migrate (and drop the pages the old offset pointed into).
   for (let round = 0; round < 3000; round++) {
     for (let p = 1; p < 101; p++) values.set(p, `${round}`.repeat(1 + (round % 5) * 2));
   }
