@@ -31,7 +31,6 @@
  * @module
  */
 
-import { assert } from "../../_assert.ts";
 import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import { MigratingArena, MIGRATION_STEP_SLOTS } from "../migrating_arena.ts";
 import { PagedNumbers } from "../paged_numbers.ts";
