@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { seededRandom } from "../_seeded_random.ts";
 import { MAX_ARENA_MEMBER_BYTES, MemberArena } from "./member_arena.ts";
 import { MIGRATION_STEP_SLOTS } from "./migrating_arena.ts";
 
@@ -63,13 +64,8 @@ Deno.test("MemberArena: a half-dead arena migrates a few slots per change, membe
 });
 
 Deno.test("MemberArena: random adds, deletes and moves through migrations, with growing room and string-held members, agree with a model", () => {
-  let seed = 5;
-  const next = (m: number) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32 * m) | 0;
-  };
+  const random = seededRandom(5);
+  const next = (m: number) => (random() * m) | 0;
   const arena = new MemberArena();
   const model = new Map<number, string>();
   let capacity = 16;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { seededRandom } from "../_seeded_random.ts";
 import { MigratingArena, MIGRATION_STEP_SLOTS } from "./migrating_arena.ts";
 import { BYTE_PAGE_BYTES } from "./paged_bytes.ts";
 
@@ -65,14 +66,8 @@ Deno.test("MigratingArena: growth, migrations and their moves never take offsets
     arenas.cursor = end;
     if (end === offsets.length) arenas.endMigration();
   };
-  // mulberry32: an LCG's low bits alternate too regularly for `% m` here.
-  let seed = 11;
-  const next = (m: number) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32 * m) | 0;
-  };
+  const random = seededRandom(11);
+  const next = (m: number) => (random() * m) | 0;
   for (let i = 0; i < 90_000; i++) {
     if (arenas.migrating) step();
     // Adds only for a while (the arena fills to its limit), then adds and deletes.

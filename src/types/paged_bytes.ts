@@ -97,7 +97,7 @@ export class PagedBytes {
 
   /**
    * Allocates `bytes` here and copies them from global offset `at` of
-   * `source` (an owner's compaction into a fresh arena); the new offset.
+   * `source` (a migration's move into a fresh arena); the new offset.
    */
   copyFrom(source: PagedBytes, at: number, bytes: number): number {
     const to = this.alloc(bytes);

@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import { flatString, stringHash, StringMap } from "./string_map.ts";
 
-/** A small seeded generator (mulberry32): the same sequence every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom as random } from "../_seeded_random.ts";
 
 Deno.test("StringMap: set, get, has, delete; set says whether the key is new", () => {
   const map = new StringMap<string>();

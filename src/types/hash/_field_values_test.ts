@@ -2,15 +2,7 @@ import assert from "node:assert/strict";
 import { BYTE_PAGE_BYTES } from "../paged_bytes.ts";
 import { FieldValues, MAX_ARENA_VALUE_BYTES } from "./_field_values.ts";
 
-/** A small seeded generator (mulberry32): the same sequence every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom as random } from "../../_seeded_random.ts";
 
 Deno.test("FieldValues: 30,000 random sets and deletes read back exactly, through growth and migrations", () => {
   const next = random(7);

@@ -251,11 +251,11 @@ export class StreamNode {
     for (let i = 0; same && i < master.length; i++) same = master[i] === parts[from + i * 2];
     this.tailMs = halfFromWords(a, b);
     this.tailSeq = this.tailMs >= 0 ? halfFromWords(c, d) : -1;
-    this.entryBytes += this.#elementBytes(a, b, c, d, parts, from, same);
     let need = 0;
     for (let i = from; i < parts.length; i++) need += 4 + parts[i].length;
     this.#used = writePackedFields(this.#reserve(need), this.#used, parts, from);
     this.#push(a, b, c, d, pairs, 0);
+    this.entryBytes += this.#elementBytes(parts, from, same);
     this.live++;
   }
 
@@ -343,31 +343,23 @@ export class StreamNode {
   }
 
   /**
-   * Bytes of the listpack elements of a new entry (ID words `a`..`d`, the
-   * tail's numbers already set from them) of pairs `parts[from..]`.
+   * Bytes of the listpack elements of the entry just pushed (the tail's
+   * numbers set from its ID), of pairs `parts[from..]`.
    */
-  #elementBytes(
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-    parts: readonly string[],
-    from: number,
-    same: boolean,
-  ): number {
+  #elementBytes(parts: readonly string[], from: number, same: boolean): number {
     const ms = this.tailMs;
     const seq = this.tailSeq;
-    if (this.#size === 0) {
+    if (this.#size === 1) {
       this.masterMs = ms;
-      this.masterSeq = halfFromWords(c, d);
+      this.masterSeq = halfFromWords(this.#table[2], this.#table[3]);
     }
     const pairs = (parts.length - from) / 2;
     let bytes = 2; // flags
     // Past 2^53 the deltas are bigints: the IDs as strings then (rare: explicit huge IDs).
     const big = (ms < 0 || this.masterMs < 0 || seq < 0 || this.masterSeq < 0)
-      ? idFromWords(a, b, c, d)
+      ? this.lastIdAt()
       : "";
-    const master = big === "" ? "" : this.#size === 0 ? big : this.idAt(0);
+    const master = big === "" ? "" : this.idAt(0);
     bytes += ms >= 0 && this.masterMs >= 0
       ? intElementBytes(ms - this.masterMs)
       : bigIntElementBytes(BigInt.asIntN(64, idMs(big) - idMs(master)));

@@ -205,10 +205,22 @@ function applyLiveAdd(engine: Engine, key: string): void {
   }
 }
 
-/** Logs (the record built only when there is a log) and applies the live entry set above. */
-function logAndApplyLiveAdd(db: Database, key: string, id: () => string): void {
+/**
+ * Logs (the record built only when there is a log) and applies the live
+ * entry whose ID {@link changeStreamAdd} or {@link changeStreamAddNew} set.
+ */
+function logAndApplyLiveAdd(
+  db: Database,
+  key: string,
+  parts: readonly string[],
+  from: number,
+  newNode: boolean,
+): void {
+  liveParts = parts;
+  liveFrom = from;
+  liveNewNode = newNode;
   oneRecord[0] = db.host.logging
-    ? addRecord(liveNewNode, id(), packFields(liveParts, liveFrom))
+    ? addRecord(newNode, liveMs < 0 ? liveId : makeId(liveMs, liveSeq), packFields(parts, from))
     : "";
   db.changeCollection(key, WalOp.StreamAdd, oneRecord, ZEROS, applyLiveAdd);
   oneRecord[0] = "";
@@ -234,9 +246,10 @@ export function changeStreamAdd(
   from: number,
   newNode: boolean,
 ): void {
-  setLiveAdd(-1, -1, parts, from, newNode);
   liveId = id;
-  logAndApplyLiveAdd(db, key, liveIdString);
+  liveMs = -1;
+  liveSeq = -1;
+  logAndApplyLiveAdd(db, key, parts, from, newNode);
 }
 
 /**
@@ -257,30 +270,9 @@ export function changeStreamAddNew(
   from: number,
   newNode: boolean,
 ): void {
-  setLiveAdd(ms, seq, parts, from, newNode);
-  logAndApplyLiveAdd(db, key, liveIdFromNumbers);
-}
-
-function liveIdString(): string {
-  return liveId;
-}
-
-function liveIdFromNumbers(): string {
-  return makeId(liveMs, liveSeq);
-}
-
-function setLiveAdd(
-  ms: number,
-  seq: number,
-  parts: readonly string[],
-  from: number,
-  newNode: boolean,
-): void {
   liveMs = ms;
   liveSeq = seq;
-  liveParts = parts;
-  liveFrom = from;
-  liveNewNode = newNode;
+  logAndApplyLiveAdd(db, key, parts, from, newNode);
 }
 
 /** The records that rebuild `stream` under an absent key (COPY, MOVE; see `Collection.rebuildRecords`). */
