@@ -56,6 +56,8 @@ export const SCRIPT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
 /** Scripts a server caches (SCRIPT LOAD, EVAL) before refusing more until SCRIPT FLUSH. */
 export const MAX_CACHED_SCRIPTS = 100_000;
 
+/** The registry's index of the global table (lua.h). */
+const LUA_RIDX_GLOBALS = 2;
 /** Lua instructions between two looks at the clock (and kill requests). */
 const HOOK_INSTRUCTIONS = 100_000;
 /** Once busy, how often a script lets the event loop serve the other clients. */
@@ -83,6 +85,12 @@ export interface CachedScript {
   readonly ref: number;
   /** `SCRIPT_FLAGS` bits: declared by its shebang, or `evalCompat`. */
   readonly flags: number;
+  /**
+   * Its code names `_ENV`: Lua 5.4 lets it assign its chunk's globals
+   * upvalue, which would outlive the call (a way to keep KEYS), so each
+   * run sets it back to the globals first.
+   */
+  readonly namesEnv: boolean;
 }
 
 /** The script being run: what the bridge needs to know about it. */
@@ -290,7 +298,8 @@ export class ScriptEngine {
       const text = failed.replace(/ near <eof>$/, " near '<eof>'");
       throw err(`Error compiling script (new function): ${text}`);
     }
-    this.#scripts.set(sha, { sha, ref: C._luaL_ref(L, LUA_REGISTRYINDEX), flags });
+    const ref = C._luaL_ref(L, LUA_REGISTRYINDEX);
+    this.#scripts.set(sha, { sha, ref, flags, namesEnv: code.includes("_ENV") });
     return sha;
   }
 
@@ -312,6 +321,10 @@ export class ScriptEngine {
     assert(this.#run === undefined, "one script at a time");
     const T = this.#prepare(script.ref);
     const { C } = this.vm;
+    if (script.namesEnv) {
+      C._lua_rawgeti(T, LUA_REGISTRYINDEX, luaIndex(LUA_RIDX_GLOBALS));
+      C._lua_setupvalue(T, -2, 1);
+    }
     // globals.KEYS, globals.ARGV: fresh tables, as Redis makes per call
     // (a script may change them), set raw (the globals are read-only to
     // scripts), the names pushed from the registry (interned once).
