@@ -60,6 +60,7 @@ export interface LuaC {
   _lua_rawset(L: number, index: number): void;
   _lua_rawget(L: number, index: number): number;
   _lua_getmetatable(L: number, index: number): number;
+  _lua_setmetatable(L: number, index: number): number;
   _lua_topointer(L: number, index: number): number;
   _lua_getfield(L: number, index: number, name: number): number;
   _lua_setfield(L: number, index: number, name: number): void;
