@@ -42,7 +42,59 @@ function withFlush(steps: StepLike[]): StepLike[] {
   return [["FUNCTION", "FLUSH"], ...steps, ["FUNCTION", "FLUSH"]];
 }
 
+/** A library of one function `f` whose body is `body` (it gets `keys`, `args`). */
+function fn(body: string): string {
+  return lib("t", `redis.register_function('f', function(keys, args) ${body} end)`);
+}
+
+/** FCALL f once loaded from {@link fn}: 1 key, 1 argument. */
+function callFn(body: string): StepLike[] {
+  return [["FUNCTION", "LOAD", "REPLACE", fn(body)], ["FCALL", "f", "1", "a", "b"]];
+}
+
 const CASES: Record<string, StepLike[]> = {
+  "sandbox: a function's globals are read-only, raw access included; keys and args are plain tables":
+    withFlush([
+      ...callFn("rawset(_G, 'x', 1)"),
+      ...callFn("rawset(redis, 'x', 1)"),
+      ...callFn("rawset(string, 'x', 1)"),
+      ...callFn("setmetatable(_G, {})"),
+      ...callFn("setmetatable(redis, {})"),
+      ...callFn("return type(getmetatable(_G))"),
+      ...callFn("return type(getmetatable(_G).__index)"),
+      ...callFn("return getmetatable(_G).__index(_G, 'redis')"),
+      ...callFn("rawset(getmetatable(_G), 'x', 1)"),
+      ...callFn("redis.x = 1"),
+      ...callFn("x = 1"),
+      ...callFn("return type(_G)"),
+      ...callFn("return tostring(_G == _G._G)"),
+      ...callFn("return rawget(_G, 'redis') ~= nil"),
+      ...callFn("return next(_G) ~= nil"),
+      ...callFn("return type(KEYS)"),
+      ...callFn("return type(_G.KEYS)"),
+      ...callFn("return type(rawget(_G, 'KEYS'))"),
+      ...callFn("return type(redis.register_function)"),
+      ...callFn("local ok, e = pcall(rawset, _G, 'x', 1) return e"),
+      ...callFn("rawset(getmetatable(''), 'x', 1)"),
+      ...callFn("getmetatable('').x = 1"),
+      ...callFn("keys[1] = 'z' return keys[1]"),
+      ...callFn("rawset(keys, 1, 'q') return keys[1]"),
+      ...callFn("setmetatable(keys, {}) return 1"),
+      // A function's upvalues outlive the call: a keys table it kept is the old one.
+      [
+        "FUNCTION",
+        "LOAD",
+        "REPLACE",
+        lib(
+          "t",
+          "local kept redis.register_function('f', function(keys, args) if kept == nil then kept = keys return 'first' end return kept[1] end)",
+        ),
+      ],
+      ["FCALL", "f", "1", "one"],
+      ["FCALL", "f", "1", "two"],
+      ["EVAL", "return KEYS[1]", "1", "three"],
+      ["FCALL", "f", "1", "four"],
+    ]),
   "LOAD, FCALL, FCALL_RO, the state after": withFlush([
     ["FUNCTION", "LOAD", LIB],
     ["SET", "k", "v"],

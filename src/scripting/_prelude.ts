@@ -202,20 +202,83 @@ os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print
 -- Read-only globals and libraries (Redis 7.0 marks these tables read-only):
 -- _G keeps no fields of its own, so every assignment reaches __newindex;
 -- reads fall through to the backing table (a table __index: no call).
-local G, next, pairs, ipairs = _G, next, pairs, ipairs
+-- raw[p] is the table behind the read-only proxy p, never handed to a
+-- script (a writable table that outlives the call would let a script keep
+-- state, and see KEYS and ARGV reused: script_engine.ts); shown[p] is what
+-- getmetatable(p) returns, as Redis's read-only tables show their own.
+local G, next, pairs, ipairs, getmetatable = _G, next, pairs, ipairs, getmetatable
+local cfunction = kv.cfunction
+local raw, shown = {}, {}
 local function readonly() error('Attempt to modify a readonly table', 2) end
-local function protect(t)
-  return setmetatable({}, {
+local next_
+local function protect(t, meta)
+  local p = setmetatable({}, {
     __index = t, __newindex = readonly, __metatable = false,
-    __pairs = function() return next, t, nil end, __len = function() return #t end,
+    __pairs = function(p) return next_, p, nil end, __len = function() return #t end,
   })
+  raw[p], shown[p] = t, meta
+  return p
 end
+local function missing(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+-- The raw functions see through the proxies and refuse to change them, as
+-- Redis's do with its read-only tables (their message has no position);
+-- their argument errors are Lua 5.1's, raised by the functions themselves.
+local function modify() error('Attempt to modify a readonly table', 0) end
+next_ = cfunction(function(...)
+  local t, k = ...
+  local r = raw[t]
+  local key, value
+  if r ~= nil then key, value = next(r, k) else key, value = next(...) end
+  return key, value
+end)
+local rawset_ = cfunction(function(...)
+  local t, k = ...
+  if type(t) ~= 'table' or select('#', ...) < 3 then rawset(...) end
+  if raw[t] ~= nil then modify() end
+  if k == nil then error('table index is nil', 0) end
+  if k ~= k then error('table index is NaN', 0) end
+  rawset(...)
+  return t
+end)
+local rawget_ = cfunction(function(...)
+  local t, k = ...
+  local r = raw[t]
+  if r ~= nil and select('#', ...) >= 2 then return (rawget(r, k)) end
+  local v = rawget(...)
+  return v
+end)
+local getmetatable_ = cfunction(function(...)
+  local t = ...
+  if raw[t] ~= nil then return shown[t] end
+  local m = getmetatable(...)
+  return m
+end)
+local setmetatable_ = cfunction(function(...)
+  local t, m = ...
+  local kind = type(m)
+  if select('#', ...) < 2 or (kind ~= 'nil' and kind ~= 'table') then
+    if type(t) ~= 'table' then setmetatable(...) end
+    error("bad argument #2 to 'setmetatable' (nil or table expected)")
+  end
+  if type(t) ~= 'table' then setmetatable(...) end
+  if raw[t] ~= nil then modify() end
+  local r = setmetatable(t, m)
+  return r
+end)
+G.next, G.rawset, G.rawget, G.getmetatable, G.setmetatable =
+  next_, rawset_, rawget_, getmetatable_, setmetatable_
 local backing, names = {}, {}
 for k, v in pairs(G) do names[#names + 1] = k backing[k] = v end
 for i = 1, #names do rawset(G, names[i], nil) end
 for _, lib in ipairs({'redis', 'cjson', 'cmsgpack', 'struct', 'bit', 'string', 'math', 'table', 'coroutine'}) do
   backing[lib] = protect(backing[lib])
 end
+-- Strings' metatable shows a read-only copy whose __index is the string
+-- library's proxy; the real one keeps the raw library (method calls: one lookup).
+local string_meta = getmetatable('')
+string_meta.__metatable = protect({__index = backing.string})
 setmetatable(backing, {
   __index = function(_, name)
     if name == 'loadstring' then return nil end
@@ -224,8 +287,14 @@ setmetatable(backing, {
 })
 setmetatable(G, {
   __index = backing, __newindex = readonly, __metatable = false,
-  __pairs = function() return next, backing, nil end,
+  __pairs = function(p) return next_, p, nil end,
 })
+-- The __index shown is a C function to scripts, as Redis's: a tail call to
+-- it keeps the script's line in the error.
+local shown_index = cfunction(function(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'")
+end)
+raw[G], shown[G] = backing, protect({__index = shown_index})
 -- KEYS and ARGV are set in the backing table from TS (script_engine.ts).
 getregistry().__kvdb_globals = backing
 
@@ -233,22 +302,27 @@ getregistry().__kvdb_globals = backing
 -- (read-only, empty) globals, whose reads fall through to the library API
 -- (redis.register_function, redis.log) while FUNCTION LOAD runs the code,
 -- and to the scripts' globals when FCALL runs a function.
-local function missing(_, name)
-  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-end
 local load_redis = setmetatable({
   register_function = kv.register_function, log = kv.log,
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x07000f,
 }, {__index = missing})
 local load_api = setmetatable({redis = protect(load_redis)}, {__index = backing})
--- At run time: the scripts' globals without KEYS and ARGV (set later, per EVAL).
+-- At run time: the scripts' globals without KEYS and ARGV (set later, per
+-- EVAL), _G the functions' own globals (Redis runs functions in a Lua state
+-- of their own: they never see an EVAL's KEYS).
 local run_api = {}
 for k, v in pairs(backing) do run_api[k] = v end
 setmetatable(run_api, {__index = missing})
-local function_meta = {__index = run_api, __newindex = readonly, __metatable = false}
+local function_meta = {
+  __index = run_api, __newindex = readonly, __metatable = false,
+  __pairs = function(p) return next_, p, nil end,
+}
+local function_env = setmetatable({}, function_meta)
+run_api._G = function_env
+raw[function_env], shown[function_env] = run_api, protect({__index = shown_index})
 local registry = getregistry()
-registry.__kvdb_function_env = setmetatable({}, function_meta)
+registry.__kvdb_function_env = function_env
 registry.__kvdb_function_mode = function(loading)
   function_meta.__index = loading and load_api or run_api
 end

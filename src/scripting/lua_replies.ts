@@ -145,9 +145,17 @@ function formatDouble(value: number): string {
   return String(value);
 }
 
-/** The field `name` of the table at `index` pushed; returns its type. */
-function field(vm: LuaVm, L: number, index: number, name: string): number {
-  return vm.C._lua_getfield(L, index, vm.name(name));
+/**
+ * The field `name` of the table at `index` pushed, read raw as Redis reads
+ * a reply's fields (no __index: a script's metamethod would run outside
+ * any protected call, and its error abort the VM); returns its type. A
+ * table without a metatable is read by lua_getfield, the same lookup in
+ * one call.
+ */
+function field(vm: LuaVm, L: number, index: number, name: string, raw: boolean): number {
+  if (!raw) return vm.C._lua_getfield(L, index, vm.name(name));
+  vm.C._lua_pushlstring(L, vm.name(name), name.length);
+  return vm.C._lua_rawget(L, index);
 }
 
 /** A Lua number as Redis replies it: an integer, truncated toward zero. */
@@ -203,22 +211,27 @@ export function writeLuaValue(
     return w.error(new CommandError("ERR", message, message));
   }
   const top = C._lua_gettop(L);
+  let raw = false;
+  if (C._lua_getmetatable(L, index) !== 0) {
+    raw = true;
+    C._lua_settop(L, top);
+  }
   try {
-    if (field(vm, L, index, "err") === LUA_TSTRING) {
+    if (field(vm, L, index, "err", raw) === LUA_TSTRING) {
       return w.error(errorFromText(vm.toString(L, -1)!));
     }
     C._lua_settop(L, top);
-    if (field(vm, L, index, "ok") === LUA_TSTRING) return w.status(vm.toString(L, -1)!);
+    if (field(vm, L, index, "ok", raw) === LUA_TSTRING) return w.status(vm.toString(L, -1)!);
     C._lua_settop(L, top);
-    if (field(vm, L, index, "double") === LUA_TNUMBER) {
+    if (field(vm, L, index, "double", raw) === LUA_TNUMBER) {
       return w.double(C._lua_tonumberx(L, -1, 0));
     }
     C._lua_settop(L, top);
-    if (field(vm, L, index, "big_number") === LUA_TSTRING) {
+    if (field(vm, L, index, "big_number", raw) === LUA_TSTRING) {
       return w.bigNumber(vm.toString(L, -1)!);
     }
     C._lua_settop(L, top);
-    if (field(vm, L, index, "map") === LUA_TTABLE) {
+    if (field(vm, L, index, "map", raw) === LUA_TTABLE) {
       const map = top + 1;
       const count = countPairs(vm, L, map);
       w.map(count);
@@ -231,7 +244,7 @@ export function writeLuaValue(
       return;
     }
     C._lua_settop(L, top);
-    if (field(vm, L, index, "set") === LUA_TTABLE) {
+    if (field(vm, L, index, "set", raw) === LUA_TTABLE) {
       const set = top + 1;
       w.set(countPairs(vm, L, set));
       C._lua_pushnil(L);
@@ -242,9 +255,9 @@ export function writeLuaValue(
       return;
     }
     C._lua_settop(L, top);
-    if (field(vm, L, index, "verbatim_string") === LUA_TTABLE) {
-      field(vm, L, top + 1, "format");
-      field(vm, L, top + 1, "string");
+    if (field(vm, L, index, "verbatim_string", raw) === LUA_TTABLE) {
+      field(vm, L, top + 1, "format", true);
+      field(vm, L, top + 1, "string", true);
       const format = vm.toString(L, top + 2) ?? "txt";
       return w.verbatim(format, vm.toString(L, top + 3) ?? "");
     }

@@ -58,6 +58,10 @@ export interface LuaC {
   _lua_rawseti(L: number, index: number, n: bigint): void;
   _lua_rawgeti(L: number, index: number, n: bigint): number;
   _lua_rawset(L: number, index: number): void;
+  _lua_rawget(L: number, index: number): number;
+  _lua_getmetatable(L: number, index: number): number;
+  _lua_setmetatable(L: number, index: number): number;
+  _lua_topointer(L: number, index: number): number;
   _lua_getfield(L: number, index: number, name: number): number;
   _lua_setfield(L: number, index: number, name: number): void;
   _lua_getglobal(L: number, name: number): number;
