@@ -19,10 +19,10 @@
  *              tombstone unless the slot after it is empty; keys and
  *              tombstones together at most 3/4 of the slots, then the
  *              slots are rebuilt (twice as many when the keys alone pass
- *              half). The full hash is not kept: a rebuild hashes the keys
- *              again from their arena bytes ({@link fnv1aBytes}), so a
- *              caller's hash must be {@link fnv1a} of the key (or the
- *              table's `hashKey`). Half the memory of [hash, entry] pairs:
+ *              half), a few at a time (below). The full hash is not kept: a
+ *              rebuild hashes the keys again from their arena bytes
+ *              ({@link fnv1aBytes}), so a caller's hash must be
+ *              {@link fnv1a} of the key (or the table's `hashKey`). Half the memory of [hash, entry] pairs:
  *              8 MiB less for 1M keys in 16 partitions. Tombstones, not
  *              the shift-back of later keys, because a shift needs each
  *              later key's home slot, so its hash, so two reads from
@@ -38,7 +38,9 @@
  *              not once per field as with parallel arrays (measured, A/B of
  *              7 rounds: user CPU per request 4.87 → 4.40 µs for durable SET
  *              at 50 clients, 0.90 → 0.81 µs for SET at pipeline 16).
- *     arena    Uint8Array of [key bytes][value bytes] per entry.
+ *     arena    Uint8Array of [key bytes][value bytes] per entry; an
+ *              entry's offset has bit 30 set or not by the arena holding
+ *              it (below), so an arena holds at most 1 GiB.
  *     objects  a sparse array by entry index of the values that are not
  *              inline bytes (large strings, collections): the arena then
  *              holds only the key.
@@ -60,9 +62,40 @@
  * bytes), so walking entry indices is a stable cursor: a key present for a
  * whole walk is visited exactly once, whatever else changes meanwhile
  * (SCAN's guarantee, and what snapshots need). Overwrites that outgrow
- * their room leave dead bytes; when the arena is full and at least half
- * dead, it is compacted (one partition's live bytes copied once) instead of
- * grown. Keys and values are binary strings (char codes 0..255).
+ * their room leave dead bytes. Keys and values are binary strings (char
+ * codes 0..255).
+ *
+ * Nothing is resized in one step, as Redis rehashes its dicts a bucket at a
+ * time. One step re-placed a partition's every key, or copied its every
+ * byte, while the event loop waited: in-process, 3M keys in 16 partitions
+ * (187k keys, 8 MB of arena each), a slot rebuild took 30–39 ms, a
+ * compaction (sort by offset, copy down) 33 ms, growing the arena 15 ms.
+ * Now:
+ *
+ * - A slot rebuild makes the new slots, which take every new key at once,
+ *   and moves the old slots' keys over {@link DRAIN_STEP_SLOTS} slots per
+ *   lookup; a lookup that misses in the new slots probes the old ones
+ *   until they are empty. A step ends only at an empty old slot, and the
+ *   sweep starts at one, so a probe run is never half moved and a key
+ *   still in the old slots is found by the usual probe there. A rebuild
+ *   leaves the new slots at most half full and the next one comes after a
+ *   quarter of them in inserts and deletes (each one a lookup first),
+ *   while the sweep of the old ones (at most as many) ends after 1/64 of
+ *   them.
+ * - A full arena — at least half dead, or else too small — is not compacted
+ *   or grown but replaced: a fresh one takes every allocation (with room
+ *   kept for the old one's live bytes), and each lookup moves the rooms of
+ *   {@link MIGRATION_STEP_ENTRIES} more entries, walked by index, out of
+ *   the old one, which is freed when the walk ends. Bit 30 of an offset
+ *   says which arena holds it (the current arena's bit flips at each
+ *   migration, so no offset is rewritten when one starts), which is what
+ *   an arena read checks. Should the fresh arena fill before the walk ends
+ *   (huge writes meanwhile), the rest moves at once.
+ *
+ * Steps come with lookups, not only with writes, so that a table only read
+ * after it grew does not probe two slot arrays for long: measured
+ * in-process with steps on writes only, GET of 100k keys that had just
+ * grown took 405 instead of 313 ns, the drain stuck half done.
  *
  * @example
  * ```ts
@@ -78,7 +111,7 @@ import { ExpiryColumn } from "./_expiry_column.ts";
 import { arenaGrowth } from "./arena_growth.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
-import { grownArray } from "../bytes/grown_array.ts";
+import { ReadyArray } from "../bytes/ready_array.ts";
 import { unpackCollection } from "../types/registry.ts";
 import { fnv1aBytes } from "./hash.ts";
 import { lfuNewWord, lfuTouched } from "../memory/lfu.ts";
@@ -86,22 +119,43 @@ import { lfuNewWord, lfuTouched } from "../memory/lfu.ts";
 const INITIAL_SLOTS = 16;
 const INITIAL_ENTRIES = 8;
 const INITIAL_ARENA_BYTES = 1024;
+/** Old slots a rebuild moves per lookup (and the rest of the last probe run). */
+const DRAIN_STEP_SLOTS = 64;
+/** Entries whose rooms an arena migration moves per lookup. */
+const MIGRATION_STEP_ENTRIES = 64;
 /**
- * In-place compaction sorts rooms by `offset / 8 * this + entry` in a
- * double: exact while offsets stay under 2^31 (so offset / 8 < 2^28) and
- * entries under 2^25; a table with more entries compacts by copying.
+ * An arena up to this long is migrated in one step (a copy of at most 64
+ * KiB): a small table does not keep two arenas for long.
  */
-const IN_PLACE_MAX_ENTRIES = 2 ** 25;
+const ONE_STEP_ARENA_BYTES = 64 * 1024;
 /**
- * The share of its live bytes a compacted arena keeps free (see
+ * Entries from which the entry arrays' successors are made ahead and
+ * written into as the last 1/2^{@link READY_WINDOW_SHIFT} fills (see
+ * `ready_array.ts`); a smaller table's copy (≤ 128 KiB) takes well under a
+ * millisecond.
+ */
+const READY_MIN_ENTRIES = 8192;
+/**
+ * The successors are made ready over the last 1/32 of the inserts before a
+ * doubling, 32 entries' worth an insert (at most a page fault an insert):
+ * they hold resident memory beside the arrays they replace only then, so a
+ * table whose size stays put rarely pays for them (a window of a quarter
+ * would hold 20 bytes a key more for a quarter of the sizes).
+ */
+const READY_WINDOW_SHIFT = 5;
+/** The bit of an arena offset that says which of two arenas holds it. */
+const ARENA_TAG = 0x4000_0000;
+const UNTAG = ARENA_TAG - 1;
+/**
+ * The share of its live bytes a fresh arena keeps free (see
  * `arena_growth.ts`): 1/2, not the default 1, because a cache under
- * eviction compacts all the time and its RSS is judged against maxmemory
- * (measured: README "Memory").
+ * eviction replaces its arenas all the time and its RSS is judged against
+ * maxmemory (measured: README "Memory").
  */
 const COMPACTED_SPARE = 0.5;
 /**
- * Arena bytes per live byte under churn: an arena is compacted to 1.5
- * times its live bytes and refills with dead ones until compacted again,
+ * Arena bytes per live byte under churn: an arena is replaced by one of 1.5
+ * times its live bytes and refills with dead ones until replaced again,
  * so its length stays near 1 + {@link COMPACTED_SPARE} times them (between
  * 1.33 and 1.875). Memory accounting charges each live byte this much.
  */
@@ -260,15 +314,16 @@ export function idleSeconds(clock: number): number {
   return accessClock >= clock ? accessClock - clock : accessClock + (CLOCK_MASK + 1) - clock;
 }
 /**
- * Int32 offsets: one partition's arena holds at most this many bytes (the
- * largest multiple of 8 below 2 GiB).
+ * One partition's arena holds at most this many bytes (the largest
+ * multiple of 8 below 1 GiB): an offset's bit 30 names its arena (see the
+ * module doc).
  *
  * @example
  * ```ts
  * new KeyTable().hasRoomFor(MAX_ARENA_BYTES + 1); // false
  * ```
  */
-export const MAX_ARENA_BYTES = 0x7fff_fff8;
+export const MAX_ARENA_BYTES = 0x3fff_fff8;
 
 /** murmur3's finaliser: spreads FNV's low bits over the whole word. */
 function mix(hash: number): number {
@@ -328,8 +383,16 @@ export class KeyTable {
   #slots!: Int32Array;
   #mask!: number;
   #size!: number;
-  /** Slots holding {@link TOMBSTONE}. */
+  /** Slots holding {@link TOMBSTONE} (in `#slots`; the old slots' are not counted). */
   #tombstones!: number;
+  /** The slots a rebuild is draining (see the module doc), or undefined. */
+  #oldSlots!: Int32Array | undefined;
+  #oldMask!: number;
+  /** Keys still in the old slots. */
+  #oldKeys!: number;
+  /** The next old slot the drain sweeps, and how many it has left. */
+  #sweepAt!: number;
+  #sweepLeft!: number;
   /** The live keys' bytes (what a rebuild hashes). */
   #keyBytes!: number;
 
@@ -339,10 +402,24 @@ export class KeyTable {
   #entryEnd!: number;
   /** Head of the free-entry chain, or -1. */
   #freeEntry!: number;
+  /** The entry arrays' successors, made ready as they fill (see {@link #newEntry}). */
+  readonly #nextEntries = new ReadyArray<Int32Array>();
+  readonly #nextMeta = new ReadyArray<Uint32Array>();
 
+  /** The arena new rooms go to; its offsets' bit 30 is `#arenaTag`. */
   #arena!: Uint8Array;
+  #arenaTag!: number;
   #arenaUsed!: number;
   #deadBytes!: number;
+  /** The arena a migration is emptying (see the module doc), or undefined. */
+  #oldArena!: Uint8Array | undefined;
+  /** Bytes of live rooms still in the old arena, and its bytes in use. */
+  #oldLiveBytes!: number;
+  #oldUsedBytes!: number;
+  /** The next entry whose room the migration moves. */
+  #migrateAt!: number;
+  /** Whether old slots or an old arena are left (one check on each lookup). */
+  #resizing!: boolean;
   /** Object values by entry index (holes for inline values). */
   #objects!: (TableObject | undefined)[];
   /** Per entry: access clock and the raw mark (see the module doc). */
@@ -356,13 +433,20 @@ export class KeyTable {
   /** The sum of {@link #objectCosts}. */
   #objectBytes!: number;
   /**
-   * The last key {@link #find} found, and its slot: a command that reads a
-   * key and then writes it (INCR, HSET, SADD...) finds it once. Forgotten
-   * whenever slots change under it (a delete, a rebuild, clear).
+   * The last key {@link #find} found, its entry and its slot: a command
+   * that reads a key and then writes it (INCR, HSET, SADD...) finds it
+   * once. Forgotten whenever slots change under it (a delete, a rebuild or
+   * a step of one, clear).
    */
   #lastKey: string | undefined = undefined;
   #lastHash = 0;
+  #lastEntry = -1;
   #lastSlot = -1;
+  /**
+   * Where {@link #find} found its key: a slot of `#slots` (≥ 0), or
+   * `-2 - slot` for one of the old slots (see {@link #removeSlot}).
+   */
+  #foundSlot = -1;
 
   /**
    * @param maxArenaBytes bytes of keys and values the arena may hold, at
@@ -393,19 +477,28 @@ export class KeyTable {
     return this.#size;
   }
 
-  /** Slots of the hash table (a power of two; for memory reporting). */
+  /** Slots of the hash table, old ones a rebuild still drains included (for memory reporting). */
   get slotCount(): number {
-    return this.#mask + 1;
+    return this.#mask + 1 + (this.#oldSlots === undefined ? 0 : this.#oldMask + 1);
   }
 
-  /** Arena bytes in use, dead ones included (for memory reporting). */
+  /** Arena bytes in use, dead ones and a migrating old arena's included (for memory reporting). */
   get arenaBytes(): number {
-    return this.#arenaUsed;
+    return this.#arenaUsed + this.#oldUsedBytes;
   }
 
-  /** The arena's length: bytes held for keys and values, free and dead ones included. */
+  /** The arenas' length: bytes held for keys and values, free and dead ones included. */
   get arenaCapacity(): number {
-    return this.#arena.length;
+    return this.#arena.length + (this.#oldArena?.length ?? 0);
+  }
+
+  /** Whether a slot rebuild or an arena migration is under way (tests watch them end). */
+  get resizing(): boolean {
+    return this.#resizing;
+  }
+
+  #updateResizing(): void {
+    this.#resizing = this.#oldSlots !== undefined || this.#oldArena !== undefined;
   }
 
   /**
@@ -417,7 +510,7 @@ export class KeyTable {
    * the figure at once.
    */
   get accountedBytes(): number {
-    return (this.#arenaUsed - this.#deadBytes) * ARENA_BYTES_PER_LIVE_BYTE +
+    return this.#liveArenaBytes() * ARENA_BYTES_PER_LIVE_BYTE +
       this.#size * KEY_OVERHEAD_BYTES + this.#objectBytes;
   }
 
@@ -428,8 +521,12 @@ export class KeyTable {
    */
   hasRoomFor(bytes: number): boolean {
     // + 7 for the rounding to 8 (not masked: `bytes` may exceed int32 here).
-    return this.#arenaUsed - this.#deadBytes + bytes + 7 <= this.#maxArenaBytes &&
-      !this.#entriesFull();
+    return this.#liveArenaBytes() + bytes + 7 <= this.#maxArenaBytes && !this.#entriesFull();
+  }
+
+  /** Bytes of live rooms, in both arenas while migrating. */
+  #liveArenaBytes(): number {
+    return this.#arenaUsed - this.#deadBytes + this.#oldLiveBytes;
   }
 
   /**
@@ -440,7 +537,9 @@ export class KeyTable {
    * {@link arenaByte}) issues their misses together. Changes nothing.
    */
   homeEntry(hash: number): number {
-    const word = this.#slots[mix(hash) & this.#mask];
+    const mixed = mix(hash);
+    let word = this.#slots[mixed & this.#mask];
+    if (word === 0 && this.#oldSlots !== undefined) word = this.#oldSlots[mixed & this.#oldMask];
     return word === TOMBSTONE ? -1 : (word & ENTRY_MASK) - 1;
   }
 
@@ -451,8 +550,17 @@ export class KeyTable {
 
   /** Prefetching, step 3 of 3: the arena byte at `offset` (0 for none). */
   arenaByte(offset: number): number {
-    // A free entry's offset field chains free entries: it may be -1.
-    return offset < 0 || offset >= this.#arenaUsed ? 0 : this.#arena[offset];
+    // A free entry's offset field chains free entries: it may be -1, or
+    // name an arena that is gone.
+    if (offset < 0) return 0;
+    const arena = (offset & ARENA_TAG) === this.#arenaTag ? this.#arena : this.#oldArena;
+    const at = offset & UNTAG;
+    return arena === undefined || at >= arena.length ? 0 : arena[at];
+  }
+
+  /** The arena holding tagged offset `offset` (see the module doc). */
+  #arenaOf(offset: number): Uint8Array {
+    return (offset & ARENA_TAG) === this.#arenaTag ? this.#arena : this.#oldArena!;
   }
 
   /**
@@ -478,9 +586,8 @@ export class KeyTable {
    * TYPE: Redis's LOOKUP_NOTOUCH).
    */
   get(key: string, hash: number, touch = true): string | TableObject | undefined {
-    const slot = this.#find(key, hash);
-    if (slot < 0) return undefined;
-    const entry = (this.#slots[slot] & ENTRY_MASK) - 1;
+    const entry = this.#find(key, hash);
+    if (entry < 0) return undefined;
     const meta = this.#meta[entry];
     if (touch) {
       if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
@@ -492,15 +599,16 @@ export class KeyTable {
     const at = entry * ENTRY_INTS;
     const length = entries[at + VALUE_LENGTH];
     if (length === OBJECT_VALUE) return this.#objects[entry];
-    const start = entries[at + OFFSET] + entries[at + KEY_LENGTH];
-    const bytes = bytesToBinary(this.#arena, start, start + length);
+    const offset = entries[at + OFFSET];
+    const start = (offset & UNTAG) + entries[at + KEY_LENGTH];
+    const bytes = bytesToBinary(this.#arenaOf(offset), start, start + length);
     return (meta & TYPE_MASK) === 0 ? bytes : unpackCollection(meta >>> TYPE_SHIFT & 7, bytes);
   }
 
   /** The live entry of `key`, or -1 (no stamp: for reading facts about it). */
   entryOf(key: string, hash: number): number {
-    const slot = this.#find(key, hash);
-    return slot < 0 ? -1 : (this.#slots[slot] & ENTRY_MASK) - 1;
+    const entry = this.#find(key, hash);
+    return entry < 0 ? -1 : entry;
   }
 
   /** Keys with an expiry time. */
@@ -568,16 +676,16 @@ export class KeyTable {
    * {@link EncodingHint}; returns its entry.
    */
   set(key: string, hash: number, value: string, hint = 0): number {
-    const slot = this.#find(key, hash);
+    const found = this.#find(key, hash);
     let entry: number;
     let word: number;
-    if (slot >= 0) {
-      entry = (this.#slots[slot] & ENTRY_MASK) - 1;
+    if (found >= 0) {
+      entry = found;
       this.#overwrite(entry, key, value);
       if (this.#objectCount !== 0) this.#dropObject(entry);
       word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
     } else {
-      entry = this.#insert(~slot, key, hash, value);
+      entry = this.#insert(~found, key, hash, value);
       word = lfuTracking ? lfuNewWord(clockMs) : accessClock;
     }
     this.#meta[entry] = (this.#meta[entry] & EXPIRY_BIT) | (hint << HINT_SHIFT) | word;
@@ -590,16 +698,16 @@ export class KeyTable {
    * deleted or {@link recharge}d.
    */
   setObject(key: string, hash: number, value: TableObject, costBytes = 0): void {
-    const slot = this.#find(key, hash);
+    const found = this.#find(key, hash);
     let entry: number;
     let word: number;
-    if (slot >= 0) {
-      entry = (this.#slots[slot] & ENTRY_MASK) - 1;
+    if (found >= 0) {
+      entry = found;
       // The key's room stays; inline value bytes in it are dead until the
       // entry is freed or compacted (ROOM still covers them).
       word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
     } else {
-      entry = this.#insert(~slot, key, hash, "");
+      entry = this.#insert(~found, key, hash, "");
       word = lfuTracking ? lfuNewWord(clockMs) : accessClock;
     }
     const at = entry * ENTRY_INTS;
@@ -648,7 +756,7 @@ export class KeyTable {
     // wrong hash would lose keys silently at the next rebuild.
     assert(
       (this.#size & 63) !== 1 ||
-        this.#hashKey(this.#arena, offset, offset + key.length) === hash >>> 0,
+        this.#hashKey(this.#arena, offset & UNTAG, (offset & UNTAG) + key.length) === hash >>> 0,
       "a key's hash is the table's hashKey of its bytes",
     );
     this.#meter.bytes += KEY_OVERHEAD_BYTES;
@@ -669,9 +777,9 @@ export class KeyTable {
 
   /** Removes `key`; whether it was held. */
   delete(key: string, hash: number): boolean {
-    const slot = this.#find(key, hash);
-    if (slot < 0) return false;
-    const entry = (this.#slots[slot] & ENTRY_MASK) - 1;
+    const entry = this.#find(key, hash);
+    if (entry < 0) return false;
+    const slot = this.#foundSlot;
     this.#dropObject(entry);
     this.#keyBytes -= this.#entries[entry * ENTRY_INTS + KEY_LENGTH];
     this.#freeEntryAt(entry);
@@ -694,13 +802,26 @@ export class KeyTable {
     this.#mask = INITIAL_SLOTS - 1;
     this.#size = 0;
     this.#tombstones = 0;
+    this.#oldSlots = undefined;
+    this.#oldMask = 0;
+    this.#oldKeys = 0;
+    this.#sweepAt = 0;
+    this.#sweepLeft = 0;
     this.#keyBytes = 0;
     this.#entries = new Int32Array(INITIAL_ENTRIES * ENTRY_INTS);
+    this.#nextEntries.drop();
+    this.#nextMeta.drop();
     this.#entryEnd = 0;
     this.#freeEntry = -1;
     this.#arena = new Uint8Array(INITIAL_ARENA_BYTES);
+    this.#arenaTag = 0;
     this.#arenaUsed = 0;
     this.#deadBytes = 0;
+    this.#oldArena = undefined;
+    this.#oldLiveBytes = 0;
+    this.#oldUsedBytes = 0;
+    this.#migrateAt = 0;
+    this.#resizing = false;
     this.#objects = [];
     this.#objectCount = 0;
     this.#objectCosts = [];
@@ -733,8 +854,17 @@ export class KeyTable {
    */
   randomEntry(random: number): number {
     if (this.#size === 0) return -1;
-    const slots = this.#slots;
-    const mask = this.#mask;
+    // While a rebuild drains, the old slots are chosen in proportion to
+    // the keys they still hold.
+    const oldShare = this.#oldKeys / this.#size;
+    if (random < oldShare) return KeyTable.#firstKeyFrom(this.#oldSlots!, random / oldShare);
+    const inNew = oldShare === 0 ? random : (random - oldShare) / (1 - oldShare);
+    return KeyTable.#firstKeyFrom(this.#slots, inNew);
+  }
+
+  /** The entry of the first key in `slots` from a slot chosen by `random`, or -1. */
+  static #firstKeyFrom(slots: Int32Array, random: number): number {
+    const mask = slots.length - 1;
     const start = Math.floor(random * (mask + 1)) & mask;
     for (let i = 0; i <= mask; i++) {
       const word = slots[(start + i) & mask];
@@ -751,8 +881,9 @@ export class KeyTable {
   /** The key of live entry `entry`. */
   keyAt(entry: number): string {
     const at = entry * ENTRY_INTS;
-    const start = this.#entries[at + OFFSET];
-    return bytesToBinary(this.#arena, start, start + this.#entries[at + KEY_LENGTH]);
+    const offset = this.#entries[at + OFFSET];
+    const start = offset & UNTAG;
+    return bytesToBinary(this.#arenaOf(offset), start, start + this.#entries[at + KEY_LENGTH]);
   }
 
   /**
@@ -763,8 +894,9 @@ export class KeyTable {
     const at = entry * ENTRY_INTS;
     const length = this.#entries[at + VALUE_LENGTH];
     if (length === OBJECT_VALUE) return String(this.#objects[entry]);
-    const start = this.#entries[at + OFFSET] + this.#entries[at + KEY_LENGTH];
-    return bytesToBinary(this.#arena, start, start + length);
+    const offset = this.#entries[at + OFFSET];
+    const start = (offset & UNTAG) + this.#entries[at + KEY_LENGTH];
+    return bytesToBinary(this.#arenaOf(offset), start, start + length);
   }
 
   /**
@@ -779,13 +911,21 @@ export class KeyTable {
   }
 
   /**
-   * The slot holding `key`, or the complement (`~slot`, negative) of the
-   * free slot where it would go: the first tombstone on its probe path,
-   * else the empty slot that ends it.
+   * The entry of `key` (its slot left in {@link #foundSlot}), or the
+   * complement (`~slot`, negative) of the free slot of `#slots` where it
+   * would go: the first tombstone on its probe path, else the empty slot
+   * that ends it.
    */
   #find(key: string, hash: number): number {
+    // Every lookup moves a resize on, before it probes: a table that is
+    // only read finishes it too, and each insert, delete or allocation
+    // comes after a lookup (see the module doc for why that is enough).
+    if (this.#resizing) this.#resizeStep();
     // The hash first: a different key costs one integer compare.
-    if (hash === this.#lastHash && key === this.#lastKey) return this.#lastSlot;
+    if (hash === this.#lastHash && key === this.#lastKey) {
+      this.#foundSlot = this.#lastSlot;
+      return this.#lastEntry;
+    }
     const slots = this.#slots;
     const mask = this.#mask;
     const mixed = mix(hash);
@@ -794,25 +934,54 @@ export class KeyTable {
     let free = -1;
     for (;;) {
       const word = slots[slot];
-      if (word === 0) return ~(free < 0 ? slot : free);
+      if (word === 0) break;
       if (word === TOMBSTONE) {
         if (free < 0) free = slot;
       } else if (word >>> ENTRY_BITS === tag && this.#keyEquals((word & ENTRY_MASK) - 1, key)) {
-        this.#lastKey = key;
-        this.#lastHash = hash;
-        this.#lastSlot = slot;
-        return slot;
+        return this.#found(key, hash, (word & ENTRY_MASK) - 1, slot);
       }
       slot = (slot + 1) & mask;
     }
+    if (this.#oldSlots !== undefined) {
+      const old = this.#oldSlots;
+      const oldMask = this.#oldMask;
+      for (let at = mixed & oldMask;; at = (at + 1) & oldMask) {
+        const word = old[at];
+        if (word === 0) break;
+        if (
+          word !== TOMBSTONE && word >>> ENTRY_BITS === tag &&
+          this.#keyEquals((word & ENTRY_MASK) - 1, key)
+        ) {
+          return this.#found(key, hash, (word & ENTRY_MASK) - 1, -2 - at);
+        }
+      }
+    }
+    return ~(free < 0 ? slot : free);
+  }
+
+  /** A step of the slot rebuild and of the arena migration under way. */
+  #resizeStep(): void {
+    if (this.#oldSlots !== undefined) this.#drainStep(DRAIN_STEP_SLOTS);
+    if (this.#oldArena !== undefined) this.#migrateStep(MIGRATION_STEP_ENTRIES);
+  }
+
+  /** Remembers what {@link #find} found; returns `entry`. */
+  #found(key: string, hash: number, entry: number, slot: number): number {
+    this.#lastKey = key;
+    this.#lastHash = hash;
+    this.#lastEntry = entry;
+    this.#lastSlot = slot;
+    this.#foundSlot = slot;
+    return entry;
   }
 
   #keyEquals(entry: number, key: string): boolean {
     const length = key.length;
     const at = entry * ENTRY_INTS;
     if (this.#entries[at + KEY_LENGTH] !== length) return false;
-    const arena = this.#arena;
-    const start = this.#entries[at + OFFSET];
+    const offset = this.#entries[at + OFFSET];
+    const arena = this.#arenaOf(offset);
+    const start = offset & UNTAG;
     for (let i = 0; i < length; i++) {
       if (arena[start + i] !== key.charCodeAt(i)) return false;
     }
@@ -822,24 +991,35 @@ export class KeyTable {
   #overwrite(entry: number, key: string, value: string): void {
     const at = entry * ENTRY_INTS;
     if (key.length + value.length <= this.#entries[at + ROOM]) {
-      writeBinary(value, this.#arena, this.#entries[at + OFFSET] + key.length);
+      const offset = this.#entries[at + OFFSET];
+      writeBinary(value, this.#arenaOf(offset), (offset & UNTAG) + key.length);
       this.#entries[at + VALUE_LENGTH] = value.length;
       return;
     }
     // The old bytes count as dead only once the new room exists: if the
-    // arena cannot grow, the entry is untouched. (A compaction inside
-    // #allocate moves the old bytes along: they are still live then.)
+    // arena cannot grow, the entry is untouched. (A migration inside
+    // #allocate may move the old bytes: they are still live then, and
+    // released where they are now.)
     const bytes = key.length + value.length;
     let room = roundUp8(bytes + (bytes >>> GROWN_SLACK_SHIFT));
     // No slack where it alone would pass the arena limit.
     if (!this.hasRoomFor(room)) room = roundUp8(bytes);
     const offset = this.#allocate(room);
-    this.#deadBytes += this.#entries[at + ROOM];
-    this.#meter.bytes -= this.#entries[at + ROOM] * ARENA_BYTES_PER_LIVE_BYTE;
+    this.#releaseRoom(this.#entries[at + OFFSET], this.#entries[at + ROOM]);
     this.#place(entry, offset, key, value, room);
   }
 
-  /** Points `entry` at the `room` bytes allocated at `offset` and writes its key and value there. */
+  /** Counts `room` bytes at tagged offset `offset` dead, in whichever arena holds them. */
+  #releaseRoom(offset: number, room: number): void {
+    if ((offset & ARENA_TAG) === this.#arenaTag) this.#deadBytes += room;
+    else this.#oldLiveBytes -= room;
+    this.#meter.bytes -= room * ARENA_BYTES_PER_LIVE_BYTE;
+  }
+
+  /**
+   * Points `entry` at the `room` bytes allocated at (tagged) `offset` in
+   * the current arena and writes its key and value there.
+   */
   #place(
     entry: number,
     offset: number,
@@ -847,7 +1027,7 @@ export class KeyTable {
     value: string,
     room = roundUp8(key.length + value.length),
   ): void {
-    writeBinary(value, this.#arena, writeBinary(key, this.#arena, offset));
+    writeBinary(value, this.#arena, writeBinary(key, this.#arena, offset & UNTAG));
     const at = entry * ENTRY_INTS;
     this.#entries[at + OFFSET] = offset;
     this.#entries[at + KEY_LENGTH] = key.length;
@@ -855,16 +1035,28 @@ export class KeyTable {
     this.#entries[at + ROOM] = room;
   }
 
+  /** Room for `bytes` in the current arena; its tagged offset. */
   #allocate(bytes: number): number {
-    if (this.#arenaUsed + bytes > this.#arena.length) this.#makeRoom(bytes);
+    // While migrating, the old arena's live rooms have room kept for them.
+    if (this.#arenaUsed + this.#oldLiveBytes + bytes > this.#arena.length) this.#makeRoom(bytes);
     const offset = this.#arenaUsed;
     this.#arenaUsed += bytes;
     this.#meter.bytes += bytes * ARENA_BYTES_PER_LIVE_BYTE;
-    return offset;
+    return offset | this.#arenaTag;
   }
 
-  /** Compacts the arena when half of it is dead, else grows it. */
+  /**
+   * Replaces a full arena with one of 1 + {@link COMPACTED_SPARE} times
+   * what it will hold — its live bytes when at least half of it is dead,
+   * else all its bytes in use — and begins moving the live rooms over (see
+   * the module doc). A migration still under way when the fresh arena
+   * fills is finished first.
+   */
   #makeRoom(bytes: number): void {
+    if (this.#oldArena !== undefined) {
+      this.#migrateStep(Infinity);
+      if (this.#arenaUsed + bytes <= this.#arena.length) return;
+    }
     const growth = arenaGrowth(
       this.#arenaUsed,
       this.#deadBytes,
@@ -878,80 +1070,60 @@ export class KeyTable {
         `a partition holds at most ${this.#maxArenaBytes} bytes of keys and values`,
       );
     }
-    const { capacity, compact } = growth;
-    // Compacting into the array it has, when that is big enough and not
-    // much too big (else a smaller one gives memory back): a cache under eviction compacts over and over, and a
-    // fresh array each time left the old ones to the garbage collector and
-    // the allocator (measured: RSS 343 MB for a 64 MB dataset, 16 partitions).
-    // "Big enough": a quarter of it free afterwards (a live size that wobbles
-    // up by a few keys must not cost a new array at every compaction).
-    const length = this.#arena.length;
-    const needed = this.#arenaUsed - this.#deadBytes + bytes;
-    if (
-      compact && needed * 4 <= length * 3 && length <= capacity + capacity / 4 &&
-      this.#entryEnd < IN_PLACE_MAX_ENTRIES
-    ) {
-      this.#compactInPlace();
-      assert(this.#arenaUsed + bytes <= this.#arena.length, "the arena has room for the request");
-      return;
-    }
-    const old = this.#arena;
-    if (!compact) {
-      // The old bytes are released at once, not left for the garbage
-      // collector with the allocator keeping them; the spare capacity
-      // stays unwritten, so not resident (see `grown_array.ts`).
-      this.#arena = grownArray(old, capacity, this.#arenaUsed);
-      assert(this.#arenaUsed + bytes <= capacity, "the arena has room for the request");
-      return;
-    }
-    const arena = new Uint8Array(capacity);
-    let used = 0;
-    const entries = this.#entries;
-    for (let at = 0; at < this.#entryEnd * ENTRY_INTS; at += ENTRY_INTS) {
-      const room = entries[at + ROOM];
-      if (entries[at + KEY_LENGTH] < 0 || room === 0) continue;
-      const start = entries[at + OFFSET];
-      arena.set(old.subarray(start, start + room), used);
-      entries[at + OFFSET] = used;
-      used += room;
-    }
-    this.#arenaUsed = used;
+    // A fresh array, not the old one grown or compacted in place: the old
+    // one is freed (detached) as the migration ends, not left to the
+    // garbage collector, and the fresh one's spare capacity stays unwritten,
+    // so not resident (see `grown_array.ts`).
+    this.#oldArena = this.#arena;
+    this.#oldUsedBytes = this.#arenaUsed;
+    this.#oldLiveBytes = this.#arenaUsed - this.#deadBytes;
+    this.#arena = new Uint8Array(growth.capacity);
+    this.#arenaTag ^= ARENA_TAG;
+    this.#arenaUsed = 0;
     this.#deadBytes = 0;
-    assert(this.#arenaUsed + bytes <= arena.length, "the arena has room for the request");
-    this.#arena = arena;
-    // Nothing else holds the old array: release it now (see above).
-    (old.buffer as ArrayBuffer).transfer(0);
+    this.#migrateAt = 0;
+    this.#resizing = true;
+    assert(
+      this.#oldLiveBytes + bytes <= growth.capacity,
+      "a fresh arena holds the old one's live rooms and the request",
+    );
+    if (this.#oldUsedBytes <= ONE_STEP_ARENA_BYTES) this.#migrateStep(Infinity);
   }
 
   /**
-   * Moves the live rooms down over the dead bytes, in arena order, within
-   * the same array: rooms sorted by offset (a numeric sort of `offset/8 *
-   * 2^25 + entry`, exact in a double), each copied to the end of the ones
-   * before it, which never passes its own start.
+   * Moves the rooms of the next `entryCount` entries out of the old arena
+   * (all that are left for Infinity); frees it when none is left.
    */
-  #compactInPlace(): void {
-    const entries = this.#entries;
-    const order = new Float64Array(this.#size);
-    let n = 0;
-    for (let entry = 0; entry < this.#entryEnd; entry++) {
-      const at = entry * ENTRY_INTS;
-      if (entries[at + KEY_LENGTH] < 0 || entries[at + ROOM] === 0) continue;
-      order[n++] = (entries[at + OFFSET] / 8) * IN_PLACE_MAX_ENTRIES + entry;
-    }
-    const sorted = order.subarray(0, n).sort();
+  #migrateStep(entryCount: number): void {
+    const old = this.#oldArena!;
     const arena = this.#arena;
-    let used = 0;
-    for (let k = 0; k < n; k++) {
-      const entry = sorted[k] % IN_PLACE_MAX_ENTRIES;
+    const entries = this.#entries;
+    const tag = this.#arenaTag;
+    const end = Math.min(this.#entryEnd, this.#migrateAt + entryCount);
+    let used = this.#arenaUsed;
+    for (let entry = this.#migrateAt; entry < end; entry++) {
       const at = entry * ENTRY_INTS;
-      const start = entries[at + OFFSET];
+      const offset = entries[at + OFFSET];
+      // Free entries chain through OFFSET; rooms already new keep theirs.
+      if (entries[at + KEY_LENGTH] < 0 || (offset & ARENA_TAG) === tag) continue;
+      const from = offset & UNTAG;
       const room = entries[at + ROOM];
-      if (start !== used) arena.copyWithin(used, start, start + room);
-      entries[at + OFFSET] = used;
+      // A short room byte by byte: a view per room for `set` cost more than the copy.
+      if (room <= 64) { for (let i = 0; i < room; i++) arena[used + i] = old[from + i]; }
+      else arena.set(old.subarray(from, from + room), used);
+      entries[at + OFFSET] = used | tag;
       used += room;
+      this.#oldLiveBytes -= room;
     }
     this.#arenaUsed = used;
-    this.#deadBytes = 0;
+    this.#migrateAt = end;
+    if (end < this.#entryEnd) return;
+    assert(this.#oldLiveBytes === 0, "a migration ends with nothing live in the old arena");
+    this.#oldArena = undefined;
+    this.#oldUsedBytes = 0;
+    this.#updateResizing();
+    // Nothing else holds the old array: release it now (see above).
+    (old.buffer as ArrayBuffer).transfer(0);
   }
 
   #newEntry(): number {
@@ -960,7 +1132,23 @@ export class KeyTable {
       this.#freeEntry = this.#entries[entry * ENTRY_INTS + OFFSET];
       return entry;
     }
-    if (this.#entryEnd * ENTRY_INTS === this.#entries.length) this.#growEntries();
+    const capacity = this.#meta.length;
+    const windowStart = capacity - (capacity >>> READY_WINDOW_SHIFT);
+    if (this.#entryEnd === capacity) this.#growEntries();
+    else if (this.#entryEnd >= windowStart && capacity >= READY_MIN_ENTRIES) {
+      // The part of the successors the copy fills is resident by the time
+      // it is needed (see READY_WINDOW_SHIFT).
+      const per = 1 << READY_WINDOW_SHIFT;
+      const ready = (this.#entryEnd - windowStart) * per;
+      const entries = this.#entries;
+      this.#nextEntries.touch(
+        entries,
+        entries.length * 2,
+        ready * ENTRY_INTS,
+        (ready + per) * ENTRY_INTS,
+      );
+      this.#nextMeta.touch(this.#meta, capacity * 2, ready, ready + per);
+    }
     return this.#entryEnd++;
   }
 
@@ -968,8 +1156,7 @@ export class KeyTable {
     if (this.#expiry !== undefined) this.#expiry.set(entry, 0);
     this.#meta[entry] &= ~EXPIRY_BIT;
     const at = entry * ENTRY_INTS;
-    this.#deadBytes += this.#entries[at + ROOM];
-    this.#meter.bytes -= this.#entries[at + ROOM] * ARENA_BYTES_PER_LIVE_BYTE;
+    this.#releaseRoom(this.#entries[at + OFFSET], this.#entries[at + ROOM]);
     this.#entries[at + ROOM] = 0;
     this.#entries[at + KEY_LENGTH] = -1;
     this.#entries[at + VALUE_LENGTH] = 0;
@@ -977,14 +1164,14 @@ export class KeyTable {
     this.#freeEntry = entry;
   }
 
-  // The replaced arrays are released at once (`grownArray`, as the old slots
-  // in #rebuildSlots): one left to the garbage collector stays resident until
+  // The replaced arrays are released at once (`ReadyArray.grown`, as the old slots
+  // in #drainStep): one left to the garbage collector stays resident until
   // a major GC, which a server that only stores bytes off-heap may not run
   // for long (issue 20: 1M keys, RSS −4..6 MiB and the 8 MiB run-to-run
   // swing gone).
   #growEntries(): void {
-    this.#entries = grownArray(this.#entries, this.#entries.length * 2);
-    this.#meta = grownArray(this.#meta, this.#meta.length * 2);
+    this.#entries = this.#nextEntries.grown(this.#entries, this.#entries.length * 2);
+    this.#meta = this.#nextMeta.grown(this.#meta, this.#meta.length * 2);
   }
 
   /** Whether no entry is left for a new key (see {@link MAX_TABLE_ENTRIES}). */
@@ -998,53 +1185,94 @@ export class KeyTable {
   }
 
   /**
-   * The slots made again with no tombstone, doubled while the keys alone
-   * pass half of them or their bytes {@link MAX_KEY_BYTES_PER_SLOT} per
-   * slot (so a rebuild comes at most once per a quarter of the slots
-   * deleted: two keys and 1 KiB hashed again a delete at most). Each key
-   * is placed by its hash made from its bytes, walked by entry, whose keys
-   * lie in the arena in about the same order, rather than by slot, which
-   * would read the arena at random.
+   * Begins making the slots again with no tombstone, doubled while the
+   * keys alone pass half of them or their bytes {@link MAX_KEY_BYTES_PER_SLOT}
+   * per slot (so a rebuild comes at most once per a quarter of the slots
+   * deleted: two keys and 1 KiB hashed again a delete at most). The old
+   * slots drain a step per lookup (see the module doc); one
+   * still draining is finished first.
    */
   #rebuildSlots(): void {
+    if (this.#oldSlots !== undefined) this.#drainStep(Infinity);
     this.#lastKey = undefined;
     const old = this.#slots;
     let slotCount = old.length;
     while (this.#size * 2 > slotCount || this.#keyBytes > slotCount * MAX_KEY_BYTES_PER_SLOT) {
       slotCount *= 2;
     }
-    const slots = new Int32Array(slotCount);
-    const mask = slotCount - 1;
-    const entries = this.#entries;
-    const arena = this.#arena;
-    for (let entry = 0; entry < this.#entryEnd; entry++) {
-      const at = entry * ENTRY_INTS;
-      const length = entries[at + KEY_LENGTH];
-      if (length < 0) continue;
-      const start = entries[at + OFFSET];
-      const mixed = mix(this.#hashKey(arena, start, start + length));
-      let slot = mixed & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = this.#tagOf(mixed) | (entry + 1);
-    }
-    this.#slots = slots;
-    this.#mask = mask;
+    this.#oldSlots = old;
+    this.#oldMask = this.#mask;
+    this.#oldKeys = this.#size;
+    this.#slots = new Int32Array(slotCount);
+    this.#mask = slotCount - 1;
     this.#tombstones = 0;
+    // The sweep starts at an empty slot, so no probe run wraps past it.
+    let start = 0;
+    while (old[start] !== 0) start++;
+    this.#sweepAt = start;
+    this.#sweepLeft = old.length;
+    this.#resizing = true;
+    this.#drainStep(DRAIN_STEP_SLOTS);
+  }
+
+  /**
+   * Moves the keys of the next `slotCount` old slots, and of the rest of
+   * the probe run the last one is in, to the new slots (every one that is
+   * left for Infinity); frees the old slots when none is left. Each key is
+   * placed by its hash made again from its bytes.
+   */
+  #drainStep(slotCount: number): void {
+    this.#lastKey = undefined;
+    const old = this.#oldSlots!;
+    const oldMask = this.#oldMask;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const entries = this.#entries;
+    let at = this.#sweepAt;
+    let left = this.#sweepLeft;
+    for (let swept = 0; left > 0 && (swept < slotCount || old[at] !== 0); swept++, left--) {
+      const word = old[at];
+      if (word !== 0 && word !== TOMBSTONE) {
+        const offset = entries[((word & ENTRY_MASK) - 1) * ENTRY_INTS + OFFSET];
+        const length = entries[((word & ENTRY_MASK) - 1) * ENTRY_INTS + KEY_LENGTH];
+        const start = offset & UNTAG;
+        let slot = mix(this.#hashKey(this.#arenaOf(offset), start, start + length)) & mask;
+        while (slots[slot] !== 0 && slots[slot] !== TOMBSTONE) slot = (slot + 1) & mask;
+        if (slots[slot] === TOMBSTONE) this.#tombstones--;
+        // The tag bits come from the same mixed hash: the word moves as it is.
+        slots[slot] = word;
+        this.#oldKeys--;
+      }
+      old[at] = 0;
+      at = (at + 1) & oldMask;
+    }
+    this.#sweepAt = at;
+    this.#sweepLeft = left;
+    if (left > 0) return;
+    assert(this.#oldKeys === 0, "a drain ends with no key left in the old slots");
+    this.#oldSlots = undefined;
+    this.#updateResizing();
     (old.buffer as ArrayBuffer).transfer(0); // detached: its bytes are freed now
   }
 
   /**
-   * Frees `slot`: a tombstone, so that probes for later keys go on past it;
-   * or empty, with the tombstones just before it, when the slot after it is
-   * empty (no probe path goes on from there).
+   * Frees the slot {@link #find} reported (a slot of `#slots`, or `-2 -
+   * slot` for an old one): a tombstone, so that probes for later keys go
+   * on past it; or empty, with the tombstones just before it, when the
+   * slot after it is empty (no probe path goes on from there).
    */
-  #removeSlot(slot: number): void {
+  #removeSlot(found: number): void {
     this.#lastKey = undefined;
-    const slots = this.#slots;
-    const mask = this.#mask;
+    const inOld = found < 0;
+    const slots = inOld ? this.#oldSlots! : this.#slots;
+    const mask = inOld ? this.#oldMask : this.#mask;
+    const slot = inOld ? -2 - found : found;
+    // Only the current slots' tombstones are counted (they decide a rebuild).
+    const counted = inOld ? 0 : 1;
+    if (inOld) this.#oldKeys--;
     if (slots[(slot + 1) & mask] !== 0) {
       slots[slot] = TOMBSTONE;
-      this.#tombstones++;
+      this.#tombstones += counted;
       return;
     }
     slots[slot] = 0;
@@ -1054,7 +1282,7 @@ export class KeyTable {
       before = (before - 1) & mask
     ) {
       slots[before] = 0;
-      this.#tombstones--;
+      this.#tombstones -= counted;
     }
   }
 }

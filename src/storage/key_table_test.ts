@@ -182,7 +182,7 @@ Deno.test("KeyTable: the prefetch steps follow a key's lookup chain to its bytes
   assert.equal(table.arenaByte(table.arenaBytes), 0);
 });
 
-Deno.test("KeyTable: under steady churn (a cache evicting) the arena stays near 1.5x its live bytes and keeps its array", () => {
+Deno.test("KeyTable: under steady churn (a cache evicting) the arena stays near 1.5x its live bytes, one length throughout", () => {
   const table = new KeyTable();
   const value = "v".repeat(1000);
   let next = 0;
@@ -198,7 +198,7 @@ Deno.test("KeyTable: under steady churn (a cache evicting) the arena stays near 
   }
   const live = 2000 * 1008;
   assert.ok(table.arenaCapacity <= 1.9 * live, `arena ${table.arenaCapacity} for ${live} live`);
-  // Compacted in place: one array length throughout, not a new one per compaction.
+  // Each fresh arena is sized from the same live bytes: one length throughout.
   assert.ok(capacities.size <= 2, `arena lengths seen: ${[...capacities]}`);
   assert.equal(table.size, 2000);
   assert.equal(table.get(`k${next - 1}`, fnv1a(`k${next - 1}`)), value);
@@ -322,4 +322,76 @@ Deno.test("KeyTable: long keys get a slot per 256 of their bytes, so a rebuild u
   for (const key of long) assert.equal(table.get(key, fnv1a(key)), "big");
   for (let i = 1996; i < 2000; i++) assert.equal(table.get(`s${i}`, fnv1a(`s${i}`)), "v");
   assert.equal(table.size, 10);
+});
+
+Deno.test("KeyTable: slot rebuilds and arena migrations go a step at a time, and every key is found meanwhile", () => {
+  const random = prng(23);
+  const table = new KeyTable();
+  const expected = new Map<string, string>();
+  const names: string[] = [];
+  // Every lookup moves a resize on: calls are what a resize is spread over.
+  let calls = 0;
+  const check = (key: string) => {
+    calls++;
+    assert.equal(table.get(key, fnv1a(key)), expected.get(key), key);
+  };
+  let resizeStart = -1;
+  let resizingOps = 0;
+  let longestResize = 0;
+  let resizes = 0;
+  const afterOp = (touched: string) => {
+    check(touched);
+    if (!table.resizing) {
+      if (resizeStart >= 0) {
+        // A resize just ended: nothing was lost or walked twice.
+        assert.deepEqual(contents(table), expected);
+        longestResize = Math.max(longestResize, calls - resizeStart);
+        resizes++;
+      }
+      resizeStart = -1;
+      resizingOps = 0;
+      return;
+    }
+    if (resizeStart < 0) resizeStart = calls;
+    resizingOps++;
+    // Meanwhile: keys in the old slots or arena, and in the new, are found
+    // (every key at two moments of each resize, else a sample).
+    if (resizingOps === 3 || resizingOps === 40) { for (const key of expected.keys()) check(key); }
+    for (let i = 0; i < 8; i++) check(names[Math.floor(random() * names.length)]);
+    const sampled = table.randomEntry(random()); // no lookup: does not step
+    assert.ok(sampled >= 0 && expected.has(table.keyAt(sampled)), "a sample is a live key");
+  };
+  // Growth to 40k keys: the slots are rebuilt and the arena replaced several times.
+  for (let i = 0; i < 40_000; i++) {
+    const key = `key:${i}:${binary(random, 8)}`;
+    const value = binary(random, 40);
+    names.push(key);
+    calls++;
+    table.set(key, fnv1a(key), value);
+    expected.set(key, value);
+    afterOp(key);
+  }
+  // Churn: deletes (tombstones, dead rooms), new keys, overwrites that move.
+  for (let op = 0; op < 200_000; op++) {
+    const r = random();
+    if (r < 0.35) {
+      const key = names[Math.floor(random() * names.length)];
+      calls++;
+      assert.equal(table.delete(key, fnv1a(key)), expected.delete(key));
+      afterOp(key);
+    } else {
+      const key = r < 0.7 ? `new:${op}` : names[Math.floor(random() * names.length)];
+      if (r < 0.7) names.push(key);
+      const value = binary(random, r > 0.95 ? 300 : 40);
+      calls++;
+      table.set(key, fnv1a(key), value);
+      expected.set(key, value);
+      afterOp(key);
+    }
+  }
+  assert.equal(table.size, expected.size);
+  assert.deepEqual(contents(table), expected);
+  assert.ok(resizes >= 6, `${resizes} resizes`);
+  // The biggest resizes were spread over many calls, not done in one.
+  assert.ok(longestResize >= 100, `longest resize: ${longestResize} calls`);
 });
