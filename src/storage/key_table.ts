@@ -22,8 +22,8 @@
  *              half), a few at a time (below). The full hash is not kept: a
  *              rebuild hashes the keys again from their arena bytes
  *              ({@link fnv1aBytes}), so a caller's hash must be
- *              {@link fnv1a} of the key (or the table's `hashKey`). Half the memory of [hash, entry] pairs:
- *              8 MiB less for 1M keys in 16 partitions. Tombstones, not
+ *              {@link fnv1a} of the key (or the table's `hashKey`).
+ *              Half the memory of [hash, entry] pairs: 8 MiB less for 1M keys in 16 partitions. Tombstones, not
  *              the shift-back of later keys, because a shift needs each
  *              later key's home slot, so its hash, so two reads from
  *              memory and a hash per key moved (measured in-process, 1M
@@ -79,18 +79,20 @@
  *   sweep starts at one, so a probe run is never half moved and a key
  *   still in the old slots is found by the usual probe there. A rebuild
  *   leaves the new slots at most half full and the next one comes after a
- *   quarter of them in inserts and deletes (each one a lookup first),
- *   while the sweep of the old ones (at most as many) ends after 1/64 of
- *   them.
- * - A full arena — at least half dead, or else too small — is not compacted
- *   or grown but replaced: a fresh one takes every allocation (with room
- *   kept for the old one's live bytes), and each lookup moves the rooms of
- *   {@link MIGRATION_STEP_ENTRIES} more entries, walked by index, out of
- *   the old one, which is freed when the walk ends. Bit 30 of an offset
- *   says which arena holds it (the current arena's bit flips at each
- *   migration, so no offset is rewritten when one starts), which is what
- *   an arena read checks. Should the fresh arena fill before the walk ends
- *   (huge writes meanwhile), the rest moves at once.
+ *   quarter of them in inserts (each one a lookup first; deletes only
+ *   turn keys into tombstones), while the sweep of the old ones (at most
+ *   as many) ends after 1/64 of them.
+ * - A full arena is not compacted or grown but replaced: a fresh one, of
+ *   1.5 times the old one's live bytes, takes every allocation, with room kept for the old one's live rooms; each lookup
+ *   moves the rooms of {@link MIGRATION_STEP_ENTRIES} more entries, walked
+ *   by index, out of the old one, and each allocation at least twice its
+ *   own bytes, so the kept room (half the live bytes) cannot run out
+ *   before the walk ends however big the writes; the old arena is freed
+ *   when it does. Bit 30 of an offset says which arena holds it (the
+ *   current arena's bit flips at each migration, so no offset is
+ *   rewritten when one starts), which is what an arena read checks. The
+ *   same scheme as `types/migrating_arena.ts`, not that class: its arena
+ *   is in pages, a lookup here reads one contiguous array.
  *
  * Steps come with lookups, not only with writes, so that a table only read
  * after it grew does not probe two slot arrays for long: measured
@@ -137,7 +139,8 @@ const ONE_STEP_ARENA_BYTES = 64 * 1024;
 const READY_MIN_ENTRIES = 8192;
 /**
  * The successors are made ready over the last 1/32 of the inserts before a
- * doubling, 32 entries' worth an insert (at most a page fault an insert):
+ * doubling, 32 entries' worth an insert (at most a page fault in each of
+ * the two arrays an insert):
  * they hold resident memory beside the arrays they replace only then, so a
  * table whose size stays put rarely pays for them (a window of a quarter
  * would hold 20 bytes a key more for a quarter of the sizes).
@@ -152,19 +155,19 @@ const UNTAG = ARENA_TAG - 1;
  * eviction replaces its arenas all the time and its RSS is judged against
  * maxmemory (measured: README "Memory").
  */
-const COMPACTED_SPARE = 0.5;
+const FRESH_ARENA_SPARE = 0.5;
 /**
  * Arena bytes per live byte under churn: an arena is replaced by one of 1.5
  * times its live bytes and refills with dead ones until replaced again,
- * so its length stays near 1 + {@link COMPACTED_SPARE} times them (between
+ * so its length stays near 1 + {@link FRESH_ARENA_SPARE} times them (between
  * 1.33 and 1.875). Memory accounting charges each live byte this much.
  */
-export const ARENA_BYTES_PER_LIVE_BYTE = 1 + COMPACTED_SPARE;
+export const ARENA_BYTES_PER_LIVE_BYTE = 1 + FRESH_ARENA_SPARE;
 /**
  * A value that outgrows its room moves to one a quarter (1/2^shift) bigger
  * than it needs: a value that grew once (an inline set or hash taking
  * members one command at a time, APPEND) likely grows again, and each move
- * leaves its old room dead for a compaction to copy the arena over.
+ * leaves its old room dead until the arena is replaced.
  * Measured with redis-benchmark -P 16 -r 100000, SADD of 10 members to
  * 100k sets held inline (two runs of 500k requests, the sets growing to
  * ~50 then ~100 members): a write there took 15–30 µs in the key table,
@@ -703,8 +706,8 @@ export class KeyTable {
     let word: number;
     if (found >= 0) {
       entry = found;
-      // The key's room stays; inline value bytes in it are dead until the
-      // entry is freed or compacted (ROOM still covers them).
+      // The key's room stays, the inline value bytes in it unused (ROOM
+      // still covers them) until the entry is freed or written inline again.
       word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
     } else {
       entry = this.#insert(~found, key, hash, "");
@@ -1037,6 +1040,7 @@ export class KeyTable {
 
   /** Room for `bytes` in the current arena; its tagged offset. */
   #allocate(bytes: number): number {
+    if (this.#oldArena !== undefined) this.#migrateBytes(2 * bytes);
     // While migrating, the old arena's live rooms have room kept for them.
     if (this.#arenaUsed + this.#oldLiveBytes + bytes > this.#arena.length) this.#makeRoom(bytes);
     const offset = this.#arenaUsed;
@@ -1046,24 +1050,38 @@ export class KeyTable {
   }
 
   /**
-   * Replaces a full arena with one of 1 + {@link COMPACTED_SPARE} times
-   * what it will hold — its live bytes when at least half of it is dead,
-   * else all its bytes in use — and begins moving the live rooms over (see
-   * the module doc). A migration still under way when the fresh arena
-   * fills is finished first.
+   * Moves at least `budget` bytes of live rooms out of the old arena (or
+   * all that are left): an allocation's share of a migration (see the
+   * module doc).
+   */
+  #migrateBytes(budget: number): void {
+    const target = this.#oldLiveBytes - budget;
+    while (this.#oldArena !== undefined && this.#oldLiveBytes > target) {
+      this.#migrateStep(MIGRATION_STEP_ENTRIES);
+    }
+  }
+
+  /**
+   * Replaces a full arena with one of 1 + {@link FRESH_ARENA_SPARE} times
+   * what it will hold (see the module doc) and begins moving the live
+   * rooms over. A migration still under way when the fresh arena fills
+   * (only where the arena limit cut the fresh one's size) is finished
+   * first.
    */
   #makeRoom(bytes: number): void {
     if (this.#oldArena !== undefined) {
       this.#migrateStep(Infinity);
       if (this.#arenaUsed + bytes <= this.#arena.length) return;
     }
+    // Sized from the live bytes alone, dead ones being what a migration
+    // leaves behind (arenaGrowth with none dead: grown, not compacted).
     const growth = arenaGrowth(
-      this.#arenaUsed,
-      this.#deadBytes,
+      this.#arenaUsed - this.#deadBytes,
+      0,
       bytes,
       this.#maxArenaBytes,
       INITIAL_ARENA_BYTES,
-      COMPACTED_SPARE,
+      FRESH_ARENA_SPARE,
     );
     if (growth === undefined) {
       throw new RangeError(
@@ -1115,6 +1133,7 @@ export class KeyTable {
       used += room;
       this.#oldLiveBytes -= room;
     }
+    assert(used <= arena.length, "moved rooms stay inside the fresh arena");
     this.#arenaUsed = used;
     this.#migrateAt = end;
     if (end < this.#entryEnd) return;
