@@ -108,6 +108,20 @@ export function writeBinary(s: string, out: Uint8Array, offset: number): number 
 }
 
 /**
+ * Whether the `s.length` bytes of `bytes` from `start` are the binary
+ * string `s` (no string is made from them).
+ *
+ * @example
+ * ```ts
+ * binaryEquals(new Uint8Array([0, 97, 98]), 1, "ab"); // true
+ * ```
+ */
+export function binaryEquals(bytes: Uint8Array, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (bytes[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
  * Encodes a binary string as a new byte array.
  *
  * @example

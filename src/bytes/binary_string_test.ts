@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  binaryEquals,
   binaryToBytes,
   binaryToText,
   bytesToBinary,
@@ -113,4 +114,12 @@ Deno.test("textToBinary / binaryToText: UTF-8", () => {
   }
   assert.equal(binaryToText("\xc3\xa9"), "é");
   assert.equal(binaryToText("a\xffb"), "a\ufffdb");
+});
+
+Deno.test("binaryEquals: a range of bytes against a binary string, at an offset", () => {
+  const bytes = new Uint8Array([0, 0x61, 0xff, 0x62]);
+  assert.equal(binaryEquals(bytes, 1, "a\xffb"), true);
+  assert.equal(binaryEquals(bytes, 1, "a\xfeb"), false);
+  assert.equal(binaryEquals(bytes, 0, ""), true);
+  assert.equal(binaryEquals(bytes, 2, "\xffb"), true);
 });

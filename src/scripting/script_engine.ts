@@ -25,6 +25,7 @@ import { COMMAND_FLAG_BITS } from "../executor/command_spec.ts";
 import { asciiUpper, lookupRequest } from "../executor/command_table.ts";
 import { COMMANDS } from "../executor/commands.ts";
 import type { Store } from "../storage/store.ts";
+import { binaryEquals } from "../bytes/binary_string.ts";
 import {
   LUA_ERRRUN,
   LUA_MASKCOUNT,
@@ -1082,11 +1083,8 @@ function arraySize(flags: number, alimit: number): number {
 
 /** Whether the short string at `string` (a TString's address) holds `value`'s bytes. */
 function sameBytes(heap: Uint8Array, string: number, value: string): boolean {
-  const length = value.length;
-  if (heap[string + TSTRING_SHORT_LENGTH] !== length) return false;
-  const at = string + TSTRING_CONTENTS;
-  for (let i = 0; i < length; i++) if (heap[at + i] !== value.charCodeAt(i)) return false;
-  return true;
+  return heap[string + TSTRING_SHORT_LENGTH] === value.length &&
+    binaryEquals(heap, string + TSTRING_CONTENTS, value);
 }
 
 /** Whether the VM's tables and strings are laid out as the constants above say. */

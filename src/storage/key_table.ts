@@ -146,6 +146,8 @@ const READY_MIN_ENTRIES = 8192;
  * would hold 20 bytes a key more for a quarter of the sizes).
  */
 const READY_WINDOW_SHIFT = 5;
+/** Rooms up to this long are moved byte by byte, longer ones with `set` (a view costs more). */
+const SHORT_COPY_BYTES = 64;
 /** The bit of an arena offset that says which of two arenas holds it. */
 const ARENA_TAG = 0x4000_0000;
 const UNTAG = ARENA_TAG - 1;
@@ -556,14 +558,19 @@ export class KeyTable {
     // A free entry's offset field chains free entries: it may be -1, or
     // name an arena that is gone.
     if (offset < 0) return 0;
-    const arena = (offset & ARENA_TAG) === this.#arenaTag ? this.#arena : this.#oldArena;
+    const arena = this.#inCurrentArena(offset) ? this.#arena : this.#oldArena;
     const at = offset & UNTAG;
     return arena === undefined || at >= arena.length ? 0 : arena[at];
   }
 
   /** The arena holding tagged offset `offset` (see the module doc). */
   #arenaOf(offset: number): Uint8Array {
-    return (offset & ARENA_TAG) === this.#arenaTag ? this.#arena : this.#oldArena!;
+    return this.#inCurrentArena(offset) ? this.#arena : this.#oldArena!;
+  }
+
+  /** Whether tagged offset `offset` is in the current arena (else in the old one). */
+  #inCurrentArena(offset: number): boolean {
+    return (offset & ARENA_TAG) === this.#arenaTag;
   }
 
   /**
@@ -1014,7 +1021,7 @@ export class KeyTable {
 
   /** Counts `room` bytes at tagged offset `offset` dead, in whichever arena holds them. */
   #releaseRoom(offset: number, room: number): void {
-    if ((offset & ARENA_TAG) === this.#arenaTag) this.#deadBytes += room;
+    if (this.#inCurrentArena(offset)) this.#deadBytes += room;
     else this.#oldLiveBytes -= room;
     this.#meter.bytes -= room * ARENA_BYTES_PER_LIVE_BYTE;
   }
@@ -1100,7 +1107,7 @@ export class KeyTable {
     this.#arenaUsed = 0;
     this.#deadBytes = 0;
     this.#migrateAt = 0;
-    this.#resizing = true;
+    this.#updateResizing();
     assert(
       this.#oldLiveBytes + bytes <= growth.capacity,
       "a fresh arena holds the old one's live rooms and the request",
@@ -1126,9 +1133,9 @@ export class KeyTable {
       if (entries[at + KEY_LENGTH] < 0 || (offset & ARENA_TAG) === tag) continue;
       const from = offset & UNTAG;
       const room = entries[at + ROOM];
-      // A short room byte by byte: a view per room for `set` cost more than the copy.
-      if (room <= 64) { for (let i = 0; i < room; i++) arena[used + i] = old[from + i]; }
-      else arena.set(old.subarray(from, from + room), used);
+      if (room <= SHORT_COPY_BYTES) {
+        for (let i = 0; i < room; i++) arena[used + i] = old[from + i];
+      } else arena.set(old.subarray(from, from + room), used);
       entries[at + OFFSET] = used | tag;
       used += room;
       this.#oldLiveBytes -= room;
@@ -1230,7 +1237,7 @@ export class KeyTable {
     while (old[start] !== 0) start++;
     this.#sweepAt = start;
     this.#sweepLeft = old.length;
-    this.#resizing = true;
+    this.#updateResizing();
     this.#drainStep(DRAIN_STEP_SLOTS);
   }
 
@@ -1252,8 +1259,9 @@ export class KeyTable {
     for (let swept = 0; left > 0 && (swept < slotCount || old[at] !== 0); swept++, left--) {
       const word = old[at];
       if (word !== 0 && word !== TOMBSTONE) {
-        const offset = entries[((word & ENTRY_MASK) - 1) * ENTRY_INTS + OFFSET];
-        const length = entries[((word & ENTRY_MASK) - 1) * ENTRY_INTS + KEY_LENGTH];
+        const fields = ((word & ENTRY_MASK) - 1) * ENTRY_INTS;
+        const offset = entries[fields + OFFSET];
+        const length = entries[fields + KEY_LENGTH];
         const start = offset & UNTAG;
         let slot = mix(this.#hashKey(this.#arenaOf(offset), start, start + length)) & mask;
         while (slots[slot] !== 0 && slots[slot] !== TOMBSTONE) slot = (slot + 1) & mask;

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { KeyTable, MAX_ARENA_BYTES } from "./key_table.ts";
 import { fnv1a } from "./hash.ts";
-
-/** A seeded PRNG (mulberry32), so a failure repeats. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from "../_seeded_random.ts";
 
 function binary(random: () => number, maxLength: number): string {
   const length = Math.floor(random() * (maxLength + 1));

@@ -24,7 +24,7 @@
  */
 
 import { assert } from "../../_assert.ts";
-import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
+import { binaryEquals, bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 
 /** Slots per node of a big list. */
@@ -89,10 +89,7 @@ export class ListNode {
   /** Whether the element in `slot` is `s` (no string is made). */
   equals(slot: number, s: string): boolean {
     const from = this.offsets[slot];
-    if (this.offsets[slot + 1] - from !== s.length) return false;
-    const bytes = this.bytes;
-    for (let i = 0; i < s.length; i++) if (bytes[from + i] !== s.charCodeAt(i)) return false;
-    return true;
+    return this.offsets[slot + 1] - from === s.length && binaryEquals(this.bytes, from, s);
   }
 
   /** Writes the element in `slot` as a bulk reply (its bytes copied: no string is made). */
