@@ -343,8 +343,9 @@ export class Engine {
   changed(key: string): void {
     const hash = this.#hashOf(key);
     const { values } = this.#partitionOf(hash);
-    const object = values.objectAt(values.entryOf(key, hash));
-    if (object !== undefined) values.recharge(key, hash, objectCostBytes(object));
+    const entry = values.entryOf(key, hash);
+    const object = values.objectAt(entry);
+    if (object !== undefined) values.recharge(entry, objectCostBytes(object));
   }
 
   /**
@@ -406,7 +407,7 @@ export class Engine {
     const current = values.get(key, hash);
     if (current instanceof BigString) {
       const length = current.setRange(offset, bytes);
-      values.recharge(key, hash, objectCostBytes(current));
+      values.recharge(values.entryOf(key, hash), objectCostBytes(current));
       return length;
     }
     const base = typeof current === "string" ? current : "";

@@ -732,11 +732,13 @@ export class KeyTable {
   }
 
   /**
-   * Charges the object value of `key` `costBytes` from now on (it changed
-   * in place); nothing for a key without an object value.
+   * Charges the object value of live entry `entry` ({@link entryOf})
+   * `costBytes` from now on (it changed in place); nothing for an entry
+   * without an object value, or -1. Takes the entry, not the key: its
+   * callers have just looked it up (a second lookup was ~1% of an
+   * in-process XADD).
    */
-  recharge(key: string, hash: number, costBytes: number): void {
-    const entry = this.entryOf(key, hash);
+  recharge(entry: number, costBytes: number): void {
     if (entry >= 0 && this.#entries[entry * ENTRY_INTS + VALUE_LENGTH] === OBJECT_VALUE) {
       this.#recharge(entry, costBytes);
     }
