@@ -267,3 +267,40 @@ Deno.test("a client killed while its command is held by CLIENT PAUSE never runs 
     await server.stop();
   }
 });
+
+Deno.test("CLIENT LIST's idle counts whole seconds from a client's last request", async () => {
+  const server = await ServerProcess.start();
+  const [watcher, quiet, busy] = [
+    await RespClient.connect(server.port),
+    await RespClient.connect(server.port),
+    await RespClient.connect(server.port),
+  ];
+  const idleOf = async (client: RespClient): Promise<number> => {
+    const id = await client.call("CLIENT", "ID") as number;
+    const list = await watcher.call("CLIENT", "LIST", "ID", String(id)) as string;
+    const idle = /\bidle=(\d+)\b/.exec(list);
+    assert.ok(idle, list);
+    return Number(idle[1]);
+  };
+  try {
+    const quietId = String(await quiet.call("CLIENT", "ID"));
+    const busyStartMs = Date.now();
+    // `busy` sends a request every 50 ms for 2.3 s while `quiet` sends none.
+    while (Date.now() - busyStartMs < 2300) {
+      assert.deepEqual(await busy.call("PING"), new RespStatus("PONG"));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const quietLine = await watcher.call("CLIENT", "LIST", "ID", quietId) as string;
+    assert.match(quietLine, /\bidle=2\b/, quietLine);
+    const busyId = String(await busy.call("CLIENT", "ID"));
+    const busyLine = await watcher.call("CLIENT", "LIST", "ID", busyId) as string;
+    assert.match(busyLine, /\bidle=0\b/, busyLine);
+    // A request makes the quiet client active again at once.
+    assert.equal(await idleOf(quiet), 0);
+  } finally {
+    watcher.close();
+    quiet.close();
+    busy.close();
+    await server.stop();
+  }
+});

@@ -89,7 +89,7 @@ export function clientLine(client: Client, self: Client, args: readonly string[]
     `fd=-1`,
     `name=${session.name}`,
     `age=${Math.floor((now - client.createdMs) / 1000)}`,
-    `idle=${Math.floor((now - io.lastActiveMs) / 1000)}`,
+    `idle=${Math.floor((now - io.activeAt(now)) / 1000)}`,
     `flags=${flagsOf(client)}`,
     `db=${session.db}`,
     `sub=${subs.channels.size}`,

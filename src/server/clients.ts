@@ -52,8 +52,13 @@ export interface ClientIo {
   readonly readBufferBytes: number;
   /** Output not yet sent, in bytes (omem). */
   readonly outputBytes: number;
-  /** `Date.now()` of the last read or write that made progress. */
-  readonly lastActiveMs: number;
+  /**
+   * When the connection last made progress (a read or a write), Unix ms,
+   * as seen at `nowMs`: progress since the last call counts as made at
+   * `nowMs`. The server calls it every 100 ms, so the time is at most
+   * that late (CLIENT LIST's idle is in whole seconds).
+   */
+  activeAt(nowMs: number): number;
   /** Taken over by replication: a replica's link (flag S, type replica). */
   readonly takenOver: boolean;
   /** Whether bytes are waiting to be sent (CLIENT LIST's events `rw`). */

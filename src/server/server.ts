@@ -40,6 +40,12 @@ const MAX_PENDING_REFUSALS = 64;
 const REFUSAL_WAIT_MS = 200;
 /** Pause after a failed accept (e.g. out of file descriptors). */
 const ACCEPT_RETRY_MS = 50;
+/**
+ * Longest time between two sweeps of the connections: how late an idle
+ * time (CLIENT LIST's idle, `network.idle_timeout`) may see activity. Ten
+ * wake-ups a second, and no clock read per request (see `Connection.activeAt`).
+ */
+const ACTIVITY_SWEEP_MS = 100;
 
 /**
  * A listening kvdb server.
@@ -140,11 +146,11 @@ export class Server {
     if (this.#sweepTimer !== undefined) return;
     const timeouts = [this.#network.idleTimeoutMs, this.#network.requestTimeoutMs]
       .filter((ms) => ms > 0);
-    if (timeouts.length > 0) {
-      // A tenth of the shortest timeout: closed within 10% of it late.
-      const sweepMs = Math.min(1000, Math.max(10, Math.min(...timeouts) / 10));
-      this.#sweepTimer = setInterval(() => this.#closeTimedOut(), sweepMs);
-    }
+    // A tenth of the shortest timeout (closed within 10% of it late), and
+    // at most ACTIVITY_SWEEP_MS: the sweep also keeps the connections' idle
+    // times (`activeAt`) within that of the truth.
+    const sweepMs = Math.min(ACTIVITY_SWEEP_MS, Math.max(10, Math.min(...timeouts) / 10));
+    this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
   }
 
   /** Connections being served now. */
@@ -277,15 +283,17 @@ export class Server {
     });
   }
 
-  #closeTimedOut(): void {
+  /** Notes each connection's activity, and closes those past a timeout. */
+  #sweep(): void {
     const now = Date.now();
     const { idleTimeoutMs, requestTimeoutMs } = this.#network;
     for (const connection of this.#connections) {
+      const activeMs = connection.activeAt(now);
       if (connection.takenOver) continue;
       // Subscribers, MONITOR clients and clients whose command waits (a
       // blocked BLPOP) wait for output, not requests: Redis exempts them too.
       if (
-        idleTimeoutMs > 0 && connection.lastActiveMs < now - idleTimeoutMs &&
+        idleTimeoutMs > 0 && activeMs < now - idleTimeoutMs &&
         !connection.client.pubsubClass && !connection.waiting
       ) {
         this.#services.admin.noteLimitClose("network.idle_timeout", { id: connection.client.id });
