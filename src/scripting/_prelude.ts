@@ -1,10 +1,15 @@
 /**
  * The Lua side of kvdb's scripting environment, run once in each new
  * state: Redis 7.0's `redis` library over the JS bridge `__kvdb` (taken
- * into locals, then removed), Lua 5.1 names Redis scripts use (`unpack`,
- * `table.getn`, `math.pow`, ...), the `bit` library, the sandbox (no `os`,
- * `io`, `load*`, `dofile`, `require`, `debug`), Redis's error handler, and
- * last the read-only global table with Redis's error texts.
+ * into locals, then removed), the standard libraries made Redis 7.0's Lua
+ * 5.1 ones (5.1's functions that 5.4 dropped, `gcinfo`, `loadstring`,
+ * `table.foreach`, `math.atan2` ...; 5.4's that 5.1 lacked removed; Redis's
+ * `math.random`), the `bit` library, cjson's settings, the sandbox (no
+ * `os`, `io`, `dofile`, `require`, `debug`), Redis's error handler, the
+ * read-only global table with Redis's error texts, and the globals of
+ * functions: the library API while FUNCTION LOAD runs a library's code,
+ * the scripts' globals (but KEYS, ARGV) when FCALL runs a function.
+ * Nothing here runs per script: what it adds costs only the calls to it.
  * @module
  */
 
@@ -17,38 +22,96 @@ local kv = __kvdb
 __kvdb = nil
 local getinfo = debug.getinfo
 local getregistry = debug.getregistry
-local error, type, tostring, rawget, rawset = error, type, tostring, rawget, rawset
+local error, type, tostring, tonumber = error, type, tostring, tonumber
+local rawget, rawset, rawlen, next = rawget, rawset, rawlen, next
 local select, setmetatable = select, setmetatable
-local lua_pcall, lua_xpcall = pcall, xpcall
+local lua_pcall, lua_xpcall, lua_load, lua_collectgarbage = pcall, xpcall, load, collectgarbage
+local cfunction = kv.cfunction
+local format, find, sub, byte, rep, match, gsub =
+  string.format, string.find, string.sub, string.byte, string.rep, string.match, string.gsub
+local floor, ceil, exp, log, atan, huge = math.floor, math.ceil, math.exp, math.log, math.atan, math.huge
+local lua_pairs, lua_ipairs = pairs, ipairs
+-- raw[p] is the table behind the read-only proxy p, next_ the next that
+-- reads through it (the sandbox, below).
+local raw, shown = {}, {}
+local next_
+
+-- Lua 5.1's argument errors. In a function kv.cfunction wraps, argerror
+-- raises the text at the prelude's position and the wrapper raises it
+-- again as luaL_argerror from the C function (_c_wrapper.ts): named as the
+-- call names it ('?' through pcall), at the caller's line.
+local function argerror(n, message)
+  error(format("bad argument #%d to '?' (%s)", n, message), 2)
+end
+-- The same from a library function left in Lua (one calling the script's
+-- functions, which must stay yieldable; or a cheap one): its name as
+-- getinfo finds the call, the position its caller's.
+local function argerror_lua(n, message)
+  local i = getinfo(2, 'n')
+  local name = i.name
+  if i.namewhat == 'method' then
+    n = n - 1
+    if n == 0 then error(format("calling '%s' on bad self (%s)", name, message), 3) end
+  end
+  error(format("bad argument #%d to '%s' (%s)", n, name or '?', message), 3)
+end
+local function typename(n, ...)
+  if select('#', ...) < n then return 'no value' end
+  return type((select(n, ...)))
+end
+local function expected(n, what, ...)
+  argerror(n, what .. ' expected, got ' .. typename(n, ...))
+end
+-- luaL_checknumber: a number or a numeric string.
+local function checknumber(n, ...)
+  local v = (select(n, ...))
+  if type(v) == 'number' then return v end
+  if type(v) == 'string' then
+    local x = tonumber(v)
+    if x then return x end
+  end
+  expected(n, 'number', ...)
+end
+-- C's (int) of a double as luaL_checkint makes it on Redis's x86-64 build:
+-- truncated to 64 bits (out of range or NaN: the minimum), the low 32 kept.
+local function toint(x)
+  if not (x >= -2^63 and x < 2^63) then return 0 end
+  local t = (x >= 0 and floor(x) or ceil(x)) & 0xffffffff
+  if t >= 0x80000000 then t = t - 0x100000000 end
+  return t
+end
+local function checkint(n, ...) return toint(checknumber(n, ...)) end
 
 unpack = table.unpack
-table.getn = function(t) return #t end
-table.maxn = function(t)
-  local n = 0
-  for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end
-  return n
-end
 -- Lua 5.1 had one number type and printed every number with %.14g
 -- (LUAI_NUMFFORMAT): tostring(10/2) was '5', 5.4 says '5.0'. tostring,
 -- string.format's %s and %q, and table.concat print as 5.1 did; string.format's
 -- integer conversions truncate a float as 5.1's C cast did (5.4 refuses
--- 3.5). The VM's own coercions ('..', string functions given a number)
--- cannot be reached from here: README's scripting section.
+-- 3.5), and its %q quotes as 5.1's (only the quote, backslash, newline,
+-- CR and NUL escaped; 5.4 writes every control byte as \\ddd). The VM's
+-- own coercions ('..', string functions given a number) cannot be reached
+-- from here: README's scripting section. The wrappers are C functions to
+-- scripts (kv.cfunction: _c_wrapper.ts).
+local math_type, tointeger = math.type, math.tointeger
+local function tostring51(...)
+  local v = ...
+  if math_type(v) then return format('%.14g', v) end
+  local s = tostring(...)
+  return s
+end
 do
-  -- The wrapped C functions keep their names as locals: their argument
-  -- errors name them as Redis's do ('format', not a local's name); the
-  -- wrappers are C functions to scripts (kv.cfunction: _c_wrapper.ts).
-  local cfunction = kv.cfunction
-  local tostring, format, concat, math_type = tostring, string.format, table.concat, math.type
-  local tointeger, floor, ceil, find, unpack = math.tointeger, math.floor, math.ceil, string.find, table.unpack
-  local function tostring51(...)
-    local v = ...
-    if math_type(v) then return format('%.14g', v) end
-    local s = tostring(...)
-    return s
-  end
+  local tostring, concat, unpack, char, gsub = tostring, table.concat, table.unpack, string.char, string.gsub
   _G.tostring = cfunction(tostring51)
   local INTEGER_CONVERSIONS = {d = true, i = true, o = true, u = true, x = true, X = true, c = true}
+  local QUOTE, BACKSLASH = char(34), char(92)
+  local QUOTED = {
+    [QUOTE] = BACKSLASH .. QUOTE, [BACKSLASH] = BACKSLASH .. BACKSLASH,
+    [char(10)] = BACKSLASH .. char(10), [char(13)] = BACKSLASH .. 'r', [char(0)] = BACKSLASH .. '000',
+  }
+  local TO_QUOTE = '[' .. char(34, 92, 10, 13, 0) .. ']'
+  local function quote51(text)
+    return QUOTE .. gsub(text, TO_QUOTE, QUOTED) .. QUOTE
+  end
   string.format = cfunction(function(...)
     local f = ...
     local n = select('#', ...) - 1
@@ -56,12 +119,14 @@ do
     for k = 2, n + 1 do
       if math_type((select(k, ...))) then any = true break end
     end
-    if not any or type(f) ~= 'string' then
+    if type(f) ~= 'string' or not (any or find(f, '%q', 1, true)) then
       local s = format(...)
       return s
     end
     local args = {select(2, ...)}
     local k, pos = 0, 1
+    -- The format with each %q made %s (its argument quoted here), if any.
+    local quoting, from
     while k < n do
       local s, e, conversion = find(f, '%%[-+ #0]*%d*%.?%d*(.)', pos)
       if not s then break end
@@ -69,13 +134,23 @@ do
       if conversion ~= '%' then
         k = k + 1
         local v = args[k]
-        if (conversion == 's' or conversion == 'q') and math_type(v) then
+        if conversion == 'q' then
+          if math_type(v) then
+            v = tostring51(v)
+          elseif type(v) ~= 'string' then
+            expected(k + 1, 'string', ...)
+          end
+          args[k] = quote51(v)
+          quoting = (quoting or '') .. sub(f, from or 1, s - 1) .. '%s'
+          from = e + 1
+        elseif conversion == 's' and math_type(v) then
           args[k] = tostring51(v)
         elseif INTEGER_CONVERSIONS[conversion] and math_type(v) == 'float' then
           args[k] = tointeger(v >= 0 and floor(v) or ceil(v)) or v
         end
       end
     end
+    if quoting then f = quoting .. sub(f, from) end
     local s = format(f, unpack(args, 1, n))
     return s
   end)
@@ -105,9 +180,571 @@ do
     return s
   end)
 end
-math.pow = function(a, b) return a ^ b end
-math.mod = math.fmod
+
+-- Lua 5.1's libraries as Redis 7.0 has them: 5.1's functions that 5.4
+-- dropped, 5.4's that 5.1 lacked removed, and 5.1's behaviour where 5.4's
+-- differs in what a script gets back (extra arguments 5.4 reads, numbers).
+-- string: 5.4's pack, packsize, unpack removed; rep ignores 5.4's
+-- separator, truncates a float count as 5.1 did, prints a number as 5.1.
+string.pack, string.packsize, string.unpack = nil, nil, nil
 string.gfind = string.gmatch
+string.rep = cfunction(function(...)
+  local s = ...
+  local kind = type(s)
+  if kind == 'number' then
+    s = tostring51(s)
+  elseif kind ~= 'string' then
+    expected(1, 'string', ...)
+  end
+  local r = rep(s, checkint(2, ...))
+  return r
+end)
+-- table: 5.4's move, pack, unpack removed; 5.1's getn, maxn (raw, as
+-- 5.1's: no __len; C functions: _c_wrapper.ts), foreach, foreachi and
+-- setn. foreach and foreachi stay in Lua: they call the script's
+-- function, which must be able to yield (the busy hook: script_engine.ts).
+table.move, table.pack, table.unpack = nil, nil, nil
+table.getn, table.maxn = kv.getn, kv.maxn
+table.foreach = function(...)
+  local t, f = ...
+  if type(t) ~= 'table' then argerror_lua(1, 'table expected, got ' .. typename(1, ...)) end
+  if type(f) ~= 'function' then argerror_lua(2, 'function expected, got ' .. typename(2, ...)) end
+  for k, v in next, raw[t] or t do
+    local r = f(k, v)
+    if r ~= nil then return r end
+  end
+end
+table.foreachi = function(...)
+  local t, f = ...
+  if type(t) ~= 'table' then argerror_lua(1, 'table expected, got ' .. typename(1, ...)) end
+  if type(f) ~= 'function' then argerror_lua(2, 'function expected, got ' .. typename(2, ...)) end
+  t = raw[t] or t
+  for i = 1, rawlen(t) do
+    local r = f(i, rawget(t, i))
+    if r ~= nil then return r end
+  end
+end
+table.setn = cfunction(function(...)
+  if type((...)) ~= 'table' then expected(1, 'table', ...) end
+  error("'setn' is obsolete")
+end)
+-- math: 5.4's maxinteger, mininteger, tointeger, type, ult removed; 5.1's
+-- atan2, cosh, sinh, tanh, frexp, ldexp, log10, pow, mod; log and atan
+-- take one argument; random and randomseed are Redis's (below).
+do
+  local abs, log2 = math.abs, function(x) return log(x, 2) end
+  math.maxinteger, math.mininteger, math.tointeger, math.type, math.ult = nil, nil, nil, nil, nil
+  math.log = cfunction(function(...)
+    local r = log(checknumber(1, ...))
+    return r
+  end)
+  math.log10 = cfunction(function(...)
+    local r = log(checknumber(1, ...), 10)
+    return r
+  end)
+  math.atan = cfunction(function(...)
+    local r = atan(checknumber(1, ...))
+    return r
+  end)
+  math.atan2 = cfunction(function(...)
+    local y, x = checknumber(1, ...), checknumber(2, ...)
+    local r = atan(y, x)
+    return r
+  end)
+  math.pow = cfunction(function(...)
+    local x, y = checknumber(1, ...), checknumber(2, ...)
+    return x ^ y
+  end)
+  math.mod = math.fmod
+  -- 2^n exactly, n an integer in [-1074, 1023] (products of exact powers of 2).
+  local function pow2(n)
+    local r, b = 1.0, 2.0
+    if n < 0 then n, b = -n, 0.5 end
+    while n > 0 do
+      if n & 1 == 1 then r = r * b end
+      b = b * b
+      n = n >> 1
+    end
+    return r
+  end
+  -- m * 2^e rounded once, as C's ldexp: the scaling is split so that no
+  -- step but the last leaves the normal range.
+  local function ldexp(m, e)
+    if e > 1023 then
+      m, e = m * pow2(1023), e - 1023
+      if e > 1023 then
+        m, e = m * pow2(1023), e - 1023
+        if e > 1023 then e = 1023 end
+      end
+    elseif e < -1022 then
+      m, e = m * pow2(-969), e + 969
+      if e < -1022 then
+        m, e = m * pow2(-969), e + 969
+        if e < -1022 then e = -1022 end
+      end
+    end
+    return m * pow2(e)
+  end
+  math.ldexp = cfunction(function(...)
+    local m, e = checknumber(1, ...), checkint(2, ...)
+    return ldexp(m, e)
+  end)
+  math.frexp = cfunction(function(...)
+    local x = checknumber(1, ...)
+    if x == 0 or x ~= x or x == huge or x == -huge then return x, 0 end
+    local a, e = abs(x), 0
+    if a < 2^-1022 then a, e = a * pow2(54), -54 end
+    local k = floor(log2(a)) + 1
+    a = ldexp(a, -k)
+    while a >= 1 do a, k = a / 2, k + 1 end
+    while a < 0.5 do a, k = a * 2, k - 1 end
+    if x < 0 then a = -a end
+    return a, k + e
+  end)
+  -- The hyperbolic functions, from exp and an expm1 of its own (5.4 has
+  -- neither C's sinh, cosh, tanh nor expm1), by the formulas C libraries
+  -- use: 1-2% of results differ from glibc's (Redis's) in their last bit,
+  -- which tostring's %.14g shows rarely (about 1 in 1000).
+  -- expm1 near 0 from its series (1/k! below), the x term added last.
+  local INVERSE_FACTORIAL = {}
+  do
+    local f = 1
+    for k = 1, 18 do
+      f = f * k
+      INVERSE_FACTORIAL[k] = 1 / f
+    end
+  end
+  local function expm1(x)
+    if x > 0.5 or x < -0.5 then return exp(x) - 1 end
+    local p = 0
+    for k = 18, 3, -1 do p = INVERSE_FACTORIAL[k] + x * p end
+    local x2 = x * x
+    return x + (x2 * 0.5 + x2 * x * p)
+  end
+  local LARGE = 709.78 -- past it exp overflows: exp(a / 2)^2 / 2
+  math.sinh = cfunction(function(...)
+    local x = checknumber(1, ...)
+    local a = abs(x)
+    local r
+    if a < 22 then
+      local t = expm1(a)
+      if a < 1 then
+        r = (2 * t - t * t / (t + 1)) / 2
+      else
+        r = (t + t / (t + 1)) / 2
+      end
+    elseif a < LARGE then
+      r = exp(a) / 2
+    else
+      local h = exp(a / 2)
+      r = (h / 2) * h
+    end
+    if x < 0 then return -r end
+    return r
+  end)
+  math.cosh = cfunction(function(...)
+    local a = abs(checknumber(1, ...))
+    if a < 0.34657359027997264 then -- ln(2) / 2
+      local t = expm1(a)
+      local w = 1 + t
+      return 1 + (t * t) / (w + w)
+    elseif a < 22 then
+      local t = exp(a)
+      return t / 2 + 0.5 / t
+    elseif a < LARGE then
+      return exp(a) / 2
+    end
+    local h = exp(a / 2)
+    return (h / 2) * h
+  end)
+  math.tanh = cfunction(function(...)
+    local x = checknumber(1, ...)
+    local a = abs(x)
+    local r
+    if a >= 22 then
+      r = 1.0
+    elseif a >= 1 then
+      r = 1 - 2 / (expm1(2 * a) + 2)
+    else
+      local t = expm1(-2 * a)
+      r = -t / (t + 2)
+    end
+    if x < 0 then return -r end
+    return r
+  end)
+  -- Redis's math.random: its rand48 generator (the state shared by scripts
+  -- and functions, seeded at start as Redis's is, never reseeded per call),
+  -- a value in [0, 1) drawn before the arguments are checked, 5.1's ranges.
+  local state = 0x1234ABCD330E
+  math.random = cfunction(function(...)
+    state = (0x5DEECE66D * state + 0xB) & 0xFFFFFFFFFFFF
+    local r = ((state >> 17) % 0x7FFFFFFF) / 0x7FFFFFFF
+    local n = select('#', ...)
+    if n == 0 then return r end
+    if n == 1 then
+      local u = checkint(1, ...)
+      if u < 1 then argerror(1, 'interval is empty') end
+      return floor(r * u) + 1
+    end
+    if n == 2 then
+      local l, u = checkint(1, ...), checkint(2, ...)
+      if l > u then argerror(2, 'interval is empty') end
+      return floor(r * toint(u - l + 1)) + l
+    end
+    error('wrong number of arguments')
+  end)
+  math.randomseed = cfunction(function(...)
+    state = ((checkint(1, ...) & 0xFFFFFFFF) << 16) | 0x330E
+  end)
+end
+-- coroutine: 5.4's close and isyieldable removed; create and wrap take Lua
+-- functions only; running is nil outside a coroutine the script made
+-- (scripts run in a coroutine of kvdb's, Redis's on the main thread).
+do
+  local create, wrap, running = coroutine.create, coroutine.wrap, coroutine.running
+  local made = setmetatable({}, {__mode = 'k'})
+  local function body(...)
+    local f = ...
+    if type(f) ~= 'function' or getinfo(f, 'S').what == 'C' then argerror(1, 'Lua function expected') end
+    return function(...)
+      made[running()] = true
+      return f(...)
+    end
+  end
+  coroutine.close, coroutine.isyieldable = nil, nil
+  coroutine.create = cfunction(function(...)
+    local co = create(body(...))
+    return co
+  end)
+  coroutine.wrap = cfunction(function(...)
+    local w = wrap(body(...))
+    return w
+  end)
+  coroutine.running = cfunction(function()
+    local co = running()
+    if made[co] then return co end
+    return nil
+  end)
+  -- Redis's script is no coroutine: it cannot yield (kvdb's would yield
+  -- to the engine).
+  local yield = coroutine.yield
+  coroutine.yield = function(...)
+    if not made[running()] then error('attempt to yield across metamethod/C-call boundary', 0) end
+    return yield(...)
+  end
+end
+
+-- Base functions: 5.4's rawlen and warn removed; 5.1's gcinfo, load (a
+-- reader function only) and loadstring; collectgarbage with 5.1's options;
+-- pcall and xpcall take 5.1's arguments.
+_VERSION = 'Lua 5.1'
+do
+  local GC_OPTIONS = {
+    stop = true, restart = true, collect = true, count = true, step = true,
+    setpause = true, setstepmul = true,
+  }
+  -- What setpause and setstepmul answer: 5.1's values (5.4 keeps its own,
+  -- scaled, and starts with a step multiplier of 100, 5.1 of 200).
+  local gc_shown = {setpause = 200, setstepmul = 200}
+  collectgarbage = cfunction(function(...)
+    local option, arg = ...
+    if option == nil then
+      option = 'collect'
+    else
+      local kind = type(option)
+      if kind == 'number' then
+        option = tostring51(option)
+      elseif kind ~= 'string' then
+        expected(1, 'string', ...)
+      end
+      if not GC_OPTIONS[option] then argerror(1, "invalid option '" .. option .. "'") end
+    end
+    if arg == nil then arg = 0 else arg = checkint(2, ...) end
+    local previous = gc_shown[option]
+    if previous then
+      gc_shown[option] = arg
+      lua_collectgarbage(option, arg < 0 and 0 or arg > 1000 and 1000 or arg)
+      return previous
+    end
+    local r = lua_collectgarbage(option, arg)
+    return r
+  end)
+  gcinfo = cfunction(function()
+    return floor(lua_collectgarbage('count'))
+  end)
+end
+_G.rawlen, warn = nil, nil
+-- The VM's runtime errors in 5.1's words: 'attempt to index local 'x' (a
+-- nil value)', not 5.4's 'attempt to index a nil value (local 'x')'; 5.1
+-- named no constant or for iterator.
+local NAMED = {global = true, ['local'] = true, method = true, field = true, upvalue = true}
+local function message51(e)
+  local head, op, kind, what, name = match(e, "^(.-)attempt to (.-) a (%a+) value %(([%a ]+) '(.*)'%)$")
+  if head == nil then return e end
+  if NAMED[what] then return head .. 'attempt to ' .. op .. ' ' .. what .. " '" .. name .. "' (a " .. kind .. ' value)' end
+  return head .. 'attempt to ' .. op .. ' a ' .. kind .. ' value'
+end
+-- Redis 7.0 hands a caught error reply to the script as its text.
+local function caught(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'string' then return false, message51(e) end
+  if type(e) == 'table' and type(e.err) == 'string' then return false, e.err end
+  return false, ...
+end
+-- pairs and ipairs refuse what is no table, as 5.1's (5.4's take any
+-- value); pairs ignores __pairs (5.1 had none), but for the read-only
+-- proxies, whose fields next_ reads (below).
+pairs = function(...)
+  local t = ...
+  if type(t) ~= 'table' then argerror_lua(1, 'table expected, got ' .. typename(1, ...)) end
+  if raw[t] ~= nil then return next_, t, nil end
+  return next, t, nil
+end
+ipairs = function(...)
+  local t = ...
+  if type(t) ~= 'table' then argerror_lua(1, 'table expected, got ' .. typename(1, ...)) end
+  return lua_ipairs(t)
+end
+-- Redis's pcall calls what it is given, and nothing if given nothing.
+pcall = function(...)
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  return caught(lua_pcall(...))
+end
+-- A message handler that is no function fails as 5.1's did.
+local function unhandled(ok, ...)
+  if ok then return ok, ... end
+  return false, 'error in error handling'
+end
+xpcall = function(...)
+  local f, handler = ...
+  if select('#', ...) < 2 then argerror_lua(2, 'value expected') end
+  if type(handler) ~= 'function' then return unhandled(lua_pcall(f)) end
+  return lua_xpcall(f, function(e)
+    if type(e) == 'string' then e = message51(e) end
+    return handler(e)
+  end)
+end
+-- Redis 7.0's __redis__err__handler: where the error was raised, past C
+-- functions and kvdb's own Lua.
+local function tag(err, i)
+  if type(err) == 'string' then
+    err = {err = 'ERR ' .. message51(err)}
+  elseif type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring51(err)}
+  end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+-- The innermost frame of the script's (neither C nor kvdb's Lua) that
+-- called the function calling this one.
+local function caller()
+  local level = 3
+  local i = getinfo(level, 'Sl')
+  while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
+    level = level + 1
+    i = getinfo(level, 'Sl')
+  end
+  return i
+end
+local function error_handler(err)
+  return tag(err, caller())
+end
+-- load and loadstring as 5.1's, for the globals 'env' (the scripts' or
+-- the functions'): text only (a binary chunk fails as Redis's Lua fails
+-- it, at its first byte), the chunk named as 5.1 names it.
+local function loaders(env)
+  -- 5.1 quoted every token in its parser's errors; 5.4 leaves <eof>, <name>... bare.
+  local function parse_error(e)
+    if type(e) ~= 'string' then return e end
+    e = gsub(e, ' near <eof>$', " near '<eof>'")
+    e = gsub(e, '^(.-:%d+: )<(%a+)> expected', "%1'<%2>' expected")
+    return e
+  end
+  -- A binary chunk's error: the position 5.4 gives the name, 5.1's text.
+  local SUFFIX = "unexpected symbol near '<\\\\1>'"
+  local function binary(name)
+    local _, e = lua_load('\\1', name, 't', env)
+    return nil, sub(e, 1, #e - #SUFFIX) .. "unexpected symbol near 'char(27)'"
+  end
+  local loadstring = cfunction(function(...)
+    local s, name = ...
+    local kind = type(s)
+    if kind == 'number' then
+      s = tostring51(s)
+    elseif kind ~= 'string' then
+      expected(1, 'string', ...)
+    end
+    kind = type(name)
+    if kind == 'number' then
+      name = tostring51(name)
+    elseif kind == 'nil' then
+      name = s
+    elseif kind ~= 'string' then
+      expected(2, 'string', ...)
+    end
+    if byte(s, 1) == 27 then return binary(name) end
+    local f, e = lua_load(s, name, 't', env)
+    return f, parse_error(e)
+  end)
+  local load = cfunction(function(...)
+    local reader, name = ...
+    if type(reader) ~= 'function' then expected(1, 'function', ...) end
+    local kind = type(name)
+    if kind == 'number' then
+      name = tostring51(name)
+    elseif kind == 'nil' then
+      name = '=(load)'
+    elseif kind ~= 'string' then
+      expected(2, 'string', ...)
+    end
+    -- The reader runs as Redis's runs (its Lua parses under the script's
+    -- error handler): an error it raises, or a piece that is no string,
+    -- comes back tagged by the handler, an error reply.
+    local first = true
+    local f, e = lua_load(function()
+      local ok, piece = lua_xpcall(reader, error_handler)
+      if not ok then error(piece, 0) end
+      local kind = type(piece)
+      if kind == 'number' then
+        piece = tostring51(piece)
+      elseif kind ~= 'string' and kind ~= 'nil' then
+        local i = caller()
+        local where = (i and i.currentline > 0) and (i.short_src .. ':' .. i.currentline .. ': ') or ''
+        error(tag(where .. 'reader function must return a string', i), 0)
+      end
+      if first and piece ~= nil then
+        first = false
+        if byte(piece, 1) == 27 then
+          local _, message = binary(name)
+          error(message, 0)
+        end
+      end
+      return piece
+    end, name, 't', env)
+    return f, parse_error(e)
+  end)
+  return load, loadstring
+end
+
+-- cjson's configuration functions, as lua-cjson 2.1.0 checks and answers
+-- them (settings kept per module, as Redis keeps them between scripts).
+-- kvdb's encoder and decoder (_cjson.ts) have lua-cjson's defaults built
+-- in: encode_keep_buffer, which changes no output, takes any value; the
+-- others refuse a value other than the default.
+do
+  local encode, decode = cjson.encode, cjson.decode
+  local DEFAULTS = {
+    sparse_convert = 0, sparse_ratio = 2, sparse_safe = 10, encode_max_depth = 1000,
+    decode_max_depth = 1000, encode_number_precision = 14, encode_keep_buffer = 1,
+    encode_invalid_numbers = 0, decode_invalid_numbers = 1,
+  }
+  local OFF_ON, OFF_ON_NULL = {'off', 'on'}, {'off', 'on', 'null'}
+  local function configure(module)
+    local settings = {}
+    for k, v in next, DEFAULTS do settings[k] = v end
+    local function set(name, value, api)
+      if value ~= DEFAULTS[name] and name ~= 'encode_keep_buffer' then
+        error("kvdb's cjson supports only the default " .. api .. ' setting')
+      end
+      settings[name] = value
+    end
+    local function args(max, ...)
+      if select('#', ...) > max then argerror(max + 1, 'found too many arguments') end
+    end
+    local function integer(i, name, api, min, max, ...)
+      if (select(i, ...)) ~= nil then
+        local value = checkint(i, ...)
+        if not (min <= value and value <= max) then
+          argerror(1, format('expected integer between %d and %d', min, max))
+        end
+        set(name, value, api)
+      end
+      return settings[name]
+    end
+    local function enum(i, name, api, options, ...)
+      local v = (select(i, ...))
+      if v ~= nil then
+        local value
+        if type(v) == 'boolean' then
+          value = v and 1 or 0
+        else
+          local kind = type(v)
+          if kind == 'number' then
+            v = tostring51(v)
+          elseif kind ~= 'string' then
+            expected(i, 'string', ...)
+          end
+          for k = 1, #options do
+            if options[k] == v then value = k - 1 end
+          end
+          if value == nil then argerror(i, "invalid option '" .. v .. "'") end
+        end
+        set(name, value, api)
+      end
+      local value = settings[name]
+      if value <= 1 then return value == 1 end
+      return options[value + 1]
+    end
+    module.encode_sparse_array = cfunction(function(...)
+      args(3, ...)
+      return enum(1, 'sparse_convert', 'encode_sparse_array', OFF_ON, ...),
+        integer(2, 'sparse_ratio', 'encode_sparse_array', 0, 0x7fffffff, ...),
+        integer(3, 'sparse_safe', 'encode_sparse_array', 0, 0x7fffffff, ...)
+    end)
+    module.encode_max_depth = cfunction(function(...)
+      args(1, ...)
+      return integer(1, 'encode_max_depth', 'encode_max_depth', 1, 0x7fffffff, ...)
+    end)
+    module.decode_max_depth = cfunction(function(...)
+      args(1, ...)
+      return integer(1, 'decode_max_depth', 'decode_max_depth', 1, 0x7fffffff, ...)
+    end)
+    module.encode_number_precision = cfunction(function(...)
+      args(1, ...)
+      return integer(1, 'encode_number_precision', 'encode_number_precision', 1, 14, ...)
+    end)
+    module.encode_keep_buffer = cfunction(function(...)
+      args(1, ...)
+      return enum(1, 'encode_keep_buffer', 'encode_keep_buffer', OFF_ON, ...)
+    end)
+    module.encode_invalid_numbers = cfunction(function(...)
+      args(1, ...)
+      return enum(1, 'encode_invalid_numbers', 'encode_invalid_numbers', OFF_ON_NULL, ...)
+    end)
+    module.decode_invalid_numbers = cfunction(function(...)
+      args(1, ...)
+      return enum(1, 'decode_invalid_numbers', 'decode_invalid_numbers', OFF_ON, ...)
+    end)
+    return module
+  end
+  local null, name, version = cjson.null, cjson._NAME, cjson._VERSION
+  -- cjson.new(): a module of its own (a plain table, its own functions and settings).
+  local new
+  local function module()
+    return configure({
+      encode = cfunction(function(...)
+        local s = encode(...)
+        return s
+      end),
+      decode = cfunction(function(...)
+        local v = decode(...)
+        return v
+      end),
+      null = null, _NAME = name, _VERSION = version, new = new(),
+    })
+  end
+  new = function()
+    return cfunction(module)
+  end
+  cjson.new = new()
+  configure(cjson)
+end
+cmsgpack._COPYRIGHT = 'Copyright (C) 2012, Salvatore Sanfilippo'
+cmsgpack._DESCRIPTION = 'MessagePack C implementation for Lua'
 
 local function tobit(x) x = math.floor(x) % 4294967296 if x >= 2147483648 then x = x - 4294967296 end return x end
 local function u(x) return math.floor(x) & 0xffffffff end
@@ -139,54 +776,59 @@ redis = {
 }
 redis.call = kv.call
 redis.pcall = kv.pcall
--- Redis 7.0 hands a caught error reply to the script as its text.
-local function caught(ok, ...)
-  if ok then return ok, ... end
+-- Redis's redis.acl_check_cmd needs the caller's ACL user, which only
+-- script_engine.ts can reach: taken from the bridge once it provides one.
+redis.acl_check_cmd = kv.acl_check_cmd
+-- redis.error_reply and redis.status_reply answer bad arguments with an
+-- error reply, not an error. error_reply's text is read as Redis reads an
+-- error: up to a NUL byte (a C string), an optional '-', a first word as
+-- the code (ERR when the text has no space), CR and LF trimmed off the
+-- message's ends.
+local BAD_REPLY_ARGUMENTS = 'ERR wrong number or type of arguments'
+function redis.error_reply(...)
   local e = ...
-  if type(e) == 'table' and type(e.err) == 'string' then return false, e.err end
-  return false, ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = BAD_REPLY_ARGUMENTS} end
+  local nul = find(e, '\\0', 1, true)
+  if nul then e = sub(e, 1, nul - 1) end
+  if byte(e, 1) == 45 then e = sub(e, 2) end
+  local code, message = 'ERR', e
+  local space = find(e, ' ', 1, true)
+  if space then code, message = sub(e, 1, space - 1), sub(e, space + 1) end
+  message = match(message, '^[\\r\\n]*(.-)[\\r\\n]*$')
+  return {err = code .. ' ' .. message}
 end
-pcall = function(f, ...) return caught(lua_pcall(f, ...)) end
-function redis.error_reply(e)
-  if type(e) ~= 'string' then error('wrong number or type of arguments', 2) end
-  return {err = e}
-end
-function redis.status_reply(s)
-  if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
+function redis.status_reply(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return {err = BAD_REPLY_ARGUMENTS} end
   return {ok = s}
 end
-redis.sha1hex = kv.sha1hex
+redis.sha1hex = kv.arity(kv.sha1hex, 1, 'ERR wrong number of arguments')
 redis.log = kv.log
-redis.setresp = kv.setresp
-function redis.set_repl(mode) return nil end
+redis.setresp = kv.arity(kv.setresp, 1, 'ERR redis.setresp() requires one argument.')
+-- Effects are always what kvdb logs: set_repl only checks its argument.
+redis.set_repl = cfunction(function(...)
+  if select('#', ...) ~= 1 then error({err = 'ERR redis.set_repl() requires two arguments.'}) end
+  local flags = ...
+  flags = (type(flags) == 'number' or type(flags) == 'string') and tonumber(flags) or 0
+  -- C's (int) of the double: out of int's range (or NaN) is INT_MIN, refused.
+  if not (flags > -1 and flags < 4) then
+    error({err = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'})
+  end
+end)
 function redis.replicate_commands() return true end
 function redis.breakpoint() return false end
 function redis.debug() end
+-- Functions (FCALL) get Redis's function API: no debugger, no replicate_commands.
+local function_redis = {}
+for k, v in next, redis do function_redis[k] = v end
+function_redis.breakpoint, function_redis.debug, function_redis.replicate_commands = nil, nil, nil
 
--- Redis 7.0's __redis__err__handler: where the error was raised, past C
--- functions and kvdb's own Lua.
-local function tag(err, i)
-  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
-  if i then
-    err.source = i.source
-    err.line = i.currentline
-  end
-  return err
-end
-__kvdb_error_handler = function(err)
-  local level = 2
-  local i = getinfo(level, 'Sl')
-  while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
-    level = level + 1
-    i = getinfo(level, 'Sl')
-  end
-  return tag(err, i)
-end
+__redis__err__handler = error_handler
 
 -- The same for a script's coroutine that failed (script_engine.ts): its
 -- stack is kept until it is reset, so the error is placed afterwards, with
 -- no xpcall in the coroutine.
-__kvdb_where = function(co, err)
+local function where(co, err)
   local level = 0
   local i = getinfo(co, level, 'Sl')
   while i and (i.what == 'C' or i.source == '${PRELUDE_CHUNK}') do
@@ -195,9 +837,14 @@ __kvdb_where = function(co, err)
   end
   return tag(err, i)
 end
+-- The engine reads these two with lua_getglobal from outside any Lua call
+-- (script_engine.ts); to scripts they do not exist.
+local hidden = {__kvdb_error_handler = error_handler, __kvdb_where = where}
 
 os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print =
   nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+local G = _G
+load, loadstring = loaders(G)
 
 -- Read-only globals and libraries (Redis 7.0 marks these tables read-only):
 -- _G keeps no fields of its own, so every assignment reaches __newindex;
@@ -206,11 +853,8 @@ os, io, package, require, dofile, loadfile, load, loadstring, debug, utf8, print
 -- script (a writable table that outlives the call would let a script keep
 -- state, and see KEYS and ARGV reused: script_engine.ts); shown[p] is what
 -- getmetatable(p) returns, as Redis's read-only tables show their own.
-local G, next, pairs, ipairs, getmetatable = _G, next, pairs, ipairs, getmetatable
-local cfunction = kv.cfunction
-local raw, shown = {}, {}
+local pairs, ipairs, getmetatable = lua_pairs, lua_ipairs, getmetatable
 local function readonly() error('Attempt to modify a readonly table', 2) end
-local next_
 local function protect(t, meta)
   local p = setmetatable({}, {
     __index = t, __newindex = readonly, __metatable = false,
@@ -281,7 +925,9 @@ local string_meta = getmetatable('')
 string_meta.__metatable = protect({__index = backing.string})
 setmetatable(backing, {
   __index = function(_, name)
-    if name == 'loadstring' then return nil end
+    -- The engine's lookups have no Lua caller; a script's always has one.
+    local h = hidden[name]
+    if h ~= nil and getinfo(2, 'S') == nil then return h end
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
 })
@@ -300,19 +946,28 @@ getregistry().__kvdb_globals = backing
 
 -- Redis 7 functions: a library's code and its functions see their own
 -- (read-only, empty) globals, whose reads fall through to the library API
--- (redis.register_function, redis.log) while FUNCTION LOAD runs the code,
--- and to the scripts' globals when FCALL runs a function.
+-- while FUNCTION LOAD runs the code (Redis's: the redis table with
+-- register_function, log and the constants, nothing else), and to the
+-- scripts' globals when FCALL runs a function (without KEYS, ARGV and
+-- __redis__err__handler; Redis runs functions in a Lua state of their
+-- own: they never see an EVAL's KEYS), with their own redis table.
+local register_function = kv.register_function
 local load_redis = setmetatable({
-  register_function = kv.register_function, log = kv.log,
+  register_function = function(...)
+    if select('#', ...) == 1 and type((...)) ~= 'table' then
+      error({err = 'ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).'})
+    end
+    return register_function(...)
+  end,
+  log = kv.log,
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x07000f,
 }, {__index = missing})
-local load_api = setmetatable({redis = protect(load_redis)}, {__index = backing})
--- At run time: the scripts' globals without KEYS and ARGV (set later, per
--- EVAL), _G the functions' own globals (Redis runs functions in a Lua state
--- of their own: they never see an EVAL's KEYS).
+local load_api = setmetatable({redis = protect(load_redis)}, {__index = missing})
 local run_api = {}
 for k, v in pairs(backing) do run_api[k] = v end
+run_api.__redis__err__handler = nil
+run_api.redis = protect(function_redis)
 setmetatable(run_api, {__index = missing})
 local function_meta = {
   __index = run_api, __newindex = readonly, __metatable = false,
@@ -320,10 +975,21 @@ local function_meta = {
 }
 local function_env = setmetatable({}, function_meta)
 run_api._G = function_env
+run_api.load, run_api.loadstring = loaders(function_env)
 raw[function_env], shown[function_env] = run_api, protect({__index = shown_index})
 local registry = getregistry()
 registry.__kvdb_function_env = function_env
 registry.__kvdb_function_mode = function(loading)
   function_meta.__index = loading and load_api or run_api
 end
+-- Libraries kvdb loaded before it refused what Redis refuses (their code
+-- read the scripts' globals while loading) and holds in its log: they
+-- load again, from the log only, with those globals (functions.ts).
+registry.__kvdb_function_lenient = function(lenient)
+  setmetatable(load_api, {__index = lenient and backing or missing})
+end
+-- Lua 5.4's luaL_argerror names a function it finds in package.loaded
+-- ('string.rep'); Lua 5.1 said '?' when the call did not name it (pcall).
+local loaded = registry._LOADED
+for k in pairs(loaded) do loaded[k] = nil end
 `;

@@ -25,6 +25,7 @@ import { RdbReader, writeRdbString } from "../keyspace/rdb/rdb_string.ts";
 import { crc64 } from "../bytes/crc64.ts";
 import { DUMP_RDB_VERSION } from "../keyspace/dump_payload.ts";
 import { scriptFlagBits } from "./script_flags.ts";
+import { LUA_REGISTRYINDEX } from "./lua_vm.ts";
 
 /** Libraries a server holds (FUNCTION LOAD beyond it is refused). */
 export const MAX_FUNCTION_LIBRARIES = 10_000;
@@ -89,13 +90,49 @@ export class FunctionRegistry {
     for (const library of this.#libraries.values()) this.#drop(library);
     for (const [name, code] of libraries.entries()) {
       try {
-        this.#install(this.compile(code));
+        this.#install(this.#compileLogged(name, code));
       } catch (e) {
         // Logged code compiled when it was loaded: this is a bug, never silent.
         console.error(`function library ${name} from the log does not load: ${e}`);
       }
     }
     this.#version = libraries.version;
+  }
+
+  /**
+   * {@link compile} of code from the log, a snapshot or a master. A library
+   * an older kvdb loaded although its code read globals Redis does not
+   * offer while loading (`string`, `pcall`, `rawset` ...) compiles again
+   * with them, and a warning: refused now, a library the log holds would
+   * be gone. FUNCTION LOAD and RESTORE refuse such code, as Redis does.
+   */
+  #compileLogged(name: string, code: string): Library {
+    try {
+      return this.compile(code);
+    } catch (strict) {
+      this.#lenient(true);
+      try {
+        const library = this.compile(code);
+        console.warn(
+          `function library ${name} from the log reads globals Redis refuses while loading ` +
+            `(${strict}); loaded with them, as before`,
+        );
+        return library;
+      } catch {
+        throw strict;
+      } finally {
+        this.#lenient(false);
+      }
+    }
+  }
+
+  /** Lets a library's code read the scripts' globals while it loads (prelude: __kvdb_function_lenient). */
+  #lenient(on: boolean): void {
+    const { vm } = this.engine;
+    const { C, L } = vm;
+    C._lua_getfield(L, LUA_REGISTRYINDEX, vm.name("__kvdb_function_lenient"));
+    C._lua_pushboolean(L, on ? 1 : 0);
+    if (C._lua_pcallk(L, 1, 0, 0, 0, 0) !== 0) C._lua_settop(L, -2);
   }
 
   /** Compiles `code` into a library (not installed). Throws Redis's errors. */

@@ -303,9 +303,7 @@ export class ScriptEngine {
     const code = shebangBytes === 0 ? body : body.slice(shebangBytes);
     const failed = this.vm.load(L, code, "@user_script");
     if (failed !== undefined) {
-      // Lua 5.1 quoted every token in "near ..." (5.4 leaves <eof> bare).
-      const text = failed.replace(/ near <eof>$/, " near '<eof>'");
-      throw err(`Error compiling script (new function): ${text}`);
+      throw err(`Error compiling script (new function): ${parseError51(failed)}`);
     }
     const ref = C._luaL_ref(L, LUA_REGISTRYINDEX);
     this.#scripts.set(sha, { sha, ref, flags, namesEnv: code.includes("_ENV") });
@@ -709,8 +707,7 @@ export class ScriptEngine {
     const base = C._lua_gettop(L);
     const failed = vm.load(L, body, "@user_function");
     if (failed !== undefined) {
-      const text = failed.replace(/ near <eof>$/, " near '<eof>'");
-      throw err(`Error compiling function: ${text}`);
+      throw err(`Error compiling function: ${parseError51(failed)}`);
     }
     // The chunk's _ENV (its only upvalue) becomes the functions' globals.
     C._lua_getfield(L, LUA_REGISTRYINDEX, vm.name("__kvdb_function_env"));
@@ -1002,6 +999,16 @@ export class ScriptEngine {
     vm.C._lua_setfield(L, -2, vm.name("err"));
     return raising ? vm.C._lua_error(L) : 1;
   }
+}
+
+/**
+ * A parser error as Lua 5.1 words it: 5.1 quoted every token, 5.4 leaves
+ * `<eof>`, `<name>` ... bare ("near <eof>", "<eof> expected"). The prelude's
+ * loadstring does the same.
+ */
+function parseError51(text: string): string {
+  return text.replace(/ near <eof>$/, " near '<eof>'")
+    .replace(/^(.*?:\d+: )<(\w+)> expected/, "$1'<$2>' expected");
 }
 
 /** Why a script may not run this command (Redis 7.0's scriptCall checks), or undefined. */
