@@ -695,30 +695,23 @@ do
         integer(2, 'sparse_ratio', 'encode_sparse_array', 0, 0x7fffffff, ...),
         integer(3, 'sparse_safe', 'encode_sparse_array', 0, 0x7fffffff, ...)
     end)
-    module.encode_max_depth = cfunction(function(...)
-      args(1, ...)
-      return integer(1, 'encode_max_depth', 'encode_max_depth', 1, 0x7fffffff, ...)
-    end)
-    module.decode_max_depth = cfunction(function(...)
-      args(1, ...)
-      return integer(1, 'decode_max_depth', 'decode_max_depth', 1, 0x7fffffff, ...)
-    end)
-    module.encode_number_precision = cfunction(function(...)
-      args(1, ...)
-      return integer(1, 'encode_number_precision', 'encode_number_precision', 1, 14, ...)
-    end)
-    module.encode_keep_buffer = cfunction(function(...)
-      args(1, ...)
-      return enum(1, 'encode_keep_buffer', 'encode_keep_buffer', OFF_ON, ...)
-    end)
-    module.encode_invalid_numbers = cfunction(function(...)
-      args(1, ...)
-      return enum(1, 'encode_invalid_numbers', 'encode_invalid_numbers', OFF_ON_NULL, ...)
-    end)
-    module.decode_invalid_numbers = cfunction(function(...)
-      args(1, ...)
-      return enum(1, 'decode_invalid_numbers', 'decode_invalid_numbers', OFF_ON, ...)
-    end)
+    -- The functions of one setting: its checker and that checker's range or options.
+    local SINGLE = {
+      encode_max_depth = {integer, 1, 0x7fffffff},
+      decode_max_depth = {integer, 1, 0x7fffffff},
+      encode_number_precision = {integer, 1, 14},
+      encode_keep_buffer = {enum, OFF_ON},
+      encode_invalid_numbers = {enum, OFF_ON_NULL},
+      decode_invalid_numbers = {enum, OFF_ON},
+    }
+    for api, spec in next, SINGLE do
+      local check, a, b = spec[1], spec[2], spec[3]
+      module[api] = cfunction(function(...)
+        args(1, ...)
+        if check == integer then return integer(1, api, api, a, b, ...) end
+        return enum(1, api, api, a, ...)
+      end)
+    end
     return module
   end
   local null, name, version = cjson.null, cjson._NAME, cjson._VERSION
