@@ -99,6 +99,19 @@ local function tostring51(...)
   local s = tostring(...)
   return s
 end
+-- 5.1's luaL_checkstring / luaL_optstring: argument i as a string, a
+-- number printed as 5.1 prints it; anything else is refused.
+local function optstring(i, default, ...)
+  local v = (select(i, ...))
+  local kind = type(v)
+  if kind == 'string' then return v end
+  if kind == 'number' then return tostring51(v) end
+  if kind == 'nil' and default ~= nil then return default end
+  expected(i, 'string', ...)
+end
+local function checkstring(i, ...)
+  return optstring(i, nil, ...)
+end
 do
   local tostring, concat, unpack, char, gsub = tostring, table.concat, table.unpack, string.char, string.gsub
   _G.tostring = cfunction(tostring51)
@@ -189,13 +202,7 @@ end
 string.pack, string.packsize, string.unpack = nil, nil, nil
 string.gfind = string.gmatch
 string.rep = cfunction(function(...)
-  local s = ...
-  local kind = type(s)
-  if kind == 'number' then
-    s = tostring51(s)
-  elseif kind ~= 'string' then
-    expected(1, 'string', ...)
-  end
+  local s = checkstring(1, ...)
   local r = rep(s, checkint(2, ...))
   return r
 end)
@@ -447,16 +454,13 @@ do
   -- scaled, and starts with a step multiplier of 100, 5.1 of 200).
   local gc_shown = {setpause = 200, setstepmul = 200}
   collectgarbage = cfunction(function(...)
+    -- Checked inline: a call deeper here could grow the stack between
+    -- gcinfo() and collectgarbage('count'), which Redis shows equal.
     local option, arg = ...
     if option == nil then
       option = 'collect'
     else
-      local kind = type(option)
-      if kind == 'number' then
-        option = tostring51(option)
-      elseif kind ~= 'string' then
-        expected(1, 'string', ...)
-      end
+      if type(option) ~= 'string' then option = checkstring(1, ...) end
       if not GC_OPTIONS[option] then argerror(1, "invalid option '" .. option .. "'") end
     end
     if arg == nil then arg = 0 else arg = checkint(2, ...) end
@@ -571,36 +575,16 @@ local function loaders(env)
     return nil, sub(e, 1, #e - #SUFFIX) .. "unexpected symbol near 'char(27)'"
   end
   local loadstring = cfunction(function(...)
-    local s, name = ...
-    local kind = type(s)
-    if kind == 'number' then
-      s = tostring51(s)
-    elseif kind ~= 'string' then
-      expected(1, 'string', ...)
-    end
-    kind = type(name)
-    if kind == 'number' then
-      name = tostring51(name)
-    elseif kind == 'nil' then
-      name = s
-    elseif kind ~= 'string' then
-      expected(2, 'string', ...)
-    end
+    local s = checkstring(1, ...)
+    local name = optstring(2, s, ...)
     if byte(s, 1) == 27 then return binary(name) end
     local f, e = lua_load(s, name, 't', env)
     return f, parse_error(e)
   end)
   local load = cfunction(function(...)
-    local reader, name = ...
+    local reader = ...
     if type(reader) ~= 'function' then expected(1, 'function', ...) end
-    local kind = type(name)
-    if kind == 'number' then
-      name = tostring51(name)
-    elseif kind == 'nil' then
-      name = '=(load)'
-    elseif kind ~= 'string' then
-      expected(2, 'string', ...)
-    end
+    local name = optstring(2, '=(load)', ...)
     -- The reader runs as Redis's runs (its Lua parses under the script's
     -- error handler): an error it raises, or a piece that is no string,
     -- comes back tagged by the handler, an error reply.
@@ -672,12 +656,7 @@ do
         if type(v) == 'boolean' then
           value = v and 1 or 0
         else
-          local kind = type(v)
-          if kind == 'number' then
-            v = tostring51(v)
-          elseif kind ~= 'string' then
-            expected(i, 'string', ...)
-          end
+          v = checkstring(i, ...)
           for k = 1, #options do
             if options[k] == v then value = k - 1 end
           end
