@@ -16,11 +16,21 @@ import {
   walConfig,
 } from "./_helpers.ts";
 
+/**
+ * The log directory's files and sizes. The server may compact while this
+ * lists: a file removed between the listing and its stat is left out.
+ */
 function files(dir: string): { name: string; size: number }[] {
-  return [...Deno.readDirSync(join(dir, "wal"))]
-    .filter((e) => e.isFile && e.name !== "LOCK")
-    .map((e) => ({ name: e.name, size: Deno.statSync(join(dir, "wal", e.name)).size }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const listed: { name: string; size: number }[] = [];
+  for (const e of Deno.readDirSync(join(dir, "wal"))) {
+    if (!e.isFile || e.name === "LOCK") continue;
+    try {
+      listed.push({ name: e.name, size: Deno.statSync(join(dir, "wal", e.name)).size });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return listed.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** `count` SETs of `<prefix><i>` to `value`, each answered OK, then a SAVE answered OK. */
