@@ -15,13 +15,9 @@
 
 import assert from "node:assert/strict";
 import { differentialTest, DiffPair, STANDARD_RULES, type StepLike } from "./_differential.ts";
-import { Executor } from "../src/executor/executor.ts";
-import { newSession } from "../src/executor/command_spec.ts";
-import { OutBuffer } from "../src/protocol/out_buffer.ts";
-import { RespReplyWriter } from "../src/protocol/resp_writer.ts";
 import { Engine } from "../src/storage/engine.ts";
+import { executorRunner } from "../src/executor/_test_runner.ts";
 import { Store } from "../src/storage/store.ts";
-import { bytesToBinary } from "../src/bytes/binary_string.ts";
 import { loadLua } from "../src/scripting/lua_vm.ts";
 
 /** EVAL of `body` with no keys and `argv`. */
@@ -596,15 +592,7 @@ differentialTest(
 Deno.test("a logged library whose code read globals Redis refuses while loading still loads from the log", async () => {
   await loadLua();
   const store = new Store(new Engine(4), undefined);
-  const executor = new Executor(store, { readOnly: false });
-  const out = new OutBuffer(256);
-  const w = new RespReplyWriter(out);
-  const session = newSession();
-  const run = async (...args: string[]): Promise<string> => {
-    out.reset();
-    await executor.execute(args, w, session);
-    return bytesToBinary(out.view());
-  };
+  const run = executorRunner(store);
   const code = "#!lua name=old\nlocal format = string.format\n" +
     "redis.register_function('old', function() return format('%d', 7) end)";
   const refused = "-ERR Error registering functions: ERR user_function:2: " +

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import { Executor } from "../executor/executor.ts";
-import { newSession } from "../executor/command_spec.ts";
-import { OutBuffer } from "../protocol/out_buffer.ts";
-import { RespReplyWriter } from "../protocol/resp_writer.ts";
 import { Engine } from "../storage/engine.ts";
+import { executorRunner } from "../executor/_test_runner.ts";
 import { Store } from "../storage/store.ts";
-import { bytesToBinary } from "../bytes/binary_string.ts";
 import { loadLua } from "./lua_vm.ts";
 
 // The replies a client could compare with Redis's are the differential
@@ -14,15 +10,7 @@ import { loadLua } from "./lua_vm.ts";
 // recognised) and stops for a table a script reshaped.
 Deno.test("EVAL refills the last call's KEYS and ARGV unless a script reshaped them", async () => {
   await loadLua();
-  const executor = new Executor(new Store(new Engine(4), undefined), { readOnly: false });
-  const out = new OutBuffer(256);
-  const w = new RespReplyWriter(out);
-  const session = newSession();
-  const run = async (...args: string[]): Promise<string> => {
-    out.reset();
-    await executor.execute(args, w, session);
-    return bytesToBinary(out.view());
-  };
+  const run = executorRunner(new Store(new Engine(4), undefined));
   const ids = "return {tostring(KEYS), tostring(ARGV), #KEYS, #ARGV, KEYS[1], ARGV[2]}";
   const first = await run("EVAL", ids, "1", "a", "x", "y");
   const second = await run("EVAL", ids, "2", "b", "c", "z");
