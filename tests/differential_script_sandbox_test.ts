@@ -7,8 +7,6 @@
  * loadstring, table.foreach, math.atan2, Redis's math.random, cjson's
  * settings, redis.error_reply ...), their errors included.
  *
- * `redis.acl_check_cmd` is left out of the listings: kvdb lacks it (it
- * needs the caller's ACL user, which only script_engine.ts can reach).
  * Cases never change Redis's process-wide Lua state for good: cjson's
  * settings are only set to their defaults, the collector's set back.
  */
@@ -28,7 +26,7 @@ function script(body: string, ...argv: string[]): StepLike {
 /** Lua: the sorted `name:type` of `table`'s fields (raw, past the read-only proxies). */
 function listing(table: string): string {
   return `local t = {} for k, v in pairs(${table}) do ` +
-    `if k ~= 'acl_check_cmd' then t[#t + 1] = k .. ':' .. type(v) end end ` +
+    "t[#t + 1] = k .. ':' .. type(v) end " +
     "table.sort(t) return table.concat(t, ' ')";
 }
 

@@ -748,8 +748,6 @@ redis = {
 }
 redis.call = kv.call
 redis.pcall = kv.pcall
--- Redis's redis.acl_check_cmd needs the caller's ACL user, which only
--- script_engine.ts can reach: taken from the bridge once it provides one.
 redis.acl_check_cmd = kv.acl_check_cmd
 -- redis.error_reply and redis.status_reply answer bad arguments with an
 -- error reply, not an error. error_reply's text is read as Redis reads an

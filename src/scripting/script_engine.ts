@@ -51,6 +51,8 @@ import { formatG } from "./_number_format.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseShebang, SCRIPT_FLAG_NAMES } from "./script_flags.ts";
 import { assert } from "../_assert.ts";
+import { lookupAclRequest } from "../security/acl_commands.ts";
+import { ACL_OK, checkPermission } from "../security/permissions.ts";
 
 /** Bytes a server's Lua state may allocate (scripts' tables, strings, stacks). */
 export const SCRIPT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
@@ -886,6 +888,7 @@ export class ScriptEngine {
     C._lua_createtable(L, 0, 8);
     vm.setFunction(L, "call", (l) => this.#call(l, true));
     vm.setFunction(L, "pcall", (l) => this.#call(l, false));
+    vm.setFunction(L, "acl_check_cmd", (l) => this.#aclCheck(l));
     vm.setFunction(L, "register_function", (l) => this.#registerFunction(l));
     vm.setFunction(L, "sha1hex", (l) => {
       if (C._lua_gettop(l) !== 1) return vm.raise(l, "wrong number of arguments");
@@ -941,19 +944,13 @@ export class ScriptEngine {
         "ERR Please specify at least one argument for this redis lib call",
       );
     }
-    const args: string[] = new Array(argc);
-    for (let i = 1; i <= argc; i++) {
-      const type = C._lua_type(L, i);
-      if (type === LUA_TSTRING) {
-        args[i - 1] = i === 1 ? vm.toStringRepeated(L, i)! : vm.toString(L, i)!;
-      } else if (type === LUA_TNUMBER) args[i - 1] = formatArgNumber(vm, L, i);
-      else {
-        return this.#failed(
-          L,
-          raising,
-          "ERR Lua redis lib command arguments must be strings or integers",
-        );
-      }
+    const args = this.#commandArgs(L, argc);
+    if (args === undefined) {
+      return this.#failed(
+        L,
+        raising,
+        "ERR Lua redis lib command arguments must be strings or integers",
+      );
     }
     const spec = this.#lookup(args);
     const refused = refusal(spec, args, run.readOnly);
@@ -972,6 +969,63 @@ export class ScriptEngine {
       return this.#failed(L, raising, errorText(value.error));
     }
     pushCaptured(vm, L, value, run.resp);
+    return 1;
+  }
+
+  /** A redis.call's arguments as strings; undefined when one is neither a string nor a number. */
+  #commandArgs(L: number, argc: number): string[] | undefined {
+    const vm = this.vm;
+    const { C } = vm;
+    const args: string[] = new Array(argc);
+    for (let i = 1; i <= argc; i++) {
+      const type = C._lua_type(L, i);
+      if (type === LUA_TSTRING) {
+        args[i - 1] = i === 1 ? vm.toStringRepeated(L, i)! : vm.toString(L, i)!;
+      } else if (type === LUA_TNUMBER) args[i - 1] = formatArgNumber(vm, L, i);
+      else return undefined;
+    }
+    return args;
+  }
+
+  /**
+   * redis.acl_check_cmd: whether the script's caller may run a command
+   * with these arguments (a boolean; nothing is logged). Its argument
+   * errors are redis.call's, raised; a command unknown to the ACL table
+   * (a subcommand included) is an error too, as in Redis.
+   */
+  #aclCheck(L: number): number {
+    const run = this.#run;
+    const argc = this.vm.C._lua_gettop(L);
+    if (run === undefined) {
+      return this.#failed(
+        L,
+        true,
+        "ERR redis.acl_check_cmd can only be called inside a script invocation",
+      );
+    }
+    if (argc === 0) {
+      return this.#failed(
+        L,
+        true,
+        "ERR Please specify at least one argument for this redis lib call",
+      );
+    }
+    const args = this.#commandArgs(L, argc);
+    if (args === undefined) {
+      return this.#failed(
+        L,
+        true,
+        "ERR Lua redis lib command arguments must be strings or integers",
+      );
+    }
+    const command = lookupAclRequest(args);
+    if (command === undefined) {
+      return this.#failed(L, true, "ERR Invalid command passed to redis.acl_check_cmd()");
+    }
+    const user = run.session.user;
+    assert(user !== undefined, "a script runs for a bound ACL user");
+    const allowed = user.unrestricted || checkPermission(user, command, args).result === ACL_OK;
+    this.vm.C._lua_pushboolean(L, allowed ? 1 : 0);
     return 1;
   }
 
