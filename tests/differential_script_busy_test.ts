@@ -21,6 +21,28 @@ const WROTE_THEN_LOOP = "redis.call('SET', 'w', '1') local t0 = tonumber(redis.c
 const SLOW_READ = "local t0 = tonumber(redis.call('TIME')[1]) " +
   "while tonumber(redis.call('TIME')[1]) - t0 < 2 do end return 'slow'";
 
+/** Reads the clock for 1 to 2 s inside `f`, a made coroutine's body. */
+const SLOW = "local t0 = tonumber(redis.call('TIME')[1]) " +
+  "while tonumber(redis.call('TIME')[1]) - t0 < 2 do end";
+
+/**
+ * Coroutines (one nested in another, and one made by coroutine.wrap) that
+ * run past the threshold between their own yields: the values the script
+ * gets, and the statuses.
+ */
+const COROUTINES_PAST_THRESHOLD = "local inner = coroutine.create(function(a) " + SLOW +
+  " local b = coroutine.yield(a + 1, 'x') " + SLOW + " return b * 2 end) " +
+  "local outer = coroutine.create(function() local r = {coroutine.resume(inner, 1)} " +
+  "coroutine.yield(#r, r[2], r[3]) return coroutine.resume(inner, 5) end) " +
+  "local w = coroutine.wrap(function() " + SLOW + " coroutine.yield('w1') return 'w2' end) " +
+  "local r1 = {coroutine.resume(outer)} local r2 = {coroutine.resume(outer)} " +
+  "return {#r1, r1[2], r1[3], r1[4], #r2, tostring(r2[2]), r2[3], coroutine.status(outer), " +
+  "coroutine.status(inner), w(), w()}";
+
+const COROUTINE_LOOP =
+  "local f = coroutine.wrap(function() local i = 0 while true do i = i + 1 end end) " +
+  "return f()";
+
 const CASES: Record<string, StepLike[]> = {
   "BUSY for others, SCRIPT KILL stops a script that did not write": [
     ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
@@ -44,6 +66,22 @@ const CASES: Record<string, StepLike[]> = {
     ["INCR", "after"],
     { args: ["EXEC"], timeoutMs: 5000 },
     ["GET", "after"],
+  ],
+  "a coroutine running past the threshold: only its own yields and values reach the script": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", COROUTINES_PAST_THRESHOLD, "0"], replies: 0 },
+    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 8000 },
+    { conn: 1, args: ["GET", "k"] },
+  ],
+  "SCRIPT KILL stops a loop inside a coroutine": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", COROUTINE_LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["PING"] },
   ],
   "a script that wrote cannot be killed (UNKILLABLE) and runs to its end": [
     ["CONFIG", "SET", "lua-time-limit", THRESHOLD_MS],

@@ -465,6 +465,25 @@ const CASES: Record<string, StepLike[]> = {
       "local co co = coroutine.create(function() return coroutine.status(co) end) " +
         "return {coroutine.resume(co)}",
     ),
+    script("return coroutine.resume(1)"),
+    script("return {pcall(coroutine.resume, 1)}"),
+    script("return {pcall(coroutine.resume)}"),
+    script("return coroutine.status('x')"),
+    script("return {pcall(coroutine.status)}"),
+    script("local f = coroutine.wrap(function() end) f() return f()"),
+    script("local f = coroutine.wrap(function() end) f() return {pcall(f)}"),
+    script("local f = coroutine.wrap(function() error(5, 0) end) return f()"),
+    script("local f = coroutine.wrap(function() error(5.5, 0) end) return {pcall(f)}"),
+    script("local f = coroutine.wrap(function() error({err = 'x'}) end) return f()"),
+    script("local f = coroutine.wrap(function() local x return x.y end) return f()"),
+    script(
+      "local f = coroutine.wrap(function(...) return select('#', ...) end) return f(nil, nil)",
+    ),
+    script(
+      "local co = coroutine.create(function() coroutine.yield() return 'x' end) " +
+        "local a = {coroutine.resume(co)} local b = {coroutine.resume(co)} " +
+        "return {#a, tostring(a[1]), #b, b[2], coroutine.status(co)}",
+    ),
   ],
   "cjson's settings (defaults only) and cjson.new": [
     script(

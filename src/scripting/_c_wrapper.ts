@@ -28,7 +28,14 @@
  * @module
  */
 
-import { LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaVm } from "./lua_vm.ts";
+import {
+  LUA_REGISTRYINDEX,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TTABLE,
+  LUA_YIELD,
+  type LuaVm,
+} from "./lua_vm.ts";
 import { PRELUDE_CHUNK } from "./_prelude.ts";
 import { pushNumber, typeName } from "./_lua_args.ts";
 
@@ -60,11 +67,9 @@ export function installCFunctionWrapper(vm: LuaVm): void {
     vm.pushString(l, `${what} expected, got ${typeName(vm, l, n)}`);
     return more._luaL_argerror(l, n, C._lua_tolstring(l, -1, 0));
   };
-  const call = C.addFunction((l: number) => {
-    const n = C._lua_gettop(l);
-    C._lua_pushvalue(l, FIRST_UPVALUE);
-    C._lua_rotate(l, 1, 1);
-    if (C._lua_pcallk(l, n, LUA_MULTRET, 0, 0, 0) === 0) return C._lua_gettop(l);
+  /** The wrapped function's end: its results, or its error raised as the C function's. */
+  const finish = (l: number, status: number): number => {
+    if (status === 0 || status === LUA_YIELD) return C._lua_gettop(l);
     if (C._lua_type(l, -1) === LUA_TSTRING) {
       const text = vm.toString(l, -1)!;
       const match = PRELUDE_POSITION.exec(text);
@@ -84,6 +89,18 @@ export function installCFunctionWrapper(vm: LuaVm): void {
       }
     }
     return C._lua_error(l);
+  };
+  // With a continuation the wrapped function may yield (the busy hook's
+  // yield, or the coroutine functions' passing one on): Lua then ends the
+  // call in `finished`, this frame being gone; without, a yield inside
+  // would be an error. An error in it, yielded or not, also ends there
+  // (Lua's pcallk in a coroutine recovers through the continuation).
+  const finished = C.addFunction((l: number, status: number) => finish(l, status), "iiii");
+  const call = C.addFunction((l: number) => {
+    const n = C._lua_gettop(l);
+    C._lua_pushvalue(l, FIRST_UPVALUE);
+    C._lua_rotate(l, 1, 1);
+    return finish(l, C._lua_pcallk(l, n, LUA_MULTRET, 0, 0, finished));
   }, "ii");
   vm.setFunction(vm.L, "cfunction", (l: number) => {
     C._lua_settop(l, 1);

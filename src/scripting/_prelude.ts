@@ -408,7 +408,7 @@ end
 -- functions only; running is nil outside a coroutine the script made
 -- (scripts run in a coroutine of kvdb's, Redis's on the main thread).
 do
-  local create, wrap, running = coroutine.create, coroutine.wrap, coroutine.running
+  local create, running = coroutine.create, coroutine.running
   local made = setmetatable({}, {__mode = 'k'})
   local function body(...)
     local f = ...
@@ -418,14 +418,58 @@ do
       return f(...)
     end
   end
+  local resume, status, isyieldable, raw_yield =
+    coroutine.resume, coroutine.status, coroutine.isyieldable, coroutine.yield
+  local hook_yielded = kv.hook_yielded
+  -- The engine's count hook, past the busy threshold, yields the thread
+  -- it runs on so that the event loop can read SCRIPT KILL; in a
+  -- coroutine the script made, that yield would reach the script as the
+  -- coroutine's (resume returning true and nothing). Every resume goes
+  -- through settle, which passes such a yield on to the thread that
+  -- resumed (marked for its own resumer when it is a made coroutine too)
+  -- and then resumes the coroutine again, so the script sees only its
+  -- own yields. Across a C call that cannot yield, the coroutine is
+  -- resumed at once (such a loop cannot be killed, as in the script's
+  -- own thread).
+  local function settle(co, ok, ...)
+    if ok and select('#', ...) == 0 and hook_yielded() then
+      if isyieldable() then
+        if made[running()] then hook_yielded(true) end
+        raw_yield()
+      end
+      return settle(co, resume(co))
+    end
+    return ok, ...
+  end
+  local function thread(co)
+    if type(co) ~= 'thread' then argerror(1, 'coroutine expected') end
+    return co
+  end
+  -- coroutine.wrap's function: a string error is raised with the caller's
+  -- position in front, as Lua 5.1's auxwrap does (level 1 is this
+  -- function's, which cfunction puts the caller's in place of).
+  local function unwrap(ok, ...)
+    if ok then return ... end
+    local e = ...
+    if type(e) == 'number' then e = tostring51(e) end
+    error(e, type(e) == 'string' and 1 or 0)
+  end
   coroutine.close, coroutine.isyieldable = nil, nil
   coroutine.create = cfunction(function(...)
     local co = create(body(...))
     return co
   end)
+  coroutine.resume = cfunction(function(...)
+    return settle(thread((...)), resume(...))
+  end)
+  coroutine.status = cfunction(function(...)
+    return status(thread((...)))
+  end)
   coroutine.wrap = cfunction(function(...)
-    local w = wrap(body(...))
-    return w
+    local co = create(body(...))
+    return cfunction(function(...)
+      return unwrap(settle(co, resume(co, ...)))
+    end)
   end)
   coroutine.running = cfunction(function()
     local co = running()

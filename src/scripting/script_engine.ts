@@ -213,6 +213,8 @@ export class ScriptEngine {
   readonly #resultsPointer: number;
   /** A script runs past the threshold now. */
   busy = false;
+  /** The busy hook yielded a coroutine the script made (see `hook_yielded` in {@link #install}). */
+  #coroutineYielded = false;
   /** The server's log, for redis.log (set by the commands that run Lua). */
   log: Logger | undefined = undefined;
   /** The count hook (also set on the main state while FUNCTION LOAD runs code). */
@@ -493,6 +495,7 @@ export class ScriptEngine {
     run.inExec = session.inExec;
     // Run by EXEC, whose commands reply at once: it runs to its end.
     run.mayYield = !session.inExec;
+    this.#coroutineYielded = false;
     this.#run = run;
     // Blocking commands answer at once, as inside EXEC; one log group.
     session.inExec = true;
@@ -634,6 +637,9 @@ export class ScriptEngine {
       run.mayYield && now - run.lastYieldMs >= YIELD_EVERY_MS && C._lua_isyieldable(L) !== 0
     ) {
       run.lastYieldMs = now;
+      // A coroutine of the script's: the prelude's resume passes the
+      // yield on to the script's thread (see `settle` in _prelude.ts).
+      if (L !== this.#thread) this.#coroutineYielded = true;
       C._lua_yieldk(L, 0, 0, 0);
     }
   }
@@ -889,6 +895,17 @@ export class ScriptEngine {
     vm.setFunction(L, "call", (l) => this.#call(l, true));
     vm.setFunction(L, "pcall", (l) => this.#call(l, false));
     vm.setFunction(L, "acl_check_cmd", (l) => this.#aclCheck(l));
+    // hook_yielded(): whether the hook just yielded a coroutine of the
+    // script's (then forgotten); hook_yielded(true): marks it so.
+    vm.setFunction(L, "hook_yielded", (l) => {
+      if (C._lua_gettop(l) > 0) {
+        this.#coroutineYielded = true;
+        return 0;
+      }
+      C._lua_pushboolean(l, this.#coroutineYielded ? 1 : 0);
+      this.#coroutineYielded = false;
+      return 1;
+    });
     vm.setFunction(L, "register_function", (l) => this.#registerFunction(l));
     vm.setFunction(L, "sha1hex", (l) => {
       if (C._lua_gettop(l) !== 1) return vm.raise(l, "wrong number of arguments");
