@@ -26,6 +26,20 @@ const CASES: Record<string, StepLike[]> = {
     ],
     ["EVAL", "return {tostring(nil), tostring(true), tostring('x'), type(tostring({}))}", "0"],
     ["EVAL", "local t = {} for i = 1, 3 do t[i] = tostring(i / 2) end return t", "0"],
+    [
+      "EVAL",
+      "return {tostring(99999999999999), tostring(-99999999999999), tostring(100000000000000), " +
+      "tostring(-100000000000000), tostring(123456789012345), tostring(0), tostring(-7), " +
+      "tostring(0/0), tostring(-(0/0)), tostring(1e14), tostring(99999999999999.0), tostring(-1.0)}",
+      "0",
+    ],
+    [
+      "EVAL",
+      "return tostring(setmetatable({}, {__tostring = function() return 'me' end}))",
+      "0",
+    ],
+    ["EVAL", "return tostring(setmetatable({}, {__tostring = function() return 1 end}))", "0"],
+    ["EVAL", "return {pcall(tostring)}", "0"],
   ],
   "string.format: %s and %q of numbers, integer conversions of floats": [
     ["EVAL", "return string.format('%s|%d|%5.1f|%x|%%|%s', 5.0, 7/2, 2.25, 255.0, 'a')", "0"],
@@ -33,6 +47,13 @@ const CASES: Record<string, StepLike[]> = {
     ["EVAL", "return string.format('%5s|%-5d|%c%c', 1.0, -2.7, 65.0, 66)", "0"],
     ["EVAL", "return string.format('%s %s', 1/0, 10/4)", "0"],
     ["EVAL", "return string.format('%.3f %g %e', 1/3, 0.5, 1e10)", "0"],
+    [
+      "EVAL",
+      "return string.format('%d|%s|%s|%x|%5.1f|%c', 123456789012345, 99999999999999, " +
+      "100000000000000, 255, 3, 65)",
+      "0",
+    ],
+    ["EVAL", "return string.format('%s|%d|%s', -99999999999999, -100000000000000, 2^53)", "0"],
   ],
   "table.concat of floats": [
     ["EVAL", "return table.concat({1.5, 2.0, 3}, ',')", "0"],

@@ -47,6 +47,7 @@ import { installStruct } from "./_struct.ts";
 import { BUSY_SCRIPTS, busyError } from "./busy.ts";
 import { scriptLog } from "./_script_log.ts";
 import { installCFunctionWrapper } from "./_c_wrapper.ts";
+import { installTostring } from "./_tostring.ts";
 import { formatG } from "./_number_format.ts";
 import type { Logger } from "../log/logger.ts";
 import { parseShebang, SCRIPT_FLAG_NAMES } from "./script_flags.ts";
@@ -925,6 +926,7 @@ export class ScriptEngine {
       return 0;
     });
     installCFunctionWrapper(vm);
+    installTostring(vm);
     C._lua_setglobal(L, vm.name("__kvdb"));
     installCjson(vm);
     installCmsgpack(vm);
