@@ -956,21 +956,8 @@ export class ScriptEngine {
     if (run === undefined) {
       return this.#failed(L, raising, "ERR redis.call is only available while a script runs");
     }
-    if (argc === 0) {
-      return this.#failed(
-        L,
-        raising,
-        "ERR Please specify at least one argument for this redis lib call",
-      );
-    }
-    const args = this.#commandArgs(L, argc);
-    if (args === undefined) {
-      return this.#failed(
-        L,
-        raising,
-        "ERR Lua redis lib command arguments must be strings or integers",
-      );
-    }
+    const args = this.#commandArgs(L, argc, raising);
+    if (typeof args === "number") return args;
     const spec = this.#lookup(args);
     const refused = refusal(spec, args, run.readOnly);
     if (refused !== undefined) return this.#failed(L, raising, refused);
@@ -991,8 +978,19 @@ export class ScriptEngine {
     return 1;
   }
 
-  /** A redis.call's arguments as strings; undefined when one is neither a string nor a number. */
-  #commandArgs(L: number, argc: number): string[] | undefined {
+  /**
+   * A redis.call's `argc` arguments as strings; or, when there are none or
+   * one is neither a string nor a number, Redis's error, raised or pushed
+   * ({@link #failed}), and the count for the C function to return.
+   */
+  #commandArgs(L: number, argc: number, raising: boolean): string[] | number {
+    if (argc === 0) {
+      return this.#failed(
+        L,
+        raising,
+        "ERR Please specify at least one argument for this redis lib call",
+      );
+    }
     const vm = this.vm;
     const { C } = vm;
     const args: string[] = new Array(argc);
@@ -1001,7 +999,13 @@ export class ScriptEngine {
       if (type === LUA_TSTRING) {
         args[i - 1] = i === 1 ? vm.toStringRepeated(L, i)! : vm.toString(L, i)!;
       } else if (type === LUA_TNUMBER) args[i - 1] = formatArgNumber(vm, L, i);
-      else return undefined;
+      else {
+        return this.#failed(
+          L,
+          raising,
+          "ERR Lua redis lib command arguments must be strings or integers",
+        );
+      }
     }
     return args;
   }
@@ -1022,21 +1026,8 @@ export class ScriptEngine {
         "ERR redis.acl_check_cmd can only be called inside a script invocation",
       );
     }
-    if (argc === 0) {
-      return this.#failed(
-        L,
-        true,
-        "ERR Please specify at least one argument for this redis lib call",
-      );
-    }
-    const args = this.#commandArgs(L, argc);
-    if (args === undefined) {
-      return this.#failed(
-        L,
-        true,
-        "ERR Lua redis lib command arguments must be strings or integers",
-      );
-    }
+    const args = this.#commandArgs(L, argc, true);
+    if (typeof args === "number") return args;
     const command = lookupAclRequest(args);
     if (command === undefined) {
       return this.#failed(L, true, "ERR Invalid command passed to redis.acl_check_cmd()");
