@@ -39,6 +39,12 @@ const COROUTINES_PAST_THRESHOLD = "local inner = coroutine.create(function(a) " 
   "return {#r1, r1[2], r1[3], r1[4], #r2, tostring(r2[2]), r2[3], coroutine.status(outer), " +
   "coroutine.status(inner), w(), w()}";
 
+/** string.format's floats go through the prelude's Lua code, past the threshold. */
+const FORMAT_PAST_THRESHOLD = "local t0 = tonumber(redis.call('TIME')[1]) local n, s = 0 " +
+  "while tonumber(redis.call('TIME')[1]) - t0 < 2 do " +
+  "s = string.format('%s|%d|%q', n / 2, n / 2, n / 4) n = n + 1 end " +
+  "return {type(s), string.format('%s|%d|%q', 7 / 2, 7 / 2, 7 / 4)}";
+
 const COROUTINE_LOOP =
   "local f = coroutine.wrap(function() local i = 0 while true do i = i + 1 end end) " +
   "return f()";
@@ -74,6 +80,13 @@ const CASES: Record<string, StepLike[]> = {
     { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
     { conn: 0, replies: 1, timeoutMs: 8000 },
     { conn: 1, args: ["GET", "k"] },
+  ],
+  "a yield inside a prelude function (string.format's 5.1 path) resumes within it": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", FORMAT_PAST_THRESHOLD, "0"], replies: 0 },
+    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 8000 },
   ],
   "SCRIPT KILL stops a loop inside a coroutine": [
     ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
