@@ -27,6 +27,7 @@ local rawget, rawset, rawlen, next = rawget, rawset, rawlen, next
 local select, setmetatable = select, setmetatable
 local lua_pcall, lua_xpcall, lua_load, lua_collectgarbage = pcall, xpcall, load, collectgarbage
 local cfunction = kv.cfunction
+local spack, sunpack = string.pack, string.unpack
 local format, find, sub, byte, rep, match, gsub =
   string.format, string.find, string.sub, string.byte, string.rep, string.match, string.gsub
 local floor, ceil, exp, log, atan, huge = math.floor, math.ceil, math.exp, math.log, math.atan, math.huge
@@ -82,7 +83,6 @@ local function toint(x)
 end
 local function checkint(n, ...) return toint(checknumber(n, ...)) end
 
-unpack = table.unpack
 -- Lua 5.1 had one number type and printed every number with %.14g
 -- (LUAI_NUMFFORMAT): tostring(10/2) was '5', 5.4 says '5.0'. tostring,
 -- string.format's %s and %q, and table.concat print as 5.1 did; string.format's
@@ -172,6 +172,10 @@ do
   table.concat = cfunction(function(...)
     local t, sep, i, j = ...
     if type(t) ~= 'table' then
+      -- 5.1 reads the separator before it checks the table.
+      if sep ~= nil and type(sep) ~= 'string' and type(sep) ~= 'number' then
+        expected(2, 'string', ...)
+      end
       local s = concat(...)
       return s
     end
@@ -202,6 +206,15 @@ end
 -- string: 5.4's pack, packsize, unpack removed; rep ignores 5.4's
 -- separator, truncates a float count as 5.1 did, prints a number as 5.1.
 string.pack, string.packsize, string.unpack = nil, nil, nil
+do
+  -- 5.1's gmatch takes no third argument (5.4's start position).
+  local gmatch = string.gmatch
+  string.gmatch = cfunction(function(...)
+    local it
+    if select('#', ...) > 2 then it = gmatch((...), (select(2, ...))) else it = gmatch(...) end
+    return it
+  end)
+end
 string.gfind = string.gmatch
 string.rep = cfunction(function(...)
   local s = checkstring(1, ...)
@@ -212,6 +225,29 @@ end)
 -- 5.1's: no __len; C functions: _c_wrapper.ts), foreach, foreachi and
 -- setn. foreach and foreachi stay in Lua: they call the script's
 -- function, which must be able to yield (the busy hook: script_engine.ts).
+-- unpack and sort check their arguments as 5.1's did: unpack a table
+-- only (5.4's takes anything with a length), its length raw (getn); sort's
+-- comparator even when there is nothing to sort.
+do
+  local table_unpack, sort, getn = table.unpack, table.sort, kv.getn
+  local function optint(i, default, ...)
+    if select('#', ...) < i or (select(i, ...)) == nil then return default end
+    return checkint(i, ...)
+  end
+  unpack = cfunction(function(...)
+    local t = ...
+    if type(t) ~= 'table' then expected(1, 'table', ...) end
+    local first = optint(2, 1, ...)
+    local last = optint(3, nil, ...) or getn(t)
+    return table_unpack(t, first, last)
+  end)
+  table.sort = cfunction(function(...)
+    local t, f = ...
+    if type(t) ~= 'table' then expected(1, 'table', ...) end
+    if f ~= nil and type(f) ~= 'function' then expected(2, 'function', ...) end
+    sort(...)
+  end)
+end
 table.move, table.pack, table.unpack = nil, nil, nil
 table.getn, table.maxn = kv.getn, kv.maxn
 table.foreach = function(...)
@@ -255,16 +291,43 @@ do
     local r = atan(checknumber(1, ...))
     return r
   end)
+  -- Two-argument functions check their second argument first: Redis's
+  -- gcc evaluates C's call arguments right to left (atan2(luaL_checknumber
+  -- (L, 1), luaL_checknumber(L, 2))).
   math.atan2 = cfunction(function(...)
-    local y, x = checknumber(1, ...), checknumber(2, ...)
+    local x, y = checknumber(2, ...), checknumber(1, ...)
     local r = atan(y, x)
     return r
   end)
   math.pow = cfunction(function(...)
-    local x, y = checknumber(1, ...), checknumber(2, ...)
+    local y, x = checknumber(2, ...), checknumber(1, ...)
     return x ^ y
   end)
+  -- C's fmod of two doubles (5.4's integer fmod refuses a zero divisor).
+  local fmod = math.fmod
+  math.fmod = cfunction(function(...)
+    local b, a = checknumber(2, ...), checknumber(1, ...)
+    local r = fmod(a + 0.0, b + 0.0)
+    return r
+  end)
   math.mod = math.fmod
+  -- 5.1's min and max: every argument a number (5.4 compares any values).
+  math.min = cfunction(function(...)
+    local r = checknumber(1, ...)
+    for i = 2, select('#', ...) do
+      local d = checknumber(i, ...)
+      if d < r then r = d end
+    end
+    return r
+  end)
+  math.max = cfunction(function(...)
+    local r = checknumber(1, ...)
+    for i = 2, select('#', ...) do
+      local d = checknumber(i, ...)
+      if d > r then r = d end
+    end
+    return r
+  end)
   -- 2^n exactly, n an integer in [-1074, 1023] (products of exact powers of 2).
   local function pow2(n)
     local r, b = 1.0, 2.0
@@ -295,7 +358,7 @@ do
     return m * pow2(e)
   end
   math.ldexp = cfunction(function(...)
-    local m, e = checknumber(1, ...), checkint(2, ...)
+    local e, m = checkint(2, ...), checknumber(1, ...)
     return ldexp(m, e)
   end)
   math.frexp = cfunction(function(...)
@@ -764,28 +827,59 @@ end
 cmsgpack._COPYRIGHT = 'Copyright (C) 2012, Salvatore Sanfilippo'
 cmsgpack._DESCRIPTION = 'MessagePack C implementation for Lua'
 
-local function tobit(x) x = math.floor(x) % 4294967296 if x >= 2147483648 then x = x - 4294967296 end return x end
-local function u(x) return math.floor(x) & 0xffffffff end
-bit = {
-  tobit = tobit,
-  tohex = function(x, n)
-    n = n or 8
-    local upper = n < 0
-    if upper then n = -n end
-    local s = string.format(upper and '%08X' or '%08x', u(x))
-    return s:sub(-n)
-  end,
-  bnot = function(x) return tobit(~u(x)) end,
-  band = function(...) local r = 0xffffffff for i = 1, select('#', ...) do r = r & u(select(i, ...)) end return tobit(r) end,
-  bor = function(...) local r = 0 for i = 1, select('#', ...) do r = r | u(select(i, ...)) end return tobit(r) end,
-  bxor = function(...) local r = 0 for i = 1, select('#', ...) do r = r ~ u(select(i, ...)) end return tobit(r) end,
-  lshift = function(x, n) return tobit(u(x) << (n & 31)) end,
-  rshift = function(x, n) return tobit(u(x) >> (n & 31)) end,
-  arshift = function(x, n) return tobit(tobit(x) >> (n & 31) | (tobit(x) < 0 and ~(0xffffffff >> (n & 31)) or 0)) end,
-  rol = function(x, n) n = n & 31 x = u(x) return tobit((x << n) | (x >> (32 - n))) end,
-  ror = function(x, n) n = n & 31 x = u(x) return tobit((x >> n) | (x << (32 - n))) end,
-  bswap = function(x) x = u(x) return tobit(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24)) end,
-}
+-- bit: LuaBitOp as Redis has it. An argument becomes 32 bits as its C
+-- code makes them: the double plus 2^52 + 2^51, whose low 32 bits are the
+-- number rounded to an integer (ties to even) modulo 2^32, so 1.5 is 2;
+-- arguments are read in its order (band/bor/bxor: the first, then the
+-- last down to the second), each refused as luaL_checknumber refuses it.
+do
+  local MAGIC = 6755399441055744.0
+  local function barg(n, ...)
+    local b = sunpack('<I4', spack('<d', checknumber(n, ...) + MAGIC))
+    return b
+  end
+  local function sbits(b)
+    if b >= 0x80000000 then return b - 0x100000000 end
+    return b
+  end
+  local function fold(op)
+    return cfunction(function(...)
+      local b = barg(1, ...)
+      for i = select('#', ...), 2, -1 do b = op(b, barg(i, ...)) end
+      return sbits(b)
+    end)
+  end
+  local function shift(op)
+    return cfunction(function(...)
+      local b, n = barg(1, ...), barg(2, ...) & 31
+      return sbits(op(b, n) & 0xffffffff)
+    end)
+  end
+  bit = {
+    tobit = cfunction(function(...) return sbits(barg(1, ...)) end),
+    bnot = cfunction(function(...) return sbits(~barg(1, ...) & 0xffffffff) end),
+    band = fold(function(a, b) return a & b end),
+    bor = fold(function(a, b) return a | b end),
+    bxor = fold(function(a, b) return a ~ b end),
+    lshift = shift(function(b, n) return b << n end),
+    rshift = shift(function(b, n) return b >> n end),
+    arshift = shift(function(b, n) return sbits(b) // (1 << n) end),
+    rol = shift(function(b, n) return (b << n) | (b >> (32 - n)) end),
+    ror = shift(function(b, n) return (b >> n) | (b << (32 - n)) end),
+    bswap = cfunction(function(...)
+      local b = barg(1, ...)
+      return sbits(((b & 0xff) << 24) | ((b & 0xff00) << 8) | ((b >> 8) & 0xff00) | (b >> 24))
+    end),
+    tohex = cfunction(function(...)
+      local b = barg(1, ...)
+      local n = select('#', ...) < 2 and 8 or sbits(barg(2, ...))
+      local f = '%08x'
+      if n < 0 then n, f = -n, '%08X' end
+      if n > 8 then n = 8 end
+      return sub(format(f, b), 9 - n)
+    end),
+  }
+end
 
 redis = {
   REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
