@@ -1,7 +1,8 @@
 /**
  * The Lua libraries' argument checks and edge values, against redis-server
  * 7.0 byte for byte in RESP2 and RESP3: every function of `string`,
- * `table`, `math`, the base library and `bit`, called through `pcall` with
+ * `table`, `math`, the base library, `bit`, `cjson`, `cmsgpack` and
+ * `struct`, called through `pcall` with
  * each of a set of wrong argument lists (none, nil, a table, a string
  * where a number goes, extra arguments...), so that which argument is
  * refused first and the words of the error are Redis's Lua 5.1's (its gcc
@@ -11,9 +12,8 @@
  * `math.min`/`max` take numbers only, `unpack` a table only, `math.fmod`
  * of two doubles, `string.gmatch` no third argument.
  *
- * Left out, known: `cjson`, `cmsgpack` and `struct` name themselves in
- * errors under `pcall` (Redis: '?'), and the parser's messages other than
- * the token quoting are 5.4's (README, scripting).
+ * Left out, known: the parser's messages other than the token quoting are
+ * 5.4's (`loadstring('x')`; README, scripting).
  */
 
 import { differentialTest, DiffPair, STANDARD_RULES, type StepLike } from "./_differential.ts";
@@ -82,6 +82,9 @@ const LIBRARY_FUNCTIONS: Record<string, readonly string[]> = {
     "xpcall",
     "pcall",
   ],
+  cjson: ["encode", "decode"],
+  cmsgpack: ["pack", "unpack"],
+  struct: ["pack", "unpack", "size"],
   bit: [
     "tobit",
     "tohex",
@@ -134,6 +137,11 @@ const CASES: Record<string, StepLike[]> = {
   "math: argument errors": argumentErrors("math"),
   "base functions: argument errors": argumentErrors("base"),
   "bit: argument errors": argumentErrors("bit"),
+  "cjson, cmsgpack and struct: argument errors": [
+    ...argumentErrors("cjson"),
+    ...argumentErrors("cmsgpack"),
+    ...argumentErrors("struct"),
+  ],
   "bit: LuaBitOp's rounding, shifts and hex": values(
     "bit.tobit(1.5)",
     "bit.tobit(2.5)",
@@ -206,6 +214,9 @@ const CASES: Record<string, StepLike[]> = {
     "table.sort({}, nil)",
   ),
   "the wrapped functions' errors name them in a script's own call": [
+    ["EVAL", "return cjson.encode()", "0"],
+    ["EVAL", "local t = {} t.f = cjson.decode return t:f()", "0"],
+    ["EVAL", "return struct.unpack('z', 'x')", "0"],
     ["EVAL", "return bit.band()", "0"],
     ["EVAL", "return math.pow(2)", "0"],
     ["EVAL", "return unpack('x')", "0"],

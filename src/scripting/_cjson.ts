@@ -447,14 +447,14 @@ export function installCjson(vm: LuaVm): void {
   const { C, L } = vm;
   C._lua_createtable(L, 0, 8);
   vm.setFunction(L, "encode", (l) => {
-    if (C._lua_gettop(l) !== 1) argError(vm, l, 1, "encode", "expected 1 argument");
+    if (C._lua_gettop(l) !== 1) argError(vm, l, 1, "expected 1 argument");
     const json = new Encoder(vm, l).value(1, 0);
     vm.pushString(l, json);
     return 1;
   });
   vm.setFunction(L, "decode", (l) => {
-    if (C._lua_gettop(l) !== 1) argError(vm, l, 1, "decode", "expected 1 argument");
-    const json = checkString(vm, l, 1, "decode");
+    if (C._lua_gettop(l) !== 1) argError(vm, l, 1, "expected 1 argument");
+    const json = checkString(vm, l, 1);
     if (json.length >= 2 && (json.charCodeAt(0) === 0 || json.charCodeAt(1) === 0)) {
       luaError(vm, l, "JSON parser does not support UTF-16 or UTF-32");
     }

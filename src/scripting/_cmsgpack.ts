@@ -349,7 +349,7 @@ class Reader {
 
 /** mp_unpack_full: values from `offset`, at most `limit` (0 and 0: all, no offset returned). */
 function unpack(vm: LuaVm, L: number, limit: number, offset: number): number {
-  const s = checkString(vm, L, 1, "unpack");
+  const s = checkString(vm, L, 1);
   const decodeAll = limit === 0 && offset === 0;
   if (offset < 0 || limit < 0) {
     luaError(
@@ -387,7 +387,7 @@ export function installCmsgpack(vm: LuaVm): void {
   C._lua_createtable(L, 0, 8);
   vm.setFunction(L, "pack", (l) => {
     const n = C._lua_gettop(l);
-    if (n === 0) argError(vm, l, 0, "pack", "MessagePack pack needs input.");
+    if (n === 0) argError(vm, l, 0, "MessagePack pack needs input.");
     const out = new Output();
     for (let i = 1; i <= n; i++) packValue(vm, l, i, out, 0);
     vm.pushString(l, out.binary());
@@ -395,12 +395,12 @@ export function installCmsgpack(vm: LuaVm): void {
   });
   vm.setFunction(L, "unpack", (l) => unpack(vm, l, 0, 0));
   vm.setFunction(L, "unpack_one", (l) => {
-    const offset = optInteger(vm, l, 2, "unpack_one", 0);
+    const offset = optInteger(vm, l, 2, 0);
     return unpack(vm, l, 1, offset);
   });
   vm.setFunction(L, "unpack_limit", (l) => {
-    const limit = Math.trunc(checkNumber(vm, l, 2, "unpack_limit"));
-    const offset = optInteger(vm, l, 3, "unpack_limit", 0);
+    const limit = Math.trunc(checkNumber(vm, l, 2));
+    const offset = optInteger(vm, l, 3, 0);
     return unpack(vm, l, limit, offset);
   });
   vm.pushString(L, "cmsgpack");

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const fmt = checkString(vm, L, 1, "pack");
+ * const fmt = checkString(vm, L, 1);
  * ```
  * @module
  */
@@ -46,44 +46,43 @@ export function luaError(vm: LuaVm, L: number, message: string): never {
   throw new Error("unreachable: lua_error returned");
 }
 
-/** luaL_argerror: `bad argument #n to 'name' (message)`. */
-export function argError(
-  vm: LuaVm,
-  L: number,
-  n: number,
-  functionName: string,
-  message: string,
-): never {
-  return luaError(vm, L, `bad argument #${n} to '${functionName}' (${message})`);
+/** The C API functions used here that lua_vm.ts's `LuaC` does not declare. */
+interface MoreC {
+  _luaL_argerror(L: number, arg: number, message: number): number;
+}
+
+/**
+ * luaL_argerror: `bad argument #n to 'name' (message)`, the name as the
+ * call shows it (`'?'` through `pcall`), with the caller's position.
+ */
+export function argError(vm: LuaVm, L: number, n: number, message: string): never {
+  vm.pushString(L, message);
+  // The message stays on the stack (alive) while luaL_argerror formats it.
+  (vm.C as unknown as MoreC)._luaL_argerror(L, n, vm.C._lua_tolstring(L, -1, 0));
+  throw new Error("unreachable: luaL_argerror returned");
 }
 
 /** luaL_checklstring: a string (numbers converted), else an argument error. */
-export function checkString(vm: LuaVm, L: number, n: number, functionName: string): string {
+export function checkString(vm: LuaVm, L: number, n: number): string {
   const type = vm.C._lua_type(L, n);
   if (n <= vm.C._lua_gettop(L) && (type === LUA_TSTRING || type === LUA_TNUMBER)) {
     return vm.toString(L, n)!;
   }
-  return argError(vm, L, n, functionName, `string expected, got ${typeName(vm, L, n)}`);
+  return argError(vm, L, n, `string expected, got ${typeName(vm, L, n)}`);
 }
 
 /** luaL_checknumber: a number (numeric strings converted), else an argument error. */
-export function checkNumber(vm: LuaVm, L: number, n: number, functionName: string): number {
+export function checkNumber(vm: LuaVm, L: number, n: number): number {
   const isnum = vm.scratchInt();
   const value = vm.C._lua_tonumberx(L, n, isnum);
   if (n <= vm.C._lua_gettop(L) && vm.C.HEAP32[isnum >> 2] !== 0) return value;
-  return argError(vm, L, n, functionName, `number expected, got ${typeName(vm, L, n)}`);
+  return argError(vm, L, n, `number expected, got ${typeName(vm, L, n)}`);
 }
 
 /** luaL_optinteger: the number at `n` truncated, or `fallback` when absent or nil. */
-export function optInteger(
-  vm: LuaVm,
-  L: number,
-  n: number,
-  functionName: string,
-  fallback: number,
-): number {
+export function optInteger(vm: LuaVm, L: number, n: number, fallback: number): number {
   if (vm.C._lua_type(L, n) <= 0 || n > vm.C._lua_gettop(L)) return fallback;
-  return Math.trunc(checkNumber(vm, L, n, functionName));
+  return Math.trunc(checkNumber(vm, L, n));
 }
 
 /**

@@ -85,7 +85,7 @@ function toAlign(length: number, f: Format, opt: string, size: number): number {
 }
 
 /** controloptions: endianness, alignment, blanks; anything else is an invalid option. */
-function control(vm: LuaVm, L: number, opt: string, f: Format, fname: string): void {
+function control(vm: LuaVm, L: number, opt: string, f: Format): void {
   switch (opt) {
     case " ":
       return;
@@ -102,7 +102,7 @@ function control(vm: LuaVm, L: number, opt: string, f: Format, fname: string): v
       return;
     }
     default:
-      argError(vm, L, 1, fname, `invalid format option '${opt}'`);
+      argError(vm, L, 1, `invalid format option '${opt}'`);
   }
 }
 
@@ -130,7 +130,7 @@ function floatBytes(value: number, size: 4 | 8, little: boolean): string {
 }
 
 function pack(vm: LuaVm, L: number): number {
-  const f = newFormat(checkString(vm, L, 1, "pack"));
+  const f = newFormat(checkString(vm, L, 1));
   // struct.c pushes a nil to mark the arguments' end: a missing one is "nil".
   vm.C._lua_checkstack(L, 1);
   vm.C._lua_pushnil(L);
@@ -151,26 +151,26 @@ function pack(vm: LuaVm, L: number): number {
       case "T":
       case "i":
       case "I":
-        out += integerBytes(checkNumber(vm, L, arg++, "pack"), size, f.little);
+        out += integerBytes(checkNumber(vm, L, arg++), size, f.little);
         continue;
       case "x":
         out += "\0";
         continue;
       case "f":
       case "d":
-        out += floatBytes(checkNumber(vm, L, arg++, "pack"), size as 4 | 8, f.little);
+        out += floatBytes(checkNumber(vm, L, arg++), size as 4 | 8, f.little);
         continue;
       case "c":
       case "s": {
-        const s = checkString(vm, L, arg++, "pack");
+        const s = checkString(vm, L, arg++);
         if (size === 0) size = s.length;
-        if (s.length < size) argError(vm, L, arg, "pack", "string too short");
+        if (s.length < size) argError(vm, L, arg, "string too short");
         out += s.slice(0, size);
         if (opt === "s") out += "\0";
         continue;
       }
       default:
-        control(vm, L, opt, f, "pack");
+        control(vm, L, opt, f);
     }
   }
   vm.pushString(L, out);
@@ -192,13 +192,13 @@ function readInteger(data: string, at: number, size: number, little: boolean, si
 
 function unpack(vm: LuaVm, L: number): number {
   const C = vm.C;
-  const f = newFormat(checkString(vm, L, 1, "unpack"));
-  const data = checkString(vm, L, 2, "unpack");
+  const f = newFormat(checkString(vm, L, 1));
+  const data = checkString(vm, L, 2);
   const start = C._lua_type(L, 3) > 0 && C._lua_gettop(L) >= 3
-    ? Math.trunc(checkNumber(vm, L, 3, "unpack"))
+    ? Math.trunc(checkNumber(vm, L, 3))
     : 1;
   let pos = start - 1;
-  if (pos < 0 || pos > data.length) argError(vm, L, 3, "unpack", "offset must be 1 or greater");
+  if (pos < 0 || pos > data.length) argError(vm, L, 3, "offset must be 1 or greater");
   C._lua_settop(L, 2);
   let n = 0;
   while (f.at < f.fmt.length) {
@@ -206,7 +206,7 @@ function unpack(vm: LuaVm, L: number): number {
     let size = optionSize(vm, L, opt, f);
     pos += toAlign(pos, f, opt, size);
     if (size > data.length || pos > data.length - size) {
-      argError(vm, L, 2, "unpack", "data string too short");
+      argError(vm, L, 2, "data string too short");
     }
     if (C._lua_checkstack(L, 2) === 0) luaError(vm, L, "stack overflow (too many results)");
     switch (opt) {
@@ -242,7 +242,7 @@ function unpack(vm: LuaVm, L: number): number {
           C._lua_settop(L, -2);
           n--;
           if (size > data.length || pos > data.length - size) {
-            argError(vm, L, 2, "unpack", "data string too short");
+            argError(vm, L, 2, "data string too short");
           }
         }
         vm.pushString(L, data.slice(pos, pos + size));
@@ -257,7 +257,7 @@ function unpack(vm: LuaVm, L: number): number {
         break;
       }
       default:
-        control(vm, L, opt, f, "unpack");
+        control(vm, L, opt, f);
     }
     pos += size;
   }
@@ -266,15 +266,15 @@ function unpack(vm: LuaVm, L: number): number {
 }
 
 function size(vm: LuaVm, L: number): number {
-  const f = newFormat(checkString(vm, L, 1, "size"));
+  const f = newFormat(checkString(vm, L, 1));
   let pos = 0;
   while (f.at < f.fmt.length) {
     const opt = f.fmt[f.at++];
     const bytes = optionSize(vm, L, opt, f);
     pos += toAlign(pos, f, opt, bytes);
-    if (opt === "s") argError(vm, L, 1, "size", "option 's' has no fixed size");
-    if (opt === "c" && bytes === 0) argError(vm, L, 1, "size", "option 'c0' has no fixed size");
-    if (!/[0-9A-Za-z]/.test(opt)) control(vm, L, opt, f, "size");
+    if (opt === "s") argError(vm, L, 1, "option 's' has no fixed size");
+    if (opt === "c" && bytes === 0) argError(vm, L, 1, "option 'c0' has no fixed size");
+    if (!/[0-9A-Za-z]/.test(opt)) control(vm, L, opt, f);
     pos += bytes;
   }
   pushNumber(vm, L, pos);
