@@ -55,6 +55,15 @@ const CASES: Record<string, StepLike[]> = {
     ],
     ["EVAL", "return string.format('%s|%d|%s', -99999999999999, -100000000000000, 2^53)", "0"],
   ],
+  "cjson, cmsgpack and struct given a number for a string print it as 5.1": [
+    ["EVAL", "return {cjson.decode(5.0), cjson.decode(2^53), cjson.decode(-0.5)}", "0"],
+    [
+      "EVAL",
+      "return {struct.pack('s', 2.0), struct.pack('s', 1e15), struct.unpack('c1', 7.0)}",
+      "0",
+    ],
+    ["EVAL", "return {pcall(cmsgpack.unpack, 1.0)}", "0"],
+  ],
   "table.concat of floats": [
     ["EVAL", "return table.concat({1.5, 2.0, 3}, ',')", "0"],
     ["EVAL", "return table.concat({1, 2.5, 3.0}, '-', 2)", "0"],

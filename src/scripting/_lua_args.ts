@@ -12,6 +12,7 @@
  */
 
 import { LUA_TNUMBER, LUA_TSTRING, type LuaVm } from "./lua_vm.ts";
+import { formatG } from "./_number_format.ts";
 
 /** Lua 5.1's type names by tag (light userdata shows as "userdata"). */
 const TYPE_NAMES = [
@@ -62,11 +63,16 @@ export function argError(vm: LuaVm, L: number, n: number, message: string): neve
   throw new Error("unreachable: luaL_argerror returned");
 }
 
-/** luaL_checklstring: a string (numbers converted), else an argument error. */
+/**
+ * luaL_checklstring: a string, a number printed as Lua 5.1 printed every
+ * number (`%.14g`: 5.0 is "5", where 5.4 says "5.0"), else an argument
+ * error.
+ */
 export function checkString(vm: LuaVm, L: number, n: number): string {
   const type = vm.C._lua_type(L, n);
-  if (n <= vm.C._lua_gettop(L) && (type === LUA_TSTRING || type === LUA_TNUMBER)) {
-    return vm.toString(L, n)!;
+  if (n <= vm.C._lua_gettop(L)) {
+    if (type === LUA_TSTRING) return vm.toString(L, n)!;
+    if (type === LUA_TNUMBER) return formatG(vm.C._lua_tonumberx(L, n, 0), 14);
   }
   return argError(vm, L, n, `string expected, got ${typeName(vm, L, n)}`);
 }
