@@ -49,6 +49,20 @@ const COROUTINE_LOOP =
   "local f = coroutine.wrap(function() local i = 0 while true do i = i + 1 end end) " +
   "return f()";
 
+/**
+ * `script` run on connection 0 past the threshold while connection 1's GET
+ * gets BUSY, then the script's reply.
+ */
+function runPastThreshold(script: string): StepLike[] {
+  return [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", script, "0"], replies: 0 },
+    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 8000 },
+  ];
+}
+
 const CASES: Record<string, StepLike[]> = {
   "BUSY for others, SCRIPT KILL stops a script that did not write": [
     ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
@@ -74,20 +88,11 @@ const CASES: Record<string, StepLike[]> = {
     ["GET", "after"],
   ],
   "a coroutine running past the threshold: only its own yields and values reach the script": [
-    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
-    { conn: 1, args: ["PING"] },
-    { conn: 0, args: ["EVAL", COROUTINES_PAST_THRESHOLD, "0"], replies: 0 },
-    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
-    { conn: 0, replies: 1, timeoutMs: 8000 },
+    ...runPastThreshold(COROUTINES_PAST_THRESHOLD),
     { conn: 1, args: ["GET", "k"] },
   ],
-  "a yield inside a prelude function (string.format's 5.1 path) resumes within it": [
-    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
-    { conn: 1, args: ["PING"] },
-    { conn: 0, args: ["EVAL", FORMAT_PAST_THRESHOLD, "0"], replies: 0 },
-    { conn: 1, args: ["GET", "k"], sleepMs: PAST_THRESHOLD_MS },
-    { conn: 0, replies: 1, timeoutMs: 8000 },
-  ],
+  "a yield inside a prelude function (string.format's 5.1 path) resumes within it":
+    runPastThreshold(FORMAT_PAST_THRESHOLD),
   "SCRIPT KILL stops a loop inside a coroutine": [
     ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
     { conn: 1, args: ["PING"] },

@@ -37,7 +37,7 @@ import {
   type LuaVm,
 } from "./lua_vm.ts";
 import { PRELUDE_CHUNK } from "./_prelude.ts";
-import { pushNumber, typeName } from "./_lua_args.ts";
+import { argError, pushNumber, typeName } from "./_lua_args.ts";
 
 const LUA_MULTRET = -1;
 /** lua_upvalueindex(1), (2), (3). */
@@ -49,24 +49,14 @@ const PRELUDE_POSITION = new RegExp(`^${PRELUDE_CHUNK.slice(1)}:\\d+: `);
 /** luaL_argerror's text (after the position). */
 const ARGUMENT_ERROR = /^bad argument #(\d+) to '[^']*' \(([\s\S]*)\)$/;
 
-/** The C API functions used here that lua_vm.ts's `LuaC` does not declare. */
-interface MoreC {
-  _luaL_argerror(L: number, arg: number, message: number): number;
-  _lua_callk(L: number, nargs: number, nresults: number, ctx: number, k: number): void;
-}
-
 /**
  * Sets `cfunction`, `arity`, `getn` and `maxn` in the table on top of
  * `vm`'s main stack (see the module doc).
  */
 export function installCFunctionWrapper(vm: LuaVm): void {
   const { C } = vm;
-  const more = C as unknown as MoreC;
-  /** luaL_argerror(l, n, `<what> expected, got <type>`) with Lua 5.1's type names. */
-  const typeError = (l: number, n: number, what: string): number => {
-    vm.pushString(l, `${what} expected, got ${typeName(vm, l, n)}`);
-    return more._luaL_argerror(l, n, C._lua_tolstring(l, -1, 0));
-  };
+  const tableExpected = (l: number): never =>
+    argError(vm, l, 1, `table expected, got ${typeName(vm, l, 1)}`);
   /** The wrapped function's end: its results, or its error raised as the C function's. */
   const finish = (l: number, status: number): number => {
     if (status === 0 || status === LUA_YIELD) return C._lua_gettop(l);
@@ -78,9 +68,7 @@ export function installCFunctionWrapper(vm: LuaVm): void {
         const argument = ARGUMENT_ERROR.exec(rest);
         if (argument !== null) {
           C._lua_settop(l, -2);
-          vm.pushString(l, argument[2]);
-          // The message stays on the stack (alive) while luaL_argerror formats it.
-          return more._luaL_argerror(l, Number(argument[1]), C._lua_tolstring(l, -1, 0));
+          return argError(vm, l, Number(argument[1]), argument[2]);
         }
         C._luaL_where(l, 1);
         const where = vm.toString(l, -1) ?? "";
@@ -117,7 +105,7 @@ export function installCFunctionWrapper(vm: LuaVm): void {
     }
     C._lua_pushvalue(l, FIRST_UPVALUE);
     C._lua_rotate(l, 1, 1);
-    more._lua_callk(l, n, LUA_MULTRET, 0, 0);
+    C._lua_callk(l, n, LUA_MULTRET, 0, 0);
     return C._lua_gettop(l);
   }, "ii");
   vm.setFunction(vm.L, "arity", (l: number) => {
@@ -126,12 +114,12 @@ export function installCFunctionWrapper(vm: LuaVm): void {
     return 1;
   });
   vm.setFunction(vm.L, "getn", (l: number) => {
-    if (C._lua_type(l, 1) !== LUA_TTABLE) return typeError(l, 1, "table");
+    if (C._lua_type(l, 1) !== LUA_TTABLE) return tableExpected(l);
     C._lua_pushinteger(l, C._lua_rawlen(l, 1));
     return 1;
   });
   vm.setFunction(vm.L, "maxn", (l: number) => {
-    if (C._lua_type(l, 1) !== LUA_TTABLE) return typeError(l, 1, "table");
+    if (C._lua_type(l, 1) !== LUA_TTABLE) return tableExpected(l);
     C._lua_settop(l, 1);
     let max = 0;
     C._lua_pushnil(l);

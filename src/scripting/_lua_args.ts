@@ -47,11 +47,6 @@ export function luaError(vm: LuaVm, L: number, message: string): never {
   throw new Error("unreachable: lua_error returned");
 }
 
-/** The C API functions used here that lua_vm.ts's `LuaC` does not declare. */
-interface MoreC {
-  _luaL_argerror(L: number, arg: number, message: number): number;
-}
-
 /**
  * luaL_argerror: `bad argument #n to 'name' (message)`, the name as the
  * call shows it (`'?'` through `pcall`), with the caller's position.
@@ -59,7 +54,7 @@ interface MoreC {
 export function argError(vm: LuaVm, L: number, n: number, message: string): never {
   vm.pushString(L, message);
   // The message stays on the stack (alive) while luaL_argerror formats it.
-  (vm.C as unknown as MoreC)._luaL_argerror(L, n, vm.C._lua_tolstring(L, -1, 0));
+  vm.C._luaL_argerror(L, n, vm.C._lua_tolstring(L, -1, 0));
   throw new Error("unreachable: luaL_argerror returned");
 }
 

@@ -109,7 +109,7 @@ local function checkstring(i, ...)
   return optstring(i, nil, ...)
 end
 do
-  local tostring, concat, unpack, char, gsub = tostring, table.concat, table.unpack, string.char, string.gsub
+  local concat, unpack, char = table.concat, table.unpack, string.char
   _G.tostring = tostring51
   local INTEGER_CONVERSIONS = {d = true, i = true, o = true, u = true, x = true, X = true, c = true}
   local QUOTE, BACKSLASH = char(34), char(92)
@@ -312,22 +312,18 @@ do
   end)
   math.mod = math.fmod
   -- 5.1's min and max: every argument a number (5.4 compares any values).
-  math.min = cfunction(function(...)
-    local r = checknumber(1, ...)
-    for i = 2, select('#', ...) do
-      local d = checknumber(i, ...)
-      if d < r then r = d end
-    end
-    return r
-  end)
-  math.max = cfunction(function(...)
-    local r = checknumber(1, ...)
-    for i = 2, select('#', ...) do
-      local d = checknumber(i, ...)
-      if d > r then r = d end
-    end
-    return r
-  end)
+  local function extreme(before)
+    return cfunction(function(...)
+      local r = checknumber(1, ...)
+      for i = 2, select('#', ...) do
+        local d = checknumber(i, ...)
+        if before(d, r) then r = d end
+      end
+      return r
+    end)
+  end
+  math.min = extreme(function(a, b) return a < b end)
+  math.max = extreme(function(a, b) return a > b end)
   -- 2^n exactly, n an integer in [-1074, 1023] (products of exact powers of 2).
   local function pow2(n)
     local r, b = 1.0, 2.0

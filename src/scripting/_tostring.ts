@@ -21,22 +21,14 @@
  * @module
  */
 
-import { LUA_TNUMBER, type LuaVm } from "./lua_vm.ts";
+import { LUA_TNONE, LUA_TNUMBER, type LuaVm } from "./lua_vm.ts";
 
-const LUA_TNONE = -1;
 /** The integers `%lld` prints as `%.14g` does: fewer than 15 digits. */
 const PLAIN_INTEGER_LIMIT = 1e14;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 const MINUS = 0x2d;
-
-/** The C API functions used here that lua_vm.ts's `LuaC` does not declare. */
-interface MoreC {
-  _luaL_tolstring(L: number, index: number, lenPointer: number): number;
-  _luaL_checkany(L: number, arg: number): void;
-  _luaL_callmeta(L: number, index: number, event: number): number;
-}
 
 /**
  * Sets `tostring` in the table on top of `vm`'s main stack (see the module doc).
@@ -48,15 +40,14 @@ interface MoreC {
  */
 export function installTostring(vm: LuaVm): void {
   const { C } = vm;
-  const more = C as unknown as MoreC;
   const tostringName = vm.name("__tostring");
   vm.setFunction(vm.L, "tostring", (l: number) => {
     const type = C._lua_type(l, 1);
     if (type !== LUA_TNUMBER) {
-      if (type === LUA_TNONE) more._luaL_checkany(l, 1);
+      if (type === LUA_TNONE) C._luaL_checkany(l, 1);
       // 5.1 returns what __tostring returns; 5.4 would make a number a string.
-      if (more._luaL_callmeta(l, 1, tostringName) !== 0) return 1;
-      more._luaL_tolstring(l, 1, 0);
+      if (C._luaL_callmeta(l, 1, tostringName) !== 0) return 1;
+      C._luaL_tolstring(l, 1, 0);
       return 1;
     }
     if (C._lua_isinteger(l, 1) !== 0) {

@@ -80,6 +80,11 @@ export interface LuaC {
   _lua_resetthread(L: number): number;
   _lua_xmove(from: number, to: number, n: number): void;
   _luaL_where(L: number, level: number): void;
+  _luaL_argerror(L: number, arg: number, message: number): number;
+  _luaL_checkany(L: number, arg: number): void;
+  _luaL_tolstring(L: number, index: number, lenPointer: number): number;
+  _luaL_callmeta(L: number, index: number, event: number): number;
+  _lua_callk(L: number, nargs: number, nresults: number, ctx: number, k: number): void;
   _lua_pushlightuserdata(L: number, pointer: number): void;
   _lua_touserdata(L: number, index: number): number;
   _lua_absindex(L: number, index: number): number;
@@ -88,6 +93,8 @@ export interface LuaC {
 }
 
 /** Lua's type tags (lua.h). */
+/** lua_type past the top of the stack. */
+export const LUA_TNONE = -1;
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
 export const LUA_TLIGHTUSERDATA = 2;
