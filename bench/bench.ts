@@ -12,9 +12,10 @@
  * load rows whose name contains the text, prints them, and writes nothing.
  *
  * redis-benchmark's whole default test list (bench/_default_tests.ts) runs at
- * 50 clients and at pipeline 16, two redis-benchmark calls per server per
- * round (the LRANGE tests apart, with a tenth of the requests; a test kvdb cannot run shows the server's error instead of a
- * number), with the median kvdb/redis ratio per mode; `--only default`
+ * 50 clients and at pipeline 16, one redis-benchmark call per test, each
+ * test on both servers before the next (the LRANGE tests with a tenth of
+ * the requests; a test kvdb cannot run shows the server's error instead of
+ * a number), with the median kvdb/redis ratio per mode; `--only default`
  * runs just that. The memory rows add 1M small hashes (5 fields) and one
  * sorted set of 1M members. `--only tls` runs SET and GET at 50 clients
  * over TLS against redis-server's --tls-port (bench/_tls.ts). `--only
@@ -525,8 +526,9 @@ function defaultListLines(lists: DefaultList[]): string[] {
       `requests per test (a tenth for LRANGE_*) took ${l.seconds.toFixed(0)} s.`
     ),
     "",
-    "A test's CPU runs from the CSV line before it (or the call's start) to its own: its " +
-    "clients' connects and the previous test's disconnects are in it.",
+    "Each test is a redis-benchmark call of its own, run on both servers before the next test: " +
+    "its CPU runs from the call's start (an LRANGE test's: from the LPUSH that fills its list) " +
+    "to its CSV line, its clients' connects included.",
     cpuNote(
       lists.flatMap((l) => l.rows.flatMap((r) => [r.kvdbCpu, r.redisCpu])).filter((c) =>
         c !== undefined
@@ -860,7 +862,7 @@ async function main(): Promise<void> {
       "",
       rowsCpuNote(rows),
       "",
-      "redis-benchmark's default test list (`-t` of its tests, two calls per server per round, " +
+      "redis-benchmark's default test list (`-t` of one test per call, each test on both servers in turn, " +
       "the LRANGE tests with a tenth of the requests; " +
       "a test kvdb cannot run shows the server's error):",
       "",
