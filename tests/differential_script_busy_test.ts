@@ -45,6 +45,18 @@ const FORMAT_PAST_THRESHOLD = "local t0 = tonumber(redis.call('TIME')[1]) local 
   "s = string.format('%s|%d|%q', n / 2, n / 2, n / 4) n = n + 1 end " +
   "return {type(s), string.format('%s|%d|%q', 7 / 2, 7 / 2, 7 / 4)}";
 
+/**
+ * A comparator and a gsub callback (Lua a library function calls) reading
+ * the clock past the threshold in their first call.
+ */
+const SORT_PAST_THRESHOLD = "local first = true local t = {5, 3, 4, 1, 2} " +
+  "table.sort(t, function(a, b) if first then first = false " + SLOW + " end " +
+  "return a < b end) return t";
+const GSUB_PAST_THRESHOLD = "local first = true return {string.gsub('ab', '%w', function(c) " +
+  "if first then first = false " + SLOW + " end return c:upper() end)}";
+const SORT_LOOP = "table.sort({3, 1, 2}, function(a, b) while true do end end)";
+const GSUB_LOOP = "return string.gsub('abc', '%w', function(c) while true do end end)";
+
 const COROUTINE_LOOP =
   "local f = coroutine.wrap(function() local i = 0 while true do i = i + 1 end end) " +
   "return f()";
@@ -97,6 +109,26 @@ const CASES: Record<string, StepLike[]> = {
     ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
     { conn: 1, args: ["PING"] },
     { conn: 0, args: ["EVAL", COROUTINE_LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["PING"] },
+  ],
+  "a table.sort comparator past the threshold: BUSY for others, then the sorted table":
+    runPastThreshold(SORT_PAST_THRESHOLD),
+  "a string.gsub callback past the threshold: BUSY for others, then the replacements":
+    runPastThreshold(GSUB_PAST_THRESHOLD),
+  "SCRIPT KILL stops a loop inside a table.sort comparator": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", SORT_LOOP, "0"], replies: 0 },
+    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["PING"] },
+  ],
+  "SCRIPT KILL stops a loop inside a string.gsub callback": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", GSUB_LOOP, "0"], replies: 0 },
     { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
     { conn: 0, replies: 1, timeoutMs: 5000 },
     { conn: 1, args: ["PING"] },

@@ -48,6 +48,19 @@ const THIRD_UPVALUE = LUA_REGISTRYINDEX - 3;
 const PRELUDE_POSITION = new RegExp(`^${PRELUDE_CHUNK.slice(1)}:\\d+: `);
 /** luaL_argerror's text (after the position). */
 const ARGUMENT_ERROR = /^bad argument #(\d+) to '[^']*' \(([\s\S]*)\)$/;
+/**
+ * Pattern errors whose words 5.4 changed, and 5.1's: a capture index out
+ * of range (5.1 named no index), `%b` without its two characters.
+ */
+const PATTERN_ERRORS_51: readonly [RegExp, string][] = [
+  [/^invalid capture index %\d+(?: in (?:pattern|replacement string))?$/, "invalid capture index"],
+  [/^malformed pattern \(missing arguments to '%b'\)$/, "unbalanced pattern"],
+];
+
+function patternError51(text: string): string {
+  for (const [words, words51] of PATTERN_ERRORS_51) if (words.test(text)) return words51;
+  return text;
+}
 
 /**
  * Sets `cfunction`, `arity`, `getn` and `maxn` in the table on top of
@@ -64,7 +77,7 @@ export function installCFunctionWrapper(vm: LuaVm): void {
       const text = vm.toString(l, -1)!;
       const match = PRELUDE_POSITION.exec(text);
       if (match !== null) {
-        const rest = text.slice(match[0].length);
+        const rest = patternError51(text.slice(match[0].length));
         const argument = ARGUMENT_ERROR.exec(rest);
         if (argument !== null) {
           C._lua_settop(l, -2);

@@ -82,6 +82,11 @@ local function toint(x)
   return t
 end
 local function checkint(n, ...) return toint(checknumber(n, ...)) end
+-- luaL_optint: argument n, or default when absent or nil.
+local function optint(n, default, ...)
+  if select('#', ...) < n or (select(n, ...)) == nil then return default end
+  return checkint(n, ...)
+end
 
 -- Lua 5.1 had one number type and printed every number with %.14g
 -- (LUAI_NUMFFORMAT): tostring(10/2) was '5', 5.4 says '5.0'. tostring,
@@ -206,13 +211,171 @@ end
 -- string: 5.4's pack, packsize, unpack removed; rep ignores 5.4's
 -- separator, truncates a float count as 5.1 did, prints a number as 5.1.
 string.pack, string.packsize, string.unpack = nil, nil, nil
+-- gmatch and gsub as 5.1's, on 5.4's matcher: %g and %G are the letters
+-- (5.2 made %g a class); an empty string may match where the last match
+-- ended (5.4 skips it: 'hello':gsub('l*', '-') is 5.1's '-h-e--o-');
+-- gmatch takes no third argument; gsub reads its replacement as 5.1's
+-- add_s did ('%x' is 'x'), its count as luaL_optint (cut to 32 bits).
+-- gsub's loop runs here, in Lua, unless 5.4's gives 5.1's answer (a
+-- replacement string without '%', a pattern whose every match is a byte
+-- or more): so a function or table making the replacements may yield
+-- (the busy hook: a loop in it is served and killable, as in Redis).
+-- Errors naming a capture index: _c_wrapper.ts. find and match are 5.4's
+-- (README: a start past the end, %g).
 do
-  -- 5.1's gmatch takes no third argument (5.4's start position).
+  local concat, NUL = table.concat, string.char(0)
+  local function escape51(c)
+    if c == 'g' or c == 'G' then return c end
+    return '%' .. c
+  end
+  local function pattern51(p)
+    if find(p, '%g', 1, true) or find(p, '%G', 1, true) then p = gsub(p, '%%(.)', escape51) end
+    return p
+  end
+  -- Whether every match of p is at least one byte: no quantifier that
+  -- takes none, no position capture, no frontier, not only anchors.
+  local function nonempty(p)
+    return not find(p, '[*?%-]') and not find(p, '()', 1, true) and
+      not find(p, '%f', 1, true) and find(p, '^%^?%$?$') == nil
+  end
+  -- Patterns 5.4's gmatch and gsub may take (no %g, every match a byte or
+  -- more), by pattern: most scripts use a few literal ones. At most
+  -- NATIVE_PATTERNS kept; then the cache starts again.
+  local NATIVE_PATTERNS = 256
+  local native_patterns, native_count = {}, 0
+  local function native(p)
+    local verdict = native_patterns[p]
+    if verdict == nil then
+      verdict = pattern51(p) == p and nonempty(p)
+      if native_count >= NATIVE_PATTERNS then native_patterns, native_count = {}, 0 end
+      native_patterns[p] = verdict
+      native_count = native_count + 1
+    end
+    return verdict
+  end
   local gmatch = string.gmatch
   string.gmatch = cfunction(function(...)
-    local it
-    if select('#', ...) > 2 then it = gmatch((...), (select(2, ...))) else it = gmatch(...) end
-    return it
+    local s, p = checkstring(1, ...), checkstring(2, ...)
+    -- 5.4's iterator, where it is 5.1's and raises no error of 5.4's words
+    -- (a capture index, %b) outside this wrapper.
+    if native(p) and not find(p, '%%[%db]') then return gmatch(s, p) end
+    p = pattern51(p)
+    -- gmatch matches at each position: a leading '^' is the letter (find would anchor).
+    if byte(p) == 94 then p = '%' .. p end
+    local at, last = 1, #s + 1
+    local function step(first, e, ...)
+      if first == nil then
+        at = last + 1
+        return nil
+      end
+      -- After an empty match, on from the next position; else from its end.
+      at = e < first and first + 1 or e + 1
+      if select('#', ...) == 0 then return sub(s, first, e) end
+      return ...
+    end
+    return cfunction(function()
+      if at > last then return nil end
+      return step(find(s, p, at))
+    end)
+  end)
+  -- add_s: '%' and a digit is that capture (%0 the match), '%' and any
+  -- other byte is the byte, a '%' at the end the NUL after the string.
+  local function expand51(repl, whole, count, ...)
+    local parts, at = {}, 1
+    while true do
+      local i = find(repl, '%', at, true)
+      if i == nil then break end
+      parts[#parts + 1] = sub(repl, at, i - 1)
+      local c = byte(repl, i + 1)
+      if c == nil then
+        parts[#parts + 1] = NUL
+      elseif c < 48 or c > 57 then
+        parts[#parts + 1] = sub(repl, i + 1, i + 1)
+      elseif c == 48 or (c == 49 and count == 0) then
+        parts[#parts + 1] = whole
+      elseif c - 48 > count then
+        error('invalid capture index')
+      else
+        parts[#parts + 1] = tostring51((select(c - 48, ...)))
+      end
+      at = i + 2
+    end
+    parts[#parts + 1] = sub(repl, at)
+    return concat(parts)
+  end
+  -- add_value, after 5.4's find: the match's bounds and its replacement
+  -- (false or nil: the match itself); nothing when there is no match.
+  -- kind 'constant': a replacement string without '%'. A capture is never
+  -- nil: the first tells whether there are any.
+  local function step51(kind, repl, s, first, e, ...)
+    if first == nil then return nil end
+    if kind == 'constant' then return first, e, repl end
+    if kind == 'string' then return first, e, expand51(repl, sub(s, first, e), select('#', ...), ...) end
+    local v
+    if kind == 'function' then
+      if (...) == nil then v = repl(sub(s, first, e)) else v = repl(...) end
+    elseif (...) == nil then
+      v = repl[sub(s, first, e)]
+    else
+      v = repl[(...)]
+    end
+    if not v then return first, e, sub(s, first, e) end
+    local t = type(v)
+    if t == 'number' then return first, e, tostring51(v) end
+    if t ~= 'string' then error(format('invalid replacement value (a %s)', t)) end
+    return first, e, v
+  end
+  -- gsub's loop, the arguments checked: kind is repl's type ('number'
+  -- made 'string'), most the count.
+  local function loop51(s, p, kind, repl, most)
+    if kind == 'string' then
+      if native(p) and not find(repl, '%', 1, true) then return gsub(s, p, repl, most) end
+      if not find(repl, '%', 1, true) then kind = 'constant' end
+    end
+    p = pattern51(p)
+    local anchor = byte(p) == 94
+    local parts, count, at, last = {}, 0, 1, #s
+    while count < most do
+      local first, e, value = step51(kind, repl, s, find(s, p, at))
+      if first == nil then break end
+      count = count + 1
+      if first > at then parts[#parts + 1] = sub(s, at, first - 1) end
+      parts[#parts + 1] = value
+      if e >= first then
+        at = e + 1
+      elseif first <= last then
+        parts[#parts + 1] = sub(s, first, first)
+        at = first + 1
+      else
+        at = first
+        break
+      end
+      if anchor then break end
+    end
+    parts[#parts + 1] = sub(s, at)
+    return concat(parts), count
+  end
+  string.gsub = cfunction(function(...)
+    local s, p, repl, most = ...
+    local kind = type(repl)
+    -- The common calls in as few steps as can tell them: strings, no count.
+    if most == nil and type(s) == 'string' and type(p) == 'string' then
+      if kind == 'string' and native_patterns[p] and not find(repl, '%', 1, true) then
+        return gsub(s, p, repl)
+      end
+      if kind == 'function' or kind == 'table' or kind == 'string' then
+        return loop51(s, p, kind, repl, #s + 1)
+      end
+    end
+    -- 5.1's order: the count is read before the replacement's type is checked.
+    s, p = checkstring(1, ...), checkstring(2, ...)
+    most = optint(4, #s + 1, ...)
+    if kind == 'number' then
+      repl, kind = tostring51(repl), 'string'
+    elseif kind ~= 'string' and kind ~= 'function' and kind ~= 'table' then
+      argerror(3, 'string/function/table expected')
+    end
+    return loop51(s, p, kind, repl, most)
   end)
 end
 string.gfind = string.gmatch
@@ -230,10 +393,6 @@ end)
 -- comparator even when there is nothing to sort.
 do
   local table_unpack, sort, getn = table.unpack, table.sort, kv.getn
-  local function optint(i, default, ...)
-    if select('#', ...) < i or (select(i, ...)) == nil then return default end
-    return checkint(i, ...)
-  end
   unpack = cfunction(function(...)
     local t = ...
     if type(t) ~= 'table' then expected(1, 'table', ...) end
@@ -241,11 +400,67 @@ do
     local last = optint(3, nil, ...) or getn(t)
     return table_unpack(t, first, last)
   end)
+  -- 5.1's auxsort (ltablib.c): the same comparisons in the same order, so
+  -- that elements a comparator ties end where Redis puts them (5.4's
+  -- partition differs), and in Lua, so that a comparator may yield (the
+  -- busy hook: a loop in it is served and killable). Elements are read
+  -- and written as 5.4's sort does, through metamethods (5.1's raw access
+  -- differs only for a table with __index or __newindex and holes; a
+  -- function call each would double the cost). Without a comparator,
+  -- 5.4's C sort: primitives that tie are equal.
+  local function sort_error() error('invalid order function for sorting') end
+  local function auxsort(t, lt, l, u)
+    while l < u do
+      local a, b = t[l], t[u]
+      if lt(b, a) then t[l] = b; t[u] = a end
+      if u - l == 1 then break end
+      local i = (l + u) // 2
+      a, b = t[i], t[l]
+      if lt(a, b) then
+        t[i] = b; t[l] = a
+      else
+        b = t[u]
+        if lt(b, a) then t[i] = b; t[u] = a end
+      end
+      if u - l == 2 then break end
+      local pivot = t[i]
+      t[i] = t[u - 1]; t[u - 1] = pivot
+      local j
+      i, j = l, u - 1
+      while true do
+        i = i + 1
+        a = t[i]
+        while lt(a, pivot) do
+          if i > u then sort_error() end
+          i = i + 1
+          a = t[i]
+        end
+        j = j - 1
+        b = t[j]
+        while lt(pivot, b) do
+          if j < l then sort_error() end
+          j = j - 1
+          b = t[j]
+        end
+        if j < i then break end
+        t[i] = b; t[j] = a
+      end
+      a, b = t[u - 1], t[i]
+      t[u - 1] = b; t[i] = a
+      if i - l < u - i then
+        j, i, l = l, i - 1, i + 1
+      else
+        j, i, u = i + 1, u, i - 1
+      end
+      auxsort(t, lt, j, i)
+    end
+  end
   table.sort = cfunction(function(...)
     local t, f = ...
     if type(t) ~= 'table' then expected(1, 'table', ...) end
-    if f ~= nil and type(f) ~= 'function' then expected(2, 'function', ...) end
-    sort(...)
+    if f == nil then return sort(t) end
+    if type(f) ~= 'function' then expected(2, 'function', ...) end
+    auxsort(t, f, 1, getn(t))
   end)
 end
 table.move, table.pack, table.unpack = nil, nil, nil
