@@ -75,6 +75,18 @@ function runPastThreshold(script: string): StepLike[] {
   ];
 }
 
+/** `script`, a loop on connection 0 past the threshold, stopped by connection 1's SCRIPT KILL. */
+function killPastThreshold(script: string): StepLike[] {
+  return [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["PING"] },
+    { conn: 0, args: ["EVAL", script, "0"], replies: 0 },
+    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
+    { conn: 0, replies: 1, timeoutMs: 5000 },
+    { conn: 1, args: ["PING"] },
+  ];
+}
+
 const CASES: Record<string, StepLike[]> = {
   "BUSY for others, SCRIPT KILL stops a script that did not write": [
     ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
@@ -105,34 +117,13 @@ const CASES: Record<string, StepLike[]> = {
   ],
   "a yield inside a prelude function (string.format's 5.1 path) resumes within it":
     runPastThreshold(FORMAT_PAST_THRESHOLD),
-  "SCRIPT KILL stops a loop inside a coroutine": [
-    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
-    { conn: 1, args: ["PING"] },
-    { conn: 0, args: ["EVAL", COROUTINE_LOOP, "0"], replies: 0 },
-    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
-    { conn: 0, replies: 1, timeoutMs: 5000 },
-    { conn: 1, args: ["PING"] },
-  ],
+  "SCRIPT KILL stops a loop inside a coroutine": killPastThreshold(COROUTINE_LOOP),
   "a table.sort comparator past the threshold: BUSY for others, then the sorted table":
     runPastThreshold(SORT_PAST_THRESHOLD),
   "a string.gsub callback past the threshold: BUSY for others, then the replacements":
     runPastThreshold(GSUB_PAST_THRESHOLD),
-  "SCRIPT KILL stops a loop inside a table.sort comparator": [
-    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
-    { conn: 1, args: ["PING"] },
-    { conn: 0, args: ["EVAL", SORT_LOOP, "0"], replies: 0 },
-    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
-    { conn: 0, replies: 1, timeoutMs: 5000 },
-    { conn: 1, args: ["PING"] },
-  ],
-  "SCRIPT KILL stops a loop inside a string.gsub callback": [
-    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
-    { conn: 1, args: ["PING"] },
-    { conn: 0, args: ["EVAL", GSUB_LOOP, "0"], replies: 0 },
-    { conn: 1, args: ["SCRIPT", "KILL"], sleepMs: PAST_THRESHOLD_MS },
-    { conn: 0, replies: 1, timeoutMs: 5000 },
-    { conn: 1, args: ["PING"] },
-  ],
+  "SCRIPT KILL stops a loop inside a table.sort comparator": killPastThreshold(SORT_LOOP),
+  "SCRIPT KILL stops a loop inside a string.gsub callback": killPastThreshold(GSUB_LOOP),
   "a script that wrote cannot be killed (UNKILLABLE) and runs to its end": [
     ["CONFIG", "SET", "lua-time-limit", THRESHOLD_MS],
     { conn: 1, args: ["PING"] },
