@@ -54,6 +54,10 @@ const SORT_PAST_THRESHOLD = "local first = true local t = {5, 3, 4, 1, 2} " +
   "return a < b end) return t";
 const GSUB_PAST_THRESHOLD = "local first = true return {string.gsub('ab', '%w', function(c) " +
   "if first then first = false " + SLOW + " end return c:upper() end)}";
+/** Pushes to the list another client waits on, then runs past the threshold and reads it. */
+const PUSH_THEN_SLOW = "redis.call('LPUSH', 'q', 'x') " + SLOW +
+  " return redis.call('LLEN', 'q')";
+
 const SORT_LOOP = "table.sort({3, 1, 2}, function(a, b) while true do end end)";
 const GSUB_LOOP = "return string.gsub('abc', '%w', function(c) while true do end end)";
 
@@ -124,6 +128,14 @@ const CASES: Record<string, StepLike[]> = {
     runPastThreshold(GSUB_PAST_THRESHOLD),
   "SCRIPT KILL stops a loop inside a table.sort comparator": killPastThreshold(SORT_LOOP),
   "SCRIPT KILL stops a loop inside a string.gsub callback": killPastThreshold(GSUB_LOOP),
+  "a client blocked on a key a busy script pushed to is served when the script ends": [
+    ["CONFIG", "SET", "busy-reply-threshold", THRESHOLD_MS],
+    { conn: 1, args: ["BLPOP", "q", "0"], replies: 0 },
+    { conn: 0, args: ["EVAL", PUSH_THEN_SLOW, "0"], replies: 0, sleepMs: 100 },
+    { conn: 0, replies: 1, timeoutMs: 8000 },
+    { conn: 1, replies: 1, timeoutMs: 2000 },
+    ["LLEN", "q"],
+  ],
   "a script that wrote cannot be killed (UNKILLABLE) and runs to its end": [
     ["CONFIG", "SET", "lua-time-limit", THRESHOLD_MS],
     { conn: 1, args: ["PING"] },

@@ -398,6 +398,9 @@ export class Executor {
         const ran = spec;
         return pending.catch((e) => this.#fail(e, ran, w, session)).finally(() => {
           if (startMs !== 0) this.#timer.afterAsync(ran, args, session, startMs);
+          // A script that ran past the busy threshold: the clients its
+          // pushes readied are served now that it is whole.
+          if (this.blocking.readyCount !== 0 && !nested) this.#serveReady();
         });
       }
     } catch (e) {
@@ -409,8 +412,19 @@ export class Executor {
       spec.stats.calls++;
       if (alone) this.#timer.afterAlone(spec, args, session);
       // Clients blocked on keys this command (or transaction) readied, once it is whole.
-      if (this.blocking.readyCount !== 0 && !nested) this.blocking.serveReady();
+      if (this.blocking.readyCount !== 0 && !nested) this.#serveReady();
     }
+  }
+
+  /**
+   * Serves the clients blocked on keys that became ready, unless a script
+   * is suspended past the busy threshold (it yielded to the event loop):
+   * what it pushed is served when it ends, as Redis serves it, so no other
+   * client sees the script's state half made. A command allowed while it
+   * is busy (SCRIPT KILL...) comes here too.
+   */
+  #serveReady(): void {
+    if (BUSY_SCRIPTS.count === 0) this.blocking.serveReady();
   }
 
   /**
