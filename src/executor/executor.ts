@@ -400,7 +400,7 @@ export class Executor {
           if (startMs !== 0) this.#timer.afterAsync(ran, args, session, startMs);
           // A script that ran past the busy threshold: the clients its
           // pushes readied are served now that it is whole.
-          if (this.blocking.readyCount !== 0 && !nested) this.#serveReady();
+          if (!nested) this.#serveReady();
         });
       }
     } catch (e) {
@@ -412,7 +412,7 @@ export class Executor {
       spec.stats.calls++;
       if (alone) this.#timer.afterAlone(spec, args, session);
       // Clients blocked on keys this command (or transaction) readied, once it is whole.
-      if (this.blocking.readyCount !== 0 && !nested) this.#serveReady();
+      if (!nested) this.#serveReady();
     }
   }
 
@@ -424,7 +424,7 @@ export class Executor {
    * is busy (SCRIPT KILL...) comes here too.
    */
   #serveReady(): void {
-    if (BUSY_SCRIPTS.count === 0) this.blocking.serveReady();
+    if (this.blocking.readyCount !== 0 && BUSY_SCRIPTS.count === 0) this.blocking.serveReady();
   }
 
   /**

@@ -328,9 +328,9 @@ do
   -- gsub's loop, the arguments checked: kind is repl's type ('number'
   -- made 'string'), most the count.
   local function loop51(s, p, kind, repl, most)
-    if kind == 'string' then
-      if native(p) and not find(repl, '%', 1, true) then return gsub(s, p, repl, most) end
-      if not find(repl, '%', 1, true) then kind = 'constant' end
+    if kind == 'string' and not find(repl, '%', 1, true) then
+      if native(p) then return gsub(s, p, repl, most) end
+      kind = 'constant'
     end
     p = pattern51(p)
     local anchor = byte(p) == 94
@@ -358,14 +358,11 @@ do
   string.gsub = cfunction(function(...)
     local s, p, repl, most = ...
     local kind = type(repl)
-    -- The common calls in as few steps as can tell them: strings, no count.
-    if most == nil and type(s) == 'string' and type(p) == 'string' then
-      if kind == 'string' and native_patterns[p] and not find(repl, '%', 1, true) then
-        return gsub(s, p, repl)
-      end
-      if kind == 'function' or kind == 'table' or kind == 'string' then
-        return loop51(s, p, kind, repl, #s + 1)
-      end
+    -- The common calls, their arguments known good without 5.1's checks.
+    if most == nil and type(s) == 'string' and type(p) == 'string' and
+      (kind == 'string' or kind == 'function' or kind == 'table')
+    then
+      return loop51(s, p, kind, repl, #s + 1)
     end
     -- 5.1's order: the count is read before the replacement's type is checked.
     s, p = checkstring(1, ...), checkstring(2, ...)

@@ -92,9 +92,9 @@ export interface LuaC {
   _lua_setupvalue(L: number, funcindex: number, n: number): number;
 }
 
-/** Lua's type tags (lua.h). */
 /** lua_type past the top of the stack. */
 export const LUA_TNONE = -1;
+/** Lua's type tags (lua.h). */
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
 export const LUA_TLIGHTUSERDATA = 2;
