@@ -145,6 +145,16 @@ export class Database {
   }
 
   /**
+   * Whether `key` holds, live, a small collection of snapshot type `type`
+   * inline (see `Engine.packed`): a write may then edit its packed bytes
+   * without reading the collection first. Marks the key used.
+   */
+  holdsPacked(key: string, type: number): boolean {
+    if (this.engine.packed(key, type) === undefined) return false;
+    return this.engine.expiringCount === 0 || !this.#expired(key);
+  }
+
+  /**
    * Like {@link value}, without marking the key used (Redis's
    * LOOKUP_NOTOUCH: TYPE, OBJECT).
    */
@@ -254,14 +264,24 @@ export class Database {
    * from)`, which replay reaches with each record split back in two. The
    * parts reach memory as the request's own strings: a slice of the
    * concatenation would keep it alive and compare slowly as a key (see
-   * `types/string_map.ts`). Returns what `apply` returns.
+   * `types/string_map.ts`). `current`, if given, is the collection the
+   * caller has just read at `key` (nothing changes the keyspace between:
+   * eviction runs before a command), handed to `apply` so that it does not
+   * look the key up and unpack it once more. Returns what `apply` returns.
    */
-  changeCollectionPairs<R>(
+  changeCollectionPairs<R, C extends Collection>(
     key: string,
     op: number,
     parts: readonly string[],
     from: number,
-    apply: (engine: Engine, key: string, parts: readonly string[], from: number) => R,
+    apply: (
+      engine: Engine,
+      key: string,
+      parts: readonly string[],
+      from: number,
+      current?: C,
+    ) => R,
+    current?: C,
   ): R {
     if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
     for (let i = from; i < parts.length; i += 2) {
@@ -276,7 +296,7 @@ export class Database {
       }
     }
     this.engine.willChange(key);
-    const result = apply(this.engine, key, parts, from);
+    const result = apply(this.engine, key, parts, from, current);
     this.engine.changed(key);
     this.#touched(key);
     return result;

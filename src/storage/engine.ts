@@ -30,6 +30,7 @@ import { fnv1a, partitionIndex } from "./hash.ts";
 import { EncodingHint, KeyTable, MAX_ARENA_BYTES, MemoryMeter } from "./key_table.ts";
 import type { WriteGuard } from "./write_guard.ts";
 import { objectCostBytes } from "../memory/object_cost.ts";
+import { assert } from "../_assert.ts";
 
 /**
  * What an expiry time costs besides its key's bytes, for memory
@@ -66,6 +67,17 @@ export const PREFETCH_MAX_KEYS = 256;
 
 /** Longest key whose prefetched hash a lookup reuses (see `Engine.prefetch`). */
 const PREFETCHED_KEY_MAX_BYTES = 256;
+
+/**
+ * The packed bytes of a small collection held inline (see
+ * {@link Engine.packed}): `bytes[start, start + length)`. One object per
+ * engine, refilled by each call: valid until the engine next changes.
+ */
+export interface PackedView {
+  bytes: Uint8Array;
+  start: number;
+  length: number;
+}
 
 /** One partition: keys, values and expiry times (see `KeyTable.expiryAt`). */
 export interface Partition {
@@ -106,6 +118,7 @@ export class Engine {
    * The last key hashed and its hash: one write touches its key up to four
    * times (room, undo, set, expiry), each a full FNV pass over the key.
    */
+  readonly #packedView: PackedView = { bytes: new Uint8Array(0), start: 0, length: 0 };
   #hashedKey = "";
   #hash = fnv1a("");
   /** Scratch for {@link prefetch}: each key's hash, partition, and last lookup step's result. */
@@ -334,6 +347,47 @@ export class Engine {
     } else {
       values.setObject(key, hash, value, objectCostBytes(value));
     }
+  }
+
+  /**
+   * The packed bytes of `key` when it holds a small collection of snapshot
+   * type `type` inline (see {@link setCollection}), stamped as used;
+   * undefined otherwise (no key, or not that type inline). For a write
+   * that edits the bytes where they are ({@link splicePacked}) rather than
+   * unpacking a copy and storing it back. The view is this engine's one
+   * {@link PackedView}, valid until the engine next changes.
+   */
+  packed(key: string, type: number): PackedView | undefined {
+    const hash = this.#hashOf(key);
+    const { values } = this.#partitionOf(hash);
+    const entry = values.packedEntry(key, hash, type);
+    if (entry < 0) return undefined;
+    const view = this.#packedView;
+    view.bytes = values.packedArena(entry);
+    view.start = values.packedStart(entry);
+    view.length = values.packedLength(entry);
+    return view;
+  }
+
+  /**
+   * Replaces the packed bytes [`from`, `to`) of `key` (offsets into what
+   * {@link packed} just viewed) with `bytes[0, count)`, and views the
+   * result (the view {@link packed} returned). The caller keeps the
+   * collection's invariants, and its result at most
+   * {@link INLINE_MAX_BYTES}.
+   */
+  splicePacked(key: string, from: number, to: number, bytes: Uint8Array, count: number): void {
+    if (this.#guard !== undefined) this.#guarded(key);
+    const hash = this.#hashOf(key);
+    const { values } = this.#partitionOf(hash);
+    const entry = values.entryOf(key, hash);
+    assert(entry >= 0, "a splice of packed bytes names a key");
+    values.splicePacked(entry, from, to, bytes, count);
+    assert(values.packedLength(entry) <= INLINE_MAX_BYTES, "packed bytes stay inline");
+    const view = this.#packedView;
+    view.bytes = values.packedArena(entry);
+    view.start = values.packedStart(entry);
+    view.length = values.packedLength(entry);
   }
 
   /**

@@ -682,6 +682,87 @@ export class KeyTable {
   }
 
   /**
+   * The entry of `key` when it holds a small collection of inline type
+   * `type` as packed bytes ({@link setPacked}), stamped as used; -1
+   * otherwise (no key, a string, an object, another type). Its bytes are
+   * {@link packedArena}`(entry)` from {@link packedStart} for
+   * {@link packedLength}, valid until the table next changes: what a
+   * write edits in place ({@link splicePacked}) instead of unpacking a
+   * copy and storing it back.
+   */
+  packedEntry(key: string, hash: number, type: number): number {
+    const entry = this.#find(key, hash);
+    if (entry < 0) return -1;
+    const meta = this.#meta[entry];
+    if ((meta & TYPE_MASK) >>> TYPE_SHIFT !== type) return -1;
+    if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
+    else if ((meta & CLOCK_MASK) !== accessClock) {
+      this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
+    }
+    return entry;
+  }
+
+  /** The arena holding the packed bytes of `entry` (see {@link packedEntry}). */
+  packedArena(entry: number): Uint8Array {
+    return this.#arenaOf(this.#entries[entry * ENTRY_INTS + OFFSET]);
+  }
+
+  /** Where the packed bytes of `entry` start in {@link packedArena}. */
+  packedStart(entry: number): number {
+    const at = entry * ENTRY_INTS;
+    return (this.#entries[at + OFFSET] & UNTAG) + this.#entries[at + KEY_LENGTH];
+  }
+
+  /** How many packed bytes `entry` holds. */
+  packedLength(entry: number): number {
+    return this.#entries[entry * ENTRY_INTS + VALUE_LENGTH];
+  }
+
+  /**
+   * Replaces the packed bytes [`from`, `to`) of `entry` (offsets into its
+   * value, see {@link packedEntry}) with `bytes[0, count)`: in its room
+   * when they fit (moving the bytes after them), else in new room, as
+   * {@link set} grows a value. `bytes` must not be this table's arena.
+   */
+  splicePacked(entry: number, from: number, to: number, bytes: Uint8Array, count: number): void {
+    const at = entry * ENTRY_INTS;
+    const entries = this.#entries;
+    const keyLength = entries[at + KEY_LENGTH];
+    const length = entries[at + VALUE_LENGTH];
+    assert(length >= 0 && 0 <= from && from <= to && to <= length, "a splice of packed bytes");
+    const newLength = length - (to - from) + count;
+    if (keyLength + newLength <= entries[at + ROOM]) {
+      const arena = this.#arenaOf(entries[at + OFFSET]);
+      const start = (entries[at + OFFSET] & UNTAG) + keyLength;
+      if (count !== to - from) arena.copyWithin(start + from + count, start + to, start + length);
+      for (let i = 0; i < count; i++) arena[start + from + i] = bytes[i];
+      entries[at + VALUE_LENGTH] = newLength;
+      return;
+    }
+    // As #overwrite: the old room is released once the new one exists
+    // (#allocate may move the old bytes, so they are found after it).
+    const total = keyLength + newLength;
+    let room = roundUp8(total + (total >>> GROWN_SLACK_SHIFT));
+    if (!this.hasRoomFor(room)) room = roundUp8(total);
+    const offset = this.#allocate(room);
+    const oldOffset = entries[at + OFFSET];
+    const old = this.#arenaOf(oldOffset);
+    const oldStart = oldOffset & UNTAG;
+    const arena = this.#arena;
+    const start = offset & UNTAG;
+    arena.set(old.subarray(oldStart, oldStart + keyLength + from), start);
+    arena.set(bytes.subarray(0, count), start + keyLength + from);
+    arena.set(
+      old.subarray(oldStart + keyLength + to, oldStart + keyLength + length),
+      start + keyLength + from + count,
+    );
+    this.#releaseRoom(oldOffset, entries[at + ROOM]);
+    entries[at + OFFSET] = offset;
+    entries[at + VALUE_LENGTH] = newLength;
+    entries[at + ROOM] = room;
+  }
+
+  /**
    * Sets `key` to the inline binary string `value`, with its
    * {@link EncodingHint}; returns its entry.
    */

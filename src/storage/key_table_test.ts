@@ -387,3 +387,60 @@ Deno.test("KeyTable: slot rebuilds and arena migrations go a step at a time, and
   // The biggest resizes were spread over many calls, not done in one.
   assert.ok(longestResize >= 100, `longest resize: ${longestResize} calls`);
 });
+
+Deno.test("KeyTable: packed bytes spliced in place or into new room match a model, through growth, migration and compaction", () => {
+  const random = prng(77);
+  const table = new KeyTable();
+  const expected = new Map<string, string>();
+  const keys = Array.from({ length: 2000 }, (_, i) => `packed:${i}:${binary(random, 6)}`);
+  const scratch = new Uint8Array(300);
+  let resizingOps = 0;
+  const valueOf = (key: string) => {
+    const entry = table.entryOf(key, fnv1a(key));
+    return entry < 0 ? undefined : table.valueAt(entry);
+  };
+  for (let op = 0; op < 200_000; op++) {
+    const key = keys[Math.floor(random() * keys.length)];
+    const hash = fnv1a(key);
+    const old = expected.get(key);
+    const r = random();
+    if (old === undefined || r < 0.05) {
+      const packed = binary(random, 60);
+      table.setPacked(key, hash, packed, 1);
+      expected.set(key, packed);
+    } else if (r < 0.1) {
+      assert.equal(table.delete(key, hash), true);
+      expected.delete(key);
+    } else if (r < 0.12) {
+      // A plain string under the key: not packed bytes of any type.
+      table.set(key, hash, "s");
+      assert.equal(table.packedEntry(key, hash, 1), -1);
+      table.setPacked(key, hash, old, 1);
+    } else {
+      const entry = table.packedEntry(key, hash, 1);
+      assert.ok(entry >= 0, "a packed key is found as packed");
+      assert.equal(table.packedEntry(key, hash, 2), -1, "not as another type");
+      assert.equal(table.packedLength(entry), old.length);
+      const arena = table.packedArena(entry);
+      const start = table.packedStart(entry);
+      for (let i = 0; i < old.length; i++) assert.equal(arena[start + i], old.charCodeAt(i));
+      const from = Math.floor(random() * (old.length + 1));
+      const to = from + Math.floor(random() * (old.length - from + 1));
+      // Mostly small edits; now and then a long insert (a move to new room).
+      const insert = binary(random, random() < 0.1 ? 300 : 8);
+      for (let i = 0; i < insert.length; i++) scratch[i] = insert.charCodeAt(i);
+      table.splicePacked(entry, from, to, scratch, insert.length);
+      const next = old.slice(0, from) + insert + old.slice(to);
+      expected.set(key, next.length > 3000 ? next.slice(0, 100) : next);
+      if (next.length > 3000) table.setPacked(key, hash, next.slice(0, 100), 1);
+    }
+    if (table.resizing) resizingOps++;
+    if (op % 997 === 0) assert.equal(valueOf(key), expected.get(key));
+    if (op % 40_000 === 0) {
+      for (const [k, v] of expected) assert.equal(valueOf(k), v, k);
+    }
+  }
+  for (const [k, v] of expected) assert.equal(valueOf(k), v, k);
+  assert.equal(table.size, expected.size);
+  assert.ok(resizingOps > 0, "splices ran while the table was resizing");
+});

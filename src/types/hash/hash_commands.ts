@@ -37,7 +37,13 @@ import {
   longDoubleFromBigInt,
   parseLongDouble,
 } from "../string/long_double.ts";
-import { applyHashDels, applyHashPairs, HashValue, MAX_HASH_FIELDS } from "./hash.ts";
+import {
+  applyHashDels,
+  applyHashPairs,
+  HashValue,
+  MAX_HASH_FIELDS,
+  SNAPSHOT_TYPE_HASH,
+} from "./hash.ts";
 import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
 import { distinctArgs } from "../_scratch_index.ts";
 
@@ -99,11 +105,21 @@ function checkNewField(hash: HashValue | undefined, key: string, field: string, 
 function hset(ctx: CommandContext, args: string[], command: string): number {
   if (args.length % 2 === 1) throw wrongArity(command);
   const key = args[1];
-  const hash = ctx.db.collection(key, HashValue);
+  // A hash held inline is not read here (unpacked) but edited in its bytes
+  // (see applyHashPairs): at most 4 KiB, it is far from MAX_HASH_FIELDS.
+  const inline = args.length < MAX_HASH_FIELDS && ctx.db.holdsPacked(key, SNAPSHOT_TYPE_HASH);
+  const hash = inline ? undefined : ctx.db.collection(key, HashValue);
   checkPairs(hash, key, args);
   // New fields, each counted once (HSET h f 1 f 2 adds one), as they are set.
-  const added = ctx.db.changeCollectionPairs(key, WalOp.HashSet, args, 2, applyHashPairs);
-  if (hash === undefined) ctx.notify(NOTIFY_NEW, "new", key);
+  const added = ctx.db.changeCollectionPairs(
+    key,
+    WalOp.HashSet,
+    args,
+    2,
+    applyHashPairs,
+    hash,
+  );
+  if (hash === undefined && !inline) ctx.notify(NOTIFY_NEW, "new", key);
   ctx.notify(NOTIFY_HASH, "hset", key);
   return added;
 }
