@@ -253,8 +253,9 @@ const prefetchAt = new Int32Array(PREFETCH_MAX_STRINGS);
  * where it is compared — one step for every key at a time, so that their cache misses
  * overlap rather than follow each other (as `Engine.prefetch` does for the
  * keyspace): a pipeline of HSETs to a big hash then finds its fields in
- * cache. `then(i, position)`, if given, is a last step per key (the
- * position found in its home slot: the key's, or another's). Changes
+ * cache. `then(i, position)`, if given, is one more step per key, taken
+ * beside the key's own where its home slot holds a position (the key's,
+ * or another's). Changes
  * nothing; returns a number made of what it read (so that the reads cannot
  * be dropped as unused).
  *
@@ -273,10 +274,20 @@ export function prefetchStrings(
   // One dependent read per pass, so that each pass's misses overlap.
   for (let i = 0; i < n; i++) prefetchAt[i] = maps[i].homePosition(stringHash(keys[i]));
   let touched = 0;
+  if (then === undefined) {
+    for (let i = 0; i < n; i++) {
+      const at = prefetchAt[i];
+      if (at >= 0) touched += maps[i].touchKey(at);
+    }
+    return touched;
+  }
+  // The key's chain and the last step's are independent: walked in one
+  // pass, their misses overlap. redis-benchmark -P 16 -r 100000 HSET (one
+  // hash of 100k fields), A/B of 8 alternating rounds: median 0.50 -> 0.52
+  // M requests/s.
   for (let i = 0; i < n; i++) {
     const at = prefetchAt[i];
-    if (at >= 0) touched += maps[i].touchKey(at);
+    if (at >= 0) touched += maps[i].touchKey(at) + then(i, at);
   }
-  if (then !== undefined) { for (let i = 0; i < n; i++) touched += then(i, prefetchAt[i]); }
   return touched;
 }
