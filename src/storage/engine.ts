@@ -118,7 +118,6 @@ export class Engine {
    * The last key hashed and its hash: one write touches its key up to four
    * times (room, undo, set, expiry), each a full FNV pass over the key.
    */
-  readonly #packedView: PackedView = { bytes: new Uint8Array(0), start: 0, length: 0 };
   #hashedKey = "";
   #hash = fnv1a("");
   /** Scratch for {@link prefetch}: each key's hash, partition, and last lookup step's result. */
@@ -144,6 +143,8 @@ export class Engine {
   ).fill(undefined);
   #prefetchedCount = 0;
   #prefetchedNext = 0;
+  /** What {@link packed} and {@link splicePacked} answer in (one object, refilled). */
+  readonly #packedView: PackedView = { bytes: new Uint8Array(0), start: 0, length: 0 };
 
   constructor(partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {
@@ -361,12 +362,7 @@ export class Engine {
     const hash = this.#hashOf(key);
     const { values } = this.#partitionOf(hash);
     const entry = values.packedEntry(key, hash, type);
-    if (entry < 0) return undefined;
-    const view = this.#packedView;
-    view.bytes = values.packedArena(entry);
-    view.start = values.packedStart(entry);
-    view.length = values.packedLength(entry);
-    return view;
+    return entry < 0 ? undefined : this.#viewPacked(values, entry);
   }
 
   /**
@@ -384,10 +380,15 @@ export class Engine {
     assert(entry >= 0, "a splice of packed bytes names a key");
     values.splicePacked(entry, from, to, bytes, count);
     assert(values.packedLength(entry) <= INLINE_MAX_BYTES, "packed bytes stay inline");
+    this.#viewPacked(values, entry);
+  }
+
+  #viewPacked(values: KeyTable, entry: number): PackedView {
     const view = this.#packedView;
     view.bytes = values.packedArena(entry);
     view.start = values.packedStart(entry);
     view.length = values.packedLength(entry);
+    return view;
   }
 
   /**

@@ -691,6 +691,7 @@ export class KeyTable {
    * copy and storing it back.
    */
   packedEntry(key: string, hash: number, type: number): number {
+    assert(type > 0 && type <= 7, "an inline collection type is 1..7");
     const entry = this.#find(key, hash);
     if (entry < 0) return -1;
     const meta = this.#meta[entry];
