@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BYTE_PAGE_BYTES } from "../paged_bytes.ts";
-import { FieldValues, MAX_ARENA_VALUE_BYTES } from "./_field_values.ts";
+import { FieldValues, INLINE_VALUE_BYTES, MAX_ARENA_VALUE_BYTES } from "./_field_values.ts";
 
 import { seededRandom as random } from "../../_seeded_random.ts";
 
@@ -48,6 +48,10 @@ Deno.test("FieldValues: a value outgrowing its room moves; a shrunk one stays in
   values.set(0, "a much longer value than before");
   assert.equal(values.get(0), "a much longer value than before");
   assert.equal(values.get(1), "b");
+  const arenaBytes = values.arenaBytes;
+  values.set(0, "twelve bytes");
+  assert.equal(values.get(0), "twelve bytes");
+  assert.equal(values.arenaBytes, arenaBytes, "a shrunk value keeps its room");
   values.set(0, "");
   assert.equal(values.get(0), "");
   values.set(0, "x".repeat(MAX_ARENA_VALUE_BYTES + 10)); // held as a string
@@ -58,14 +62,42 @@ Deno.test("FieldValues: a value outgrowing its room moves; a shrunk one stays in
 
 Deno.test("FieldValues: an empty value at a reused position reads back after the arena migrated", () => {
   const values = new FieldValues();
-  values.set(0, "abc");
+  values.set(0, "abc in the arena");
   values.delete(0);
-  // Churn enough to migrate (and drop the pages the old offset pointed into).
+  // Churn enough to migrate (and drop the pages the old offset pointed into);
+  // values past INLINE_VALUE_BYTES, which take arena room.
   for (let round = 0; round < 3000; round++) {
-    for (let p = 1; p < 101; p++) values.set(p, `${round}`.repeat(1 + (round % 5) * 2));
+    for (let p = 1; p < 101; p++) values.set(p, `value ${round}`.repeat(1 + (round % 5) * 2));
   }
   values.set(0, "");
   assert.equal(values.get(0), "");
   values.set(0, "xyz");
   assert.equal(values.get(0), "xyz");
+});
+
+Deno.test("FieldValues: values of at most INLINE_VALUE_BYTES take no arena room, and move in and out of it", () => {
+  const values = new FieldValues();
+  const short = "\x00\xff\x80\x7f\x01\xfe\x10\x02".slice(0, INLINE_VALUE_BYTES);
+  for (let length = 0; length <= INLINE_VALUE_BYTES; length++) {
+    values.set(length, short.slice(0, length));
+  }
+  assert.equal(values.arenaBytes, 0, "no arena bytes for short values");
+  for (let length = 0; length <= INLINE_VALUE_BYTES; length++) {
+    assert.equal(values.get(length), short.slice(0, length));
+  }
+  // Short -> arena -> short -> held as a string -> short, at one position.
+  values.set(3, "a value longer than eight bytes");
+  assert.equal(values.get(3), "a value longer than eight bytes");
+  assert.ok(values.arenaBytes > 0);
+  values.set(3, "9");
+  assert.equal(values.get(3), "9");
+  values.set(3, "y".repeat(MAX_ARENA_VALUE_BYTES + 1));
+  assert.equal(values.get(3), "y".repeat(MAX_ARENA_VALUE_BYTES + 1));
+  values.set(3, "\xff\xff\xff\xff\xff\xff\xff\xff");
+  assert.equal(values.get(3), "\xff\xff\xff\xff\xff\xff\xff\xff");
+  values.delete(3);
+  values.set(3, "");
+  assert.equal(values.get(3), "");
+  // The prefetch touch of a short value reads no arena byte.
+  assert.equal(values.touch(1), 0);
 });
