@@ -195,6 +195,22 @@ const CASES: Record<string, StepLike[]> = {
     ["HGETALL", "gone"],
     ["TTL", "gone"],
   ],
+  // A command stamps its key once, as Redis's lookup does: with
+  // lfu-log-factor 0 each stamp adds one to OBJECT FREQ.
+  "OBJECT FREQ after hash writes under allkeys-lfu": [
+    ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu", "lfu-log-factor", "0"],
+    ["HSET", "f", "a", "1"],
+    ["OBJECT", "FREQ", "f"],
+    ["HSET", "f", "b", "2"],
+    ["OBJECT", "FREQ", "f"],
+    ["HSET", "f", "c", "3", "d", "4", "e", "5", "g", "6"],
+    ["OBJECT", "FREQ", "f"],
+    ["HINCRBY", "f", "a", "5"],
+    ["OBJECT", "FREQ", "f"],
+    ["HSETNX", "f", "z", "1"],
+    ["OBJECT", "FREQ", "f"],
+    ["CONFIG", "SET", "maxmemory-policy", "noeviction", "lfu-log-factor", "10"],
+  ],
   "listpack to hashtable: 513 fields": [
     ["HSET", "h", ...manyFields.slice(0, 1024)],
     ["OBJECT", "ENCODING", "h"],

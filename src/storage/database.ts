@@ -147,11 +147,11 @@ export class Database {
   /**
    * Whether `key` holds, live, a small collection of snapshot type `type`
    * inline (see `Engine.packed`): a write may then edit its packed bytes
-   * without reading the collection first. Marks the key used.
+   * without reading the collection first. Marks a live key used.
    */
   holdsPacked(key: string, type: number): boolean {
-    if (this.engine.packed(key, type) === undefined) return false;
-    return this.engine.expiringCount === 0 || !this.#expired(key);
+    if (this.engine.expiringCount !== 0 && this.#expired(key)) return false;
+    return this.engine.packed(key, type) !== undefined;
   }
 
   /**
@@ -264,10 +264,10 @@ export class Database {
    * from)`, which replay reaches with each record split back in two. The
    * parts reach memory as the request's own strings: a slice of the
    * concatenation would keep it alive and compare slowly as a key (see
-   * `types/string_map.ts`). `current`, if given, is the collection the
-   * caller has just read at `key` (nothing changes the keyspace between:
-   * eviction runs before a command), handed to `apply` so that it does not
-   * look the key up and unpack it once more. Returns what `apply` returns.
+   * `types/string_map.ts`). `read`, if given, is the collection the caller
+   * has just read at `key` (nothing changes the keyspace between: eviction
+   * runs before a command), handed to `apply` so that it does not look the
+   * key up and unpack it once more. Returns what `apply` returns.
    */
   changeCollectionPairs<R, C extends Collection>(
     key: string,
@@ -279,9 +279,9 @@ export class Database {
       key: string,
       parts: readonly string[],
       from: number,
-      current?: C,
+      read?: C,
     ) => R,
-    current?: C,
+    read?: C,
   ): R {
     if (key.length > MAX_KEY_BYTES) checkEntry(key, "");
     for (let i = from; i < parts.length; i += 2) {
@@ -296,7 +296,7 @@ export class Database {
       }
     }
     this.engine.willChange(key);
-    const result = apply(this.engine, key, parts, from, current);
+    const result = apply(this.engine, key, parts, from, read);
     this.engine.changed(key);
     this.#touched(key);
     return result;

@@ -74,9 +74,9 @@ const PREFETCHED_KEY_MAX_BYTES = 256;
  * engine, refilled by each call: valid until the engine next changes.
  */
 export interface PackedView {
-  bytes: Uint8Array;
-  start: number;
-  length: number;
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly length: number;
 }
 
 /** One partition: keys, values and expiry times (see `KeyTable.expiryAt`). */
@@ -144,7 +144,11 @@ export class Engine {
   #prefetchedCount = 0;
   #prefetchedNext = 0;
   /** What {@link packed} and {@link splicePacked} answer in (one object, refilled). */
-  readonly #packedView: PackedView = { bytes: new Uint8Array(0), start: 0, length: 0 };
+  readonly #packedView: { bytes: Uint8Array; start: number; length: number } = {
+    bytes: new Uint8Array(0),
+    start: 0,
+    length: 0,
+  };
 
   constructor(partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {
@@ -355,22 +359,28 @@ export class Engine {
    * type `type` inline (see {@link setCollection}), stamped as used;
    * undefined otherwise (no key, or not that type inline). For a write
    * that edits the bytes where they are ({@link splicePacked}) rather than
-   * unpacking a copy and storing it back. The view is this engine's one
-   * {@link PackedView}, valid until the engine next changes.
+   * unpacking a copy and storing it back; `touch` false for a write's
+   * later looks at a key its command stamped once (Redis looks a key up
+   * once a command). The view is this engine's one {@link PackedView},
+   * valid until the engine next changes.
    */
-  packed(key: string, type: number): PackedView | undefined {
+  packed(key: string, type: number, touch = true): PackedView | undefined {
     const hash = this.#hashOf(key);
     const { values } = this.#partitionOf(hash);
-    const entry = values.packedEntry(key, hash, type);
-    return entry < 0 ? undefined : this.#viewPacked(values, entry);
+    const entry = values.packedEntry(key, hash, type, touch);
+    if (entry < 0) return undefined;
+    const view = this.#packedView;
+    view.bytes = values.packedArena(entry);
+    view.start = values.packedStart(entry);
+    view.length = values.packedLength(entry);
+    return view;
   }
 
   /**
    * Replaces the packed bytes [`from`, `to`) of `key` (offsets into what
-   * {@link packed} just viewed) with `bytes[0, count)`, and views the
-   * result (the view {@link packed} returned). The caller keeps the
-   * collection's invariants, and its result at most
-   * {@link INLINE_MAX_BYTES}.
+   * {@link packed} just viewed; the view is stale after) with
+   * `bytes[0, count)`. The caller keeps the collection's invariants, and
+   * its result at most {@link INLINE_MAX_BYTES}.
    */
   splicePacked(key: string, from: number, to: number, bytes: Uint8Array, count: number): void {
     if (this.#guard !== undefined) this.#guarded(key);
@@ -380,15 +390,6 @@ export class Engine {
     assert(entry >= 0, "a splice of packed bytes names a key");
     values.splicePacked(entry, from, to, bytes, count);
     assert(values.packedLength(entry) <= INLINE_MAX_BYTES, "packed bytes stay inline");
-    this.#viewPacked(values, entry);
-  }
-
-  #viewPacked(values: KeyTable, entry: number): PackedView {
-    const view = this.#packedView;
-    view.bytes = values.packedArena(entry);
-    view.start = values.packedStart(entry);
-    view.length = values.packedLength(entry);
-    return view;
   }
 
   /**

@@ -590,6 +590,14 @@ export class KeyTable {
     return entry < 0 || this.#objectCount === 0 ? undefined : this.#objects[entry];
   }
 
+  /** Stamps live `entry` (meta word `meta`) as used: the LRU clock, or an LFU counter's chance to rise. */
+  #stamp(entry: number, meta: number): void {
+    if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
+    else if ((meta & CLOCK_MASK) !== accessClock) {
+      this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
+    }
+  }
+
   /**
    * The value of `key` (an inline binary string, or its object), or
    * `undefined`; stamps the key as used unless `touch` is false (OBJECT,
@@ -599,12 +607,7 @@ export class KeyTable {
     const entry = this.#find(key, hash);
     if (entry < 0) return undefined;
     const meta = this.#meta[entry];
-    if (touch) {
-      if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
-      else if ((meta & CLOCK_MASK) !== accessClock) {
-        this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
-      }
-    }
+    if (touch) this.#stamp(entry, meta);
     const entries = this.#entries;
     const at = entry * ENTRY_INTS;
     const length = entries[at + VALUE_LENGTH];
@@ -683,23 +686,20 @@ export class KeyTable {
 
   /**
    * The entry of `key` when it holds a small collection of inline type
-   * `type` as packed bytes ({@link setPacked}), stamped as used; -1
-   * otherwise (no key, a string, an object, another type). Its bytes are
-   * {@link packedArena}`(entry)` from {@link packedStart} for
-   * {@link packedLength}, valid until the table next changes: what a
-   * write edits in place ({@link splicePacked}) instead of unpacking a
-   * copy and storing it back.
+   * `type` as packed bytes ({@link setPacked}), stamped as used unless
+   * `touch` is false; -1 otherwise (no key, a string, an object, another
+   * type). Its bytes are {@link packedArena}`(entry)` from
+   * {@link packedStart} for {@link packedLength}, valid until the table
+   * next changes: what a write edits in place ({@link splicePacked})
+   * instead of unpacking a copy and storing it back.
    */
-  packedEntry(key: string, hash: number, type: number): number {
+  packedEntry(key: string, hash: number, type: number, touch = true): number {
     assert(type > 0 && type <= 7, "an inline collection type is 1..7");
     const entry = this.#find(key, hash);
     if (entry < 0) return -1;
     const meta = this.#meta[entry];
     if ((meta & TYPE_MASK) >>> TYPE_SHIFT !== type) return -1;
-    if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
-    else if ((meta & CLOCK_MASK) !== accessClock) {
-      this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
-    }
+    if (touch) this.#stamp(entry, meta);
     return entry;
   }
 
@@ -742,9 +742,7 @@ export class KeyTable {
     }
     // As #overwrite: the old room is released once the new one exists
     // (#allocate may move the old bytes, so they are found after it).
-    const total = keyLength + newLength;
-    let room = roundUp8(total + (total >>> GROWN_SLACK_SHIFT));
-    if (!this.hasRoomFor(room)) room = roundUp8(total);
+    const room = this.#grownRoom(keyLength + newLength);
     const offset = this.#allocate(room);
     const oldOffset = entries[at + OFFSET];
     const old = this.#arenaOf(oldOffset);
@@ -1110,13 +1108,20 @@ export class KeyTable {
     // arena cannot grow, the entry is untouched. (A migration inside
     // #allocate may move the old bytes: they are still live then, and
     // released where they are now.)
-    const bytes = key.length + value.length;
-    let room = roundUp8(bytes + (bytes >>> GROWN_SLACK_SHIFT));
-    // No slack where it alone would pass the arena limit.
-    if (!this.hasRoomFor(room)) room = roundUp8(bytes);
+    const room = this.#grownRoom(key.length + value.length);
     const offset = this.#allocate(room);
     this.#releaseRoom(this.#entries[at + OFFSET], this.#entries[at + ROOM]);
     this.#place(entry, offset, key, value, room);
+  }
+
+  /**
+   * The room for a value that outgrew its own, `bytes` with its key: a
+   * quarter more (see {@link GROWN_SLACK_SHIFT}), with no slack where that
+   * alone would pass the arena limit.
+   */
+  #grownRoom(bytes: number): number {
+    const room = roundUp8(bytes + (bytes >>> GROWN_SLACK_SHIFT));
+    return this.hasRoomFor(room) ? room : roundUp8(bytes);
   }
 
   /** Counts `room` bytes at tagged offset `offset` dead, in whichever arena holds them. */

@@ -15,18 +15,20 @@
  * Layout, per position: offset, length and room (bytes reserved, a multiple
  * of 8) side by side in one Int32Array (four ints a position: a write's
  * facts are one cache line, not three). A value of at most
- * {@link INLINE_VALUE_BYTES} bytes (a counter, a flag, a small number) has
- * no room: its bytes sit in the position's offset and fourth int, so that
- * writing or reading it touches no arena byte — one cache miss fewer in a
- * big hash (redis-benchmark -P 16 -r 100000 HSET, one hash of 100k fields,
- * values of 3 bytes, A/B of 8 alternating rounds: median 0.51–0.55 →
- * 0.56–0.57 M requests/s); a value longer than {@link MAX_ARENA_VALUE_BYTES},
+ * {@link INLINE_VALUE_BYTES} bytes (a counter, a flag, a small number) set
+ * at a position with no room takes none: its bytes sit in the position's
+ * offset and fourth int, so that writing or reading it touches no arena
+ * byte — one cache miss fewer in a big hash. A value longer than {@link MAX_ARENA_VALUE_BYTES},
  * or one that would take the arena past {@link MAX_FIELD_ARENA_BYTES}, is kept
  * as a string in a side array instead (length -1), so that no write can fail
  * for want of room. A value that outgrows its room moves to the end, its old
  * bytes dead; when the arena is full and at least half dead it is compacted
  * rather than grown — a few positions' values at a time, by each later
  * write, delete or read (`migrating_arena.ts`).
+ *
+ * Measured: redis-benchmark -P 16 -r 100000 HSET (one hash of 100k fields,
+ * values of 3 bytes), A/B of 8 alternating rounds: median 0.51–0.55 →
+ * 0.56–0.57 M requests/s with short values held in their positions.
  *
  * @example
  * ```ts
@@ -76,7 +78,7 @@ function roundUp8(bytes: number): number {
  * ```
  */
 export class FieldValues {
-  /** Offset, length and room per position (see {@link STRIDE}). */
+  /** Offset, length and room per position, and a short value's last bytes (see {@link STRIDE}). */
   readonly #meta = new PagedNumbers(Int32Array, INITIAL_POSITIONS * STRIDE);
   /** Values held as strings, by position (holes elsewhere). */
   #strings: (string | undefined)[] = [];
@@ -97,7 +99,8 @@ export class FieldValues {
     if (length === STRING_VALUE) return this.#strings[at]!;
     // An empty value may have no room: its offset is stale (the arena may have migrated since).
     if (length === 0) return "";
-    if (length <= INLINE_VALUE_BYTES) {
+    if (meta[i + ROOM] === 0) {
+      // Held in the position (see the module doc): at most INLINE_VALUE_BYTES.
       const low = meta[i + OFFSET];
       const high = meta[i + INLINE_HIGH];
       for (let k = 0; k < length; k++) {
@@ -130,8 +133,10 @@ export class FieldValues {
     const i = this.#meta.indexInPage(at * STRIDE);
     const length = value.length;
     if (meta[i + LENGTH] === STRING_VALUE) this.#strings[at] = undefined;
-    if (length <= INLINE_VALUE_BYTES) {
-      if (meta[i + ROOM] !== 0) this.#free(at);
+    // Short, where there is no room: in the position. Where there is room,
+    // it stays there (a value that moves between 8 and 9 bytes is not
+    // given new room at every other write).
+    if (length <= INLINE_VALUE_BYTES && meta[i + ROOM] === 0) {
       let low = 0;
       let high = 0;
       for (let k = 0; k < length; k++) {

@@ -75,7 +75,7 @@ Deno.test("FieldValues: an empty value at a reused position reads back after the
   assert.equal(values.get(0), "xyz");
 });
 
-Deno.test("FieldValues: values of at most INLINE_VALUE_BYTES take no arena room, and move in and out of it", () => {
+Deno.test("FieldValues: values of at most INLINE_VALUE_BYTES set where there is no room take none, and move in and out of the arena", () => {
   const values = new FieldValues();
   const short = "\x00\xff\x80\x7f\x01\xfe\x10\x02".slice(0, INLINE_VALUE_BYTES);
   for (let length = 0; length <= INLINE_VALUE_BYTES; length++) {
@@ -88,9 +88,14 @@ Deno.test("FieldValues: values of at most INLINE_VALUE_BYTES take no arena room,
   // Short -> arena -> short -> held as a string -> short, at one position.
   values.set(3, "a value longer than eight bytes");
   assert.equal(values.get(3), "a value longer than eight bytes");
-  assert.ok(values.arenaBytes > 0);
+  const arenaBytes = values.arenaBytes;
+  assert.ok(arenaBytes > 0);
+  // A short value where there is room stays in it (no new room at every other write).
   values.set(3, "9");
   assert.equal(values.get(3), "9");
+  values.set(3, "123456789");
+  assert.equal(values.get(3), "123456789");
+  assert.equal(values.arenaBytes, arenaBytes);
   values.set(3, "y".repeat(MAX_ARENA_VALUE_BYTES + 1));
   assert.equal(values.get(3), "y".repeat(MAX_ARENA_VALUE_BYTES + 1));
   values.set(3, "\xff\xff\xff\xff\xff\xff\xff\xff");

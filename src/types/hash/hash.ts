@@ -59,6 +59,14 @@ export const SNAPSHOT_TYPE_HASH = 1;
  */
 export const HASH_FIELD_OVERHEAD_BYTES = 48;
 
+/**
+ * The longest field or value a listpack takes: hash-max-listpack-value,
+ * within the packed form's one-byte lengths.
+ */
+function listpackMaxBytes(): number {
+  return Math.min(ENCODING_LIMITS.hashMaxListpackValue, 255);
+}
+
 /** Where {@link HashValue} builds its packed strings (grown as needed, shared). */
 const scratch = new ScratchBytes();
 
@@ -163,8 +171,7 @@ export class HashValue extends Collection {
 
   /** Converts to a hash table if a field or value this long would not fit the listpack. */
   #fit(bytes: number): void {
-    const max = Math.min(ENCODING_LIMITS.hashMaxListpackValue, 255); // one-byte lengths
-    if (this.#table === undefined && bytes > max) this.#convert();
+    if (this.#table === undefined && bytes > listpackMaxBytes()) this.#convert();
   }
 
   /** Sets `field` to `value`; true if the field is new. */
@@ -450,7 +457,8 @@ export function applyHashPairs(
     }
     if (i === parts.length) return added;
   }
-  const current = read ?? engine.get(key);
+  // The command stamped the key once already (Redis looks a key up once).
+  const current = read ?? engine.get(key, false);
   let hash: HashValue;
   // An object in the key table changes in place; a small hash read from its
   // inline bytes is a copy, stored back below (as is a new one).
@@ -473,27 +481,34 @@ export function applyHashPairs(
 /** One packed entry, built for {@link setPackedField}: `[length][field][length][value]`. */
 const entryScratch = new Uint8Array(2 * (1 + 255));
 
+/** Writes `s`'s length (one byte) and bytes into {@link entryScratch} at `at`; the index after. */
+function writeEntryPart(at: number, s: string): number {
+  entryScratch[at++] = s.length;
+  for (let i = 0; i < s.length; i++) entryScratch[at++] = s.charCodeAt(i);
+  return at;
+}
+
 /**
  * Sets `field` to `value` in the hash at `key` where it is held inline,
  * editing its packed bytes in place (see `Engine.packed`): 1 if the field
  * is new, 0 if it was there. -1, changing nothing, where the hash is not
  * held inline (or there is none) or where the change would convert it to a
  * hash table or take it past inline size: the caller then goes through a
- * {@link HashValue}, which decides as {@link HashValue.set} does.
+ * {@link HashValue}, whose `set` converts by the same rules.
  */
 function setPackedField(engine: Engine, key: string, field: string, value: string): number {
-  const max = Math.min(ENCODING_LIMITS.hashMaxListpackValue, 255);
+  const max = listpackMaxBytes();
   if (field.length > max || value.length > max) return -1;
-  const view = engine.packed(key, SNAPSHOT_TYPE_HASH);
+  const view = engine.packed(key, SNAPSHOT_TYPE_HASH, false);
   if (view === undefined) return -1;
   const { bytes, start, length } = view;
-  const end = start + length;
   const limit = ENCODING_LIMITS.hashMaxListpackEntries;
-  // Every entry takes at least 2 bytes: below this the count cannot pass the limit.
+  // Every entry takes at least 2 bytes: below this the count cannot pass
+  // the limit, which HashValue.set checks after an update too.
   const mustCount = length >>> 1 > limit;
   let count = 0;
   let found = -1;
-  for (let at = start; at < end; count++) {
+  for (let at = start; at < start + length; count++) {
     const fieldLength = bytes[at];
     if (found < 0 && fieldLength === field.length && binaryEquals(bytes, at + 1, field)) {
       found = at;
@@ -502,22 +517,17 @@ function setPackedField(engine: Engine, key: string, field: string, value: strin
     at += 1 + fieldLength;
     at += 1 + bytes[at];
   }
-  let n = 0;
   if (found >= 0) {
     if (mustCount && count > limit) return -1;
     const valueAt = found + 1 + field.length;
     const oldLength = bytes[valueAt];
     if (length - oldLength + value.length > INLINE_MAX_BYTES) return -1;
-    entryScratch[n++] = value.length;
-    for (let i = 0; i < value.length; i++) entryScratch[n++] = value.charCodeAt(i);
+    const n = writeEntryPart(0, value);
     engine.splicePacked(key, valueAt - start, valueAt + 1 + oldLength - start, entryScratch, n);
     return 0;
   }
   if (count + 1 > limit || length + 2 + field.length + value.length > INLINE_MAX_BYTES) return -1;
-  entryScratch[n++] = field.length;
-  for (let i = 0; i < field.length; i++) entryScratch[n++] = field.charCodeAt(i);
-  entryScratch[n++] = value.length;
-  for (let i = 0; i < value.length; i++) entryScratch[n++] = value.charCodeAt(i);
+  const n = writeEntryPart(writeEntryPart(0, field), value);
   engine.splicePacked(key, length, length, entryScratch, n);
   return 1;
 }

@@ -106,7 +106,9 @@ function hset(ctx: CommandContext, args: string[], command: string): number {
   if (args.length % 2 === 1) throw wrongArity(command);
   const key = args[1];
   // A hash held inline is not read here (unpacked) but edited in its bytes
-  // (see applyHashPairs): at most 4 KiB, it is far from MAX_HASH_FIELDS.
+  // (see applyHashPairs). It has at most 2,048 fields (4 KiB, 2 bytes a
+  // field at least): with fewer pairs than MAX_HASH_FIELDS / 2 added, the
+  // field limit checkPairs enforces cannot be reached, so its count is not needed.
   const inline = args.length < MAX_HASH_FIELDS && ctx.db.holdsPacked(key, SNAPSHOT_TYPE_HASH);
   const hash = inline ? undefined : ctx.db.collection(key, HashValue);
   checkPairs(hash, key, args);
