@@ -144,6 +144,33 @@ const CASES: Record<string, StepLike[]> = {
     ["OBJECT", "NOPE", "text"],
     ["OBJECT", "ENCODING"],
   ],
+  // A command bumps its key's LFU counter once, as Redis's lookup does (an
+  // overwrite keeps the counter): with lfu-log-factor 0 a bump is +1.
+  "OBJECT FREQ after writes of each type under allkeys-lfu": [
+    ["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu", "lfu-log-factor", "0"],
+    ["SADD", "lfu:s", "a"],
+    ["SADD", "lfu:s", "b", "c", "d"],
+    ["OBJECT", "FREQ", "lfu:s"],
+    ["ZADD", "lfu:z", "1", "a"],
+    ["ZADD", "lfu:z", "2", "b", "3", "c"],
+    ["OBJECT", "FREQ", "lfu:z"],
+    ["RPUSH", "lfu:l", "a"],
+    ["RPUSH", "lfu:l", "b", "c"],
+    ["LPOP", "lfu:l"],
+    ["OBJECT", "FREQ", "lfu:l"],
+    // Values past Redis's shared integers (below 10000), whose one shared
+    // object carries the counter of every key holding it.
+    ["SET", "lfu:k", "v1"],
+    ["APPEND", "lfu:k", "x"],
+    ["GET", "lfu:k"],
+    ["SET", "lfu:k", "v2"],
+    ["OBJECT", "FREQ", "lfu:k"],
+    ["SET", "lfu:n", "100000"],
+    ["INCR", "lfu:n"],
+    ["INCRBY", "lfu:n", "5"],
+    ["OBJECT", "FREQ", "lfu:n"],
+    ["CONFIG", "SET", "maxmemory-policy", "noeviction", "lfu-log-factor", "10"],
+  ],
   "SORT and SORT_RO on strings and missing keys": [
     ["SORT", "missing"],
     ["SORT", "missing", "LIMIT", "0", "10", "DESC", "ALPHA", "BY", "w_*", "GET", "#", "GET", "o_*"],

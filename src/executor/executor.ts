@@ -16,6 +16,7 @@ import type { OutBuffer } from "../protocol/out_buffer.ts";
 import { CommandError, type ReplyWriter } from "../protocol/reply_writer.ts";
 import { PREFETCH_MAX_KEYS } from "../storage/engine.ts";
 import { EntryTooLargeError, type Store } from "../storage/store.ts";
+import { beginCommand } from "../storage/key_table.ts";
 import {
   COMMAND_FLAG_BITS,
   type CommandContext,
@@ -292,6 +293,8 @@ export class Executor {
     nested = false,
   ): void | Promise<void> {
     this.stats.commandsProcessed++;
+    // A key's LFU counter is bumped once a command (key_table.ts).
+    beginCommand();
     if (args.length === 0) {
       if (!nested) w.begin(undefined, 0);
       return this.#refuse(w, session, emptyCommand(), undefined);

@@ -299,6 +299,27 @@ export function setAccessClock(nowMs: number): void {
   clockMs = nowMs;
 }
 
+/**
+ * The command being run, moved on by {@link beginCommand}: an LFU counter
+ * is bumped at most once a command, as Redis bumps it at the command's
+ * lookup of the key (its overwrite keeps the counter). INCR read its key
+ * and wrote it back, two bumps; SADD of a small set three.
+ */
+let commandNumber = 0;
+
+/**
+ * Says that a new command starts: its first use of a key bumps the key's
+ * LFU counter, later ones in it do not (see {@link KeyTable}'s stamps).
+ *
+ * @example
+ * ```ts
+ * beginCommand();
+ * ```
+ */
+export function beginCommand(): void {
+  commandNumber++;
+}
+
 /** An access word after one more use: the clock, or the LFU counter bumped. */
 function touchedWord(word: number): number {
   return lfuTracking
@@ -446,6 +467,9 @@ export class KeyTable {
   #lastKey: string | undefined = undefined;
   #lastHash = 0;
   #lastEntry = -1;
+  /** The entry whose LFU counter the command numbered `#stampedCommand` bumped last. */
+  #stampedEntry = -1;
+  #stampedCommand = -1;
   #lastSlot = -1;
   /**
    * Where {@link #find} found its key: a slot of `#slots` (≥ 0), or
@@ -592,10 +616,32 @@ export class KeyTable {
 
   /** Stamps live `entry` (meta word `meta`) as used: the LRU clock, or an LFU counter's chance to rise. */
   #stamp(entry: number, meta: number): void {
-    if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | touchedWord(meta & CLOCK_MASK);
+    if (lfuTracking) this.#meta[entry] = (meta & ~CLOCK_MASK) | this.#usedWord(entry);
     else if ((meta & CLOCK_MASK) !== accessClock) {
       this.#meta[entry] = (meta & ~CLOCK_MASK) | accessClock;
     }
+  }
+
+  /** A new entry's access word: the clock, or a new LFU counter (this command's use of it). */
+  #newWord(entry: number): number {
+    if (!lfuTracking) return accessClock;
+    this.#stampedEntry = entry;
+    this.#stampedCommand = commandNumber;
+    return lfuNewWord(clockMs);
+  }
+
+  /**
+   * Live `entry`'s access word once used by the current command: the LRU
+   * clock, or its LFU counter bumped unless this command bumped it already
+   * (see {@link beginCommand}).
+   */
+  #usedWord(entry: number): number {
+    const word = this.#meta[entry] & CLOCK_MASK;
+    if (!lfuTracking) return accessClock;
+    if (entry === this.#stampedEntry && commandNumber === this.#stampedCommand) return word;
+    this.#stampedEntry = entry;
+    this.#stampedCommand = commandNumber;
+    return touchedWord(word);
   }
 
   /**
@@ -773,10 +819,10 @@ export class KeyTable {
       entry = found;
       this.#overwrite(entry, key, value);
       if (this.#objectCount !== 0) this.#dropObject(entry);
-      word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
+      word = this.#usedWord(entry);
     } else {
       entry = this.#insert(~found, key, hash, value);
-      word = lfuTracking ? lfuNewWord(clockMs) : accessClock;
+      word = this.#newWord(entry);
     }
     this.#meta[entry] = (this.#meta[entry] & EXPIRY_BIT) | (hint << HINT_SHIFT) | word;
     return entry;
@@ -795,10 +841,10 @@ export class KeyTable {
       entry = found;
       // The key's room stays, the inline value bytes in it unused (ROOM
       // still covers them) until the entry is freed or written inline again.
-      word = lfuTracking ? touchedWord(this.#meta[entry] & CLOCK_MASK) : accessClock;
+      word = this.#usedWord(entry);
     } else {
       entry = this.#insert(~found, key, hash, "");
-      word = lfuTracking ? lfuNewWord(clockMs) : accessClock;
+      word = this.#newWord(entry);
     }
     const at = entry * ENTRY_INTS;
     if (entry >= this.#objects.length) this.#extendObjects(entry);
