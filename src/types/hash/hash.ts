@@ -26,7 +26,7 @@
  */
 
 import { assert } from "../../_assert.ts";
-import { binaryEquals, bytesToBinary } from "../../bytes/binary_string.ts";
+import { binaryEquals, bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
 import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
@@ -483,9 +483,8 @@ const entryScratch = new Uint8Array(2 * (1 + 255));
 
 /** Writes `s`'s length (one byte) and bytes into {@link entryScratch} at `at`; the index after. */
 function writeEntryPart(at: number, s: string): number {
-  entryScratch[at++] = s.length;
-  for (let i = 0; i < s.length; i++) entryScratch[at++] = s.charCodeAt(i);
-  return at;
+  entryScratch[at] = s.length;
+  return writeBinary(s, entryScratch, at + 1);
 }
 
 /**
