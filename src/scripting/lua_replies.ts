@@ -70,6 +70,7 @@ export function pushCaptured(vm: LuaVm, L: number, value: Captured, resp: 2 | 3)
   }
   if (typeof value === "bigint") return C._lua_pushinteger(L, value);
   if (value === null) return resp === 2 ? C._lua_pushboolean(L, 0) : C._lua_pushnil(L);
+  if (value.kind === "bytes") return vm.pushBytes(L, value.data, value.length);
   C._lua_checkstack(L, 4);
   switch (value.kind) {
     case "status":

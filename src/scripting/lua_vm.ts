@@ -361,17 +361,22 @@ export class LuaVm {
     return pointer;
   }
 
-  /** Copies a binary string into the scratch area; returns its address. */
-  #copyIn(text: string): number {
-    const length = text.length;
+  /** The scratch area, with room for `length` bytes and a NUL; its address. */
+  #scratchFor(length: number): number {
     if (length + 1 > this.#scratchBytes) {
       C._free(this.#scratch);
       this.#scratchBytes = Math.max(length + 1, this.#scratchBytes * 2);
       this.#scratch = C._malloc(this.#scratchBytes);
       assert(this.#scratch !== 0, "out of wasm memory for a string");
     }
+    return this.#scratch;
+  }
+
+  /** Copies a binary string into the scratch area; returns its address. */
+  #copyIn(text: string): number {
+    const length = text.length;
+    const at = this.#scratchFor(length);
     const heap = this.heapU8; // read after malloc: growth replaces the view
-    const at = this.#scratch;
     for (let i = 0; i < length; i++) heap[at + i] = text.charCodeAt(i);
     heap[at + length] = 0;
     return at;
@@ -381,6 +386,17 @@ export class LuaVm {
   pushString(L: number, text: string): void {
     const at = this.#copyIn(text);
     C._lua_pushlstring(L, at, text.length);
+  }
+
+  /** Pushes `bytes[0, length)` as a string. */
+  pushBytes(L: number, bytes: Uint8Array, length: number): void {
+    const at = this.#scratchFor(length);
+    const heap = this.heapU8;
+    // A short copy by hand: a subarray view costs more than its copy.
+    if (length <= 32) { for (let i = 0; i < length; i++) heap[at + i] = bytes[i]; }
+    else heap.set(bytes.subarray(0, length), at);
+    heap[at + length] = 0;
+    C._lua_pushlstring(L, at, length);
   }
 
   /** The string (or number, converted) at `index` as a binary string. */

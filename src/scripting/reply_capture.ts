@@ -2,7 +2,9 @@
  * A {@link ReplyWriter} that keeps the reply as a value instead of sending
  * it: what `redis.call` gives back to Lua. Bulk strings stay binary
  * strings and integers numbers (or bigints), so the common replies cost no
- * wrapper object; everything else is a tagged {@link Captured} node.
+ * wrapper object; a reply that is one bulk given as bytes (GET's) stays
+ * bytes ({@link CapturedBytes}); everything else is a tagged
+ * {@link Captured} node.
  *
  * @example
  * ```ts
@@ -35,7 +37,22 @@ export type CapturedNode =
   | { kind: "double"; value: number }
   | { kind: "big"; text: string }
   | { kind: "verbatim"; format: string; text: string }
-  | { kind: "boolean"; value: boolean };
+  | { kind: "boolean"; value: boolean }
+  | CapturedBytes;
+
+/**
+ * A whole reply that is one bulk string given as bytes (GET's), kept as
+ * bytes: no JS string made only to be copied into Lua. One node per
+ * capture, refilled by its next reply: read it before that.
+ */
+export interface CapturedBytes {
+  kind: "bytes";
+  data: Uint8Array;
+  length: number;
+}
+
+/** The longest bulk kept as {@link CapturedBytes} (GET's limit for its byte path). */
+const BYTES_MAX = 16 * 1024;
 
 interface Open {
   items: Captured[];
@@ -50,6 +67,7 @@ export class ReplyCapture implements ReplyWriter {
   /** Whether a whole reply has been written since {@link reset}. */
   done = false;
   readonly #open: Open[] = [];
+  readonly #bytes: CapturedBytes = { kind: "bytes", data: new Uint8Array(256), length: 0 };
 
   /** Makes ready for the next reply. */
   reset(): void {
@@ -122,7 +140,19 @@ export class ReplyCapture implements ReplyWriter {
     this.#add(bytesToBinary(value));
   }
   bulkRange(bytes: Uint8Array, start: number, end: number): void {
-    this.#add(bytesToBinary(bytes, start, end));
+    const length = end - start;
+    if (this.#open.length !== 0 || length > BYTES_MAX) {
+      return this.#add(bytesToBinary(bytes, start, end));
+    }
+    const node = this.#bytes;
+    if (node.data.length < length) {
+      node.data = new Uint8Array(Math.max(length, node.data.length * 2));
+    }
+    const data = node.data;
+    if (length <= 32) { for (let i = 0; i < length; i++) data[i] = bytes[start + i]; }
+    else data.set(bytes.subarray(start, end));
+    node.length = length;
+    this.#add(node);
   }
   nil(): void {
     this.#add(null);

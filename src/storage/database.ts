@@ -19,7 +19,7 @@
 import { WalOp } from "../wal/record.ts";
 import type { Engine, StoredValue } from "./engine.ts";
 import { Collection, type KeyValue, WrongTypeError } from "../types/collection.ts";
-import { MAX_ARENA_BYTES, MAX_TABLE_ENTRIES } from "./key_table.ts";
+import { type ByteRange, MAX_ARENA_BYTES, MAX_TABLE_ENTRIES } from "./key_table.ts";
 import { INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
@@ -128,6 +128,17 @@ export class Database {
     if (typeof value === "string" || value === undefined) return value;
     if (value instanceof Collection) throw new WrongTypeError();
     return value;
+  }
+
+  /**
+   * Where the live string at `key` lies, for a reply copied from the
+   * arena: 1 with `out` filled (valid until the next write), 0 without a
+   * live key, -1 for a value to read with {@link get} (another type, or a
+   * string longer than `maxLength` or held as an object).
+   */
+  stringBytes(key: string, out: ByteRange, maxLength: number): number {
+    if (this.engine.expiringCount !== 0 && this.#expired(key)) return 0;
+    return this.engine.stringBytes(key, out, maxLength);
   }
 
   /**

@@ -27,7 +27,13 @@ import { Collection, type KeyValue } from "../types/collection.ts";
 import { newCollection } from "../types/registry.ts";
 import { type PrefetchableIndex, prefetchStrings } from "../types/string_map.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
-import { EncodingHint, KeyTable, MAX_ARENA_BYTES, MemoryMeter } from "./key_table.ts";
+import {
+  type ByteRange,
+  EncodingHint,
+  KeyTable,
+  MAX_ARENA_BYTES,
+  MemoryMeter,
+} from "./key_table.ts";
 import type { WriteGuard } from "./write_guard.ts";
 import { objectCostBytes } from "../memory/object_cost.ts";
 import { assert } from "../_assert.ts";
@@ -259,6 +265,16 @@ export class Engine {
   /** The last element step: what a write there touches besides the map (a hash's value). */
   readonly #touchElement = (i: number, at: number): number =>
     this.#prefetchCollections[i].touchElement(at);
+
+  /**
+   * Where `key`'s string value lies, expired or not (see
+   * `KeyTable.stringBytes`): 1 with `out` filled, 0 without the key, -1
+   * for a value to read with {@link get}.
+   */
+  stringBytes(key: string, out: ByteRange, maxLength: number): number {
+    const hash = this.#hashOf(key);
+    return this.#partitionOf(hash).values.stringBytes(key, hash, out, maxLength);
+  }
 
   /**
    * The value of `key`, or `undefined` (expired or not); marks it used

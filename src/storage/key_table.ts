@@ -387,6 +387,13 @@ export class MemoryMeter {
  */
 export type TableObject = object;
 
+/** Bytes `[start, end)` of `bytes`: where a value lies (see {@link KeyTable.stringBytes}). */
+export interface ByteRange {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
 /**
  * A hash table of binary-string keys to values — binary strings held inline,
  * or objects — for one partition. Callers pass the key's 32-bit hash (the
@@ -662,6 +669,31 @@ export class KeyTable {
     const start = (offset & UNTAG) + entries[at + KEY_LENGTH];
     const bytes = bytesToBinary(this.#arenaOf(offset), start, start + length);
     return (meta & TYPE_MASK) === 0 ? bytes : unpackCollection(meta >>> TYPE_SHIFT & 7, bytes);
+  }
+
+  /**
+   * Where `key`'s string value lies, for a reply copied straight from the
+   * arena (GET): no JS string made and encoded again. Fills `out` and
+   * returns 1 for a plain string of at most `maxLength` bytes held
+   * inline; 0 without the key; -1 for any other value (an object, a
+   * collection, a longer string: read it with {@link get}). Stamps as
+   * {@link get} does. `out` is valid until the next write to the table.
+   */
+  stringBytes(key: string, hash: number, out: ByteRange, maxLength: number): number {
+    const entry = this.#find(key, hash);
+    if (entry < 0) return 0;
+    const meta = this.#meta[entry];
+    const entries = this.#entries;
+    const at = entry * ENTRY_INTS;
+    const length = entries[at + VALUE_LENGTH];
+    // OBJECT_VALUE is negative: an object is refused by the length test.
+    if ((meta & TYPE_MASK) !== 0 || length < 0 || length > maxLength) return -1;
+    this.#stamp(entry, meta);
+    const offset = entries[at + OFFSET];
+    out.bytes = this.#arenaOf(offset);
+    out.start = (offset & UNTAG) + entries[at + KEY_LENGTH];
+    out.end = out.start + length;
+    return 1;
   }
 
   /** The live entry of `key`, or -1 (no stamp: for reading facts about it). */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { KeyTable, MAX_ARENA_BYTES } from "./key_table.ts";
 import { fnv1a } from "./hash.ts";
+import { bytesToBinary } from "../bytes/binary_string.ts";
 import { seededRandom as prng } from "../_seeded_random.ts";
 
 function binary(random: () => number, maxLength: number): string {
@@ -443,4 +444,43 @@ Deno.test("KeyTable: packed bytes spliced in place or into new room match a mode
   for (const [k, v] of expected) assert.equal(valueOf(k), v, k);
   assert.equal(table.size, expected.size);
   assert.ok(resizingOps > 0, "splices ran while the table was resizing");
+});
+
+Deno.test("KeyTable: stringBytes finds a short string's bytes in place, and leaves every other value to get", () => {
+  const random = prng(31);
+  const table = new KeyTable();
+  const expected = new Map<string, { kind: "string" | "packed" | "object"; value: string }>();
+  const keys = Array.from({ length: 3000 }, (_, i) => `range:${i}:${binary(random, 4)}`);
+  const out = { bytes: new Uint8Array(0), start: 0, end: 0 };
+  const maxLength = 40;
+  for (let op = 0; op < 150_000; op++) {
+    const key = keys[Math.floor(random() * keys.length)];
+    const hash = fnv1a(key);
+    const r = random();
+    if (r < 0.3) {
+      const value = binary(random, 60);
+      table.set(key, hash, value);
+      expected.set(key, { kind: "string", value });
+    } else if (r < 0.35) {
+      const value = binary(random, 30);
+      table.setPacked(key, hash, value, 1);
+      expected.set(key, { kind: "packed", value });
+    } else if (r < 0.38) {
+      table.setObject(key, hash, { op });
+      expected.set(key, { kind: "object", value: "" });
+    } else if (r < 0.45) {
+      table.delete(key, hash);
+      expected.delete(key);
+    } else {
+      const want = expected.get(key);
+      const found = table.stringBytes(key, hash, out, maxLength);
+      if (want === undefined) assert.equal(found, 0, key);
+      else if (want.kind !== "string" || want.value.length > maxLength) {
+        assert.equal(found, -1, key);
+      } else {
+        assert.equal(found, 1, key);
+        assert.equal(bytesToBinary(out.bytes, out.start, out.end), want.value, key);
+      }
+    }
+  }
 });

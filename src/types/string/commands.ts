@@ -22,7 +22,7 @@ import {
 } from "../../executor/command_spec.ts";
 import type { StoredValue } from "../../storage/engine.ts";
 import { Collection } from "../collection.ts";
-import { EncodingHint } from "../../storage/key_table.ts";
+import { type ByteRange, EncodingHint } from "../../storage/key_table.ts";
 import { lookupRead, noteRead } from "../../keyspace/lookup.ts";
 import { checkEntry, MAX_VALUE_BYTES } from "../../storage/store.ts";
 import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING } from "../../pubsub/keyspace_events.ts";
@@ -36,6 +36,16 @@ import {
   longDoubleFromBigInt,
   parseLongDouble,
 } from "./long_double.ts";
+
+/**
+ * GET's reply copied from the arena (`Database.stringBytes`) for values up
+ * to this size; a longer one is read as a string, which the writer sends
+ * by reference from 64 KiB, never copied into the reply buffer.
+ */
+const GET_RANGE_MAX_BYTES = 16 * 1024;
+const NO_BYTES = new Uint8Array(0);
+/** Where GET's value lies, refilled by each GET (one object, no garbage). */
+const GET_RANGE: ByteRange = { bytes: NO_BYTES, start: 0, end: 0 };
 
 /** GET-like commands: the original's reply for a missing key. */
 const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };
@@ -80,6 +90,27 @@ export function notifyWrite(
 /** After a write with an expiry: Redis's `expire` event. */
 function notifyExpire(ctx: CommandContext, expiresAtMs: number, key: string): void {
   if (expiresAtMs !== 0) ctx.notify(NOTIFY_GENERIC, "expire", key);
+}
+
+/**
+ * GET's and MGET's reply for `key` when the key is missing (nil) or holds
+ * a string of at most {@link GET_RANGE_MAX_BYTES} inline: copied from the
+ * arena into the reply, no JS string made to be encoded again (in-process
+ * GET of 64-byte values, 5 alternating rounds: 718 -> 609 ns median, 16
+ * bytes 570 -> 531). Counted as a hit or a miss; false, with nothing
+ * written, for any other value.
+ */
+function replyFromArena(ctx: CommandContext, key: string, w: ReplyWriter): boolean {
+  const found = ctx.db.stringBytes(key, GET_RANGE, GET_RANGE_MAX_BYTES);
+  if (found < 0) return false;
+  // Counted first: a miss's keymiss event precedes the reply, as in Redis.
+  noteRead(ctx, key, found === 1);
+  if (found === 0) w.nil();
+  else {
+    w.bulkRange(GET_RANGE.bytes, GET_RANGE.start, GET_RANGE.end);
+    GET_RANGE.bytes = NO_BYTES; // no replaced arena kept alive
+  }
+  return true;
 }
 
 /** A stored string's bytes as a binary string (a copy for a large one). */
@@ -150,6 +181,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     text: KEY_NOT_FOUND,
     summary: "Returns the value of a key.",
     run(ctx, args, w) {
+      if (replyFromArena(ctx, args[1], w)) return;
       const value = lookupRead(ctx, args[1]);
       if (value === undefined) w.nil();
       else replyValue(w, value);
@@ -271,6 +303,7 @@ export const STRING_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       w.array(args.length - 1);
       for (let i = 1; i < args.length; i++) {
+        if (replyFromArena(ctx, args[i], w)) continue;
         // Another type reads as nil here, not WRONGTYPE (Redis's MGET).
         const value = ctx.db.value(args[i]);
         noteRead(ctx, args[i], value !== undefined);
