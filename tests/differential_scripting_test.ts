@@ -35,12 +35,27 @@ const CASES: Record<string, StepLike[]> = {
     ["SET", "s33", "b".repeat(33)],
     ["SET", "s16k", "c".repeat(16 * 1024)],
     ["SET", "s16k1", "d".repeat(16 * 1024 + 1)],
+    ["SET", "s64k-1", "f".repeat(64 * 1024 - 1)],
+    ["SET", "s64k", "g".repeat(64 * 1024)],
     ["SET", "s70k", "e".repeat(70 * 1024)],
     ["SET", "n", "12345"],
     ["HSET", "h", "f", "v"],
     ["SET", "gone", "x", "PX", "1"],
     { args: ["EXISTS", "h"], sleepMs: 20 },
-    ...["empty", "bin", "s32", "s33", "s16k", "s16k1", "s70k", "n", "missing", "gone"].flatMap(
+    ...[
+      "empty",
+      "bin",
+      "s32",
+      "s33",
+      "s16k",
+      "s16k1",
+      "s64k-1",
+      "s64k",
+      "s70k",
+      "n",
+      "missing",
+      "gone",
+    ].flatMap(
       (k) => [
         ["GET", k],
         ["EVAL", "return redis.call('GET', KEYS[1])", "1", k],

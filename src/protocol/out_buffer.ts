@@ -24,6 +24,7 @@
 
 import { assert } from "../_assert.ts";
 import { writeBinary } from "../bytes/binary_string.ts";
+import { copyBytes } from "../bytes/copy_bytes.ts";
 import { type ByteWriter, writeAll } from "../bytes/io.ts";
 
 /**
@@ -191,12 +192,8 @@ export class OutBuffer {
   bytesRange(data: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.reserve(n);
-    const out = this.#bytes;
-    const at = this.#length;
-    // A short range by hand: a subarray view costs more than its copy.
-    if (n <= 32) { for (let i = 0; i < n; i++) out[at + i] = data[start + i]; }
-    else out.set(data.subarray(start, end), at);
-    this.#length = at + n;
+    copyBytes(data, start, end, this.#bytes, this.#length);
+    this.#length += n;
   }
 
   /** Appends one byte. */

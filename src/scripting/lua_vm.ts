@@ -17,6 +17,7 @@
 
 import { assert } from "../_assert.ts";
 import { bytesToBinary } from "../bytes/binary_string.ts";
+import { copyBytes } from "../bytes/copy_bytes.ts";
 import { type WasmAllocator, wasmAllocator } from "./_wasm_alloc.ts";
 
 /** The raw exports of wasmoon's Emscripten module that kvdb uses. */
@@ -391,10 +392,8 @@ export class LuaVm {
   /** Pushes `bytes[0, length)` as a string. */
   pushBytes(L: number, bytes: Uint8Array, length: number): void {
     const at = this.#scratchFor(length);
-    const heap = this.heapU8;
-    // A short copy by hand: a subarray view costs more than its copy.
-    if (length <= 32) { for (let i = 0; i < length; i++) heap[at + i] = bytes[i]; }
-    else heap.set(bytes.subarray(0, length), at);
+    const heap = this.heapU8; // read after malloc: growth replaces the view
+    copyBytes(bytes, 0, length, heap, at);
     heap[at + length] = 0;
     C._lua_pushlstring(L, at, length);
   }

@@ -19,6 +19,9 @@
 import type { CommandError, ReplyWriter, TextRendering } from "../protocol/reply_writer.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary } from "../bytes/binary_string.ts";
+import { copyBytes } from "../bytes/copy_bytes.ts";
+import { ScratchBytes } from "../bytes/scratch_bytes.ts";
+import { REFERENCE_MIN_BYTES } from "../protocol/out_buffer.ts";
 
 /** A reply kept as a value. `null`: the nil reply (bulk or array). */
 export type Captured =
@@ -51,9 +54,6 @@ export interface CapturedBytes {
   length: number;
 }
 
-/** The longest bulk kept as {@link CapturedBytes} (GET's limit for its byte path). */
-const BYTES_MAX = 16 * 1024;
-
 interface Open {
   items: Captured[];
   /** Elements still expected (a map counts keys and values). */
@@ -67,7 +67,8 @@ export class ReplyCapture implements ReplyWriter {
   /** Whether a whole reply has been written since {@link reset}. */
   done = false;
   readonly #open: Open[] = [];
-  readonly #bytes: CapturedBytes = { kind: "bytes", data: new Uint8Array(256), length: 0 };
+  readonly #bytes: CapturedBytes = { kind: "bytes", data: new Uint8Array(0), length: 0 };
+  readonly #scratch = new ScratchBytes();
 
   /** Makes ready for the next reply. */
   reset(): void {
@@ -141,16 +142,13 @@ export class ReplyCapture implements ReplyWriter {
   }
   bulkRange(bytes: Uint8Array, start: number, end: number): void {
     const length = end - start;
-    if (this.#open.length !== 0 || length > BYTES_MAX) {
+    // Bytes below the size a reply writer sends by reference (the scratch stays that small).
+    if (this.#open.length !== 0 || length >= REFERENCE_MIN_BYTES) {
       return this.#add(bytesToBinary(bytes, start, end));
     }
     const node = this.#bytes;
-    if (node.data.length < length) {
-      node.data = new Uint8Array(Math.max(length, node.data.length * 2));
-    }
-    const data = node.data;
-    if (length <= 32) { for (let i = 0; i < length; i++) data[i] = bytes[start + i]; }
-    else data.set(bytes.subarray(start, end));
+    node.data = this.#scratch.atLeast(length);
+    copyBytes(bytes, start, end, node.data, 0);
     node.length = length;
     this.#add(node);
   }

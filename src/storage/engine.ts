@@ -79,11 +79,7 @@ const PREFETCHED_KEY_MAX_BYTES = 256;
  * {@link Engine.packed}): `bytes[start, start + length)`. One object per
  * engine, refilled by each call: valid until the engine next changes.
  */
-export interface PackedView {
-  readonly bytes: Uint8Array;
-  readonly start: number;
-  readonly length: number;
-}
+export type PackedView = Readonly<ByteRange>;
 
 /** One partition: keys, values and expiry times (see `KeyTable.expiryAt`). */
 export interface Partition {
@@ -150,11 +146,7 @@ export class Engine {
   #prefetchedCount = 0;
   #prefetchedNext = 0;
   /** What {@link packed} and {@link splicePacked} answer in (one object, refilled). */
-  readonly #packedView: { bytes: Uint8Array; start: number; length: number } = {
-    bytes: new Uint8Array(0),
-    start: 0,
-    length: 0,
-  };
+  readonly #packedView: ByteRange = { bytes: new Uint8Array(0), start: 0, length: 0 };
 
   constructor(partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {

@@ -387,11 +387,11 @@ export class MemoryMeter {
  */
 export type TableObject = object;
 
-/** Bytes `[start, end)` of `bytes`: where a value lies (see {@link KeyTable.stringBytes}). */
+/** `length` bytes of `bytes` from `start`: where a value lies (see {@link KeyTable.stringBytes}). */
 export interface ByteRange {
   bytes: Uint8Array;
   start: number;
-  end: number;
+  length: number;
 }
 
 /**
@@ -692,7 +692,7 @@ export class KeyTable {
     const offset = entries[at + OFFSET];
     out.bytes = this.#arenaOf(offset);
     out.start = (offset & UNTAG) + entries[at + KEY_LENGTH];
-    out.end = out.start + length;
+    out.length = length;
     return 1;
   }
 

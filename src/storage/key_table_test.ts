@@ -451,7 +451,7 @@ Deno.test("KeyTable: stringBytes finds a short string's bytes in place, and leav
   const table = new KeyTable();
   const expected = new Map<string, { kind: "string" | "packed" | "object"; value: string }>();
   const keys = Array.from({ length: 3000 }, (_, i) => `range:${i}:${binary(random, 4)}`);
-  const out = { bytes: new Uint8Array(0), start: 0, end: 0 };
+  const out = { bytes: new Uint8Array(0), start: 0, length: 0 };
   const maxLength = 40;
   for (let op = 0; op < 150_000; op++) {
     const key = keys[Math.floor(random() * keys.length)];
@@ -479,7 +479,7 @@ Deno.test("KeyTable: stringBytes finds a short string's bytes in place, and leav
         assert.equal(found, -1, key);
       } else {
         assert.equal(found, 1, key);
-        assert.equal(bytesToBinary(out.bytes, out.start, out.end), want.value, key);
+        assert.equal(bytesToBinary(out.bytes, out.start, out.start + out.length), want.value, key);
       }
     }
   }

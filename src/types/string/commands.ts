@@ -11,6 +11,7 @@
  */
 
 import { CommandError, type ReplyWriter, type TextRendering } from "../../protocol/reply_writer.ts";
+import { REFERENCE_MIN_BYTES } from "../../protocol/out_buffer.ts";
 import {
   type CommandContext,
   type CommandHandler,
@@ -38,14 +39,14 @@ import {
 } from "./long_double.ts";
 
 /**
- * GET's reply copied from the arena (`Database.stringBytes`) for values up
- * to this size; a longer one is read as a string, which the writer sends
- * by reference from 64 KiB, never copied into the reply buffer.
+ * GET's reply is copied from the arena (`Database.stringBytes`) for a value
+ * the reply writer would copy anyway; from {@link REFERENCE_MIN_BYTES} it
+ * is read as a string, which the writer sends by reference.
  */
-const GET_RANGE_MAX_BYTES = 16 * 1024;
+const GET_RANGE_MAX_BYTES = REFERENCE_MIN_BYTES - 1;
 const NO_BYTES = new Uint8Array(0);
 /** Where GET's value lies, refilled by each GET (one object, no garbage). */
-const GET_RANGE: ByteRange = { bytes: NO_BYTES, start: 0, end: 0 };
+const GET_RANGE: ByteRange = { bytes: NO_BYTES, start: 0, length: 0 };
 
 /** GET-like commands: the original's reply for a missing key. */
 const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };
@@ -107,7 +108,7 @@ function replyFromArena(ctx: CommandContext, key: string, w: ReplyWriter): boole
   noteRead(ctx, key, found === 1);
   if (found === 0) w.nil();
   else {
-    w.bulkRange(GET_RANGE.bytes, GET_RANGE.start, GET_RANGE.end);
+    w.bulkRange(GET_RANGE.bytes, GET_RANGE.start, GET_RANGE.start + GET_RANGE.length);
     GET_RANGE.bytes = NO_BYTES; // no replaced arena kept alive
   }
   return true;
