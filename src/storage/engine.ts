@@ -377,11 +377,8 @@ export class Engine {
     const { values } = this.#partitionOf(hash);
     const entry = values.packedEntry(key, hash, type, touch);
     if (entry < 0) return undefined;
-    const view = this.#packedView;
-    view.bytes = values.packedArena(entry);
-    view.start = values.packedStart(entry);
-    view.length = values.packedLength(entry);
-    return view;
+    values.inlineRange(entry, this.#packedView);
+    return this.#packedView;
   }
 
   /**

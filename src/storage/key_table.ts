@@ -683,16 +683,11 @@ export class KeyTable {
     const entry = this.#find(key, hash);
     if (entry < 0) return 0;
     const meta = this.#meta[entry];
-    const entries = this.#entries;
-    const at = entry * ENTRY_INTS;
-    const length = entries[at + VALUE_LENGTH];
+    const length = this.#entries[entry * ENTRY_INTS + VALUE_LENGTH];
     // OBJECT_VALUE is negative: an object is refused by the length test.
     if ((meta & TYPE_MASK) !== 0 || length < 0 || length > maxLength) return -1;
     this.#stamp(entry, meta);
-    const offset = entries[at + OFFSET];
-    out.bytes = this.#arenaOf(offset);
-    out.start = (offset & UNTAG) + entries[at + KEY_LENGTH];
-    out.length = length;
+    this.inlineRange(entry, out);
     return 1;
   }
 
@@ -766,9 +761,8 @@ export class KeyTable {
    * The entry of `key` when it holds a small collection of inline type
    * `type` as packed bytes ({@link setPacked}), stamped as used unless
    * `touch` is false; -1 otherwise (no key, a string, an object, another
-   * type). Its bytes are {@link packedArena}`(entry)` from
-   * {@link packedStart} for {@link packedLength}, valid until the table
-   * next changes: what a write edits in place ({@link splicePacked})
+   * type). Its bytes are where {@link inlineRange} says, valid until the
+   * table next changes: what a write edits in place ({@link splicePacked})
    * instead of unpacking a copy and storing it back.
    */
   packedEntry(key: string, hash: number, type: number, touch = true): number {
@@ -781,15 +775,16 @@ export class KeyTable {
     return entry;
   }
 
-  /** The arena holding the packed bytes of `entry` (see {@link packedEntry}). */
-  packedArena(entry: number): Uint8Array {
-    return this.#arenaOf(this.#entries[entry * ENTRY_INTS + OFFSET]);
-  }
-
-  /** Where the packed bytes of `entry` start in {@link packedArena}. */
-  packedStart(entry: number): number {
+  /**
+   * Fills `out` with where the inline value of `entry` lies (a string's
+   * bytes, or a small collection's packed ones: see {@link packedEntry}).
+   */
+  inlineRange(entry: number, out: ByteRange): void {
     const at = entry * ENTRY_INTS;
-    return (this.#entries[at + OFFSET] & UNTAG) + this.#entries[at + KEY_LENGTH];
+    const offset = this.#entries[at + OFFSET];
+    out.bytes = this.#arenaOf(offset);
+    out.start = (offset & UNTAG) + this.#entries[at + KEY_LENGTH];
+    out.length = this.#entries[at + VALUE_LENGTH];
   }
 
   /** How many packed bytes `entry` holds. */
