@@ -337,6 +337,28 @@ const CASES: Record<string, StepLike[]> = {
     ["TYPE", "n"],
   ],
 
+  "INCR where the short path ends: 15 and 16 digits, a raw value, another type": [
+    ["SET", "n", "999999999999998"],
+    ["INCR", "n"],
+    ["INCR", "n"],
+    ["INCR", "n"],
+    ["OBJECT", "ENCODING", "n"],
+    ["SET", "m", "-999999999999999"],
+    ["DECR", "m"],
+    ["INCRBY", "m", "2"],
+    ["SET", "p", "-5"],
+    ["INCRBY", "p", "-999999999999999"],
+    ["APPEND", "e", "5"],
+    ["OBJECT", "ENCODING", "e"],
+    ["INCR", "e"],
+    ["OBJECT", "ENCODING", "e"],
+    ["SETRANGE", "e", "0", "-"],
+    ["INCR", "e"],
+    ["RPUSH", "l", "1"],
+    ["INCR", "l"],
+    ["DECRBY", "l", "1"],
+  ],
+
   "APPEND, STRLEN": [
     ["STRLEN", "k"],
     ["APPEND", "k", "ab"],

@@ -389,6 +389,36 @@ export function parseShortInteger(s: string): number | undefined {
   return start === 1 ? -value : value;
 }
 
+/**
+ * {@link parseShortInteger} of the binary string in `bytes[start, start +
+ * length)`: for a value read where it is stored (INCR), with no string
+ * made of it first. The same rules; `command_spec_test.ts` holds the two
+ * to each other.
+ *
+ * @example
+ * ```ts
+ * parseShortIntegerBytes(new Uint8Array([45, 49, 50]), 0, 3); // -12
+ * ```
+ */
+export function parseShortIntegerBytes(
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+): number | undefined {
+  const end = start + length;
+  const first = length > 0 && bytes[start] === MINUS_SIGN ? start + 1 : start;
+  const digits = end - first;
+  if (digits === 0 || digits > SHORT_INTEGER_MAX_DIGITS) return undefined;
+  let value = bytes[first] - DIGIT_0;
+  if (value < 1 || value > 9) return value === 0 && length === 1 ? 0 : undefined;
+  for (let i = first + 1; i < end; i++) {
+    const code = bytes[i];
+    if (code < DIGIT_0 || code > DIGIT_9) return undefined;
+    value = value * 10 + (code - DIGIT_0);
+  }
+  return first !== start ? -value : value;
+}
+
 /** Whether a bigint fits a signed 64-bit integer. */
 export function fitsInt64(value: bigint): boolean {
   return value >= INT64_MIN && value <= INT64_MAX;

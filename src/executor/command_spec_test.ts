@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { integerArgument, parseInt64, parseShortInteger } from "./command_spec.ts";
+import {
+  integerArgument,
+  parseInt64,
+  parseShortInteger,
+  parseShortIntegerBytes,
+} from "./command_spec.ts";
 
 /** Redis's `string2ll` syntax, written the slow obvious way. */
 function reference(s: string): bigint | undefined {
@@ -8,7 +13,7 @@ function reference(s: string): bigint | undefined {
   return value < -(2n ** 63n) || value > 2n ** 63n - 1n ? undefined : value;
 }
 
-Deno.test("parseShortInteger and parseInt64 agree with string2ll's syntax", () => {
+Deno.test("parseShortInteger, its bytes form and parseInt64 agree with string2ll's syntax", () => {
   const edge = [
     "",
     "-",
@@ -51,6 +56,12 @@ Deno.test("parseShortInteger and parseInt64 agree with string2ll's syntax", () =
     const expected = reference(s);
     assert.equal(parseInt64(s), expected, JSON.stringify(s));
     const fast = parseShortInteger(s);
+    // The bytes form reads the same text where it lies inside other bytes.
+    const bytes = new Uint8Array(s.length + 4).fill(0x37);
+    for (let i = 0; i < s.length; i++) bytes[2 + i] = s.charCodeAt(i) & 0xff;
+    if (![...s].some((c) => c.charCodeAt(0) > 0xff)) {
+      assert.equal(parseShortIntegerBytes(bytes, 2, s.length), fast, JSON.stringify(s));
+    }
     if (fast !== undefined) {
       short++;
       assert.equal(BigInt(fast), expected, JSON.stringify(s));
