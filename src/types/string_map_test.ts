@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { flatString, stringHash, StringMap } from "./string_map.ts";
+import { flatString, prefetchStrings, stringHash, StringMap } from "./string_map.ts";
 
 import { seededRandom as random } from "../_seeded_random.ts";
 
@@ -80,4 +80,23 @@ Deno.test("flatString: the same characters, whatever the string was made of", ()
   assert.equal(flatString(binary.slice(10, 266)), binary.slice(10, 266));
   assert.equal(flatString(binary), binary);
   assert.equal(stringHash(flatString(sliced)), stringHash("element:000000012345"));
+});
+
+Deno.test("stringHash: the hashes a prefetch made are given back to the lookups after it, in any order", () => {
+  const keys = Array.from({ length: 40 }, (_, i) => `element:${String(i).padStart(12, "0")}`);
+  const expected = keys.map((k) => stringHash(k));
+  const map = new StringMap<number>();
+  keys.forEach((k, i) => map.set(k, i));
+  prefetchStrings(keys.map(() => map), keys, keys.length);
+  // In order, with one skipped, a string of equal text made anew, then out of order.
+  for (let i = 0; i < 10; i++) assert.equal(stringHash(keys[i]), expected[i]);
+  assert.equal(stringHash(keys[11]), expected[11]);
+  assert.equal(stringHash(keys[12].split("").join("")), expected[12]);
+  assert.equal(stringHash("another"), stringHash("another"));
+  for (let i = keys.length - 1; i >= 0; i--) assert.equal(stringHash(keys[i]), expected[i]);
+  for (let i = 0; i < keys.length; i++) assert.equal(map.get(keys[i]), i);
+  // Strings prefetched into another table are found by its lookups too.
+  prefetchStrings([map, map], ["absent", keys[3]], 2);
+  assert.equal(map.get("absent"), undefined);
+  assert.equal(map.get(keys[3]), 3);
 });
