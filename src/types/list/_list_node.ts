@@ -31,6 +31,8 @@ import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 export const LIST_NODE_ELEMENTS = 128;
 /** Bytes a new node starts with. */
 const NODE_INITIAL_BYTES = 256;
+/** Most bytes {@link ListNode.next} gives a new node: bigger elements grow it as they come. */
+const NODE_MAX_FIRST_BYTES = 16 * 1024;
 /** Most free bytes a node keeps beyond what it needs when it grows. */
 const NODE_MAX_SLACK_BYTES = 16 * 1024;
 
@@ -64,6 +66,21 @@ export class ListNode {
     const node = new ListNode(false, Math.max(NODE_INITIAL_BYTES, bytes));
     for (const e of elements) node.pushRight(e);
     return node;
+  }
+
+  /**
+   * An empty node for the pushes past `neighbor` (the end node that has no
+   * free slot left; undefined for a list's first node), with room for as
+   * many elements as its average, within {@link NODE_MAX_FIRST_BYTES}: a
+   * list's elements tend to one size, so the node fills without growing
+   * (in-process LPUSH of 3-byte elements: a node grew once at 85
+   * elements, ~6% of the time).
+   */
+  static next(fromLeft: boolean, neighbor: ListNode | undefined): ListNode {
+    if (neighbor === undefined || neighbor.count === 0) return new ListNode(fromLeft);
+    const perElement = Math.ceil(neighbor.usedBytes / neighbor.count);
+    const bytes = Math.min(NODE_MAX_FIRST_BYTES, perElement * LIST_NODE_ELEMENTS);
+    return new ListNode(fromLeft, Math.max(NODE_INITIAL_BYTES, bytes));
   }
 
   /** Elements held. */

@@ -183,7 +183,7 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     let node = nodes.length > this.#first ? nodes[this.#first] : undefined;
     if (node === undefined || node.start === 0) {
-      node = new ListNode(true);
+      node = ListNode.next(true, node);
       this.#prepend(node);
     }
     node.pushLeft(element);
@@ -196,7 +196,7 @@ export class ListValue extends Collection {
     const nodes = this.#nodes;
     let node = nodes.length > this.#first ? nodes[nodes.length - 1] : undefined;
     if (node === undefined || node.end === LIST_NODE_ELEMENTS) {
-      node = new ListNode(false);
+      node = ListNode.next(false, node);
       nodes.push(node);
     }
     node.pushRight(element);
