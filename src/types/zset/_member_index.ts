@@ -20,6 +20,7 @@
 
 import { assert } from "../../_assert.ts";
 import { NOT_FOUND, SlotTable } from "../slot_table.ts";
+import { stringHash } from "../string_map.ts";
 
 /** Where the index compares a candidate slot's member (a `MemberArena`). */
 export interface SlotMembers {
@@ -29,12 +30,13 @@ export interface SlotMembers {
 /** Slots of an empty index (a power of two). */
 const INITIAL_SLOTS = 16;
 
-/** FNV-1a over a binary string's bytes, made non-negative. */
-function hashOf(member: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < member.length; i++) h = Math.imul(h ^ member.charCodeAt(i), 0x01000193);
-  return (h ^ (h >>> 15)) & 0x7fffffff;
-}
+/**
+ * A member's hash: the seeded {@link stringHash} the hash and set tables
+ * use, so that members cannot be chosen offline to collide in the table's
+ * low bits (the unseeded FNV-1a this index had allowed it: every ZADD of
+ * such a member then probes past all the others).
+ */
+const hashOf = stringHash;
 
 /**
  * The index of a `ZsetTable`'s members (see the module doc); compares
