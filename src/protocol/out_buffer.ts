@@ -22,9 +22,9 @@
  * @module
  */
 
-import { assert } from "../_assert.ts";
 import { writeBinary } from "../bytes/binary_string.ts";
 import { copyBytes } from "../bytes/copy_bytes.ts";
+import { writeDecimal } from "../bytes/decimal.ts";
 import { type ByteWriter, writeAll } from "../bytes/io.ts";
 
 /**
@@ -210,34 +210,10 @@ export class OutBuffer {
    * a byte call each.
    */
   numberLine(prefix: number, value: number): void {
-    assert(Number.isSafeInteger(value), "numberLine takes a safe integer");
     this.reserve(NUMBER_LINE_MAX_BYTES);
     const bytes = this.#bytes;
-    let at = this.#length;
-    bytes[at++] = prefix;
-    if (value < 0) {
-      bytes[at++] = 0x2d; // -
-      value = -value;
-    }
-    let digits = 1;
-    for (let bound = 10; bound <= value && digits < 16; bound *= 10) digits++;
-    let i = at + digits;
-    if (value <= 0x7fffffff) {
-      // Int32 arithmetic: no double division.
-      let v = value | 0;
-      do {
-        const q = (v / 10) | 0;
-        bytes[--i] = 0x30 + v - q * 10;
-        v = q;
-      } while (v > 0);
-    } else {
-      do {
-        const digit = value % 10;
-        bytes[--i] = 0x30 + digit;
-        value = (value - digit) / 10;
-      } while (value > 0);
-    }
-    at += digits;
+    bytes[this.#length] = prefix;
+    let at = writeDecimal(value, bytes, this.#length + 1);
     bytes[at++] = 0x0d;
     bytes[at++] = 0x0a;
     this.#length = at;

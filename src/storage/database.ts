@@ -328,6 +328,20 @@ export class Database {
   }
 
   /**
+   * Logs and applies `key` = the decimal form of safe integer `value`, its
+   * expiry kept, for a key that holds a live string (INCR's write): in
+   * place, with no string made of the number, unless a log needs the
+   * record or the digits outgrow the string's room (then as {@link set}).
+   */
+  setInteger(key: string, value: number): void {
+    if (!this.host.logging && this.engine.setDecimal(key, value)) {
+      this.#touched(key);
+      return;
+    }
+    this.set(key, String(value), this.engine.expiresAt(key));
+  }
+
+  /**
    * Logs and applies writing `bytes` into the string at `key` from byte
    * `offset` (zero-filled growth; a missing key is created; the expiry
    * stays): APPEND, SETRANGE, SETBIT, BITFIELD. Costs about

@@ -453,6 +453,18 @@ export class Engine {
   }
 
   /**
+   * Sets `key`'s inline string to the decimal digits of safe integer
+   * `value` where it lies, its expiry kept (see `KeyTable.setDecimal`);
+   * false, changing nothing, when it holds no inline string with room for
+   * them.
+   */
+  setDecimal(key: string, value: number): boolean {
+    if (this.#guard !== undefined) this.#guarded(key);
+    const hash = this.#hashOf(key);
+    return this.#partitionOf(hash).values.setDecimal(key, hash, value);
+  }
+
+  /**
    * Writes binary string `bytes` into `key`'s string at `offset`, growing
    * it zero-filled as needed (a missing key is created, with no expiry; an
    * existing one keeps its expiry); returns the new length. Costs about

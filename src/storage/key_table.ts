@@ -113,6 +113,7 @@ import { ExpiryColumn } from "./_expiry_column.ts";
 import { arenaGrowth } from "./arena_growth.ts";
 import { assert } from "../_assert.ts";
 import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
+import { decimalLength, writeDecimal } from "../bytes/decimal.ts";
 import { ReadyArray } from "../bytes/ready_array.ts";
 import { unpackCollection } from "../types/registry.ts";
 import { fnv1aBytes } from "./hash.ts";
@@ -853,6 +854,28 @@ export class KeyTable {
     }
     this.#meta[entry] = (this.#meta[entry] & EXPIRY_BIT) | (hint << HINT_SHIFT) | word;
     return entry;
+  }
+
+  /**
+   * Sets `key`, when it holds an inline string with room for them, to the
+   * decimal digits of safe integer `value` (hint None; expiry kept),
+   * written where the string is: INCR's write, with no string made of the
+   * number. False, changing nothing, otherwise (no key, another value, no
+   * room: {@link set} it).
+   */
+  setDecimal(key: string, hash: number, value: number): boolean {
+    const entry = this.#find(key, hash);
+    if (entry < 0 || (this.#meta[entry] & TYPE_MASK) !== 0) return false;
+    const at = entry * ENTRY_INTS;
+    const length = decimalLength(value);
+    // OBJECT_VALUE is negative: an object is refused here.
+    if (this.#entries[at + VALUE_LENGTH] < 0) return false;
+    if (key.length + length > this.#entries[at + ROOM]) return false;
+    const offset = this.#entries[at + OFFSET];
+    writeDecimal(value, this.#arenaOf(offset), (offset & UNTAG) + key.length);
+    this.#entries[at + VALUE_LENGTH] = length;
+    this.#meta[entry] = (this.#meta[entry] & EXPIRY_BIT) | this.#usedWord(entry);
+    return true;
   }
 
   /**

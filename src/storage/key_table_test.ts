@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KeyTable, MAX_ARENA_BYTES } from "./key_table.ts";
+import { EncodingHint, KeyTable, MAX_ARENA_BYTES } from "./key_table.ts";
 import { fnv1a } from "./hash.ts";
 import { bytesToBinary } from "../bytes/binary_string.ts";
 import { seededRandom as prng } from "../_seeded_random.ts";
@@ -483,5 +483,61 @@ Deno.test("KeyTable: stringBytes finds a short string's bytes in place, and leav
         assert.equal(bytesToBinary(out.bytes, out.start, out.start + out.length), want.value, key);
       }
     }
+  }
+});
+
+Deno.test("KeyTable: setDecimal writes a number over a string in its room, keeps its expiry, and refuses every other case (a model)", () => {
+  const random = prng(47);
+  const table = new KeyTable();
+  const expected = new Map<string, { kind: "string" | "packed" | "object"; value: string }>();
+  const expiry = new Map<string, number>();
+  const keys = Array.from({ length: 2000 }, (_, i) => `counter:${i}`);
+  let written = 0;
+  let refused = 0;
+  for (let op = 0; op < 100_000; op++) {
+    const key = keys[Math.floor(random() * keys.length)];
+    const hash = fnv1a(key);
+    const r = random();
+    if (r < 0.15) {
+      const value = binary(random, 12);
+      table.set(key, hash, value, EncodingHint.Raw);
+      expected.set(key, { kind: "string", value });
+    } else if (r < 0.18) {
+      table.setPacked(key, hash, binary(random, 20), 1);
+      expected.set(key, { kind: "packed", value: "" });
+    } else if (r < 0.2) {
+      table.setObject(key, hash, { op });
+      expected.set(key, { kind: "object", value: "" });
+    } else if (r < 0.25) {
+      table.delete(key, hash);
+      expected.delete(key);
+      expiry.delete(key);
+    } else if (r < 0.3 && expected.has(key)) {
+      const ms = 1_000_000 + op;
+      table.setExpiryAt(table.entryOf(key, hash), ms);
+      expiry.set(key, ms);
+    } else {
+      const magnitude = Math.floor(random() * 10 ** Math.floor(random() * 16));
+      const value = random() < 0.3 ? -magnitude : magnitude;
+      const want = expected.get(key);
+      const done = table.setDecimal(key, hash, value);
+      if (want === undefined || want.kind !== "string") {
+        assert.equal(done, false, key);
+      } else if (done) {
+        written++;
+        want.value = String(value);
+        assert.equal(table.hintAt(table.entryOf(key, hash)), EncodingHint.None);
+      } else {
+        refused++; // no room: the caller sets it
+        table.set(key, hash, String(value));
+        want.value = String(value);
+      }
+    }
+  }
+  assert.ok(written > 10_000 && refused > 1000, `${written} written, ${refused} refused`);
+  for (const [key, want] of expected) {
+    const hash = fnv1a(key);
+    if (want.kind === "string") assert.equal(table.get(key, hash), want.value, key);
+    assert.equal(table.expiryOf(key, hash), expiry.get(key) ?? 0, key);
   }
 });

@@ -150,7 +150,7 @@ function incrementBy(ctx: CommandContext, key: string, by: number | bigint): num
     const current = parseShortIntegerBytes(bytes, start, length);
     if (current !== undefined) {
       const next = current + by;
-      ctx.db.set(key, String(next), ctx.db.engine.expiresAt(key));
+      ctx.db.setInteger(key, next);
       notifyWrite(ctx, false, "incrby", key);
       return next;
     }
