@@ -123,13 +123,23 @@ export class Engine {
   #hashedKey = "";
   #hash = fnv1a("");
   /** Scratch for {@link prefetch}: each key's hash, partition, and last lookup step's result. */
-  readonly #prefetchHash = new Uint32Array(PREFETCH_MAX_KEYS);
+  readonly #prefetchHash = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchPartition = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchAt = new Int32Array(PREFETCH_MAX_KEYS);
   readonly #prefetchEntry = new Int32Array(PREFETCH_MAX_KEYS);
-  readonly #prefetchMaps: PrefetchableIndex[] = [];
-  readonly #prefetchCollections: Collection[] = [];
-  readonly #prefetchStrings: string[] = [];
+  /**
+   * The element step's indexes, collections and strings (see
+   * {@link #prefetchElements}): the first `n` of a batch, emptied after
+   * it. Fixed-length: setting an array's length to 0 drops its storage, and
+   * three new backing stores a batch were ~28 bytes of garbage a request.
+   */
+  readonly #prefetchMaps: (PrefetchableIndex | undefined)[] = new Array<
+    PrefetchableIndex | undefined
+  >(PREFETCH_MAX_KEYS).fill(undefined);
+  readonly #prefetchCollections: (Collection | undefined)[] = new Array<Collection | undefined>(
+    PREFETCH_MAX_KEYS,
+  ).fill(undefined);
+  readonly #prefetchStrings: string[] = new Array<string>(PREFETCH_MAX_KEYS).fill("");
   #prefetchTouched = 0;
   /**
    * The keys the last {@link prefetch} hashed, in order, and the next one
@@ -246,17 +256,22 @@ export class Engine {
       collections[n] = object;
       strings[n++] = element;
     }
-    const touched = n === 0 ? 0 : prefetchStrings(maps, strings, n, this.#touchElement);
+    // The first `n` are set: what prefetchStrings reads.
+    const touched = n === 0
+      ? 0
+      : prefetchStrings(maps as readonly PrefetchableIndex[], strings, n, this.#touchElement);
     // Holds no collection past the batch.
-    maps.length = 0;
-    collections.length = 0;
-    strings.length = 0;
+    for (let i = 0; i < n; i++) {
+      maps[i] = undefined;
+      collections[i] = undefined;
+      strings[i] = "";
+    }
     return touched;
   }
 
   /** The last element step: what a write there touches besides the map (a hash's value). */
   readonly #touchElement = (i: number, at: number): number =>
-    this.#prefetchCollections[i].touchElement(at);
+    this.#prefetchCollections[i]!.touchElement(at);
 
   /**
    * Where `key`'s string value lies, expired or not (see

@@ -9,20 +9,24 @@
  */
 
 /**
- * FNV-1a over the key's bytes (binary string char codes), 32-bit.
+ * FNV-1a over the key's bytes (binary string char codes), 32-bit, as a
+ * signed int32: a small integer to V8. An unsigned one above 2^31 is a
+ * heap number, made anew at each return from a call that is not inlined
+ * (measured: 16 bytes a call; a SREM that found nothing made 17 bytes of
+ * garbage in the keyspace's hash alone).
  *
  * @example
  * ```ts
- * fnv1a("a"); // 0xe40c292c
+ * fnv1a("a"); // 0xe40c292c | 0 (-468964052)
  * ```
  */
 export function fnv1a(key: string): number {
-  let hash = 0x811c9dc5;
+  let hash = 0x811c9dc5 | 0;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return hash >>> 0;
+  return hash;
 }
 
 /**
@@ -35,12 +39,12 @@ export function fnv1a(key: string): number {
  * ```
  */
 export function fnv1aBytes(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
+  let hash = 0x811c9dc5 | 0;
   for (let i = start; i < end; i++) {
     hash ^= bytes[i];
     hash = Math.imul(hash, 0x01000193);
   }
-  return hash >>> 0;
+  return hash;
 }
 
 /**

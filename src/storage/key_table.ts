@@ -960,7 +960,7 @@ export class KeyTable {
     // wrong hash would lose keys silently at the next rebuild.
     assert(
       (this.#size & 63) !== 1 ||
-        this.#hashKey(this.#arena, offset & UNTAG, (offset & UNTAG) + key.length) === hash >>> 0,
+        this.#hashKey(this.#arena, offset & UNTAG, (offset & UNTAG) + key.length) === hash,
       "a key's hash is the table's hashKey of its bytes",
     );
     this.#meter.bytes += KEY_OVERHEAD_BYTES;

@@ -77,6 +77,21 @@ function replySet(w: ReplyWriter, members: readonly string[]): void {
   for (let i = 0; i < members.length; i++) w.bulk(members[i]);
 }
 
+// The closures over `set` live in these helpers, not in SADD and SREM: a
+// function whose closure captures a local allocates that local's context
+// on every call, even when the closure is never made (SADD of one member
+// already held: 42 -> 0 bytes of garbage a call).
+
+/** SADD's arguments not in `set`, each once, in argument order. */
+function newMembers(args: string[], set: SetValue | undefined): string[] {
+  return distinctArgs(args, 2, (member) => set === undefined || !set.has(member));
+}
+
+/** SREM's arguments in `set`, each once, in argument order. */
+function heldMembers(args: string[], set: SetValue): string[] {
+  return distinctArgs(args, 2, (member) => set.has(member));
+}
+
 /** SADD key member [member ...]: how many were new. */
 function sadd(ctx: CommandContext, args: string[]): number {
   const key = args[1];
@@ -87,7 +102,7 @@ function sadd(ctx: CommandContext, args: string[]): number {
     added = [args[2]];
   } else {
     // New members, each once (SADD s a a adds one), in argument order.
-    added = distinctArgs(args, 2, (member) => set === undefined || !set.has(member));
+    added = newMembers(args, set);
     if (added.length === 0) return 0;
   }
   checkRoom((set?.length ?? 0) + added.length);
@@ -108,7 +123,7 @@ function srem(ctx: CommandContext, args: string[]): number {
     if (!set.has(args[2])) return 0;
     removed = [args[2]];
   } else {
-    removed = distinctArgs(args, 2, (member) => set.has(member));
+    removed = heldMembers(args, set);
     if (removed.length === 0) return 0;
   }
   ctx.db.changeCollection(key, WalOp.SetRem, removed, zeros(removed.length), applySetRems);
