@@ -113,9 +113,9 @@ export class ZsetTable implements SlotKeys {
     if (slot !== undefined) {
       // Redis keeps the old score when equal (0 and -0 included).
       if (this.#scores.get(slot) === score) return false;
-      this.tree.remove(slot);
+      this.tree.remove(slot, member);
       this.#scores.set(slot, score);
-      this.tree.insert(slot);
+      this.tree.insert(slot, member);
       return false;
     }
     let place = this.#free.pop();
@@ -127,7 +127,7 @@ export class ZsetTable implements SlotKeys {
     this.#scores.set(place, score);
     this.index.add(member, place);
     this.#lastSlot = place;
-    this.tree.insert(place);
+    this.tree.insert(place, member);
     return true;
   }
 
@@ -146,7 +146,7 @@ export class ZsetTable implements SlotKeys {
     } else {
       slot = this.#slotOf(member);
       if (slot === undefined) return false;
-      this.tree.remove(slot);
+      this.tree.remove(slot, member);
     }
     this.index.deleteSlot(slot, member);
     if (this.#lastMember === member) this.#lastSlot = -1;

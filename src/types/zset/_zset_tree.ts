@@ -106,6 +106,8 @@ export class RankTree {
   #first: number;
   #last: number;
   #size = 0;
+  /** The member of the slot being inserted or removed, when its caller gave it. */
+  #member: string | undefined = undefined;
 
   constructor(readonly keys: SlotKeys) {
     this.#root = this.#first = this.#last = this.#newLeaf();
@@ -123,10 +125,17 @@ export class RankTree {
     return bytes;
   }
 
-  /** Adds `slot` (not held; its key readable through `keys`). */
-  insert(slot: number): void {
+  /**
+   * Adds `slot` (not held; its key readable through `keys`); `member`, if
+   * given, is its member (what the caller has at hand: else a leaf search
+   * that meets its score makes a copy through `keys.memberOf`, the most
+   * garbage a ZADD of random scores made).
+   */
+  insert(slot: number, member?: string): void {
     const score = this.keys.scoreOf(slot);
+    this.#member = member;
     const split = this.#insert(this.#root, slot, score);
+    this.#member = undefined;
     if (split !== undefined) {
       const root = new Inner();
       const old = this.#root;
@@ -140,9 +149,11 @@ export class RankTree {
     this.#size++;
   }
 
-  /** Removes `slot` (held; its key still readable). */
-  remove(slot: number): void {
+  /** Removes `slot` (held; its key still readable); `member` as for {@link insert}. */
+  remove(slot: number, member?: string): void {
+    this.#member = member;
     this.#remove(this.#root, slot, this.keys.scoreOf(slot));
+    this.#member = undefined;
     this.#size--;
     this.#collapse();
   }
@@ -339,7 +350,7 @@ export class RankTree {
     const base = rowBase(leaf);
     let lo = 0;
     let hi = this.#counts[leaf];
-    let member: string | undefined;
+    let member = this.#member;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const other = slots[base + mid];
