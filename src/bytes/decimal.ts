@@ -25,11 +25,17 @@ export function decimalLength(value: number): number {
 
 /**
  * Writes `value` (a safe integer) in decimal into `bytes` at `at`; returns
- * the offset after it. The caller guarantees {@link decimalLength} bytes.
+ * the offset after it. The caller guarantees `length` bytes, its
+ * {@link decimalLength} (passed by a caller that needed it first).
  */
-export function writeDecimal(value: number, bytes: Uint8Array, at: number): number {
+export function writeDecimal(
+  value: number,
+  bytes: Uint8Array,
+  at: number,
+  length: number = decimalLength(value),
+): number {
   assert(Number.isSafeInteger(value), "a decimal is written of a safe integer");
-  const end = at + decimalLength(value);
+  const end = at + length;
   if (value < 0) {
     bytes[at] = MINUS_SIGN;
     value = -value;

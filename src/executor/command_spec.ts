@@ -356,6 +356,8 @@ export function parseInt64(s: string): bigint | undefined {
 
 /** Digits a {@link parseShortInteger} value may have: 10^15 - 1 < 2^53, so the value is exact. */
 const SHORT_INTEGER_MAX_DIGITS = 15;
+/** The longest text {@link parseShortInteger} reads: a sign and its digits. */
+export const SHORT_INTEGER_MAX_BYTES = SHORT_INTEGER_MAX_DIGITS + 1;
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 const MINUS_SIGN = 45;

@@ -872,7 +872,7 @@ export class KeyTable {
     if (this.#entries[at + VALUE_LENGTH] < 0) return false;
     if (key.length + length > this.#entries[at + ROOM]) return false;
     const offset = this.#entries[at + OFFSET];
-    writeDecimal(value, this.#arenaOf(offset), (offset & UNTAG) + key.length);
+    writeDecimal(value, this.#arenaOf(offset), (offset & UNTAG) + key.length, length);
     this.#entries[at + VALUE_LENGTH] = length;
     this.#meta[entry] = (this.#meta[entry] & EXPIRY_BIT) | this.#usedWord(entry);
     return true;

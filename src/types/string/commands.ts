@@ -20,6 +20,7 @@ import {
   parseInt64,
   parseShortInteger,
   parseShortIntegerBytes,
+  SHORT_INTEGER_MAX_BYTES,
   syntaxError,
 } from "../../executor/command_spec.ts";
 import type { StoredValue } from "../../storage/engine.ts";
@@ -51,8 +52,6 @@ const GET_RANGE: ByteRange = { bytes: NO_BYTES, start: 0, length: 0 };
 
 /** INCR's read of a counter where it is stored. */
 const INCR_RANGE: ByteRange = { bytes: NO_BYTES, start: 0, length: 0 };
-/** The longest value the short path parses: a sign and 15 digits. */
-const SHORT_INTEGER_MAX_BYTES = 16;
 
 /** GET-like commands: the original's reply for a missing key. */
 const KEY_NOT_FOUND: TextRendering = { nil: "ERROR: key not found" };

@@ -1,10 +1,13 @@
 /**
  * Member → slot for a large sorted set: a {@link SlotTable} of [hash of
  * the member's bytes, slot + 1] pairs, at most 3/4 full, resized without
- * a pause. A JavaScript `Map` costs about 30 bytes an entry; this costs
- * 11–21 (8 bytes a pair at a load of 3/8–3/4), what keeps a million-member
- * sorted set near Redis's memory. A candidate slot's member is compared
- * where it is held (see `MemberArena.equals`).
+ * a pause. The hash is the seeded `stringHash` the hash and set tables
+ * use, so members cannot be chosen offline to collide (the unseeded
+ * FNV-1a this index had allowed it). A JavaScript `Map` costs about 30
+ * bytes an entry; this costs 11–21 (8 bytes a pair at a load of
+ * 3/8–3/4), what keeps a million-member sorted set near Redis's memory.
+ * A candidate slot's member is compared where it is held (see
+ * `MemberArena.equals`).
  *
  * @example
  * ```ts
@@ -29,14 +32,6 @@ export interface SlotMembers {
 
 /** Slots of an empty index (a power of two). */
 const INITIAL_SLOTS = 16;
-
-/**
- * A member's hash: the seeded {@link stringHash} the hash and set tables
- * use, so that members cannot be chosen offline to collide in the table's
- * low bits (the unseeded FNV-1a this index had allowed it: every ZADD of
- * such a member then probes past all the others).
- */
-const hashOf = stringHash;
 
 /**
  * The index of a `ZsetTable`'s members (see the module doc); compares
@@ -65,7 +60,7 @@ export class MemberIndex {
 
   /** The slot of `member`, or undefined. */
   get(member: string): number | undefined {
-    const hash = hashOf(member);
+    const hash = stringHash(member);
     const table = this.#table;
     for (let at = table.find(hash); at !== NOT_FOUND; at = table.findNext(hash, at)) {
       const slot = table.entryAt(at) - 1;
@@ -76,7 +71,7 @@ export class MemberIndex {
 
   /** Adds `member` (not held) at `slot` (already set in `members`). */
   add(member: string, slot: number): void {
-    this.#table.add(hashOf(member), slot + 1);
+    this.#table.add(stringHash(member), slot + 1);
   }
 
   /** Removes `member` (held; still set in `members`); returns its slot. */
@@ -89,7 +84,7 @@ export class MemberIndex {
 
   /** Removes `member`, held at `slot`: found by hash and slot number, no string compare. */
   deleteSlot(slot: number, member: string): void {
-    const hash = hashOf(member);
+    const hash = stringHash(member);
     const table = this.#table;
     let at = table.find(hash);
     while (at !== NOT_FOUND && table.entryAt(at) !== slot + 1) at = table.findNext(hash, at);

@@ -57,6 +57,13 @@ const RECORDS: string[] = [];
 /** After a request of more elements, the reused arrays are let go. */
 const REUSED_MAX_ELEMENTS = 256;
 
+/** Writes a request's `i`th change: its log record, and what its apply step sets. */
+function record(i: number, member: string, score: number): void {
+  RECORDS[i] = encodeScore(score) + member;
+  liveMembers[i] = member;
+  liveScores[i] = score;
+}
+
 /** Ends the reused arrays at the `count` (> 0) elements a request wrote. */
 function fillCount(count: number): void {
   RECORDS.length = count;
@@ -164,16 +171,12 @@ function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number
       if ((lt && score >= current) || (gt && score <= current)) continue;
       processed++;
       if (score !== current) {
-        RECORDS[records] = encodeScore(score) + member;
-        liveMembers[records] = member;
-        liveScores[records++] = score;
+        record(records++, member, score);
         pending?.set(member, score);
         updated++;
       }
     } else if (!xx) {
-      RECORDS[records] = encodeScore(score) + member;
-      liveMembers[records] = member;
-      liveScores[records++] = score;
+      record(records++, member, score);
       pending?.set(member, score);
       added++;
       processed++;
