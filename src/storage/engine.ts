@@ -175,7 +175,7 @@ export class Engine {
   /**
    * Touches the memory that looking up `keys` (at most
    * {@link PREFETCH_MAX_KEYS}) will read, one step of the lookup for every
-   * key at a time (see `KeyTable.homeEntry`), so that their cache misses
+   * key at a time (see `KeyTable.probeEntry`), so that their cache misses
    * overlap rather than follow each other; the lookups that follow then
    * find their data in cache, and take their hashes from here (see
    * `#prefetchedHash`). Changes no data. Worth it for a batch of requests,
@@ -215,7 +215,7 @@ export class Engine {
     for (let i = 0; i < count; i++) {
       entries[i] = i > 0 && keys[i] === keys[i - 1]
         ? entries[i - 1]
-        : this.#partitions[partitionOf[i]].values.homeEntry(hashes[i]);
+        : this.#partitions[partitionOf[i]].values.probeEntry(hashes[i]);
     }
     for (let i = 0; i < count; i++) {
       at[i] = i > 0 && keys[i] === keys[i - 1]
@@ -234,9 +234,9 @@ export class Engine {
   }
 
   /**
-   * The element step of {@link prefetch}: the home entries found there are
-   * the keys' own unless another key took the slot (then this prefetches
-   * in the wrong collection: wasted, never wrong).
+   * The element step of {@link prefetch}: the entries probed there are
+   * the keys' own unless an earlier key in the run shares the slot tag
+   * (then this prefetches in the wrong collection: wasted, never wrong).
    */
   #prefetchElements(elements: readonly (string | undefined)[], count: number): number {
     const maps = this.#prefetchMaps;

@@ -154,10 +154,17 @@ export class MemberArena {
     return slot < this.#offsets.capacity && this.#offsets.get(slot) !== FREE;
   }
 
-  /** Prefetching: reads what comparing held slot `slot`'s member touches (a number of it). */
-  touch(slot: number): number {
+  /**
+   * Prefetching, step 1 of 2: where held slot `slot`'s member lies in the
+   * arena, or -1 for one held as a string (nothing to touch).
+   */
+  offsetOf(slot: number): number {
     const offset = this.#offsets.get(slot);
-    if (offset < 0) return offset;
+    return offset < 0 ? -1 : offset;
+  }
+
+  /** Prefetching, step 2 of 2: reads what comparing the member at arena `offset` touches (a number of it). */
+  touchOffset(offset: number): number {
     return this.#arena.page(offset)[this.#arena.offsetInPage(offset)];
   }
 

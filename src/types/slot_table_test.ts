@@ -95,5 +95,6 @@ Deno.test("SlotTable: setEntryAt renumbers a pair wherever it is, old slots incl
     table.setEntryAt(at, 100 + k);
   }
   for (let k = 0; k < 7; k++) assert.notEqual(locate(table, k * 16, 100 + k), NOT_FOUND);
-  assert.equal(table.homeEntry(12345), 0);
+  assert.equal(table.probeEntry(12345), 0);
+  assert.equal(table.probeEntry(6 * 16), 106);
 });

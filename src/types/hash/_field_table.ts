@@ -112,14 +112,19 @@ export class FieldTable implements PrefetchableIndex {
     return this.#fields.held(at) ? this.#fields.get(at) : undefined;
   }
 
-  /** See {@link PrefetchableIndex.homePosition}. */
-  homePosition(hash: number): number {
-    return this.#table.homeEntry(hash) - 1;
+  /** See {@link PrefetchableIndex.probePosition}. */
+  probePosition(hash: number): number {
+    return this.#table.probeEntry(hash) - 1;
+  }
+
+  /** See {@link PrefetchableIndex.keyAddress}. */
+  keyAddress(at: number): number {
+    return at < this.#positions ? this.#fields.offsetOf(at) : -1;
   }
 
   /** See {@link PrefetchableIndex.touchKey}. */
-  touchKey(at: number): number {
-    return at < this.#positions ? this.#fields.touch(at) : 0;
+  touchKey(address: number): number {
+    return this.#fields.touchOffset(address);
   }
 
   /** The location of `field` (whose hash is `hash`) in the slot table, or {@link NOT_FOUND}. */

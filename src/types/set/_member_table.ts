@@ -106,14 +106,19 @@ export class MemberTable implements PrefetchableIndex {
     return all;
   }
 
-  /** See {@link PrefetchableIndex.homePosition}. */
-  homePosition(hash: number): number {
-    return this.#table.homeEntry(hash) - 1;
+  /** See {@link PrefetchableIndex.probePosition}. */
+  probePosition(hash: number): number {
+    return this.#table.probeEntry(hash) - 1;
+  }
+
+  /** See {@link PrefetchableIndex.keyAddress}. */
+  keyAddress(at: number): number {
+    return at < this.#size ? this.#members.offsetOf(at) : -1;
   }
 
   /** See {@link PrefetchableIndex.touchKey}. */
-  touchKey(at: number): number {
-    return at < this.#size ? this.#members.touch(at) : 0;
+  touchKey(address: number): number {
+    return this.#members.touchOffset(address);
   }
 
   /** The location of `member` (whose hash is `hash`) in the slot table, or {@link NOT_FOUND}. */
