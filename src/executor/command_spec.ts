@@ -236,6 +236,13 @@ export interface CommandHandler {
    * own, and the connection waits for it before its next request.
    */
   readonly async?: boolean;
+  /**
+   * Which argument a pipeline prefetches in the key's collection (see
+   * `Executor.prefetch`): counted from the key (1, the default: the one
+   * after it, HSET's field) or, negative, from the end (-1: the last,
+   * ZADD's member).
+   */
+  readonly element?: number;
   readonly run: CommandRun;
 }
 
@@ -305,6 +312,8 @@ export interface CommandSpec {
   readonly loading: boolean;
   /** The first key's position (0: none), for prefetching. */
   readonly firstKey: number;
+  /** {@link CommandHandler.element}: the argument prefetched in the key's collection. */
+  readonly element: number;
   readonly summary: string;
   readonly text: TextRendering | undefined;
   readonly async: boolean;

@@ -114,7 +114,13 @@ function flagBits(facts: CommandFacts): number {
 function spec(
   name: string,
   facts: CommandFacts,
-  own: { summary: string; text?: CommandHandler["text"]; async?: boolean; run?: CommandRun },
+  own: {
+    summary: string;
+    text?: CommandHandler["text"];
+    async?: boolean;
+    element?: number;
+    run?: CommandRun;
+  },
   subcommands: ReadonlyMap<string, CommandSpec> | undefined,
 ): CommandSpec {
   if (needsKeysProcedure(facts) && !KEY_PROCEDURES.has(facts.name)) {
@@ -133,6 +139,7 @@ function spec(
     write: (flags & COMMAND_FLAG_BITS.write) !== 0,
     loading: (flags & COMMAND_FLAG_BITS.loading) !== 0,
     firstKey: facts.firstKey || countedFirstKey(facts),
+    element: own.element ?? 1,
     summary: own.summary,
     text: own.text,
     async: own.async ?? false,

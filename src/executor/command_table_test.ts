@@ -62,6 +62,16 @@ Deno.test("facts join: arity, flags and keys come from the facts, the rest from 
   assert.deepEqual([...table.keys()], ["GET", "MSET", "PING"]);
 });
 
+Deno.test("facts join: the prefetched element is the handler's, the argument after the key by default", () => {
+  const table = build([handler("HSET"), { ...handler("ZADD"), element: -1 }]);
+  assert.equal(table.get("HSET")!.element, 1);
+  assert.equal(table.get("ZADD")!.element, -1);
+  // The shipped table: ZADD and ZINCRBY name their member last (options and a score before it).
+  assert.equal(COMMANDS.get("ZADD")!.element, -1);
+  assert.equal(COMMANDS.get("ZINCRBY")!.element, -1);
+  assert.equal(COMMANDS.get("SADD")!.element, 1);
+});
+
 Deno.test("facts join: a table that builds is complete", () => {
   assert.throws(() => build([handler("NOSUCH")]), /NOSUCH: no facts/);
   assert.throws(() => build([handler("GET"), handler("GET")]), /GET declared twice/);

@@ -212,7 +212,8 @@ export class Executor {
 
   /**
    * Prefetches the first key of each request (by its command's key
-   * positions), and the element after it in a collection (HSET's field),
+   * positions), and the element it names in a collection (HSET's field,
+   * ZADD's member: `CommandSpec.element`),
    * before the requests are executed one by one, so that a pipeline's
    * keyspace cache misses overlap (see `Engine.prefetch`).
    * Only `requests[0, count)` are looked at; those that are not argument
@@ -230,8 +231,10 @@ export class Executor {
       const spec = this.#lookup(args[0]);
       const first = spec?.firstKey;
       if (first !== undefined && first > 0 && first < args.length) {
-        // The argument after the key: the element a collection command looks up (HSET's field).
-        this.#addPrefetch(args[first], args[first + 1]);
+        // The element a collection command looks up (HSET's field, ZADD's member).
+        const element = spec!.element;
+        const at = element > 0 ? first + element : args.length + element;
+        this.#addPrefetch(args[first], at > first ? args[at] : undefined);
         const { facts } = spec!;
         if (facts.lastKey !== first && facts.firstKey === first && facts.keyStep > 0) {
           this.#prefetchMoreKeys(args, first, facts.lastKey, facts.keyStep);

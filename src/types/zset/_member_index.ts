@@ -69,6 +69,11 @@ export class MemberIndex {
     return undefined;
   }
 
+  /** Prefetching: the slot of the first member of hash `hash` (see `SlotTable.probeEntry`), or -1. */
+  probeSlot(hash: number): number {
+    return this.#table.probeEntry(hash) - 1;
+  }
+
   /** Adds `member` (not held) at `slot` (already set in `members`). */
   add(member: string, slot: number): void {
     this.#table.add(stringHash(member), slot + 1);

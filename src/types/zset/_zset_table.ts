@@ -19,6 +19,7 @@
 import { MemberArena } from "../member_arena.ts";
 import { MemberIndex } from "./_member_index.ts";
 import { PagedNumbers } from "../paged_numbers.ts";
+import type { PrefetchableIndex } from "../string_map.ts";
 import { RankTree, type SlotKeys } from "./_zset_tree.ts";
 
 const INITIAL_SLOTS = 16;
@@ -31,7 +32,7 @@ const INITIAL_SLOTS = 16;
  * new ZsetTable().set("m", 2); // true: new
  * ```
  */
-export class ZsetTable implements SlotKeys {
+export class ZsetTable implements SlotKeys, PrefetchableIndex {
   readonly #members = new MemberArena();
   readonly #scores = new PagedNumbers(Float64Array, INITIAL_SLOTS);
   /** Slots ever used, [0, #positions): held ones and free ones. */
@@ -54,6 +55,27 @@ export class ZsetTable implements SlotKeys {
   /** The score of held slot `slot`. */
   scoreOf(slot: number): number {
     return this.#scores.get(slot);
+  }
+
+  /** See {@link PrefetchableIndex.probePosition}: a slot. */
+  probePosition(hash: number): number {
+    return this.index.probeSlot(hash);
+  }
+
+  /** See {@link PrefetchableIndex.keyAddress}. */
+  keyAddress(slot: number): number {
+    return slot < this.#positions ? this.#members.offsetOf(slot) : -1;
+  }
+
+  /** See {@link PrefetchableIndex.touchKey}. */
+  touchKey(address: number): number {
+    return this.#members.touchOffset(address);
+  }
+
+  /** Prefetching: reads slot `slot`'s score (ZADD compares it); a small integer made of it. */
+  touchScore(slot: number): number {
+    // An integer: a double summed into the prefetch's count would be a heap number.
+    return slot < this.#positions && this.#scores.get(slot) > 0 ? 1 : 0;
   }
 
   /** The member of held slot `slot` (a new string). */

@@ -107,6 +107,22 @@ export class ZsetValue extends Collection {
   }
 
   /**
+   * A skiplist's member index: pipelined ZADDs prefetch their member there
+   * (perf samples of the server under redis-benchmark -P 16 -r 100000
+   * ZADD, one sorted set of 100k members: the member's lookup, index and
+   * compare, 14% -> 7% of the process's; in-process, where the index stays
+   * in cache, ZADD 968 -> 1016 ns: the prefetch is paid for only by misses).
+   */
+  override elementMap(): ZsetTable | undefined {
+    return this.#table;
+  }
+
+  /** Prefetching: the score a write to slot `at` compares (see `Collection.touchElement`). */
+  override touchElement(at: number): number {
+    return this.#table === undefined ? 0 : this.#table.touchScore(at);
+  }
+
+  /**
    * Makes a listpack sorted set a skiplist (contents unchanged): what SORT
    * does to the sorted set it reads, in Redis 7.0, before anything else.
    */

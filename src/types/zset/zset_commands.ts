@@ -235,6 +235,7 @@ export const ZSET_COMMANDS: CommandHandler[] = [
   {
     name: "ZADD",
     summary: "Adds members with scores to a sorted set, or updates their scores.",
+    element: -1,
     run(ctx, args, w) {
       zadd(ctx, args, w, 0);
     },
@@ -242,6 +243,7 @@ export const ZSET_COMMANDS: CommandHandler[] = [
   {
     name: "ZINCRBY",
     summary: "Adds to a member's score in a sorted set; the new score.",
+    element: -1,
     run(ctx, args, w) {
       zadd(ctx, args, w, IN_INCR);
     },

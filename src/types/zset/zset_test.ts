@@ -11,6 +11,7 @@ import { WalOp } from "../../wal/record.ts";
 import { decodeScore, encodeScore, parseLexBound, parseScore, parseScoreBound } from "./score.ts";
 import { applyZsetRems, applyZsetScores, ZsetValue } from "./zset.ts";
 import { Engine } from "../../storage/engine.ts";
+import { stringHash } from "../string_map.ts";
 
 /** A deterministic generator (xorshift32) for reproducible random operations. */
 function rng(seed: number): (n: number) => number {
@@ -79,6 +80,26 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
       sorted.filter(([, s]) => s < bound).length,
     );
   }
+});
+
+Deno.test("ZsetTable: the prefetch steps lead from a member's hash to its own slot and bytes", () => {
+  const table = new ZsetTable();
+  assertEquals(table.probePosition(stringHash("absent")), -1);
+  for (let i = 0; i < 1000; i++) table.set(`member:${i}`, i);
+  let own = 0;
+  for (let i = 0; i < 1000; i++) {
+    const slot = table.probePosition(stringHash(`member:${i}`));
+    assert.ok(slot >= 0 && slot < table.positions);
+    const address = table.keyAddress(slot);
+    assert.ok(address >= 0);
+    // The member's length byte, where a compare starts.
+    assertEquals(table.touchKey(address), table.memberLength(slot));
+    assertEquals(table.touchScore(slot), table.scoreOf(slot) > 0 ? 1 : 0);
+    if (table.memberOf(slot) === `member:${i}`) own++;
+  }
+  // Another member comes first only on a 32-bit hash collision.
+  assert.ok(own >= 999, `${own} of 1000 probed to their own slot`);
+  assertEquals(table.keyAddress(table.positions), -1);
 });
 
 Deno.test("RankTree: emptied by removals from both ends, then reused", () => {
