@@ -521,7 +521,12 @@ export class Connection implements ClientIo {
     this.#aheadAt = 0;
     this.#aheadCount = count;
     if (count > 0) this.#decoded = true;
-    if (count > 1) this.#services.executor.prefetch(ahead, count, this.#session);
+    // One request too: a multi-key one (MSET's ten keys) has misses to
+    // overlap, and the executor skips a lone key. redis-benchmark MSET at
+    // 50 clients unpipelined, 100k keys, 5 alternating rounds after one to
+    // create them: median 55.9k -> 62.4k requests/s, server CPU per request
+    // 17.9 -> 15.7 us (SET and GET unchanged within the noise).
+    if (count > 0) this.#services.executor.prefetch(ahead, count, this.#session);
     return start;
   }
 
