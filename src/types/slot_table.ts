@@ -164,6 +164,15 @@ export class SlotTable {
   }
 
   /**
+   * For prefetching: the entry word of `hash`'s home slot in the new slots,
+   * whichever pair's (0: empty), read with no branch on it, so that many
+   * of these reads can be in flight at once (see `prefetchStrings`).
+   */
+  homeWord(hash: number): number {
+    return this.#slots[2 * (hash & this.#mask) + 1];
+  }
+
+  /**
    * For prefetching: the entry of the first pair of hash `hash` in the new
    * slots, or 0. Probed, not just the home slot's: at a load of 3/4 a
    * linear probe finds a held pair ~2.5 slots from home, so the home

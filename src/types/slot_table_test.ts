@@ -97,4 +97,7 @@ Deno.test("SlotTable: setEntryAt renumbers a pair wherever it is, old slots incl
   for (let k = 0; k < 7; k++) assert.notEqual(locate(table, k * 16, 100 + k), NOT_FOUND);
   assert.equal(table.probeEntry(12345), 0);
   assert.equal(table.probeEntry(6 * 16), 106);
+  // The home slot's word, whichever pair's: all seven share home slot 0.
+  assert.ok(table.homeWord(6 * 16) > 0);
+  assert.equal(new SlotTable(8, 3 / 4, false).homeWord(5), 0);
 });

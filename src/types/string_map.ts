@@ -122,6 +122,8 @@ export function flatString(s: string): string {
  * ```
  */
 export interface PrefetchableIndex {
+  /** Step 0: reads the home slot of hash `hash`, branching on nothing (`SlotTable.homeWord`); a number of it. */
+  homeWord(hash: number): number;
   /** Step 1: the position of the first key of hash `hash` (`SlotTable.probeEntry`), or -1. */
   probePosition(hash: number): number;
   /**
@@ -246,6 +248,11 @@ export class StringMap<V> implements PrefetchableIndex {
     return this.#table.probeEntry(hash) - 1;
   }
 
+  /** See {@link PrefetchableIndex.homeWord}. */
+  homeWord(hash: number): number {
+    return this.#table.homeWord(hash);
+  }
+
   /** Files a new key; its position. */
   #add(hash: number, key: string, value: V): number {
     const at = this.#free.length > 0 ? this.#free.pop()! : this.#keys.length;
@@ -320,10 +327,18 @@ export function prefetchStrings(
     prefetchedStrings[i] = keys[i];
     prefetchedHashes[i] = hashString(keys[i]);
   }
+  // The home slots first, read with no branch on what they hold: a probe
+  // branches on each slot it reads, and a mispredicted branch behind a
+  // miss discards the loads issued after it, so the probe runs a pass
+  // later, in cache. redis-benchmark -P 16 -r 100000, A/B of alternating
+  // rounds, median CPU per request: HSET 1.74 -> 1.66 us (8 rounds); SADD
+  // 1.50 -> 1.48 (8) and 1.85 -> 1.66 (6): small gains.
+  let home = 0;
+  for (let i = 0; i < n; i++) home ^= maps[i].homeWord(prefetchedHashes[i]);
   for (let i = 0; i < n; i++) prefetchAt[i] = maps[i].probePosition(prefetchedHashes[i]);
   prefetchedCount = n;
   prefetchedNext = 0;
-  let touched = 0;
+  let touched = home & 1;
   // The key's address and the `then` step are independent: read in one
   // pass, their misses overlap. redis-benchmark -P 16 -r 100000 HSET (one
   // hash of 100k fields), A/B of 8 alternating rounds: median 0.50 -> 0.52

@@ -117,6 +117,11 @@ export class FieldTable implements PrefetchableIndex {
     return this.#table.probeEntry(hash) - 1;
   }
 
+  /** See {@link PrefetchableIndex.homeWord}. */
+  homeWord(hash: number): number {
+    return this.#table.homeWord(hash);
+  }
+
   /** See {@link PrefetchableIndex.keyAddress}. */
   keyAddress(at: number): number {
     return at < this.#positions ? this.#fields.offsetOf(at) : -1;

@@ -111,6 +111,11 @@ export class MemberTable implements PrefetchableIndex {
     return this.#table.probeEntry(hash) - 1;
   }
 
+  /** See {@link PrefetchableIndex.homeWord}. */
+  homeWord(hash: number): number {
+    return this.#table.homeWord(hash);
+  }
+
   /** See {@link PrefetchableIndex.keyAddress}. */
   keyAddress(at: number): number {
     return at < this.#size ? this.#members.offsetOf(at) : -1;

@@ -69,6 +69,11 @@ export class MemberIndex {
     return undefined;
   }
 
+  /** Prefetching: reads the home slot of hash `hash` (see `SlotTable.homeWord`). */
+  homeWord(hash: number): number {
+    return this.#table.homeWord(hash);
+  }
+
   /** Prefetching: the slot of the first member of hash `hash` (see `SlotTable.probeEntry`), or -1. */
   probeSlot(hash: number): number {
     return this.#table.probeEntry(hash) - 1;

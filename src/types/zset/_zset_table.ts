@@ -57,6 +57,11 @@ export class ZsetTable implements SlotKeys, PrefetchableIndex {
     return this.#scores.get(slot);
   }
 
+  /** See {@link PrefetchableIndex.homeWord}. */
+  homeWord(hash: number): number {
+    return this.index.homeWord(hash);
+  }
+
   /** See {@link PrefetchableIndex.probePosition}: a slot. */
   probePosition(hash: number): number {
     return this.index.probeSlot(hash);
