@@ -175,7 +175,7 @@ export class SlotTable {
   /**
    * For prefetching: the entry of the first pair of hash `hash` in the new
    * slots, or 0. Probed, not just the home slot's: at a load of 3/4 a
-   * linear probe finds a held pair ~2.5 slots from home, so the home
+   * linear probe reads ~2.5 slots to find a held pair, so the home
    * slot's entry was often another pair's, and the prefetch touched the
    * wrong member (measured: `prefetchStrings`). The run is read where the lookup will read it,
    * mostly one cache line. Changes nothing (no miss remembered for
