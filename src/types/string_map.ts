@@ -241,8 +241,8 @@ export class StringMap<V> implements PrefetchableIndex {
   }
 
   /**
-   * Prefetching, step 1 of 3 (see {@link prefetchStrings}): the position of
-   * the first key of hash `hash` (a {@link stringHash}), or -1.
+   * Prefetching, step 1 (see {@link prefetchStrings}): the position of the
+   * first key of hash `hash` (a {@link stringHash}), or -1.
    */
   probePosition(hash: number): number {
     return this.#table.probeEntry(hash) - 1;
@@ -300,8 +300,8 @@ let prefetchedCount = 0;
  * keyspace): a pipeline of HSETs to a big hash then finds its fields in
  * cache. `then(i, position)`, if given, is one more step per key, taken
  * beside the key's own where a key of its hash is held (almost always the
- * key itself). Changes nothing; returns a number made of what it read (so that the reads cannot
- * be dropped as unused).
+ * key itself). Changes nothing; returns a number made of what it read (so
+ * that the reads cannot be dropped as unused).
  *
  * @example
  * ```ts
