@@ -36,6 +36,7 @@ import { bytesToBinary, writeBinary } from "../bytes/binary_string.ts";
 import { MigratingArena, MIGRATION_STEP_SLOTS } from "./migrating_arena.ts";
 import { NOT_FOUND, type SlotTable } from "./slot_table.ts";
 import { PagedNumbers } from "./paged_numbers.ts";
+import type { PrefetchableKeys } from "./string_map.ts";
 
 /** Longest member held in the arena (its length takes at most 15 bits); longer ones stay strings. */
 export const MAX_ARENA_MEMBER_BYTES = 0x7fff;
@@ -66,7 +67,7 @@ const INITIAL_ARENA_BYTES = 1024;
  * arena.delete(3);
  * ```
  */
-export class MemberArena {
+export class MemberArena implements PrefetchableKeys {
   readonly #offsets = new PagedNumbers(Int32Array, INITIAL_SLOTS, FREE);
   /** Members held as strings, by slot. */
   readonly #strings = new Map<number, string>();
@@ -155,16 +156,18 @@ export class MemberArena {
   }
 
   /**
-   * Prefetching, step 1 of 2: where held slot `slot`'s member lies in the
-   * arena, or -1 for one held as a string (nothing to touch).
+   * Prefetching (`PrefetchableKeys.keyAddress`): where slot `slot`'s member
+   * lies in the arena, or -1 for none there (a free slot, one past the
+   * offsets, a member held as a string).
    */
-  offsetOf(slot: number): number {
+  keyAddress(slot: number): number {
+    if (slot >= this.#offsets.capacity) return -1;
     const offset = this.#offsets.get(slot);
     return offset < 0 ? -1 : offset;
   }
 
-  /** Prefetching, step 2 of 2: reads what comparing the member at arena `offset` touches (a number of it). */
-  touchOffset(offset: number): number {
+  /** Prefetching (`PrefetchableKeys.touchKey`): reads what comparing the member at arena `offset` touches (a number of it). */
+  touchKey(offset: number): number {
     return this.#arena.page(offset)[this.#arena.offsetInPage(offset)];
   }
 

@@ -112,20 +112,17 @@ export function flatString(s: string): string {
 }
 
 /**
- * What {@link prefetchStrings} reads of an index of strings filed by
- * {@link stringHash}: a {@link StringMap}, a set's member table.
+ * Where an index's keys lie, for {@link prefetchStrings}' last two steps:
+ * a `MemberArena` (the keys of big hashes, sets and sorted sets), a
+ * {@link StringMap}.
  *
  * @example
  * ```ts
- * const index: PrefetchableIndex = new StringMap<undefined>();
- * index.probePosition(stringHash("a")); // -1: empty
+ * const keys: PrefetchableKeys = new StringMap<undefined>();
+ * keys.keyAddress(0); // -1: no key there
  * ```
  */
-export interface PrefetchableIndex {
-  /** Step 0: reads the home slot of hash `hash`, branching on nothing (`SlotTable.homeWord`); a number of it. */
-  homeWord(hash: number): number;
-  /** Step 1: the position of the first key of hash `hash` (`SlotTable.probeEntry`), or -1. */
-  probePosition(hash: number): number;
+export interface PrefetchableKeys {
   /**
    * Step 2: where the key at position `at` (≥ 0) lies — a number step 3
    * takes — or -1 for nothing to touch. Reads the one array that says so.
@@ -133,6 +130,23 @@ export interface PrefetchableIndex {
   keyAddress(at: number): number;
   /** Step 3: reads the key at `address` (≥ 0, from step 2) where a comparison will; a number made of it. */
   touchKey(address: number): number;
+}
+
+/**
+ * What {@link prefetchStrings} reads of an index of strings filed by
+ * {@link stringHash}: its slot table of [hash, position + 1] pairs (steps
+ * 0 and 1: `SlotTable.homeWord`, `SlotTable.probeEntry`) and its keys by
+ * position (steps 2 and 3).
+ *
+ * @example
+ * ```ts
+ * const index: PrefetchableIndex = new StringMap<undefined>();
+ * index.prefetchSlots.probeEntry(stringHash("a")); // 0: empty
+ * ```
+ */
+export interface PrefetchableIndex {
+  readonly prefetchSlots: SlotTable;
+  readonly prefetchKeys: PrefetchableKeys;
 }
 
 /**
@@ -145,7 +159,7 @@ export interface PrefetchableIndex {
  * for (let at = 0; at < map.positions; at++) map.keyAt(at); // "a"
  * ```
  */
-export class StringMap<V> implements PrefetchableIndex {
+export class StringMap<V> implements PrefetchableIndex, PrefetchableKeys {
   readonly #table = new SlotTable(INITIAL_SLOTS, 3 / 4, false);
   readonly #keys = new PagedArray<string | undefined>();
   readonly #values = new PagedArray<V | undefined>();
@@ -224,12 +238,22 @@ export class StringMap<V> implements PrefetchableIndex {
     return this.#values.at(at);
   }
 
-  /** See {@link PrefetchableIndex.keyAddress}: the position itself (the key is a heap string). */
+  /** See {@link PrefetchableIndex}. */
+  get prefetchSlots(): SlotTable {
+    return this.#table;
+  }
+
+  /** See {@link PrefetchableIndex}: the map itself (its keys are heap strings). */
+  get prefetchKeys(): PrefetchableKeys {
+    return this;
+  }
+
+  /** See {@link PrefetchableKeys.keyAddress}: the position itself. */
   keyAddress(at: number): number {
     return at < this.#keys.length ? at : -1;
   }
 
-  /** See {@link PrefetchableIndex.touchKey}: the key's length (its string's header). */
+  /** See {@link PrefetchableKeys.touchKey}: the key's length (its string's header). */
   touchKey(at: number): number {
     return this.#keys.at(at)?.length ?? 0;
   }
@@ -238,19 +262,6 @@ export class StringMap<V> implements PrefetchableIndex {
   setValueAt(at: number, value: V): void {
     assert(this.#keys.at(at) !== undefined, "a value is set at a live position");
     this.#values.set(at, value);
-  }
-
-  /**
-   * Prefetching, step 1 (see {@link prefetchStrings}): the position of the
-   * first key of hash `hash` (a {@link stringHash}), or -1.
-   */
-  probePosition(hash: number): number {
-    return this.#table.probeEntry(hash) - 1;
-  }
-
-  /** See {@link PrefetchableIndex.homeWord}. */
-  homeWord(hash: number): number {
-    return this.#table.homeWord(hash);
   }
 
   /** Files a new key; its position. */
@@ -334,8 +345,10 @@ export function prefetchStrings(
   // rounds, median CPU per request: HSET 1.74 -> 1.66 us (8 rounds); SADD
   // 1.50 -> 1.48 (8) and 1.85 -> 1.66 (6): small gains.
   let home = 0;
-  for (let i = 0; i < n; i++) home ^= maps[i].homeWord(prefetchedHashes[i]);
-  for (let i = 0; i < n; i++) prefetchAt[i] = maps[i].probePosition(prefetchedHashes[i]);
+  for (let i = 0; i < n; i++) home ^= maps[i].prefetchSlots.homeWord(prefetchedHashes[i]);
+  for (let i = 0; i < n; i++) {
+    prefetchAt[i] = maps[i].prefetchSlots.probeEntry(prefetchedHashes[i]) - 1;
+  }
   prefetchedCount = n;
   prefetchedNext = 0;
   let touched = home & 1;
@@ -351,12 +364,12 @@ export function prefetchStrings(
       prefetchAddress[i] = -1;
       continue;
     }
-    prefetchAddress[i] = maps[i].keyAddress(at);
+    prefetchAddress[i] = maps[i].prefetchKeys.keyAddress(at);
     if (then !== undefined) touched += then(i, at);
   }
   for (let i = 0; i < n; i++) {
     const address = prefetchAddress[i];
-    if (address >= 0) touched += maps[i].touchKey(address);
+    if (address >= 0) touched += maps[i].prefetchKeys.touchKey(address);
   }
   return touched;
 }

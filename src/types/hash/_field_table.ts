@@ -112,24 +112,14 @@ export class FieldTable implements PrefetchableIndex {
     return this.#fields.held(at) ? this.#fields.get(at) : undefined;
   }
 
-  /** See {@link PrefetchableIndex.probePosition}. */
-  probePosition(hash: number): number {
-    return this.#table.probeEntry(hash) - 1;
+  /** See {@link PrefetchableIndex}. */
+  get prefetchSlots(): SlotTable {
+    return this.#table;
   }
 
-  /** See {@link PrefetchableIndex.homeWord}. */
-  homeWord(hash: number): number {
-    return this.#table.homeWord(hash);
-  }
-
-  /** See {@link PrefetchableIndex.keyAddress}. */
-  keyAddress(at: number): number {
-    return at < this.#positions ? this.#fields.offsetOf(at) : -1;
-  }
-
-  /** See {@link PrefetchableIndex.touchKey}. */
-  touchKey(address: number): number {
-    return this.#fields.touchOffset(address);
+  /** See {@link PrefetchableIndex}. */
+  get prefetchKeys(): MemberArena {
+    return this.#fields;
   }
 
   /** The location of `field` (whose hash is `hash`) in the slot table, or {@link NOT_FOUND}. */

@@ -106,24 +106,14 @@ export class MemberTable implements PrefetchableIndex {
     return all;
   }
 
-  /** See {@link PrefetchableIndex.probePosition}. */
-  probePosition(hash: number): number {
-    return this.#table.probeEntry(hash) - 1;
+  /** See {@link PrefetchableIndex}. */
+  get prefetchSlots(): SlotTable {
+    return this.#table;
   }
 
-  /** See {@link PrefetchableIndex.homeWord}. */
-  homeWord(hash: number): number {
-    return this.#table.homeWord(hash);
-  }
-
-  /** See {@link PrefetchableIndex.keyAddress}. */
-  keyAddress(at: number): number {
-    return at < this.#size ? this.#members.offsetOf(at) : -1;
-  }
-
-  /** See {@link PrefetchableIndex.touchKey}. */
-  touchKey(address: number): number {
-    return this.#members.touchOffset(address);
+  /** See {@link PrefetchableIndex}. */
+  get prefetchKeys(): MemberArena {
+    return this.#members;
   }
 
   /** The location of `member` (whose hash is `hash`) in the slot table, or {@link NOT_FOUND}. */

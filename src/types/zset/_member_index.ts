@@ -69,14 +69,9 @@ export class MemberIndex {
     return undefined;
   }
 
-  /** Prefetching: reads the home slot of hash `hash` (see `SlotTable.homeWord`). */
-  homeWord(hash: number): number {
-    return this.#table.homeWord(hash);
-  }
-
-  /** Prefetching: the slot of the first member of hash `hash` (see `SlotTable.probeEntry`), or -1. */
-  probeSlot(hash: number): number {
-    return this.#table.probeEntry(hash) - 1;
+  /** Its [hash, slot + 1] pairs, for prefetching (see `PrefetchableIndex`). */
+  get slots(): SlotTable {
+    return this.#table;
   }
 
   /** Adds `member` (not held) at `slot` (already set in `members`). */

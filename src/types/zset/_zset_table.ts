@@ -19,6 +19,7 @@
 import { MemberArena } from "../member_arena.ts";
 import { MemberIndex } from "./_member_index.ts";
 import { PagedNumbers } from "../paged_numbers.ts";
+import type { SlotTable } from "../slot_table.ts";
 import type { PrefetchableIndex } from "../string_map.ts";
 import { RankTree, type SlotKeys } from "./_zset_tree.ts";
 
@@ -57,24 +58,14 @@ export class ZsetTable implements SlotKeys, PrefetchableIndex {
     return this.#scores.get(slot);
   }
 
-  /** See {@link PrefetchableIndex.homeWord}. */
-  homeWord(hash: number): number {
-    return this.index.homeWord(hash);
+  /** See {@link PrefetchableIndex}. */
+  get prefetchSlots(): SlotTable {
+    return this.index.slots;
   }
 
-  /** See {@link PrefetchableIndex.probePosition}: a slot. */
-  probePosition(hash: number): number {
-    return this.index.probeSlot(hash);
-  }
-
-  /** See {@link PrefetchableIndex.keyAddress}. */
-  keyAddress(slot: number): number {
-    return slot < this.#positions ? this.#members.offsetOf(slot) : -1;
-  }
-
-  /** See {@link PrefetchableIndex.touchKey}. */
-  touchKey(address: number): number {
-    return this.#members.touchOffset(address);
+  /** See {@link PrefetchableIndex}. */
+  get prefetchKeys(): MemberArena {
+    return this.#members;
   }
 
   /** Prefetching: reads slot `slot`'s score (ZADD compares it); a small integer made of it. */

@@ -84,22 +84,22 @@ Deno.test("ZsetTable and RankTree: 20k random adds, updates and removes agree wi
 
 Deno.test("ZsetTable: the prefetch steps lead from a member's hash to its own slot and bytes", () => {
   const table = new ZsetTable();
-  assertEquals(table.probePosition(stringHash("absent")), -1);
+  assertEquals(table.prefetchSlots.probeEntry(stringHash("absent")) - 1, -1);
   for (let i = 0; i < 1000; i++) table.set(`member:${i}`, i);
   let own = 0;
   for (let i = 0; i < 1000; i++) {
-    const slot = table.probePosition(stringHash(`member:${i}`));
+    const slot = table.prefetchSlots.probeEntry(stringHash(`member:${i}`)) - 1;
     assert.ok(slot >= 0 && slot < table.positions);
-    const address = table.keyAddress(slot);
+    const address = table.prefetchKeys.keyAddress(slot);
     assert.ok(address >= 0);
     // The member's length byte, where a compare starts.
-    assertEquals(table.touchKey(address), table.memberLength(slot));
+    assertEquals(table.prefetchKeys.touchKey(address), table.memberLength(slot));
     assertEquals(table.touchScore(slot), table.scoreOf(slot) > 0 ? 1 : 0);
     if (table.memberOf(slot) === `member:${i}`) own++;
   }
   // Another member comes first only on a 32-bit hash collision.
   assert.ok(own >= 999, `${own} of 1000 probed to their own slot`);
-  assertEquals(table.keyAddress(table.positions), -1);
+  assertEquals(table.prefetchKeys.keyAddress(table.positions), -1);
 });
 
 Deno.test("RankTree: emptied by removals from both ends, then reused", () => {
