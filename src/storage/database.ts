@@ -17,7 +17,7 @@
  */
 
 import { WalOp } from "../wal/record.ts";
-import type { Engine, StoredValue } from "./engine.ts";
+import type { Engine, PackedView, StoredValue } from "./engine.ts";
 import { Collection, type KeyValue, WrongTypeError } from "../types/collection.ts";
 import { type ByteRange, MAX_ARENA_BYTES, MAX_TABLE_ENTRIES } from "./key_table.ts";
 import { INLINE_MAX_BYTES } from "../types/string/big_string.ts";
@@ -156,13 +156,43 @@ export class Database {
   }
 
   /**
+   * The live collection at `key`, as {@link collection}, except that a
+   * small one held inline as snapshot type `inlineType` comes as its
+   * packed bytes (see {@link packed}), not unpacked: one lookup for a
+   * reader of either form. Undefined without the key; throws
+   * {@link WrongTypeError} for a key of another type.
+   */
+  collectionOrPacked<T extends Collection>(
+    key: string,
+    type: abstract new (...args: never[]) => T,
+    inlineType: number,
+  ): T | PackedView | undefined {
+    const value = this.engine.getOrPacked(key, inlineType);
+    if (value === undefined) return undefined;
+    if (this.engine.expiringCount !== 0 && this.#expired(key)) return undefined;
+    if (value instanceof type || value === this.engine.packedView) return value as T | PackedView;
+    throw new WrongTypeError();
+  }
+
+  /**
    * Whether `key` holds, live, a small collection of snapshot type `type`
    * inline (see `Engine.packed`): a write may then edit its packed bytes
    * without reading the collection first. Marks a live key used.
    */
   holdsPacked(key: string, type: number): boolean {
-    if (this.engine.expiringCount !== 0 && this.#expired(key)) return false;
-    return this.engine.packed(key, type) !== undefined;
+    return this.packed(key, type) !== undefined;
+  }
+
+  /**
+   * The packed bytes of `key` when it holds, live, a small collection of
+   * snapshot type `type` inline (the engine's one view: valid until the
+   * keyspace next changes); undefined otherwise (no key, another type, or
+   * one held as an object: read it with {@link collection}). Marks a live
+   * key used.
+   */
+  packed(key: string, type: number): PackedView | undefined {
+    if (this.engine.expiringCount !== 0 && this.#expired(key)) return undefined;
+    return this.engine.packed(key, type);
   }
 
   /**

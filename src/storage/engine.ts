@@ -365,16 +365,27 @@ export class Engine {
    * kept only by storing it again.
    */
   setCollection(key: string, value: Collection): void {
-    if (this.#guard !== undefined) this.#guarded(key);
-    const hash = this.#hashOf(key);
-    const values = this.#partitionOf(hash).values;
     // Small: its bytes inline, no object per key (see Collection.packed).
     const packed = value.packed();
     if (packed !== undefined && packed.length <= INLINE_MAX_BYTES) {
-      values.setPacked(key, hash, packed, value.snapshotType);
-    } else {
-      values.setObject(key, hash, value, objectCostBytes(value));
+      return this.setPacked(key, packed, value.snapshotType);
     }
+    if (this.#guard !== undefined) this.#guarded(key);
+    const hash = this.#hashOf(key);
+    this.#partitionOf(hash).values.setObject(key, hash, value, objectCostBytes(value));
+  }
+
+  /**
+   * Puts a small collection of snapshot type `type` at `key` as its packed
+   * bytes `packed` (what its `Collection.packed` gives, at most
+   * {@link INLINE_MAX_BYTES}), as {@link setCollection} stores one: for a
+   * collection made in its packed form, with no object built first.
+   */
+  setPacked(key: string, packed: string, type: number): void {
+    assert(packed.length <= INLINE_MAX_BYTES, "packed bytes stay inline");
+    if (this.#guard !== undefined) this.#guarded(key);
+    const hash = this.#hashOf(key);
+    this.#partitionOf(hash).values.setPacked(key, hash, packed, type);
   }
 
   /**
@@ -393,6 +404,25 @@ export class Engine {
     const entry = values.packedEntry(key, hash, type, touch);
     if (entry < 0) return undefined;
     values.inlineRange(entry, this.#packedView);
+    return this.#packedView;
+  }
+
+  /**
+   * What {@link get} gives for `key`, except for a small collection of
+   * snapshot type `type` held inline: its packed bytes, as {@link packed}
+   * views them ({@link packedView}, valid until the engine next changes),
+   * where `get` would unpack a copy. One lookup for a reader of either form.
+   */
+  getOrPacked(key: string, type: number, touch = true): KeyValue | PackedView | undefined {
+    const hash = this.#hashOf(key);
+    return this.#partitionOf(hash).values.getOrPacked(key, hash, type, this.#packedView, touch) as
+      | KeyValue
+      | PackedView
+      | undefined;
+  }
+
+  /** The one view {@link packed} and {@link getOrPacked} answer in: tells it from a value. */
+  get packedView(): PackedView {
     return this.#packedView;
   }
 

@@ -676,6 +676,33 @@ export class KeyTable {
     if (entry < 0) return undefined;
     const meta = this.#meta[entry];
     if (touch) this.#stamp(entry, meta);
+    return this.#valueAt(entry, meta);
+  }
+
+  /**
+   * As {@link get}, except for a small collection of inline type `type`
+   * (1..7) held inline: it is not unpacked, `out` is filled with where its
+   * packed bytes lie (as {@link inlineRange}) and returned. One lookup for
+   * a reader of either form.
+   */
+  getOrPacked(
+    key: string,
+    hash: number,
+    type: number,
+    out: ByteRange,
+    touch = true,
+  ): string | TableObject | ByteRange | undefined {
+    const entry = this.#find(key, hash);
+    if (entry < 0) return undefined;
+    const meta = this.#meta[entry];
+    if (touch) this.#stamp(entry, meta);
+    if ((meta & TYPE_MASK) >>> TYPE_SHIFT !== type) return this.#valueAt(entry, meta);
+    this.inlineRange(entry, out);
+    return out;
+  }
+
+  /** What {@link get} gives for `entry`, whose meta word is `meta`. */
+  #valueAt(entry: number, meta: number): string | TableObject | undefined {
     const entries = this.#entries;
     const at = entry * ENTRY_INTS;
     const length = entries[at + VALUE_LENGTH];

@@ -12,9 +12,16 @@
  */
 
 import { assert } from "../../_assert.ts";
-import type { Engine } from "../../storage/engine.ts";
+import type { Engine, PackedView } from "../../storage/engine.ts";
 import { WalOp } from "../../wal/record.ts";
-import { LIST_PUSH_LEFT, ListValue } from "./list.ts";
+import {
+  LIST_PACKED_MAX_BYTES,
+  LIST_PACKED_MAX_ELEMENTS,
+  LIST_PUSH_LEFT,
+  ListValue,
+  SNAPSHOT_TYPE_LIST,
+} from "./list.ts";
+import { packedLength, PackedList, packElement } from "./_packed_list.ts";
 
 /**
  * Applies one list record (see `wal/record.ts`, `ListPush`..`ListRemove`)
@@ -33,11 +40,77 @@ export function applyListRecord(
   value: string,
   numeric: number,
 ): void {
-  const current = engine.get(key);
-  const list = listFor(engine, key, current, op);
-  if (list === undefined) return;
-  change(list, op, value, numeric);
-  finish(engine, key, list, list !== current);
+  ONE_DATA[0] = value;
+  ONE_NUMBER[0] = numeric;
+  try {
+    listApplier(op)(engine, key, ONE_DATA, ONE_NUMBER);
+  } finally {
+    ONE_DATA[0] = "";
+  }
+}
+
+/** {@link applyListRecord}'s one record, reused. */
+const ONE_DATA = [""];
+const ONE_NUMBER = [0];
+
+/** What a packed edit inserts when it inserts nothing. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Applies the records `data[i]`, `numbers[i]` of `op` (a push or a pop)
+ * from the first on to a list held inline, in its packed bytes (see
+ * `_packed_list.ts`), as long as it stays small enough to be held so;
+ * `view` is its packed bytes, or undefined for no key (a push then makes
+ * a list held inline). Returns how many it applied: the rest go through a
+ * {@link ListValue}, which converts by the same rule (`ListValue.small`).
+ */
+function applyPacked(
+  engine: Engine,
+  key: string,
+  op: number,
+  data: readonly string[],
+  numbers: readonly number[],
+  view: PackedView | undefined,
+): number {
+  let i = 0;
+  for (; i < data.length; i++) {
+    // The command stamped the key once already (Redis looks a key up once).
+    if (i > 0) view = engine.packed(key, SNAPSHOT_TYPE_LIST, false);
+    if (view === undefined) {
+      // A pop of no key changes nothing; a push makes it held inline.
+      const element = data[i];
+      if (op !== WalOp.ListPush || element.length > LIST_PACKED_MAX_BYTES) break;
+      if (i > 0 && engine.get(key, false) !== undefined) break;
+      const prefix = element.length < 0x80
+        ? String.fromCharCode(element.length)
+        : String.fromCharCode(0x80 | (element.length & 0x7f), element.length >>> 7);
+      engine.setPacked(key, prefix + element, SNAPSHOT_TYPE_LIST);
+      continue;
+    }
+    const list = new PackedList(view);
+    const numeric = numbers[i];
+    if (op === WalOp.ListPush) {
+      const element = data[i];
+      if (
+        list.length + 1 > LIST_PACKED_MAX_ELEMENTS ||
+        list.elementBytes + element.length > LIST_PACKED_MAX_BYTES
+      ) {
+        break;
+      }
+      const at = numeric === LIST_PUSH_LEFT ? 0 : view.length;
+      engine.splicePacked(key, at, at, packElement(element), packedLength(element));
+      continue;
+    }
+    const count = Math.floor(numeric / 2);
+    // From the head, the cut is found walking `count` elements, no more.
+    const cut = numeric % 2 === 0
+      ? list.offsetOf(list.countUpTo(count))
+      : list.offsetOf(Math.max(0, list.length - count));
+    if (numeric % 2 === 0 ? cut === view.length : cut === 0) engine.delete(key);
+    else if (numeric % 2 === 0) engine.splicePacked(key, 0, cut, NO_BYTES, 0);
+    else engine.splicePacked(key, cut, view.length, NO_BYTES, 0);
+  }
+  return i;
 }
 
 /** The list a record of `op` applies to (a new one for a push), or undefined. */
@@ -76,14 +149,14 @@ function change(list: ListValue, op: number, value: string, numeric: number): vo
   }
 }
 
-/** Keeps `list`: deleted once empty, stored if a copy, new or small. */
+/** Keeps `list`: deleted once empty, stored if a copy, new, or one held that shrank. */
 function finish(engine: Engine, key: string, list: ListValue, made: boolean): void {
   if (list.length === 0) {
     engine.delete(key);
     return;
   }
   // A small list goes (back) inline; one read from there is a copy.
-  if (made || list.unpacked || list.small) {
+  if (made || list.unpacked || list.packsBack) {
     engine.setCollection(key, list);
     // Too big to be packed: the key table holds this very object now.
     if (!list.small) list.markHeld();
@@ -108,12 +181,22 @@ const APPLIERS: ListApplier[] = [];
 for (
   const op of [WalOp.ListPush, WalOp.ListPop, WalOp.ListSet, WalOp.ListInsert, WalOp.ListRemove]
 ) {
+  const inPlace = op === WalOp.ListPush || op === WalOp.ListPop;
   APPLIERS[op] = (engine, key, data, numbers) => {
     if (data.length === 0) return;
-    const current = engine.get(key);
+    // The command stamped the key once already (Redis looks a key up once).
+    let current = engine.getOrPacked(key, SNAPSHOT_TYPE_LIST, false);
+    let from = 0;
+    if (inPlace && (current === undefined || current === engine.packedView)) {
+      from = applyPacked(engine, key, op, data, numbers, current as PackedView | undefined);
+      if (from === data.length) return;
+      current = engine.get(key, false);
+    } else if (current === engine.packedView) {
+      current = engine.get(key, false);
+    }
     const list = listFor(engine, key, current, op);
     if (list === undefined) return;
-    for (let i = 0; i < data.length; i++) change(list, op, data[i], numbers[i]);
+    for (let i = from; i < data.length; i++) change(list, op, data[i], numbers[i]);
     finish(engine, key, list, list !== current);
   };
 }

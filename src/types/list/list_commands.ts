@@ -33,7 +33,14 @@ import {
   popNumber,
   removeNumber,
 } from "./list.ts";
-import { logList, logListOne, moveList, popListReplying } from "./list_ops.ts";
+import {
+  listAt,
+  type ListReader,
+  logList,
+  logListOne,
+  moveList,
+  popListReplying,
+} from "./list_ops.ts";
 
 function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
@@ -73,9 +80,12 @@ function rangeArgument(s: string, min: number, message: string): number {
   return Number(value);
 }
 
-/** The list at `key` for a reading command (a hit or a miss counted; WRONGTYPE for another type). */
-function readList(ctx: CommandContext, key: string): ListValue | undefined {
-  const list = ctx.db.collection(key, ListValue);
+/**
+ * The list at `key` for a reading command, read in place where it is held
+ * inline (see `listAt`); a hit or a miss counted, WRONGTYPE for another type.
+ */
+function readList(ctx: CommandContext, key: string): ListReader | undefined {
+  const list = listAt(ctx, key);
   noteRead(ctx, key, list !== undefined);
   return list;
 }
@@ -106,7 +116,7 @@ function push(
   existingOnly: boolean,
 ): void {
   const key = args[1];
-  const list = ctx.db.collection(key, ListValue);
+  const list = listAt(ctx, key);
   if (list === undefined && existingOnly) return w.integer(0);
   const count = args.length - 2;
   const length = list === undefined ? 0 : list.length;

@@ -17,8 +17,37 @@ import type { CommandContext } from "../../executor/command_spec.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
-import { LIST_PUSH_LEFT, LIST_PUSH_RIGHT, ListValue, popNumber } from "./list.ts";
+import {
+  LIST_PUSH_LEFT,
+  LIST_PUSH_RIGHT,
+  ListValue,
+  popNumber,
+  SNAPSHOT_TYPE_LIST,
+} from "./list.ts";
 import { listApplier } from "./list_apply.ts";
+import { PackedList } from "./_packed_list.ts";
+
+/**
+ * A list as commands read it: the {@link ListValue}, or a
+ * {@link PackedList} over the bytes of one held inline.
+ */
+export type ListReader = ListValue | PackedList;
+
+/**
+ * The list at `key` to read, undefined without the key: one held inline
+ * is read in its packed bytes, not unpacked (the reader is valid until
+ * the keyspace next changes: read, then write). Marks the key used;
+ * throws `WrongTypeError` for a key of another type.
+ *
+ * @example
+ * ```ts
+ * listAt(ctx, "queue")?.length; // LLEN
+ * ```
+ */
+export function listAt(ctx: CommandContext, key: string): ListReader | undefined {
+  const list = ctx.db.collectionOrPacked(key, ListValue, SNAPSHOT_TYPE_LIST);
+  return list === undefined || list instanceof ListValue ? list : new PackedList(list);
+}
 
 /** One record's data and number, reused (changeCollection copies what it keeps). */
 const ONE_DATA = [""];
@@ -77,10 +106,9 @@ export function popList(
   left: boolean,
   count: number,
 ): string[] | undefined {
-  const list = ctx.db.collection(key, ListValue);
+  const list = listAt(ctx, key);
   if (list === undefined) return undefined;
-  const length = list.length;
-  const n = Math.min(count, length);
+  const n = list.countUpTo(count);
   if (n <= 0) return [];
   const popped: string[] = new Array(n);
   if (left) {
@@ -99,7 +127,7 @@ export function popList(
       return i < n;
     }, true);
   }
-  logPop(ctx, key, left, n, length);
+  logPop(ctx, key, left, n, list.countUpTo(n + 1) === n);
   return popped;
 }
 
@@ -121,22 +149,22 @@ export function popListReplying(
   w: ReplyWriter,
   array: boolean,
 ): boolean {
-  const list = ctx.db.collection(key, ListValue);
+  const list = listAt(ctx, key);
   if (list === undefined) return false;
-  const length = list.length;
-  const n = Math.min(count, length);
-  if (array) w.array(Math.max(n, 0));
+  // Counted only as far as needed: LPOP of a list held inline walks one element.
+  const n = list.countUpTo(count);
+  if (array) w.array(n);
   if (n <= 0) return true;
   list.writeEnd(w, left, n);
-  logPop(ctx, key, left, n, length);
+  logPop(ctx, key, left, n, list.countUpTo(n + 1) === n);
   return true;
 }
 
-/** Logs and applies a pop of `n` of the `length` elements, with its notifications. */
-function logPop(ctx: CommandContext, key: string, left: boolean, n: number, length: number) {
+/** Logs and applies a pop of `n` elements (all of them: `emptied`), with its notifications. */
+function logPop(ctx: CommandContext, key: string, left: boolean, n: number, emptied: boolean) {
   logListOne(ctx, key, WalOp.ListPop, "", popNumber(left, n));
   ctx.notify(NOTIFY_LIST, left ? "lpop" : "rpop", key);
-  if (n === length) ctx.notify(NOTIFY_GENERIC, "del", key);
+  if (emptied) ctx.notify(NOTIFY_GENERIC, "del", key);
 }
 
 /**
@@ -161,17 +189,19 @@ export function moveList(
   fromLeft: boolean,
   toLeft: boolean,
 ): string | undefined {
-  const from = ctx.db.collection(source, ListValue);
+  const from = listAt(ctx, source);
   if (from === undefined) return undefined;
-  const to = ctx.db.collection(destination, ListValue);
-  const length = from.length;
-  const element = from.at(fromLeft ? 0 : length - 1);
+  // Read before the destination is looked up: a reader of packed bytes
+  // shares the engine's one view with the next one made.
+  const element = from.at(fromLeft ? 0 : from.length - 1);
+  const emptied = from.countUpTo(2) === 1;
+  const to = listAt(ctx, destination);
   // The push first: both orders leave the same lists (a rotation too).
   logListOne(ctx, destination, WalOp.ListPush, element, toLeft ? LIST_PUSH_LEFT : LIST_PUSH_RIGHT);
   logListOne(ctx, source, WalOp.ListPop, "", popNumber(fromLeft, 1));
   if (to === undefined) ctx.notify(NOTIFY_NEW, "new", destination);
   ctx.notify(NOTIFY_LIST, toLeft ? "lpush" : "rpush", destination);
   ctx.notify(NOTIFY_LIST, fromLeft ? "lpop" : "rpop", source);
-  if (length === 1 && source !== destination) ctx.notify(NOTIFY_GENERIC, "del", source);
+  if (emptied && source !== destination) ctx.notify(NOTIFY_GENERIC, "del", source);
   return element;
 }
