@@ -363,9 +363,11 @@ export interface MultiResult extends BenchResult {
 }
 
 /**
- * Runs bench/multi_load.ts (MULTI, SET, INCR, EXEC per transaction) against
- * `server`; `rps` is transactions per second and the CPU figures are per
- * transaction. `check: false` accepts any replies (the floor server's).
+ * Runs bench/multi_load.ts (MULTI, SET, INCR, EXEC per transaction; or
+ * its `wait` or `queue` load) against `server`; `rps` is transactions per
+ * second and the CPU figures are per transaction (the queue load's: its
+ * filling of the queues included, ~1% of its requests). `check: false`
+ * accepts any replies (the floor server's).
  *
  * @example
  * ```ts
@@ -379,7 +381,7 @@ export async function multiBenchmark(
     clients: number;
     keyspace?: number;
     check?: boolean;
-    load?: "multi" | "wait";
+    load?: "multi" | "wait" | "queue";
   },
 ): Promise<MultiResult> {
   const run = await measuredRun(server.pid, Deno.execPath(), [

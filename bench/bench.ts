@@ -128,6 +128,7 @@ interface Scenario {
     | "get"
     | "multi"
     | "wait"
+    | "queue"
     | "xadd"
     | "mixed"
     | "set-ttl"
@@ -302,6 +303,17 @@ const SCENARIOS: Scenario[] = [
     durable: false,
   },
   {
+    // A job queue's traffic: each unit queues a job and takes one, on
+    // 1,000 queues 20 long (held in the compact encoding by both servers).
+    name: "RPUSH + LPOP, 1,000 queues of 20, 50 clients",
+    metric: "rps",
+    test: "queue",
+    requests: n(100_000),
+    clients: 50,
+    pipeline: 1,
+    durable: false,
+  },
+  {
     name: "XADD (streams), 50 clients",
     metric: "rps",
     test: "xadd",
@@ -375,7 +387,8 @@ async function runOne(server: BenchServer, s: Scenario): Promise<BenchResult> {
     return await redisBenchmark(server, "set", { ...s, command });
   }
   if (s.test === "mixed") return await mixedBenchmark(server, s);
-  const result = await multiBenchmark(server, { ...s, load: s.test });
+  const keyspace = s.test === "queue" ? 1000 : undefined;
+  const result = await multiBenchmark(server, { ...s, load: s.test, keyspace });
   if (s.test === "multi") multiClientCpuUs[server.name] = result.clientCpuUsPerRequest;
   return result;
 }

@@ -7,7 +7,11 @@
  *   `EXEC`;
  * - `--load wait`: `SET key:<r> xxx`, `WAIT 1 0` (a write confirmed by one
  *   replica, as an application that must not lose it across a failover
- *   sends it).
+ *   sends it);
+ * - `--load queue`: `RPUSH queue:<r> xxx`, `LPOP queue:<r>` (a job queued
+ *   and taken), each of the `keyspace` queues first filled with
+ *   `--queue-length` elements (default 20), so that they stay that long:
+ *   short queues, which a database holds in its compact encoding.
  * Keys as redis-benchmark names them (`<r>`: a
  * random 12-digit number below `keyspace`), 3-byte values (its `-d 3`).
  * Prints one JSON line: transactions per second, latency percentiles (a
@@ -42,18 +46,23 @@ const { values: flags } = parseArgs({
     keyspace: { type: "string", default: "100000" },
     "no-check": { type: "boolean", default: false },
     load: { type: "string", default: "multi" },
+    "queue-length": { type: "string", default: "20" },
   },
 });
 const WAIT = flags.load === "wait";
-if (!WAIT && flags.load !== "multi") throw new Error(`--load: multi or wait, not ${flags.load}`);
+const QUEUE = flags.load === "queue";
+if (!WAIT && !QUEUE && flags.load !== "multi") {
+  throw new Error(`--load: multi, wait or queue, not ${flags.load}`);
+}
 const PORT = Number(flags.port);
 const CLIENTS = Number(flags.clients);
 const TRANSACTIONS = Number(flags.transactions);
 const KEYSPACE = Number(flags.keyspace);
 const CHECK = !flags["no-check"];
 const READ_BYTES = 64 * 1024;
-/** Replies per unit: MULTI, two QUEUED, EXEC; or SET's and WAIT's. */
-const REPLIES = WAIT ? 2 : 4;
+/** Replies per unit: MULTI, two QUEUED, EXEC; or SET's and WAIT's; or RPUSH's and LPOP's. */
+const REPLIES = WAIT || QUEUE ? 2 : 4;
+const QUEUE_LENGTH = Number(flags["queue-length"]);
 
 const encoder = new TextEncoder();
 
@@ -61,10 +70,13 @@ const TEMPLATE = encoder.encode(
   WAIT
     ? `*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
       `*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$1\r\n0\r\n`
+    : QUEUE
+    ? `*3\r\n$5\r\nRPUSH\r\n$18\r\nqueue:000000000000\r\n$3\r\nxxx\r\n` +
+      `*2\r\n$4\r\nLPOP\r\n$18\r\nqueue:000000000000\r\n`
     : `*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
       `*2\r\n$4\r\nINCR\r\n$20\r\ncounter:000000000000\r\n*1\r\n$4\r\nEXEC\r\n`,
 );
-const KEY_DIGITS = TEMPLATE.indexOf(0x3a) + 1; // after "key:"
+const KEY_DIGITS = TEMPLATE.indexOf(0x3a) + 1; // after "key:" (or "queue:")
 // After "counter:" (the wait load has one key: its digits are written twice).
 const COUNTER_DIGITS = WAIT ? KEY_DIGITS : TEMPLATE.lastIndexOf(0x3a) + 1;
 
@@ -103,10 +115,15 @@ function skipReply(b: Uint8Array, pos: number, end: number): number {
   return at;
 }
 
-/** The replies of one transaction as they must start (the EXEC array's items vary). */
+/**
+ * The replies of one transaction as they must start (the EXEC array's
+ * items and RPUSH's length vary); a queue unit's must end with LPOP's
+ * element.
+ */
 const EXPECTED_HEAD = encoder.encode(
-  WAIT ? "+OK\r\n:1\r\n" : "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n",
+  WAIT ? "+OK\r\n:1\r\n" : QUEUE ? ":" : "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n",
 );
+const EXPECTED_TAIL = encoder.encode(QUEUE ? "$3\r\nxxx\r\n" : "");
 
 const latenciesMs = new Float64Array(TRANSACTIONS);
 let issued = 0;
@@ -137,7 +154,11 @@ async function client(): Promise<void> {
         }
       }
       if (at !== have) throw new Error("more replies than requests");
-      if (CHECK && !EXPECTED_HEAD.every((x, i) => buf[i] === x)) {
+      const tail = have - EXPECTED_TAIL.length;
+      if (
+        CHECK && (!EXPECTED_HEAD.every((x, i) => buf[i] === x) ||
+          !EXPECTED_TAIL.every((x, i) => buf[tail + i] === x))
+      ) {
         throw new Error(
           `unexpected replies: ${JSON.stringify(new TextDecoder().decode(buf.subarray(0, have)))}`,
         );
@@ -149,6 +170,47 @@ async function client(): Promise<void> {
   }
 }
 
+/** Fills each of the queues with {@link QUEUE_LENGTH} elements, in pipelined batches. */
+async function fillQueues(): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: PORT });
+  const buf = new Uint8Array(READ_BYTES);
+  const digits = (i: number) => String(i).padStart(12, "0");
+  try {
+    const BATCH = 100;
+    for (let first = 0; first < KEYSPACE; first += BATCH) {
+      let batch = "";
+      const last = Math.min(KEYSPACE, first + BATCH);
+      for (let i = first; i < last; i++) {
+        batch += `*2\r\n$3\r\nDEL\r\n$18\r\nqueue:${digits(i)}\r\n`;
+        batch += `*${2 + QUEUE_LENGTH}\r\n$5\r\nRPUSH\r\n$18\r\nqueue:${digits(i)}\r\n` +
+          "$3\r\nxxx\r\n".repeat(QUEUE_LENGTH);
+      }
+      const request = encoder.encode(batch);
+      let written = 0;
+      while (written < request.length) written += await conn.write(request.subarray(written));
+      let have = 0;
+      let at = 0;
+      for (let replies = 0; replies < 2 * (last - first);) {
+        const next = skipReply(buf, at, have);
+        if (next >= 0) {
+          at = next;
+          replies++;
+          continue;
+        }
+        buf.copyWithin(0, at, have);
+        have -= at;
+        at = 0;
+        const n = await conn.read(buf.subarray(have));
+        if (n === null) throw new Error("the server closed the connection");
+        have += n;
+      }
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+if (QUEUE && QUEUE_LENGTH > 0) await fillQueues();
 const cpuBefore = cpuUsage();
 const started = performance.now();
 await Promise.all(Array.from({ length: CLIENTS }, client));
