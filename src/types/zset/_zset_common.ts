@@ -23,7 +23,8 @@ import {
   parseLexBound,
   parseScoreBound,
 } from "./score.ts";
-import { ZsetValue } from "./zset.ts";
+import { SNAPSHOT_TYPE_ZSET, ZsetValue } from "./zset.ts";
+import { PackedZset } from "./_packed_zset.ts";
 import { writeScore } from "./zset_ops.ts";
 
 /** An `ERR` reply with Redis's message. */
@@ -34,6 +35,22 @@ export function zsetError(message: string): CommandError {
 /** Redis's reply to a score argument that is not a number. */
 export function notAFloat(): CommandError {
   return zsetError("value is not a valid float");
+}
+
+/**
+ * The sorted set at `key` for a command that needs only its members'
+ * scores and count: one held inline is read in its packed bytes, not
+ * unpacked (valid until the keyspace next changes). Counts a hit or a
+ * miss when `read`; WRONGTYPE for another type.
+ */
+export function zsetScores(
+  ctx: CommandContext,
+  key: string,
+  read = true,
+): ZsetValue | PackedZset | undefined {
+  const zset = ctx.db.collectionOrPacked(key, ZsetValue, SNAPSHOT_TYPE_ZSET);
+  if (read) noteRead(ctx, key, zset !== undefined);
+  return zset === undefined || zset instanceof ZsetValue ? zset : new PackedZset(zset);
 }
 
 /** The sorted set at `key` for a reading command (a hit or a miss counted; WRONGTYPE for another type). */

@@ -30,6 +30,7 @@ import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { ZsetTable } from "./_zset_table.ts";
 import { decodeScore, encodeScore } from "./score.ts";
+import { removePackedMember, setPackedScore } from "./_packed_zset.ts";
 
 /** The snapshot entry type (and inline type) of a sorted set. */
 export const SNAPSHOT_TYPE_ZSET = 4;
@@ -568,6 +569,8 @@ export function applyZsetScores(
   members: readonly string[],
   scores: readonly number[],
 ): void {
+  // One member of a sorted set held inline: its entry moved in the bytes.
+  if (members.length === 1 && setPackedScore(engine, key, members[0], scores[0]) >= 0) return;
   const current = engine.get(key);
   let zset: ZsetValue;
   // An object in the key table changes in place; one read from its inline
@@ -594,6 +597,11 @@ export function applyZsetScores(
  * ```
  */
 export function applyZsetRems(engine: Engine, key: string, members: readonly string[]): void {
+  // Held inline: each member's entry cut out of the bytes where they are.
+  let i = 0;
+  while (i < members.length && removePackedMember(engine, key, members[i]) >= 0) i++;
+  if (i === members.length) return;
+  if (i > 0) members = members.slice(i);
   const zset = engine.get(key, false);
   if (!(zset instanceof ZsetValue)) return;
   let deleted = false;

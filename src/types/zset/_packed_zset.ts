@@ -1,0 +1,213 @@
+/**
+ * A small sorted set where the key table holds it inline (the `listpack`
+ * encoding: see `zset.ts`), read in its packed bytes ({@link PackedZset})
+ * and given one member's score there ({@link setPackedScore}) or rid of
+ * one ({@link removePackedMember}). A ZINCRBY
+ * or a one-member ZADD then scans the entries once and moves one entry
+ * with a single splice of the bytes between its old and new places, where
+ * it unpacked a `ZsetValue` (the bytes copied into a string), rebuilt that
+ * string twice (the entry taken out, then put back where it sorts) and
+ * wrote it all back.
+ *
+ * Layout, as `zset.ts` writes it: per member, in (score, member) order,
+ * its length (u16, little-endian), its bytes and its score (8 bytes,
+ * IEEE-754 little-endian).
+ *
+ * @example
+ * ```ts
+ * const view = engine.packed("board", SNAPSHOT_TYPE_ZSET);
+ * if (view !== undefined) new PackedZset(view).score("alice");
+ * setPackedScore(engine, "board", "alice", 12); // 0: updated in place
+ * ```
+ * @module
+ */
+
+import { binaryEquals, writeBinary } from "../../bytes/binary_string.ts";
+import type { Engine, PackedView } from "../../storage/engine.ts";
+import { INLINE_MAX_BYTES } from "../string/big_string.ts";
+import { ENCODING_LIMITS } from "../encoding_limits.ts";
+import { SNAPSHOT_TYPE_ZSET } from "./zset.ts";
+
+const scoreBits = new Float64Array(1);
+const scoreBytes = new Uint8Array(scoreBits.buffer);
+
+/** The score whose 8 bytes start at `at` in `bytes`. */
+function scoreAt(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) scoreBytes[i] = bytes[at + i];
+  return scoreBits[0];
+}
+
+/** The length of the entry's member whose entry starts at `at`. */
+function memberLength(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8);
+}
+
+/**
+ * Whether `member` sorts before the `length` bytes at `at` (byte order,
+ * a prefix first), as two members of one score are ordered.
+ */
+function memberBefore(member: string, bytes: Uint8Array, at: number, length: number): boolean {
+  const n = Math.min(member.length, length);
+  for (let i = 0; i < n; i++) {
+    const a = member.charCodeAt(i);
+    const b = bytes[at + i];
+    if (a !== b) return a < b;
+  }
+  return member.length < length;
+}
+
+/**
+ * A sorted set held inline, read where its bytes lie. Valid until the
+ * keyspace next changes: read first, then write.
+ *
+ * @example
+ * ```ts
+ * const zset = new PackedZset(view);
+ * zset.length; // its members
+ * ```
+ */
+export class PackedZset {
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+  #length = -1;
+
+  constructor(view: PackedView) {
+    this.#bytes = view.bytes;
+    this.#start = view.start;
+    this.#end = view.start + view.length;
+  }
+
+  /** Its members. */
+  get length(): number {
+    if (this.#length < 0) {
+      let count = 0;
+      for (let at = this.#start; at < this.#end; count++) {
+        at += 10 + memberLength(this.#bytes, at);
+      }
+      this.#length = count;
+    }
+    return this.#length;
+  }
+
+  /** The score of `member`, or undefined. */
+  score(member: string): number | undefined {
+    const bytes = this.#bytes;
+    const length = member.length;
+    for (let at = this.#start; at < this.#end;) {
+      const n = memberLength(bytes, at);
+      if (n === length && binaryEquals(bytes, at + 2, member)) return scoreAt(bytes, at + 2 + n);
+      at += 10 + n;
+    }
+    return undefined;
+  }
+}
+
+/** Where {@link setPackedScore} builds the bytes it splices in. */
+let scratch = new Uint8Array(INLINE_MAX_BYTES);
+
+/**
+ * Sets `member`'s score to `score` (not NaN) in the sorted set at `key`
+ * where it is held inline, in its packed bytes: 1 if the member is new, 0
+ * if it was held (its score changed or not). -1, changing nothing, where
+ * the sorted set is not held inline (or there is none) or where a new
+ * member would make it a skiplist or take it past inline size: the caller
+ * then goes through a `ZsetValue`, which converts by the same rules
+ * (`ZsetValue.set`).
+ */
+export function setPackedScore(
+  engine: Engine,
+  key: string,
+  member: string,
+  score: number,
+): number {
+  const view = engine.packed(key, SNAPSHOT_TYPE_ZSET, false);
+  if (view === undefined) return -1;
+  // Redis's listpack keeps -0 as 0 (its skiplist keeps -0).
+  if (score === 0) score = 0;
+  const { bytes, start, length } = view;
+  const end = start + length;
+  const size = 10 + member.length;
+  let old = -1;
+  let count = 0;
+  for (let at = start; at < end; count++) {
+    const n = memberLength(bytes, at);
+    if (old < 0 && n === member.length && binaryEquals(bytes, at + 2, member)) old = at;
+    at += 10 + n;
+  }
+  if (old >= 0) {
+    if (scoreAt(bytes, old + size - 8) === score) return 0;
+  } else if (
+    count + 1 > ENCODING_LIMITS.zsetMaxListpackEntries ||
+    member.length > ENCODING_LIMITS.zsetMaxListpackValue || member.length > 0xffff ||
+    length + size > INLINE_MAX_BYTES
+  ) {
+    return -1;
+  }
+  // Where the entry goes, its old place left out.
+  let to = start;
+  while (to < end) {
+    if (to === old) {
+      to += size;
+      continue;
+    }
+    const n = memberLength(bytes, to);
+    const s = scoreAt(bytes, to + 2 + n);
+    if (score < s || (score === s && memberBefore(member, bytes, to + 2, n))) break;
+    to += 10 + n;
+  }
+  if (scratch.length < length + size) scratch = new Uint8Array(length + size);
+  const out = scratch;
+  if (old < 0) {
+    const n = writeEntry(out, 0, member, score);
+    engine.splicePacked(key, to - start, to - start, out, n);
+    return 1;
+  }
+  // One splice of what lies between the old place and the new, as long as it was.
+  if (to <= old) {
+    let n = writeEntry(out, 0, member, score);
+    for (let i = to; i < old; i++) out[n++] = bytes[i];
+    engine.splicePacked(key, to - start, old + size - start, out, n);
+  } else {
+    let n = 0;
+    for (let i = old + size; i < to; i++) out[n++] = bytes[i];
+    n = writeEntry(out, n, member, score);
+    engine.splicePacked(key, old - start, to - start, out, n);
+  }
+  return 0;
+}
+
+/** What a removal splices in: nothing. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Removes `member` from the sorted set at `key` where it is held inline,
+ * in its packed bytes (the key with its last member): 1 if it was held, 0
+ * if not; -1, changing nothing, where the sorted set is not held inline.
+ */
+export function removePackedMember(engine: Engine, key: string, member: string): number {
+  const view = engine.packed(key, SNAPSHOT_TYPE_ZSET, false);
+  if (view === undefined) return -1;
+  const { bytes, start, length } = view;
+  const end = start + length;
+  for (let at = start; at < end;) {
+    const n = memberLength(bytes, at);
+    if (n === member.length && binaryEquals(bytes, at + 2, member)) {
+      if (length === 10 + n) engine.delete(key);
+      else engine.splicePacked(key, at - start, at - start + 10 + n, NO_BYTES, 0);
+      return 1;
+    }
+    at += 10 + n;
+  }
+  return 0;
+}
+
+/** Writes the entry of `member` and `score` at `at` of `out`; the offset after it. */
+function writeEntry(out: Uint8Array, at: number, member: string, score: number): number {
+  out[at] = member.length & 0xff;
+  out[at + 1] = member.length >>> 8;
+  let n = writeBinary(member, out, at + 2);
+  scoreBits[0] = score;
+  for (let i = 0; i < 8; i++) out[n++] = scoreBytes[i];
+  return n;
+}
