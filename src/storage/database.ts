@@ -167,11 +167,22 @@ export class Database {
     type: abstract new (...args: never[]) => T,
     inlineType: number,
   ): T | PackedView | undefined {
-    const value = this.engine.getOrPacked(key, inlineType);
-    if (value === undefined) return undefined;
-    if (this.engine.expiringCount !== 0 && this.#expired(key)) return undefined;
-    if (value instanceof type || value === this.engine.packedView) return value as T | PackedView;
+    const value = this.valueOrPacked(key, inlineType);
+    if (value === undefined || value instanceof type || value === this.engine.packedView) {
+      return value as T | PackedView | undefined;
+    }
     throw new WrongTypeError();
+  }
+
+  /**
+   * The live value of `key` of any type, as {@link value}, except that a
+   * small collection held inline as snapshot type `inlineType` comes as its
+   * packed bytes (`Engine.getOrPacked`: the engine's `packedView`).
+   */
+  valueOrPacked(key: string, inlineType: number): KeyValue | PackedView | undefined {
+    const value = this.engine.getOrPacked(key, inlineType);
+    if (value === undefined || this.engine.expiringCount === 0) return value;
+    return this.#expired(key) ? undefined : value;
   }
 
   /**

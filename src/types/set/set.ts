@@ -46,6 +46,7 @@ import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { MemberTable } from "./_member_table.ts";
+import { addPackedMember, removePackedMember } from "./_packed_set.ts";
 
 /** The snapshot entry type (and inline type) of a set. */
 export const SNAPSHOT_TYPE_SET = 3;
@@ -123,7 +124,7 @@ export function compareIntegers(a: string, b: string): number {
 }
 
 /** The current most members of an intset (set-max-intset-entries, capped as Redis does). */
-function intsetMaxEntries(): number {
+export function intsetMaxEntries(): number {
   return Math.min(ENCODING_LIMITS.setMaxIntsetEntries, INTSET_HARD_MAX_ENTRIES);
 }
 
@@ -680,6 +681,14 @@ export function applySetAdds(
   members: readonly string[],
   flags: readonly number[],
 ): void {
+  // Held inline: each member's entry spliced into the bytes where they are.
+  let i = 0;
+  while (i < members.length && flags[i] === 0 && addPackedMember(engine, key, members[i]) >= 0) i++;
+  if (i === members.length) return;
+  if (i > 0) {
+    members = members.slice(i);
+    flags = flags.slice(i);
+  }
   const current = engine.get(key);
   let set: SetValue;
   // An object in the key table changes in place; a small set read from its
@@ -713,6 +722,18 @@ export function applySetRems(
   members: readonly string[],
   flags: readonly number[],
 ): void {
+  // Held inline: each member's entry cut out of the bytes where they are.
+  let i = 0;
+  while (
+    i < members.length && flags[i] === 0 && removePackedMember(engine, key, members[i]) >= 0
+  ) {
+    i++;
+  }
+  if (i === members.length) return;
+  if (i > 0) {
+    members = members.slice(i);
+    flags = flags.slice(i);
+  }
   const current = engine.get(key, false);
   if (!(current instanceof SetValue)) return;
   let set = current;

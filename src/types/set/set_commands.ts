@@ -27,7 +27,16 @@ import { noteRead } from "../../keyspace/lookup.ts";
 import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
 import { WrongTypeError } from "../collection.ts";
-import { applySetAdds, applySetRems, MAX_SET_MEMBERS, SET_REM_REBUILD, SetValue } from "./set.ts";
+import {
+  applySetAdds,
+  applySetRems,
+  MAX_SET_MEMBERS,
+  SET_REM_REBUILD,
+  SetValue,
+  SNAPSHOT_TYPE_SET,
+} from "./set.ts";
+import { PackedSet } from "./_packed_set.ts";
+import type { PackedView } from "../../storage/engine.ts";
 import { distinctRandomMembers, randomIndex } from "./_set_random.ts";
 import { SET_ALGEBRA_COMMANDS } from "./set_algebra_commands.ts";
 import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
@@ -66,6 +75,23 @@ export function readSet(ctx: CommandContext, key: string): SetValue | undefined 
   throw new WrongTypeError();
 }
 
+/** What a command that only asks whether members are held, and how many, reads. */
+type SetMembers = SetValue | PackedSet;
+
+/**
+ * The set at `key` for a command that only asks whether members are held
+ * and how many: one held inline is read in its packed bytes, not unpacked
+ * (valid until the keyspace next changes). A hit or a miss counted when
+ * `read`, before the type check, as {@link readSet}.
+ */
+function setMembers(ctx: CommandContext, key: string, read = true): SetMembers | undefined {
+  const value = ctx.db.valueOrPacked(key, SNAPSHOT_TYPE_SET);
+  if (read) noteRead(ctx, key, value !== undefined);
+  if (value === undefined || value instanceof SetValue) return value;
+  if (value === ctx.db.engine.packedView) return new PackedSet(value as PackedView);
+  throw new WrongTypeError();
+}
+
 /** Refuses a set that would pass {@link MAX_SET_MEMBERS}. */
 export function checkRoom(size: number): void {
   if (size > MAX_SET_MEMBERS) throw error(`a set holds at most ${MAX_SET_MEMBERS} members`);
@@ -83,19 +109,19 @@ function replySet(w: ReplyWriter, members: readonly string[]): void {
 // already held: 42 -> 0 bytes of garbage a call).
 
 /** SADD's arguments not in `set`, each once, in argument order. */
-function newMembers(args: string[], set: SetValue | undefined): string[] {
+function newMembers(args: string[], set: SetMembers | undefined): string[] {
   return distinctArgs(args, 2, (member) => set === undefined || !set.has(member));
 }
 
 /** SREM's arguments in `set`, each once, in argument order. */
-function heldMembers(args: string[], set: SetValue): string[] {
+function heldMembers(args: string[], set: SetMembers): string[] {
   return distinctArgs(args, 2, (member) => set.has(member));
 }
 
 /** SADD key member [member ...]: how many were new. */
 function sadd(ctx: CommandContext, args: string[]): number {
   const key = args[1];
-  const set = ctx.db.collection(key, SetValue);
+  const set = setMembers(ctx, key, false);
   let added: string[];
   if (args.length === 3) {
     if (set !== undefined && set.has(args[2])) return 0;
@@ -115,7 +141,7 @@ function sadd(ctx: CommandContext, args: string[]): number {
 /** SREM key member [member ...]: how many were held. */
 function srem(ctx: CommandContext, args: string[]): number {
   const key = args[1];
-  const set = ctx.db.collection(key, SetValue);
+  const set = setMembers(ctx, key, false);
   if (set === undefined) return 0;
   const size = set.length;
   let removed: string[];
@@ -280,21 +306,21 @@ export const SET_COMMANDS: CommandHandler[] = [
     name: "SCARD",
     summary: "Returns how many members a set has.",
     run(ctx, args, w) {
-      w.integer(readSet(ctx, args[1])?.length ?? 0);
+      w.integer(setMembers(ctx, args[1])?.length ?? 0);
     },
   },
   {
     name: "SISMEMBER",
     summary: "Whether a member is in a set: 1 or 0.",
     run(ctx, args, w) {
-      w.integer(readSet(ctx, args[1])?.has(args[2]) ? 1 : 0);
+      w.integer(setMembers(ctx, args[1])?.has(args[2]) ? 1 : 0);
     },
   },
   {
     name: "SMISMEMBER",
     summary: "Whether each member is in a set: 1 or 0 each.",
     run(ctx, args, w) {
-      const set = readSet(ctx, args[1]);
+      const set = setMembers(ctx, args[1]);
       w.array(args.length - 2);
       for (let i = 2; i < args.length; i++) w.integer(set?.has(args[i]) ? 1 : 0);
     },
