@@ -468,6 +468,10 @@ function hashEvents(e: EventSteps): StepLike[] {
     ...e.ev(0, "HDEL", "h", "zz"),
     ...e.ev(1, "HDEL", "h", "a", "zz"),
     ...e.ev(2, "HDEL", "h2", "n"),
+    // A hash table (600 fields) losing half its fields, then the rest: `del` comes with the last only.
+    ...e.ev(2, "HSET", "big", ...Array.from({ length: 600 }, (_, i) => [`f${i}`, "v"]).flat()),
+    ...e.ev(1, "HDEL", "big", ...Array.from({ length: 300 }, (_, i) => `f${i}`)),
+    ...e.ev(2, "HDEL", "big", ...Array.from({ length: 300 }, (_, i) => `f${300 + i}`)),
     ...e.ev(1, "HGET", "nokey", "f"),
     ...e.ev(0, "HGET", "h", "nofield"),
     ...e.ev(1, "HGETALL", "nokey"),

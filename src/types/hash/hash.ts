@@ -36,6 +36,7 @@ import type { Engine } from "../../storage/engine.ts";
 import { flatString } from "../string_map.ts";
 import { FieldTable } from "./_field_table.ts";
 import { FieldValues } from "./_field_values.ts";
+import { removePackedField } from "./_packed_hash.ts";
 
 /**
  * Redis's hash-max-listpack-entries as redis-server runs without a config
@@ -540,6 +541,11 @@ function setPackedField(engine: Engine, key: string, field: string, value: strin
  * ```
  */
 export function applyHashDels(engine: Engine, key: string, fields: readonly string[]): void {
+  // Held inline: each field's entry cut out of the bytes where they are.
+  let i = 0;
+  while (i < fields.length && removePackedField(engine, key, fields[i]) >= 0) i++;
+  if (i === fields.length) return;
+  if (i > 0) fields = fields.slice(i);
   const hash = engine.get(key, false);
   if (!(hash instanceof HashValue)) return;
   let deleted = false;

@@ -28,6 +28,7 @@ import { noteRead } from "../../keyspace/lookup.ts";
 import { NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_NEW } from "../../pubsub/keyspace_events.ts";
 import { checkEntry, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../storage/store.ts";
 import type { Engine } from "../../storage/engine.ts";
+import { PackedHash } from "./_packed_hash.ts";
 import { WalOp } from "../../wal/record.ts";
 import {
   addLongDouble,
@@ -64,6 +65,21 @@ function readHash(ctx: CommandContext, key: string): HashValue | undefined {
   return hash;
 }
 
+/** What a command that reads fields one by one, or counts them, reads. */
+type HashFields = HashValue | PackedHash;
+
+/**
+ * The hash at `key` for a command that reads fields one by one or counts
+ * them: one held inline is read in its packed bytes, not unpacked (valid
+ * until the keyspace next changes). A hit or a miss counted when `read`;
+ * WRONGTYPE for another type.
+ */
+function hashFields(ctx: CommandContext, key: string, read = true): HashFields | undefined {
+  const hash = ctx.db.collectionOrPacked(key, HashValue, SNAPSHOT_TYPE_HASH);
+  if (read) noteRead(ctx, key, hash !== undefined);
+  return hash === undefined || hash instanceof HashValue ? hash : new PackedHash(hash);
+}
+
 function applyDels(engine: Engine, key: string, fields: readonly string[]): void {
   applyHashDels(engine, key, fields);
 }
@@ -77,7 +93,7 @@ function setField(ctx: CommandContext, key: string, field: string, value: string
  * Checks HSET-style field/value pairs from `args[2]` (limits, and room for
  * new fields) before anything is written: all or nothing.
  */
-function checkPairs(hash: HashValue | undefined, key: string, args: string[]): void {
+function checkPairs(hash: HashFields | undefined, key: string, args: string[]): void {
   // A record holds the field and its value together: that is what the value limit bounds.
   for (let i = 2; i < args.length; i += 2) {
     if (args[i].length + args[i + 1].length > MAX_VALUE_BYTES || key.length > MAX_KEY_BYTES) {
@@ -94,7 +110,7 @@ function checkPairs(hash: HashValue | undefined, key: string, args: string[]): v
 }
 
 /** Throws unless `field` = `value` fits the limits (one field set by a counter). */
-function checkNewField(hash: HashValue | undefined, key: string, field: string, value: string) {
+function checkNewField(hash: HashFields | undefined, key: string, field: string, value: string) {
   checkEntry(key, field + value);
   if ((hash?.length ?? 0) >= MAX_HASH_FIELDS && !hash?.has(field)) {
     throw error(`a hash holds at most ${MAX_HASH_FIELDS} fields`);
@@ -272,7 +288,7 @@ export const HASH_COMMANDS: CommandHandler[] = [
     summary: "Sets a hash field only if it does not exist; 1 if set.",
     run(ctx, args, w) {
       const [, key, field, value] = args;
-      const hash = ctx.db.collection(key, HashValue);
+      const hash = hashFields(ctx, key, false);
       checkPairs(hash, key, args);
       if (hash?.has(field)) return w.integer(0);
       setField(ctx, key, field, value);
@@ -285,7 +301,7 @@ export const HASH_COMMANDS: CommandHandler[] = [
     name: "HGET",
     summary: "Returns the value of a hash field.",
     run(ctx, args, w) {
-      const value = readHash(ctx, args[1])?.get(args[2]);
+      const value = hashFields(ctx, args[1])?.get(args[2]);
       if (value === undefined) w.nil();
       else w.bulk(value);
     },
@@ -294,7 +310,7 @@ export const HASH_COMMANDS: CommandHandler[] = [
     name: "HMGET",
     summary: "Returns the values of hash fields (nil for each one missing).",
     run(ctx, args, w) {
-      const hash = readHash(ctx, args[1]);
+      const hash = hashFields(ctx, args[1]);
       w.array(args.length - 2);
       for (let i = 2; i < args.length; i++) {
         const value = hash?.get(args[i]);
@@ -308,15 +324,17 @@ export const HASH_COMMANDS: CommandHandler[] = [
     summary: "Deletes hash fields (the key with its last); how many existed.",
     run(ctx, args, w) {
       const key = args[1];
-      const hash = ctx.db.collection(key, HashValue);
+      const hash = hashFields(ctx, key, false);
       if (hash === undefined) return w.integer(0);
       // The fields held, each once (HDEL h f f deletes one), logged in one go.
       const fields = distinctArgs(args, 2, (field) => hash.has(field));
       const deleted = fields.length;
+      // Counted before the change: a hash held as an object loses the fields in it.
+      const emptied = deleted > 0 && deleted === hash.length;
       if (deleted > 0) {
         ctx.db.changeCollection(key, WalOp.HashDel, fields, fields.map(() => 0), applyDels);
         ctx.notify(NOTIFY_HASH, "hdel", key);
-        if (deleted === hash.length) ctx.notify(NOTIFY_GENERIC, "del", key);
+        if (emptied) ctx.notify(NOTIFY_GENERIC, "del", key);
       }
       w.integer(deleted);
     },
@@ -325,21 +343,21 @@ export const HASH_COMMANDS: CommandHandler[] = [
     name: "HLEN",
     summary: "Returns how many fields a hash has.",
     run(ctx, args, w) {
-      w.integer(readHash(ctx, args[1])?.length ?? 0);
+      w.integer(hashFields(ctx, args[1])?.length ?? 0);
     },
   },
   {
     name: "HSTRLEN",
     summary: "Returns the length of a hash field's value (0 if missing).",
     run(ctx, args, w) {
-      w.integer(readHash(ctx, args[1])?.get(args[2])?.length ?? 0);
+      w.integer(hashFields(ctx, args[1])?.get(args[2])?.length ?? 0);
     },
   },
   {
     name: "HEXISTS",
     summary: "Whether a hash field exists: 1 or 0.",
     run(ctx, args, w) {
-      w.integer(readHash(ctx, args[1])?.has(args[2]) ? 1 : 0);
+      w.integer(hashFields(ctx, args[1])?.has(args[2]) ? 1 : 0);
     },
   },
   {
@@ -374,7 +392,7 @@ export const HASH_COMMANDS: CommandHandler[] = [
       const [, key, field] = args;
       const by = parseInt64(args[3]);
       if (by === undefined) throw notAnInteger();
-      const hash = ctx.db.collection(key, HashValue);
+      const hash = hashFields(ctx, key, false);
       const text = hash?.get(field);
       const current = text === undefined ? 0n : parseInt64(text);
       if (current === undefined) throw error("hash value is not an integer");
@@ -395,7 +413,7 @@ export const HASH_COMMANDS: CommandHandler[] = [
       const by = parseLongDouble(args[3]);
       if (by === undefined) throw error("value is not a valid float");
       if (isNotFinite(by)) throw error("value is NaN or Infinity");
-      const hash = ctx.db.collection(key, HashValue);
+      const hash = hashFields(ctx, key, false);
       const text = hash?.get(field);
       const current = text === undefined ? longDoubleFromBigInt(0n) : storedFloat(text);
       if (current === undefined) throw error("hash value is not a float");

@@ -1,0 +1,103 @@
+/**
+ * A small hash where the key table holds it inline, read in its packed
+ * bytes ({@link PackedHash}) and rid of a field there
+ * ({@link removePackedField}); its writes already edit the bytes in place
+ * (`hash.ts`, `setPackedField`). HGET, HMGET, HEXISTS, HLEN, HINCRBY and
+ * HDEL on a small hash then scan its entries where they lie, where each
+ * unpacked a `HashValue` (the bytes copied into a string) first.
+ *
+ * Layout, as `hash.ts` writes it: each field and then its value, each as
+ * its length (one byte) and its bytes, in the order the fields came.
+ *
+ * @example
+ * ```ts
+ * const view = engine.packed("session", SNAPSHOT_TYPE_HASH);
+ * if (view !== undefined) new PackedHash(view).get("user");
+ * ```
+ * @module
+ */
+
+import { binaryEquals, bytesToBinary } from "../../bytes/binary_string.ts";
+import type { Engine, PackedView } from "../../storage/engine.ts";
+import { SNAPSHOT_TYPE_HASH } from "./hash.ts";
+
+/** Where the entry of `field` starts in the entries [`at`, `end`), or -1. */
+function findField(bytes: Uint8Array, at: number, end: number, field: string): number {
+  const length = field.length;
+  while (at < end) {
+    const n = bytes[at];
+    if (n === length && binaryEquals(bytes, at + 1, field)) return at;
+    at += 1 + n;
+    at += 1 + bytes[at];
+  }
+  return -1;
+}
+
+/**
+ * A hash held inline, read where its bytes lie. Valid until the keyspace
+ * next changes: read first, then write.
+ *
+ * @example
+ * ```ts
+ * new PackedHash(view).has("user"); // true
+ * ```
+ */
+export class PackedHash {
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+  #length = -1;
+
+  constructor(view: PackedView) {
+    this.#bytes = view.bytes;
+    this.#start = view.start;
+    this.#end = view.start + view.length;
+  }
+
+  /** Its fields. */
+  get length(): number {
+    if (this.#length < 0) {
+      const bytes = this.#bytes;
+      let count = 0;
+      for (let at = this.#start; at < this.#end; count++) {
+        at += 1 + bytes[at];
+        at += 1 + bytes[at];
+      }
+      this.#length = count;
+    }
+    return this.#length;
+  }
+
+  /** The value of `field`, or undefined. */
+  get(field: string): string | undefined {
+    const at = findField(this.#bytes, this.#start, this.#end, field);
+    if (at < 0) return undefined;
+    const valueAt = at + 1 + field.length;
+    return bytesToBinary(this.#bytes, valueAt + 1, valueAt + 1 + this.#bytes[valueAt]);
+  }
+
+  /** Whether `field` is in it. */
+  has(field: string): boolean {
+    return findField(this.#bytes, this.#start, this.#end, field) >= 0;
+  }
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Removes `field` from the hash at `key` where it is held inline, in its
+ * packed bytes (the key with its last field): 1 if it was held, 0 if not;
+ * -1, changing nothing, where the hash is not held inline.
+ */
+export function removePackedField(engine: Engine, key: string, field: string): number {
+  const view = engine.packed(key, SNAPSHOT_TYPE_HASH, false);
+  if (view === undefined) return -1;
+  const { bytes, start, length } = view;
+  const at = findField(bytes, start, start + length, field);
+  if (at < 0) return 0;
+  const valueAt = at + 1 + field.length;
+  const end = valueAt + 1 + bytes[valueAt];
+  if (end - at === length) engine.delete(key);
+  else engine.splicePacked(key, at - start, end - start, NO_BYTES, 0);
+  return 1;
+}

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { Engine } from "../../storage/engine.ts";
+import { Rng } from "../../../tests/_generate.ts";
+import { HashValue, SNAPSHOT_TYPE_HASH } from "./hash.ts";
+import { PackedHash, removePackedField } from "./_packed_hash.ts";
+
+Deno.test("a PackedHash reads what HashValue packed, and removePackedField cuts fields out in place", () => {
+  const r = new Rng(21);
+  for (let round = 0; round < 50; round++) {
+    const engine = new Engine(1);
+    const model = new HashValue();
+    const n = r.int(1, 60);
+    for (let i = 0; i < n; i++) {
+      model.set(`f${r.int(0, 80)}`, r.pick(["", "v", "\x00\xff", "x".repeat(r.int(0, 64))]));
+    }
+    engine.setCollection("h", model.clone());
+    while (model.length > 0) {
+      const reader = new PackedHash(engine.packed("h", SNAPSHOT_TYPE_HASH)!);
+      assert.equal(reader.length, model.length);
+      const field = `f${r.int(0, 80)}`;
+      assert.equal(reader.get(field), model.get(field));
+      assert.equal(reader.has(field), model.has(field));
+      assert.equal(removePackedField(engine, "h", field), model.delete(field) ? 1 : 0);
+      if (model.length === 0) break;
+      assert.deepEqual((engine.get("h") as HashValue).entries(), model.entries());
+    }
+    assert.equal(engine.get("h"), undefined);
+    assert.equal(removePackedField(engine, "h", "f1"), -1);
+  }
+});
