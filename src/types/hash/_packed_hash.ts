@@ -87,10 +87,15 @@ const NO_BYTES = new Uint8Array(0);
 /**
  * Removes `field` from the hash at `key` where it is held inline, in its
  * packed bytes (the key with its last field): 1 if it was held, 0 if not;
- * -1, changing nothing, where the hash is not held inline.
+ * -1, changing nothing, where the hash is not held inline. `view`: its
+ * packed bytes if just looked up (`Engine.getOrPacked`).
  */
-export function removePackedField(engine: Engine, key: string, field: string): number {
-  const view = engine.packed(key, SNAPSHOT_TYPE_HASH, false);
+export function removePackedField(
+  engine: Engine,
+  key: string,
+  field: string,
+  view = engine.packed(key, SNAPSHOT_TYPE_HASH, false),
+): number {
   if (view === undefined) return -1;
   const { bytes, start, length } = view;
   const at = findField(bytes, start, start + length, field);

@@ -32,7 +32,7 @@ import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
-import type { Engine } from "../../storage/engine.ts";
+import type { Engine, PackedView } from "../../storage/engine.ts";
 import { flatString } from "../string_map.ts";
 import { FieldTable } from "./_field_table.ts";
 import { FieldValues } from "./_field_values.ts";
@@ -541,12 +541,19 @@ function setPackedField(engine: Engine, key: string, field: string, value: strin
  * ```
  */
 export function applyHashDels(engine: Engine, key: string, fields: readonly string[]): void {
-  // Held inline: each field's entry cut out of the bytes where they are.
-  let i = 0;
-  while (i < fields.length && removePackedField(engine, key, fields[i]) >= 0) i++;
-  if (i === fields.length) return;
-  if (i > 0) fields = fields.slice(i);
-  const hash = engine.get(key, false);
+  let hash = engine.getOrPacked(key, SNAPSHOT_TYPE_HASH, false);
+  if (hash === engine.packedView) {
+    // Held inline: each field's entry cut out of the bytes where they are.
+    let i = 0;
+    let view: PackedView | undefined = hash;
+    while (i < fields.length && removePackedField(engine, key, fields[i], view) >= 0) {
+      i++;
+      view = undefined;
+    }
+    if (i === fields.length) return;
+    if (i > 0) fields = fields.slice(i);
+    hash = engine.get(key, false);
+  }
   if (!(hash instanceof HashValue)) return;
   let deleted = false;
   for (const field of fields) if (hash.delete(field)) deleted = true;

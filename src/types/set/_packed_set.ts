@@ -109,9 +109,14 @@ const NO_BYTES = new Uint8Array(0);
  * is not held inline (or there is none) or where the member would change
  * its encoding or take it out of the packed form: the caller then goes
  * through a `SetValue`, which converts by the same rules (`SetValue.add`).
+ * `view`: the set's packed bytes if just looked up (`Engine.getOrPacked`).
  */
-export function addPackedMember(engine: Engine, key: string, member: string): number {
-  const view = engine.packed(key, SNAPSHOT_TYPE_SET, false);
+export function addPackedMember(
+  engine: Engine,
+  key: string,
+  member: string,
+  view = engine.packed(key, SNAPSHOT_TYPE_SET, false),
+): number {
   if (view === undefined) return -1;
   const { bytes, start, length } = view;
   const end = start + length;
@@ -145,10 +150,15 @@ export function addPackedMember(engine: Engine, key: string, member: string): nu
 /**
  * Removes `member` from the set at `key` where it is held inline, in its
  * packed bytes (the key with its last member): 1 if it was held, 0 if
- * not; -1, changing nothing, where the set is not held inline.
+ * not; -1, changing nothing, where the set is not held inline. `view`: its
+ * packed bytes if just looked up.
  */
-export function removePackedMember(engine: Engine, key: string, member: string): number {
-  const view = engine.packed(key, SNAPSHOT_TYPE_SET, false);
+export function removePackedMember(
+  engine: Engine,
+  key: string,
+  member: string,
+  view = engine.packed(key, SNAPSHOT_TYPE_SET, false),
+): number {
   if (view === undefined) return -1;
   const { bytes, start, length } = view;
   if (bytes[start] === 0 && !isIntegerMember(member)) return 0;

@@ -44,7 +44,7 @@ import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
-import type { Engine } from "../../storage/engine.ts";
+import type { Engine, PackedView } from "../../storage/engine.ts";
 import { MemberTable } from "./_member_table.ts";
 import { addPackedMember, removePackedMember } from "./_packed_set.ts";
 
@@ -681,15 +681,24 @@ export function applySetAdds(
   members: readonly string[],
   flags: readonly number[],
 ): void {
-  // Held inline: each member's entry spliced into the bytes where they are.
-  let i = 0;
-  while (i < members.length && flags[i] === 0 && addPackedMember(engine, key, members[i]) >= 0) i++;
-  if (i === members.length) return;
-  if (i > 0) {
-    members = members.slice(i);
-    flags = flags.slice(i);
+  let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET);
+  if (current === engine.packedView) {
+    // Held inline: each member's entry spliced into the bytes where they are.
+    let i = 0;
+    let view: PackedView | undefined = current;
+    while (
+      i < members.length && flags[i] === 0 && addPackedMember(engine, key, members[i], view) >= 0
+    ) {
+      i++;
+      view = undefined;
+    }
+    if (i === members.length) return;
+    if (i > 0) {
+      members = members.slice(i);
+      flags = flags.slice(i);
+    }
+    current = engine.get(key);
   }
-  const current = engine.get(key);
   let set: SetValue;
   // An object in the key table changes in place; a small set read from its
   // inline bytes is a copy, stored back below (as is a new one).
@@ -722,19 +731,24 @@ export function applySetRems(
   members: readonly string[],
   flags: readonly number[],
 ): void {
-  // Held inline: each member's entry cut out of the bytes where they are.
-  let i = 0;
-  while (
-    i < members.length && flags[i] === 0 && removePackedMember(engine, key, members[i]) >= 0
-  ) {
-    i++;
+  let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET, false);
+  if (current === engine.packedView) {
+    // Held inline: each member's entry cut out of the bytes where they are.
+    let i = 0;
+    let view: PackedView | undefined = current;
+    while (
+      i < members.length && flags[i] === 0 && removePackedMember(engine, key, members[i], view) >= 0
+    ) {
+      i++;
+      view = undefined;
+    }
+    if (i === members.length) return;
+    if (i > 0) {
+      members = members.slice(i);
+      flags = flags.slice(i);
+    }
+    current = engine.get(key, false);
   }
-  if (i === members.length) return;
-  if (i > 0) {
-    members = members.slice(i);
-    flags = flags.slice(i);
-  }
-  const current = engine.get(key, false);
   if (!(current instanceof SetValue)) return;
   let set = current;
   let changed = false;

@@ -113,15 +113,16 @@ let scratch = new Uint8Array(INLINE_MAX_BYTES);
  * the sorted set is not held inline (or there is none) or where a new
  * member would make it a skiplist or take it past inline size: the caller
  * then goes through a `ZsetValue`, which converts by the same rules
- * (`ZsetValue.set`).
+ * (`ZsetValue.set`). `view`: its packed bytes if just looked up
+ * (`Engine.getOrPacked`).
  */
 export function setPackedScore(
   engine: Engine,
   key: string,
   member: string,
   score: number,
+  view = engine.packed(key, SNAPSHOT_TYPE_ZSET, false),
 ): number {
-  const view = engine.packed(key, SNAPSHOT_TYPE_ZSET, false);
   if (view === undefined) return -1;
   // Redis's listpack keeps -0 as 0 (its skiplist keeps -0).
   if (score === 0) score = 0;
@@ -184,9 +185,14 @@ const NO_BYTES = new Uint8Array(0);
  * Removes `member` from the sorted set at `key` where it is held inline,
  * in its packed bytes (the key with its last member): 1 if it was held, 0
  * if not; -1, changing nothing, where the sorted set is not held inline.
+ * `view`: its packed bytes if just looked up.
  */
-export function removePackedMember(engine: Engine, key: string, member: string): number {
-  const view = engine.packed(key, SNAPSHOT_TYPE_ZSET, false);
+export function removePackedMember(
+  engine: Engine,
+  key: string,
+  member: string,
+  view = engine.packed(key, SNAPSHOT_TYPE_ZSET, false),
+): number {
   if (view === undefined) return -1;
   const { bytes, start, length } = view;
   const end = start + length;

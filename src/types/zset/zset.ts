@@ -27,7 +27,7 @@ import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
-import type { Engine } from "../../storage/engine.ts";
+import type { Engine, PackedView } from "../../storage/engine.ts";
 import { ZsetTable } from "./_zset_table.ts";
 import { decodeScore, encodeScore } from "./score.ts";
 import { removePackedMember, setPackedScore } from "./_packed_zset.ts";
@@ -569,9 +569,15 @@ export function applyZsetScores(
   members: readonly string[],
   scores: readonly number[],
 ): void {
-  // One member of a sorted set held inline: its entry moved in the bytes.
-  if (members.length === 1 && setPackedScore(engine, key, members[0], scores[0]) >= 0) return;
-  const current = engine.get(key);
+  let current = engine.getOrPacked(key, SNAPSHOT_TYPE_ZSET);
+  if (current === engine.packedView) {
+    // One member of a sorted set held inline: its entry moved in the bytes.
+    const view = current as PackedView;
+    if (members.length === 1 && setPackedScore(engine, key, members[0], scores[0], view) >= 0) {
+      return;
+    }
+    current = engine.get(key);
+  }
   let zset: ZsetValue;
   // An object in the key table changes in place; one read from its inline
   // bytes is a copy, stored back below (as is a new one).
@@ -597,12 +603,19 @@ export function applyZsetScores(
  * ```
  */
 export function applyZsetRems(engine: Engine, key: string, members: readonly string[]): void {
-  // Held inline: each member's entry cut out of the bytes where they are.
-  let i = 0;
-  while (i < members.length && removePackedMember(engine, key, members[i]) >= 0) i++;
-  if (i === members.length) return;
-  if (i > 0) members = members.slice(i);
-  const zset = engine.get(key, false);
+  let zset = engine.getOrPacked(key, SNAPSHOT_TYPE_ZSET, false);
+  if (zset === engine.packedView) {
+    // Held inline: each member's entry cut out of the bytes where they are.
+    let i = 0;
+    let view: PackedView | undefined = zset;
+    while (i < members.length && removePackedMember(engine, key, members[i], view) >= 0) {
+      i++;
+      view = undefined;
+    }
+    if (i === members.length) return;
+    if (i > 0) members = members.slice(i);
+    zset = engine.get(key, false);
+  }
   if (!(zset instanceof ZsetValue)) return;
   let deleted = false;
   for (const member of members) if (zset.delete(member)) deleted = true;
