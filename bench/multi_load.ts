@@ -36,6 +36,7 @@
 
 import { parseArgs } from "node:util";
 import { cpuUsage } from "node:process";
+import { skipReply } from "./_resp_reply.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -89,30 +90,6 @@ function randomize(request: Uint8Array): void {
     request[COUNTER_DIGITS + i] = digit;
     r = Math.floor(r / 10);
   }
-}
-
-/** The offset after the reply at `pos`, or -1 if it is not complete yet. */
-function skipReply(b: Uint8Array, pos: number, end: number): number {
-  if (pos >= end) return -1;
-  let eol = pos;
-  while (eol + 1 < end && !(b[eol] === 0x0d && b[eol + 1] === 0x0a)) eol++;
-  if (eol + 1 >= end) return -1;
-  const type = b[pos];
-  if (type !== 0x24 && type !== 0x2a) return eol + 2; // + - : and the like: one line
-  let n = 0;
-  let negative = false;
-  for (let i = pos + 1; i < eol; i++) {
-    if (b[i] === 0x2d) negative = true;
-    else n = n * 10 + b[i] - 0x30;
-  }
-  if (negative) return eol + 2;
-  if (type === 0x24) return eol + 2 + n + 2 <= end ? eol + 2 + n + 2 : -1;
-  let at = eol + 2;
-  for (let i = 0; i < n; i++) {
-    at = skipReply(b, at, end);
-    if (at < 0) return -1;
-  }
-  return at;
 }
 
 /**

@@ -108,6 +108,9 @@ export interface VolatileCursor {
  * engine.expiresAt("k"); // a time 1 s from now
  * ```
  */
+/** What a cut of packed bytes puts in their place. */
+const NO_BYTES = new Uint8Array(0);
+
 export class Engine {
   readonly #partitions: Partition[];
   #expiring = 0;
@@ -440,6 +443,20 @@ export class Engine {
     assert(entry >= 0, "a splice of packed bytes names a key");
     values.splicePacked(entry, from, to, bytes, count);
     assert(values.packedLength(entry) <= INLINE_MAX_BYTES, "packed bytes stay inline");
+  }
+
+  /**
+   * Removes the packed bytes [`from`, `to`) of `key` (offsets into what
+   * {@link packed} just viewed), or the key itself when they are all it
+   * holds: a collection held inline losing elements, its last with it.
+   */
+  cutPacked(key: string, from: number, to: number): void {
+    const hash = this.#hashOf(key);
+    const { values } = this.#partitionOf(hash);
+    const entry = values.entryOf(key, hash);
+    assert(entry >= 0, "a cut of packed bytes names a key");
+    if (to - from === values.packedLength(entry)) this.delete(key);
+    else this.splicePacked(key, from, to, NO_BYTES, 0);
   }
 
   /**

@@ -82,8 +82,6 @@ export class PackedHash {
   }
 }
 
-const NO_BYTES = new Uint8Array(0);
-
 /**
  * Removes `field` from the hash at `key` where it is held inline, in its
  * packed bytes (the key with its last field): 1 if it was held, 0 if not;
@@ -102,7 +100,6 @@ export function removePackedField(
   if (at < 0) return 0;
   const valueAt = at + 1 + field.length;
   const end = valueAt + 1 + bytes[valueAt];
-  if (end - at === length) engine.delete(key);
-  else engine.splicePacked(key, at - start, end - start, NO_BYTES, 0);
+  engine.cutPacked(key, at - start, end - start);
   return 1;
 }

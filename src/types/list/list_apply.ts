@@ -53,9 +53,6 @@ export function applyListRecord(
 const ONE_DATA = [""];
 const ONE_NUMBER = [0];
 
-/** What a packed edit inserts when it inserts nothing. */
-const NO_BYTES = new Uint8Array(0);
-
 /**
  * Applies the records `data[i]`, `numbers[i]` of `op` (a push or a pop)
  * from the first on to a list held inline, in its packed bytes (see
@@ -106,9 +103,8 @@ function applyPacked(
     const cut = numeric % 2 === 0
       ? list.offsetOf(list.countUpTo(count))
       : list.offsetOf(Math.max(0, list.length - count));
-    if (numeric % 2 === 0 ? cut === view.length : cut === 0) engine.delete(key);
-    else if (numeric % 2 === 0) engine.splicePacked(key, 0, cut, NO_BYTES, 0);
-    else engine.splicePacked(key, cut, view.length, NO_BYTES, 0);
+    if (numeric % 2 === 0) engine.cutPacked(key, 0, cut);
+    else engine.cutPacked(key, cut, view.length);
   }
   return i;
 }

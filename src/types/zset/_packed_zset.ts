@@ -178,9 +178,6 @@ export function setPackedScore(
   return 0;
 }
 
-/** What a removal splices in: nothing. */
-const NO_BYTES = new Uint8Array(0);
-
 /**
  * Removes `member` from the sorted set at `key` where it is held inline,
  * in its packed bytes (the key with its last member): 1 if it was held, 0
@@ -199,8 +196,7 @@ export function removePackedMember(
   for (let at = start; at < end;) {
     const n = memberLength(bytes, at);
     if (n === member.length && binaryEquals(bytes, at + 2, member)) {
-      if (length === 10 + n) engine.delete(key);
-      else engine.splicePacked(key, at - start, at - start + 10 + n, NO_BYTES, 0);
+      engine.cutPacked(key, at - start, at - start + 10 + n);
       return 1;
     }
     at += 10 + n;
