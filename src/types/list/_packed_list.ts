@@ -22,7 +22,7 @@
  */
 
 import { assert } from "../../_assert.ts";
-import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
+import { binaryEquals, bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import type { PackedView } from "../../storage/engine.ts";
 import { LIST_PACKED_MAX_BYTES, LIST_PACKED_MAX_ELEMENTS } from "./list.ts";
@@ -90,6 +90,25 @@ export class PackedList {
     for (let i = 0; i < index; i++) at = this.#next(at);
     assert(at <= this.#end, "an element of a packed list");
     return at - this.#start;
+  }
+
+  /** The byte length of the element at `index` (0 ≤ index < length). */
+  elementLength(index: number): number {
+    const at = this.#start + this.offsetOf(index);
+    return this.#next(at) - this.#elementStart(at);
+  }
+
+  /** The index of the first element equal to `element` from the head, or -1. */
+  indexOf(element: string): number {
+    const bytes = this.#bytes;
+    let at = this.#start;
+    for (let i = 0; at < this.#end; i++) {
+      const from = this.#elementStart(at);
+      const next = this.#next(at);
+      if (next - from === element.length && binaryEquals(bytes, from, element)) return i;
+      at = next;
+    }
+    return -1;
   }
 
   /** The element at `index` (0 ≤ index < length). */

@@ -117,18 +117,32 @@ Deno.test("packElement writes what ListValue packs for one element", () => {
   }
 });
 
-Deno.test("pushes and pops on a list held inline are edited in place and match a model", () => {
+Deno.test("pushes, pops, sets and inserts on a list held inline are edited in place and match a model", () => {
   const r = new Rng(11);
   const engine = new Engine(2);
   const push = listApplier(WalOp.ListPush);
   const pop = listApplier(WalOp.ListPop);
+  const set = listApplier(WalOp.ListSet);
+  const insert = listApplier(WalOp.ListInsert);
   let model: string[] = [];
   let inlineSeen = 0;
   let objectSeen = 0;
   for (let step = 0; step < 4000; step++) {
     // Drift up past the inline limits and back down, so conversions happen both ways.
     const phase = Math.floor(step / 500) % 2 === 0;
-    if (r.int(0, 9) < (phase ? 7 : 3)) {
+    const roll = r.int(0, 11);
+    if (roll >= 10 && model.length > 0) {
+      // A set, or an insert, at an index within the list (and one past it now and then).
+      const e = element(r);
+      const at = r.int(0, model.length);
+      if (roll === 10) {
+        set(engine, "k", [e], [at]);
+        if (at < model.length) model[at] = e;
+      } else {
+        insert(engine, "k", [e], [at]);
+        model.splice(at, 0, e);
+      }
+    } else if (roll < (phase ? 7 : 3)) {
       const count = r.int(1, 3);
       const data: string[] = [];
       const sides: number[] = [];

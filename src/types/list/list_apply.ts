@@ -54,8 +54,8 @@ const ONE_DATA = [""];
 const ONE_NUMBER = [0];
 
 /**
- * Applies the records `data[i]`, `numbers[i]` of `op` (a push or a pop)
- * from the first on to a list held inline, in its packed bytes (see
+ * Applies the records `data[i]`, `numbers[i]` of `op` (a push, a pop, a
+ * set or an insert) from the first on to a list held inline, in its packed bytes (see
  * `_packed_list.ts`), as long as it stays small enough to be held so;
  * `view` is its packed bytes, or undefined for no key (a push then makes
  * a list held inline). Returns how many it applied: the rest go through a
@@ -86,25 +86,28 @@ function applyPacked(
     }
     const list = new PackedList(view);
     const numeric = numbers[i];
-    if (op === WalOp.ListPush) {
-      const element = data[i];
-      if (
-        list.length + 1 > LIST_PACKED_MAX_ELEMENTS ||
-        list.elementBytes + element.length > LIST_PACKED_MAX_BYTES
-      ) {
-        break;
-      }
-      const at = numeric === LIST_PUSH_LEFT ? 0 : view.length;
-      engine.splicePacked(key, at, at, packElement(element), packedLength(element));
+    const element = data[i];
+    if (op === WalOp.ListPop) {
+      const count = Math.floor(numeric / 2);
+      // From the head, the cut is found walking `count` elements, no more.
+      if (numeric % 2 === 0) engine.cutPacked(key, 0, list.offsetOf(list.countUpTo(count)));
+      else engine.cutPacked(key, list.offsetOf(Math.max(0, list.length - count)), view.length);
       continue;
     }
-    const count = Math.floor(numeric / 2);
-    // From the head, the cut is found walking `count` elements, no more.
-    const cut = numeric % 2 === 0
-      ? list.offsetOf(list.countUpTo(count))
-      : list.offsetOf(Math.max(0, list.length - count));
-    if (numeric % 2 === 0) engine.cutPacked(key, 0, cut);
-    else engine.cutPacked(key, cut, view.length);
+    // A set or an insert past the end (replay over a newer state) changes nothing.
+    if (op !== WalOp.ListPush && numeric > list.length - (op === WalOp.ListSet ? 1 : 0)) continue;
+    const replaced = op === WalOp.ListSet ? list.elementLength(numeric) : -1;
+    if (
+      list.length + (replaced < 0 ? 1 : 0) > LIST_PACKED_MAX_ELEMENTS ||
+      list.elementBytes - Math.max(replaced, 0) + element.length > LIST_PACKED_MAX_BYTES
+    ) {
+      break;
+    }
+    const from = op === WalOp.ListPush
+      ? (numeric === LIST_PUSH_LEFT ? 0 : view.length)
+      : list.offsetOf(numeric);
+    const to = replaced < 0 ? from : list.offsetOf(numeric + 1);
+    engine.splicePacked(key, from, to, packElement(element), packedLength(element));
   }
   return i;
 }
@@ -177,7 +180,7 @@ const APPLIERS: ListApplier[] = [];
 for (
   const op of [WalOp.ListPush, WalOp.ListPop, WalOp.ListSet, WalOp.ListInsert, WalOp.ListRemove]
 ) {
-  const inPlace = op === WalOp.ListPush || op === WalOp.ListPop;
+  const inPlace = op !== WalOp.ListRemove;
   APPLIERS[op] = (engine, key, data, numbers) => {
     if (data.length === 0) return;
     // The command stamped the key once already (Redis looks a key up once).

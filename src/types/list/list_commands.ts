@@ -28,7 +28,6 @@ import { WalOp } from "../../wal/record.ts";
 import {
   LIST_PUSH_LEFT,
   LIST_PUSH_RIGHT,
-  ListValue,
   MAX_LIST_ELEMENTS,
   popNumber,
   removeNumber,
@@ -233,7 +232,7 @@ function lmpop(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   if (count === -1) count = 1;
   for (let i = 2; i < whereAt; i++) {
     const key = args[i];
-    if (ctx.db.collection(key, ListValue) === undefined) continue;
+    if (listAt(ctx, key) === undefined) continue;
     w.array(2);
     w.bulk(key);
     popListReplying(ctx, key, left, count, w, true);
@@ -322,7 +321,7 @@ export const LIST_COMMANDS: CommandHandler[] = [
     summary: "Sets the element at an index of a list.",
     run(ctx, args, w) {
       const key = args[1];
-      const list = ctx.db.collection(key, ListValue);
+      const list = listAt(ctx, key);
       if (list === undefined) throw error("no such key");
       const at = normalIndex(longArgument(args[2]), list.length);
       if (at < 0) throw error("index out of range");
@@ -338,7 +337,7 @@ export const LIST_COMMANDS: CommandHandler[] = [
       const where = args[2].toUpperCase();
       if (where !== "BEFORE" && where !== "AFTER") throw syntaxError();
       const key = args[1];
-      const list = ctx.db.collection(key, ListValue);
+      const list = listAt(ctx, key);
       if (list === undefined) return w.integer(0);
       const pivot = list.indexOf(args[3]);
       if (pivot < 0) return w.integer(-1);
@@ -359,7 +358,7 @@ export const LIST_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       const count = longArgument(args[2]);
       const key = args[1];
-      const list = ctx.db.collection(key, ListValue);
+      const list = listAt(ctx, key);
       if (list === undefined) return w.integer(0);
       const element = args[3];
       const length = list.length;
@@ -384,7 +383,7 @@ export const LIST_COMMANDS: CommandHandler[] = [
       const start = longArgument(args[2]);
       const stop = longArgument(args[3]);
       const key = args[1];
-      const list = ctx.db.collection(key, ListValue);
+      const list = listAt(ctx, key);
       if (list === undefined) return w.status("OK");
       const length = list.length;
       const range = normalRange(start, stop, length);
