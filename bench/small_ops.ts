@@ -8,7 +8,7 @@
  * stays at its size.
  *
  *     deno run --allow-net=127.0.0.1 bench/small_ops.ts --port 6379 \
- *       --shape queue|lrange|lset|sadd|sismember|zincrby|zadd|zscore|hget|hincrby \
+ *       --shape queue|lrange|lset|sadd|sismember|zincrby|zadd|zscore|hget|hgetall|hincrby \
  *       [--size 100] [--commands 32000] [--pipeline 16]
  *
  * The collection is the key `small_ops:<shape>`, filled with `--size`
@@ -71,6 +71,10 @@ const SHAPES: Record<string, Shape> = {
   hget: {
     fill: (i) => ["HSET", KEY, `field:${i}`, "1"],
     command: (i, size) => ["HGET", KEY, `field:${i % size}`],
+  },
+  hgetall: {
+    fill: (i) => ["HSET", KEY, `field:${i}`, `value:${i}`],
+    command: () => ["HGETALL", KEY],
   },
   hincrby: {
     fill: (i) => ["HSET", KEY, `field:${i}`, "1"],

@@ -3,8 +3,9 @@
  * bytes ({@link PackedHash}) and rid of a field there
  * ({@link removePackedField}); its writes already edit the bytes in place
  * (`hash.ts`, `setPackedField`). HGET, HMGET, HEXISTS, HLEN, HINCRBY and
- * HDEL on a small hash then scan its entries where they lie, where each
- * unpacked a `HashValue` (the bytes copied into a string) first.
+ * HDEL on a small hash then scan its entries where they lie, and HGETALL,
+ * HKEYS and HVALS reply from them, where each unpacked a `HashValue` (the
+ * bytes copied into a string) first.
  *
  * Layout, as `hash.ts` writes it: each field and then its value, each as
  * its length (one byte) and its bytes, in the order the fields came.
@@ -19,6 +20,7 @@
 
 import { binaryEquals, bytesToBinary } from "../../bytes/binary_string.ts";
 import type { Engine, PackedView } from "../../storage/engine.ts";
+import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { SNAPSHOT_TYPE_HASH } from "./hash.ts";
 
 /** Where the entry of `field` starts in the entries [`at`, `end`), or -1. */
@@ -79,6 +81,21 @@ export class PackedHash {
   /** Whether `field` is in it. */
   has(field: string): boolean {
     return findField(this.#bytes, this.#start, this.#end, field) >= 0;
+  }
+
+  /**
+   * Writes each field, each value, or both (field then value), as bulk
+   * replies straight from the bytes, in the order the fields came.
+   */
+  writeEntries(w: ReplyWriter, fields: boolean, values: boolean): void {
+    const bytes = this.#bytes;
+    for (let at = this.#start; at < this.#end;) {
+      const valueAt = at + 1 + bytes[at];
+      if (fields) w.bulkRange(bytes, at + 1, valueAt);
+      const next = valueAt + 1 + bytes[valueAt];
+      if (values) w.bulkRange(bytes, valueAt + 1, next);
+      at = next;
+    }
   }
 }
 

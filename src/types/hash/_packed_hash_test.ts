@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { newSession } from "../../executor/command_spec.ts";
+import { OutBuffer } from "../../protocol/out_buffer.ts";
+import { RespReplyWriter } from "../../protocol/resp_writer.ts";
 import { Engine } from "../../storage/engine.ts";
 import { Rng } from "../../../tests/_generate.ts";
 import { HashValue, SNAPSHOT_TYPE_HASH } from "./hash.ts";
@@ -20,6 +24,22 @@ Deno.test("a PackedHash reads what HashValue packed, and removePackedField cuts 
       const field = `f${r.int(0, 80)}`;
       assert.equal(reader.get(field), model.get(field));
       assert.equal(reader.has(field), model.has(field));
+      const written = (write: (w: RespReplyWriter) => void) => {
+        const out = new OutBuffer();
+        write(new RespReplyWriter(out, newSession()));
+        return bytesToBinary(out.view());
+      };
+      for (const [fields, values] of [[true, false], [false, true], [true, true]]) {
+        assert.equal(
+          written((w) => reader.writeEntries(w, fields, values)),
+          written((w) =>
+            model.forEach((f, v) => {
+              if (fields) w.bulk(f);
+              if (values) w.bulk(v);
+            })
+          ),
+        );
+      }
       assert.equal(removePackedField(engine, "h", field), model.delete(field) ? 1 : 0);
       if (model.length === 0) break;
       assert.deepEqual((engine.get("h") as HashValue).entries(), model.entries());

@@ -142,13 +142,16 @@ function hset(ctx: CommandContext, args: string[], command: string): number {
   return added;
 }
 
-/** Replies with field/value pairs: a map in RESP3, a flat array in RESP2. */
-function replyPairs(w: ReplyWriter, pairs: [string, string][]): void {
-  w.map(pairs.length);
-  for (const [field, value] of pairs) {
-    w.bulk(field);
-    w.bulk(value);
-  }
+/**
+ * Writes each field, each value, or both (field then value) of `hash` as
+ * bulk replies, in its order: one held inline straight from its bytes.
+ */
+function writeEntries(w: ReplyWriter, hash: HashFields, fields: boolean, values: boolean): void {
+  if (hash instanceof PackedHash) return hash.writeEntries(w, fields, values);
+  hash.forEach((field, value) => {
+    if (fields) w.bulk(field);
+    if (values) w.bulk(value);
+  });
 }
 
 /** The value of a hash field as a long double (an integer exactly), as HINCRBYFLOAT reads it. */
@@ -364,25 +367,27 @@ export const HASH_COMMANDS: CommandHandler[] = [
     name: "HKEYS",
     summary: "Returns the fields of a hash.",
     run(ctx, args, w) {
-      const entries = readHash(ctx, args[1])?.entries() ?? [];
-      w.array(entries.length);
-      for (const [field] of entries) w.bulk(field);
+      const hash = hashFields(ctx, args[1]);
+      w.array(hash?.length ?? 0);
+      if (hash !== undefined) writeEntries(w, hash, true, false);
     },
   },
   {
     name: "HVALS",
     summary: "Returns the values of a hash.",
     run(ctx, args, w) {
-      const entries = readHash(ctx, args[1])?.entries() ?? [];
-      w.array(entries.length);
-      for (const [, value] of entries) w.bulk(value);
+      const hash = hashFields(ctx, args[1]);
+      w.array(hash?.length ?? 0);
+      if (hash !== undefined) writeEntries(w, hash, false, true);
     },
   },
   {
     name: "HGETALL",
     summary: "Returns the fields and values of a hash.",
     run(ctx, args, w) {
-      replyPairs(w, readHash(ctx, args[1])?.entries() ?? []);
+      const hash = hashFields(ctx, args[1]);
+      w.map(hash?.length ?? 0);
+      if (hash !== undefined) writeEntries(w, hash, true, true);
     },
   },
   {

@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { newSession } from "../../executor/command_spec.ts";
+import { OutBuffer } from "../../protocol/out_buffer.ts";
+import { RespReplyWriter } from "../../protocol/resp_writer.ts";
 import { Engine } from "../../storage/engine.ts";
 import { Rng } from "../../../tests/_generate.ts";
 import { SetValue, SNAPSHOT_TYPE_SET } from "./set.ts";
@@ -39,6 +43,12 @@ function run(r: Rng, words: boolean, steps: number): number {
     const reader = new PackedSet(engine.packed("s", SNAPSHOT_TYPE_SET)!);
     assert.equal(reader.length, model.length);
     assert.equal(reader.has(m), model.has(m));
+    const out = new OutBuffer();
+    reader.writeMembers(new RespReplyWriter(out, newSession()));
+    assert.equal(
+      bytesToBinary(out.view()),
+      model.members().map((x) => `$${x.length}\r\n${x}\r\n`).join(""),
+    );
   }
   return inPlace;
 }

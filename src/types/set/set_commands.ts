@@ -329,9 +329,10 @@ export const SET_COMMANDS: CommandHandler[] = [
     name: "SMEMBERS",
     summary: "Returns the members of a set.",
     run(ctx, args, w) {
-      const set = readSet(ctx, args[1]);
+      const set = setMembers(ctx, args[1]);
       if (set === undefined) return w.set(0);
       w.set(set.length);
+      if (set instanceof PackedSet) return set.writeMembers(w);
       set.forEach((member) => {
         w.bulk(member);
       });
