@@ -1,7 +1,7 @@
 /**
- * Where a RESP reply ends in a buffer, for the bench's own load generators
- * (bench/multi_load.ts, bench/small_ops.ts), which count replies without
- * decoding them.
+ * Where a RESP reply ends in a buffer, and a read of a number of them, for
+ * the bench's own load generators (bench/multi_load.ts,
+ * bench/small_ops.ts), which count replies without decoding them.
  *
  * @example
  * ```ts
@@ -32,4 +32,36 @@ export function skipReply(b: Uint8Array, pos: number, end: number): number {
     if (at < 0) return -1;
   }
   return at;
+}
+
+/**
+ * Reads from `conn` into `buf` until `count` replies have come (`buf`
+ * holds what is not yet counted; it must fit the largest reply), throwing
+ * on an error reply when `refuseErrors`.
+ */
+export async function readReplies(
+  conn: Deno.Conn,
+  buf: Uint8Array,
+  count: number,
+  refuseErrors = false,
+): Promise<void> {
+  let have = 0;
+  let at = 0;
+  for (let replies = 0; replies < count;) {
+    const next = skipReply(buf, at, have);
+    if (next >= 0) {
+      if (refuseErrors && buf[at] === 0x2d) {
+        throw new Error(new TextDecoder().decode(buf.subarray(at, next - 2)));
+      }
+      at = next;
+      replies++;
+      continue;
+    }
+    buf.copyWithin(0, at, have);
+    have -= at;
+    at = 0;
+    const n = await conn.read(buf.subarray(have));
+    if (n === null) throw new Error("the server closed the connection");
+    have += n;
+  }
 }

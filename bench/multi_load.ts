@@ -36,7 +36,7 @@
 
 import { parseArgs } from "node:util";
 import { cpuUsage } from "node:process";
-import { skipReply } from "./_resp_reply.ts";
+import { readReplies, skipReply } from "./_resp_reply.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -165,22 +165,7 @@ async function fillQueues(): Promise<void> {
       const request = encoder.encode(batch);
       let written = 0;
       while (written < request.length) written += await conn.write(request.subarray(written));
-      let have = 0;
-      let at = 0;
-      for (let replies = 0; replies < 2 * (last - first);) {
-        const next = skipReply(buf, at, have);
-        if (next >= 0) {
-          at = next;
-          replies++;
-          continue;
-        }
-        buf.copyWithin(0, at, have);
-        have -= at;
-        at = 0;
-        const n = await conn.read(buf.subarray(have));
-        if (n === null) throw new Error("the server closed the connection");
-        have += n;
-      }
+      await readReplies(conn, buf, 2 * (last - first));
     }
   } finally {
     conn.close();

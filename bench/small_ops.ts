@@ -20,7 +20,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { skipReply } from "./_resp_reply.ts";
+import { readReplies } from "./_resp_reply.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -106,23 +106,7 @@ async function send(commands: string[][]): Promise<void> {
   const bytes = encoder.encode(commands.map(request).join(""));
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-  let have = 0;
-  let at = 0;
-  for (let replies = 0; replies < commands.length;) {
-    const next = skipReply(buf, at, have);
-    if (next >= 0) {
-      if (buf[at] === 0x2d) throw new Error(new TextDecoder().decode(buf.subarray(at, next - 2)));
-      at = next;
-      replies++;
-      continue;
-    }
-    buf.copyWithin(0, at, have);
-    have -= at;
-    at = 0;
-    const n = await conn.read(buf.subarray(have));
-    if (n === null) throw new Error("the server closed the connection");
-    have += n;
-  }
+  await readReplies(conn, buf, commands.length, true);
 }
 
 await send([["DEL", KEY]]);

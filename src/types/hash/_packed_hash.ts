@@ -18,8 +18,9 @@
  * @module
  */
 
+import { PackedReader } from "../_packed_reader.ts";
 import { binaryEquals, bytesToBinary } from "../../bytes/binary_string.ts";
-import type { Engine, PackedView } from "../../storage/engine.ts";
+import type { Engine } from "../../storage/engine.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { SNAPSHOT_TYPE_HASH } from "./hash.ts";
 
@@ -44,24 +45,15 @@ function findField(bytes: Uint8Array, at: number, end: number, field: string): n
  * new PackedHash(view).has("user"); // true
  * ```
  */
-export class PackedHash {
-  readonly #bytes: Uint8Array;
-  readonly #start: number;
-  readonly #end: number;
+export class PackedHash extends PackedReader {
   #length = -1;
-
-  constructor(view: PackedView) {
-    this.#bytes = view.bytes;
-    this.#start = view.start;
-    this.#end = view.start + view.length;
-  }
 
   /** Its fields. */
   get length(): number {
     if (this.#length < 0) {
-      const bytes = this.#bytes;
+      const bytes = this.bytes;
       let count = 0;
-      for (let at = this.#start; at < this.#end; count++) {
+      for (let at = this.start; at < this.end; count++) {
         at += 1 + bytes[at];
         at += 1 + bytes[at];
       }
@@ -72,15 +64,15 @@ export class PackedHash {
 
   /** The value of `field`, or undefined. */
   get(field: string): string | undefined {
-    const at = findField(this.#bytes, this.#start, this.#end, field);
+    const at = findField(this.bytes, this.start, this.end, field);
     if (at < 0) return undefined;
     const valueAt = at + 1 + field.length;
-    return bytesToBinary(this.#bytes, valueAt + 1, valueAt + 1 + this.#bytes[valueAt]);
+    return bytesToBinary(this.bytes, valueAt + 1, valueAt + 1 + this.bytes[valueAt]);
   }
 
   /** Whether `field` is in it. */
   has(field: string): boolean {
-    return findField(this.#bytes, this.#start, this.#end, field) >= 0;
+    return findField(this.bytes, this.start, this.end, field) >= 0;
   }
 
   /**
@@ -88,8 +80,8 @@ export class PackedHash {
    * replies straight from the bytes, in the order the fields came.
    */
   writeEntries(w: ReplyWriter, fields: boolean, values: boolean): void {
-    const bytes = this.#bytes;
-    for (let at = this.#start; at < this.#end;) {
+    const bytes = this.bytes;
+    for (let at = this.start; at < this.end;) {
       const valueAt = at + 1 + bytes[at];
       if (fields) w.bulkRange(bytes, at + 1, valueAt);
       const next = valueAt + 1 + bytes[valueAt];

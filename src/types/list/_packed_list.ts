@@ -21,10 +21,10 @@
  * @module
  */
 
+import { PackedReader } from "../_packed_reader.ts";
 import { assert } from "../../_assert.ts";
 import { binaryEquals, bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
-import type { PackedView } from "../../storage/engine.ts";
 import { LIST_PACKED_MAX_BYTES, LIST_PACKED_MAX_ELEMENTS } from "./list.ts";
 
 /**
@@ -47,19 +47,10 @@ const elementScratch = new Uint8Array(2 + LIST_PACKED_MAX_BYTES);
  * list.writeEnd(w, true, 1); // LPOP's reply
  * ```
  */
-export class PackedList {
-  readonly #bytes: Uint8Array;
-  readonly #start: number;
-  readonly #end: number;
+export class PackedList extends PackedReader {
   /** Its elements, counted on first use (-1 until then): a pop from the head needs no count. */
   #length = -1;
   #elementBytes = 0;
-
-  constructor(view: PackedView) {
-    this.#bytes = view.bytes;
-    this.#start = view.start;
-    this.#end = view.start + view.length;
-  }
 
   /** Its elements. */
   get length(): number {
@@ -77,7 +68,7 @@ export class PackedList {
   countUpTo(limit: number): number {
     if (this.#length >= 0) return Math.min(limit, this.#length);
     let n = 0;
-    for (let at = this.#start; n < limit && at < this.#end; n++) at = this.#next(at);
+    for (let at = this.start; n < limit && at < this.end; n++) at = this.#next(at);
     return n;
   }
 
@@ -86,23 +77,23 @@ export class PackedList {
    * included, from the start of the packed bytes; `length` gives their end.
    */
   offsetOf(index: number): number {
-    let at = this.#start;
+    let at = this.start;
     for (let i = 0; i < index; i++) at = this.#next(at);
-    assert(at <= this.#end, "an element of a packed list");
-    return at - this.#start;
+    assert(at <= this.end, "an element of a packed list");
+    return at - this.start;
   }
 
   /** The byte length of the element at `index` (0 ≤ index < length). */
   elementLength(index: number): number {
-    const at = this.#start + this.offsetOf(index);
+    const at = this.start + this.offsetOf(index);
     return this.#next(at) - this.#elementStart(at);
   }
 
   /** The index of the first element equal to `element` from the head, or -1. */
   indexOf(element: string): number {
-    const bytes = this.#bytes;
-    let at = this.#start;
-    for (let i = 0; at < this.#end; i++) {
+    const bytes = this.bytes;
+    let at = this.start;
+    for (let i = 0; at < this.end; i++) {
       const from = this.#elementStart(at);
       const next = this.#next(at);
       if (next - from === element.length && binaryEquals(bytes, from, element)) return i;
@@ -113,17 +104,17 @@ export class PackedList {
 
   /** The element at `index` (0 ≤ index < length). */
   at(index: number): string {
-    const at = this.#start + this.offsetOf(index);
+    const at = this.start + this.offsetOf(index);
     const from = this.#elementStart(at);
-    return bytesToBinary(this.#bytes, from, this.#next(at));
+    return bytesToBinary(this.bytes, from, this.#next(at));
   }
 
   /** Writes the elements [start, stop] (0 ≤ start ≤ stop < length) as bulk replies, in order. */
   writeRange(w: ReplyWriter, start: number, stop: number): void {
-    let at = this.#start + this.offsetOf(start);
+    let at = this.start + this.offsetOf(start);
     for (let i = start; i <= stop; i++) {
       const next = this.#next(at);
-      w.bulkRange(this.#bytes, this.#elementStart(at), next);
+      w.bulkRange(this.bytes, this.#elementStart(at), next);
       at = next;
     }
   }
@@ -137,7 +128,7 @@ export class PackedList {
     if (left) return this.writeRange(w, 0, n - 1);
     const offsets = this.#fillTailOffsets();
     for (let i = this.length - 1; i >= this.length - n; i--) {
-      w.bulkRange(this.#bytes, this.#elementStart(offsets[i]), offsets[i + 1]);
+      w.bulkRange(this.bytes, this.#elementStart(offsets[i]), offsets[i + 1]);
     }
   }
 
@@ -147,38 +138,38 @@ export class PackedList {
    */
   forEach(visit: (element: string, index: number) => boolean | void, fromTail = false): void {
     if (!fromTail) {
-      let at = this.#start;
+      let at = this.start;
       for (let i = 0; i < this.length; i++) {
         const next = this.#next(at);
-        if (visit(bytesToBinary(this.#bytes, this.#elementStart(at), next), i) === false) return;
+        if (visit(bytesToBinary(this.bytes, this.#elementStart(at), next), i) === false) return;
         at = next;
       }
       return;
     }
     const offsets = this.#fillTailOffsets();
     for (let i = this.length - 1; i >= 0; i--) {
-      const element = bytesToBinary(this.#bytes, this.#elementStart(offsets[i]), offsets[i + 1]);
+      const element = bytesToBinary(this.bytes, this.#elementStart(offsets[i]), offsets[i + 1]);
       if (visit(element, i) === false) return;
     }
   }
 
   /** Where the element whose prefix is at `at` ends (the next one's prefix). */
   #next(at: number): number {
-    const first = this.#bytes[at];
-    return first < 0x80 ? at + 1 + first : at + 2 + ((first & 0x7f) | (this.#bytes[at + 1] << 7));
+    const first = this.bytes[at];
+    return first < 0x80 ? at + 1 + first : at + 2 + ((first & 0x7f) | (this.bytes[at + 1] << 7));
   }
 
   /** Where the bytes of the element whose prefix is at `at` start. */
   #elementStart(at: number): number {
-    return at + (this.#bytes[at] < 0x80 ? 1 : 2);
+    return at + (this.bytes[at] < 0x80 ? 1 : 2);
   }
 
   #count(): void {
-    const bytes = this.#bytes;
+    const bytes = this.bytes;
     let count = 0;
     let prefixBytes = 0;
-    let at = this.#start;
-    while (at < this.#end) {
+    let at = this.start;
+    while (at < this.end) {
       const first = bytes[at];
       if (first < 0x80) {
         at += 1 + first;
@@ -189,15 +180,15 @@ export class PackedList {
       }
       count++;
     }
-    assert(at === this.#end, "a packed list's last element ends with it");
+    assert(at === this.end, "a packed list's last element ends with it");
     assert(count <= LIST_PACKED_MAX_ELEMENTS, "a list held inline is small");
     this.#length = count;
-    this.#elementBytes = this.#end - this.#start - prefixBytes;
+    this.#elementBytes = this.end - this.start - prefixBytes;
   }
 
   /** {@link tailOffsets}: each element's prefix, and the end after the last. */
   #fillTailOffsets(): Int32Array {
-    let at = this.#start;
+    let at = this.start;
     for (let i = 0; i < this.length; i++) {
       tailOffsets[i] = at;
       at = this.#next(at);

@@ -22,8 +22,9 @@
  * @module
  */
 
+import { PackedReader } from "../_packed_reader.ts";
 import { binaryEquals, writeBinary } from "../../bytes/binary_string.ts";
-import type { Engine, PackedView } from "../../storage/engine.ts";
+import type { Engine } from "../../storage/engine.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
 import {
@@ -70,34 +71,24 @@ function findMember(bytes: Uint8Array, at: number, end: number, member: string):
  * new PackedSet(view).length; // its members
  * ```
  */
-export class PackedSet {
-  readonly #bytes: Uint8Array;
-  readonly #start: number;
-  readonly #end: number;
-
-  constructor(view: PackedView) {
-    this.#bytes = view.bytes;
-    this.#start = view.start;
-    this.#end = view.start + view.length;
-  }
-
+export class PackedSet extends PackedReader {
   /** Its members. */
   get length(): number {
-    return this.#bytes[this.#start + 1];
+    return this.bytes[this.start + 1];
   }
 
   /** Whether `member` is in it. */
   has(member: string): boolean {
-    const bytes = this.#bytes;
+    const bytes = this.bytes;
     // An intset holds only integers.
-    if (bytes[this.#start] === 0 && !isIntegerMember(member)) return false;
-    return findMember(bytes, this.#start + HEADER_BYTES, this.#end, member) >= 0;
+    if (bytes[this.start] === 0 && !isIntegerMember(member)) return false;
+    return findMember(bytes, this.start + HEADER_BYTES, this.end, member) >= 0;
   }
 
   /** Writes each member as a bulk reply straight from the bytes, in its order. */
   writeMembers(w: ReplyWriter): void {
-    const bytes = this.#bytes;
-    for (let at = this.#start + HEADER_BYTES; at < this.#end; at += 1 + bytes[at]) {
+    const bytes = this.bytes;
+    for (let at = this.start + HEADER_BYTES; at < this.end; at += 1 + bytes[at]) {
       w.bulkRange(bytes, at + 1, at + 1 + bytes[at]);
     }
   }
@@ -110,6 +101,12 @@ export class PackedSet {
  */
 const entry = new Uint8Array(1 + 0xff);
 const countByte = new Uint8Array(1);
+
+/** Writes the member count into the header of the set at `key` held inline. */
+function writeCount(engine: Engine, key: string, count: number): void {
+  countByte[0] = count;
+  engine.splicePacked(key, 1, 2, countByte, 1);
+}
 const NO_BYTES = new Uint8Array(0);
 
 /**
@@ -151,8 +148,7 @@ export function addPackedMember(
   entry[0] = member.length;
   const n = writeBinary(member, entry, 1);
   engine.splicePacked(key, at - start, at - start, entry, n);
-  countByte[0] = count + 1;
-  engine.splicePacked(key, 1, 2, countByte, 1);
+  writeCount(engine, key, count + 1);
   return 1;
 }
 
@@ -179,7 +175,6 @@ export function removePackedMember(
     return 1;
   }
   engine.splicePacked(key, at - start, at - start + 1 + member.length, NO_BYTES, 0);
-  countByte[0] = count - 1;
-  engine.splicePacked(key, 1, 2, countByte, 1);
+  writeCount(engine, key, count - 1);
   return 1;
 }

@@ -664,6 +664,30 @@ function packMembers(members: readonly string[], before = ""): string {
 }
 
 /**
+ * Applies `edit` (an in-place edit of a set held inline: `_packed_set.ts`)
+ * to `members[i]` from the first on, while `flags[i]` asks nothing more
+ * and the edit can be made there, the first with `view`, the packed bytes
+ * just looked up; how many it applied.
+ */
+function editPacked(
+  engine: Engine,
+  key: string,
+  members: readonly string[],
+  flags: readonly number[],
+  view: PackedView,
+  edit: (engine: Engine, key: string, member: string, view?: PackedView) => number,
+): number {
+  let i = 0;
+  while (
+    i < members.length && flags[i] === 0 &&
+    edit(engine, key, members[i], i === 0 ? view : undefined) >= 0
+  ) {
+    i++;
+  }
+  return i;
+}
+
+/**
  * Applies `SetAdd` records (see `wal/record.ts`) to the set at `key`:
  * adds `members[i]`, first making the set a hashtable where `flags[i]` is
  * {@link SET_ADD_AS_HASHTABLE}. A missing key (or, replaying over a newer
@@ -684,19 +708,10 @@ export function applySetAdds(
   let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET);
   if (current === engine.packedView) {
     // Held inline: each member's entry spliced into the bytes where they are.
-    let i = 0;
-    let view: PackedView | undefined = current;
-    while (
-      i < members.length && flags[i] === 0 && addPackedMember(engine, key, members[i], view) >= 0
-    ) {
-      i++;
-      view = undefined;
-    }
+    const i = editPacked(engine, key, members, flags, current, addPackedMember);
     if (i === members.length) return;
-    if (i > 0) {
-      members = members.slice(i);
-      flags = flags.slice(i);
-    }
+    members = members.slice(i);
+    flags = flags.slice(i);
     current = engine.get(key);
   }
   let set: SetValue;
@@ -734,19 +749,10 @@ export function applySetRems(
   let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET, false);
   if (current === engine.packedView) {
     // Held inline: each member's entry cut out of the bytes where they are.
-    let i = 0;
-    let view: PackedView | undefined = current;
-    while (
-      i < members.length && flags[i] === 0 && removePackedMember(engine, key, members[i], view) >= 0
-    ) {
-      i++;
-      view = undefined;
-    }
+    const i = editPacked(engine, key, members, flags, current, removePackedMember);
     if (i === members.length) return;
-    if (i > 0) {
-      members = members.slice(i);
-      flags = flags.slice(i);
-    }
+    members = members.slice(i);
+    flags = flags.slice(i);
     current = engine.get(key, false);
   }
   if (!(current instanceof SetValue)) return;

@@ -22,8 +22,9 @@
  * @module
  */
 
+import { PackedReader } from "../_packed_reader.ts";
 import { binaryEquals, writeBinary } from "../../bytes/binary_string.ts";
-import type { Engine, PackedView } from "../../storage/engine.ts";
+import type { Engine } from "../../storage/engine.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { SNAPSHOT_TYPE_ZSET } from "./zset.ts";
@@ -66,24 +67,15 @@ function memberBefore(member: string, bytes: Uint8Array, at: number, length: num
  * zset.length; // its members
  * ```
  */
-export class PackedZset {
-  readonly #bytes: Uint8Array;
-  readonly #start: number;
-  readonly #end: number;
+export class PackedZset extends PackedReader {
   #length = -1;
-
-  constructor(view: PackedView) {
-    this.#bytes = view.bytes;
-    this.#start = view.start;
-    this.#end = view.start + view.length;
-  }
 
   /** Its members. */
   get length(): number {
     if (this.#length < 0) {
       let count = 0;
-      for (let at = this.#start; at < this.#end; count++) {
-        at += 10 + memberLength(this.#bytes, at);
+      for (let at = this.start; at < this.end; count++) {
+        at += 10 + memberLength(this.bytes, at);
       }
       this.#length = count;
     }
@@ -92,9 +84,9 @@ export class PackedZset {
 
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
-    const bytes = this.#bytes;
+    const bytes = this.bytes;
     const length = member.length;
-    for (let at = this.#start; at < this.#end;) {
+    for (let at = this.start; at < this.end;) {
       const n = memberLength(bytes, at);
       if (n === length && binaryEquals(bytes, at + 2, member)) return scoreAt(bytes, at + 2 + n);
       at += 10 + n;
