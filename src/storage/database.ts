@@ -186,27 +186,6 @@ export class Database {
   }
 
   /**
-   * Whether `key` holds, live, a small collection of snapshot type `type`
-   * inline (see `Engine.packed`): a write may then edit its packed bytes
-   * without reading the collection first. Marks a live key used.
-   */
-  holdsPacked(key: string, type: number): boolean {
-    return this.packed(key, type) !== undefined;
-  }
-
-  /**
-   * The packed bytes of `key` when it holds, live, a small collection of
-   * snapshot type `type` inline (the engine's one view: valid until the
-   * keyspace next changes); undefined otherwise (no key, another type, or
-   * one held as an object: read it with {@link collection}). Marks a live
-   * key used.
-   */
-  packed(key: string, type: number): PackedView | undefined {
-    if (this.engine.expiringCount !== 0 && this.#expired(key)) return undefined;
-    return this.engine.packed(key, type);
-  }
-
-  /**
    * Like {@link value}, without marking the key used (Redis's
    * LOOKUP_NOTOUCH: TYPE, OBJECT).
    */

@@ -97,6 +97,9 @@ export interface VolatileCursor {
   expiresAtMs: number;
 }
 
+/** What a cut of packed bytes puts in their place. */
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * A partitioned map of binary-string keys to binary-string values, with
  * optional absolute expiry times.
@@ -108,9 +111,6 @@ export interface VolatileCursor {
  * engine.expiresAt("k"); // a time 1 s from now
  * ```
  */
-/** What a cut of packed bytes puts in their place. */
-const NO_BYTES = new Uint8Array(0);
-
 export class Engine {
   readonly #partitions: Partition[];
   #expiring = 0;
@@ -436,13 +436,11 @@ export class Engine {
    * its result at most {@link INLINE_MAX_BYTES}.
    */
   splicePacked(key: string, from: number, to: number, bytes: Uint8Array, count: number): void {
-    if (this.#guard !== undefined) this.#guarded(key);
     const hash = this.#hashOf(key);
     const { values } = this.#partitionOf(hash);
     const entry = values.entryOf(key, hash);
     assert(entry >= 0, "a splice of packed bytes names a key");
-    values.splicePacked(entry, from, to, bytes, count);
-    assert(values.packedLength(entry) <= INLINE_MAX_BYTES, "packed bytes stay inline");
+    this.#splice(key, values, entry, from, to, bytes, count);
   }
 
   /**
@@ -456,7 +454,23 @@ export class Engine {
     const entry = values.entryOf(key, hash);
     assert(entry >= 0, "a cut of packed bytes names a key");
     if (to - from === values.packedLength(entry)) this.delete(key);
-    else this.splicePacked(key, from, to, NO_BYTES, 0);
+    else this.#splice(key, values, entry, from, to, NO_BYTES, 0);
+  }
+
+  /** {@link splicePacked} of the entry `entry` of `values`, where `key` was found. */
+  #splice(
+    key: string,
+    values: KeyTable,
+    entry: number,
+    from: number,
+    to: number,
+    bytes: Uint8Array,
+    count: number,
+  ): void {
+    // The guard saves the old value first; it finds the key itself (its own lookup).
+    if (this.#guard !== undefined) this.#guarded(key);
+    values.splicePacked(entry, from, to, bytes, count);
+    assert(values.packedLength(entry) <= INLINE_MAX_BYTES, "packed bytes stay inline");
   }
 
   /**

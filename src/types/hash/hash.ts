@@ -32,11 +32,12 @@ import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
-import type { Engine, PackedView } from "../../storage/engine.ts";
+import type { Engine } from "../../storage/engine.ts";
 import { flatString } from "../string_map.ts";
 import { FieldTable } from "./_field_table.ts";
 import { FieldValues } from "./_field_values.ts";
 import { removePackedField } from "./_packed_hash.ts";
+import { editPacked } from "../_packed_edits.ts";
 
 /**
  * Redis's hash-max-listpack-entries as redis-server runs without a config
@@ -544,14 +545,9 @@ export function applyHashDels(engine: Engine, key: string, fields: readonly stri
   let hash = engine.getOrPacked(key, SNAPSHOT_TYPE_HASH, false);
   if (hash === engine.packedView) {
     // Held inline: each field's entry cut out of the bytes where they are.
-    let i = 0;
-    let view: PackedView | undefined = hash;
-    while (i < fields.length && removePackedField(engine, key, fields[i], view) >= 0) {
-      i++;
-      view = undefined;
-    }
+    const i = editPacked(engine, key, fields, fields.length, hash, removePackedField);
     if (i === fields.length) return;
-    if (i > 0) fields = fields.slice(i);
+    fields = fields.slice(i);
     hash = engine.get(key, false);
   }
   if (!(hash instanceof HashValue)) return;

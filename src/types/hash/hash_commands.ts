@@ -125,8 +125,11 @@ function hset(ctx: CommandContext, args: string[], command: string): number {
   // (see applyHashPairs). It has at most 2,048 fields (4 KiB, 2 bytes a
   // field at least): with fewer pairs than MAX_HASH_FIELDS / 2 added, the
   // field limit checkPairs enforces cannot be reached, so its count is not needed.
-  const inline = args.length < MAX_HASH_FIELDS && ctx.db.holdsPacked(key, SNAPSHOT_TYPE_HASH);
-  const hash = inline ? undefined : ctx.db.collection(key, HashValue);
+  const found = hashFields(ctx, key, false);
+  const inline = found instanceof PackedHash && args.length < MAX_HASH_FIELDS;
+  const hash = found instanceof PackedHash
+    ? (inline ? undefined : ctx.db.collection(key, HashValue))
+    : found;
   checkPairs(hash, key, args);
   // New fields, each counted once (HSET h f 1 f 2 adds one), as they are set.
   const added = ctx.db.changeCollectionPairs(

@@ -12,6 +12,7 @@
  */
 
 import { assert } from "../../_assert.ts";
+import { bytesToBinary } from "../../bytes/binary_string.ts";
 import type { Engine, PackedView } from "../../storage/engine.ts";
 import { WalOp } from "../../wal/record.ts";
 import {
@@ -78,10 +79,8 @@ function applyPacked(
       const element = data[i];
       if (op !== WalOp.ListPush || element.length > LIST_PACKED_MAX_BYTES) break;
       if (i > 0 && engine.get(key, false) !== undefined) break;
-      const prefix = element.length < 0x80
-        ? String.fromCharCode(element.length)
-        : String.fromCharCode(0x80 | (element.length & 0x7f), element.length >>> 7);
-      engine.setPacked(key, prefix + element, SNAPSHOT_TYPE_LIST);
+      const packed = bytesToBinary(packElement(element), 0, packedLength(element));
+      engine.setPacked(key, packed, SNAPSHOT_TYPE_LIST);
       continue;
     }
     const list = new PackedList(view);

@@ -44,9 +44,10 @@ import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
-import type { Engine, PackedView } from "../../storage/engine.ts";
+import type { Engine } from "../../storage/engine.ts";
 import { MemberTable } from "./_member_table.ts";
 import { addPackedMember, removePackedMember } from "./_packed_set.ts";
+import { editPacked } from "../_packed_edits.ts";
 
 /** The snapshot entry type (and inline type) of a set. */
 export const SNAPSHOT_TYPE_SET = 3;
@@ -664,27 +665,14 @@ function packMembers(members: readonly string[], before = ""): string {
 }
 
 /**
- * Applies `edit` (an in-place edit of a set held inline: `_packed_set.ts`)
- * to `members[i]` from the first on, while `flags[i]` asks nothing more
- * and the edit can be made there, the first with `view`, the packed bytes
- * just looked up; how many it applied.
+ * How many of the first `count` records' `flags` lead with 0: the records
+ * an in-place edit may take (a flag asks for the object). `flags` may be
+ * longer than the records (a shared array of zeros).
  */
-function editPacked(
-  engine: Engine,
-  key: string,
-  members: readonly string[],
-  flags: readonly number[],
-  view: PackedView,
-  edit: (engine: Engine, key: string, member: string, view?: PackedView) => number,
-): number {
-  let i = 0;
-  while (
-    i < members.length && flags[i] === 0 &&
-    edit(engine, key, members[i], i === 0 ? view : undefined) >= 0
-  ) {
-    i++;
-  }
-  return i;
+function plainRecords(flags: readonly number[], count: number): number {
+  let n = 0;
+  while (n < count && flags[n] === 0) n++;
+  return n;
 }
 
 /**
@@ -708,7 +696,14 @@ export function applySetAdds(
   let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET);
   if (current === engine.packedView) {
     // Held inline: each member's entry spliced into the bytes where they are.
-    const i = editPacked(engine, key, members, flags, current, addPackedMember);
+    const i = editPacked(
+      engine,
+      key,
+      members,
+      plainRecords(flags, members.length),
+      current,
+      addPackedMember,
+    );
     if (i === members.length) return;
     members = members.slice(i);
     flags = flags.slice(i);
@@ -749,7 +744,14 @@ export function applySetRems(
   let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET, false);
   if (current === engine.packedView) {
     // Held inline: each member's entry cut out of the bytes where they are.
-    const i = editPacked(engine, key, members, flags, current, removePackedMember);
+    const i = editPacked(
+      engine,
+      key,
+      members,
+      plainRecords(flags, members.length),
+      current,
+      removePackedMember,
+    );
     if (i === members.length) return;
     members = members.slice(i);
     flags = flags.slice(i);

@@ -23,20 +23,12 @@
  */
 
 import { PackedReader } from "../_packed_reader.ts";
-import { binaryEquals, writeBinary } from "../../bytes/binary_string.ts";
+import { binaryEquals } from "../../bytes/binary_string.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
-import { SNAPSHOT_TYPE_ZSET } from "./zset.ts";
-
-const scoreBits = new Float64Array(1);
-const scoreBytes = new Uint8Array(scoreBits.buffer);
-
-/** The score whose 8 bytes start at `at` in `bytes`. */
-function scoreAt(bytes: Uint8Array, at: number): number {
-  for (let i = 0; i < 8; i++) scoreBytes[i] = bytes[at + i];
-  return scoreBits[0];
-}
+import { SNAPSHOT_TYPE_ZSET, writeEntry } from "./zset.ts";
+import { readScoreBytes } from "./score.ts";
 
 /** The length of the entry's member whose entry starts at `at`. */
 function memberLength(bytes: Uint8Array, at: number): number {
@@ -88,7 +80,9 @@ export class PackedZset extends PackedReader {
     const length = member.length;
     for (let at = this.start; at < this.end;) {
       const n = memberLength(bytes, at);
-      if (n === length && binaryEquals(bytes, at + 2, member)) return scoreAt(bytes, at + 2 + n);
+      if (n === length && binaryEquals(bytes, at + 2, member)) {
+        return readScoreBytes(bytes, at + 2 + n);
+      }
       at += 10 + n;
     }
     return undefined;
@@ -129,7 +123,7 @@ export function setPackedScore(
     at += 10 + n;
   }
   if (old >= 0) {
-    if (scoreAt(bytes, old + size - 8) === score) return 0;
+    if (readScoreBytes(bytes, old + size - 8) === score) return 0;
   } else if (
     count + 1 > ENCODING_LIMITS.zsetMaxListpackEntries ||
     member.length > ENCODING_LIMITS.zsetMaxListpackValue || member.length > 0xffff ||
@@ -145,7 +139,7 @@ export function setPackedScore(
       continue;
     }
     const n = memberLength(bytes, to);
-    const s = scoreAt(bytes, to + 2 + n);
+    const s = readScoreBytes(bytes, to + 2 + n);
     if (score < s || (score === s && memberBefore(member, bytes, to + 2, n))) break;
     to += 10 + n;
   }
@@ -194,14 +188,4 @@ export function removePackedMember(
     at += 10 + n;
   }
   return 0;
-}
-
-/** Writes the entry of `member` and `score` at `at` of `out`; the offset after it. */
-function writeEntry(out: Uint8Array, at: number, member: string, score: number): number {
-  out[at] = member.length & 0xff;
-  out[at + 1] = member.length >>> 8;
-  let n = writeBinary(member, out, at + 2);
-  scoreBits[0] = score;
-  for (let i = 0; i < 8; i++) out[n++] = scoreBytes[i];
-  return n;
 }

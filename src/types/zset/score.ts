@@ -46,6 +46,37 @@ export function decodeScore(s: string, at: number): number {
   return scoreBits[0];
 }
 
+/**
+ * Writes `score`'s 8 bytes (as {@link encodeScore}) into `out` at `at`;
+ * the offset after them.
+ *
+ * @example
+ * ```ts
+ * writeScoreBytes(1.5, new Uint8Array(8), 0); // 8
+ * ```
+ */
+export function writeScoreBytes(score: number, out: Uint8Array, at: number): number {
+  scoreBits[0] = score;
+  for (let i = 0; i < 8; i++) out[at + i] = scoreBytes[i];
+  return at + 8;
+}
+
+/**
+ * The score whose 8 bytes start at `at` in `bytes` (see
+ * {@link writeScoreBytes}).
+ *
+ * @example
+ * ```ts
+ * const out = new Uint8Array(8);
+ * writeScoreBytes(2, out, 0);
+ * readScoreBytes(out, 0); // 2
+ * ```
+ */
+export function readScoreBytes(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) scoreBytes[i] = bytes[at + i];
+  return scoreBits[0];
+}
+
 /** What `strtod` read: the value and where it stopped (`end === start`: nothing). */
 interface Strtod {
   value: number;

@@ -22,15 +22,16 @@
  */
 
 import { assert } from "../../_assert.ts";
-import { bytesToBinary } from "../../bytes/binary_string.ts";
+import { bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import { ScratchBytes } from "../../bytes/scratch_bytes.ts";
 import { Collection, type RecordSink } from "../collection.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
 import { WalOp } from "../../wal/record.ts";
 import type { Engine, PackedView } from "../../storage/engine.ts";
 import { ZsetTable } from "./_zset_table.ts";
-import { decodeScore, encodeScore } from "./score.ts";
+import { decodeScore, encodeScore, writeScoreBytes } from "./score.ts";
 import { removePackedMember, setPackedScore } from "./_packed_zset.ts";
+import { editPacked } from "../_packed_edits.ts";
 
 /** The snapshot entry type (and inline type) of a sorted set. */
 export const SNAPSHOT_TYPE_ZSET = 4;
@@ -495,15 +496,15 @@ function indexOfMember(list: readonly string[], member: string): number {
   return -1;
 }
 
-/** Writes one packed entry (u16 length, member, score's 8 bytes) at `at`; the offset after it. */
-function writeEntry(out: Uint8Array, at: number, member: string, score: number): number {
-  let n = at;
-  out[n++] = member.length & 0xff;
-  out[n++] = member.length >>> 8;
-  for (let i = 0; i < member.length; i++) out[n++] = member.charCodeAt(i);
-  const bytes = encodeScore(score);
-  for (let i = 0; i < 8; i++) out[n++] = bytes.charCodeAt(i);
-  return n;
+/**
+ * Writes one packed entry (u16 length, member, score's 8 bytes) at `at`
+ * of `out`; the offset after it. (`_packed_zset.ts` writes entries in the
+ * key table's bytes with it too.)
+ */
+export function writeEntry(out: Uint8Array, at: number, member: string, score: number): number {
+  out[at] = member.length & 0xff;
+  out[at + 1] = member.length >>> 8;
+  return writeScoreBytes(score, out, writeBinary(member, out, at + 2));
 }
 
 /** The packed bytes of `members` with their `scores`, in that order. */
@@ -606,14 +607,9 @@ export function applyZsetRems(engine: Engine, key: string, members: readonly str
   let zset = engine.getOrPacked(key, SNAPSHOT_TYPE_ZSET, false);
   if (zset === engine.packedView) {
     // Held inline: each member's entry cut out of the bytes where they are.
-    let i = 0;
-    let view: PackedView | undefined = zset;
-    while (i < members.length && removePackedMember(engine, key, members[i], view) >= 0) {
-      i++;
-      view = undefined;
-    }
+    const i = editPacked(engine, key, members, members.length, zset, removePackedMember);
     if (i === members.length) return;
-    if (i > 0) members = members.slice(i);
+    members = members.slice(i);
     zset = engine.get(key, false);
   }
   if (!(zset instanceof ZsetValue)) return;
