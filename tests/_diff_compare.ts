@@ -80,6 +80,26 @@ export const unordered: Comparator = {
 };
 
 /**
+ * A SCAN-family reply that answers in one go (a small collection, or few
+ * keys): the same cursor, and the elements as a multiset, since Redis's
+ * order is its hash table's.
+ */
+export const scanAll: Comparator = {
+  name: "scanAll",
+  equal(a, b) {
+    const [x, y] = [a.value, b.value];
+    if (x.type !== "array" || y.type !== "array" || x.items.length !== 2 || y.items.length !== 2) {
+      return sameBytes(a.raw, b.raw);
+    }
+    return canonical(x.items[0]) === canonical(y.items[0]) &&
+      unordered.equal(
+        { raw: a.raw, value: x.items[1], push: false },
+        { raw: b.raw, value: y.items[1], push: false },
+      );
+  },
+};
+
+/**
  * Remaining-time replies (TTL, PTTL) equal within `tolerance`, as the two
  * servers read their clocks a moment apart; negative codes (-1 no expiry,
  * -2 no key) and anything not an integer must be exact.

@@ -20,6 +20,7 @@ import {
   differentialTest,
   DiffPair,
   type Rng,
+  scanAll,
   shapeOnly,
   STANDARD_RULES,
   type StepLike,
@@ -88,20 +89,6 @@ function onePick(members: readonly string[]): Comparator {
     },
   };
 }
-
-/** SSCAN that answers in one go: the same cursor, the members as a multiset. */
-const scanAll: Comparator = {
-  name: "scanAll",
-  equal(a, b) {
-    const [x, y] = [a.value, b.value];
-    if (x.type !== "array" || y.type !== "array") return unordered.equal(a, b);
-    const cursor = (v: RespValue) => v.type === "bulk" ? v.value : undefined;
-    const [cx, cy] = [cursor(x.items[0]), cursor(y.items[0])];
-    const [mx, my] = [items(x.items[1]), items(y.items[1])];
-    return cx !== undefined && cx === cy && mx !== undefined && my !== undefined &&
-      JSON.stringify(mx.sort()) === JSON.stringify(my.sort());
-  },
-};
 
 function range(from: number, to: number, prefix = ""): string[] {
   const out: string[] = [];

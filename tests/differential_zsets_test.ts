@@ -62,7 +62,46 @@ function shape(...args: string[]): StepLike {
 const many: string[] = [];
 for (let i = 0; i < 129; i++) many.push(String(i % 7), `m${i}`);
 
+/**
+ * The reads of ranges, ranks and counts, for a sorted set at the listpack
+ * limit and past it. Lex ranges read `tied`, whose scores are equal: over
+ * mixed scores Redis's answer depends on its skiplist's random levels.
+ */
+const RANGE_READS: string[][] = [
+  ["ZRANGE", "big", "0", "9", "WITHSCORES"],
+  ["ZRANGE", "big", "-5", "-1", "REV", "WITHSCORES"],
+  ["ZREVRANGE", "big", "0", "200"],
+  ["ZRANGE", "big", "(2", "5", "BYSCORE", "LIMIT", "3", "7", "WITHSCORES"],
+  ["ZRANGE", "big", "5", "(2", "BYSCORE", "REV", "LIMIT", "2", "-1"],
+  ["ZRANGEBYSCORE", "big", "-inf", "+inf", "LIMIT", "120", "50"],
+  ["ZREVRANGEBYSCORE", "big", "3", "3", "WITHSCORES"],
+  ["ZRANK", "big", "m0"],
+  ["ZRANK", "big", "m127"],
+  ["ZREVRANK", "big", "m64"],
+  ["ZRANK", "big", "none"],
+  ["ZCOUNT", "big", "(1", "4"],
+  ["ZCOUNT", "big", "-inf", "(0"],
+  ["ZRANGEBYLEX", "tied", "-", "+", "LIMIT", "0", "3"],
+  ["ZREVRANGEBYLEX", "tied", "+", "[m5", "LIMIT", "1", "4"],
+  ["ZRANGE", "tied", "[m3", "(m4", "BYLEX"],
+  ["ZLEXCOUNT", "tied", "[m1", "(m2"],
+  ["OBJECT", "ENCODING", "big"],
+  ["OBJECT", "ENCODING", "tied"],
+];
+
+const tied = many.map((word, i) => i % 2 === 0 ? "0" : word);
+
 const CASES: Record<string, StepLike[]> = {
+  "ranges, ranks and counts of a sorted set held inline (128 members) and of a skiplist (129)": [
+    ["ZADD", "big", ...many.slice(0, 256)],
+    ["ZADD", "tied", ...tied.slice(0, 256)],
+    ...RANGE_READS,
+    ["ZRANGESTORE", "big", "big", "0", "-1", "REV"],
+    ["ZRANGE", "big", "0", "3", "WITHSCORES"],
+    ["ZADD", "big", ...many.slice(256)],
+    ["ZADD", "tied", ...tied.slice(256)],
+    ...RANGE_READS,
+  ],
   "ZADD options, replies and errors": [
     ["ZADD", "z", "1", "a", "2", "b", "3", "c"],
     ["ZADD", "z", "1", "a"],

@@ -45,3 +45,14 @@ export function lookupValue(ctx: CommandContext, key: string): KeyValue | undefi
   noteRead(ctx, key, value !== undefined);
   return value;
 }
+
+/**
+ * The snapshot type of `key` (0: a string) for commands that read no more
+ * of it (EXISTS, TYPE), or -1: counted as a hit or a miss, a miss
+ * notified, as {@link lookupValue}; no value made.
+ */
+export function lookupType(ctx: CommandContext, key: string, touch = true): number {
+  const type = ctx.db.typeOf(key, touch);
+  noteRead(ctx, key, type >= 0);
+  return type;
+}

@@ -114,7 +114,19 @@ export class Database {
 
   /** Whether `key` is live, whatever its type. */
   exists(key: string): boolean {
-    return this.value(key) !== undefined;
+    return this.typeOf(key) >= 0;
+  }
+
+  /**
+   * The snapshot type of live `key`'s value (0: a string), or -1 (an
+   * expired key is deleted where allowed), made from nothing: for commands
+   * that need no more (EXISTS, TYPE, TTL). Marks it used unless `touch` is
+   * false.
+   */
+  typeOf(key: string, touch = true): number {
+    const type = this.engine.typeOf(key, touch);
+    if (type < 0 || this.engine.expiringCount === 0) return type;
+    return this.#expired(key) ? -1 : type;
   }
 
   /**

@@ -296,6 +296,19 @@ export class Engine {
   }
 
   /**
+   * The snapshot type of `key`'s value (0: a string; `SNAPSHOT_TYPE_HASH`
+   * ...), or -1 without the key (expired or not); marks it used unless
+   * `touch` is false. Unpacks nothing: EXISTS, TYPE and TTL of a small
+   * collection held inline made a copy of it to drop.
+   */
+  typeOf(key: string, touch = true): number {
+    const hash = this.#hashOf(key);
+    const kind = this.#partitionOf(hash).values.kindOf(key, hash, touch);
+    if (typeof kind === "number") return kind;
+    return kind instanceof Collection ? kind.snapshotType : 0;
+  }
+
+  /**
    * Loads one snapshot entry of entry type `type` (0: a string; else a
    * chunk of a collection, added to what earlier chunks of `key` loaded).
    */

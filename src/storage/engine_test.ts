@@ -3,8 +3,9 @@ import { Engine, PREFETCH_MAX_KEYS } from "./engine.ts";
 import { fnv1a, partitionIndex } from "./hash.ts";
 import { WalOp } from "../wal/record.ts";
 import { Store } from "./store.ts";
-import { SetValue } from "../types/set/set.ts";
-import { HashValue } from "../types/hash/hash.ts";
+import { SetValue, SNAPSHOT_TYPE_SET } from "../types/set/set.ts";
+import { HashValue, SNAPSHOT_TYPE_HASH } from "../types/hash/hash.ts";
+import { INLINE_MAX_BYTES } from "../types/string/big_string.ts";
 
 Deno.test("Engine: get/set/delete/size", () => {
   const engine = new Engine(16);
@@ -225,4 +226,23 @@ Deno.test("Engine: prefetch of collection elements changes nothing, whatever the
   assert.equal(members.length, 2000);
   assert.ok(members.has("member:9") && !members.has("nope"));
   assert.equal(engine.size, 4);
+});
+
+Deno.test("typeOf answers a key's type without unpacking a collection held inline", () => {
+  const engine = new Engine(2);
+  assert.equal(engine.typeOf("missing"), -1);
+  engine.set("s", "value");
+  assert.equal(engine.typeOf("s"), 0);
+  engine.set("big", "x".repeat(INLINE_MAX_BYTES + 1));
+  assert.equal(engine.typeOf("big"), 0, "a string held as an object is a string");
+  const small = new SetValue();
+  small.add("a");
+  engine.setCollection("small", small);
+  assert.notEqual(engine.packed("small", SNAPSHOT_TYPE_SET), undefined, "held inline");
+  assert.equal(engine.typeOf("small"), SNAPSHOT_TYPE_SET);
+  const hash = new HashValue();
+  for (let i = 0; i < 1000; i++) hash.set(`f${i}`, "v");
+  engine.setCollection("h", hash);
+  assert.equal(engine.packed("h", SNAPSHOT_TYPE_HASH), undefined, "held as an object");
+  assert.equal(engine.typeOf("h"), SNAPSHOT_TYPE_HASH);
 });

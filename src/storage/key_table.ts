@@ -680,6 +680,22 @@ export class KeyTable {
   }
 
   /**
+   * What `key` holds, without making its value: -1 without the key, the
+   * inline type of a value held inline (0: a string), or the object;
+   * stamps the key as used unless `touch` is false.
+   */
+  kindOf(key: string, hash: number, touch = true): number | TableObject {
+    const entry = this.#find(key, hash);
+    if (entry < 0) return -1;
+    const meta = this.#meta[entry];
+    if (touch) this.#stamp(entry, meta);
+    if (this.#entries[entry * ENTRY_INTS + VALUE_LENGTH] === OBJECT_VALUE) {
+      return this.#objects[entry]!;
+    }
+    return (meta & TYPE_MASK) >>> TYPE_SHIFT;
+  }
+
+  /**
    * As {@link get}, except for a small collection of inline type `type`
    * (1..7) held inline: it is not unpacked, `out` is filled with where its
    * packed bytes lie (as {@link inlineRange}) and returned. One lookup for

@@ -51,6 +51,27 @@ export function unpackCollection(type: number, packed: string): Collection {
   return unpack(packed);
 }
 
+/** The names TYPE answers, by snapshot entry type. */
+const TYPE_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
+  [0, "string"],
+  ...[...CONSTRUCTORS].map(([type, make]): [number, string] => [type, make().typeName]),
+]);
+
+/**
+ * The name TYPE answers for a value of snapshot entry type `type` (0: a
+ * string).
+ *
+ * @example
+ * ```ts
+ * typeName(SNAPSHOT_TYPE_ZSET); // "zset"
+ * ```
+ */
+export function typeName(type: number): string {
+  const name = TYPE_NAMES.get(type);
+  if (name === undefined) throw new RangeError(`snapshot entry type ${type} is unknown`);
+  return name;
+}
+
 /**
  * Whether `type` is a collection's snapshot entry type (0, a string, is not).
  *

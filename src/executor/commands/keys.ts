@@ -20,8 +20,8 @@ import {
 import { globMatch } from "../glob.ts";
 import { expiryTime } from "./_expiry_options.ts";
 import { scan } from "../scan.ts";
-import { lookupValue, noteRead } from "../../keyspace/lookup.ts";
-import { typeNameOf } from "../../types/collection.ts";
+import { lookupType } from "../../keyspace/lookup.ts";
+import { typeName } from "../../types/registry.ts";
 import { NOTIFY_GENERIC } from "../../pubsub/keyspace_events.ts";
 
 /** The original's reply for a one-key DEL; a count for several keys. */
@@ -71,9 +71,8 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
         ctx.store.nowMs(),
         name.toLowerCase(),
       );
-      const entry = ctx.db.keyEntry(args[1]);
-      if (entry === undefined) return w.integer(0);
-      const current = entry.expiresAtMs;
+      if (ctx.db.typeOf(args[1]) < 0) return w.integer(0);
+      const current = ctx.db.engine.expiresAt(args[1]);
       if (
         (nx && current !== 0) || (xx && current === 0) ||
         (gt && (current === 0 || at <= current)) || (lt && current !== 0 && at >= current)
@@ -93,11 +92,10 @@ function ttlCommand(name: string, unitMs: number): CommandHandler {
       unitMs === 1 ? "milliseconds" : "seconds"
     }; -1 without expiry, -2 without the key.`,
     run(ctx, args, w) {
-      const entry = ctx.db.keyEntry(args[1]);
-      noteRead(ctx, args[1], entry !== undefined);
-      if (entry === undefined) return w.integer(-2);
-      if (entry.expiresAtMs === 0) return w.integer(-1);
-      const remainingMs = Math.max(0, entry.expiresAtMs - ctx.store.nowMs());
+      if (lookupType(ctx, args[1]) < 0) return w.integer(-2);
+      const expiresAtMs = ctx.db.engine.expiresAt(args[1]);
+      if (expiresAtMs === 0) return w.integer(-1);
+      const remainingMs = Math.max(0, expiresAtMs - ctx.store.nowMs());
       w.integer(unitMs === 1 ? remainingMs : Math.floor((remainingMs + 500) / 1000));
     },
   };
@@ -131,7 +129,7 @@ export function deleteKeys(ctx: CommandContext, args: string[]): number {
 /** EXISTS and TOUCH: how many of `args[1..]` exist, each read counted (a repeat twice). */
 export function countExisting(ctx: CommandContext, args: string[]): number {
   let found = 0;
-  for (let i = 1; i < args.length; i++) if (lookupValue(ctx, args[i]) !== undefined) found++;
+  for (let i = 1; i < args.length; i++) if (lookupType(ctx, args[i]) >= 0) found++;
   return found;
 }
 
@@ -162,8 +160,9 @@ export const KEY_COMMANDS: CommandHandler[] = [
     name: "PERSIST",
     summary: "Removes a key's expiry; 1 if it had one.",
     run(ctx, args, w) {
-      const entry = ctx.db.keyEntry(args[1]);
-      if (entry === undefined || entry.expiresAtMs === 0) return w.integer(0);
+      if (ctx.db.typeOf(args[1]) < 0 || ctx.db.engine.expiresAt(args[1]) === 0) {
+        return w.integer(0);
+      }
       ctx.db.setExpiry(args[1], 0);
       ctx.notify(NOTIFY_GENERIC, "persist", args[1]);
       w.integer(1);
@@ -173,8 +172,9 @@ export const KEY_COMMANDS: CommandHandler[] = [
     name: "TYPE",
     summary: "Returns the type of a key's value: string, hash..., or none.",
     run(ctx, args, w) {
-      const value = lookupValue(ctx, args[1]);
-      w.status(value === undefined ? "none" : typeNameOf(value));
+      // Redis's TYPE does not mark the key used (LOOKUP_NOTOUCH).
+      const type = lookupType(ctx, args[1], false);
+      w.status(type < 0 ? "none" : typeName(type));
     },
   },
   {
@@ -211,8 +211,8 @@ export const KEY_COMMANDS: CommandHandler[] = [
       const keys: string[] = [];
       const next = scan(ctx.db.engine, cursor, Math.min(count, 100_000), (key) => {
         if (pattern !== "*" && !globMatch(pattern, key)) return;
-        const value = ctx.db.value(key);
-        if (value !== undefined && (type === undefined || typeNameOf(value) === type)) {
+        const found = ctx.db.typeOf(key);
+        if (found >= 0 && (type === undefined || typeName(found) === type)) {
           keys.push(key);
         }
       });

@@ -23,11 +23,11 @@
  */
 
 import { PackedReader } from "../_packed_reader.ts";
-import { binaryEquals } from "../../bytes/binary_string.ts";
+import { binaryEquals, bytesToBinary } from "../../bytes/binary_string.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
 import { ENCODING_LIMITS } from "../encoding_limits.ts";
-import { SNAPSHOT_TYPE_ZSET, writeEntry } from "./zset.ts";
+import { SNAPSHOT_TYPE_ZSET, writeEntry, type ZsetReader } from "./zset.ts";
 import { readScoreBytes } from "./score.ts";
 
 /** The length of the entry's member whose entry starts at `at`. */
@@ -59,19 +59,124 @@ function memberBefore(member: string, bytes: Uint8Array, at: number, length: num
  * zset.length; // its members
  * ```
  */
-export class PackedZset extends PackedReader {
+export class PackedZset extends PackedReader implements ZsetReader {
   #length = -1;
 
   /** Its members. */
   get length(): number {
     if (this.#length < 0) {
+      const { bytes, end } = this;
       let count = 0;
-      for (let at = this.start; at < this.end; count++) {
-        at += 10 + memberLength(this.bytes, at);
-      }
+      for (let at = this.start; at < end; count++) at += 10 + memberLength(bytes, at);
       this.#length = count;
     }
     return this.#length;
+  }
+
+  /** Positions for cursors and random picks: its ranks. */
+  get positions(): number {
+    return this.length;
+  }
+
+  encoding(): string {
+    return "listpack";
+  }
+
+  /** The 0-based rank of `member` (ascending), or undefined. */
+  rank(member: string): number | undefined {
+    const bytes = this.bytes;
+    const length = member.length;
+    let rank = 0;
+    for (let at = this.start; at < this.end; rank++) {
+      const n = memberLength(bytes, at);
+      if (n === length && binaryEquals(bytes, at + 2, member)) return rank;
+      at += 10 + n;
+    }
+    return undefined;
+  }
+
+  /**
+   * Visits members with their scores from `rank` up (or down, `reverse`)
+   * until `visit` returns false or the end; a member's string is made only
+   * for the members visited.
+   */
+  walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    this.walkBytes(
+      rank,
+      reverse,
+      (bytes, start, end, score) => visit(bytesToBinary(bytes, start, end), score),
+    );
+  }
+
+  /**
+   * {@link walk} with each member as where its bytes lie (`bytes[start,
+   * end)`), for a reply written from them. A reverse walk finds the
+   * entries' starts first (they are variable-length) in a shared array:
+   * `visit` must not walk a sorted set itself.
+   */
+  walkBytes(
+    rank: number,
+    reverse: boolean,
+    visit: (bytes: Uint8Array, start: number, end: number, score: number) => boolean,
+  ): void {
+    const bytes = this.bytes;
+    if (rank < 0) return;
+    if (reverse) {
+      if (rank >= this.length) return;
+      if (starts.length <= rank) starts = new Int32Array(Math.max(rank + 1, starts.length * 2));
+      for (let at = this.start, i = 0; i <= rank; i++) {
+        starts[i] = at;
+        at += 10 + memberLength(bytes, at);
+      }
+      for (let i = rank; i >= 0; i--) {
+        const at = starts[i];
+        const end = at + 2 + memberLength(bytes, at);
+        if (!visit(bytes, at + 2, end, readScoreBytes(bytes, end))) return;
+      }
+      return;
+    }
+    let i = 0;
+    for (let at = this.start; at < this.end; i++) {
+      const end = at + 2 + memberLength(bytes, at);
+      if (i >= rank && !visit(bytes, at + 2, end, readScoreBytes(bytes, end))) return;
+      at = end + 8;
+    }
+  }
+
+  /** How many members from the lowest satisfy `isBefore` (a prefix of the order). */
+  countBefore(isBefore: (score: number, member: string) => boolean): number {
+    let count = 0;
+    this.walk(0, false, (member, score) => isBefore(score, member) && ++count > 0);
+    return count;
+  }
+
+  /** {@link countBefore} for a test of scores alone: no member's string is made. */
+  countBeforeScore(isBefore: (score: number) => boolean): number {
+    const bytes = this.bytes;
+    let count = 0;
+    for (let at = this.start; at < this.end; count++) {
+      const n = memberLength(bytes, at);
+      if (!isBefore(readScoreBytes(bytes, at + 2 + n))) break;
+      at += 10 + n;
+    }
+    return count;
+  }
+
+  /** The member of rank `at`, or undefined past the end. */
+  memberAt(at: number): string | undefined {
+    let found: string | undefined;
+    this.walk(at, false, (member) => {
+      found = member;
+      return false;
+    });
+    return found;
+  }
+
+  /** Every member in order with its score. */
+  entries(): [string, number][] {
+    const out: [string, number][] = [];
+    this.walk(0, false, (member, score) => out.push([member, score]) > 0);
+    return out;
   }
 
   /** The score of `member`, or undefined. */
@@ -88,6 +193,9 @@ export class PackedZset extends PackedReader {
     return undefined;
   }
 }
+
+/** Where a reverse walk keeps the entries' starts (grown on demand, as the limits are config). */
+let starts = new Int32Array(ENCODING_LIMITS.zsetMaxListpackEntries + 1);
 
 /** Where {@link setPackedScore} builds the bytes it splices in. */
 let scratch = new Uint8Array(INLINE_MAX_BYTES);

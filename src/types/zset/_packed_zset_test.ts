@@ -88,3 +88,42 @@ Deno.test("setPackedScore refuses what must convert and what is not held inline"
   assert.equal(engine.get("s"), undefined);
   assert.equal(removePackedMember(engine, "s", "a"), -1);
 });
+
+Deno.test("PackedZset reads ranks, walks and counts as the sorted set's object does", () => {
+  const r = new Rng(9);
+  for (let round = 0; round < 200; round++) {
+    const engine = new Engine(1);
+    const model = new ZsetValue();
+    const size = r.int(1, 128);
+    for (let i = 0; i < size; i++) model.set(member(r) + i, score(r));
+    engine.setCollection("z", model.clone());
+    const view = engine.packed("z", SNAPSHOT_TYPE_ZSET);
+    assert.notEqual(view, undefined, "a small sorted set is held inline");
+    const reader = new PackedZset(view!);
+    assert.equal(reader.length, model.length);
+    assert.equal(reader.positions, model.positions);
+    assert.equal(reader.encoding(), model.encoding());
+    assert.deepEqual(reader.entries(), model.entries());
+    for (let rank = -1; rank <= model.length; rank++) {
+      for (const reverse of [false, true]) {
+        const read: [string, number][] = [];
+        const want: [string, number][] = [];
+        const stopAfter = r.int(1, 200);
+        reader.walk(rank, reverse, (m, s) => read.push([m, s]) < stopAfter);
+        model.walk(rank, reverse, (m, s) => want.push([m, s]) < stopAfter);
+        assert.deepEqual(read, want, `walk from ${rank}, reverse ${reverse}`);
+      }
+      assert.equal(reader.memberAt(rank), model.memberAt(rank));
+    }
+    for (const [m] of model.entries()) assert.equal(reader.rank(m), model.rank(m));
+    assert.equal(reader.rank("never"), undefined);
+    for (const bound of [-Infinity, -2, 0, 1, 1.5, 3, Infinity]) {
+      const below = (s: number) => s < bound;
+      const upTo = (s: number) => s <= bound;
+      assert.equal(reader.countBeforeScore(below), model.countBeforeScore(below));
+      assert.equal(reader.countBeforeScore(upTo), model.countBeforeScore(upTo));
+      const lex = (s: number, m: string) => s < bound || (s === bound && m < "m1");
+      assert.equal(reader.countBefore(lex), model.countBefore(lex));
+    }
+  }
+});

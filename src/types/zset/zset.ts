@@ -53,6 +53,35 @@ function before(s1: number, m1: string, s2: number, m2: string): boolean {
 }
 
 /**
+ * What reading commands need of a sorted set: {@link ZsetValue}, or a
+ * `PackedZset` reading one held inline where its bytes lie (no copy).
+ *
+ * @example
+ * ```ts
+ * const zset: ZsetReader = new ZsetValue();
+ * zset.walk(0, false, (member, score) => true);
+ * ```
+ */
+export interface ZsetReader {
+  /** Its members. */
+  readonly length: number;
+  /** Positions for cursors and random picks (see {@link ZsetValue.positions}). */
+  readonly positions: number;
+  encoding(): string;
+  score(member: string): number | undefined;
+  /** The 0-based rank of `member` (ascending), or undefined. */
+  rank(member: string): number | undefined;
+  /** Members with their scores from `rank` up (or down) while `visit` returns true. */
+  walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void;
+  /** How many members from the lowest satisfy `isBefore` (a prefix of the order). */
+  countBefore(isBefore: (score: number, member: string) => boolean): number;
+  countBeforeScore(isBefore: (score: number) => boolean): number;
+  /** The member at position `at`, or undefined for a hole. */
+  memberAt(at: number): string | undefined;
+  entries(): [string, number][];
+}
+
+/**
  * A sorted-set value (see the module doc).
  *
  * @example
@@ -63,7 +92,7 @@ function before(s1: number, m1: string, s2: number, m2: string): boolean {
  * zset.rank("b"); // 1
  * ```
  */
-export class ZsetValue extends Collection {
+export class ZsetValue extends Collection implements ZsetReader {
   /** The listpack encoding's bytes; "" once a table (or empty). */
   #packed = "";
   #count = 0;

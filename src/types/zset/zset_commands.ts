@@ -30,7 +30,6 @@ import {
   readZset,
   scoreRanks,
   zsetError,
-  zsetScores,
 } from "./_zset_common.ts";
 import { encodeScore, parseScore } from "./score.ts";
 import { applyZsetScores, MAX_ZSET_MEMBERS } from "./zset.ts";
@@ -145,7 +144,7 @@ function zadd(ctx: CommandContext, args: string[], w: ReplyWriter, flags: number
     if (score === undefined) throw notAFloat();
     SCORES[j] = score;
   }
-  const zset = zsetScores(ctx, key, false);
+  const zset = readZset(ctx, key, false);
   if (zset === undefined && xx) {
     if (incr) w.nil();
     else w.integer(0);
@@ -254,7 +253,7 @@ export const ZSET_COMMANDS: CommandHandler[] = [
     summary: "Removes members from a sorted set (the key with its last); how many existed.",
     run(ctx, args, w) {
       const key = args[1];
-      const zset = zsetScores(ctx, key, false);
+      const zset = readZset(ctx, key, false);
       if (zset === undefined) return w.integer(0);
       const members = distinctArgs(args, 2, (m) => zset.score(m) !== undefined);
       if (members.length > 0) {
@@ -270,14 +269,14 @@ export const ZSET_COMMANDS: CommandHandler[] = [
     name: "ZCARD",
     summary: "Returns how many members a sorted set has.",
     run(ctx, args, w) {
-      w.integer(zsetScores(ctx, args[1])?.length ?? 0);
+      w.integer(readZset(ctx, args[1])?.length ?? 0);
     },
   },
   {
     name: "ZSCORE",
     summary: "Returns a member's score.",
     run(ctx, args, w) {
-      const score = zsetScores(ctx, args[1])?.score(args[2]);
+      const score = readZset(ctx, args[1])?.score(args[2]);
       if (score === undefined) w.nil();
       else writeScore(w, score);
     },
@@ -286,7 +285,7 @@ export const ZSET_COMMANDS: CommandHandler[] = [
     name: "ZMSCORE",
     summary: "Returns the scores of members (nil for each one missing).",
     run(ctx, args, w) {
-      const zset = zsetScores(ctx, args[1]);
+      const zset = readZset(ctx, args[1]);
       w.array(args.length - 2);
       for (let i = 2; i < args.length; i++) {
         const score = zset?.score(args[i]);

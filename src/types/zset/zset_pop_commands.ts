@@ -21,7 +21,7 @@ import {
 import { globMatch } from "../../executor/glob.ts";
 import { formatDouble } from "../../protocol/double_format.ts";
 import { readZset, replyMembers, zsetError } from "./_zset_common.ts";
-import { ZsetValue } from "./zset.ts";
+import type { ZsetReader } from "./zset.ts";
 import { popZset, type ScoredMember, writeScore } from "./zset_ops.ts";
 import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
 
@@ -94,7 +94,7 @@ function randomIndex(n: number): number {
 }
 
 /** A random member of `zset` (not empty). */
-function randomMember(zset: ZsetValue): string {
+function randomMember(zset: ZsetReader): string {
   const positions = zset.positions;
   for (;;) {
     const member = zset.memberAt(randomIndex(positions));

@@ -26,12 +26,12 @@ import {
   parseLexRange,
   parseScoreRange,
   readZset,
-  replyMembers,
+  replyRange,
   scoreRanks,
   storeZset,
   zsetError,
 } from "./_zset_common.ts";
-import { ZsetValue } from "./zset.ts";
+import { type ZsetReader, ZsetValue } from "./zset.ts";
 import { removeMembers } from "./zset_ops.ts";
 
 const RANK = 1;
@@ -44,9 +44,28 @@ interface Selection {
   scores: number[];
 }
 
+/**
+ * Where the members of ranks [start, end) begin in reply order (from
+ * end − 1 down when `reverse`) after `offset`, and how many of them, at
+ * most `limit` (-1: no limit), as Redis counts them: `[first, count]`.
+ */
+function window(
+  start: number,
+  end: number,
+  reverse: boolean,
+  offset: number,
+  limit: number,
+): [number, number] {
+  // A negative offset skips everything in Redis (its `while (offset--)` runs to the end).
+  if (offset < 0 || start >= end || limit === 0) return [0, 0];
+  const first = reverse ? end - 1 - offset : start + offset;
+  if (first < start || first >= end) return [0, 0];
+  return [first, Math.min(limit < 0 ? Infinity : limit, end - start - offset)];
+}
+
 /** Members of ranks [start, end) in order, or from end − 1 down when `reverse`; offset and limit as Redis. */
 function select(
-  zset: ZsetValue,
+  zset: ZsetReader,
   start: number,
   end: number,
   reverse: boolean,
@@ -54,11 +73,9 @@ function select(
   limit: number,
 ): Selection {
   const out: Selection = { members: [], scores: [] };
-  // A negative offset skips everything in Redis (its `while (offset--)` runs to the end).
-  if (offset < 0 || start >= end || limit === 0) return out;
-  const first = reverse ? end - 1 - offset : start + offset;
-  if (first < start || first >= end) return out;
-  let left = Math.min(limit < 0 ? Infinity : limit, end - start - offset);
+  const [first, count] = window(start, end, reverse, offset, limit);
+  let left = count;
+  if (left === 0) return out;
   zset.walk(first, reverse, (member, score) => {
     out.members.push(member);
     out.scores.push(score);
@@ -152,7 +169,9 @@ function zrange(
     throw zsetError("min or max not valid string range item");
   }
   const zset = readZset(ctx, args[at]);
-  let selection: Selection = { members: [], scores: [] };
+  // The ranks selected, as [start, end) before offset and limit.
+  let start = 0;
+  let end = 0;
   if (zset !== undefined) {
     const length = zset.length;
     if (type === RANK) {
@@ -162,18 +181,26 @@ function zrange(
       if (startRank <= endRank && startRank < length) {
         if (endRank >= length) endRank = length - 1;
         // Reversed ranks count from the highest score.
-        const [s, e] = reverse
-          ? [length - 1 - endRank, length - startRank]
-          : [startRank, endRank + 1];
-        selection = select(zset, s, e, reverse, 0, -1);
+        [start, end] = reverse ? [length - 1 - endRank, length - startRank] : [
+          startRank,
+          endRank + 1,
+        ];
       }
+      offset = 0;
+      limit = -1;
     } else if (!(offset > 0 && offset >= length)) {
-      const [s, e] = type === SCORE ? scoreRanks(zset, scoreRange!) : lexRanks(zset, lexRange!);
-      selection = select(zset, s, e, reverse, offset, limit);
+      [start, end] = type === SCORE ? scoreRanks(zset, scoreRange!) : lexRanks(zset, lexRange!);
     }
   }
-  if (dest !== undefined) return store(ctx, dest, selection, w, "zrangestore");
-  replyMembers(ctx, w, selection.members, selection.scores, withScores);
+  if (dest !== undefined) {
+    const selection = zset === undefined
+      ? { members: [], scores: [] }
+      : select(zset, start, end, reverse, offset, limit);
+    return store(ctx, dest, selection, w, "zrangestore");
+  }
+  if (zset === undefined) return w.array(0);
+  const [first, count] = window(start, end, reverse, offset, limit);
+  replyRange(ctx, w, zset, first, count, reverse, withScores);
 }
 
 /** ZREMRANGEBYRANK / BYSCORE / BYLEX key min max. */
