@@ -75,6 +75,48 @@ export class PackedHash extends PackedReader {
     return findField(this.bytes, this.start, this.end, field) >= 0;
   }
 
+  encoding(): string {
+    return "listpack";
+  }
+
+  /** Positions for cursors and random picks: its fields' places in order (no holes). */
+  get positions(): number {
+    return this.length;
+  }
+
+  /** The field at position `at`, or undefined past the end. */
+  fieldAt(at: number): string | undefined {
+    const bytes = this.bytes;
+    let i = 0;
+    for (let p = this.start; p < this.end; i++) {
+      if (i === at) return bytesToBinary(bytes, p + 1, p + 1 + bytes[p]);
+      p += 1 + bytes[p];
+      p += 1 + bytes[p];
+    }
+    return undefined;
+  }
+
+  /** Calls `visit` for each field and value in order; stops when it returns false. */
+  forEach(visit: (field: string, value: string) => boolean | void): void {
+    const bytes = this.bytes;
+    for (let at = this.start; at < this.end;) {
+      const valueAt = at + 1 + bytes[at];
+      const next = valueAt + 1 + bytes[valueAt];
+      const field = bytesToBinary(bytes, at + 1, valueAt);
+      if (visit(field, bytesToBinary(bytes, valueAt + 1, next)) === false) return;
+      at = next;
+    }
+  }
+
+  /** Every field with its value, in order. */
+  entries(): [string, string][] {
+    const out: [string, string][] = [];
+    this.forEach((field, value) => {
+      out.push([field, value]);
+    });
+    return out;
+  }
+
   /**
    * Writes each field, each value, or both (field then value), as bulk
    * replies straight from the bytes, in the order the fields came.

@@ -48,3 +48,28 @@ Deno.test("a PackedHash reads what HashValue packed, and removePackedField cuts 
     assert.equal(removePackedField(engine, "h", "f1"), -1);
   }
 });
+
+Deno.test("PackedHash reads fields by position and in order as HashValue does", () => {
+  const r = new Rng(33);
+  for (let round = 0; round < 100; round++) {
+    const model = new HashValue();
+    const size = r.int(1, 128);
+    for (let i = 0; i < size; i++) {
+      model.set(r.pick(["f", "", "\xff", "field"]) + r.int(0, 200), "v".repeat(r.int(0, 20)));
+    }
+    const engine = new Engine(1);
+    engine.setCollection("h", model.clone());
+    const view = engine.packed("h", SNAPSHOT_TYPE_HASH);
+    assert.notEqual(view, undefined, "a small hash is held inline");
+    const reader = new PackedHash(view!);
+    assert.equal(reader.encoding(), model.encoding());
+    assert.equal(reader.positions, model.positions);
+    assert.deepEqual(reader.entries(), model.entries());
+    for (let at = 0; at <= model.positions; at++) {
+      assert.equal(reader.fieldAt(at), model.positions > at ? model.fieldAt(at) : undefined);
+    }
+    const seen: string[] = [];
+    reader.forEach((field) => seen.push(field) < 2);
+    assert.deepEqual(seen, model.entries().slice(0, 2).map(([f]) => f));
+  }
+});

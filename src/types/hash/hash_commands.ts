@@ -58,21 +58,14 @@ function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
 }
 
-/** The hash at `key` for a reading command (a hit or a miss counted; WRONGTYPE for another type). */
-function readHash(ctx: CommandContext, key: string): HashValue | undefined {
-  const hash = ctx.db.collection(key, HashValue);
-  noteRead(ctx, key, hash !== undefined);
-  return hash;
-}
-
-/** What a command that reads fields one by one, or counts them, reads. */
+/** What a command that reads a hash reads: the object, or the bytes of one held inline. */
 type HashFields = HashValue | PackedHash;
 
 /**
- * The hash at `key` for a command that reads fields one by one or counts
- * them: one held inline is read in its packed bytes, not unpacked (valid
- * until the keyspace next changes). A hit or a miss counted when `read`;
- * WRONGTYPE for another type.
+ * The hash at `key` for a command that reads it: one held inline is read
+ * in its packed bytes, not unpacked (valid until the keyspace next
+ * changes). A hit or a miss counted when `read`; WRONGTYPE for another
+ * type.
  */
 function hashFields(ctx: CommandContext, key: string, read = true): HashFields | undefined {
   const hash = ctx.db.collectionOrPacked(key, HashValue, SNAPSHOT_TYPE_HASH);
@@ -168,7 +161,7 @@ function randomIndex(n: number): number {
 }
 
 /** A random live position of `hash` (which is not empty). */
-function randomPosition(hash: HashValue): number {
+function randomPosition(hash: HashFields): number {
   const positions = hash.positions;
   for (;;) {
     const at = randomIndex(positions);
@@ -195,7 +188,7 @@ function randomFields(
     withValues = true;
     if (count < -LONG_MAX / 2n || count > LONG_MAX / 2n) throw error("value is out of range");
   }
-  const hash = readHash(ctx, args[1]);
+  const hash = hashFields(ctx, args[1]);
   if (hash === undefined || count === 0n) return w.array(0);
   const resp3 = ctx.session.protocol === 3;
   const reply = (field: string, value: string) => {
@@ -242,7 +235,7 @@ function randomFields(
 /** HSCAN key cursor [MATCH pattern] [COUNT count]. */
 function hscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   const cursorBig = parseScanCursor(args[2]);
-  const hash = readHash(ctx, args[1]);
+  const hash = hashFields(ctx, args[1]);
   if (hash === undefined) return replyEmptyScan(w);
   const { pattern, count } = parseScanOptions(args, 3);
   const found: [string, string][] = [];
@@ -440,12 +433,9 @@ export const HASH_COMMANDS: CommandHandler[] = [
     summary: "Returns random fields of a hash (a count: distinct; negative: with repeats).",
     run(ctx, args, w) {
       if (args.length >= 3) return randomFields(ctx, args, w);
-      const hash = readHash(ctx, args[1]);
+      const hash = hashFields(ctx, args[1]);
       if (hash === undefined) return w.nil();
-      const all = hash.encoding() === "listpack" ? hash.entries() : undefined;
-      w.bulk(
-        all !== undefined ? all[randomIndex(all.length)][0] : hash.fieldAt(randomPosition(hash))!,
-      );
+      w.bulk(hash.fieldAt(randomPosition(hash))!);
     },
   },
   {

@@ -23,7 +23,8 @@
  */
 
 import { PackedReader } from "../_packed_reader.ts";
-import { binaryEquals, writeBinary } from "../../bytes/binary_string.ts";
+import { assert } from "../../_assert.ts";
+import { binaryEquals, bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import type { Engine } from "../../storage/engine.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
@@ -85,11 +86,110 @@ export class PackedSet extends PackedReader {
     return findMember(bytes, this.start + HEADER_BYTES, this.end, member) >= 0;
   }
 
+  /** The member at position `at` (< {@link length}), in its order. */
+  memberAt(at: number): string {
+    assert(at >= 0 && at < this.length, "a member position is within the set");
+    const bytes = this.bytes;
+    let p = this.start + HEADER_BYTES;
+    for (let i = 0; i < at; i++) p += 1 + bytes[p];
+    return bytesToBinary(bytes, p + 1, p + 1 + bytes[p]);
+  }
+
+  /** A member picked uniformly at random (the set is not empty). */
+  randomMember(): string {
+    return this.memberAt(Math.floor(Math.random() * this.length));
+  }
+
+  /** Calls `visit` for each member in its order (an intset's ascending); stops on false. */
+  forEach(visit: (member: string) => boolean | void): void {
+    const bytes = this.bytes;
+    for (let at = this.start + HEADER_BYTES; at < this.end; at += 1 + bytes[at]) {
+      if (visit(bytesToBinary(bytes, at + 1, at + 1 + bytes[at])) === false) return;
+    }
+  }
+
+  /** Its members, in its order. */
+  members(): string[] {
+    const out: string[] = [];
+    this.forEach((member) => {
+      out.push(member);
+    });
+    return out;
+  }
+
+  /** {@link memberAt} walks the bytes: not O(1). */
+  get indexed(): boolean {
+    return false;
+  }
+
+  /** Never walked by a cursor: SSCAN answers it at once, as Redis does a small set. */
+  get cursored(): boolean {
+    return false;
+  }
+
+  /**
+   * An index of its members by their bytes, for many lookups (SINTER,
+   * SDIFF): each then hashes the member once and compares one or two
+   * entries, where {@link has} walks them all. No string is made.
+   */
+  index(): { has(member: string): boolean } {
+    return new PackedSetIndex(this.bytes, this.start + HEADER_BYTES, this.end, this.length);
+  }
+
   /** Writes each member as a bulk reply straight from the bytes, in its order. */
   writeMembers(w: ReplyWriter): void {
     const bytes = this.bytes;
     for (let at = this.start + HEADER_BYTES; at < this.end; at += 1 + bytes[at]) {
       w.bulkRange(bytes, at + 1, at + 1 + bytes[at]);
+    }
+  }
+}
+
+/** FNV-1a of `length` chars of `text`, or of bytes from `at` when `text` is undefined. */
+function fnv(bytes: Uint8Array, at: number, length: number, text?: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < length; i++) {
+    hash = Math.imul(hash ^ (text === undefined ? bytes[at + i] : text.charCodeAt(i)), 0x01000193);
+  }
+  return hash;
+}
+
+/**
+ * A set's packed members indexed by an open-addressing table of their
+ * offsets (load at most 1/2), valid as long as the bytes are. SINTER of
+ * two sets of 120 held inline: the other set's members had each been
+ * made a string and put in a JS Set, ~45 ns a lookup of a new string.
+ */
+class PackedSetIndex {
+  readonly #bytes: Uint8Array;
+  readonly #slots: number[];
+  readonly #mask: number;
+
+  constructor(bytes: Uint8Array, start: number, end: number, count: number) {
+    let size = 8;
+    while (size < count * 2) size *= 2;
+    // A JS array of small integers: a new typed array's store costs more
+    // than this whole index of a set of 120.
+    const slots: number[] = new Array<number>(size).fill(-1);
+    const mask = size - 1;
+    for (let at = start; at < end; at += 1 + bytes[at]) {
+      let slot = fnv(bytes, at + 1, bytes[at]) & mask;
+      while (slots[slot] >= 0) slot = (slot + 1) & mask;
+      slots[slot] = at;
+    }
+    this.#bytes = bytes;
+    this.#slots = slots;
+    this.#mask = mask;
+  }
+
+  has(member: string): boolean {
+    const bytes = this.#bytes;
+    const slots = this.#slots;
+    const length = member.length;
+    for (let slot = fnv(bytes, 0, length, member) & this.#mask;; slot = (slot + 1) & this.#mask) {
+      const at = slots[slot];
+      if (at < 0) return false;
+      if (bytes[at] === length && binaryEquals(bytes, at + 1, member)) return true;
     }
   }
 }

@@ -92,3 +92,29 @@ Deno.test("a member that would convert the set is refused, and the last one take
   assert.equal(engine.get("w"), undefined);
   assert.equal(removePackedMember(engine, "w", "a"), -1);
 });
+
+Deno.test("PackedSet reads members by position, in order and at random as SetValue does", () => {
+  const r = new Rng(21);
+  let read = 0;
+  for (let round = 0; round < 100; round++) {
+    const words = round % 2 === 0;
+    const model = new SetValue();
+    const size = r.int(1, words ? 120 : 500);
+    for (let i = 0; i < size; i++) model.add(member(r, words));
+    const engine = new Engine(1);
+    engine.setCollection("s", model.clone());
+    const view = engine.packed("s", SNAPSHOT_TYPE_SET);
+    if (view === undefined) continue; // past the inline limits
+    const reader = new PackedSet(view);
+    assert.equal(reader.indexed, false);
+    assert.equal(reader.cursored, false);
+    assert.deepEqual(reader.members(), model.members());
+    for (let at = 0; at < model.length; at++) assert.equal(reader.memberAt(at), model.memberAt(at));
+    const seen: string[] = [];
+    reader.forEach((m) => seen.push(m) < 3);
+    assert.deepEqual(seen, model.members().slice(0, 3));
+    assert.ok(model.has(reader.randomMember()));
+    read++;
+  }
+  assert.ok(read > 50, `${read} of 100 sets held inline`);
+});

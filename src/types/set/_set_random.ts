@@ -52,7 +52,10 @@ export function distinctRandomPositions(size: number, count: number): number[] {
  * `count` distinct random members of `set` (count < its size). A packed
  * set is listed once rather than walked for each pick.
  */
-export function distinctRandomMembers(set: SetValue, count: number): string[] {
+export function distinctRandomMembers(
+  set: Pick<SetValue, "length" | "indexed" | "memberAt" | "members">,
+  count: number,
+): string[] {
   const positions = distinctRandomPositions(set.length, count);
   if (set.indexed) return positions.map((at) => set.memberAt(at));
   const all = set.members();

@@ -124,6 +124,9 @@ export function compareIntegers(a: string, b: string): number {
   return negative ? 0 - order : order;
 }
 
+/** {@link SetValue.addAll}'s flags when none is set. */
+const NO_FLAGS: readonly number[] = [];
+
 /** The current most members of an intset (set-max-intset-entries, capped as Redis does). */
 export function intsetMaxEntries(): number {
   return Math.min(ENCODING_LIMITS.setMaxIntsetEntries, INTSET_HARD_MAX_ENTRIES);
@@ -180,7 +183,7 @@ export class SetValue extends Collection {
   static of(members: readonly string[], hashtable = false): SetValue {
     const set = new SetValue();
     if (hashtable) set.convertToHashtable();
-    for (const member of members) set.add(member);
+    set.addAll(members, NO_FLAGS, true);
     return set;
   }
 
@@ -264,13 +267,16 @@ export class SetValue extends Collection {
 
   /**
    * Adds `members` in order, first making the set a hashtable where
-   * `flags[i]` is {@link SET_ADD_AS_HASHTABLE} (a `SetAdd` record's flag):
+   * `flags[i]` is {@link SET_ADD_AS_HASHTABLE} (a `SetAdd` record's flag; a
+   * flag past the end of `flags` is none):
    * what {@link add} does member by member, but a packed set is decoded
    * and packed once, not rewritten once per member: redis-benchmark -P 16
    * SADD of 10 members to 100k sets growing to ~50 members, 52k → 60–69k
    * requests/s (with the key table's growth slack, 79–83k; Redis 131k).
+   * `distinct`: the caller knows `members` are distinct and none is held,
+   * so none is searched for (a set built at once: {@link SetValue.of}).
    */
-  addAll(members: readonly string[], flags: readonly number[]): void {
+  addAll(members: readonly string[], flags: readonly number[], distinct = false): void {
     let i = 0;
     if (members.length > 1 && this.#table === undefined && this.#sorted === undefined) {
       // An intset's members while inserting in order (decoded at its first insert).
@@ -290,7 +296,11 @@ export class SetValue extends Collection {
           this.#hashtable = true;
         }
         if (this.#hashtable) {
-          if (findPacked(this.#packed, member) >= 0 || appended.includes(member)) continue;
+          if (
+            !distinct && (findPacked(this.#packed, member) >= 0 || appended.includes(member))
+          ) {
+            continue;
+          }
           if (
             this.#count + appended.length >= SET_PACKED_MAX_MEMBERS ||
             member.length > SET_PACKED_MAX_MEMBER_BYTES

@@ -23,22 +23,14 @@ import {
   syntaxError,
 } from "../../executor/command_spec.ts";
 import { globMatch } from "../../executor/glob.ts";
-import { noteRead } from "../../keyspace/lookup.ts";
 import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
 import { WrongTypeError } from "../collection.ts";
-import {
-  applySetAdds,
-  applySetRems,
-  MAX_SET_MEMBERS,
-  SET_REM_REBUILD,
-  SetValue,
-  SNAPSHOT_TYPE_SET,
-} from "./set.ts";
+import { applySetAdds, applySetRems, MAX_SET_MEMBERS, SET_REM_REBUILD, SetValue } from "./set.ts";
 import { PackedSet } from "./_packed_set.ts";
-import type { PackedView } from "../../storage/engine.ts";
 import { distinctRandomMembers, randomIndex } from "./_set_random.ts";
 import { SET_ALGEBRA_COMMANDS } from "./set_algebra_commands.ts";
+import { type SetMembers, setMembers } from "./_set_read.ts";
 import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";
 
 /**
@@ -62,34 +54,6 @@ function zeros(n: number): number[] {
 
 function error(message: string): CommandError {
   return new CommandError("ERR", message, message);
-}
-
-/**
- * The set at `key` for a reading command: a hit or a miss counted (as
- * Redis's lookupKeyRead, before the type check); WRONGTYPE for another type.
- */
-export function readSet(ctx: CommandContext, key: string): SetValue | undefined {
-  const value = ctx.db.value(key);
-  noteRead(ctx, key, value !== undefined);
-  if (value === undefined || value instanceof SetValue) return value;
-  throw new WrongTypeError();
-}
-
-/** What a command that only asks whether members are held, and how many, reads. */
-type SetMembers = SetValue | PackedSet;
-
-/**
- * The set at `key` for a command that only asks whether members are held
- * and how many: one held inline is read in its packed bytes, not unpacked
- * (valid until the keyspace next changes). A hit or a miss counted when
- * `read`, before the type check, as {@link readSet}.
- */
-function setMembers(ctx: CommandContext, key: string, read = true): SetMembers | undefined {
-  const value = ctx.db.valueOrPacked(key, SNAPSHOT_TYPE_SET);
-  if (read) noteRead(ctx, key, value !== undefined);
-  if (value === undefined || value instanceof SetValue) return value;
-  if (value === ctx.db.engine.packedView) return new PackedSet(value as PackedView);
-  throw new WrongTypeError();
 }
 
 /** Refuses a set that would pass {@link MAX_SET_MEMBERS}. */
@@ -187,7 +151,7 @@ function smove(ctx: CommandContext, args: string[]): number {
 /** SPOP key: one random member, removed. */
 function spop(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   const key = args[1];
-  const set = ctx.db.collection(key, SetValue);
+  const set = setMembers(ctx, key, false);
   if (set === undefined) return w.nil();
   const member = set.randomMember();
   const emptied = set.length === 1;
@@ -202,7 +166,7 @@ function spopCount(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   const key = args[1];
   const n = parseInt64(args[2]);
   if (n === undefined || n < 0n) throw error("value is out of range, must be positive");
-  const set = ctx.db.collection(key, SetValue);
+  const set = setMembers(ctx, key, false);
   if (set === undefined || n === 0n) return w.set(0);
   const size = set.length;
   ctx.notify(NOTIFY_SET, "spop", key);
@@ -239,7 +203,7 @@ function srandmemberCount(ctx: CommandContext, args: string[], w: ReplyWriter): 
   if (n < -LONG_MAX) {
     throw error(`value is out of range, value must between ${-LONG_MAX} and ${LONG_MAX}`);
   }
-  const set = readSet(ctx, args[1]);
+  const set = setMembers(ctx, args[1]);
   if (set === undefined || n === 0n) return w.array(0);
   const size = set.length;
   if (n < 0n || n === 1n) {
@@ -265,7 +229,7 @@ function srandmemberCount(ctx: CommandContext, args: string[], w: ReplyWriter): 
 /** SSCAN key cursor [MATCH pattern] [COUNT count]. */
 function sscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
   const cursor = parseScanCursor(args[2]);
-  const set = readSet(ctx, args[1]);
+  const set = setMembers(ctx, args[1]);
   if (set === undefined) return replyEmptyScan(w);
   const { pattern, count } = parseScanOptions(args, 3);
   const found: string[] = [];
@@ -273,7 +237,7 @@ function sscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     if (pattern === "*" || globMatch(pattern, member)) found.push(member);
   };
   let next = 0;
-  if (set.cursored) {
+  if (set instanceof SetValue && set.cursored) {
     const start = cursor > BigInt(set.length) ? set.length : Number(cursor);
     next = set.scan(start, count, visit);
   } else {
@@ -344,7 +308,7 @@ export const SET_COMMANDS: CommandHandler[] = [
     run(ctx, args, w) {
       if (args.length > 3) throw syntaxError();
       if (args.length === 3) return srandmemberCount(ctx, args, w);
-      const set = readSet(ctx, args[1]);
+      const set = setMembers(ctx, args[1]);
       if (set === undefined) return w.nil();
       w.bulk(set.randomMember());
     },
