@@ -381,7 +381,9 @@ export async function multiBenchmark(
     clients: number;
     keyspace?: number;
     check?: boolean;
-    load?: "multi" | "wait" | "queue";
+    load?: "multi" | "wait" | "queue" | "board";
+    /** Elements of each queue, members of each board (multi_load.ts's `--queue-length`). */
+    queueLength?: number;
   },
 ): Promise<MultiResult> {
   const run = await measuredRun(server.pid, Deno.execPath(), [
@@ -399,6 +401,7 @@ export async function multiBenchmark(
     ...(options.check === false ? ["--no-check"] : []),
     "--load",
     options.load ?? "multi",
+    ...(options.queueLength === undefined ? [] : ["--queue-length", String(options.queueLength)]),
   ]);
   if (!run.success) throw new Error(`multi_load failed: ${run.stdout} ${run.stderr}`);
   const r = JSON.parse(run.stdout.trim().split("\n").pop()!);

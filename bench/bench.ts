@@ -129,6 +129,7 @@ interface Scenario {
     | "multi"
     | "wait"
     | "queue"
+    | "board"
     | "xadd"
     | "mixed"
     | "set-ttl"
@@ -314,6 +315,17 @@ const SCENARIOS: Scenario[] = [
     durable: false,
   },
   {
+    // A leaderboard's traffic: a score counted, the top ten read, on 1,000
+    // sorted sets of 100 members (the compact encoding in both servers).
+    name: "ZINCRBY + ZREVRANGE 0 9 WITHSCORES, 1,000 sorted sets of 100, 50 clients",
+    metric: "rps",
+    test: "board",
+    requests: n(100_000),
+    clients: 50,
+    pipeline: 1,
+    durable: false,
+  },
+  {
     name: "XADD (streams), 50 clients",
     metric: "rps",
     test: "xadd",
@@ -387,8 +399,9 @@ async function runOne(server: BenchServer, s: Scenario): Promise<BenchResult> {
     return await redisBenchmark(server, "set", { ...s, command });
   }
   if (s.test === "mixed") return await mixedBenchmark(server, s);
-  const keyspace = s.test === "queue" ? 1000 : undefined;
-  const result = await multiBenchmark(server, { ...s, load: s.test, keyspace });
+  const keyspace = s.test === "queue" || s.test === "board" ? 1000 : undefined;
+  const queueLength = s.test === "board" ? 100 : undefined;
+  const result = await multiBenchmark(server, { ...s, load: s.test, keyspace, queueLength });
   if (s.test === "multi") multiClientCpuUs[server.name] = result.clientCpuUsPerRequest;
   return result;
 }

@@ -12,6 +12,10 @@
  *   and taken), each of the `keyspace` queues first filled with
  *   `--queue-length` elements (default 20), so that they stay that long:
  *   short queues, which a database holds in its compact encoding.
+ * - `--load board`: `ZINCRBY board:<r> 1 m<nn>`, `ZREVRANGE board:<r> 0 9
+ *   WITHSCORES` (a score counted and the top ten read, as a leaderboard
+ *   is), each of the `keyspace` sorted sets first given `--queue-length`
+ *   members `m00`, `m01`... (<nn>: one of the first 100 of them).
  * Keys as redis-benchmark names them (`<r>`: a
  * random 12-digit number below `keyspace`), 3-byte values (its `-d 3`).
  * Prints one JSON line: transactions per second, latency percentiles (a
@@ -23,7 +27,7 @@
  * and `MULTI` alone errors on its second repetition ("MULTI calls can not
  * be nested").
  *
- *     deno run --allow-net bench/multi_load.ts --port 6379 [--load multi|wait] \
+ *     deno run --allow-net bench/multi_load.ts --port 6379 [--load multi|wait|queue|board] \
  *       [--clients 50] [--transactions 100000] [--keyspace 100000] [--no-check]
  *
  * `--no-check` accepts any four replies (for bench/floor_server.ts, which
@@ -52,8 +56,9 @@ const { values: flags } = parseArgs({
 });
 const WAIT = flags.load === "wait";
 const QUEUE = flags.load === "queue";
-if (!WAIT && !QUEUE && flags.load !== "multi") {
-  throw new Error(`--load: multi, wait or queue, not ${flags.load}`);
+const BOARD = flags.load === "board";
+if (!WAIT && !QUEUE && !BOARD && flags.load !== "multi") {
+  throw new Error(`--load: multi, wait, queue or board, not ${flags.load}`);
 }
 const PORT = Number(flags.port);
 const CLIENTS = Number(flags.clients);
@@ -61,9 +66,13 @@ const TRANSACTIONS = Number(flags.transactions);
 const KEYSPACE = Number(flags.keyspace);
 const CHECK = !flags["no-check"];
 const READ_BYTES = 64 * 1024;
-/** Replies per unit: MULTI, two QUEUED, EXEC; or SET's and WAIT's; or RPUSH's and LPOP's. */
-const REPLIES = WAIT || QUEUE ? 2 : 4;
+/** Replies per unit: MULTI, two QUEUED, EXEC; or the two commands' of the other loads. */
+const REPLIES = WAIT || QUEUE || BOARD ? 2 : 4;
 const QUEUE_LENGTH = Number(flags["queue-length"]);
+if (BOARD && !(QUEUE_LENGTH >= 100 && QUEUE_LENGTH <= 128)) {
+  // Members m00..m99 are scored; a board stays within the compact encoding's 128.
+  throw new Error(`--load board: --queue-length 100..128, not ${QUEUE_LENGTH}`);
+}
 
 const encoder = new TextEncoder();
 
@@ -74,15 +83,26 @@ const TEMPLATE = encoder.encode(
     : QUEUE
     ? `*3\r\n$5\r\nRPUSH\r\n$18\r\nqueue:000000000000\r\n$3\r\nxxx\r\n` +
       `*2\r\n$4\r\nLPOP\r\n$18\r\nqueue:000000000000\r\n`
+    : BOARD
+    ? `*4\r\n$7\r\nZINCRBY\r\n$18\r\nboard:000000000000\r\n$1\r\n1\r\n$3\r\nm00\r\n` +
+      `*5\r\n$9\r\nZREVRANGE\r\n$18\r\nboard:000000000000\r\n$1\r\n0\r\n$1\r\n9\r\n` +
+      `$10\r\nWITHSCORES\r\n`
     : `*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000000\r\n$3\r\nxxx\r\n` +
       `*2\r\n$4\r\nINCR\r\n$20\r\ncounter:000000000000\r\n*1\r\n$4\r\nEXEC\r\n`,
 );
-const KEY_DIGITS = TEMPLATE.indexOf(0x3a) + 1; // after "key:" (or "queue:")
+const KEY_DIGITS = TEMPLATE.indexOf(0x3a) + 1; // after "key:" (or "queue:", "board:")
 // After "counter:" (the wait load has one key: its digits are written twice).
 const COUNTER_DIGITS = WAIT ? KEY_DIGITS : TEMPLATE.lastIndexOf(0x3a) + 1;
+/** The board load's member's two digits, after its "m". */
+const MEMBER_DIGITS = BOARD ? new TextDecoder().decode(TEMPLATE).indexOf("m00") + 1 : -1;
 
 /** Writes a fresh random 12-digit number into both keys of `request` (the client's own copy). */
 function randomize(request: Uint8Array): void {
+  if (BOARD) {
+    const m = Math.floor(Math.random() * 100);
+    request[MEMBER_DIGITS] = 0x30 + Math.floor(m / 10);
+    request[MEMBER_DIGITS + 1] = 0x30 + (m % 10);
+  }
   let r = Math.floor(Math.random() * KEYSPACE);
   for (let i = 11; i >= 0; i--) {
     const digit = 0x30 + (r % 10);
@@ -98,7 +118,7 @@ function randomize(request: Uint8Array): void {
  * element.
  */
 const EXPECTED_HEAD = encoder.encode(
-  WAIT ? "+OK\r\n:1\r\n" : QUEUE ? ":" : "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n",
+  WAIT ? "+OK\r\n:1\r\n" : QUEUE ? ":" : BOARD ? "$" : "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n",
 );
 const EXPECTED_TAIL = encoder.encode(QUEUE ? "$3\r\nxxx\r\n" : "");
 
@@ -147,7 +167,10 @@ async function client(): Promise<void> {
   }
 }
 
-/** Fills each of the queues with {@link QUEUE_LENGTH} elements, in pipelined batches. */
+/**
+ * Fills each of the queues with {@link QUEUE_LENGTH} elements, or each of
+ * the boards with as many members, in pipelined batches.
+ */
 async function fillQueues(): Promise<void> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: PORT });
   const buf = new Uint8Array(READ_BYTES);
@@ -158,9 +181,18 @@ async function fillQueues(): Promise<void> {
       let batch = "";
       const last = Math.min(KEYSPACE, first + BATCH);
       for (let i = first; i < last; i++) {
-        batch += `*2\r\n$3\r\nDEL\r\n$18\r\nqueue:${digits(i)}\r\n`;
-        batch += `*${2 + QUEUE_LENGTH}\r\n$5\r\nRPUSH\r\n$18\r\nqueue:${digits(i)}\r\n` +
-          "$3\r\nxxx\r\n".repeat(QUEUE_LENGTH);
+        const key = `${BOARD ? "board" : "queue"}:${digits(i)}`;
+        batch += `*2\r\n$3\r\nDEL\r\n$18\r\n${key}\r\n`;
+        if (BOARD) {
+          batch += `*${2 + 2 * QUEUE_LENGTH}\r\n$4\r\nZADD\r\n$18\r\n${key}\r\n`;
+          for (let m = 0; m < QUEUE_LENGTH; m++) {
+            const member = `m${String(m).padStart(2, "0")}`;
+            batch += `$${String(m).length}\r\n${m}\r\n$${member.length}\r\n${member}\r\n`;
+          }
+        } else {
+          batch += `*${2 + QUEUE_LENGTH}\r\n$5\r\nRPUSH\r\n$18\r\n${key}\r\n` +
+            "$3\r\nxxx\r\n".repeat(QUEUE_LENGTH);
+        }
       }
       const request = encoder.encode(batch);
       let written = 0;
@@ -172,7 +204,7 @@ async function fillQueues(): Promise<void> {
   }
 }
 
-if (QUEUE && QUEUE_LENGTH > 0) await fillQueues();
+if ((QUEUE || BOARD) && QUEUE_LENGTH > 0) await fillQueues();
 const cpuBefore = cpuUsage();
 const started = performance.now();
 await Promise.all(Array.from({ length: CLIENTS }, client));
