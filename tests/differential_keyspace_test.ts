@@ -168,6 +168,21 @@ const CASES: Record<string, StepLike[]> = {
     ["GETSET", "int", "99"],
     ["OBJECT", "ENCODING", "int"],
   ],
+  // Redis's EXISTS, TTL, TYPE, SCAN and KEYS look keys up with LOOKUP_NOTOUCH (or not at all).
+  "EXISTS, TTL, TYPE, SCAN and KEYS leave a key's idle time; TOUCH resets it": [
+    ["SET", "idle", "v"],
+    ["SADD", "idleset", "a"],
+    { args: ["EXISTS", "idle", "idleset"], sleepMs: 2100 },
+    ["TTL", "idle"],
+    ["PTTL", "idleset"],
+    ["TYPE", "idleset"],
+    { args: ["SCAN", "0", "COUNT", "100"], compare: scanAll },
+    ["KEYS", "idle*"],
+    { args: ["OBJECT", "IDLETIME", "idle"], compare: ttlWithin(1) },
+    { args: ["OBJECT", "IDLETIME", "idleset"], compare: ttlWithin(1) },
+    ["TOUCH", "idle"],
+    { args: ["OBJECT", "IDLETIME", "idle"], compare: ttlWithin(1) },
+  ],
   "OBJECT REFCOUNT, IDLETIME, FREQ": [
     ["OBJECT", "REFCOUNT", "missing"],
     ["SET", "small", "9999"],

@@ -138,7 +138,7 @@ export const KEYSPACE_COMMANDS: CommandHandler[] = [
     name: "TOUCH",
     summary: "Counts the given keys that exist (and marks them as used).",
     run(ctx, args, w) {
-      w.integer(countExisting(ctx, args));
+      w.integer(countExisting(ctx, args, true));
     },
   },
   {

@@ -319,6 +319,30 @@ let commandNumber = 0;
  */
 export function beginCommand(): void {
   commandNumber++;
+  if (retiredArenas.length !== 0) {
+    for (const arena of retiredArenas) release(arena);
+    retiredArenas.length = 0;
+  }
+}
+
+/**
+ * Arenas a migration finished with since the current command began: freed
+ * when the next one begins ({@link beginCommand}), or at the same table's
+ * next migration end, not at once. A reader of a small collection's
+ * packed bytes (`PackedSet`...) keeps a view of the arena it was read
+ * from, valid until the keyspace next changes; a later lookup in the same
+ * command (the next key of SINTER a b, or an expiry check) moves the
+ * migration on and can end it, and freeing the arena then left the reader
+ * on detached, empty bytes: SINTER a b answered "Index out of range", or
+ * nothing. A command reads before it writes, and a table starts a
+ * migration only at a write: so no reader holds an arena its table
+ * retired at an earlier migration end.
+ */
+const retiredArenas: ArrayBuffer[] = [];
+
+/** Frees `buffer`'s bytes now (detaching it), unless that was done. */
+function release(buffer: ArrayBuffer): void {
+  if (!(buffer as ArrayBuffer & { readonly detached: boolean }).detached) buffer.transfer(0);
 }
 
 /** An access word after one more use: the clock, or the LFU counter bumped. */
@@ -447,6 +471,8 @@ export class KeyTable {
   #deadBytes!: number;
   /** The arena a migration is emptying (see the module doc), or undefined. */
   #oldArena!: Uint8Array | undefined;
+  /** The arena the last migration emptied, until freed (see {@link retiredArenas}). */
+  #retiredArena: ArrayBuffer | undefined = undefined;
   /** Bytes of live rooms still in the old arena, and its bytes in use. */
   #oldLiveBytes!: number;
   #oldUsedBytes!: number;
@@ -1354,7 +1380,8 @@ export class KeyTable {
       );
     }
     // A fresh array, not the old one grown or compacted in place: the old
-    // one is freed (detached) as the migration ends, not left to the
+    // one is freed (detached) once the migration has ended and the command
+    // that ended it is over (see retiredArenas), not left to the
     // garbage collector, and the fresh one's spare capacity stays unwritten,
     // so not resident (see `grown_array.ts`).
     this.#oldArena = this.#arena;
@@ -1406,8 +1433,11 @@ export class KeyTable {
     this.#oldArena = undefined;
     this.#oldUsedBytes = 0;
     this.#updateResizing();
-    // Nothing else holds the old array: release it now (see above).
-    (old.buffer as ArrayBuffer).transfer(0);
+    // Nothing else holds the old array but the readers of this command:
+    // released when it is over (see retiredArenas), at most one a table.
+    if (this.#retiredArena !== undefined) release(this.#retiredArena);
+    this.#retiredArena = old.buffer as ArrayBuffer;
+    retiredArenas.push(this.#retiredArena);
   }
 
   #newEntry(): number {

@@ -143,15 +143,3 @@ export class WrongTypeError extends Error {
     this.name = "WrongTypeError";
   }
 }
-
-/**
- * TYPE's answer for a value.
- *
- * @example
- * ```ts
- * typeNameOf("v"); // "string"
- * ```
- */
-export function typeNameOf(value: KeyValue): string {
-  return value instanceof Collection ? value.typeName : "string";
-}

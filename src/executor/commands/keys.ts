@@ -92,7 +92,8 @@ function ttlCommand(name: string, unitMs: number): CommandHandler {
       unitMs === 1 ? "milliseconds" : "seconds"
     }; -1 without expiry, -2 without the key.`,
     run(ctx, args, w) {
-      if (lookupType(ctx, args[1]) < 0) return w.integer(-2);
+      // Redis's TTL does not mark the key used (LOOKUP_NOTOUCH).
+      if (lookupType(ctx, args[1], false) < 0) return w.integer(-2);
       const expiresAtMs = ctx.db.engine.expiresAt(args[1]);
       if (expiresAtMs === 0) return w.integer(-1);
       const remainingMs = Math.max(0, expiresAtMs - ctx.store.nowMs());
@@ -106,7 +107,8 @@ function collectKeys(ctx: CommandContext, pattern: string): string[] {
   const keys: string[] = [];
   for (let i = 0; i < engine.partitionCount; i++) {
     for (const key of engine.partition(i).values.keys()) {
-      if ((pattern === "*" || globMatch(pattern, key)) && ctx.db.exists(key)) {
+      // Only expired keys are left out: KEYS marks none used, as Redis's.
+      if ((pattern === "*" || globMatch(pattern, key)) && ctx.db.typeOf(key, false) >= 0) {
         keys.push(key);
       }
     }
@@ -126,10 +128,14 @@ export function deleteKeys(ctx: CommandContext, args: string[]): number {
   return deleted;
 }
 
-/** EXISTS and TOUCH: how many of `args[1..]` exist, each read counted (a repeat twice). */
-export function countExisting(ctx: CommandContext, args: string[]): number {
+/**
+ * EXISTS and TOUCH: how many of `args[1..]` exist, each read counted (a
+ * repeat twice); marks them used only if `touch` (TOUCH: Redis's EXISTS
+ * looks with LOOKUP_NOTOUCH).
+ */
+export function countExisting(ctx: CommandContext, args: string[], touch: boolean): number {
   let found = 0;
-  for (let i = 1; i < args.length; i++) if (lookupType(ctx, args[i]) >= 0) found++;
+  for (let i = 1; i < args.length; i++) if (lookupType(ctx, args[i], touch) >= 0) found++;
   return found;
 }
 
@@ -147,7 +153,7 @@ export const KEY_COMMANDS: CommandHandler[] = [
     name: "EXISTS",
     summary: "Counts the given keys that exist (a key named twice counts twice).",
     run(ctx, args, w) {
-      w.integer(countExisting(ctx, args));
+      w.integer(countExisting(ctx, args, false));
     },
   },
   expireCommand("EXPIRE", 1000, false),
@@ -211,7 +217,7 @@ export const KEY_COMMANDS: CommandHandler[] = [
       const keys: string[] = [];
       const next = scan(ctx.db.engine, cursor, Math.min(count, 100_000), (key) => {
         if (pattern !== "*" && !globMatch(pattern, key)) return;
-        const found = ctx.db.typeOf(key);
+        const found = ctx.db.typeOf(key, false); // SCAN marks no key used, as Redis's
         if (found >= 0 && (type === undefined || typeName(found) === type)) {
           keys.push(key);
         }

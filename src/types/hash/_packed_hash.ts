@@ -75,6 +75,7 @@ export class PackedHash extends PackedReader {
     return findField(this.bytes, this.start, this.end, field) >= 0;
   }
 
+  /** What OBJECT ENCODING answers for it. */
   encoding(): string {
     return "listpack";
   }

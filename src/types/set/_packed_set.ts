@@ -122,11 +122,6 @@ export class PackedSet extends PackedReader {
     return false;
   }
 
-  /** Never walked by a cursor: SSCAN answers it at once, as Redis does a small set. */
-  get cursored(): boolean {
-    return false;
-  }
-
   /**
    * An index of its members by their bytes, for many lookups (SINTER,
    * SDIFF): each then hashes the member once and compares one or two

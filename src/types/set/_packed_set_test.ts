@@ -107,7 +107,6 @@ Deno.test("PackedSet reads members by position, in order and at random as SetVal
     if (view === undefined) continue; // past the inline limits
     const reader = new PackedSet(view);
     assert.equal(reader.indexed, false);
-    assert.equal(reader.cursored, false);
     assert.deepEqual(reader.members(), model.members());
     for (let at = 0; at < model.length; at++) assert.equal(reader.memberAt(at), model.memberAt(at));
     const seen: string[] = [];

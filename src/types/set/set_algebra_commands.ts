@@ -41,7 +41,7 @@ function readSets(ctx: CommandContext, keys: readonly string[]): (SetMembers | u
   return keys.map((key) => setMembers(ctx, key));
 }
 
-/** Refuses a result past {@link MAX_SET_MEMBERS} (checked after each set a union reads). */
+/** Refuses a result past {@link MAX_SET_MEMBERS}. */
 function tooManyMembers(): never {
   throw error(`a set holds at most ${MAX_SET_MEMBERS} members`);
 }
@@ -102,9 +102,8 @@ function union(sets: (SetMembers | undefined)[]): SetValue {
     later -= set.length;
     set.forEach((member) => {
       for (let i = 0; i < before.length; i++) if (before[i].has(member)) return;
-      members.push(member);
+      if (members.push(member) > MAX_SET_MEMBERS) tooManyMembers();
     });
-    if (members.length > MAX_SET_MEMBERS) tooManyMembers();
     before.push(lookupOf(set, later));
   }
   return SetValue.of(members);

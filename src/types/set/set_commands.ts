@@ -237,6 +237,7 @@ function sscan(ctx: CommandContext, args: string[], w: ReplyWriter): void {
     if (pattern === "*" || globMatch(pattern, member)) found.push(member);
   };
   let next = 0;
+  // A set held inline answers at once, as Redis answers a small set.
   if (set instanceof SetValue && set.cursored) {
     const start = cursor > BigInt(set.length) ? set.length : Number(cursor);
     next = set.scan(start, count, visit);

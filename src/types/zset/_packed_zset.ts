@@ -101,6 +101,7 @@ export class PackedZset extends PackedReader implements ZsetReader {
     return this.length;
   }
 
+  /** What OBJECT ENCODING answers for it. */
   encoding(): string {
     return "listpack";
   }

@@ -67,17 +67,25 @@ export interface ZsetReader {
   readonly length: number;
   /** Positions for cursors and random picks (see {@link ZsetValue.positions}). */
   readonly positions: number;
+  /** What OBJECT ENCODING answers: "listpack" or "skiplist". */
   encoding(): string;
+  /** The score of `member`, or undefined. */
   score(member: string): number | undefined;
   /** The 0-based rank of `member` (ascending), or undefined. */
   rank(member: string): number | undefined;
-  /** Members with their scores from `rank` up (or down) while `visit` returns true. */
+  /**
+   * Members with their scores from `rank` up (or down) while `visit`
+   * returns true; `visit` must not walk a sorted set itself (a packed
+   * one's reverse walk keeps its entries' starts in a shared array).
+   */
   walk(rank: number, reverse: boolean, visit: (member: string, score: number) => boolean): void;
   /** How many members from the lowest satisfy `isBefore` (a prefix of the order). */
   countBefore(isBefore: (score: number, member: string) => boolean): number;
+  /** {@link countBefore} for a test of scores alone. */
   countBeforeScore(isBefore: (score: number) => boolean): number;
   /** The member at position `at`, or undefined for a hole. */
   memberAt(at: number): string | undefined;
+  /** Every member in order with its score. */
   entries(): [string, number][];
 }
 
