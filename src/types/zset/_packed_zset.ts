@@ -237,33 +237,43 @@ export function setPackedScore(
   // score (its own member ties), else before it. A ZINCRBY of a member
   // near the top of a board of 100 had read every entry's score, and
   // compared every member of its length in full: 2.8 -> 1.2 us in-process.
+  if (scratch.length < length + size) scratch = new Uint8Array(length + size);
+  const out = scratch;
+  if (old < 0) {
+    if (
+      member.length > ENCODING_LIMITS.zsetMaxListpackValue || member.length > 0xffff ||
+      length + size > INLINE_MAX_BYTES
+    ) {
+      return -1;
+    }
+    // A new member: the entries counted and its place found in one pass.
+    let count = 0;
+    let to = end;
+    for (let at = start; at < end; count++) {
+      const n = memberLength(bytes, at);
+      if (to === end) {
+        const s = readScoreBytes(bytes, at + 2 + n);
+        if (score < s || (score === s && memberBefore(member, bytes, at + 2, n))) to = at;
+      }
+      at += 10 + n;
+    }
+    if (count + 1 > ENCODING_LIMITS.zsetMaxListpackEntries) return -1;
+    const n = writeEntry(out, 0, member, score);
+    engine.splicePacked(key, to - start, to - start, out, n);
+    return 1;
+  }
   let from = start;
   let until = end;
-  if (old >= 0) {
-    const was = readScoreBytes(bytes, old + size - 8);
-    if (was === score) return 0;
-    if (score > was) from = old + size;
-    else until = old;
-  } else if (
-    countEntries(bytes, start, end) + 1 > ENCODING_LIMITS.zsetMaxListpackEntries ||
-    member.length > ENCODING_LIMITS.zsetMaxListpackValue || member.length > 0xffff ||
-    length + size > INLINE_MAX_BYTES
-  ) {
-    return -1;
-  }
+  const was = readScoreBytes(bytes, old + size - 8);
+  if (was === score) return 0;
+  if (score > was) from = old + size;
+  else until = old;
   let to = from;
   while (to < until) {
     const n = memberLength(bytes, to);
     const s = readScoreBytes(bytes, to + 2 + n);
     if (score < s || (score === s && memberBefore(member, bytes, to + 2, n))) break;
     to += 10 + n;
-  }
-  if (scratch.length < length + size) scratch = new Uint8Array(length + size);
-  const out = scratch;
-  if (old < 0) {
-    const n = writeEntry(out, 0, member, score);
-    engine.splicePacked(key, to - start, to - start, out, n);
-    return 1;
   }
   // One splice of what lies between the old place and the new, as long as it was.
   if (to <= old) {

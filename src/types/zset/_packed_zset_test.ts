@@ -3,6 +3,7 @@ import { Engine } from "../../storage/engine.ts";
 import { Rng } from "../../../tests/_generate.ts";
 import { SNAPSHOT_TYPE_ZSET, ZsetValue } from "./zset.ts";
 import { PackedZset, removePackedMember, setPackedScore } from "./_packed_zset.ts";
+import { readScoreBytes, writeScoreBytes } from "./score.ts";
 
 /** Members that tie on score and share prefixes, binary ones among them. */
 function member(r: Rng): string {
@@ -126,4 +127,16 @@ Deno.test("PackedZset reads ranks, walks and counts as the sorted set's object d
       assert.equal(reader.countBefore(lex), model.countBefore(lex));
     }
   }
+});
+
+Deno.test("readScoreBytes reads each array's current bytes, whichever it read last", () => {
+  const a = new Uint8Array(24);
+  const b = new Uint8Array(new ArrayBuffer(40), 8, 24);
+  writeScoreBytes(1.5, a, 3);
+  writeScoreBytes(-Infinity, b, 7);
+  assert.equal(readScoreBytes(a, 3), 1.5);
+  assert.equal(readScoreBytes(b, 7), -Infinity);
+  writeScoreBytes(2 ** 60, a, 3); // the same array, changed since its last read
+  assert.equal(readScoreBytes(a, 3), 2 ** 60);
+  assert.equal(readScoreBytes(b, 7), -Infinity);
 });

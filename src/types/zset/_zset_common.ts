@@ -15,7 +15,6 @@
 import { assert } from "../../_assert.ts";
 import { CommandError, type ReplyWriter } from "../../protocol/reply_writer.ts";
 import { type CommandContext, notAnInteger, parseInt64 } from "../../executor/command_spec.ts";
-import { noteRead } from "../../keyspace/lookup.ts";
 import { NOTIFY_NEW, NOTIFY_ZSET } from "../../pubsub/keyspace_events.ts";
 import {
   compareLex,
@@ -24,7 +23,7 @@ import {
   parseLexBound,
   parseScoreBound,
 } from "./score.ts";
-import { SNAPSHOT_TYPE_ZSET, type ZsetReader, ZsetValue } from "./zset.ts";
+import { type ZsetReader, ZsetValue } from "./zset.ts";
 import { PackedZset } from "./_packed_zset.ts";
 import { writeScore } from "./zset_ops.ts";
 
@@ -36,18 +35,6 @@ export function zsetError(message: string): CommandError {
 /** Redis's reply to a score argument that is not a number. */
 export function notAFloat(): CommandError {
   return zsetError("value is not a valid float");
-}
-
-/**
- * The sorted set at `key` for a reading command: one held inline is read
- * in its packed bytes, not unpacked (valid until the keyspace next
- * changes: read first, then write). Counts a hit or a miss when `read`;
- * WRONGTYPE for another type.
- */
-export function readZset(ctx: CommandContext, key: string, read = true): ZsetReader | undefined {
-  const zset = ctx.db.collectionOrPacked(key, ZsetValue, SNAPSHOT_TYPE_ZSET);
-  if (read) noteRead(ctx, key, zset !== undefined);
-  return zset === undefined || zset instanceof ZsetValue ? zset : new PackedZset(zset);
 }
 
 /**

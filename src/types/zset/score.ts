@@ -73,9 +73,19 @@ export function writeScoreBytes(score: number, out: Uint8Array, at: number): num
  * ```
  */
 export function readScoreBytes(bytes: Uint8Array, at: number): number {
-  for (let i = 0; i < 8; i++) scoreBytes[i] = bytes[at + i];
-  return scoreBits[0];
+  // A DataView of the last array read (a key table's arena nearly always):
+  // one unaligned load, where copying the 8 bytes out was 12% of a
+  // ZADD/ZPOPMIN pair's in-process profile on a sorted set of 100.
+  if (bytes !== viewed) {
+    viewed = bytes;
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return view.getFloat64(at, true);
 }
+
+/** The array {@link readScoreBytes} read last, and a view of it. */
+let viewed: Uint8Array = new Uint8Array(8);
+let view: DataView = new DataView(viewed.buffer);
 
 /** What `strtod` read: the value and where it stopped (`end === start`: nothing). */
 interface Strtod {

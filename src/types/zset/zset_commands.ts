@@ -27,10 +27,10 @@ import {
   notAFloat,
   parseLexRange,
   parseScoreRange,
-  readZset,
   scoreRanks,
   zsetError,
 } from "./_zset_common.ts";
+import { readZset } from "./_zset_read.ts";
 import { encodeScore, parseScore } from "./score.ts";
 import { applyZsetScores, MAX_ZSET_MEMBERS } from "./zset.ts";
 import { removeMembers, writeScore, zeros } from "./zset_ops.ts";

@@ -17,7 +17,8 @@ import type { CommandContext } from "../../executor/command_spec.ts";
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from "../../pubsub/keyspace_events.ts";
 import type { Engine } from "../../storage/engine.ts";
 import { WalOp } from "../../wal/record.ts";
-import { applyZsetRems, ZsetValue } from "./zset.ts";
+import { applyZsetRems } from "./zset.ts";
+import { readZset } from "./_zset_read.ts";
 
 /** A member and its score. */
 export interface ScoredMember {
@@ -76,7 +77,7 @@ export function popZset(
   min: boolean,
   count: number,
 ): ScoredMember[] | undefined {
-  const zset = ctx.db.collection(key, ZsetValue);
+  const zset = readZset(ctx, key, false);
   if (zset === undefined) return undefined;
   const length = zset.length;
   const n = Math.min(count, length);

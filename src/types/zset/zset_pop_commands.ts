@@ -20,7 +20,8 @@ import {
 } from "../../executor/command_spec.ts";
 import { globMatch } from "../../executor/glob.ts";
 import { formatDouble } from "../../protocol/double_format.ts";
-import { readZset, replyMembers, zsetError } from "./_zset_common.ts";
+import { replyMembers, zsetError } from "./_zset_common.ts";
+import { readZset } from "./_zset_read.ts";
 import type { ZsetReader } from "./zset.ts";
 import { popZset, type ScoredMember, writeScore } from "./zset_ops.ts";
 import { parseScanCursor, parseScanOptions, replyEmptyScan } from "../_collection_scan.ts";

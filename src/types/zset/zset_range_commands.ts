@@ -25,12 +25,12 @@ import {
   longArgument,
   parseLexRange,
   parseScoreRange,
-  readZset,
   replyRange,
   scoreRanks,
   storeZset,
   zsetError,
 } from "./_zset_common.ts";
+import { readZset } from "./_zset_read.ts";
 import { type ZsetReader, ZsetValue } from "./zset.ts";
 import { removeMembers } from "./zset_ops.ts";
 
@@ -218,7 +218,7 @@ function zremrange(ctx: CommandContext, args: string[], w: ReplyWriter, type: nu
   } else if (type === LEX && lexRange === undefined) {
     throw zsetError("min or max not valid string range item");
   }
-  const zset = ctx.db.collection(key, ZsetValue);
+  const zset = readZset(ctx, key, false);
   if (zset === undefined) return w.integer(0);
   const length = zset.length;
   let s: number;
