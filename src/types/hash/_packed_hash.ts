@@ -24,12 +24,19 @@ import type { Engine } from "../../storage/engine.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { SNAPSHOT_TYPE_HASH } from "./hash.ts";
 
-/** Where the entry of `field` starts in the entries [`at`, `end`), or -1. */
+/**
+ * Where the entry of `field` starts in the entries [`at`, `end`), or -1.
+ * Fields of one length often differ only at the end: the last byte is
+ * compared before the rest.
+ */
 function findField(bytes: Uint8Array, at: number, end: number, field: string): number {
   const length = field.length;
+  const last = length === 0 ? 0 : field.charCodeAt(length - 1);
   while (at < end) {
     const n = bytes[at];
-    if (n === length && binaryEquals(bytes, at + 1, field)) return at;
+    if (n === length && (n === 0 || bytes[at + n] === last) && binaryEquals(bytes, at + 1, field)) {
+      return at;
+    }
     at += 1 + n;
     at += 1 + bytes[at];
   }

@@ -509,9 +509,14 @@ function setPackedField(engine: Engine, key: string, field: string, value: strin
   const mustCount = length >>> 1 > limit;
   let count = 0;
   let found = -1;
+  // Fields of one length often differ only at the end: the last byte first.
+  const last = field.length === 0 ? 0 : field.charCodeAt(field.length - 1);
   for (let at = start; at < start + length; count++) {
     const fieldLength = bytes[at];
-    if (found < 0 && fieldLength === field.length && binaryEquals(bytes, at + 1, field)) {
+    if (
+      found < 0 && fieldLength === field.length &&
+      (fieldLength === 0 || bytes[at + fieldLength] === last) && binaryEquals(bytes, at + 1, field)
+    ) {
       found = at;
       if (!mustCount) break;
     }

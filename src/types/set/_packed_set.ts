@@ -52,12 +52,21 @@ function compareIntegerAt(bytes: Uint8Array, at: number, length: number, member:
   return negative ? -order : order;
 }
 
-/** Where `member`'s entry starts in the members [`at`, `end`), or -1. */
+/**
+ * Where `member`'s entry starts in the members [`at`, `end`), or -1.
+ * Members of one length often differ only at the end (ids, counters): the
+ * last byte is compared before the rest.
+ */
 function findMember(bytes: Uint8Array, at: number, end: number, member: string): number {
   const length = member.length;
+  const last = length === 0 ? 0 : member.charCodeAt(length - 1);
   while (at < end) {
     const n = bytes[at];
-    if (n === length && binaryEquals(bytes, at + 1, member)) return at;
+    if (
+      n === length && (n === 0 || bytes[at + n] === last) && binaryEquals(bytes, at + 1, member)
+    ) {
+      return at;
+    }
     at += 1 + n;
   }
   return -1;
