@@ -319,16 +319,18 @@ let commandNumber = 0;
  */
 export function beginCommand(): void {
   commandNumber++;
-  if (retiredArenas.length !== 0) {
-    for (const arena of retiredArenas) release(arena);
-    retiredArenas.length = 0;
+  if (retiring.length !== 0) {
+    for (const table of retiring) table.releaseRetired();
+    retiring.length = 0;
   }
 }
 
 /**
- * Arenas a migration finished with since the current command began: freed
- * when the next one begins ({@link beginCommand}), or at the same table's
- * next migration end, not at once. A reader of a small collection's
+ * The tables holding an arena a migration finished with (a table is here
+ * while its `#retiredArena` is set: the list is bounded by the tables,
+ * not the migrations, as a replica's or a replay's writes run no command).
+ * The arena is freed when the next command begins ({@link beginCommand}),
+ * or at the same table's next migration end, not at once. A reader of a small collection's
  * packed bytes (`PackedSet`...) keeps a view of the arena it was read
  * from, valid until the keyspace next changes; a later lookup in the same
  * command (the next key of SINTER a b, or an expiry check) moves the
@@ -338,7 +340,7 @@ export function beginCommand(): void {
  * migration only at a write: so no reader holds an arena its table
  * retired at an earlier migration end.
  */
-const retiredArenas: ArrayBuffer[] = [];
+const retiring: KeyTable[] = [];
 
 /** Frees `buffer`'s bytes now (detaching it), unless that was done. */
 function release(buffer: ArrayBuffer): void {
@@ -471,7 +473,7 @@ export class KeyTable {
   #deadBytes!: number;
   /** The arena a migration is emptying (see the module doc), or undefined. */
   #oldArena!: Uint8Array | undefined;
-  /** The arena the last migration emptied, until freed (see {@link retiredArenas}). */
+  /** The arena the last migration emptied, until freed (see `retiring`). */
   #retiredArena: ArrayBuffer | undefined = undefined;
   /** Bytes of live rooms still in the old arena, and its bytes in use. */
   #oldLiveBytes!: number;
@@ -1434,10 +1436,17 @@ export class KeyTable {
     this.#oldUsedBytes = 0;
     this.#updateResizing();
     // Nothing else holds the old array but the readers of this command:
-    // released when it is over (see retiredArenas), at most one a table.
+    // released when it is over (see `retiring`), at most one a table.
     if (this.#retiredArena !== undefined) release(this.#retiredArena);
+    else retiring.push(this);
     this.#retiredArena = old.buffer as ArrayBuffer;
-    retiredArenas.push(this.#retiredArena);
+  }
+
+  /** Frees the arena the last migration emptied, if any (see `beginCommand`). */
+  releaseRetired(): void {
+    if (this.#retiredArena === undefined) return;
+    release(this.#retiredArena);
+    this.#retiredArena = undefined;
   }
 
   #newEntry(): number {
