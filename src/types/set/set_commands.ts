@@ -26,7 +26,14 @@ import { globMatch } from "../../executor/glob.ts";
 import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET } from "../../pubsub/keyspace_events.ts";
 import { WalOp } from "../../wal/record.ts";
 import { WrongTypeError } from "../collection.ts";
-import { applySetAdds, applySetRems, MAX_SET_MEMBERS, SET_REM_REBUILD, SetValue } from "./set.ts";
+import {
+  applySetAdds,
+  applySetRems,
+  MAX_SET_MEMBERS,
+  SET_REM_REBUILD,
+  SetValue,
+  SNAPSHOT_TYPE_SET,
+} from "./set.ts";
 import { PackedSet } from "./_packed_set.ts";
 import { distinctRandomMembers, randomIndex } from "./_set_random.ts";
 import { SET_ALGEBRA_COMMANDS } from "./set_algebra_commands.ts";
@@ -125,13 +132,20 @@ function srem(ctx: CommandContext, args: string[]): number {
 /** SMOVE source destination member: 1 if moved (or already in a source that is the destination). */
 function smove(ctx: CommandContext, args: string[]): number {
   const [, source, destination, member] = args;
-  // Both looked up first: a missing source answers 0 whatever the destination is.
-  const from = ctx.db.value(source);
-  const to = ctx.db.value(destination);
-  if (from === undefined) return 0;
-  if (!(from instanceof SetValue) || (to !== undefined && !(to instanceof SetValue))) {
+  // Both looked up first (an expired one deleted, as Redis's lookupKeyWrite
+  // does): a missing source answers 0 whatever the destination is. Then
+  // read as sets, one held inline in its bytes.
+  const sourceType = ctx.db.typeOf(source);
+  const destinationType = ctx.db.typeOf(destination);
+  if (sourceType < 0) return 0;
+  if (
+    sourceType !== SNAPSHOT_TYPE_SET ||
+    (destinationType >= 0 && destinationType !== SNAPSHOT_TYPE_SET)
+  ) {
     throw new WrongTypeError();
   }
+  const from = setMembers(ctx, source, false)!;
+  const to = destinationType < 0 ? undefined : setMembers(ctx, destination, false);
   if (source === destination) return from.has(member) ? 1 : 0;
   if (!from.has(member)) return 0;
   const emptied = from.length === 1;
