@@ -130,6 +130,14 @@ export class Database {
   }
 
   /**
+   * When live `key` expires (ms since the epoch; 0: never), or -1 without
+   * it: as {@link typeOf}, nothing made (EXPIRE, TTL, PERSIST).
+   */
+  expiryOf(key: string, touch = true): number {
+    return this.typeOf(key, touch) < 0 ? -1 : this.engine.expiresAt(key);
+  }
+
+  /**
    * The live string at `key`, or `undefined`; throws {@link WrongTypeError}
    * for a key of another type. Every string command reads through here (or
    * {@link entry}), so WRONGTYPE is decided in one place; a string is

@@ -330,13 +330,13 @@ export function beginCommand(): void {
  * while its `#retiredArena` is set: the list is bounded by the tables,
  * not the migrations, as a replica's or a replay's writes run no command).
  * The arena is freed when the next command begins ({@link beginCommand}),
- * or at the same table's next migration end, not at once. A reader of a small collection's
- * packed bytes (`PackedSet`...) keeps a view of the arena it was read
- * from, valid until the keyspace next changes; a later lookup in the same
- * command (the next key of SINTER a b, or an expiry check) moves the
- * migration on and can end it, and freeing the arena then left the reader
- * on detached, empty bytes: SINTER a b answered "Index out of range", or
- * nothing. A command reads before it writes, and a table starts a
+ * or at the same table's next migration end, not at once. A reader of a
+ * small collection's packed bytes (`PackedSet`...) keeps a view of the
+ * arena it was read from, valid until the keyspace next changes; a later
+ * lookup in the same command (the next key of SINTER a b, or an expiry
+ * check) moves the migration on and can end it, and freeing the arena then
+ * left the reader on detached, empty bytes: SINTER a b answered "Index out
+ * of range", or nothing. A command reads before it writes, and a table starts a
  * migration only at a write: so no reader holds an arena its table
  * retired at an earlier migration end.
  */
@@ -1383,7 +1383,7 @@ export class KeyTable {
     }
     // A fresh array, not the old one grown or compacted in place: the old
     // one is freed (detached) once the migration has ended and the command
-    // that ended it is over (see retiredArenas), not left to the
+    // that ended it is over (see `retiring`), not left to the
     // garbage collector, and the fresh one's spare capacity stays unwritten,
     // so not resident (see `grown_array.ts`).
     this.#oldArena = this.#arena;

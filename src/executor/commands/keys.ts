@@ -20,7 +20,7 @@ import {
 import { globMatch } from "../glob.ts";
 import { expiryTime } from "./_expiry_options.ts";
 import { scan } from "../scan.ts";
-import { lookupType } from "../../keyspace/lookup.ts";
+import { lookupType, noteRead } from "../../keyspace/lookup.ts";
 import { typeName } from "../../types/registry.ts";
 import { NOTIFY_GENERIC } from "../../pubsub/keyspace_events.ts";
 
@@ -71,8 +71,8 @@ function expireCommand(name: string, unitMs: number, absolute: boolean): Command
         ctx.store.nowMs(),
         name.toLowerCase(),
       );
-      if (ctx.db.typeOf(args[1]) < 0) return w.integer(0);
-      const current = ctx.db.engine.expiresAt(args[1]);
+      const current = ctx.db.expiryOf(args[1]);
+      if (current < 0) return w.integer(0);
       if (
         (nx && current !== 0) || (xx && current === 0) ||
         (gt && (current === 0 || at <= current)) || (lt && current !== 0 && at >= current)
@@ -93,8 +93,9 @@ function ttlCommand(name: string, unitMs: number): CommandHandler {
     }; -1 without expiry, -2 without the key.`,
     run(ctx, args, w) {
       // Redis's TTL does not mark the key used (LOOKUP_NOTOUCH).
-      if (lookupType(ctx, args[1], false) < 0) return w.integer(-2);
-      const expiresAtMs = ctx.db.engine.expiresAt(args[1]);
+      const expiresAtMs = ctx.db.expiryOf(args[1], false);
+      noteRead(ctx, args[1], expiresAtMs >= 0);
+      if (expiresAtMs < 0) return w.integer(-2);
       if (expiresAtMs === 0) return w.integer(-1);
       const remainingMs = Math.max(0, expiresAtMs - ctx.store.nowMs());
       w.integer(unitMs === 1 ? remainingMs : Math.floor((remainingMs + 500) / 1000));
@@ -166,9 +167,7 @@ export const KEY_COMMANDS: CommandHandler[] = [
     name: "PERSIST",
     summary: "Removes a key's expiry; 1 if it had one.",
     run(ctx, args, w) {
-      if (ctx.db.typeOf(args[1]) < 0 || ctx.db.engine.expiresAt(args[1]) === 0) {
-        return w.integer(0);
-      }
+      if (ctx.db.expiryOf(args[1]) <= 0) return w.integer(0);
       ctx.db.setExpiry(args[1], 0);
       ctx.notify(NOTIFY_GENERIC, "persist", args[1]);
       w.integer(1);

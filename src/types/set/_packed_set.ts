@@ -3,10 +3,10 @@
  * bytes ({@link PackedSet}) and given or rid of one member there
  * ({@link addPackedMember}, {@link removePackedMember}). SISMEMBER, SADD
  * and SREM on a small set then scan its entries where they lie and splice
- * one entry and the count (SMEMBERS replies straight from them), where each unpacked a `SetValue` (the bytes
- * copied into a string) and a write rebuilt that string and wrote it all
- * back: in-process, SADD and SREM of one member by turns on a set of 120,
- * 12.4 µs a command.
+ * one entry and the count (SMEMBERS replies straight from them), where
+ * each unpacked a `SetValue` (the bytes copied into a string) and a write
+ * rebuilt that string and wrote it all back: in-process, SADD and SREM of
+ * one member by turns on a set of 120, 12.4 µs a command.
  *
  * Layout, as `set.ts` writes it: a header of two bytes — 1 for a
  * `hashtable` set, 0 for an `intset`, then the member count — and each
@@ -26,6 +26,7 @@ import { PackedReader } from "../_packed_reader.ts";
 import { assert } from "../../_assert.ts";
 import { binaryEquals, bytesToBinary, writeBinary } from "../../bytes/binary_string.ts";
 import type { Engine } from "../../storage/engine.ts";
+import { fnv1a, fnv1aBytes } from "../../storage/hash.ts";
 import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 import { INLINE_MAX_BYTES } from "../string/big_string.ts";
 import {
@@ -149,15 +150,6 @@ export class PackedSet extends PackedReader {
   }
 }
 
-/** FNV-1a of `length` chars of `text`, or of bytes from `at` when `text` is undefined. */
-function fnv(bytes: Uint8Array, at: number, length: number, text?: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < length; i++) {
-    hash = Math.imul(hash ^ (text === undefined ? bytes[at + i] : text.charCodeAt(i)), 0x01000193);
-  }
-  return hash;
-}
-
 /**
  * A set's packed members indexed by an open-addressing table of their
  * offsets (load at most 1/2), valid as long as the bytes are. SINTER of
@@ -177,7 +169,7 @@ class PackedSetIndex {
     const slots: number[] = new Array<number>(size).fill(-1);
     const mask = size - 1;
     for (let at = start; at < end; at += 1 + bytes[at]) {
-      let slot = fnv(bytes, at + 1, bytes[at]) & mask;
+      let slot = fnv1aBytes(bytes, at + 1, at + 1 + bytes[at]) & mask;
       while (slots[slot] >= 0) slot = (slot + 1) & mask;
       slots[slot] = at;
     }
@@ -190,7 +182,7 @@ class PackedSetIndex {
     const bytes = this.#bytes;
     const slots = this.#slots;
     const length = member.length;
-    for (let slot = fnv(bytes, 0, length, member) & this.#mask;; slot = (slot + 1) & this.#mask) {
+    for (let slot = fnv1a(member) & this.#mask;; slot = (slot + 1) & this.#mask) {
       const at = slots[slot];
       if (at < 0) return false;
       if (bytes[at] === length && binaryEquals(bytes, at + 1, member)) return true;

@@ -63,6 +63,13 @@ function countEntries(bytes: Uint8Array, at: number, end: number): number {
   return count;
 }
 
+/** Whether (`score`, `member`) sorts before the entry at `at`. */
+function sortsBefore(member: string, score: number, bytes: Uint8Array, at: number): boolean {
+  const n = memberLength(bytes, at);
+  const s = readScoreBytes(bytes, at + 2 + n);
+  return score < s || (score === s && memberBefore(member, bytes, at + 2, n));
+}
+
 /**
  * Whether `member` sorts before the `length` bytes at `at` (byte order,
  * a prefix first), as two members of one score are ordered.
@@ -233,10 +240,6 @@ export function setPackedScore(
   const end = start + length;
   const size = 10 + member.length;
   const old = findEntry(bytes, start, end, member);
-  // Where the entry goes, its old place left out: after it for a higher
-  // score (its own member ties), else before it. A ZINCRBY of a member
-  // near the top of a board of 100 had read every entry's score, and
-  // compared every member of its length in full: 2.8 -> 1.2 us in-process.
   if (scratch.length < length + size) scratch = new Uint8Array(length + size);
   const out = scratch;
   if (old < 0) {
@@ -250,31 +253,23 @@ export function setPackedScore(
     let count = 0;
     let to = end;
     for (let at = start; at < end; count++) {
-      const n = memberLength(bytes, at);
-      if (to === end) {
-        const s = readScoreBytes(bytes, at + 2 + n);
-        if (score < s || (score === s && memberBefore(member, bytes, at + 2, n))) to = at;
-      }
-      at += 10 + n;
+      if (to === end && sortsBefore(member, score, bytes, at)) to = at;
+      at += 10 + memberLength(bytes, at);
     }
     if (count + 1 > ENCODING_LIMITS.zsetMaxListpackEntries) return -1;
     const n = writeEntry(out, 0, member, score);
     engine.splicePacked(key, to - start, to - start, out, n);
     return 1;
   }
-  let from = start;
-  let until = end;
   const was = readScoreBytes(bytes, old + size - 8);
   if (was === score) return 0;
-  if (score > was) from = old + size;
-  else until = old;
-  let to = from;
-  while (to < until) {
-    const n = memberLength(bytes, to);
-    const s = readScoreBytes(bytes, to + 2 + n);
-    if (score < s || (score === s && memberBefore(member, bytes, to + 2, n))) break;
-    to += 10 + n;
-  }
+  // Where the entry goes, its old place left out: after it for a higher
+  // score (its own member ties), else before it. A ZINCRBY of a member
+  // near the top of a board of 100 had read every entry's score, and
+  // compared every member of its length in full: 2.8 -> 1.2 us in-process.
+  let to = score > was ? old + size : start;
+  const until = score > was ? end : old;
+  while (to < until && !sortsBefore(member, score, bytes, to)) to += 10 + memberLength(bytes, to);
   // One splice of what lies between the old place and the new, as long as it was.
   if (to <= old) {
     let n = writeEntry(out, 0, member, score);
