@@ -706,14 +706,8 @@ export function applySetAdds(
   let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET);
   if (current === engine.packedView) {
     // Held inline: each member's entry spliced into the bytes where they are.
-    const i = editPacked(
-      engine,
-      key,
-      members,
-      plainRecords(flags, members.length),
-      current,
-      addPackedMember,
-    );
+    const plain = plainRecords(flags, members.length);
+    const i = editPacked(engine, key, members, plain, current, addPackedMember);
     if (i === members.length) return;
     members = members.slice(i);
     flags = flags.slice(i);
@@ -754,14 +748,8 @@ export function applySetRems(
   let current = engine.getOrPacked(key, SNAPSHOT_TYPE_SET, false);
   if (current === engine.packedView) {
     // Held inline: each member's entry cut out of the bytes where they are.
-    const i = editPacked(
-      engine,
-      key,
-      members,
-      plainRecords(flags, members.length),
-      current,
-      removePackedMember,
-    );
+    const plain = plainRecords(flags, members.length);
+    const i = editPacked(engine, key, members, plain, current, removePackedMember);
     if (i === members.length) return;
     members = members.slice(i);
     flags = flags.slice(i);
