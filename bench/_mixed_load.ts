@@ -14,6 +14,7 @@
  * @module
  */
 
+import { onClientCore } from "./_client_core.ts";
 import { cpuBetween, cpuTicks, perRequest } from "./_server_cpu.ts";
 import { type BenchResult, type BenchServer, median, parseCsvLine } from "./_servers.ts";
 
@@ -39,28 +40,25 @@ export async function mixedBenchmark(
   }
   const before = await cpuTicks(server.pid);
   const startMs = performance.now();
-  const runs = MIXED_TESTS.map((test) =>
-    new Deno.Command("redis-benchmark", {
-      args: [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(server.port),
-        "-t",
-        test,
-        "-n",
-        String(options.requests / parts),
-        "-c",
-        String(options.clients / parts),
-        "-r",
-        String(options.keyspace ?? 100_000),
-        "--csv",
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output()
-  );
+  const runs = MIXED_TESTS.map((test) => {
+    const [command, args] = onClientCore("redis-benchmark", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(server.port),
+      "-t",
+      test,
+      "-n",
+      String(options.requests / parts),
+      "-c",
+      String(options.clients / parts),
+      "-r",
+      String(options.keyspace ?? 100_000),
+      "--csv",
+    ]);
+    return new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+      .output();
+  });
   const outputs = await Promise.all(runs);
   const elapsedMs = performance.now() - startMs;
   const after = await cpuTicks(server.pid);

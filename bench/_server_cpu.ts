@@ -27,6 +27,8 @@
  * @module
  */
 
+import { onClientCore } from "./_client_core.ts";
+
 /** /proc/<pid>/stat's clock tick (USER_HZ = 100 on Linux). */
 export const CLOCK_TICK_MS = 10;
 
@@ -298,8 +300,9 @@ export async function measuredRun(
   args: string[],
 ): Promise<MeasuredRun> {
   const start = await cpuTicks(pid);
-  const child = new Deno.Command("stdbuf", {
-    args: ["-oL", command, ...args],
+  const [program, programArgs] = onClientCore("stdbuf", ["-oL", command, ...args]);
+  const child = new Deno.Command(program, {
+    args: programArgs,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -82,6 +82,7 @@ import { runtimeFloor } from "./_runtime_floor.ts";
 import { tlsRows } from "./_tls.ts";
 import { authRows } from "./_auth.ts";
 import { scriptingRows } from "./_scripting.ts";
+import { clientCoreNote } from "./_client_core.ts";
 import { maxmemoryRows } from "./_maxmemory.ts";
 import { mixedBenchmark } from "./_mixed_load.ts";
 import { stallRows } from "./_stall.ts";
@@ -777,7 +778,7 @@ async function machine(): Promise<string> {
     (await new Deno.Command("redis-server", { args: ["--version"], stdout: "piped" }).output())
       .stdout,
   ).match(/v=(\S+)/)?.[1];
-  return `${navigator.hardwareConcurrency} cores (${cpu}), Deno ${Deno.version.deno}, redis-server ${redis}`;
+  return `${navigator.hardwareConcurrency} cores (${cpu}), Deno ${Deno.version.deno}, redis-server ${redis}; ${clientCoreNote()}`;
 }
 
 async function main(): Promise<void> {
