@@ -290,6 +290,9 @@ Deno.test("invalid bulk length", () => {
     "$-5\r\n",
     "$-0\r\n",
     "$03\r\n",
+    "$00\r\n",
+    "$010\r\n",
+    "$0100\r\n",
     "$+3\r\n",
     "$ 3\r\n",
     "$3 \r\n",
@@ -300,6 +303,18 @@ Deno.test("invalid bulk length", () => {
   for (const bulk of cases) {
     const input = "*1\r\n" + bulk;
     assert.deepEqual(decodeAll(input), protocolError("invalid bulk length"), input);
+  }
+});
+
+Deno.test("bulk lengths of one to four digits, at each boundary, decode whole and split", () => {
+  for (const length of [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001]) {
+    const value = "v".repeat(length);
+    const input = resp("SET", "k", value) + resp("GET", "k");
+    assert.deepEqual(
+      decodeAll(input),
+      [{ args: ["SET", "k", value] }, { args: ["GET", "k"] }],
+      `length ${length}`,
+    );
   }
 });
 

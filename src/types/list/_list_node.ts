@@ -29,6 +29,8 @@ import type { ReplyWriter } from "../../protocol/reply_writer.ts";
 
 /** Slots per node of a big list. */
 export const LIST_NODE_ELEMENTS = 128;
+/** Bytes of a node's offsets (a multiple of 8, so its bytes that follow stay aligned). */
+const OFFSETS_BYTES = Math.ceil((LIST_NODE_ELEMENTS + 1) * 4 / 8) * 8;
 /** Bytes a new node starts with. */
 const NODE_INITIAL_BYTES = 256;
 /** Most bytes {@link ListNode.next} gives a new node: bigger elements grow it as they come. */
@@ -47,15 +49,23 @@ const NODE_MAX_SLACK_BYTES = 16 * 1024;
  */
 export class ListNode {
   bytes: Uint8Array;
-  readonly offsets: Int32Array = new Int32Array(LIST_NODE_ELEMENTS + 1);
+  readonly offsets: Int32Array;
   start: number;
   end: number;
 
-  /** An empty node filled from its last slot (`fromLeft`) or its first. */
+  /**
+   * An empty node filled from its last slot (`fromLeft`) or its first.
+   * Its offsets and first bytes share one buffer: each off-heap backing
+   * store costs ~0.4-1.3 µs to make here, and a list pushed to makes one
+   * node per {@link LIST_NODE_ELEMENTS} pushes (a grown node's bytes move
+   * to a buffer of their own; the first ones stay, unused, with the offsets).
+   */
   constructor(fromLeft: boolean, capacityBytes = NODE_INITIAL_BYTES) {
     const slot = fromLeft ? LIST_NODE_ELEMENTS : 0;
     this.start = this.end = slot;
-    this.bytes = new Uint8Array(capacityBytes);
+    const buffer = new ArrayBuffer(OFFSETS_BYTES + capacityBytes);
+    this.offsets = new Int32Array(buffer, 0, LIST_NODE_ELEMENTS + 1);
+    this.bytes = new Uint8Array(buffer, OFFSETS_BYTES, capacityBytes);
     this.offsets[slot] = fromLeft ? capacityBytes : 0;
   }
 
