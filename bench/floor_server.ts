@@ -21,17 +21,14 @@
 
 import { parseArgs } from "node:util";
 import { setImmediate } from "node:timers";
+import { floorLoop } from "./_floor_loop.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: { port: { type: "string" }, durable: { type: "string" } },
 });
-const READ_BYTES = 64 * 1024;
 /** The log file wraps here: it is preallocated, as kvdb's segments are. */
 const LOG_BYTES = 64 * 1024 * 1024;
-const OK = new TextEncoder().encode("+OK\r\n");
-const PONG = new TextEncoder().encode("+PONG\r\n");
-const EMPTY_ARRAY = new TextEncoder().encode("*0\r\n");
 
 /** Appends bytes and makes them durable once per event-loop turn. */
 class GroupLog {
@@ -77,36 +74,10 @@ class GroupLog {
 
 async function serve(conn: Deno.TcpConn, log: GroupLog | undefined): Promise<void> {
   try {
-    await answer(conn, log);
+    conn.setNoDelay(true);
+    await floorLoop(conn, log === undefined ? undefined : (read) => log.append(read));
   } finally {
     conn.close();
-  }
-}
-
-async function answer(conn: Deno.TcpConn, log: GroupLog | undefined): Promise<void> {
-  conn.setNoDelay(true);
-  const buffer = new Uint8Array(READ_BYTES);
-  let out = new Uint8Array(READ_BYTES);
-  for (;;) {
-    const n = await conn.read(buffer);
-    if (n === null) return;
-    let length = 0;
-    for (let i = 0; i < n; i++) {
-      if (buffer[i] !== 0x2a || (i > 0 && buffer[i - 1] !== 0x0a)) continue;
-      // "*1\r\n$4\r\nPING": the command's first letter follows two CRLFs.
-      const letter = i + 8 < n ? buffer[i + 8] : 0;
-      const reply = letter === 0x50 ? PONG : letter === 0x43 ? EMPTY_ARRAY : OK;
-      if (length + reply.length > out.length) {
-        const grown = new Uint8Array(out.length * 2);
-        grown.set(out);
-        out = grown;
-      }
-      out.set(reply, length);
-      length += reply.length;
-    }
-    await log?.append(buffer.subarray(0, n));
-    let written = 0;
-    while (written < length) written += await conn.write(out.subarray(written, length));
   }
 }
 

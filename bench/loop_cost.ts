@@ -26,6 +26,7 @@
 
 import { parseArgs } from "node:util";
 import { setImmediate } from "node:timers";
+import { floorLoop } from "./_floor_loop.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -176,35 +177,9 @@ async function round(serve: (conn: LoopConn) => void): Promise<number> {
   return (performance.now() - startMs) * 1e6 / (CLIENTS * READS * PIPELINE);
 }
 
-const OK = encoder.encode("+OK\r\n");
-
-/** bench/floor_server.ts's loop, without its log. */
-async function floor(conn: LoopConn): Promise<void> {
-  const buffer = new Uint8Array(64 * 1024);
-  let out = new Uint8Array(64 * 1024);
-  for (;;) {
-    const n = await conn.read(buffer);
-    if (n === null) return;
-    let length = 0;
-    for (let i = 0; i < n; i++) {
-      if (buffer[i] !== 0x2a || (i > 0 && buffer[i - 1] !== 0x0a)) continue;
-      if (length + OK.length > out.length) {
-        const grown = new Uint8Array(out.length * 2);
-        grown.set(out);
-        out = grown;
-      }
-      out.set(OK, length);
-      length += OK.length;
-    }
-    await undefined; // the floor's durable wait, absent
-    let written = 0;
-    while (written < length) written += await conn.write(out.subarray(written, length));
-  }
-}
-
 const sides = {
   kvdb: (conn: LoopConn) => acceptor.give(conn),
-  floor: (conn: LoopConn) => void floor(conn).finally(() => conn.close()),
+  floor: (conn: LoopConn) => void floorLoop(conn).finally(() => conn.close()),
 };
 const results: Record<string, number[]> = { kvdb: [], floor: [] };
 for (const serve of Object.values(sides)) await round(serve);
