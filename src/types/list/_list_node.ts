@@ -49,7 +49,7 @@ const NODE_MAX_SLACK_BYTES = 16 * 1024;
  */
 export class ListNode {
   bytes: Uint8Array;
-  readonly offsets: Int32Array;
+  offsets: Int32Array;
   start: number;
   end: number;
 
@@ -57,8 +57,8 @@ export class ListNode {
    * An empty node filled from its last slot (`fromLeft`) or its first.
    * Its offsets and first bytes share one buffer: each off-heap backing
    * store costs ~0.4-1.3 µs to make here, and a list pushed to makes one
-   * node per {@link LIST_NODE_ELEMENTS} pushes (a grown node's bytes move
-   * to a buffer of their own; the first ones stay, unused, with the offsets).
+   * node per {@link LIST_NODE_ELEMENTS} pushes. A node that grows moves
+   * both to a new buffer ({@link #reallocate}), so no outgrown bytes stay.
    */
   constructor(fromLeft: boolean, capacityBytes = NODE_INITIAL_BYTES) {
     const slot = fromLeft ? LIST_NODE_ELEMENTS : 0;
@@ -165,7 +165,7 @@ export class ListNode {
     assert(startSlot + elements.length <= LIST_NODE_ELEMENTS, "a node holds its elements");
     let bytes = 0;
     for (const e of elements) bytes += e.length;
-    if (this.bytes.length < bytes) this.bytes = new Uint8Array(bytes + slackFor(bytes));
+    if (this.bytes.length < bytes) this.bytes = this.#reallocate(bytes + slackFor(bytes));
     this.start = this.end = startSlot;
     const offsets = this.offsets;
     let at = 0;
@@ -182,10 +182,10 @@ export class ListNode {
    * returns the offset where the new element goes next to them.
    */
   #regrow(length: number, left: boolean): number {
-    const offsets = this.offsets;
     const used = this.usedBytes;
     const slack = slackFor(used + length);
-    const grown = new Uint8Array(used + length + slack);
+    const grown = this.#reallocate(used + length + slack);
+    const offsets = this.offsets;
     const from = offsets[this.start];
     const to = left ? length + (slack >> 1) : slack >> 1;
     grown.set(this.bytes.subarray(from, from + used), to);
@@ -193,6 +193,19 @@ export class ListNode {
     for (let i = this.start; i <= this.end; i++) offsets[i] += delta;
     this.bytes = grown;
     return left ? offsets[this.start] : offsets[this.end];
+  }
+
+  /**
+   * A new buffer with room for `capacityBytes`: the offsets are copied to
+   * its head (and used from now on); returns its bytes view, not yet
+   * {@link bytes}, for the caller to copy the elements into.
+   */
+  #reallocate(capacityBytes: number): Uint8Array {
+    const buffer = new ArrayBuffer(OFFSETS_BYTES + capacityBytes);
+    const offsets = new Int32Array(buffer, 0, LIST_NODE_ELEMENTS + 1);
+    offsets.set(this.offsets);
+    this.offsets = offsets;
+    return new Uint8Array(buffer, OFFSETS_BYTES, capacityBytes);
   }
 }
 

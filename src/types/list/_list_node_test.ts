@@ -41,3 +41,27 @@ Deno.test("ListNode.next: a first node starts small; huge elements do not size a
   big.pushRight("z".repeat(20_000));
   assert.equal(big.get(big.end - 1), "z".repeat(20_000));
 });
+
+Deno.test("ListNode: a node that grows keeps its elements, its offsets and bytes in one buffer of the new size", () => {
+  for (const fromLeft of [true, false]) {
+    const node = new ListNode(fromLeft);
+    const elements: string[] = [];
+    for (let i = 0; i < LIST_NODE_ELEMENTS; i++) {
+      const element = String.fromCharCode(i % 256).repeat(1 + (i * 37) % 90);
+      elements.push(element);
+      if (fromLeft) node.pushLeft(element);
+      else node.pushRight(element);
+      assert.equal(node.offsets.buffer, node.bytes.buffer, `after push ${i}`);
+      assert.equal(
+        node.bytes.buffer.byteLength,
+        node.bytes.byteOffset + node.bytes.length,
+        "no outgrown bytes kept",
+      );
+    }
+    if (fromLeft) elements.reverse();
+    assert.deepEqual(node.strings(), elements);
+    node.assign(["a".repeat(20_000), "b"], 3);
+    assert.equal(node.offsets.buffer, node.bytes.buffer);
+    assert.deepEqual(node.strings(), ["a".repeat(20_000), "b"]);
+  }
+});
