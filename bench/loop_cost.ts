@@ -68,6 +68,14 @@ function payload(i: number): Uint8Array {
   return encoder.encode(request.repeat(PIPELINE));
 }
 const PAYLOAD = Array.from({ length: PAYLOADS }, (_, i) => payload(i));
+/** What one read may deliver: the connection's smallest read buffer. */
+const MAX_READ_BYTES = 64 * 1024;
+if (PAYLOAD.some((bytes) => bytes.length > MAX_READ_BYTES)) {
+  throw new Error(
+    `--command times --pipeline must fit one read of ${MAX_READ_BYTES} bytes; ` +
+      `lower --pipeline`,
+  );
+}
 
 /** Operations that complete together on the next macrotask, as a turn of the event loop. */
 let due: (() => void)[] = [];
