@@ -51,6 +51,7 @@ const { Store } = await import(`${ROOT}/src/storage/store.ts`);
 const { Engine } = await import(`${ROOT}/src/storage/engine.ts`);
 const { Server } = await import(`${ROOT}/src/server/server.ts`);
 const { createLogger } = await import(`${ROOT}/src/log/logger.ts`);
+const { configFromDocument } = await import(`${ROOT}/src/config/config.ts`);
 
 const encoder = new TextEncoder();
 
@@ -153,22 +154,10 @@ class LoopAcceptor {
 }
 
 const executor = new Executor(new Store(new Engine(16), undefined), { readOnly: false });
+// The embedded default config's network section (what `deno task start` serves with).
+const { network } = configFromDocument({ network: { max_connections: CLIENTS + 10 } }, "loop_cost");
 const server = new Server(
-  {
-    network: {
-      address: { hostname: "127.0.0.1", port: 0 },
-      maxConnections: CLIENTS + 10,
-      maxMessageBytes: 8 * 1024 * 1024,
-      idleTimeoutMs: 0,
-      requestTimeoutMs: 0,
-      protocol: "auto",
-      outputHardLimitBytes: 0,
-      outputSoftLimitBytes: 0,
-      outputSoftLimitSeconds: 0,
-      queryBufferLimitBytes: 1024 ** 3,
-      maxmemoryClients: 0,
-    },
-  },
+  { network },
   executor,
   createLogger({ level: "error", output: "stderr" }),
 );

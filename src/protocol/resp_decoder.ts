@@ -231,9 +231,10 @@ export class RespRequestDecoder {
     let have = this.#have;
     while (have < count) {
       if (pos >= end) break;
-      let length = shortBulkLength(bytes, pos, end);
+      // The line must also fit `limit`: where it may not, the general reader decides.
+      let length = shortBulkLength(bytes, pos, Math.min(end, limit));
       let dataStart = pos + BULK_PREFIX_BYTES + (length < 10 ? 1 : length < 100 ? 2 : 3);
-      if (length < 0 || limit - pos < BULK_PREFIX_BYTES + 3) {
+      if (length < 0) {
         const status = this.#readLine(bytes, pos, end, Math.min(MAX_LINE_BYTES, limit - pos));
         if (status === LINE_MORE) break;
         if (status === LINE_TOO_BIG) {
